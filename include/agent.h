@@ -1,0 +1,63 @@
+/* agent.h - the target-side application and the line protocol that drives it.
+ * The same protocol runs over a socketpair to a child in the target namespace or over a command's stdio. */
+#ifndef TCPHARNESS_AGENT_H
+#define TCPHARNESS_AGENT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "case.h"
+
+/*
+ * Protocol (text, one line each way per call, fields separated by single spaces):
+ *   request: <id> <op> <handle> [key=value ...]\n
+ *            op: socket bind listen accept connect connected send recv shutdown close
+ *                setsockopt getsockopt sysctl-get sysctl-set hello
+ *            keys: ip=A.B.C.D port=N backlog=N from=HANDLE how=rd|wr|rdwr opt=NAME v=N v=N len=N
+ *                  timeout_ms=N key=SYSCTL value=TEXT
+ *   reply:   <id> <ret> <errno-name or -> <sec>.<nsec 9 digits> [text]\n
+ *            ret is the call's return value (-1 with an errno name on failure); the timestamp is
+ *            CLOCK_REALTIME when the call returned; text carries sysctl-get's value.
+ * Errno and option names travel as names (symbols.h), never numbers, so a remote agent on another
+ * host or libc stays compatible.
+ */
+
+#define AGENT_PROTOCOL_VERSION 1
+
+struct agent_reply {
+	int64_t ret;
+	int err;                 /* 0 when the call succeeded, else the errno (local numbering) */
+	struct timespec when;    /* CLOCK_REALTIME at return */
+	char text[128];          /* sysctl-get value */
+};
+
+struct agent {
+	pid_t pid;               /* child running the agent, or -1 */
+	int fd;                  /* stream to it */
+	unsigned next_id;
+	char inbuf[512];
+	size_t inlen;
+};
+
+/* Forks a child that enters target_netns_fd's namespace, dies with its parent (PDEATHSIG) and serves
+ * the protocol over a socketpair. Returns 0, or -1 with *error malloc'd. */
+int agent_spawn_local(int target_netns_fd, struct agent *out, char **error);
+
+/* Sends one application call and waits (at most timeout_ms beyond the call's own timeout) for its
+ * reply. Returns 0 with *reply filled, or -1 with *error malloc'd when the agent is gone or the reply
+ * is malformed. A failing call (ECONNREFUSED...) is a successful exchange: reply->err says it. */
+int agent_call(struct agent *agent, const struct app_call *call, struct agent_reply *reply, char **error);
+
+/* Sysctl access through the agent (lab hosts): 0 or -1 with *error malloc'd. */
+int agent_sysctl_get(struct agent *agent, const char *key, char *value, size_t size, char **error);
+int agent_sysctl_set(struct agent *agent, const char *key, const char *value, char **error);
+
+/* Closes the stream, kills and reaps the child. Safe on a zeroed agent with pid -1 / fd -1. */
+void agent_stop(struct agent *agent);
+
+/* Serves the protocol on in_fd/out_fd until EOF; used by the local child and by tcpharness-agent.
+ * Returns 0 at clean EOF, -1 on a broken stream. */
+int agent_serve(int in_fd, int out_fd);
+
+#endif

@@ -1,0 +1,87 @@
+/* agent_protocol.h - the agent's line protocol (agent.h) as pure text <-> struct conversions.
+ * Nothing here touches a socket or a file; both ends of the stream share it. */
+#ifndef TCPHARNESS_AGENT_PROTOCOL_H
+#define TCPHARNESS_AGENT_PROTOCOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent.h"
+#include "case.h"
+
+/* Longest line either side accepts, counting its '\n'. */
+#define AGENT_LINE_MAX 512
+/* Largest send/recv a request may ask for. */
+#define AGENT_IO_MAX (1u << 20)
+/* Longest wait a request may ask for (accept, connected, recv). */
+#define AGENT_TIMEOUT_MAX_MS 3600000
+
+/* Every op the protocol knows: one per app_op plus the agent-only ones. */
+enum agent_op {
+	AGENT_OP_SOCKET,
+	AGENT_OP_BIND,
+	AGENT_OP_LISTEN,
+	AGENT_OP_ACCEPT,
+	AGENT_OP_CONNECT,
+	AGENT_OP_CONNECTED,
+	AGENT_OP_SEND,
+	AGENT_OP_RECV,
+	AGENT_OP_SHUTDOWN,
+	AGENT_OP_CLOSE,
+	AGENT_OP_SETSOCKOPT,
+	AGENT_OP_GETSOCKOPT,
+	AGENT_OP_SYSCTL_GET,
+	AGENT_OP_SYSCTL_SET,
+	AGENT_OP_HELLO,
+};
+
+/* One request. Which fields an op uses, and which are required, is fixed per op:
+ *   socket -; bind ip? port; listen port backlog?; accept from timeout_ms; connect ip port;
+ *   connected timeout_ms; send len; recv len timeout_ms; shutdown how; close -;
+ *   setsockopt opt v [v] (as many as the option takes); getsockopt opt; sysctl-get key;
+ *   sysctl-set key value; hello -.
+ * sysctl-get/set and hello carry the handle `-` (handle[0] == '\0' here); every other op names one.
+ * value= comes last and runs to the end of the line, so it may hold spaces ("32768 60999"). */
+struct agent_request {
+	unsigned id;
+	enum agent_op op;
+	char handle[CASE_NAME_MAX];      /* [A-Za-z0-9_-], or "" for `-` */
+	char from_handle[CASE_NAME_MAX];
+	uint32_t ip;                     /* host order; 0 when absent */
+	uint16_t port;
+	int backlog;                     /* 0 when absent: the agent uses SOMAXCONN */
+	int shutdown_how;                /* SHUT_RD / SHUT_WR / SHUT_RDWR */
+	char option[CASE_NAME_MAX];      /* a sockopt_by_name() name */
+	int values[2];
+	int value_count;
+	uint32_t length;                 /* <= AGENT_IO_MAX */
+	int timeout_ms;                  /* 0..AGENT_TIMEOUT_MAX_MS */
+	char key[SYSCTL_KEY_MAX];        /* "net." prefix, [a-z0-9_.-], no ".." */
+	char value[SYSCTL_VALUE_MAX];    /* printable ASCII */
+};
+
+/* "sysctl-get" for AGENT_OP_SYSCTL_GET; "?" for a value outside the enum. */
+const char *agent_op_name(enum agent_op op);
+
+/* Fills *out with the request that performs call under id (timeout rounded up to whole ms).
+ * Returns 0, or -1 with *error malloc'd when the call cannot travel (bad handle, option, length...). */
+int agent_request_from_call(unsigned id, const struct app_call *call, struct agent_request *out, char **error);
+
+/* Writes req as one '\n'-terminated, NUL-terminated line into line[size].
+ * Returns the line's length without the NUL, or -1 with *error malloc'd (invalid field, no room). */
+int agent_format_request(const struct agent_request *req, char *line, size_t size, char **error);
+
+/* Parses one request line (len bytes, without '\n'; any bytes allowed). Returns 0 with *out filled, or
+ * -1 with *error malloc'd; out->id then holds the line's id when it could be read, else 0. */
+int agent_parse_request(const char *line, size_t len, struct agent_request *out, char **error);
+
+/* Writes the reply to request id as one '\n'-terminated, NUL-terminated line into line[size]; the
+ * errno name comes from reply->err and characters outside printable ASCII in reply->text become '?'.
+ * Returns the line's length without the NUL, or -1 when size is too small for the line. */
+int agent_format_reply(unsigned id, const struct agent_reply *reply, char *line, size_t size);
+
+/* Parses one reply line (len bytes, without '\n'; any bytes allowed) into *id and *out.
+ * Returns 0, or -1 with *error malloc'd. */
+int agent_parse_reply(const char *line, size_t len, unsigned *id, struct agent_reply *out, char **error);
+
+#endif

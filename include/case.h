@@ -1,0 +1,151 @@
+/* case.h - a parsed case file: target, peers, variants, requirements and the ordered steps.
+ * Produced by case_parser, read by run; nothing here touches the system. */
+#ifndef TCPHARNESS_CASE_H
+#define TCPHARNESS_CASE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "segment.h"
+
+#define CASE_MAX_PEERS 16
+#define CASE_MAX_VARIANTS 16
+#define CASE_MAX_SYSCTLS 16
+#define CASE_MAX_REQUIRES 8
+#define CASE_NAME_MAX 32
+#define SYSCTL_KEY_MAX 128
+#define SYSCTL_VALUE_MAX 64
+
+/* Where a construct starts in its file, for `file:line:col: message` diagnostics. */
+struct source_location {
+	int line; /* 1-based */
+	int col;  /* 1-based, in bytes */
+};
+
+/* `net.ipv4.tcp_tw_reuse=1`. Keys are validated: [a-z0-9_.-], no "..", no leading or trailing dot. */
+struct sysctl_setting {
+	char key[SYSCTL_KEY_MAX];
+	char value[SYSCTL_VALUE_MAX];
+};
+
+/* `peer c 192.0.2.10:40000 isn 1000000 tsclock 1000 rate 1000 to 8080` */
+struct peer_decl {
+	char name[CASE_NAME_MAX];
+	uint32_t ip;          /* host byte order */
+	uint16_t port;        /* default 40000 + index */
+	uint32_t isn;         /* default 1000000 * (index + 1) */
+	uint32_t ts_start;    /* TS clock value at case start; default 1000 */
+	uint32_t ts_rate_hz;  /* TS clock ticks per second; default 1000 */
+	uint16_t target_port; /* 0: the first `app listen`/`app bind` port, else learned from the kernel's SYN */
+	struct source_location where;
+};
+
+/* `variant tw-kept sysctl net.ipv4.tcp_max_tw_buckets=262144 ...` */
+struct variant {
+	char name[CASE_NAME_MAX];
+	struct sysctl_setting sysctls[CASE_MAX_SYSCTLS];
+	int sysctl_count;
+};
+
+/* When a step happens, in nanoseconds. Relative (`+0.2`) counts from the previous step's actual time,
+ * absolute (`0.5`) from the case start. `1.0~1.2` gives an explicit window; without one the run's
+ * default tolerance applies around `earliest`. */
+struct time_spec {
+	bool relative;
+	bool has_window;
+	int64_t earliest_ns;
+	int64_t latest_ns; /* == earliest_ns when !has_window */
+};
+
+enum app_op {
+	APP_SOCKET,     /* app socket [H] */
+	APP_BIND,       /* app bind [H] IP:PORT | PORT */
+	APP_LISTEN,     /* app listen [H] PORT [backlog N]   (socket+bind+listen when H has no socket) */
+	APP_ACCEPT,     /* app accept [H] [from L]            (default H "conn", L "lsn") */
+	APP_CONNECT,    /* app connect [H] IP:PORT            (non-blocking; EINPROGRESS counts as success) */
+	APP_CONNECTED,  /* app connected [H]                  (waits for connect completion, reports SO_ERROR) */
+	APP_SEND,       /* app send [H] N */
+	APP_RECV,       /* app recv [H] N                     (result: bytes, 0 at EOF, or errno) */
+	APP_SHUTDOWN,   /* app shutdown [H] rd|wr|rdwr */
+	APP_CLOSE,      /* app close [H] */
+	APP_SETSOCKOPT, /* app setsockopt [H] NAME V [V2] */
+	APP_GETSOCKOPT, /* app getsockopt [H] NAME            (SO_ERROR: result is the pending errno) */
+};
+
+/* What a line expects back: `= 0`, `= 5`, `= EADDRNOTAVAIL`, `= *`; no `=` means "succeeds". */
+enum app_expect_kind { APP_EXPECT_SUCCESS, APP_EXPECT_VALUE, APP_EXPECT_ERRNO, APP_EXPECT_ANY };
+
+struct app_call {
+	enum app_op op;
+	char handle[CASE_NAME_MAX];      /* socket this call acts on */
+	char from_handle[CASE_NAME_MAX]; /* accept: the listener */
+	uint32_t ip;                     /* connect/bind address, host order; 0 = any */
+	uint16_t port;
+	int backlog;
+	int shutdown_how;                /* SHUT_RD / SHUT_WR / SHUT_RDWR */
+	char option[CASE_NAME_MAX];      /* setsockopt/getsockopt name, validated against symbols.h */
+	int values[2];
+	int value_count;
+	uint32_t length;                 /* send/recv byte count */
+	int64_t timeout_ns;              /* blocking calls (accept, recv, connected): `within T`, default 2 s */
+	enum app_expect_kind expect;
+	int64_t expect_value;            /* APP_EXPECT_VALUE */
+	int expect_errno;                /* APP_EXPECT_ERRNO */
+};
+
+enum step_kind {
+	STEP_INJECT,          /* c < FLAGS ...             inject a segment from peer c */
+	STEP_EXPECT_SEGMENT,  /* c > FLAGS ...             the stack's next segment to c must match */
+	STEP_EXPECT_NONE,     /* c > none [within T]       no segment to c (T default 0: nothing so far) */
+	STEP_APP,             /* app CALL ...              target application call */
+	STEP_EXPECT_STATE,    /* [c] expect state NAME     sock_diag state of c's 4-tuple (NONE: no socket) */
+	STEP_EXPECT_COUNTER,  /* expect counter NAME +N    MIB counter delta since case start */
+	STEP_WAIT,            /* wait                      only advances time */
+	STEP_INCARNATION,     /* c incarnation [seq ±N] [ts ±N]  new connection on c's 4-tuple */
+	STEP_TSCLOCK_JUMP,    /* c tsclock ±N              c's timestamp clock jumps */
+};
+
+struct step {
+	enum step_kind kind;
+	struct source_location where; /* start of the line's event (after time and [variant] prefix) */
+	int line_index;               /* index into case_file.lines, for printing the source line */
+	uint32_t variant_mask;        /* bit i set: runs in variant i (all bits when no [..] prefix) */
+	struct time_spec when;
+	int peer;                     /* index into peers; -1 when the step has none */
+	union {
+		struct segment_spec segment;       /* STEP_INJECT, STEP_EXPECT_SEGMENT */
+		int64_t none_window_ns;            /* STEP_EXPECT_NONE */
+		struct app_call app;               /* STEP_APP */
+		int expected_state;                /* STEP_EXPECT_STATE: TCP_* or TCP_STATE_NO_SOCKET */
+		struct {
+			char name[64];             /* `PAWSEstab` or `TcpExt.PAWSEstab` */
+			int64_t delta;
+		} counter;                         /* STEP_EXPECT_COUNTER */
+		struct {
+			int64_t seq_delta; /* new ISN = previous incarnation's snd_nxt + seq_delta */
+			int64_t ts_delta;  /* the clock jumps by ts_delta */
+		} incarnation;                     /* STEP_INCARNATION */
+		int64_t ts_jump;                   /* STEP_TSCLOCK_JUMP */
+	} u;
+};
+
+struct case_file {
+	char *path;           /* as given */
+	char **lines;         /* source lines without newline, for diagnostics */
+	int line_count;
+	uint32_t target_ip;   /* `target IP`, default 192.0.2.1 */
+	struct peer_decl peers[CASE_MAX_PEERS];
+	int peer_count;
+	struct sysctl_setting sysctls[CASE_MAX_SYSCTLS]; /* `sysctl k=v`: every variant */
+	int sysctl_count;
+	struct variant variants[CASE_MAX_VARIANTS];      /* 0 declared: the case runs once, unnamed */
+	int variant_count;
+	char requires[CASE_MAX_REQUIRES][SYSCTL_KEY_MAX]; /* `require sysctl KEY` */
+	int require_count;
+	struct step *steps;
+	int step_count;
+};
+
+void case_free(struct case_file *c);
+
+#endif

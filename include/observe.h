@@ -1,0 +1,52 @@
+/* observe.h - the kernel's own evidence from the target namespace: socket states over sock_diag
+ * (inet_diag netlink) and MIB counters from /proc/<pid>/net/netstat and /proc/<pid>/net/snmp. */
+#ifndef TCPHARNESS_OBSERVE_H
+#define TCPHARNESS_OBSERVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct observer {
+	int diag_fd;            /* NETLINK_SOCK_DIAG socket bound to the target namespace */
+	uint32_t seq;
+};
+
+/* Opens a sock_diag socket inside netns_fd's namespace. 0, or -1 with *error malloc'd. */
+int observe_open(int netns_fd, struct observer *out, char **error);
+void observe_close(struct observer *o);
+
+/* State (TCP_ESTABLISHED.. TCP_NEW_SYN_RECV, including TIME_WAIT and request sockets) of the IPv4
+ * TCP socket with this 4-tuple, seen from the stack under test (local = target side). Sets *state to
+ * TCP_STATE_NO_SOCKET (symbols.h) when none exists. Addresses/ports in host order. 0, or -1 with *error. */
+int observe_tcp_state(struct observer *o, uint32_t local_ip, uint16_t local_port, uint32_t remote_ip,
+		      uint16_t remote_port, int *state, char **error);
+
+/* Destroys that socket (SOCK_DESTROY, what `ss -K` does; works on TIME_WAIT entries here).
+ * 0, 1 when there was no such socket, -1 with *error. */
+int observe_destroy_tcp(struct observer *o, uint32_t local_ip, uint16_t local_port, uint32_t remote_ip,
+			uint16_t remote_port, char **error);
+
+#define COUNTERS_MAX 512
+
+/* One snapshot of a namespace's MIB counters: "TcpExt.PAWSEstab", "Tcp.OutRsts", "IpExt.InOctets"... */
+struct counter_snapshot {
+	int count;
+	char names[COUNTERS_MAX][48];
+	int64_t values[COUNTERS_MAX];
+};
+
+/* Reads /proc/<pid>/net/netstat and /proc/<pid>/net/snmp (pid: any process inside the namespace).
+ * 0, or -1 with *error malloc'd. */
+int counters_read(pid_t pid_in_namespace, struct counter_snapshot *out, char **error);
+
+/* Appends the counters of /proc/net/netstat or /proc/net/snmp text (header line, value line, per
+ * prefix) to *out. 0, or -1 with *error a static message and out->count unchanged. */
+int counters_parse(const char *text, size_t len, struct counter_snapshot *out, const char **error);
+
+/* Value of a counter by full name ("TcpExt.PAWSEstab") or bare name ("PAWSEstab": TcpExt, then Tcp,
+ * then the rest). Returns true and sets *value when found. */
+bool counters_get(const struct counter_snapshot *s, const char *name, int64_t *value);
+
+#endif

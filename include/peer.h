@@ -1,0 +1,56 @@
+/* peer.h - one simulated remote host's view of its connection: its ISN and sequence space, its
+ * timestamp clock, and what it has learned of the stack under test (ISN, TSval, port). */
+#ifndef TCPHARNESS_PEER_H
+#define TCPHARNESS_PEER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "case.h"
+#include "segment.h"
+
+struct peer_state {
+	const struct peer_decl *decl;
+	uint32_t isn;               /* this incarnation's ISN */
+	uint32_t snd_nxt;           /* highest sequence number sent + 1 (SYN and FIN count) */
+	bool sent_anything;
+	bool kernel_isn_known;      /* until the stack's SYN is seen, its ISN counts as 0 */
+	uint32_t kernel_isn;
+	uint16_t target_port;       /* 0 until declared or learned */
+	bool kernel_tsval_known;
+	uint32_t kernel_tsval;      /* last TSval the stack sent this peer: `ecr auto` when injecting */
+	bool own_tsval_known;
+	uint32_t own_tsval;         /* last TSval this peer sent: `ecr auto` when expecting */
+	int64_t ts_jump;            /* sum of clock jumps */
+};
+
+void peer_init(struct peer_state *p, const struct peer_decl *decl);
+
+/* The peer's TS clock `since_start_ns` after the case started: start + rate * t + jumps (mod 2^32). */
+uint32_t peer_tsval(const struct peer_state *p, int64_t since_start_ns);
+
+/* Turns an injected line into a wire segment from this peer to target_ip: relative seq/ack made
+ * absolute, `auto` and `+N` TS values filled, win defaulted to 65535. Records what was sent.
+ * Returns 0, or -1 with *error a static message (e.g. "no target port known yet"). */
+int peer_build_segment(struct peer_state *p, const struct segment_spec *spec, uint32_t target_ip,
+		       int64_t since_start_ns, struct segment *out, const char **error);
+
+/* True when a segment from the stack is addressed to this peer (and, once known, from its target port). */
+bool peer_owns(const struct peer_state *p, const struct segment *from_stack);
+
+/* Learns from a segment the stack sent this peer: its ISN (from a SYN), its port, its TSval. Call it
+ * before peer_relative_view so a SYN-ACK reads as seq 0. */
+void peer_learn(struct peer_state *p, const struct segment *from_stack);
+
+/* The relative view of a segment from the stack, in case-language terms (seq relative to the stack's
+ * ISN, ack relative to ours, every option a literal). */
+void peer_relative_view(const struct peer_state *p, const struct segment *from_stack, struct segment_spec *out);
+
+/* An expected line with `ecr auto` replaced by the last TSval this peer sent. */
+void peer_resolve_expected(const struct peer_state *p, const struct segment_spec *expected, struct segment_spec *out);
+
+/* A new connection on the same 4-tuple: ISN = previous snd_nxt + seq_delta, clock jumps by ts_delta;
+ * the stack's ISN and TSval are forgotten (its port is kept: it is the same 4-tuple). */
+void peer_new_incarnation(struct peer_state *p, int64_t seq_delta, int64_t ts_delta);
+
+#endif

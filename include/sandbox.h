@@ -1,0 +1,49 @@
+/* sandbox.h - the per-case test bed: two fresh network namespaces joined by a veth pair, built over
+ * rtnetlink. The harness end has no address; the target end has the stack under test's address. */
+#ifndef TCPHARNESS_SANDBOX_H
+#define TCPHARNESS_SANDBOX_H
+
+#include <net/if.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "case.h"
+
+/* Interface names: SANDBOX_IFNAME_PREFIX, the owner PID, a per-process counter, and h/t for the end. */
+#define SANDBOX_IFNAME_PREFIX "th"
+
+struct sandbox_config {
+	uint32_t target_ip;         /* host byte order; the target end gets target_ip/24 */
+	const uint32_t *peer_ips;   /* a permanent neighbour entry (-> harness MAC) for each */
+	int peer_ip_count;
+	const struct sysctl_setting *sysctls; /* written inside the target namespace only, in order */
+	int sysctl_count;
+};
+
+struct sandbox {
+	int harness_netns_fd;       /* namespace of the injecting/capturing end */
+	int target_netns_fd;        /* namespace of the stack under test */
+	char harness_ifname[IF_NAMESIZE];
+	char target_ifname[IF_NAMESIZE];
+	int harness_ifindex, target_ifindex;
+	uint8_t harness_mac[6], target_mac[6];
+};
+
+/* Builds the sandbox: both namespaces anonymous (held only by the fds, so they vanish with this
+ * process even after SIGKILL), lo up in both, veth up, IPv6 off on both ends, TX checksum offload off
+ * on the target end, address + on-link route, neighbours, then the sysctls. Returns 0, or -1 with
+ * *error a malloc'd message (e.g. "sysctl net.ipv4.tcp_foo: No such file or directory") after undoing
+ * everything it had made. */
+int sandbox_create(const struct sandbox_config *config, struct sandbox *out, char **error);
+
+/* Removes what sandbox_create made (closing the namespace fds destroys them). Safe on a zeroed or
+ * already destroyed sandbox. */
+void sandbox_destroy(struct sandbox *sandbox);
+
+/* 1 when /proc/sys/<key as path> exists inside netns_fd's namespace, 0 when it does not, -1 on error. */
+int sandbox_sysctl_exists(int netns_fd, const char *key);
+
+/* Reads a sysctl inside netns_fd's namespace into value (trailing newline stripped). 0 or -1/errno. */
+int sandbox_sysctl_read(int netns_fd, const char *key, char *value, size_t size);
+
+#endif

@@ -1,0 +1,94 @@
+/* segment.h - the two shapes of a TCP segment every module shares.
+ * `struct segment` is what was on the wire (absolute numbers, addresses); `struct segment_spec` is what a
+ * case line says or what an observed segment looks like in relative numbers (packetdrill convention). */
+#ifndef TCPHARNESS_SEGMENT_H
+#define TCPHARNESS_SEGMENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TCP_FLAG_FIN 0x01
+#define TCP_FLAG_SYN 0x02
+#define TCP_FLAG_RST 0x04
+#define TCP_FLAG_PSH 0x08
+#define TCP_FLAG_ACK 0x10
+#define TCP_FLAG_URG 0x20
+#define TCP_FLAG_ECE 0x40
+#define TCP_FLAG_CWR 0x80
+
+enum tcp_option_kind {
+	TCP_OPTION_EOL = 0,
+	TCP_OPTION_NOP = 1,
+	TCP_OPTION_MSS = 2,
+	TCP_OPTION_WSCALE = 3,
+	TCP_OPTION_SACK_PERMITTED = 4,
+	TCP_OPTION_SACK = 5,
+	TCP_OPTION_TIMESTAMP = 8,
+};
+
+#define SEGMENT_MAX_OPTIONS 16
+#define SACK_MAX_BLOCKS 4
+/* Largest payload a case may inject or the decoder keeps a length for. */
+#define SEGMENT_MAX_PAYLOAD 65000
+
+/* One option as decoded from the wire. Unknown kinds keep kind and length only. */
+struct tcp_option {
+	uint8_t kind;
+	uint8_t length; /* on-wire length including kind and length bytes (1 for EOL/NOP) */
+	uint16_t mss;
+	uint8_t wscale;
+	uint32_t ts_val, ts_ecr;
+	uint8_t sack_block_count;
+	uint32_t sack_left[SACK_MAX_BLOCKS], sack_right[SACK_MAX_BLOCKS];
+};
+
+/* A segment as captured or injected: every number absolute, addresses in host byte order. */
+struct segment {
+	uint32_t src_ip, dst_ip;
+	uint16_t src_port, dst_port;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint16_t window;
+	uint16_t urgent;
+	size_t option_count;
+	struct tcp_option options[SEGMENT_MAX_OPTIONS];
+	uint32_t payload_len;
+	bool ip_checksum_ok, tcp_checksum_ok;
+};
+
+/* How a number in a case line (or a relative view of an observed one) is given. */
+enum spec_kind {
+	SPEC_UNSET = 0, /* not written: expected -> not checked; injected -> harness default */
+	SPEC_VALUE,     /* a literal number */
+	SPEC_ANY,       /* `*`: anything matches (expected segments only) */
+	SPEC_AUTO,      /* `auto`: filled from peer state (TS ecr, TS val from the peer's clock) */
+	SPEC_RELATIVE,  /* `+N`/`-N` on TS val: offset from the peer's clock now */
+};
+
+struct spec_value {
+	enum spec_kind kind;
+	int64_t value;
+};
+
+struct option_spec {
+	uint8_t kind;
+	/* mss: v[0]; wscale: v[0]; TS: v[0]=val v[1]=ecr; sack: v[2i]=left v[2i+1]=right */
+	struct spec_value v[2 * SACK_MAX_BLOCKS];
+	uint8_t sack_block_count;
+};
+
+/* A segment in the case language's terms: seq relative to the sender's ISN, ack relative to the
+ * receiver's ISN. Used for injected segments, expected segments and relative views of observed ones. */
+struct segment_spec {
+	uint8_t flags;
+	struct spec_value seq;  /* start of the sequence range (`start:end(len)`) */
+	uint32_t payload_len;   /* len; end = start + len */
+	struct spec_value ack;  /* SPEC_UNSET when the line has no `ack` */
+	struct spec_value win;  /* SPEC_UNSET when the line has no `win` */
+	bool has_options;       /* false: `<...>` absent (expected: not checked; injected: none) */
+	size_t option_count;
+	struct option_spec options[SEGMENT_MAX_OPTIONS];
+};
+
+#endif

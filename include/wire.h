@@ -1,0 +1,42 @@
+/* wire.h - the harness end of the link: libnet injects crafted Ethernet/IPv4/TCP frames, libpcap
+ * captures both directions (immediate mode, BPF "tcp", nanosecond stamps) into a pcap file. */
+#ifndef TCPHARNESS_WIRE_H
+#define TCPHARNESS_WIRE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "segment.h"
+
+struct wire;
+
+/* One captured frame, decoded. */
+struct wire_frame {
+	int64_t at_ns;             /* capture time, CLOCK_REALTIME nanoseconds */
+	bool decoded;              /* false: not a TCP/IPv4 segment we could read; see decode_error */
+	const char *decode_error;  /* static */
+	struct segment segment;
+};
+
+/* Opens injection and capture on ifname inside harness_netns_fd's namespace (the sockets stay bound to
+ * it) and a nanosecond pcap file at pcap_path (NULL: no file). Frames go from src_mac to dst_mac.
+ * Returns a wire, or NULL with *error malloc'd. */
+struct wire *wire_open(int harness_netns_fd, const char *ifname, const uint8_t src_mac[6],
+		       const uint8_t dst_mac[6], const char *pcap_path, char **error);
+
+/* Builds and sends one segment (checksums computed; payload is payload_len pattern bytes).
+ * *sent_ns gets the CLOCK_REALTIME time just before the write. 0, or -1 with *error malloc'd. */
+int wire_inject(struct wire *w, const struct segment *segment, int64_t *sent_ns, char **error);
+
+/* Next captured frame in either direction, waiting until deadline_ns (CLOCK_REALTIME) at most; each
+ * frame is also written to the pcap file. Returns 1 with *frame filled, 0 at the deadline, -1 with
+ * *error malloc'd. */
+int wire_next(struct wire *w, int64_t deadline_ns, struct wire_frame *frame, char **error);
+
+/* Drains what is still captured into the pcap file, closes everything. NULL is fine. */
+void wire_close(struct wire *w);
+
+/* CLOCK_REALTIME now in nanoseconds: the clock pcap stamps frames with. */
+int64_t wire_now_ns(void);
+
+#endif

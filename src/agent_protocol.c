@@ -1,0 +1,576 @@
+/* agent_protocol.c - see agent_protocol.h.
+ * Both directions are parsed as hostile input: every byte, field and number is checked before use. */
+#include "agent_protocol.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "symbols.h"
+
+static int fail(char **error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(char **error, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(error, fmt, ap) < 0)
+		*error = NULL;
+	va_end(ap);
+	return -1;
+}
+
+static const char *const op_names[] = {
+	[AGENT_OP_SOCKET] = "socket",         [AGENT_OP_BIND] = "bind",
+	[AGENT_OP_LISTEN] = "listen",         [AGENT_OP_ACCEPT] = "accept",
+	[AGENT_OP_CONNECT] = "connect",       [AGENT_OP_CONNECTED] = "connected",
+	[AGENT_OP_SEND] = "send",             [AGENT_OP_RECV] = "recv",
+	[AGENT_OP_SHUTDOWN] = "shutdown",     [AGENT_OP_CLOSE] = "close",
+	[AGENT_OP_SETSOCKOPT] = "setsockopt", [AGENT_OP_GETSOCKOPT] = "getsockopt",
+	[AGENT_OP_SYSCTL_GET] = "sysctl-get", [AGENT_OP_SYSCTL_SET] = "sysctl-set",
+	[AGENT_OP_HELLO] = "hello",
+};
+#define OP_COUNT (int)(sizeof op_names / sizeof op_names[0])
+
+const char *agent_op_name(enum agent_op op)
+{
+	if ((int)op < 0 || (int)op >= OP_COUNT)
+		return "?";
+	return op_names[op];
+}
+
+enum key {
+	KEY_IP, KEY_PORT, KEY_BACKLOG, KEY_FROM, KEY_HOW, KEY_OPT, KEY_V, KEY_LEN, KEY_TIMEOUT,
+	KEY_SYSCTL, KEY_VALUE,
+};
+static const char *const key_names[] = {
+	[KEY_IP] = "ip", [KEY_PORT] = "port", [KEY_BACKLOG] = "backlog", [KEY_FROM] = "from",
+	[KEY_HOW] = "how", [KEY_OPT] = "opt", [KEY_V] = "v", [KEY_LEN] = "len",
+	[KEY_TIMEOUT] = "timeout_ms", [KEY_SYSCTL] = "key", [KEY_VALUE] = "value",
+};
+#define KEY_COUNT (int)(sizeof key_names / sizeof key_names[0])
+#define K(k) (1u << (k))
+
+/* The contract of each op: keys it accepts and the subset it cannot do without. */
+static const struct {
+	unsigned allowed, required;
+} op_keys[] = {
+	[AGENT_OP_SOCKET] = { 0, 0 },
+	[AGENT_OP_BIND] = { K(KEY_IP) | K(KEY_PORT), K(KEY_PORT) },
+	[AGENT_OP_LISTEN] = { K(KEY_PORT) | K(KEY_BACKLOG), K(KEY_PORT) },
+	[AGENT_OP_ACCEPT] = { K(KEY_FROM) | K(KEY_TIMEOUT), K(KEY_FROM) | K(KEY_TIMEOUT) },
+	[AGENT_OP_CONNECT] = { K(KEY_IP) | K(KEY_PORT), K(KEY_IP) | K(KEY_PORT) },
+	[AGENT_OP_CONNECTED] = { K(KEY_TIMEOUT), K(KEY_TIMEOUT) },
+	[AGENT_OP_SEND] = { K(KEY_LEN), K(KEY_LEN) },
+	[AGENT_OP_RECV] = { K(KEY_LEN) | K(KEY_TIMEOUT), K(KEY_LEN) | K(KEY_TIMEOUT) },
+	[AGENT_OP_SHUTDOWN] = { K(KEY_HOW), K(KEY_HOW) },
+	[AGENT_OP_CLOSE] = { 0, 0 },
+	[AGENT_OP_SETSOCKOPT] = { K(KEY_OPT) | K(KEY_V), K(KEY_OPT) | K(KEY_V) },
+	[AGENT_OP_GETSOCKOPT] = { K(KEY_OPT), K(KEY_OPT) },
+	[AGENT_OP_SYSCTL_GET] = { K(KEY_SYSCTL), K(KEY_SYSCTL) },
+	[AGENT_OP_SYSCTL_SET] = { K(KEY_SYSCTL) | K(KEY_VALUE), K(KEY_SYSCTL) | K(KEY_VALUE) },
+	[AGENT_OP_HELLO] = { 0, 0 },
+};
+
+static bool op_has_handle(enum agent_op op)
+{
+	return op != AGENT_OP_SYSCTL_GET && op != AGENT_OP_SYSCTL_SET && op != AGENT_OP_HELLO;
+}
+
+static const struct {
+	const char *name;
+	int how;
+} shutdown_names[] = { { "rd", SHUT_RD }, { "wr", SHUT_WR }, { "rdwr", SHUT_RDWR } };
+
+static const char *shutdown_name(int how)
+{
+	for (size_t i = 0; i < sizeof shutdown_names / sizeof shutdown_names[0]; i++)
+		if (shutdown_names[i].how == how)
+			return shutdown_names[i].name;
+	return NULL;
+}
+
+static bool is_printable(char c)
+{
+	return c >= 0x20 && c <= 0x7e;
+}
+
+/* Handles become protocol tokens, so they may hold nothing that separates or ends a field. */
+static bool valid_handle(const char *text, size_t len)
+{
+	if (len == 0 || len >= CASE_NAME_MAX || (len == 1 && text[0] == '-'))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+		      c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* The agent may run as root on a lab host: it writes only the network part of /proc/sys, and a key
+ * can never climb out of it. */
+static bool valid_sysctl_key(const char *text, size_t len)
+{
+	if (len >= SYSCTL_KEY_MAX || len <= 4 || strncmp(text, "net.", 4) != 0 || text[len - 1] == '.')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+			return false;
+		if (c == '.' && text[i + 1] == '.')
+			return false;
+	}
+	return true;
+}
+
+static bool valid_sysctl_value(const char *text, size_t len)
+{
+	if (len == 0 || len >= SYSCTL_VALUE_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!is_printable(text[i]))
+			return false;
+	return true;
+}
+
+/* Decimal digits only (no sign, no spaces), at most max. */
+static bool parse_unsigned(const char *text, size_t len, uint64_t max, uint64_t *out)
+{
+	uint64_t value = 0;
+	if (len == 0 || len > 20)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return false;
+		unsigned digit = (unsigned)(text[i] - '0');
+		if (value > (max - digit) / 10)
+			return false;
+		value = value * 10 + digit;
+	}
+	*out = value;
+	return true;
+}
+
+/* Optional '-', then digits, within [min, max]. */
+static bool parse_signed(const char *text, size_t len, int64_t min, int64_t max, int64_t *out)
+{
+	uint64_t magnitude;
+	if (len > 0 && text[0] == '-') {
+		if (!parse_unsigned(text + 1, len - 1, (uint64_t)INT64_MAX + 1, &magnitude))
+			return false;
+		int64_t value = magnitude == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)magnitude;
+		if (value < min)
+			return false;
+		*out = value;
+		return true;
+	}
+	if (!parse_unsigned(text, len, (uint64_t)max, &magnitude))
+		return false;
+	if ((int64_t)magnitude < min)
+		return false;
+	*out = (int64_t)magnitude;
+	return true;
+}
+
+/* A field is the bytes up to the next space; empty fields (doubled or edge spaces) are errors. */
+struct cursor {
+	const char *line;
+	size_t len, pos;
+};
+
+static bool next_field(struct cursor *c, const char **field, size_t *field_len)
+{
+	if (c->pos >= c->len)
+		return false;
+	const char *start = c->line + c->pos;
+	const char *space = memchr(start, ' ', c->len - c->pos);
+	*field = start;
+	*field_len = space ? (size_t)(space - start) : c->len - c->pos;
+	c->pos += *field_len + (space ? 1 : 0);
+	return true;
+}
+
+static int check_line_bytes(const char *what, const char *line, size_t len, char **error)
+{
+	if (len >= AGENT_LINE_MAX)
+		return fail(error, "%s line is %zu bytes, longer than %d", what, len, AGENT_LINE_MAX - 1);
+	for (size_t i = 0; i < len; i++)
+		if (!is_printable(line[i]))
+			return fail(error, "%s line holds byte 0x%02x at column %zu (only printable ASCII)", what,
+				    (unsigned char)line[i], i + 1);
+	if (len > 0 && line[len - 1] == ' ')
+		return fail(error, "%s line ends in a space", what);
+	return 0;
+}
+
+static int parse_key_value(struct cursor *c, const char *field, size_t field_len, struct agent_request *out,
+			   unsigned *seen, char **error)
+{
+	const char *eq = memchr(field, '=', field_len);
+	if (!eq)
+		return fail(error, "'%.*s' is not key=value", (int)field_len, field);
+	size_t name_len = (size_t)(eq - field);
+	const char *text = eq + 1;
+	size_t len = field_len - name_len - 1;
+	int key = -1;
+	for (int k = 0; k < KEY_COUNT; k++)
+		if (strlen(key_names[k]) == name_len && memcmp(key_names[k], field, name_len) == 0)
+			key = k;
+	if (key < 0)
+		return fail(error, "unknown key '%.*s'", (int)name_len, field);
+	if (!(op_keys[out->op].allowed & K(key)))
+		return fail(error, "key '%s' does not apply to %s", key_names[key], agent_op_name(out->op));
+	if ((*seen & K(key)) && !(key == KEY_V && out->value_count < 2))
+		return fail(error, "key '%s' given %s", key_names[key], key == KEY_V ? "more than twice" : "twice");
+	*seen |= K(key);
+
+	uint64_t number;
+	int64_t signed_number;
+	struct in_addr addr;
+	char buf[CASE_NAME_MAX];
+	switch ((enum key)key) {
+	case KEY_IP:
+		if (len >= sizeof buf)
+			return fail(error, "bad ip '%.*s'", (int)len, text);
+		memcpy(buf, text, len);
+		buf[len] = '\0';
+		if (inet_pton(AF_INET, buf, &addr) != 1)
+			return fail(error, "bad ip '%s' (want A.B.C.D)", buf);
+		out->ip = ntohl(addr.s_addr);
+		break;
+	case KEY_PORT:
+		if (!parse_unsigned(text, len, UINT16_MAX, &number))
+			return fail(error, "bad port '%.*s' (want 0..65535)", (int)len, text);
+		out->port = (uint16_t)number;
+		break;
+	case KEY_BACKLOG:
+		if (!parse_unsigned(text, len, INT_MAX, &number) || number == 0)
+			return fail(error, "bad backlog '%.*s' (want 1..%d)", (int)len, text, INT_MAX);
+		out->backlog = (int)number;
+		break;
+	case KEY_FROM:
+		if (!valid_handle(text, len))
+			return fail(error, "bad handle '%.*s' in from=", (int)len, text);
+		memcpy(out->from_handle, text, len);
+		out->from_handle[len] = '\0';
+		break;
+	case KEY_HOW:
+		out->shutdown_how = -1;
+		for (size_t i = 0; i < sizeof shutdown_names / sizeof shutdown_names[0]; i++)
+			if (strlen(shutdown_names[i].name) == len && memcmp(shutdown_names[i].name, text, len) == 0)
+				out->shutdown_how = shutdown_names[i].how;
+		if (out->shutdown_how < 0)
+			return fail(error, "bad how '%.*s' (want rd, wr or rdwr)", (int)len, text);
+		break;
+	case KEY_OPT:
+		if (len >= sizeof out->option)
+			return fail(error, "unknown socket option '%.*s'", (int)len, text);
+		memcpy(out->option, text, len);
+		out->option[len] = '\0';
+		if (!sockopt_by_name(out->option))
+			return fail(error, "unknown socket option '%s'", out->option);
+		break;
+	case KEY_V:
+		if (!parse_signed(text, len, INT_MIN, INT_MAX, &signed_number))
+			return fail(error, "bad value '%.*s' in v= (want an int)", (int)len, text);
+		out->values[out->value_count++] = (int)signed_number;
+		break;
+	case KEY_LEN:
+		if (!parse_unsigned(text, len, AGENT_IO_MAX, &number))
+			return fail(error, "bad len '%.*s' (want 0..%u)", (int)len, text, AGENT_IO_MAX);
+		out->length = (uint32_t)number;
+		break;
+	case KEY_TIMEOUT:
+		if (!parse_unsigned(text, len, AGENT_TIMEOUT_MAX_MS, &number))
+			return fail(error, "bad timeout_ms '%.*s' (want 0..%d)", (int)len, text, AGENT_TIMEOUT_MAX_MS);
+		out->timeout_ms = (int)number;
+		break;
+	case KEY_SYSCTL:
+		if (!valid_sysctl_key(text, len))
+			return fail(error, "refused sysctl key '%.*s' (want net.[a-z0-9_.-], no '..')", (int)len, text);
+		memcpy(out->key, text, len);
+		out->key[len] = '\0';
+		break;
+	case KEY_VALUE:
+		/* The value may hold spaces, so it takes the rest of the line. */
+		len = c->len - (size_t)(text - c->line);
+		if (!valid_sysctl_value(text, len))
+			return fail(error, "bad sysctl value (want 1..%d printable bytes)", SYSCTL_VALUE_MAX - 1);
+		memcpy(out->value, text, len);
+		out->value[len] = '\0';
+		c->pos = c->len;
+		break;
+	}
+	return 0;
+}
+
+int agent_parse_request(const char *line, size_t len, struct agent_request *out, char **error)
+{
+	memset(out, 0, sizeof *out);
+	if (check_line_bytes("request", line, len, error) < 0)
+		return -1;
+
+	struct cursor c = { line, len, 0 };
+	const char *field;
+	size_t field_len;
+	uint64_t id;
+	if (!next_field(&c, &field, &field_len) || !parse_unsigned(field, field_len, UINT_MAX, &id) || id == 0)
+		return fail(error, "request does not start with an id (1..%u)", UINT_MAX);
+	out->id = (unsigned)id;
+
+	if (!next_field(&c, &field, &field_len))
+		return fail(error, "request has no op");
+	int op = -1;
+	for (int i = 0; i < OP_COUNT; i++)
+		if (strlen(op_names[i]) == field_len && memcmp(op_names[i], field, field_len) == 0)
+			op = i;
+	if (op < 0)
+		return fail(error, "unknown op '%.*s'", (int)field_len, field);
+	out->op = (enum agent_op)op;
+
+	if (!next_field(&c, &field, &field_len))
+		return fail(error, "%s has no handle", agent_op_name(out->op));
+	if (op_has_handle(out->op)) {
+		if (!valid_handle(field, field_len))
+			return fail(error, "bad handle '%.*s' (want [A-Za-z0-9_-], 1..%d bytes)", (int)field_len, field,
+				    CASE_NAME_MAX - 1);
+		memcpy(out->handle, field, field_len);
+		out->handle[field_len] = '\0';
+	} else if (field_len != 1 || field[0] != '-') {
+		return fail(error, "%s takes the handle '-'", agent_op_name(out->op));
+	}
+
+	unsigned seen = 0;
+	while (next_field(&c, &field, &field_len)) {
+		if (field_len == 0)
+			return fail(error, "empty field at column %zu", (size_t)(field - line) + 1);
+		if (parse_key_value(&c, field, field_len, out, &seen, error) < 0)
+			return -1;
+	}
+	unsigned missing = op_keys[out->op].required & ~seen;
+	for (int k = 0; k < KEY_COUNT; k++)
+		if (missing & K(k))
+			return fail(error, "%s needs %s=", agent_op_name(out->op), key_names[k]);
+	if (out->op == AGENT_OP_SETSOCKOPT && out->value_count != sockopt_by_name(out->option)->value_count)
+		return fail(error, "%s takes %d value(s), got %d", out->option, sockopt_by_name(out->option)->value_count,
+			    out->value_count);
+	return 0;
+}
+
+/* Appends to a fixed buffer; remembers overflow so the caller checks once at the end. */
+struct writer {
+	char *buf;
+	size_t size, len;
+	bool overflow;
+};
+
+static void put(struct writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct writer *w, const char *fmt, ...)
+{
+	if (w->overflow)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(w->buf + w->len, w->size - w->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= w->size - w->len)
+		w->overflow = true;
+	else
+		w->len += (size_t)n;
+}
+
+int agent_format_request(const struct agent_request *req, char *line, size_t size, char **error)
+{
+	if ((int)req->op < 0 || (int)req->op >= OP_COUNT)
+		return fail(error, "request has no valid op (%d)", (int)req->op);
+	const char *op = agent_op_name(req->op);
+	unsigned keys = op_keys[req->op].allowed;
+	if (req->id == 0)
+		return fail(error, "%s: request id 0 is reserved", op);
+	if (op_has_handle(req->op) && !valid_handle(req->handle, strlen(req->handle)))
+		return fail(error, "%s: bad handle '%s'", op, req->handle);
+
+	struct writer w = { line, size, 0, size == 0 };
+	put(&w, "%u %s %s", req->id, op, op_has_handle(req->op) ? req->handle : "-");
+	if (keys & K(KEY_IP) && (req->ip != 0 || op_keys[req->op].required & K(KEY_IP))) {
+		struct in_addr addr = { htonl(req->ip) };
+		char text[INET_ADDRSTRLEN];
+		put(&w, " ip=%s", inet_ntop(AF_INET, &addr, text, sizeof text));
+	}
+	if (keys & K(KEY_PORT))
+		put(&w, " port=%u", (unsigned)req->port);
+	if (keys & K(KEY_BACKLOG) && req->backlog != 0) {
+		if (req->backlog < 0)
+			return fail(error, "%s: bad backlog %d", op, req->backlog);
+		put(&w, " backlog=%d", req->backlog);
+	}
+	if (keys & K(KEY_FROM)) {
+		if (!valid_handle(req->from_handle, strlen(req->from_handle)))
+			return fail(error, "%s: bad handle '%s' to accept from", op, req->from_handle);
+		put(&w, " from=%s", req->from_handle);
+	}
+	if (keys & K(KEY_HOW)) {
+		const char *how = shutdown_name(req->shutdown_how);
+		if (!how)
+			return fail(error, "%s: bad shutdown direction %d", op, req->shutdown_how);
+		put(&w, " how=%s", how);
+	}
+	if (keys & K(KEY_OPT)) {
+		const struct sockopt_symbol *opt = sockopt_by_name(req->option);
+		if (!opt)
+			return fail(error, "%s: unknown socket option '%s'", op, req->option);
+		if (keys & K(KEY_V)) {
+			if (req->value_count != opt->value_count)
+				return fail(error, "%s: %s takes %d value(s), got %d", op, opt->name, opt->value_count,
+					    req->value_count);
+		}
+		put(&w, " opt=%s", opt->name);
+		for (int i = 0; keys & K(KEY_V) && i < req->value_count; i++)
+			put(&w, " v=%d", req->values[i]);
+	}
+	if (keys & K(KEY_LEN)) {
+		if (req->length > AGENT_IO_MAX)
+			return fail(error, "%s: length %" PRIu32 " is above %u", op, req->length, AGENT_IO_MAX);
+		put(&w, " len=%" PRIu32, req->length);
+	}
+	if (keys & K(KEY_TIMEOUT)) {
+		if (req->timeout_ms < 0 || req->timeout_ms > AGENT_TIMEOUT_MAX_MS)
+			return fail(error, "%s: timeout %d ms is outside 0..%d", op, req->timeout_ms,
+				    AGENT_TIMEOUT_MAX_MS);
+		put(&w, " timeout_ms=%d", req->timeout_ms);
+	}
+	if (keys & K(KEY_SYSCTL)) {
+		if (!valid_sysctl_key(req->key, strlen(req->key)))
+			return fail(error, "%s: refused sysctl key '%s' (want net.[a-z0-9_.-], no '..')", op, req->key);
+		put(&w, " key=%s", req->key);
+	}
+	if (keys & K(KEY_VALUE)) {
+		if (!valid_sysctl_value(req->value, strlen(req->value)))
+			return fail(error, "%s: bad sysctl value '%s' (want 1..%d printable bytes)", op, req->value,
+				    SYSCTL_VALUE_MAX - 1);
+		put(&w, " value=%s", req->value);
+	}
+	put(&w, "\n");
+	if (w.overflow || w.len >= AGENT_LINE_MAX)
+		return fail(error, "%s: request does not fit in %zu bytes", op,
+			    size < AGENT_LINE_MAX ? size : (size_t)AGENT_LINE_MAX);
+	return (int)w.len;
+}
+
+int agent_request_from_call(unsigned id, const struct app_call *call, struct agent_request *out, char **error)
+{
+	static const enum agent_op op_of_app[] = {
+		[APP_SOCKET] = AGENT_OP_SOCKET,         [APP_BIND] = AGENT_OP_BIND,
+		[APP_LISTEN] = AGENT_OP_LISTEN,         [APP_ACCEPT] = AGENT_OP_ACCEPT,
+		[APP_CONNECT] = AGENT_OP_CONNECT,       [APP_CONNECTED] = AGENT_OP_CONNECTED,
+		[APP_SEND] = AGENT_OP_SEND,             [APP_RECV] = AGENT_OP_RECV,
+		[APP_SHUTDOWN] = AGENT_OP_SHUTDOWN,     [APP_CLOSE] = AGENT_OP_CLOSE,
+		[APP_SETSOCKOPT] = AGENT_OP_SETSOCKOPT, [APP_GETSOCKOPT] = AGENT_OP_GETSOCKOPT,
+	};
+	memset(out, 0, sizeof *out);
+	if ((int)call->op < 0 || (size_t)call->op >= sizeof op_of_app / sizeof op_of_app[0])
+		return fail(error, "app call has no valid op (%d)", (int)call->op);
+	if (call->timeout_ns < 0)
+		return fail(error, "app call has a negative timeout");
+	/* Rounded up: a call given 1.5 ms must not be cut short at 1 ms. */
+	int64_t timeout_ms = call->timeout_ns / 1000000 + (call->timeout_ns % 1000000 != 0);
+	if (timeout_ms > AGENT_TIMEOUT_MAX_MS)
+		return fail(error, "app call timeout %" PRId64 " ms is above %d", timeout_ms, AGENT_TIMEOUT_MAX_MS);
+	if (call->value_count < 0 || call->value_count > 2)
+		return fail(error, "app call has %d values (0..2)", call->value_count);
+
+	out->id = id;
+	out->op = op_of_app[call->op];
+	memcpy(out->handle, call->handle, sizeof out->handle);
+	memcpy(out->from_handle, call->from_handle, sizeof out->from_handle);
+	out->handle[sizeof out->handle - 1] = '\0';
+	out->from_handle[sizeof out->from_handle - 1] = '\0';
+	out->ip = call->ip;
+	out->port = call->port;
+	out->backlog = call->backlog;
+	out->shutdown_how = call->shutdown_how;
+	memcpy(out->option, call->option, sizeof out->option);
+	out->option[sizeof out->option - 1] = '\0';
+	memcpy(out->values, call->values, sizeof out->values);
+	out->value_count = call->value_count;
+	out->length = call->length;
+	out->timeout_ms = (int)timeout_ms;
+
+	/* Formatting validates every field the op uses; fail here rather than at send time. */
+	char line[AGENT_LINE_MAX];
+	return agent_format_request(out, line, sizeof line, error) < 0 ? -1 : 0;
+}
+
+int agent_format_reply(unsigned id, const struct agent_reply *reply, char *line, size_t size)
+{
+	struct writer w = { line, size, 0, size == 0 };
+	put(&w, "%u %" PRId64 " %s %lld.%09ld", id, reply->ret, reply->err ? errno_name(reply->err) : "-",
+	    (long long)reply->when.tv_sec, reply->when.tv_nsec);
+	size_t text_len = strnlen(reply->text, sizeof reply->text);
+	if (text_len > 0 && text_len < sizeof reply->text) {
+		put(&w, " ");
+		for (size_t i = 0; i < text_len && !w.overflow; i++)
+			put(&w, "%c", is_printable(reply->text[i]) ? reply->text[i] : '?');
+	}
+	put(&w, "\n");
+	if (w.overflow || w.len >= AGENT_LINE_MAX)
+		return -1;
+	return (int)w.len;
+}
+
+int agent_parse_reply(const char *line, size_t len, unsigned *id, struct agent_reply *out, char **error)
+{
+	memset(out, 0, sizeof *out);
+	if (check_line_bytes("reply", line, len, error) < 0)
+		return -1;
+
+	struct cursor c = { line, len, 0 };
+	const char *field;
+	size_t field_len;
+	uint64_t number;
+	if (!next_field(&c, &field, &field_len) || !parse_unsigned(field, field_len, UINT_MAX, &number))
+		return fail(error, "reply does not start with an id: '%.*s'", (int)len, line);
+	*id = (unsigned)number;
+
+	if (!next_field(&c, &field, &field_len) || !parse_signed(field, field_len, INT64_MIN, INT64_MAX, &out->ret))
+		return fail(error, "reply has no valid return value: '%.*s'", (int)len, line);
+
+	if (!next_field(&c, &field, &field_len) || field_len == 0)
+		return fail(error, "reply has no errno field: '%.*s'", (int)len, line);
+	if (field_len != 1 || field[0] != '-') {
+		char name[32];
+		if (field_len >= sizeof name)
+			return fail(error, "reply carries an unknown errno name: '%.*s'", (int)len, line);
+		memcpy(name, field, field_len);
+		name[field_len] = '\0';
+		out->err = errno_from_name(name);
+		if (out->err < 0)
+			return fail(error, "reply carries errno '%s', which this harness has no name for", name);
+		if (out->ret != -1)
+			return fail(error, "reply carries errno %s with return value %" PRId64 " (want -1)", name, out->ret);
+	}
+
+	const char *dot;
+	if (!next_field(&c, &field, &field_len) || !(dot = memchr(field, '.', field_len)) ||
+	    !parse_unsigned(field, (size_t)(dot - field), INT64_MAX, &number) ||
+	    field_len - (size_t)(dot - field) - 1 != 9)
+		return fail(error, "reply has no <sec>.<9-digit nsec> timestamp: '%.*s'", (int)len, line);
+	out->when.tv_sec = (time_t)number;
+	if (!parse_unsigned(dot + 1, 9, 999999999, &number))
+		return fail(error, "reply has no <sec>.<9-digit nsec> timestamp: '%.*s'", (int)len, line);
+	out->when.tv_nsec = (long)number;
+
+	size_t text_len = c.len - c.pos;
+	if (c.pos > 0 && line[c.pos - 1] == ' ' && text_len >= sizeof out->text)
+		return fail(error, "reply text is %zu bytes, longer than %zu", text_len, sizeof out->text - 1);
+	memcpy(out->text, line + c.pos, text_len);
+	out->text[text_len] = '\0';
+	return 0;
+}

@@ -1,0 +1,213 @@
+/* observe.c - see observe.h. Socket states and SOCK_DESTROY over sock_diag (inet_diag). */
+#include "observe.h"
+
+#include "netns.h"
+#include "symbols.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int fail(char **error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(char **error, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(error, fmt, ap) < 0)
+		*error = NULL;
+	va_end(ap);
+	return -1;
+}
+
+/* strerrorname_np/strerrordesc_np return constant strings, so parallel workers never race on a
+ * shared strerror buffer. */
+static const char *errno_text(int err, char *buf, size_t size)
+{
+	const char *name = strerrorname_np(err);
+	const char *desc = strerrordesc_np(err);
+
+	snprintf(buf, size, "%s (%s)", name ? name : "E?", desc ? desc : "unknown error");
+	return buf;
+}
+
+struct tuple {
+	uint32_t local_ip, remote_ip;   /* host order */
+	uint16_t local_port, remote_port;
+};
+
+static const char *tuple_text(const struct tuple *t, char *buf, size_t size)
+{
+	char local[INET_ADDRSTRLEN], remote[INET_ADDRSTRLEN];
+	struct in_addr a = { .s_addr = htonl(t->local_ip) };
+	struct in_addr b = { .s_addr = htonl(t->remote_ip) };
+
+	inet_ntop(AF_INET, &a, local, sizeof local);
+	inet_ntop(AF_INET, &b, remote, sizeof remote);
+	snprintf(buf, size, "%s:%u -> %s:%u", local, t->local_port, remote, t->remote_port);
+	return buf;
+}
+
+int observe_open(int netns_fd, struct observer *out, char **error)
+{
+	int saved, fd, err;
+
+	out->diag_fd = -1;
+	out->seq = 0;
+	if (netns_enter(netns_fd, &saved) < 0) {
+		err = errno;
+		return fail(error, "observe: cannot enter the target namespace: %s", strerror(err));
+	}
+	/* A plain socket, not an mnl_socket: struct observer holds only the fd, and libmnl is used for
+	 * building and validating messages. The kernel autobinds a port id on the first send. */
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	err = errno;
+	if (netns_leave(saved) < 0) {
+		int leave_err = errno;
+		if (fd >= 0)
+			close(fd);
+		return fail(error, "observe: cannot return from the target namespace: %s",
+			    strerror(leave_err));
+	}
+	if (fd < 0)
+		return fail(error, "observe: NETLINK_SOCK_DIAG socket: %s", strerror(err));
+	out->diag_fd = fd;
+	return 0;
+}
+
+void observe_close(struct observer *o)
+{
+	if (o->diag_fd >= 0)
+		close(o->diag_fd);
+	o->diag_fd = -1;
+}
+
+/* Sends one inet_diag request naming the exact 4-tuple and runs the reply through cb. Returns 0, or
+ * -1 with errno set to the kernel's error (ENOENT: no such socket). */
+static int diag_exchange(struct observer *o, uint16_t type, uint16_t flags, const struct tuple *t,
+			 mnl_cb_t cb, void *data)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct inet_diag_req_v2 *req;
+	uint32_t seq = ++o->seq;
+	ssize_t n;
+	int rc;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = seq;
+	req = mnl_nlmsg_put_extra_header(nlh, sizeof *req);
+	req->sdiag_family = AF_INET;
+	req->sdiag_protocol = IPPROTO_TCP;
+	req->idiag_states = ~0U;
+	req->id.idiag_sport = htons(t->local_port);
+	req->id.idiag_dport = htons(t->remote_port);
+	req->id.idiag_src[0] = htonl(t->local_ip);
+	req->id.idiag_dst[0] = htonl(t->remote_ip);
+	req->id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+	req->id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+
+	if (send(o->diag_fd, nlh, nlh->nlmsg_len, 0) < 0)
+		return -1;
+	/* The kernel answers an exact request synchronously with one datagram: the socket's
+	 * inet_diag_msg, or an NLMSG_ERROR (which also carries the ack). */
+	n = recv(o->diag_fd, buf, sizeof buf, MSG_TRUNC);
+	if (n < 0)
+		return -1;
+	if ((size_t)n > sizeof buf) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	/* Port id 0: only the kernel can address this unbound-by-us socket, the seq check suffices. */
+	rc = mnl_cb_run(buf, (size_t)n, seq, 0, cb, data);
+	return rc < 0 ? -1 : 0;
+}
+
+struct state_reply {
+	const struct tuple *asked;
+	int state;
+	bool seen;
+};
+
+static int state_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct state_reply *reply = data;
+	const struct inet_diag_msg *msg;
+
+	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof *msg) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	msg = mnl_nlmsg_get_payload(nlh);
+	if (msg->idiag_family != AF_INET ||
+	    ntohs(msg->id.idiag_sport) != reply->asked->local_port ||
+	    ntohs(msg->id.idiag_dport) != reply->asked->remote_port ||
+	    ntohl(msg->id.idiag_src[0]) != reply->asked->local_ip ||
+	    ntohl(msg->id.idiag_dst[0]) != reply->asked->remote_ip) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	reply->state = msg->idiag_state;
+	reply->seen = true;
+	return MNL_CB_STOP;
+}
+
+int observe_tcp_state(struct observer *o, uint32_t local_ip, uint16_t local_port, uint32_t remote_ip,
+		      uint16_t remote_port, int *state, char **error)
+{
+	const struct tuple t = { local_ip, remote_ip, local_port, remote_port };
+	struct state_reply reply = { .asked = &t };
+	char tbuf[64], ebuf[128];
+
+	/* Exact lookup, not a filtered dump: it searches the established hash, which holds TIME_WAIT
+	 * and request (NEW_SYN_RECV) sockets too, and costs one hash probe instead of a table walk. */
+	if (diag_exchange(o, SOCK_DIAG_BY_FAMILY, 0, &t, state_cb, &reply) < 0) {
+		int err = errno;
+		if (err == ENOENT) {
+			*state = TCP_STATE_NO_SOCKET;
+			return 0;
+		}
+		return fail(error, "sock_diag lookup %s: %s", tuple_text(&t, tbuf, sizeof tbuf),
+			    errno_text(err, ebuf, sizeof ebuf));
+	}
+	if (!reply.seen)
+		return fail(error, "sock_diag lookup %s: the kernel sent no socket and no error",
+			    tuple_text(&t, tbuf, sizeof tbuf));
+	*state = reply.state;
+	return 0;
+}
+
+int observe_destroy_tcp(struct observer *o, uint32_t local_ip, uint16_t local_port, uint32_t remote_ip,
+			uint16_t remote_port, char **error)
+{
+	const struct tuple t = { local_ip, remote_ip, local_port, remote_port };
+	char tbuf[64], ebuf[128];
+	int err;
+
+	if (diag_exchange(o, SOCK_DESTROY, NLM_F_ACK, &t, NULL, NULL) == 0)
+		return 0;
+	err = errno;
+	if (err == ENOENT)
+		return 1;
+	if (err == EOPNOTSUPP)
+		return fail(error, "SOCK_DESTROY %s: %s: this kernel was built without "
+			    "CONFIG_INET_DIAG_DESTROY", tuple_text(&t, tbuf, sizeof tbuf),
+			    errno_text(err, ebuf, sizeof ebuf));
+	if (err == EPERM)
+		return fail(error, "SOCK_DESTROY %s: %s: needs CAP_NET_ADMIN over the target namespace",
+			    tuple_text(&t, tbuf, sizeof tbuf), errno_text(err, ebuf, sizeof ebuf));
+	return fail(error, "SOCK_DESTROY %s: %s", tuple_text(&t, tbuf, sizeof tbuf),
+		    errno_text(err, ebuf, sizeof ebuf));
+}

@@ -1,0 +1,77 @@
+/* report_console.c - see report_console.h. */
+#include "report_console.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define GREEN "\033[32m"
+#define RED "\033[31m"
+#define YELLOW "\033[33m"
+#define RESET "\033[0m"
+
+void console_report_init(struct console_report *r, FILE *out, int total)
+{
+	memset(r, 0, sizeof *r);
+	r->out = out;
+	r->total = total;
+	bool tty = isatty(fileno(out));
+	r->progress = tty;
+	r->color = tty && !getenv("NO_COLOR");
+}
+
+static void erase_progress(struct console_report *r)
+{
+	if (r->progress)
+		fputs("\r\033[K", r->out);
+}
+
+void console_report_started(struct console_report *r, const char *name)
+{
+	if (!r->progress)
+		return;
+	erase_progress(r);
+	fprintf(r->out, "[%d/%d] %s", r->done + 1, r->total, name);
+	fflush(r->out);
+}
+
+/* Indents every line of a multi-line message by four spaces. */
+static void print_indented(FILE *out, const char *text)
+{
+	while (*text) {
+		const char *end = strchr(text, '\n');
+		size_t len = end ? (size_t)(end - text) : strlen(text);
+		fprintf(out, "    %.*s\n", (int)len, text);
+		text += len + (end ? 1 : 0);
+	}
+}
+
+void console_report_result(struct console_report *r, const char *name, const struct case_result *result)
+{
+	static const char *const labels[] = { "PASS", "FAIL", "SKIP" };
+	static const char *const colors[] = { GREEN, RED, YELLOW };
+	erase_progress(r);
+	r->done++;
+	if (result->verdict == VERDICT_PASS)
+		r->passed++;
+	else if (result->verdict == VERDICT_FAIL)
+		r->failed++;
+	else
+		r->skipped++;
+	const char *color = r->color ? colors[result->verdict] : "";
+	fprintf(r->out, "%s%s%s %s (%.0f ms)\n", color, labels[result->verdict], r->color ? RESET : "", name,
+		(double)result->duration_ns / 1e6);
+	if (result->verdict != VERDICT_PASS && result->message)
+		print_indented(r->out, result->message);
+	if (result->verdict == VERDICT_FAIL && result->pcap_path)
+		fprintf(r->out, "    pcap: %s\n", result->pcap_path);
+	fflush(r->out);
+}
+
+int console_report_summary(struct console_report *r)
+{
+	erase_progress(r);
+	fprintf(r->out, "%d passed, %d failed, %d skipped\n", r->passed, r->failed, r->skipped);
+	fflush(r->out);
+	return r->failed ? 1 : 0;
+}

@@ -1,0 +1,638 @@
+/* run.c - see run.h. */
+#include "run.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "agent.h"
+#include "judge.h"
+#include "observe.h"
+#include "peer.h"
+#include "sandbox.h"
+#include "segment_format.h"
+#include "symbols.h"
+#include "wire.h"
+
+volatile int run_interrupted;
+
+#define MAX_PENDING 256
+#define POLL_INTERVAL_NS 200000LL
+
+/* A segment the stack sent that no step has consumed yet. */
+struct pending_segment {
+	int64_t at_ns;
+	int peer; /* -1: addressed to no declared peer */
+	struct segment segment;
+};
+
+/* Everything one case run holds; torn down in reverse order by teardown(). */
+struct run_state {
+	const struct case_file *c;
+	int variant;
+	const struct run_options *options;
+	struct sandbox sandbox;
+	bool sandbox_made;
+	struct wire *wire;
+	struct agent agent;
+	struct observer observer;
+	bool observer_open;
+	struct counter_snapshot baseline;
+	struct peer_state peers[CASE_MAX_PEERS];
+	struct pending_segment pending[MAX_PENDING];
+	int pending_count;
+	int64_t start_ns;
+	int64_t previous_ns; /* actual time of the previous step: the base of relative times */
+	char *failure;       /* first failure's diagnostic */
+};
+
+static char *format_message(const char *fmt, va_list ap)
+{
+	char *text;
+	if (vasprintf(&text, fmt, ap) < 0)
+		return NULL;
+	return text;
+}
+
+static char *message(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *text = format_message(fmt, ap);
+	va_end(ap);
+	return text;
+}
+
+/* Records a step failure as `file:line:col: message`, the source line, and optional detail lines. */
+static int step_failed(struct run_state *rs, const struct step *step, const char *detail, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *what = format_message(fmt, ap);
+	va_end(ap);
+	rs->failure = message("%s:%d:%d: %s\n  %5d | %s\n%s", rs->c->path, step->where.line, step->where.col,
+			      what ? what : "out of memory", step->where.line, rs->c->lines[step->line_index],
+			      detail ? detail : "");
+	free(what);
+	return -1;
+}
+
+static void sleep_until(int64_t at_ns)
+{
+	struct timespec ts = { at_ns / 1000000000, at_ns % 1000000000 };
+	while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) == EINTR && !run_interrupted)
+		;
+}
+
+static const char *peer_label(const struct run_state *rs, int peer)
+{
+	return peer >= 0 ? rs->c->peers[peer].name : "(no declared peer)";
+}
+
+static int owning_peer(const struct run_state *rs, const struct segment *s)
+{
+	for (int i = 0; i < rs->c->peer_count; i++)
+		if (peer_owns(&rs->peers[i], s))
+			return i;
+	return -1;
+}
+
+/* Reads captured frames until deadline_ns; the stack's segments join the pending queue, our own
+ * injected ones only go to the pcap file. Returns after the first new pending segment, or at the
+ * deadline. -1 on a capture error. */
+static int pump(struct run_state *rs, int64_t deadline_ns, bool *got_one)
+{
+	*got_one = false;
+	for (;;) {
+		struct wire_frame frame;
+		char *error = NULL;
+		int rc = wire_next(rs->wire, deadline_ns, &frame, &error);
+		if (rc < 0) {
+			rs->failure = message("capture failed: %s", error ? error : "?");
+			free(error);
+			return -1;
+		}
+		if (rc == 0)
+			return 0;
+		if (!frame.decoded || frame.segment.src_ip != rs->c->target_ip)
+			continue;
+		if (rs->pending_count == MAX_PENDING) {
+			rs->failure = message("more than %d segments from the stack left unexpected", MAX_PENDING);
+			return -1;
+		}
+		struct pending_segment *p = &rs->pending[rs->pending_count++];
+		p->at_ns = frame.at_ns;
+		p->segment = frame.segment;
+		p->peer = owning_peer(rs, &frame.segment);
+		*got_one = true;
+		return 0;
+	}
+}
+
+/* Drains everything captured so far without waiting. */
+static int drain(struct run_state *rs)
+{
+	bool got;
+	do {
+		if (pump(rs, 0, &got) < 0)
+			return -1;
+	} while (got);
+	return 0;
+}
+
+static int take_pending(struct run_state *rs, int peer, struct pending_segment *out)
+{
+	for (int i = 0; i < rs->pending_count; i++) {
+		if (rs->pending[i].peer != peer)
+			continue;
+		*out = rs->pending[i];
+		memmove(&rs->pending[i], &rs->pending[i + 1], (size_t)(rs->pending_count - i - 1) * sizeof rs->pending[0]);
+		rs->pending_count--;
+		return 1;
+	}
+	return 0;
+}
+
+/* A segment the stack sent that no line expected, in the case's relative terms. */
+static char *describe_unexpected(struct run_state *rs, const struct pending_segment *p)
+{
+	char text[512];
+	if (p->peer >= 0) {
+		struct segment_spec view;
+		peer_learn(&rs->peers[p->peer], &p->segment);
+		peer_relative_view(&rs->peers[p->peer], &p->segment, &view);
+		segment_format_spec(&view, text, sizeof text, NULL);
+	} else {
+		segment_format_absolute(&p->segment, text, sizeof text);
+	}
+	return message("    unexpected: %s > %s at +%.3f s\n", peer_label(rs, p->peer), text,
+		       (double)(p->at_ns - rs->start_ns) / 1e9);
+}
+
+/* Strictness, as in packetdrill: a segment from the stack that no line consumed fails the case. */
+static int check_nothing_unexpected(struct run_state *rs, const struct step *step, const char *when)
+{
+	if (drain(rs) < 0)
+		return -1;
+	if (rs->pending_count == 0)
+		return 0;
+	char *detail = describe_unexpected(rs, &rs->pending[0]);
+	if (step)
+		step_failed(rs, step, detail, "the stack sent a segment no line expected (%s)", when);
+	else
+		rs->failure = message("%s: the stack sent a segment no line expected (%s)\n%s", rs->c->path, when,
+				      detail ? detail : "");
+	free(detail);
+	return -1;
+}
+
+struct step_window {
+	int64_t earliest_ns, latest_ns; /* when the step is due */
+	int64_t open_ns, close_ns;      /* when an expectation may be met: the window plus tolerance */
+};
+
+static struct step_window window_of(const struct run_state *rs, const struct step *step)
+{
+	int64_t base = step->when.relative ? rs->previous_ns : rs->start_ns;
+	struct step_window w = { base + step->when.earliest_ns, base + step->when.latest_ns, 0, 0 };
+	int64_t slack = step->when.has_window ? 0 : rs->options->tolerance_ns;
+	w.open_ns = w.earliest_ns - slack;
+	w.close_ns = w.latest_ns + slack;
+	return w;
+}
+
+static int do_inject(struct run_state *rs, const struct step *step, const struct step_window *w)
+{
+	sleep_until(w->earliest_ns);
+	if (check_nothing_unexpected(rs, step, "before this injection") < 0)
+		return -1;
+	struct peer_state *peer = &rs->peers[step->peer];
+	struct segment segment;
+	const char *build_error = NULL;
+	if (peer_build_segment(peer, &step->u.segment, rs->c->target_ip, wire_now_ns() - rs->start_ns, &segment,
+			       &build_error) < 0)
+		return step_failed(rs, step, NULL, "cannot build the segment: %s", build_error);
+	char *error = NULL;
+	int64_t sent_ns;
+	if (wire_inject(rs->wire, &segment, &sent_ns, &error) < 0) {
+		step_failed(rs, step, NULL, "injection failed: %s", error ? error : "?");
+		free(error);
+		return -1;
+	}
+	rs->previous_ns = sent_ns;
+	return 0;
+}
+
+static int do_expect_segment(struct run_state *rs, const struct step *step, const struct step_window *w)
+{
+	struct pending_segment got;
+	while (!take_pending(rs, step->peer, &got)) {
+		bool new_one;
+		if (run_interrupted || wire_now_ns() >= w->close_ns) {
+			char expected_text[512], detail[700];
+			segment_format_spec(&step->u.segment, expected_text, sizeof expected_text, NULL);
+			snprintf(detail, sizeof detail, "    expected: %s\n    observed: nothing\n", expected_text);
+			return step_failed(rs, step, detail, "no segment from the stack to %s within %.0f ms",
+					   peer_label(rs, step->peer), (double)(w->close_ns - rs->previous_ns) / 1e6);
+		}
+		if (pump(rs, w->close_ns, &new_one) < 0)
+			return -1;
+	}
+	struct peer_state *peer = &rs->peers[step->peer];
+	peer_learn(peer, &got.segment);
+	struct segment_spec observed, expected;
+	peer_relative_view(peer, &got.segment, &observed);
+	peer_resolve_expected(peer, &step->u.segment, &expected);
+	struct segment_verdict verdict = judge_segment(&expected, &observed);
+	if (!verdict.matches) {
+		char detail[2048];
+		judge_format_diff(&expected, &observed, &verdict, "    ", detail, sizeof detail);
+		return step_failed(rs, step, detail, "the stack's segment to %s differs from the expected one",
+				   peer_label(rs, step->peer));
+	}
+	if (got.at_ns < w->open_ns)
+		return step_failed(rs, step, NULL, "segment arrived %.1f ms too early",
+				   (double)(w->open_ns - got.at_ns) / 1e6);
+	rs->previous_ns = got.at_ns;
+	return 0;
+}
+
+static int do_expect_none(struct run_state *rs, const struct step *step, const struct step_window *w)
+{
+	int64_t quiet_until = w->earliest_ns + step->u.none_window_ns;
+	for (;;) {
+		for (int i = 0; i < rs->pending_count; i++)
+			if (rs->pending[i].peer == step->peer) {
+				char *detail = describe_unexpected(rs, &rs->pending[i]);
+				step_failed(rs, step, detail, "expected silence towards %s, but the stack sent a segment",
+					    peer_label(rs, step->peer));
+				free(detail);
+				return -1;
+			}
+		if (run_interrupted || wire_now_ns() >= quiet_until)
+			break;
+		bool got;
+		if (pump(rs, quiet_until, &got) < 0)
+			return -1;
+	}
+	if (drain(rs) < 0)
+		return -1;
+	for (int i = 0; i < rs->pending_count; i++)
+		if (rs->pending[i].peer == step->peer && rs->pending[i].at_ns <= quiet_until) {
+			char *detail = describe_unexpected(rs, &rs->pending[i]);
+			step_failed(rs, step, detail, "expected silence towards %s, but the stack sent a segment",
+				    peer_label(rs, step->peer));
+			free(detail);
+			return -1;
+		}
+	rs->previous_ns = quiet_until;
+	return 0;
+}
+
+static bool app_result_matches(const struct app_call *call, const struct agent_reply *reply)
+{
+	switch (call->expect) {
+	case APP_EXPECT_ANY:
+		return true;
+	case APP_EXPECT_VALUE:
+		return reply->err == 0 && reply->ret == call->expect_value;
+	case APP_EXPECT_ERRNO:
+		return reply->err == call->expect_errno;
+	case APP_EXPECT_SUCCESS:
+	default:
+		/* A non-blocking connect succeeds by starting; `app connected` reports how it ended. */
+		return reply->err == 0 || (call->op == APP_CONNECT && reply->err == EINPROGRESS);
+	}
+}
+
+static void describe_app_expectation(const struct app_call *call, char *buf, size_t size)
+{
+	switch (call->expect) {
+	case APP_EXPECT_VALUE:
+		snprintf(buf, size, "%lld", (long long)call->expect_value);
+		break;
+	case APP_EXPECT_ERRNO:
+		snprintf(buf, size, "-1 %s", errno_name(call->expect_errno));
+		break;
+	default:
+		snprintf(buf, size, "success");
+		break;
+	}
+}
+
+static int do_app(struct run_state *rs, const struct step *step, const struct step_window *w)
+{
+	sleep_until(w->earliest_ns);
+	struct agent_reply reply;
+	char *error = NULL;
+	if (agent_call(&rs->agent, &step->u.app, &reply, &error) < 0) {
+		step_failed(rs, step, NULL, "agent: %s", error ? error : "?");
+		free(error);
+		return -1;
+	}
+	rs->previous_ns = (int64_t)reply.when.tv_sec * 1000000000 + reply.when.tv_nsec;
+	if (!app_result_matches(&step->u.app, &reply)) {
+		char expected[64];
+		describe_app_expectation(&step->u.app, expected, sizeof expected);
+		if (reply.err)
+			return step_failed(rs, step, NULL, "application call returned -1 %s, expected %s",
+					   errno_name(reply.err), expected);
+		return step_failed(rs, step, NULL, "application call returned %lld, expected %s",
+				   (long long)reply.ret, expected);
+	}
+	return 0;
+}
+
+static int do_expect_state(struct run_state *rs, const struct step *step, const struct step_window *w)
+{
+	const struct peer_state *peer = &rs->peers[step->peer];
+	if (peer->target_port == 0)
+		return step_failed(rs, step, NULL, "no 4-tuple for %s yet: the stack's port is unknown",
+				   peer->decl->name);
+	sleep_until(w->open_ns);
+	int state = -1;
+	/* States change in softirq context right after a segment; poll briefly instead of racing it. */
+	for (;;) {
+		char *error = NULL;
+		if (observe_tcp_state(&rs->observer, rs->c->target_ip, peer->target_port, peer->decl->ip,
+				      peer->decl->port, &state, &error) < 0) {
+			step_failed(rs, step, NULL, "sock_diag: %s", error ? error : "?");
+			free(error);
+			return -1;
+		}
+		if (state == step->u.expected_state || wire_now_ns() >= w->close_ns || run_interrupted)
+			break;
+		sleep_until(wire_now_ns() + POLL_INTERVAL_NS);
+	}
+	if (state != step->u.expected_state)
+		return step_failed(rs, step, NULL, "socket state of %s is %s, expected %s", peer->decl->name,
+				   tcp_state_name(state), tcp_state_name(step->u.expected_state));
+	rs->previous_ns = wire_now_ns();
+	return 0;
+}
+
+static int counter_delta(struct run_state *rs, const struct step *step, int64_t *delta)
+{
+	struct counter_snapshot now;
+	char *error = NULL;
+	if (counters_read(rs->agent.pid, &now, &error) < 0) {
+		step_failed(rs, step, NULL, "reading counters: %s", error ? error : "?");
+		free(error);
+		return -1;
+	}
+	int64_t before, after;
+	if (!counters_get(&rs->baseline, step->u.counter.name, &before) ||
+	    !counters_get(&now, step->u.counter.name, &after))
+		return step_failed(rs, step, NULL, "this kernel has no counter named %s", step->u.counter.name);
+	*delta = after - before;
+	return 0;
+}
+
+static int do_expect_counter(struct run_state *rs, const struct step *step, const struct step_window *w)
+{
+	sleep_until(w->open_ns);
+	int64_t delta;
+	/* A counter is the kernel's proof of a drop: decide as soon as it moves, not after a quiet window. */
+	for (;;) {
+		if (counter_delta(rs, step, &delta) < 0)
+			return -1;
+		if (delta == step->u.counter.delta || wire_now_ns() >= w->close_ns || run_interrupted)
+			break;
+		sleep_until(wire_now_ns() + POLL_INTERVAL_NS);
+	}
+	if (delta != step->u.counter.delta)
+		return step_failed(rs, step, NULL, "counter %s moved by %+lld, expected %+lld", step->u.counter.name,
+				   (long long)delta, (long long)step->u.counter.delta);
+	rs->previous_ns = wire_now_ns();
+	return 0;
+}
+
+static int run_step(struct run_state *rs, const struct step *step)
+{
+	struct step_window w = window_of(rs, step);
+	switch (step->kind) {
+	case STEP_INJECT:
+		return do_inject(rs, step, &w);
+	case STEP_EXPECT_SEGMENT:
+		return do_expect_segment(rs, step, &w);
+	case STEP_EXPECT_NONE:
+		return do_expect_none(rs, step, &w);
+	case STEP_APP:
+		return do_app(rs, step, &w);
+	case STEP_EXPECT_STATE:
+		return do_expect_state(rs, step, &w);
+	case STEP_EXPECT_COUNTER:
+		return do_expect_counter(rs, step, &w);
+	case STEP_WAIT:
+		sleep_until(w.earliest_ns);
+		rs->previous_ns = w.earliest_ns;
+		return 0;
+	case STEP_INCARNATION:
+		peer_new_incarnation(&rs->peers[step->peer], step->u.incarnation.seq_delta,
+				     step->u.incarnation.ts_delta);
+		return 0;
+	case STEP_TSCLOCK_JUMP:
+		rs->peers[step->peer].ts_jump += step->u.ts_jump;
+		return 0;
+	}
+	return 0;
+}
+
+char *run_case_name(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	const char *start = path;
+	if (base) {
+		/* keep one directory level: "time_wait/lost_final_ack" */
+		const char *dir = base;
+		while (dir > path && dir[-1] != '/')
+			dir--;
+		start = dir;
+	}
+	size_t len = strlen(start);
+	if (len > 3 && strcmp(start + len - 3, ".tc") == 0)
+		len -= 3;
+	return strndup(start, len);
+}
+
+static int make_parent_dirs(const char *path)
+{
+	char *copy = strdup(path);
+	if (!copy)
+		return -1;
+	for (char *p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0755) < 0 && errno != EEXIST) {
+			free(copy);
+			return -1;
+		}
+		*p = '/';
+	}
+	free(copy);
+	return 0;
+}
+
+static char *pcap_path_for(const struct case_file *c, int variant, const char *dir)
+{
+	char *name = run_case_name(c->path);
+	char *path = variant >= 0 ? message("%s/%s@%s.pcap", dir, name, c->variants[variant].name)
+				  : message("%s/%s.pcap", dir, name);
+	free(name);
+	return path;
+}
+
+/* The sysctls a variant runs with: the case's own, then the variant's. */
+static int collect_sysctls(const struct case_file *c, int variant, struct sysctl_setting *out)
+{
+	int n = 0;
+	for (int i = 0; i < c->sysctl_count; i++)
+		out[n++] = c->sysctls[i];
+	if (variant >= 0)
+		for (int i = 0; i < c->variants[variant].sysctl_count; i++)
+			out[n++] = c->variants[variant].sysctls[i];
+	return n;
+}
+
+static bool is_privilege_error(const char *error)
+{
+	return error && (strstr(error, "Operation not permitted") || strstr(error, "Permission denied"));
+}
+
+/* `require sysctl` is checked in a bare sandbox: the case's own sysctls may need the very key. */
+static char *missing_requirement(const struct case_file *c, const struct sandbox_config *bare)
+{
+	if (c->require_count == 0)
+		return NULL;
+	struct sandbox probe;
+	char *error = NULL;
+	if (sandbox_create(bare, &probe, &error) < 0)
+		return error;
+	char *reason = NULL;
+	for (int i = 0; i < c->require_count && !reason; i++)
+		if (sandbox_sysctl_exists(probe.target_netns_fd, c->requires[i]) != 1)
+			reason = message("requires sysctl %s, which this kernel does not have%s", c->requires[i],
+					 strcmp(c->requires[i], "net.ipv4.tcp_tw_recycle") == 0
+						 ? " (removed in Linux 4.12)"
+						 : "");
+	sandbox_destroy(&probe);
+	return reason;
+}
+
+static int setup(struct run_state *rs, struct case_result *result)
+{
+	const struct case_file *c = rs->c;
+	uint32_t peer_ips[CASE_MAX_PEERS];
+	for (int i = 0; i < c->peer_count; i++)
+		peer_ips[i] = c->peers[i].ip;
+	struct sysctl_setting sysctls[2 * CASE_MAX_SYSCTLS];
+	struct sandbox_config config = { c->target_ip, peer_ips, c->peer_count, sysctls, 0 };
+
+	char *error = missing_requirement(c, &config);
+	if (error) {
+		result->verdict = is_privilege_error(error) || strncmp(error, "requires", 8) == 0 ? VERDICT_SKIP
+												  : VERDICT_FAIL;
+		result->message = error;
+		return -1;
+	}
+	config.sysctl_count = collect_sysctls(c, rs->variant, sysctls);
+	if (sandbox_create(&config, &rs->sandbox, &error) < 0) {
+		result->verdict = is_privilege_error(error) ? VERDICT_SKIP : VERDICT_FAIL;
+		result->message = message("sandbox: %s%s", error ? error : "?",
+					  is_privilege_error(error)
+						  ? " (needs CAP_NET_ADMIN and CAP_SYS_ADMIN: run as root or under unshare -Urn)"
+						  : "");
+		free(error);
+		return -1;
+	}
+	rs->sandbox_made = true;
+	if (rs->options->captures_dir) {
+		result->pcap_path = pcap_path_for(c, rs->variant, rs->options->captures_dir);
+		if (!result->pcap_path || make_parent_dirs(result->pcap_path) < 0) {
+			result->message = message("cannot create the directory for %s: %s", result->pcap_path,
+						  strerror(errno));
+			return -1;
+		}
+	}
+	rs->wire = wire_open(rs->sandbox.harness_netns_fd, rs->sandbox.harness_ifname, rs->sandbox.harness_mac,
+			     rs->sandbox.target_mac, result->pcap_path, &error);
+	if (!rs->wire)
+		goto failed;
+	if (agent_spawn_local(rs->sandbox.target_netns_fd, &rs->agent, &error) < 0)
+		goto failed;
+	if (observe_open(rs->sandbox.target_netns_fd, &rs->observer, &error) < 0)
+		goto failed;
+	rs->observer_open = true;
+	if (counters_read(rs->agent.pid, &rs->baseline, &error) < 0)
+		goto failed;
+	for (int i = 0; i < c->peer_count; i++)
+		peer_init(&rs->peers[i], &c->peers[i]);
+	return 0;
+failed:
+	result->message = error;
+	return -1;
+}
+
+static void teardown(struct run_state *rs)
+{
+	if (rs->observer_open)
+		observe_close(&rs->observer);
+	agent_stop(&rs->agent);
+	wire_close(rs->wire);
+	if (rs->sandbox_made)
+		sandbox_destroy(&rs->sandbox);
+}
+
+void run_case(const struct case_file *c, int variant, const struct run_options *options,
+	      struct case_result *result)
+{
+	memset(result, 0, sizeof *result);
+	result->verdict = VERDICT_FAIL;
+	struct run_state *rs = calloc(1, sizeof *rs);
+	if (!rs) {
+		result->message = message("out of memory");
+		return;
+	}
+	rs->c = c;
+	rs->variant = variant;
+	rs->options = options;
+	rs->agent.pid = -1;
+	rs->agent.fd = -1;
+	int64_t began = wire_now_ns();
+
+	if (setup(rs, result) == 0) {
+		rs->start_ns = rs->previous_ns = wire_now_ns();
+		uint32_t bit = variant >= 0 ? 1u << variant : ~0u;
+		int failed = 0;
+		for (int i = 0; i < c->step_count && !failed; i++) {
+			if (!(c->steps[i].variant_mask & bit))
+				continue;
+			if (run_interrupted) {
+				rs->failure = message("interrupted");
+				failed = 1;
+				break;
+			}
+			failed = run_step(rs, &c->steps[i]) < 0;
+			result->steps_run++;
+		}
+		if (!failed)
+			failed = check_nothing_unexpected(rs, NULL, "after the last line") < 0;
+		result->verdict = failed ? VERDICT_FAIL : VERDICT_PASS;
+		result->message = rs->failure;
+	}
+	teardown(rs);
+	free(rs);
+	result->duration_ns = wire_now_ns() - began;
+}
+
+void case_result_free(struct case_result *r)
+{
+	free(r->message);
+	free(r->pcap_path);
+	r->message = r->pcap_path = NULL;
+}

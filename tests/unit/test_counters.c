@@ -1,0 +1,308 @@
+/* test_counters.c - counters_parse on this kernel's /proc/net/{netstat,snmp} text and on malformed
+ * text; counters_get by full and bare names. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "observe.h"
+
+/* Copied from /proc/net/netstat on the Debian 12 / 6.18 build machine. */
+static const char netstat_text[] =
+	"TcpExt: SyncookiesSent SyncookiesRecv SyncookiesFailed EmbryonicRsts PruneCalled RcvPruned "
+	"OfoPruned OutOfWindowIcmps LockDroppedIcmps ArpFilter TW TWRecycled TWKilled PAWSActive "
+	"PAWSEstab BeyondWindow TSEcrRejected PAWSOldAck PAWSTimewait DelayedACKs DelayedACKLocked "
+	"DelayedACKLost ListenOverflows ListenDrops TCPHPHits TCPPureAcks TCPHPAcks TCPRenoRecovery "
+	"TCPSackRecovery TCPSACKReneging TCPSACKReorder TCPRenoReorder TCPTSReorder TCPFullUndo "
+	"TCPPartialUndo TCPDSACKUndo TCPLossUndo TCPLostRetransmit TCPRenoFailures TCPSackFailures "
+	"TCPLossFailures TCPFastRetrans TCPSlowStartRetrans TCPTimeouts TCPLossProbes "
+	"TCPLossProbeRecovery TCPRenoRecoveryFail TCPSackRecoveryFail TCPRcvCollapsed TCPBacklogCoalesce "
+	"TCPDSACKOldSent TCPDSACKOfoSent TCPDSACKRecv TCPDSACKOfoRecv TCPAbortOnData TCPAbortOnClose "
+	"TCPAbortOnMemory TCPAbortOnTimeout TCPAbortOnLinger TCPAbortFailed TCPMemoryPressures "
+	"TCPMemoryPressuresChrono TCPSACKDiscard TCPDSACKIgnoredOld TCPDSACKIgnoredNoUndo "
+	"TCPSpuriousRTOs TCPMD5NotFound TCPMD5Unexpected TCPMD5Failure TCPSackShifted TCPSackMerged "
+	"TCPSackShiftFallback TCPBacklogDrop PFMemallocDrop TCPMinTTLDrop TCPDeferAcceptDrop "
+	"IPReversePathFilter TCPTimeWaitOverflow TCPReqQFullDoCookies TCPReqQFullDrop TCPRetransFail "
+	"TCPRcvCoalesce TCPOFOQueue TCPOFODrop TCPOFOMerge TCPChallengeACK TCPSYNChallenge "
+	"TCPFastOpenActive TCPFastOpenActiveFail TCPFastOpenPassive TCPFastOpenPassiveFail "
+	"TCPFastOpenListenOverflow TCPFastOpenCookieReqd TCPFastOpenBlackhole TCPSpuriousRtxHostQueues "
+	"BusyPollRxPackets TCPAutoCorking TCPFromZeroWindowAdv TCPToZeroWindowAdv TCPWantZeroWindowAdv "
+	"TCPSynRetrans TCPOrigDataSent TCPHystartTrainDetect TCPHystartTrainCwnd TCPHystartDelayDetect "
+	"TCPHystartDelayCwnd TCPACKSkippedSynRecv TCPACKSkippedPAWS TCPACKSkippedSeq "
+	"TCPACKSkippedFinWait2 TCPACKSkippedTimeWait TCPACKSkippedChallenge TCPWinProbe TCPKeepAlive "
+	"TCPMTUPFail TCPMTUPSuccess TCPDelivered TCPDeliveredCE TCPAckCompressed TCPZeroWindowDrop "
+	"TCPRcvQDrop TCPWqueueTooBig TCPFastOpenPassiveAltKey TcpTimeoutRehash TcpDuplicateDataRehash "
+	"TCPDSACKRecvSegs TCPDSACKIgnoredDubious TCPMigrateReqSuccess TCPMigrateReqFailure TCPPLBRehash "
+	"TCPAORequired TCPAOBad TCPAOKeyNotFound TCPAOGood TCPAODroppedIcmps\n"
+	"TcpExt: 0 0 0 0 0 0 0 0 0 0 11 0 0 0 0 0 0 0 0 0 0 0 0 0 10 16 7 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 "
+	"0 2 0 0 0 0 0 23 0 0 0 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 325 0 0 0 0 0 0 "
+	"0 0 0 0 0 0 2 0 1 29 29 10 0 45 0 0 0 0 0 0 0 0 0 0 0 0 0 0 57 0 0 0 0 0 0 2 0 0 0 0 0 0 0 0 0 "
+	"0 0\n"
+	"IpExt: InNoRoutes InTruncatedPkts InMcastPkts OutMcastPkts InBcastPkts OutBcastPkts InOctets "
+	"OutOctets InMcastOctets OutMcastOctets InBcastOctets OutBcastOctets InCsumErrors InNoECTPkts "
+	"InECT1Pkts InECT0Pkts InCEPkts ReasmOverlaps\n"
+	"IpExt: 0 0 0 0 0 0 19313055 25984 0 0 0 0 0 520 0 0 0 0\n"
+	"MPTcpExt: MPCapableSYNRX MPCapableSYNTX MPCapableSYNACKRX MPCapableACKRX MPCapableFallbackACK "
+	"MPCapableFallbackSYNACK MPCapableSYNTXDrop MPCapableSYNTXDisabled MPCapableEndpAttempt "
+	"MPFallbackTokenInit MPTCPRetrans MPJoinNoTokenFound MPJoinSynRx MPJoinSynBackupRx "
+	"MPJoinSynAckRx MPJoinSynAckBackupRx MPJoinSynAckHMacFailure MPJoinAckRx MPJoinAckHMacFailure "
+	"MPJoinRejected MPJoinSynTx MPJoinSynTxCreatSkErr MPJoinSynTxBindErr MPJoinSynTxConnectErr "
+	"DSSNotMatching DSSCorruptionFallback DSSCorruptionReset InfiniteMapTx InfiniteMapRx "
+	"DSSNoMatchTCP DataCsumErr OFOQueueTail OFOQueue OFOMerge NoDSSInWindow DuplicateData AddAddr "
+	"AddAddrTx AddAddrTxDrop EchoAdd EchoAddTx EchoAddTxDrop PortAdd AddAddrDrop MPJoinPortSynRx "
+	"MPJoinPortSynAckRx MPJoinPortAckRx MismatchPortSynRx MismatchPortAckRx RmAddr RmAddrDrop "
+	"RmAddrTx RmAddrTxDrop RmSubflow MPPrioTx MPPrioRx MPFailTx MPFailRx MPFastcloseTx MPFastcloseRx "
+	"MPRstTx MPRstRx SubflowStale SubflowRecover SndWndShared RcvWndShared RcvWndConflictUpdate "
+	"RcvWndConflict MPCurrEstab Blackhole MPCapableDataFallback MD5SigFallback DssFallback "
+	"SimultConnectFallback FallbackFailed WinProbe\n"
+	"MPTcpExt: 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 "
+	"0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+	;
+
+/* Copied from /proc/net/snmp on the Debian 12 / 6.18 build machine. */
+static const char snmp_text[] =
+	"Ip: Forwarding DefaultTTL InReceives InHdrErrors InAddrErrors ForwDatagrams InUnknownProtos "
+	"InDiscards InDelivers OutRequests OutDiscards OutNoRoutes ReasmTimeout ReasmReqds ReasmOKs "
+	"ReasmFails FragOKs FragFails FragCreates OutTransmits\n"
+	"Ip: 2 64 520 0 0 0 0 0 520 356 0 0 0 0 0 0 0 0 0 356\n"
+	"Icmp: InMsgs InErrors InCsumErrors InDestUnreachs InTimeExcds InParmProbs InSrcQuenchs "
+	"InRedirects InEchos InEchoReps InTimestamps InTimestampReps InAddrMasks InAddrMaskReps OutMsgs "
+	"OutErrors OutRateLimitGlobal OutRateLimitHost OutDestUnreachs OutTimeExcds OutParmProbs "
+	"OutSrcQuenchs OutRedirects OutEchos OutEchoReps OutTimestamps OutTimestampReps OutAddrMasks "
+	"OutAddrMaskReps\n"
+	"Icmp: 1 0 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+	"IcmpMsg: InType3\n"
+	"IcmpMsg: 1\n"
+	"Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails EstabResets "
+	"CurrEstab InSegs OutSegs RetransSegs InErrs OutRsts InCsumErrors\n"
+	"Tcp: 1 200 120000 -1 13 2 0 0 0 493 330 0 0 2 0\n"
+	"Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors "
+	"IgnoredMulti MemErrors\n"
+	"Udp: 26 0 0 27 0 0 0 0 0\n"
+	"UdpLite: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors "
+	"IgnoredMulti MemErrors\n"
+	"UdpLite: 0 0 0 0 0 0 0 0 0\n"
+	;
+
+static int parse(const char *text, struct counter_snapshot *s, const char **error)
+{
+	return counters_parse(text, strlen(text), s, error);
+}
+
+static int setup_snapshot(void **state)
+{
+	struct counter_snapshot *s = calloc(1, sizeof *s);
+
+	*state = s;
+	return s ? 0 : -1;
+}
+
+static int teardown_snapshot(void **state)
+{
+	free(*state);
+	return 0;
+}
+
+static void real_text_parses_into_prefixed_names(void **state)
+{
+	struct counter_snapshot *s = *state;
+	const char *error = NULL;
+	int64_t v;
+
+	assert_int_equal(parse(netstat_text, s, &error), 0);
+	assert_int_equal(s->count, 229);
+	assert_string_equal(s->names[0], "TcpExt.SyncookiesSent");
+	assert_int_equal(parse(snmp_text, s, &error), 0);
+	assert_int_equal(s->count, 229 + 83);
+
+	assert_true(counters_get(s, "TcpExt.TW", &v));
+	assert_int_equal(v, 11);
+	assert_true(counters_get(s, "Tcp.ActiveOpens", &v));
+	assert_int_equal(v, 13);
+	assert_true(counters_get(s, "Tcp.MaxConn", &v));
+	assert_int_equal(v, -1);
+	assert_true(counters_get(s, "IpExt.InOctets", &v));
+	assert_int_equal(v, 19313055);
+	assert_true(counters_get(s, "Ip.Forwarding", &v));
+	assert_int_equal(v, 2);
+	assert_true(counters_get(s, "IcmpMsg.InType3", &v));
+	assert_int_equal(v, 1);
+}
+
+static void bare_names_prefer_tcpext_then_tcp(void **state)
+{
+	struct counter_snapshot *s = *state;
+	const char *error = NULL;
+	int64_t v;
+
+	assert_int_equal(parse("Ip: Both Z\nIp: 30 31\n"
+			       "Tcp: Both Z OnlyTcp\nTcp: 20 21 22\n"
+			       "TcpExt: Both\nTcpExt: 10\n"
+			       "Udp: Rest\nUdp: 40\n", s, &error), 0);
+	assert_true(counters_get(s, "Both", &v));
+	assert_int_equal(v, 10);
+	assert_true(counters_get(s, "Z", &v));
+	assert_int_equal(v, 21);
+	assert_true(counters_get(s, "Rest", &v));
+	assert_int_equal(v, 40);
+	assert_true(counters_get(s, "Ip.Both", &v));
+	assert_int_equal(v, 30);
+	assert_false(counters_get(s, "Missing", &v));
+	assert_false(counters_get(s, "TcpExt.Z", &v));
+	/* "Tcp" must not match the "TcpExt" prefix. */
+	assert_false(counters_get(s, "Tcp.", &v));
+	assert_true(counters_get(s, "OnlyTcp", &v));
+	assert_int_equal(v, 22);
+}
+
+static void extremes_and_blank_lines(void **state)
+{
+	struct counter_snapshot *s = *state;
+	const char *error = NULL;
+	int64_t v;
+
+	assert_int_equal(parse("\nA: Max Min Empty\nA: 9223372036854775807 -9223372036854775808 0"
+			       "\nIcmpMsg:\nIcmpMsg:\n", s, &error), 0);
+	assert_int_equal(s->count, 3);
+	assert_true(counters_get(s, "A.Max", &v));
+	assert_true(v == INT64_MAX);
+	assert_true(counters_get(s, "A.Min", &v));
+	assert_true(v == INT64_MIN);
+}
+
+static void length_bounds_the_text(void **state)
+{
+	struct counter_snapshot *s = *state;
+	const char *error = NULL;
+	const char text[] = "A: X\nA: 12345";
+	int64_t v;
+
+	/* Only "A: X\nA: 1" is inside len; nothing past it may be read. */
+	assert_int_equal(counters_parse(text, 9, s, &error), 0);
+	assert_true(counters_get(s, "A.X", &v));
+	assert_int_equal(v, 1);
+}
+
+static void expect_parse_error(struct counter_snapshot *s, const char *text, const char *message)
+{
+	const char *error = NULL;
+	int before = s->count;
+
+	assert_int_equal(parse(text, s, &error), -1);
+	assert_non_null(error);
+	assert_string_equal(error, message);
+	assert_int_equal(s->count, before);
+}
+
+static void malformed_text_is_an_error(void **state)
+{
+	struct counter_snapshot *s = *state;
+
+	expect_parse_error(s, "A: X Y\nA: 1\n", "header and value lines have different field counts");
+	expect_parse_error(s, "A: X\nA: 1 2\n", "header and value lines have different field counts");
+	expect_parse_error(s, "A: X\n", "header line without a value line");
+	expect_parse_error(s, "A: X\nB: 1\n", "value line does not carry its header's prefix");
+	expect_parse_error(s, "A: X\nAB: 1\n", "value line does not carry its header's prefix");
+	expect_parse_error(s, "A: X\n1\n", "value line does not carry its header's prefix");
+	expect_parse_error(s, "no colon here\n", "line without a \"Prefix:\" header");
+	expect_parse_error(s, ": X\n: 1\n", "line without a \"Prefix:\" header");
+	expect_parse_error(s, "A B: X\nA B: 1\n", "line without a \"Prefix:\" header");
+	expect_parse_error(s, "A: X\nA: 1x\n", "counter value is not a decimal int64");
+	expect_parse_error(s, "A: X\nA: -\n", "counter value is not a decimal int64");
+	expect_parse_error(s, "A: X\nA: 9223372036854775808\n", "counter value is not a decimal int64");
+	expect_parse_error(s, "A: X\nA: -9223372036854775809\n", "counter value is not a decimal int64");
+	expect_parse_error(s, "A: X\nA: 18446744073709551626\n", "counter value is not a decimal int64");
+	/* "TcpExt." and 41 letters make 48 characters: no room left in names[48] for the NUL. */
+	expect_parse_error(s, "TcpExt: ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmno\nTcpExt: 1\n",
+			   "counter name too long");
+}
+
+static void longest_name_that_fits(void **state)
+{
+	struct counter_snapshot *s = *state;
+	const char *error = NULL;
+	int64_t v;
+
+	assert_int_equal(parse("TcpExt: ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn\nTcpExt: 7\n", s, &error), 0);
+	assert_string_equal(s->names[0], "TcpExt.ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn");
+	assert_true(counters_get(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn", &v));
+	assert_int_equal(v, 7);
+}
+
+static void a_failed_parse_leaves_earlier_counters(void **state)
+{
+	struct counter_snapshot *s = *state;
+	const char *error = NULL;
+	int64_t v;
+
+	assert_int_equal(parse("A: X\nA: 5\n", s, &error), 0);
+	expect_parse_error(s, "B: Y Z\nB: 1 2\nC: W\nC: bad\n", "counter value is not a decimal int64");
+	assert_int_equal(s->count, 1);
+	assert_true(counters_get(s, "A.X", &v));
+	assert_int_equal(v, 5);
+}
+
+static void more_than_counters_max_is_an_error(void **state)
+{
+	struct counter_snapshot *s = *state;
+	const char *error = NULL;
+	size_t size = 16 + COUNTERS_MAX * 12;
+	char *text = malloc(size);
+	size_t used;
+
+	assert_non_null(text);
+	/* One block of COUNTERS_MAX - 1 fills all but one slot; then two more do not fit. */
+	used = (size_t)snprintf(text, size, "A:");
+	for (int i = 0; i < COUNTERS_MAX - 1; i++)
+		used += (size_t)snprintf(text + used, size - used, " C%d", i);
+	used += (size_t)snprintf(text + used, size - used, "\nA:");
+	for (int i = 0; i < COUNTERS_MAX - 1; i++)
+		used += (size_t)snprintf(text + used, size - used, " 1");
+	assert_true(used < size);
+	assert_int_equal(counters_parse(text, used, s, &error), 0);
+	assert_int_equal(s->count, COUNTERS_MAX - 1);
+	free(text);
+
+	expect_parse_error(s, "B: Y Z\nB: 1 2\n", "more counters than COUNTERS_MAX");
+	assert_int_equal(parse("B: Y\nB: 1\n", s, &error), 0);
+	assert_int_equal(s->count, COUNTERS_MAX);
+	expect_parse_error(s, "C: Y\nC: 1\n", "more counters than COUNTERS_MAX");
+}
+
+static void invalid_snapshot_count_is_an_error(void **state)
+{
+	struct counter_snapshot *s = *state;
+
+	s->count = COUNTERS_MAX + 1;
+	expect_parse_error(s, "A: X\nA: 1\n", "counter snapshot has an invalid count");
+	s->count = -1;
+	expect_parse_error(s, "A: X\nA: 1\n", "counter snapshot has an invalid count");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(real_text_parses_into_prefixed_names, setup_snapshot,
+						teardown_snapshot),
+		cmocka_unit_test_setup_teardown(bare_names_prefer_tcpext_then_tcp, setup_snapshot,
+						teardown_snapshot),
+		cmocka_unit_test_setup_teardown(extremes_and_blank_lines, setup_snapshot, teardown_snapshot),
+		cmocka_unit_test_setup_teardown(length_bounds_the_text, setup_snapshot, teardown_snapshot),
+		cmocka_unit_test_setup_teardown(malformed_text_is_an_error, setup_snapshot,
+						teardown_snapshot),
+		cmocka_unit_test_setup_teardown(longest_name_that_fits, setup_snapshot, teardown_snapshot),
+		cmocka_unit_test_setup_teardown(a_failed_parse_leaves_earlier_counters, setup_snapshot,
+						teardown_snapshot),
+		cmocka_unit_test_setup_teardown(more_than_counters_max_is_an_error, setup_snapshot,
+						teardown_snapshot),
+		cmocka_unit_test_setup_teardown(invalid_snapshot_count_is_an_error, setup_snapshot,
+						teardown_snapshot),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

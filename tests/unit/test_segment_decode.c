@@ -1,0 +1,378 @@
+/* test_segment_decode.c - unit tests for segment_decode.c on hand-built frames, cut and corrupted. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "inet_checksum.h"
+#include "segment_decode.h"
+
+/* 192.0.2.1:8080 > 192.0.2.10:40000 S. seq 3735928559 ack 1000001 win 65160
+ * <mss 1460,sackOK,TS val 123 ecr 100,nop,wscale 7>, DF, TTL 64; checksums computed outside this code. */
+static const uint8_t syn_ack_frame[] = {
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,
+	0x08, 0x00, 0x45, 0x00, 0x00, 0x3c, 0x00, 0x00, 0x40, 0x00, 0x40, 0x06,
+	0xb6, 0xb0, 0xc0, 0x00, 0x02, 0x01, 0xc0, 0x00, 0x02, 0x0a, 0x1f, 0x90,
+	0x9c, 0x40, 0xde, 0xad, 0xbe, 0xef, 0x00, 0x0f, 0x42, 0x41, 0xa0, 0x12,
+	0xfe, 0x88, 0x28, 0xbe, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4, 0x04, 0x02,
+	0x08, 0x0a, 0x00, 0x00, 0x00, 0x7b, 0x00, 0x00, 0x00, 0x64, 0x01, 0x03,
+	0x03, 0x07,
+};
+
+/* 192.0.2.10:40000 > 192.0.2.1:8080 P. seq 1000001 ack 3735928560 win 502 len 5 ("hello"). */
+static const uint8_t psh_ack_frame[] = {
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,
+	0x08, 0x00, 0x45, 0x00, 0x00, 0x2d, 0x00, 0x00, 0x40, 0x00, 0x40, 0x06,
+	0xb6, 0xbf, 0xc0, 0x00, 0x02, 0x0a, 0xc0, 0x00, 0x02, 0x01, 0x9c, 0x40,
+	0x1f, 0x90, 0x00, 0x0f, 0x42, 0x41, 0xde, 0xad, 0xbe, 0xf0, 0x50, 0x18,
+	0x01, 0xf6, 0x4a, 0x34, 0x00, 0x00, 0x68, 0x65, 0x6c, 0x6c, 0x6f,
+};
+#define PSH_ACK_HEADERS_END 54
+
+/* A pure ACK padded by the link to the 60-byte Ethernet minimum. */
+static const uint8_t ack_frame_padded[] = {
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,
+	0x08, 0x00, 0x45, 0x00, 0x00, 0x28, 0x00, 0x00, 0x40, 0x00, 0x40, 0x06,
+	0xb6, 0xc4, 0xc0, 0x00, 0x02, 0x0a, 0xc0, 0x00, 0x02, 0x01, 0x9c, 0x40,
+	0x1f, 0x90, 0x00, 0x0f, 0x42, 0x41, 0xde, 0xad, 0xbe, 0xf0, 0x50, 0x10,
+	0x01, 0xf6, 0x8e, 0x13, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+
+#define ETH 14
+#define IP_TOTAL_LENGTH (ETH + 2)
+#define IP_FRAGMENT (ETH + 6)
+#define IP_TTL (ETH + 8)
+#define IP_PROTOCOL (ETH + 9)
+#define IP_CHECKSUM (ETH + 10)
+#define TCP_START (ETH + 20)
+#define TCP_DATA_OFFSET (TCP_START + 12)
+#define TCP_OPTIONS (TCP_START + 20)
+
+static uint32_t ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+	return (uint32_t)a << 24 | (uint32_t)b << 16 | (uint32_t)c << 8 | d;
+}
+
+/* Keeps the IPv4 header checksum right after a test edits the header, so only the edit is tested. */
+static void refresh_ip_checksum(uint8_t *frame)
+{
+	frame[IP_CHECKSUM] = frame[IP_CHECKSUM + 1] = 0;
+	uint16_t checksum = inet_checksum(frame + ETH, (size_t)(frame[ETH] & 0x0f) * 4);
+	frame[IP_CHECKSUM] = (uint8_t)(checksum >> 8);
+	frame[IP_CHECKSUM + 1] = (uint8_t)checksum;
+}
+
+static void decode_syn_ack_every_field(void **state)
+{
+	(void)state;
+	struct segment segment;
+	const char *error = NULL;
+	assert_int_equal(segment_decode_ethernet(syn_ack_frame, sizeof(syn_ack_frame), &segment, &error), 0);
+	assert_int_equal(segment.src_ip, ipv4(192, 0, 2, 1));
+	assert_int_equal(segment.dst_ip, ipv4(192, 0, 2, 10));
+	assert_int_equal(segment.src_port, 8080);
+	assert_int_equal(segment.dst_port, 40000);
+	assert_int_equal(segment.seq, 3735928559u);
+	assert_int_equal(segment.ack, 1000001);
+	assert_int_equal(segment.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+	assert_int_equal(segment.window, 65160);
+	assert_int_equal(segment.urgent, 0);
+	assert_int_equal(segment.payload_len, 0);
+	assert_true(segment.ip_checksum_ok);
+	assert_true(segment.tcp_checksum_ok);
+	assert_int_equal(segment.option_count, 5);
+	assert_int_equal(segment.options[0].kind, TCP_OPTION_MSS);
+	assert_int_equal(segment.options[0].mss, 1460);
+	assert_int_equal(segment.options[1].kind, TCP_OPTION_SACK_PERMITTED);
+	assert_int_equal(segment.options[2].kind, TCP_OPTION_TIMESTAMP);
+	assert_int_equal(segment.options[2].ts_val, 123);
+	assert_int_equal(segment.options[2].ts_ecr, 100);
+	assert_int_equal(segment.options[3].kind, TCP_OPTION_NOP);
+	assert_int_equal(segment.options[4].kind, TCP_OPTION_WSCALE);
+	assert_int_equal(segment.options[4].wscale, 7);
+}
+
+static void decode_data_segment(void **state)
+{
+	(void)state;
+	struct segment segment;
+	const char *error = NULL;
+	assert_int_equal(segment_decode_ethernet(psh_ack_frame, sizeof(psh_ack_frame), &segment, &error), 0);
+	assert_int_equal(segment.flags, TCP_FLAG_PSH | TCP_FLAG_ACK);
+	assert_int_equal(segment.seq, 1000001);
+	assert_int_equal(segment.ack, 3735928560u);
+	assert_int_equal(segment.window, 502);
+	assert_int_equal(segment.payload_len, 5);
+	assert_int_equal(segment.option_count, 0);
+	assert_true(segment.ip_checksum_ok);
+	assert_true(segment.tcp_checksum_ok);
+}
+
+static void decode_ignores_ethernet_padding(void **state)
+{
+	(void)state;
+	struct segment segment;
+	const char *error = NULL;
+	assert_int_equal(segment_decode_ethernet(ack_frame_padded, sizeof(ack_frame_padded), &segment, &error),
+			 0);
+	assert_int_equal(segment.flags, TCP_FLAG_ACK);
+	assert_int_equal(segment.payload_len, 0);
+	assert_true(segment.tcp_checksum_ok);
+}
+
+static void decode_from_ipv4_header(void **state)
+{
+	(void)state;
+	struct segment segment;
+	const char *error = NULL;
+	assert_int_equal(segment_decode_ipv4(syn_ack_frame + ETH, sizeof(syn_ack_frame) - ETH, &segment, &error),
+			 0);
+	assert_int_equal(segment.seq, 3735928559u);
+	assert_int_equal(segment.option_count, 5);
+	assert_true(segment.tcp_checksum_ok);
+}
+
+/* Cut anywhere inside the headers, a frame is refused with a message; never read past caplen
+ * (ASan and valgrind watch the heap copy sized exactly caplen). */
+static void truncated_syn_ack_at_every_byte(void **state)
+{
+	(void)state;
+	for (size_t caplen = 0; caplen < sizeof(syn_ack_frame); caplen++) {
+		uint8_t *cut = malloc(caplen ? caplen : 1);
+		assert_non_null(cut);
+		memcpy(cut, syn_ack_frame, caplen);
+		struct segment segment;
+		const char *error = NULL;
+		int rc = segment_decode_ethernet(cut, caplen, &segment, &error);
+		free(cut);
+		if (rc != -1 || error == NULL || error[0] == '\0')
+			fail_msg("caplen %zu: rc %d error %s", caplen, rc, error ? error : "(none)");
+	}
+}
+
+/* Cut inside the payload, the headers still decode and the TCP checksum is reported not ok. */
+static void truncated_payload_decodes_headers(void **state)
+{
+	(void)state;
+	for (size_t caplen = 0; caplen < sizeof(psh_ack_frame); caplen++) {
+		uint8_t *cut = malloc(caplen ? caplen : 1);
+		assert_non_null(cut);
+		memcpy(cut, psh_ack_frame, caplen);
+		struct segment segment;
+		const char *error = NULL;
+		int rc = segment_decode_ethernet(cut, caplen, &segment, &error);
+		free(cut);
+		if (caplen < PSH_ACK_HEADERS_END) {
+			if (rc != -1 || error == NULL)
+				fail_msg("caplen %zu: headers cut but rc %d", caplen, rc);
+			continue;
+		}
+		if (rc != 0)
+			fail_msg("caplen %zu: rc %d error %s", caplen, rc, error ? error : "(none)");
+		assert_int_equal(segment.payload_len, 5);
+		assert_int_equal(segment.seq, 1000001);
+		assert_true(segment.ip_checksum_ok);
+		assert_false(segment.tcp_checksum_ok);
+	}
+}
+
+static void wrong_tcp_checksum(void **state)
+{
+	(void)state;
+	uint8_t frame[sizeof(psh_ack_frame)];
+	memcpy(frame, psh_ack_frame, sizeof(frame));
+	frame[sizeof(frame) - 1] ^= 0x01; /* one payload bit */
+	struct segment segment;
+	const char *error = NULL;
+	assert_int_equal(segment_decode_ethernet(frame, sizeof(frame), &segment, &error), 0);
+	assert_true(segment.ip_checksum_ok);
+	assert_false(segment.tcp_checksum_ok);
+}
+
+static void pseudo_header_address_is_covered(void **state)
+{
+	(void)state;
+	uint8_t frame[sizeof(syn_ack_frame)];
+	memcpy(frame, syn_ack_frame, sizeof(frame));
+	frame[ETH + 19] = 11; /* destination 192.0.2.11, IP checksum made right again */
+	refresh_ip_checksum(frame);
+	struct segment segment;
+	const char *error = NULL;
+	assert_int_equal(segment_decode_ethernet(frame, sizeof(frame), &segment, &error), 0);
+	assert_true(segment.ip_checksum_ok);
+	assert_false(segment.tcp_checksum_ok);
+}
+
+static void wrong_ip_checksum(void **state)
+{
+	(void)state;
+	uint8_t frame[sizeof(syn_ack_frame)];
+	memcpy(frame, syn_ack_frame, sizeof(frame));
+	frame[IP_TTL] = 63; /* TTL is outside the pseudo-header: TCP stays right */
+	struct segment segment;
+	const char *error = NULL;
+	assert_int_equal(segment_decode_ethernet(frame, sizeof(frame), &segment, &error), 0);
+	assert_false(segment.ip_checksum_ok);
+	assert_true(segment.tcp_checksum_ok);
+}
+
+static void refused(const uint8_t *frame, size_t len, const char *expected_error)
+{
+	struct segment segment;
+	const char *error = NULL;
+	assert_int_equal(segment_decode_ethernet(frame, len, &segment, &error), -1);
+	assert_string_equal(error, expected_error);
+}
+
+static void not_ipv4_ethertype(void **state)
+{
+	(void)state;
+	uint8_t frame[sizeof(syn_ack_frame)];
+	memcpy(frame, syn_ack_frame, sizeof(frame));
+	frame[12] = 0x86;
+	frame[13] = 0xdd;
+	refused(frame, sizeof(frame), "not IPv4");
+}
+
+static void not_ip_version_4(void **state)
+{
+	(void)state;
+	uint8_t frame[sizeof(syn_ack_frame)];
+	memcpy(frame, syn_ack_frame, sizeof(frame));
+	frame[ETH] = 0x65;
+	refused(frame, sizeof(frame), "not IPv4");
+}
+
+static void ip_header_length_below_5(void **state)
+{
+	(void)state;
+	uint8_t frame[sizeof(syn_ack_frame)];
+	memcpy(frame, syn_ack_frame, sizeof(frame));
+	frame[ETH] = 0x44;
+	refused(frame, sizeof(frame), "IPv4 header length below 20");
+}
+
+static void ip_options_past_capture(void **state)
+{
+	(void)state;
+	uint8_t frame[sizeof(syn_ack_frame)];
+	memcpy(frame, syn_ack_frame, sizeof(frame));
+	frame[ETH] = 0x4f; /* 60-byte IP header, but the frame is cut at 34 + 20 */
+	refused(frame, ETH + 40, "truncated IPv4 options");
+}
+
+static void ip_total_length_shorter_than_header(void **state)
+{
+	(void)state;
+	uint8_t frame[sizeof(syn_ack_frame)];
+	memcpy(frame, syn_ack_frame, sizeof(frame));
+	frame[IP_TOTAL_LENGTH] = 0;
+	frame[IP_TOTAL_LENGTH + 1] = 19;
+	refused(frame, sizeof(frame), "IPv4 total length shorter than its header");
+}
+
+static void ip_payload_shorter_than_tcp_header(void **state)
+{
+	(void)state;
+	uint8_t frame[sizeof(syn_ack_frame)];
+	memcpy(frame, syn_ack_frame, sizeof(frame));
+	frame[IP_TOTAL_LENGTH] = 0;
+	frame[IP_TOTAL_LENGTH + 1] = 39;
+	refused(frame, sizeof(frame), "IPv4 payload too short for a TCP header");
+}
+
+static void tcp_options_past_ip_payload(void **state)
+{
+	(void)state;
+	uint8_t frame[sizeof(syn_ack_frame)];
+	memcpy(frame, syn_ack_frame, sizeof(frame));
+	frame[IP_TOTAL_LENGTH + 1] = 56; /* IP says 36 bytes of TCP, data offset says 40 */
+	refused(frame, sizeof(frame), "TCP data offset past the IPv4 payload");
+}
+
+static void tcp_data_offset_below_5(void **state)
+{
+	(void)state;
+	uint8_t frame[sizeof(syn_ack_frame)];
+	memcpy(frame, syn_ack_frame, sizeof(frame));
+	frame[TCP_DATA_OFFSET] = 0x40;
+	refused(frame, sizeof(frame), "TCP data offset below 5");
+}
+
+static void not_tcp(void **state)
+{
+	(void)state;
+	uint8_t frame[sizeof(syn_ack_frame)];
+	memcpy(frame, syn_ack_frame, sizeof(frame));
+	frame[IP_PROTOCOL] = 17;
+	refused(frame, sizeof(frame), "not TCP");
+}
+
+static void later_fragment_refused(void **state)
+{
+	(void)state;
+	uint8_t frame[sizeof(syn_ack_frame)];
+	memcpy(frame, syn_ack_frame, sizeof(frame));
+	frame[IP_FRAGMENT] = 0x00;
+	frame[IP_FRAGMENT + 1] = 0x01;
+	refused(frame, sizeof(frame), "IPv4 fragment other than the first");
+}
+
+static void first_fragment_decodes_without_tcp_checksum(void **state)
+{
+	(void)state;
+	uint8_t frame[sizeof(syn_ack_frame)];
+	memcpy(frame, syn_ack_frame, sizeof(frame));
+	frame[IP_FRAGMENT] = 0x20; /* MF, offset 0: the rest of the segment is elsewhere */
+	refresh_ip_checksum(frame);
+	struct segment segment;
+	const char *error = NULL;
+	assert_int_equal(segment_decode_ethernet(frame, sizeof(frame), &segment, &error), 0);
+	assert_true(segment.ip_checksum_ok);
+	assert_false(segment.tcp_checksum_ok);
+	assert_int_equal(segment.option_count, 5);
+}
+
+static void bad_option_length_refused(void **state)
+{
+	(void)state;
+	uint8_t frame[sizeof(syn_ack_frame)];
+	memcpy(frame, syn_ack_frame, sizeof(frame));
+	frame[TCP_OPTIONS + 1] = 5; /* mss length 5 */
+	struct segment segment;
+	const char *error = NULL;
+	assert_int_equal(segment_decode_ethernet(frame, sizeof(frame), &segment, &error), -1);
+	assert_string_equal(error, "mss option length is not 4");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(decode_syn_ack_every_field),
+		cmocka_unit_test(decode_data_segment),
+		cmocka_unit_test(decode_ignores_ethernet_padding),
+		cmocka_unit_test(decode_from_ipv4_header),
+		cmocka_unit_test(truncated_syn_ack_at_every_byte),
+		cmocka_unit_test(truncated_payload_decodes_headers),
+		cmocka_unit_test(wrong_tcp_checksum),
+		cmocka_unit_test(pseudo_header_address_is_covered),
+		cmocka_unit_test(wrong_ip_checksum),
+		cmocka_unit_test(not_ipv4_ethertype),
+		cmocka_unit_test(not_ip_version_4),
+		cmocka_unit_test(ip_header_length_below_5),
+		cmocka_unit_test(ip_options_past_capture),
+		cmocka_unit_test(ip_total_length_shorter_than_header),
+		cmocka_unit_test(ip_payload_shorter_than_tcp_header),
+		cmocka_unit_test(tcp_options_past_ip_payload),
+		cmocka_unit_test(tcp_data_offset_below_5),
+		cmocka_unit_test(not_tcp),
+		cmocka_unit_test(later_fragment_refused),
+		cmocka_unit_test(first_fragment_decodes_without_tcp_checksum),
+		cmocka_unit_test(bad_option_length_refused),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
