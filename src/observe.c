@@ -11,6 +11,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -92,10 +93,10 @@ void observe_close(struct observer *o)
 	o->diag_fd = -1;
 }
 
-/* Sends one inet_diag request naming the exact 4-tuple and runs the reply through cb. Returns 0, or
- * -1 with errno set to the kernel's error (ENOENT: no such socket). */
+/* Sends one inet_diag request naming the exact 4-tuple (and socket cookie) and runs the reply
+ * through cb. Returns 0, or -1 with errno set to the kernel's error (ENOENT: no such socket). */
 static int diag_exchange(struct observer *o, uint16_t type, uint16_t flags, const struct tuple *t,
-			 mnl_cb_t cb, void *data)
+			 const uint32_t cookie[2], mnl_cb_t cb, void *data)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -115,8 +116,8 @@ static int diag_exchange(struct observer *o, uint16_t type, uint16_t flags, cons
 	req->id.idiag_dport = htons(t->remote_port);
 	req->id.idiag_src[0] = htonl(t->local_ip);
 	req->id.idiag_dst[0] = htonl(t->remote_ip);
-	req->id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
-	req->id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	req->id.idiag_cookie[0] = cookie[0];
+	req->id.idiag_cookie[1] = cookie[1];
 
 	if (send(o->diag_fd, nlh, nlh->nlmsg_len, 0) < 0)
 		return -1;
@@ -134,15 +135,17 @@ static int diag_exchange(struct observer *o, uint16_t type, uint16_t flags, cons
 	return rc < 0 ? -1 : 0;
 }
 
-struct state_reply {
+struct found_socket {
 	const struct tuple *asked;
+	bool exists;
 	int state;
-	bool seen;
+	uint32_t cookie[2];
 };
 
-static int state_cb(const struct nlmsghdr *nlh, void *data)
+static int found_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct state_reply *reply = data;
+	struct found_socket *found = data;
+	const struct tuple *t = found->asked;
 	const struct inet_diag_msg *msg;
 
 	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
@@ -151,41 +154,54 @@ static int state_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_ERROR;
 	}
 	msg = mnl_nlmsg_get_payload(nlh);
-	if (msg->idiag_family != AF_INET ||
-	    ntohs(msg->id.idiag_sport) != reply->asked->local_port ||
-	    ntohs(msg->id.idiag_dport) != reply->asked->remote_port ||
-	    ntohl(msg->id.idiag_src[0]) != reply->asked->local_ip ||
-	    ntohl(msg->id.idiag_dst[0]) != reply->asked->remote_ip) {
+	if (msg->idiag_family != AF_INET || ntohs(msg->id.idiag_sport) != t->local_port) {
 		errno = EBADMSG;
 		return MNL_CB_ERROR;
 	}
-	reply->state = msg->idiag_state;
-	reply->seen = true;
+	/* The kernel's lookup falls back to a listener on the local port when no connection matches:
+	 * that is "no socket with this 4-tuple", not the socket asked for. */
+	if (msg->idiag_state == TCP_LISTEN && msg->id.idiag_dport == 0 && msg->id.idiag_dst[0] == 0)
+		return MNL_CB_STOP;
+	if (ntohs(msg->id.idiag_dport) != t->remote_port ||
+	    ntohl(msg->id.idiag_src[0]) != t->local_ip || ntohl(msg->id.idiag_dst[0]) != t->remote_ip) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	found->exists = true;
+	found->state = msg->idiag_state;
+	found->cookie[0] = msg->id.idiag_cookie[0];
+	found->cookie[1] = msg->id.idiag_cookie[1];
 	return MNL_CB_STOP;
+}
+
+/* Exact lookup, not a filtered dump: it searches the established hash, which holds TIME_WAIT and
+ * request (NEW_SYN_RECV) sockets too, and costs one hash probe instead of a table walk. */
+static int find_socket(struct observer *o, const struct tuple *t, struct found_socket *found,
+		       char **error)
+{
+	static const uint32_t any_cookie[2] = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE };
+	char tbuf[64], ebuf[128];
+	int err;
+
+	found->asked = t;
+	found->exists = false;
+	if (diag_exchange(o, SOCK_DIAG_BY_FAMILY, 0, t, any_cookie, found_cb, found) == 0 ||
+	    errno == ENOENT)
+		return 0;
+	err = errno;
+	return fail(error, "sock_diag lookup %s: %s", tuple_text(t, tbuf, sizeof tbuf),
+		    errno_text(err, ebuf, sizeof ebuf));
 }
 
 int observe_tcp_state(struct observer *o, uint32_t local_ip, uint16_t local_port, uint32_t remote_ip,
 		      uint16_t remote_port, int *state, char **error)
 {
 	const struct tuple t = { local_ip, remote_ip, local_port, remote_port };
-	struct state_reply reply = { .asked = &t };
-	char tbuf[64], ebuf[128];
+	struct found_socket found;
 
-	/* Exact lookup, not a filtered dump: it searches the established hash, which holds TIME_WAIT
-	 * and request (NEW_SYN_RECV) sockets too, and costs one hash probe instead of a table walk. */
-	if (diag_exchange(o, SOCK_DIAG_BY_FAMILY, 0, &t, state_cb, &reply) < 0) {
-		int err = errno;
-		if (err == ENOENT) {
-			*state = TCP_STATE_NO_SOCKET;
-			return 0;
-		}
-		return fail(error, "sock_diag lookup %s: %s", tuple_text(&t, tbuf, sizeof tbuf),
-			    errno_text(err, ebuf, sizeof ebuf));
-	}
-	if (!reply.seen)
-		return fail(error, "sock_diag lookup %s: the kernel sent no socket and no error",
-			    tuple_text(&t, tbuf, sizeof tbuf));
-	*state = reply.state;
+	if (find_socket(o, &t, &found, error) < 0)
+		return -1;
+	*state = found.exists ? found.state : TCP_STATE_NO_SOCKET;
 	return 0;
 }
 
@@ -193,13 +209,20 @@ int observe_destroy_tcp(struct observer *o, uint32_t local_ip, uint16_t local_po
 			uint16_t remote_port, char **error)
 {
 	const struct tuple t = { local_ip, remote_ip, local_port, remote_port };
+	struct found_socket found;
 	char tbuf[64], ebuf[128];
 	int err;
 
-	if (diag_exchange(o, SOCK_DESTROY, NLM_F_ACK, &t, NULL, NULL) == 0)
+	if (find_socket(o, &t, &found, error) < 0)
+		return -1;
+	if (!found.exists)
+		return 1;
+	/* The cookie pins the socket just found: without it, a connection that vanished meanwhile
+	 * would let the kernel's listener fallback destroy the listener instead (ESTALE then). */
+	if (diag_exchange(o, SOCK_DESTROY, NLM_F_ACK, &t, found.cookie, NULL, NULL) == 0)
 		return 0;
 	err = errno;
-	if (err == ENOENT)
+	if (err == ENOENT || err == ESTALE)
 		return 1;
 	if (err == EOPNOTSUPP)
 		return fail(error, "SOCK_DESTROY %s: %s: this kernel was built without "

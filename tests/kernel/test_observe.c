@@ -172,15 +172,23 @@ static int connect_to(int netns_fd, uint16_t port, uint16_t *client_port)
 	return fd;
 }
 
+/* Copies and frees a library error, so a failing assertion's longjmp leaks nothing. */
+static void fail_with(const char *what, char *error)
+{
+	char text[256];
+
+	snprintf(text, sizeof text, "%s: %s", what, error ? error : "?");
+	free(error);
+	fail_msg("%s", text);
+}
+
 static int state_of(struct observer *o, uint16_t local_port, uint16_t remote_port)
 {
 	char *error = NULL;
 	int state = -1;
 
-	if (observe_tcp_state(o, LOOPBACK, local_port, LOOPBACK, remote_port, &state, &error) < 0) {
-		fail_msg("observe_tcp_state: %s", error ? error : "?");
-		free(error);
-	}
+	if (observe_tcp_state(o, LOOPBACK, local_port, LOOPBACK, remote_port, &state, &error) < 0)
+		fail_with("observe_tcp_state", error);
 	return state;
 }
 
@@ -212,10 +220,8 @@ static int destroy(struct observer *o, uint16_t local_port, uint16_t remote_port
 	char *error = NULL;
 	int rc = observe_destroy_tcp(o, LOOPBACK, local_port, LOOPBACK, remote_port, &error);
 
-	if (rc < 0) {
-		fail_msg("observe_destroy_tcp: %s", error ? error : "?");
-		free(error);
-	}
+	if (rc < 0)
+		fail_with("observe_destroy_tcp", error);
 	return rc;
 }
 
@@ -302,19 +308,40 @@ static void request_socket_reads_as_syn_recv(void **state)
 	close(listener);
 }
 
+/* The kernel's exact lookup falls back to the listener on the local port; destroying a connection
+ * that does not exist must not take the listener with it. */
+static void destroying_a_missing_connection_spares_the_listener(void **state)
+{
+	struct sandbox *sb = *state;
+	uint16_t client_port;
+	int listener = listen_on(sb->netns_fd, SERVER_PORT, 0);
+	int server;
+
+	assert_int_equal(state_of(&sb->observer, SERVER_PORT, 40000), TCP_STATE_NO_SOCKET);
+	assert_int_equal(destroy(&sb->observer, SERVER_PORT, 40000), 1);
+
+	close(connect_to(sb->netns_fd, SERVER_PORT, &client_port));
+	server = accept(listener, NULL, NULL);
+	assert_true(server >= 0);
+	close(server);
+	close(listener);
+}
+
 static int64_t counter(pid_t pid, const char *name)
 {
 	struct counter_snapshot *s = malloc(sizeof *s);
 	char *error = NULL;
 	int64_t value = -1;
+	bool found;
 
 	assert_non_null(s);
 	if (counters_read(pid, s, &error) < 0) {
-		fail_msg("counters_read(%ld): %s", (long)pid, error ? error : "?");
-		free(error);
+		free(s);
+		fail_with("counters_read", error);
 	}
-	assert_true(counters_get(s, name, &value));
+	found = counters_get(s, name, &value);
 	free(s);
+	assert_true(found);
 	return value;
 }
 
@@ -371,6 +398,7 @@ int main(void)
 		SANDBOXED(a_tuple_that_never_existed_is_none),
 		SANDBOXED(passive_side_waits_in_close_wait),
 		SANDBOXED(request_socket_reads_as_syn_recv),
+		SANDBOXED(destroying_a_missing_connection_spares_the_listener),
 		SANDBOXED(counters_are_the_namespaces_own),
 	};
 
