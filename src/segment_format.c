@@ -121,8 +121,6 @@ static void print_option(struct text *text, const struct option_spec *option)
 
 static void print_options(struct text *text, const struct option_spec *options, size_t count)
 {
-	if (count > SEGMENT_MAX_OPTIONS)
-		count = SEGMENT_MAX_OPTIONS;
 	text_printf(text, "<");
 	for (size_t i = 0; i < count; i++) {
 		if (i > 0)
@@ -130,6 +128,12 @@ static void print_options(struct text *text, const struct option_spec *options, 
 		print_option(text, &options[i]);
 	}
 	text_printf(text, ">");
+}
+
+/* A count larger than the struct's array would read past it; print what the array holds. */
+static size_t clamp_option_count(size_t count)
+{
+	return count < SEGMENT_MAX_OPTIONS ? count : SEGMENT_MAX_OPTIONS;
 }
 
 static void print_sequence_range(struct text *text, const struct spec_value *seq, uint32_t payload_len)
@@ -197,7 +201,7 @@ int segment_format_spec(const struct segment_spec *spec, char *buf, size_t size,
 		text_printf(&text, " ");
 	span_begin(spans, SEGMENT_FIELD_OPTIONS, &text);
 	if (spec->has_options)
-		print_options(&text, spec->options, spec->option_count);
+		print_options(&text, spec->options, clamp_option_count(spec->option_count));
 	span_end(spans, SEGMENT_FIELD_OPTIONS, &text);
 	return (int)text.len;
 }
@@ -231,8 +235,7 @@ int segment_format_absolute(const struct segment *segment, char *buf, size_t siz
 	text_printf(&text, " win %u", segment->window);
 	if (segment->option_count > 0) {
 		struct option_spec options[SEGMENT_MAX_OPTIONS];
-		size_t count = segment->option_count < SEGMENT_MAX_OPTIONS ? segment->option_count
-									    : SEGMENT_MAX_OPTIONS;
+		size_t count = clamp_option_count(segment->option_count);
 		segment_options_to_specs(segment->options, count, options);
 		text_printf(&text, " ");
 		print_options(&text, options, count);
