@@ -16,8 +16,10 @@ struct rtnl {
 };
 
 /* Opens an rtnetlink socket in the calling thread's current network namespace; it keeps talking to
- * that namespace after the thread moves elsewhere. Returns 0, or -1 with *error a malloc'd message. */
-int rtnl_open(struct rtnl *rtnl, char **error);
+ * that namespace after the thread moves elsewhere. groups (RTMGRP_* bits) subscribes it to
+ * notifications for rtnl_wait_event; a socket used with rtnl_talk passes 0. Returns 0, or -1 with
+ * *error a malloc'd message. */
+int rtnl_open(struct rtnl *rtnl, unsigned int groups, char **error);
 
 /* Closes the socket (dropping its hold on the namespace). Safe on a closed or zeroed rtnl. */
 void rtnl_close(struct rtnl *rtnl);
@@ -31,5 +33,10 @@ struct nlmsghdr *rtnl_request(struct rtnl *rtnl, void *buf, uint16_t type, uint1
  * "<what>: <strerror>[ (<kernel's extack text>)]", malloc'd. */
 int rtnl_talk(struct rtnl *rtnl, const struct nlmsghdr *request, mnl_cb_t on_reply, void *data,
 	      const char *what, char **error);
+
+/* Reads notifications until on_event (which must validate each) returns MNL_CB_STOP, at most
+ * timeout_ms. Returns 0, or -1 with *error "<what>: <strerror>" (ETIMEDOUT when time ran out). */
+int rtnl_wait_event(struct rtnl *rtnl, mnl_cb_t on_event, void *data, int timeout_ms,
+		    const char *what, char **error);
 
 #endif

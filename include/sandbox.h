@@ -30,10 +30,12 @@ struct sandbox {
 };
 
 /* Builds the sandbox: both namespaces anonymous (held only by the fds, so they vanish with this
- * process even after SIGKILL), lo up in both, veth up, IPv6 off on both ends, TX checksum offload off
- * on the target end, address + on-link route, neighbours, then the sysctls. Returns 0, or -1 with
- * *error a malloc'd message (e.g. "sysctl net.ipv4.tcp_foo: No such file or directory") after undoing
- * everything it had made. */
+ * process even after SIGKILL), IPv6 off in both and the sysctls written before any link exists, lo
+ * up in both, veth up, TX checksum/TSO/GSO offload off on the target end, address + on-link route,
+ * neighbours; returns once the harness end can transmit. Every peer IP must lie in target_ip's /24.
+ * The calling thread ends in the namespace it started in. Returns 0, or -1 with *error a malloc'd
+ * message (e.g. "sysctl net.ipv4.tcp_foo=1: No such file or directory") after undoing everything it
+ * had made; out's fds are then -1. */
 int sandbox_create(const struct sandbox_config *config, struct sandbox *out, char **error);
 
 /* Removes what sandbox_create made (closing the namespace fds destroys them). Safe on a zeroed or

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <time.h>
 
 /* Big enough for the largest skb the kernel builds for a dump (32 KiB); a smaller buffer makes a
  * large reply arrive truncated. */
@@ -34,7 +36,7 @@ static int fail(char **error, const char *what, int err, const char *text)
 	return -1;
 }
 
-int rtnl_open(struct rtnl *rtnl, char **error)
+int rtnl_open(struct rtnl *rtnl, unsigned int groups, char **error)
 {
 	int on = 1;
 
@@ -42,7 +44,7 @@ int rtnl_open(struct rtnl *rtnl, char **error)
 	rtnl->socket = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	if (!rtnl->socket)
 		return fail(error, "rtnetlink socket", errno, "");
-	if (mnl_socket_bind(rtnl->socket, 0, MNL_SOCKET_AUTOPID) < 0) {
+	if (mnl_socket_bind(rtnl->socket, groups, MNL_SOCKET_AUTOPID) < 0) {
 		int err = errno;
 		rtnl_close(rtnl);
 		return fail(error, "rtnetlink bind", err, "");
@@ -167,5 +169,46 @@ int rtnl_talk(struct rtnl *rtnl, const struct nlmsghdr *request, mnl_cb_t on_rep
 		return fail(error, what, answer.kernel_errno, answer.kernel_text);
 	if (answer.reply_errno)
 		return fail(error, what, answer.reply_errno, "malformed reply");
+	return 0;
+}
+
+static long long now_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+int rtnl_wait_event(struct rtnl *rtnl, mnl_cb_t on_event, void *data, int timeout_ms,
+		    const char *what, char **error)
+{
+	char buf[RTNL_RECEIVE_SIZE];
+	struct pollfd pfd = { .fd = mnl_socket_get_fd(rtnl->socket), .events = POLLIN };
+	long long deadline = now_ms() + timeout_ms;
+	int rc = MNL_CB_OK;
+
+	while (rc != MNL_CB_STOP) {
+		long long left = deadline - now_ms();
+		ssize_t n;
+
+		if (left <= 0)
+			return fail(error, what, ETIMEDOUT, "");
+		rc = poll(&pfd, 1, (int)left);
+		if (rc < 0 && errno != EINTR)
+			return fail(error, what, errno, "");
+		if (rc <= 0) {
+			rc = MNL_CB_OK;
+			continue;
+		}
+		n = mnl_socket_recvfrom(rtnl->socket, buf, sizeof buf);
+		if (n < 0)
+			return fail(error, what, errno, "");
+		/* Notifications carry no sequence number or port of ours to check. */
+		errno = 0;
+		rc = mnl_cb_run(buf, (size_t)n, 0, 0, on_event, data);
+		if (rc < 0)
+			return fail(error, what, errno ? errno : EBADMSG, "");
+	}
 	return 0;
 }

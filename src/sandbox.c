@@ -1,0 +1,546 @@
+/* sandbox.c - see sandbox.h. Everything a sandbox is made of lives inside its two anonymous
+ * namespaces, so undoing a half-built one is closing the descriptors that hold them. */
+#include "sandbox.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/ethtool.h>
+#include <linux/if_link.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <linux/sockios.h>
+#include <linux/veth.h>
+#include <net/ethernet.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "netns.h"
+#include "rtnl.h"
+
+#define LOOPBACK_IFINDEX 1 /* the kernel gives lo index 1 in every namespace */
+/* Chosen rather than left to the kernel, which would number both ends 2 (each is the first device
+ * after lo in its namespace). A veth whose ifindex equals its peer's looks to linkwatch like a
+ * device without a lower link, and the target end's carrier then reaches its operstate only after
+ * linkwatch's one-second batching delay. */
+#define HARNESS_END_IFINDEX 2
+#define TARGET_END_IFINDEX 3
+
+/* Names only need to be unique for a human reading captures (each pair lives in its own
+ * namespaces), so the counter may wrap to stay within IFNAMSIZ with a 7-digit PID. */
+#define SANDBOX_COUNTER_MODULUS 10000
+static atomic_uint sandboxes_made;
+
+/* Sockets opened inside the fresh namespaces; they keep their namespace alive, so they are closed
+ * before sandbox_create returns and only the two namespace fds hold the sandbox. */
+struct build {
+	struct rtnl harness;
+	struct rtnl harness_links; /* link notifications, to see the harness end's carrier come up */
+	struct rtnl target;
+	int target_ioctl_fd;
+};
+
+/* Linkwatch runs at once for a veth, so this only guards against a wedged kernel. */
+#define CARRIER_TIMEOUT_MS 1000
+
+static int set_error(char **error, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int set_error(char **error, const char *format, ...)
+{
+	int err = errno;
+
+	if (error) {
+		va_list args;
+		va_start(args, format);
+		if (vasprintf(error, format, args) < 0)
+			*error = NULL;
+		va_end(args);
+	}
+	errno = err;
+	return -1;
+}
+
+static const char *ip_text(uint32_t ip, char *buf)
+{
+	struct in_addr addr = { .s_addr = htonl(ip) };
+	return inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
+}
+
+/* The parser validated keys already; this second check is what keeps a bad key from ever naming a
+ * file outside the namespace's own /proc/sys/net. */
+static bool sysctl_key_safe(const char *key)
+{
+	return strncmp(key, "net.", 4) == 0 && key[4] != '\0' && !strstr(key, "..") &&
+	       !strchr(key, '/');
+}
+
+static int sysctl_path(const char *key, char *path, size_t size)
+{
+	int n = snprintf(path, size, "/proc/sys/%s", key);
+
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (char *c = path + strlen("/proc/sys/"); *c; c++)
+		if (*c == '.')
+			*c = '/';
+	return 0;
+}
+
+/* Writes through /proc/sys, which resolves net.* in the calling thread's current namespace. */
+static int sysctl_write_here(const char *key, const char *value)
+{
+	char path[SYSCTL_KEY_MAX + 16];
+	size_t len = strlen(value);
+	ssize_t n;
+	int fd, err;
+
+	if (sysctl_path(key, path, sizeof path) < 0)
+		return -1;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = write(fd, value, len);
+	err = n < 0 ? errno : EIO;
+	close(fd);
+	if (n != (ssize_t)len) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* A namespace fd must never be 0: sandbox_destroy treats 0 as "none" so that a zeroed struct
+ * sandbox is safe to destroy. */
+static int open_current_netns(void)
+{
+	int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	if (fd == 0) {
+		int moved = fcntl(fd, F_DUPFD_CLOEXEC, 1);
+		int err = errno;
+		close(fd);
+		errno = err;
+		fd = moved;
+	}
+	return fd;
+}
+
+/* Moves the calling thread into a new, empty network namespace and opens what must be opened from
+ * inside it: the fd that holds it, an rtnetlink socket (and, when links is not NULL, one subscribed
+ * to link notifications), and IPv6 turned off before any link exists so that no router
+ * solicitation, MLD report or DAD probe ever reaches the wire. */
+static int enter_fresh_netns(const char *role, int *netns_fd, struct rtnl *rtnl, struct rtnl *links,
+			     char **error)
+{
+	static const char *const ipv6_off[] = { "net.ipv6.conf.all.disable_ipv6",
+						"net.ipv6.conf.default.disable_ipv6" };
+
+	if (unshare(CLONE_NEWNET) < 0)
+		return set_error(error, "%s namespace: unshare: %s", role, strerror(errno));
+	*netns_fd = open_current_netns();
+	if (*netns_fd < 0)
+		return set_error(error, "%s namespace: open: %s", role, strerror(errno));
+	if (rtnl_open(rtnl, 0, error) < 0 || (links && rtnl_open(links, RTMGRP_LINK, error) < 0))
+		return -1;
+	for (size_t i = 0; i < sizeof ipv6_off / sizeof ipv6_off[0]; i++)
+		/* ENOENT: a kernel booted without IPv6 is already quiet. */
+		if (sysctl_write_here(ipv6_off[i], "1") < 0 && errno != ENOENT)
+			return set_error(error, "%s namespace: sysctl %s=1: %s", role, ipv6_off[i],
+					 strerror(errno));
+	return 0;
+}
+
+/* The case's sysctls go in before the links exist, so that net.*.default.* settings apply to the
+ * veth exactly as they would to a device on a freshly booted host. */
+static int make_namespaces(const struct sandbox_config *config, struct sandbox *sb,
+			   struct build *build, char **error)
+{
+	int home_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	int rc;
+
+	if (home_fd < 0)
+		return set_error(error, "open own network namespace: %s", strerror(errno));
+	rc = enter_fresh_netns("harness", &sb->harness_netns_fd, &build->harness,
+				       &build->harness_links, error);
+	if (rc == 0)
+		rc = enter_fresh_netns("target", &sb->target_netns_fd, &build->target, NULL,
+				       error);
+	if (rc == 0) {
+		/* SIOCETHTOOL acts in the namespace the socket was created in, wherever the caller is. */
+		build->target_ioctl_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (build->target_ioctl_fd < 0)
+			rc = set_error(error, "target namespace: socket: %s", strerror(errno));
+	}
+	for (int i = 0; rc == 0 && i < config->sysctl_count; i++) {
+		const struct sysctl_setting *s = &config->sysctls[i];
+		if (sysctl_write_here(s->key, s->value) < 0)
+			rc = set_error(error, "sysctl %s=%s: %s", s->key, s->value, strerror(errno));
+	}
+	if (netns_leave(home_fd) < 0) {
+		char *inner = rc < 0 && error ? *error : NULL;
+		rc = set_error(error, "return to own network namespace: %s%s%s", strerror(errno),
+			       inner ? "; after: " : "", inner ? inner : "");
+		free(inner);
+	}
+	return rc;
+}
+
+static int create_veth(struct rtnl *rtnl, const struct sandbox *sb, char **error)
+{
+	char buf[RTNL_REQUEST_SIZE], what[64];
+	struct nlmsghdr *nlh = rtnl_request(rtnl, buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
+	struct nlattr *linkinfo, *info_data, *peer;
+	struct ifinfomsg *peer_ifi;
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = HARNESS_END_IFINDEX;
+	ifi->ifi_flags = ifi->ifi_change = IFF_UP;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, sb->harness_ifname);
+	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	info_data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	peer_ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *peer_ifi);
+	/* No IFF_UP here: veth configures the peer before pairing it, and opening an unpaired veth
+	 * fails with ENOTCONN. The target end goes up once it exists. */
+	peer_ifi->ifi_family = AF_UNSPEC;
+	peer_ifi->ifi_index = TARGET_END_IFINDEX;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, sb->target_ifname);
+	/* Created straight into the target namespace: the peer never exists anywhere else. */
+	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)sb->target_netns_fd);
+	mnl_attr_nest_end(nlh, peer);
+	mnl_attr_nest_end(nlh, info_data);
+	mnl_attr_nest_end(nlh, linkinfo);
+	snprintf(what, sizeof what, "create veth %s/%s", sb->harness_ifname, sb->target_ifname);
+	return rtnl_talk(rtnl, nlh, NULL, NULL, what, error);
+}
+
+static int set_link_up(struct rtnl *rtnl, int ifindex, const char *what, char **error)
+{
+	char buf[RTNL_REQUEST_SIZE];
+	struct nlmsghdr *nlh = rtnl_request(rtnl, buf, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	ifi->ifi_flags = ifi->ifi_change = IFF_UP;
+	return rtnl_talk(rtnl, nlh, NULL, NULL, what, error);
+}
+
+struct link_reply {
+	int ifindex;
+	bool has_mac;
+	uint8_t mac[ETH_ALEN];
+};
+
+static int on_link_attr(const struct nlattr *attr, void *data)
+{
+	struct link_reply *link = data;
+
+	if (mnl_attr_get_type(attr) != IFLA_ADDRESS)
+		return MNL_CB_OK;
+	if (mnl_attr_validate2(attr, MNL_TYPE_BINARY, ETH_ALEN) < 0)
+		return MNL_CB_ERROR;
+	memcpy(link->mac, mnl_attr_get_payload(attr), ETH_ALEN);
+	link->has_mac = true;
+	return MNL_CB_OK;
+}
+
+static int on_link(const struct nlmsghdr *nlh, void *data)
+{
+	struct link_reply *link = data;
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof *ifi) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	link->ifindex = ifi->ifi_index;
+	return mnl_attr_parse(nlh, sizeof *ifi, on_link_attr, link);
+}
+
+/* The MAC comes from rtnetlink rather than /sys/class/net, which shows the opener's devices. */
+static int read_link(struct rtnl *rtnl, const char *ifname, int *ifindex, uint8_t *mac,
+		     char **error)
+{
+	char buf[RTNL_REQUEST_SIZE], what[64];
+	struct nlmsghdr *nlh = rtnl_request(rtnl, buf, RTM_GETLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
+	struct link_reply link = { 0 };
+
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+	snprintf(what, sizeof what, "read link %s", ifname);
+	if (rtnl_talk(rtnl, nlh, on_link, &link, what, error) < 0)
+		return -1;
+	if (link.ifindex <= 0 || !link.has_mac) {
+		errno = EBADMSG;
+		return set_error(error, "%s: reply without ifindex or MAC", what);
+	}
+	*ifindex = link.ifindex;
+	memcpy(mac, link.mac, ETH_ALEN);
+	return 0;
+}
+
+static int add_address(struct rtnl *rtnl, const struct sandbox *sb, uint32_t ip, char **error)
+{
+	char buf[RTNL_REQUEST_SIZE], what[80], text[INET_ADDRSTRLEN];
+	struct nlmsghdr *nlh = rtnl_request(rtnl, buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
+
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = 24;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (uint32_t)sb->target_ifindex;
+	mnl_attr_put_u32(nlh, IFA_LOCAL, htonl(ip));
+	mnl_attr_put_u32(nlh, IFA_ADDRESS, htonl(ip));
+	snprintf(what, sizeof what, "address %s/24 on %s", ip_text(ip, text), sb->target_ifname);
+	return rtnl_talk(rtnl, nlh, NULL, NULL, what, error);
+}
+
+/* REPLACE, not EXCL: two peers may share one IP (the NAT cases). */
+static int add_neighbour(struct rtnl *rtnl, const struct sandbox *sb, uint32_t ip, char **error)
+{
+	char buf[RTNL_REQUEST_SIZE], what[80], text[INET_ADDRSTRLEN];
+	struct nlmsghdr *nlh = rtnl_request(rtnl, buf, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE);
+	struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof *ndm);
+
+	ndm->ndm_family = AF_INET;
+	ndm->ndm_ifindex = sb->target_ifindex;
+	ndm->ndm_state = NUD_PERMANENT;
+	mnl_attr_put_u32(nlh, NDA_DST, htonl(ip));
+	mnl_attr_put(nlh, NDA_LLADDR, ETH_ALEN, sb->harness_mac);
+	snprintf(what, sizeof what, "neighbour %s on %s", ip_text(ip, text), sb->target_ifname);
+	return rtnl_talk(rtnl, nlh, NULL, NULL, what, error);
+}
+
+static int ethtool_off(int ioctl_fd, const char *ifname, uint32_t cmd, const char *feature,
+		       char **error)
+{
+	struct ethtool_value value = { .cmd = cmd, .data = 0 };
+	struct ifreq ifr = { 0 };
+
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+	ifr.ifr_data = (void *)&value;
+	if (ioctl(ioctl_fd, SIOCETHTOOL, &ifr) < 0)
+		return set_error(error, "%s: %s off: %s", ifname, feature, strerror(errno));
+	return 0;
+}
+
+/* veth hands partially checksummed skbs across, which a capture shows as bad checksums; TSO/GSO
+ * would let the target's segments reach the capture larger than one MSS. */
+static int offloads_off(int ioctl_fd, const char *ifname, char **error)
+{
+	if (ethtool_off(ioctl_fd, ifname, ETHTOOL_STXCSUM, "tx checksumming", error) < 0 ||
+	    ethtool_off(ioctl_fd, ifname, ETHTOOL_STSO, "tcp segmentation offload", error) < 0 ||
+	    ethtool_off(ioctl_fd, ifname, ETHTOOL_SGSO, "generic segmentation offload", error) < 0)
+		return -1;
+	return 0;
+}
+
+static int on_harness_link(const struct nlmsghdr *nlh, void *data)
+{
+	const int *harness_ifindex = data;
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof *ifi) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	return ifi->ifi_index == *harness_ifindex && (ifi->ifi_flags & IFF_RUNNING) ? MNL_CB_STOP
+										   : MNL_CB_OK;
+}
+
+/* The harness end came up before its peer, without carrier, so its transmit queue keeps the
+ * dropping noop qdisc until linkwatch sees the carrier and activates it; frames injected before
+ * then vanish. Linkwatch announces the activated link with IFF_RUNNING. */
+static int wait_harness_carrier(struct build *build, struct sandbox *sb, char **error)
+{
+	char what[64];
+
+	snprintf(what, sizeof what, "%s carrier", sb->harness_ifname);
+	return rtnl_wait_event(&build->harness_links, on_harness_link, &sb->harness_ifindex,
+			       CARRIER_TIMEOUT_MS, what, error);
+}
+
+static int check_config(const struct sandbox_config *config, char **error)
+{
+	char text[INET_ADDRSTRLEN], target_text[INET_ADDRSTRLEN];
+
+	if (config->target_ip == 0 || config->peer_ip_count < 0 ||
+	    (config->peer_ip_count > 0 && !config->peer_ips) || config->sysctl_count < 0 ||
+	    (config->sysctl_count > 0 && !config->sysctls)) {
+		errno = EINVAL;
+		return set_error(error, "sandbox: invalid configuration");
+	}
+	/* The target has only its on-link /24 route: a peer outside it would be silently unreachable. */
+	for (int i = 0; i < config->peer_ip_count; i++) {
+		uint32_t ip = config->peer_ips[i];
+		if ((ip ^ config->target_ip) & 0xffffff00u || ip == config->target_ip) {
+			errno = EINVAL;
+			return set_error(error, "peer %s: not a neighbour on the target's %s/24",
+					 ip_text(ip, text), ip_text(config->target_ip, target_text));
+		}
+	}
+	for (int i = 0; i < config->sysctl_count; i++) {
+		const struct sysctl_setting *s = &config->sysctls[i];
+		if (!sysctl_key_safe(s->key)) {
+			errno = EINVAL;
+			return set_error(error, "sysctl %s=%s: only net.* keys without \"..\" or '/'",
+					 s->key, s->value);
+		}
+	}
+	return 0;
+}
+
+static int name_links(struct sandbox *sb, char **error)
+{
+	unsigned int counter = atomic_fetch_add(&sandboxes_made, 1) % SANDBOX_COUNTER_MODULUS;
+	int pid = (int)getpid();
+	int h = snprintf(sb->harness_ifname, sizeof sb->harness_ifname, SANDBOX_IFNAME_PREFIX "%dx%uh",
+			 pid, counter);
+	int t = snprintf(sb->target_ifname, sizeof sb->target_ifname, SANDBOX_IFNAME_PREFIX "%dx%ut",
+			 pid, counter);
+
+	if (h < 0 || t < 0 || (size_t)h >= sizeof sb->harness_ifname ||
+	    (size_t)t >= sizeof sb->target_ifname) {
+		errno = ENAMETOOLONG;
+		return set_error(error, "sandbox: interface name for pid %d does not fit IFNAMSIZ", pid);
+	}
+	return 0;
+}
+
+static int build_sandbox(const struct sandbox_config *config, struct sandbox *sb,
+			 struct build *build, char **error)
+{
+	if (name_links(sb, error) < 0 || make_namespaces(config, sb, build, error) < 0 ||
+	    set_link_up(&build->harness, LOOPBACK_IFINDEX, "harness lo up", error) < 0 ||
+	    set_link_up(&build->target, LOOPBACK_IFINDEX, "target lo up", error) < 0 ||
+	    create_veth(&build->harness, sb, error) < 0 ||
+	    read_link(&build->harness, sb->harness_ifname, &sb->harness_ifindex, sb->harness_mac,
+		      error) < 0 ||
+	    read_link(&build->target, sb->target_ifname, &sb->target_ifindex, sb->target_mac,
+		      error) < 0 ||
+	    set_link_up(&build->target, sb->target_ifindex, "target end up", error) < 0 ||
+	    offloads_off(build->target_ioctl_fd, sb->target_ifname, error) < 0 ||
+	    add_address(&build->target, sb, config->target_ip, error) < 0)
+		return -1;
+	for (int i = 0; i < config->peer_ip_count; i++)
+		if (add_neighbour(&build->target, sb, config->peer_ips[i], error) < 0)
+			return -1;
+	return wait_harness_carrier(build, sb, error);
+}
+
+int sandbox_create(const struct sandbox_config *config, struct sandbox *out, char **error)
+{
+	struct sandbox sb = { .harness_netns_fd = -1, .target_netns_fd = -1 };
+	struct build build = { .target_ioctl_fd = -1 };
+	int rc;
+
+	out->harness_netns_fd = out->target_netns_fd = -1;
+	if (check_config(config, error) < 0)
+		return -1;
+	rc = build_sandbox(config, &sb, &build, error);
+	rtnl_close(&build.harness);
+	rtnl_close(&build.harness_links);
+	rtnl_close(&build.target);
+	if (build.target_ioctl_fd >= 0)
+		close(build.target_ioctl_fd);
+	if (rc < 0) {
+		int err = errno;
+		sandbox_destroy(&sb);
+		errno = err;
+		return -1;
+	}
+	*out = sb;
+	return 0;
+}
+
+void sandbox_destroy(struct sandbox *sandbox)
+{
+	/* fd 0 is never a namespace fd (open_current_netns), so a zeroed sandbox closes nothing. */
+	if (sandbox->harness_netns_fd > 0)
+		close(sandbox->harness_netns_fd);
+	if (sandbox->target_netns_fd > 0)
+		close(sandbox->target_netns_fd);
+	sandbox->harness_netns_fd = sandbox->target_netns_fd = -1;
+}
+
+/* Opens /proc/sys/<key> as seen from netns_fd's namespace; the open file stays bound to that
+ * namespace, so only the open itself happens inside. */
+static int sysctl_open_in(int netns_fd, const char *key, int flags)
+{
+	char path[SYSCTL_KEY_MAX + 16];
+	int saved_fd, fd, err;
+
+	if (!sysctl_key_safe(key)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (sysctl_path(key, path, sizeof path) < 0 || netns_enter(netns_fd, &saved_fd) < 0)
+		return -1;
+	fd = open(path, flags | O_CLOEXEC);
+	err = errno;
+	if (netns_leave(saved_fd) < 0) {
+		err = errno;
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	errno = err;
+	return fd;
+}
+
+int sandbox_sysctl_exists(int netns_fd, const char *key)
+{
+	int fd = sysctl_open_in(netns_fd, key, O_PATH);
+
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	return errno == ENOENT ? 0 : -1;
+}
+
+int sandbox_sysctl_read(int netns_fd, const char *key, char *value, size_t size)
+{
+	int fd, err;
+	ssize_t n;
+
+	if (size == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	fd = sysctl_open_in(netns_fd, key, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, value, size);
+	err = errno;
+	close(fd);
+	if (n < 0) {
+		errno = err;
+		return -1;
+	}
+	if ((size_t)n == size) {
+		errno = ERANGE;
+		return -1;
+	}
+	value[n] = '\0';
+	if (n > 0 && value[n - 1] == '\n')
+		value[n - 1] = '\0';
+	return 0;
+}

@@ -1,0 +1,581 @@
+/* test_sandbox.c - sandbox_create against the running kernel (needs root).
+ * `test_sandbox --bench N` instead times N create+destroy cycles and prints median and p90. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <linux/ethtool.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <linux/sockios.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "netns.h"
+#include "rtnl.h"
+#include "sandbox.h"
+
+#define TARGET_IP 0xc0000201u  /* 192.0.2.1 */
+#define PEER_A_IP 0xc000020au  /* 192.0.2.10 */
+#define PEER_B_IP 0xc000020bu  /* 192.0.2.11 */
+#define TARGET_PORT 8080
+
+/* Two peers behind one address (the NAT cases) give a duplicate entry on purpose. */
+static const uint32_t peer_ips[] = { PEER_A_IP, PEER_B_IP, PEER_A_IP };
+
+static struct sandbox_config config_with(const struct sysctl_setting *sysctls, int count)
+{
+	struct sandbox_config config = {
+		.target_ip = TARGET_IP,
+		.peer_ips = peer_ips,
+		.peer_ip_count = (int)(sizeof peer_ips / sizeof peer_ips[0]),
+		.sysctls = sysctls,
+		.sysctl_count = count,
+	};
+	return config;
+}
+
+static void create_or_fail(struct sandbox_config config, struct sandbox *sb)
+{
+	char *error = NULL;
+
+	if (sandbox_create(&config, sb, &error) < 0)
+		fail_msg("sandbox_create: %s", error ? error : "(no message)");
+	assert_null(error);
+}
+
+static int count_open_fds(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	int count = 0;
+
+	assert_non_null(dir);
+	while (readdir(dir))
+		count++;
+	closedir(dir);
+	return count - 1; /* the directory's own fd */
+}
+
+static ino_t current_netns_inode(void)
+{
+	struct stat st;
+
+	assert_int_equal(stat("/proc/thread-self/ns/net", &st), 0);
+	return st.st_ino;
+}
+
+static int count_links_here(void)
+{
+	struct if_nameindex *links = if_nameindex();
+	int count = 0;
+
+	assert_non_null(links);
+	while (links[count].if_index)
+		count++;
+	if_freenameindex(links);
+	return count;
+}
+
+static void enter(int netns_fd, int *saved_fd)
+{
+	assert_int_equal(netns_enter(netns_fd, saved_fd), 0);
+}
+
+static void leave(int saved_fd)
+{
+	assert_int_equal(netns_leave(saved_fd), 0);
+}
+
+/* ifr_flags of a link in the current namespace; the ioctl socket must be opened here. */
+static int link_flags_here(const char *ifname)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+	assert_int_equal(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
+	close(fd);
+	return ifr.ifr_flags;
+}
+
+static void assert_end_here(const char *ifname, int ifindex, const uint8_t *mac, const char *other)
+{
+	struct ifreq ifr = { 0 };
+	int fd;
+	int flags = link_flags_here(ifname);
+
+	assert_int_equal(if_nametoindex(ifname), ifindex);
+	assert_int_equal(if_nametoindex(other), 0);
+	assert_true(flags & IFF_UP);
+	assert_true(flags & IFF_RUNNING); /* carrier: the other end is up too */
+	assert_true(link_flags_here("lo") & IFF_UP);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+	assert_int_equal(ioctl(fd, SIOCGIFHWADDR, &ifr), 0);
+	close(fd);
+	assert_memory_equal(ifr.ifr_hwaddr.sa_data, mac, ETH_ALEN);
+}
+
+static void test_each_end_lives_in_its_own_namespace(void **state)
+{
+	struct sandbox sb;
+	int saved;
+	char prefix[16];
+	ino_t home = current_netns_inode();
+	(void)state;
+
+	create_or_fail(config_with(NULL, 0), &sb);
+	assert_int_equal(current_netns_inode(), home);
+	snprintf(prefix, sizeof prefix, "%s%dx", SANDBOX_IFNAME_PREFIX, (int)getpid());
+	assert_int_equal(strncmp(sb.harness_ifname, prefix, strlen(prefix)), 0);
+	assert_int_equal(strncmp(sb.target_ifname, prefix, strlen(prefix)), 0);
+	assert_int_equal(if_nametoindex(sb.harness_ifname), 0);
+	assert_int_equal(if_nametoindex(sb.target_ifname), 0);
+
+	enter(sb.harness_netns_fd, &saved);
+	assert_end_here(sb.harness_ifname, sb.harness_ifindex, sb.harness_mac, sb.target_ifname);
+	leave(saved);
+	enter(sb.target_netns_fd, &saved);
+	assert_end_here(sb.target_ifname, sb.target_ifindex, sb.target_mac, sb.harness_ifname);
+	leave(saved);
+	sandbox_destroy(&sb);
+}
+
+static void test_target_has_address_and_route_harness_has_none(void **state)
+{
+	struct sandbox sb;
+	struct ifaddrs *addrs;
+	int saved, fd, target_v4 = 0;
+	char value[16];
+	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(40000),
+				    .sin_addr.s_addr = htonl(PEER_A_IP) };
+	struct sockaddr_in local;
+	socklen_t local_len = sizeof local;
+	(void)state;
+
+	create_or_fail(config_with(NULL, 0), &sb);
+	enter(sb.target_netns_fd, &saved);
+	assert_int_equal(getifaddrs(&addrs), 0);
+	for (struct ifaddrs *a = addrs; a; a = a->ifa_next) {
+		if (!a->ifa_addr)
+			continue;
+		assert_int_not_equal(a->ifa_addr->sa_family, AF_INET6);
+		if (a->ifa_addr->sa_family == AF_INET && strcmp(a->ifa_name, sb.target_ifname) == 0) {
+			assert_int_equal(((struct sockaddr_in *)a->ifa_addr)->sin_addr.s_addr,
+					 htonl(TARGET_IP));
+			assert_int_equal(((struct sockaddr_in *)a->ifa_netmask)->sin_addr.s_addr,
+					 htonl(0xffffff00u));
+			target_v4++;
+		}
+	}
+	freeifaddrs(addrs);
+	assert_int_equal(target_v4, 1);
+	/* The on-link route: a peer is reached from the target's own address. */
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&peer, sizeof peer), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&local, &local_len), 0);
+	assert_int_equal(local.sin_addr.s_addr, htonl(TARGET_IP));
+	close(fd);
+	leave(saved);
+
+	enter(sb.harness_netns_fd, &saved);
+	assert_int_equal(getifaddrs(&addrs), 0);
+	for (struct ifaddrs *a = addrs; a; a = a->ifa_next)
+		if (a->ifa_addr && strcmp(a->ifa_name, sb.harness_ifname) == 0)
+			assert_int_equal(a->ifa_addr->sa_family, AF_PACKET);
+	freeifaddrs(addrs);
+	leave(saved);
+
+	assert_int_equal(sandbox_sysctl_read(sb.target_netns_fd, "net.ipv6.conf.all.disable_ipv6",
+					     value, sizeof value), 0);
+	assert_string_equal(value, "1");
+	assert_int_equal(sandbox_sysctl_read(sb.harness_netns_fd,
+					     "net.ipv6.conf.default.disable_ipv6", value, sizeof value), 0);
+	assert_string_equal(value, "1");
+	sandbox_destroy(&sb);
+}
+
+struct neighbour {
+	uint32_t ip; /* host order */
+	int state;
+	bool has_mac;
+	uint8_t mac[ETH_ALEN];
+};
+
+struct neighbour_table {
+	int ifindex;
+	int count;
+	struct neighbour entries[8];
+};
+
+static int on_neighbour_attr(const struct nlattr *attr, void *data)
+{
+	struct neighbour *n = data;
+
+	switch (mnl_attr_get_type(attr)) {
+	case NDA_DST:
+		if (mnl_attr_validate2(attr, MNL_TYPE_BINARY, 4) < 0)
+			return MNL_CB_ERROR;
+		n->ip = ntohl(mnl_attr_get_u32(attr));
+		break;
+	case NDA_LLADDR:
+		if (mnl_attr_validate2(attr, MNL_TYPE_BINARY, ETH_ALEN) < 0)
+			return MNL_CB_ERROR;
+		memcpy(n->mac, mnl_attr_get_payload(attr), ETH_ALEN);
+		n->has_mac = true;
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int on_neighbour(const struct nlmsghdr *nlh, void *data)
+{
+	struct neighbour_table *table = data;
+	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+	struct neighbour n = { 0 };
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH || mnl_nlmsg_get_payload_len(nlh) < sizeof *ndm) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	if (ndm->ndm_family != AF_INET || ndm->ndm_ifindex != table->ifindex)
+		return MNL_CB_OK;
+	n.state = ndm->ndm_state;
+	if (mnl_attr_parse(nlh, sizeof *ndm, on_neighbour_attr, &n) < 0)
+		return MNL_CB_ERROR;
+	if (table->count == (int)(sizeof table->entries / sizeof table->entries[0])) {
+		errno = ENOSPC;
+		return MNL_CB_ERROR;
+	}
+	table->entries[table->count++] = n;
+	return MNL_CB_OK;
+}
+
+static void test_neighbours_are_permanent_with_harness_mac(void **state)
+{
+	struct sandbox sb;
+	struct rtnl rtnl = { 0 };
+	struct neighbour_table table = { 0 };
+	char buf[RTNL_REQUEST_SIZE], *error = NULL;
+	struct nlmsghdr *nlh;
+	struct ndmsg *ndm;
+	int saved;
+	(void)state;
+
+	create_or_fail(config_with(NULL, 0), &sb);
+	enter(sb.target_netns_fd, &saved);
+	assert_int_equal(rtnl_open(&rtnl, 0, &error), 0);
+	leave(saved);
+	table.ifindex = sb.target_ifindex;
+	nlh = rtnl_request(&rtnl, buf, RTM_GETNEIGH, NLM_F_DUMP);
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof *ndm);
+	ndm->ndm_family = AF_INET;
+	if (rtnl_talk(&rtnl, nlh, on_neighbour, &table, "dump neighbours", &error) < 0)
+		fail_msg("%s", error);
+	rtnl_close(&rtnl);
+
+	assert_int_equal(table.count, 2); /* the duplicate peer IP replaced, not added */
+	for (int i = 0; i < table.count; i++) {
+		struct neighbour *n = &table.entries[i];
+		assert_true(n->ip == PEER_A_IP || n->ip == PEER_B_IP);
+		assert_int_equal(n->state, NUD_PERMANENT);
+		assert_true(n->has_mac);
+		assert_memory_equal(n->mac, sb.harness_mac, ETH_ALEN);
+	}
+	sandbox_destroy(&sb);
+}
+
+static uint32_t ethtool_get(int fd, const char *ifname, uint32_t cmd)
+{
+	struct ethtool_value value = { .cmd = cmd };
+	struct ifreq ifr = { 0 };
+
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+	ifr.ifr_data = (void *)&value;
+	assert_int_equal(ioctl(fd, SIOCETHTOOL, &ifr), 0);
+	return value.data;
+}
+
+static void test_target_offloads_are_off(void **state)
+{
+	struct sandbox sb;
+	int saved, fd;
+	(void)state;
+
+	create_or_fail(config_with(NULL, 0), &sb);
+	enter(sb.target_netns_fd, &saved);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	leave(saved);
+	assert_true(fd >= 0);
+	assert_int_equal(ethtool_get(fd, sb.target_ifname, ETHTOOL_GTXCSUM), 0);
+	assert_int_equal(ethtool_get(fd, sb.target_ifname, ETHTOOL_GTSO), 0);
+	assert_int_equal(ethtool_get(fd, sb.target_ifname, ETHTOOL_GGSO), 0);
+	close(fd);
+	sandbox_destroy(&sb);
+}
+
+static void read_host_sysctl(const char *path, char *value, size_t size)
+{
+	FILE *f = fopen(path, "re");
+
+	assert_non_null(f);
+	assert_non_null(fgets(value, (int)size, f));
+	fclose(f);
+	value[strcspn(value, "\n")] = '\0';
+}
+
+static void test_sysctl_is_set_in_target_only(void **state)
+{
+	struct sandbox sb;
+	struct sysctl_setting setting = { .key = "net.ipv4.tcp_tw_reuse" };
+	char host_before[16], host_after[16], inside[16], harness[16];
+	(void)state;
+
+	read_host_sysctl("/proc/sys/net/ipv4/tcp_tw_reuse", host_before, sizeof host_before);
+	/* Whatever the host has, ask for something else so that a leak would show. */
+	snprintf(setting.value, sizeof setting.value, "%s", strcmp(host_before, "1") ? "1" : "0");
+	create_or_fail(config_with(&setting, 1), &sb);
+
+	assert_int_equal(sandbox_sysctl_read(sb.target_netns_fd, setting.key, inside, sizeof inside), 0);
+	assert_string_equal(inside, setting.value);
+	assert_int_equal(sandbox_sysctl_read(sb.harness_netns_fd, setting.key, harness,
+					     sizeof harness), 0);
+	assert_string_equal(harness, "2"); /* the kernel's default in a fresh namespace */
+	read_host_sysctl("/proc/sys/net/ipv4/tcp_tw_reuse", host_after, sizeof host_after);
+	assert_string_equal(host_after, host_before);
+
+	assert_int_equal(sandbox_sysctl_exists(sb.target_netns_fd, "net.ipv4.tcp_tw_reuse"), 1);
+	assert_int_equal(sandbox_sysctl_exists(sb.target_netns_fd, "net.ipv4.tcp_tw_recycle"), 0);
+	assert_int_equal(sandbox_sysctl_exists(sb.target_netns_fd, "kernel.hostname"), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(sandbox_sysctl_exists(sb.target_netns_fd, "net.ipv4/../../kernel"), -1);
+	assert_int_equal(sandbox_sysctl_read(sb.target_netns_fd, "net.ipv4.tcp_tw_reuse", inside, 1),
+			 -1);
+	assert_int_equal(errno, ERANGE);
+	sandbox_destroy(&sb);
+}
+
+/* A failed create must leave no fd (hence no namespace), no link, and the thread at home. */
+static void assert_create_fails_cleanly(struct sandbox_config config, const char *message)
+{
+	struct sandbox sb;
+	char *error = NULL;
+	int fds = count_open_fds(), links = count_links_here();
+	ino_t home = current_netns_inode();
+
+	assert_int_equal(sandbox_create(&config, &sb, &error), -1);
+	assert_non_null(error);
+	assert_string_equal(error, message);
+	free(error);
+	assert_int_equal(sb.harness_netns_fd, -1);
+	assert_int_equal(sb.target_netns_fd, -1);
+	sandbox_destroy(&sb);
+	assert_int_equal(count_open_fds(), fds);
+	assert_int_equal(count_links_here(), links);
+	assert_int_equal(current_netns_inode(), home);
+}
+
+static void test_bad_sysctl_is_reported_and_undone(void **state)
+{
+	struct sysctl_setting good = { .key = "net.ipv4.tcp_rfc1337", .value = "1" };
+	struct sysctl_setting missing[] = { good, { .key = "net.ipv4.tcp_no_such_knob", .value = "1" } };
+	struct sysctl_setting bad_value[] = { { .key = "net.ipv4.tcp_tw_reuse_delay", .value = "0" } };
+	struct sysctl_setting outside[] = { { .key = "kernel.pid_max", .value = "1" } };
+	struct sysctl_setting climbing[] = { { .key = "net.ipv4/../../kernel.x", .value = "1" } };
+	(void)state;
+
+	assert_create_fails_cleanly(config_with(missing, 2),
+				    "sysctl net.ipv4.tcp_no_such_knob=1: No such file or directory");
+	assert_create_fails_cleanly(config_with(bad_value, 1),
+				    "sysctl net.ipv4.tcp_tw_reuse_delay=0: Invalid argument");
+	assert_create_fails_cleanly(config_with(outside, 1),
+				    "sysctl kernel.pid_max=1: only net.* keys without \"..\" or '/'");
+	assert_create_fails_cleanly(config_with(climbing, 1),
+				    "sysctl net.ipv4/../../kernel.x=1: only net.* keys without \"..\" or '/'");
+}
+
+static void test_off_link_peer_is_refused(void **state)
+{
+	static const uint32_t far_peer[] = { 0xc6336401u }; /* 198.51.100.1 */
+	struct sandbox_config config = config_with(NULL, 0);
+	(void)state;
+
+	config.peer_ips = far_peer;
+	config.peer_ip_count = 1;
+	assert_create_fails_cleanly(config, "peer 198.51.100.1: not a neighbour on the target's 192.0.2.1/24");
+}
+
+static void test_tcp_listens_on_target_ip(void **state)
+{
+	struct sandbox sb;
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(TARGET_PORT),
+				    .sin_addr.s_addr = htonl(TARGET_IP) };
+	int saved, listener, client, accepted;
+	(void)state;
+
+	create_or_fail(config_with(NULL, 0), &sb);
+	enter(sb.target_netns_fd, &saved);
+	listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	leave(saved);
+	assert_true(listener >= 0 && client >= 0);
+	assert_int_equal(bind(listener, (struct sockaddr *)&addr, sizeof addr), 0);
+	assert_int_equal(listen(listener, 4), 0);
+	/* A local connection goes over the target's lo, proving lo is up there too. */
+	assert_int_equal(connect(client, (struct sockaddr *)&addr, sizeof addr), 0);
+	accepted = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(accepted >= 0);
+	close(accepted);
+	close(client);
+	close(listener);
+	sandbox_destroy(&sb);
+}
+
+static void test_two_sandboxes_coexist(void **state)
+{
+	struct sandbox a, b;
+	struct stat a_target, b_target;
+	int saved;
+	(void)state;
+
+	create_or_fail(config_with(NULL, 0), &a);
+	create_or_fail(config_with(NULL, 0), &b);
+	assert_string_not_equal(a.harness_ifname, b.harness_ifname);
+	assert_string_not_equal(a.target_ifname, b.target_ifname);
+	assert_int_equal(fstat(a.target_netns_fd, &a_target), 0);
+	assert_int_equal(fstat(b.target_netns_fd, &b_target), 0);
+	assert_int_not_equal(a_target.st_ino, b_target.st_ino);
+
+	enter(a.target_netns_fd, &saved);
+	assert_int_equal(if_nametoindex(a.target_ifname), a.target_ifindex);
+	assert_int_equal(if_nametoindex(b.target_ifname), 0);
+	leave(saved);
+	enter(b.target_netns_fd, &saved);
+	assert_int_equal(if_nametoindex(b.target_ifname), b.target_ifindex);
+	assert_int_equal(if_nametoindex(a.target_ifname), 0);
+	leave(saved);
+	sandbox_destroy(&a);
+	sandbox_destroy(&b);
+}
+
+static void test_destroy_is_safe_on_zeroed_and_destroyed(void **state)
+{
+	struct sandbox zeroed = { 0 }, sb;
+	int fds = count_open_fds();
+	(void)state;
+
+	sandbox_destroy(&zeroed);
+	assert_true(fcntl(0, F_GETFD) >= 0 || errno == EBADF); /* stdin left alone */
+	create_or_fail(config_with(NULL, 0), &sb);
+	assert_int_equal(count_open_fds(), fds + 2);
+	sandbox_destroy(&sb);
+	sandbox_destroy(&sb);
+	assert_int_equal(count_open_fds(), fds);
+}
+
+static int compare_longs(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+	return (x > y) - (x < y);
+}
+
+static long elapsed_us(const struct timespec *start, const struct timespec *end)
+{
+	return (end->tv_sec - start->tv_sec) * 1000000L + (end->tv_nsec - start->tv_nsec) / 1000;
+}
+
+static int bench(int runs)
+{
+	struct sysctl_setting setting = { .key = "net.ipv4.tcp_invalid_ratelimit", .value = "0" };
+	struct sandbox_config config = config_with(&setting, 1);
+	long *create_us = calloc((size_t)runs, sizeof *create_us);
+	long *total_us = calloc((size_t)runs, sizeof *total_us);
+
+	if (!create_us || !total_us) {
+		free(create_us);
+		free(total_us);
+		fprintf(stderr, "bench: out of memory\n");
+		return 1;
+	}
+	for (int i = 0; i < runs; i++) {
+		struct sandbox sb;
+		struct timespec start, created, destroyed;
+		char *error = NULL;
+
+		clock_gettime(CLOCK_MONOTONIC, &start);
+		if (sandbox_create(&config, &sb, &error) < 0) {
+			fprintf(stderr, "bench: run %d: %s\n", i, error ? error : "(no message)");
+			free(error);
+			free(create_us);
+			free(total_us);
+			return 1;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &created);
+		sandbox_destroy(&sb);
+		clock_gettime(CLOCK_MONOTONIC, &destroyed);
+		create_us[i] = elapsed_us(&start, &created);
+		total_us[i] = elapsed_us(&start, &destroyed);
+	}
+	qsort(create_us, (size_t)runs, sizeof *create_us, compare_longs);
+	qsort(total_us, (size_t)runs, sizeof *total_us, compare_longs);
+	printf("create+destroy over %d runs: median %ld us, p90 %ld us (create alone: median %ld us, "
+	       "p90 %ld us)\n", runs, total_us[runs / 2], total_us[(runs * 9) / 10],
+	       create_us[runs / 2], create_us[(runs * 9) / 10]);
+	free(create_us);
+	free(total_us);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_each_end_lives_in_its_own_namespace),
+		cmocka_unit_test(test_target_has_address_and_route_harness_has_none),
+		cmocka_unit_test(test_neighbours_are_permanent_with_harness_mac),
+		cmocka_unit_test(test_target_offloads_are_off),
+		cmocka_unit_test(test_sysctl_is_set_in_target_only),
+		cmocka_unit_test(test_bad_sysctl_is_reported_and_undone),
+		cmocka_unit_test(test_off_link_peer_is_refused),
+		cmocka_unit_test(test_tcp_listens_on_target_ip),
+		cmocka_unit_test(test_two_sandboxes_coexist),
+		cmocka_unit_test(test_destroy_is_safe_on_zeroed_and_destroyed),
+	};
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_sandbox: needs root (network namespaces); skipped\n");
+		return 77;
+	}
+	if (argc == 3 && strcmp(argv[1], "--bench") == 0) {
+		int runs = atoi(argv[2]);
+		if (runs < 1) {
+			fprintf(stderr, "usage: %s [--bench RUNS]\n", argv[0]);
+			return 2;
+		}
+		return bench(runs);
+	}
+	if (argc != 1) {
+		fprintf(stderr, "usage: %s [--bench RUNS]\n", argv[0]);
+		return 2;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
