@@ -18,7 +18,10 @@
  *                  timeout_ms=N key=SYSCTL value=TEXT
  *   reply:   <id> <ret> <errno-name or -> <sec>.<nsec 9 digits> [text]\n
  *            ret is the call's return value (-1 with an errno name on failure); the timestamp is
- *            CLOCK_REALTIME when the call returned; text carries sysctl-get's value.
+ *            CLOCK_REALTIME when the call returned; text carries sysctl-get's value, hello's kernel
+ *            name, or why the agent refused a request (EINVAL unknown op/key/handle, EBUSY...).
+ *   value= comes last and runs to the end of the line (sysctl values may hold spaces).
+ *   Lines are at most 511 bytes plus '\n'; details in agent_protocol.h.
  * Errno and option names travel as names (symbols.h), never numbers, so a remote agent on another
  * host or libc stays compatible.
  */
@@ -57,7 +60,8 @@ int agent_sysctl_set(struct agent *agent, const char *key, const char *value, ch
 void agent_stop(struct agent *agent);
 
 /* Serves the protocol on in_fd/out_fd until EOF; used by the local child and by tcpharness-agent.
- * Returns 0 at clean EOF, -1 on a broken stream. */
+ * Returns 0 at clean EOF, -1 on a broken stream. The caller ignores SIGPIPE, so a vanished harness
+ * ends the loop instead of the process. */
 int agent_serve(int in_fd, int out_fd);
 
 #endif

@@ -8,7 +8,6 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -179,21 +178,22 @@ static bool parse_signed(const char *text, size_t len, int64_t min, int64_t max,
 	return true;
 }
 
-/* A field is the bytes up to the next space; empty fields (doubled or edge spaces) are errors. */
+/* A field is the bytes up to the next space. A line ending in a space ends in an empty field, so
+ * doubled or trailing spaces surface as empty fields rather than vanishing. */
 struct cursor {
 	const char *line;
-	size_t len, pos;
+	size_t len, pos; /* pos > len: no field left */
 };
 
 static bool next_field(struct cursor *c, const char **field, size_t *field_len)
 {
-	if (c->pos >= c->len)
+	if (c->pos > c->len)
 		return false;
 	const char *start = c->line + c->pos;
 	const char *space = memchr(start, ' ', c->len - c->pos);
 	*field = start;
 	*field_len = space ? (size_t)(space - start) : c->len - c->pos;
-	c->pos += *field_len + (space ? 1 : 0);
+	c->pos += *field_len + 1;
 	return true;
 }
 
@@ -205,8 +205,6 @@ static int check_line_bytes(const char *what, const char *line, size_t len, char
 		if (!is_printable(line[i]))
 			return fail(error, "%s line holds byte 0x%02x at column %zu (only printable ASCII)", what,
 				    (unsigned char)line[i], i + 1);
-	if (len > 0 && line[len - 1] == ' ')
-		return fail(error, "%s line ends in a space", what);
 	return 0;
 }
 
@@ -305,7 +303,7 @@ static int parse_key_value(struct cursor *c, const char *field, size_t field_len
 			return fail(error, "bad sysctl value (want 1..%d printable bytes)", SYSCTL_VALUE_MAX - 1);
 		memcpy(out->value, text, len);
 		out->value[len] = '\0';
-		c->pos = c->len;
+		c->pos = c->len + 1;
 		break;
 	}
 	return 0;
@@ -399,14 +397,14 @@ int agent_format_request(const struct agent_request *req, char *line, size_t siz
 
 	struct writer w = { line, size, 0, size == 0 };
 	put(&w, "%u %s %s", req->id, op, op_has_handle(req->op) ? req->handle : "-");
-	if (keys & K(KEY_IP) && (req->ip != 0 || op_keys[req->op].required & K(KEY_IP))) {
+	if ((keys & K(KEY_IP)) && (req->ip != 0 || op_keys[req->op].required & K(KEY_IP))) {
 		struct in_addr addr = { htonl(req->ip) };
 		char text[INET_ADDRSTRLEN];
 		put(&w, " ip=%s", inet_ntop(AF_INET, &addr, text, sizeof text));
 	}
 	if (keys & K(KEY_PORT))
 		put(&w, " port=%u", (unsigned)req->port);
-	if (keys & K(KEY_BACKLOG) && req->backlog != 0) {
+	if ((keys & K(KEY_BACKLOG)) && req->backlog != 0) {
 		if (req->backlog < 0)
 			return fail(error, "%s: bad backlog %d", op, req->backlog);
 		put(&w, " backlog=%d", req->backlog);
@@ -432,7 +430,7 @@ int agent_format_request(const struct agent_request *req, char *line, size_t siz
 					    req->value_count);
 		}
 		put(&w, " opt=%s", opt->name);
-		for (int i = 0; keys & K(KEY_V) && i < req->value_count; i++)
+		for (int i = 0; (keys & K(KEY_V)) && i < req->value_count; i++)
 			put(&w, " v=%d", req->values[i]);
 	}
 	if (keys & K(KEY_LEN)) {
@@ -513,8 +511,8 @@ int agent_format_reply(unsigned id, const struct agent_reply *reply, char *line,
 	struct writer w = { line, size, 0, size == 0 };
 	put(&w, "%u %" PRId64 " %s %lld.%09ld", id, reply->ret, reply->err ? errno_name(reply->err) : "-",
 	    (long long)reply->when.tv_sec, reply->when.tv_nsec);
-	size_t text_len = strnlen(reply->text, sizeof reply->text);
-	if (text_len > 0 && text_len < sizeof reply->text) {
+	size_t text_len = strnlen(reply->text, sizeof reply->text - 1);
+	if (text_len > 0) {
 		put(&w, " ");
 		for (size_t i = 0; i < text_len && !w.overflow; i++)
 			put(&w, "%c", is_printable(reply->text[i]) ? reply->text[i] : '?');
@@ -567,10 +565,10 @@ int agent_parse_reply(const char *line, size_t len, unsigned *id, struct agent_r
 		return fail(error, "reply has no <sec>.<9-digit nsec> timestamp: '%.*s'", (int)len, line);
 	out->when.tv_nsec = (long)number;
 
-	size_t text_len = c.len - c.pos;
-	if (c.pos > 0 && line[c.pos - 1] == ' ' && text_len >= sizeof out->text)
+	size_t text_len = c.pos <= c.len ? c.len - c.pos : 0;
+	if (text_len >= sizeof out->text)
 		return fail(error, "reply text is %zu bytes, longer than %zu", text_len, sizeof out->text - 1);
-	memcpy(out->text, line + c.pos, text_len);
+	memcpy(out->text, line + (c.pos <= c.len ? c.pos : c.len), text_len);
 	out->text[text_len] = '\0';
 	return 0;
 }

@@ -1,0 +1,41 @@
+/* agent_main.c - tcpharness-agent: serves the agent protocol (agent.h) on stdin/stdout, so a lab host
+ * is driven as `ssh labhost tcpharness-agent` and SSH does the authentication. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: tcpharness-agent [--help | --version]\n"
+		"\n"
+		"Performs socket calls for tcpharness: reads one request line per call on stdin and writes\n"
+		"one reply line on stdout, until end of input. Run it in the network namespace or on the\n"
+		"host under test; the harness starts it, usually as `ssh HOST tcpharness-agent`.\n"
+		"\n"
+		"  request: <id> <op> <handle> [key=value ...]\n"
+		"  reply:   <id> <ret> <errno-name or -> <sec>.<nsec> [text]\n"
+		"  try:     echo '1 hello -' | tcpharness-agent\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("tcpharness-agent, protocol version %d\n", AGENT_PROTOCOL_VERSION);
+		return 0;
+	}
+	if (argc != 1) {
+		usage(stderr);
+		return 2;
+	}
+	/* A harness that went away must end the loop through EPIPE, not kill the agent mid-call. */
+	signal(SIGPIPE, SIG_IGN);
+	return agent_serve(STDIN_FILENO, STDOUT_FILENO) == 0 ? 0 : 1;
+}

@@ -1,0 +1,523 @@
+/* agent_server.c - the target-side application: performs socket calls on request (agent.h protocol).
+ * Every socket it makes is non-blocking and every wait is a poll bounded by the request, so no call can
+ * hang the agent; the handle table maps a case's socket names to descriptors. */
+#include "agent.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "agent_protocol.h"
+#include "symbols.h"
+
+#define HANDLE_MAX 64
+
+struct handle {
+	char name[CASE_NAME_MAX];
+	int fd; /* -1: slot free */
+};
+
+struct server {
+	struct handle handles[HANDLE_MAX];
+};
+
+static void stamp(struct agent_reply *r)
+{
+	clock_gettime(CLOCK_REALTIME, &r->when);
+}
+
+/* Records a syscall's outcome; called right after the syscall so the timestamp is the return time. */
+static void done(struct agent_reply *r, int64_t ret, int err)
+{
+	stamp(r);
+	r->ret = ret < 0 ? -1 : ret;
+	r->err = ret < 0 ? err : 0;
+}
+
+/* The agent itself declines the request (no such handle, table full...); text says why. */
+static void refuse(struct agent_reply *r, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void refuse(struct agent_reply *r, int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->text, sizeof r->text, fmt, ap);
+	va_end(ap);
+	done(r, -1, err);
+}
+
+static struct handle *find(struct server *s, const char *name)
+{
+	for (int i = 0; i < HANDLE_MAX; i++)
+		if (s->handles[i].fd >= 0 && strcmp(s->handles[i].name, name) == 0)
+			return &s->handles[i];
+	return NULL;
+}
+
+static struct handle *free_slot(struct server *s)
+{
+	for (int i = 0; i < HANDLE_MAX; i++)
+		if (s->handles[i].fd < 0)
+			return &s->handles[i];
+	return NULL;
+}
+
+static void store(struct handle *slot, const char *name, int fd)
+{
+	snprintf(slot->name, sizeof slot->name, "%s", name);
+	slot->fd = fd;
+}
+
+/* The socket under name; NULL after refusing the request when there is none. */
+static struct handle *existing(struct server *s, const char *name, struct agent_reply *r)
+{
+	struct handle *h = find(s, name);
+	if (!h)
+		refuse(r, EINVAL, "no socket named '%s'", name);
+	return h;
+}
+
+/* The socket under name, created when the name is new. -1 after filling *r when that fails. */
+static int socket_for(struct server *s, const char *name, struct agent_reply *r)
+{
+	struct handle *h = find(s, name);
+	if (h)
+		return h->fd;
+	struct handle *slot = free_slot(s);
+	if (!slot) {
+		refuse(r, ENOSPC, "handle table full (%d sockets)", HANDLE_MAX);
+		return -1;
+	}
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		done(r, -1, errno);
+		return -1;
+	}
+	store(slot, name, fd);
+	return fd;
+}
+
+/* 1 when fd is ready, 0 at timeout, -1 with errno set. */
+static int wait_ready(int fd, short events, int timeout_ms)
+{
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	int left = timeout_ms;
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = events };
+		int rc = poll(&p, 1, left);
+		if (rc >= 0 || errno != EINTR)
+			return rc;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		int64_t elapsed_ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (elapsed_ms >= timeout_ms)
+			return 0;
+		left = timeout_ms - (int)elapsed_ms;
+	}
+}
+
+static struct sockaddr_in inet_address(uint32_t ip, uint16_t port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(ip) };
+	return sin;
+}
+
+static void op_socket(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	if (find(s, q->handle)) {
+		refuse(r, EBUSY, "'%s' already names a socket", q->handle);
+		return;
+	}
+	int fd = socket_for(s, q->handle, r);
+	if (fd >= 0)
+		done(r, fd, 0);
+}
+
+static void op_bind(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	int fd = socket_for(s, q->handle, r);
+	if (fd < 0)
+		return;
+	struct sockaddr_in sin = inet_address(q->ip, q->port);
+	int rc = bind(fd, (struct sockaddr *)&sin, sizeof sin);
+	done(r, rc, errno);
+}
+
+/* `app bind H ...` then `app listen H PORT` must not bind twice; a different port is the kernel's
+ * business (it says EINVAL). */
+static void op_listen(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	int fd = socket_for(s, q->handle, r);
+	if (fd < 0)
+		return;
+	struct sockaddr_in sin;
+	socklen_t sin_len = sizeof sin;
+	if (getsockname(fd, (struct sockaddr *)&sin, &sin_len) < 0) {
+		done(r, -1, errno);
+		return;
+	}
+	if (sin.sin_port == 0 || ntohs(sin.sin_port) != q->port) {
+		sin = inet_address(INADDR_ANY, q->port);
+		if (bind(fd, (struct sockaddr *)&sin, sizeof sin) < 0) {
+			done(r, -1, errno);
+			return;
+		}
+	}
+	int rc = listen(fd, q->backlog > 0 ? q->backlog : SOMAXCONN);
+	done(r, rc, errno);
+}
+
+static void op_accept(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	struct handle *listener = existing(s, q->from_handle, r);
+	if (!listener)
+		return;
+	if (find(s, q->handle)) {
+		refuse(r, EBUSY, "'%s' already names a socket; close it first", q->handle);
+		return;
+	}
+	struct handle *slot = free_slot(s);
+	if (!slot) {
+		refuse(r, ENOSPC, "handle table full (%d sockets)", HANDLE_MAX);
+		return;
+	}
+	int ready = wait_ready(listener->fd, POLLIN, q->timeout_ms);
+	if (ready <= 0) {
+		done(r, -1, ready == 0 ? EAGAIN : errno);
+		return;
+	}
+	int fd = accept4(listener->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	done(r, fd, errno);
+	if (fd >= 0)
+		store(slot, q->handle, fd);
+}
+
+/* Non-blocking: EINPROGRESS is the normal answer; `connected` collects the outcome. */
+static void op_connect(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	int fd = socket_for(s, q->handle, r);
+	if (fd < 0)
+		return;
+	struct sockaddr_in sin = inet_address(q->ip, q->port);
+	int rc = connect(fd, (struct sockaddr *)&sin, sizeof sin);
+	done(r, rc, errno);
+}
+
+/* EAGAIN: still in progress at the timeout. A socket that was never connected also polls writable
+ * with no pending error, so getpeername tells "connected" from "nothing happened" (ENOTCONN). */
+static void op_connected(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	struct handle *h = existing(s, q->handle, r);
+	if (!h)
+		return;
+	int ready = wait_ready(h->fd, POLLOUT, q->timeout_ms);
+	if (ready <= 0) {
+		done(r, -1, ready == 0 ? EAGAIN : errno);
+		return;
+	}
+	int so_error = 0;
+	socklen_t len = sizeof so_error;
+	struct sockaddr_in peer;
+	socklen_t peer_len = sizeof peer;
+	if (getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &so_error, &len) < 0)
+		done(r, -1, errno);
+	else if (so_error != 0)
+		done(r, -1, so_error);
+	else if (getpeername(h->fd, (struct sockaddr *)&peer, &peer_len) < 0)
+		done(r, -1, errno);
+	else
+		done(r, 0, 0);
+}
+
+/* One send of the pattern 'a'..'z'; a partial count or EAGAIN is the kernel's answer, not retried. */
+static void op_send(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	struct handle *h = existing(s, q->handle, r);
+	if (!h)
+		return;
+	char *data = malloc(q->length + 1);
+	if (!data) {
+		refuse(r, ENOMEM, "no memory for %u bytes", (unsigned)q->length);
+		return;
+	}
+	for (uint32_t i = 0; i < q->length; i++)
+		data[i] = (char)('a' + i % 26);
+	ssize_t n = send(h->fd, data, q->length, MSG_DONTWAIT | MSG_NOSIGNAL);
+	done(r, n, errno);
+	free(data);
+}
+
+static void op_recv(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	struct handle *h = existing(s, q->handle, r);
+	if (!h)
+		return;
+	char *data = malloc(q->length + 1);
+	if (!data) {
+		refuse(r, ENOMEM, "no memory for %u bytes", (unsigned)q->length);
+		return;
+	}
+	int ready = wait_ready(h->fd, POLLIN, q->timeout_ms);
+	if (ready <= 0) {
+		done(r, -1, ready == 0 ? EAGAIN : errno);
+	} else {
+		ssize_t n = recv(h->fd, data, q->length, MSG_DONTWAIT);
+		done(r, n, errno);
+	}
+	free(data);
+}
+
+static void op_shutdown(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	struct handle *h = existing(s, q->handle, r);
+	if (!h)
+		return;
+	int rc = shutdown(h->fd, q->shutdown_how);
+	done(r, rc, errno);
+}
+
+/* The name is freed whatever close says: on Linux the descriptor is gone either way. */
+static void op_close(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	struct handle *h = existing(s, q->handle, r);
+	if (!h)
+		return;
+	int rc = close(h->fd);
+	done(r, rc, errno);
+	h->fd = -1;
+}
+
+static void op_setsockopt(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	struct handle *h = existing(s, q->handle, r);
+	if (!h)
+		return;
+	const struct sockopt_symbol *opt = sockopt_by_name(q->option);
+	int rc;
+	if (opt->value_count == 2) {
+		struct linger linger = { .l_onoff = q->values[0], .l_linger = q->values[1] };
+		rc = setsockopt(h->fd, opt->level, opt->optname, &linger, sizeof linger);
+	} else {
+		rc = setsockopt(h->fd, opt->level, opt->optname, &q->values[0], sizeof q->values[0]);
+	}
+	done(r, rc, errno);
+}
+
+/* SO_ERROR reports the pending error as the errno; a two-value option (SO_LINGER) reports its first
+ * value (on/off); every other option its int value. */
+static void op_getsockopt(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	struct handle *h = existing(s, q->handle, r);
+	if (!h)
+		return;
+	const struct sockopt_symbol *opt = sockopt_by_name(q->option);
+	union {
+		int value;
+		struct linger linger;
+	} u = { 0 };
+	socklen_t len = opt->value_count == 2 ? sizeof u.linger : sizeof u.value;
+	if (getsockopt(h->fd, opt->level, opt->optname, &u, &len) < 0)
+		done(r, -1, errno);
+	else if (opt->level == SOL_SOCKET && opt->optname == SO_ERROR)
+		done(r, u.value ? -1 : 0, u.value);
+	else
+		done(r, opt->value_count == 2 ? u.linger.l_onoff : u.value, 0);
+}
+
+/* The parser admitted only net.[a-z0-9_.-] keys without "..", so the path stays under /proc/sys/net. */
+static void sysctl_path(const char *key, char *path, size_t size)
+{
+	snprintf(path, size, "/proc/sys/%s", key);
+	for (char *p = path + strlen("/proc/sys/"); *p; p++)
+		if (*p == '.')
+			*p = '/';
+}
+
+/* Whitespace runs (ip_local_port_range's tab, the final newline) become one space, as a case writes them. */
+static void op_sysctl_get(const struct agent_request *q, struct agent_reply *r)
+{
+	char path[sizeof "/proc/sys/" + SYSCTL_KEY_MAX];
+	sysctl_path(q->key, path, sizeof path);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		done(r, -1, errno);
+		return;
+	}
+	char raw[2 * sizeof r->text];
+	ssize_t n = read(fd, raw, sizeof raw);
+	int err = errno;
+	close(fd);
+	if (n < 0) {
+		done(r, -1, err);
+		return;
+	}
+	size_t out = 0;
+	bool too_long = (size_t)n == sizeof raw;
+	for (ssize_t i = 0; i < n && !too_long; i++) {
+		bool space = raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n';
+		if (space && (out == 0 || r->text[out - 1] == ' '))
+			continue;
+		if (out == sizeof r->text - 1)
+			too_long = true;
+		else
+			r->text[out++] = space ? ' ' : raw[i];
+	}
+	if (out > 0 && r->text[out - 1] == ' ')
+		out--;
+	r->text[out] = '\0';
+	if (too_long)
+		refuse(r, EMSGSIZE, "%s is longer than %zu bytes", q->key, sizeof r->text - 1);
+	else
+		done(r, 0, 0);
+}
+
+static void op_sysctl_set(const struct agent_request *q, struct agent_reply *r)
+{
+	char path[sizeof "/proc/sys/" + SYSCTL_KEY_MAX];
+	sysctl_path(q->key, path, sizeof path);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		done(r, -1, errno);
+		return;
+	}
+	size_t len = strlen(q->value);
+	ssize_t n = write(fd, q->value, len);
+	int err = errno;
+	close(fd);
+	if (n >= 0 && (size_t)n != len)
+		refuse(r, EIO, "%s took %zd of %zu bytes", q->key, n, len);
+	else
+		done(r, n < 0 ? -1 : 0, err);
+}
+
+/* The text names the kernel, so a lab report can say which stack answered. */
+static void op_hello(struct agent_reply *r)
+{
+	struct utsname u;
+	if (uname(&u) == 0)
+		snprintf(r->text, sizeof r->text, "%.60s %.60s", u.sysname, u.release);
+	done(r, AGENT_PROTOCOL_VERSION, 0);
+}
+
+static void perform(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	switch (q->op) {
+	case AGENT_OP_SOCKET: op_socket(s, q, r); break;
+	case AGENT_OP_BIND: op_bind(s, q, r); break;
+	case AGENT_OP_LISTEN: op_listen(s, q, r); break;
+	case AGENT_OP_ACCEPT: op_accept(s, q, r); break;
+	case AGENT_OP_CONNECT: op_connect(s, q, r); break;
+	case AGENT_OP_CONNECTED: op_connected(s, q, r); break;
+	case AGENT_OP_SEND: op_send(s, q, r); break;
+	case AGENT_OP_RECV: op_recv(s, q, r); break;
+	case AGENT_OP_SHUTDOWN: op_shutdown(s, q, r); break;
+	case AGENT_OP_CLOSE: op_close(s, q, r); break;
+	case AGENT_OP_SETSOCKOPT: op_setsockopt(s, q, r); break;
+	case AGENT_OP_GETSOCKOPT: op_getsockopt(s, q, r); break;
+	case AGENT_OP_SYSCTL_GET: op_sysctl_get(q, r); break;
+	case AGENT_OP_SYSCTL_SET: op_sysctl_set(q, r); break;
+	case AGENT_OP_HELLO: op_hello(r); break;
+	}
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int send_reply(int out_fd, unsigned id, const struct agent_reply *r)
+{
+	char line[AGENT_LINE_MAX];
+	int len = agent_format_reply(id, r, line, sizeof line);
+	return len < 0 ? -1 : write_all(out_fd, line, (size_t)len);
+}
+
+/* A request the agent cannot read still gets its one reply: EINVAL, with the reason as text. */
+static int serve_line(struct server *s, const char *line, size_t len, int out_fd)
+{
+	struct agent_request q;
+	struct agent_reply r = { 0 };
+	char *error = NULL;
+	if (agent_parse_request(line, len, &q, &error) < 0) {
+		refuse(&r, EINVAL, "%s", error ? error : "unreadable request");
+		free(error);
+	} else {
+		perform(s, &q, &r);
+	}
+	return send_reply(out_fd, q.id, &r);
+}
+
+/* The id of an overlong request, when its first field is one, so the harness can match the refusal. */
+static unsigned leading_id(const char *buf, size_t len)
+{
+	unsigned long long id = 0;
+	for (size_t i = 0; i < len && i <= 10; i++) {
+		if (buf[i] == ' ')
+			return id <= 0xffffffffu ? (unsigned)id : 0;
+		if (buf[i] < '0' || buf[i] > '9')
+			return 0;
+		id = id * 10 + (unsigned)(buf[i] - '0');
+	}
+	return 0;
+}
+
+int agent_serve(int in_fd, int out_fd)
+{
+	struct server s;
+	for (int i = 0; i < HANDLE_MAX; i++)
+		s.handles[i].fd = -1;
+	char buf[AGENT_LINE_MAX];
+	size_t len = 0;
+	int status;
+	for (;;) {
+		char *newline = memchr(buf, '\n', len);
+		if (newline) {
+			size_t line_len = (size_t)(newline - buf);
+			if (serve_line(&s, buf, line_len, out_fd) < 0) {
+				status = -1;
+				break;
+			}
+			len -= line_len + 1;
+			memmove(buf, newline + 1, len);
+			continue;
+		}
+		if (len == sizeof buf) {
+			/* The rest of the line is unread and unbounded: the stream cannot be resynchronised. */
+			struct agent_reply r = { 0 };
+			refuse(&r, EMSGSIZE, "request longer than %d bytes; closing", AGENT_LINE_MAX - 1);
+			send_reply(out_fd, leading_id(buf, len), &r);
+			status = -1;
+			break;
+		}
+		ssize_t n = read(in_fd, buf + len, sizeof buf - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			status = n == 0 && len == 0 ? 0 : -1;
+			break;
+		}
+		len += (size_t)n;
+	}
+	for (int i = 0; i < HANDLE_MAX; i++)
+		if (s.handles[i].fd >= 0)
+			close(s.handles[i].fd);
+	return status;
+}
