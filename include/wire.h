@@ -33,8 +33,12 @@ int wire_inject(struct wire *w, const struct segment *segment, int64_t *sent_ns,
  * *error malloc'd. */
 int wire_next(struct wire *w, int64_t deadline_ns, struct wire_frame *frame, char **error);
 
-/* Drains what is still captured into the pcap file, closes everything. NULL is fine. */
+/* Drains what is still captured into the pcap file and closes it; the sockets are released in the
+ * background (see wire_wait_released). NULL is fine. */
 void wire_close(struct wire *w);
+
+/* Waits until every closed wire's sockets are released: call before the process exits. */
+void wire_wait_released(void);
 
 /* CLOCK_REALTIME now in nanoseconds: the clock pcap stamps frames with. */
 int64_t wire_now_ns(void);

@@ -225,8 +225,8 @@ int counters_read(pid_t pid_in_namespace, struct counter_snapshot *out, char **e
 	out->count = 0;
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
 		char path[64];
-		char *text;
-		size_t len;
+		char *text = NULL;
+		size_t len = 0;
 		const char *parse_error;
 		int rc;
 

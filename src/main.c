@@ -14,6 +14,7 @@
 #include "case_parser.h"
 #include "report_console.h"
 #include "run.h"
+#include "wire.h"
 
 #define EXIT_CASE_FAILED 1
 #define EXIT_USAGE 2
@@ -253,6 +254,7 @@ static int command_run(struct loaded_cases *loaded, const char *variant_filter, 
 	console_report_init(&ctx.report, stdout, total);
 	install_signal_handlers();
 	for_each_run(loaded, variant_filter, run_one, &ctx);
+	wire_wait_released();
 	int status = console_report_summary(&ctx.report);
 	if (run_interrupted) {
 		fprintf(stderr, "tcpharness: interrupted; everything it created is removed\n");

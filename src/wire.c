@@ -5,6 +5,7 @@
 #include <libnet.h>
 #include <pcap/pcap.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@
 #include "tcp_options.h"
 
 #define WIRE_SNAPLEN 65535
-#define WIRE_BUFFER_BYTES (4 * 1024 * 1024)
+#define WIRE_BUFFER_BYTES (1024 * 1024)
 
 struct wire {
 	libnet_t *net;
@@ -190,6 +191,31 @@ int wire_next(struct wire *w, int64_t deadline_ns, struct wire_frame *frame, cha
 	}
 }
 
+/* Closing a packet socket waits for an RCU grace period (packet_release -> synchronize_net): 15-30 ms
+ * each. The sockets are released on a thread of their own so the next case need not wait for it. */
+static pthread_mutex_t releases_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t releases_done = PTHREAD_COND_INITIALIZER;
+static int releases_running;
+
+static void release_sockets(struct wire *w)
+{
+	if (w->capture)
+		pcap_close(w->capture);
+	if (w->net)
+		libnet_destroy(w->net);
+	free(w);
+}
+
+static void *release_thread(void *arg)
+{
+	release_sockets(arg);
+	pthread_mutex_lock(&releases_lock);
+	releases_running--;
+	pthread_cond_broadcast(&releases_done);
+	pthread_mutex_unlock(&releases_lock);
+	return NULL;
+}
+
 void wire_close(struct wire *w)
 {
 	if (!w)
@@ -202,9 +228,24 @@ void wire_close(struct wire *w)
 	}
 	if (w->dump)
 		pcap_dump_close(w->dump);
-	if (w->capture)
-		pcap_close(w->capture);
-	if (w->net)
-		libnet_destroy(w->net);
-	free(w);
+	w->dump = NULL;
+
+	pthread_attr_t attr;
+	pthread_t thread;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_mutex_lock(&releases_lock);
+	releases_running++;
+	pthread_mutex_unlock(&releases_lock);
+	if (pthread_create(&thread, &attr, release_thread, w) != 0)
+		release_thread(w); /* no thread to spare: pay the wait here */
+	pthread_attr_destroy(&attr);
+}
+
+void wire_wait_released(void)
+{
+	pthread_mutex_lock(&releases_lock);
+	while (releases_running > 0)
+		pthread_cond_wait(&releases_done, &releases_lock);
+	pthread_mutex_unlock(&releases_lock);
 }
