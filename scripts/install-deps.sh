@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs everything tcpharness needs to build and test, from Debian 12 packages only.
+# Skips apt entirely when every package is already there, so repeated runs cost nothing.
+set -euo pipefail
+packages=(build-essential cmake pkg-config libnet1-dev libpcap-dev libmnl-dev libcmocka-dev tshark valgrind iproute2)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+	echo "install-deps: all ${#packages[@]} packages present"
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages (${missing[*]}); run as root or with sudo" >&2
+	exit 2
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# tshark asks whether non-root users may capture; the default (no) is right for a test machine.
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,18 @@
+/* case.c - see case.h. */
+#include "case.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void case_free(struct case_file *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < c->line_count; i++)
+		free(c->lines[i]);
+	free(c->lines);
+	free(c->steps);
+	free(c->path);
+	/* Zeroed so that a second case_free, or one on a failed parse's output, is harmless. */
+	memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The command line's contract: help and version, exit status 2 for every usage error, list and check.
+set -u
+harness=$1 cases=$2
+failures=0
+expect_status() {
+	local want=$1; shift
+	"$@" >/dev/null 2>&1
+	local got=$?
+	if [ "$got" -ne "$want" ]; then
+		echo "FAIL: '$*' exited $got, expected $want"
+		failures=$((failures + 1))
+	fi
+}
+expect_status 0 "$harness" --help
+expect_status 0 "$harness" --version
+expect_status 2 "$harness"
+expect_status 2 "$harness" frobnicate "$cases"
+expect_status 2 "$harness" run
+expect_status 2 "$harness" run /nonexistent/path.tc
+expect_status 2 "$harness" run --tolerance banana "$cases"
+expect_status 2 "$harness" run --variant no-such-variant "$cases"
+expect_status 2 "$harness" --no-such-option
+expect_status 0 "$harness" check "$cases"
+"$harness" --help | grep -q '^usage: tcpharness run' || { echo "FAIL: --help shows no usage"; failures=$((failures + 1)); }
+"$harness" list "$cases" | grep -q '^time_wait/lost_final_ack@no-tw-bucket$' ||
+	{ echo "FAIL: list does not show time_wait/lost_final_ack@no-tw-bucket"; failures=$((failures + 1)); }
+echo "cli checks: $failures failures"
+[ "$failures" -eq 0 ]
