@@ -37,7 +37,8 @@ void run_case(const struct case_file *c, int variant, const struct run_options *
 
 void case_result_free(struct case_result *r);
 
-/* Set from a signal handler: the running case stops at its next step and is reported as failed. */
+/* Set (to the signal's number) from a signal handler: the running case stops at its next step and is
+ * reported as failed. */
 extern volatile int run_interrupted;
 
 #endif

@@ -213,8 +213,7 @@ static void run_one(const struct case_file *c, int variant, void *arg)
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	run_interrupted = 1;
+	run_interrupted = sig;
 }
 
 static void install_signal_handlers(void)
@@ -258,7 +257,7 @@ static int command_run(struct loaded_cases *loaded, const char *variant_filter, 
 	int status = console_report_summary(&ctx.report);
 	if (run_interrupted) {
 		fprintf(stderr, "tcpharness: interrupted; everything it created is removed\n");
-		status = 128 + SIGINT;
+		status = 128 + run_interrupted;
 	}
 	free(default_dir);
 	return status;
