@@ -1,0 +1,163 @@
+/* test_peer.c - relative sequence space, timestamp clock and incarnations of a simulated peer. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "peer.h"
+
+#define TARGET_IP 0xc0000201u
+
+static struct peer_decl decl(void)
+{
+	struct peer_decl d = { .name = "c", .ip = 0xc000020a, .port = 40000, .isn = 1000000, .ts_start = 1000,
+			       .ts_rate_hz = 1000, .target_port = 8080 };
+	return d;
+}
+
+static struct segment_spec spec(uint8_t flags, int64_t seq, uint32_t len)
+{
+	struct segment_spec s = { .flags = flags, .seq = { SPEC_VALUE, seq }, .payload_len = len };
+	return s;
+}
+
+static struct segment from_stack(uint8_t flags, uint32_t seq, uint32_t ack)
+{
+	struct segment s = { .src_ip = TARGET_IP, .dst_ip = 0xc000020a, .src_port = 8080, .dst_port = 40000,
+			     .flags = flags, .seq = seq, .ack = ack, .window = 65160 };
+	return s;
+}
+
+static void test_injected_numbers_are_relative_to_both_isns(void **state)
+{
+	(void)state;
+	struct peer_decl d = decl();
+	struct peer_state p;
+	peer_init(&p, &d);
+	struct segment out;
+	const char *error = NULL;
+	struct segment_spec syn = spec(TCP_FLAG_SYN, 0, 0);
+	assert_int_equal(peer_build_segment(&p, &syn, TARGET_IP, 0, &out, &error), 0);
+	assert_int_equal(out.seq, 1000000);
+	assert_int_equal(out.window, 65535);
+	assert_int_equal(out.dst_port, 8080);
+
+	struct segment synack = from_stack(TCP_FLAG_SYN | TCP_FLAG_ACK, 3000000000u, 1000001);
+	peer_learn(&p, &synack);
+	struct segment_spec view;
+	peer_relative_view(&p, &synack, &view);
+	assert_int_equal(view.seq.value, 0);
+	assert_int_equal(view.ack.value, 1);
+
+	struct segment_spec ack = spec(TCP_FLAG_ACK, 1, 0);
+	ack.ack = (struct spec_value){ SPEC_VALUE, 1 };
+	assert_int_equal(peer_build_segment(&p, &ack, TARGET_IP, 0, &out, &error), 0);
+	assert_int_equal(out.seq, 1000001);
+	assert_int_equal(out.ack, 3000000001u);
+}
+
+static void test_unknown_stack_isn_counts_as_zero(void **state)
+{
+	(void)state;
+	struct peer_decl d = decl();
+	struct peer_state p;
+	peer_init(&p, &d);
+	struct segment rst = from_stack(TCP_FLAG_RST, 1000, 0);
+	peer_learn(&p, &rst);
+	struct segment_spec view;
+	peer_relative_view(&p, &rst, &view);
+	assert_int_equal(view.seq.value, 1000);
+	assert_int_equal(view.ack.kind, SPEC_UNSET);
+}
+
+static void test_timestamp_clock_auto_relative_and_ecr(void **state)
+{
+	(void)state;
+	struct peer_decl d = decl();
+	struct peer_state p;
+	peer_init(&p, &d);
+	assert_int_equal(peer_tsval(&p, 0), 1000);
+	assert_int_equal(peer_tsval(&p, 250 * 1000000LL), 1250);
+
+	struct segment_spec ack = spec(TCP_FLAG_ACK, 1, 0);
+	ack.has_options = true;
+	ack.option_count = 1;
+	ack.options[0].kind = TCP_OPTION_TIMESTAMP;
+	ack.options[0].v[0] = (struct spec_value){ SPEC_RELATIVE, -10 };
+	ack.options[0].v[1] = (struct spec_value){ SPEC_AUTO, 0 };
+	struct segment out;
+	const char *error = NULL;
+	assert_int_equal(peer_build_segment(&p, &ack, TARGET_IP, 0, &out, &error), -1);
+	assert_non_null(strstr(error, "ecr auto"));
+
+	struct segment synack = from_stack(TCP_FLAG_SYN | TCP_FLAG_ACK, 5, 1000001);
+	synack.option_count = 1;
+	synack.options[0] = (struct tcp_option){ .kind = TCP_OPTION_TIMESTAMP, .length = 10, .ts_val = 777,
+						 .ts_ecr = 1000 };
+	peer_learn(&p, &synack);
+	assert_int_equal(peer_build_segment(&p, &ack, TARGET_IP, 100 * 1000000LL, &out, &error), 0);
+	assert_int_equal(out.options[0].ts_val, 1090);
+	assert_int_equal(out.options[0].ts_ecr, 777);
+
+	/* An expected `ecr auto` is the TSval this peer sent last. */
+	struct segment_spec expected = ack, resolved;
+	peer_resolve_expected(&p, &expected, &resolved);
+	assert_int_equal(resolved.options[0].v[1].kind, SPEC_VALUE);
+	assert_int_equal(resolved.options[0].v[1].value, 1090);
+	assert_int_equal(resolved.options[0].v[0].kind, SPEC_ANY);
+}
+
+static void test_new_incarnation_starts_from_snd_nxt(void **state)
+{
+	(void)state;
+	struct peer_decl d = decl();
+	struct peer_state p;
+	peer_init(&p, &d);
+	struct segment out;
+	const char *error = NULL;
+	struct segment_spec syn = spec(TCP_FLAG_SYN, 0, 0);
+	struct segment_spec fin = spec(TCP_FLAG_FIN | TCP_FLAG_ACK, 1, 0);
+	assert_int_equal(peer_build_segment(&p, &syn, TARGET_IP, 0, &out, &error), 0);
+	assert_int_equal(peer_build_segment(&p, &fin, TARGET_IP, 0, &out, &error), 0);
+	/* SYN and FIN each take a sequence number: snd_nxt is ISN + 2. */
+	peer_new_incarnation(&p, -5, 100);
+	assert_int_equal(p.isn, 1000002 - 5);
+	assert_false(p.kernel_isn_known);
+	assert_int_equal(peer_tsval(&p, 0), 1100);
+	assert_int_equal(peer_build_segment(&p, &syn, TARGET_IP, 0, &out, &error), 0);
+	assert_int_equal(out.seq, 999997);
+}
+
+static void test_owns_by_address_port_and_learned_target_port(void **state)
+{
+	(void)state;
+	struct peer_decl d = decl();
+	d.target_port = 0;
+	struct peer_state p;
+	peer_init(&p, &d);
+	struct segment s = from_stack(TCP_FLAG_SYN, 1, 0);
+	s.src_port = 40001;
+	assert_true(peer_owns(&p, &s));
+	peer_learn(&p, &s);
+	assert_int_equal(p.target_port, 40001);
+	s.src_port = 40002;
+	assert_false(peer_owns(&p, &s));
+	s.src_port = 40001;
+	s.dst_port = 40005;
+	assert_false(peer_owns(&p, &s));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_injected_numbers_are_relative_to_both_isns),
+		cmocka_unit_test(test_unknown_stack_isn_counts_as_zero),
+		cmocka_unit_test(test_timestamp_clock_auto_relative_and_ecr),
+		cmocka_unit_test(test_new_incarnation_starts_from_snd_nxt),
+		cmocka_unit_test(test_owns_by_address_port_and_learned_target_port),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
