@@ -49,8 +49,9 @@ void peer_relative_view(const struct peer_state *p, const struct segment *from_s
 /* An expected line with `ecr auto` replaced by the last TSval this peer sent. */
 void peer_resolve_expected(const struct peer_state *p, const struct segment_spec *expected, struct segment_spec *out);
 
-/* A new connection on the same 4-tuple: ISN = previous snd_nxt + seq_delta, clock jumps by ts_delta;
- * the stack's ISN and TSval are forgotten (its port is kept: it is the same 4-tuple). */
+/* A new connection on the same 4-tuple: ISN = previous snd_nxt + seq_delta, clock jumps by ts_delta.
+ * The stack's old ISN and TSval stay in force until its next SYN, so a reply from the old connection
+ * (a TIME_WAIT socket's ACK) still reads in the old connection's numbers. */
 void peer_new_incarnation(struct peer_state *p, int64_t seq_delta, int64_t ts_delta);
 
 #endif

@@ -171,8 +171,6 @@ void peer_new_incarnation(struct peer_state *p, int64_t seq_delta, int64_t ts_de
 	p->isn = (uint32_t)((int64_t)p->snd_nxt + seq_delta);
 	p->snd_nxt = p->isn;
 	p->sent_anything = false;
-	p->kernel_isn_known = false;
-	p->kernel_tsval_known = false;
 	p->own_tsval_known = false;
 	p->ts_jump += ts_delta;
 }
