@@ -430,17 +430,18 @@ static int run_step(struct run_state *rs, const struct step *step)
 	case STEP_EXPECT_COUNTER:
 		return do_expect_counter(rs, step, &w);
 	case STEP_WAIT:
+	case STEP_INCARNATION:
+	case STEP_TSCLOCK_JUMP:
+		/* Every line's time is honoured, so `+0.1 c incarnation` happens 100 ms later. */
 		sleep_until(w.earliest_ns);
 		rs->previous_ns = w.earliest_ns;
-		return 0;
-	case STEP_INCARNATION:
+		break;
+	}
+	if (step->kind == STEP_INCARNATION)
 		peer_new_incarnation(&rs->peers[step->peer], step->u.incarnation.seq_delta,
 				     step->u.incarnation.ts_delta);
-		return 0;
-	case STEP_TSCLOCK_JUMP:
+	else if (step->kind == STEP_TSCLOCK_JUMP)
 		rs->peers[step->peer].ts_jump += step->u.ts_jump;
-		return 0;
-	}
 	return 0;
 }
 
