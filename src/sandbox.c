@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "netns.h"
@@ -377,6 +378,25 @@ static int wait_harness_carrier(struct build *build, struct sandbox *sb, char **
 			       CARRIER_TIMEOUT_MS, what, error);
 }
 
+/* The target end's replies meet the same noop qdisc until linkwatch activates it, and linkwatch may
+ * handle it after the harness end under load: wait for IFF_RUNNING there too. */
+static int wait_target_running(struct build *build, struct sandbox *sb, char **error)
+{
+	struct ifreq ifr = { 0 };
+	const struct timespec pause = { 0, 100000 };
+
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", sb->target_ifname);
+	for (int waited_us = 0; waited_us < CARRIER_TIMEOUT_MS * 1000; waited_us += 100) {
+		if (ioctl(build->target_ioctl_fd, SIOCGIFFLAGS, &ifr) < 0)
+			return set_error(error, "%s: reading flags: %s", sb->target_ifname, strerror(errno));
+		if (ifr.ifr_flags & IFF_RUNNING)
+			return 0;
+		nanosleep(&pause, NULL);
+	}
+	errno = ETIMEDOUT;
+	return set_error(error, "%s carrier: not running after %d ms", sb->target_ifname, CARRIER_TIMEOUT_MS);
+}
+
 static int check_config(const struct sandbox_config *config, char **error)
 {
 	char text[INET_ADDRSTRLEN], target_text[INET_ADDRSTRLEN];
@@ -442,7 +462,9 @@ static int build_sandbox(const struct sandbox_config *config, struct sandbox *sb
 	for (int i = 0; i < config->peer_ip_count; i++)
 		if (add_neighbour(&build->target, sb, config->peer_ips[i], error) < 0)
 			return -1;
-	return wait_harness_carrier(build, sb, error);
+	if (wait_harness_carrier(build, sb, error) < 0)
+		return -1;
+	return wait_target_running(build, sb, error);
 }
 
 int sandbox_create(const struct sandbox_config *config, struct sandbox *out, char **error)
