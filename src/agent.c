@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "error_text.h"
 #include "agent_protocol.h"
 #include "symbols.h"
 
@@ -25,17 +26,6 @@
 #define CHILD_EXIT_BROKEN_STREAM 1
 #define CHILD_EXIT_ORPHANED 2
 #define CHILD_EXIT_NO_NAMESPACE 3
-
-static int fail(char **error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(char **error, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (vasprintf(error, fmt, ap) < 0)
-		*error = NULL;
-	va_end(ap);
-	return -1;
-}
 
 /* The child is a copy of the harness: it must not run the harness's signal handlers (cleanup on
  * SIGINT would run twice), nor hold other streams open (their agents would never see EOF). */
@@ -101,7 +91,7 @@ static int read_line(struct agent *agent, const struct timespec *deadline, int64
 			return 0;
 		}
 		if (agent->inlen == sizeof agent->inbuf)
-			return fail(error, "agent: reply to '%s' is longer than %zu bytes", request,
+			return error_set(error, "agent: reply to '%s' is longer than %zu bytes", request,
 				    sizeof agent->inbuf - 1);
 		int64_t left = ms_until(deadline);
 		if (left < 0)
@@ -111,16 +101,16 @@ static int read_line(struct agent *agent, const struct timespec *deadline, int64
 		if (ready < 0 && errno == EINTR)
 			continue;
 		if (ready < 0)
-			return fail(error, "agent: waiting for the reply to '%s': %s", request, strerror(errno));
+			return error_set(error, "agent: waiting for the reply to '%s': %s", request, strerror(errno));
 		if (ready == 0)
-			return fail(error, "agent: no reply to '%s' within %lld ms", request, (long long)wait_ms);
+			return error_set(error, "agent: no reply to '%s' within %lld ms", request, (long long)wait_ms);
 		ssize_t n = read(agent->fd, agent->inbuf + agent->inlen, sizeof agent->inbuf - agent->inlen);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return fail(error, "agent: reading the reply to '%s': %s", request, strerror(errno));
+			return error_set(error, "agent: reading the reply to '%s': %s", request, strerror(errno));
 		if (n == 0)
-			return fail(error, "agent: stream closed before the reply to '%s'", request);
+			return error_set(error, "agent: stream closed before the reply to '%s'", request);
 		agent->inlen += (size_t)n;
 	}
 }
@@ -130,13 +120,13 @@ static int exchange(struct agent *agent, const struct agent_request *req, int64_
 		    struct agent_reply *reply, char **error)
 {
 	if (agent->fd < 0)
-		return fail(error, "agent: not running");
+		return error_set(error, "agent: not running");
 	char request[AGENT_LINE_MAX];
 	int len = agent_format_request(req, request, sizeof request, error);
 	if (len < 0)
 		return -1;
 	if (send_all(agent->fd, request, (size_t)len) < 0)
-		return fail(error, "agent: sending '%.*s': %s", len - 1, request, strerror(errno));
+		return error_set(error, "agent: sending '%.*s': %s", len - 1, request, strerror(errno));
 	request[len - 1] = '\0';
 
 	struct timespec deadline;
@@ -155,9 +145,9 @@ static int exchange(struct agent *agent, const struct agent_request *req, int64_
 	char *why = NULL;
 	int rc = agent_parse_reply(agent->inbuf, line_len, &id, reply, &why);
 	if (rc < 0)
-		fail(error, "agent: bad reply to '%s': %s", request, why ? why : "out of memory");
+		error_set(error, "agent: bad reply to '%s': %s", request, why ? why : "out of memory");
 	else if (id != req->id)
-		rc = fail(error, "agent: reply id %u to '%s' (want %u)%s%s", id, request, req->id,
+		rc = error_set(error, "agent: reply id %u to '%s' (want %u)%s%s", id, request, req->id,
 			  reply->text[0] ? ": " : "", reply->text);
 	free(why);
 	agent->inlen -= line_len + 1;
@@ -180,17 +170,17 @@ int agent_spawn_local(int target_netns_fd, struct agent *out, char **error)
 {
 	*out = (struct agent){ .pid = -1, .fd = -1, .next_id = 1 };
 	if (target_netns_fd < 0)
-		return fail(error, "agent: no target namespace descriptor");
+		return error_set(error, "agent: no target namespace descriptor");
 	int pair[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
-		return fail(error, "agent: socketpair: %s", strerror(errno));
+		return error_set(error, "agent: socketpair: %s", strerror(errno));
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		int err = errno;
 		close(pair[0]);
 		close(pair[1]);
-		return fail(error, "agent: fork: %s", strerror(err));
+		return error_set(error, "agent: fork: %s", strerror(err));
 	}
 	if (pid == 0)
 		run_child(parent, target_netns_fd, pair[1]);
@@ -207,7 +197,7 @@ int agent_spawn_local(int target_netns_fd, struct agent *out, char **error)
 			return 0;
 		free(why);
 		why = NULL;
-		fail(&why, "agent speaks protocol %lld, want %d", (long long)reply.ret, AGENT_PROTOCOL_VERSION);
+		error_set(&why, "agent speaks protocol %lld, want %d", (long long)reply.ret, AGENT_PROTOCOL_VERSION);
 	}
 	close(out->fd);
 	out->fd = -1;
@@ -216,7 +206,7 @@ int agent_spawn_local(int target_netns_fd, struct agent *out, char **error)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	out->pid = -1;
-	fail(error, "agent: child did not start (%s): %s", child_exit_reason(status), why ? why : "out of memory");
+	error_set(error, "agent: child did not start (%s): %s", child_exit_reason(status), why ? why : "out of memory");
 	free(why);
 	return -1;
 }
@@ -234,16 +224,16 @@ static int sysctl_request(struct agent *agent, enum agent_op op, const char *key
 {
 	struct agent_request req = { .id = take_id(agent), .op = op };
 	if (strlen(key) >= sizeof req.key)
-		return fail(error, "agent: sysctl key '%s' is too long", key);
+		return error_set(error, "agent: sysctl key '%s' is too long", key);
 	if (value && strlen(value) >= sizeof req.value)
-		return fail(error, "agent: value '%s' for %s is too long", value, key);
+		return error_set(error, "agent: value '%s' for %s is too long", value, key);
 	strcpy(req.key, key);
 	if (value)
 		strcpy(req.value, value);
 	if (exchange(agent, &req, REPLY_MARGIN_MS, reply, error) < 0)
 		return -1;
 	if (reply->err)
-		return fail(error, "agent: %s %s: %s%s%s", agent_op_name(op), key, errno_name(reply->err),
+		return error_set(error, "agent: %s %s: %s%s%s", agent_op_name(op), key, errno_name(reply->err),
 			    reply->text[0] ? ": " : "", reply->text);
 	return 0;
 }
@@ -255,7 +245,7 @@ int agent_sysctl_get(struct agent *agent, const char *key, char *value, size_t s
 		return -1;
 	size_t len = strlen(reply.text);
 	if (len >= size)
-		return fail(error, "agent: %s = '%s' does not fit in %zu bytes", key, reply.text, size);
+		return error_set(error, "agent: %s = '%s' does not fit in %zu bytes", key, reply.text, size);
 	memcpy(value, reply.text, len + 1);
 	return 0;
 }

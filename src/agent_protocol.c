@@ -11,18 +11,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "error_text.h"
 #include "symbols.h"
-
-static int fail(char **error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(char **error, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (vasprintf(error, fmt, ap) < 0)
-		*error = NULL;
-	va_end(ap);
-	return -1;
-}
 
 static const char *const op_names[] = {
 	[AGENT_OP_SOCKET] = "socket",         [AGENT_OP_BIND] = "bind",
@@ -200,10 +190,10 @@ static bool next_field(struct cursor *c, const char **field, size_t *field_len)
 static int check_line_bytes(const char *what, const char *line, size_t len, char **error)
 {
 	if (len >= AGENT_LINE_MAX)
-		return fail(error, "%s line is %zu bytes, longer than %d", what, len, AGENT_LINE_MAX - 1);
+		return error_set(error, "%s line is %zu bytes, longer than %d", what, len, AGENT_LINE_MAX - 1);
 	for (size_t i = 0; i < len; i++)
 		if (!is_printable(line[i]))
-			return fail(error, "%s line holds byte 0x%02x at column %zu (only printable ASCII)", what,
+			return error_set(error, "%s line holds byte 0x%02x at column %zu (only printable ASCII)", what,
 				    (unsigned char)line[i], i + 1);
 	return 0;
 }
@@ -213,7 +203,7 @@ static int parse_key_value(struct cursor *c, const char *field, size_t field_len
 {
 	const char *eq = memchr(field, '=', field_len);
 	if (!eq)
-		return fail(error, "'%.*s' is not key=value", (int)field_len, field);
+		return error_set(error, "'%.*s' is not key=value", (int)field_len, field);
 	size_t name_len = (size_t)(eq - field);
 	const char *text = eq + 1;
 	size_t len = field_len - name_len - 1;
@@ -222,11 +212,11 @@ static int parse_key_value(struct cursor *c, const char *field, size_t field_len
 		if (strlen(key_names[k]) == name_len && memcmp(key_names[k], field, name_len) == 0)
 			key = k;
 	if (key < 0)
-		return fail(error, "unknown key '%.*s'", (int)name_len, field);
+		return error_set(error, "unknown key '%.*s'", (int)name_len, field);
 	if (!(op_keys[out->op].allowed & K(key)))
-		return fail(error, "key '%s' does not apply to %s", key_names[key], agent_op_name(out->op));
+		return error_set(error, "key '%s' does not apply to %s", key_names[key], agent_op_name(out->op));
 	if ((*seen & K(key)) && !(key == KEY_V && out->value_count < 2))
-		return fail(error, "key '%s' given %s", key_names[key], key == KEY_V ? "more than twice" : "twice");
+		return error_set(error, "key '%s' given %s", key_names[key], key == KEY_V ? "more than twice" : "twice");
 	*seen |= K(key);
 
 	uint64_t number;
@@ -236,26 +226,26 @@ static int parse_key_value(struct cursor *c, const char *field, size_t field_len
 	switch ((enum key)key) {
 	case KEY_IP:
 		if (len >= sizeof buf)
-			return fail(error, "bad ip '%.*s'", (int)len, text);
+			return error_set(error, "bad ip '%.*s'", (int)len, text);
 		memcpy(buf, text, len);
 		buf[len] = '\0';
 		if (inet_pton(AF_INET, buf, &addr) != 1)
-			return fail(error, "bad ip '%s' (want A.B.C.D)", buf);
+			return error_set(error, "bad ip '%s' (want A.B.C.D)", buf);
 		out->ip = ntohl(addr.s_addr);
 		break;
 	case KEY_PORT:
 		if (!parse_unsigned(text, len, UINT16_MAX, &number))
-			return fail(error, "bad port '%.*s' (want 0..65535)", (int)len, text);
+			return error_set(error, "bad port '%.*s' (want 0..65535)", (int)len, text);
 		out->port = (uint16_t)number;
 		break;
 	case KEY_BACKLOG:
 		if (!parse_unsigned(text, len, INT_MAX, &number) || number == 0)
-			return fail(error, "bad backlog '%.*s' (want 1..%d)", (int)len, text, INT_MAX);
+			return error_set(error, "bad backlog '%.*s' (want 1..%d)", (int)len, text, INT_MAX);
 		out->backlog = (int)number;
 		break;
 	case KEY_FROM:
 		if (!valid_handle(text, len))
-			return fail(error, "bad handle '%.*s' in from=", (int)len, text);
+			return error_set(error, "bad handle '%.*s' in from=", (int)len, text);
 		memcpy(out->from_handle, text, len);
 		out->from_handle[len] = '\0';
 		break;
@@ -265,34 +255,34 @@ static int parse_key_value(struct cursor *c, const char *field, size_t field_len
 			if (strlen(shutdown_names[i].name) == len && memcmp(shutdown_names[i].name, text, len) == 0)
 				out->shutdown_how = shutdown_names[i].how;
 		if (out->shutdown_how < 0)
-			return fail(error, "bad how '%.*s' (want rd, wr or rdwr)", (int)len, text);
+			return error_set(error, "bad how '%.*s' (want rd, wr or rdwr)", (int)len, text);
 		break;
 	case KEY_OPT:
 		if (len >= sizeof out->option)
-			return fail(error, "unknown socket option '%.*s'", (int)len, text);
+			return error_set(error, "unknown socket option '%.*s'", (int)len, text);
 		memcpy(out->option, text, len);
 		out->option[len] = '\0';
 		if (!sockopt_by_name(out->option))
-			return fail(error, "unknown socket option '%s'", out->option);
+			return error_set(error, "unknown socket option '%s'", out->option);
 		break;
 	case KEY_V:
 		if (!parse_signed(text, len, INT_MIN, INT_MAX, &signed_number))
-			return fail(error, "bad value '%.*s' in v= (want an int)", (int)len, text);
+			return error_set(error, "bad value '%.*s' in v= (want an int)", (int)len, text);
 		out->values[out->value_count++] = (int)signed_number;
 		break;
 	case KEY_LEN:
 		if (!parse_unsigned(text, len, AGENT_IO_MAX, &number))
-			return fail(error, "bad len '%.*s' (want 0..%u)", (int)len, text, AGENT_IO_MAX);
+			return error_set(error, "bad len '%.*s' (want 0..%u)", (int)len, text, AGENT_IO_MAX);
 		out->length = (uint32_t)number;
 		break;
 	case KEY_TIMEOUT:
 		if (!parse_unsigned(text, len, AGENT_TIMEOUT_MAX_MS, &number))
-			return fail(error, "bad timeout_ms '%.*s' (want 0..%d)", (int)len, text, AGENT_TIMEOUT_MAX_MS);
+			return error_set(error, "bad timeout_ms '%.*s' (want 0..%d)", (int)len, text, AGENT_TIMEOUT_MAX_MS);
 		out->timeout_ms = (int)number;
 		break;
 	case KEY_SYSCTL:
 		if (!valid_sysctl_key(text, len))
-			return fail(error, "refused sysctl key '%.*s' (want net.[a-z0-9_.-], no '..')", (int)len, text);
+			return error_set(error, "refused sysctl key '%.*s' (want net.[a-z0-9_.-], no '..')", (int)len, text);
 		memcpy(out->key, text, len);
 		out->key[len] = '\0';
 		break;
@@ -300,7 +290,7 @@ static int parse_key_value(struct cursor *c, const char *field, size_t field_len
 		/* The value may hold spaces, so it takes the rest of the line. */
 		len = c->len - (size_t)(text - c->line);
 		if (!valid_sysctl_value(text, len))
-			return fail(error, "bad sysctl value (want 1..%d printable bytes)", SYSCTL_VALUE_MAX - 1);
+			return error_set(error, "bad sysctl value (want 1..%d printable bytes)", SYSCTL_VALUE_MAX - 1);
 		memcpy(out->value, text, len);
 		out->value[len] = '\0';
 		c->pos = c->len + 1;
@@ -320,44 +310,44 @@ int agent_parse_request(const char *line, size_t len, struct agent_request *out,
 	size_t field_len;
 	uint64_t id;
 	if (!next_field(&c, &field, &field_len) || !parse_unsigned(field, field_len, UINT_MAX, &id) || id == 0)
-		return fail(error, "request does not start with an id (1..%u)", UINT_MAX);
+		return error_set(error, "request does not start with an id (1..%u)", UINT_MAX);
 	out->id = (unsigned)id;
 
 	if (!next_field(&c, &field, &field_len))
-		return fail(error, "request has no op");
+		return error_set(error, "request has no op");
 	int op = -1;
 	for (int i = 0; i < OP_COUNT; i++)
 		if (strlen(op_names[i]) == field_len && memcmp(op_names[i], field, field_len) == 0)
 			op = i;
 	if (op < 0)
-		return fail(error, "unknown op '%.*s'", (int)field_len, field);
+		return error_set(error, "unknown op '%.*s'", (int)field_len, field);
 	out->op = (enum agent_op)op;
 
 	if (!next_field(&c, &field, &field_len))
-		return fail(error, "%s has no handle", agent_op_name(out->op));
+		return error_set(error, "%s has no handle", agent_op_name(out->op));
 	if (op_has_handle(out->op)) {
 		if (!valid_handle(field, field_len))
-			return fail(error, "bad handle '%.*s' (want [A-Za-z0-9_-], 1..%d bytes)", (int)field_len, field,
+			return error_set(error, "bad handle '%.*s' (want [A-Za-z0-9_-], 1..%d bytes)", (int)field_len, field,
 				    CASE_NAME_MAX - 1);
 		memcpy(out->handle, field, field_len);
 		out->handle[field_len] = '\0';
 	} else if (field_len != 1 || field[0] != '-') {
-		return fail(error, "%s takes the handle '-'", agent_op_name(out->op));
+		return error_set(error, "%s takes the handle '-'", agent_op_name(out->op));
 	}
 
 	unsigned seen = 0;
 	while (next_field(&c, &field, &field_len)) {
 		if (field_len == 0)
-			return fail(error, "empty field at column %zu", (size_t)(field - line) + 1);
+			return error_set(error, "empty field at column %zu", (size_t)(field - line) + 1);
 		if (parse_key_value(&c, field, field_len, out, &seen, error) < 0)
 			return -1;
 	}
 	unsigned missing = op_keys[out->op].required & ~seen;
 	for (int k = 0; k < KEY_COUNT; k++)
 		if (missing & K(k))
-			return fail(error, "%s needs %s=", agent_op_name(out->op), key_names[k]);
+			return error_set(error, "%s needs %s=", agent_op_name(out->op), key_names[k]);
 	if (out->op == AGENT_OP_SETSOCKOPT && out->value_count != sockopt_by_name(out->option)->value_count)
-		return fail(error, "%s takes %d value(s), got %d", out->option, sockopt_by_name(out->option)->value_count,
+		return error_set(error, "%s takes %d value(s), got %d", out->option, sockopt_by_name(out->option)->value_count,
 			    out->value_count);
 	return 0;
 }
@@ -387,13 +377,13 @@ static void put(struct writer *w, const char *fmt, ...)
 int agent_format_request(const struct agent_request *req, char *line, size_t size, char **error)
 {
 	if ((int)req->op < 0 || (int)req->op >= OP_COUNT)
-		return fail(error, "request has no valid op (%d)", (int)req->op);
+		return error_set(error, "request has no valid op (%d)", (int)req->op);
 	const char *op = agent_op_name(req->op);
 	unsigned keys = op_keys[req->op].allowed;
 	if (req->id == 0)
-		return fail(error, "%s: request id 0 is reserved", op);
+		return error_set(error, "%s: request id 0 is reserved", op);
 	if (op_has_handle(req->op) && !valid_handle(req->handle, strlen(req->handle)))
-		return fail(error, "%s: bad handle '%s'", op, req->handle);
+		return error_set(error, "%s: bad handle '%s'", op, req->handle);
 
 	struct writer w = { line, size, 0, size == 0 };
 	put(&w, "%u %s %s", req->id, op, op_has_handle(req->op) ? req->handle : "-");
@@ -406,27 +396,27 @@ int agent_format_request(const struct agent_request *req, char *line, size_t siz
 		put(&w, " port=%u", (unsigned)req->port);
 	if ((keys & K(KEY_BACKLOG)) && req->backlog != 0) {
 		if (req->backlog < 0)
-			return fail(error, "%s: bad backlog %d", op, req->backlog);
+			return error_set(error, "%s: bad backlog %d", op, req->backlog);
 		put(&w, " backlog=%d", req->backlog);
 	}
 	if (keys & K(KEY_FROM)) {
 		if (!valid_handle(req->from_handle, strlen(req->from_handle)))
-			return fail(error, "%s: bad handle '%s' to accept from", op, req->from_handle);
+			return error_set(error, "%s: bad handle '%s' to accept from", op, req->from_handle);
 		put(&w, " from=%s", req->from_handle);
 	}
 	if (keys & K(KEY_HOW)) {
 		const char *how = shutdown_name(req->shutdown_how);
 		if (!how)
-			return fail(error, "%s: bad shutdown direction %d", op, req->shutdown_how);
+			return error_set(error, "%s: bad shutdown direction %d", op, req->shutdown_how);
 		put(&w, " how=%s", how);
 	}
 	if (keys & K(KEY_OPT)) {
 		const struct sockopt_symbol *opt = sockopt_by_name(req->option);
 		if (!opt)
-			return fail(error, "%s: unknown socket option '%s'", op, req->option);
+			return error_set(error, "%s: unknown socket option '%s'", op, req->option);
 		if (keys & K(KEY_V)) {
 			if (req->value_count != opt->value_count)
-				return fail(error, "%s: %s takes %d value(s), got %d", op, opt->name, opt->value_count,
+				return error_set(error, "%s: %s takes %d value(s), got %d", op, opt->name, opt->value_count,
 					    req->value_count);
 		}
 		put(&w, " opt=%s", opt->name);
@@ -435,29 +425,29 @@ int agent_format_request(const struct agent_request *req, char *line, size_t siz
 	}
 	if (keys & K(KEY_LEN)) {
 		if (req->length > AGENT_IO_MAX)
-			return fail(error, "%s: length %" PRIu32 " is above %u", op, req->length, AGENT_IO_MAX);
+			return error_set(error, "%s: length %" PRIu32 " is above %u", op, req->length, AGENT_IO_MAX);
 		put(&w, " len=%" PRIu32, req->length);
 	}
 	if (keys & K(KEY_TIMEOUT)) {
 		if (req->timeout_ms < 0 || req->timeout_ms > AGENT_TIMEOUT_MAX_MS)
-			return fail(error, "%s: timeout %d ms is outside 0..%d", op, req->timeout_ms,
+			return error_set(error, "%s: timeout %d ms is outside 0..%d", op, req->timeout_ms,
 				    AGENT_TIMEOUT_MAX_MS);
 		put(&w, " timeout_ms=%d", req->timeout_ms);
 	}
 	if (keys & K(KEY_SYSCTL)) {
 		if (!valid_sysctl_key(req->key, strlen(req->key)))
-			return fail(error, "%s: refused sysctl key '%s' (want net.[a-z0-9_.-], no '..')", op, req->key);
+			return error_set(error, "%s: refused sysctl key '%s' (want net.[a-z0-9_.-], no '..')", op, req->key);
 		put(&w, " key=%s", req->key);
 	}
 	if (keys & K(KEY_VALUE)) {
 		if (!valid_sysctl_value(req->value, strlen(req->value)))
-			return fail(error, "%s: bad sysctl value '%s' (want 1..%d printable bytes)", op, req->value,
+			return error_set(error, "%s: bad sysctl value '%s' (want 1..%d printable bytes)", op, req->value,
 				    SYSCTL_VALUE_MAX - 1);
 		put(&w, " value=%s", req->value);
 	}
 	put(&w, "\n");
 	if (w.overflow || w.len >= AGENT_LINE_MAX)
-		return fail(error, "%s: request does not fit in %zu bytes", op,
+		return error_set(error, "%s: request does not fit in %zu bytes", op,
 			    size < AGENT_LINE_MAX ? size : (size_t)AGENT_LINE_MAX);
 	return (int)w.len;
 }
@@ -474,15 +464,15 @@ int agent_request_from_call(unsigned id, const struct app_call *call, struct age
 	};
 	memset(out, 0, sizeof *out);
 	if ((int)call->op < 0 || (size_t)call->op >= sizeof op_of_app / sizeof op_of_app[0])
-		return fail(error, "app call has no valid op (%d)", (int)call->op);
+		return error_set(error, "app call has no valid op (%d)", (int)call->op);
 	if (call->timeout_ns < 0)
-		return fail(error, "app call has a negative timeout");
+		return error_set(error, "app call has a negative timeout");
 	/* Rounded up: a call given 1.5 ms must not be cut short at 1 ms. */
 	int64_t timeout_ms = call->timeout_ns / 1000000 + (call->timeout_ns % 1000000 != 0);
 	if (timeout_ms > AGENT_TIMEOUT_MAX_MS)
-		return fail(error, "app call timeout %" PRId64 " ms is above %d", timeout_ms, AGENT_TIMEOUT_MAX_MS);
+		return error_set(error, "app call timeout %" PRId64 " ms is above %d", timeout_ms, AGENT_TIMEOUT_MAX_MS);
 	if (call->value_count < 0 || call->value_count > 2)
-		return fail(error, "app call has %d values (0..2)", call->value_count);
+		return error_set(error, "app call has %d values (0..2)", call->value_count);
 
 	out->id = id;
 	out->op = op_of_app[call->op];
@@ -534,40 +524,40 @@ int agent_parse_reply(const char *line, size_t len, unsigned *id, struct agent_r
 	size_t field_len;
 	uint64_t number;
 	if (!next_field(&c, &field, &field_len) || !parse_unsigned(field, field_len, UINT_MAX, &number))
-		return fail(error, "reply does not start with an id: '%.*s'", (int)len, line);
+		return error_set(error, "reply does not start with an id: '%.*s'", (int)len, line);
 	*id = (unsigned)number;
 
 	if (!next_field(&c, &field, &field_len) || !parse_signed(field, field_len, INT64_MIN, INT64_MAX, &out->ret))
-		return fail(error, "reply has no valid return value: '%.*s'", (int)len, line);
+		return error_set(error, "reply has no valid return value: '%.*s'", (int)len, line);
 
 	if (!next_field(&c, &field, &field_len) || field_len == 0)
-		return fail(error, "reply has no errno field: '%.*s'", (int)len, line);
+		return error_set(error, "reply has no errno field: '%.*s'", (int)len, line);
 	if (field_len != 1 || field[0] != '-') {
 		char name[32];
 		if (field_len >= sizeof name)
-			return fail(error, "reply carries an unknown errno name: '%.*s'", (int)len, line);
+			return error_set(error, "reply carries an unknown errno name: '%.*s'", (int)len, line);
 		memcpy(name, field, field_len);
 		name[field_len] = '\0';
 		out->err = errno_from_name(name);
 		if (out->err < 0)
-			return fail(error, "reply carries errno '%s', which this harness has no name for", name);
+			return error_set(error, "reply carries errno '%s', which this harness has no name for", name);
 		if (out->ret != -1)
-			return fail(error, "reply carries errno %s with return value %" PRId64 " (want -1)", name, out->ret);
+			return error_set(error, "reply carries errno %s with return value %" PRId64 " (want -1)", name, out->ret);
 	}
 
 	const char *dot;
 	if (!next_field(&c, &field, &field_len) || !(dot = memchr(field, '.', field_len)) ||
 	    !parse_unsigned(field, (size_t)(dot - field), INT64_MAX, &number) ||
 	    field_len - (size_t)(dot - field) - 1 != 9)
-		return fail(error, "reply has no <sec>.<9-digit nsec> timestamp: '%.*s'", (int)len, line);
+		return error_set(error, "reply has no <sec>.<9-digit nsec> timestamp: '%.*s'", (int)len, line);
 	out->when.tv_sec = (time_t)number;
 	if (!parse_unsigned(dot + 1, 9, 999999999, &number))
-		return fail(error, "reply has no <sec>.<9-digit nsec> timestamp: '%.*s'", (int)len, line);
+		return error_set(error, "reply has no <sec>.<9-digit nsec> timestamp: '%.*s'", (int)len, line);
 	out->when.tv_nsec = (long)number;
 
 	size_t text_len = c.pos <= c.len ? c.len - c.pos : 0;
 	if (text_len >= sizeof out->text)
-		return fail(error, "reply text is %zu bytes, longer than %zu", text_len, sizeof out->text - 1);
+		return error_set(error, "reply text is %zu bytes, longer than %zu", text_len, sizeof out->text - 1);
 	memcpy(out->text, line + (c.pos <= c.len ? c.pos : c.len), text_len);
 	out->text[text_len] = '\0';
 	return 0;

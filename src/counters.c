@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "error_text.h"
+
 #define COUNTER_NAME_SIZE ((int)sizeof(((struct counter_snapshot *)0)->names[0]))
 /* /proc/net/netstat is about 6 KiB on 6.18; a file far larger than that is not a MIB table. */
 #define COUNTERS_FILE_MAX (256 * 1024)
@@ -151,19 +153,6 @@ int counters_parse(const char *text, size_t len, struct counter_snapshot *out, c
 	return 0;
 }
 
-static int fail(char **error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(char **error, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(error, fmt, ap) < 0)
-		*error = NULL;
-	va_end(ap);
-	return -1;
-}
-
 /* /proc files report size 0, so read until EOF into a buffer that grows up to COUNTERS_FILE_MAX. */
 static int read_proc_file(const char *path, char **text, size_t *len, char **error)
 {
@@ -172,12 +161,12 @@ static int read_proc_file(const char *path, char **text, size_t *len, char **err
 	int fd;
 
 	if (!buf)
-		return fail(error, "%s: out of memory", path);
+		return error_set(error, "%s: out of memory", path);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		int err = errno;
 		free(buf);
-		return fail(error, "%s: %s", path, strerror(err));
+		return error_set(error, "%s: %s", path, strerror(err));
 	}
 	for (;;) {
 		ssize_t n;
@@ -188,13 +177,13 @@ static int read_proc_file(const char *path, char **text, size_t *len, char **err
 			if (size >= COUNTERS_FILE_MAX) {
 				close(fd);
 				free(buf);
-				return fail(error, "%s: longer than %d bytes", path, COUNTERS_FILE_MAX);
+				return error_set(error, "%s: longer than %d bytes", path, COUNTERS_FILE_MAX);
 			}
 			bigger = realloc(buf, size * 2);
 			if (!bigger) {
 				close(fd);
 				free(buf);
-				return fail(error, "%s: out of memory", path);
+				return error_set(error, "%s: out of memory", path);
 			}
 			buf = bigger;
 			size *= 2;
@@ -206,7 +195,7 @@ static int read_proc_file(const char *path, char **text, size_t *len, char **err
 			int err = errno;
 			close(fd);
 			free(buf);
-			return fail(error, "%s: %s", path, strerror(err));
+			return error_set(error, "%s: %s", path, strerror(err));
 		}
 		if (n == 0)
 			break;
@@ -237,7 +226,7 @@ int counters_read(pid_t pid_in_namespace, struct counter_snapshot *out, char **e
 		rc = counters_parse(text, len, out, &parse_error);
 		free(text);
 		if (rc < 0)
-			return fail(error, "%s: %s", path, parse_error);
+			return error_set(error, "%s: %s", path, parse_error);
 	}
 	return 0;
 }

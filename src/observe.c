@@ -1,6 +1,7 @@
 /* observe.c - see observe.h. Socket states and SOCK_DESTROY over sock_diag (inet_diag). */
 #include "observe.h"
 
+#include "error_text.h"
 #include "netns.h"
 #include "symbols.h"
 
@@ -17,19 +18,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-static int fail(char **error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(char **error, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(error, fmt, ap) < 0)
-		*error = NULL;
-	va_end(ap);
-	return -1;
-}
 
 /* strerrorname_np/strerrordesc_np return constant strings, so parallel workers never race on a
  * shared strerror buffer. */
@@ -67,7 +55,7 @@ int observe_open(int netns_fd, struct observer *out, char **error)
 	out->seq = 0;
 	if (netns_enter(netns_fd, &saved) < 0) {
 		err = errno;
-		return fail(error, "observe: cannot enter the target namespace: %s", strerror(err));
+		return error_set(error, "observe: cannot enter the target namespace: %s", strerror(err));
 	}
 	/* A plain socket, not an mnl_socket: struct observer holds only the fd, and libmnl is used for
 	 * building and validating messages. The kernel autobinds a port id on the first send. */
@@ -77,11 +65,11 @@ int observe_open(int netns_fd, struct observer *out, char **error)
 		int leave_err = errno;
 		if (fd >= 0)
 			close(fd);
-		return fail(error, "observe: cannot return from the target namespace: %s",
+		return error_set(error, "observe: cannot return from the target namespace: %s",
 			    strerror(leave_err));
 	}
 	if (fd < 0)
-		return fail(error, "observe: NETLINK_SOCK_DIAG socket: %s", strerror(err));
+		return error_set(error, "observe: NETLINK_SOCK_DIAG socket: %s", strerror(err));
 	out->diag_fd = fd;
 	return 0;
 }
@@ -189,7 +177,7 @@ static int find_socket(struct observer *o, const struct tuple *t, struct found_s
 	    errno == ENOENT)
 		return 0;
 	err = errno;
-	return fail(error, "sock_diag lookup %s: %s", tuple_text(t, tbuf, sizeof tbuf),
+	return error_set(error, "sock_diag lookup %s: %s", tuple_text(t, tbuf, sizeof tbuf),
 		    errno_text(err, ebuf, sizeof ebuf));
 }
 
@@ -225,12 +213,12 @@ int observe_destroy_tcp(struct observer *o, uint32_t local_ip, uint16_t local_po
 	if (err == ENOENT || err == ESTALE)
 		return 1;
 	if (err == EOPNOTSUPP)
-		return fail(error, "SOCK_DESTROY %s: %s: this kernel was built without "
+		return error_set(error, "SOCK_DESTROY %s: %s: this kernel was built without "
 			    "CONFIG_INET_DIAG_DESTROY", tuple_text(&t, tbuf, sizeof tbuf),
 			    errno_text(err, ebuf, sizeof ebuf));
 	if (err == EPERM)
-		return fail(error, "SOCK_DESTROY %s: %s: needs CAP_NET_ADMIN over the target namespace",
+		return error_set(error, "SOCK_DESTROY %s: %s: needs CAP_NET_ADMIN over the target namespace",
 			    tuple_text(&t, tbuf, sizeof tbuf), errno_text(err, ebuf, sizeof ebuf));
-	return fail(error, "SOCK_DESTROY %s: %s", tuple_text(&t, tbuf, sizeof tbuf),
+	return error_set(error, "SOCK_DESTROY %s: %s", tuple_text(&t, tbuf, sizeof tbuf),
 		    errno_text(err, ebuf, sizeof ebuf));
 }

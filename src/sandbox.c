@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "error_text.h"
 #include "netns.h"
 #include "rtnl.h"
 
@@ -51,24 +52,6 @@ struct build {
 
 /* Linkwatch runs at once for a veth, so this only guards against a wedged kernel. */
 #define CARRIER_TIMEOUT_MS 1000
-
-static int set_error(char **error, const char *format, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int set_error(char **error, const char *format, ...)
-{
-	int err = errno;
-
-	if (error) {
-		va_list args;
-		va_start(args, format);
-		if (vasprintf(error, format, args) < 0)
-			*error = NULL;
-		va_end(args);
-	}
-	errno = err;
-	return -1;
-}
 
 static const char *ip_text(uint32_t ip, char *buf)
 {
@@ -148,16 +131,16 @@ static int enter_fresh_netns(const char *role, int *netns_fd, struct rtnl *rtnl,
 						"net.ipv6.conf.default.disable_ipv6" };
 
 	if (unshare(CLONE_NEWNET) < 0)
-		return set_error(error, "%s namespace: unshare: %s", role, strerror(errno));
+		return error_set(error, "%s namespace: unshare: %s", role, strerror(errno));
 	*netns_fd = open_current_netns();
 	if (*netns_fd < 0)
-		return set_error(error, "%s namespace: open: %s", role, strerror(errno));
+		return error_set(error, "%s namespace: open: %s", role, strerror(errno));
 	if (rtnl_open(rtnl, 0, error) < 0 || (links && rtnl_open(links, RTMGRP_LINK, error) < 0))
 		return -1;
 	for (size_t i = 0; i < sizeof ipv6_off / sizeof ipv6_off[0]; i++)
 		/* ENOENT: a kernel booted without IPv6 is already quiet. */
 		if (sysctl_write_here(ipv6_off[i], "1") < 0 && errno != ENOENT)
-			return set_error(error, "%s namespace: sysctl %s=1: %s", role, ipv6_off[i],
+			return error_set(error, "%s namespace: sysctl %s=1: %s", role, ipv6_off[i],
 					 strerror(errno));
 	return 0;
 }
@@ -171,7 +154,7 @@ static int make_namespaces(const struct sandbox_config *config, struct sandbox *
 	int rc;
 
 	if (home_fd < 0)
-		return set_error(error, "open own network namespace: %s", strerror(errno));
+		return error_set(error, "open own network namespace: %s", strerror(errno));
 	rc = enter_fresh_netns("harness", &sb->harness_netns_fd, &build->harness,
 				       &build->harness_links, error);
 	if (rc == 0)
@@ -181,16 +164,16 @@ static int make_namespaces(const struct sandbox_config *config, struct sandbox *
 		/* SIOCETHTOOL acts in the namespace the socket was created in, wherever the caller is. */
 		build->target_ioctl_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (build->target_ioctl_fd < 0)
-			rc = set_error(error, "target namespace: socket: %s", strerror(errno));
+			rc = error_set(error, "target namespace: socket: %s", strerror(errno));
 	}
 	for (int i = 0; rc == 0 && i < config->sysctl_count; i++) {
 		const struct sysctl_setting *s = &config->sysctls[i];
 		if (sysctl_write_here(s->key, s->value) < 0)
-			rc = set_error(error, "sysctl %s=%s: %s", s->key, s->value, strerror(errno));
+			rc = error_set(error, "sysctl %s=%s: %s", s->key, s->value, strerror(errno));
 	}
 	if (netns_leave(home_fd) < 0) {
 		char *inner = rc < 0 && error ? *error : NULL;
-		rc = set_error(error, "return to own network namespace: %s%s%s", strerror(errno),
+		rc = error_set(error, "return to own network namespace: %s%s%s", strerror(errno),
 			       inner ? "; after: " : "", inner ? inner : "");
 		free(inner);
 	}
@@ -288,7 +271,7 @@ static int read_link(struct rtnl *rtnl, const char *ifname, int *ifindex, uint8_
 		return -1;
 	if (link.ifindex <= 0 || !link.has_mac) {
 		errno = EBADMSG;
-		return set_error(error, "%s: reply without ifindex or MAC", what);
+		return error_set(error, "%s: reply without ifindex or MAC", what);
 	}
 	*ifindex = link.ifindex;
 	memcpy(mac, link.mac, ETH_ALEN);
@@ -336,7 +319,7 @@ static int ethtool_off(int ioctl_fd, const char *ifname, uint32_t cmd, const cha
 	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
 	ifr.ifr_data = (void *)&value;
 	if (ioctl(ioctl_fd, SIOCETHTOOL, &ifr) < 0)
-		return set_error(error, "%s: %s off: %s", ifname, feature, strerror(errno));
+		return error_set(error, "%s: %s off: %s", ifname, feature, strerror(errno));
 	return 0;
 }
 
@@ -388,13 +371,13 @@ static int wait_target_running(struct build *build, struct sandbox *sb, char **e
 	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", sb->target_ifname);
 	for (int waited_us = 0; waited_us < CARRIER_TIMEOUT_MS * 1000; waited_us += 100) {
 		if (ioctl(build->target_ioctl_fd, SIOCGIFFLAGS, &ifr) < 0)
-			return set_error(error, "%s: reading flags: %s", sb->target_ifname, strerror(errno));
+			return error_set(error, "%s: reading flags: %s", sb->target_ifname, strerror(errno));
 		if (ifr.ifr_flags & IFF_RUNNING)
 			return 0;
 		nanosleep(&pause, NULL);
 	}
 	errno = ETIMEDOUT;
-	return set_error(error, "%s carrier: not running after %d ms", sb->target_ifname, CARRIER_TIMEOUT_MS);
+	return error_set(error, "%s carrier: not running after %d ms", sb->target_ifname, CARRIER_TIMEOUT_MS);
 }
 
 static int check_config(const struct sandbox_config *config, char **error)
@@ -405,14 +388,14 @@ static int check_config(const struct sandbox_config *config, char **error)
 	    (config->peer_ip_count > 0 && !config->peer_ips) || config->sysctl_count < 0 ||
 	    (config->sysctl_count > 0 && !config->sysctls)) {
 		errno = EINVAL;
-		return set_error(error, "sandbox: invalid configuration");
+		return error_set(error, "sandbox: invalid configuration");
 	}
 	/* The target has only its on-link /24 route: a peer outside it would be silently unreachable. */
 	for (int i = 0; i < config->peer_ip_count; i++) {
 		uint32_t ip = config->peer_ips[i];
 		if ((ip ^ config->target_ip) & 0xffffff00u || ip == config->target_ip) {
 			errno = EINVAL;
-			return set_error(error, "peer %s: not a neighbour on the target's %s/24",
+			return error_set(error, "peer %s: not a neighbour on the target's %s/24",
 					 ip_text(ip, text), ip_text(config->target_ip, target_text));
 		}
 	}
@@ -420,7 +403,7 @@ static int check_config(const struct sandbox_config *config, char **error)
 		const struct sysctl_setting *s = &config->sysctls[i];
 		if (!sysctl_key_safe(s->key)) {
 			errno = EINVAL;
-			return set_error(error, "sysctl %s=%s: only net.* keys without \"..\" or '/'",
+			return error_set(error, "sysctl %s=%s: only net.* keys without \"..\" or '/'",
 					 s->key, s->value);
 		}
 	}
@@ -439,7 +422,7 @@ static int name_links(struct sandbox *sb, char **error)
 	if (h < 0 || t < 0 || (size_t)h >= sizeof sb->harness_ifname ||
 	    (size_t)t >= sizeof sb->target_ifname) {
 		errno = ENAMETOOLONG;
-		return set_error(error, "sandbox: interface name for pid %d does not fit IFNAMSIZ", pid);
+		return error_set(error, "sandbox: interface name for pid %d does not fit IFNAMSIZ", pid);
 	}
 	return 0;
 }

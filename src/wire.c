@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "error_text.h"
 #include "netns.h"
 #include "segment_decode.h"
 #include "tcp_options.h"
@@ -28,16 +29,6 @@ struct wire {
 	uint16_t next_ip_id;
 };
 
-static int fail(char **error, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (vasprintf(error, fmt, ap) < 0)
-		*error = NULL;
-	va_end(ap);
-	return -1;
-}
-
 int64_t wire_now_ns(void)
 {
 	struct timespec ts;
@@ -52,29 +43,29 @@ static int open_in_namespace(struct wire *w, const char *ifname, char **error)
 
 	w->net = libnet_init(LIBNET_LINK, ifname, errbuf);
 	if (!w->net)
-		return fail(error, "libnet_init on %s: %s", ifname, errbuf);
+		return error_set(error, "libnet_init on %s: %s", ifname, errbuf);
 	w->capture = pcap_create(ifname, errbuf);
 	if (!w->capture)
-		return fail(error, "pcap_create on %s: %s", ifname, errbuf);
+		return error_set(error, "pcap_create on %s: %s", ifname, errbuf);
 	/* Immediate mode: a reply is handed to us as it arrives, not when a buffer block fills. */
 	if (pcap_set_immediate_mode(w->capture, 1) != 0 || pcap_set_snaplen(w->capture, WIRE_SNAPLEN) != 0 ||
 	    pcap_set_buffer_size(w->capture, WIRE_BUFFER_BYTES) != 0 ||
 	    pcap_set_tstamp_precision(w->capture, PCAP_TSTAMP_PRECISION_NANO) != 0)
-		return fail(error, "pcap settings on %s: %s", ifname, pcap_geterr(w->capture));
+		return error_set(error, "pcap settings on %s: %s", ifname, pcap_geterr(w->capture));
 	if (pcap_activate(w->capture) < 0)
-		return fail(error, "pcap_activate on %s: %s", ifname, pcap_geterr(w->capture));
+		return error_set(error, "pcap_activate on %s: %s", ifname, pcap_geterr(w->capture));
 	struct bpf_program filter;
 	if (pcap_compile(w->capture, &filter, "ip and tcp", 1, PCAP_NETMASK_UNKNOWN) != 0)
-		return fail(error, "pcap_compile: %s", pcap_geterr(w->capture));
+		return error_set(error, "pcap_compile: %s", pcap_geterr(w->capture));
 	int rc = pcap_setfilter(w->capture, &filter);
 	pcap_freecode(&filter);
 	if (rc != 0)
-		return fail(error, "pcap_setfilter: %s", pcap_geterr(w->capture));
+		return error_set(error, "pcap_setfilter: %s", pcap_geterr(w->capture));
 	if (pcap_setnonblock(w->capture, 1, errbuf) != 0)
-		return fail(error, "pcap_setnonblock: %s", errbuf);
+		return error_set(error, "pcap_setnonblock: %s", errbuf);
 	w->capture_fd = pcap_get_selectable_fd(w->capture);
 	if (w->capture_fd < 0)
-		return fail(error, "pcap on %s has no selectable descriptor", ifname);
+		return error_set(error, "pcap on %s has no selectable descriptor", ifname);
 	return 0;
 }
 
@@ -82,9 +73,9 @@ static int open_dump(struct wire *w, const char *pcap_path, char **error)
 {
 	pcap_t *dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, WIRE_SNAPLEN, PCAP_TSTAMP_PRECISION_NANO);
 	if (!dead)
-		return fail(error, "pcap_open_dead failed");
+		return error_set(error, "pcap_open_dead failed");
 	w->dump = pcap_dump_open(dead, pcap_path);
-	int rc = w->dump ? 0 : fail(error, "%s: %s", pcap_path, pcap_geterr(dead));
+	int rc = w->dump ? 0 : error_set(error, "%s: %s", pcap_path, pcap_geterr(dead));
 	pcap_close(dead);
 	return rc;
 }
@@ -94,7 +85,7 @@ struct wire *wire_open(int harness_netns_fd, const char *ifname, const uint8_t s
 {
 	struct wire *w = calloc(1, sizeof *w);
 	if (!w) {
-		fail(error, "out of memory");
+		error_set(error, "out of memory");
 		return NULL;
 	}
 	w->capture_fd = -1;
@@ -103,13 +94,13 @@ struct wire *wire_open(int harness_netns_fd, const char *ifname, const uint8_t s
 
 	int saved;
 	if (netns_enter(harness_netns_fd, &saved) < 0) {
-		fail(error, "entering the harness namespace: %s", strerror(errno));
+		error_set(error, "entering the harness namespace: %s", strerror(errno));
 		free(w);
 		return NULL;
 	}
 	int rc = open_in_namespace(w, ifname, error);
 	if (netns_leave(saved) < 0 && rc == 0)
-		rc = fail(error, "leaving the harness namespace: %s", strerror(errno));
+		rc = error_set(error, "leaving the harness namespace: %s", strerror(errno));
 	if (rc == 0 && pcap_path)
 		rc = open_dump(w, pcap_path, error);
 	if (rc != 0) {
@@ -126,9 +117,9 @@ int wire_inject(struct wire *w, const struct segment *s, int64_t *sent_ns, char 
 	uint8_t options[40];
 	int options_len = tcp_options_encode(s->options, s->option_count, options, sizeof options);
 	if (options_len < 0)
-		return fail(error, "TCP options do not fit in 40 bytes");
+		return error_set(error, "TCP options do not fit in 40 bytes");
 	if (s->payload_len > SEGMENT_MAX_PAYLOAD)
-		return fail(error, "payload of %u bytes is too large", s->payload_len);
+		return error_set(error, "payload of %u bytes is too large", s->payload_len);
 	if (payload_pattern[0] == 0)
 		for (size_t i = 0; i < sizeof payload_pattern; i++)
 			payload_pattern[i] = (uint8_t)('a' + i % 26);
@@ -152,7 +143,7 @@ int wire_inject(struct wire *w, const struct segment *s, int64_t *sent_ns, char 
 		goto libnet_error;
 	return 0;
 libnet_error:
-	return fail(error, "libnet: %s", libnet_geterror(w->net));
+	return error_set(error, "libnet: %s", libnet_geterror(w->net));
 }
 
 struct frame_context {
@@ -178,7 +169,7 @@ int wire_next(struct wire *w, int64_t deadline_ns, struct wire_frame *frame, cha
 	for (;;) {
 		int n = pcap_dispatch(w->capture, 1, take_frame, (u_char *)&ctx);
 		if (n < 0)
-			return fail(error, "pcap_dispatch: %s", pcap_geterr(w->capture));
+			return error_set(error, "pcap_dispatch: %s", pcap_geterr(w->capture));
 		if (n > 0)
 			return 1;
 		int64_t left_ns = deadline_ns - wire_now_ns();
@@ -187,7 +178,7 @@ int wire_next(struct wire *w, int64_t deadline_ns, struct wire_frame *frame, cha
 		struct pollfd pfd = { .fd = w->capture_fd, .events = POLLIN };
 		struct timespec timeout = { left_ns / 1000000000, left_ns % 1000000000 };
 		if (ppoll(&pfd, 1, &timeout, NULL) < 0 && errno != EINTR)
-			return fail(error, "poll on capture: %s", strerror(errno));
+			return error_set(error, "poll on capture: %s", strerror(errno));
 	}
 }
 
