@@ -1,5 +1,5 @@
 /* test_sandbox.c - sandbox_create against the running kernel (needs root).
- * `test_sandbox --bench N` instead times N create+destroy cycles and prints median and p90. */
+ * Timings live in scripts/bench.sh (tests/bench/bench_core.c), not here. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -493,60 +493,7 @@ static void test_destroy_is_safe_on_zeroed_and_destroyed(void **state)
 	assert_int_equal(count_open_fds(), fds);
 }
 
-static int compare_longs(const void *a, const void *b)
-{
-	long x = *(const long *)a, y = *(const long *)b;
-	return (x > y) - (x < y);
-}
-
-static long elapsed_us(const struct timespec *start, const struct timespec *end)
-{
-	return (end->tv_sec - start->tv_sec) * 1000000L + (end->tv_nsec - start->tv_nsec) / 1000;
-}
-
-static int bench(int runs)
-{
-	struct sysctl_setting setting = { .key = "net.ipv4.tcp_invalid_ratelimit", .value = "0" };
-	struct sandbox_config config = config_with(&setting, 1);
-	long *create_us = calloc((size_t)runs, sizeof *create_us);
-	long *total_us = calloc((size_t)runs, sizeof *total_us);
-
-	if (!create_us || !total_us) {
-		free(create_us);
-		free(total_us);
-		fprintf(stderr, "bench: out of memory\n");
-		return 1;
-	}
-	for (int i = 0; i < runs; i++) {
-		struct sandbox sb;
-		struct timespec start, created, destroyed;
-		char *error = NULL;
-
-		clock_gettime(CLOCK_MONOTONIC, &start);
-		if (sandbox_create(&config, &sb, &error) < 0) {
-			fprintf(stderr, "bench: run %d: %s\n", i, error ? error : "(no message)");
-			free(error);
-			free(create_us);
-			free(total_us);
-			return 1;
-		}
-		clock_gettime(CLOCK_MONOTONIC, &created);
-		sandbox_destroy(&sb);
-		clock_gettime(CLOCK_MONOTONIC, &destroyed);
-		create_us[i] = elapsed_us(&start, &created);
-		total_us[i] = elapsed_us(&start, &destroyed);
-	}
-	qsort(create_us, (size_t)runs, sizeof *create_us, compare_longs);
-	qsort(total_us, (size_t)runs, sizeof *total_us, compare_longs);
-	printf("create+destroy over %d runs: median %ld us, p90 %ld us (create alone: median %ld us, "
-	       "p90 %ld us)\n", runs, total_us[runs / 2], total_us[(runs * 9) / 10],
-	       create_us[runs / 2], create_us[(runs * 9) / 10]);
-	free(create_us);
-	free(total_us);
-	return 0;
-}
-
-int main(int argc, char **argv)
+int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_each_end_lives_in_its_own_namespace),
@@ -564,18 +511,6 @@ int main(int argc, char **argv)
 	if (geteuid() != 0) {
 		fprintf(stderr, "test_sandbox: needs root (network namespaces); skipped\n");
 		return 77;
-	}
-	if (argc == 3 && strcmp(argv[1], "--bench") == 0) {
-		int runs = atoi(argv[2]);
-		if (runs < 1) {
-			fprintf(stderr, "usage: %s [--bench RUNS]\n", argv[0]);
-			return 2;
-		}
-		return bench(runs);
-	}
-	if (argc != 1) {
-		fprintf(stderr, "usage: %s [--bench RUNS]\n", argv[0]);
-		return 2;
 	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
