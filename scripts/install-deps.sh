@@ -2,7 +2,7 @@
 # Installs everything tcpharness needs to build and test, from Debian 12 packages only.
 # Skips apt entirely when every package is already there, so repeated runs cost nothing.
 set -euo pipefail
-packages=(build-essential cmake pkg-config libnet1-dev libpcap-dev libmnl-dev libcmocka-dev tshark valgrind iproute2)
+packages=(build-essential cmake pkg-config libnet1-dev libpcap-dev libmnl-dev libcmocka-dev tshark valgrind iproute2 bc)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
