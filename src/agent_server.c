@@ -125,6 +125,15 @@ static int wait_ready(int fd, short events, int timeout_ms)
 	}
 }
 
+/* Waits for a blocking call's readiness; on a timeout (EAGAIN) or a poll error the reply says so. */
+static bool ready_or_reported(int fd, short events, int timeout_ms, struct agent_reply *r)
+{
+	int ready = wait_ready(fd, events, timeout_ms);
+	if (ready <= 0)
+		done(r, -1, ready == 0 ? EAGAIN : errno);
+	return ready > 0;
+}
+
 static struct sockaddr_in inet_address(uint32_t ip, uint16_t port)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(ip) };
@@ -142,14 +151,21 @@ static void op_socket(struct server *s, const struct agent_request *q, struct ag
 		done(r, fd, 0);
 }
 
-static void op_bind(struct server *s, const struct agent_request *q, struct agent_reply *r)
+/* bind and connect: the handle's socket (made on first use) and the request's address. */
+static void address_call(struct server *s, const struct agent_request *q, struct agent_reply *r,
+			 int (*call)(int, const struct sockaddr *, socklen_t))
 {
 	int fd = socket_for(s, q->handle, r);
 	if (fd < 0)
 		return;
 	struct sockaddr_in sin = inet_address(q->ip, q->port);
-	int rc = bind(fd, (struct sockaddr *)&sin, sizeof sin);
+	int rc = call(fd, (struct sockaddr *)&sin, sizeof sin);
 	done(r, rc, errno);
+}
+
+static void op_bind(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	address_call(s, q, r, bind);
 }
 
 /* `app bind H ...` then `app listen H PORT` must not bind twice; a different port is the kernel's
@@ -190,11 +206,8 @@ static void op_accept(struct server *s, const struct agent_request *q, struct ag
 		refuse(r, ENOSPC, "handle table full (%d sockets)", HANDLE_MAX);
 		return;
 	}
-	int ready = wait_ready(listener->fd, POLLIN, q->timeout_ms);
-	if (ready <= 0) {
-		done(r, -1, ready == 0 ? EAGAIN : errno);
+	if (!ready_or_reported(listener->fd, POLLIN, q->timeout_ms, r))
 		return;
-	}
 	int fd = accept4(listener->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	done(r, fd, errno);
 	if (fd >= 0)
@@ -204,12 +217,7 @@ static void op_accept(struct server *s, const struct agent_request *q, struct ag
 /* Non-blocking: EINPROGRESS is the normal answer; `connected` collects the outcome. */
 static void op_connect(struct server *s, const struct agent_request *q, struct agent_reply *r)
 {
-	int fd = socket_for(s, q->handle, r);
-	if (fd < 0)
-		return;
-	struct sockaddr_in sin = inet_address(q->ip, q->port);
-	int rc = connect(fd, (struct sockaddr *)&sin, sizeof sin);
-	done(r, rc, errno);
+	address_call(s, q, r, connect);
 }
 
 /* EAGAIN: still in progress at the timeout. A socket that was never connected also polls writable
@@ -219,11 +227,8 @@ static void op_connected(struct server *s, const struct agent_request *q, struct
 	struct handle *h = existing(s, q->handle, r);
 	if (!h)
 		return;
-	int ready = wait_ready(h->fd, POLLOUT, q->timeout_ms);
-	if (ready <= 0) {
-		done(r, -1, ready == 0 ? EAGAIN : errno);
+	if (!ready_or_reported(h->fd, POLLOUT, q->timeout_ms, r))
 		return;
-	}
 	int so_error = 0;
 	socklen_t len = sizeof so_error;
 	struct sockaddr_in peer;
@@ -266,10 +271,7 @@ static void op_recv(struct server *s, const struct agent_request *q, struct agen
 		refuse(r, ENOMEM, "no memory for %u bytes", (unsigned)q->length);
 		return;
 	}
-	int ready = wait_ready(h->fd, POLLIN, q->timeout_ms);
-	if (ready <= 0) {
-		done(r, -1, ready == 0 ? EAGAIN : errno);
-	} else {
+	if (ready_or_reported(h->fd, POLLIN, q->timeout_ms, r)) {
 		ssize_t n = recv(h->fd, data, q->length, MSG_DONTWAIT);
 		done(r, n, errno);
 	}

@@ -34,6 +34,21 @@ static int die(const char *what, char *error)
 	return 1;
 }
 
+/* A sandbox with a wire on its harness end, as run_case builds them. NULL after reporting why. */
+static struct wire *open_bed(struct sandbox *sandbox)
+{
+	char *error = NULL;
+	if (sandbox_create(&config, sandbox, &error) < 0) {
+		die("sandbox", error);
+		return NULL;
+	}
+	struct wire *wire = wire_open(sandbox->harness_netns_fd, sandbox->harness_ifname, sandbox->harness_mac,
+				      sandbox->target_mac, NULL, &error);
+	if (!wire)
+		die("wire", error);
+	return wire;
+}
+
 static int bench_sandbox(int runs, int64_t *samples)
 {
 	for (int i = 0; i < runs; i++) {
@@ -57,12 +72,9 @@ static int bench_case_setup(int runs, int64_t *samples)
 		struct agent agent = { .pid = -1, .fd = -1 };
 		char *error = NULL;
 		int64_t start = wire_now_ns();
-		if (sandbox_create(&config, &sandbox, &error) < 0)
-			return die("sandbox", error);
-		struct wire *wire = wire_open(sandbox.harness_netns_fd, sandbox.harness_ifname, sandbox.harness_mac,
-					      sandbox.target_mac, NULL, &error);
+		struct wire *wire = open_bed(&sandbox);
 		if (!wire)
-			return die("wire", error);
+			return 1;
 		if (agent_spawn_local(sandbox.target_netns_fd, &agent, &error) < 0)
 			return die("agent", error);
 		agent_stop(&agent);
@@ -80,12 +92,9 @@ static int bench_inject_reply(int runs, int64_t *samples)
 {
 	struct sandbox sandbox;
 	char *error = NULL;
-	if (sandbox_create(&config, &sandbox, &error) < 0)
-		return die("sandbox", error);
-	struct wire *wire = wire_open(sandbox.harness_netns_fd, sandbox.harness_ifname, sandbox.harness_mac,
-				      sandbox.target_mac, NULL, &error);
+	struct wire *wire = open_bed(&sandbox);
 	if (!wire)
-		return die("wire", error);
+		return 1;
 	struct segment syn = { .src_ip = PEER_IP, .dst_ip = TARGET_IP, .dst_port = 9, .flags = TCP_FLAG_SYN,
 			       .window = 64240 };
 	for (int i = 0; i < runs; i++) {
