@@ -112,6 +112,8 @@ struct step {
 	uint32_t variant_mask;        /* bit i set: runs in variant i (all bits when no [..] prefix) */
 	struct time_spec when;
 	int peer;                     /* index into peers; -1 when the step has none */
+	bool outcome;                 /* `outcome` after the time: what this step observes is the case's
+				       * outcome, the cell `tcpharness matrix` shows */
 	union {
 		struct segment_spec segment;       /* STEP_INJECT, STEP_EXPECT_SEGMENT */
 		int64_t none_window_ns;            /* STEP_EXPECT_NONE */

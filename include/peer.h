@@ -46,6 +46,10 @@ void peer_learn(struct peer_state *p, const struct segment *from_stack);
  * ISN, ack relative to ours, every option a literal). */
 void peer_relative_view(const struct peer_state *p, const struct segment *from_stack, struct segment_spec *out);
 
+/* The relative view of a segment this peer sent (as built by peer_build_segment): seq relative to
+ * its own ISN, ack to the stack's. */
+void peer_injected_view(const struct peer_state *p, const struct segment *sent, struct segment_spec *out);
+
 /* An expected line with `ecr auto` replaced by the last TSval this peer sent. */
 void peer_resolve_expected(const struct peer_state *p, const struct segment_spec *expected, struct segment_spec *out);
 

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "case.h"
+#include "outcome.h"
 
 struct run_options {
 	const char *captures_dir; /* pcap files go to <captures_dir>/<case>[@variant].pcap; NULL: none */
@@ -17,12 +18,41 @@ struct run_options {
 
 enum verdict { VERDICT_PASS, VERDICT_FAIL, VERDICT_SKIP };
 
+#define RUN_EVENT_TEXT 320
+
+enum run_event_kind {
+	RUN_EVENT_INJECTED, /* a segment a peer sent */
+	RUN_EVENT_SEGMENT,  /* a segment the stack sent */
+	RUN_EVENT_SILENCE,  /* no segment: a `none` line held, or an expected segment never came */
+	RUN_EVENT_APP,      /* an application call returned */
+	RUN_EVENT_STATE,    /* a socket state read over sock_diag */
+	RUN_EVENT_COUNTER,  /* a counter delta read */
+};
+
+/* One thing that happened during a run, in the case's own notation: what reports draw and list. */
+struct run_event {
+	enum run_event_kind kind;
+	int64_t at_ns;                   /* since the case started */
+	int step;                        /* index into the case's steps; -1: a segment no line expected */
+	int peer;                        /* index into the case's peers; -1: none */
+	bool broke;                      /* this event broke its line's expectation (or was unexpected) */
+	char expected[RUN_EVENT_TEXT];   /* the line's expectation; "" for injections */
+	char observed[RUN_EVENT_TEXT];   /* `S. 0:0(0) ack 1 win 65160 <...>`, `-1 ETIMEDOUT`, `TIME_WAIT` */
+	char outcome[OUTCOME_MAX];       /* the matrix word: ACCEPT, RST, DROP, EADDRNOTAVAIL, ... */
+};
+
 struct case_result {
 	enum verdict verdict;
 	char *message;      /* FAIL: the diagnostic (multi-line); SKIP: the reason; malloc'd or NULL */
 	char *pcap_path;    /* malloc'd or NULL */
 	int64_t duration_ns;
 	int steps_run;
+	int failed_step;    /* index of the step that failed; -1 when none (or the failure was no step's) */
+	struct run_event *events; /* in the order they happened; malloc'd */
+	int event_count;
+	/* The outcomes of the steps marked `outcome`, joined by `/` ("ACK", "RST/ETIMEDOUT"); "" when the
+	 * case marks none or never reached them. */
+	char outcome[4 * OUTCOME_MAX];
 };
 
 /* The display name of a case: its file's directory and base name without `.tc`

@@ -1131,9 +1131,20 @@ static int parse_step(struct parser *p, struct token first)
 	}
 	if (parse_time(p, t, &s.when) < 0 || require_token(p, &t, "an event after the time") < 0)
 		return -1;
+	struct token outcome_word = t;
+	if (token_is(t, "outcome")) {
+		s.outcome = true;
+		if (require_token(p, &t, "an observation after 'outcome'") < 0)
+			return -1;
+	}
 	s.where = (struct source_location){ p->line_no, t.col };
 	if (parse_event(p, t, &s) < 0)
 		return -1;
+	bool observes = s.kind == STEP_EXPECT_SEGMENT || s.kind == STEP_EXPECT_NONE || s.kind == STEP_APP ||
+			s.kind == STEP_EXPECT_STATE || s.kind == STEP_EXPECT_COUNTER;
+	if (s.outcome && !observes)
+		return fail(p, outcome_word.col,
+			    "'outcome' marks an observation ('>' line, app call or expect), not this event");
 	return append_step(p, &s);
 }
 
@@ -1269,7 +1280,7 @@ static int parse_peer_statement(struct parser *p, struct token keyword)
 		return fail(p, name.col, "invalid peer name " TOKEN_FMT " (expected [a-z][a-z0-9_]{0,15})",
 			    TOKEN_ARG(name));
 	/* Step events start with these words, so a peer named so could not be told apart. */
-	if (token_is(name, "app") || token_is(name, "expect") || token_is(name, "wait"))
+	if (token_is(name, "app") || token_is(name, "expect") || token_is(name, "wait") || token_is(name, "outcome"))
 		return fail(p, name.col, "peer name " TOKEN_FMT " is reserved", TOKEN_ARG(name));
 	if (peer_index(c, name) >= 0)
 		return fail(p, name.col, "duplicate peer " TOKEN_FMT, TOKEN_ARG(name));

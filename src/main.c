@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "case_parser.h"
+#include "report.h"
 #include "report_console.h"
+#include "report_matrix.h"
 #include "run.h"
 #include "wire.h"
 
@@ -21,6 +23,7 @@
 
 static const char usage_text[] =
 	"usage: tcpharness run [--variant NAME] [--captures DIR] [--tolerance MS] PATH...\n"
+	"       tcpharness matrix [--markdown] [run options] PATH...\n"
 	"       tcpharness check PATH...\n"
 	"       tcpharness list PATH...\n"
 	"       tcpharness --help | --version\n"
@@ -32,6 +35,9 @@ static const char usage_text[] =
 	"commands:\n"
 	"  run     run every case under every variant (or only --variant NAME); one pcap per run under\n"
 	"          --captures DIR (default: captures/<date>-<time>-<pid>)\n"
+	"  matrix  run like `run`, then print the outcome table: a row per case, a column per variant,\n"
+	"          each cell what the stack did at the case's `outcome` lines (ACCEPT, ACK, RST, DROP,\n"
+	"          an errno name, SKIP; `!` marks a failed case); progress and failures go to stderr\n"
 	"  check   parse only; report file:line:col errors\n"
 	"  list    print every case@variant that `run` would run\n"
 	"\n"
@@ -39,6 +45,7 @@ static const char usage_text[] =
 	"  --variant NAME   run only this variant of the cases that declare it\n"
 	"  --captures DIR   where pcap files go\n"
 	"  --tolerance MS   timing slack for lines without an explicit window (default 50)\n"
+	"  --markdown       matrix: print GitHub-flavoured Markdown tables\n"
 	"\n"
 	"exit status: 0 all passed, 1 a case failed, 2 usage or input error\n";
 
@@ -147,68 +154,40 @@ static void free_cases(struct loaded_cases *loaded)
 	free(loaded->cases);
 }
 
-/* Calls fn for every case@variant selected by variant_filter (NULL: all). Returns how many. */
-static int for_each_run(const struct loaded_cases *loaded, const char *variant_filter,
-			void (*fn)(const struct case_file *, int, void *), void *arg)
+/* Every case@variant selected by variant_filter (NULL: all), in case order, none run yet. */
+static int build_run_set(const struct loaded_cases *loaded, const char *variant_filter, struct run_set *set)
 {
-	int n = 0;
+	set->count = 0;
+	int capacity = 0;
+	for (int i = 0; i < loaded->count; i++)
+		capacity += loaded->cases[i].variant_count ? loaded->cases[i].variant_count : 1;
+	set->runs = calloc((size_t)(capacity ? capacity : 1), sizeof *set->runs);
+	if (!set->runs)
+		return -1;
 	for (int i = 0; i < loaded->count; i++) {
 		const struct case_file *c = &loaded->cases[i];
-		if (c->variant_count == 0) {
-			if (!variant_filter) {
-				if (fn)
-					fn(c, -1, arg);
-				n++;
-			}
-			continue;
+		for (int v = c->variant_count ? 0 : -1; v < c->variant_count; v++) {
+			if (variant_filter && (v < 0 || strcmp(variant_filter, c->variants[v].name) != 0))
+				continue;
+			struct run_record *r = &set->runs[set->count++];
+			r->c = c;
+			r->variant = v;
+			r->name = report_run_name(c, v);
+			if (!r->name)
+				return -1;
 		}
-		for (int v = 0; v < c->variant_count; v++)
-			if (!variant_filter || strcmp(variant_filter, c->variants[v].name) == 0) {
-				if (fn)
-					fn(c, v, arg);
-				n++;
-			}
 	}
-	return n;
+	return 0;
 }
 
-static char *display_name(const struct case_file *c, int variant)
+static void free_run_set(struct run_set *set)
 {
-	char *name = run_case_name(c->path);
-	if (variant < 0 || !name)
-		return name;
-	char *full;
-	if (asprintf(&full, "%s@%s", name, c->variants[variant].name) < 0)
-		full = NULL;
-	free(name);
-	return full;
-}
-
-static void print_run_name(const struct case_file *c, int variant, void *arg)
-{
-	(void)arg;
-	char *name = display_name(c, variant);
-	printf("%s\n", name ? name : "?");
-	free(name);
-}
-
-struct run_context {
-	struct run_options options;
-	struct console_report report;
-};
-
-static void run_one(const struct case_file *c, int variant, void *arg)
-{
-	struct run_context *ctx = arg;
-	if (run_interrupted)
-		return;
-	char *name = display_name(c, variant);
-	console_report_started(&ctx->report, name ? name : c->path);
-	struct case_result result;
-	run_case(c, variant, &ctx->options, &result);
-	console_report_result(&ctx->report, name ? name : c->path, &result);
-	case_result_free(&result);
-	free(name);
+	for (int i = 0; i < set->count; i++) {
+		free(set->runs[i].name);
+		if (set->runs[i].ran)
+			case_result_free(&set->runs[i].result);
+	}
+	free(set->runs);
 }
 
 static void on_signal(int sig)
@@ -239,31 +218,77 @@ static char *default_captures_dir(void)
 	return dir;
 }
 
-static int command_run(struct loaded_cases *loaded, const char *variant_filter, const char *captures_dir,
-		       int64_t tolerance_ns)
+/* Runs every record in order; the console report goes to `console` (stdout for `run`, stderr for
+ * `matrix`, whose table owns stdout). Returns the exit status. */
+static int run_all(struct run_set *set, const struct run_options *options, FILE *console)
 {
-	char *default_dir = captures_dir ? NULL : default_captures_dir();
-	struct run_context ctx = { { captures_dir ? captures_dir : default_dir, tolerance_ns }, { 0 } };
-	int total = for_each_run(loaded, variant_filter, NULL, NULL);
-	if (total == 0) {
-		fprintf(stderr, "tcpharness: no case has a variant named '%s'\n", variant_filter);
-		free(default_dir);
-		return EXIT_USAGE;
-	}
-	console_report_init(&ctx.report, stdout, total);
+	struct console_report report;
+	console_report_init(&report, console, set->count);
 	install_signal_handlers();
-	for_each_run(loaded, variant_filter, run_one, &ctx);
+	for (int i = 0; i < set->count && !run_interrupted; i++) {
+		struct run_record *r = &set->runs[i];
+		console_report_started(&report, r->name);
+		run_case(r->c, r->variant, options, &r->result);
+		r->ran = true;
+		console_report_result(&report, r->name, &r->result);
+	}
 	wire_wait_released();
-	int status = console_report_summary(&ctx.report);
+	int status = console_report_summary(&report);
 	if (run_interrupted) {
 		fprintf(stderr, "tcpharness: interrupted; everything it created is removed\n");
 		status = 128 + run_interrupted;
 	}
+	return status;
+}
+
+struct command_line {
+	const char *command;
+	const char *variant_filter;
+	const char *captures_dir;
+	int64_t tolerance_ns;
+	bool markdown;
+};
+
+static int command_run(const struct loaded_cases *loaded, const struct command_line *cl)
+{
+	struct run_set set;
+	if (build_run_set(loaded, cl->variant_filter, &set) < 0) {
+		fprintf(stderr, "tcpharness: out of memory\n");
+		free_run_set(&set);
+		return EXIT_USAGE;
+	}
+	if (set.count == 0) {
+		fprintf(stderr, "tcpharness: no case has a variant named '%s'\n", cl->variant_filter);
+		free_run_set(&set);
+		return EXIT_USAGE;
+	}
+	char *default_dir = cl->captures_dir ? NULL : default_captures_dir();
+	struct run_options options = { cl->captures_dir ? cl->captures_dir : default_dir, cl->tolerance_ns };
+	bool matrix = !strcmp(cl->command, "matrix");
+	int status = run_all(&set, &options, matrix ? stderr : stdout);
+	if (matrix && !run_interrupted)
+		matrix_print(stdout, &set, cl->markdown);
+	free_run_set(&set);
 	free(default_dir);
 	return status;
 }
 
-int main(int argc, char **argv)
+static int command_list(const struct loaded_cases *loaded, const char *variant_filter)
+{
+	struct run_set set;
+	int status = 0;
+	if (build_run_set(loaded, variant_filter, &set) < 0) {
+		fprintf(stderr, "tcpharness: out of memory\n");
+		status = EXIT_USAGE;
+	}
+	for (int i = 0; i < set.count; i++)
+		printf("%s\n", set.runs[i].name);
+	free_run_set(&set);
+	return status;
+}
+
+/* Parses options into cl; returns -1 to go on, else the exit status to stop with. */
+static int parse_command_line(int argc, char **argv, struct command_line *cl)
 {
 	static const struct option long_options[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -271,10 +296,10 @@ int main(int argc, char **argv)
 		{ "variant", required_argument, NULL, 'v' },
 		{ "captures", required_argument, NULL, 'c' },
 		{ "tolerance", required_argument, NULL, 't' },
+		{ "markdown", no_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *variant_filter = NULL, *captures_dir = NULL;
-	int64_t tolerance_ns = RUN_DEFAULT_TOLERANCE_NS;
+	*cl = (struct command_line){ .tolerance_ns = RUN_DEFAULT_TOLERANCE_NS };
 	int opt;
 	while ((opt = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
 		switch (opt) {
@@ -285,10 +310,13 @@ int main(int argc, char **argv)
 			printf("tcpharness %s\n", TCPHARNESS_VERSION);
 			return 0;
 		case 'v':
-			variant_filter = optarg;
+			cl->variant_filter = optarg;
 			break;
 		case 'c':
-			captures_dir = optarg;
+			cl->captures_dir = optarg;
+			break;
+		case 'm':
+			cl->markdown = true;
 			break;
 		case 't': {
 			char *end;
@@ -297,7 +325,7 @@ int main(int argc, char **argv)
 				fprintf(stderr, "tcpharness: --tolerance takes milliseconds (0..60000), not '%s'\n", optarg);
 				return EXIT_USAGE;
 			}
-			tolerance_ns = (int64_t)(ms * 1e6);
+			cl->tolerance_ns = (int64_t)(ms * 1e6);
 			break;
 		}
 		default:
@@ -309,28 +337,45 @@ int main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return EXIT_USAGE;
 	}
-	const char *command = argv[optind++];
-	bool known = !strcmp(command, "run") || !strcmp(command, "check") || !strcmp(command, "list");
+	cl->command = argv[optind++];
+	static const char *const commands[] = { "run", "matrix", "check", "list" };
+	bool known = false;
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		known |= !strcmp(cl->command, commands[i]);
 	if (!known) {
-		fprintf(stderr, "tcpharness: unknown command '%s'\n%s", command, usage_text);
+		fprintf(stderr, "tcpharness: unknown command '%s'\n%s", cl->command, usage_text);
+		return EXIT_USAGE;
+	}
+	if (cl->markdown && strcmp(cl->command, "matrix") != 0) {
+		fprintf(stderr, "tcpharness: --markdown is an option of matrix\n");
 		return EXIT_USAGE;
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "tcpharness: %s needs at least one PATH\n", command);
+		fprintf(stderr, "tcpharness: %s needs at least one PATH\n", cl->command);
 		return EXIT_USAGE;
 	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct command_line cl;
+	int status = parse_command_line(argc, argv, &cl);
+	if (status >= 0)
+		return status;
 	struct loaded_cases loaded;
 	if (load_cases(argv + optind, argc - optind, &loaded) < 0) {
 		free_cases(&loaded);
 		return EXIT_USAGE;
 	}
-	int status = 0;
-	if (!strcmp(command, "check"))
+	if (!strcmp(cl.command, "check")) {
 		printf("%d case file%s OK\n", loaded.count, loaded.count == 1 ? "" : "s");
-	else if (!strcmp(command, "list"))
-		for_each_run(&loaded, variant_filter, print_run_name, NULL);
-	else
-		status = command_run(&loaded, variant_filter, captures_dir, tolerance_ns);
+		status = 0;
+	} else if (!strcmp(cl.command, "list")) {
+		status = command_list(&loaded, cl.variant_filter);
+	} else {
+		status = command_run(&loaded, &cl);
+	}
 	free_cases(&loaded);
 	return status;
 }

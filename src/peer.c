@@ -131,15 +131,15 @@ void peer_learn(struct peer_state *p, const struct segment *s)
 		}
 }
 
-void peer_relative_view(const struct peer_state *p, const struct segment *s, struct segment_spec *out)
+/* seq counts from seq_base, ack and SACK edges from ack_base: the sender's and the receiver's ISN. */
+static void relative_view(const struct segment *s, uint32_t seq_base, uint32_t ack_base, struct segment_spec *out)
 {
 	memset(out, 0, sizeof *out);
-	uint32_t kernel_base = p->kernel_isn_known ? p->kernel_isn : 0;
 	out->flags = s->flags;
-	out->seq = (struct spec_value){ SPEC_VALUE, (uint32_t)(s->seq - kernel_base) };
+	out->seq = (struct spec_value){ SPEC_VALUE, (uint32_t)(s->seq - seq_base) };
 	out->payload_len = s->payload_len;
 	if (s->flags & TCP_FLAG_ACK)
-		out->ack = (struct spec_value){ SPEC_VALUE, (uint32_t)(s->ack - p->isn) };
+		out->ack = (struct spec_value){ SPEC_VALUE, (uint32_t)(s->ack - ack_base) };
 	out->win = (struct spec_value){ SPEC_VALUE, s->window };
 	out->has_options = true;
 	out->option_count = s->option_count;
@@ -147,7 +147,17 @@ void peer_relative_view(const struct peer_state *p, const struct segment *s, str
 	for (size_t i = 0; i < s->option_count; i++)
 		if (out->options[i].kind == TCP_OPTION_SACK)
 			for (int b = 0; b < 2 * out->options[i].sack_block_count; b++)
-				out->options[i].v[b].value = (uint32_t)((uint32_t)out->options[i].v[b].value - p->isn);
+				out->options[i].v[b].value = (uint32_t)((uint32_t)out->options[i].v[b].value - ack_base);
+}
+
+void peer_relative_view(const struct peer_state *p, const struct segment *s, struct segment_spec *out)
+{
+	relative_view(s, p->kernel_isn_known ? p->kernel_isn : 0, p->isn, out);
+}
+
+void peer_injected_view(const struct peer_state *p, const struct segment *s, struct segment_spec *out)
+{
+	relative_view(s, p->isn, p->kernel_isn_known ? p->kernel_isn : 0, out);
 }
 
 void peer_resolve_expected(const struct peer_state *p, const struct segment_spec *expected, struct segment_spec *out)

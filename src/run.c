@@ -48,6 +48,9 @@ struct run_state {
 	int64_t start_ns;
 	int64_t previous_ns; /* actual time of the previous step: the base of relative times */
 	char *failure;       /* first failure's diagnostic */
+	int failed_step;
+	struct run_event *events;
+	int event_count, event_capacity;
 };
 
 static char *format_message(const char *fmt, va_list ap)
@@ -78,7 +81,30 @@ static int step_failed(struct run_state *rs, const struct step *step, const char
 			      what ? what : "out of memory", step->where.line, rs->c->lines[step->line_index],
 			      detail ? detail : "");
 	free(what);
+	rs->failed_step = (int)(step - rs->c->steps);
 	return -1;
+}
+
+/* Appends an event for reports; its texts start empty. Out of memory, the report just misses it. */
+static struct run_event *add_event(struct run_state *rs, enum run_event_kind kind, const struct step *step,
+				   int peer, int64_t at_ns)
+{
+	static struct run_event discarded;
+	if (rs->event_count == rs->event_capacity) {
+		int capacity = rs->event_capacity ? 2 * rs->event_capacity : 32;
+		struct run_event *events = realloc(rs->events, (size_t)capacity * sizeof *events);
+		if (!events)
+			return memset(&discarded, 0, sizeof discarded);
+		rs->events = events;
+		rs->event_capacity = capacity;
+	}
+	struct run_event *e = &rs->events[rs->event_count++];
+	memset(e, 0, sizeof *e);
+	e->kind = kind;
+	e->at_ns = at_ns - rs->start_ns;
+	e->step = step ? (int)(step - rs->c->steps) : -1;
+	e->peer = peer;
+	return e;
 }
 
 static void sleep_until(int64_t at_ns)
@@ -157,10 +183,11 @@ static int take_pending(struct run_state *rs, int peer, struct pending_segment *
 	return 0;
 }
 
-/* A segment the stack sent that no line expected, in the case's relative terms. */
-static char *describe_unexpected(struct run_state *rs, const struct pending_segment *p)
+/* A segment the stack sent that no line expected, in the case's relative terms; recorded as an event
+ * that broke `step` (NULL: no line's). */
+static char *describe_unexpected(struct run_state *rs, const struct step *step, const struct pending_segment *p)
 {
-	char text[512];
+	char text[RUN_EVENT_TEXT];
 	if (p->peer >= 0) {
 		struct segment_spec view;
 		peer_learn(&rs->peers[p->peer], &p->segment);
@@ -169,6 +196,12 @@ static char *describe_unexpected(struct run_state *rs, const struct pending_segm
 	} else {
 		segment_format_absolute(&p->segment, text, sizeof text);
 	}
+	struct run_event *e = add_event(rs, RUN_EVENT_SEGMENT, step, p->peer, p->at_ns);
+	e->broke = true;
+	snprintf(e->observed, sizeof e->observed, "%s", text);
+	snprintf(e->outcome, sizeof e->outcome, "%s", outcome_of_segment(p->segment.flags));
+	if (step && step->kind == STEP_EXPECT_NONE)
+		snprintf(e->expected, sizeof e->expected, "none");
 	return message("    unexpected: %s > %s at +%.3f s\n", peer_label(rs, p->peer), text,
 		       (double)(p->at_ns - rs->start_ns) / 1e9);
 }
@@ -180,7 +213,7 @@ static int check_nothing_unexpected(struct run_state *rs, const struct step *ste
 		return -1;
 	if (rs->pending_count == 0)
 		return 0;
-	char *detail = describe_unexpected(rs, &rs->pending[0]);
+	char *detail = describe_unexpected(rs, NULL, &rs->pending[0]);
 	if (step)
 		step_failed(rs, step, detail, "the stack sent a segment no line expected (%s)", when);
 	else
@@ -224,6 +257,10 @@ static int do_inject(struct run_state *rs, const struct step *step, const struct
 		return -1;
 	}
 	rs->previous_ns = sent_ns;
+	struct segment_spec view;
+	peer_injected_view(peer, &segment, &view);
+	struct run_event *e = add_event(rs, RUN_EVENT_INJECTED, step, step->peer, sent_ns);
+	segment_format_spec(&view, e->observed, sizeof e->observed, NULL);
 	return 0;
 }
 
@@ -233,9 +270,13 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 	while (!take_pending(rs, step->peer, &got)) {
 		bool new_one;
 		if (run_interrupted || wire_now_ns() >= w->close_ns) {
-			char expected_text[512], detail[700];
-			segment_format_spec(&step->u.segment, expected_text, sizeof expected_text, NULL);
-			snprintf(detail, sizeof detail, "    expected: %s\n    observed: nothing\n", expected_text);
+			struct run_event *e = add_event(rs, RUN_EVENT_SILENCE, step, step->peer, wire_now_ns());
+			e->broke = true;
+			segment_format_spec(&step->u.segment, e->expected, sizeof e->expected, NULL);
+			snprintf(e->observed, sizeof e->observed, "nothing");
+			snprintf(e->outcome, sizeof e->outcome, OUTCOME_DROP);
+			char detail[RUN_EVENT_TEXT + 64];
+			snprintf(detail, sizeof detail, "    expected: %s\n    observed: nothing\n", e->expected);
 			return step_failed(rs, step, detail, "no segment from the stack to %s within %.0f ms",
 					   peer_label(rs, step->peer), (double)(w->close_ns - rs->previous_ns) / 1e6);
 		}
@@ -248,6 +289,11 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 	peer_relative_view(peer, &got.segment, &observed);
 	peer_resolve_expected(peer, &step->u.segment, &expected);
 	struct segment_verdict verdict = judge_segment(&expected, &observed);
+	struct run_event *e = add_event(rs, RUN_EVENT_SEGMENT, step, step->peer, got.at_ns);
+	segment_format_spec(&expected, e->expected, sizeof e->expected, NULL);
+	segment_format_spec(&observed, e->observed, sizeof e->observed, NULL);
+	snprintf(e->outcome, sizeof e->outcome, "%s", outcome_of_segment(got.segment.flags));
+	e->broke = !verdict.matches || got.at_ns < w->open_ns;
 	if (!verdict.matches) {
 		char detail[2048];
 		judge_format_diff(&expected, &observed, &verdict, "    ", detail, sizeof detail);
@@ -267,7 +313,7 @@ static int do_expect_none(struct run_state *rs, const struct step *step, const s
 	for (;;) {
 		for (int i = 0; i < rs->pending_count; i++)
 			if (rs->pending[i].peer == step->peer) {
-				char *detail = describe_unexpected(rs, &rs->pending[i]);
+				char *detail = describe_unexpected(rs, step, &rs->pending[i]);
 				step_failed(rs, step, detail, "expected silence towards %s, but the stack sent a segment",
 					    peer_label(rs, step->peer));
 				free(detail);
@@ -285,13 +331,17 @@ static int do_expect_none(struct run_state *rs, const struct step *step, const s
 		return -1;
 	for (int i = 0; i < rs->pending_count; i++)
 		if (rs->pending[i].peer == step->peer) {
-			char *detail = describe_unexpected(rs, &rs->pending[i]);
+			char *detail = describe_unexpected(rs, step, &rs->pending[i]);
 			step_failed(rs, step, detail, "expected silence towards %s, but the stack sent a segment",
 				    peer_label(rs, step->peer));
 			free(detail);
 			return -1;
 		}
 	rs->previous_ns = quiet_until;
+	struct run_event *e = add_event(rs, RUN_EVENT_SILENCE, step, step->peer, quiet_until);
+	snprintf(e->expected, sizeof e->expected, "none within %.0f ms", (double)step->u.none_window_ns / 1e6);
+	snprintf(e->observed, sizeof e->observed, "nothing");
+	snprintf(e->outcome, sizeof e->outcome, OUTCOME_DROP);
 	return 0;
 }
 
@@ -337,9 +387,17 @@ static int do_app(struct run_state *rs, const struct step *step, const struct st
 		return -1;
 	}
 	rs->previous_ns = (int64_t)reply.when.tv_sec * 1000000000 + reply.when.tv_nsec;
-	if (!app_result_matches(&step->u.app, &reply)) {
-		char expected[64];
-		describe_app_expectation(&step->u.app, expected, sizeof expected);
+	char expected[64];
+	describe_app_expectation(&step->u.app, expected, sizeof expected);
+	struct run_event *e = add_event(rs, RUN_EVENT_APP, step, -1, rs->previous_ns);
+	e->broke = !app_result_matches(&step->u.app, &reply);
+	snprintf(e->expected, sizeof e->expected, "%s", expected);
+	if (reply.err)
+		snprintf(e->observed, sizeof e->observed, "-1 %s", errno_name(reply.err));
+	else
+		snprintf(e->observed, sizeof e->observed, "%lld", (long long)reply.ret);
+	outcome_of_app(step->u.app.op, reply.err, reply.ret, e->outcome);
+	if (e->broke) {
 		if (reply.err)
 			return step_failed(rs, step, NULL, "application call returned -1 %s, expected %s",
 					   errno_name(reply.err), expected);
@@ -370,6 +428,11 @@ static int do_expect_state(struct run_state *rs, const struct step *step, const 
 			break;
 		sleep_until(wire_now_ns() + POLL_INTERVAL_NS);
 	}
+	struct run_event *e = add_event(rs, RUN_EVENT_STATE, step, step->peer, wire_now_ns());
+	e->broke = state != step->u.expected_state;
+	snprintf(e->expected, sizeof e->expected, "%s", tcp_state_name(step->u.expected_state));
+	snprintf(e->observed, sizeof e->observed, "%s", tcp_state_name(state));
+	snprintf(e->outcome, sizeof e->outcome, "%s", tcp_state_name(state));
 	if (state != step->u.expected_state)
 		return step_failed(rs, step, NULL, "socket state of %s is %s, expected %s", peer->decl->name,
 				   tcp_state_name(state), tcp_state_name(step->u.expected_state));
@@ -406,6 +469,11 @@ static int do_expect_counter(struct run_state *rs, const struct step *step, cons
 			break;
 		sleep_until(wire_now_ns() + POLL_INTERVAL_NS);
 	}
+	struct run_event *e = add_event(rs, RUN_EVENT_COUNTER, step, -1, wire_now_ns());
+	e->broke = delta != step->u.counter.delta;
+	snprintf(e->expected, sizeof e->expected, "%s %+lld", step->u.counter.name, (long long)step->u.counter.delta);
+	snprintf(e->observed, sizeof e->observed, "%s %+lld", step->u.counter.name, (long long)delta);
+	snprintf(e->outcome, sizeof e->outcome, "%.24s%+lld", step->u.counter.name, (long long)delta);
 	if (delta != step->u.counter.delta)
 		return step_failed(rs, step, NULL, "counter %s moved by %+lld, expected %+lld", step->u.counter.name,
 				   (long long)delta, (long long)step->u.counter.delta);
@@ -591,11 +659,30 @@ static void teardown(struct run_state *rs)
 		sandbox_destroy(&rs->sandbox);
 }
 
+/* The outcomes of the `outcome` steps that ran, joined by '/', a repeat of the previous word skipped. */
+static void collect_outcome(const struct case_file *c, struct case_result *result)
+{
+	const char *previous = "";
+	size_t used = 0;
+	for (int i = 0; i < result->event_count; i++) {
+		const struct run_event *e = &result->events[i];
+		if (e->step < 0 || !c->steps[e->step].outcome || !e->outcome[0] || !strcmp(e->outcome, previous))
+			continue;
+		int n = snprintf(result->outcome + used, sizeof result->outcome - used, "%s%s", used ? "/" : "",
+				 e->outcome);
+		if (n < 0 || (size_t)n >= sizeof result->outcome - used)
+			break;
+		used += (size_t)n;
+		previous = e->outcome;
+	}
+}
+
 void run_case(const struct case_file *c, int variant, const struct run_options *options,
 	      struct case_result *result)
 {
 	memset(result, 0, sizeof *result);
 	result->verdict = VERDICT_FAIL;
+	result->failed_step = -1;
 	struct run_state *rs = calloc(1, sizeof *rs);
 	if (!rs) {
 		result->message = message("out of memory");
@@ -606,6 +693,7 @@ void run_case(const struct case_file *c, int variant, const struct run_options *
 	rs->options = options;
 	rs->agent.pid = -1;
 	rs->agent.fd = -1;
+	rs->failed_step = -1;
 	int64_t began = wire_now_ns();
 
 	if (setup(rs, result) == 0) {
@@ -627,8 +715,12 @@ void run_case(const struct case_file *c, int variant, const struct run_options *
 			failed = check_nothing_unexpected(rs, NULL, "after the last line") < 0;
 		result->verdict = failed ? VERDICT_FAIL : VERDICT_PASS;
 		result->message = rs->failure;
+		result->failed_step = rs->failed_step;
 	}
 	teardown(rs);
+	result->events = rs->events;
+	result->event_count = rs->event_count;
+	collect_outcome(c, result);
 	free(rs);
 	result->duration_ns = wire_now_ns() - began;
 }
@@ -637,5 +729,8 @@ void case_result_free(struct case_result *r)
 {
 	free(r->message);
 	free(r->pcap_path);
+	free(r->events);
 	r->message = r->pcap_path = NULL;
+	r->events = NULL;
+	r->event_count = 0;
 }

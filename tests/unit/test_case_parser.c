@@ -667,6 +667,28 @@ static void test_step_rules(void **state)
 	case_free(&c);
 }
 
+/* `outcome` marks observations only, and only the lines that carry it. */
+static void test_outcome_marks(void **state)
+{
+	(void)state;
+	struct case_file c;
+	parse_ok("peer c 192.0.2.10\n0 app listen 80\n+0 c < S 0:0(0)\n+0 outcome c > S. 0:0(0) ack 1\n"
+		 "+0 outcome app accept\n+0 outcome expect state ESTABLISHED\n+0 outcome expect counter X +1\n"
+		 "+0 outcome c > none\n+0 c > none\n",
+		 &c);
+	assert_false(c.steps[0].outcome);
+	assert_false(c.steps[1].outcome);
+	for (int i = 2; i < 7; i++)
+		assert_true(c.steps[i].outcome);
+	assert_int_equal(c.steps[2].kind, STEP_EXPECT_SEGMENT);
+	assert_int_equal(c.steps[2].where.col, 12);
+	assert_false(c.steps[7].outcome);
+	case_free(&c);
+	assert_error_starts("peer c 192.0.2.10\n0 outcome wait", "t.tc:2:3: 'outcome' marks an observation ('>' line, app call or expect), not this event");
+	assert_error_starts("peer c 192.0.2.10\n0 outcome c incarnation", "t.tc:2:3: 'outcome' marks an observation ('>' line, app call or expect), not this event");
+	assert_error_starts("0 outcome outcome app close", "t.tc:1:11: unknown event 'outcome'");
+}
+
 /* The quoted line shows unprintable bytes as '?' and keeps tabs so the caret lines up. */
 static void test_diagnostic_display(void **state)
 {
@@ -853,6 +875,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_time_forms),
 		cmocka_unit_test(test_header_rules),
 		cmocka_unit_test(test_step_rules),
+		cmocka_unit_test(test_outcome_marks),
 		cmocka_unit_test(test_diagnostic_display),
 		cmocka_unit_test(test_hostile_bytes),
 		cmocka_unit_test(test_truncations_and_mutations),

@@ -1,0 +1,19 @@
+/* report_matrix.h - the outcome table: rows are cases, columns their variants, each cell the word
+ * for what the stack did at the case's `outcome` steps (ACCEPT, ACK, RST, DROP, an errno, SKIP). */
+#ifndef TCPHARNESS_REPORT_MATRIX_H
+#define TCPHARNESS_REPORT_MATRIX_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "report.h"
+
+/* The cell of one record: SKIP; the outcome, with `!` appended when the case failed; `pass` or
+ * `FAIL` for a case that marks no outcome (or failed before reaching it); `-` when it never ran. */
+void matrix_cell(const struct run_record *r, char *buf, size_t size);
+
+/* Prints one table per distinct list of variant names (cases without variants share a table with one
+ * `outcome` column), in the order the cases come. markdown: GitHub tables; else aligned columns. */
+void matrix_print(FILE *out, const struct run_set *set, bool markdown);
+
+#endif

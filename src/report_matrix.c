@@ -1,0 +1,135 @@
+/* report_matrix.c - see report_matrix.h. */
+#include "report_matrix.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CELL_MAX (4 * OUTCOME_MAX + 2)
+#define MAX_COLUMNS (CASE_MAX_VARIANTS + 1)
+
+void matrix_cell(const struct run_record *r, char *buf, size_t size)
+{
+	const struct case_result *result = &r->result;
+	if (!r->ran)
+		snprintf(buf, size, "-");
+	else if (result->verdict == VERDICT_SKIP)
+		snprintf(buf, size, "SKIP");
+	else if (!result->outcome[0])
+		snprintf(buf, size, "%s", result->verdict == VERDICT_PASS ? "pass" : "FAIL");
+	else
+		snprintf(buf, size, "%s%s", result->outcome, result->verdict == VERDICT_FAIL ? "!" : "");
+}
+
+/* Two cases go in one table when they declare the same variant names in the same order. */
+static bool same_columns(const struct case_file *a, const struct case_file *b)
+{
+	if (a->variant_count != b->variant_count)
+		return false;
+	for (int i = 0; i < a->variant_count; i++)
+		if (strcmp(a->variants[i].name, b->variants[i].name) != 0)
+			return false;
+	return true;
+}
+
+/* A case's runs are consecutive in the set; returns the index after them. */
+static int end_of_case(const struct run_set *set, int first)
+{
+	int i = first;
+	while (i < set->count && set->runs[i].c == set->runs[first].c)
+		i++;
+	return i;
+}
+
+static void print_row(FILE *out, const char *const *cells, const int *widths, int columns, bool markdown)
+{
+	for (int col = 0; col < columns; col++) {
+		if (markdown)
+			fprintf(out, "| %s ", cells[col]);
+		else
+			fprintf(out, "%s%-*s", col ? "  " : "", col == columns - 1 ? 0 : widths[col], cells[col]);
+	}
+	fputs(markdown ? "|\n" : "\n", out);
+}
+
+static void print_rule(FILE *out, const int *widths, int columns, bool markdown)
+{
+	for (int col = 0; col < columns; col++) {
+		if (markdown) {
+			fputs("|---", out);
+			continue;
+		}
+		fputs(col ? "  " : "", out);
+		for (int i = 0; i < widths[col]; i++)
+			fputc('-', out);
+	}
+	fputs(markdown ? "|\n" : "\n", out);
+}
+
+/* The table of every case whose columns match those of the case starting at `first`. */
+static void print_table(FILE *out, const struct run_set *set, int first, bool markdown)
+{
+	const struct case_file *model = set->runs[first].c;
+	int columns = 1 + (model->variant_count ? model->variant_count : 1);
+	const char *header[MAX_COLUMNS];
+	header[0] = "case";
+	for (int v = 0; v < model->variant_count; v++)
+		header[1 + v] = model->variants[v].name;
+	if (!model->variant_count)
+		header[1] = "outcome";
+	int widths[MAX_COLUMNS];
+	for (int col = 0; col < columns; col++)
+		widths[col] = (int)strlen(header[col]);
+
+	/* Widths first, from every row of this table. */
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			print_row(out, header, widths, columns, markdown);
+			print_rule(out, widths, columns, markdown);
+		}
+		for (int i = first; i < set->count; i = end_of_case(set, i)) {
+			if (!same_columns(set->runs[i].c, model))
+				continue;
+			char *name = run_case_name(set->runs[i].c->path);
+			char cell_text[MAX_COLUMNS][CELL_MAX];
+			const char *row[MAX_COLUMNS];
+			row[0] = name ? name : "?";
+			for (int col = 1; col < columns; col++) {
+				snprintf(cell_text[col], CELL_MAX, "-");
+				row[col] = cell_text[col];
+			}
+			/* A --variant filter may have left only some columns run. */
+			for (int r = i; r < end_of_case(set, i); r++) {
+				int col = 1 + (set->runs[r].variant >= 0 ? set->runs[r].variant : 0);
+				matrix_cell(&set->runs[r], cell_text[col], CELL_MAX);
+			}
+			for (int col = 0; col < columns; col++) {
+				int len = (int)strlen(row[col]);
+				if (len > widths[col])
+					widths[col] = len;
+			}
+			if (pass == 1)
+				print_row(out, row, widths, columns, markdown);
+			free(name);
+		}
+	}
+}
+
+void matrix_print(FILE *out, const struct run_set *set, bool markdown)
+{
+	bool any_failed = false;
+	int tables = 0;
+	for (int i = 0; i < set->count; i = end_of_case(set, i)) {
+		bool seen = false;
+		for (int j = 0; j < i && !seen; j = end_of_case(set, j))
+			seen = same_columns(set->runs[j].c, set->runs[i].c);
+		if (seen)
+			continue;
+		if (tables++)
+			fputc('\n', out);
+		print_table(out, set, i, markdown);
+	}
+	for (int i = 0; i < set->count; i++)
+		any_failed |= set->runs[i].ran && set->runs[i].result.verdict == VERDICT_FAIL;
+	if (any_failed)
+		fprintf(out, "\n%s: the case failed; the cell shows what the stack did.\n", markdown ? "`!`" : "!");
+}

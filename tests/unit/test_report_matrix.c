@@ -1,0 +1,142 @@
+/* The matrix's cells and table layout, from hand-made results (no kernel). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "outcome.h"
+#include "report_matrix.h"
+
+static void test_segment_outcomes(void **state)
+{
+	(void)state;
+	assert_string_equal(outcome_of_segment(TCP_FLAG_SYN | TCP_FLAG_ACK), "ACCEPT");
+	assert_string_equal(outcome_of_segment(TCP_FLAG_RST | TCP_FLAG_ACK), "RST");
+	assert_string_equal(outcome_of_segment(TCP_FLAG_RST), "RST");
+	assert_string_equal(outcome_of_segment(TCP_FLAG_ACK), "ACK");
+	assert_string_equal(outcome_of_segment(TCP_FLAG_ACK | TCP_FLAG_PSH), "ACK");
+	assert_string_equal(outcome_of_segment(TCP_FLAG_FIN | TCP_FLAG_ACK), "FIN");
+	assert_string_equal(outcome_of_segment(TCP_FLAG_SYN), "SYN");
+}
+
+static void test_app_outcomes(void **state)
+{
+	(void)state;
+	char out[OUTCOME_MAX];
+	outcome_of_app(APP_CONNECT, EADDRNOTAVAIL, -1, out);
+	assert_string_equal(out, "EADDRNOTAVAIL");
+	outcome_of_app(APP_CONNECT, EINPROGRESS, -1, out);
+	assert_string_equal(out, "OK");
+	outcome_of_app(APP_CONNECTED, EINPROGRESS, -1, out);
+	assert_string_equal(out, "EINPROGRESS");
+	outcome_of_app(APP_RECV, 0, 0, out);
+	assert_string_equal(out, "EOF");
+	outcome_of_app(APP_RECV, 0, 10, out);
+	assert_string_equal(out, "OK");
+}
+
+static struct case_file make_case(const char *path, int variants)
+{
+	struct case_file c;
+	memset(&c, 0, sizeof c);
+	c.path = (char *)path;
+	c.variant_count = variants;
+	for (int v = 0; v < variants; v++)
+		snprintf(c.variants[v].name, CASE_NAME_MAX, "v%d", v);
+	return c;
+}
+
+static struct run_record make_record(const struct case_file *c, int variant, enum verdict verdict,
+				     const char *outcome)
+{
+	struct run_record r;
+	memset(&r, 0, sizeof r);
+	r.c = c;
+	r.variant = variant;
+	r.ran = true;
+	r.result.verdict = verdict;
+	snprintf(r.result.outcome, sizeof r.result.outcome, "%s", outcome);
+	return r;
+}
+
+static void test_cells(void **state)
+{
+	(void)state;
+	struct case_file c = make_case("cases/x/y.tc", 0);
+	char cell[64];
+	struct run_record r = make_record(&c, -1, VERDICT_PASS, "RST");
+	matrix_cell(&r, cell, sizeof cell);
+	assert_string_equal(cell, "RST");
+	r = make_record(&c, -1, VERDICT_FAIL, "RST");
+	matrix_cell(&r, cell, sizeof cell);
+	assert_string_equal(cell, "RST!");
+	r = make_record(&c, -1, VERDICT_FAIL, "");
+	matrix_cell(&r, cell, sizeof cell);
+	assert_string_equal(cell, "FAIL");
+	r = make_record(&c, -1, VERDICT_PASS, "");
+	matrix_cell(&r, cell, sizeof cell);
+	assert_string_equal(cell, "pass");
+	r = make_record(&c, -1, VERDICT_SKIP, "ACK");
+	matrix_cell(&r, cell, sizeof cell);
+	assert_string_equal(cell, "SKIP");
+	r.ran = false;
+	matrix_cell(&r, cell, sizeof cell);
+	assert_string_equal(cell, "-");
+}
+
+/* Cases with the same variant names share a table; others get their own; a failure adds the legend. */
+static void test_tables(void **state)
+{
+	(void)state;
+	struct case_file a = make_case("cases/t/a.tc", 2), b = make_case("cases/t/b.tc", 0);
+	struct case_file d = make_case("cases/t/d.tc", 2);
+	struct run_record runs[] = {
+		make_record(&a, 0, VERDICT_PASS, "ACK"), make_record(&a, 1, VERDICT_PASS, "RST"),
+		make_record(&b, -1, VERDICT_FAIL, "DROP"),
+		make_record(&d, 0, VERDICT_SKIP, ""), make_record(&d, 1, VERDICT_PASS, "EADDRNOTAVAIL"),
+	};
+	struct run_set set = { runs, 5 };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	matrix_print(out, &set, true);
+	fclose(out);
+	assert_string_equal(text, "| case | v0 | v1 |\n"
+				  "|---|---|---|\n"
+				  "| t/a | ACK | RST |\n"
+				  "| t/d | SKIP | EADDRNOTAVAIL |\n"
+				  "\n"
+				  "| case | outcome |\n"
+				  "|---|---|\n"
+				  "| t/b | DROP! |\n"
+				  "\n"
+				  "`!`: the case failed; the cell shows what the stack did.\n");
+	free(text);
+
+	out = open_memstream(&text, &len);
+	set.count = 2;
+	matrix_print(out, &set, false);
+	fclose(out);
+	assert_string_equal(text, "case  v0   v1\n"
+				  "----  ---  ---\n"
+				  "t/a   ACK  RST\n");
+	free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_segment_outcomes),
+		cmocka_unit_test(test_app_outcomes),
+		cmocka_unit_test(test_cells),
+		cmocka_unit_test(test_tables),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
