@@ -2,7 +2,13 @@
 # Installs everything tcpharness needs to build and test, from Debian 12 packages only.
 # Skips apt entirely when every package is already there, so repeated runs cost nothing.
 set -euo pipefail
-packages=(build-essential cmake pkg-config libnet1-dev libpcap-dev libmnl-dev libcmocka-dev tshark valgrind iproute2 bc)
+packages=(
+	build-essential cmake pkg-config libnet1-dev libpcap-dev libmnl-dev libcmocka-dev iproute2 # build, run
+	tshark valgrind bc                                                                       # pcap and leak checks, bench
+	perl libxml2-utils python3 chromium                    # report checks: prove (TAP), xmllint (JUnit), JSON, HTML DOM
+	clang stress-ng                                        # fuzzers (libFuzzer), soak under load
+	python3-scapy hping3                                   # the benchmark's comparison senders
+)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
