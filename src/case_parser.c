@@ -1299,13 +1299,16 @@ static int parse_peer_statement(struct parser *p, struct token keyword)
 	p->peer_ip_where[index] = (struct source_location){ p->line_no, address.col };
 	if (parse_peer_settings(p, peer) < 0)
 		return -1;
-	/* NAT cases share an IP between peers; a shared IP:PORT would make one 4-tuple two peers. */
-	for (int i = 0; i < index; i++) {
+	/* Peers may share IP:PORT on purpose (an old and a new connection on one 4-tuple, NAT clients
+	 * behind one mapping), but only when the port is written: a default port that lands on another
+	 * peer's is an accident. */
+	bool port_written = memchr(address.s, ':', address.len) != NULL;
+	for (int i = 0; i < index && !port_written; i++) {
 		if (c->peers[i].ip == peer->ip && c->peers[i].port == peer->port) {
 			char ip[16];
 			format_ipv4(peer->ip, ip);
-			return fail(p, address.col, "peer '%s' has the same address %s:%u as peer '%s'", peer->name,
-				    ip, peer->port, c->peers[i].name);
+			return fail(p, address.col, "peer '%s' gets the default port %u, already peer '%s''s on %s; "
+				    "write the port to share it", peer->name, peer->port, c->peers[i].name, ip);
 		}
 	}
 	c->peer_count++;

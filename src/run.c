@@ -170,10 +170,17 @@ static int drain(struct run_state *rs)
 	return 0;
 }
 
+/* Peers may share a 4-tuple (an old connection and the new one on it): a segment is for every peer
+ * that owns it, and the line that expects it decides which one reads it. */
+static bool pending_is_for(const struct run_state *rs, int i, int peer)
+{
+	return rs->pending[i].peer >= 0 && peer_owns(&rs->peers[peer], &rs->pending[i].segment);
+}
+
 static int take_pending(struct run_state *rs, int peer, struct pending_segment *out)
 {
 	for (int i = 0; i < rs->pending_count; i++) {
-		if (rs->pending[i].peer != peer)
+		if (!pending_is_for(rs, i, peer))
 			continue;
 		*out = rs->pending[i];
 		memmove(&rs->pending[i], &rs->pending[i + 1], (size_t)(rs->pending_count - i - 1) * sizeof rs->pending[0]);
@@ -312,7 +319,7 @@ static int do_expect_none(struct run_state *rs, const struct step *step, const s
 	int64_t quiet_until = w->earliest_ns + step->u.none_window_ns;
 	for (;;) {
 		for (int i = 0; i < rs->pending_count; i++)
-			if (rs->pending[i].peer == step->peer) {
+			if (pending_is_for(rs, i, step->peer)) {
 				char *detail = describe_unexpected(rs, step, &rs->pending[i]);
 				step_failed(rs, step, detail, "expected silence towards %s, but the stack sent a segment",
 					    peer_label(rs, step->peer));
@@ -330,7 +337,7 @@ static int do_expect_none(struct run_state *rs, const struct step *step, const s
 	if (drain(rs) < 0)
 		return -1;
 	for (int i = 0; i < rs->pending_count; i++)
-		if (rs->pending[i].peer == step->peer) {
+		if (pending_is_for(rs, i, step->peer)) {
 			char *detail = describe_unexpected(rs, step, &rs->pending[i]);
 			step_failed(rs, step, detail, "expected silence towards %s, but the stack sent a segment",
 				    peer_label(rs, step->peer));

@@ -609,7 +609,13 @@ static void test_header_rules(void **state)
 
 	/* The default port 40000 + index collides with an explicit one. */
 	assert_error_starts("peer a 192.0.2.10:40001\npeer b 192.0.2.10\n0 wait",
-			    "t.tc:2:8: peer 'b' has the same address 192.0.2.10:40001 as peer 'a'");
+			    "t.tc:2:8: peer 'b' gets the default port 40001, already peer 'a''s on 192.0.2.10; "
+			    "write the port to share it");
+	/* Written out, a shared 4-tuple is deliberate: an old and a new connection on it. */
+	parse_ok("peer old 192.0.2.10:80\npeer new 192.0.2.10:80\n0 wait\n", &c);
+	assert_int_equal(c.peer_count, 2);
+	assert_int_equal(c.peers[1].port, 80);
+	case_free(&c);
 	/* The check against the default target happens once the header is complete. */
 	assert_error_starts("peer a 192.0.2.1\n# comment\n0 wait",
 			    "t.tc:1:8: peer 'a' has the target's address 192.0.2.1");
