@@ -49,7 +49,7 @@ struct agent_request {
 	char from_handle[CASE_NAME_MAX];
 	uint32_t ip;                     /* host order; 0 when absent */
 	uint16_t port;
-	int backlog;                     /* 0 when absent: the agent uses SOMAXCONN */
+	int backlog;                     /* -1 when absent: the agent uses SOMAXCONN; 0 is a real backlog */
 	int shutdown_how;                /* SHUT_RD / SHUT_WR / SHUT_RDWR */
 	char option[CASE_NAME_MAX];      /* a sockopt_by_name() name */
 	int values[2];

@@ -239,8 +239,8 @@ static int parse_key_value(struct cursor *c, const char *field, size_t field_len
 		out->port = (uint16_t)number;
 		break;
 	case KEY_BACKLOG:
-		if (!parse_unsigned(text, len, INT_MAX, &number) || number == 0)
-			return error_set(error, "bad backlog '%.*s' (want 1..%d)", (int)len, text, INT_MAX);
+		if (!parse_unsigned(text, len, INT_MAX, &number))
+			return error_set(error, "bad backlog '%.*s' (want 0..%d)", (int)len, text, INT_MAX);
 		out->backlog = (int)number;
 		break;
 	case KEY_FROM:
@@ -302,6 +302,7 @@ static int parse_key_value(struct cursor *c, const char *field, size_t field_len
 int agent_parse_request(const char *line, size_t len, struct agent_request *out, char **error)
 {
 	memset(out, 0, sizeof *out);
+	out->backlog = -1;
 	if (check_line_bytes("request", line, len, error) < 0)
 		return -1;
 
@@ -394,11 +395,8 @@ int agent_format_request(const struct agent_request *req, char *line, size_t siz
 	}
 	if (keys & K(KEY_PORT))
 		put(&w, " port=%u", (unsigned)req->port);
-	if ((keys & K(KEY_BACKLOG)) && req->backlog != 0) {
-		if (req->backlog < 0)
-			return error_set(error, "%s: bad backlog %d", op, req->backlog);
+	if ((keys & K(KEY_BACKLOG)) && req->backlog >= 0)
 		put(&w, " backlog=%d", req->backlog);
-	}
 	if (keys & K(KEY_FROM)) {
 		if (!valid_handle(req->from_handle, strlen(req->from_handle)))
 			return error_set(error, "%s: bad handle '%s' to accept from", op, req->from_handle);

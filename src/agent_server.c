@@ -188,7 +188,7 @@ static void op_listen(struct server *s, const struct agent_request *q, struct ag
 			return;
 		}
 	}
-	int rc = listen(fd, q->backlog > 0 ? q->backlog : SOMAXCONN);
+	int rc = listen(fd, q->backlog >= 0 ? q->backlog : SOMAXCONN);
 	done(r, rc, errno);
 }
 

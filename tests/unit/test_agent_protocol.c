@@ -69,9 +69,17 @@ static void test_round_trip_listen(void **state)
 	(void)state;
 	struct app_call call = call_of(APP_LISTEN, "lsn");
 	call.port = 8080;
-	assert_int_equal(round_trip_call(&call, "42 listen lsn port=8080\n").backlog, 0);
+	call.backlog = 0;
+	assert_int_equal(round_trip_call(&call, "42 listen lsn port=8080 backlog=0\n").backlog, 0);
 	call.backlog = 7;
 	assert_int_equal(round_trip_call(&call, "42 listen lsn port=8080 backlog=7\n").backlog, 7);
+
+	/* Typed by hand without a backlog, a listen gets SOMAXCONN, told apart from a real 0. */
+	struct agent_request got;
+	char *error = NULL;
+	const char *line = "43 listen lsn port=8080";
+	assert_int_equal(agent_parse_request(line, strlen(line), &got, &error), 0);
+	assert_int_equal(got.backlog, -1);
 }
 
 static void test_round_trip_accept(void **state)
@@ -237,7 +245,7 @@ static void test_request_bad_numbers(void **state)
 	REFUSED("1 recv c len=1 timeout_ms=3600001", "bad timeout_ms");
 	REFUSED("1 setsockopt c opt=SO_KEEPALIVE v=2147483648", "bad value");
 	REFUSED("1 setsockopt c opt=SO_KEEPALIVE v=1.5", "bad value");
-	REFUSED("1 listen l port=1 backlog=0", "bad backlog");
+	REFUSED("1 listen l port=1 backlog=-1", "bad backlog");
 	REFUSED("1 shutdown c how=both", "bad how");
 }
 
