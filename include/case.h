@@ -98,7 +98,7 @@ enum step_kind {
 	STEP_EXPECT_SEGMENT,  /* c > FLAGS ...             the stack's next segment to c must match */
 	STEP_EXPECT_NONE,     /* c > none [within T]       no segment to c (T default 0: nothing so far) */
 	STEP_APP,             /* app CALL ...              target application call */
-	STEP_EXPECT_STATE,    /* [c] expect state NAME     sock_diag state of c's 4-tuple (NONE: no socket) */
+	STEP_EXPECT_STATE,    /* [c] expect state NAME [timer A~B]  sock_diag state (NONE: no socket), timer */
 	STEP_EXPECT_COUNTER,  /* expect counter NAME +N    MIB counter delta since case start */
 	STEP_WAIT,            /* wait                      only advances time */
 	STEP_INCARNATION,     /* c incarnation [seq ±N] [ts ±N]  new connection on c's 4-tuple */
@@ -118,7 +118,12 @@ struct step {
 		struct segment_spec segment;       /* STEP_INJECT, STEP_EXPECT_SEGMENT */
 		int64_t none_window_ns;            /* STEP_EXPECT_NONE */
 		struct app_call app;               /* STEP_APP */
-		int expected_state;                /* STEP_EXPECT_STATE: TCP_* or TCP_STATE_NO_SOCKET */
+		struct {
+			int state;                 /* TCP_* or TCP_STATE_NO_SOCKET */
+			bool check_timer;          /* `timer A~B`: the socket's pending timer (the TIME_WAIT
+						    * timer, a retransmission, keepalive) fires in A..B from now */
+			int64_t timer_min_ns, timer_max_ns;
+		} expected;                        /* STEP_EXPECT_STATE */
 		struct {
 			char name[64];             /* `PAWSEstab` or `TcpExt.PAWSEstab` */
 			int64_t delta;

@@ -17,11 +17,16 @@ struct observer {
 int observe_open(int netns_fd, struct observer *out, char **error);
 void observe_close(struct observer *o);
 
-/* State (TCP_ESTABLISHED.. TCP_NEW_SYN_RECV, including TIME_WAIT and request sockets) of the IPv4
- * TCP socket with this 4-tuple, seen from the stack under test (local = target side). Sets *state to
- * TCP_STATE_NO_SOCKET (symbols.h) when none exists. Addresses/ports in host order. 0, or -1 with *error. */
-int observe_tcp_state(struct observer *o, uint32_t local_ip, uint16_t local_port, uint32_t remote_ip,
-		      uint16_t remote_port, int *state, char **error);
+/* What sock_diag tells of one socket. */
+struct socket_evidence {
+	int state;        /* TCP_ESTABLISHED.. TCP_NEW_SYN_RECV, or TCP_STATE_NO_SOCKET (symbols.h) */
+	int64_t timer_ms; /* until its pending timer fires (TIME_WAIT, retransmit, keepalive...); -1: none */
+};
+
+/* The IPv4 TCP socket with this 4-tuple (TIME_WAIT and request sockets included), seen from the stack
+ * under test (local = target side). Addresses/ports in host order. 0, or -1 with *error. */
+int observe_tcp_socket(struct observer *o, uint32_t local_ip, uint16_t local_port, uint32_t remote_ip,
+		       uint16_t remote_port, struct socket_evidence *out, char **error);
 
 /* Destroys that socket (SOCK_DESTROY, what `ss -K` does; works on TIME_WAIT entries here).
  * 0, 1 when there was no such socket, -1 with *error. */

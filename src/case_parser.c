@@ -914,6 +914,24 @@ static int parse_app(struct parser *p, struct step *s)
 /* ---- the other events ---- */
 
 /* `expect state STATE` or `expect counter NAME ±N`; has_peer when a peer name came first. */
+/* `timer A~B` after `expect state NAME`: both ends durations, A <= B. */
+static int parse_timer_window(struct parser *p, struct step *s)
+{
+	struct token t;
+	if (require_token(p, &t, "a timer window like 59~60") < 0)
+		return -1;
+	size_t tilde = token_find(t, '~');
+	if (tilde == t.len || tilde == 0 || tilde == t.len - 1)
+		return fail(p, t.col, "expected a timer window like 59~60, got " TOKEN_FMT, TOKEN_ARG(t));
+	if (parse_duration(p, sub_token(t, 0, tilde), &s->u.expected.timer_min_ns) < 0 ||
+	    parse_duration(p, sub_token(t, tilde + 1, t.len - tilde - 1), &s->u.expected.timer_max_ns) < 0)
+		return -1;
+	if (s->u.expected.timer_max_ns < s->u.expected.timer_min_ns)
+		return fail(p, t.col, "timer window " TOKEN_FMT " ends before it starts", TOKEN_ARG(t));
+	s->u.expected.check_timer = true;
+	return expect_end(p);
+}
+
 static int parse_expect(struct parser *p, struct token expect, bool has_peer, struct step *s)
 {
 	struct token what, t;
@@ -938,8 +956,12 @@ static int parse_expect(struct parser *p, struct token expect, bool has_peer, st
 		if (state < 0)
 			return fail(p, t.col, "unknown TCP state " TOKEN_FMT, TOKEN_ARG(t));
 		s->kind = STEP_EXPECT_STATE;
-		s->u.expected_state = state;
-		return expect_end(p);
+		s->u.expected.state = state;
+		if (!next_token(p, &t))
+			return 0;
+		if (!token_is(t, "timer"))
+			return fail(p, t.col, "expected 'timer' or the end of the line, got " TOKEN_FMT, TOKEN_ARG(t));
+		return parse_timer_window(p, s);
 	}
 	if (!token_is(what, "counter"))
 		return fail(p, what.col, "expected 'state' or 'counter', got " TOKEN_FMT, TOKEN_ARG(what));

@@ -127,6 +127,7 @@ struct found_socket {
 	const struct tuple *asked;
 	bool exists;
 	int state;
+	int64_t timer_ms;
 	uint32_t cookie[2];
 };
 
@@ -157,6 +158,7 @@ static int found_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	found->exists = true;
 	found->state = msg->idiag_state;
+	found->timer_ms = msg->idiag_timer ? (int64_t)msg->idiag_expires : -1;
 	found->cookie[0] = msg->id.idiag_cookie[0];
 	found->cookie[1] = msg->id.idiag_cookie[1];
 	return MNL_CB_STOP;
@@ -181,15 +183,16 @@ static int find_socket(struct observer *o, const struct tuple *t, struct found_s
 		    errno_text(err, ebuf, sizeof ebuf));
 }
 
-int observe_tcp_state(struct observer *o, uint32_t local_ip, uint16_t local_port, uint32_t remote_ip,
-		      uint16_t remote_port, int *state, char **error)
+int observe_tcp_socket(struct observer *o, uint32_t local_ip, uint16_t local_port, uint32_t remote_ip,
+		       uint16_t remote_port, struct socket_evidence *out, char **error)
 {
 	const struct tuple t = { local_ip, remote_ip, local_port, remote_port };
 	struct found_socket found;
 
 	if (find_socket(o, &t, &found, error) < 0)
 		return -1;
-	*state = found.exists ? found.state : TCP_STATE_NO_SOCKET;
+	out->state = found.exists ? found.state : TCP_STATE_NO_SOCKET;
+	out->timer_ms = found.exists ? found.timer_ms : -1;
 	return 0;
 }
 

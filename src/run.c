@@ -414,6 +414,12 @@ static int do_app(struct run_state *rs, const struct step *step, const struct st
 	return 0;
 }
 
+static bool timer_in_window(const struct step *step, int64_t timer_ms)
+{
+	return timer_ms >= 0 && timer_ms * 1000000 >= step->u.expected.timer_min_ns &&
+	       timer_ms * 1000000 <= step->u.expected.timer_max_ns;
+}
+
 static int do_expect_state(struct run_state *rs, const struct step *step, const struct step_window *w)
 {
 	const struct peer_state *peer = &rs->peers[step->peer];
@@ -421,28 +427,45 @@ static int do_expect_state(struct run_state *rs, const struct step *step, const 
 		return step_failed(rs, step, NULL, "no 4-tuple for %s yet: the stack's port is unknown",
 				   peer->decl->name);
 	sleep_until(w->open_ns);
-	int state = -1;
+	struct socket_evidence seen = { -1, -1 };
+	int want = step->u.expected.state;
 	/* States change in softirq context right after a segment; poll briefly instead of racing it. */
 	for (;;) {
 		char *error = NULL;
-		if (observe_tcp_state(&rs->observer, rs->c->target_ip, peer->target_port, peer->decl->ip,
-				      peer->decl->port, &state, &error) < 0) {
+		if (observe_tcp_socket(&rs->observer, rs->c->target_ip, peer->target_port, peer->decl->ip,
+				       peer->decl->port, &seen, &error) < 0) {
 			step_failed(rs, step, NULL, "sock_diag: %s", error ? error : "?");
 			free(error);
 			return -1;
 		}
-		if (state == step->u.expected_state || wire_now_ns() >= w->close_ns || run_interrupted)
+		if (seen.state == want || wire_now_ns() >= w->close_ns || run_interrupted)
 			break;
 		sleep_until(wire_now_ns() + POLL_INTERVAL_NS);
 	}
+	bool timer_checked = step->u.expected.check_timer;
+	bool timer_ok = !timer_checked || timer_in_window(step, seen.timer_ms);
 	struct run_event *e = add_event(rs, RUN_EVENT_STATE, step, step->peer, wire_now_ns());
-	e->broke = state != step->u.expected_state;
-	snprintf(e->expected, sizeof e->expected, "%s", tcp_state_name(step->u.expected_state));
-	snprintf(e->observed, sizeof e->observed, "%s", tcp_state_name(state));
-	snprintf(e->outcome, sizeof e->outcome, "%s", tcp_state_name(state));
-	if (state != step->u.expected_state)
+	e->broke = seen.state != want || !timer_ok;
+	if (timer_checked) {
+		snprintf(e->expected, sizeof e->expected, "%s timer %.3f~%.3f s", tcp_state_name(want),
+			 (double)step->u.expected.timer_min_ns / 1e9, (double)step->u.expected.timer_max_ns / 1e9);
+		snprintf(e->observed, sizeof e->observed, "%s timer %.3f s", tcp_state_name(seen.state),
+			 (double)seen.timer_ms / 1e3);
+	} else {
+		snprintf(e->expected, sizeof e->expected, "%s", tcp_state_name(want));
+		snprintf(e->observed, sizeof e->observed, "%s", tcp_state_name(seen.state));
+	}
+	snprintf(e->outcome, sizeof e->outcome, "%s", tcp_state_name(seen.state));
+	if (seen.state != want)
 		return step_failed(rs, step, NULL, "socket state of %s is %s, expected %s", peer->decl->name,
-				   tcp_state_name(state), tcp_state_name(step->u.expected_state));
+				   tcp_state_name(seen.state), tcp_state_name(want));
+	if (!timer_ok && seen.timer_ms < 0)
+		return step_failed(rs, step, NULL, "%s's socket has no timer pending", peer->decl->name);
+	if (!timer_ok)
+		return step_failed(rs, step, NULL, "%s's socket timer fires in %.3f s, expected %.3f~%.3f s",
+				   peer->decl->name, (double)seen.timer_ms / 1e3,
+				   (double)step->u.expected.timer_min_ns / 1e9,
+				   (double)step->u.expected.timer_max_ns / 1e9);
 	rs->previous_ns = wire_now_ns();
 	return 0;
 }

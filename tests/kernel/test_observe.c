@@ -182,14 +182,19 @@ static void fail_with(const char *what, char *error)
 	fail_msg("%s", text);
 }
 
-static int state_of(struct observer *o, uint16_t local_port, uint16_t remote_port)
+static struct socket_evidence evidence_of(struct observer *o, uint16_t local_port, uint16_t remote_port)
 {
 	char *error = NULL;
-	int state = -1;
+	struct socket_evidence evidence = { -1, -1 };
 
-	if (observe_tcp_state(o, LOOPBACK, local_port, LOOPBACK, remote_port, &state, &error) < 0)
-		fail_with("observe_tcp_state", error);
-	return state;
+	if (observe_tcp_socket(o, LOOPBACK, local_port, LOOPBACK, remote_port, &evidence, &error) < 0)
+		fail_with("observe_tcp_socket", error);
+	return evidence;
+}
+
+static int state_of(struct observer *o, uint16_t local_port, uint16_t remote_port)
+{
+	return evidence_of(o, local_port, remote_port).state;
 }
 
 /* Loopback segments are processed in softirq context, which may still be running when close()
@@ -255,6 +260,10 @@ static void active_closer_lands_in_time_wait_until_destroyed(void **state)
 	close(server);
 	assert_state(&sb->observer, client_port, SERVER_PORT, TCP_TIME_WAIT);
 	assert_state(&sb->observer, SERVER_PORT, client_port, TCP_STATE_NO_SOCKET);
+	/* The TIME_WAIT timer runs TCP_TIMEWAIT_LEN (60 s) from the final ACK; a gone socket has none. */
+	int64_t timer_ms = evidence_of(&sb->observer, client_port, SERVER_PORT).timer_ms;
+	assert_in_range(timer_ms, 58000, 60000);
+	assert_int_equal(evidence_of(&sb->observer, SERVER_PORT, client_port).timer_ms, -1);
 
 	assert_int_equal(destroy(&sb->observer, client_port, SERVER_PORT), 0);
 	assert_int_equal(state_of(&sb->observer, client_port, SERVER_PORT), TCP_STATE_NO_SOCKET);

@@ -241,7 +241,7 @@ static void test_good_time_wait_fin(void **state)
 	assert_int_equal(s->where.col, 19);
 	s = &c.steps[11];
 	assert_int_equal(s->kind, STEP_EXPECT_STATE);
-	assert_int_equal(s->u.expected_state, tcp_state_from_name("TIME_WAIT"));
+	assert_int_equal(s->u.expected.state, tcp_state_from_name("TIME_WAIT"));
 	assert_int_equal(s->peer, 0);
 	s = &c.steps[12];
 	assert_int_equal(s->variant_mask, 2u);
@@ -464,7 +464,7 @@ static void test_good_every_construct_other_events(void **state)
 	assert_int_equal(s[21].u.counter.delta, 0);
 	assert_int_equal(s[22].kind, STEP_EXPECT_STATE);
 	assert_int_equal(s[22].peer, 1);
-	assert_int_equal(s[22].u.expected_state, TCP_STATE_NO_SOCKET);
+	assert_int_equal(s[22].u.expected.state, TCP_STATE_NO_SOCKET);
 	assert_int_equal(s[23].kind, STEP_WAIT);
 	assert_int_equal(s[23].when.earliest_ns, 1 * S);
 	assert_int_equal(s[24].kind, STEP_INCARNATION);
@@ -504,7 +504,7 @@ static void test_good_packetdrill_style(void **state)
 	assert_int_equal(c.steps[4].when.earliest_ns, 100 * MS);
 	assert_int_equal(c.steps[5].kind, STEP_EXPECT_STATE);
 	assert_int_equal(c.steps[5].peer, 0);
-	assert_int_equal(c.steps[5].u.expected_state, tcp_state_from_name("ESTABLISHED"));
+	assert_int_equal(c.steps[5].u.expected.state, tcp_state_from_name("ESTABLISHED"));
 	assert_int_equal(c.steps[6].u.app.expect_value, 4);
 	case_free(&c);
 }
@@ -671,6 +671,29 @@ static void test_step_rules(void **state)
 	assert_string_equal(c.steps[2].u.app.handle, "backlog_x");
 	assert_int_equal(c.steps[2].u.app.backlog, 128);
 	case_free(&c);
+}
+
+/* `expect state NAME timer A~B`: a window of durations for the socket's pending timer. */
+static void test_state_timer(void **state)
+{
+	(void)state;
+	struct case_file c;
+	parse_ok("peer c 192.0.2.10\n0 expect state TIME_WAIT timer 59.5~60\n0 expect state NONE\n"
+		 "0 c expect state SYN_SENT timer 500ms~1s\n",
+		 &c);
+	assert_true(c.steps[0].u.expected.check_timer);
+	assert_int_equal(c.steps[0].u.expected.timer_min_ns, 59500000000LL);
+	assert_int_equal(c.steps[0].u.expected.timer_max_ns, 60000000000LL);
+	assert_false(c.steps[1].u.expected.check_timer);
+	assert_int_equal(c.steps[2].u.expected.timer_min_ns, 500000000LL);
+	case_free(&c);
+	assert_error_starts("peer c 192.0.2.10\n0 expect state TIME_WAIT timer 60",
+			    "t.tc:2:32: expected a timer window like 59~60, got '60'");
+	assert_error_starts("peer c 192.0.2.10\n0 expect state TIME_WAIT timer 60~59",
+			    "t.tc:2:32: timer window '60~59' ends before it starts");
+	assert_error_starts("peer c 192.0.2.10\n0 expect state TIME_WAIT soon",
+			    "t.tc:2:26: expected 'timer' or the end of the line, got 'soon'");
+	assert_error_starts("peer c 192.0.2.10\n0 expect state TIME_WAIT timer", "t.tc:2:31: expected a timer window like 59~60");
 }
 
 /* `outcome` marks observations only, and only the lines that carry it. */
@@ -882,6 +905,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_header_rules),
 		cmocka_unit_test(test_step_rules),
 		cmocka_unit_test(test_outcome_marks),
+		cmocka_unit_test(test_state_timer),
 		cmocka_unit_test(test_diagnostic_display),
 		cmocka_unit_test(test_hostile_bytes),
 		cmocka_unit_test(test_truncations_and_mutations),
