@@ -100,6 +100,7 @@ enum step_kind {
 	STEP_APP,             /* app CALL ...              target application call */
 	STEP_EXPECT_STATE,    /* [c] expect state NAME [timer A~B]  sock_diag state (NONE: no socket), timer */
 	STEP_EXPECT_COUNTER,  /* expect counter NAME +N    MIB counter delta since case start */
+	STEP_EXPECT_CLOCK,    /* expect clock A B same|offset  the stack's TSvals to A and B: one clock? */
 	STEP_WAIT,            /* wait                      only advances time */
 	STEP_INCARNATION,     /* c incarnation [seq ±N] [ts ±N]  new connection on c's 4-tuple */
 	STEP_TSCLOCK_JUMP,    /* c tsclock ±N              c's timestamp clock jumps */
@@ -128,6 +129,10 @@ struct step {
 			char name[64];             /* `PAWSEstab` or `TcpExt.PAWSEstab` */
 			int64_t delta;
 		} counter;                         /* STEP_EXPECT_COUNTER */
+		struct {
+			int other_peer;            /* B; A is the step's peer */
+			bool same;                 /* `same`: B's TSval is A's plus the time between them */
+		} clock;                           /* STEP_EXPECT_CLOCK */
 		struct {
 			int64_t seq_delta; /* new ISN = previous incarnation's snd_nxt + seq_delta */
 			int64_t ts_delta;  /* the clock jumps by ts_delta */

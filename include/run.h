@@ -27,6 +27,7 @@ enum run_event_kind {
 	RUN_EVENT_APP,      /* an application call returned */
 	RUN_EVENT_STATE,    /* a socket state read over sock_diag */
 	RUN_EVENT_COUNTER,  /* a counter delta read */
+	RUN_EVENT_CLOCK,    /* two peers' TSvals from the stack compared */
 };
 
 /* One thing that happened during a run, in the case's own notation: what reports draw and list. */

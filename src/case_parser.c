@@ -914,6 +914,36 @@ static int parse_app(struct parser *p, struct step *s)
 /* ---- the other events ---- */
 
 /* `expect state STATE` or `expect counter NAME ±N`; has_peer when a peer name came first. */
+static int peer_index(const struct case_file *c, struct token name);
+
+/* `expect clock A B same|offset`. */
+static int parse_expect_clock(struct parser *p, struct step *s)
+{
+	struct token a, b, how;
+	int peers[2];
+	struct token names[2];
+	if (require_token(p, &a, "a peer name") < 0 || require_token(p, &b, "a second peer name") < 0)
+		return -1;
+	names[0] = a;
+	names[1] = b;
+	for (int i = 0; i < 2; i++) {
+		peers[i] = peer_index(p->c, names[i]);
+		if (peers[i] < 0)
+			return fail(p, names[i].col, "unknown peer " TOKEN_FMT, TOKEN_ARG(names[i]));
+	}
+	if (peers[0] == peers[1])
+		return fail(p, b.col, "'expect clock' compares two different peers");
+	if (require_token(p, &how, "'same' or 'offset'") < 0)
+		return -1;
+	if (!token_is(how, "same") && !token_is(how, "offset"))
+		return fail(p, how.col, "expected 'same' or 'offset', got " TOKEN_FMT, TOKEN_ARG(how));
+	s->kind = STEP_EXPECT_CLOCK;
+	s->peer = peers[0];
+	s->u.clock.other_peer = peers[1];
+	s->u.clock.same = token_is(how, "same");
+	return expect_end(p);
+}
+
 /* `timer A~B` after `expect state NAME`: both ends durations, A <= B. */
 static int parse_timer_window(struct parser *p, struct step *s)
 {
@@ -935,7 +965,7 @@ static int parse_timer_window(struct parser *p, struct step *s)
 static int parse_expect(struct parser *p, struct token expect, bool has_peer, struct step *s)
 {
 	struct token what, t;
-	if (require_token(p, &what, "'state' or 'counter'") < 0)
+	if (require_token(p, &what, "'state', 'counter' or 'clock'") < 0)
 		return -1;
 	if (token_is(what, "state")) {
 		if (!has_peer) {
@@ -963,8 +993,11 @@ static int parse_expect(struct parser *p, struct token expect, bool has_peer, st
 			return fail(p, t.col, "expected 'timer' or the end of the line, got " TOKEN_FMT, TOKEN_ARG(t));
 		return parse_timer_window(p, s);
 	}
+	if (token_is(what, "clock"))
+		return has_peer ? fail(p, what.col, "'expect clock' names its two peers after 'clock'")
+				: parse_expect_clock(p, s);
 	if (!token_is(what, "counter"))
-		return fail(p, what.col, "expected 'state' or 'counter', got " TOKEN_FMT, TOKEN_ARG(what));
+		return fail(p, what.col, "expected 'state', 'counter' or 'clock', got " TOKEN_FMT, TOKEN_ARG(what));
 	if (has_peer)
 		return fail(p, what.col, "'expect counter' takes no peer (counters are per namespace)");
 	if (require_token(p, &t, "a counter name") < 0)
@@ -1163,7 +1196,7 @@ static int parse_step(struct parser *p, struct token first)
 	if (parse_event(p, t, &s) < 0)
 		return -1;
 	bool observes = s.kind == STEP_EXPECT_SEGMENT || s.kind == STEP_EXPECT_NONE || s.kind == STEP_APP ||
-			s.kind == STEP_EXPECT_STATE || s.kind == STEP_EXPECT_COUNTER;
+			s.kind == STEP_EXPECT_STATE || s.kind == STEP_EXPECT_COUNTER || s.kind == STEP_EXPECT_CLOCK;
 	if (s.outcome && !observes)
 		return fail(p, outcome_word.col,
 			    "'outcome' marks an observation ('>' line, app call or expect), not this event");

@@ -43,6 +43,7 @@ struct run_state {
 	bool observer_open;
 	struct counter_snapshot baseline;
 	struct peer_state peers[CASE_MAX_PEERS];
+	int64_t kernel_tsval_at_ns[CASE_MAX_PEERS]; /* when the stack's last TSval to each peer was sent */
 	struct pending_segment pending[MAX_PENDING];
 	int pending_count;
 	int64_t start_ns;
@@ -292,6 +293,7 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 	}
 	struct peer_state *peer = &rs->peers[step->peer];
 	peer_learn(peer, &got.segment);
+	rs->kernel_tsval_at_ns[step->peer] = got.at_ns;
 	struct segment_spec observed, expected;
 	peer_relative_view(peer, &got.segment, &observed);
 	peer_resolve_expected(peer, &step->u.segment, &expected);
@@ -511,6 +513,37 @@ static int do_expect_counter(struct run_state *rs, const struct step *step, cons
 	return 0;
 }
 
+/* Same clock: B's TSval is A's plus the milliseconds between the two segments (Linux's TS clock
+ * ticks in ms), within a few ticks; otherwise the stack put an offset between them. */
+#define SAME_CLOCK_SLACK_TICKS 20
+
+static int do_expect_clock(struct run_state *rs, const struct step *step)
+{
+	int a = step->peer, b = step->u.clock.other_peer;
+	for (int i = 0; i < 2; i++) {
+		int p = i ? b : a;
+		if (!rs->peers[p].kernel_tsval_known)
+			return step_failed(rs, step, NULL, "the stack has sent %s no TSval yet", rs->c->peers[p].name);
+	}
+	int64_t elapsed_ms = (rs->kernel_tsval_at_ns[b] - rs->kernel_tsval_at_ns[a]) / 1000000;
+	int64_t offset = (int64_t)(int32_t)(rs->peers[b].kernel_tsval - rs->peers[a].kernel_tsval) - elapsed_ms;
+	bool same = offset >= -SAME_CLOCK_SLACK_TICKS && offset <= SAME_CLOCK_SLACK_TICKS;
+	const char *an = rs->c->peers[a].name, *bn = rs->c->peers[b].name;
+	struct run_event *e = add_event(rs, RUN_EVENT_CLOCK, step, a, wire_now_ns());
+	e->broke = same != step->u.clock.same;
+	snprintf(e->expected, sizeof e->expected, "%s and %s: %s", an, bn,
+		 step->u.clock.same ? "one TS clock" : "TS clocks offset");
+	snprintf(e->observed, sizeof e->observed, "%s's TSval = %s's %+lld ms elapsed %+lld", bn, an,
+		 (long long)elapsed_ms, (long long)offset);
+	snprintf(e->outcome, sizeof e->outcome, "%s", same ? "SAME-CLOCK" : "OFFSET");
+	if (e->broke)
+		return step_failed(rs, step, NULL, "the stack's TSvals to %s and %s are %s: %s's is %s's %+lld ms elapsed %+lld", an,
+				   bn, same ? "one clock" : "offset from each other", bn, an, (long long)elapsed_ms,
+				   (long long)offset);
+	rs->previous_ns = wire_now_ns();
+	return 0;
+}
+
 static int run_step(struct run_state *rs, const struct step *step)
 {
 	struct step_window w = window_of(rs, step);
@@ -527,6 +560,9 @@ static int run_step(struct run_state *rs, const struct step *step)
 		return do_expect_state(rs, step, &w);
 	case STEP_EXPECT_COUNTER:
 		return do_expect_counter(rs, step, &w);
+	case STEP_EXPECT_CLOCK:
+		sleep_until(w.earliest_ns);
+		return do_expect_clock(rs, step);
 	case STEP_WAIT:
 	case STEP_INCARNATION:
 	case STEP_TSCLOCK_JUMP:

@@ -696,6 +696,27 @@ static void test_state_timer(void **state)
 	assert_error_starts("peer c 192.0.2.10\n0 expect state TIME_WAIT timer", "t.tc:2:31: expected a timer window like 59~60");
 }
 
+/* `expect clock A B same|offset` compares two peers; A is the step's peer. */
+static void test_expect_clock(void **state)
+{
+	(void)state;
+	struct case_file c;
+	parse_ok("peer a 192.0.2.10:1\npeer b 192.0.2.10:2\n0 expect clock b a same\n0 outcome expect clock a b offset\n", &c);
+	assert_int_equal(c.steps[0].kind, STEP_EXPECT_CLOCK);
+	assert_int_equal(c.steps[0].peer, 1);
+	assert_int_equal(c.steps[0].u.clock.other_peer, 0);
+	assert_true(c.steps[0].u.clock.same);
+	assert_false(c.steps[1].u.clock.same);
+	assert_true(c.steps[1].outcome);
+	case_free(&c);
+	assert_error_starts("peer a 192.0.2.10:1\n0 expect clock a a same", "t.tc:2:18: 'expect clock' compares two different peers");
+	assert_error_starts("peer a 192.0.2.10:1\n0 expect clock a z same", "t.tc:2:18: unknown peer 'z'");
+	assert_error_starts("peer a 192.0.2.10:1\npeer b 192.0.2.10:2\n0 expect clock a b close",
+			    "t.tc:3:20: expected 'same' or 'offset', got 'close'");
+	assert_error_starts("peer a 192.0.2.10:1\npeer b 192.0.2.10:2\n0 a expect clock a b same",
+			    "t.tc:3:12: 'expect clock' names its two peers after 'clock'");
+}
+
 /* `outcome` marks observations only, and only the lines that carry it. */
 static void test_outcome_marks(void **state)
 {
@@ -906,6 +927,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_step_rules),
 		cmocka_unit_test(test_outcome_marks),
 		cmocka_unit_test(test_state_timer),
+		cmocka_unit_test(test_expect_clock),
 		cmocka_unit_test(test_diagnostic_display),
 		cmocka_unit_test(test_hostile_bytes),
 		cmocka_unit_test(test_truncations_and_mutations),
