@@ -3,6 +3,10 @@
 #ifndef TCPHARNESS_REPORT_H
 #define TCPHARNESS_REPORT_H
 
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
 #include "case.h"
 #include "run.h"
 
@@ -25,5 +29,18 @@ char *report_run_name(const struct case_file *c, int variant);
 
 /* The name of the variant a record ran, or "" for a case without variants. */
 const char *report_variant_name(const struct run_record *r);
+
+/* A case's runs are consecutive in a set: the index after the last run of the case at `first`. */
+int report_case_end(const struct run_set *set, int first);
+
+/* Writes a report to path with put (which returns 0, or -1 with *error), then checks every write
+ * and the close. 0, or -1 with *error a malloc'd message naming the file. */
+int report_write_file(const char *path, int (*put)(FILE *out, const struct run_set *set, char **error),
+		      const struct run_set *set, char **error);
+
+/* The code point of the well-formed UTF-8 sequence at p (RFC 3629: shortest form, no surrogates, at
+ * most U+10FFFF) and its length, or 0 when the bytes there are not one: text reports replace those
+ * bytes (a case file's comment may hold any) so that their documents always parse. */
+size_t report_utf8_decode(const unsigned char *p, size_t available, uint32_t *code_point);
 
 #endif

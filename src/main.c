@@ -1,8 +1,9 @@
-/* main.c - the tcpharness command line: run, check and list case files.
- * Exit status: 0 everything passed, 1 a case failed, 2 usage or input error (nothing was run). */
+/* main.c - the tcpharness command line: run, matrix, check and list case files.
+ * Exit status: 0 everything passed, 1 a case failed, 2 usage or input error, 128+N after signal N. */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,17 +13,26 @@
 #include <unistd.h>
 
 #include "case_parser.h"
+#include "error_text.h"
 #include "report.h"
 #include "report_console.h"
+#include "report_html.h"
+#include "report_json.h"
+#include "report_junit.h"
 #include "report_matrix.h"
+#include "report_tap.h"
 #include "run.h"
 #include "wire.h"
 
 #define EXIT_CASE_FAILED 1
+#define MAX_JOBS 64
 #define EXIT_USAGE 2
+/* Shares 2 with usage errors, and only when no case failed: a failed case's 1 says more. */
+#define EXIT_REPORT_UNWRITTEN 2
 
 static const char usage_text[] =
-	"usage: tcpharness run [--variant NAME] [--captures DIR] [--tolerance MS] PATH...\n"
+	"usage: tcpharness run [-j N] [--variant NAME] [--captures DIR] [--tolerance MS] [--report FORMAT[=PATH]]...\n"
+	"                      PATH...\n"
 	"       tcpharness matrix [--markdown] [run options] PATH...\n"
 	"       tcpharness check PATH...\n"
 	"       tcpharness list PATH...\n"
@@ -44,10 +54,22 @@ static const char usage_text[] =
 	"options:\n"
 	"  --variant NAME   run only this variant of the cases that declare it\n"
 	"  --captures DIR   where pcap files go\n"
+	"  -j, --jobs N     run N case@variants at once, each in its own sandbox (default: the number of\n"
+	"                   CPUs); results still print in case order\n"
 	"  --tolerance MS   timing slack for lines without an explicit window (default 50)\n"
 	"  --markdown       matrix: print GitHub-flavoured Markdown tables\n"
+	"  --report FORMAT[=PATH]\n"
+	"                   run, matrix: also write a report (repeatable); `--report FORMAT PATH` works\n"
+	"                   too, except for tap, whose FILE is only ever given as tap=FILE:\n"
+	"                     tap[=FILE]   TAP version 13; without FILE on stdout, and the console report\n"
+	"                                  goes to stderr (matrix, whose table owns stdout, needs a FILE)\n"
+	"                     junit FILE   JUnit XML for Jenkins and GitLab\n"
+	"                     json FILE    JSON, schema tcpharness-report/1 (docs/report-json.md)\n"
+	"                     html DIR     DIR/index.html, one self-contained page\n"
+	"                   Written even when cases fail; after an interrupt, with the runs that finished.\n"
 	"\n"
-	"exit status: 0 all passed, 1 a case failed, 2 usage or input error\n";
+	"exit status: 0 all passed, 1 a case failed, 2 usage or input error, or a report could not be\n"
+	"written and no case failed\n";
 
 struct path_list {
 	char **items;
@@ -218,22 +240,99 @@ static char *default_captures_dir(void)
 	return dir;
 }
 
-/* Runs every record in order; the console report goes to `console` (stdout for `run`, stderr for
- * `matrix`, whose table owns stdout). Returns the exit status. */
-static int run_all(struct run_set *set, const struct run_options *options, FILE *console)
+/* Workers take records in order; the main thread prints each result in that order as it lands. */
+struct work_queue {
+	struct run_set *set;
+	const struct run_options *options;
+	pthread_mutex_t lock;
+	pthread_cond_t changed; /* a record finished, or a worker stopped */
+	int next;               /* the next record a worker takes */
+	int workers_running;
+};
+
+static void *run_worker(void *arg)
+{
+	struct work_queue *q = arg;
+	pthread_mutex_lock(&q->lock);
+	while (q->next < q->set->count && !run_interrupted) {
+		struct run_record *r = &q->set->runs[q->next++];
+		pthread_mutex_unlock(&q->lock);
+		struct case_result result;
+		run_case(r->c, r->variant, q->options, &result);
+		pthread_mutex_lock(&q->lock);
+		r->result = result;
+		r->ran = true;
+		pthread_cond_broadcast(&q->changed);
+	}
+	q->workers_running--;
+	pthread_cond_broadcast(&q->changed);
+	pthread_mutex_unlock(&q->lock);
+	return NULL;
+}
+
+/* A signal lands in one thread; the others learn of it from the same signal, which cuts their sleeps
+ * and waits short (the handler only sets run_interrupted). */
+static void interrupt_workers(const pthread_t *workers, int count)
+{
+	for (int i = 0; i < count; i++)
+		pthread_kill(workers[i], run_interrupted);
+}
+
+/* Runs every record, `jobs` at a time, each in its own sandbox; the console report (stdout for `run`,
+ * stderr when stdout carries the matrix or TAP) shows them in case order. Returns the exit status. */
+static int run_all(struct run_set *set, const struct run_options *options, FILE *console, int jobs)
 {
 	struct console_report report;
 	console_report_init(&report, console, set->count);
 	install_signal_handlers();
-	for (int i = 0; i < set->count && !run_interrupted; i++) {
-		struct run_record *r = &set->runs[i];
-		console_report_started(&report, r->name);
-		run_case(r->c, r->variant, options, &r->result);
-		r->ran = true;
-		console_report_result(&report, r->name, &r->result);
+	struct work_queue q = { .set = set, .options = options };
+	pthread_mutex_init(&q.lock, NULL);
+	pthread_condattr_t monotonic;
+	pthread_condattr_init(&monotonic);
+	pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+	pthread_cond_init(&q.changed, &monotonic);
+	pthread_condattr_destroy(&monotonic);
+	pthread_t workers[MAX_JOBS];
+	int started = 0;
+	for (; started < jobs && started < set->count; started++) {
+		if (pthread_create(&workers[started], NULL, run_worker, &q) != 0)
+			break;
+		q.workers_running++;
 	}
+	bool workers_told = false;
+	pthread_mutex_lock(&q.lock);
+	for (int i = 0; i < set->count; i++) {
+		struct run_record *r = &set->runs[i];
+		if (!r->ran && q.workers_running > 0)
+			console_report_started(&report, r->name);
+		while (!r->ran && q.workers_running > 0) {
+			if (run_interrupted && !workers_told) {
+				interrupt_workers(workers, started);
+				workers_told = true;
+			}
+			struct timespec tick;
+			clock_gettime(CLOCK_MONOTONIC, &tick);
+			tick.tv_nsec += 50000000;
+			if (tick.tv_nsec >= 1000000000) {
+				tick.tv_sec++;
+				tick.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&q.changed, &q.lock, &tick);
+		}
+		if (r->ran)
+			console_report_result(&report, r->name, &r->result);
+	}
+	pthread_mutex_unlock(&q.lock);
+	for (int i = 0; i < started; i++)
+		pthread_join(workers[i], NULL);
+	pthread_cond_destroy(&q.changed);
+	pthread_mutex_destroy(&q.lock);
 	wire_wait_released();
 	int status = console_report_summary(&report);
+	if (started == 0 && set->count > 0) {
+		fprintf(stderr, "tcpharness: cannot start a worker thread\n");
+		status = EXIT_USAGE;
+	}
 	if (run_interrupted) {
 		fprintf(stderr, "tcpharness: interrupted; everything it created is removed\n");
 		status = 128 + run_interrupted;
@@ -241,13 +340,68 @@ static int run_all(struct run_set *set, const struct run_options *options, FILE 
 	return status;
 }
 
+/* TAP without a FILE goes to standard output. */
+static int write_tap(const char *path, const struct run_set *set, char **error)
+{
+	return path ? report_write_file(path, report_tap_write, set, error) : report_tap_write(stdout, set, error);
+}
+
+/* What --report can write. Only TAP may go without a PATH. */
+static const struct report_format {
+	const char *name;
+	const char *path_kind; /* FILE or DIR, for messages */
+	bool path_required;
+	int (*write)(const char *path, const struct run_set *set, char **error);
+} report_formats[] = {
+	{ "tap", "FILE", false, write_tap },
+	{ "junit", "FILE", true, report_junit_write },
+	{ "json", "FILE", true, report_json_write },
+	{ "html", "DIR", true, report_html_write },
+};
+
+#define MAX_REPORTS 16
+
+struct report_request {
+	const struct report_format *format;
+	const char *path; /* NULL: standard output */
+};
+
 struct command_line {
 	const char *command;
 	const char *variant_filter;
 	const char *captures_dir;
 	int64_t tolerance_ns;
+	int jobs;
 	bool markdown;
+	struct report_request reports[MAX_REPORTS];
+	int report_count;
 };
+
+static bool report_to_stdout(const struct command_line *cl)
+{
+	for (int i = 0; i < cl->report_count; i++)
+		if (!cl->reports[i].path)
+			return true;
+	return false;
+}
+
+/* Every requested report, also after failures and interrupts (with the runs that finished). Returns
+ * -1 when any could not be written; each failure is on stderr. */
+static int write_reports(const struct command_line *cl, const struct run_set *set)
+{
+	int rc = 0;
+	for (int i = 0; i < cl->report_count; i++) {
+		const struct report_request *request = &cl->reports[i];
+		char *error = NULL;
+		if (request->format->write(request->path, set, &error) < 0) {
+			fprintf(stderr, "tcpharness: %s report not written: %s\n", request->format->name,
+				error ? error : "out of memory");
+			free(error);
+			rc = -1;
+		}
+	}
+	return rc;
+}
 
 static int command_run(const struct loaded_cases *loaded, const struct command_line *cl)
 {
@@ -265,9 +419,11 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 	char *default_dir = cl->captures_dir ? NULL : default_captures_dir();
 	struct run_options options = { cl->captures_dir ? cl->captures_dir : default_dir, cl->tolerance_ns };
 	bool matrix = !strcmp(cl->command, "matrix");
-	int status = run_all(&set, &options, matrix ? stderr : stdout);
+	int status = run_all(&set, &options, matrix || report_to_stdout(cl) ? stderr : stdout, cl->jobs);
 	if (matrix && !run_interrupted)
 		matrix_print(stdout, &set, cl->markdown);
+	if (write_reports(cl, &set) < 0 && status == 0)
+		status = EXIT_REPORT_UNWRITTEN;
 	free_run_set(&set);
 	free(default_dir);
 	return status;
@@ -287,6 +443,43 @@ static int command_list(const struct loaded_cases *loaded, const char *variant_f
 	return status;
 }
 
+/* `--report FORMAT[=PATH]`, or `--report FORMAT PATH` when the format needs a PATH: a TAP report's
+ * optional FILE is never taken from the next argument, which stays a case PATH. Prints what is wrong
+ * and returns -1 on a usage error. */
+static int add_report(struct command_line *cl, const char *arg, int argc, char **argv)
+{
+	size_t name_len = strcspn(arg, "=");
+	const struct report_format *format = NULL;
+	for (size_t i = 0; i < sizeof report_formats / sizeof report_formats[0]; i++)
+		if (strlen(report_formats[i].name) == name_len && !strncmp(arg, report_formats[i].name, name_len))
+			format = &report_formats[i];
+	if (!format) {
+		fprintf(stderr, "tcpharness: unknown report format '%.*s' (tap, junit, json, html)\n", (int)name_len,
+			arg);
+		return -1;
+	}
+	const char *path = arg[name_len] == '=' ? arg + name_len + 1 : NULL;
+	if (!path && format->path_required && optind < argc && argv[optind][0] != '-')
+		path = argv[optind++];
+	if (path ? !*path : format->path_required) {
+		fprintf(stderr, "tcpharness: --report %s needs a %s\n", format->name, format->path_kind);
+		return -1;
+	}
+	for (int i = 0; i < cl->report_count; i++) {
+		const char *other = cl->reports[i].path;
+		if (path ? other && !strcmp(path, other) : !other) {
+			fprintf(stderr, "tcpharness: two reports would go to %s\n", path ? path : "standard output");
+			return -1;
+		}
+	}
+	if (cl->report_count == MAX_REPORTS) {
+		fprintf(stderr, "tcpharness: at most %d --report options\n", MAX_REPORTS);
+		return -1;
+	}
+	cl->reports[cl->report_count++] = (struct report_request){ format, path };
+	return 0;
+}
+
 /* Parses options into cl; returns -1 to go on, else the exit status to stop with. */
 static int parse_command_line(int argc, char **argv, struct command_line *cl)
 {
@@ -297,12 +490,27 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		{ "captures", required_argument, NULL, 'c' },
 		{ "tolerance", required_argument, NULL, 't' },
 		{ "markdown", no_argument, NULL, 'm' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "report", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
-	*cl = (struct command_line){ .tolerance_ns = RUN_DEFAULT_TOLERANCE_NS };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	*cl = (struct command_line){ .tolerance_ns = RUN_DEFAULT_TOLERANCE_NS,
+				     .jobs = cpus < 1 ? 1 : cpus > MAX_JOBS ? MAX_JOBS : (int)cpus };
 	int opt;
-	while ((opt = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "hj:", long_options, NULL)) != -1) {
 		switch (opt) {
+		case 'j': {
+			char *end;
+			long jobs = strtol(optarg, &end, 10);
+			if (*end || end == optarg || jobs < 1 || jobs > MAX_JOBS) {
+				fprintf(stderr, "tcpharness: -j takes a number of parallel runs (1..%d), not '%s'\n",
+					MAX_JOBS, optarg);
+				return EXIT_USAGE;
+			}
+			cl->jobs = (int)jobs;
+			break;
+		}
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -317,6 +525,10 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 			break;
 		case 'm':
 			cl->markdown = true;
+			break;
+		case 'r':
+			if (add_report(cl, optarg, argc, argv) < 0)
+				return EXIT_USAGE;
 			break;
 		case 't': {
 			char *end;
@@ -348,6 +560,14 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 	}
 	if (cl->markdown && strcmp(cl->command, "matrix") != 0) {
 		fprintf(stderr, "tcpharness: --markdown is an option of matrix\n");
+		return EXIT_USAGE;
+	}
+	if (cl->report_count && strcmp(cl->command, "run") != 0 && strcmp(cl->command, "matrix") != 0) {
+		fprintf(stderr, "tcpharness: --report is an option of run and matrix\n");
+		return EXIT_USAGE;
+	}
+	if (report_to_stdout(cl) && !strcmp(cl->command, "matrix")) {
+		fprintf(stderr, "tcpharness: matrix prints its table on stdout; give --report tap a FILE\n");
 		return EXIT_USAGE;
 	}
 	if (optind >= argc) {

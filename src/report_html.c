@@ -1,10 +1,608 @@
-/* report_html.c - see report_html.h. */
+/* report_html.c - see report_html.h.
+ *
+ * DOM contract. tests/check_html_dom.py and tests/unit/test_report_html.c read the page through these
+ * elements and attributes only; everything else (layout, colours, wording) may change freely.
+ *   <section class="run" id="ANCHOR" data-run="NAME" data-verdict="pass|fail|skip|notrun">
+ *       one per record of the set, in order. ANCHOR is NAME with every byte outside [A-Za-z0-9_-]
+ *       turned into '.', and "-N" added to the N-th repeat; the matrix cells link to it.
+ *   <a class="pcap" href="...">
+ *       the run's pcap; relative to DIR when the pcap path was relative, the path itself otherwise.
+ *   <svg class="ladder" data-run="NAME" data-segments="K">
+ *       one per record that ran and was not skipped; K = its RUN_EVENT_INJECTED + RUN_EVENT_SEGMENT
+ *       events.
+ *   <g class="column" data-column="PEER|(other)|stack">
+ *       one per vertical line of a ladder: the peers the run's events name, "(other)" for segments to
+ *       an undeclared address, the stack under test.
+ *   <g class="arrow" data-kind="injected|segment">
+ *       one per INJECTED or SEGMENT event, class "arrow broke" when it broke its line's expectation.
+ *       Silences are <g class="silence">, app calls, states and counters
+ *       <g class="note" data-kind="app|state|counter">: never "arrow".
+ * The page fetches nothing: inline CSS and SVG, no script, and a Content-Security-Policy that says so.
+ * Its only links are the pcap files. */
 #include "report_html.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+
 #include "error_text.h"
+#include "report_matrix.h"
+
+#define ANCHOR_MAX 256
+#define CELL_MAX (4 * OUTCOME_MAX + 2)
+#define LABEL_MAX 512
+
+/* Ladder geometry in pixels. Text is 12 px monospace, about 7.25 px a character: the columns are set
+ * apart by the longest label so that every label fits between the two lines its arrow joins. */
+#define CHAR_WIDTH_X4 29
+#define TIME_GUTTER 124  /* left of the first column: the +S.mmm s labels */
+#define HEAD_HEIGHT 46   /* the column titles */
+#define MIN_COLUMN_GAP 280
+#define EXCHANGE_ROW 30  /* a segment, or a silence, between a peer and the stack */
+#define NOTE_ROW 22      /* an app call, state or counter beside the stack */
+#define EXPECTED_LINE 15 /* under a broken event: what its line expected */
+
+static const char page_head[] =
+	"<!DOCTYPE html>\n"
+	"<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
+	"<title>tcpharness report</title>\n<style>\n"
+	"body{font:14px/1.45 system-ui,sans-serif;margin:24px 32px;color:#1a202c}\n"
+	"h1{font-size:22px;margin:0 0 6px}h2{font-size:18px;margin:28px 0 8px}h3{font-size:15px;margin:0 0 4px}\n"
+	"code,pre,.matrix td{font-family:monospace}\n"
+	".summary{font-size:16px;margin:0}.context{color:#4a5568;margin:2px 0 0}\n"
+	".pass{color:#276749}.fail{color:#c53030}.skip{color:#975a16}.notrun{color:#718096}\n"
+	".matrix{border-collapse:collapse}\n"
+	".matrix th,.matrix td{border:1px solid #cbd5e0;padding:3px 10px;text-align:left}\n"
+	".matrix th{font-weight:600}.matrix a{color:inherit;text-decoration:none}\n"
+	".matrix td.pass{background:#f0fff4}.matrix td.fail{background:#fff5f5}.matrix td.skip{background:#fffff0}\n"
+	".variant{color:#718096;font-size:12px;margin-right:6px}.legend{color:#4a5568;font-size:13px}\n"
+	".run{border-top:1px solid #e2e8f0;padding:14px 0}\n"
+	".verdict{text-transform:uppercase;font-size:13px;margin-left:8px}.facts{margin:0 0 6px;color:#4a5568}\n"
+	"pre.diagnostic{background:#fff5f5;border-left:3px solid #c53030;padding:8px 12px;overflow-x:auto}\n"
+	".ladder-box{overflow-x:auto}\n"
+	"svg.ladder text{font:12px monospace;fill:#1a202c}\n"
+	/* A white halo keeps a label readable where it crosses another peer's line. */
+	"svg.ladder .label,svg.ladder .expected{paint-order:stroke;stroke:#fff;stroke-width:4px;stroke-linejoin:round}"
+	"\n"
+	"svg.ladder .time,svg.ladder .address{fill:#718096}svg.ladder .name{font-weight:bold}\n"
+	".column line{stroke:#a0aec0;stroke-width:1.5}\n"
+	".arrow line{stroke:#2b6cb0;stroke-width:1.5}.arrow polygon{fill:#2b6cb0}\n"
+	".arrow[data-kind=segment] line{stroke:#2f855a}.arrow[data-kind=segment] polygon{fill:#2f855a}\n"
+	".silence line,.silence path{stroke:#718096;stroke-width:1.5}.silence line{stroke-dasharray:5 4}\n"
+	".note circle{fill:#6b46c1}svg.ladder .note text{fill:#553c9a}svg.ladder .silence text{fill:#4a5568}\n"
+	/* Red wins over every kind's colour. */
+	".broke line,.broke path{stroke:#c53030!important;stroke-width:2.5}\n"
+	".broke polygon,.broke circle{fill:#c53030!important}\n"
+	"svg.ladder .broke text{fill:#c53030}\n"
+	"</style>\n</head>\n<body>\n<h1>tcpharness report</h1>\n";
+
+/* ---- text ---- */
+
+static void put_escaped_n(FILE *out, const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		switch (text[i]) {
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '"':
+			fputs("&quot;", out);
+			break;
+		case '\'':
+			fputs("&#39;", out);
+			break;
+		default:
+			fputc(text[i], out);
+		}
+	}
+}
+
+static void put_escaped(FILE *out, const char *text)
+{
+	put_escaped_n(out, text, strlen(text));
+}
+
+/* A file path as a URL path: '%', '#', '?' and blanks in a file name must not end or bend the link,
+ * and no ':' may make a relative path look like a scheme. */
+static void put_url_path(FILE *out, const char *path)
+{
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (isalnum(*p) || strchr("/-._~@+,=", *p))
+			fputc(*p, out);
+		else
+			fprintf(out, "%%%02X", *p);
+	}
+}
+
+/* The link to a run's pcap from DIR/index.html. A relative pcap path stays relative, so that the report
+ * and its captures can be moved together; it is computed between canonical paths because DIR and the
+ * pcap path are both relative to the working directory, not to each other. A pcap that no longer
+ * resolves is linked as given. */
+static void put_pcap_link(FILE *out, const char *dir_real, const char *pcap)
+{
+	char pcap_real[PATH_MAX];
+	fputs("<a class=\"pcap\" href=\"", out);
+	if (pcap[0] == '/' || !realpath(pcap, pcap_real)) {
+		put_url_path(out, pcap);
+	} else {
+		/* common: the last '/' of the directories both paths share. */
+		size_t i = 0, common = 0;
+		for (; dir_real[i] && dir_real[i] == pcap_real[i]; i++)
+			if (dir_real[i] == '/')
+				common = i;
+		if (!dir_real[i] && pcap_real[i] == '/')
+			common = i;
+		for (const char *p = dir_real + common; *p; p++)
+			if (*p == '/' && p[1])
+				fputs("../", out);
+		put_url_path(out, pcap_real + common + 1);
+	}
+	fputs("\">", out);
+	put_escaped(out, pcap);
+	fputs("</a>", out);
+}
+
+/* The run's section id: see the DOM contract above. */
+static void run_anchor(const struct run_set *set, int index, char *buf, size_t size)
+{
+	char mine[ANCHOR_MAX], theirs[ANCHOR_MAX];
+	int repeats = 0;
+	for (int i = index; i >= 0; i--) {
+		char *anchor = i == index ? mine : theirs;
+		snprintf(anchor, ANCHOR_MAX, "%s", set->runs[i].name);
+		for (char *p = anchor; *p; p++)
+			if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+				*p = '.';
+		repeats += i != index && strcmp(mine, theirs) == 0;
+	}
+	if (repeats)
+		snprintf(buf, size, "%s-%d", mine, repeats + 1);
+	else
+		snprintf(buf, size, "%s", mine);
+}
+
+/* pass, fail, skip, or notrun: the section's data-verdict, the CSS class and (upper-cased) the word. */
+static const char *verdict_word(const struct run_record *r)
+{
+	static const char *const words[] = {
+		[VERDICT_PASS] = "pass", [VERDICT_FAIL] = "fail", [VERDICT_SKIP] = "skip"
+	};
+	return r->ran ? words[r->result.verdict] : "notrun";
+}
+
+/* ---- summary and matrix ---- */
+
+static void write_summary(FILE *out, const struct run_set *set)
+{
+	int passed = 0, failed = 0, skipped = 0, not_run = 0;
+	for (int i = 0; i < set->count; i++) {
+		const struct run_record *r = &set->runs[i];
+		if (!r->ran)
+			not_run++;
+		else if (r->result.verdict == VERDICT_PASS)
+			passed++;
+		else if (r->result.verdict == VERDICT_FAIL)
+			failed++;
+		else
+			skipped++;
+	}
+	fprintf(out,
+		"<p class=\"summary\"><span class=\"pass\">%d passed</span>, <span class=\"fail\">%d failed</span>, "
+		"<span class=\"skip\">%d skipped</span>",
+		passed, failed, skipped);
+	if (not_run)
+		fprintf(out, ", <span class=\"notrun\">%d not run (interrupted)</span>", not_run);
+
+	struct utsname system;
+	char date[64] = "unknown date";
+	time_t now = time(NULL);
+	struct tm local;
+	if (localtime_r(&now, &local))
+		strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S %z", &local);
+	fputs("</p>\n<p class=\"context\">Linux ", out);
+	put_escaped(out, uname(&system) == 0 ? system.release : "(uname failed)");
+	fprintf(out, " &middot; %s &middot; tcpharness %s</p>\n", date, TCPHARNESS_VERSION);
+}
+
+/* One row per case, one cell per variant that ran; a case's runs are consecutive in the set. */
+static int write_matrix(FILE *out, const struct run_set *set, char **error)
+{
+	int widest = 1;
+	for (int i = 0, first = 0; i < set->count; i++) {
+		if (set->runs[i].c != set->runs[first].c)
+			first = i;
+		if (i - first + 1 > widest)
+			widest = i - first + 1;
+	}
+	fprintf(out, "<h2>Matrix</h2>\n<table class=\"matrix\">\n"
+		     "<tr><th>case</th><th colspan=\"%d\">what the stack did, per variant</th></tr>\n", widest);
+	for (int i = 0; i < set->count;) {
+		const struct case_file *c = set->runs[i].c;
+		char *name = run_case_name(c->path);
+		if (!name)
+			return error_set(error, "out of memory");
+		fputs("<tr><th>", out);
+		put_escaped(out, name);
+		fputs("</th>", out);
+		free(name);
+		for (; i < set->count && set->runs[i].c == c; i++) {
+			const struct run_record *r = &set->runs[i];
+			char cell[CELL_MAX], anchor[ANCHOR_MAX + 16];
+			matrix_cell(r, cell, sizeof cell);
+			run_anchor(set, i, anchor, sizeof anchor);
+			fprintf(out, "<td class=\"%s\"><a href=\"#%s\">", verdict_word(r), anchor);
+			if (r->variant >= 0) {
+				fputs("<span class=\"variant\">", out);
+				put_escaped(out, report_variant_name(r));
+				fputs("</span>", out);
+			}
+			put_escaped(out, cell);
+			fputs("</a></td>", out);
+		}
+		fputs("</tr>\n", out);
+	}
+	fputs("</table>\n<p class=\"legend\">A cell is what the stack did at the case's <code>outcome</code> lines; "
+	      "<code>!</code>: the case failed; <code>pass</code>/<code>FAIL</code>: the case marks no outcome. "
+	      "A cell links to its ladder.</p>\n",
+	      out);
+	return 0;
+}
+
+/* ---- ladder ---- */
+
+struct ladder {
+	int peer_x[CASE_MAX_PEERS]; /* 0: the peer has no column */
+	int other_x;                /* 0: no column for undeclared addresses */
+	int stack_x;
+	int width, height;
+};
+
+static bool is_segment(const struct run_event *e)
+{
+	return e->kind == RUN_EVENT_INJECTED || e->kind == RUN_EVENT_SEGMENT;
+}
+
+/* Segments and silences run between a peer's line and the stack's; the rest sits beside the stack. */
+static bool is_exchange(const struct run_event *e)
+{
+	return is_segment(e) || e->kind == RUN_EVENT_SILENCE;
+}
+
+static int row_height(const struct run_event *e)
+{
+	return (is_exchange(e) ? EXCHANGE_ROW : NOTE_ROW) + (e->broke ? EXPECTED_LINE : 0);
+}
+
+static int text_width(size_t chars)
+{
+	return (int)(chars * CHAR_WIDTH_X4 / 4);
+}
+
+static int column_x(const struct ladder *l, int peer)
+{
+	return peer >= 0 ? l->peer_x[peer] : l->other_x;
+}
+
+/* The code of a source line from column col (1-based): without its comment and surrounding blanks. */
+static const char *source_code(const char *line, int col, int *len)
+{
+	size_t skip = strlen(line);
+	if (col >= 1 && (size_t)col - 1 < skip)
+		skip = (size_t)col - 1;
+	const char *start = line + skip;
+	start += strspn(start, " \t");
+	const char *end = start + strcspn(start, "#");
+	while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	*len = (int)(end - start);
+	return start;
+}
+
+static void event_label(const struct case_file *c, const struct run_event *e, char *buf, size_t size)
+{
+	int len;
+	switch (e->kind) {
+	case RUN_EVENT_SILENCE:
+		snprintf(buf, size, "no segment (%s)", OUTCOME_DROP);
+		break;
+	case RUN_EVENT_APP: {
+		const struct step *s = &c->steps[e->step];
+		const char *call = source_code(c->lines[s->line_index], s->where.col, &len);
+		snprintf(buf, size, "%.*s \u2192 %s", len, call, e->observed);
+		break;
+	}
+	case RUN_EVENT_STATE:
+		snprintf(buf, size, "state %s", e->observed);
+		break;
+	default:
+		snprintf(buf, size, "%s", e->observed);
+	}
+}
+
+/* A segment no line expected has no expectation text: it was expected not to exist. */
+static void expected_label(const struct run_event *e, char *buf, size_t size)
+{
+	snprintf(buf, size, "expected: %s", e->expected[0] ? e->expected : "no segment");
+}
+
+/* Columns for the peers the events name, in declaration order, then "(other)", then the stack; the
+ * gap between columns fits the longest label, the width the longest note beside the stack. */
+static void lay_out(const struct case_file *c, const struct case_result *result, struct ladder *l)
+{
+	bool used[CASE_MAX_PEERS] = { false }, other = false;
+	size_t exchange_chars = 0, note_chars = 0;
+	memset(l, 0, sizeof *l);
+	l->height = HEAD_HEIGHT + 10;
+	for (int i = 0; i < result->event_count; i++) {
+		const struct run_event *e = &result->events[i];
+		char label[LABEL_MAX], expected[LABEL_MAX];
+		event_label(c, e, label, sizeof label);
+		expected_label(e, expected, sizeof expected);
+		size_t chars = strlen(label);
+		if (e->broke && strlen(expected) > chars)
+			chars = strlen(expected);
+		if (!is_exchange(e)) {
+			note_chars = chars > note_chars ? chars : note_chars;
+		} else {
+			exchange_chars = chars > exchange_chars ? chars : exchange_chars;
+			if (e->peer >= 0)
+				used[e->peer] = true;
+			else
+				other = true;
+		}
+		l->height += row_height(e);
+	}
+	int gap = text_width(exchange_chars) + 40;
+	gap = gap > MIN_COLUMN_GAP ? gap : MIN_COLUMN_GAP;
+	int x = TIME_GUTTER;
+	for (int p = 0; p < c->peer_count; p++)
+		if (used[p]) {
+			l->peer_x[p] = x;
+			x += gap;
+		}
+	if (other) {
+		l->other_x = x;
+		x += gap;
+	}
+	l->stack_x = x;
+	int notes = text_width(note_chars) + 30;
+	l->width = x + (notes > 80 ? notes : 80);
+}
+
+static void put_text(FILE *out, const char *class, int x, int y, const char *anchor, const char *text)
+{
+	fprintf(out, "<text class=\"%s\" x=\"%d\" y=\"%d\" text-anchor=\"%s\">", class, x, y, anchor);
+	put_escaped(out, text);
+	fputs("</text>", out);
+}
+
+/* The source line behind an event, as the tooltip of its arrow or note. */
+static void put_tooltip(FILE *out, const struct case_file *c, const struct run_event *e)
+{
+	fputs("<title>", out);
+	if (e->step < 0) {
+		fputs("no line expected this segment", out);
+	} else {
+		const struct step *s = &c->steps[e->step];
+		int len;
+		const char *code = source_code(c->lines[s->line_index], 1, &len);
+		fprintf(out, "line %d: ", s->where.line);
+		put_escaped_n(out, code, (size_t)len);
+	}
+	fputs("</title>", out);
+}
+
+static void draw_column(FILE *out, const char *name, const char *address, int x, int height)
+{
+	fputs("<g class=\"column\" data-column=\"", out);
+	put_escaped(out, name);
+	fprintf(out, "\"><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>", x, HEAD_HEIGHT - 6, x, height - 6);
+	put_text(out, "name", x, 16, "middle", name);
+	put_text(out, "address", x, 32, "middle", address);
+	fputs("</g>\n", out);
+}
+
+/* A segment as an arrow between its peer's line and the stack's, or a silence as a dashed stub from the
+ * stack that ends in a cross halfway; the label sits above, a broken expectation below. */
+static void draw_exchange(FILE *out, const struct case_file *c, const struct run_event *e, const struct ladder *l,
+			  int top)
+{
+	int peer_x = column_x(l, e->peer), mid = (peer_x + l->stack_x) / 2, y = top + 22, text_x = mid;
+	const char *broke = e->broke ? " broke" : "";
+	if (e->kind == RUN_EVENT_SILENCE) {
+		text_x = (mid + l->stack_x) / 2;
+		fprintf(out, "<g class=\"silence%s\">", broke);
+		put_tooltip(out, c, e);
+		fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/><path d=\"M%d %dl8 8m0 -8l-8 8\"/>",
+			l->stack_x, y, mid, y, mid - 4, y - 4);
+	} else {
+		bool injected = e->kind == RUN_EVENT_INJECTED;
+		int from = injected ? peer_x : l->stack_x, to = injected ? l->stack_x : peer_x;
+		int back = to > from ? -10 : 10; /* the arrowhead's base, behind its tip */
+		fprintf(out, "<g class=\"arrow%s\" data-kind=\"%s\">", broke, injected ? "injected" : "segment");
+		put_tooltip(out, c, e);
+		fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/><polygon points=\"%d,%d %d,%d %d,%d\"/>",
+			from, y, to + back, y, to, y, to + back, y - 4, to + back, y + 4);
+	}
+	char text[LABEL_MAX];
+	event_label(c, e, text, sizeof text);
+	put_text(out, "label", text_x, top + 14, "middle", text);
+	if (e->broke) {
+		expected_label(e, text, sizeof text);
+		put_text(out, "expected", text_x, y + EXPECTED_LINE + 1, "middle", text);
+	}
+	fputs("</g>\n", out);
+}
+
+/* An app call, state or counter: a dot on the stack's line and the text beside it. */
+static void draw_note(FILE *out, const struct case_file *c, const struct run_event *e, const struct ladder *l,
+		      int top)
+{
+	static const char *const kinds[] = {
+		[RUN_EVENT_APP] = "app", [RUN_EVENT_STATE] = "state", [RUN_EVENT_COUNTER] = "counter",
+		[RUN_EVENT_CLOCK] = "clock"
+	};
+	fprintf(out, "<g class=\"note%s\" data-kind=\"%s\">", e->broke ? " broke" : "", kinds[e->kind]);
+	put_tooltip(out, c, e);
+	fprintf(out, "<circle cx=\"%d\" cy=\"%d\" r=\"4\"/>", l->stack_x, top + 10);
+	char text[LABEL_MAX];
+	event_label(c, e, text, sizeof text);
+	put_text(out, "label", l->stack_x + 12, top + 14, "start", text);
+	if (e->broke) {
+		expected_label(e, text, sizeof text);
+		put_text(out, "expected", l->stack_x + 12, top + 14 + EXPECTED_LINE, "start", text);
+	}
+	fputs("</g>\n", out);
+}
+
+/* Time runs down, one row per event in the order they happened (not to scale). */
+static void write_ladder(FILE *out, const struct run_record *r)
+{
+	const struct case_file *c = r->c;
+	const struct case_result *result = &r->result;
+	struct ladder l;
+	lay_out(c, result, &l);
+	int segments = 0;
+	for (int i = 0; i < result->event_count; i++)
+		segments += is_segment(&result->events[i]);
+	fputs("<div class=\"ladder-box\"><svg class=\"ladder\" data-run=\"", out);
+	put_escaped(out, r->name);
+	fprintf(out, "\" data-segments=\"%d\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n", segments, l.width,
+		l.height, l.width, l.height);
+
+	char address[INET_ADDRSTRLEN + 8];
+	for (int p = 0; p < c->peer_count; p++) {
+		if (!l.peer_x[p])
+			continue;
+		struct in_addr ip = { htonl(c->peers[p].ip) };
+		inet_ntop(AF_INET, &ip, address, INET_ADDRSTRLEN);
+		snprintf(address + strlen(address), 8, ":%u", c->peers[p].port);
+		draw_column(out, c->peers[p].name, address, l.peer_x[p], l.height);
+	}
+	if (l.other_x)
+		draw_column(out, "(other)", "undeclared", l.other_x, l.height);
+	struct in_addr target = { htonl(c->target_ip) };
+	inet_ntop(AF_INET, &target, address, INET_ADDRSTRLEN);
+	draw_column(out, "stack", address, l.stack_x, l.height);
+
+	int top = HEAD_HEIGHT;
+	for (int i = 0; i < result->event_count; i++) {
+		const struct run_event *e = &result->events[i];
+		char at[32];
+		snprintf(at, sizeof at, "+%.3f s", (double)e->at_ns / 1e9);
+		put_text(out, "time", 8, top + (is_exchange(e) ? 26 : 14), "start", at);
+		if (is_exchange(e))
+			draw_exchange(out, c, e, &l, top);
+		else
+			draw_note(out, c, e, &l, top);
+		top += row_height(e);
+	}
+	fputs("</svg></div>\n", out);
+}
+
+/* ---- runs ---- */
+
+static void write_run(FILE *out, const struct run_set *set, int index, const char *dir_real)
+{
+	const struct run_record *r = &set->runs[index];
+	const struct case_result *result = &r->result;
+	char anchor[ANCHOR_MAX + 16];
+	run_anchor(set, index, anchor, sizeof anchor);
+	fprintf(out, "<section class=\"run\" id=\"%s\" data-run=\"", anchor);
+	put_escaped(out, r->name);
+	fprintf(out, "\" data-verdict=\"%s\">\n<h3>", verdict_word(r));
+	put_escaped(out, r->name);
+	fprintf(out, "<span class=\"verdict %s\">%s</span></h3>\n", verdict_word(r),
+		r->ran ? verdict_word(r) : "not run");
+	if (!r->ran) {
+		fputs("<p>The run was interrupted before this one started.</p>\n</section>\n", out);
+		return;
+	}
+	if (result->verdict == VERDICT_SKIP) {
+		fputs("<p class=\"reason\">", out);
+		put_escaped(out, result->message ? result->message : "no reason given");
+		fputs("</p>\n</section>\n", out);
+		return;
+	}
+	fputs("<p class=\"facts\">outcome <b>", out);
+	put_escaped(out, result->outcome[0] ? result->outcome : "(none marked)");
+	fprintf(out, "</b> &middot; %.0f ms", (double)result->duration_ns / 1e6);
+	if (result->pcap_path) {
+		fputs(" &middot; pcap ", out);
+		put_pcap_link(out, dir_real, result->pcap_path);
+	}
+	fputs("</p>\n", out);
+	if (result->verdict == VERDICT_FAIL && result->message) {
+		fputs("<pre class=\"diagnostic\">", out);
+		put_escaped(out, result->message);
+		fputs("</pre>\n", out);
+	}
+	write_ladder(out, r);
+	fputs("</section>\n", out);
+}
+
+/* mkdir -p */
+static int make_dirs(const char *dir, char **error)
+{
+	char path[PATH_MAX];
+	if (!dir[0] || snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+		return error_set(error, "'%s': not a usable directory name", dir);
+	for (char *p = path + 1;; p++) {
+		if (*p && *p != '/')
+			continue;
+		char kept = *p;
+		*p = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return error_set(error, "%s: %s", path, strerror(errno));
+		if (!kept)
+			return 0;
+		*p = kept;
+	}
+}
 
 int report_html_write(const char *dir, const struct run_set *set, char **error)
 {
-	(void)set;
-	return error_set(error, "%s: the HTML report is not built yet", dir);
+	char dir_real[PATH_MAX];
+	if (make_dirs(dir, error) < 0)
+		return -1;
+	if (!realpath(dir, dir_real))
+		return error_set(error, "%s: %s", dir, strerror(errno));
+	char *path;
+	if (asprintf(&path, "%s/index.html", dir) < 0)
+		return error_set(error, "out of memory");
+	FILE *out = fopen(path, "w");
+	if (!out) {
+		error_set(error, "%s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	fputs(page_head, out);
+	write_summary(out, set);
+	int rc = write_matrix(out, set, error);
+	if (rc == 0) {
+		fputs("<h2>Runs</h2>\n", out);
+		for (int i = 0; i < set->count; i++)
+			write_run(out, set, i, dir_real);
+		fputs("</body>\n</html>\n", out);
+		if (ferror(out))
+			rc = error_set(error, "%s: write error: %s", path, strerror(errno));
+	}
+	if (fclose(out) != 0 && rc == 0)
+		rc = error_set(error, "%s: %s", path, strerror(errno));
+	free(path);
+	return rc;
 }

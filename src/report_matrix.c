@@ -31,15 +31,6 @@ static bool same_columns(const struct case_file *a, const struct case_file *b)
 	return true;
 }
 
-/* A case's runs are consecutive in the set; returns the index after them. */
-static int end_of_case(const struct run_set *set, int first)
-{
-	int i = first;
-	while (i < set->count && set->runs[i].c == set->runs[first].c)
-		i++;
-	return i;
-}
-
 static void print_row(FILE *out, const char *const *cells, const int *widths, int columns, bool markdown)
 {
 	for (int col = 0; col < columns; col++) {
@@ -86,7 +77,7 @@ static void print_table(FILE *out, const struct run_set *set, int first, bool ma
 			print_row(out, header, widths, columns, markdown);
 			print_rule(out, widths, columns, markdown);
 		}
-		for (int i = first; i < set->count; i = end_of_case(set, i)) {
+		for (int i = first; i < set->count; i = report_case_end(set, i)) {
 			if (!same_columns(set->runs[i].c, model))
 				continue;
 			char *name = run_case_name(set->runs[i].c->path);
@@ -98,7 +89,7 @@ static void print_table(FILE *out, const struct run_set *set, int first, bool ma
 				row[col] = cell_text[col];
 			}
 			/* A --variant filter may have left only some columns run. */
-			for (int r = i; r < end_of_case(set, i); r++) {
+			for (int r = i; r < report_case_end(set, i); r++) {
 				int col = 1 + (set->runs[r].variant >= 0 ? set->runs[r].variant : 0);
 				matrix_cell(&set->runs[r], cell_text[col], CELL_MAX);
 			}
@@ -118,9 +109,9 @@ void matrix_print(FILE *out, const struct run_set *set, bool markdown)
 {
 	bool any_failed = false;
 	int tables = 0;
-	for (int i = 0; i < set->count; i = end_of_case(set, i)) {
+	for (int i = 0; i < set->count; i = report_case_end(set, i)) {
 		bool seen = false;
-		for (int j = 0; j < i && !seen; j = end_of_case(set, j))
+		for (int j = 0; j < i && !seen; j = report_case_end(set, j))
 			seen = same_columns(set->runs[j].c, set->runs[i].c);
 		if (seen)
 			continue;

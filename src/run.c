@@ -777,6 +777,11 @@ void run_case(const struct case_file *c, int variant, const struct run_options *
 			failed = run_step(rs, &c->steps[i]) < 0;
 			result->steps_run++;
 		}
+		/* A signal during the last step cuts its wait short: that step proved nothing. */
+		if (!failed && run_interrupted) {
+			rs->failure = message("interrupted");
+			failed = 1;
+		}
 		if (!failed)
 			failed = check_nothing_unexpected(rs, NULL, "after the last line") < 0;
 		result->verdict = failed ? VERDICT_FAIL : VERDICT_PASS;

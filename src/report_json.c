@@ -1,0 +1,166 @@
+/* report_json.c - see report_json.h; docs/report-json.md is the schema, and a change here that
+ * renames or removes a field changes REPORT_JSON_SCHEMA too. */
+#include "report_json.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "error_text.h"
+
+#define REPORT_JSON_SCHEMA "tcpharness-report/1"
+
+/* A JSON string (RFC 8259), or null for NULL. Control characters are escaped (\n, \t, \r by name,
+ * the rest as \u00XX, DEL too since it is invisible); malformed UTF-8 (a comment in a case file may
+ * hold any bytes) becomes U+FFFD, so the document always parses. */
+static void put_json_string(FILE *out, const char *text)
+{
+	if (!text) {
+		fputs("null", out);
+		return;
+	}
+	const unsigned char *bytes = (const unsigned char *)text;
+	size_t len = strlen(text);
+	fputc('"', out);
+	for (size_t i = 0; i < len;) {
+		uint32_t cp = 0;
+		size_t n = report_utf8_decode(bytes + i, len - i, &cp);
+		if (n == 0) {
+			fputs("\\ufffd", out);
+			i++;
+			continue;
+		}
+		if (cp == '"' || cp == '\\')
+			fprintf(out, "\\%c", (char)cp);
+		else if (cp == '\n')
+			fputs("\\n", out);
+		else if (cp == '\t')
+			fputs("\\t", out);
+		else if (cp == '\r')
+			fputs("\\r", out);
+		else if (cp < 0x20 || cp == 0x7f)
+			fprintf(out, "\\u%04x", (unsigned)cp);
+		else
+			fwrite(bytes + i, 1, n, out);
+		i += n;
+	}
+	fputc('"', out);
+}
+
+/* The run's fixed-size texts use "" for "nothing here"; the report says null. */
+static const char *or_null(const char *text)
+{
+	return text && *text ? text : NULL;
+}
+
+static void put_event(FILE *out, const struct case_file *c, const struct run_event *e)
+{
+	static const char *const kinds[] = {
+		[RUN_EVENT_INJECTED] = "injected", [RUN_EVENT_SEGMENT] = "segment", [RUN_EVENT_SILENCE] = "silence",
+		[RUN_EVENT_APP] = "app",           [RUN_EVENT_STATE] = "state",     [RUN_EVENT_COUNTER] = "counter",
+		[RUN_EVENT_CLOCK] = "clock",
+	};
+	const struct step *step = e->step >= 0 ? &c->steps[e->step] : NULL;
+	fputs("{\"kind\": ", out);
+	put_json_string(out, kinds[e->kind]);
+	fprintf(out, ", \"at_ns\": %lld, \"line\": ", (long long)e->at_ns);
+	if (step)
+		fprintf(out, "%d", step->where.line);
+	else
+		fputs("null", out);
+	fputs(", \"source\": ", out);
+	put_json_string(out, step ? c->lines[step->line_index] : NULL);
+	fputs(", \"peer\": ", out);
+	put_json_string(out, e->peer >= 0 ? c->peers[e->peer].name : NULL);
+	fprintf(out, ", \"broke\": %s, \"expected\": ", e->broke ? "true" : "false");
+	put_json_string(out, or_null(e->expected));
+	fputs(", \"observed\": ", out);
+	put_json_string(out, or_null(e->observed));
+	fputs(", \"outcome\": ", out);
+	put_json_string(out, or_null(e->outcome));
+	fputc('}', out);
+}
+
+static int put_run(FILE *out, const struct run_record *r, char **error)
+{
+	static const char *const verdicts[] = { [VERDICT_PASS] = "pass", [VERDICT_FAIL] = "fail",
+						[VERDICT_SKIP] = "skip" };
+	const struct case_file *c = r->c;
+	const struct case_result *result = &r->result;
+	char *case_name = run_case_name(c->path);
+	if (!case_name)
+		return error_set(error, "out of memory");
+	fputs("    {\n      \"name\": ", out);
+	put_json_string(out, r->name);
+	fputs(",\n      \"case\": ", out);
+	put_json_string(out, case_name);
+	fputs(",\n      \"file\": ", out);
+	put_json_string(out, c->path);
+	fputs(",\n      \"variant\": ", out);
+	put_json_string(out, or_null(report_variant_name(r)));
+	fputs(",\n      \"verdict\": ", out);
+	put_json_string(out, verdicts[result->verdict]);
+	fputs(",\n      \"message\": ", out);
+	put_json_string(out, result->message);
+	fputs(",\n      \"outcome\": ", out);
+	put_json_string(out, or_null(result->outcome));
+	fputs(",\n      \"failed_step\": ", out);
+	if (result->failed_step >= 0)
+		fprintf(out, "%d", c->steps[result->failed_step].where.line);
+	else
+		fputs("null", out);
+	fprintf(out, ",\n      \"duration_ns\": %lld,\n      \"pcap\": ", (long long)result->duration_ns);
+	put_json_string(out, result->pcap_path);
+	fputs(",\n      \"events\": [", out);
+	for (int i = 0; i < result->event_count; i++) {
+		fputs(i ? ",\n        " : "\n        ", out);
+		put_event(out, c, &result->events[i]);
+	}
+	fputs(result->event_count ? "\n      ]\n    }" : "]\n    }", out);
+	free(case_name);
+	return 0;
+}
+
+static int put_report(FILE *out, const struct run_set *set, char **error)
+{
+	int counts[VERDICT_SKIP + 1] = { 0 }, not_run = 0;
+	for (int i = 0; i < set->count; i++) {
+		if (set->runs[i].ran)
+			counts[set->runs[i].result.verdict]++;
+		else
+			not_run++;
+	}
+	struct utsname host;
+	char written_at[32];
+	time_t now = time(NULL);
+	strftime(written_at, sizeof written_at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	fputs("{\n  \"schema\": \"" REPORT_JSON_SCHEMA "\",\n  \"tcpharness_version\": ", out);
+	put_json_string(out, TCPHARNESS_VERSION);
+	fputs(",\n  \"kernel\": ", out);
+	put_json_string(out, uname(&host) == 0 ? host.release : NULL);
+	fprintf(out,
+		",\n  \"written\": \"%s\",\n"
+		"  \"summary\": {\"passed\": %d, \"failed\": %d, \"skipped\": %d, \"not_run\": %d},\n"
+		"  \"runs\": [",
+		written_at, counts[VERDICT_PASS], counts[VERDICT_FAIL], counts[VERDICT_SKIP], not_run);
+	int written_runs = 0;
+	for (int i = 0; i < set->count; i++) {
+		if (!set->runs[i].ran)
+			continue;
+		fputs(written_runs++ ? ",\n" : "\n", out);
+		if (put_run(out, &set->runs[i], error) < 0)
+			return -1;
+	}
+	fputs(written_runs ? "\n  ]\n}\n" : "]\n}\n", out);
+	return 0;
+}
+
+int report_json_write(const char *path, const struct run_set *set, char **error)
+{
+	return report_write_file(path, put_report, set, error);
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The HTML report of real runs, as a browser sees it: a passing case, a wrong twin that fails in both
+# variants, and a case with silences and states go through `--report html=DIR`; headless Chromium,
+# shut in an empty network namespace so the page could fetch nothing even if it tried, renders it and
+# dumps its DOM; tests/check_html_dom.py holds the DOM against the console and every run's pcap.
+# Exit 77 (skipped) until the harness has --report, or without the root needed for namespaces.
+set -u
+harness=$1 source_dir=$2
+if ! "$harness" --help | grep -q -- '--report'; then
+	echo "SKIP: $harness --help does not mention --report yet"
+	exit 77
+fi
+if ! unshare --net true 2>/dev/null; then
+	echo "SKIP: cannot create a network namespace (needs root)"
+	exit 77
+fi
+for tool in chromium tshark python3; do
+	command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing; scripts/install-deps.sh installs it"; exit 1; }
+done
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+cd "$scratch" || exit 1
+
+# Relative --captures and report directories: the pcap links must be relative to the report.
+"$harness" run --captures captures --report html=out/report "$source_dir/cases/handshake/accept.tc" \
+	"$source_dir/tests/wrong/time_wait/lost_final_ack.tc" "$source_dir/cases/time_wait/rst_assassination.tc" \
+	>console.txt 2>&1
+status=$?
+cat console.txt
+[ "$status" -eq 1 ] || { echo "FAIL: exit status $status, expected 1 (the wrong twin fails)"; exit 1; }
+[ -s out/report/index.html ] || { echo "FAIL: no out/report/index.html"; exit 1; }
+
+browse() {
+	unshare --net timeout 120 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$scratch/profile" \
+		--no-first-run --disable-background-networking --disable-component-update --disable-sync \
+		"$@" "file://$scratch/out/report/index.html" 2>>chromium.log
+}
+browse --screenshot="$scratch/report.png" --window-size=1400,2400 >/dev/null ||
+	{ echo "FAIL: chromium could not take the screenshot:"; tail -5 chromium.log; exit 1; }
+browse --dump-dom >dom.html || { echo "FAIL: chromium could not dump the DOM:"; tail -5 chromium.log; exit 1; }
+python3 "$source_dir/tests/check_html_dom.py" dom.html "$scratch/out/report" console.txt report.png

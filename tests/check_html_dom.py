@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Checks the DOM headless Chromium built from an HTML report against the runs behind it.
+
+usage: check_html_dom.py DOM REPORT_DIR CONSOLE SCREENSHOT
+  DOM         `chromium --dump-dom` of REPORT_DIR/index.html
+  CONSOLE     the harness's console output for the same invocation (PASS/FAIL/SKIP NAME lines)
+  SCREENSHOT  Chromium's PNG of the page
+
+It reads the page only through the DOM contract at the top of src/report_html.c. A ladder's arrows
+must be its pcap's frames, one for one and in the same directions; the pcap may end with frames no
+event records: the stack's FIN or RST when the teardown closes the application's sockets, after the
+run's last check. Exit status 0 when every check holds, 1 otherwise, with one line per broken check.
+"""
+import html.parser
+import os
+import re
+import struct
+import subprocess
+import sys
+import urllib.parse
+
+# Elements that load something: a self-contained page has none.
+LOADING_TAGS = {"script", "link", "img", "iframe", "object", "embed", "audio", "video", "source", "base"}
+
+
+class Report(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.sections = {}  # data-run -> {"verdict", "pcap"}
+        self.ladders = {}   # data-run -> {"segments", "arrows", "broke", "count"}
+        self.ids = set()
+        self.fragments = []
+        self.loading = []
+        self.current_section = None
+        self.current_ladder = None
+        self.current_column = None
+        self.reading_address = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        classes = (a.get("class") or "").split()
+        if "id" in a:
+            self.ids.add(a["id"])
+        if tag in LOADING_TAGS:
+            self.loading.append(tag)
+        href = a.get("href")
+        if href is not None and href.startswith("#"):
+            self.fragments.append(href[1:])
+        if tag == "section" and "run" in classes:
+            self.current_section = a["data-run"]
+            self.sections[self.current_section] = {"verdict": a["data-verdict"], "pcap": None}
+        elif tag == "a" and "pcap" in classes:
+            self.sections[self.current_section]["pcap"] = href
+        elif tag == "svg" and "ladder" in classes:
+            name = a["data-run"]
+            ladder = self.ladders.setdefault(name, {"segments": int(a["data-segments"]), "kinds": [], "broke": 0,
+                                                    "count": 0, "section": self.current_section, "stack": ""})
+            ladder["count"] += 1
+            self.current_ladder = name
+        elif tag == "g" and "column" in classes and self.current_ladder:
+            self.current_column = a["data-column"]
+        elif tag == "text" and "address" in classes and self.current_column == "stack":
+            self.reading_address = True
+        elif tag == "g" and "arrow" in classes and self.current_ladder:
+            self.ladders[self.current_ladder]["kinds"].append(a["data-kind"])
+            self.ladders[self.current_ladder]["broke"] += "broke" in classes
+
+    def handle_data(self, data):
+        if self.reading_address:
+            self.ladders[self.current_ladder]["stack"] += data
+
+    def handle_endtag(self, tag):
+        if tag == "text":
+            self.reading_address = False
+        elif tag == "g":
+            self.current_column = None
+        elif tag == "svg":
+            self.current_ladder = None
+        elif tag == "section":
+            self.current_section = None
+
+
+def pcap_frames(path):
+    """(source address, FIN or RST set) of every frame."""
+    out = subprocess.run(["tshark", "-r", path, "-T", "fields", "-E", "separator=,", "-e", "ip.src", "-e",
+                          "tcp.flags.fin", "-e", "tcp.flags.reset"], capture_output=True, text=True,
+                         check=True).stdout
+    frames = []
+    for line in out.splitlines():
+        src, fin, rst = line.split(",")
+        frames.append((src, fin in ("1", "True") or rst in ("1", "True")))
+    return frames
+
+
+def compare_with_pcap(name, ladder, frames):
+    """Problems between a ladder's arrows and its pcap's frames; prints what it compared."""
+    arrows = ladder["kinds"]
+    directions = ["segment" if src == ladder["stack"] else "injected" for src, _ in frames]
+    teardown = frames[len(arrows):]
+    print(f"{name}: {len(arrows)} arrows ({ladder['broke']} broke), data-segments {ladder['segments']}, "
+          f"{len(frames)} frames ({len(teardown)} after the run, from its teardown)")
+    if len(arrows) != ladder["segments"]:
+        return [f"{name}: {len(arrows)} arrows, but data-segments says {ladder['segments']}"]
+    if len(frames) < len(arrows) or directions[:len(arrows)] != arrows:
+        return [f"{name}: the arrows {arrows} are not the pcap's frames {directions}"]
+    if not all(src == ladder["stack"] and fin_or_rst for src, fin_or_rst in teardown):
+        return [f"{name}: the pcap ends with frames that are no teardown FIN/RST from the stack: {teardown}"]
+    return []
+
+
+def png_size(path):
+    with open(path, "rb") as f:
+        head = f.read(24)
+    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return struct.unpack(">II", head[16:24])
+
+
+def main():
+    dom_path, report_dir, console_path, screenshot = sys.argv[1:5]
+    problems = []
+    dom = open(dom_path, encoding="utf-8").read()
+    page = open(os.path.join(report_dir, "index.html"), encoding="utf-8").read()
+    report = Report()
+    report.feed(dom)
+
+    verdicts = {}
+    for line in open(console_path, encoding="utf-8"):
+        m = re.match(r"(PASS|FAIL|SKIP) (\S+) \(", line)
+        if m:
+            verdicts[m.group(2)] = m.group(1).lower()
+    if not verdicts:
+        problems.append("the console output names no run")
+
+    for name, verdict in verdicts.items():
+        section = report.sections.get(name)
+        if not section:
+            problems.append(f"{name}: no section")
+            continue
+        if section["verdict"] != verdict:
+            problems.append(f"{name}: section says {section['verdict']}, the console {verdict}")
+        ladder = report.ladders.get(name)
+        if verdict == "skip":
+            if ladder:
+                problems.append(f"{name}: skipped, yet it has a ladder")
+            continue
+        if not ladder or ladder["count"] != 1:
+            problems.append(f"{name}: {ladder['count'] if ladder else 0} ladders, expected 1")
+            continue
+        if ladder["section"] != name:
+            problems.append(f"{name}: its ladder is outside its section")
+        if not section["pcap"]:
+            problems.append(f"{name}: no pcap link")
+            continue
+        pcap = os.path.join(report_dir, urllib.parse.unquote(section["pcap"]))
+        if not os.path.isfile(pcap):
+            problems.append(f"{name}: the pcap link {section['pcap']} leads nowhere from {report_dir}")
+            continue
+        problems += compare_with_pcap(name, ladder, pcap_frames(pcap))
+        if verdict == "fail" and ladder["broke"] == 0:
+            problems.append(f"{name}: failed, yet no arrow is broke")
+        if verdict == "pass" and ladder["broke"]:
+            problems.append(f"{name}: passed, yet {ladder['broke']} arrows are broke")
+    for name in report.ladders.keys() - verdicts.keys():
+        problems.append(f"{name}: a ladder for a run the console does not name")
+
+    for text, what in ((page, "index.html"), (dom, "the DOM")):
+        urls = re.findall(r"https?:[^\s\"'<>)]*", text, re.IGNORECASE)
+        if urls:
+            problems.append(f"{what} references URLs: {sorted(set(urls))}")
+    if report.loading:
+        problems.append(f"elements that load something: {sorted(set(report.loading))}")
+    for fragment in report.fragments:
+        if fragment not in report.ids:
+            problems.append(f"link #{fragment} has no target")
+
+    size = png_size(screenshot)
+    if not size or 0 in size or os.path.getsize(screenshot) < 10000:
+        problems.append(f"{screenshot} is not a real screenshot (PNG size {size})")
+    else:
+        print(f"screenshot: {size[0]}x{size[1]}, {os.path.getsize(screenshot)} bytes")
+
+    for p in problems:
+        print("FAIL:", p)
+    print(f"html checks: {len(verdicts)} runs, {len(problems)} problems")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

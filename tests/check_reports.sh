@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# The TAP, JUnit and JSON reports as their consumers read them.
+#   check_reports.sh usage HARNESS SOURCE_DIR   --report's usage errors: exit 2 before anything runs
+#   check_reports.sh run HARNESS SOURCE_DIR     real runs (root): a pass, a wrong twin failing in both
+#     variants and a SKIP go through all three reports at once; prove parses the TAP, xmllint validates
+#     the JUnit against tests/reports/junit.xsd, python3 loads the JSON and checks its documented
+#     fields (docs/report-json.md). Then: TAP on stdout keeps stdout pure TAP, a report that cannot be
+#     written makes exit status 2 (1 when a case failed), and an interrupted run still gets its reports.
+set -u
+mode=$1 harness=$2 source_dir=$3
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+cd "$scratch" || exit 1
+failures=0
+fail() {
+	echo "FAIL: $*"
+	failures=$((failures + 1))
+}
+accept=$source_dir/cases/handshake/accept.tc
+wrong_twin=$source_dir/tests/wrong/time_wait/lost_final_ack.tc
+skip=$source_dir/tests/reports/needs_tw_recycle.tc
+
+# Exit status 2, the message on stderr, and no report or capture written.
+expect_usage_error() {
+	local message=$1
+	shift
+	"$harness" "$@" >out.txt 2>err.txt
+	local status=$?
+	[ "$status" -eq 2 ] || fail "'$*' exited $status, expected 2"
+	grep -qF -- "$message" err.txt || fail "'$*' does not say '$message': $(cat err.txt)"
+	[ -z "$(ls -A | grep -v -e '^out.txt$' -e '^err.txt$')" ] || fail "'$*' wrote $(ls -A)"
+}
+
+check_usage() {
+	"$harness" --help | grep -qF -- '--report FORMAT[=PATH]' || fail "--help does not show --report"
+	expect_usage_error "unknown report format 'xml'" run --report xml=r.xml "$accept"
+	expect_usage_error "--report junit needs a FILE" run "$accept" --report junit
+	expect_usage_error "--report json needs a FILE" run --report json --variant x "$accept"
+	expect_usage_error "--report html needs a DIR" run --report html= "$accept"
+	expect_usage_error "two reports would go to r.out" run --report json=r.out --report junit r.out "$accept"
+	expect_usage_error "two reports would go to standard output" run --report tap --report tap "$accept"
+	expect_usage_error "--report is an option of run and matrix" list --report json=r.json "$accept"
+	expect_usage_error "give --report tap a FILE" matrix --report tap "$accept"
+}
+
+# TAP::Harness's verdict on a TAP file: prove runs `cat FILE` as the test and parses its output.
+prove_tap() {
+	prove --exec cat "$1" 2>&1
+}
+
+check_json() {
+	python3 - "$@" <<'EOF'
+import json, sys
+
+path, expect = sys.argv[1], sys.argv[2]
+with open(path, encoding="utf-8") as f:
+    report = json.load(f)
+problems = []
+def check(condition, what):
+    if not condition:
+        problems.append(what)
+
+check(report["schema"] == "tcpharness-report/1", "schema")
+for key in ("tcpharness_version", "kernel", "written"):
+    check(isinstance(report[key], str) and report[key], key)
+run_fields = {"name", "case", "file", "variant", "verdict", "message", "outcome", "failed_step",
+              "duration_ns", "pcap", "events"}
+event_fields = {"kind", "at_ns", "line", "source", "peer", "broke", "expected", "observed", "outcome"}
+kinds = {"injected", "segment", "silence", "app", "state", "counter"}
+for run in report["runs"]:
+    check(set(run) == run_fields, f"{run.get('name')}: fields {sorted(set(run) ^ run_fields)}")
+    check(run["verdict"] in ("pass", "fail", "skip"), f"{run['name']}: verdict {run['verdict']}")
+    check(isinstance(run["duration_ns"], int) and run["duration_ns"] > 0, f"{run['name']}: duration_ns")
+    check(run["name"] == run["case"] + ("@" + run["variant"] if run["variant"] else ""), f"{run['name']}: name")
+    for event in run["events"]:
+        check(set(event) == event_fields, f"{run['name']}: event fields {sorted(set(event) ^ event_fields)}")
+        check(event["kind"] in kinds, f"{run['name']}: event kind {event['kind']}")
+        check((event["line"] is None) == (event["source"] is None), f"{run['name']}: line without source")
+    if run["verdict"] == "skip":
+        check(run["events"] == [] and run["message"].startswith("requires sysctl"), f"{run['name']}: skip")
+    else:
+        check(len(run["events"]) > 0, f"{run['name']}: no events")
+        check(run["pcap"] and run["pcap"].endswith(".pcap"), f"{run['name']}: pcap")
+    if run["verdict"] == "fail":
+        check(run["message"] and (run["failed_step"] is None or
+                                  f":{run['failed_step']}:" in run["message"].splitlines()[0]),
+              f"{run['name']}: message and failed_step")
+
+verdicts = {run["name"]: run["verdict"] for run in report["runs"]}
+if expect == "all":
+    check(report["summary"] == {"passed": 1, "failed": 2, "skipped": 1, "not_run": 0}, f"summary {report['summary']}")
+    check(verdicts == {"handshake/accept": "pass", "time_wait/lost_final_ack@tw-kept": "fail",
+                       "time_wait/lost_final_ack@no-tw-bucket": "fail", "reports/needs_tw_recycle": "skip"},
+          f"verdicts {verdicts}")
+    # The broken expectation of each failing variant, as tests/wrong/time_wait/lost_final_ack.tc's
+    # header announces it.
+    broke = {run["variant"]: [e for e in run["events"] if e["broke"]] for run in report["runs"]
+             if run["verdict"] == "fail"}
+    for variant, expected, observed in (("tw-kept", "R 2:2(0) win 0", ". 2:2(0) ack 2 win"),
+                                        ("no-tw-bucket", ". 2:2(0) ack 2 <nop,nop,TS val * ecr 102>",
+                                         "R 2:2(0) win 0 <>")):
+        events = broke.get(variant, [])
+        check(len(events) == 1 and events[0]["kind"] == "segment" and events[0]["peer"] == "c" and
+              events[0]["expected"] == expected and events[0]["observed"].startswith(observed) and
+              events[0]["source"].startswith(f"[{variant}]"),
+              f"{variant}: the broken event {events}")
+elif expect == "interrupted":
+    # The verdict of the case the signal cut short is run_case's to decide, not the report's.
+    check(report["summary"]["not_run"] == 1, f"summary {report['summary']}")
+    check([run["name"] for run in report["runs"]] == ["long/idle_connection"], f"runs {list(verdicts)}")
+for problem in problems:
+    print(f"FAIL: JSON report: {problem}")
+sys.exit(1 if problems else 0)
+EOF
+}
+
+check_junit_content() {
+	python3 - "$1" <<'EOF'
+import sys
+import xml.etree.ElementTree as ET
+
+root = ET.parse(sys.argv[1]).getroot()
+cases = {c.get("name"): c for c in root.iter("testcase")}
+problems = []
+if (root.get("tests"), root.get("failures"), root.get("skipped")) != ("4", "2", "1"):
+    problems.append(f"testsuites counts {root.attrib}")
+if [s.get("name") for s in root] != ["handshake/accept", "time_wait/lost_final_ack", "reports/needs_tw_recycle"]:
+    problems.append(f"testsuites {[s.get('name') for s in root]}")
+failure = cases["time_wait/lost_final_ack@no-tw-bucket"].find("failure")
+if failure is None or "observed: R 2:2(0) win 0 <>" not in failure.text or "\n" in failure.get("message"):
+    problems.append("the no-tw-bucket failure")
+if cases["time_wait/lost_final_ack@tw-kept"].get("classname") != "time_wait":
+    problems.append("classname")
+if cases["reports/needs_tw_recycle"].find("skipped") is None:
+    problems.append("the skip")
+if ".pcap" not in cases["handshake/accept"].find("system-out").text:
+    problems.append("the pcap path")
+for problem in problems:
+    print(f"FAIL: JUnit report: {problem}")
+sys.exit(1 if problems else 0)
+EOF
+}
+
+check_run() {
+	"$harness" run --captures captures --report tap=report.tap --report junit report.xml \
+		--report json=report.json "$accept" "$wrong_twin" "$skip" >console.txt 2>&1
+	local status=$?
+	cat console.txt
+	[ "$status" -eq 1 ] || fail "exit status $status, expected 1 (the wrong twin fails)"
+
+	local proved
+	proved=$(prove_tap report.tap)
+	echo "$proved"
+	grep -q 'Tests: 4 Failed: 2)' <<<"$proved" || fail "prove does not count 4 tests, 2 failed"
+	grep -q 'Failed tests:  2-3' <<<"$proved" || fail "prove does not name tests 2-3 as failed"
+	grep -q '1 skipped subtest' <<<"$proved" || fail "prove does not count 1 skip"
+	grep -qi 'parse error' <<<"$proved" && fail "prove found TAP parse errors"
+
+	xmllint --noout --schema "$source_dir/tests/reports/junit.xsd" report.xml || fail "the JUnit report is not valid"
+	check_junit_content report.xml || failures=$((failures + 1))
+	check_json report.json all || failures=$((failures + 1))
+
+	# TAP on stdout: stdout is TAP alone, the console goes to stderr.
+	"$harness" run --captures captures --report tap "$skip" >stdout.tap 2>stderr.txt
+	status=$?
+	[ "$status" -eq 0 ] || fail "a SKIP with --report tap exited $status"
+	[ "$(head -n 1 stdout.tap)" = "TAP version 13" ] || fail "stdout does not start with the TAP header"
+	grep -q '^SKIP ' stdout.tap && fail "the console report went to stdout with TAP"
+	grep -q '^SKIP reports/needs_tw_recycle' stderr.txt || fail "the console report is not on stderr"
+	proved=$(prove_tap stdout.tap) || fail "prove rejects the TAP on stdout: $proved"
+
+	# A report that cannot be written: 2 when nothing failed, 1 (the failure) when a case failed.
+	"$harness" run --captures captures --report json=missing/report.json "$skip" >/dev/null 2>err.txt
+	status=$?
+	[ "$status" -eq 2 ] || fail "an unwritable report after a SKIP: exit $status, expected 2"
+	grep -qF 'tcpharness: json report not written: missing/report.json: No such file or directory' err.txt ||
+		fail "no message for the unwritable report: $(cat err.txt)"
+	"$harness" run --captures captures --variant no-tw-bucket --report junit=missing/report.xml "$wrong_twin" \
+		>/dev/null 2>&1
+	status=$?
+	[ "$status" -eq 1 ] || fail "an unwritable report after a failure: exit $status, expected 1"
+
+	# Interrupted: the reports hold the case running when SIGINT came, not the one after it (-j 1, so
+	# the second has not started).
+	"$harness" run -j 1 --captures captures --report tap=int.tap --report junit=int.xml --report json=int.json \
+		"$source_dir/tests/long/idle_connection.tc" "$skip" >int.txt 2>&1 &
+	local pid=$!
+	for _ in $(seq 100); do # wait until the case is running: its agent child exists
+		[ -n "$(pgrep -P "$pid")" ] && break
+		sleep 0.02
+	done
+	sleep 0.3
+	kill -INT "$pid"
+	wait "$pid"
+	status=$?
+	[ "$status" -eq 130 ] || fail "interrupted: exit $status, expected 130"
+	grep -qx 'Bail out! interrupted: 1 of 2 runs never started' int.tap || fail "interrupted: the TAP does not bail out"
+	grep -qx '1\.\.1' int.tap || fail "interrupted: the TAP plan is not 1..1"
+	prove_tap int.tap >/dev/null && fail "prove passes an interrupted run"
+	xmllint --noout --schema "$source_dir/tests/reports/junit.xsd" int.xml || fail "interrupted: invalid JUnit"
+	check_json int.json interrupted || failures=$((failures + 1))
+}
+
+case $mode in
+usage) check_usage ;;
+run) check_run ;;
+*) fail "unknown mode '$mode' (usage or run)" ;;
+esac
+echo "report checks ($mode): $failures failures"
+[ "$failures" -eq 0 ]

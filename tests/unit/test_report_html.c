@@ -1,0 +1,321 @@
+/* The HTML report from hand-made results (no kernel): escaping, the ladder's DOM contract (arrows,
+ * columns, broken expectations), skipped runs, section anchors, pcap links and the report directory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "report_html.h"
+
+static char *lines[] = {
+	"peer a 192.0.2.10:40000",
+	"peer b 192.0.2.10:40001",
+	"0  app listen 8080",
+	"+0 a < S 0:0(0) win 1000 <mss 1460,TS val 1 ecr 0>",
+	"+0 a > S. 0:0(0) ack 1 <mss 1460,TS val * ecr 1>",
+	"+0 b < S 0:0(0) win 1000",
+	"+0 outcome b > S. 0:0(0) ack 1",
+	"+0 expect state TIME_WAIT   # the comment is not shown",
+	"+0 expect counter PAWSEstab +1",
+	"+0 b > none within 100ms",
+};
+
+/* The steps of `lines`, each on the line after the two peers it names. */
+static struct step steps[] = {
+	{ .kind = STEP_APP, .where = { 3, 4 }, .line_index = 2, .peer = -1 },
+	{ .kind = STEP_INJECT, .where = { 4, 4 }, .line_index = 3, .peer = 0 },
+	{ .kind = STEP_EXPECT_SEGMENT, .where = { 5, 4 }, .line_index = 4, .peer = 0 },
+	{ .kind = STEP_INJECT, .where = { 6, 4 }, .line_index = 5, .peer = 1 },
+	{ .kind = STEP_EXPECT_SEGMENT, .where = { 7, 12 }, .line_index = 6, .peer = 1 },
+	{ .kind = STEP_EXPECT_STATE, .where = { 8, 4 }, .line_index = 7, .peer = 0 },
+	{ .kind = STEP_EXPECT_COUNTER, .where = { 9, 4 }, .line_index = 8, .peer = -1 },
+	{ .kind = STEP_EXPECT_NONE, .where = { 10, 4 }, .line_index = 9, .peer = 1 },
+};
+
+static struct case_file make_case(const char *path, int variants)
+{
+	struct case_file c;
+	memset(&c, 0, sizeof c);
+	c.path = (char *)path;
+	c.lines = lines;
+	c.line_count = (int)(sizeof lines / sizeof lines[0]);
+	c.target_ip = 0xc0000201;
+	c.peer_count = 2;
+	for (int p = 0; p < 2; p++) {
+		snprintf(c.peers[p].name, CASE_NAME_MAX, "%c", 'a' + p);
+		c.peers[p].ip = 0xc000020a;
+		c.peers[p].port = (uint16_t)(40000 + p);
+	}
+	c.steps = steps;
+	c.step_count = (int)(sizeof steps / sizeof steps[0]);
+	c.variant_count = variants;
+	for (int v = 0; v < variants; v++)
+		snprintf(c.variants[v].name, CASE_NAME_MAX, "v%d", v);
+	return c;
+}
+
+static struct run_event event(enum run_event_kind kind, int step, int peer, bool broke, const char *observed,
+			      const char *expected)
+{
+	struct run_event e;
+	memset(&e, 0, sizeof e);
+	e.kind = kind;
+	e.step = step;
+	e.peer = peer;
+	e.broke = broke;
+	snprintf(e.observed, sizeof e.observed, "%s", observed);
+	snprintf(e.expected, sizeof e.expected, "%s", expected);
+	return e;
+}
+
+/* One event per step of `lines`, the stack's answer to b broken, and a segment to an undeclared address
+ * that no line expected; a millisecond apart. */
+static struct run_event events[9];
+
+static void fill_events(void)
+{
+	events[0] = event(RUN_EVENT_APP, 0, -1, false, "0", "success");
+	events[1] = event(RUN_EVENT_INJECTED, 1, 0, false, "S 0:0(0) win 1000 <mss 1460,TS val 1 ecr 0>", "");
+	events[2] = event(RUN_EVENT_SEGMENT, 2, 0, false, "S. 0:0(0) ack 1 win 65160 <mss 1460,TS val 77 ecr 1>",
+			  "S. 0:0(0) ack 1 <mss 1460,TS val * ecr 1>");
+	events[3] = event(RUN_EVENT_INJECTED, 3, 1, false, "S 0:0(0) win 1000", "");
+	events[4] = event(RUN_EVENT_SEGMENT, 4, 1, true, "R 0:0(0) ack 1 win 0", "S. 0:0(0) ack 1");
+	events[5] = event(RUN_EVENT_STATE, 5, 0, false, "TIME_WAIT", "TIME_WAIT");
+	events[6] = event(RUN_EVENT_COUNTER, 6, -1, false, "PAWSEstab +1", "PAWSEstab +1");
+	events[7] = event(RUN_EVENT_SILENCE, 7, 1, false, "nothing", "none within 100 ms");
+	events[8] = event(RUN_EVENT_SEGMENT, -1, -1, true, "R 192.0.2.1:8080 > 192.0.2.99:1", "");
+	for (int i = 0; i < 9; i++)
+		events[i].at_ns = 1000000LL * i;
+}
+
+static struct run_record make_record(const struct case_file *c, int variant, enum verdict verdict)
+{
+	struct run_record r;
+	memset(&r, 0, sizeof r);
+	r.c = c;
+	r.variant = variant;
+	r.name = report_run_name(c, variant);
+	assert_non_null(r.name);
+	r.ran = true;
+	r.result.verdict = verdict;
+	return r;
+}
+
+static char *read_whole(const char *path)
+{
+	FILE *in = fopen(path, "r");
+	assert_non_null(in);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *copy = open_memstream(&text, &len);
+	assert_non_null(copy);
+	int ch;
+	while ((ch = fgetc(in)) != EOF)
+		fputc(ch, copy);
+	fclose(in);
+	fclose(copy);
+	return text;
+}
+
+static int count(const char *haystack, const char *needle)
+{
+	int n = 0;
+	for (const char *p = strstr(haystack, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* The text of run `name`'s ladder, up to its </svg>; NULL when it has none. Malloc'd. */
+static char *ladder_of(const char *html, const char *name)
+{
+	char opening[256];
+	snprintf(opening, sizeof opening, "<svg class=\"ladder\" data-run=\"%s\"", name);
+	const char *start = strstr(html, opening);
+	if (!start)
+		return NULL;
+	const char *end = strstr(start, "</svg>");
+	assert_non_null(end);
+	return strndup(start, (size_t)(end - start));
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Every test works in a scratch directory of its own, removed afterwards. */
+static char scratch[] = "/tmp/test_report_html.XXXXXX";
+static char previous_cwd[PATH_MAX];
+
+static int enter_scratch(void **state)
+{
+	(void)state;
+	strcpy(scratch + strlen(scratch) - 6, "XXXXXX");
+	if (!getcwd(previous_cwd, sizeof previous_cwd) || !mkdtemp(scratch) || chdir(scratch) < 0)
+		return -1;
+	fill_events();
+	return 0;
+}
+
+static int leave_scratch(void **state)
+{
+	(void)state;
+	if (chdir(previous_cwd) < 0)
+		return -1;
+	return nftw(scratch, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Writes the report of `runs` into DIR and returns the page. Malloc'd. */
+static char *write_report(const char *dir, struct run_record *runs, int count)
+{
+	struct run_set set = { runs, count };
+	char *error = NULL;
+	int rc = report_html_write(dir, &set, &error);
+	if (rc < 0)
+		fail_msg("report_html_write: %s", error ? error : "?");
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/index.html", dir);
+	return read_whole(path);
+}
+
+static void free_records(struct run_record *runs, int count)
+{
+	for (int i = 0; i < count; i++)
+		free(runs[i].name);
+}
+
+static void test_ladder(void **state)
+{
+	(void)state;
+	struct case_file c = make_case("cases/t/two_peers.tc", 0);
+	struct run_record r = make_record(&c, -1, VERDICT_FAIL);
+	r.result.events = events;
+	r.result.event_count = (int)(sizeof events / sizeof events[0]);
+	r.result.message = "cases/t/two_peers.tc:7:12: the stack's segment to b differs\n    expected: S. <x>";
+	char *html = write_report("report", &r, 1);
+	char *ladder = ladder_of(html, "t/two_peers");
+	assert_non_null(ladder);
+
+	/* Escaped everywhere: segment texts, diagnostics, tooltips. */
+	assert_non_null(strstr(ladder, "S 0:0(0) win 1000 &lt;mss 1460,TS val 1 ecr 0&gt;"));
+	assert_null(strstr(html, "<mss"));
+	assert_null(strstr(html, "<x>"));
+	assert_non_null(strstr(html, "<pre class=\"diagnostic\">cases/t/two_peers.tc:7:12: the stack&#39;s segment"));
+
+	/* Two injected and three stack segments (one to nobody declared): five arrows, one of them broken
+	 * by the wrong answer to b and one by being unexpected; silences and notes are no arrows. */
+	assert_non_null(strstr(ladder, "data-segments=\"5\""));
+	assert_int_equal(count(ladder, "<g class=\"arrow"), 5);
+	assert_int_equal(count(ladder, "<g class=\"arrow\" data-kind=\"injected\""), 2);
+	assert_int_equal(count(ladder, "<g class=\"arrow broke\" data-kind=\"segment\""), 2);
+	assert_non_null(strstr(ladder, "expected: S. 0:0(0) ack 1</text>"));
+	assert_non_null(strstr(ladder, "expected: no segment</text>"));
+	assert_int_equal(count(ladder, "<g class=\"silence\">"), 1);
+	assert_non_null(strstr(ladder, "no segment (DROP)"));
+
+	/* One column per peer, one for the undeclared address, one for the stack. */
+	assert_int_equal(count(ladder, "<g class=\"column\""), 4);
+	assert_int_equal(count(ladder, "data-column=\"a\""), 1);
+	assert_int_equal(count(ladder, "data-column=\"b\""), 1);
+	assert_int_equal(count(ladder, "data-column=\"(other)\""), 1);
+	assert_int_equal(count(ladder, "data-column=\"stack\""), 1);
+	assert_non_null(strstr(ladder, "192.0.2.10:40001</text>"));
+	assert_non_null(strstr(ladder, "192.0.2.1</text>"));
+
+	/* Notes beside the stack: the call as written, states, counters; source lines as tooltips. */
+	assert_non_null(strstr(ladder, ">app listen 8080 \u2192 0</text>"));
+	assert_non_null(strstr(ladder, ">state TIME_WAIT</text>"));
+	assert_non_null(strstr(ladder, ">PAWSEstab +1</text>"));
+	assert_non_null(strstr(ladder, "<title>line 8: +0 expect state TIME_WAIT</title>"));
+	assert_non_null(strstr(ladder, "<title>no line expected this segment</title>"));
+	assert_non_null(strstr(ladder, ">+0.004 s</text>"));
+	free(ladder);
+	free(html);
+	free_records(&r, 1);
+}
+
+/* A skipped run shows its reason and no ladder; a run never started says so; the summary counts all. */
+static void test_skip_and_summary(void **state)
+{
+	(void)state;
+	struct case_file c = make_case("cases/t/x.tc", 3);
+	struct run_record runs[] = {
+		make_record(&c, 0, VERDICT_PASS),
+		make_record(&c, 1, VERDICT_SKIP),
+		make_record(&c, 2, VERDICT_PASS),
+	};
+	runs[1].result.message = "requires sysctl net.ipv4.tcp_tw_recycle <gone>";
+	runs[2].ran = false;
+	char *html = write_report("report", runs, 3);
+	assert_non_null(strstr(html, "1 passed</span>, <span class=\"fail\">0 failed</span>, "
+				     "<span class=\"skip\">1 skipped</span>, <span class=\"notrun\">1 not run"));
+	assert_int_equal(count(html, "<svg class=\"ladder\""), 1);
+	assert_non_null(strstr(html, "<svg class=\"ladder\" data-run=\"t/x@v0\" data-segments=\"0\""));
+	assert_non_null(strstr(html, "data-run=\"t/x@v1\" data-verdict=\"skip\""));
+	assert_non_null(strstr(html, "data-run=\"t/x@v2\" data-verdict=\"notrun\""));
+	assert_non_null(strstr(html, "tcp_tw_recycle &lt;gone&gt;"));
+	/* The matrix: one row for the case, a cell per variant linking to its section. */
+	assert_non_null(strstr(html, "<tr><th>t/x</th>"
+				     "<td class=\"pass\"><a href=\"#t.x.v0\"><span class=\"variant\">v0</span>pass</a></td>"
+				     "<td class=\"skip\"><a href=\"#t.x.v1\"><span class=\"variant\">v1</span>SKIP</a></td>"
+				     "<td class=\"notrun\"><a href=\"#t.x.v2\">"));
+	assert_non_null(strstr(html, "<section class=\"run\" id=\"t.x.v1\""));
+	free(html);
+	free_records(runs, 3);
+}
+
+/* Relative pcap paths are linked relative to the report's directory, absolute ones as they are; two runs
+ * of the same name get distinct anchors; the directory and its parents are created. */
+static void test_links_and_directory(void **state)
+{
+	(void)state;
+	assert_int_equal(mkdir("captures", 0755), 0);
+	assert_int_equal(mkdir("captures/t", 0755), 0);
+	FILE *pcap = fopen("captures/t/x #1.pcap", "w");
+	assert_non_null(pcap);
+	fclose(pcap);
+	struct case_file c = make_case("cases/t/x.tc", 0), twin = make_case("tests/wrong/t/x.tc", 0);
+	struct run_record runs[] = { make_record(&c, -1, VERDICT_PASS), make_record(&twin, -1, VERDICT_FAIL) };
+	runs[0].result.pcap_path = "captures/t/x #1.pcap";
+	runs[1].result.pcap_path = "/var/captures/t/x.pcap";
+	char *html = write_report("out/html/report", runs, 2);
+	assert_non_null(strstr(html, "<a class=\"pcap\" href=\"../../../captures/t/x%20%231.pcap\">"
+				     "captures/t/x #1.pcap</a>"));
+	assert_non_null(strstr(html, "<a class=\"pcap\" href=\"/var/captures/t/x.pcap\">"));
+	assert_non_null(strstr(html, "id=\"t.x\""));
+	assert_non_null(strstr(html, "id=\"t.x-2\""));
+	assert_non_null(strstr(html, "href=\"#t.x-2\""));
+	free(html);
+
+	/* A directory that cannot be made: an error naming it, nothing printed. */
+	struct run_set set = { runs, 2 };
+	char *error = NULL;
+	assert_int_equal(report_html_write("captures/t/x #1.pcap/html", &set, &error), -1);
+	assert_non_null(error);
+	assert_non_null(strstr(error, "captures/t/x #1.pcap"));
+	free(error);
+	free_records(runs, 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_ladder, enter_scratch, leave_scratch),
+		cmocka_unit_test_setup_teardown(test_skip_and_summary, enter_scratch, leave_scratch),
+		cmocka_unit_test_setup_teardown(test_links_and_directory, enter_scratch, leave_scratch),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
