@@ -17,6 +17,8 @@
 
 #include "report_html.h"
 
+#include "fake_runs.h"
+
 static char *lines[] = {
 	"peer a 192.0.2.10:40000",
 	"peer b 192.0.2.10:40001",
@@ -67,15 +69,7 @@ static struct case_file make_case(const char *path, int variants)
 static struct run_event event(enum run_event_kind kind, int step, int peer, bool broke, const char *observed,
 			      const char *expected)
 {
-	struct run_event e;
-	memset(&e, 0, sizeof e);
-	e.kind = kind;
-	e.step = step;
-	e.peer = peer;
-	e.broke = broke;
-	snprintf(e.observed, sizeof e.observed, "%s", observed);
-	snprintf(e.expected, sizeof e.expected, "%s", expected);
-	return e;
+	return fake_event(kind, step, peer, broke, expected, observed, "");
 }
 
 /* One event per step of `lines`, the stack's answer to b broken, and a segment to an undeclared address
@@ -100,14 +94,9 @@ static void fill_events(void)
 
 static struct run_record make_record(const struct case_file *c, int variant, enum verdict verdict)
 {
-	struct run_record r;
-	memset(&r, 0, sizeof r);
-	r.c = c;
-	r.variant = variant;
+	struct run_record r = fake_record(c, variant, verdict);
 	r.name = report_run_name(c, variant);
 	assert_non_null(r.name);
-	r.ran = true;
-	r.result.verdict = verdict;
 	return r;
 }
 

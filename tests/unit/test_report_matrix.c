@@ -14,6 +14,8 @@
 #include "outcome.h"
 #include "report_matrix.h"
 
+#include "fake_runs.h"
+
 static void test_segment_outcomes(void **state)
 {
 	(void)state;
@@ -56,12 +58,7 @@ static struct case_file make_case(const char *path, int variants)
 static struct run_record make_record(const struct case_file *c, int variant, enum verdict verdict,
 				     const char *outcome)
 {
-	struct run_record r;
-	memset(&r, 0, sizeof r);
-	r.c = c;
-	r.variant = variant;
-	r.ran = true;
-	r.result.verdict = verdict;
+	struct run_record r = fake_record(c, variant, verdict);
 	snprintf(r.result.outcome, sizeof r.result.outcome, "%s", outcome);
 	return r;
 }
@@ -69,26 +66,23 @@ static struct run_record make_record(const struct case_file *c, int variant, enu
 static void test_cells(void **state)
 {
 	(void)state;
+	static const struct {
+		enum verdict verdict;
+		bool ran;
+		const char *outcome, *cell;
+	} rows[] = {
+		{ VERDICT_PASS, true, "RST", "RST" },   { VERDICT_FAIL, true, "RST", "RST!" },
+		{ VERDICT_FAIL, true, "", "FAIL" },     { VERDICT_PASS, true, "", "pass" },
+		{ VERDICT_SKIP, true, "ACK", "SKIP" },  { VERDICT_SKIP, false, "ACK", "-" },
+	};
 	struct case_file c = make_case("cases/x/y.tc", 0);
-	char cell[64];
-	struct run_record r = make_record(&c, -1, VERDICT_PASS, "RST");
-	matrix_cell(&r, cell, sizeof cell);
-	assert_string_equal(cell, "RST");
-	r = make_record(&c, -1, VERDICT_FAIL, "RST");
-	matrix_cell(&r, cell, sizeof cell);
-	assert_string_equal(cell, "RST!");
-	r = make_record(&c, -1, VERDICT_FAIL, "");
-	matrix_cell(&r, cell, sizeof cell);
-	assert_string_equal(cell, "FAIL");
-	r = make_record(&c, -1, VERDICT_PASS, "");
-	matrix_cell(&r, cell, sizeof cell);
-	assert_string_equal(cell, "pass");
-	r = make_record(&c, -1, VERDICT_SKIP, "ACK");
-	matrix_cell(&r, cell, sizeof cell);
-	assert_string_equal(cell, "SKIP");
-	r.ran = false;
-	matrix_cell(&r, cell, sizeof cell);
-	assert_string_equal(cell, "-");
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct run_record r = make_record(&c, -1, rows[i].verdict, rows[i].outcome);
+		r.ran = rows[i].ran;
+		char cell[64];
+		matrix_cell(&r, cell, sizeof cell);
+		assert_string_equal(cell, rows[i].cell);
+	}
 }
 
 /* Cases with the same variant names share a table; others get their own; a failure adds the legend. */

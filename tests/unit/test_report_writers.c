@@ -16,6 +16,8 @@
 #include "report_junit.h"
 #include "report_tap.h"
 
+#include "fake_runs.h"
+
 #define DIFF_MESSAGE                                                                                   \
 	"cases/time_wait/lost_final_ack.tc:2:4: the stack's segment to c differs from the expected one\n" \
 	"      2 | +0 c > S. 0:0(0) ack 1 <mss 1460>\n"                                                   \
@@ -51,15 +53,9 @@ static struct case_file make_case(const char *path, int variants)
 static struct run_record make_record(const struct case_file *c, int variant, enum verdict verdict,
 				     const char *message)
 {
-	struct run_record r;
-	memset(&r, 0, sizeof r);
-	r.c = c;
-	r.variant = variant;
+	struct run_record r = fake_record(c, variant, verdict);
 	r.name = report_run_name(c, variant);
-	r.ran = true;
-	r.result.verdict = verdict;
 	r.result.message = (char *)message;
-	r.result.failed_step = -1;
 	r.result.duration_ns = 12400000;
 	return r;
 }
@@ -67,15 +63,8 @@ static struct run_record make_record(const struct case_file *c, int variant, enu
 static struct run_event make_event(enum run_event_kind kind, int step, int peer, const char *expected,
 				   const char *observed, const char *outcome)
 {
-	struct run_event e;
-	memset(&e, 0, sizeof e);
-	e.kind = kind;
+	struct run_event e = fake_event(kind, step, peer, false, expected, observed, outcome);
 	e.at_ns = 1500;
-	e.step = step;
-	e.peer = peer;
-	snprintf(e.expected, sizeof e.expected, "%s", expected);
-	snprintf(e.observed, sizeof e.observed, "%s", observed);
-	snprintf(e.outcome, sizeof e.outcome, "%s", outcome);
 	return e;
 }
 

@@ -1,0 +1,39 @@
+/* fake_runs.h - hand-made run records and events for the report tests: what run_case would fill,
+ * without a kernel. Each test sets the fields it looks at beyond these. */
+#ifndef TCPHARNESS_TESTS_FAKE_RUNS_H
+#define TCPHARNESS_TESTS_FAKE_RUNS_H
+
+#include <stdio.h>
+#include <string.h>
+
+#include "report.h"
+
+/* A record that ran with this verdict; no name, message or events. */
+static inline struct run_record fake_record(const struct case_file *c, int variant, enum verdict verdict)
+{
+	struct run_record r;
+	memset(&r, 0, sizeof r);
+	r.c = c;
+	r.variant = variant;
+	r.ran = true;
+	r.result.verdict = verdict;
+	r.result.failed_step = -1;
+	return r;
+}
+
+static inline struct run_event fake_event(enum run_event_kind kind, int step, int peer, bool broke,
+					  const char *expected, const char *observed, const char *outcome)
+{
+	struct run_event e;
+	memset(&e, 0, sizeof e);
+	e.kind = kind;
+	e.step = step;
+	e.peer = peer;
+	e.broke = broke;
+	snprintf(e.expected, sizeof e.expected, "%s", expected);
+	snprintf(e.observed, sizeof e.observed, "%s", observed);
+	snprintf(e.outcome, sizeof e.outcome, "%s", outcome);
+	return e;
+}
+
+#endif
