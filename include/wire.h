@@ -4,6 +4,7 @@
 #define TCPHARNESS_WIRE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "segment.h"
@@ -27,6 +28,17 @@ struct wire *wire_open(int harness_netns_fd, const char *ifname, const uint8_t s
 /* Builds and sends one segment (checksums computed; payload is payload_len pattern bytes).
  * *sent_ns gets the CLOCK_REALTIME time just before the write. 0, or -1 with *error malloc'd. */
 int wire_inject(struct wire *w, const struct segment *segment, int64_t *sent_ns, char **error);
+
+/* Sends segments[0..count) in order, each frame byte for byte what wire_inject would have sent in its
+ * place (IP IDs included), handed to the kernel many per system call (sendmmsg): for floods.
+ * *sent_ns gets the CLOCK_REALTIME time just before the first frame goes (untouched when count is 0).
+ * 0, or -1 with *error malloc'd; frames of a failing call may already be on the wire. */
+int wire_inject_batch(struct wire *w, const struct segment *segments, size_t count, int64_t *sent_ns,
+		      char **error);
+
+/* Builds into frame[0..size) the frame wire_inject would send for segment now, consuming its IP ID, but
+ * sends nothing: for senders outside the wire. Returns the frame's length, or -1 with *error malloc'd. */
+int wire_build_frame(struct wire *w, const struct segment *segment, uint8_t *frame, size_t size, char **error);
 
 /* Next captured frame in either direction, waiting until deadline_ns (CLOCK_REALTIME) at most; each
  * frame is also written to the pcap file. Returns 1 with *frame filled, 0 at the deadline, -1 with

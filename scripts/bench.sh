@@ -1,12 +1,128 @@
 #!/usr/bin/env bash
 # Speed figures, as medians with p90: sandbox create+destroy, a case's setup+teardown, inject -> reply,
-# and the whole-process wall time of the catalogue's cases. Needs root; builds first. RUNS (default 200).
+# crafted segments per second (the harness against a raw packet socket, scapy and hping3, all on one
+# sandbox's veth), and the whole-process wall time of the catalogue's cases. Needs root, python3-scapy
+# and hping3; builds first into BUILD_DIR (default build/). RUNS (default 200); ROUNDS of the segment
+# rate comparison (default 7), each sender flooding for 1 s per round.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-200}
+rounds=${ROUNDS:-7}
+build=${BUILD_DIR:-build}
+# Debian's interpreter, which python3-scapy installs into (a pyenv python3 on PATH lacks it).
+scapy_python=/usr/bin/python3
+if ! command -v hping3 >/dev/null || ! "$scapy_python" -c 'import scapy' 2>/dev/null; then
+	echo "bench: needs hping3 and python3-scapy (scripts/install-deps.sh)" >&2
+	exit 2
+fi
 scripts/build.sh >/dev/null
-echo "== core timings (build/tests/bench_core $runs)"
-build/tests/bench_core "$runs"
+echo "== core timings ($build/tests/bench_core $runs)"
+"$build/tests/bench_core" "$runs"
+
+echo "== crafted segments per second ($rounds rounds of 1 s per sender, one veth, senders interleaved)"
+# bench_core holds the sandbox with the harness's wire open, as a case has it, and runs its own senders
+# on request; scapy and hping3 run inside its harness namespace and send only on the harness end.
+coproc RATES { exec "$build/tests/bench_core" rates 1; }
+# Bash drops RATES once the coprocess is gone; the copies stay valid for reporting its failure.
+rates_pid=$RATES_PID rates_out=${RATES[0]} rates_in=${RATES[1]}
+declare -A bed
+while read -r key value <&"$rates_out" && [ "$key" != ready ]; do
+	bed[$key]=$value
+done
+[ "${key:-}" = ready ] || { echo "bench: bench_core rates did not start" >&2; exit 1; }
+tool_pid=
+# SIGTERM: a background job of a script ignores SIGINT.
+stop_tool() {
+	if [ -n "$tool_pid" ]; then
+		kill "$tool_pid" 2>/dev/null || true
+		wait "$tool_pid" 2>/dev/null || true
+		tool_pid=
+	fi
+}
+trap stop_tool EXIT
+trap 'exit 130' INT TERM
+in_harness() { nsenter --net="${bed[netns]}" "$@"; }
+# /proc/net/dev shows the reader's namespace (/sys/class/net would show the host's).
+tx_packets() { in_harness sed -n "s/^ *${bed[ifname]}://p" /proc/net/dev | awk '{ print $10 }'; }
+
+# hping3 sends through the kernel's routing, which the harness end does not have: an on-link route and a
+# permanent neighbour for the target, in this benchmark's own sandbox only, so no ARP is ever needed.
+in_harness ip route add 192.0.2.0/24 dev "${bed[ifname]}"
+in_harness ip neigh replace 192.0.2.1 lladdr "${bed[target_mac]}" dev "${bed[ifname]}" nud permanent
+
+# Starts a flooding command in the harness namespace and sets rate to its frames per second over 1 s,
+# counted by the harness end's tx_packets once the frames flow (scapy takes a second to import). Not in
+# a $(...) subshell: there the EXIT trap would not stop the command. nsenter itself, not in_harness, goes
+# in the background: it becomes the command (exec), where a function would leave a subshell as its parent.
+external_rate() {
+	nsenter --net="${bed[netns]}" "$@" >/dev/null 2>&1 &
+	tool_pid=$!
+	local before t0 c0 t1 c1
+	before=$(tx_packets)
+	for _ in $(seq 200); do
+		kill -0 "$tool_pid" 2>/dev/null || { echo "bench: $1 exited" >&2; exit 1; }
+		[ "$(tx_packets)" != "$before" ] && break
+		sleep 0.05
+	done
+	sleep 0.2
+	t0=$(date +%s%N); c0=$(tx_packets)
+	sleep 1
+	t1=$(date +%s%N); c1=$(tx_packets)
+	stop_tool
+	rate=$(((c1 - c0) * 1000000000 / (t1 - t0)))
+}
+
+harness_rate() {
+	local name
+	echo "$1" >&"$rates_in"
+	if ! read -r name rate <&"$rates_out" || [ "$name" != "$1" ]; then
+		echo "bench: bench_core rates $1 failed" >&2
+		exit 1
+	fi
+}
+
+# The frame bench_core built (an RST to the target's closed port 9, which it drops without answering).
+scapy_flood='import sys
+from scapy.all import Ether, sendp
+sendp(Ether(bytes.fromhex(sys.argv[2])), iface=sys.argv[1], loop=1, verbose=False)'
+declare -A rates
+senders=(single batch raw scapy hping3)
+for _ in $(seq "$rounds"); do
+	for s in single batch raw; do
+		harness_rate $s
+		rates[$s]+=$rate$'\n'
+	done
+	external_rate "$scapy_python" -c "$scapy_flood" "${bed[ifname]}" "${bed[frame]}"
+	rates[scapy]+=$rate$'\n'
+	external_rate hping3 -I "${bed[ifname]}" --flood -R -p 9 -s 40000 -k -a 192.0.2.10 192.0.2.1
+	rates[hping3]+=$rate$'\n'
+done
+exec {rates_in}>&-
+wait "$rates_pid"
+
+# Median and p90 as bench_core takes them, on the time per segment: the p90 rate is the one 90% of
+# rounds reached.
+declare -A median
+for s in "${senders[@]}"; do
+	read -r "median[$s]" p90 < <(printf '%s' "${rates[$s]}" | sort -rn |
+		awk '{ v[NR - 1] = $1 } END { print v[int(NR / 2)], v[int(NR * 9 / 10)] }')
+	case $s in
+	single) what="harness, wire_inject per segment" ;;
+	batch) what="harness, wire_inject_batch" ;;
+	raw) what="raw AF_PACKET sendmmsg, prebuilt" ;;
+	scapy) what="scapy sendp, prebuilt" ;;
+	hping3) what="hping3 --flood" ;;
+	esac
+	printf '%-34s median %9d/s   p90 %9d/s   (n=%d)\n' "$what" "${median[$s]}" "$p90" "$rounds"
+done
+ratio() { echo "scale=2; ${median[$1]} / ${median[$2]}" | bc; }
+for h in single batch; do
+	printf 'ratios of medians, %-6s  /scapy %6.1f   /hping3 %5.2f   /raw %5.2f\n' "$h" \
+		"$(ratio "$h" scapy)" "$(ratio "$h" hping3)" "$(ratio "$h" raw)"
+done
+verdict() { [ "$(echo "$1" | bc)" = 1 ] && echo met || echo "NOT met"; }
+echo "targets (issue 8), batch path: >= 50x scapy: $(verdict "${median[batch]} >= 50 * ${median[scapy]}")," \
+	">= 80% of raw: $(verdict "${median[batch]} >= 0.8 * ${median[raw]}")"
 
 echo "== whole process, each first case file, 20 runs"
 for case in cases/handshake/accept.tc cases/handshake/syn_closed_port.tc cases/handshake/ack_to_listener.tc \
@@ -14,7 +130,7 @@ for case in cases/handshake/accept.tc cases/handshake/syn_closed_port.tc cases/h
 	times=()
 	for _ in $(seq 20); do
 		start=$(date +%s%N)
-		build/tcpharness run --captures /tmp/tcpharness-bench "$case" >/dev/null
+		"$build/tcpharness" run --captures /tmp/tcpharness-bench "$case" >/dev/null
 		times+=($(( ($(date +%s%N) - start) / 1000 )))
 	done
 	sorted=($(printf '%s\n' "${times[@]}" | sort -n))
@@ -25,6 +141,6 @@ rm -rf /tmp/tcpharness-bench
 
 echo "== whole catalogue, one process"
 start=$(date +%s%N)
-build/tcpharness run --captures /tmp/tcpharness-bench cases/ | tail -n 1
+"$build/tcpharness" run --captures /tmp/tcpharness-bench cases/ | tail -n 1
 printf 'catalogue wall time %.2f s\n' "$(echo "($(date +%s%N) - $start) / 1000000000" | bc -l)"
 rm -rf /tmp/tcpharness-bench

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <libnet.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <pthread.h>
@@ -10,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "error_text.h"
@@ -19,14 +23,27 @@
 
 #define WIRE_SNAPLEN 65535
 #define WIRE_BUFFER_BYTES (1024 * 1024)
+/* Frames per sendmmsg in wire_inject_batch: enough to make the system call's own cost vanish. */
+#define WIRE_BATCH_CHUNK 64
+
+/* The protocol blocks libnet holds for the last segment built. A segment of the same shape (option and
+ * payload lengths) rewrites them in place through their tags, changing only fields: no allocation. */
+struct libnet_blocks {
+	bool valid;
+	int options_len;
+	uint32_t payload_len;
+	libnet_ptag_t options, tcp, ipv4, ethernet;
+};
 
 struct wire {
 	libnet_t *net;
 	pcap_t *capture;
 	pcap_dumper_t *dump;
 	int capture_fd;
+	int ifindex; /* of the injecting end, in the harness namespace */
 	uint8_t src_mac[6], dst_mac[6];
 	uint16_t next_ip_id;
+	struct libnet_blocks blocks;
 };
 
 int64_t wire_now_ns(void)
@@ -41,9 +58,16 @@ static int open_in_namespace(struct wire *w, const char *ifname, char **error)
 {
 	char errbuf[PCAP_ERRBUF_SIZE > LIBNET_ERRBUF_SIZE ? PCAP_ERRBUF_SIZE : LIBNET_ERRBUF_SIZE] = "";
 
-	w->net = libnet_init(LIBNET_LINK, ifname, errbuf);
+	/* Advanced mode sends as LIBNET_LINK does and also hands out built frames (wire_inject_batch). */
+	w->net = libnet_init(LIBNET_LINK_ADV, ifname, errbuf);
 	if (!w->net)
 		return error_set(error, "libnet_init on %s: %s", ifname, errbuf);
+	/* As libnet_write_link finds it before every frame; the batch path asks once. */
+	struct ifreq ifr = { 0 };
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+	if (ioctl(libnet_getfd(w->net), SIOCGIFINDEX, &ifr) < 0)
+		return error_set(error, "%s: interface index: %s", ifname, strerror(errno));
+	w->ifindex = ifr.ifr_ifindex;
 	w->capture = pcap_create(ifname, errbuf);
 	if (!w->capture)
 		return error_set(error, "pcap_create on %s: %s", ifname, errbuf);
@@ -111,8 +135,18 @@ struct wire *wire_open(int harness_netns_fd, const char *ifname, const uint8_t s
 }
 
 static uint8_t payload_pattern[SEGMENT_MAX_PAYLOAD];
+static pthread_once_t payload_pattern_once = PTHREAD_ONCE_INIT;
 
-int wire_inject(struct wire *w, const struct segment *s, int64_t *sent_ns, char **error)
+/* Filled once for all wires: with -j, several threads inject at the same time. */
+static void fill_payload_pattern(void)
+{
+	for (size_t i = 0; i < sizeof payload_pattern; i++)
+		payload_pattern[i] = (uint8_t)('a' + i % 26);
+}
+
+/* Puts s into w->net's protocol blocks, consuming one IP ID. With reuse, a segment shaped like the
+ * previous one rewrites its blocks in place; without, the packet is built from scratch. */
+static int build_segment(struct wire *w, const struct segment *s, bool reuse, char **error)
 {
 	uint8_t options[40];
 	int options_len = tcp_options_encode(s->options, s->option_count, options, sizeof options);
@@ -120,30 +154,124 @@ int wire_inject(struct wire *w, const struct segment *s, int64_t *sent_ns, char 
 		return error_set(error, "TCP options do not fit in 40 bytes");
 	if (s->payload_len > SEGMENT_MAX_PAYLOAD)
 		return error_set(error, "payload of %u bytes is too large", s->payload_len);
-	if (payload_pattern[0] == 0)
-		for (size_t i = 0; i < sizeof payload_pattern; i++)
-			payload_pattern[i] = (uint8_t)('a' + i % 26);
+	pthread_once(&payload_pattern_once, fill_payload_pattern);
 
-	libnet_clear_packet(w->net);
+	struct libnet_blocks *b = &w->blocks;
+	if (!reuse || !b->valid || b->options_len != options_len || b->payload_len != s->payload_len) {
+		libnet_clear_packet(w->net);
+		*b = (struct libnet_blocks){ .options_len = options_len, .payload_len = s->payload_len };
+	}
+	/* A failed build leaves libnet's blocks and our tags out of step: start afresh next time. */
+	b->valid = false;
 	uint32_t tcp_len = LIBNET_TCP_H + (uint32_t)options_len + s->payload_len;
-	if (options_len > 0 && libnet_build_tcp_options(options, (uint32_t)options_len, w->net, 0) == -1)
+	if (options_len > 0 &&
+	    (b->options = libnet_build_tcp_options(options, (uint32_t)options_len, w->net, b->options)) == -1)
 		goto libnet_error;
-	if (libnet_build_tcp(s->src_port, s->dst_port, s->seq, s->ack, s->flags, s->window, 0, s->urgent,
-			     (uint16_t)tcp_len, s->payload_len ? payload_pattern : NULL, s->payload_len, w->net,
-			     0) == -1)
+	b->tcp = libnet_build_tcp(s->src_port, s->dst_port, s->seq, s->ack, s->flags, s->window, 0, s->urgent,
+				  (uint16_t)tcp_len, s->payload_len ? payload_pattern : NULL, s->payload_len, w->net,
+				  b->tcp);
+	if (b->tcp == -1)
 		goto libnet_error;
 	/* DF and TTL 64 as a Linux peer would send; the ID only has to differ between segments. */
-	if (libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + tcp_len), 0, w->next_ip_id++, IP_DF, 64, IPPROTO_TCP,
-			      0, htonl(s->src_ip), htonl(s->dst_ip), NULL, 0, w->net, 0) == -1)
+	b->ipv4 = libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + tcp_len), 0, w->next_ip_id++, IP_DF, 64,
+				    IPPROTO_TCP, 0, htonl(s->src_ip), htonl(s->dst_ip), NULL, 0, w->net, b->ipv4);
+	if (b->ipv4 == -1)
 		goto libnet_error;
-	if (libnet_build_ethernet(w->dst_mac, w->src_mac, ETHERTYPE_IP, NULL, 0, w->net, 0) == -1)
+	b->ethernet = libnet_build_ethernet(w->dst_mac, w->src_mac, ETHERTYPE_IP, NULL, 0, w->net, b->ethernet);
+	if (b->ethernet == -1)
 		goto libnet_error;
-	*sent_ns = wire_now_ns();
-	if (libnet_write(w->net) == -1)
-		goto libnet_error;
+	b->valid = true;
 	return 0;
 libnet_error:
 	return error_set(error, "libnet: %s", libnet_geterror(w->net));
+}
+
+/* The frame in w->net's blocks with its checksums, in a buffer for libnet_adv_free_packet. */
+static int cull_frame(struct wire *w, uint8_t **frame, uint32_t *len, char **error)
+{
+	if (libnet_adv_cull_packet(w->net, frame, len) == -1)
+		return error_set(error, "libnet: %s", libnet_geterror(w->net));
+	return 0;
+}
+
+int wire_inject(struct wire *w, const struct segment *s, int64_t *sent_ns, char **error)
+{
+	if (build_segment(w, s, false, error) < 0)
+		return -1;
+	*sent_ns = wire_now_ns();
+	if (libnet_write(w->net) == -1)
+		return error_set(error, "libnet: %s", libnet_geterror(w->net));
+	return 0;
+}
+
+int wire_build_frame(struct wire *w, const struct segment *s, uint8_t *frame, size_t size, char **error)
+{
+	uint8_t *built;
+	uint32_t len;
+	if (build_segment(w, s, true, error) < 0 || cull_frame(w, &built, &len, error) < 0)
+		return -1;
+	int rc = (int)len;
+	if (len > size)
+		rc = error_set(error, "a frame of %u bytes does not fit in %zu", len, size);
+	else
+		memcpy(frame, built, len);
+	libnet_adv_free_packet(w->net, built);
+	return rc;
+}
+
+/* Hands messages[0..count) to the kernel. Returns how many went before an error (errno), count when all did. */
+static unsigned send_frames(struct wire *w, struct mmsghdr *messages, unsigned count)
+{
+	unsigned sent = 0;
+	while (sent < count) {
+		int n = sendmmsg(libnet_getfd(w->net), messages + sent, count - sent, 0);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n > 0)
+			sent += (unsigned)n;
+	}
+	return sent;
+}
+
+int wire_inject_batch(struct wire *w, const struct segment *segments, size_t count, int64_t *sent_ns,
+		      char **error)
+{
+	/* The address libnet_write_link gives every frame. */
+	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+				  .sll_ifindex = w->ifindex };
+	struct mmsghdr messages[WIRE_BATCH_CHUNK];
+	struct iovec frames[WIRE_BATCH_CHUNK];
+
+	for (size_t done = 0; done < count;) {
+		unsigned n = 0;
+		int rc = 0;
+		for (; n < WIRE_BATCH_CHUNK && done + n < count; n++) {
+			uint8_t *built;
+			uint32_t len;
+			if (build_segment(w, &segments[done + n], true, error) < 0 ||
+			    cull_frame(w, &built, &len, error) < 0) {
+				rc = -1;
+				break;
+			}
+			frames[n] = (struct iovec){ .iov_base = built, .iov_len = len };
+			messages[n] = (struct mmsghdr){ .msg_hdr = { .msg_name = &to, .msg_namelen = sizeof to,
+								     .msg_iov = &frames[n], .msg_iovlen = 1 } };
+		}
+		if (rc == 0) {
+			if (done == 0)
+				*sent_ns = wire_now_ns();
+			unsigned sent = send_frames(w, messages, n);
+			if (sent < n)
+				rc = error_set(error, "sendmmsg on the harness end: %s (%zu of %zu frames sent)",
+					       strerror(errno), done + sent, count);
+		}
+		for (unsigned i = 0; i < n; i++)
+			libnet_adv_free_packet(w->net, frames[i].iov_base);
+		if (rc < 0)
+			return -1;
+		done += n;
+	}
+	return 0;
 }
 
 struct frame_context {

@@ -1,10 +1,18 @@
 /* bench_core.c - timings behind scripts/bench.sh, against the running kernel (needs root):
- * sandbox create+destroy, a case's whole setup+teardown, and inject -> reply latency. */
+ * sandbox create+destroy, a case's whole setup+teardown, inject -> reply latency, and (`rates`) crafted
+ * segments per second for the harness and a raw packet socket, in a sandbox the script's other senders
+ * share. */
+#include <errno.h>
+#include <linux/if_packet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "agent.h"
+#include "error_text.h"
+#include "netns.h"
 #include "sandbox.h"
 #include "wire.h"
 
@@ -120,11 +128,166 @@ static int bench_inject_reply(int runs, int64_t *samples)
 	return 0;
 }
 
+/* Segments per timing check, per wire_inject_batch call and per raw sendmmsg. */
+#define BURST 64
+#define FRAME_MAX 128 /* the flood segment's frame has 54 bytes */
+
+/* Every sender floods one segment shape: an RST to a closed port of the target, which the kernel drops
+ * without answering, so the veth carries only what is measured. The harness crafts each segment anew
+ * (seq advances); the raw sender, scapy and hping3 send a frame built once. */
+static const struct segment flood_segment = { .src_ip = PEER_IP, .dst_ip = TARGET_IP, .src_port = 40000,
+					      .dst_port = 9, .flags = TCP_FLAG_RST };
+
+struct flood {
+	struct wire *wire;
+	struct segment segments[BURST];
+	int raw_fd; /* a packet socket bound to the harness end */
+	struct mmsghdr raw_messages[BURST];
+	struct iovec raw_frame;
+	uint8_t frame[FRAME_MAX];
+};
+
+static int burst_single(struct flood *f, char **error)
+{
+	int64_t sent;
+	for (int i = 0; i < BURST; i++)
+		if (wire_inject(f->wire, &f->segments[i], &sent, error) < 0)
+			return -1;
+	return 0;
+}
+
+static int burst_batch(struct flood *f, char **error)
+{
+	int64_t sent;
+	return wire_inject_batch(f->wire, f->segments, BURST, &sent, error);
+}
+
+static int burst_raw(struct flood *f, char **error)
+{
+	for (int sent = 0; sent < BURST;) {
+		int n = sendmmsg(f->raw_fd, f->raw_messages + sent, (unsigned)(BURST - sent), 0);
+		if (n < 0)
+			return error_set(error, "sendmmsg: %s", strerror(errno));
+		sent += n;
+	}
+	return 0;
+}
+
+static const struct sender {
+	const char *name;
+	int (*burst)(struct flood *f, char **error);
+} senders[] = {
+	{ "single", burst_single }, /* wire_inject per segment: how run.c sends */
+	{ "batch", burst_batch },
+	{ "raw", burst_raw },
+};
+#define SENDER_COUNT (sizeof senders / sizeof senders[0])
+
+/* Prints "NAME SEGMENTS_PER_SECOND" after sending for the given time. */
+static int measure(const struct sender *sender, struct flood *f, double seconds)
+{
+	char *error = NULL;
+	long frames = 0;
+	int64_t start = wire_now_ns(), end = start + (int64_t)(seconds * 1e9), now;
+	do {
+		if (sender->burst(f, &error) < 0)
+			return die(sender->name, error);
+		frames += BURST;
+		for (int i = 0; i < BURST; i++)
+			f->segments[i].seq += BURST;
+	} while ((now = wire_now_ns()) < end);
+	printf("%s %.0f\n", sender->name, (double)frames * 1e9 / (double)(now - start));
+	fflush(stdout);
+	return 0;
+}
+
+static int open_raw_sender(struct flood *f, const struct sandbox *sandbox, int frame_len, char **error)
+{
+	int saved;
+	if (netns_enter(sandbox->harness_netns_fd, &saved) < 0)
+		return error_set(error, "entering the harness namespace: %s", strerror(errno));
+	/* Protocol 0: a sender only, it receives nothing. */
+	f->raw_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (netns_leave(saved) < 0)
+		return error_set(error, "leaving the harness namespace: %s", strerror(errno));
+	struct sockaddr_ll at = { .sll_family = AF_PACKET, .sll_ifindex = sandbox->harness_ifindex };
+	if (f->raw_fd < 0 || bind(f->raw_fd, (struct sockaddr *)&at, sizeof at) < 0)
+		return error_set(error, "packet socket on %s: %s", sandbox->harness_ifname, strerror(errno));
+	f->raw_frame = (struct iovec){ .iov_base = f->frame, .iov_len = (size_t)frame_len };
+	for (int i = 0; i < BURST; i++)
+		f->raw_messages[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &f->raw_frame, .msg_iovlen = 1 } };
+	return 0;
+}
+
+static void print_mac(const char *name, const uint8_t mac[6])
+{
+	printf("%s %02x:%02x:%02x:%02x:%02x:%02x\n", name, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
+/* Holds one sandbox with its wire open, as a case has it, and tells the script how to reach it (the
+ * harness namespace through this process's descriptor, the harness end, the target's MAC, the frame to
+ * send). Then runs each sender named on a line of stdin for `seconds`, until stdin closes. */
+static int serve_rates(double seconds)
+{
+	static struct flood flood;
+	struct sandbox sandbox;
+	char *error = NULL;
+	struct wire *wire = open_bed(&sandbox);
+	if (!wire)
+		return 1;
+	flood.wire = wire;
+	for (int i = 0; i < BURST; i++) {
+		flood.segments[i] = flood_segment;
+		flood.segments[i].seq = (uint32_t)i;
+	}
+	int frame_len = wire_build_frame(wire, &flood_segment, flood.frame, sizeof flood.frame, &error);
+	if (frame_len < 0)
+		return die("frame", error);
+	if (open_raw_sender(&flood, &sandbox, frame_len, &error) < 0)
+		return die("raw sender", error);
+
+	printf("netns /proc/%ld/fd/%d\nifname %s\n", (long)getpid(), sandbox.harness_netns_fd, sandbox.harness_ifname);
+	print_mac("target_mac", sandbox.target_mac);
+	printf("frame ");
+	for (int i = 0; i < frame_len; i++)
+		printf("%02x", flood.frame[i]);
+	printf("\nready\n");
+	fflush(stdout);
+
+	int rc = 0;
+	char line[32];
+	while (rc == 0 && fgets(line, sizeof line, stdin)) {
+		line[strcspn(line, "\n")] = '\0';
+		size_t i = 0;
+		while (i < SENDER_COUNT && strcmp(senders[i].name, line) != 0)
+			i++;
+		if (i == SENDER_COUNT) {
+			error_set(&error, "%s (single, batch or raw)", line);
+			rc = die("unknown sender", error);
+		} else {
+			rc = measure(&senders[i], &flood, seconds);
+		}
+	}
+	close(flood.raw_fd);
+	wire_close(wire);
+	wire_wait_released();
+	sandbox_destroy(&sandbox);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
-	int runs = argc > 1 ? atoi(argv[1]) : 200;
+	if (argc == 3 && strcmp(argv[1], "rates") == 0) {
+		double seconds = atof(argv[2]);
+		if (seconds <= 0 || seconds > 60) {
+			fprintf(stderr, "usage: %s rates SECONDS (0 < SECONDS <= 60)\n", argv[0]);
+			return 2;
+		}
+		return serve_rates(seconds);
+	}
+	int runs = argc == 2 ? atoi(argv[1]) : argc == 1 ? 200 : 0;
 	if (runs < 10 || runs > 100000) {
-		fprintf(stderr, "usage: %s [RUNS >= 10]\n", argv[0]);
+		fprintf(stderr, "usage: %s [RUNS >= 10] | %s rates SECONDS\n", argv[0], argv[0]);
 		return 2;
 	}
 	int64_t *samples = calloc((size_t)runs * 5, sizeof *samples);
