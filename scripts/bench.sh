@@ -139,8 +139,20 @@ for case in cases/handshake/accept.tc cases/handshake/syn_closed_port.tc cases/h
 done
 rm -rf /tmp/tcpharness-bench
 
-echo "== whole catalogue, one process"
-start=$(date +%s%N)
-"$build/tcpharness" run --captures /tmp/tcpharness-bench cases/ | tail -n 1
-printf 'catalogue wall time %.2f s\n' "$(echo "($(date +%s%N) - $start) / 1000000000" | bc -l)"
-rm -rf /tmp/tcpharness-bench
+echo "== whole catalogue: -j 1 against -j $(nproc) and -j 16"
+# Each case's own time is mostly its kernel timers (keepalive, retransmissions, declared waits); the
+# longest one bounds what parallel runs can reach, and the sum is what a serial run must pay.
+for jobs in 1 "$(nproc)" 16; do
+	start=$(date +%s%N)
+	"$build/tcpharness" run -j "$jobs" --captures /tmp/tcpharness-bench cases/ >/tmp/tcpharness-bench.out
+	wall=$(echo "($(date +%s%N) - $start) / 1000000000" | bc -l)
+	printf 'catalogue -j %-2s wall time %6.2f s   (%s)\n' "$jobs" "$wall" "$(tail -n 1 /tmp/tcpharness-bench.out)"
+	if [ "$jobs" = 1 ]; then
+		durations=$(grep -oE '\(([0-9]+) ms\)$' /tmp/tcpharness-bench.out | tr -dc '0-9\n')
+		printf 'sum of the cases'"'"' own times %6.2f s, longest case %.2f s\n' \
+			"$(echo "($(paste -sd+ <<<"$durations")) / 1000" | bc -l)" \
+			"$(echo "$(sort -n <<<"$durations" | tail -n 1) / 1000" | bc -l)"
+	fi
+	rm -rf /tmp/tcpharness-bench
+done
+rm -f /tmp/tcpharness-bench.out
