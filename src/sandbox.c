@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -123,15 +124,18 @@ static int open_current_netns(void)
 /* Moves the calling thread into a new, empty network namespace and opens what must be opened from
  * inside it: the fd that holds it, an rtnetlink socket (and, when links is not NULL, one subscribed
  * to link notifications), and IPv6 turned off before any link exists so that no router
- * solicitation, MLD report or DAD probe ever reaches the wire. */
+ * solicitation, MLD report or DAD probe ever reaches the wire. *moved says whether the thread left
+ * the namespace it was in, whatever else failed. */
 static int enter_fresh_netns(const char *role, int *netns_fd, struct rtnl *rtnl, struct rtnl *links,
-			     char **error)
+			     bool *moved, char **error)
 {
 	static const char *const ipv6_off[] = { "net.ipv6.conf.all.disable_ipv6",
 						"net.ipv6.conf.default.disable_ipv6" };
 
 	if (unshare(CLONE_NEWNET) < 0)
-		return error_set(error, "%s namespace: unshare: %s", role, strerror(errno));
+		return error_set(error, "%s namespace: unshare(CLONE_NEWNET)%s: %s", role,
+				 errno == EPERM ? " needs CAP_SYS_ADMIN" : "", strerror(errno));
+	*moved = true;
 	*netns_fd = open_current_netns();
 	if (*netns_fd < 0)
 		return error_set(error, "%s namespace: open: %s", role, strerror(errno));
@@ -145,20 +149,40 @@ static int enter_fresh_netns(const char *role, int *netns_fd, struct rtnl *rtnl,
 	return 0;
 }
 
+/* A sysctl that is not per namespace (net.core.rmem_max, net.ipv4.tcp_ehash_entries...) shows as
+ * read-only in every namespace but the host's, to real root too: refusing it is no privilege
+ * problem, and saying "Permission denied" would send the user off to find one. */
+static int sysctl_write_failed(const struct sysctl_setting *s, char **error)
+{
+	char path[SYSCTL_KEY_MAX + 16];
+	struct stat st;
+	int err = errno;
+
+	if ((err == EACCES || err == EPERM) && sysctl_path(s->key, path, sizeof path) == 0 &&
+	    stat(path, &st) == 0 && !(st.st_mode & 0222)) {
+		errno = err;
+		return error_set(error, "sysctl %s=%s: read-only in a network namespace (the kernel keeps "
+				 "one host-wide value)", s->key, s->value);
+	}
+	errno = err;
+	return error_set(error, "sysctl %s=%s: %s", s->key, s->value, strerror(err));
+}
+
 /* The case's sysctls go in before the links exist, so that net.*.default.* settings apply to the
  * veth exactly as they would to a device on a freshly booted host. */
 static int make_namespaces(const struct sandbox_config *config, struct sandbox *sb,
 			   struct build *build, char **error)
 {
 	int home_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	bool moved = false;
 	int rc;
 
 	if (home_fd < 0)
 		return error_set(error, "open own network namespace: %s", strerror(errno));
 	rc = enter_fresh_netns("harness", &sb->harness_netns_fd, &build->harness,
-				       &build->harness_links, error);
+			       &build->harness_links, &moved, error);
 	if (rc == 0)
-		rc = enter_fresh_netns("target", &sb->target_netns_fd, &build->target, NULL,
+		rc = enter_fresh_netns("target", &sb->target_netns_fd, &build->target, NULL, &moved,
 				       error);
 	if (rc == 0) {
 		/* SIOCETHTOOL acts in the namespace the socket was created in, wherever the caller is. */
@@ -169,9 +193,13 @@ static int make_namespaces(const struct sandbox_config *config, struct sandbox *
 	for (int i = 0; rc == 0 && i < config->sysctl_count; i++) {
 		const struct sysctl_setting *s = &config->sysctls[i];
 		if (sysctl_write_here(s->key, s->value) < 0)
-			rc = error_set(error, "sysctl %s=%s: %s", s->key, s->value, strerror(errno));
+			rc = sysctl_write_failed(s, error);
 	}
-	if (netns_leave(home_fd) < 0) {
+	/* Without CAP_SYS_ADMIN the first unshare fails and setns back would fail the same way; a
+	 * thread that never moved has nothing to undo, and its error is the one worth reading. */
+	if (!moved) {
+		close(home_fd);
+	} else if (netns_leave(home_fd) < 0) {
 		char *inner = rc < 0 && error ? *error : NULL;
 		rc = error_set(error, "return to own network namespace: %s%s%s", strerror(errno),
 			       inner ? "; after: " : "", inner ? inner : "");

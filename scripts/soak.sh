@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Runs the catalogue (default cases/) N times and reports every case@variant whose verdict was not the
+# same in all iterations: a table of verdict counts with the first failure's text, then
+#   soak: N iterations, M case@variants, K flaky
+# Exit status: 0 steady, 1 when K > 0 or a case@variant failed in every iteration, 2 usage or a run
+# that broke down (the harness exited with neither 0 nor 1).
+#   --load          keep both cores busy meanwhile (stress-ng --cpu 2, stopped when the script ends)
+#   --harness PATH  the binary to soak (default build/tcpharness, built by scripts/build.sh if missing)
+#   --jobs N        run N case@variants at once (`run -j N`; default: the harness's own, one per CPU)
+#   --keep DIR      keep every iteration's output, and the pcaps of iterations that had a FAIL, in DIR
+# usage: scripts/soak.sh [--load] [--harness PATH] [--jobs N] [--keep DIR] N [PATH...]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+usage() { sed -n 's/^# usage: //p' "$0" >&2; exit 2; }
+
+load=false harness="" keep="" jobs=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--load) load=true; shift ;;
+	--harness) [ $# -ge 2 ] || usage; harness=$2; shift 2 ;;
+	--keep) [ $# -ge 2 ] || usage; keep=$2; shift 2 ;;
+	--jobs) [ $# -ge 2 ] || usage; jobs=(-j "$2"); shift 2 ;;
+	-*) usage ;;
+	*) break ;;
+	esac
+done
+[ $# -ge 1 ] && [[ $1 =~ ^[1-9][0-9]*$ ]] || usage
+iterations=$1
+shift
+paths=("${@:-$root/cases/}")
+if [ -z "$harness" ]; then
+	harness=$root/build/tcpharness
+	[ -x "$harness" ] || "$root/scripts/build.sh" >/dev/null
+fi
+[ -x "$harness" ] || { echo "soak: $harness is not an executable" >&2; exit 2; }
+
+work=$(mktemp -d)
+stress_pid=""
+cleanup() {
+	# Only the stress-ng this script started, by its PID; it stops its own workers on SIGTERM.
+	if [ -n "$stress_pid" ]; then
+		kill "$stress_pid" 2>/dev/null || true
+		wait "$stress_pid" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+if [ -n "$keep" ]; then
+	mkdir -p "$keep"
+	out_dir=$keep
+else
+	out_dir=$work
+fi
+
+label=""
+if $load; then
+	label=" loaded"
+	command -v stress-ng >/dev/null || { echo "soak: --load needs stress-ng (scripts/install-deps.sh)" >&2; exit 2; }
+	# Killed with this script even when the script cannot trap it (SIGKILL, a CTest timeout).
+	setpriv --pdeathsig KILL stress-ng --cpu 2 --quiet &
+	stress_pid=$!
+	sleep 1
+	kill -0 "$stress_pid" 2>/dev/null || { stress_pid=""; echo "soak: stress-ng did not start" >&2; exit 2; }
+fi
+
+for i in $(seq "$iterations"); do
+	out=$out_dir/iteration-$i.out
+	captures=$work/captures-$i
+	start=$(date +%s%N)
+	status=0
+	"$harness" run "${jobs[@]}" --captures "$captures" "${paths[@]}" >"$out" 2>&1 || status=$?
+	seconds=$(( ($(date +%s%N) - start) / 1000000 ))
+	if [ "$status" -gt 1 ]; then
+		cat "$out" >&2
+		echo "soak: iteration $i: the harness exited $status; stopping" >&2
+		exit 2
+	fi
+	if [ "$status" -eq 1 ] && [ -n "$keep" ]; then
+		mv "$captures" "$keep/captures-$i"
+	fi
+	rm -rf "$captures"
+	printf 'soak: iteration %d/%d%s: %s (%d.%03d s)\n' "$i" "$iterations" "$label" \
+		"$(tail -n 1 "$out")" $((seconds / 1000)) $((seconds % 1000)) >&2
+done
+
+# One record per verdict line: iteration, case@variant, verdict, and for a FAIL its first diagnostic
+# line (the indented lines under it), so a flaky case shows how it failed.
+for i in $(seq "$iterations"); do
+	awk -v it="$i" '
+		function flush() { if (name != "") print it "\t" name "\t" verdict "\t" why; name = "" }
+		/^(PASS|FAIL|SKIP) / { flush(); verdict = $1; name = $2; why = ""; next }
+		/^    / && name != "" && why == "" && verdict != "PASS" { why = substr($0, 5); next }
+		/^[0-9]+ passed, / { flush() }
+		END { flush() }' "$out_dir/iteration-$i.out"
+done >"$work/verdicts"
+
+awk -F'\t' -v n="$iterations" '
+	{
+		if (!($2 in seen)) { seen[$2] = 1; order[++names] = $2 }
+		count[$2, $3]++
+		if ($3 == "FAIL" && !(($2) in first_fail)) { first_fail[$2] = $1; why[$2] = $4 }
+		if ($3 == "SKIP" && !(($2) in skip_why)) skip_why[$2] = $4
+	}
+	END {
+		flaky = 0; broken = 0
+		for (k = 1; k <= names; k++) {
+			name = order[k]
+			pass = count[name, "PASS"] + 0; fail = count[name, "FAIL"] + 0; skip = count[name, "SKIP"] + 0
+			missing = n - pass - fail - skip
+			kinds = (pass > 0) + (fail > 0) + (skip > 0) + (missing > 0)
+			if (kinds > 1) {
+				if (flaky++ == 0)
+					printf "%-48s %5s %5s %5s %7s  %s\n", "case@variant", "PASS", "FAIL", "SKIP", "missing", "first failure"
+				detail = fail ? sprintf("iteration %d: %s", first_fail[name], why[name]) : (skip ? "SKIP: " skip_why[name] : "")
+				printf "%-48s %5d %5d %5d %7d  %s\n", name, pass, fail, skip, missing, detail
+			} else if (fail == n) {
+				broken++
+				printf "always FAIL: %s: %s\n", name, why[name]
+			}
+		}
+		printf "soak: %d iterations, %d case@variants, %d flaky%s\n", n, names, flaky,
+			broken ? sprintf(", %d failing in every iteration", broken) : ""
+		exit flaky > 0 || broken > 0
+	}' "$work/verdicts"

@@ -1,0 +1,65 @@
+/* fuzz_case_parser.c - libFuzzer target: arbitrary bytes as a case file, through the parser's memory
+ * entry point. The parser promises all-or-nothing on any bytes: a parsed case or exactly one
+ * `path:line:col: message`; anything else (a crash, a leak, a diagnostic without its location) is a
+ * bug. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "case_parser.h"
+
+#define FUZZ_PATH "fuzz.tc"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Steps run.c carries out on rs->peers[step->peer]: a parsed one without a peer would index -1. */
+static bool needs_peer(enum step_kind kind)
+{
+	switch (kind) {
+	case STEP_INJECT:
+	case STEP_EXPECT_SEGMENT:
+	case STEP_EXPECT_STATE:
+	case STEP_EXPECT_CLOCK:
+	case STEP_INCARNATION:
+	case STEP_TSCLOCK_JUMP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct case_file c;
+	char *error = NULL;
+
+	if (case_parse_text(FUZZ_PATH, (const char *)data, size, &c, &error) == 0) {
+		if (error)
+			__builtin_trap(); /* success must leave no diagnostic behind */
+		/* Walk what run.c walks, so a step or variant index out of range trips ASan here. */
+		for (int i = 0; i < c.variant_count; i++)
+			if (case_variant_index(&c, c.variants[i].name) < 0)
+				__builtin_trap();
+		for (int i = 0; i < c.step_count; i++) {
+			const struct step *s = &c.steps[i];
+			if (s->line_index < 0 || s->line_index >= c.line_count ||
+			    s->peer < -1 || s->peer >= c.peer_count)
+				__builtin_trap();
+			if (needs_peer(s->kind) && s->peer < 0)
+				__builtin_trap();
+			if (s->kind == STEP_EXPECT_CLOCK &&
+			    (s->u.clock.other_peer < 0 || s->u.clock.other_peer >= c.peer_count))
+				__builtin_trap();
+			(void)strlen(c.lines[s->line_index]);
+		}
+		case_free(&c);
+		return 0;
+	}
+	/* A refusal names the file first; out of memory is the one refusal without a message. */
+	if (error && strncmp(error, FUZZ_PATH ":", strlen(FUZZ_PATH ":")) != 0)
+		__builtin_trap();
+	free(error);
+	return 0;
+}
