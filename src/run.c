@@ -682,7 +682,7 @@ static int setup(struct run_state *rs, struct case_result *result)
 		result->verdict = is_privilege_error(error) ? VERDICT_SKIP : VERDICT_FAIL;
 		result->message = message("sandbox: %s%s", error ? error : "?",
 					  is_privilege_error(error)
-						  ? " (needs CAP_NET_ADMIN and CAP_SYS_ADMIN: run as root or under unshare -Urn)"
+						  ? " (run as root or under unshare -Urn)"
 						  : "");
 		free(error);
 		return -1;
