@@ -243,17 +243,27 @@ static void op_connected(struct server *s, const struct agent_request *q, struct
 		done(r, 0, 0);
 }
 
+/* send and recv act on an existing handle with a buffer of q->length bytes: the buffer (free it), or
+ * NULL with the refusal in r. */
+static char *handle_and_buffer(struct server *s, const struct agent_request *q, struct agent_reply *r,
+			       struct handle **h)
+{
+	*h = existing(s, q->handle, r);
+	if (!*h)
+		return NULL;
+	char *data = malloc(q->length + 1);
+	if (!data)
+		refuse(r, ENOMEM, "no memory for %u bytes", (unsigned)q->length);
+	return data;
+}
+
 /* One send of the pattern 'a'..'z'; a partial count or EAGAIN is the kernel's answer, not retried. */
 static void op_send(struct server *s, const struct agent_request *q, struct agent_reply *r)
 {
-	struct handle *h = existing(s, q->handle, r);
-	if (!h)
+	struct handle *h;
+	char *data = handle_and_buffer(s, q, r, &h);
+	if (!data)
 		return;
-	char *data = malloc(q->length + 1);
-	if (!data) {
-		refuse(r, ENOMEM, "no memory for %u bytes", (unsigned)q->length);
-		return;
-	}
 	for (uint32_t i = 0; i < q->length; i++)
 		data[i] = (char)('a' + i % 26);
 	ssize_t n = send(h->fd, data, q->length, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -263,14 +273,10 @@ static void op_send(struct server *s, const struct agent_request *q, struct agen
 
 static void op_recv(struct server *s, const struct agent_request *q, struct agent_reply *r)
 {
-	struct handle *h = existing(s, q->handle, r);
-	if (!h)
+	struct handle *h;
+	char *data = handle_and_buffer(s, q, r, &h);
+	if (!data)
 		return;
-	char *data = malloc(q->length + 1);
-	if (!data) {
-		refuse(r, ENOMEM, "no memory for %u bytes", (unsigned)q->length);
-		return;
-	}
 	if (ready_or_reported(h->fd, POLLIN, q->timeout_ms, r)) {
 		ssize_t n = recv(h->fd, data, q->length, MSG_DONTWAIT);
 		done(r, n, errno);
