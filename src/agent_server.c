@@ -19,6 +19,7 @@
 
 #include "agent_protocol.h"
 #include "symbols.h"
+#include "sysctl_file.h"
 
 #define HANDLE_MAX 64
 
@@ -341,21 +342,10 @@ static void op_getsockopt(struct server *s, const struct agent_request *q, struc
 		done(r, opt->value_count == 2 ? u.linger.l_onoff : u.value, 0);
 }
 
-/* The parser admitted only net.[a-z0-9_.-] keys without "..", so the path stays under /proc/sys/net. */
-static void sysctl_path(const char *key, char *path, size_t size)
-{
-	snprintf(path, size, "/proc/sys/%s", key);
-	for (char *p = path + strlen("/proc/sys/"); *p; p++)
-		if (*p == '.')
-			*p = '/';
-}
-
 /* Whitespace runs (ip_local_port_range's tab, the final newline) become one space, as a case writes them. */
 static void op_sysctl_get(const struct agent_request *q, struct agent_reply *r)
 {
-	char path[sizeof "/proc/sys/" + SYSCTL_KEY_MAX];
-	sysctl_path(q->key, path, sizeof path);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = sysctl_file_open(q->key, O_RDONLY);
 	if (fd < 0) {
 		done(r, -1, errno);
 		return;
@@ -390,21 +380,8 @@ static void op_sysctl_get(const struct agent_request *q, struct agent_reply *r)
 
 static void op_sysctl_set(const struct agent_request *q, struct agent_reply *r)
 {
-	char path[sizeof "/proc/sys/" + SYSCTL_KEY_MAX];
-	sysctl_path(q->key, path, sizeof path);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0) {
-		done(r, -1, errno);
-		return;
-	}
-	size_t len = strlen(q->value);
-	ssize_t n = write(fd, q->value, len);
-	int err = errno;
-	close(fd);
-	if (n >= 0 && (size_t)n != len)
-		refuse(r, EIO, "%s took %zd of %zu bytes", q->key, n, len);
-	else
-		done(r, n < 0 ? -1 : 0, err);
+	int rc = sysctl_file_write(q->key, q->value);
+	done(r, rc, errno);
 }
 
 /* The text names the kernel, so a lab report can say which stack answered. */

@@ -28,6 +28,7 @@
 #include "error_text.h"
 #include "netns.h"
 #include "rtnl.h"
+#include "sysctl_file.h"
 
 #define LOOPBACK_IFINDEX 1 /* the kernel gives lo index 1 in every namespace */
 /* Chosen rather than left to the kernel, which would number both ends 2 (each is the first device
@@ -68,43 +69,6 @@ static bool sysctl_key_safe(const char *key)
 	       !strchr(key, '/');
 }
 
-static int sysctl_path(const char *key, char *path, size_t size)
-{
-	int n = snprintf(path, size, "/proc/sys/%s", key);
-
-	if (n < 0 || (size_t)n >= size) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	for (char *c = path + strlen("/proc/sys/"); *c; c++)
-		if (*c == '.')
-			*c = '/';
-	return 0;
-}
-
-/* Writes through /proc/sys, which resolves net.* in the calling thread's current namespace. */
-static int sysctl_write_here(const char *key, const char *value)
-{
-	char path[SYSCTL_KEY_MAX + 16];
-	size_t len = strlen(value);
-	ssize_t n;
-	int fd, err;
-
-	if (sysctl_path(key, path, sizeof path) < 0)
-		return -1;
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = write(fd, value, len);
-	err = n < 0 ? errno : EIO;
-	close(fd);
-	if (n != (ssize_t)len) {
-		errno = err;
-		return -1;
-	}
-	return 0;
-}
-
 /* A namespace fd must never be 0: sandbox_destroy treats 0 as "none" so that a zeroed struct
  * sandbox is safe to destroy. */
 static int open_current_netns(void)
@@ -143,7 +107,7 @@ static int enter_fresh_netns(const char *role, int *netns_fd, struct rtnl *rtnl,
 		return -1;
 	for (size_t i = 0; i < sizeof ipv6_off / sizeof ipv6_off[0]; i++)
 		/* ENOENT: a kernel booted without IPv6 is already quiet. */
-		if (sysctl_write_here(ipv6_off[i], "1") < 0 && errno != ENOENT)
+		if (sysctl_file_write(ipv6_off[i], "1") < 0 && errno != ENOENT)
 			return error_set(error, "%s namespace: sysctl %s=1: %s", role, ipv6_off[i],
 					 strerror(errno));
 	return 0;
@@ -158,7 +122,7 @@ static int sysctl_write_failed(const struct sysctl_setting *s, char **error)
 	struct stat st;
 	int err = errno;
 
-	if ((err == EACCES || err == EPERM) && sysctl_path(s->key, path, sizeof path) == 0 &&
+	if ((err == EACCES || err == EPERM) && sysctl_file_path(s->key, path, sizeof path) == 0 &&
 	    stat(path, &st) == 0 && !(st.st_mode & 0222)) {
 		errno = err;
 		return error_set(error, "sysctl %s=%s: read-only in a network namespace (the kernel keeps "
@@ -192,7 +156,7 @@ static int make_namespaces(const struct sandbox_config *config, struct sandbox *
 	}
 	for (int i = 0; rc == 0 && i < config->sysctl_count; i++) {
 		const struct sysctl_setting *s = &config->sysctls[i];
-		if (sysctl_write_here(s->key, s->value) < 0)
+		if (sysctl_file_write(s->key, s->value) < 0)
 			rc = sysctl_write_failed(s, error);
 	}
 	/* Without CAP_SYS_ADMIN the first unshare fails and setns back would fail the same way; a
@@ -524,7 +488,7 @@ static int sysctl_open_in(int netns_fd, const char *key, int flags)
 		errno = EINVAL;
 		return -1;
 	}
-	if (sysctl_path(key, path, sizeof path) < 0 || netns_enter(netns_fd, &saved_fd) < 0)
+	if (sysctl_file_path(key, path, sizeof path) < 0 || netns_enter(netns_fd, &saved_fd) < 0)
 		return -1;
 	fd = open(path, flags | O_CLOEXEC);
 	err = errno;
