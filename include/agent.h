@@ -8,25 +8,30 @@
 #include <time.h>
 
 #include "case.h"
+#include "observe.h"
 
 /*
  * Protocol (text, one line each way per call, fields separated by single spaces):
  *   request: <id> <op> <handle> [key=value ...]\n
  *            op: socket bind listen accept connect connected send recv shutdown close
  *                setsockopt getsockopt sysctl-get sysctl-set hello
+ *                state counter purge reset accept-close   (the stack's own evidence and upkeep)
  *            keys: ip=A.B.C.D port=N backlog=N from=HANDLE how=rd|wr|rdwr opt=NAME v=N v=N len=N
- *                  timeout_ms=N key=SYSCTL value=TEXT
+ *                  timeout_ms=N key=SYSCTL value=TEXT rip=A.B.C.D rport=N name=COUNTER count=N
  *   reply:   <id> <ret> <errno-name or -> <sec>.<nsec 9 digits> [text]\n
  *            ret is the call's return value (-1 with an errno name on failure); the timestamp is
  *            CLOCK_REALTIME when the call returned; text carries sysctl-get's value, hello's kernel
- *            name, or why the agent refused a request (EINVAL unknown op/key/handle, EBUSY...).
+ *            name, state's "<STATE> <timer ms>", or why the agent refused a request (EINVAL unknown
+ *            op/key/handle, EBUSY...). counter's ret is the value, purge's the sockets destroyed.
+ *   sysctl-set keeps each key's first value; reset (and end of input) closes every socket and puts
+ *   those values back, so a lab host is left as it was even when the harness dies.
  *   value= comes last and runs to the end of the line (sysctl values may hold spaces).
  *   Lines are at most 511 bytes plus '\n'; details in agent_protocol.h.
  * Errno and option names travel as names (symbols.h), never numbers, so a remote agent on another
  * host or libc stays compatible.
  */
 
-#define AGENT_PROTOCOL_VERSION 1
+#define AGENT_PROTOCOL_VERSION 2
 
 struct agent_reply {
 	int64_t ret;
@@ -41,11 +46,16 @@ struct agent {
 	unsigned next_id;
 	char inbuf[512];
 	size_t inlen;
+	char stack[128];         /* hello's text: "Linux 6.1.0-28-cloud-amd64" */
 };
 
 /* Forks a child that enters target_netns_fd's namespace, dies with its parent (PDEATHSIG) and serves
  * the protocol over a socketpair. Returns 0, or -1 with *error malloc'd. */
 int agent_spawn_local(int target_netns_fd, struct agent *out, char **error);
+
+/* Runs `sh -c command` with its stdin/stdout as the stream (`ssh lab1 tcpharness-agent`, `nsenter
+ * --net=... tcpharness-agent`) and waits for its hello. Returns 0, or -1 with *error malloc'd. */
+int agent_spawn_command(const char *command, struct agent *out, char **error);
 
 /* Sends one application call and waits (at most timeout_ms beyond the call's own timeout) for its
  * reply. Returns 0 with *reply filled, or -1 with *error malloc'd when the agent is gone or the reply
@@ -56,7 +66,23 @@ int agent_call(struct agent *agent, const struct app_call *call, struct agent_re
 int agent_sysctl_get(struct agent *agent, const char *key, char *value, size_t size, char **error);
 int agent_sysctl_set(struct agent *agent, const char *key, const char *value, char **error);
 
-/* Closes the stream, kills and reaps the child. Safe on a zeroed agent with pid -1 / fd -1. */
+/* The stack's own evidence, read where the agent runs (sock_diag, /proc/net): a socket's state and
+ * timer, local = the stack's side. 0, or -1 with *error malloc'd. */
+int agent_socket_state(struct agent *agent, uint32_t local_ip, uint16_t local_port, uint32_t remote_ip,
+		       uint16_t remote_port, struct socket_evidence *out, char **error);
+/* A MIB counter ("TcpExt.PAWSEstab"): 1 with *value, 0 when the stack has no such counter, -1 with
+ * *error. */
+int agent_counter(struct agent *agent, const char *name, int64_t *value, char **error);
+/* Destroys every socket whose peer is remote_ip (TIME_WAIT included). 0 with *destroyed, or -1. */
+int agent_purge(struct agent *agent, uint32_t remote_ip, int *destroyed, char **error);
+/* Closes every socket the agent holds and restores the sysctls it changed. 0, or -1 with *error. */
+int agent_reset(struct agent *agent, char **error);
+/* Accepts up to count connections on listener, closing each at once (storms). 0 with *closed, or -1. */
+int agent_accept_close(struct agent *agent, const char *listener, uint32_t count, int timeout_ms, int64_t *closed,
+		       char **error);
+
+/* Closes the stream, gives the agent a moment to restore what it changed, then reaps it (killing it
+ * if it lingers). Safe on a zeroed agent with pid -1 / fd -1. */
 void agent_stop(struct agent *agent);
 
 /* Serves the protocol on in_fd/out_fd until EOF; used by the local child and by tcpharness-agent.

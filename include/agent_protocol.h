@@ -33,14 +33,24 @@ enum agent_op {
 	AGENT_OP_SYSCTL_GET,
 	AGENT_OP_SYSCTL_SET,
 	AGENT_OP_HELLO,
+	AGENT_OP_STATE,
+	AGENT_OP_COUNTER,
+	AGENT_OP_PURGE,
+	AGENT_OP_RESET,
+	AGENT_OP_ACCEPT_CLOSE,
 };
+
+/* Longest MIB counter name ("TcpExt.TCPTimeWaitOverflow"), with its NUL. */
+#define AGENT_COUNTER_NAME_MAX 48
 
 /* One request. Which fields an op uses, and which are required, is fixed per op:
  *   socket -; bind ip? port; listen port backlog?; accept from timeout_ms; connect ip port;
  *   connected timeout_ms; send len; recv len timeout_ms; shutdown how; close -;
  *   setsockopt opt v [v] (as many as the option takes); getsockopt opt; sysctl-get key;
- *   sysctl-set key value; hello -.
- * sysctl-get/set and hello carry the handle `-` (handle[0] == '\0' here); every other op names one.
+ *   sysctl-set key value; hello -; state ip port rip rport; counter name; purge ip; reset -;
+ *   accept-close count timeout_ms.
+ * sysctl-get/set, hello, state, counter, purge and reset carry the handle `-` (handle[0] == '\0'
+ * here); every other op names one.
  * value= comes last and runs to the end of the line, so it may hold spaces ("32768 60999"). */
 struct agent_request {
 	unsigned id;
@@ -58,7 +68,14 @@ struct agent_request {
 	int timeout_ms;                  /* 0..AGENT_TIMEOUT_MAX_MS */
 	char key[SYSCTL_KEY_MAX];        /* "net." prefix, [a-z0-9_.-], no ".." */
 	char value[SYSCTL_VALUE_MAX];    /* printable ASCII */
+	uint32_t remote_ip;              /* state: the socket's peer, host order */
+	uint16_t remote_port;
+	char counter[AGENT_COUNTER_NAME_MAX]; /* [A-Za-z0-9.] */
+	uint32_t count;                  /* accept-close: how many connections, 1..AGENT_COUNT_MAX */
 };
+
+/* Most connections one accept-close may take. */
+#define AGENT_COUNT_MAX 65536
 
 /* "sysctl-get" for AGENT_OP_SYSCTL_GET; "?" for a value outside the enum. */
 const char *agent_op_name(enum agent_op op);

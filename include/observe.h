@@ -13,7 +13,8 @@ struct observer {
 	uint32_t seq;
 };
 
-/* Opens a sock_diag socket inside netns_fd's namespace. 0, or -1 with *error malloc'd. */
+/* Opens a sock_diag socket inside netns_fd's namespace (-1: the calling thread's own, as in the agent).
+ * 0, or -1 with *error malloc'd. */
 int observe_open(int netns_fd, struct observer *out, char **error);
 void observe_close(struct observer *o);
 
@@ -32,6 +33,11 @@ int observe_tcp_socket(struct observer *o, uint32_t local_ip, uint16_t local_por
  * 0, 1 when there was no such socket, -1 with *error. */
 int observe_destroy_tcp(struct observer *o, uint32_t local_ip, uint16_t local_port, uint32_t remote_ip,
 			uint16_t remote_port, char **error);
+
+/* Destroys every TCP socket whose peer is remote_ip, in any state (TIME_WAIT, orphans still
+ * retransmitting, request sockets): a lab host starts each case without the previous one's
+ * connections. *destroyed counts them. 0, or -1 with *error. */
+int observe_destroy_to_remote(struct observer *o, uint32_t remote_ip, int *destroyed, char **error);
 
 #define COUNTERS_MAX 512
 

@@ -26,6 +26,12 @@
 #define CHILD_EXIT_BROKEN_STREAM 1
 #define CHILD_EXIT_ORPHANED 2
 #define CHILD_EXIT_NO_NAMESPACE 3
+#define CHILD_EXIT_NO_COMMAND 127
+
+/* A command agent may start over ssh: its first reply may take a while. */
+#define AGENT_START_MS 15000
+/* How long a stopping agent gets to restore its sysctls after EOF before it is killed. */
+#define AGENT_STOP_MS 3000
 
 /* The child is a copy of the harness: it must not run the harness's signal handlers (cleanup on
  * SIGINT would run twice), nor hold other streams open (their agents would never see EOF). */
@@ -162,19 +168,49 @@ static const char *child_exit_reason(int status)
 	switch (WEXITSTATUS(status)) {
 	case CHILD_EXIT_ORPHANED: return "its parent was gone before it started";
 	case CHILD_EXIT_NO_NAMESPACE: return "it could not enter the target network namespace";
+	case CHILD_EXIT_NO_COMMAND: return "the command was not found";
 	default: return "it exited";
 	}
 }
 
-int agent_spawn_local(int target_netns_fd, struct agent *out, char **error)
+/* A child that failed to start says so only by exiting; hello turns that into an error here. */
+static int handshake(struct agent *agent, char **why)
+{
+	struct agent_request hello = { .id = take_id(agent), .op = AGENT_OP_HELLO };
+	struct agent_reply reply;
+	if (exchange(agent, &hello, AGENT_START_MS, &reply, why) < 0)
+		return -1;
+	if (reply.ret != AGENT_PROTOCOL_VERSION)
+		return error_set(why, "agent speaks protocol %lld, want %d", (long long)reply.ret,
+				 AGENT_PROTOCOL_VERSION);
+	snprintf(agent->stack, sizeof agent->stack, "%s", reply.text);
+	return 0;
+}
+
+static int started_or_stopped(struct agent *agent, const char *what, char **error)
+{
+	char *why = NULL;
+	if (handshake(agent, &why) == 0)
+		return 0;
+	close(agent->fd);
+	agent->fd = -1;
+	kill(agent->pid, SIGKILL);
+	int status = 0;
+	while (waitpid(agent->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	agent->pid = -1;
+	error_set(error, "agent: %s did not start (%s): %s", what, child_exit_reason(status),
+		  why ? why : "out of memory");
+	free(why);
+	return -1;
+}
+
+static int fork_with_stream(struct agent *out, int *child_end, char **error)
 {
 	*out = (struct agent){ .pid = -1, .fd = -1, .next_id = 1 };
-	if (target_netns_fd < 0)
-		return error_set(error, "agent: no target namespace descriptor");
 	int pair[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
 		return error_set(error, "agent: socketpair: %s", strerror(errno));
-	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		int err = errno;
@@ -182,33 +218,56 @@ int agent_spawn_local(int target_netns_fd, struct agent *out, char **error)
 		close(pair[1]);
 		return error_set(error, "agent: fork: %s", strerror(err));
 	}
-	if (pid == 0)
-		run_child(parent, target_netns_fd, pair[1]);
+	if (pid == 0) {
+		close(pair[0]);
+		*child_end = pair[1];
+		return 0;
+	}
 	close(pair[1]);
 	out->pid = pid;
 	out->fd = pair[0];
+	return 0;
+}
 
-	/* A child that failed to start says so only by exiting; hello turns that into an error here. */
-	struct agent_request hello = { .id = take_id(out), .op = AGENT_OP_HELLO };
-	struct agent_reply reply;
-	char *why = NULL;
-	if (exchange(out, &hello, REPLY_MARGIN_MS, &reply, &why) == 0) {
-		if (reply.ret == AGENT_PROTOCOL_VERSION)
-			return 0;
-		free(why);
-		why = NULL;
-		error_set(&why, "agent speaks protocol %lld, want %d", (long long)reply.ret, AGENT_PROTOCOL_VERSION);
+int agent_spawn_local(int target_netns_fd, struct agent *out, char **error)
+{
+	if (target_netns_fd < 0)
+		return error_set(error, "agent: no target namespace descriptor");
+	pid_t parent = getpid();
+	int child_end = -1;
+	if (fork_with_stream(out, &child_end, error) < 0)
+		return -1;
+	if (out->pid < 0)
+		run_child(parent, target_netns_fd, child_end);
+	return started_or_stopped(out, "child", error);
+}
+
+/* The command's stdin and stdout are one end of a socketpair; stderr stays the harness's, so ssh's
+ * own complaints reach the user. It is killed with the harness (PDEATHSIG), and an ssh that dies
+ * closes the remote agent's input, which restores the lab host's sysctls. */
+int agent_spawn_command(const char *command, struct agent *out, char **error)
+{
+	pid_t parent = getpid();
+	int child_end = -1;
+	if (fork_with_stream(out, &child_end, error) < 0)
+		return -1;
+	if (out->pid < 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+			_exit(CHILD_EXIT_ORPHANED);
+		if (dup2(child_end, STDIN_FILENO) < 0 || dup2(child_end, STDOUT_FILENO) < 0)
+			_exit(CHILD_EXIT_BROKEN_STREAM);
+		close_range(3, ~0u, 0);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		for (int sig = 1; sig < NSIG; sig++)
+			signal(sig, SIG_DFL);
+		/* Ctrl-C in the harness's terminal must not cut the agent off before its restore. */
+		setpgid(0, 0);
+		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+		_exit(CHILD_EXIT_NO_COMMAND);
 	}
-	close(out->fd);
-	out->fd = -1;
-	kill(pid, SIGKILL);
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	out->pid = -1;
-	error_set(error, "agent: child did not start (%s): %s", child_exit_reason(status), why ? why : "out of memory");
-	free(why);
-	return -1;
+	return started_or_stopped(out, command, error);
 }
 
 int agent_call(struct agent *agent, const struct app_call *call, struct agent_reply *reply, char **error)
@@ -256,6 +315,7 @@ int agent_sysctl_set(struct agent *agent, const char *key, const char *value, ch
 	return sysctl_request(agent, AGENT_OP_SYSCTL_SET, key, value, &reply, error);
 }
 
+/* EOF first: the agent restores what it changed and exits; only one that hangs is killed. */
 void agent_stop(struct agent *agent)
 {
 	if (agent->fd >= 0)
@@ -263,9 +323,97 @@ void agent_stop(struct agent *agent)
 	agent->fd = -1;
 	agent->inlen = 0;
 	if (agent->pid > 0) {
-		kill(agent->pid, SIGKILL);
-		while (waitpid(agent->pid, NULL, 0) < 0 && errno == EINTR)
-			;
+		int waited_ms = 0;
+		while (waitpid(agent->pid, NULL, WNOHANG) == 0) {
+			if (waited_ms >= AGENT_STOP_MS) {
+				kill(agent->pid, SIGKILL);
+				while (waitpid(agent->pid, NULL, 0) < 0 && errno == EINTR)
+					;
+				break;
+			}
+			usleep(1000);
+			waited_ms++;
+		}
 	}
 	agent->pid = -1;
+}
+
+/* One exchange for the stack-wide ops; a refusal (reply->err) is an error here. */
+static int stack_request(struct agent *agent, struct agent_request *req, int64_t wait_ms, struct agent_reply *reply,
+			 char **error)
+{
+	req->id = take_id(agent);
+	if (exchange(agent, req, wait_ms, reply, error) < 0)
+		return -1;
+	if (reply->err)
+		return error_set(error, "agent: %s: %s%s%s", agent_op_name(req->op), errno_name(reply->err),
+				 reply->text[0] ? ": " : "", reply->text);
+	return 0;
+}
+
+int agent_socket_state(struct agent *agent, uint32_t local_ip, uint16_t local_port, uint32_t remote_ip,
+		       uint16_t remote_port, struct socket_evidence *out, char **error)
+{
+	struct agent_request req = { .op = AGENT_OP_STATE, .ip = local_ip, .port = local_port,
+				     .remote_ip = remote_ip, .remote_port = remote_port };
+	struct agent_reply reply;
+	if (stack_request(agent, &req, REPLY_MARGIN_MS, &reply, error) < 0)
+		return -1;
+	char name[32];
+	long long timer_ms;
+	if (sscanf(reply.text, "%31s %lld", name, &timer_ms) != 2 || tcp_state_from_name(name) < 0)
+		return error_set(error, "agent: state reply '%s' is not '<STATE> <timer ms>'", reply.text);
+	out->state = tcp_state_from_name(name);
+	out->timer_ms = timer_ms;
+	return 0;
+}
+
+int agent_counter(struct agent *agent, const char *name, int64_t *value, char **error)
+{
+	struct agent_request req = { .op = AGENT_OP_COUNTER };
+	if (strlen(name) >= sizeof req.counter)
+		return error_set(error, "agent: counter name '%s' is too long", name);
+	strcpy(req.counter, name);
+	struct agent_reply reply;
+	req.id = take_id(agent);
+	if (exchange(agent, &req, REPLY_MARGIN_MS, &reply, error) < 0)
+		return -1;
+	if (reply.err == ENOENT)
+		return 0;
+	if (reply.err)
+		return error_set(error, "agent: counter %s: %s%s%s", name, errno_name(reply.err),
+				 reply.text[0] ? ": " : "", reply.text);
+	*value = reply.ret;
+	return 1;
+}
+
+int agent_purge(struct agent *agent, uint32_t remote_ip, int *destroyed, char **error)
+{
+	struct agent_request req = { .op = AGENT_OP_PURGE, .ip = remote_ip };
+	struct agent_reply reply;
+	if (stack_request(agent, &req, REPLY_MARGIN_MS, &reply, error) < 0)
+		return -1;
+	*destroyed = (int)reply.ret;
+	return 0;
+}
+
+int agent_reset(struct agent *agent, char **error)
+{
+	struct agent_request req = { .op = AGENT_OP_RESET };
+	struct agent_reply reply;
+	return stack_request(agent, &req, REPLY_MARGIN_MS, &reply, error);
+}
+
+int agent_accept_close(struct agent *agent, const char *listener, uint32_t count, int timeout_ms, int64_t *closed,
+		       char **error)
+{
+	struct agent_request req = { .op = AGENT_OP_ACCEPT_CLOSE, .count = count, .timeout_ms = timeout_ms };
+	if (strlen(listener) >= sizeof req.handle)
+		return error_set(error, "agent: handle '%s' is too long", listener);
+	strcpy(req.handle, listener);
+	struct agent_reply reply;
+	if (stack_request(agent, &req, (int64_t)timeout_ms + REPLY_MARGIN_MS, &reply, error) < 0)
+		return -1;
+	*closed = reply.ret;
+	return 0;
 }

@@ -22,7 +22,9 @@ static const char *const op_names[] = {
 	[AGENT_OP_SHUTDOWN] = "shutdown",     [AGENT_OP_CLOSE] = "close",
 	[AGENT_OP_SETSOCKOPT] = "setsockopt", [AGENT_OP_GETSOCKOPT] = "getsockopt",
 	[AGENT_OP_SYSCTL_GET] = "sysctl-get", [AGENT_OP_SYSCTL_SET] = "sysctl-set",
-	[AGENT_OP_HELLO] = "hello",
+	[AGENT_OP_HELLO] = "hello",           [AGENT_OP_STATE] = "state",
+	[AGENT_OP_COUNTER] = "counter",       [AGENT_OP_PURGE] = "purge",
+	[AGENT_OP_RESET] = "reset",           [AGENT_OP_ACCEPT_CLOSE] = "accept-close",
 };
 #define OP_COUNT (int)(sizeof op_names / sizeof op_names[0])
 
@@ -35,12 +37,13 @@ const char *agent_op_name(enum agent_op op)
 
 enum key {
 	KEY_IP, KEY_PORT, KEY_BACKLOG, KEY_FROM, KEY_HOW, KEY_OPT, KEY_V, KEY_LEN, KEY_TIMEOUT,
-	KEY_SYSCTL, KEY_VALUE,
+	KEY_SYSCTL, KEY_VALUE, KEY_REMOTE_IP, KEY_REMOTE_PORT, KEY_COUNTER, KEY_CONNECTIONS,
 };
 static const char *const key_names[] = {
 	[KEY_IP] = "ip", [KEY_PORT] = "port", [KEY_BACKLOG] = "backlog", [KEY_FROM] = "from",
 	[KEY_HOW] = "how", [KEY_OPT] = "opt", [KEY_V] = "v", [KEY_LEN] = "len",
-	[KEY_TIMEOUT] = "timeout_ms", [KEY_SYSCTL] = "key", [KEY_VALUE] = "value",
+	[KEY_TIMEOUT] = "timeout_ms", [KEY_SYSCTL] = "key", [KEY_VALUE] = "value", [KEY_REMOTE_IP] = "rip",
+	[KEY_REMOTE_PORT] = "rport", [KEY_COUNTER] = "name", [KEY_CONNECTIONS] = "count",
 };
 #define KEY_COUNT (int)(sizeof key_names / sizeof key_names[0])
 #define K(k) (1u << (k))
@@ -64,11 +67,42 @@ static const struct {
 	[AGENT_OP_SYSCTL_GET] = { K(KEY_SYSCTL), K(KEY_SYSCTL) },
 	[AGENT_OP_SYSCTL_SET] = { K(KEY_SYSCTL) | K(KEY_VALUE), K(KEY_SYSCTL) | K(KEY_VALUE) },
 	[AGENT_OP_HELLO] = { 0, 0 },
+#define STATE_KEYS (K(KEY_IP) | K(KEY_PORT) | K(KEY_REMOTE_IP) | K(KEY_REMOTE_PORT))
+	[AGENT_OP_STATE] = { STATE_KEYS, STATE_KEYS },
+	[AGENT_OP_COUNTER] = { K(KEY_COUNTER), K(KEY_COUNTER) },
+	[AGENT_OP_PURGE] = { K(KEY_IP), K(KEY_IP) },
+	[AGENT_OP_RESET] = { 0, 0 },
+	[AGENT_OP_ACCEPT_CLOSE] = { K(KEY_CONNECTIONS) | K(KEY_TIMEOUT), K(KEY_CONNECTIONS) | K(KEY_TIMEOUT) },
 };
 
+/* Ops about the stack as a whole rather than one of the case's sockets. */
 static bool op_has_handle(enum agent_op op)
 {
-	return op != AGENT_OP_SYSCTL_GET && op != AGENT_OP_SYSCTL_SET && op != AGENT_OP_HELLO;
+	switch (op) {
+	case AGENT_OP_SYSCTL_GET:
+	case AGENT_OP_SYSCTL_SET:
+	case AGENT_OP_HELLO:
+	case AGENT_OP_STATE:
+	case AGENT_OP_COUNTER:
+	case AGENT_OP_PURGE:
+	case AGENT_OP_RESET:
+		return false;
+	default:
+		return true;
+	}
+}
+
+/* MIB names as /proc/net/netstat spells them: "TcpExt.PAWSEstab". */
+static bool valid_counter_name(const char *text, size_t len)
+{
+	if (len == 0 || len >= AGENT_COUNTER_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.'))
+			return false;
+	}
+	return true;
 }
 
 static const struct {
@@ -225,18 +259,32 @@ static int parse_key_value(struct cursor *c, const char *field, size_t field_len
 	char buf[CASE_NAME_MAX];
 	switch ((enum key)key) {
 	case KEY_IP:
+	case KEY_REMOTE_IP:
 		if (len >= sizeof buf)
-			return error_set(error, "bad ip '%.*s'", (int)len, text);
+			return error_set(error, "bad %s '%.*s'", key_names[key], (int)len, text);
 		memcpy(buf, text, len);
 		buf[len] = '\0';
 		if (inet_pton(AF_INET, buf, &addr) != 1)
-			return error_set(error, "bad ip '%s' (want A.B.C.D)", buf);
-		out->ip = ntohl(addr.s_addr);
+			return error_set(error, "bad %s '%s' (want A.B.C.D)", key_names[key], buf);
+		*(key == KEY_IP ? &out->ip : &out->remote_ip) = ntohl(addr.s_addr);
 		break;
 	case KEY_PORT:
+	case KEY_REMOTE_PORT:
 		if (!parse_unsigned(text, len, UINT16_MAX, &number))
-			return error_set(error, "bad port '%.*s' (want 0..65535)", (int)len, text);
-		out->port = (uint16_t)number;
+			return error_set(error, "bad %s '%.*s' (want 0..65535)", key_names[key], (int)len, text);
+		*(key == KEY_PORT ? &out->port : &out->remote_port) = (uint16_t)number;
+		break;
+	case KEY_COUNTER:
+		if (!valid_counter_name(text, len))
+			return error_set(error, "bad counter name '%.*s' (want [A-Za-z0-9.], 1..%d bytes)", (int)len,
+					 text, AGENT_COUNTER_NAME_MAX - 1);
+		memcpy(out->counter, text, len);
+		out->counter[len] = '\0';
+		break;
+	case KEY_CONNECTIONS:
+		if (!parse_unsigned(text, len, AGENT_COUNT_MAX, &number) || number == 0)
+			return error_set(error, "bad count '%.*s' (want 1..%d)", (int)len, text, AGENT_COUNT_MAX);
+		out->count = (uint32_t)number;
 		break;
 	case KEY_BACKLOG:
 		if (!parse_unsigned(text, len, INT_MAX, &number))
@@ -395,6 +443,21 @@ int agent_format_request(const struct agent_request *req, char *line, size_t siz
 	}
 	if (keys & K(KEY_PORT))
 		put(&w, " port=%u", (unsigned)req->port);
+	if (keys & K(KEY_REMOTE_IP)) {
+		struct in_addr addr = { htonl(req->remote_ip) };
+		char text[INET_ADDRSTRLEN];
+		put(&w, " rip=%s rport=%u", inet_ntop(AF_INET, &addr, text, sizeof text), (unsigned)req->remote_port);
+	}
+	if (keys & K(KEY_COUNTER)) {
+		if (!valid_counter_name(req->counter, strlen(req->counter)))
+			return error_set(error, "%s: bad counter name '%s'", op, req->counter);
+		put(&w, " name=%s", req->counter);
+	}
+	if (keys & K(KEY_CONNECTIONS)) {
+		if (req->count == 0 || req->count > AGENT_COUNT_MAX)
+			return error_set(error, "%s: count %" PRIu32 " is outside 1..%d", op, req->count, AGENT_COUNT_MAX);
+		put(&w, " count=%" PRIu32, req->count);
+	}
 	if ((keys & K(KEY_BACKLOG)) && req->backlog >= 0)
 		put(&w, " backlog=%d", req->backlog);
 	if (keys & K(KEY_FROM)) {

@@ -18,10 +18,12 @@
 #include <unistd.h>
 
 #include "agent_protocol.h"
+#include "observe.h"
 #include "symbols.h"
 #include "sysctl_file.h"
 
 #define HANDLE_MAX 64
+#define SAVED_SYSCTL_MAX 64
 
 struct handle {
 	char name[CASE_NAME_MAX];
@@ -30,6 +32,12 @@ struct handle {
 
 struct server {
 	struct handle handles[HANDLE_MAX];
+	/* Each key's value before this agent first wrote it: put back on reset and at end of input, so
+	 * a lab host keeps its own settings even when the harness dies mid-case. */
+	struct sysctl_setting saved[SAVED_SYSCTL_MAX];
+	int saved_count;
+	struct observer observer; /* sock_diag in the agent's own namespace; opened on first use */
+	bool observer_open;
 };
 
 static void stamp(struct agent_reply *r)
@@ -342,46 +350,194 @@ static void op_getsockopt(struct server *s, const struct agent_request *q, struc
 		done(r, opt->value_count == 2 ? u.linger.l_onoff : u.value, 0);
 }
 
-/* Whitespace runs (ip_local_port_range's tab, the final newline) become one space, as a case writes them. */
-static void op_sysctl_get(const struct agent_request *q, struct agent_reply *r)
+/* Reads key's value, whitespace runs (ip_local_port_range's tab, the final newline) made one space
+ * as a case writes them. 0, or an errno (EMSGSIZE: longer than size - 1). */
+static int read_sysctl(const char *key, char *value, size_t size)
 {
-	int fd = sysctl_file_open(q->key, O_RDONLY);
-	if (fd < 0) {
-		done(r, -1, errno);
-		return;
-	}
-	char raw[2 * sizeof r->text];
+	int fd = sysctl_file_open(key, O_RDONLY);
+	if (fd < 0)
+		return errno;
+	char raw[2 * SYSCTL_VALUE_MAX + 128];
 	ssize_t n = read(fd, raw, sizeof raw);
 	int err = errno;
 	close(fd);
-	if (n < 0) {
-		done(r, -1, err);
-		return;
-	}
+	if (n < 0)
+		return err;
 	size_t out = 0;
-	bool too_long = (size_t)n == sizeof raw;
-	for (ssize_t i = 0; i < n && !too_long; i++) {
+	if ((size_t)n == sizeof raw)
+		return EMSGSIZE;
+	for (ssize_t i = 0; i < n; i++) {
 		bool space = raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n';
-		if (space && (out == 0 || r->text[out - 1] == ' '))
+		if (space && (out == 0 || value[out - 1] == ' '))
 			continue;
-		if (out == sizeof r->text - 1)
-			too_long = true;
-		else
-			r->text[out++] = space ? ' ' : raw[i];
+		if (out == size - 1)
+			return EMSGSIZE;
+		value[out++] = space ? ' ' : raw[i];
 	}
-	if (out > 0 && r->text[out - 1] == ' ')
+	if (out > 0 && value[out - 1] == ' ')
 		out--;
-	r->text[out] = '\0';
-	if (too_long)
-		refuse(r, EMSGSIZE, "%s is longer than %zu bytes", q->key, sizeof r->text - 1);
-	else
-		done(r, 0, 0);
+	value[out] = '\0';
+	return 0;
 }
 
-static void op_sysctl_set(const struct agent_request *q, struct agent_reply *r)
+static void op_sysctl_get(const struct agent_request *q, struct agent_reply *r)
 {
+	int err = read_sysctl(q->key, r->text, sizeof r->text);
+	if (err == EMSGSIZE)
+		refuse(r, EMSGSIZE, "%s is longer than %zu bytes", q->key, sizeof r->text - 1);
+	else
+		done(r, err ? -1 : 0, err);
+}
+
+static bool saved_already(const struct server *s, const char *key)
+{
+	for (int i = 0; i < s->saved_count; i++)
+		if (strcmp(s->saved[i].key, key) == 0)
+			return true;
+	return false;
+}
+
+/* The original value is kept before the first write, so a key that cannot be restored is never
+ * changed. */
+static void op_sysctl_set(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	if (!saved_already(s, q->key)) {
+		if (s->saved_count == SAVED_SYSCTL_MAX) {
+			refuse(r, ENOSPC, "more than %d sysctls changed; reset first", SAVED_SYSCTL_MAX);
+			return;
+		}
+		struct sysctl_setting *slot = &s->saved[s->saved_count];
+		int err = read_sysctl(q->key, slot->value, sizeof slot->value);
+		if (err) {
+			done(r, -1, err);
+			return;
+		}
+		snprintf(slot->key, sizeof slot->key, "%s", q->key);
+		s->saved_count++;
+	}
 	int rc = sysctl_file_write(q->key, q->value);
 	done(r, rc, errno);
+}
+
+/* Newest first, so a key written twice ends at its very first value. Returns the first errno. */
+static int restore_sysctls(struct server *s)
+{
+	int first_err = 0;
+	while (s->saved_count > 0) {
+		const struct sysctl_setting *old = &s->saved[--s->saved_count];
+		if (sysctl_file_write(old->key, old->value) < 0 && !first_err)
+			first_err = errno;
+	}
+	return first_err;
+}
+
+static void close_handles(struct server *s)
+{
+	for (int i = 0; i < HANDLE_MAX; i++)
+		if (s->handles[i].fd >= 0) {
+			close(s->handles[i].fd);
+			s->handles[i].fd = -1;
+		}
+}
+
+/* Between cases on a long-lived target: the next case starts with no socket and the host's settings. */
+static void op_reset(struct server *s, struct agent_reply *r)
+{
+	close_handles(s);
+	int err = restore_sysctls(s);
+	done(r, err ? -1 : 0, err);
+}
+
+static struct observer *observer_of(struct server *s, struct agent_reply *r)
+{
+	char *error = NULL;
+	if (!s->observer_open && observe_open(-1, &s->observer, &error) < 0) {
+		refuse(r, EOPNOTSUPP, "%s", error ? error : "sock_diag unavailable");
+		free(error);
+		return NULL;
+	}
+	s->observer_open = true;
+	return &s->observer;
+}
+
+/* Text: the state's name and the pending timer in ms (-1: none), e.g. "TIME_WAIT 59873". */
+static void op_state(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	struct observer *o = observer_of(s, r);
+	if (!o)
+		return;
+	struct socket_evidence seen;
+	char *error = NULL;
+	if (observe_tcp_socket(o, q->ip, q->port, q->remote_ip, q->remote_port, &seen, &error) < 0) {
+		refuse(r, EIO, "%s", error ? error : "sock_diag failed");
+		free(error);
+		return;
+	}
+	snprintf(r->text, sizeof r->text, "%s %lld", tcp_state_name(seen.state), (long long)seen.timer_ms);
+	done(r, 0, 0);
+}
+
+/* ret: the counter's value; ENOENT when this kernel has no such counter. */
+static void op_counter(const struct agent_request *q, struct agent_reply *r)
+{
+	struct counter_snapshot *now = malloc(sizeof *now);
+	char *error = NULL;
+	int64_t value;
+	if (!now)
+		refuse(r, ENOMEM, "no memory for the counters");
+	else if (counters_read(getpid(), now, &error) < 0)
+		refuse(r, EIO, "%s", error ? error : "cannot read the counters");
+	else if (!counters_get(now, q->counter, &value))
+		refuse(r, ENOENT, "no counter named %s", q->counter);
+	else
+		done(r, value, 0);
+	free(error);
+	free(now);
+}
+
+/* ret: how many sockets to that peer were destroyed. */
+static void op_purge(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	struct observer *o = observer_of(s, r);
+	if (!o)
+		return;
+	int destroyed = 0;
+	char *error = NULL;
+	if (observe_destroy_to_remote(o, q->ip, &destroyed, &error) < 0)
+		refuse(r, EOPNOTSUPP, "%s", error ? error : "SOCK_DESTROY failed");
+	else
+		done(r, destroyed, 0);
+	free(error);
+}
+
+/* A storm's server half: every connection is closed as soon as it is accepted, so the stack sends
+ * its FIN at once. ret: how many were accepted and closed before count or the timeout. */
+static void op_accept_close(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	struct handle *listener = existing(s, q->handle, r);
+	if (!listener)
+		return;
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	uint32_t closed = 0;
+	while (closed < q->count) {
+		int fd = accept4(listener->fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0) {
+			close(fd);
+			closed++;
+			continue;
+		}
+		if (errno != EAGAIN && errno != EINTR) {
+			done(r, -1, errno);
+			return;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		int64_t left = q->timeout_ms - ((now.tv_sec - start.tv_sec) * 1000 +
+						(now.tv_nsec - start.tv_nsec) / 1000000);
+		if (left <= 0 || wait_ready(listener->fd, POLLIN, (int)left) < 0)
+			break;
+	}
+	done(r, closed, 0);
 }
 
 /* The text names the kernel, so a lab report can say which stack answered. */
@@ -409,8 +565,13 @@ static void perform(struct server *s, const struct agent_request *q, struct agen
 	case AGENT_OP_SETSOCKOPT: op_setsockopt(s, q, r); break;
 	case AGENT_OP_GETSOCKOPT: op_getsockopt(s, q, r); break;
 	case AGENT_OP_SYSCTL_GET: op_sysctl_get(q, r); break;
-	case AGENT_OP_SYSCTL_SET: op_sysctl_set(q, r); break;
+	case AGENT_OP_SYSCTL_SET: op_sysctl_set(s, q, r); break;
 	case AGENT_OP_HELLO: op_hello(r); break;
+	case AGENT_OP_STATE: op_state(s, q, r); break;
+	case AGENT_OP_COUNTER: op_counter(q, r); break;
+	case AGENT_OP_PURGE: op_purge(s, q, r); break;
+	case AGENT_OP_RESET: op_reset(s, r); break;
+	case AGENT_OP_ACCEPT_CLOSE: op_accept_close(s, q, r); break;
 	}
 }
 
@@ -466,7 +627,7 @@ static unsigned leading_id(const char *buf, size_t len)
 
 int agent_serve(int in_fd, int out_fd)
 {
-	struct server s;
+	struct server s = { .saved_count = 0 };
 	for (int i = 0; i < HANDLE_MAX; i++)
 		s.handles[i].fd = -1;
 	char buf[AGENT_LINE_MAX];
@@ -501,8 +662,9 @@ int agent_serve(int in_fd, int out_fd)
 		}
 		len += (size_t)n;
 	}
-	for (int i = 0; i < HANDLE_MAX; i++)
-		if (s.handles[i].fd >= 0)
-			close(s.handles[i].fd);
+	close_handles(&s);
+	restore_sysctls(&s);
+	if (s.observer_open)
+		observe_close(&s.observer);
 	return status;
 }

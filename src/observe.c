@@ -7,7 +7,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -15,6 +14,7 @@
 #include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -49,19 +49,19 @@ static const char *tuple_text(const struct tuple *t, char *buf, size_t size)
 
 int observe_open(int netns_fd, struct observer *out, char **error)
 {
-	int saved, fd, err;
+	int saved = -1, fd, err;
 
 	out->diag_fd = -1;
 	out->seq = 0;
-	if (netns_enter(netns_fd, &saved) < 0) {
+	if (netns_fd >= 0 && netns_enter(netns_fd, &saved) < 0) {
 		err = errno;
 		return error_set(error, "observe: cannot enter the target namespace: %s", strerror(err));
 	}
-	/* A plain socket, not an mnl_socket: struct observer holds only the fd, and libmnl is used for
-	 * building and validating messages. The kernel autobinds a port id on the first send. */
+	/* The kernel autobinds a port id on the first send. Plain netlink, no libmnl: the agent that
+	 * reads states on a VM target is a static binary, and Debian ships no static libmnl. */
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	err = errno;
-	if (netns_leave(saved) < 0) {
+	if (saved >= 0 && netns_leave(saved) < 0) {
 		int leave_err = errno;
 		if (fd >= 0)
 			close(fd);
@@ -81,47 +81,9 @@ void observe_close(struct observer *o)
 	o->diag_fd = -1;
 }
 
-/* Sends one inet_diag request naming the exact 4-tuple (and socket cookie) and runs the reply
- * through cb. Returns 0, or -1 with errno set to the kernel's error (ENOENT: no such socket). */
-static int diag_exchange(struct observer *o, uint16_t type, uint16_t flags, const struct tuple *t,
-			 const uint32_t cookie[2], mnl_cb_t cb, void *data)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct inet_diag_req_v2 *req;
-	uint32_t seq = ++o->seq;
-	ssize_t n;
-	int rc;
-
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = seq;
-	req = mnl_nlmsg_put_extra_header(nlh, sizeof *req);
-	req->sdiag_family = AF_INET;
-	req->sdiag_protocol = IPPROTO_TCP;
-	req->idiag_states = ~0U;
-	req->id.idiag_sport = htons(t->local_port);
-	req->id.idiag_dport = htons(t->remote_port);
-	req->id.idiag_src[0] = htonl(t->local_ip);
-	req->id.idiag_dst[0] = htonl(t->remote_ip);
-	req->id.idiag_cookie[0] = cookie[0];
-	req->id.idiag_cookie[1] = cookie[1];
-
-	if (send(o->diag_fd, nlh, nlh->nlmsg_len, 0) < 0)
-		return -1;
-	/* The kernel answers an exact request synchronously with one datagram: the socket's
-	 * inet_diag_msg, or an NLMSG_ERROR (which also carries the ack). */
-	n = recv(o->diag_fd, buf, sizeof buf, MSG_TRUNC);
-	if (n < 0)
-		return -1;
-	if ((size_t)n > sizeof buf) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	/* Port id 0: only the kernel can address this unbound-by-us socket, the seq check suffices. */
-	rc = mnl_cb_run(buf, (size_t)n, seq, 0, cb, data);
-	return rc < 0 ? -1 : 0;
-}
+/* One reply datagram holds at most one inet_diag_msg with its attributes; 8 KiB is the kernel's own
+ * page-sized answer limit with room to spare. */
+#define DIAG_BUFFER_SIZE 8192
 
 struct found_socket {
 	const struct tuple *asked;
@@ -131,37 +93,91 @@ struct found_socket {
 	uint32_t cookie[2];
 };
 
-static int found_cb(const struct nlmsghdr *nlh, void *data)
+/* Reads one answer to an exact lookup: the socket's inet_diag_msg, or NLMSG_ERROR. Every length is
+ * checked before use: this is kernel input. Returns 0, or -1 with errno (ENOENT: no such socket). */
+static int read_found(const struct nlmsghdr *nlh, size_t len, uint32_t seq, struct found_socket *found)
 {
-	struct found_socket *found = data;
-	const struct tuple *t = found->asked;
-	const struct inet_diag_msg *msg;
-
-	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-	    mnl_nlmsg_get_payload_len(nlh) < sizeof *msg) {
+	if (!NLMSG_OK(nlh, len) || nlh->nlmsg_seq != seq) {
 		errno = EBADMSG;
-		return MNL_CB_ERROR;
+		return -1;
 	}
-	msg = mnl_nlmsg_get_payload(nlh);
-	if (msg->idiag_family != AF_INET || ntohs(msg->id.idiag_sport) != t->local_port) {
+	if (nlh->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = NLMSG_DATA(nlh);
+		if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof *e)) {
+			errno = EBADMSG;
+			return -1;
+		}
+		errno = -e->error;
+		return e->error ? -1 : 0;
+	}
+	const struct inet_diag_msg *msg = NLMSG_DATA(nlh);
+	if (!found) {
 		errno = EBADMSG;
-		return MNL_CB_ERROR;
+		return -1;
+	}
+	const struct tuple *t = found->asked;
+	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY || nlh->nlmsg_len < NLMSG_LENGTH(sizeof *msg) ||
+	    msg->idiag_family != AF_INET || ntohs(msg->id.idiag_sport) != t->local_port) {
+		errno = EBADMSG;
+		return -1;
 	}
 	/* The kernel's lookup falls back to a listener on the local port when no connection matches:
 	 * that is "no socket with this 4-tuple", not the socket asked for. */
 	if (msg->idiag_state == TCP_LISTEN && msg->id.idiag_dport == 0 && msg->id.idiag_dst[0] == 0)
-		return MNL_CB_STOP;
+		return 0;
 	if (ntohs(msg->id.idiag_dport) != t->remote_port ||
 	    ntohl(msg->id.idiag_src[0]) != t->local_ip || ntohl(msg->id.idiag_dst[0]) != t->remote_ip) {
 		errno = EBADMSG;
-		return MNL_CB_ERROR;
+		return -1;
 	}
 	found->exists = true;
 	found->state = msg->idiag_state;
 	found->timer_ms = msg->idiag_timer ? (int64_t)msg->idiag_expires : -1;
 	found->cookie[0] = msg->id.idiag_cookie[0];
 	found->cookie[1] = msg->id.idiag_cookie[1];
-	return MNL_CB_STOP;
+	return 0;
+}
+
+/* Sends one inet_diag request naming the exact 4-tuple (and socket cookie) and reads its answer into
+ * found (NULL: only the error status matters). Returns 0, or -1 with errno set to the kernel's error
+ * (ENOENT: no such socket). */
+static int diag_exchange(struct observer *o, uint16_t type, uint16_t flags, const struct tuple *t,
+			 const uint32_t cookie[2], struct found_socket *found)
+{
+	_Alignas(struct nlmsghdr) char buf[DIAG_BUFFER_SIZE];
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 req;
+	} request = { 0 };
+	uint32_t seq = ++o->seq;
+
+	request.nlh.nlmsg_len = sizeof request;
+	request.nlh.nlmsg_type = type;
+	request.nlh.nlmsg_flags = NLM_F_REQUEST | flags;
+	request.nlh.nlmsg_seq = seq;
+	request.req.sdiag_family = AF_INET;
+	request.req.sdiag_protocol = IPPROTO_TCP;
+	request.req.idiag_states = ~0U;
+	request.req.id.idiag_sport = htons(t->local_port);
+	request.req.id.idiag_dport = htons(t->remote_port);
+	request.req.id.idiag_src[0] = htonl(t->local_ip);
+	request.req.id.idiag_dst[0] = htonl(t->remote_ip);
+	request.req.id.idiag_cookie[0] = cookie[0];
+	request.req.id.idiag_cookie[1] = cookie[1];
+
+	if (send(o->diag_fd, &request, sizeof request, 0) < 0)
+		return -1;
+	/* The kernel answers an exact request synchronously with one datagram: the socket's
+	 * inet_diag_msg, or an NLMSG_ERROR (which also carries the ack). Port id 0: only the kernel can
+	 * address this socket, so the seq check suffices. */
+	ssize_t n = recv(o->diag_fd, buf, sizeof buf, MSG_TRUNC);
+	if (n < 0)
+		return -1;
+	if ((size_t)n > sizeof buf) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return read_found((const struct nlmsghdr *)buf, (size_t)n, seq, found);
 }
 
 /* Exact lookup, not a filtered dump: it searches the established hash, which holds TIME_WAIT and
@@ -175,7 +191,7 @@ static int find_socket(struct observer *o, const struct tuple *t, struct found_s
 
 	found->asked = t;
 	found->exists = false;
-	if (diag_exchange(o, SOCK_DIAG_BY_FAMILY, 0, t, any_cookie, found_cb, found) == 0 ||
+	if (diag_exchange(o, SOCK_DIAG_BY_FAMILY, 0, t, any_cookie, found) == 0 ||
 	    errno == ENOENT)
 		return 0;
 	err = errno;
@@ -210,7 +226,7 @@ int observe_destroy_tcp(struct observer *o, uint32_t local_ip, uint16_t local_po
 		return 1;
 	/* The cookie pins the socket just found: without it, a connection that vanished meanwhile
 	 * would let the kernel's listener fallback destroy the listener instead (ESTALE then). */
-	if (diag_exchange(o, SOCK_DESTROY, NLM_F_ACK, &t, found.cookie, NULL, NULL) == 0)
+	if (diag_exchange(o, SOCK_DESTROY, NLM_F_ACK, &t, found.cookie, NULL) == 0)
 		return 0;
 	err = errno;
 	if (err == ENOENT || err == ESTALE)
@@ -224,4 +240,90 @@ int observe_destroy_tcp(struct observer *o, uint32_t local_ip, uint16_t local_po
 			    tuple_text(&t, tbuf, sizeof tbuf), errno_text(err, ebuf, sizeof ebuf));
 	return error_set(error, "SOCK_DESTROY %s: %s", tuple_text(&t, tbuf, sizeof tbuf),
 		    errno_text(err, ebuf, sizeof ebuf));
+}
+
+#define PURGE_MAX 4096
+
+/* Reads a dump's multi-part answer and keeps the sockets whose peer is remote_ip (listeners have no
+ * peer). Returns the number kept, or -1 with errno. */
+static int collect_to_remote(struct observer *o, uint32_t seq, uint32_t remote_ip, struct found_socket *kept,
+			     struct tuple *tuples, int max)
+{
+	_Alignas(struct nlmsghdr) char buf[DIAG_BUFFER_SIZE * 4];
+	int count = 0;
+	for (;;) {
+		ssize_t n = recv(o->diag_fd, buf, sizeof buf, 0);
+		if (n < 0)
+			return -1;
+		size_t len = (size_t)n;
+		for (const struct nlmsghdr *nlh = (const void *)buf; NLMSG_OK(nlh, len); nlh = NLMSG_NEXT(nlh, len)) {
+			if (nlh->nlmsg_seq != seq)
+				continue;
+			if (nlh->nlmsg_type == NLMSG_DONE)
+				return count;
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(nlh);
+				errno = nlh->nlmsg_len >= NLMSG_LENGTH(sizeof *e) && e->error ? -e->error : EBADMSG;
+				return -1;
+			}
+			const struct inet_diag_msg *msg = NLMSG_DATA(nlh);
+			if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY || nlh->nlmsg_len < NLMSG_LENGTH(sizeof *msg))
+				continue;
+			if (ntohl(msg->id.idiag_dst[0]) != remote_ip || count == max)
+				continue;
+			tuples[count] = (struct tuple){ ntohl(msg->id.idiag_src[0]), remote_ip,
+							ntohs(msg->id.idiag_sport), ntohs(msg->id.idiag_dport) };
+			kept[count].cookie[0] = msg->id.idiag_cookie[0];
+			kept[count].cookie[1] = msg->id.idiag_cookie[1];
+			count++;
+		}
+	}
+}
+
+int observe_destroy_to_remote(struct observer *o, uint32_t remote_ip, int *destroyed, char **error)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 req;
+	} request = { 0 };
+	uint32_t seq = ++o->seq;
+	request.nlh.nlmsg_len = sizeof request;
+	request.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	request.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	request.nlh.nlmsg_seq = seq;
+	request.req.sdiag_family = AF_INET;
+	request.req.sdiag_protocol = IPPROTO_TCP;
+	request.req.idiag_states = ~0U;
+
+	struct found_socket *kept = calloc(PURGE_MAX, sizeof *kept);
+	struct tuple *tuples = calloc(PURGE_MAX, sizeof *tuples);
+	char ebuf[128];
+	int count = -1;
+	*destroyed = 0;
+	if (!kept || !tuples)
+		errno = ENOMEM;
+	else if (send(o->diag_fd, &request, sizeof request, 0) == (ssize_t)sizeof request)
+		count = collect_to_remote(o, seq, remote_ip, kept, tuples, PURGE_MAX);
+	if (count < 0) {
+		int err = errno;
+		free(kept);
+		free(tuples);
+		return error_set(error, "sock_diag dump: %s", errno_text(err, ebuf, sizeof ebuf));
+	}
+	int rc = 0;
+	for (int i = 0; i < count && rc == 0; i++) {
+		/* A socket that closed since the dump is gone already (ENOENT), or replaced (ESTALE). */
+		if (diag_exchange(o, SOCK_DESTROY, NLM_F_ACK, &tuples[i], kept[i].cookie, NULL) == 0)
+			++*destroyed;
+		else if (errno != ENOENT && errno != ESTALE) {
+			char tbuf[64];
+			int err = errno;
+			rc = error_set(error, "SOCK_DESTROY %s: %s%s", tuple_text(&tuples[i], tbuf, sizeof tbuf),
+				       errno_text(err, ebuf, sizeof ebuf),
+				       err == EOPNOTSUPP ? ": this kernel was built without CONFIG_INET_DIAG_DESTROY" : "");
+		}
+	}
+	free(kept);
+	free(tuples);
+	return rc;
 }

@@ -341,7 +341,7 @@ static void test_hostile_stream(void **state)
 	assert_true(strncmp(line, "5 -1 EINVAL ", 12) == 0);
 	assert_non_null(strstr(line, "unknown op 'frobnicate'"));
 	read_raw_line(agent.fd, line, sizeof line);
-	assert_true(strncmp(line, "6 1 - ", 6) == 0);
+	assert_true(strncmp(line, "6 2 - ", 6) == 0); /* AGENT_PROTOCOL_VERSION */
 	assert_non_null(strstr(line, " Linux "));
 
 	char overlong[600];
@@ -390,6 +390,105 @@ static void test_stream_close_ends_agent(void **state)
 	agent.pid = -1;
 }
 
+static void assert_sysctl(struct agent *agent, const char *key, const char *want)
+{
+	char value[64];
+	char *error = NULL;
+	if (agent_sysctl_get(agent, key, value, sizeof value, &error) < 0)
+		fail_msg("%s", error);
+	assert_string_equal(value, want);
+}
+
+/* A lab host must be left as it was: reset, and a vanished harness (EOF), put back every sysctl the
+ * agent changed, to its value before the first change. */
+static void test_sysctls_restored(void **state)
+{
+	(void)state;
+	struct agent agent = spawn();
+	char *error = NULL;
+	assert_int_equal(agent_sysctl_set(&agent, "net.ipv4.tcp_fin_timeout", "7", &error), 0);
+	assert_int_equal(agent_sysctl_set(&agent, "net.ipv4.tcp_fin_timeout", "9", &error), 0);
+	assert_int_equal(agent_sysctl_set(&agent, "net.ipv4.ip_local_port_range", "40000 40000", &error), 0);
+	assert_sysctl(&agent, "net.ipv4.tcp_fin_timeout", "9");
+	assert_int_equal(agent_reset(&agent, &error), 0);
+	assert_sysctl(&agent, "net.ipv4.tcp_fin_timeout", "60");
+	assert_sysctl(&agent, "net.ipv4.ip_local_port_range", "32768 60999");
+
+	assert_int_equal(agent_sysctl_set(&agent, "net.ipv4.tcp_fin_timeout", "5", &error), 0);
+	agent_stop(&agent);
+	agent = spawn();
+	assert_sysctl(&agent, "net.ipv4.tcp_fin_timeout", "60");
+	assert_null(error);
+	agent_stop(&agent);
+}
+
+/* States, counters, purge and accept-close, read and done where the stack runs. */
+static void test_stack_evidence(void **state)
+{
+	(void)state;
+	struct agent agent = spawn();
+	char *error = NULL;
+	int64_t opens_before = 0, opens_after = 0;
+	assert_int_equal(agent_counter(&agent, "Tcp.ActiveOpens", &opens_before, &error), 1);
+	assert_int_equal(agent_counter(&agent, "TcpExt.NoSuchCounter", &opens_after, &error), 0);
+
+	assert_reply(call_agent(&agent, listen_call("lsn", 8090)), 0, 0);
+	assert_true(call_agent(&agent, app(APP_SOCKET, "cli")).ret >= 0);
+	assert_reply(call_agent(&agent, sockopt_call(APP_SETSOCKOPT, "cli", "SO_REUSEADDR", 1, 1, 0)), 0, 0);
+	struct app_call bind = app(APP_BIND, "cli");
+	bind.port = 45000;
+	assert_reply(call_agent(&agent, bind), 0, 0);
+	assert_reply(call_agent(&agent, connect_call("cli", 8090)), -1, EINPROGRESS);
+	assert_reply(call_agent(&agent, app(APP_CONNECTED, "cli")), 0, 0);
+	assert_int_equal(agent_counter(&agent, "Tcp.ActiveOpens", &opens_after, &error), 1);
+	assert_int_equal(opens_after - opens_before, 1);
+
+	struct socket_evidence seen;
+	assert_int_equal(agent_socket_state(&agent, 0x7f000001, 45000, 0x7f000001, 8090, &seen, &error), 0);
+	assert_int_equal(seen.state, 1 /* TCP_ESTABLISHED */);
+
+	/* accept-close makes the server the first to close: its side ends in TIME_WAIT. */
+	int64_t closed = 0;
+	assert_int_equal(agent_accept_close(&agent, "lsn", 1, 1000, &closed, &error), 0);
+	assert_int_equal(closed, 1);
+	assert_reply(call_agent(&agent, app(APP_CLOSE, "cli")), 0, 0);
+	usleep(50000);
+	assert_int_equal(agent_socket_state(&agent, 0x7f000001, 8090, 0x7f000001, 45000, &seen, &error), 0);
+	assert_string_equal(tcp_state_name(seen.state), "TIME_WAIT");
+	assert_true(seen.timer_ms > 55000 && seen.timer_ms <= 60000);
+
+	int destroyed = 0;
+	assert_int_equal(agent_purge(&agent, 0x7f000001, &destroyed, &error), 0);
+	assert_true(destroyed >= 1);
+	assert_int_equal(agent_socket_state(&agent, 0x7f000001, 8090, 0x7f000001, 45000, &seen, &error), 0);
+	assert_string_equal(tcp_state_name(seen.state), "NONE");
+	assert_null(error);
+	agent_stop(&agent);
+}
+
+/* A lab agent is a command (`ssh lab tcpharness-agent`): here the real binary under nsenter. */
+static void test_command_agent(void **state)
+{
+	(void)state;
+	const char *binary = getenv("TCPHARNESS_AGENT");
+	if (!binary)
+		skip();
+	char command[512];
+	snprintf(command, sizeof command, "exec nsenter --net=/proc/%d/fd/%d %s", (int)getpid(), target_netns, binary);
+	struct agent agent;
+	char *error = NULL;
+	if (agent_spawn_command(command, &agent, &error) < 0)
+		fail_msg("%s", error);
+	assert_non_null(strstr(agent.stack, "Linux"));
+	assert_sysctl(&agent, "net.ipv4.tcp_fin_timeout", "60");
+	agent_stop(&agent);
+	assert_int_equal(agent.pid, -1);
+
+	assert_int_equal(agent_spawn_command("exit 3", &agent, &error), -1);
+	assert_non_null(strstr(error, "did not start"));
+	free(error);
+}
+
 static void test_spawn_outside_a_namespace_fails(void **state)
 {
 	(void)state;
@@ -414,6 +513,9 @@ int main(void)
 		cmocka_unit_test_setup(test_stop_leaves_no_child, needs_root),
 		cmocka_unit_test_setup(test_stream_close_ends_agent, needs_root),
 		cmocka_unit_test_setup(test_spawn_outside_a_namespace_fails, needs_root),
+		cmocka_unit_test_setup(test_sysctls_restored, needs_root),
+		cmocka_unit_test_setup(test_stack_evidence, needs_root),
+		cmocka_unit_test_setup(test_command_agent, needs_root),
 	};
 	return cmocka_run_group_tests(tests, make_namespace, drop_namespace);
 }

@@ -188,6 +188,48 @@ static void test_round_trip_agent_ops(void **state)
 	assert_null(error);
 }
 
+/* The stack's own evidence and upkeep: one line each way, fields back as they went. */
+static void test_round_trip_stack_ops(void **state)
+{
+	(void)state;
+	struct agent_request req = { .id = 3, .op = AGENT_OP_STATE, .ip = 0xc0000201, .port = 8080,
+				     .remote_ip = 0xc000020a, .remote_port = 40000 }, got;
+	char line[AGENT_LINE_MAX];
+	char *error = NULL;
+	int len = agent_format_request(&req, line, sizeof line, &error);
+	assert_string_equal(line, "3 state - ip=192.0.2.1 port=8080 rip=192.0.2.10 rport=40000\n");
+	assert_int_equal(agent_parse_request(line, (size_t)len - 1, &got, &error), 0);
+	assert_int_equal(got.remote_ip, 0xc000020a);
+	assert_int_equal(got.remote_port, 40000);
+	assert_int_equal(got.port, 8080);
+
+	req = (struct agent_request){ .id = 4, .op = AGENT_OP_COUNTER };
+	snprintf(req.counter, sizeof req.counter, "TcpExt.PAWSEstab");
+	len = agent_format_request(&req, line, sizeof line, &error);
+	assert_string_equal(line, "4 counter - name=TcpExt.PAWSEstab\n");
+	assert_int_equal(agent_parse_request(line, (size_t)len - 1, &got, &error), 0);
+	assert_string_equal(got.counter, "TcpExt.PAWSEstab");
+
+	req = (struct agent_request){ .id = 5, .op = AGENT_OP_PURGE, .ip = 0xc000020a };
+	len = agent_format_request(&req, line, sizeof line, &error);
+	assert_string_equal(line, "5 purge - ip=192.0.2.10\n");
+	assert_int_equal(agent_parse_request(line, (size_t)len - 1, &got, &error), 0);
+	assert_int_equal(got.ip, 0xc000020a);
+
+	req = (struct agent_request){ .id = 6, .op = AGENT_OP_RESET };
+	len = agent_format_request(&req, line, sizeof line, &error);
+	assert_string_equal(line, "6 reset -\n");
+
+	req = (struct agent_request){ .id = 7, .op = AGENT_OP_ACCEPT_CLOSE, .count = 2000, .timeout_ms = 500 };
+	snprintf(req.handle, sizeof req.handle, "srv");
+	len = agent_format_request(&req, line, sizeof line, &error);
+	assert_string_equal(line, "7 accept-close srv count=2000 timeout_ms=500\n");
+	assert_int_equal(agent_parse_request(line, (size_t)len - 1, &got, &error), 0);
+	assert_int_equal(got.count, 2000);
+	assert_string_equal(got.handle, "srv");
+	assert_null(error);
+}
+
 /* Each hostile line must be refused with a message containing want. */
 static void assert_request_refused(const char *line, size_t len, const char *want)
 {
@@ -265,6 +307,21 @@ static void test_request_unknown_names(void **state)
 	REFUSED("1 socket abcdefghijabcdefghijabcdefghijab", "bad handle");
 	REFUSED("1 hello conn", "takes the handle '-'");
 	REFUSED("1 accept conn from=a/b timeout_ms=1", "bad handle");
+}
+
+static void test_request_refused_stack_ops(void **state)
+{
+	(void)state;
+	REFUSED("1 state - ip=192.0.2.1 port=80 rip=192.0.2.10", "state needs rport=");
+	REFUSED("1 state - ip=192.0.2.1 port=80 rip=192.0.2.300 rport=1", "bad rip");
+	REFUSED("1 state conn ip=192.0.2.1 port=80 rip=192.0.2.10 rport=1", "takes the handle '-'");
+	REFUSED("1 counter - name=Tcp/../x", "bad counter name");
+	REFUSED("1 counter - name=", "bad counter name");
+	REFUSED("1 purge -", "purge needs ip=");
+	REFUSED("1 reset - ip=192.0.2.1", "does not apply to reset");
+	REFUSED("1 accept-close srv count=0 timeout_ms=1", "bad count");
+	REFUSED("1 accept-close srv count=65537 timeout_ms=1", "bad count");
+	REFUSED("1 accept-close - count=1 timeout_ms=1", "bad handle");
 }
 
 static void test_request_refused_sysctl_keys(void **state)
@@ -442,6 +499,8 @@ int main(void)
 		cmocka_unit_test(test_round_trip_shutdown),
 		cmocka_unit_test(test_round_trip_sockopts),
 		cmocka_unit_test(test_round_trip_agent_ops),
+		cmocka_unit_test(test_round_trip_stack_ops),
+		cmocka_unit_test(test_request_refused_stack_ops),
 		cmocka_unit_test(test_request_too_long),
 		cmocka_unit_test(test_request_missing_fields),
 		cmocka_unit_test(test_request_bad_numbers),
