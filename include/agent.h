@@ -65,6 +65,8 @@ int agent_call(struct agent *agent, const struct app_call *call, struct agent_re
 /* Sysctl access through the agent (lab hosts): 0 or -1 with *error malloc'd. */
 int agent_sysctl_get(struct agent *agent, const char *key, char *value, size_t size, char **error);
 int agent_sysctl_set(struct agent *agent, const char *key, const char *value, char **error);
+/* 1 when the stack has the sysctl, 0 when it does not (ENOENT), -1 with *error. */
+int agent_sysctl_exists(struct agent *agent, const char *key, char **error);
 
 /* The stack's own evidence, read where the agent runs (sock_diag, /proc/net): a socket's state and
  * timer, local = the stack's side. 0, or -1 with *error malloc'd. */

@@ -1,5 +1,5 @@
-/* run.h - run one case under one variant in a fresh sandbox and judge every step.
- * Owns the order of things: sandbox, wire, agent, observer; steps on a timeline; teardown. */
+/* run.h - run one case under one variant on a target (a fresh sandbox, a lab host, a VM) and judge
+ * every step. Owns the order of things: target, sysctls, wire; steps on a timeline; teardown. */
 #ifndef TCPHARNESS_RUN_H
 #define TCPHARNESS_RUN_H
 
@@ -9,7 +9,10 @@
 #include "case.h"
 #include "outcome.h"
 
+struct target;
+
 struct run_options {
+	struct target *target;    /* where the stack under test runs (target.h) */
 	const char *captures_dir; /* pcap files go to <captures_dir>/<case>[@variant].pcap; NULL: none */
 	int64_t tolerance_ns;     /* timing slack around expectations without an explicit window */
 };

@@ -25,6 +25,10 @@ struct wire_frame {
 struct wire *wire_open(int harness_netns_fd, const char *ifname, const uint8_t src_mac[6],
 		       const uint8_t dst_mac[6], const char *pcap_path, char **error);
 
+/* On a link the harness shares with other hosts (lab mode): captures only target_ip's TCP, and
+ * refuses to build any segment addressed elsewhere. 0, or -1 with *error malloc'd. */
+int wire_restrict(struct wire *w, uint32_t target_ip, char **error);
+
 /* Builds and sends one segment (checksums computed; payload is payload_len pattern bytes).
  * *sent_ns gets the CLOCK_REALTIME time just before the write. 0, or -1 with *error malloc'd. */
 int wire_inject(struct wire *w, const struct segment *segment, int64_t *sent_ns, char **error);

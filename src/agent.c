@@ -309,6 +309,18 @@ int agent_sysctl_get(struct agent *agent, const char *key, char *value, size_t s
 	return 0;
 }
 
+int agent_sysctl_exists(struct agent *agent, const char *key, char **error)
+{
+	struct agent_request req = { .id = take_id(agent), .op = AGENT_OP_SYSCTL_GET };
+	if (strlen(key) >= sizeof req.key)
+		return error_set(error, "agent: sysctl key '%s' is too long", key);
+	strcpy(req.key, key);
+	struct agent_reply reply;
+	if (exchange(agent, &req, REPLY_MARGIN_MS, &reply, error) < 0)
+		return -1;
+	return reply.err != ENOENT;
+}
+
 int agent_sysctl_set(struct agent *agent, const char *key, const char *value, char **error)
 {
 	struct agent_reply reply;

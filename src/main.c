@@ -22,7 +22,10 @@
 #include "report_matrix.h"
 #include "report_tap.h"
 #include "run.h"
+#include "target.h"
 #include "wire.h"
+
+#include <arpa/inet.h>
 
 #define EXIT_CASE_FAILED 1
 #define MAX_JOBS 64
@@ -32,7 +35,7 @@
 
 static const char usage_text[] =
 	"usage: tcpharness run [-j N] [--variant NAME] [--captures DIR] [--tolerance MS] [--report FORMAT[=PATH]]...\n"
-	"                      PATH...\n"
+	"                      [TARGET] PATH...\n"
 	"       tcpharness matrix [--markdown] [run options] PATH...\n"
 	"       tcpharness check PATH...\n"
 	"       tcpharness list PATH...\n"
@@ -58,6 +61,15 @@ static const char usage_text[] =
 	"                   CPUs); results still print in case order\n"
 	"  --tolerance MS   timing slack for lines without an explicit window (default 50)\n"
 	"  --markdown       matrix: print GitHub-flavoured Markdown tables\n"
+	"\n"
+	"target (default local: the running kernel, one fresh pair of namespaces per case):\n"
+	"  --target lab --iface IF --target-ip A --agent 'COMMAND' [--allow-default-route-iface]\n"
+	"                   a lab host on the link IF: segments go to A only, the harness answers ARP\n"
+	"                   for the peers' addresses (they must be on-link for A and not this host's),\n"
+	"                   and the application runs in `tcpharness-agent` started by COMMAND (e.g.\n"
+	"                   'ssh lab1 tcpharness-agent'); its sysctls are restored after every case.\n"
+	"                   Cases run one at a time. IF may not carry this host's default route unless\n"
+	"                   --allow-default-route-iface says the link is a lab network.\n"
 	"  --report FORMAT[=PATH]\n"
 	"                   run, matrix: also write a report (repeatable); `--report FORMAT PATH` works\n"
 	"                   too, except for tap, whose FILE is only ever given as tap=FILE:\n"
@@ -372,7 +384,10 @@ struct command_line {
 	const char *captures_dir;
 	int64_t tolerance_ns;
 	int jobs;
+	bool jobs_given;
 	bool markdown;
+	struct target_options target;
+	bool target_given, lab_option_given;
 	struct report_request reports[MAX_REPORTS];
 	int report_count;
 };
@@ -416,10 +431,27 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 		free_run_set(&set);
 		return EXIT_USAGE;
 	}
+	struct target *target;
+	char *error = NULL;
+	if (target_open(&cl->target, &target, &error) < 0) {
+		fprintf(stderr, "tcpharness: target %s: %s\n", target_kind_name(cl->target.kind),
+			error ? error : "out of memory");
+		free(error);
+		free_run_set(&set);
+		return EXIT_USAGE;
+	}
+	int jobs = cl->jobs;
+	if (!target_runs_cases_in_parallel(target)) {
+		if (cl->jobs_given && cl->jobs > 1)
+			fprintf(stderr, "tcpharness: %s runs one case at a time; -j %d ignored\n", target_label(target),
+				cl->jobs);
+		jobs = 1;
+	}
 	char *default_dir = cl->captures_dir ? NULL : default_captures_dir();
-	struct run_options options = { cl->captures_dir ? cl->captures_dir : default_dir, cl->tolerance_ns };
+	struct run_options options = { target, cl->captures_dir ? cl->captures_dir : default_dir, cl->tolerance_ns };
 	bool matrix = !strcmp(cl->command, "matrix");
-	int status = run_all(&set, &options, matrix || report_to_stdout(cl) ? stderr : stdout, cl->jobs);
+	int status = run_all(&set, &options, matrix || report_to_stdout(cl) ? stderr : stdout, jobs);
+	target_close(target);
 	if (matrix && !run_interrupted)
 		matrix_print(stdout, &set, cl->markdown);
 	if (write_reports(cl, &set) < 0 && status == 0)
@@ -492,6 +524,11 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		{ "markdown", no_argument, NULL, 'm' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "report", required_argument, NULL, 'r' },
+		{ "target", required_argument, NULL, 'T' },
+		{ "iface", required_argument, NULL, 'I' },
+		{ "target-ip", required_argument, NULL, 'A' },
+		{ "agent", required_argument, NULL, 'G' },
+		{ "allow-default-route-iface", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -509,8 +546,41 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 				return EXIT_USAGE;
 			}
 			cl->jobs = (int)jobs;
+			cl->jobs_given = true;
 			break;
 		}
+		case 'T': {
+			int kind = target_kind_from_name(optarg);
+			if (kind < 0) {
+				fprintf(stderr, "tcpharness: unknown target '%s' (local, lab)\n", optarg);
+				return EXIT_USAGE;
+			}
+			cl->target.kind = (enum target_kind)kind;
+			cl->target_given = true;
+			break;
+		}
+		case 'I':
+			cl->target.iface = optarg;
+			cl->lab_option_given = true;
+			break;
+		case 'A': {
+			struct in_addr a;
+			if (inet_pton(AF_INET, optarg, &a) != 1 || a.s_addr == 0) {
+				fprintf(stderr, "tcpharness: --target-ip takes an IPv4 address, not '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			cl->target.target_ip = ntohl(a.s_addr);
+			cl->lab_option_given = true;
+			break;
+		}
+		case 'G':
+			cl->target.agent_command = optarg;
+			cl->lab_option_given = true;
+			break;
+		case 'D':
+			cl->target.allow_default_route = true;
+			cl->lab_option_given = true;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -572,6 +642,21 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "tcpharness: %s needs at least one PATH\n", cl->command);
+		return EXIT_USAGE;
+	}
+	if (cl->lab_option_given && cl->target.kind != TARGET_LAB) {
+		fprintf(stderr, "tcpharness: --iface, --target-ip, --agent and --allow-default-route-iface are options "
+				"of --target lab\n");
+		return EXIT_USAGE;
+	}
+	/* Lab mode never guesses where to send: the link, the host and its agent are all named. */
+	if (cl->target.kind == TARGET_LAB &&
+	    (!cl->target.iface || !cl->target.target_ip || !cl->target.agent_command)) {
+		fprintf(stderr, "tcpharness: --target lab needs --iface IF, --target-ip A and --agent 'COMMAND'\n");
+		return EXIT_USAGE;
+	}
+	if (cl->target_given && strcmp(cl->command, "run") != 0 && strcmp(cl->command, "matrix") != 0) {
+		fprintf(stderr, "tcpharness: --target is an option of run and matrix\n");
 		return EXIT_USAGE;
 	}
 	return -1;

@@ -9,13 +9,14 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "error_text.h"
+
 #include "agent.h"
 #include "judge.h"
-#include "observe.h"
 #include "peer.h"
-#include "sandbox.h"
 #include "segment_format.h"
 #include "symbols.h"
+#include "target.h"
 #include "wire.h"
 
 volatile int run_interrupted;
@@ -30,18 +31,27 @@ struct pending_segment {
 	struct segment segment;
 };
 
+#define CASE_MAX_COUNTERS 32
+
+/* A counter some line checks, as it stood when the case started. */
+struct counter_baseline {
+	const char *name;
+	bool exists;
+	int64_t value;
+};
+
 /* Everything one case run holds; torn down in reverse order by teardown(). */
 struct run_state {
 	const struct case_file *c;
+	struct case_file retargeted; /* c with the target's own address, when the target has one */
 	int variant;
 	const struct run_options *options;
-	struct sandbox sandbox;
-	bool sandbox_made;
+	struct target_case target;
+	bool target_begun;
+	struct agent *agent;
 	struct wire *wire;
-	struct agent agent;
-	struct observer observer;
-	bool observer_open;
-	struct counter_snapshot baseline;
+	struct counter_baseline baselines[CASE_MAX_COUNTERS];
+	int baseline_count;
 	struct peer_state peers[CASE_MAX_PEERS];
 	int64_t kernel_tsval_at_ns[CASE_MAX_PEERS]; /* when the stack's last TSval to each peer was sent */
 	struct pending_segment pending[MAX_PENDING];
@@ -390,7 +400,11 @@ static int do_app(struct run_state *rs, const struct step *step, const struct st
 	sleep_until(w->earliest_ns);
 	struct agent_reply reply;
 	char *error = NULL;
-	if (agent_call(&rs->agent, &step->u.app, &reply, &error) < 0) {
+	struct app_call call = step->u.app;
+	/* A target with an address of its own: the case's address in a call means the target's. */
+	if (call.ip && call.ip == rs->c->target_ip)
+		call.ip = rs->target.target_ip;
+	if (agent_call(rs->agent, &call, &reply, &error) < 0) {
 		step_failed(rs, step, NULL, "agent: %s", error ? error : "?");
 		free(error);
 		return -1;
@@ -434,9 +448,9 @@ static int do_expect_state(struct run_state *rs, const struct step *step, const 
 	/* States change in softirq context right after a segment; poll briefly instead of racing it. */
 	for (;;) {
 		char *error = NULL;
-		if (observe_tcp_socket(&rs->observer, rs->c->target_ip, peer->target_port, peer->decl->ip,
+		if (agent_socket_state(rs->agent, rs->c->target_ip, peer->target_port, peer->decl->ip,
 				       peer->decl->port, &seen, &error) < 0) {
-			step_failed(rs, step, NULL, "sock_diag: %s", error ? error : "?");
+			step_failed(rs, step, NULL, "socket state: %s", error ? error : "?");
 			free(error);
 			return -1;
 		}
@@ -472,27 +486,35 @@ static int do_expect_state(struct run_state *rs, const struct step *step, const 
 	return 0;
 }
 
+static struct counter_baseline *baseline_of(struct run_state *rs, const char *name)
+{
+	for (int i = 0; i < rs->baseline_count; i++)
+		if (strcmp(rs->baselines[i].name, name) == 0)
+			return &rs->baselines[i];
+	return NULL;
+}
+
 static int counter_delta(struct run_state *rs, const struct step *step, int64_t *delta)
 {
-	struct counter_snapshot now;
+	const struct counter_baseline *before = baseline_of(rs, step->u.counter.name);
+	int64_t now = 0;
 	char *error = NULL;
-	if (counters_read(rs->agent.pid, &now, &error) < 0) {
+	int found = before && before->exists ? agent_counter(rs->agent, step->u.counter.name, &now, &error) : 0;
+	if (found < 0) {
 		step_failed(rs, step, NULL, "reading counters: %s", error ? error : "?");
 		free(error);
 		return -1;
 	}
-	int64_t before, after;
-	if (!counters_get(&rs->baseline, step->u.counter.name, &before) ||
-	    !counters_get(&now, step->u.counter.name, &after))
+	if (found == 0)
 		return step_failed(rs, step, NULL, "this kernel has no counter named %s", step->u.counter.name);
-	*delta = after - before;
+	*delta = now - before->value;
 	return 0;
 }
 
 static int do_expect_counter(struct run_state *rs, const struct step *step, const struct step_window *w)
 {
 	sleep_until(w->open_ns);
-	int64_t delta;
+	int64_t delta = 0;
 	/* A counter is the kernel's proof of a drop: decide as soon as it moves, not after a quiet window. */
 	for (;;) {
 		if (counter_delta(rs, step, &delta) < 0)
@@ -641,53 +663,87 @@ static bool is_privilege_error(const char *error)
 	return error && (strstr(error, "Operation not permitted") || strstr(error, "Permission denied"));
 }
 
-/* `require sysctl` is checked in a bare sandbox: the case's own sysctls may need the very key. */
-static char *missing_requirement(const struct case_file *c, const struct sandbox_config *bare)
+/* Why the target cannot run the case (a `require sysctl` it lacks), or NULL. -1 on an agent error. */
+static int missing_requirement(struct run_state *rs, char **reason)
 {
-	if (c->require_count == 0)
-		return NULL;
-	struct sandbox probe;
-	char *error = NULL;
-	if (sandbox_create(bare, &probe, &error) < 0)
-		return error;
-	char *reason = NULL;
-	for (int i = 0; i < c->require_count && !reason; i++)
-		if (sandbox_sysctl_exists(probe.target_netns_fd, c->requires[i]) != 1)
-			reason = message("requires sysctl %s, which this kernel does not have%s", c->requires[i],
-					 strcmp(c->requires[i], "net.ipv4.tcp_tw_recycle") == 0
-						 ? " (removed in Linux 4.12)"
-						 : "");
-	sandbox_destroy(&probe);
-	return reason;
+	*reason = NULL;
+	for (int i = 0; i < rs->c->require_count && !*reason; i++) {
+		const char *key = rs->c->requires[i];
+		int exists = agent_sysctl_exists(rs->agent, key, reason);
+		if (exists < 0)
+			return -1;
+		if (!exists)
+			*reason = message("requires sysctl %s, which this kernel does not have%s", key,
+					  strcmp(key, "net.ipv4.tcp_tw_recycle") == 0 ? " (removed in Linux 4.12)" : "");
+	}
+	return 0;
+}
+
+static int apply_sysctls(struct run_state *rs, char **error)
+{
+	struct sysctl_setting sysctls[2 * CASE_MAX_SYSCTLS];
+	int count = collect_sysctls(rs->c, rs->variant, sysctls);
+	for (int i = 0; i < count; i++) {
+		char *why = NULL;
+		if (agent_sysctl_set(rs->agent, sysctls[i].key, sysctls[i].value, &why) < 0) {
+			error_set(error, "sysctl %s=%s: %s", sysctls[i].key, sysctls[i].value, why ? why : "?");
+			free(why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Counters are compared with their values at the start, read only for the names lines check. */
+static int read_baselines(struct run_state *rs, char **error)
+{
+	for (int i = 0; i < rs->c->step_count; i++) {
+		const struct step *step = &rs->c->steps[i];
+		if (step->kind != STEP_EXPECT_COUNTER || baseline_of(rs, step->u.counter.name))
+			continue;
+		if (rs->baseline_count == CASE_MAX_COUNTERS)
+			return error_set(error, "more than %d different counters", CASE_MAX_COUNTERS);
+		struct counter_baseline *b = &rs->baselines[rs->baseline_count++];
+		b->name = step->u.counter.name;
+		int found = agent_counter(rs->agent, b->name, &b->value, error);
+		if (found < 0)
+			return -1;
+		b->exists = found == 1;
+	}
+	return 0;
 }
 
 static int setup(struct run_state *rs, struct case_result *result)
 {
 	const struct case_file *c = rs->c;
-	uint32_t peer_ips[CASE_MAX_PEERS];
-	for (int i = 0; i < c->peer_count; i++)
-		peer_ips[i] = c->peers[i].ip;
-	struct sysctl_setting sysctls[2 * CASE_MAX_SYSCTLS];
-	struct sandbox_config config = { c->target_ip, peer_ips, c->peer_count, sysctls, 0 };
-
-	char *error = missing_requirement(c, &config);
-	if (error) {
-		result->verdict = is_privilege_error(error) || strncmp(error, "requires", 8) == 0 ? VERDICT_SKIP
-												  : VERDICT_FAIL;
-		result->message = error;
-		return -1;
-	}
-	config.sysctl_count = collect_sysctls(c, rs->variant, sysctls);
-	if (sandbox_create(&config, &rs->sandbox, &error) < 0) {
+	char *error = NULL;
+	if (target_case_begin(rs->options->target, c, &rs->target, &error) < 0) {
 		result->verdict = is_privilege_error(error) ? VERDICT_SKIP : VERDICT_FAIL;
-		result->message = message("sandbox: %s%s", error ? error : "?",
-					  is_privilege_error(error)
-						  ? " (run as root or under unshare -Urn)"
-						  : "");
+		result->message = message("%s%s", error ? error : "?",
+					  is_privilege_error(error) ? " (run as root or under unshare -Urn)" : "");
 		free(error);
+		rs->target_begun = true;
 		return -1;
 	}
-	rs->sandbox_made = true;
+	rs->target_begun = true;
+	rs->agent = rs->target.agent;
+	if (rs->target.target_ip != c->target_ip) {
+		rs->retargeted = *c;
+		rs->retargeted.target_ip = rs->target.target_ip;
+		rs->c = c = &rs->retargeted;
+	}
+	char *reason = NULL;
+	if (missing_requirement(rs, &reason) < 0) {
+		result->message = reason;
+		return -1;
+	}
+	if (reason) {
+		result->verdict = VERDICT_SKIP;
+		result->message = reason;
+		return -1;
+	}
+	if (apply_sysctls(rs, &error) < 0)
+		goto failed;
 	if (rs->options->captures_dir) {
 		result->pcap_path = pcap_path_for(c, rs->variant, rs->options->captures_dir);
 		if (!result->pcap_path || make_parent_dirs(result->pcap_path) < 0) {
@@ -696,16 +752,13 @@ static int setup(struct run_state *rs, struct case_result *result)
 			return -1;
 		}
 	}
-	rs->wire = wire_open(rs->sandbox.harness_netns_fd, rs->sandbox.harness_ifname, rs->sandbox.harness_mac,
-			     rs->sandbox.target_mac, result->pcap_path, &error);
+	rs->wire = wire_open(rs->target.harness_netns_fd, rs->target.ifname, rs->target.harness_mac,
+			     rs->target.target_mac, result->pcap_path, &error);
 	if (!rs->wire)
 		goto failed;
-	if (agent_spawn_local(rs->sandbox.target_netns_fd, &rs->agent, &error) < 0)
+	if (rs->target.shared_link && wire_restrict(rs->wire, rs->target.target_ip, &error) < 0)
 		goto failed;
-	if (observe_open(rs->sandbox.target_netns_fd, &rs->observer, &error) < 0)
-		goto failed;
-	rs->observer_open = true;
-	if (counters_read(rs->agent.pid, &rs->baseline, &error) < 0)
+	if (read_baselines(rs, &error) < 0)
 		goto failed;
 	for (int i = 0; i < c->peer_count; i++)
 		peer_init(&rs->peers[i], &c->peers[i]);
@@ -717,12 +770,9 @@ failed:
 
 static void teardown(struct run_state *rs)
 {
-	if (rs->observer_open)
-		observe_close(&rs->observer);
-	agent_stop(&rs->agent);
 	wire_close(rs->wire);
-	if (rs->sandbox_made)
-		sandbox_destroy(&rs->sandbox);
+	if (rs->target_begun)
+		target_case_end(rs->options->target, &rs->target);
 }
 
 /* The outcomes of the `outcome` steps that ran, joined by '/', a repeat of the previous word skipped. */
@@ -757,8 +807,6 @@ void run_case(const struct case_file *c, int variant, const struct run_options *
 	rs->c = c;
 	rs->variant = variant;
 	rs->options = options;
-	rs->agent.pid = -1;
-	rs->agent.fd = -1;
 	rs->failed_step = -1;
 	int64_t began = wire_now_ns();
 

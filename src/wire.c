@@ -44,6 +44,7 @@ struct wire {
 	uint8_t src_mac[6], dst_mac[6];
 	uint16_t next_ip_id;
 	struct libnet_blocks blocks;
+	uint32_t only_destination; /* host order; 0: any (a sandbox link, where nothing else listens) */
 };
 
 int64_t wire_now_ns(void)
@@ -51,6 +52,18 @@ int64_t wire_now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int set_filter(struct wire *w, const char *expression, char **error)
+{
+	struct bpf_program filter;
+	if (pcap_compile(w->capture, &filter, expression, 1, PCAP_NETMASK_UNKNOWN) != 0)
+		return error_set(error, "pcap_compile: %s", pcap_geterr(w->capture));
+	int rc = pcap_setfilter(w->capture, &filter);
+	pcap_freecode(&filter);
+	if (rc != 0)
+		return error_set(error, "pcap_setfilter: %s", pcap_geterr(w->capture));
+	return 0;
 }
 
 /* Both sockets must be created inside the harness namespace; they stay bound to it afterwards. */
@@ -78,18 +91,24 @@ static int open_in_namespace(struct wire *w, const char *ifname, char **error)
 		return error_set(error, "pcap settings on %s: %s", ifname, pcap_geterr(w->capture));
 	if (pcap_activate(w->capture) < 0)
 		return error_set(error, "pcap_activate on %s: %s", ifname, pcap_geterr(w->capture));
-	struct bpf_program filter;
-	if (pcap_compile(w->capture, &filter, "ip and tcp", 1, PCAP_NETMASK_UNKNOWN) != 0)
-		return error_set(error, "pcap_compile: %s", pcap_geterr(w->capture));
-	int rc = pcap_setfilter(w->capture, &filter);
-	pcap_freecode(&filter);
-	if (rc != 0)
-		return error_set(error, "pcap_setfilter: %s", pcap_geterr(w->capture));
+	if (set_filter(w, "ip and tcp", error) < 0)
+		return -1;
 	if (pcap_setnonblock(w->capture, 1, errbuf) != 0)
 		return error_set(error, "pcap_setnonblock: %s", errbuf);
 	w->capture_fd = pcap_get_selectable_fd(w->capture);
 	if (w->capture_fd < 0)
 		return error_set(error, "pcap on %s has no selectable descriptor", ifname);
+	return 0;
+}
+
+int wire_restrict(struct wire *w, uint32_t target_ip, char **error)
+{
+	char expression[64];
+	snprintf(expression, sizeof expression, "ip and tcp and host %u.%u.%u.%u", target_ip >> 24,
+		 (target_ip >> 16) & 0xff, (target_ip >> 8) & 0xff, target_ip & 0xff);
+	if (set_filter(w, expression, error) < 0)
+		return -1;
+	w->only_destination = target_ip;
 	return 0;
 }
 
@@ -154,6 +173,9 @@ static int build_segment(struct wire *w, const struct segment *s, bool reuse, ch
 		return error_set(error, "TCP options do not fit in 40 bytes");
 	if (s->payload_len > SEGMENT_MAX_PAYLOAD)
 		return error_set(error, "payload of %u bytes is too large", s->payload_len);
+	if (w->only_destination && s->dst_ip != w->only_destination)
+		return error_set(error, "refused: %u.%u.%u.%u is not the declared target", s->dst_ip >> 24,
+				 (s->dst_ip >> 16) & 0xff, (s->dst_ip >> 8) & 0xff, s->dst_ip & 0xff);
 	pthread_once(&payload_pattern_once, fill_payload_pattern);
 
 	struct libnet_blocks *b = &w->blocks;

@@ -1,0 +1,73 @@
+/* target.h - where the stack under test runs and how the harness reaches it: the link the wire
+ * injects on, and the agent that drives the stack's application and reads its evidence. */
+#ifndef TCPHARNESS_TARGET_H
+#define TCPHARNESS_TARGET_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agent.h"
+#include "case.h"
+#include "sandbox.h"
+
+enum target_kind {
+	TARGET_LOCAL,  /* the running kernel, in a fresh sandbox per case */
+	TARGET_LAB,    /* a host the user names, over an interface the user names */
+};
+
+/* What the command line says about the target. */
+struct target_options {
+	enum target_kind kind;
+	const char *iface;          /* lab: the link to the lab host */
+	uint32_t target_ip;         /* lab: the host's address, host order; it replaces the cases' own */
+	const char *agent_command;  /* lab: `ssh lab1 tcpharness-agent` */
+	bool allow_default_route;   /* lab: the link may carry the harness host's default route */
+};
+
+struct target;
+
+/* One case's view of its target. */
+struct target_case {
+	int harness_netns_fd;           /* where the wire opens its sockets */
+	char ifname[IF_NAMESIZE];
+	uint8_t harness_mac[6], target_mac[6];
+	uint32_t target_ip;             /* the stack's address in this case */
+	bool shared_link;               /* other hosts may listen: the wire sends only to target_ip */
+	struct agent *agent;
+	const struct case_file *c;
+	struct sandbox sandbox;         /* local only */
+	bool sandbox_made;
+	struct agent own_agent;         /* local only: a fresh agent per case */
+};
+
+/* "local", "lab": the name the command line and the matrix use. NULL for an unknown kind. */
+const char *target_kind_name(enum target_kind kind);
+/* The kind named name; -1 when there is none. */
+int target_kind_from_name(const char *name);
+
+/* Prepares the target: nothing for local; for the others the link, the ARP proxy and the agent
+ *. Refuses unsafe lab settings. Returns 0 with *out, or -1 with *error
+ * malloc'd; *out is then NULL. */
+int target_open(const struct target_options *options, struct target **out, char **error);
+
+/* Label for reports: the kind and the stack the agent greeted with ("lab: Linux 6.1.0-28-cloud-amd64"). */
+const char *target_label(const struct target *t);
+
+/* How many cases may run on it at once: local any number, the others one (one host, one set of
+ * sysctls). */
+bool target_runs_cases_in_parallel(const struct target *t);
+
+/* Readies the target for case c: a fresh sandbox and agent (local), or the previous cases' sockets
+ * purged and the peers announced (the others). Returns 0, or -1 with *error malloc'd (its text says
+ * "Operation not permitted" when privileges are missing). */
+int target_case_begin(struct target *t, const struct case_file *c, struct target_case *tc, char **error);
+
+/* Ends the case: the sandbox destroyed, or the agent's sockets closed, its sysctls restored and the
+ * peers' sockets purged. */
+void target_case_end(struct target *t, struct target_case *tc);
+
+/* Releases everything target_open made. NULL is fine. */
+void target_close(struct target *t);
+
+#endif

@@ -1,0 +1,24 @@
+/* target_backend.h - what a remote target's backend (lab, and the VMs and other stacks to come) fills in for target.c: the link to the
+ * stack and the agent; target.c does the per-case upkeep the same way for all of them. */
+#ifndef TCPHARNESS_TARGET_BACKEND_H
+#define TCPHARNESS_TARGET_BACKEND_H
+
+#include "arp_proxy.h"
+#include "target.h"
+
+struct target {
+	enum target_kind kind;
+	char label[160];
+	/* Remote targets only. */
+	int harness_netns_fd;
+	char ifname[IF_NAMESIZE];
+	uint8_t harness_mac[6];
+	uint32_t target_ip;
+	struct agent agent;
+	struct arp_proxy *arp;
+};
+
+/* Starts the ARP proxy on t's link (harness_netns_fd, ifname, harness_mac, target_ip set). 0 or -1. */
+int target_attach_link(struct target *t, char **error);
+
+#endif

@@ -1,0 +1,253 @@
+/* target.c - see target.h. The local sandbox, the lab host's safety checks, and the per-case upkeep
+ * every remote target shares. */
+#include "target_backend.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "error_text.h"
+
+/* Long enough for a lab host behind a switch, short enough to fail fast when the address is wrong. */
+#define ANNOUNCE_TIMEOUT_MS 2000
+
+static const char *const kind_names[] = { [TARGET_LOCAL] = "local", [TARGET_LAB] = "lab" };
+#define KIND_COUNT (int)(sizeof kind_names / sizeof kind_names[0])
+
+const char *target_kind_name(enum target_kind kind)
+{
+	return (int)kind >= 0 && (int)kind < KIND_COUNT ? kind_names[kind] : NULL;
+}
+
+int target_kind_from_name(const char *name)
+{
+	for (int i = 0; i < KIND_COUNT; i++)
+		if (strcmp(kind_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+static const char *ip_text(uint32_t ip, char buf[INET_ADDRSTRLEN])
+{
+	struct in_addr a = { htonl(ip) };
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+/* 1 when ip is one of this namespace's own addresses: its kernel would answer the target itself. */
+static int is_local_address(uint32_t ip)
+{
+	struct ifaddrs *list;
+	if (getifaddrs(&list) < 0)
+		return -1;
+	int found = 0;
+	for (struct ifaddrs *a = list; a && !found; a = a->ifa_next)
+		found = a->ifa_addr && a->ifa_addr->sa_family == AF_INET &&
+			ntohl(((struct sockaddr_in *)a->ifa_addr)->sin_addr.s_addr) == ip;
+	freeifaddrs(list);
+	return found;
+}
+
+/* 1 when /proc/net/route sends this namespace's default route out of ifname. */
+static int carries_default_route(const char *ifname)
+{
+	FILE *f = fopen("/proc/net/route", "r");
+	if (!f)
+		return -1;
+	char line[256], iface[IF_NAMESIZE + 1];
+	unsigned long destination, mask;
+	int found = 0;
+	while (!found && fgets(line, sizeof line, f))
+		if (sscanf(line, "%16s %lx %*x %*x %*d %*d %*d %lx", iface, &destination, &mask) == 3)
+			found = destination == 0 && mask == 0 && strcmp(iface, ifname) == 0;
+	fclose(f);
+	return found;
+}
+
+static int interface_mac(const char *ifname, uint8_t mac[6], char **error)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = { 0 };
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+	int rc = fd < 0 ? -1 : ioctl(fd, SIOCGIFHWADDR, &ifr);
+	int err = errno;
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		return error_set(error, "interface %s: %s", ifname, strerror(err));
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return 0;
+}
+
+int target_attach_link(struct target *t, char **error)
+{
+	t->arp = arp_proxy_start(t->harness_netns_fd, t->ifname, t->harness_mac, t->target_ip, error);
+	return t->arp ? 0 : -1;
+}
+
+/* Lab mode's refusals come first: nothing is sent before every one of them has passed. */
+static int lab_start(const struct target_options *o, struct target *t, char **error)
+{
+	char ip[INET_ADDRSTRLEN];
+	if (!o->iface || !o->target_ip || !o->agent_command)
+		return error_set(error, "lab mode needs --iface, --target-ip and --agent");
+	if (strlen(o->iface) >= sizeof t->ifname || if_nametoindex(o->iface) == 0)
+		return error_set(error, "--iface %s: no such interface here", o->iface);
+	int route = carries_default_route(o->iface);
+	if (route < 0)
+		return error_set(error, "cannot read /proc/net/route: %s", strerror(errno));
+	if (route && !o->allow_default_route)
+		return error_set(error, "refusing --iface %s: it carries this host's default route, so crafted segments "
+					"could reach other hosts; pass --allow-default-route-iface if that link is a lab "
+					"network", o->iface);
+	if (is_local_address(o->target_ip) == 1)
+		return error_set(error, "--target-ip %s is this host's own address", ip_text(o->target_ip, ip));
+	snprintf(t->ifname, sizeof t->ifname, "%s", o->iface);
+	t->target_ip = o->target_ip;
+	if (interface_mac(t->ifname, t->harness_mac, error) < 0)
+		return -1;
+	t->harness_netns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (t->harness_netns_fd < 0)
+		return error_set(error, "cannot open this namespace: %s", strerror(errno));
+	if (agent_spawn_command(o->agent_command, &t->agent, error) < 0)
+		return -1;
+	return target_attach_link(t, error);
+}
+
+int target_open(const struct target_options *options, struct target **out, char **error)
+{
+	*out = NULL;
+	struct target *t = calloc(1, sizeof *t);
+	if (!t)
+		return error_set(error, "out of memory");
+	t->kind = options->kind;
+	t->harness_netns_fd = -1;
+	t->agent = (struct agent){ .pid = -1, .fd = -1 };
+	int rc = 0;
+	switch (options->kind) {
+	case TARGET_LOCAL:
+		break;
+	case TARGET_LAB:
+		rc = lab_start(options, t, error);
+		break;
+	default:
+		rc = error_set(error, "unknown target kind %d", (int)options->kind);
+	}
+	if (rc < 0) {
+		target_close(t);
+		return -1;
+	}
+	if (t->kind == TARGET_LOCAL)
+		snprintf(t->label, sizeof t->label, "local");
+	else
+		snprintf(t->label, sizeof t->label, "%s: %s", target_kind_name(t->kind), t->agent.stack);
+	*out = t;
+	return 0;
+}
+
+const char *target_label(const struct target *t)
+{
+	return t->label;
+}
+
+bool target_runs_cases_in_parallel(const struct target *t)
+{
+	return t->kind == TARGET_LOCAL;
+}
+
+static int local_begin(const struct case_file *c, struct target_case *tc, char **error)
+{
+	uint32_t peer_ips[CASE_MAX_PEERS];
+	for (int i = 0; i < c->peer_count; i++)
+		peer_ips[i] = c->peers[i].ip;
+	struct sandbox_config config = { c->target_ip, peer_ips, c->peer_count, NULL, 0 };
+	if (sandbox_create(&config, &tc->sandbox, error) < 0)
+		return -1;
+	tc->sandbox_made = true;
+	tc->harness_netns_fd = tc->sandbox.harness_netns_fd;
+	snprintf(tc->ifname, sizeof tc->ifname, "%s", tc->sandbox.harness_ifname);
+	memcpy(tc->harness_mac, tc->sandbox.harness_mac, 6);
+	memcpy(tc->target_mac, tc->sandbox.target_mac, 6);
+	tc->target_ip = c->target_ip;
+	tc->agent = &tc->own_agent;
+	return agent_spawn_local(tc->sandbox.target_netns_fd, &tc->own_agent, error);
+}
+
+/* The previous case's connections (TIME_WAIT, orphans retransmitting a FIN) must not answer this
+ * one's segments. */
+static int purge_peers(struct target *t, const struct case_file *c, char **error)
+{
+	for (int i = 0; i < c->peer_count; i++) {
+		int destroyed;
+		if (agent_purge(&t->agent, c->peers[i].ip, &destroyed, error) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int remote_begin(struct target *t, const struct case_file *c, struct target_case *tc, char **error)
+{
+	uint32_t peer_ips[CASE_MAX_PEERS];
+	char ip[INET_ADDRSTRLEN];
+	for (int i = 0; i < c->peer_count; i++) {
+		peer_ips[i] = c->peers[i].ip;
+		if (t->kind == TARGET_LAB && is_local_address(peer_ips[i]) == 1)
+			return error_set(error, "peer %s is this host's own address: its kernel would answer the "
+						"target's segments", ip_text(peer_ips[i], ip));
+	}
+	arp_proxy_set_peers(t->arp, peer_ips, c->peer_count);
+	if (agent_reset(&t->agent, error) < 0 || purge_peers(t, c, error) < 0 ||
+	    arp_proxy_announce(t->arp, tc->target_mac, ANNOUNCE_TIMEOUT_MS, error) < 0)
+		return -1;
+	tc->harness_netns_fd = t->harness_netns_fd;
+	snprintf(tc->ifname, sizeof tc->ifname, "%s", t->ifname);
+	memcpy(tc->harness_mac, t->harness_mac, 6);
+	tc->target_ip = t->target_ip;
+	tc->shared_link = t->kind == TARGET_LAB;
+	tc->agent = &t->agent;
+	tc->c = c;
+	return 0;
+}
+
+int target_case_begin(struct target *t, const struct case_file *c, struct target_case *tc, char **error)
+{
+	memset(tc, 0, sizeof *tc);
+	tc->harness_netns_fd = -1;
+	tc->own_agent = (struct agent){ .pid = -1, .fd = -1 };
+	tc->sandbox.harness_netns_fd = tc->sandbox.target_netns_fd = -1;
+	return t->kind == TARGET_LOCAL ? local_begin(c, tc, error) : remote_begin(t, c, tc, error);
+}
+
+void target_case_end(struct target *t, struct target_case *tc)
+{
+	if (t->kind == TARGET_LOCAL) {
+		agent_stop(&tc->own_agent);
+		if (tc->sandbox_made)
+			sandbox_destroy(&tc->sandbox);
+		tc->sandbox_made = false;
+		return;
+	}
+	char *error = NULL;
+	if (tc->c && (agent_reset(&t->agent, &error) < 0 || purge_peers(t, tc->c, &error) < 0)) {
+		fprintf(stderr, "tcpharness: %s: %s\n", t->label, error ? error : "reset failed");
+		free(error);
+	}
+}
+
+void target_close(struct target *t)
+{
+	if (!t)
+		return;
+	arp_proxy_stop(t->arp);
+	agent_stop(&t->agent);
+	if (t->harness_netns_fd >= 0)
+		close(t->harness_netns_fd);
+	free(t);
+}
