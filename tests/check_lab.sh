@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Lab mode without a lab: the "lab host" is a network namespace with its own address behind a veth,
+# its agent started with nsenter, the harness in a namespace of its own (nothing on the host touched).
+# Checks: the refusals (missing options, the default route's link, addresses this host owns); the
+# catalogue's outcome table in lab mode equals local mode's; the lab's sysctls end as they began and
+# no socket is left there; every frame the harness sent was for the target.
+# usage: check_lab.sh HARNESS AGENT CASES_DIR
+set -euo pipefail
+if [ $# -ne 3 ]; then
+	echo "usage: check_lab.sh HARNESS AGENT CASES_DIR" >&2
+	exit 2
+fi
+if [ -z "${TCPHARNESS_LAB_INSIDE:-}" ]; then
+	exec env TCPHARNESS_LAB_INSIDE=1 unshare --net -- "$0" "$@"
+fi
+harness=$1
+agent=$2
+cases=$3
+scratch=$(mktemp -d)
+lab_pid=
+capture_pid=
+cleanup() {
+	[ -z "$capture_pid" ] || kill "$capture_pid" 2>/dev/null || true
+	[ -z "$lab_pid" ] || kill "$lab_pid" 2>/dev/null || true
+	rm -rf "$scratch"
+}
+trap cleanup EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+unshare --net sleep infinity &
+lab_pid=$!
+while [ "$(readlink /proc/$lab_pid/ns/net)" = "$(readlink /proc/self/ns/net)" ]; do sleep 0.01; done
+lab() { nsenter --net="/proc/$lab_pid/ns/net" "$@"; }
+
+ip link set lo up
+ip link add thlab-h type veth peer name thlab-t netns "$lab_pid"
+sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+ip link set thlab-h up
+lab sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+lab ip link set lo up
+lab ip addr add 192.0.2.1/24 dev thlab-t
+# A lab NIC fills in checksums before the wire; a veth leaves them to the receiver.
+lab ethtool -K thlab-t tx off tso off gso off >/dev/null
+lab ip link set thlab-t up
+# (/sys/class/net shows the namespace sysfs was mounted in, not ours.)
+harness_mac=$(ip -o link show thlab-h | sed -n 's|.*link/ether \([0-9a-f:]*\).*|\1|p')
+
+lab_args=(--target lab --iface thlab-h --target-ip 192.0.2.1 --agent "exec nsenter --net=/proc/$lab_pid/ns/net $agent")
+one_case=$cases/handshake/accept.tc
+[ -f "$one_case" ] || one_case=$(find "$cases" -name '*.tc' | sort | head -n 1)
+
+# expect_refusal WANT_STATUS WANT_TEXT ARGS...: the harness stops with that status and says why.
+expect_refusal() {
+	local want_status=$1 want_text=$2 status=0
+	shift 2
+	"$harness" run --captures "$scratch/refused" "$@" >"$scratch/refusal" 2>&1 || status=$?
+	if [ "$status" -ne "$want_status" ] || ! grep -qF -- "$want_text" "$scratch/refusal"; then
+		fail "$* -> exit $status, want $want_status with '$want_text':"
+		sed 's/^/    /' "$scratch/refusal"
+	fi
+}
+expect_refusal 2 "needs --iface IF, --target-ip A and --agent" --target lab "$one_case"
+expect_refusal 2 "are options of --target lab" --iface thlab-h "$one_case"
+expect_refusal 2 "no such interface" --target lab --iface thlab-nope --target-ip 192.0.2.1 --agent true "$one_case"
+ip route add default dev thlab-h
+expect_refusal 2 "carries this host's default route" "${lab_args[@]}" "$one_case"
+expect_refusal 0 "1 passed" "${lab_args[@]}" --allow-default-route-iface "$one_case"
+ip route del default dev thlab-h
+ip addr add 192.0.2.99/32 dev thlab-h
+expect_refusal 2 "is this host's own address" --target lab --iface thlab-h --target-ip 192.0.2.99 \
+	--agent "exec nsenter --net=/proc/$lab_pid/ns/net $agent" "$one_case"
+ip addr del 192.0.2.99/32 dev thlab-h
+ip addr add 192.0.2.10/32 dev thlab-h
+expect_refusal 1 "peer 192.0.2.10 is this host's own address" "${lab_args[@]}" "$one_case"
+ip addr del 192.0.2.10/32 dev thlab-h
+
+lab_sysctls() { lab sh -c 'find /proc/sys/net/ipv4 /proc/sys/net/core -type f -perm -0400 ! -path "*/tcp_fastopen_key" ! -path "*/netdev_rss_key" -print0 | xargs -0 grep -H "" | sort'; }
+lab_sysctls >"$scratch/sysctls.before"
+
+tshark -q -i thlab-h -w "$scratch/all.pcapng" >"$scratch/tshark.log" 2>&1 &
+capture_pid=$!
+until grep -q "Capturing on" "$scratch/tshark.log" 2>/dev/null; do sleep 0.05; done
+
+status=0
+"$harness" matrix "${lab_args[@]}" --captures "$scratch/lab" "$cases" >"$scratch/lab.table" 2>"$scratch/lab.log" || status=$?
+[ "$status" -le 1 ] || { cat "$scratch/lab.log"; fail "lab matrix exited $status"; }
+kill "$capture_pid"
+wait "$capture_pid" 2>/dev/null || true
+capture_pid=
+"$harness" matrix --captures "$scratch/local" "$cases" >"$scratch/local.table" 2>"$scratch/local.log" || true
+
+if ! diff -u "$scratch/local.table" "$scratch/lab.table" >"$scratch/table.diff"; then
+	fail "the lab's outcome table differs from the local one:"
+	cat "$scratch/table.diff"
+	grep -E "^(FAIL|    )" "$scratch/lab.log" | head -n 40
+fi
+grep -E "passed|failed" "$scratch/lab.log" | tail -n 1 | sed 's/^/lab:   /'
+grep -E "passed|failed" "$scratch/local.log" | tail -n 1 | sed 's/^/local: /'
+
+lab_sysctls >"$scratch/sysctls.after"
+diff -u "$scratch/sysctls.before" "$scratch/sysctls.after" || fail "the lab host's sysctls changed"
+leftover=$(lab ss -tanH | grep -vc LISTEN || true)
+[ "$leftover" -eq 0 ] || { fail "$leftover sockets left on the lab host:"; lab ss -tan; }
+
+sent=$(tshark -r "$scratch/all.pcapng" -Y "eth.src == $harness_mac" 2>/dev/null | wc -l)
+stray=$(tshark -r "$scratch/all.pcapng" -Y "eth.src == $harness_mac && !(ip.dst == 192.0.2.1 || arp.dst.proto_ipv4 == 192.0.2.1)" 2>/dev/null | wc -l)
+echo "harness frames on the link: $sent, addressed elsewhere than the target: $stray"
+[ "$sent" -gt 0 ] || fail "no frame from the harness was captured"
+[ "$stray" -eq 0 ] || fail "$stray frames went elsewhere than 192.0.2.1"
+
+[ "$failures" -eq 0 ] || exit 1
+echo "lab mode: refusals, table, sysctls, sockets and addresses all as expected"
