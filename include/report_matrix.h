@@ -1,5 +1,5 @@
-/* report_matrix.h - the outcome table: rows are cases, columns their variants, each cell the word
- * for what the stack did at the case's `outcome` steps (ACCEPT, ACK, RST, DROP, an errno, SKIP). */
+/* report_matrix.h - the outcome table: rows are cases, columns their variants (or the targets
+ * compared), each cell the word for what the stack did at the case's `outcome` steps. */
 #ifndef TCPHARNESS_REPORT_MATRIX_H
 #define TCPHARNESS_REPORT_MATRIX_H
 
@@ -15,5 +15,12 @@ void matrix_cell(const struct run_record *r, char *buf, size_t size);
 /* Prints one table per distinct list of variant names (cases without variants share a table with one
  * `outcome` column), in the order the cases come. markdown: GitHub tables; else aligned columns. */
 void matrix_print(FILE *out, const struct run_set *set, bool markdown);
+
+#define MATRIX_MAX_TARGETS 8
+
+/* One table comparing targets (stacks, kernels): a row per case@variant, a column per target, labels
+ * as headers. Every set holds the same runs in the same order (one per target). */
+void matrix_print_targets(FILE *out, const struct run_set *sets, const char *const *labels, int count,
+			  bool markdown);
 
 #endif

@@ -36,7 +36,7 @@
 static const char usage_text[] =
 	"usage: tcpharness run [-j N] [--variant NAME] [--captures DIR] [--tolerance MS] [--report FORMAT[=PATH]]...\n"
 	"                      [TARGET] PATH...\n"
-	"       tcpharness matrix [--markdown] [run options] PATH...\n"
+	"       tcpharness matrix [--markdown] [--targets T1,T2...] [run options] PATH...\n"
 	"       tcpharness check PATH...\n"
 	"       tcpharness list PATH...\n"
 	"       tcpharness --help | --version\n"
@@ -70,6 +70,8 @@ static const char usage_text[] =
 	"                   'ssh lab1 tcpharness-agent'); its sysctls are restored after every case.\n"
 	"                   Cases run one at a time. IF may not carry this host's default route unless\n"
 	"                   --allow-default-route-iface says the link is a lab network.\n"
+	"  --targets T1,T2  matrix: run everything on each target in turn and print one table, a column\n"
+	"                   per target (e.g. local,lab); pcaps go to DIR/<target>/\n"
 	"  --report FORMAT[=PATH]\n"
 	"                   run, matrix: also write a report (repeatable); `--report FORMAT PATH` works\n"
 	"                   too, except for tap, whose FILE is only ever given as tap=FILE:\n"
@@ -386,7 +388,9 @@ struct command_line {
 	int jobs;
 	bool jobs_given;
 	bool markdown;
-	struct target_options target;
+	struct target_options target;      /* the lab's settings; kind is kinds[0] */
+	enum target_kind kinds[MATRIX_MAX_TARGETS];
+	int target_count;
 	bool target_given, lab_option_given;
 	struct report_request reports[MAX_REPORTS];
 	int report_count;
@@ -418,6 +422,46 @@ static int write_reports(const struct command_line *cl, const struct run_set *se
 	return rc;
 }
 
+/* Runs set on the t-th target of the command line; *label gets its malloc'd label. With several
+ * targets, each one's pcaps go to a directory of its own. Returns the exit status. */
+static int run_on_target(const struct command_line *cl, int t, struct run_set *set, FILE *console, char **label)
+{
+	struct target_options options_of_target = cl->target;
+	options_of_target.kind = cl->kinds[t];
+	struct target *target;
+	char *error = NULL;
+	if (target_open(&options_of_target, &target, &error) < 0) {
+		fprintf(stderr, "tcpharness: target %s: %s\n", target_kind_name(options_of_target.kind),
+			error ? error : "out of memory");
+		free(error);
+		*label = strdup(target_kind_name(options_of_target.kind));
+		return EXIT_USAGE;
+	}
+	*label = strdup(target_label(target));
+	if (cl->target_count > 1)
+		fprintf(console, "== %s ==\n", target_label(target));
+	int jobs = cl->jobs;
+	if (!target_runs_cases_in_parallel(target)) {
+		if (cl->jobs_given && cl->jobs > 1)
+			fprintf(stderr, "tcpharness: %s runs one case at a time; -j %d ignored\n", target_label(target),
+				cl->jobs);
+		jobs = 1;
+	}
+	char *dir = cl->captures_dir ? strdup(cl->captures_dir) : default_captures_dir();
+	if (dir && cl->target_count > 1) {
+		char *per_target = NULL;
+		if (asprintf(&per_target, "%s/%s", dir, target_kind_name(options_of_target.kind)) < 0)
+			per_target = NULL;
+		free(dir);
+		dir = per_target;
+	}
+	struct run_options options = { target, dir, cl->tolerance_ns };
+	int status = run_all(set, &options, console, jobs);
+	target_close(target);
+	free(dir);
+	return status;
+}
+
 static int command_run(const struct loaded_cases *loaded, const struct command_line *cl)
 {
 	struct run_set set;
@@ -431,33 +475,36 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 		free_run_set(&set);
 		return EXIT_USAGE;
 	}
-	struct target *target;
-	char *error = NULL;
-	if (target_open(&cl->target, &target, &error) < 0) {
-		fprintf(stderr, "tcpharness: target %s: %s\n", target_kind_name(cl->target.kind),
-			error ? error : "out of memory");
-		free(error);
-		free_run_set(&set);
-		return EXIT_USAGE;
-	}
-	int jobs = cl->jobs;
-	if (!target_runs_cases_in_parallel(target)) {
-		if (cl->jobs_given && cl->jobs > 1)
-			fprintf(stderr, "tcpharness: %s runs one case at a time; -j %d ignored\n", target_label(target),
-				cl->jobs);
-		jobs = 1;
-	}
-	char *default_dir = cl->captures_dir ? NULL : default_captures_dir();
-	struct run_options options = { target, cl->captures_dir ? cl->captures_dir : default_dir, cl->tolerance_ns };
+	struct run_set sets[MATRIX_MAX_TARGETS] = { set };
+	char *labels[MATRIX_MAX_TARGETS] = { 0 };
 	bool matrix = !strcmp(cl->command, "matrix");
-	int status = run_all(&set, &options, matrix || report_to_stdout(cl) ? stderr : stdout, jobs);
-	target_close(target);
-	if (matrix && !run_interrupted)
-		matrix_print(stdout, &set, cl->markdown);
-	if (write_reports(cl, &set) < 0 && status == 0)
+	FILE *console = matrix || report_to_stdout(cl) ? stderr : stdout;
+	int status = 0, ran = 0;
+	for (int t = 0; t < cl->target_count && !run_interrupted && status != EXIT_USAGE; t++) {
+		if (t > 0 && build_run_set(loaded, cl->variant_filter, &sets[t]) < 0) {
+			free_run_set(&sets[t]);
+			status = EXIT_USAGE;
+			break;
+		}
+		ran = t + 1;
+		int target_status = run_on_target(cl, t, &sets[t], console, &labels[t]);
+		if (target_status > status)
+			status = target_status;
+	}
+	if (matrix && !run_interrupted && status != EXIT_USAGE) {
+		if (cl->target_count > 1)
+			matrix_print_targets(stdout, sets, (const char *const *)labels, ran, cl->markdown);
+		else
+			matrix_print(stdout, &sets[0], cl->markdown);
+	}
+	set = sets[0];
+	for (int t = 1; t < ran; t++)
+		free_run_set(&sets[t]);
+	for (int t = 0; t < ran; t++)
+		free(labels[t]);
+	if (status != EXIT_USAGE && write_reports(cl, &set) < 0 && status == 0)
 		status = EXIT_REPORT_UNWRITTEN;
 	free_run_set(&set);
-	free(default_dir);
 	return status;
 }
 
@@ -512,6 +559,47 @@ static int add_report(struct command_line *cl, const char *arg, int argc, char *
 	return 0;
 }
 
+/* `--target NAME` or `--targets A,B,...` (list: several allowed). Prints what is wrong; 0 or -1. */
+static int parse_targets(const char *arg, bool list, struct command_line *cl)
+{
+	char *copy = strdup(arg), *save = NULL;
+	cl->target_count = 0;
+	int rc = copy ? 0 : -1;
+	for (char *name = copy ? strtok_r(copy, ",", &save) : NULL; name && rc == 0; name = strtok_r(NULL, ",", &save)) {
+		int kind = target_kind_from_name(name);
+		if (kind < 0) {
+			fprintf(stderr, "tcpharness: unknown target '%s' (local, lab)\n", name);
+			rc = -1;
+		} else if (cl->target_count == (list ? MATRIX_MAX_TARGETS : 1)) {
+			fprintf(stderr, list ? "tcpharness: at most %d targets\n" : "tcpharness: --target takes one "
+				"target; matrix --targets takes a list\n", MATRIX_MAX_TARGETS);
+			rc = -1;
+		} else {
+			for (int i = 0; i < cl->target_count; i++)
+				if (cl->kinds[i] == (enum target_kind)kind) {
+					fprintf(stderr, "tcpharness: target '%s' given twice\n", name);
+					rc = -1;
+				}
+			cl->kinds[cl->target_count++] = (enum target_kind)kind;
+		}
+	}
+	free(copy);
+	if (rc == 0 && cl->target_count == 0) {
+		fprintf(stderr, "tcpharness: no target named in '%s'\n", arg);
+		rc = -1;
+	}
+	cl->target.kind = cl->target_count ? cl->kinds[0] : TARGET_LOCAL;
+	return rc;
+}
+
+static bool targets_include(const struct command_line *cl, enum target_kind kind)
+{
+	for (int i = 0; i < cl->target_count; i++)
+		if (cl->kinds[i] == kind)
+			return true;
+	return false;
+}
+
 /* Parses options into cl; returns -1 to go on, else the exit status to stop with. */
 static int parse_command_line(int argc, char **argv, struct command_line *cl)
 {
@@ -525,6 +613,7 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "report", required_argument, NULL, 'r' },
 		{ "target", required_argument, NULL, 'T' },
+		{ "targets", required_argument, NULL, 'S' },
 		{ "iface", required_argument, NULL, 'I' },
 		{ "target-ip", required_argument, NULL, 'A' },
 		{ "agent", required_argument, NULL, 'G' },
@@ -533,7 +622,8 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	*cl = (struct command_line){ .tolerance_ns = RUN_DEFAULT_TOLERANCE_NS,
-				     .jobs = cpus < 1 ? 1 : cpus > MAX_JOBS ? MAX_JOBS : (int)cpus };
+				     .jobs = cpus < 1 ? 1 : cpus > MAX_JOBS ? MAX_JOBS : (int)cpus,
+				     .target_count = 1 };
 	int opt;
 	while ((opt = getopt_long(argc, argv, "hj:", long_options, NULL)) != -1) {
 		switch (opt) {
@@ -549,16 +639,12 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 			cl->jobs_given = true;
 			break;
 		}
-		case 'T': {
-			int kind = target_kind_from_name(optarg);
-			if (kind < 0) {
-				fprintf(stderr, "tcpharness: unknown target '%s' (local, lab)\n", optarg);
+		case 'T':
+		case 'S':
+			if (cl->target_given || parse_targets(optarg, opt == 'S', cl) < 0)
 				return EXIT_USAGE;
-			}
-			cl->target.kind = (enum target_kind)kind;
 			cl->target_given = true;
 			break;
-		}
 		case 'I':
 			cl->target.iface = optarg;
 			cl->lab_option_given = true;
@@ -644,19 +730,27 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		fprintf(stderr, "tcpharness: %s needs at least one PATH\n", cl->command);
 		return EXIT_USAGE;
 	}
-	if (cl->lab_option_given && cl->target.kind != TARGET_LAB) {
+	if (cl->lab_option_given && !targets_include(cl, TARGET_LAB)) {
 		fprintf(stderr, "tcpharness: --iface, --target-ip, --agent and --allow-default-route-iface are options "
 				"of --target lab\n");
 		return EXIT_USAGE;
 	}
 	/* Lab mode never guesses where to send: the link, the host and its agent are all named. */
-	if (cl->target.kind == TARGET_LAB &&
+	if (targets_include(cl, TARGET_LAB) &&
 	    (!cl->target.iface || !cl->target.target_ip || !cl->target.agent_command)) {
 		fprintf(stderr, "tcpharness: --target lab needs --iface IF, --target-ip A and --agent 'COMMAND'\n");
 		return EXIT_USAGE;
 	}
 	if (cl->target_given && strcmp(cl->command, "run") != 0 && strcmp(cl->command, "matrix") != 0) {
 		fprintf(stderr, "tcpharness: --target is an option of run and matrix\n");
+		return EXIT_USAGE;
+	}
+	if (cl->target_count > 1 && strcmp(cl->command, "matrix") != 0) {
+		fprintf(stderr, "tcpharness: several targets make a matrix: use `tcpharness matrix --targets`\n");
+		return EXIT_USAGE;
+	}
+	if (cl->target_count > 1 && cl->report_count) {
+		fprintf(stderr, "tcpharness: --report describes one target's runs; run each target on its own\n");
 		return EXIT_USAGE;
 	}
 	return -1;

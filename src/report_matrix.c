@@ -5,7 +5,7 @@
 #include <string.h>
 
 #define CELL_MAX (4 * OUTCOME_MAX + 2)
-#define MAX_COLUMNS (CASE_MAX_VARIANTS + 1)
+#define MAX_COLUMNS (CASE_MAX_VARIANTS + 1 > MATRIX_MAX_TARGETS + 1 ? CASE_MAX_VARIANTS + 1 : MATRIX_MAX_TARGETS + 1)
 
 void matrix_cell(const struct run_record *r, char *buf, size_t size)
 {
@@ -105,9 +105,21 @@ static void print_table(FILE *out, const struct run_set *set, int first, bool ma
 	}
 }
 
+static bool any_failed(const struct run_set *set)
+{
+	for (int i = 0; i < set->count; i++)
+		if (set->runs[i].ran && set->runs[i].result.verdict == VERDICT_FAIL)
+			return true;
+	return false;
+}
+
+static void print_failure_note(FILE *out, bool markdown)
+{
+	fprintf(out, "\n%s: the case failed; the cell shows what the stack did.\n", markdown ? "`!`" : "!");
+}
+
 void matrix_print(FILE *out, const struct run_set *set, bool markdown)
 {
-	bool any_failed = false;
 	int tables = 0;
 	for (int i = 0; i < set->count; i = report_case_end(set, i)) {
 		bool seen = false;
@@ -119,8 +131,46 @@ void matrix_print(FILE *out, const struct run_set *set, bool markdown)
 			fputc('\n', out);
 		print_table(out, set, i, markdown);
 	}
-	for (int i = 0; i < set->count; i++)
-		any_failed |= set->runs[i].ran && set->runs[i].result.verdict == VERDICT_FAIL;
-	if (any_failed)
-		fprintf(out, "\n%s: the case failed; the cell shows what the stack did.\n", markdown ? "`!`" : "!");
+	if (any_failed(set))
+		print_failure_note(out, markdown);
+}
+
+void matrix_print_targets(FILE *out, const struct run_set *sets, const char *const *labels, int count,
+			  bool markdown)
+{
+	int columns = 1 + (count < MATRIX_MAX_TARGETS ? count : MATRIX_MAX_TARGETS);
+	const char *header[MAX_COLUMNS];
+	int widths[MAX_COLUMNS];
+	header[0] = "case";
+	for (int col = 1; col < columns; col++)
+		header[col] = labels[col - 1];
+	for (int col = 0; col < columns; col++)
+		widths[col] = (int)strlen(header[col]);
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			print_row(out, header, widths, columns, markdown);
+			print_rule(out, widths, columns, markdown);
+		}
+		for (int i = 0; i < sets[0].count; i++) {
+			char cell_text[MAX_COLUMNS][CELL_MAX];
+			const char *row[MAX_COLUMNS];
+			row[0] = sets[0].runs[i].name;
+			for (int col = 1; col < columns; col++) {
+				matrix_cell(&sets[col - 1].runs[i], cell_text[col], CELL_MAX);
+				row[col] = cell_text[col];
+			}
+			for (int col = 0; col < columns; col++) {
+				int len = (int)strlen(row[col]);
+				if (len > widths[col])
+					widths[col] = len;
+			}
+			if (pass == 1)
+				print_row(out, row, widths, columns, markdown);
+		}
+	}
+	bool failed = false;
+	for (int t = 0; t < count; t++)
+		failed |= any_failed(&sets[t]);
+	if (failed)
+		print_failure_note(out, markdown);
 }

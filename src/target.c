@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "error_text.h"
@@ -144,8 +145,10 @@ int target_open(const struct target_options *options, struct target **out, char 
 		target_close(t);
 		return -1;
 	}
+	struct utsname u;
 	if (t->kind == TARGET_LOCAL)
-		snprintf(t->label, sizeof t->label, "local");
+		snprintf(t->label, sizeof t->label, "local: %.60s %.60s", uname(&u) == 0 ? u.sysname : "?",
+			 uname(&u) == 0 ? u.release : "?");
 	else
 		snprintf(t->label, sizeof t->label, "%s: %s", target_kind_name(t->kind), t->agent.stack);
 	*out = t;
