@@ -21,6 +21,18 @@ expect_status 2 "$harness" run /nonexistent/path.tc
 expect_status 2 "$harness" run --tolerance banana "$cases"
 expect_status 2 "$harness" run --variant no-such-variant "$cases"
 expect_status 2 "$harness" --no-such-option
+expect_status 2 "$harness" run --target mars "$cases"
+expect_status 2 "$harness" run --target lab "$cases"
+expect_status 2 "$harness" run --target lab --iface lo --target-ip 192.0.2.1 "$cases"
+expect_status 2 "$harness" run --target lab --iface lo --target-ip banana --agent true "$cases"
+expect_status 2 "$harness" run --iface lo "$cases"
+expect_status 2 "$harness" run --target local,lab "$cases"
+expect_status 2 "$harness" run --targets local,lab --iface lo --target-ip 192.0.2.1 --agent true "$cases"
+expect_status 2 "$harness" matrix --targets local,local "$cases"
+expect_status 2 "$harness" matrix --targets , "$cases"
+expect_status 2 "$harness" matrix --targets local,lab --iface lo --target-ip 192.0.2.1 --agent true \
+	--report json=/dev/null "$cases"
+expect_status 2 "$harness" check --target local "$cases"
 expect_status 0 "$harness" check "$cases"
 "$harness" --help | grep -q '^usage: tcpharness run' || { echo "FAIL: --help shows no usage"; failures=$((failures + 1)); }
 "$harness" list "$cases" | grep -q '^time_wait/lost_final_ack@no-tw-bucket$' ||
