@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Speed figures, as medians with p90: sandbox create+destroy, a case's setup+teardown, inject -> reply,
 # crafted segments per second (the harness against a raw packet socket, scapy and hping3, all on one
-# sandbox's veth), and the whole-process wall time of the catalogue's cases. Needs root, python3-scapy
-# and hping3; builds first into BUILD_DIR (default build/). RUNS (default 200); ROUNDS of the segment
-# rate comparison (default 7), each sender flooding for 1 s per round.
+# sandbox's veth), connection lifecycles per second in storm mode, and the whole-process wall time of
+# the catalogue's cases. Needs root, python3-scapy and hping3; builds first into BUILD_DIR (default
+# build/). RUNS (default 200); ROUNDS of the segment rate comparison (default 7), each sender flooding
+# for 1 s per round, and of each storm size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-200}
@@ -123,6 +124,11 @@ done
 verdict() { [ "$(echo "$1" | bc)" = 1 ] && echo met || echo "NOT met"; }
 echo "targets (issue 8), batch path: >= 50x scapy: $(verdict "${median[batch]} >= 50 * ${median[scapy]}")," \
 	">= 80% of raw: $(verdict "${median[batch]} >= 0.8 * ${median[raw]}")"
+
+echo "== connection lifecycles per second in storm mode ($rounds rounds per size, a fresh sandbox each)"
+# Each lifecycle: our SYN, the SYN-ACK, our ACK, the agent's accept and close, the stack's FIN, our
+# FIN-ACK, its final ACK, every segment from the stack checked; timed from the first SYN to the last ACK.
+"$build/tests/bench_core" storm "$rounds" 2000 10000
 
 echo "== whole process, each first case file, 20 runs"
 for case in cases/handshake/accept.tc cases/handshake/syn_closed_port.tc cases/handshake/ack_to_listener.tc \

@@ -1,7 +1,7 @@
 /* bench_core.c - timings behind scripts/bench.sh, against the running kernel (needs root):
- * sandbox create+destroy, a case's whole setup+teardown, inject -> reply latency, and (`rates`) crafted
+ * sandbox create+destroy, a case's whole setup+teardown, inject -> reply latency, (`rates`) crafted
  * segments per second for the harness and a raw packet socket, in a sandbox the script's other senders
- * share. */
+ * share, and (`storm`) connection lifecycles per second in storm mode. */
 #include <errno.h>
 #include <linux/if_packet.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@
 #include "error_text.h"
 #include "netns.h"
 #include "sandbox.h"
+#include "storm.h"
 #include "wire.h"
 
 #define TARGET_IP 0xc0000201u /* 192.0.2.1 */
@@ -275,8 +276,75 @@ static int serve_rates(double seconds)
 	return rc;
 }
 
+#define STORM_PORT 8080
+
+/* One storm of count lifecycles in a fresh sandbox (the previous storm's TIME_WAIT entries would
+ * answer its SYNs); *elapsed_ns is storm_run's own first SYN to last final ACK. */
+static int storm_round(uint32_t count, int64_t *elapsed_ns)
+{
+	struct sandbox sandbox;
+	struct agent agent = { .pid = -1, .fd = -1 };
+	char *error = NULL;
+	struct wire *wire = open_bed(&sandbox);
+	if (!wire)
+		return 1;
+	const struct storm_plan plan = { .target_ip = TARGET_IP, .target_port = STORM_PORT, .peer_ip = PEER_IP,
+					 .first_port = 10000, .count = count, .isn = 1000000, .listener = "lsn" };
+	struct storm_result result = { 0 };
+	int rc = -1;
+	if (agent_spawn_local(sandbox.target_netns_fd, &agent, &error) == 0 &&
+	    storm_listen(&agent, plan.listener, STORM_PORT, count, &error) == 0)
+		rc = storm_run(wire, &agent, &plan, &result, &error);
+	if (rc > 0)
+		error_set(&error, "the stack broke an expectation:\n%s", result.mismatch);
+	*elapsed_ns = result.elapsed_ns;
+	agent_stop(&agent);
+	wire_close(wire);
+	sandbox_destroy(&sandbox);
+	return rc != 0 ? die("storm", error) : 0;
+}
+
+/* Median and p90 over rounds, taken on the time per storm: the p90 rate is the one 90% of rounds
+ * reached, as scripts/bench.sh takes it for segment rates. */
+static int bench_storm(int rounds, int count_total, char **counts)
+{
+	int64_t *samples = calloc((size_t)rounds, sizeof *samples);
+	if (!samples)
+		return 1;
+	int rc = 0;
+	for (int c = 0; c < count_total && rc == 0; c++) {
+		uint32_t count = (uint32_t)atol(counts[c]);
+		for (int i = 0; i < rounds && rc == 0; i++)
+			rc = storm_round(count, &samples[i]);
+		if (rc)
+			break;
+		qsort(samples, (size_t)rounds, sizeof *samples, compare_int64);
+		int64_t median = samples[rounds / 2], p90 = samples[rounds * 9 / 10];
+		printf("storm of %5u connections   median %7.0f lifecycles/s (%6.1f ms)   p90 %7.0f lifecycles/s "
+		       "(%6.1f ms)   (n=%d)\n",
+		       count, count * 1e9 / (double)median, (double)median / 1e6, count * 1e9 / (double)p90,
+		       (double)p90 / 1e6, rounds);
+		fflush(stdout);
+	}
+	wire_wait_released();
+	free(samples);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 4 && strcmp(argv[1], "storm") == 0) {
+		int rounds = atoi(argv[2]);
+		for (int i = 3; i < argc; i++)
+			if (atol(argv[i]) < 1 || atol(argv[i]) > 50000)
+				rounds = 0;
+		if (rounds < 1 || rounds > 1000) {
+			fprintf(stderr, "usage: %s storm ROUNDS COUNT... (1 <= ROUNDS <= 1000, 1 <= COUNT <= 50000)\n",
+				argv[0]);
+			return 2;
+		}
+		return bench_storm(rounds, argc - 3, argv + 3);
+	}
 	if (argc == 3 && strcmp(argv[1], "rates") == 0) {
 		double seconds = atof(argv[2]);
 		if (seconds <= 0 || seconds > 60) {
@@ -287,7 +355,8 @@ int main(int argc, char **argv)
 	}
 	int runs = argc == 2 ? atoi(argv[1]) : argc == 1 ? 200 : 0;
 	if (runs < 10 || runs > 100000) {
-		fprintf(stderr, "usage: %s [RUNS >= 10] | %s rates SECONDS\n", argv[0], argv[0]);
+		fprintf(stderr, "usage: %s [RUNS >= 10] | %s rates SECONDS | %s storm ROUNDS COUNT...\n", argv[0],
+			argv[0], argv[0]);
 		return 2;
 	}
 	int64_t *samples = calloc((size_t)runs * 5, sizeof *samples);

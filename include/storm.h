@@ -1,0 +1,59 @@
+/* storm.h - storm mode: thousands of whole connection lifecycles (handshake, the stack's close, our
+ * FIN, TIME_WAIT) driven with batched crafted segments, every segment from the stack still checked. */
+#ifndef TCPHARNESS_STORM_H
+#define TCPHARNESS_STORM_H
+
+#include <stdint.h>
+
+#include "agent.h"
+#include "wire.h"
+
+/* One storm: count connections from peer_ip, source ports first_port .. first_port + count - 1, to a
+ * listener at target_ip:target_port. Addresses and ports in host order. */
+struct storm_plan {
+	uint32_t target_ip;
+	uint16_t target_port;
+	uint32_t peer_ip;
+	uint16_t first_port;
+	uint32_t count;
+	uint32_t isn;             /* every connection's ISN: their ports keep them apart */
+	const char *listener;     /* the agent handle listening on target_port (storm_listen makes one) */
+};
+
+struct storm_result {
+	/* How many connections reached each point of their lifecycle. */
+	uint32_t established;      /* SYN-ACK checked and our ACK sent */
+	uint32_t closed_by_stack;  /* the application closed it and the stack's FIN was checked */
+	uint32_t time_wait_acked;  /* the stack's ACK of our FIN was checked: the stack closed first */
+	uint32_t retransmissions;  /* SYN-ACKs and FINs the stack sent again; counted once above */
+	int64_t elapsed_ns;        /* first SYN sent to the last final ACK captured */
+	/* When the stack broke an expectation: which phase, which connection, and the expected against the
+	 * observed segment with carets under the differing fields (judge.h); "" otherwise. */
+	char mismatch[512];
+};
+
+/* Runs the storm in four phases, each over every connection, in chunks the capture ring holds:
+ *   1. our SYN <mss 1460>             -> the stack's S. 0:0(0) ack 1 (its ISN is learned here)
+ *   2. our ACK completing the handshake  (the stack stays silent)
+ *   3. the agent accepts and closes   -> the stack's F. 1:1(0) ack 1
+ *   4. our F. 1:1(0) ack 2            -> the stack's . 2:2(0) ack 2: it holds the TIME_WAIT, or
+ *                                        (tcp_max_tw_buckets reached) no socket at all
+ * Every captured segment from the stack must belong to one connection and be the one its phase
+ * expects; a SYN-ACK or FIN sent again is counted once. Our own injected frames are skipped. Whatever
+ * the capture still holds when the storm starts is read as part of it, so the caller drains it first.
+ * The wire's pcap file gets every frame. Needs a listener with a backlog of at least count (see
+ * storm_listen) and 4-tuples with no socket on the stack yet.
+ * Returns 0 when every connection went through every phase as expected; 1 when the stack broke an
+ * expectation or a segment was missing after 2 s (out->mismatch says which; the counts say how far
+ * the storm got); -1 with *error malloc'd when the harness could not run it (plan, capture, injection,
+ * agent). *out is filled in every case. */
+int storm_run(struct wire *w, struct agent *agent, const struct storm_plan *plan, struct storm_result *out,
+	      char **error);
+
+/* Makes a listener for a storm of count connections: raises net.core.somaxconn and
+ * net.ipv4.tcp_max_syn_backlog to count where they are lower (through the agent, which restores
+ * them), so no SYN meets a full queue or a syncookie, then listens on port under handle with backlog
+ * count. Returns 0, or -1 with *error malloc'd. */
+int storm_listen(struct agent *agent, const char *handle, uint16_t port, uint32_t count, char **error);
+
+#endif

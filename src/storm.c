@@ -1,0 +1,407 @@
+/* storm.c - see storm.h. */
+#include "storm.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error_text.h"
+#include "judge.h"
+#include "peer.h"
+#include "segment_format.h"
+#include "symbols.h"
+
+/* The wire's capture ring (wire.c) is WIRE_BUFFER_BYTES, 1 MiB, which libpcap cuts into slots for the
+ * largest frame the harness end may see: with TSO/GSO on there (the sandbox turns offloads off on the
+ * target end only) a slot takes 64 KiB, so the ring holds 16 frames. A frame that finds it full is
+ * lost. The whole receive path runs inside our sendmmsg (and the agent's close), so every frame a
+ * chunk causes is in the ring before we read any of them. */
+#define CAPTURE_RING_FRAMES 16
+/* A chunk puts at most two frames per connection in the ring (ours and the stack's answer); a
+ * quarter of the ring stays free for retransmissions landing meanwhile. */
+#define CHUNK (CAPTURE_RING_FRAMES * 3 / 8)
+/* How long a chunk waits for the stack's answers (and the agent for connections to accept). */
+#define STORM_WAIT_MS 2000
+#define STORM_WAIT_NS (STORM_WAIT_MS * 1000000LL)
+/* A Linux peer's SYN without timestamps, window scaling or SACK: the smallest realistic one. */
+#define STORM_WINDOW 64240
+#define STORM_MSS 1460
+
+/* Where a connection is in its lifecycle; the stack's next segment to it depends on this alone. */
+enum conn_step {
+	CONN_IDLE,
+	CONN_SYN_SENT,      /* waits for the SYN-ACK */
+	CONN_SYN_ACKED,
+	CONN_ESTABLISHED,   /* our ACK sent */
+	CONN_CLOSING,       /* the application may have closed it: waits for the FIN */
+	CONN_FIN_RECEIVED,
+	CONN_FIN_SENT,      /* our FIN-ACK sent: waits for the final ACK */
+	CONN_DONE,
+};
+
+struct conn {
+	uint32_t stack_isn; /* known from CONN_SYN_ACKED on */
+	uint8_t step;       /* enum conn_step */
+};
+
+/* PHASE_QUIET: after the last final ACK, when nothing more may come. */
+enum phase { PHASE_SYN, PHASE_ACK, PHASE_CLOSE, PHASE_FIN, PHASE_QUIET, PHASE_COUNT };
+
+static const char *const phase_names[PHASE_COUNT] = {
+	"phase 1 (our SYN, the stack's SYN-ACK)",
+	"phase 2 (our ACK completing the handshake)",
+	"phase 3 (the application closes, the stack's FIN)",
+	"phase 4 (our FIN-ACK, the stack's final ACK)",
+	"after phase 4",
+};
+
+/* What the stack must send, in a case line's numbers: seq from its ISN, ack from ours. Window and
+ * options are the handshake cases' business; a storm checks the numbers that make the lifecycle. */
+static const struct segment_spec expect_syn_ack = { .flags = TCP_FLAG_SYN | TCP_FLAG_ACK,
+						    .seq = { SPEC_VALUE, 0 }, .ack = { SPEC_VALUE, 1 } };
+static const struct segment_spec expect_fin = { .flags = TCP_FLAG_FIN | TCP_FLAG_ACK, .seq = { SPEC_VALUE, 1 },
+						.ack = { SPEC_VALUE, 1 } };
+static const struct segment_spec expect_final_ack = { .flags = TCP_FLAG_ACK, .seq = { SPEC_VALUE, 2 },
+						      .ack = { SPEC_VALUE, 2 } };
+
+struct storm {
+	struct wire *wire;
+	struct agent *agent;
+	const struct storm_plan *plan;
+	struct storm_result *out;
+	struct conn *conns;
+	enum phase phase;
+	int64_t start_ns;      /* our first SYN */
+	uint32_t awaited;      /* the stack's segments the running chunk still waits for */
+	uint32_t own_awaited;  /* our frames of the running chunk not yet read back from the ring */
+	char **error;
+};
+
+/* The segment a connection at this step waits for; NULL when the stack owes it nothing. */
+static const struct segment_spec *awaited_at(enum conn_step step)
+{
+	switch (step) {
+	case CONN_SYN_SENT: return &expect_syn_ack;
+	case CONN_CLOSING: return &expect_fin;
+	case CONN_FIN_SENT: return &expect_final_ack;
+	default: return NULL;
+	}
+}
+
+/* What the stack may send again at this step: its SYN-ACK until the FIN, then its FIN until our
+ * FIN-ACK reaches it. Pure ACKs are never retransmitted; once in TIME_WAIT nothing is. */
+static const struct segment_spec *repeatable_at(enum conn_step step)
+{
+	if (step >= CONN_SYN_ACKED && step <= CONN_CLOSING)
+		return &expect_syn_ack;
+	if (step >= CONN_FIN_RECEIVED && step <= CONN_FIN_SENT)
+		return &expect_fin;
+	return NULL;
+}
+
+/* A segment from the stack in a case line's numbers. Until its SYN-ACK the stack's ISN is unknown;
+ * a SYN teaches it, as it does a case's peer. */
+static void view_of(const struct storm *s, const struct conn *c, const struct segment *seg, struct segment_spec *out)
+{
+	struct peer_state p = { .isn = s->plan->isn, .kernel_isn = c->stack_isn,
+				.kernel_isn_known = c->step >= CONN_SYN_ACKED, .target_port = s->plan->target_port };
+	if (!p.kernel_isn_known)
+		peer_learn(&p, seg);
+	peer_relative_view(&p, seg, out);
+}
+
+static void address_text(uint32_t ip, uint16_t port, char *buf, size_t size)
+{
+	snprintf(buf, size, "%u.%u.%u.%u:%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff, port);
+}
+
+/* Fills out->mismatch: the phase, the connection (index < 0: none), what went wrong, detail lines, and
+ * the segment on the wire when there is one. Returns 1, storm_run's "the stack broke an expectation". */
+static int mismatch(struct storm *s, int64_t index, const struct segment *on_wire, const char *detail,
+		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int mismatch(struct storm *s, int64_t index, const struct segment *on_wire, const char *detail,
+		    const char *fmt, ...)
+{
+	char what[192];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	char who[96] = "";
+	if (index >= 0) {
+		char peer[24];
+		address_text(s->plan->peer_ip, (uint16_t)(s->plan->first_port + index), peer, sizeof peer);
+		snprintf(who, sizeof who, " connection %lld of %u (%s)", (long long)index, s->plan->count, peer);
+	}
+	char wire_text[192] = "";
+	if (on_wire)
+		segment_format_absolute(on_wire, wire_text, sizeof wire_text);
+	snprintf(s->out->mismatch, sizeof s->out->mismatch, "%s:%s: %s\n%s%s%s%s", phase_names[s->phase], who, what,
+		 detail, on_wire ? "    on the wire: " : "", wire_text, on_wire ? "\n" : "");
+	return 1;
+}
+
+/* The connection has what it waited for. */
+static void advance(struct storm *s, struct conn *c, const struct segment *seg, int64_t at_ns)
+{
+	switch (c->step) {
+	case CONN_SYN_SENT:
+		c->stack_isn = seg->seq;
+		c->step = CONN_SYN_ACKED;
+		break;
+	case CONN_CLOSING:
+		c->step = CONN_FIN_RECEIVED;
+		s->out->closed_by_stack++;
+		break;
+	default: /* CONN_FIN_SENT */
+		c->step = CONN_DONE;
+		s->out->time_wait_acked++;
+		s->out->elapsed_ns = at_ns - s->start_ns;
+		break;
+	}
+	/* Phase 3 cannot tell which connections the agent closed: a FIN from one it did not (a stack
+	 * closing by itself) must not wrap the count, only leave a later chunk short. */
+	if (s->awaited > 0)
+		s->awaited--;
+}
+
+/* Checks one segment from the stack: it must be the one its connection waits for, or one the stack
+ * may send again. 0, or 1 with out->mismatch filled. */
+static int check_stack_segment(struct storm *s, const struct wire_frame *frame)
+{
+	const struct storm_plan *p = s->plan;
+	const struct segment *seg = &frame->segment;
+	/* A port below first_port wraps to an index past count. */
+	uint32_t index = (uint32_t)(seg->dst_port - p->first_port);
+	if (seg->dst_ip != p->peer_ip || seg->src_port != p->target_port || index >= p->count)
+		return mismatch(s, -1, seg, "", "the stack sent a segment to no connection of the storm");
+	struct conn *c = &s->conns[index];
+	struct segment_spec seen;
+	view_of(s, c, seg, &seen);
+	const struct segment_spec *again = repeatable_at(c->step);
+	if (again && judge_segment(again, &seen).matches) {
+		s->out->retransmissions++;
+		return 0;
+	}
+	char seen_text[256], detail[1024];
+	const struct segment_spec *expected = awaited_at(c->step);
+	if (!expected) {
+		segment_format_spec(&seen, seen_text, sizeof seen_text, NULL);
+		snprintf(detail, sizeof detail, "    expected: nothing\n    observed: %s\n", seen_text);
+		return mismatch(s, index, seg, detail, "the stack sent a segment no phase expects now");
+	}
+	struct segment_verdict verdict = judge_segment(expected, &seen);
+	if (!verdict.matches) {
+		judge_format_diff(expected, &seen, &verdict, "    ", detail, sizeof detail);
+		return mismatch(s, index, seg, detail, "the stack's segment differs from the expected one");
+	}
+	advance(s, c, seg, frame->at_ns);
+	return 0;
+}
+
+/* Our own frames only free their ring slots; the stack's are checked. Frames the decoder could not
+ * read are skipped as run.c skips them: the capture filter lets TCP/IPv4 alone through. */
+static int take_frame(struct storm *s, const struct wire_frame *frame)
+{
+	if (!frame->decoded)
+		return 0;
+	if (frame->segment.src_ip == s->plan->target_ip)
+		return check_stack_segment(s, frame);
+	if (frame->segment.src_ip == s->plan->peer_ip && s->own_awaited > 0)
+		s->own_awaited--;
+	return 0;
+}
+
+/* After the wait: the first connection of [from, to) still owed a segment, named in the mismatch. */
+static int report_missing(struct storm *s, uint32_t from, uint32_t to)
+{
+	uint32_t i = from;
+	while (i < to && !awaited_at(s->conns[i].step))
+		i++;
+	char expected_text[128] = "", detail[256] = "";
+	if (i < to) {
+		segment_format_spec(awaited_at(s->conns[i].step), expected_text, sizeof expected_text, NULL);
+		snprintf(detail, sizeof detail, "    expected: %s\n    observed: nothing\n", expected_text);
+	}
+	return mismatch(s, i < to ? (int64_t)i : -1, NULL, detail,
+			"no segment from the stack within %d ms (%u still missing)", STORM_WAIT_MS, s->awaited);
+}
+
+/* Reads the ring until the running chunk has every answer it waits for and our own frames are read
+ * back, so the next chunk finds the ring empty. 0, 1 (mismatch) or -1 (*error). */
+static int wait_chunk(struct storm *s, uint32_t from, uint32_t to)
+{
+	int64_t deadline = wire_now_ns() + STORM_WAIT_NS;
+	while (s->awaited > 0 || s->own_awaited > 0) {
+		struct wire_frame frame;
+		int rc = wire_next(s->wire, deadline, &frame, s->error);
+		if (rc < 0)
+			return -1;
+		if (rc == 0 && s->awaited > 0)
+			return report_missing(s, from, to);
+		if (rc == 0)
+			return error_set(s->error, "storm: the capture lost %u of our own frames (its ring overflowed)",
+					 s->own_awaited);
+		if ((rc = take_frame(s, &frame)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Our segment for connection index in the running phase (SYN, ACK or FIN-ACK). */
+static void build_segment(const struct storm *s, uint32_t index, struct segment *out)
+{
+	const struct storm_plan *p = s->plan;
+	*out = (struct segment){ .src_ip = p->peer_ip, .dst_ip = p->target_ip,
+				 .src_port = (uint16_t)(p->first_port + index), .dst_port = p->target_port,
+				 .seq = p->isn + 1, .window = STORM_WINDOW };
+	uint32_t stack_isn = s->conns[index].stack_isn;
+	switch (s->phase) {
+	case PHASE_SYN:
+		out->flags = TCP_FLAG_SYN;
+		out->seq = p->isn;
+		out->options[0] = (struct tcp_option){ .kind = TCP_OPTION_MSS, .mss = STORM_MSS };
+		out->option_count = 1;
+		break;
+	case PHASE_ACK:
+		out->flags = TCP_FLAG_ACK;
+		out->ack = stack_isn + 1;
+		break;
+	default: /* PHASE_FIN: it acknowledges the stack's FIN and carries ours */
+		out->flags = TCP_FLAG_FIN | TCP_FLAG_ACK;
+		out->ack = stack_isn + 2;
+		break;
+	}
+}
+
+/* Phases 1, 2 and 4: one segment of ours per connection, a chunk per sendmmsg batch. */
+static int run_injecting_phase(struct storm *s)
+{
+	static const enum conn_step after[PHASE_COUNT] = { [PHASE_SYN] = CONN_SYN_SENT,
+							   [PHASE_ACK] = CONN_ESTABLISHED,
+							   [PHASE_FIN] = CONN_FIN_SENT };
+	struct segment batch[CHUNK];
+	uint32_t count = s->plan->count;
+	for (uint32_t from = 0; from < count;) {
+		uint32_t n = count - from < CHUNK ? count - from : CHUNK;
+		for (uint32_t i = 0; i < n; i++)
+			build_segment(s, from + i, &batch[i]);
+		int64_t sent_ns;
+		if (wire_inject_batch(s->wire, batch, n, &sent_ns, s->error) < 0)
+			return -1;
+		if (s->phase == PHASE_SYN && from == 0)
+			s->start_ns = sent_ns;
+		for (uint32_t i = 0; i < n; i++)
+			s->conns[from + i].step = (uint8_t)after[s->phase];
+		if (s->phase == PHASE_ACK)
+			s->out->established += n;
+		s->own_awaited = n;
+		s->awaited = awaited_at(after[s->phase]) ? n : 0;
+		int rc = wait_chunk(s, from, from + n);
+		if (rc != 0)
+			return rc;
+		from += n;
+	}
+	return 0;
+}
+
+/* Phase 3: the agent accepts a chunk and closes each at once; which connections it gets is the
+ * accept queue's order, so every established one may send its FIN now. */
+static int run_close_phase(struct storm *s)
+{
+	const struct storm_plan *p = s->plan;
+	for (uint32_t i = 0; i < p->count; i++)
+		s->conns[i].step = CONN_CLOSING;
+	for (uint32_t done = 0; done < p->count;) {
+		uint32_t n = p->count - done < CHUNK ? p->count - done : CHUNK;
+		int64_t closed;
+		if (agent_accept_close(s->agent, p->listener, n, STORM_WAIT_MS, &closed, s->error) < 0)
+			return -1;
+		s->awaited = (uint32_t)closed;
+		s->own_awaited = 0;
+		int rc = wait_chunk(s, 0, p->count);
+		if (rc != 0)
+			return rc;
+		if (closed < n) {
+			uint32_t first = 0;
+			while (first < p->count && s->conns[first].step != CONN_CLOSING)
+				first++;
+			return mismatch(s, first < p->count ? (int64_t)first : -1, NULL, "",
+					"the application found only %lld of %u connections to accept within %d ms; "
+					"this one is among those never queued",
+					(long long)closed, n, STORM_WAIT_MS);
+		}
+		done += n;
+	}
+	return 0;
+}
+
+/* Whatever the stack sent after the last final ACK was read can belong to no phase. */
+static int check_quiet(struct storm *s)
+{
+	struct wire_frame frame;
+	int rc;
+	while ((rc = wire_next(s->wire, 0, &frame, s->error)) == 1)
+		if ((rc = take_frame(s, &frame)) != 0)
+			return rc;
+	return rc;
+}
+
+int storm_run(struct wire *w, struct agent *agent, const struct storm_plan *plan, struct storm_result *out,
+	      char **error)
+{
+	memset(out, 0, sizeof *out);
+	if (plan->count == 0 || plan->first_port == 0 || plan->first_port + (uint64_t)plan->count - 1 > UINT16_MAX)
+		return error_set(error, "storm: %u connections from port %u do not fit in the port range 1-65535",
+				 plan->count, plan->first_port);
+	if (!plan->listener)
+		return error_set(error, "storm: no listener handle to accept from");
+	struct storm s = { .wire = w, .agent = agent, .plan = plan, .out = out, .error = error };
+	s.conns = calloc(plan->count, sizeof *s.conns);
+	if (!s.conns)
+		return error_set(error, "storm: no memory for %u connections", plan->count);
+	int rc = 0;
+	for (enum phase phase = PHASE_SYN; phase <= PHASE_FIN && rc == 0; phase++) {
+		s.phase = phase;
+		rc = phase == PHASE_CLOSE ? run_close_phase(&s) : run_injecting_phase(&s);
+	}
+	s.phase = PHASE_QUIET;
+	if (rc == 0)
+		rc = check_quiet(&s);
+	free(s.conns);
+	return rc;
+}
+
+/* The agent restores what it raised when it stops. */
+static int raise_sysctl(struct agent *agent, const char *key, uint32_t at_least, char **error)
+{
+	char value[SYSCTL_VALUE_MAX];
+	if (agent_sysctl_get(agent, key, value, sizeof value, error) < 0)
+		return -1;
+	if (strtoull(value, NULL, 10) >= at_least)
+		return 0;
+	char wanted[16];
+	snprintf(wanted, sizeof wanted, "%u", at_least);
+	return agent_sysctl_set(agent, key, wanted, error);
+}
+
+int storm_listen(struct agent *agent, const char *handle, uint16_t port, uint32_t count, char **error)
+{
+	if (count > INT32_MAX)
+		return error_set(error, "storm: a backlog of %u does not fit listen()", count);
+	/* somaxconn caps the accept queue; tcp_max_syn_backlog drops SYNs early when syncookies are off. */
+	if (raise_sysctl(agent, "net.core.somaxconn", count, error) < 0 ||
+	    raise_sysctl(agent, "net.ipv4.tcp_max_syn_backlog", count, error) < 0)
+		return -1;
+	struct app_call call = { .op = APP_LISTEN, .port = port, .backlog = (int)count };
+	if (strlen(handle) >= sizeof call.handle)
+		return error_set(error, "storm: handle '%s' is too long", handle);
+	strcpy(call.handle, handle);
+	struct agent_reply reply;
+	if (agent_call(agent, &call, &reply, error) < 0)
+		return -1;
+	if (reply.err)
+		return error_set(error, "storm: listen on port %u: %s", port, errno_name(reply.err));
+	return 0;
+}
