@@ -104,7 +104,11 @@ enum step_kind {
 	STEP_WAIT,            /* wait                      only advances time */
 	STEP_INCARNATION,     /* c incarnation [seq ±N] [ts ±N]  new connection on c's 4-tuple */
 	STEP_TSCLOCK_JUMP,    /* c tsclock ±N              c's timestamp clock jumps */
+	STEP_STORM,           /* c storm N [from L]        N whole connection lifecycles (storm.h) */
 };
+
+/* Most lifecycles one storm line may drive. */
+#define CASE_STORM_MAX 60000
 
 struct step {
 	enum step_kind kind;
@@ -138,6 +142,10 @@ struct step {
 			int64_t ts_delta;  /* the clock jumps by ts_delta */
 		} incarnation;                     /* STEP_INCARNATION */
 		int64_t ts_jump;                   /* STEP_TSCLOCK_JUMP */
+		struct {
+			uint32_t count;
+			char listener[CASE_NAME_MAX]; /* the app handle listening: `from L`, default lsn */
+		} storm;                           /* STEP_STORM */
 	} u;
 };
 

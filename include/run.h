@@ -31,6 +31,7 @@ enum run_event_kind {
 	RUN_EVENT_STATE,    /* a socket state read over sock_diag */
 	RUN_EVENT_COUNTER,  /* a counter delta read */
 	RUN_EVENT_CLOCK,    /* two peers' TSvals from the stack compared */
+	RUN_EVENT_STORM,    /* a storm of connection lifecycles ran (storm.h): counts and time */
 };
 
 /* One thing that happened during a run, in the case's own notation: what reports draw and list. */

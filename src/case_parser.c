@@ -710,10 +710,11 @@ static int parse_app_listen(struct parser *p, struct app_call *call)
 	return 0;
 }
 
-static int parse_app_accept(struct parser *p, struct app_call *call)
+/* `[from L]`: the listener a call takes connections from, "lsn" when not given. */
+static int parse_listener(struct parser *p, char listener[CASE_NAME_MAX])
 {
 	struct token t;
-	strcpy(call->from_handle, "lsn");
+	strcpy(listener, "lsn");
 	if (!peek_token(p, &t) || !token_is(t, "from"))
 		return 0;
 	next_token(p, &t);
@@ -721,8 +722,13 @@ static int parse_app_accept(struct parser *p, struct app_call *call)
 		return -1;
 	if (!is_identifier(t, PEER_NAME_MAX))
 		return fail(p, t.col, "invalid handle " TOKEN_FMT " (expected [a-z][a-z0-9_]{0,15})", TOKEN_ARG(t));
-	token_copy(call->from_handle, t);
+	token_copy(listener, t);
 	return 0;
+}
+
+static int parse_app_accept(struct parser *p, struct app_call *call)
+{
+	return parse_listener(p, call->from_handle);
 }
 
 static int parse_app_connect(struct parser *p, struct app_call *call)
@@ -1046,6 +1052,22 @@ static int parse_incarnation(struct parser *p, struct step *s)
 	return 0;
 }
 
+/* `c storm N [from L]`: N whole lifecycles from c's address, source ports c's port .. +N-1. */
+static int parse_storm(struct parser *p, const struct peer_decl *peer, struct step *s)
+{
+	struct token t;
+	uint64_t count;
+	s->kind = STEP_STORM;
+	if (require_token(p, &t, "a number of connections") < 0 || parse_uint(p, t, 1, CASE_STORM_MAX, &count) < 0)
+		return -1;
+	if (peer->port + count - 1 > UINT16_MAX)
+		return fail(p, t.col, "%" PRIu64 " connections from port %u run past port 65535", count, peer->port);
+	s->u.storm.count = (uint32_t)count;
+	if (parse_listener(p, s->u.storm.listener) < 0)
+		return -1;
+	return expect_end(p);
+}
+
 static int parse_tsclock_jump(struct parser *p, struct step *s)
 {
 	struct token t;
@@ -1067,14 +1089,14 @@ static int peer_index(const struct case_file *c, struct token name)
 static bool is_peer_event_word(struct token t)
 {
 	return token_is(t, "<") || token_is(t, ">") || token_is(t, "expect") || token_is(t, "incarnation") ||
-	       token_is(t, "tsclock");
+	       token_is(t, "tsclock") || token_is(t, "storm");
 }
 
 /* Everything after `PEER`. */
 static int parse_peer_event(struct parser *p, struct step *s)
 {
 	struct token t;
-	if (require_token(p, &t, "'<', '>', 'expect', 'incarnation' or 'tsclock'") < 0)
+	if (require_token(p, &t, "'<', '>', 'expect', 'incarnation', 'tsclock' or 'storm'") < 0)
 		return -1;
 	if (token_is(t, "<") || token_is(t, ">"))
 		return parse_packet_event(p, t, s);
@@ -1084,7 +1106,9 @@ static int parse_peer_event(struct parser *p, struct step *s)
 		return parse_incarnation(p, s);
 	if (token_is(t, "tsclock"))
 		return parse_tsclock_jump(p, s);
-	return fail(p, t.col, "expected '<', '>', 'expect', 'incarnation' or 'tsclock', got " TOKEN_FMT,
+	if (token_is(t, "storm"))
+		return parse_storm(p, &p->c->peers[s->peer], s);
+	return fail(p, t.col, "expected '<', '>', 'expect', 'incarnation', 'tsclock' or 'storm', got " TOKEN_FMT,
 		    TOKEN_ARG(t));
 }
 

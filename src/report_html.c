@@ -454,7 +454,7 @@ static void draw_note(FILE *out, const struct case_file *c, const struct run_eve
 {
 	static const char *const kinds[] = {
 		[RUN_EVENT_APP] = "app", [RUN_EVENT_STATE] = "state", [RUN_EVENT_COUNTER] = "counter",
-		[RUN_EVENT_CLOCK] = "clock"
+		[RUN_EVENT_CLOCK] = "clock", [RUN_EVENT_STORM] = "storm"
 	};
 	fprintf(out, "<g class=\"note%s\" data-kind=\"%s\">", e->broke ? " broke" : "", kinds[e->kind]);
 	put_tooltip(out, c, e);

@@ -63,7 +63,7 @@ static void put_event(FILE *out, const struct case_file *c, const struct run_eve
 	static const char *const kinds[] = {
 		[RUN_EVENT_INJECTED] = "injected", [RUN_EVENT_SEGMENT] = "segment", [RUN_EVENT_SILENCE] = "silence",
 		[RUN_EVENT_APP] = "app",           [RUN_EVENT_STATE] = "state",     [RUN_EVENT_COUNTER] = "counter",
-		[RUN_EVENT_CLOCK] = "clock",
+		[RUN_EVENT_CLOCK] = "clock",       [RUN_EVENT_STORM] = "storm",
 	};
 	const struct step *step = e->step >= 0 ? &c->steps[e->step] : NULL;
 	fputs("{\"kind\": ", out);

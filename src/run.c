@@ -15,6 +15,7 @@
 #include "judge.h"
 #include "peer.h"
 #include "segment_format.h"
+#include "storm.h"
 #include "symbols.h"
 #include "target.h"
 #include "wire.h"
@@ -566,6 +567,45 @@ static int do_expect_clock(struct run_state *rs, const struct step *step)
 	return 0;
 }
 
+/* Whole lifecycles from the peer's address on consecutive ports; storm.c checks every segment, so the
+ * line breaks on the first one the stack gets wrong. */
+static int do_storm(struct run_state *rs, const struct step *step, const struct step_window *w)
+{
+	sleep_until(w->earliest_ns);
+	if (check_nothing_unexpected(rs, step, "before this storm") < 0)
+		return -1;
+	const struct peer_state *peer = &rs->peers[step->peer];
+	if (peer->target_port == 0)
+		return step_failed(rs, step, NULL, "no port to storm: %s has no `to PORT` and no app listen came first",
+				   peer->decl->name);
+	struct storm_plan plan = { rs->c->target_ip, peer->target_port, peer->decl->ip, peer->decl->port,
+				   step->u.storm.count, peer->decl->isn, step->u.storm.listener };
+	struct storm_result result;
+	char *error = NULL;
+	int rc = storm_run(rs->wire, rs->agent, &plan, &result, &error);
+	if (rc < 0) {
+		step_failed(rs, step, NULL, "storm: %s", error ? error : "?");
+		free(error);
+		return -1;
+	}
+	struct run_event *e = add_event(rs, RUN_EVENT_STORM, step, step->peer, wire_now_ns());
+	e->broke = rc != 0;
+	snprintf(e->expected, sizeof e->expected, "%u lifecycles: S. / F. / . for each", plan.count);
+	snprintf(e->observed, sizeof e->observed, "%u established, %u closed by the stack, %u final ACKs, %u resent, in %.1f ms",
+		 result.established, result.closed_by_stack, result.time_wait_acked, result.retransmissions,
+		 (double)result.elapsed_ns / 1e6);
+	snprintf(e->outcome, sizeof e->outcome, "%s", rc == 0 ? "ACCEPT" : "");
+	if (rc != 0) {
+		size_t len = strlen(result.mismatch);
+		char detail[sizeof result.mismatch + 8];
+		snprintf(detail, sizeof detail, "%s%s", result.mismatch, len && result.mismatch[len - 1] == '\n' ? "" : "\n");
+		return step_failed(rs, step, detail, "the storm broke after %u of %u lifecycles", result.time_wait_acked,
+				   plan.count);
+	}
+	rs->previous_ns = wire_now_ns();
+	return 0;
+}
+
 static int run_step(struct run_state *rs, const struct step *step)
 {
 	struct step_window w = window_of(rs, step);
@@ -585,6 +625,8 @@ static int run_step(struct run_state *rs, const struct step *step)
 	case STEP_EXPECT_CLOCK:
 		sleep_until(w.earliest_ns);
 		return do_expect_clock(rs, step);
+	case STEP_STORM:
+		return do_storm(rs, step, &w);
 	case STEP_WAIT:
 	case STEP_INCARNATION:
 	case STEP_TSCLOCK_JUMP:
