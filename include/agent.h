@@ -57,6 +57,10 @@ int agent_spawn_local(int target_netns_fd, struct agent *out, char **error);
  * --net=... tcpharness-agent`) and waits for its hello. Returns 0, or -1 with *error malloc'd. */
 int agent_spawn_command(const char *command, struct agent *out, char **error);
 
+/* Speaks to an agent already at the other end of a connected stream (a VM's virtio-serial port);
+ * takes fd over. Returns 0 after its hello, or -1 with *error malloc'd (fd closed). */
+int agent_attach_stream(int fd, struct agent *out, char **error);
+
 /* Sends one application call and waits (at most timeout_ms beyond the call's own timeout) for its
  * reply. Returns 0 with *reply filled, or -1 with *error malloc'd when the agent is gone or the reply
  * is malformed. A failing call (ECONNREFUSED...) is a successful exchange: reply->err says it. */

@@ -149,6 +149,12 @@ struct step {
 	} u;
 };
 
+/* What the stack under test must have for the case to mean anything; without it the case is a SKIP. */
+struct requirement {
+	enum { REQUIRE_SYSCTL, REQUIRE_COUNTER } kind;
+	char name[SYSCTL_KEY_MAX];
+};
+
 struct case_file {
 	char *path;           /* as given */
 	char **lines;         /* source lines without newline, for diagnostics */
@@ -160,7 +166,7 @@ struct case_file {
 	int sysctl_count;
 	struct variant variants[CASE_MAX_VARIANTS];      /* 0 declared: the case runs once, unnamed */
 	int variant_count;
-	char requires[CASE_MAX_REQUIRES][SYSCTL_KEY_MAX]; /* `require sysctl KEY` */
+	struct requirement requires[CASE_MAX_REQUIRES];  /* `require sysctl KEY`, `require counter NAME` */
 	int require_count;
 	struct step *steps;
 	int step_count;

@@ -14,6 +14,7 @@
 enum target_kind {
 	TARGET_LOCAL,  /* the running kernel, in a fresh sandbox per case */
 	TARGET_LAB,    /* a host the user names, over an interface the user names */
+	TARGET_VM,     /* Debian's Linux 6.1 under QEMU, on a TAP in a namespace of the harness's own */
 };
 
 /* What the command line says about the target. */
@@ -23,6 +24,7 @@ struct target_options {
 	uint32_t target_ip;         /* lab: the host's address, host order; it replaces the cases' own */
 	const char *agent_command;  /* lab: `ssh lab1 tcpharness-agent` */
 	bool allow_default_route;   /* lab: the link may carry the harness host's default route */
+	const char *vm_image;       /* vm: the directory scripts/vm-image.sh wrote (vmlinuz, initrd.img) */
 };
 
 struct target;
@@ -34,6 +36,7 @@ struct target_case {
 	uint8_t harness_mac[6], target_mac[6];
 	uint32_t target_ip;             /* the stack's address in this case */
 	bool shared_link;               /* other hosts may listen: the wire sends only to target_ip */
+	bool same_clock;                /* the agent's CLOCK_REALTIME is the harness's (local) */
 	struct agent *agent;
 	const struct case_file *c;
 	struct sandbox sandbox;         /* local only */
@@ -41,13 +44,13 @@ struct target_case {
 	struct agent own_agent;         /* local only: a fresh agent per case */
 };
 
-/* "local", "lab": the name the command line and the matrix use. NULL for an unknown kind. */
+/* "local", "lab", "vm": the name the command line and the matrix use. NULL for an unknown kind. */
 const char *target_kind_name(enum target_kind kind);
 /* The kind named name; -1 when there is none. */
 int target_kind_from_name(const char *name);
 
-/* Prepares the target: nothing for local; for the others the link, the ARP proxy and the agent
- *. Refuses unsafe lab settings. Returns 0 with *out, or -1 with *error
+/* Prepares the target: nothing for local; for the others the link, the ARP proxy and the agent (a VM
+ * is booted here). Refuses unsafe lab settings. Returns 0 with *out, or -1 with *error
  * malloc'd; *out is then NULL. */
 int target_open(const struct target_options *options, struct target **out, char **error);
 

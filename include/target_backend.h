@@ -1,4 +1,4 @@
-/* target_backend.h - what a remote target's backend (lab, and the VMs and other stacks to come) fills in for target.c: the link to the
+/* target_backend.h - what a remote target's backend (lab, VM) fills in for target.c: the link to the
  * stack and the agent; target.c does the per-case upkeep the same way for all of them. */
 #ifndef TCPHARNESS_TARGET_BACKEND_H
 #define TCPHARNESS_TARGET_BACKEND_H
@@ -16,9 +16,15 @@ struct target {
 	uint32_t target_ip;
 	struct agent agent;
 	struct arp_proxy *arp;
+	void *backend;                         /* the VM's QEMU */
+	void (*backend_stop)(void *backend);   /* after the agent and the proxy are gone */
 };
 
 /* Starts the ARP proxy on t's link (harness_netns_fd, ifname, harness_mac, target_ip set). 0 or -1. */
 int target_attach_link(struct target *t, char **error);
+
+/* Boots the VM (target_vm.c) and fills t's link and agent. 0, or -1 with *error malloc'd; what was
+ * started is left in t for target_close. */
+int target_vm_start(const struct target_options *options, struct target *t, char **error);
 
 #endif

@@ -8,6 +8,9 @@ packages=(
 	perl libxml2-utils python3 chromium                    # report checks: prove (TAP), xmllint (JUnit), JSON, HTML DOM
 	clang stress-ng                                        # fuzzers (libFuzzer), soak under load
 	python3-scapy hping3                                   # the benchmark's comparison senders
+	qemu-system-x86 busybox-static cpio socat lz4 user-mode-linux # Debian's 6.1 kernel as a VM target (vm-image.sh)
+	runsc ethtool                                          # gVisor target (scripts/gvisor-run-agent.sh), veth offloads
+	liblwip-dev                                            # lwIP as a second target stack (docs/lwip-notes.md)
 )
 missing=()
 for p in "${packages[@]}"; do

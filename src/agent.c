@@ -270,6 +270,19 @@ int agent_spawn_command(const char *command, struct agent *out, char **error)
 	return started_or_stopped(out, command, error);
 }
 
+int agent_attach_stream(int fd, struct agent *out, char **error)
+{
+	*out = (struct agent){ .pid = -1, .fd = fd, .next_id = 1 };
+	char *why = NULL;
+	if (handshake(out, &why) == 0)
+		return 0;
+	close(fd);
+	out->fd = -1;
+	error_set(error, "agent: %s", why ? why : "out of memory");
+	free(why);
+	return -1;
+}
+
 int agent_call(struct agent *agent, const struct app_call *call, struct agent_reply *reply, char **error)
 {
 	struct agent_request req;

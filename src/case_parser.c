@@ -968,6 +968,22 @@ static int parse_timer_window(struct parser *p, struct step *s)
 	return expect_end(p);
 }
 
+/* A MIB counter's name, bare (`PAWSEstab`) or with its group (`TcpExt.PAWSEstab`). */
+static int parse_counter_name(struct parser *p, char name[COUNTER_NAME_MAX + 1])
+{
+	struct token t;
+	if (require_token(p, &t, "a counter name") < 0)
+		return -1;
+	bool valid = t.len <= COUNTER_NAME_MAX;
+	for (size_t i = 0; valid && i < t.len; i++)
+		valid = is_lower(t.s[i]) || (t.s[i] >= 'A' && t.s[i] <= 'Z') || is_digit(t.s[i]) ||
+			t.s[i] == '_' || t.s[i] == '.';
+	if (!valid)
+		return fail(p, t.col, "invalid counter name " TOKEN_FMT, TOKEN_ARG(t));
+	token_copy(name, t);
+	return 0;
+}
+
 static int parse_expect(struct parser *p, struct token expect, bool has_peer, struct step *s)
 {
 	struct token what, t;
@@ -1006,16 +1022,9 @@ static int parse_expect(struct parser *p, struct token expect, bool has_peer, st
 		return fail(p, what.col, "expected 'state', 'counter' or 'clock', got " TOKEN_FMT, TOKEN_ARG(what));
 	if (has_peer)
 		return fail(p, what.col, "'expect counter' takes no peer (counters are per namespace)");
-	if (require_token(p, &t, "a counter name") < 0)
+	if (parse_counter_name(p, s->u.counter.name) < 0)
 		return -1;
-	bool valid = t.len <= COUNTER_NAME_MAX;
-	for (size_t i = 0; valid && i < t.len; i++)
-		valid = is_lower(t.s[i]) || (t.s[i] >= 'A' && t.s[i] <= 'Z') || is_digit(t.s[i]) ||
-			t.s[i] == '_' || t.s[i] == '.';
-	if (!valid)
-		return fail(p, t.col, "invalid counter name " TOKEN_FMT, TOKEN_ARG(t));
 	s->kind = STEP_EXPECT_COUNTER;
-	token_copy(s->u.counter.name, t);
 	if (require_token(p, &t, "a counter delta like +1, -1 or 0") < 0)
 		return -1;
 	if (token_is(t, "0"))
@@ -1445,12 +1454,20 @@ static int parse_require_statement(struct parser *p, struct token keyword)
 	struct token t;
 	if (c->require_count == CASE_MAX_REQUIRES)
 		return fail(p, keyword.col, "too many requirements (max %d)", CASE_MAX_REQUIRES);
-	if (require_token(p, &t, "'sysctl'") < 0)
+	struct requirement *r = &c->requires[c->require_count];
+	if (require_token(p, &t, "'sysctl' or 'counter'") < 0)
 		return -1;
-	if (!token_is(t, "sysctl"))
-		return fail(p, t.col, "expected 'sysctl', got " TOKEN_FMT, TOKEN_ARG(t));
-	if (require_token(p, &t, "a sysctl key") < 0 || parse_sysctl_key(p, t, c->requires[c->require_count]) < 0)
-		return -1;
+	if (token_is(t, "sysctl")) {
+		r->kind = REQUIRE_SYSCTL;
+		if (require_token(p, &t, "a sysctl key") < 0 || parse_sysctl_key(p, t, r->name) < 0)
+			return -1;
+	} else if (token_is(t, "counter")) {
+		r->kind = REQUIRE_COUNTER;
+		if (parse_counter_name(p, r->name) < 0)
+			return -1;
+	} else {
+		return fail(p, t.col, "expected 'sysctl' or 'counter', got " TOKEN_FMT, TOKEN_ARG(t));
+	}
 	c->require_count++;
 	return expect_end(p);
 }

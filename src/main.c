@@ -70,6 +70,10 @@ static const char usage_text[] =
 	"                   'ssh lab1 tcpharness-agent'); its sysctls are restored after every case.\n"
 	"                   Cases run one at a time. IF may not carry this host's default route unless\n"
 	"                   --allow-default-route-iface says the link is a lab network.\n"
+	"  --target vm [--vm-image DIR]\n"
+	"                   Debian's Linux 6.1 under QEMU (TCG), booted once for the run, on a TAP in a\n"
+	"                   namespace of the harness's own; DIR (default $TCPHARNESS_VM_IMAGE, else\n"
+	"                   build/vm) comes from scripts/vm-image.sh DIR build/tcpharness-agent-static\n"
 	"  --targets T1,T2  matrix: run everything on each target in turn and print one table, a column\n"
 	"                   per target (e.g. local,lab); pcaps go to DIR/<target>/\n"
 	"  --report FORMAT[=PATH]\n"
@@ -391,7 +395,7 @@ struct command_line {
 	struct target_options target;      /* the lab's settings; kind is kinds[0] */
 	enum target_kind kinds[MATRIX_MAX_TARGETS];
 	int target_count;
-	bool target_given, lab_option_given;
+	bool target_given, lab_option_given, vm_option_given;
 	struct report_request reports[MAX_REPORTS];
 	int report_count;
 };
@@ -568,7 +572,7 @@ static int parse_targets(const char *arg, bool list, struct command_line *cl)
 	for (char *name = copy ? strtok_r(copy, ",", &save) : NULL; name && rc == 0; name = strtok_r(NULL, ",", &save)) {
 		int kind = target_kind_from_name(name);
 		if (kind < 0) {
-			fprintf(stderr, "tcpharness: unknown target '%s' (local, lab)\n", name);
+			fprintf(stderr, "tcpharness: unknown target '%s' (local, lab, vm)\n", name);
 			rc = -1;
 		} else if (cl->target_count == (list ? MATRIX_MAX_TARGETS : 1)) {
 			fprintf(stderr, list ? "tcpharness: at most %d targets\n" : "tcpharness: --target takes one "
@@ -618,6 +622,7 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		{ "target-ip", required_argument, NULL, 'A' },
 		{ "agent", required_argument, NULL, 'G' },
 		{ "allow-default-route-iface", no_argument, NULL, 'D' },
+		{ "vm-image", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -666,6 +671,10 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		case 'D':
 			cl->target.allow_default_route = true;
 			cl->lab_option_given = true;
+			break;
+		case 'M':
+			cl->target.vm_image = optarg;
+			cl->vm_option_given = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -735,6 +744,12 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 				"of --target lab\n");
 		return EXIT_USAGE;
 	}
+	if (cl->vm_option_given && !targets_include(cl, TARGET_VM)) {
+		fprintf(stderr, "tcpharness: --vm-image is an option of --target vm\n");
+		return EXIT_USAGE;
+	}
+	if (!cl->target.vm_image)
+		cl->target.vm_image = getenv("TCPHARNESS_VM_IMAGE") ? getenv("TCPHARNESS_VM_IMAGE") : "build/vm";
 	/* Lab mode never guesses where to send: the link, the host and its agent are all named. */
 	if (targets_include(cl, TARGET_LAB) &&
 	    (!cl->target.iface || !cl->target.target_ip || !cl->target.agent_command)) {

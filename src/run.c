@@ -410,7 +410,10 @@ static int do_app(struct run_state *rs, const struct step *step, const struct st
 		free(error);
 		return -1;
 	}
-	rs->previous_ns = (int64_t)reply.when.tv_sec * 1000000000 + reply.when.tv_nsec;
+	/* The agent stamps the call's return; a remote stack's clock is not ours, so there the reply's
+	 * arrival is the best the harness knows. */
+	rs->previous_ns = rs->target.same_clock ? (int64_t)reply.when.tv_sec * 1000000000 + reply.when.tv_nsec
+						: wire_now_ns();
 	char expected[64];
 	describe_app_expectation(&step->u.app, expected, sizeof expected);
 	struct run_event *e = add_event(rs, RUN_EVENT_APP, step, -1, rs->previous_ns);
@@ -710,13 +713,16 @@ static int missing_requirement(struct run_state *rs, char **reason)
 {
 	*reason = NULL;
 	for (int i = 0; i < rs->c->require_count && !*reason; i++) {
-		const char *key = rs->c->requires[i];
-		int exists = agent_sysctl_exists(rs->agent, key, reason);
+		const struct requirement *r = &rs->c->requires[i];
+		int64_t value;
+		int exists = r->kind == REQUIRE_SYSCTL ? agent_sysctl_exists(rs->agent, r->name, reason)
+						       : agent_counter(rs->agent, r->name, &value, reason);
 		if (exists < 0)
 			return -1;
 		if (!exists)
-			*reason = message("requires sysctl %s, which this kernel does not have%s", key,
-					  strcmp(key, "net.ipv4.tcp_tw_recycle") == 0 ? " (removed in Linux 4.12)" : "");
+			*reason = message("requires %s %s, which this kernel does not have%s",
+					  r->kind == REQUIRE_SYSCTL ? "sysctl" : "counter", r->name,
+					  strcmp(r->name, "net.ipv4.tcp_tw_recycle") == 0 ? " (removed in Linux 4.12)" : "");
 	}
 	return 0;
 }

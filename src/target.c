@@ -20,7 +20,7 @@
 /* Long enough for a lab host behind a switch, short enough to fail fast when the address is wrong. */
 #define ANNOUNCE_TIMEOUT_MS 2000
 
-static const char *const kind_names[] = { [TARGET_LOCAL] = "local", [TARGET_LAB] = "lab" };
+static const char *const kind_names[] = { [TARGET_LOCAL] = "local", [TARGET_LAB] = "lab", [TARGET_VM] = "vm" };
 #define KIND_COUNT (int)(sizeof kind_names / sizeof kind_names[0])
 
 const char *target_kind_name(enum target_kind kind)
@@ -138,6 +138,9 @@ int target_open(const struct target_options *options, struct target **out, char 
 	case TARGET_LAB:
 		rc = lab_start(options, t, error);
 		break;
+	case TARGET_VM:
+		rc = target_vm_start(options, t, error);
+		break;
 	default:
 		rc = error_set(error, "unknown target kind %d", (int)options->kind);
 	}
@@ -179,6 +182,7 @@ static int local_begin(const struct case_file *c, struct target_case *tc, char *
 	memcpy(tc->harness_mac, tc->sandbox.harness_mac, 6);
 	memcpy(tc->target_mac, tc->sandbox.target_mac, 6);
 	tc->target_ip = c->target_ip;
+	tc->same_clock = true;
 	tc->agent = &tc->own_agent;
 	return agent_spawn_local(tc->sandbox.target_netns_fd, &tc->own_agent, error);
 }
@@ -250,6 +254,8 @@ void target_close(struct target *t)
 		return;
 	arp_proxy_stop(t->arp);
 	agent_stop(&t->agent);
+	if (t->backend_stop)
+		t->backend_stop(t->backend);
 	if (t->harness_netns_fd >= 0)
 		close(t->harness_netns_fd);
 	free(t);

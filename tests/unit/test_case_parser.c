@@ -285,8 +285,9 @@ static void test_good_every_construct_header(void **state)
 	assert_string_equal(c.variants[1].sysctls[1].key, "net.ipv4.tcp_tw_reuse_delay");
 	assert_string_equal(c.variants[1].sysctls[1].value, "1000");
 	assert_int_equal(c.require_count, 2);
-	assert_string_equal(c.requires[0], "net.ipv4.tcp_tw_reuse_delay");
-	assert_string_equal(c.requires[1], "net.ipv4.tcp_rfc1337");
+	assert_int_equal(c.requires[0].kind, REQUIRE_SYSCTL);
+	assert_string_equal(c.requires[0].name, "net.ipv4.tcp_tw_reuse_delay");
+	assert_string_equal(c.requires[1].name, "net.ipv4.tcp_rfc1337");
 
 	assert_int_equal(c.peer_count, 3);
 	assert_int_equal(c.peers[0].port, 40000);
