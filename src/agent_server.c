@@ -1,7 +1,9 @@
 /* agent_server.c - the target-side application: performs socket calls on request (agent.h protocol).
  * Every socket it makes is non-blocking and every wait is a poll bounded by the request, so no call can
- * hang the agent; the handle table maps a case's socket names to descriptors. */
+ * hang the agent; the handle table maps a case's socket names to descriptors. The calls go through an
+ * agent_stack table (agent_stack.h); the Linux one, at the end of this file, is agent_serve's. */
 #include "agent.h"
+#include "agent_stack.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "agent_protocol.h"
+#include "error_text.h"
 #include "observe.h"
 #include "symbols.h"
 #include "sysctl_file.h"
@@ -27,17 +30,16 @@
 
 struct handle {
 	char name[CASE_NAME_MAX];
-	int fd; /* -1: slot free */
+	int fd; /* the stack's descriptor; -1: slot free */
 };
 
 struct server {
+	const struct agent_stack *stack;
 	struct handle handles[HANDLE_MAX];
 	/* Each key's value before this agent first wrote it: put back on reset and at end of input, so
 	 * a lab host keeps its own settings even when the harness dies mid-case. */
 	struct sysctl_setting saved[SAVED_SYSCTL_MAX];
 	int saved_count;
-	struct observer observer; /* sock_diag in the agent's own namespace; opened on first use */
-	bool observer_open;
 };
 
 static void stamp(struct agent_reply *r)
@@ -45,7 +47,7 @@ static void stamp(struct agent_reply *r)
 	clock_gettime(CLOCK_REALTIME, &r->when);
 }
 
-/* Records a syscall's outcome; called right after the syscall so the timestamp is the return time. */
+/* Records a call's outcome; called right after the call so the timestamp is the return time. */
 static void done(struct agent_reply *r, int64_t ret, int err)
 {
 	stamp(r);
@@ -62,6 +64,16 @@ static void refuse(struct agent_reply *r, int err, const char *fmt, ...)
 	vsnprintf(r->text, sizeof r->text, fmt, ap);
 	va_end(ap);
 	done(r, -1, err);
+}
+
+/* A stack-wide op's outcome: err (0 or an errno) with its explanation as text; frees why. */
+static void done_why(struct agent_reply *r, int64_t ret, int err, char *why)
+{
+	if (err && why)
+		refuse(r, err, "%s", why);
+	else
+		done(r, err ? -1 : ret, err);
+	free(why);
 }
 
 static struct handle *find(struct server *s, const char *name)
@@ -106,7 +118,7 @@ static int socket_for(struct server *s, const char *name, struct agent_reply *r)
 		refuse(r, ENOSPC, "handle table full (%d sockets)", HANDLE_MAX);
 		return -1;
 	}
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = s->stack->socket();
 	if (fd < 0) {
 		done(r, -1, errno);
 		return -1;
@@ -115,32 +127,50 @@ static int socket_for(struct server *s, const char *name, struct agent_reply *r)
 	return fd;
 }
 
-/* 1 when fd is ready, 0 at timeout, -1 with errno set. */
-static int wait_ready(int fd, short events, int timeout_ms)
+int agent_stack_wait(const struct agent_stack *stack, int fd, short events, int timeout_ms)
 {
 	struct timespec start, now;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	int left = timeout_ms;
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = events };
-		int rc = poll(&p, 1, left);
-		if (rc >= 0 || errno != EINTR)
-			return rc;
+		int rc = stack->poll(&p, 1, left);
+		if (rc > 0)
+			return 0;
+		if (rc == 0)
+			return EAGAIN;
+		if (errno != EINTR)
+			return errno;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		int64_t elapsed_ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
 		if (elapsed_ms >= timeout_ms)
-			return 0;
+			return EAGAIN;
 		left = timeout_ms - (int)elapsed_ms;
 	}
 }
 
-/* Waits for a blocking call's readiness; on a timeout (EAGAIN) or a poll error the reply says so. */
-static bool ready_or_reported(int fd, short events, int timeout_ms, struct agent_reply *r)
+/* A socket that never connected can poll writable with no pending error (Linux), so getpeername
+ * tells "connected" from "nothing happened" (ENOTCONN). */
+int agent_stack_connect_outcome(const struct agent_stack *stack, int fd)
 {
-	int ready = wait_ready(fd, events, timeout_ms);
-	if (ready <= 0)
-		done(r, -1, ready == 0 ? EAGAIN : errno);
-	return ready > 0;
+	int so_error = 0;
+	socklen_t len = sizeof so_error;
+	struct sockaddr_in peer;
+	socklen_t peer_len = sizeof peer;
+	if (stack->getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) < 0)
+		return errno;
+	if (so_error != 0)
+		return so_error;
+	return stack->getpeername(fd, (struct sockaddr *)&peer, &peer_len) < 0 ? errno : 0;
+}
+
+/* Waits for a blocking call's readiness; on a timeout (EAGAIN) or a poll error the reply says so. */
+static bool ready_or_reported(struct server *s, int fd, short events, int timeout_ms, struct agent_reply *r)
+{
+	int err = agent_stack_wait(s->stack, fd, events, timeout_ms);
+	if (err)
+		done(r, -1, err);
+	return err == 0;
 }
 
 static struct sockaddr_in inet_address(uint32_t ip, uint16_t port)
@@ -174,10 +204,10 @@ static void address_call(struct server *s, const struct agent_request *q, struct
 
 static void op_bind(struct server *s, const struct agent_request *q, struct agent_reply *r)
 {
-	address_call(s, q, r, bind);
+	address_call(s, q, r, s->stack->bind);
 }
 
-/* `app bind H ...` then `app listen H PORT` must not bind twice; a different port is the kernel's
+/* `app bind H ...` then `app listen H PORT` must not bind twice; a different port is the stack's
  * business (it says EINVAL). */
 static void op_listen(struct server *s, const struct agent_request *q, struct agent_reply *r)
 {
@@ -186,18 +216,18 @@ static void op_listen(struct server *s, const struct agent_request *q, struct ag
 		return;
 	struct sockaddr_in sin;
 	socklen_t sin_len = sizeof sin;
-	if (getsockname(fd, (struct sockaddr *)&sin, &sin_len) < 0) {
+	if (s->stack->getsockname(fd, (struct sockaddr *)&sin, &sin_len) < 0) {
 		done(r, -1, errno);
 		return;
 	}
 	if (sin.sin_port == 0 || ntohs(sin.sin_port) != q->port) {
 		sin = inet_address(INADDR_ANY, q->port);
-		if (bind(fd, (struct sockaddr *)&sin, sizeof sin) < 0) {
+		if (s->stack->bind(fd, (struct sockaddr *)&sin, sizeof sin) < 0) {
 			done(r, -1, errno);
 			return;
 		}
 	}
-	int rc = listen(fd, q->backlog >= 0 ? q->backlog : SOMAXCONN);
+	int rc = s->stack->listen(fd, q->backlog >= 0 ? q->backlog : SOMAXCONN);
 	done(r, rc, errno);
 }
 
@@ -215,9 +245,9 @@ static void op_accept(struct server *s, const struct agent_request *q, struct ag
 		refuse(r, ENOSPC, "handle table full (%d sockets)", HANDLE_MAX);
 		return;
 	}
-	if (!ready_or_reported(listener->fd, POLLIN, q->timeout_ms, r))
+	if (!ready_or_reported(s, listener->fd, POLLIN, q->timeout_ms, r))
 		return;
-	int fd = accept4(listener->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int fd = s->stack->accept(listener->fd);
 	done(r, fd, errno);
 	if (fd >= 0)
 		store(slot, q->handle, fd);
@@ -226,30 +256,17 @@ static void op_accept(struct server *s, const struct agent_request *q, struct ag
 /* Non-blocking: EINPROGRESS is the normal answer; `connected` collects the outcome. */
 static void op_connect(struct server *s, const struct agent_request *q, struct agent_reply *r)
 {
-	address_call(s, q, r, connect);
+	address_call(s, q, r, s->stack->connect);
 }
 
-/* EAGAIN: still in progress at the timeout. A socket that was never connected also polls writable
- * with no pending error, so getpeername tells "connected" from "nothing happened" (ENOTCONN). */
+/* EAGAIN: still in progress at the timeout. */
 static void op_connected(struct server *s, const struct agent_request *q, struct agent_reply *r)
 {
 	struct handle *h = existing(s, q->handle, r);
 	if (!h)
 		return;
-	if (!ready_or_reported(h->fd, POLLOUT, q->timeout_ms, r))
-		return;
-	int so_error = 0;
-	socklen_t len = sizeof so_error;
-	struct sockaddr_in peer;
-	socklen_t peer_len = sizeof peer;
-	if (getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &so_error, &len) < 0)
-		done(r, -1, errno);
-	else if (so_error != 0)
-		done(r, -1, so_error);
-	else if (getpeername(h->fd, (struct sockaddr *)&peer, &peer_len) < 0)
-		done(r, -1, errno);
-	else
-		done(r, 0, 0);
+	int err = s->stack->connected(h->fd, q->timeout_ms);
+	done(r, err ? -1 : 0, err);
 }
 
 /* send and recv act on an existing handle with a buffer of q->length bytes: the buffer (free it), or
@@ -266,7 +283,7 @@ static char *handle_and_buffer(struct server *s, const struct agent_request *q, 
 	return data;
 }
 
-/* One send of the pattern 'a'..'z'; a partial count or EAGAIN is the kernel's answer, not retried. */
+/* One send of the pattern 'a'..'z'; a partial count or EAGAIN is the stack's answer, not retried. */
 static void op_send(struct server *s, const struct agent_request *q, struct agent_reply *r)
 {
 	struct handle *h;
@@ -275,7 +292,7 @@ static void op_send(struct server *s, const struct agent_request *q, struct agen
 		return;
 	for (uint32_t i = 0; i < q->length; i++)
 		data[i] = (char)('a' + i % 26);
-	ssize_t n = send(h->fd, data, q->length, MSG_DONTWAIT | MSG_NOSIGNAL);
+	ssize_t n = s->stack->send(h->fd, data, q->length, MSG_DONTWAIT | MSG_NOSIGNAL);
 	done(r, n, errno);
 	free(data);
 }
@@ -286,8 +303,8 @@ static void op_recv(struct server *s, const struct agent_request *q, struct agen
 	char *data = handle_and_buffer(s, q, r, &h);
 	if (!data)
 		return;
-	if (ready_or_reported(h->fd, POLLIN, q->timeout_ms, r)) {
-		ssize_t n = recv(h->fd, data, q->length, MSG_DONTWAIT);
+	if (ready_or_reported(s, h->fd, POLLIN, q->timeout_ms, r)) {
+		ssize_t n = s->stack->recv(h->fd, data, q->length, MSG_DONTWAIT);
 		done(r, n, errno);
 	}
 	free(data);
@@ -298,17 +315,17 @@ static void op_shutdown(struct server *s, const struct agent_request *q, struct 
 	struct handle *h = existing(s, q->handle, r);
 	if (!h)
 		return;
-	int rc = shutdown(h->fd, q->shutdown_how);
+	int rc = s->stack->shutdown(h->fd, q->shutdown_how);
 	done(r, rc, errno);
 }
 
-/* The name is freed whatever close says: on Linux the descriptor is gone either way. */
+/* The name is freed whatever close says: the descriptor is gone either way. */
 static void op_close(struct server *s, const struct agent_request *q, struct agent_reply *r)
 {
 	struct handle *h = existing(s, q->handle, r);
 	if (!h)
 		return;
-	int rc = close(h->fd);
+	int rc = s->stack->close(h->fd);
 	done(r, rc, errno);
 	h->fd = -1;
 }
@@ -322,9 +339,9 @@ static void op_setsockopt(struct server *s, const struct agent_request *q, struc
 	int rc;
 	if (opt->value_count == 2) {
 		struct linger linger = { .l_onoff = q->values[0], .l_linger = q->values[1] };
-		rc = setsockopt(h->fd, opt->level, opt->optname, &linger, sizeof linger);
+		rc = s->stack->setsockopt(h->fd, opt->level, opt->optname, &linger, sizeof linger);
 	} else {
-		rc = setsockopt(h->fd, opt->level, opt->optname, &q->values[0], sizeof q->values[0]);
+		rc = s->stack->setsockopt(h->fd, opt->level, opt->optname, &q->values[0], sizeof q->values[0]);
 	}
 	done(r, rc, errno);
 }
@@ -342,7 +359,7 @@ static void op_getsockopt(struct server *s, const struct agent_request *q, struc
 		struct linger linger;
 	} u = { 0 };
 	socklen_t len = opt->value_count == 2 ? sizeof u.linger : sizeof u.value;
-	if (getsockopt(h->fd, opt->level, opt->optname, &u, &len) < 0)
+	if (s->stack->getsockopt(h->fd, opt->level, opt->optname, &u, &len) < 0)
 		done(r, -1, errno);
 	else if (opt->level == SOL_SOCKET && opt->optname == SO_ERROR)
 		done(r, u.value ? -1 : 0, u.value);
@@ -350,39 +367,19 @@ static void op_getsockopt(struct server *s, const struct agent_request *q, struc
 		done(r, opt->value_count == 2 ? u.linger.l_onoff : u.value, 0);
 }
 
-/* Reads key's value, whitespace runs (ip_local_port_range's tab, the final newline) made one space
- * as a case writes them. 0, or an errno (EMSGSIZE: longer than size - 1). */
-static int read_sysctl(const char *key, char *value, size_t size)
+/* A stack without sysctls answers ENOENT, so a case's `require sysctl` becomes a SKIP. */
+static bool has_sysctls(const struct server *s, struct agent_reply *r)
 {
-	int fd = sysctl_file_open(key, O_RDONLY);
-	if (fd < 0)
-		return errno;
-	char raw[2 * SYSCTL_VALUE_MAX + 128];
-	ssize_t n = read(fd, raw, sizeof raw);
-	int err = errno;
-	close(fd);
-	if (n < 0)
-		return err;
-	size_t out = 0;
-	if ((size_t)n == sizeof raw)
-		return EMSGSIZE;
-	for (ssize_t i = 0; i < n; i++) {
-		bool space = raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n';
-		if (space && (out == 0 || value[out - 1] == ' '))
-			continue;
-		if (out == size - 1)
-			return EMSGSIZE;
-		value[out++] = space ? ' ' : raw[i];
-	}
-	if (out > 0 && value[out - 1] == ' ')
-		out--;
-	value[out] = '\0';
-	return 0;
+	if (!s->stack->sysctl_read)
+		refuse(r, ENOENT, "this stack has no sysctls");
+	return s->stack->sysctl_read != NULL;
 }
 
-static void op_sysctl_get(const struct agent_request *q, struct agent_reply *r)
+static void op_sysctl_get(struct server *s, const struct agent_request *q, struct agent_reply *r)
 {
-	int err = read_sysctl(q->key, r->text, sizeof r->text);
+	if (!has_sysctls(s, r))
+		return;
+	int err = s->stack->sysctl_read(q->key, r->text, sizeof r->text);
 	if (err == EMSGSIZE)
 		refuse(r, EMSGSIZE, "%s is longer than %zu bytes", q->key, sizeof r->text - 1);
 	else
@@ -401,13 +398,16 @@ static bool saved_already(const struct server *s, const char *key)
  * changed. */
 static void op_sysctl_set(struct server *s, const struct agent_request *q, struct agent_reply *r)
 {
-	if (!saved_already(s, q->key)) {
+	if (!has_sysctls(s, r))
+		return;
+	bool first_change = !saved_already(s, q->key);
+	if (first_change) {
 		if (s->saved_count == SAVED_SYSCTL_MAX) {
 			refuse(r, ENOSPC, "more than %d sysctls changed; reset first", SAVED_SYSCTL_MAX);
 			return;
 		}
 		struct sysctl_setting *slot = &s->saved[s->saved_count];
-		int err = read_sysctl(q->key, slot->value, sizeof slot->value);
+		int err = s->stack->sysctl_read(q->key, slot->value, sizeof slot->value);
 		if (err) {
 			done(r, -1, err);
 			return;
@@ -415,8 +415,11 @@ static void op_sysctl_set(struct server *s, const struct agent_request *q, struc
 		snprintf(slot->key, sizeof slot->key, "%s", q->key);
 		s->saved_count++;
 	}
-	int rc = sysctl_file_write(q->key, q->value);
-	done(r, rc, errno);
+	int err = s->stack->sysctl_write(q->key, q->value);
+	/* A refused first write changed nothing: there is nothing to put back (gVisor's read-only keys). */
+	if (err && first_change)
+		s->saved_count--;
+	done(r, err ? -1 : 0, err);
 }
 
 /* Newest first, so a key written twice ends at its very first value. Returns the first errno. */
@@ -425,8 +428,9 @@ static int restore_sysctls(struct server *s)
 	int first_err = 0;
 	while (s->saved_count > 0) {
 		const struct sysctl_setting *old = &s->saved[--s->saved_count];
-		if (sysctl_file_write(old->key, old->value) < 0 && !first_err)
-			first_err = errno;
+		int err = s->stack->sysctl_write(old->key, old->value);
+		if (err && !first_err)
+			first_err = err;
 	}
 	return first_err;
 }
@@ -435,7 +439,7 @@ static void close_handles(struct server *s)
 {
 	for (int i = 0; i < HANDLE_MAX; i++)
 		if (s->handles[i].fd >= 0) {
-			close(s->handles[i].fd);
+			s->stack->close(s->handles[i].fd);
 			s->handles[i].fd = -1;
 		}
 }
@@ -448,66 +452,37 @@ static void op_reset(struct server *s, struct agent_reply *r)
 	done(r, err ? -1 : 0, err);
 }
 
-static struct observer *observer_of(struct server *s, struct agent_reply *r)
-{
-	char *error = NULL;
-	if (!s->observer_open && observe_open(-1, &s->observer, &error) < 0) {
-		refuse(r, EOPNOTSUPP, "%s", error ? error : "sock_diag unavailable");
-		free(error);
-		return NULL;
-	}
-	s->observer_open = true;
-	return &s->observer;
-}
-
 /* Text: the state's name and the pending timer in ms (-1: none), e.g. "TIME_WAIT 59873". */
 static void op_state(struct server *s, const struct agent_request *q, struct agent_reply *r)
 {
-	struct observer *o = observer_of(s, r);
-	if (!o)
-		return;
 	struct socket_evidence seen;
-	char *error = NULL;
-	if (observe_tcp_socket(o, q->ip, q->port, q->remote_ip, q->remote_port, &seen, &error) < 0) {
-		refuse(r, EIO, "%s", error ? error : "sock_diag failed");
-		free(error);
-		return;
-	}
-	snprintf(r->text, sizeof r->text, "%s %lld", tcp_state_name(seen.state), (long long)seen.timer_ms);
-	done(r, 0, 0);
+	char *why = NULL;
+	int err = s->stack->state(q->ip, q->port, q->remote_ip, q->remote_port, &seen, &why);
+	if (!err)
+		snprintf(r->text, sizeof r->text, "%s %lld", tcp_state_name(seen.state), (long long)seen.timer_ms);
+	done_why(r, 0, err, why);
 }
 
-/* ret: the counter's value; ENOENT when this kernel has no such counter. */
-static void op_counter(const struct agent_request *q, struct agent_reply *r)
+/* ret: the counter's value; ENOENT when the stack has no such counter. */
+static void op_counter(struct server *s, const struct agent_request *q, struct agent_reply *r)
 {
-	struct counter_snapshot *now = malloc(sizeof *now);
-	char *error = NULL;
-	int64_t value;
-	if (!now)
-		refuse(r, ENOMEM, "no memory for the counters");
-	else if (counters_read(getpid(), now, &error) < 0)
-		refuse(r, EIO, "%s", error ? error : "cannot read the counters");
-	else if (!counters_get(now, q->counter, &value))
-		refuse(r, ENOENT, "no counter named %s", q->counter);
-	else
-		done(r, value, 0);
-	free(error);
-	free(now);
+	if (!s->stack->counter) {
+		refuse(r, ENOENT, "this stack has no counters");
+		return;
+	}
+	int64_t value = 0;
+	char *why = NULL;
+	int err = s->stack->counter(q->counter, &value, &why);
+	done_why(r, value, err, why);
 }
 
 /* ret: how many sockets to that peer were destroyed. */
 static void op_purge(struct server *s, const struct agent_request *q, struct agent_reply *r)
 {
-	struct observer *o = observer_of(s, r);
-	if (!o)
-		return;
 	int destroyed = 0;
-	char *error = NULL;
-	if (observe_destroy_to_remote(o, q->ip, &destroyed, &error) < 0)
-		refuse(r, EOPNOTSUPP, "%s", error ? error : "SOCK_DESTROY failed");
-	else
-		done(r, destroyed, 0);
-	free(error);
+	char *why = NULL;
+	int err = s->stack->purge(q->ip, &destroyed, &why);
+	done_why(r, destroyed, err, why);
 }
 
 /* A storm's server half: every connection is closed as soon as it is accepted, so the stack sends
@@ -521,9 +496,9 @@ static void op_accept_close(struct server *s, const struct agent_request *q, str
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	uint32_t closed = 0;
 	while (closed < q->count) {
-		int fd = accept4(listener->fd, NULL, NULL, SOCK_CLOEXEC);
+		int fd = s->stack->accept(listener->fd);
 		if (fd >= 0) {
-			close(fd);
+			s->stack->close(fd);
 			closed++;
 			continue;
 		}
@@ -534,18 +509,16 @@ static void op_accept_close(struct server *s, const struct agent_request *q, str
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		int64_t left = q->timeout_ms - ((now.tv_sec - start.tv_sec) * 1000 +
 						(now.tv_nsec - start.tv_nsec) / 1000000);
-		if (left <= 0 || wait_ready(listener->fd, POLLIN, (int)left) < 0)
+		if (left <= 0 || agent_stack_wait(s->stack, listener->fd, POLLIN, (int)left) != 0)
 			break;
 	}
 	done(r, closed, 0);
 }
 
-/* The text names the kernel, so a lab report can say which stack answered. */
-static void op_hello(struct agent_reply *r)
+/* The text names the stack, so a lab report can say which one answered. */
+static void op_hello(struct server *s, struct agent_reply *r)
 {
-	struct utsname u;
-	if (uname(&u) == 0)
-		snprintf(r->text, sizeof r->text, "%.60s %.60s", u.sysname, u.release);
+	s->stack->hello(r->text, sizeof r->text);
 	done(r, AGENT_PROTOCOL_VERSION, 0);
 }
 
@@ -564,11 +537,11 @@ static void perform(struct server *s, const struct agent_request *q, struct agen
 	case AGENT_OP_CLOSE: op_close(s, q, r); break;
 	case AGENT_OP_SETSOCKOPT: op_setsockopt(s, q, r); break;
 	case AGENT_OP_GETSOCKOPT: op_getsockopt(s, q, r); break;
-	case AGENT_OP_SYSCTL_GET: op_sysctl_get(q, r); break;
+	case AGENT_OP_SYSCTL_GET: op_sysctl_get(s, q, r); break;
 	case AGENT_OP_SYSCTL_SET: op_sysctl_set(s, q, r); break;
-	case AGENT_OP_HELLO: op_hello(r); break;
+	case AGENT_OP_HELLO: op_hello(s, r); break;
 	case AGENT_OP_STATE: op_state(s, q, r); break;
-	case AGENT_OP_COUNTER: op_counter(q, r); break;
+	case AGENT_OP_COUNTER: op_counter(s, q, r); break;
 	case AGENT_OP_PURGE: op_purge(s, q, r); break;
 	case AGENT_OP_RESET: op_reset(s, r); break;
 	case AGENT_OP_ACCEPT_CLOSE: op_accept_close(s, q, r); break;
@@ -625,9 +598,9 @@ static unsigned leading_id(const char *buf, size_t len)
 	return 0;
 }
 
-int agent_serve(int in_fd, int out_fd)
+int agent_serve_stack(int in_fd, int out_fd, const struct agent_stack *stack)
 {
-	struct server s = { .saved_count = 0 };
+	struct server s = { .stack = stack, .saved_count = 0 };
 	for (int i = 0; i < HANDLE_MAX; i++)
 		s.handles[i].fd = -1;
 	char buf[AGENT_LINE_MAX];
@@ -664,7 +637,133 @@ int agent_serve(int in_fd, int out_fd)
 	}
 	close_handles(&s);
 	restore_sysctls(&s);
-	if (s.observer_open)
-		observe_close(&s.observer);
 	return status;
+}
+
+/* ---- Linux: the kernel's sockets, /proc/sys, sock_diag, /proc/net counters ---- */
+
+static int linux_socket(void)
+{
+	return socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+}
+
+static int linux_accept(int fd)
+{
+	return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+static int linux_connected(int fd, int timeout_ms)
+{
+	int err = agent_stack_wait(&agent_stack_linux, fd, POLLOUT, timeout_ms);
+	return err ? err : agent_stack_connect_outcome(&agent_stack_linux, fd);
+}
+
+/* Reads key's value, whitespace runs (ip_local_port_range's tab, the final newline) made one space
+ * as a case writes them. 0, or an errno (EMSGSIZE: longer than size - 1). */
+static int linux_sysctl_read(const char *key, char *value, size_t size)
+{
+	int fd = sysctl_file_open(key, O_RDONLY);
+	if (fd < 0)
+		return errno;
+	char raw[2 * SYSCTL_VALUE_MAX + 128];
+	ssize_t n = read(fd, raw, sizeof raw);
+	int err = errno;
+	close(fd);
+	if (n < 0)
+		return err;
+	size_t out = 0;
+	if ((size_t)n == sizeof raw)
+		return EMSGSIZE;
+	for (ssize_t i = 0; i < n; i++) {
+		bool space = raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n';
+		if (space && (out == 0 || value[out - 1] == ' '))
+			continue;
+		if (out == size - 1)
+			return EMSGSIZE;
+		value[out++] = space ? ' ' : raw[i];
+	}
+	if (out > 0 && value[out - 1] == ' ')
+		out--;
+	value[out] = '\0';
+	return 0;
+}
+
+static int linux_sysctl_write(const char *key, const char *value)
+{
+	return sysctl_file_write(key, value) < 0 ? errno : 0;
+}
+
+/* A sock_diag socket per call, so the agent holds nothing between requests. */
+static int linux_state(uint32_t local_ip, uint16_t local_port, uint32_t remote_ip, uint16_t remote_port,
+		       struct socket_evidence *out, char **why)
+{
+	struct observer o;
+	if (observe_open(-1, &o, why) < 0)
+		return EOPNOTSUPP;
+	int rc = observe_tcp_socket(&o, local_ip, local_port, remote_ip, remote_port, out, why);
+	observe_close(&o);
+	return rc < 0 ? EIO : 0;
+}
+
+static int linux_purge(uint32_t remote_ip, int *destroyed, char **why)
+{
+	struct observer o;
+	if (observe_open(-1, &o, why) < 0)
+		return EOPNOTSUPP;
+	int rc = observe_destroy_to_remote(&o, remote_ip, destroyed, why);
+	observe_close(&o);
+	return rc < 0 ? EOPNOTSUPP : 0;
+}
+
+static int linux_counter(const char *name, int64_t *value, char **why)
+{
+	struct counter_snapshot *now = malloc(sizeof *now);
+	int err = 0;
+	if (!now) {
+		err = ENOMEM;
+		error_set(why, "no memory for the counters");
+	} else if (counters_read(getpid(), now, why) < 0) {
+		err = EIO;
+	} else if (!counters_get(now, name, value)) {
+		err = ENOENT;
+		error_set(why, "no counter named %s", name);
+	}
+	free(now);
+	return err;
+}
+
+static void linux_hello(char *text, size_t size)
+{
+	struct utsname u;
+	if (uname(&u) == 0)
+		snprintf(text, size, "%.60s %.60s", u.sysname, u.release);
+}
+
+const struct agent_stack agent_stack_linux = {
+	.socket = linux_socket,
+	.bind = bind,
+	.getsockname = getsockname,
+	.getpeername = getpeername,
+	.listen = listen,
+	.accept = linux_accept,
+	.connect = connect,
+	.connected = linux_connected,
+	.send = send,
+	.recv = recv,
+	.shutdown = shutdown,
+	.close = close,
+	.setsockopt = setsockopt,
+	.getsockopt = getsockopt,
+	.poll = poll,
+	.sysctl_read = linux_sysctl_read,
+	.sysctl_write = linux_sysctl_write,
+	.state = linux_state,
+	.counter = linux_counter,
+	.purge = linux_purge,
+	.hello = linux_hello,
+};
+
+int agent_serve(int in_fd, int out_fd)
+{
+	return agent_serve_stack(in_fd, out_fd, &agent_stack_linux);
 }

@@ -1,0 +1,70 @@
+/* agent_stack.h - what the agent (agent.h protocol) needs from the TCP stack it drives: socket calls
+ * and the stack-wide evidence and upkeep ops, one table per stack (Linux here, lwIP in agent_lwip.h). */
+#ifndef TCPHARNESS_AGENT_STACK_H
+#define TCPHARNESS_AGENT_STACK_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "observe.h"
+
+/*
+ * Socket calls have BSD semantics on the stack's own descriptors (-1 with errno on failure, errno
+ * numbered as glibc does); the agent's handle table holds those descriptors and never gives one to
+ * another table. Stack-wide ops return 0 or an errno, with *why malloc'd (or left NULL) to say more;
+ * the caller frees it. Addresses and ports are in host order.
+ */
+struct agent_stack {
+	int (*socket)(void);     /* a non-blocking IPv4 TCP socket */
+	/* Must refuse a socket that is already bound with EINVAL, as Linux does. */
+	int (*bind)(int fd, const struct sockaddr *address, socklen_t length);
+	int (*getsockname)(int fd, struct sockaddr *address, socklen_t *length);
+	int (*getpeername)(int fd, struct sockaddr *address, socklen_t *length);
+	int (*listen)(int fd, int backlog);
+	int (*accept)(int fd);   /* the connection's non-blocking socket */
+	int (*connect)(int fd, const struct sockaddr *address, socklen_t length);
+	/* Waits up to timeout_ms for a connect to finish: 0 when connected, else an errno (EAGAIN:
+	 * still in progress; ENOTCONN: no connect was made; the connect's error, which it consumes). */
+	int (*connected)(int fd, int timeout_ms);
+	ssize_t (*send)(int fd, const void *data, size_t length, int flags);
+	ssize_t (*recv)(int fd, void *data, size_t length, int flags);
+	int (*shutdown)(int fd, int how);
+	int (*close)(int fd);
+	int (*setsockopt)(int fd, int level, int name, const void *value, socklen_t length);
+	/* Boolean options read back as 0 or 1. */
+	int (*getsockopt)(int fd, int level, int name, void *value, socklen_t *length);
+	int (*poll)(struct pollfd *fds, nfds_t count, int timeout_ms);
+
+	/* A net.* sysctl's value, whitespace runs made one space; 0 or an errno (EMSGSIZE: longer than
+	 * size - 1). NULL, with sysctl_write, for a stack without sysctls: both ops answer ENOENT. */
+	int (*sysctl_read)(const char *key, char *value, size_t size);
+	int (*sysctl_write)(const char *key, const char *value); /* 0 or an errno */
+	/* The socket with this 4-tuple (local = the stack's side); TCP_STATE_NO_SOCKET when none. */
+	int (*state)(uint32_t local_ip, uint16_t local_port, uint32_t remote_ip, uint16_t remote_port,
+		     struct socket_evidence *out, char **why);
+	/* A MIB counter by name (ENOENT: no such counter). NULL for a stack without counters. */
+	int (*counter)(const char *name, int64_t *value, char **why);
+	/* Destroys every connection whose peer is remote_ip, TIME_WAIT included; *destroyed counts them. */
+	int (*purge)(uint32_t remote_ip, int *destroyed, char **why);
+	/* Names the stack and its version for hello ("Linux 6.1.0-28-cloud-amd64"). */
+	void (*hello)(char *text, size_t size);
+};
+
+/* The kernel's own sockets, /proc/sys, sock_diag and /proc/net counters: what agent_serve drives. */
+extern const struct agent_stack agent_stack_linux;
+
+/* Serves the agent protocol on in_fd/out_fd until EOF through stack, as agent_serve does for Linux.
+ * Returns 0 at clean EOF, -1 on a broken stream. */
+int agent_serve_stack(int in_fd, int out_fd, const struct agent_stack *stack);
+
+/* Helpers for a table's own connected: polls fd for events through stack->poll, retrying after
+ * EINTR. Returns 0 when ready, EAGAIN at the timeout, or poll's errno. */
+int agent_stack_wait(const struct agent_stack *stack, int fd, short events, int timeout_ms);
+/* After a connect that got somewhere: the pending error (SO_ERROR, consumed), else 0 when the socket
+ * has a peer, else getpeername's errno (ENOTCONN). */
+int agent_stack_connect_outcome(const struct agent_stack *stack, int fd);
+
+#endif
