@@ -138,6 +138,25 @@ static int read_found(const struct nlmsghdr *nlh, size_t len, uint32_t seq, stru
 	return 0;
 }
 
+struct diag_request {
+	struct nlmsghdr nlh;
+	struct inet_diag_req_v2 req;
+};
+
+/* An IPv4 TCP request over sockets in every state, under the observer's next sequence number. */
+static struct diag_request diag_request(struct observer *o, uint16_t type, uint16_t flags)
+{
+	struct diag_request request = { 0 };
+	request.nlh.nlmsg_len = sizeof request;
+	request.nlh.nlmsg_type = type;
+	request.nlh.nlmsg_flags = NLM_F_REQUEST | flags;
+	request.nlh.nlmsg_seq = ++o->seq;
+	request.req.sdiag_family = AF_INET;
+	request.req.sdiag_protocol = IPPROTO_TCP;
+	request.req.idiag_states = ~0U;
+	return request;
+}
+
 /* Sends one inet_diag request naming the exact 4-tuple (and socket cookie) and reads its answer into
  * found (NULL: only the error status matters). Returns 0, or -1 with errno set to the kernel's error
  * (ENOENT: no such socket). */
@@ -145,19 +164,9 @@ static int diag_exchange(struct observer *o, uint16_t type, uint16_t flags, cons
 			 const uint32_t cookie[2], struct found_socket *found)
 {
 	_Alignas(struct nlmsghdr) char buf[DIAG_BUFFER_SIZE];
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 req;
-	} request = { 0 };
-	uint32_t seq = ++o->seq;
+	struct diag_request request = diag_request(o, type, flags);
+	uint32_t seq = request.nlh.nlmsg_seq;
 
-	request.nlh.nlmsg_len = sizeof request;
-	request.nlh.nlmsg_type = type;
-	request.nlh.nlmsg_flags = NLM_F_REQUEST | flags;
-	request.nlh.nlmsg_seq = seq;
-	request.req.sdiag_family = AF_INET;
-	request.req.sdiag_protocol = IPPROTO_TCP;
-	request.req.idiag_states = ~0U;
 	request.req.id.idiag_sport = htons(t->local_port);
 	request.req.id.idiag_dport = htons(t->remote_port);
 	request.req.id.idiag_src[0] = htonl(t->local_ip);
@@ -282,18 +291,8 @@ static int collect_to_remote(struct observer *o, uint32_t seq, uint32_t remote_i
 
 int observe_destroy_to_remote(struct observer *o, uint32_t remote_ip, int *destroyed, char **error)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 req;
-	} request = { 0 };
-	uint32_t seq = ++o->seq;
-	request.nlh.nlmsg_len = sizeof request;
-	request.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	request.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	request.nlh.nlmsg_seq = seq;
-	request.req.sdiag_family = AF_INET;
-	request.req.sdiag_protocol = IPPROTO_TCP;
-	request.req.idiag_states = ~0U;
+	struct diag_request request = diag_request(o, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP);
+	uint32_t seq = request.nlh.nlmsg_seq;
 
 	struct found_socket *kept = calloc(PURGE_MAX, sizeof *kept);
 	struct tuple *tuples = calloc(PURGE_MAX, sizeof *tuples);

@@ -56,6 +56,18 @@ static void print_rule(FILE *out, const int *widths, int columns, bool markdown)
 	fputs(markdown ? "|\n" : "\n", out);
 }
 
+/* Widens the columns to fit row; in the second pass (the widths known) prints it. */
+static void fit_or_print(FILE *out, int pass, const char *const *row, int *widths, int columns, bool markdown)
+{
+	for (int col = 0; col < columns; col++) {
+		int len = (int)strlen(row[col]);
+		if (len > widths[col])
+			widths[col] = len;
+	}
+	if (pass == 1)
+		print_row(out, row, widths, columns, markdown);
+}
+
 /* The table of every case whose columns match those of the case starting at `first`. */
 static void print_table(FILE *out, const struct run_set *set, int first, bool markdown)
 {
@@ -93,13 +105,7 @@ static void print_table(FILE *out, const struct run_set *set, int first, bool ma
 				int col = 1 + (set->runs[r].variant >= 0 ? set->runs[r].variant : 0);
 				matrix_cell(&set->runs[r], cell_text[col], CELL_MAX);
 			}
-			for (int col = 0; col < columns; col++) {
-				int len = (int)strlen(row[col]);
-				if (len > widths[col])
-					widths[col] = len;
-			}
-			if (pass == 1)
-				print_row(out, row, widths, columns, markdown);
+			fit_or_print(out, pass, row, widths, columns, markdown);
 			free(name);
 		}
 	}
@@ -159,13 +165,7 @@ void matrix_print_targets(FILE *out, const struct run_set *sets, const char *con
 				matrix_cell(&sets[col - 1].runs[i], cell_text[col], CELL_MAX);
 				row[col] = cell_text[col];
 			}
-			for (int col = 0; col < columns; col++) {
-				int len = (int)strlen(row[col]);
-				if (len > widths[col])
-					widths[col] = len;
-			}
-			if (pass == 1)
-				print_row(out, row, widths, columns, markdown);
+			fit_or_print(out, pass, row, widths, columns, markdown);
 		}
 	}
 	bool failed = false;
