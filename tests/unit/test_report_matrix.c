@@ -124,10 +124,46 @@ static void test_tables(void **state)
 	free(text);
 }
 
+/* One column per target, rows by run name, the legend when any target failed a case. */
+static void test_targets_table(void **state)
+{
+	(void)state;
+	struct case_file a = make_case("cases/t/a.tc", 0), b = make_case("cases/t/b.tc", 0);
+	struct run_record local[] = { make_record(&a, -1, VERDICT_PASS, "RST"), make_record(&b, -1, VERDICT_PASS, "ACK") };
+	struct run_record vm[] = { make_record(&a, -1, VERDICT_PASS, "RST"), make_record(&b, -1, VERDICT_SKIP, "") };
+	local[0].name = vm[0].name = "t/a";
+	local[1].name = vm[1].name = "t/b";
+	struct run_set sets[] = { { local, 2 }, { vm, 2 } };
+	const char *labels[] = { "local: Linux 6.18", "vm: Linux 6.1" };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	matrix_print_targets(out, sets, labels, 2, true);
+	fclose(out);
+	assert_string_equal(text, "| case | local: Linux 6.18 | vm: Linux 6.1 |\n"
+				  "|---|---|---|\n"
+				  "| t/a | RST | RST |\n"
+				  "| t/b | ACK | SKIP |\n");
+	free(text);
+
+	vm[0].result.verdict = VERDICT_FAIL;
+	out = open_memstream(&text, &len);
+	matrix_print_targets(out, sets, labels, 2, false);
+	fclose(out);
+	assert_string_equal(text, "case  local: Linux 6.18  vm: Linux 6.1\n"
+				  "----  -----------------  -------------\n"
+				  "t/a   RST                RST!\n"
+				  "t/b   ACK                SKIP\n"
+				  "\n"
+				  "!: the case failed; the cell shows what the stack did.\n");
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_segment_outcomes),
+		cmocka_unit_test(test_targets_table),
 		cmocka_unit_test(test_app_outcomes),
 		cmocka_unit_test(test_cells),
 		cmocka_unit_test(test_tables),
