@@ -7,13 +7,13 @@ usage() {
 	cat >&2 <<-EOF
 	usage: $0 [-M pc|q35|microvm] [-c CPU] [-n RUNS] [-k KERNEL] [-p PCAP] VMDIR
 
-	Boots VMDIR/vmlinuz + VMDIR/initrd.img under QEMU (TCG) RUNS times (default 1). Each time it waits
+	Boots VMDIR's kernel and initrd.img under QEMU (TCG) RUNS times (default 1). Each time it waits
 	for TCPHARNESS-READY on the console, sends "1 hello -" over the virtio-serial socket and prints the
 	reply, pings the guest, and checks that the next connection gets a fresh agent. Prints each
 	boot-to-ready time and their median. All of it runs in a network namespace of its own
 	(unshare --net), so nothing is left behind.
 	  -M  machine type (default pc)          -c  QEMU -cpu model (default max)
-	  -k  kernel image (default VMDIR/vmlinuz)
+	  -k  kernel image (default VMDIR/vmlinux, else VMDIR/vmlinuz)
 	  -p  capture the TAP into PCAP (dumpcap) to check the guest sends nothing unasked
 	EOF
 	exit 2
@@ -41,7 +41,11 @@ shift $((OPTIND - 1))
 case $machine in pc | q35 | microvm) ;; *) usage ;; esac
 [ -d "$1" ] || usage
 vmdir=$(cd "$1" && pwd)
-kernel=${kernel:-$vmdir/vmlinuz}
+# The uncompressed ELF boots ~0.3 s faster (PVH entry, no decompressor under TCG).
+if [ -z "$kernel" ]; then
+	kernel=$vmdir/vmlinux
+	[ -f "$kernel" ] || kernel=$vmdir/vmlinuz
+fi
 for f in "$kernel" "$vmdir/initrd.img"; do
 	[ -f "$f" ] || { echo "vm-boot: $f missing (run scripts/vm-image.sh first)" >&2; exit 2; }
 done
@@ -175,6 +179,9 @@ for run in $(seq "$runs"); do
 done
 
 if [ -n "$cappid" ]; then
+	# dumpcap hands packets over a ring block at a time, with a 1 s timeout; a kill earlier would
+	# lose the last block.
+	sleep 1.5
 	kill "$cappid"
 	wait "$cappid" 2>/dev/null || true
 	cappid=

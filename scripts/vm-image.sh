@@ -67,6 +67,8 @@ if [ -f "$outdir/stamp" ] && [ -f "$outdir/vmlinuz" ] && [ -f "$outdir/vmlinux" 
 	exit 0
 fi
 
+# A build that dies half-way must not leave an old stamp vouching for new files.
+rm -f "$outdir/stamp"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -163,7 +165,8 @@ CONFIG_KERNEL_ZSTD=y) unpack=(zstd -qdc) trailer=4 ;;
 CONFIG_KERNEL_GZIP=y) unpack=(gzip -dc) trailer=0 ;;
 *) echo "vm-image: $release: unknown kernel compression" >&2; exit 1 ;;
 esac
-tail -c +$((payload_start + 1)) "$bz" | head -c $((payload_len - trailer)) | "${unpack[@]}" >"$work/vmlinux"
+dd if="$bz" iflag=skip_bytes,count_bytes skip="$payload_start" count=$((payload_len - trailer)) status=none |
+	"${unpack[@]}" >"$work/vmlinux"
 [ "$(head -c 4 "$work/vmlinux" | od -An -c | tr -d ' ')" = 177ELF ] ||
 	{ echo "vm-image: $release: the bzImage payload is no ELF" >&2; exit 1; }
 
