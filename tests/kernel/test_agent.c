@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "agent_test_support.h"
+
 #include "agent.h"
 #include "netns.h"
 #include "symbols.h"
@@ -245,17 +247,6 @@ static void test_full_exchange(void **state)
 	agent_stop(&agent);
 }
 
-/* Takes the error's address: the call filling it must run before the message is read. */
-static void assert_error_mentions(int rc, char **error, const char *want)
-{
-	assert_int_equal(rc, -1);
-	assert_non_null(*error);
-	if (!strstr(*error, want))
-		fail_msg("message '%s' does not mention '%s'", *error, want);
-	free(*error);
-	*error = NULL;
-}
-
 static void test_refusals(void **state)
 {
 	(void)state;
@@ -310,20 +301,6 @@ static size_t read_raw_line(int fd, char *line, size_t size)
 static void write_raw(int fd, const char *data, size_t len)
 {
 	assert_int_equal(write(fd, data, len), (ssize_t)len);
-}
-
-static int wait_exit(pid_t pid)
-{
-	int status;
-	for (int i = 0; i < 200; i++) {
-		pid_t got = waitpid(pid, &status, WNOHANG);
-		assert_true(got >= 0);
-		if (got == pid)
-			return status;
-		usleep(10000);
-	}
-	fail_msg("agent %d still running 2 s after its stream ended", (int)pid);
-	return -1;
 }
 
 /* What a remote agent could be sent by a confused or hostile harness: one reply per line, then a

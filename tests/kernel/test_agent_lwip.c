@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "agent_test_support.h"
+
 #include "agent.h"
 #include "arp_proxy.h"
 #include "symbols.h"
@@ -313,16 +315,6 @@ static void test_purge_time_wait(void **state)
 	close_link(&link);
 }
 
-static void assert_error_mentions(int rc, char **error, const char *want)
-{
-	assert_int_equal(rc, -1);
-	assert_non_null(*error);
-	if (!strstr(*error, want))
-		fail_msg("message '%s' does not mention '%s'", *error, want);
-	free(*error);
-	*error = NULL;
-}
-
 /* What lwIP lacks answers ENOENT; what would hang or mislead it is answered as Linux would. */
 static void test_departures_from_linux(void **state)
 {
@@ -357,20 +349,6 @@ static void test_departures_from_linux(void **state)
 	assert_reply(call(&agent, app(APP_CLOSE, "b")), -1, EINVAL);
 	assert_null(error);
 	agent_stop(&agent);
-}
-
-static int wait_exit(pid_t pid)
-{
-	int status;
-	for (int i = 0; i < 200; i++) {
-		pid_t got = waitpid(pid, &status, WNOHANG);
-		assert_true(got >= 0);
-		if (got == pid)
-			return status;
-		usleep(10000);
-	}
-	fail_msg("agent %d still running 2 s after its stream ended", (int)pid);
-	return -1;
 }
 
 static void test_eof_ends_agent(void **state)
