@@ -19,7 +19,10 @@ usage() {
 [ $# -eq 2 ] || usage
 outdir=$1
 agent=$2
-[ -f "$agent" ] && [ -x "$agent" ] || { echo "vm-image: $agent is not an executable file" >&2; usage; }
+if ! [ -f "$agent" ] || ! [ -x "$agent" ]; then
+	echo "vm-image: $agent is not an executable file" >&2
+	usage
+fi
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 init_script=$here/vm/init
