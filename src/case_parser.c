@@ -221,6 +221,16 @@ static void token_copy(char *dst, struct token t)
 	dst[t.len] = '\0';
 }
 
+/* The number symbols.h gives the token's name (errno, TCP state), or -1 for no such name. */
+static int symbol_of(struct token t, int (*from_name)(const char *name))
+{
+	char name[CASE_NAME_MAX];
+	if (t.len >= sizeof name)
+		return -1;
+	token_copy(name, t);
+	return from_name(name);
+}
+
 /* ---- numbers, names and addresses ---- */
 
 static int parse_uint(struct parser *p, struct token t, uint64_t min, uint64_t max, uint64_t *out)
@@ -863,12 +873,7 @@ static int parse_app_result(struct parser *p, struct app_call *call)
 		call->expect_value = value;
 		return 0;
 	}
-	char name[CASE_NAME_MAX];
-	int err = -1;
-	if (t.len < sizeof name) {
-		token_copy(name, t);
-		err = errno_from_name(name);
-	}
+	int err = symbol_of(t, errno_from_name);
 	if (err < 0)
 		return fail(p, t.col, "unknown errno name " TOKEN_FMT, TOKEN_ARG(t));
 	call->expect = APP_EXPECT_ERRNO;
@@ -999,12 +1004,7 @@ static int parse_expect(struct parser *p, struct token expect, bool has_peer, st
 		}
 		if (require_token(p, &t, "a TCP state") < 0)
 			return -1;
-		char name[CASE_NAME_MAX];
-		int state = -1;
-		if (t.len < sizeof name) {
-			token_copy(name, t);
-			state = tcp_state_from_name(name);
-		}
+		int state = symbol_of(t, tcp_state_from_name);
 		if (state < 0)
 			return fail(p, t.col, "unknown TCP state " TOKEN_FMT, TOKEN_ARG(t));
 		s->kind = STEP_EXPECT_STATE;

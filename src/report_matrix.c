@@ -56,6 +56,19 @@ static void print_rule(FILE *out, const int *widths, int columns, bool markdown)
 	fputs(markdown ? "|\n" : "\n", out);
 }
 
+/* The header's widths start the columns'; in the second pass (widths known) the header and its rule
+ * are printed. */
+static void start_table(FILE *out, int pass, const char *const *header, int *widths, int columns, bool markdown)
+{
+	if (pass == 0)
+		for (int col = 0; col < columns; col++)
+			widths[col] = (int)strlen(header[col]);
+	if (pass == 1) {
+		print_row(out, header, widths, columns, markdown);
+		print_rule(out, widths, columns, markdown);
+	}
+}
+
 /* Widens the columns to fit row; in the second pass (the widths known) prints it. */
 static void fit_or_print(FILE *out, int pass, const char *const *row, int *widths, int columns, bool markdown)
 {
@@ -80,15 +93,10 @@ static void print_table(FILE *out, const struct run_set *set, int first, bool ma
 	if (!model->variant_count)
 		header[1] = "outcome";
 	int widths[MAX_COLUMNS];
-	for (int col = 0; col < columns; col++)
-		widths[col] = (int)strlen(header[col]);
 
 	/* Widths first, from every row of this table. */
 	for (int pass = 0; pass < 2; pass++) {
-		if (pass == 1) {
-			print_row(out, header, widths, columns, markdown);
-			print_rule(out, widths, columns, markdown);
-		}
+		start_table(out, pass, header, widths, columns, markdown);
 		for (int i = first; i < set->count; i = report_case_end(set, i)) {
 			if (!same_columns(set->runs[i].c, model))
 				continue;
@@ -150,13 +158,8 @@ void matrix_print_targets(FILE *out, const struct run_set *sets, const char *con
 	header[0] = "case";
 	for (int col = 1; col < columns; col++)
 		header[col] = labels[col - 1];
-	for (int col = 0; col < columns; col++)
-		widths[col] = (int)strlen(header[col]);
 	for (int pass = 0; pass < 2; pass++) {
-		if (pass == 1) {
-			print_row(out, header, widths, columns, markdown);
-			print_rule(out, widths, columns, markdown);
-		}
+		start_table(out, pass, header, widths, columns, markdown);
 		for (int i = 0; i < sets[0].count; i++) {
 			char cell_text[MAX_COLUMNS][CELL_MAX];
 			const char *row[MAX_COLUMNS];

@@ -9,6 +9,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent.h"
+#include "symbols.h"
+
+/* An agent reply must be exactly ret and err (0: success); the message shows both sides. */
+#define assert_reply(reply, want_ret, want_err)                                                               \
+	do {                                                                                                  \
+		struct agent_reply r_ = (reply);                                                              \
+		if (r_.ret != (want_ret) || r_.err != (want_err))                                             \
+			fail_msg("got %lld %s '%s', want %lld %s", (long long)r_.ret,                         \
+				 r_.err ? errno_name(r_.err) : "-", r_.text, (long long)(want_ret),            \
+				 (want_err) ? errno_name(want_err) : "-");                                    \
+	} while (0)
+
 /* Waits up to 2 s for an agent whose stream ended to exit; returns its wait status. */
 static int wait_exit(pid_t pid)
 {

@@ -116,15 +116,6 @@ static struct agent_reply call_agent(struct agent *agent, struct app_call call)
 	return reply;
 }
 
-#define assert_reply(reply, want_ret, want_err)                                                               \
-	do {                                                                                                  \
-		struct agent_reply r_ = (reply);                                                              \
-		if (r_.ret != (want_ret) || r_.err != (want_err))                                             \
-			fail_msg("got %lld %s '%s', want %lld %s", (long long)r_.ret,                         \
-				 r_.err ? errno_name(r_.err) : "-", r_.text, (long long)(want_ret),            \
-				 (want_err) ? errno_name(want_err) : "-");                                    \
-	} while (0)
-
 static struct app_call listen_call(const char *handle, uint16_t port)
 {
 	struct app_call call = app(APP_LISTEN, handle);

@@ -174,15 +174,6 @@ static struct app_call sockopt_call(enum app_op op, const char *handle, const ch
 	return c;
 }
 
-#define assert_reply(reply, want_ret, want_err)                                                               \
-	do {                                                                                                  \
-		struct agent_reply r_ = (reply);                                                              \
-		if (r_.ret != (want_ret) || r_.err != (want_err))                                             \
-			fail_msg("got %lld %s '%s', want %lld %s", (long long)r_.ret,                         \
-				 r_.err ? errno_name(r_.err) : "-", r_.text, (long long)(want_ret),            \
-				 (want_err) ? errno_name(want_err) : "-");                                    \
-	} while (0)
-
 static void inject(struct link *link, uint16_t peer_port, uint32_t seq, uint32_t ack, uint8_t flags)
 {
 	struct segment s = { .src_ip = PEER_IP, .dst_ip = LWIP_IP, .src_port = peer_port, .dst_port = LWIP_PORT,
