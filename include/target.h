@@ -10,11 +10,16 @@
 #include "agent.h"
 #include "case.h"
 #include "sandbox.h"
+#include "tap_link.h"
+
+struct arp_proxy;
 
 enum target_kind {
 	TARGET_LOCAL,  /* the running kernel, in a fresh sandbox per case */
 	TARGET_LAB,    /* a host the user names, over an interface the user names */
 	TARGET_VM,     /* Debian's Linux 6.1 under QEMU, on a TAP in a namespace of the harness's own */
+	TARGET_GVISOR, /* gVisor's netstack (runsc) in a fresh sandbox per case, on its veth */
+	TARGET_LWIP,   /* lwIP (tcpharness-agent-lwip) in a fresh namespace per case, on a TAP */
 };
 
 /* What the command line says about the target. */
@@ -39,9 +44,11 @@ struct target_case {
 	bool same_clock;                /* the agent's CLOCK_REALTIME is the harness's (local) */
 	struct agent *agent;
 	const struct case_file *c;
-	struct sandbox sandbox;         /* local only */
+	struct sandbox sandbox;         /* local, gvisor */
 	bool sandbox_made;
-	struct agent own_agent;         /* local only: a fresh agent per case */
+	struct tap_link tap;            /* lwip */
+	struct arp_proxy *arp;          /* lwip: the peers' presence on the TAP */
+	struct agent own_agent;         /* local, gvisor, lwip: a fresh agent per case */
 };
 
 /* "local", "lab", "vm": the name the command line and the matrix use. NULL for an unknown kind. */
@@ -49,7 +56,8 @@ const char *target_kind_name(enum target_kind kind);
 /* The kind named name; -1 when there is none. */
 int target_kind_from_name(const char *name);
 
-/* Prepares the target: nothing for local; for the others the link, the ARP proxy and the agent (a VM
+/* Prepares the target: for local nothing; for gvisor and lwip a check that their parts are here and
+ * start (one throwaway sandbox, whose greeting labels the target); for the others the link, the ARP proxy and the agent (a VM
  * is booted here). Refuses unsafe lab settings. Returns 0 with *out, or -1 with *error
  * malloc'd; *out is then NULL. */
 int target_open(const struct target_options *options, struct target **out, char **error);
@@ -57,11 +65,15 @@ int target_open(const struct target_options *options, struct target **out, char 
 /* Label for reports: the kind and the stack the agent greeted with ("lab: Linux 6.1.0-28-cloud-amd64"). */
 const char *target_label(const struct target *t);
 
-/* How many cases may run on it at once: local any number, the others one (one host, one set of
- * sysctls). */
+/* The implementation under test, for per-stack lines in case files: "linux" (local, vm), "gvisor",
+ * "lwip", or a lab host's system name in lower case ("linux", "freebsd"). */
+const char *target_stack(const struct target *t);
+
+/* How many cases may run on it at once: the kinds with a sandbox per case any number, lab and vm one
+ * (one host, one set of sysctls). */
 bool target_runs_cases_in_parallel(const struct target *t);
 
-/* Readies the target for case c: a fresh sandbox and agent (local), or the previous cases' sockets
+/* Readies the target for case c: a fresh sandbox and agent (local, gvisor, lwip), or the previous cases' sockets
  * purged and the peers announced (the others). Returns 0, or -1 with *error malloc'd (its text says
  * "Operation not permitted" when privileges are missing). */
 int target_case_begin(struct target *t, const struct case_file *c, struct target_case *tc, char **error);

@@ -9,6 +9,12 @@
 struct target {
 	enum target_kind kind;
 	char label[160];
+	char stack[32];                        /* target_stack() */
+	char greeting[128];                    /* gvisor: runsc's version; lwip: the agent's hello */
+	/* gvisor, lwip: what each case's sandbox runs. */
+	char launcher[4096];                   /* gvisor-run-agent.sh */
+	char agent_binary[4096];
+	char workdir[64];                      /* gvisor: the launcher's bundles */
 	/* Remote targets only. */
 	int harness_netns_fd;
 	char ifname[IF_NAMESIZE];

@@ -3,6 +3,7 @@
 #include "target_backend.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -12,15 +13,25 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include "error_text.h"
 
+/* Where gvisor-run-agent.sh keeps each run's bundle; it sweeps what a killed run left there. */
+#define GVISOR_WORKDIR "/tmp/tcpharness-gvisor"
+/* The catalogue's own addresses: the preflight's sandbox looks like a case's. */
+#define PREFLIGHT_TARGET_IP 0xc0000201u
+#define PREFLIGHT_PEER_IP 0xc000020au
+/* Every lwIP case has a namespace of its own, so one name serves them all. */
+#define LWIP_TAP_NAME "thlw0"
+
 /* Long enough for a lab host behind a switch, short enough to fail fast when the address is wrong. */
 #define ANNOUNCE_TIMEOUT_MS 2000
 
-static const char *const kind_names[] = { [TARGET_LOCAL] = "local", [TARGET_LAB] = "lab", [TARGET_VM] = "vm" };
+static const char *const kind_names[] = { [TARGET_LOCAL] = "local", [TARGET_LAB] = "lab", [TARGET_VM] = "vm",
+					  [TARGET_GVISOR] = "gvisor", [TARGET_LWIP] = "lwip" };
 #define KIND_COUNT (int)(sizeof kind_names / sizeof kind_names[0])
 
 const char *target_kind_name(enum target_kind kind)
@@ -122,6 +133,162 @@ static int lab_start(const struct target_options *o, struct target *t, char **er
 	return target_attach_link(t, error);
 }
 
+/* A file that ships next to the harness binary, or in its source tree (build/../scripts). */
+static int companion_path(const char *relative, char *out, size_t size)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n < 0)
+		return -1;
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	int len = snprintf(out, size, "%s/%s", exe, relative);
+	return len < 0 || (size_t)len >= size || access(out, X_OK) < 0 ? -1 : 0;
+}
+
+/* gVisor runs the Linux agent inside runsc: statically linked when that build exists, since the
+ * sandbox's root holds nothing but the agent. */
+static int gvisor_parts(struct target *t, char **error)
+{
+	if (companion_path("../scripts/gvisor-run-agent.sh", t->launcher, sizeof t->launcher) < 0)
+		return error_set(error, "gvisor: scripts/gvisor-run-agent.sh not found next to the harness's build");
+	if (companion_path("tcpharness-agent-static", t->agent_binary, sizeof t->agent_binary) < 0 &&
+	    companion_path("tcpharness-agent", t->agent_binary, sizeof t->agent_binary) < 0)
+		return error_set(error, "gvisor: no tcpharness-agent next to the harness");
+	if (system("command -v runsc >/dev/null 2>&1") != 0)
+		return error_set(error, "gvisor: runsc is not installed (scripts/install-deps.sh installs it)");
+	snprintf(t->workdir, sizeof t->workdir, "%s", GVISOR_WORKDIR);
+	if (mkdir(t->workdir, 0700) < 0 && errno != EEXIST)
+		return error_set(error, "gvisor: mkdir %s: %s", t->workdir, strerror(errno));
+	return 0;
+}
+
+static int lwip_parts(struct target *t, char **error)
+{
+	if (companion_path("tcpharness-agent-lwip", t->agent_binary, sizeof t->agent_binary) < 0)
+		return error_set(error, "lwip: tcpharness-agent-lwip was not built (it needs liblwip-dev: run "
+					"scripts/install-deps.sh, then rebuild)");
+	return 0;
+}
+
+/* For stacks that resolve the peers themselves (gVisor and lwIP ignore the sandbox's permanent
+ * neighbours): the proxy answers for the case's peers and learns the stack's MAC. */
+static int start_arp_proxy(const struct case_file *c, struct target_case *tc, char **error)
+{
+	uint32_t peer_ips[CASE_MAX_PEERS];
+	for (int i = 0; i < c->peer_count; i++)
+		peer_ips[i] = c->peers[i].ip;
+	tc->arp = arp_proxy_start(tc->harness_netns_fd, tc->ifname, tc->harness_mac, c->target_ip, error);
+	if (!tc->arp)
+		return -1;
+	arp_proxy_set_peers(tc->arp, peer_ips, c->peer_count);
+	return arp_proxy_announce(tc->arp, tc->target_mac, ANNOUNCE_TIMEOUT_MS, error);
+}
+
+/* Paths go into a shell command line between single quotes. */
+static int shell_safe(const char *path, char **error)
+{
+	return strchr(path, '\'') ? error_set(error, "path %s holds a quote", path) : 0;
+}
+
+/* The agent under runsc on the sandbox's target veth; the script sets the address itself (runsc
+ * takes it off the veth on every start). */
+static int gvisor_spawn(const struct target *t, const struct target_case *tc, uint32_t ip, char **error)
+{
+	char command[3 * 4096], addr[INET_ADDRSTRLEN];
+	if (shell_safe(t->launcher, error) < 0 || shell_safe(t->agent_binary, error) < 0)
+		return -1;
+	snprintf(command, sizeof command, "exec '%s' --agent '%s' /proc/%d/fd/%d %s/24 %s", t->launcher,
+		 t->agent_binary, (int)getpid(), tc->sandbox.target_netns_fd, ip_text(ip, addr), t->workdir);
+	return agent_spawn_command(command, (struct agent *)&tc->own_agent, error);
+}
+
+static int sandbox_begin(struct target *t, const struct case_file *c, struct target_case *tc, char **error)
+{
+	uint32_t peer_ips[CASE_MAX_PEERS];
+	for (int i = 0; i < c->peer_count; i++)
+		peer_ips[i] = c->peers[i].ip;
+	struct sandbox_config config = { c->target_ip, peer_ips, c->peer_count, NULL, 0 };
+	if (sandbox_create(&config, &tc->sandbox, error) < 0)
+		return -1;
+	tc->sandbox_made = true;
+	tc->harness_netns_fd = tc->sandbox.harness_netns_fd;
+	snprintf(tc->ifname, sizeof tc->ifname, "%s", tc->sandbox.harness_ifname);
+	memcpy(tc->harness_mac, tc->sandbox.harness_mac, 6);
+	memcpy(tc->target_mac, tc->sandbox.target_mac, 6);
+	tc->target_ip = c->target_ip;
+	tc->agent = &tc->own_agent;
+	/* gVisor keeps its own clock: its replies are timed when they arrive. */
+	tc->same_clock = t->kind == TARGET_LOCAL;
+	if (t->kind == TARGET_GVISOR)
+		return gvisor_spawn(t, tc, c->target_ip, error) < 0 ? -1 : start_arp_proxy(c, tc, error);
+	return agent_spawn_local(tc->sandbox.target_netns_fd, &tc->own_agent, error);
+}
+
+/* lwIP on a TAP in a namespace of its own: it answers ARP itself and asks for the peers', which the
+ * proxy answers. */
+static int lwip_begin(struct target *t, const struct case_file *c, struct target_case *tc, char **error)
+{
+	int tap_fd;
+	if (tap_link_create(LWIP_TAP_NAME, true, &tc->tap, &tap_fd, error) < 0)
+		return -1;
+	close(tap_fd);
+	tc->harness_netns_fd = tc->tap.netns_fd;
+	snprintf(tc->ifname, sizeof tc->ifname, "%s", tc->tap.ifname);
+	memcpy(tc->harness_mac, tc->tap.mac, 6);
+	tc->target_ip = c->target_ip;
+	tc->agent = &tc->own_agent;
+	char command[2 * 4096], addr[INET_ADDRSTRLEN];
+	if (shell_safe(t->agent_binary, error) < 0)
+		return -1;
+	snprintf(command, sizeof command, "exec nsenter --net=/proc/%d/fd/%d '%s' --tap %s --ip %s/24", (int)getpid(),
+		 tc->tap.netns_fd, t->agent_binary, LWIP_TAP_NAME, ip_text(c->target_ip, addr));
+	if (agent_spawn_command(command, &tc->own_agent, error) < 0)
+		return -1;
+	return start_arp_proxy(c, tc, error);
+}
+
+static bool fresh_per_case(const struct target *t)
+{
+	return t->kind == TARGET_LOCAL || t->kind == TARGET_GVISOR || t->kind == TARGET_LWIP;
+}
+
+/* The first line `runsc --version` prints, without "runsc version ". */
+static void runsc_version(char *out, size_t size)
+{
+	snprintf(out, size, "?");
+	FILE *p = popen("runsc --version 2>/dev/null", "r");
+	if (!p)
+		return;
+	char line[128];
+	if (fgets(line, sizeof line, p)) {
+		line[strcspn(line, "\n")] = '\0';
+		const char *v = strncmp(line, "runsc version ", 14) == 0 ? line + 14 : line;
+		snprintf(out, size, "%.60s", v);
+	}
+	pclose(p);
+}
+
+/* One throwaway case's sandbox and agent, so a missing part fails here, before any case runs, and
+ * the agent's greeting can label the target. */
+static int preflight(struct target *t, char **error)
+{
+	struct case_file probe = { .target_ip = PREFLIGHT_TARGET_IP, .peer_count = 1 };
+	probe.peers[0].ip = PREFLIGHT_PEER_IP;
+	struct target_case tc;
+	int rc = target_case_begin(t, &probe, &tc, error);
+	if (rc == 0) {
+		if (t->kind == TARGET_GVISOR)
+			runsc_version(t->greeting, sizeof t->greeting);
+		else
+			snprintf(t->greeting, sizeof t->greeting, "%s", tc.own_agent.stack);
+	}
+	target_case_end(t, &tc);
+	return rc;
+}
+
 int target_open(const struct target_options *options, struct target **out, char **error)
 {
 	*out = NULL;
@@ -141,6 +308,12 @@ int target_open(const struct target_options *options, struct target **out, char 
 	case TARGET_VM:
 		rc = target_vm_start(options, t, error);
 		break;
+	case TARGET_GVISOR:
+		rc = gvisor_parts(t, error) < 0 ? -1 : preflight(t, error);
+		break;
+	case TARGET_LWIP:
+		rc = lwip_parts(t, error) < 0 ? -1 : preflight(t, error);
+		break;
 	default:
 		rc = error_set(error, "unknown target kind %d", (int)options->kind);
 	}
@@ -152,8 +325,22 @@ int target_open(const struct target_options *options, struct target **out, char 
 	if (t->kind == TARGET_LOCAL)
 		snprintf(t->label, sizeof t->label, "local: %.60s %.60s", uname(&u) == 0 ? u.sysname : "?",
 			 uname(&u) == 0 ? u.release : "?");
+	else if (t->kind == TARGET_GVISOR)
+		/* gVisor's uname is a fixed "Linux 4.4.0": runsc's version says which netstack it is. */
+		snprintf(t->label, sizeof t->label, "gvisor: runsc %s", t->greeting);
 	else
-		snprintf(t->label, sizeof t->label, "%s: %s", target_kind_name(t->kind), t->agent.stack);
+		snprintf(t->label, sizeof t->label, "%s: %s", target_kind_name(t->kind),
+			 t->greeting[0] ? t->greeting : t->agent.stack);
+	if (t->kind == TARGET_LAB) {
+		/* hello starts with the lab host's uname sysname. */
+		size_t i = 0;
+		for (; i < sizeof t->stack - 1 && t->agent.stack[i] && t->agent.stack[i] != ' '; i++)
+			t->stack[i] = (char)tolower((unsigned char)t->agent.stack[i]);
+		t->stack[i] = '\0';
+	} else {
+		snprintf(t->stack, sizeof t->stack, "%s", t->kind == TARGET_GVISOR ? "gvisor" :
+							  t->kind == TARGET_LWIP ? "lwip" : "linux");
+	}
 	*out = t;
 	return 0;
 }
@@ -163,28 +350,14 @@ const char *target_label(const struct target *t)
 	return t->label;
 }
 
-bool target_runs_cases_in_parallel(const struct target *t)
+const char *target_stack(const struct target *t)
 {
-	return t->kind == TARGET_LOCAL;
+	return t->stack;
 }
 
-static int local_begin(const struct case_file *c, struct target_case *tc, char **error)
+bool target_runs_cases_in_parallel(const struct target *t)
 {
-	uint32_t peer_ips[CASE_MAX_PEERS];
-	for (int i = 0; i < c->peer_count; i++)
-		peer_ips[i] = c->peers[i].ip;
-	struct sandbox_config config = { c->target_ip, peer_ips, c->peer_count, NULL, 0 };
-	if (sandbox_create(&config, &tc->sandbox, error) < 0)
-		return -1;
-	tc->sandbox_made = true;
-	tc->harness_netns_fd = tc->sandbox.harness_netns_fd;
-	snprintf(tc->ifname, sizeof tc->ifname, "%s", tc->sandbox.harness_ifname);
-	memcpy(tc->harness_mac, tc->sandbox.harness_mac, 6);
-	memcpy(tc->target_mac, tc->sandbox.target_mac, 6);
-	tc->target_ip = c->target_ip;
-	tc->same_clock = true;
-	tc->agent = &tc->own_agent;
-	return agent_spawn_local(tc->sandbox.target_netns_fd, &tc->own_agent, error);
+	return fresh_per_case(t);
 }
 
 /* The previous case's connections (TIME_WAIT, orphans retransmitting a FIN) must not answer this
@@ -229,13 +402,19 @@ int target_case_begin(struct target *t, const struct case_file *c, struct target
 	tc->harness_netns_fd = -1;
 	tc->own_agent = (struct agent){ .pid = -1, .fd = -1 };
 	tc->sandbox.harness_netns_fd = tc->sandbox.target_netns_fd = -1;
-	return t->kind == TARGET_LOCAL ? local_begin(c, tc, error) : remote_begin(t, c, tc, error);
+	tc->tap.netns_fd = -1;
+	if (t->kind == TARGET_LWIP)
+		return lwip_begin(t, c, tc, error);
+	return fresh_per_case(t) ? sandbox_begin(t, c, tc, error) : remote_begin(t, c, tc, error);
 }
 
 void target_case_end(struct target *t, struct target_case *tc)
 {
-	if (t->kind == TARGET_LOCAL) {
+	if (fresh_per_case(t)) {
 		agent_stop(&tc->own_agent);
+		arp_proxy_stop(tc->arp);
+		tc->arp = NULL;
+		tap_link_destroy(&tc->tap);
 		if (tc->sandbox_made)
 			sandbox_destroy(&tc->sandbox);
 		tc->sandbox_made = false;
@@ -258,5 +437,8 @@ void target_close(struct target *t)
 		t->backend_stop(t->backend);
 	if (t->harness_netns_fd >= 0)
 		close(t->harness_netns_fd);
+	/* Shared with other harness runs: it goes only when none of them has a bundle in it. */
+	if (t->workdir[0])
+		rmdir(t->workdir);
 	free(t);
 }

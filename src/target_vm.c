@@ -4,15 +4,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/if_tun.h>
 #include <net/if.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -22,8 +19,7 @@
 #include <unistd.h>
 
 #include "error_text.h"
-#include "netns.h"
-#include "sysctl_file.h"
+#include "tap_link.h"
 
 /* The guest's address: the catalogue's own target address, so nothing is rewritten. */
 #define VM_GUEST_IP 0xc0000201u
@@ -64,47 +60,6 @@ static void vm_stop(void *backend)
 		rmdir(vm->dir);
 	}
 	free(vm);
-}
-
-/* Inside a fresh namespace (IPv6 off before the TAP exists, so it never speaks): the TAP, up, its
- * descriptor kept for QEMU. The thread returns to its own namespace; netns_fd holds the new one. */
-static int make_link(struct target *t, int *tap_fd, char **error)
-{
-	int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (home < 0)
-		return error_set(error, "vm: open own namespace: %s", strerror(errno));
-	if (unshare(CLONE_NEWNET) < 0) {
-		int err = errno;
-		close(home);
-		return error_set(error, "vm: unshare(CLONE_NEWNET): %s", strerror(err));
-	}
-	int rc = 0;
-	t->harness_netns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (t->harness_netns_fd < 0)
-		rc = error_set(error, "vm: open the new namespace: %s", strerror(errno));
-	if (rc == 0 && (sysctl_file_write("net.ipv6.conf.all.disable_ipv6", "1") < 0 ||
-			sysctl_file_write("net.ipv6.conf.default.disable_ipv6", "1") < 0) && errno != ENOENT)
-		rc = error_set(error, "vm: IPv6 off: %s", strerror(errno));
-	struct ifreq ifr = { 0 };
-	snprintf(t->ifname, sizeof t->ifname, "thvm%d", (int)getpid());
-	if (rc == 0 && (*tap_fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC)) < 0)
-		rc = error_set(error, "vm: /dev/net/tun: %s", strerror(errno));
-	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", t->ifname);
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-	if (rc == 0 && ioctl(*tap_fd, TUNSETIFF, &ifr) < 0)
-		rc = error_set(error, "vm: TUNSETIFF %s: %s", t->ifname, strerror(errno));
-	int sock = rc == 0 ? socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) : -1;
-	if (rc == 0 && (sock < 0 || ioctl(sock, SIOCGIFHWADDR, &ifr) < 0))
-		rc = error_set(error, "vm: %s's address: %s", t->ifname, strerror(errno));
-	if (rc == 0)
-		memcpy(t->harness_mac, ifr.ifr_hwaddr.sa_data, 6);
-	if (rc == 0 && (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0 || (ifr.ifr_flags |= IFF_UP, ioctl(sock, SIOCSIFFLAGS, &ifr)) < 0))
-		rc = error_set(error, "vm: %s up: %s", t->ifname, strerror(errno));
-	if (sock >= 0)
-		close(sock);
-	if (netns_leave(home) < 0 && rc == 0)
-		rc = error_set(error, "vm: return to own namespace: %s", strerror(errno));
-	return rc;
 }
 
 /* QEMU gets the TAP as descriptor 3 and dies with the harness. 1 GiB, because a smaller guest sizes
@@ -215,12 +170,16 @@ int target_vm_start(const struct target_options *options, struct target *t, char
 		vm->dir[0] = '\0';
 		return error_set(error, "vm: mkdtemp: %s", strerror(errno));
 	}
-	int tap_fd = -1;
-	if (make_link(t, &tap_fd, error) < 0) {
-		if (tap_fd >= 0)
-			close(tap_fd);
+	/* The TAP dies with QEMU's descriptor and its namespace with the harness. */
+	char ifname[IF_NAMESIZE];
+	snprintf(ifname, sizeof ifname, "thvm%d", (int)getpid());
+	struct tap_link link;
+	int tap_fd;
+	if (tap_link_create(ifname, false, &link, &tap_fd, error) < 0)
 		return -1;
-	}
+	t->harness_netns_fd = link.netns_fd;
+	snprintf(t->ifname, sizeof t->ifname, "%s", link.ifname);
+	memcpy(t->harness_mac, link.mac, 6);
 	vm->qemu = fork();
 	if (vm->qemu == 0)
 		exec_qemu(vm, image, tap_fd);
