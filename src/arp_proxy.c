@@ -173,29 +173,44 @@ void arp_proxy_set_peers(struct arp_proxy *proxy, const uint32_t *peer_ips, int 
 	pthread_mutex_unlock(&proxy->lock);
 }
 
+/* A request can be lost while a just-started stack opens its link (gVisor): ask again this often. */
+#define ANNOUNCE_RETRY_MS 250
+
+static struct timespec ms_from_now(int ms)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	return t;
+}
+
 int arp_proxy_announce(struct arp_proxy *proxy, uint8_t target_mac[6], int timeout_ms, char **error)
 {
 	static const uint8_t broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, unknown[6] = { 0 };
-	struct timespec deadline;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
 	pthread_mutex_lock(&proxy->lock);
 	proxy->target_known = false;
 	int rc = 0;
-	for (int i = 0; i < proxy->peer_count && rc == 0; i++)
-		if (send_arp(proxy, ARPOP_REQUEST, broadcast, proxy->peers[i], unknown, proxy->target_ip) < 0)
-			rc = error_set(error, "arp: libnet: %s", libnet_geterror(proxy->net));
-	while (rc == 0 && !proxy->target_known)
-		if (pthread_cond_timedwait(&proxy->answered, &proxy->lock, &deadline) == ETIMEDOUT)
+	for (int waited = 0; rc == 0 && !proxy->target_known; waited += ANNOUNCE_RETRY_MS) {
+		if (waited >= timeout_ms) {
 			rc = error_set(error, "arp: the target %u.%u.%u.%u did not answer within %d ms (is it on this "
 					      "link, with the peers' subnet on-link?)",
 				       proxy->target_ip >> 24, (proxy->target_ip >> 16) & 0xff,
 				       (proxy->target_ip >> 8) & 0xff, proxy->target_ip & 0xff, timeout_ms);
+			break;
+		}
+		for (int i = 0; i < proxy->peer_count && rc == 0; i++)
+			if (send_arp(proxy, ARPOP_REQUEST, broadcast, proxy->peers[i], unknown, proxy->target_ip) < 0)
+				rc = error_set(error, "arp: libnet: %s", libnet_geterror(proxy->net));
+		struct timespec slice = ms_from_now(ANNOUNCE_RETRY_MS);
+		while (rc == 0 && !proxy->target_known)
+			if (pthread_cond_timedwait(&proxy->answered, &proxy->lock, &slice) == ETIMEDOUT)
+				break;
+	}
 	if (rc == 0)
 		memcpy(target_mac, proxy->target_mac, 6);
 	pthread_mutex_unlock(&proxy->lock);
