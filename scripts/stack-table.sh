@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Regenerates docs/stacks.md's generated blocks from the stacks themselves, or with --check only
+# compares them (exit 1 and a diff when the page says otherwise):
+#   stacks       `tcpharness matrix --markdown --targets local,gvisor,lwip cases/`
+#   differences  every case that declares per-stack lines ({gvisor}, {!lwip}...), those lines, and the
+#                pcap of each side, copied to captures/stacks/<target>/ (not in --check mode)
+# The catalogue must pass on every stack: a difference is a finding only where a case declares it.
+# usage: scripts/stack-table.sh [--check] [HARNESS]   (HARNESS default: build/tcpharness)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+check=false
+case ${1:-} in
+--check) check=true; shift ;;
+-*) echo "usage: scripts/stack-table.sh [--check] [HARNESS]" >&2; exit 2 ;;
+esac
+harness=${1:-build/tcpharness}
+targets=(local gvisor lwip)
+page=docs/stacks.md
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+status=0
+"$harness" matrix --markdown --targets "$(IFS=,; echo "${targets[*]}")" --captures "$work/captures" cases/ \
+	>"$work/stacks" 2>"$work/console" || status=$?
+if [ "$status" -ne 0 ]; then
+	cat "$work/console" >&2
+	echo "stack-table: the catalogue did not pass on every stack (exit $status); $page keeps its blocks" >&2
+	exit 1
+fi
+
+# One entry per case with per-stack lines: the lines, then a pcap per target and variant.
+: >"$work/differences"
+: >"$work/pcaps"
+while IFS= read -r file; do
+	name=${file#cases/}
+	name=${name%.tc}
+	{
+		printf '### %s\n\n```\n' "$name"
+		grep -E '^[[:space:]]*(\[[^]]*\][[:space:]]*)?\{' "$file"
+		printf '```\n\n'
+	} >>"$work/differences"
+	for pcap in "$work/captures/local/$name".pcap "$work/captures/local/$name"@*.pcap; do
+		[ -e "$pcap" ] || continue
+		run=${pcap#"$work/captures/local/"}
+		links=()
+		for t in "${targets[@]}"; do
+			links+=("[$t](../captures/stacks/$t/$run)")
+			echo "$t/$run" >>"$work/pcaps"
+		done
+		printf -- '- `%s`: %s\n' "${run%.pcap}" "$(IFS='|'; echo "${links[*]}" | sed 's/|/ · /g')" >>"$work/differences"
+	done
+	echo >>"$work/differences"
+done < <(grep -lE '^[[:space:]]*(\[[^]]*\][[:space:]]*)?\{' $(find cases -name '*.tc' | sort) || true)
+
+block() { awk -v b="<!-- $1:begin (scripts/stack-table.sh writes this block) -->" -v e="<!-- $1:end -->" \
+	'$0==e{inside=0} inside{print} $0==b{inside=1}' "$page"; }
+for b in stacks differences; do
+	if ! grep -qxF "<!-- $b:begin (scripts/stack-table.sh writes this block) -->" "$page"; then
+		echo "stack-table: $page lacks the $b block's markers" >&2
+		exit 1
+	fi
+done
+if $check; then
+	differ=0
+	for b in stacks differences; do
+		block "$b" >"$work/page_$b"
+		diff -u --label "$page ($b)" --label "what the stacks do" "$work/page_$b" "$work/$b" || differ=1
+	done
+	if [ "$differ" -ne 0 ]; then
+		echo "stack-table: $page differs from what the stacks do; run scripts/stack-table.sh" >&2
+		exit 1
+	fi
+	echo "$page matches what the stacks do"
+	exit 0
+fi
+cp "$page" "$work/page"
+for b in stacks differences; do
+	awk -v b="<!-- $b:begin (scripts/stack-table.sh writes this block) -->" -v e="<!-- $b:end -->" -v body="$work/$b" '
+		$0==b {print; while ((getline line < body) > 0) print line; skip=1; next}
+		$0==e {skip=0}
+		!skip {print}' "$work/page" >"$work/page.new"
+	mv "$work/page.new" "$work/page"
+done
+cp "$work/page" "$page"
+rm -rf captures/stacks
+while IFS= read -r rel; do
+	mkdir -p "captures/stacks/$(dirname "$rel")"
+	cp "$work/captures/$rel" "captures/stacks/$rel"
+done <"$work/pcaps"
+echo "$page rewritten; $(wc -l <"$work/pcaps") pcaps in captures/stacks/"
