@@ -548,11 +548,24 @@ static void perform(struct server *s, const struct agent_request *q, struct agen
 	}
 }
 
+/* gVisor hands the agent its stdio as non-blocking host descriptors, whatever the harness made them:
+ * a read or write that would block waits for the descriptor instead of ending the session. 1 when
+ * the call should be retried. */
+static int retry_when_ready(int fd, short events)
+{
+	if (errno == EINTR)
+		return 1;
+	if (errno != EAGAIN)
+		return 0;
+	struct pollfd p = { .fd = fd, .events = events };
+	return poll(&p, 1, -1) >= 0 || errno == EINTR;
+}
+
 static int write_all(int fd, const char *data, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && retry_when_ready(fd, POLLOUT))
 			continue;
 		if (n <= 0)
 			return -1;
@@ -627,7 +640,7 @@ int agent_serve_stack(int in_fd, int out_fd, const struct agent_stack *stack)
 			break;
 		}
 		ssize_t n = read(in_fd, buf + len, sizeof buf - len);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && retry_when_ready(in_fd, POLLIN))
 			continue;
 		if (n <= 0) {
 			status = n == 0 && len == 0 ? 0 : -1;
