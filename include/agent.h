@@ -47,6 +47,9 @@ struct agent {
 	char inbuf[512];
 	size_t inlen;
 	char stack[128];         /* hello's text: "Linux 6.1.0-28-cloud-amd64" */
+	/* The errno of the last reply (0: none, or the call succeeded), so that a caller can tell what
+	 * a stack cannot do (EOPNOTSUPP, ENOENT, EACCES) from an agent that broke. */
+	int last_err;
 };
 
 /* Forks a child that enters target_netns_fd's namespace, dies with its parent (PDEATHSIG) and serves

@@ -13,6 +13,8 @@
 #define CASE_MAX_SYSCTLS 16
 #define CASE_MAX_REQUIRES 8
 #define CASE_NAME_MAX 32
+#define CASE_MAX_STACKS 4      /* names in one `{...}` stack prefix */
+#define CASE_STACK_NAME_MAX 16 /* with its NUL */
 #define SYSCTL_KEY_MAX 128
 #define SYSCTL_VALUE_MAX 64
 
@@ -115,6 +117,11 @@ struct step {
 	struct source_location where; /* start of the line's event (after time and [variant] prefix) */
 	int line_index;               /* index into case_file.lines, for printing the source line */
 	uint32_t variant_mask;        /* bit i set: runs in variant i (all bits when no [..] prefix) */
+	/* `{lwip,gvisor}`: runs only on those stacks (target_stack()); `{!lwip}`: on every other one.
+	 * stack_count 0: on every stack. */
+	char stacks[CASE_MAX_STACKS][CASE_STACK_NAME_MAX];
+	int stack_count;
+	bool stacks_negated;
 	struct time_spec when;
 	int peer;                     /* index into peers; -1 when the step has none */
 	bool outcome;                 /* `outcome` after the time: what this step observes is the case's
@@ -151,8 +158,10 @@ struct step {
 
 /* What the stack under test must have for the case to mean anything; without it the case is a SKIP. */
 struct requirement {
-	enum { REQUIRE_SYSCTL, REQUIRE_COUNTER } kind;
-	char name[SYSCTL_KEY_MAX];
+	enum { REQUIRE_SYSCTL, REQUIRE_COUNTER, REQUIRE_OPTION } kind;
+	char name[SYSCTL_KEY_MAX]; /* the key, the counter, or the option as written (`timestamps`) */
+	uint8_t option;            /* REQUIRE_OPTION: what its SYN-ACK must carry (TCP_OPTION_TIMESTAMP,
+				    * TCP_OPTION_SACK_PERMITTED or TCP_OPTION_WSCALE) */
 };
 
 struct case_file {
@@ -166,12 +175,18 @@ struct case_file {
 	int sysctl_count;
 	struct variant variants[CASE_MAX_VARIANTS];      /* 0 declared: the case runs once, unnamed */
 	int variant_count;
-	struct requirement requires[CASE_MAX_REQUIRES];  /* `require sysctl KEY`, `require counter NAME` */
+	struct requirement requires[CASE_MAX_REQUIRES];  /* `require sysctl|counter|option ...` */
 	int require_count;
 	struct step *steps;
 	int step_count;
+	/* Some step has a `{stack}` prefix: the case declares per-stack expectations, so stacks that
+	 * differ from each other here differ by design. */
+	bool per_stack;
 };
 
 void case_free(struct case_file *c);
+
+/* Whether step s runs on the stack named stack (target_stack(): "linux", "lwip", ...). */
+bool step_runs_on(const struct step *s, const char *stack);
 
 #endif

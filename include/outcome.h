@@ -17,6 +17,10 @@ const char *outcome_of_segment(uint8_t flags);
 /* The stack said nothing where a segment could have come. */
 #define OUTCOME_DROP "DROP"
 
+/* The stack cannot show this evidence (an unchecked line: no sock_diag, no such counter). Not "n/a":
+ * a cell joins outcomes with '/'. */
+#define OUTCOME_UNSEEN "UNSEEN"
+
 /* An application call's result: the errno name when it failed, EOF for a recv that returned 0,
  * OK otherwise (a non-blocking connect's EINPROGRESS is OK: it started). */
 void outcome_of_app(enum app_op op, int err, int64_t ret, char out[OUTCOME_MAX]);

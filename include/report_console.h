@@ -21,7 +21,8 @@ void console_report_init(struct console_report *r, FILE *out, int total);
 /* Shows `[done/total] name` while a case runs (terminals only). */
 void console_report_started(struct console_report *r, const char *name);
 
-/* Prints `PASS name (12 ms)`, or FAIL/SKIP with the message indented below, and counts it. */
+/* Prints `PASS name (12 ms)`, or FAIL/SKIP with the message indented below, and counts it. Lines the
+ * stack could not show evidence for follow on the verdict's line: `(2 unchecked: why)`. */
 void console_report_result(struct console_report *r, const char *name, const struct case_result *result);
 
 /* Prints the closing line; returns the exit status: 1 when anything failed, else 0. */

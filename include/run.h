@@ -41,6 +41,8 @@ struct run_event {
 	int step;                        /* index into the case's steps; -1: a segment no line expected */
 	int peer;                        /* index into the case's peers; -1: none */
 	bool broke;                      /* this event broke its line's expectation (or was unexpected) */
+	bool unchecked;                  /* the stack cannot show this evidence: observed "unobservable",
+					  * outcome OUTCOME_UNSEEN, never judged */
 	char expected[RUN_EVENT_TEXT];   /* the line's expectation; "" for injections */
 	char observed[RUN_EVENT_TEXT];   /* `S. 0:0(0) ack 1 win 65160 <...>`, `-1 ETIMEDOUT`, `TIME_WAIT` */
 	char outcome[OUTCOME_MAX];       /* the matrix word: ACCEPT, RST, DROP, EADDRNOTAVAIL, ... */
@@ -58,15 +60,20 @@ struct case_result {
 	/* The outcomes of the steps marked `outcome`, joined by `/` ("ACK", "RST/ETIMEDOUT"); "" when the
 	 * case marks none or never reached them. */
 	char outcome[4 * OUTCOME_MAX];
+	/* Lines whose evidence the stack cannot show (no sock_diag, no such counter): they ran unjudged, so
+	 * a PASS with unchecked > 0 proves less, and every report marks it. */
+	int unchecked;
+	char *unchecked_reason; /* why, each reason once, joined by "; "; malloc'd, NULL when unchecked is 0 */
 };
 
 /* The display name of a case: its file's directory and base name without `.tc`
  * ("time_wait/lost_final_ack"). Malloc'd. */
 char *run_case_name(const char *path);
 
-/* Runs case c under variant index `variant` (-1 when the case declares none). Always fills *result
- * (free with case_result_free); infrastructure failures are FAILs whose message says what broke,
- * missing privileges and missing kernel features are SKIPs with the reason. */
+/* Runs case c under variant index `variant` (-1 when the case declares none), its steps for the target's
+ * stack only (`{stack}` prefixes). Always fills *result (free with case_result_free); infrastructure
+ * failures are FAILs whose message says what broke, missing privileges and missing stack features (a
+ * requirement, a sysctl the stack lacks or will not set) are SKIPs with the reason. */
 void run_case(const struct case_file *c, int variant, const struct run_options *options,
 	      struct case_result *result);
 

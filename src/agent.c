@@ -125,6 +125,7 @@ static int read_line(struct agent *agent, const struct timespec *deadline, int64
 static int exchange(struct agent *agent, const struct agent_request *req, int64_t wait_ms,
 		    struct agent_reply *reply, char **error)
 {
+	agent->last_err = 0;
 	if (agent->fd < 0)
 		return error_set(error, "agent: not running");
 	char request[AGENT_LINE_MAX];
@@ -155,6 +156,8 @@ static int exchange(struct agent *agent, const struct agent_request *req, int64_
 	else if (id != req->id)
 		rc = error_set(error, "agent: reply id %u to '%s' (want %u)%s%s", id, request, req->id,
 			  reply->text[0] ? ": " : "", reply->text);
+	else
+		agent->last_err = reply->err;
 	free(why);
 	agent->inlen -= line_len + 1;
 	memmove(agent->inbuf, agent->inbuf + line_len + 1, agent->inlen);

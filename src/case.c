@@ -16,3 +16,13 @@ void case_free(struct case_file *c)
 	/* Zeroed so that a second case_free, or one on a failed parse's output, is harmless. */
 	memset(c, 0, sizeof *c);
 }
+
+bool step_runs_on(const struct step *s, const char *stack)
+{
+	if (s->stack_count == 0)
+		return true;
+	bool named = false;
+	for (int i = 0; i < s->stack_count && !named; i++)
+		named = strcmp(s->stacks[i], stack) == 0;
+	return named != s->stacks_negated;
+}

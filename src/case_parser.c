@@ -57,6 +57,8 @@ struct parser {
 	bool in_steps;     /* a step was seen: the header is closed */
 	bool has_target;
 	struct source_location peer_ip_where[CASE_MAX_PEERS];
+	bool requires_option;
+	struct source_location require_option_where; /* the first `require option`: it needs a peer */
 	int line_capacity;
 	int step_capacity;
 };
@@ -1160,6 +1162,47 @@ static int variant_index_of(const struct case_file *c, struct token name)
 	return -1;
 }
 
+/* What target_stack() gives: [a-z0-9_-], a lab host's system name in lower case included. */
+static bool is_stack_name_char(char ch)
+{
+	return is_lower(ch) || is_digit(ch) || ch == '_' || ch == '-';
+}
+
+/* `{name,...}` or `{!name,...}` with the cursor on '{'. */
+static int parse_stack_prefix(struct parser *p, struct step *s)
+{
+	p->pos++;
+	if (peek_char(p) == '!') {
+		s->stacks_negated = true;
+		p->pos++;
+	}
+	for (;;) {
+		struct token name;
+		if (!next_word(p, ",}", &name))
+			return fail(p, name.col, "expected a stack name");
+		for (size_t i = 0; i < name.len; i++)
+			if (!is_stack_name_char(name.s[i]))
+				return fail(p, name.col + (int)i, "invalid character '%c' in stack name (expected [a-z0-9_-])",
+					    name.s[i]);
+		if (name.len >= CASE_STACK_NAME_MAX)
+			return fail(p, name.col, "stack name too long (max %d bytes)", CASE_STACK_NAME_MAX - 1);
+		if (s->stack_count == CASE_MAX_STACKS)
+			return fail(p, name.col, "too many stacks (max %d)", CASE_MAX_STACKS);
+		for (int i = 0; i < s->stack_count; i++)
+			if (token_is(name, s->stacks[i]))
+				return fail(p, name.col, "duplicate stack " TOKEN_FMT, TOKEN_ARG(name));
+		token_copy(s->stacks[s->stack_count++], name);
+		char next = peek_char(p);
+		if (next == ',' || next == '}') {
+			p->pos++;
+			if (next == '}')
+				return 0;
+			continue;
+		}
+		return fail(p, cursor_col(p), "expected ',' or '}' in the stack list");
+	}
+}
+
 /* `[name]` or `[name1,name2]` with the cursor on '['. */
 static int parse_variant_prefix(struct parser *p, uint32_t *mask)
 {
@@ -1203,7 +1246,7 @@ static int append_step(struct parser *p, const struct step *s)
 	return 0;
 }
 
-/* `[VARIANTS] TIME EVENT`. */
+/* `[VARIANTS] {STACKS} TIME EVENT`, both prefixes optional. */
 static int parse_step(struct parser *p, struct token first)
 {
 	struct step s;
@@ -1211,12 +1254,16 @@ static int parse_step(struct parser *p, struct token first)
 	s.variant_mask = ~0u;
 	s.peer = -1;
 	s.line_index = p->line_no - 1;
-	struct token t = first;
-	if (t.s[0] == '[') {
-		p->pos = (size_t)t.col - 1;
-		if (parse_variant_prefix(p, &s.variant_mask) < 0 || require_token(p, &t, "a time") < 0)
-			return -1;
-	}
+	p->pos = (size_t)first.col - 1;
+	if (peek_char(p) == '[' && parse_variant_prefix(p, &s.variant_mask) < 0)
+		return -1;
+	if (peek_char(p) == '{' && parse_stack_prefix(p, &s) < 0)
+		return -1;
+	struct token t;
+	if (require_token(p, &t, "a time") < 0)
+		return -1;
+	if (t.s[0] == '[')
+		return fail(p, t.col, "the [variant] prefix comes before the {stack} prefix");
 	if (parse_time(p, t, &s.when) < 0 || require_token(p, &t, "an event after the time") < 0)
 		return -1;
 	struct token outcome_word = t;
@@ -1233,6 +1280,8 @@ static int parse_step(struct parser *p, struct token first)
 	if (s.outcome && !observes)
 		return fail(p, outcome_word.col,
 			    "'outcome' marks an observation ('>' line, app call or expect), not this event");
+	if (s.stack_count)
+		p->c->per_stack = true;
 	return append_step(p, &s);
 }
 
@@ -1447,7 +1496,31 @@ static int parse_variant_statement(struct parser *p, struct token keyword)
 	return 0;
 }
 
-/* `require sysctl KEY`. */
+/* `timestamps`, `sack` or `wscale` after `require option`: what the stack's SYN-ACK must carry. */
+static int parse_required_option(struct parser *p, struct requirement *r)
+{
+	static const struct {
+		const char *name;
+		uint8_t option;
+	} options[] = {
+		{ "timestamps", TCP_OPTION_TIMESTAMP },
+		{ "sack", TCP_OPTION_SACK_PERMITTED },
+		{ "wscale", TCP_OPTION_WSCALE },
+	};
+	struct token t;
+	if (require_token(p, &t, "timestamps, sack or wscale") < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
+		if (token_is(t, options[i].name)) {
+			strcpy(r->name, options[i].name);
+			r->option = options[i].option;
+			return 0;
+		}
+	}
+	return fail(p, t.col, "expected timestamps, sack or wscale, got " TOKEN_FMT, TOKEN_ARG(t));
+}
+
+/* `require sysctl KEY`, `require counter NAME`, `require option OPTION`. */
 static int parse_require_statement(struct parser *p, struct token keyword)
 {
 	struct case_file *c = p->c;
@@ -1455,7 +1528,7 @@ static int parse_require_statement(struct parser *p, struct token keyword)
 	if (c->require_count == CASE_MAX_REQUIRES)
 		return fail(p, keyword.col, "too many requirements (max %d)", CASE_MAX_REQUIRES);
 	struct requirement *r = &c->requires[c->require_count];
-	if (require_token(p, &t, "'sysctl' or 'counter'") < 0)
+	if (require_token(p, &t, "'sysctl', 'counter' or 'option'") < 0)
 		return -1;
 	if (token_is(t, "sysctl")) {
 		r->kind = REQUIRE_SYSCTL;
@@ -1465,8 +1538,15 @@ static int parse_require_statement(struct parser *p, struct token keyword)
 		r->kind = REQUIRE_COUNTER;
 		if (parse_counter_name(p, r->name) < 0)
 			return -1;
+	} else if (token_is(t, "option")) {
+		r->kind = REQUIRE_OPTION;
+		if (!p->requires_option)
+			p->require_option_where = (struct source_location){ p->line_no, t.col };
+		p->requires_option = true;
+		if (parse_required_option(p, r) < 0)
+			return -1;
 	} else {
-		return fail(p, t.col, "expected 'sysctl' or 'counter', got " TOKEN_FMT, TOKEN_ARG(t));
+		return fail(p, t.col, "expected 'sysctl', 'counter' or 'option', got " TOKEN_FMT, TOKEN_ARG(t));
 	}
 	c->require_count++;
 	return expect_end(p);
@@ -1485,6 +1565,10 @@ static const struct {
 static int close_header(struct parser *p)
 {
 	const struct case_file *c = p->c;
+	/* The capability probe's SYN comes from the first peer's address, which the target can reach. */
+	if (p->requires_option && c->peer_count == 0)
+		return fail_at(p, p->require_option_where,
+			       "'require option' needs a peer: the probe SYN comes from the first peer's address");
 	for (int i = 0; i < c->peer_count; i++) {
 		if (c->peers[i].ip == c->target_ip) {
 			char ip[16];
@@ -1548,7 +1632,7 @@ static int keep_line(struct parser *p)
 
 static bool starts_step(struct token t)
 {
-	return t.s[0] == '[' || t.s[0] == '+' || t.s[0] == '-' || t.s[0] == '.' || is_digit(t.s[0]);
+	return t.s[0] == '[' || t.s[0] == '{' || t.s[0] == '+' || t.s[0] == '-' || t.s[0] == '.' || is_digit(t.s[0]);
 }
 
 static int parse_line(struct parser *p)

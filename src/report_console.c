@@ -59,8 +59,13 @@ void console_report_result(struct console_report *r, const char *name, const str
 	else
 		r->skipped++;
 	const char *color = r->color ? colors[result->verdict] : "";
-	fprintf(r->out, "%s%s%s %s (%.0f ms)\n", color, labels[result->verdict], r->color ? RESET : "", name,
+	fprintf(r->out, "%s%s%s %s (%.0f ms)", color, labels[result->verdict], r->color ? RESET : "", name,
 		(double)result->duration_ns / 1e6);
+	/* On the verdict's line: a PASS that left lines unchecked must not read like a full one. */
+	if (result->unchecked)
+		fprintf(r->out, " %s(%d unchecked: %s)%s", r->color ? YELLOW : "", result->unchecked,
+			result->unchecked_reason ? result->unchecked_reason : "?", r->color ? RESET : "");
+	fputc('\n', r->out);
 	if (result->verdict != VERDICT_PASS && result->message)
 		print_indented(r->out, result->message);
 	if (result->verdict == VERDICT_FAIL && result->pcap_path)

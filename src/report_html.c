@@ -16,7 +16,8 @@
  *   <g class="arrow" data-kind="injected|segment">
  *       one per INJECTED or SEGMENT event, class "arrow broke" when it broke its line's expectation.
  *       Silences are <g class="silence">, app calls, states and counters
- *       <g class="note" data-kind="app|state|counter">: never "arrow".
+ *       <g class="note" data-kind="app|state|counter">: never "arrow"; class "note unchecked" when the
+ *       stack could not show that evidence.
  * The page fetches nothing: inline CSS and SVG, no script, and a Content-Security-Policy that says so.
  * Its only links are the pcap files. */
 #include "report_html.h"
@@ -82,6 +83,10 @@ static const char page_head[] =
 	".broke line,.broke path{stroke:#c53030!important;stroke-width:2.5}\n"
 	".broke polygon,.broke circle{fill:#c53030!important}\n"
 	"svg.ladder .broke text{fill:#c53030}\n"
+	/* What the stack could not show: hollow and amber, neither a pass's colour nor a failure's. */
+	".unchecked{color:#975a16}.matrix td.unchecked{background:#fffbeb}\n"
+	".note.unchecked circle{fill:#fff;stroke:#975a16;stroke-width:1.5}"
+	"svg.ladder .note.unchecked text{fill:#975a16;font-style:italic}\n"
 	"</style>\n</head>\n<body>\n<h1>tcpharness report</h1>\n";
 
 /* ---- text ---- */
@@ -244,7 +249,8 @@ static int write_matrix(FILE *out, const struct run_set *set, char **error)
 			char cell[CELL_MAX], anchor[ANCHOR_MAX + 16];
 			matrix_cell(r, cell, sizeof cell);
 			run_anchor(set, i, anchor, sizeof anchor);
-			fprintf(out, "<td class=\"%s\"><a href=\"#%s\">", verdict_word(r), anchor);
+			fprintf(out, "<td class=\"%s%s\"><a href=\"#%s\">", verdict_word(r),
+				r->ran && r->result.verdict == VERDICT_PASS && r->result.unchecked ? " unchecked" : "", anchor);
 			if (r->variant >= 0) {
 				fputs("<span class=\"variant\">", out);
 				put_escaped(out, report_variant_name(r));
@@ -256,8 +262,9 @@ static int write_matrix(FILE *out, const struct run_set *set, char **error)
 		fputs("</tr>\n", out);
 	}
 	fputs("</table>\n<p class=\"legend\">A cell is what the stack did at the case's <code>outcome</code> lines; "
-	      "<code>!</code>: the case failed; <code>pass</code>/<code>FAIL</code>: the case marks no outcome. "
-	      "A cell links to its ladder.</p>\n",
+	      "<code>!</code>: the case failed; <code>?</code>: it passed, but the stack could not show the evidence "
+	      "of some lines (<code>" OUTCOME_UNSEEN "</code> where that was the outcome); "
+	      "<code>pass</code>/<code>FAIL</code>: the case marks no outcome. A cell links to its ladder.</p>\n",
 	      out);
 	return 0;
 }
@@ -315,6 +322,10 @@ static const char *source_code(const char *line, int col, int *len)
 static void event_label(const struct case_file *c, const struct run_event *e, char *buf, size_t size)
 {
 	int len;
+	if (e->unchecked) {
+		snprintf(buf, size, "unchecked: %s%s", e->kind == RUN_EVENT_STATE ? "state " : "", e->expected);
+		return;
+	}
 	switch (e->kind) {
 	case RUN_EVENT_SILENCE:
 		snprintf(buf, size, "no segment (%s)", OUTCOME_DROP);
@@ -456,7 +467,8 @@ static void draw_note(FILE *out, const struct case_file *c, const struct run_eve
 		[RUN_EVENT_APP] = "app", [RUN_EVENT_STATE] = "state", [RUN_EVENT_COUNTER] = "counter",
 		[RUN_EVENT_CLOCK] = "clock", [RUN_EVENT_STORM] = "storm"
 	};
-	fprintf(out, "<g class=\"note%s\" data-kind=\"%s\">", e->broke ? " broke" : "", kinds[e->kind]);
+	fprintf(out, "<g class=\"note%s%s\" data-kind=\"%s\">", e->broke ? " broke" : "",
+		e->unchecked ? " unchecked" : "", kinds[e->kind]);
 	put_tooltip(out, c, e);
 	fprintf(out, "<circle cx=\"%d\" cy=\"%d\" r=\"4\"/>", l->stack_x, top + 10);
 	char text[LABEL_MAX];
@@ -541,6 +553,11 @@ static void write_run(FILE *out, const struct run_set *set, int index, const cha
 	fputs("<p class=\"facts\">outcome <b>", out);
 	put_escaped(out, result->outcome[0] ? result->outcome : "(none marked)");
 	fprintf(out, "</b> &middot; %.0f ms", (double)result->duration_ns / 1e6);
+	if (result->unchecked) {
+		fprintf(out, " &middot; <span class=\"unchecked\">%d unchecked: ", result->unchecked);
+		put_escaped(out, result->unchecked_reason ? result->unchecked_reason : "?");
+		fputs("</span>", out);
+	}
 	if (result->pcap_path) {
 		fputs(" &middot; pcap ", out);
 		put_pcap_link(out, dir_real, result->pcap_path);

@@ -77,7 +77,8 @@ static void put_event(FILE *out, const struct case_file *c, const struct run_eve
 	put_json_string(out, step ? c->lines[step->line_index] : NULL);
 	fputs(", \"peer\": ", out);
 	put_json_string(out, e->peer >= 0 ? c->peers[e->peer].name : NULL);
-	fprintf(out, ", \"broke\": %s, \"expected\": ", e->broke ? "true" : "false");
+	fprintf(out, ", \"broke\": %s, \"unchecked\": %s, \"expected\": ", e->broke ? "true" : "false",
+		e->unchecked ? "true" : "false");
 	put_json_string(out, or_null(e->expected));
 	fputs(", \"observed\": ", out);
 	put_json_string(out, or_null(e->observed));
@@ -109,6 +110,8 @@ static int put_run(FILE *out, const struct run_record *r, char **error)
 	put_json_string(out, result->message);
 	fputs(",\n      \"outcome\": ", out);
 	put_json_string(out, or_null(result->outcome));
+	fprintf(out, ",\n      \"unchecked\": %d,\n      \"unchecked_reason\": ", result->unchecked);
+	put_json_string(out, result->unchecked_reason);
 	fputs(",\n      \"failed_step\": ", out);
 	if (result->failed_step >= 0)
 		fprintf(out, "%d", c->steps[result->failed_step].where.line);

@@ -106,11 +106,17 @@ static void put_testcase(FILE *out, const struct run_record *r, const char *case
 		put_attribute(out, "message", message, strlen(message));
 		fputs("/>\n", out);
 	}
-	if (result->outcome[0] || result->pcap_path) {
+	if (result->outcome[0] || result->pcap_path || result->unchecked) {
 		fputs("      <system-out>", out);
 		if (result->outcome[0]) {
 			fputs("outcome: ", out);
 			put_xml(out, result->outcome, strlen(result->outcome), false);
+			fputc('\n', out);
+		}
+		if (result->unchecked) {
+			const char *reason = result->unchecked_reason ? result->unchecked_reason : "?";
+			fprintf(out, "unchecked: %d: ", result->unchecked);
+			put_xml(out, reason, strlen(reason), false);
 			fputc('\n', out);
 		}
 		if (result->pcap_path) {

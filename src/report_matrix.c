@@ -14,10 +14,11 @@ void matrix_cell(const struct run_record *r, char *buf, size_t size)
 		snprintf(buf, size, "-");
 	else if (result->verdict == VERDICT_SKIP)
 		snprintf(buf, size, "SKIP");
-	else if (!result->outcome[0])
-		snprintf(buf, size, "%s", result->verdict == VERDICT_PASS ? "pass" : "FAIL");
+	else if (result->verdict == VERDICT_FAIL && !result->outcome[0])
+		snprintf(buf, size, "FAIL");
 	else
-		snprintf(buf, size, "%s%s", result->outcome, result->verdict == VERDICT_FAIL ? "!" : "");
+		snprintf(buf, size, "%s%s", result->outcome[0] ? result->outcome : "pass",
+			 result->verdict == VERDICT_FAIL ? "!" : result->unchecked ? "?" : "");
 }
 
 /* Two cases go in one table when they declare the same variant names in the same order. */
@@ -119,17 +120,23 @@ static void print_table(FILE *out, const struct run_set *set, int first, bool ma
 	}
 }
 
-static bool any_failed(const struct run_set *set)
+/* The marks the cells of these sets carry, and a line under the table for each. */
+static void print_notes(FILE *out, const struct run_set *sets, int count, bool markdown)
 {
-	for (int i = 0; i < set->count; i++)
-		if (set->runs[i].ran && set->runs[i].result.verdict == VERDICT_FAIL)
-			return true;
-	return false;
-}
-
-static void print_failure_note(FILE *out, bool markdown)
-{
-	fprintf(out, "\n%s: the case failed; the cell shows what the stack did.\n", markdown ? "`!`" : "!");
+	bool failed = false, unchecked = false;
+	for (int t = 0; t < count; t++)
+		for (int i = 0; i < sets[t].count; i++) {
+			const struct run_record *r = &sets[t].runs[i];
+			failed |= r->ran && r->result.verdict == VERDICT_FAIL;
+			unchecked |= r->ran && r->result.verdict == VERDICT_PASS && r->result.unchecked;
+		}
+	if (failed || unchecked)
+		fputc('\n', out);
+	if (failed)
+		fprintf(out, "%s: the case failed; the cell shows what the stack did.\n", markdown ? "`!`" : "!");
+	if (unchecked)
+		fprintf(out, "%s: passed, but the stack could not show the evidence of some lines (%s where the case's "
+			"outcome was one).\n", markdown ? "`?`" : "?", OUTCOME_UNSEEN);
 }
 
 void matrix_print(FILE *out, const struct run_set *set, bool markdown)
@@ -145,8 +152,7 @@ void matrix_print(FILE *out, const struct run_set *set, bool markdown)
 			fputc('\n', out);
 		print_table(out, set, i, markdown);
 	}
-	if (any_failed(set))
-		print_failure_note(out, markdown);
+	print_notes(out, set, 1, markdown);
 }
 
 void matrix_print_targets(FILE *out, const struct run_set *sets, const char *const *labels, int count,
@@ -171,9 +177,5 @@ void matrix_print_targets(FILE *out, const struct run_set *sets, const char *con
 			fit_or_print(out, pass, row, widths, columns, markdown);
 		}
 	}
-	bool failed = false;
-	for (int t = 0; t < count; t++)
-		failed |= any_failed(&sets[t]);
-	if (failed)
-		print_failure_note(out, markdown);
+	print_notes(out, sets, count, markdown);
 }

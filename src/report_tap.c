@@ -77,14 +77,22 @@ static void put_test_point(FILE *out, int number, const struct run_record *r)
 		put_line_text(out, reason, strcspn(reason, "\n"));
 	}
 	fputc('\n', out);
-	if (result->verdict != VERDICT_FAIL)
-		return;
-	fputs("  ---\n", out);
-	put_yaml_message(out, result->message);
-	put_yaml_field(out, "outcome", result->outcome);
-	put_yaml_field(out, "pcap", result->pcap_path);
-	fprintf(out, "  duration_ms: %.0f\n", (double)result->duration_ns / 1e6);
-	fputs("  ...\n", out);
+	if (result->verdict == VERDICT_FAIL) {
+		fputs("  ---\n", out);
+		put_yaml_message(out, result->message);
+		put_yaml_field(out, "outcome", result->outcome);
+		put_yaml_field(out, "pcap", result->pcap_path);
+		fprintf(out, "  duration_ms: %.0f\n", (double)result->duration_ns / 1e6);
+		fputs("  ...\n", out);
+	}
+	/* A comment, which consumers show and never count: `ok` stays `ok`, but not silently. After the
+	 * YAML block, which must follow its test point directly. */
+	if (result->unchecked) {
+		const char *reason = result->unchecked_reason ? result->unchecked_reason : "?";
+		fprintf(out, "# %d unchecked: ", result->unchecked);
+		put_line_text(out, reason, strcspn(reason, "\n"));
+		fputc('\n', out);
+	}
 }
 
 int report_tap_write(FILE *out, const struct run_set *set, char **error)

@@ -12,6 +12,7 @@
 #include "error_text.h"
 
 #include "agent.h"
+#include "capability.h"
 #include "judge.h"
 #include "peer.h"
 #include "segment_format.h"
@@ -61,6 +62,8 @@ struct run_state {
 	int64_t previous_ns; /* actual time of the previous step: the base of relative times */
 	char *failure;       /* first failure's diagnostic */
 	int failed_step;
+	int unchecked;           /* lines the stack could not show evidence for */
+	char *unchecked_reason;  /* their reasons, each once, joined by "; " */
 	struct run_event *events;
 	int event_count, event_capacity;
 };
@@ -117,6 +120,41 @@ static struct run_event *add_event(struct run_state *rs, enum run_event_kind kin
 	e->step = step ? (int)(step - rs->c->steps) : -1;
 	e->peer = peer;
 	return e;
+}
+
+/* Whether reason is one of list's "; "-joined reasons. */
+static bool listed(const char *list, const char *reason)
+{
+	size_t len = strlen(reason);
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ";");
+		if (n == len && memcmp(p, reason, n) == 0)
+			return true;
+		p += n;
+		p += strspn(p, "; ");
+	}
+	return false;
+}
+
+/* A line whose evidence this stack cannot show: recorded as unobservable and counted with its reason,
+ * never judged, so that the run goes on and its reports say what it did not check. */
+static void step_unchecked(struct run_state *rs, const struct step *step, enum run_event_kind kind,
+			   const char *expected, const char *reason)
+{
+	rs->previous_ns = wire_now_ns();
+	struct run_event *e = add_event(rs, kind, step, step->peer, rs->previous_ns);
+	e->unchecked = true;
+	snprintf(e->expected, sizeof e->expected, "%s", expected);
+	snprintf(e->observed, sizeof e->observed, "unobservable");
+	snprintf(e->outcome, sizeof e->outcome, OUTCOME_UNSEEN);
+	rs->unchecked++;
+	if (rs->unchecked_reason && listed(rs->unchecked_reason, reason))
+		return;
+	char *joined = rs->unchecked_reason ? message("%s; %s", rs->unchecked_reason, reason) : strdup(reason);
+	if (joined) {
+		free(rs->unchecked_reason);
+		rs->unchecked_reason = joined;
+	}
 }
 
 static void sleep_until(int64_t at_ns)
@@ -449,32 +487,41 @@ static int do_expect_state(struct run_state *rs, const struct step *step, const 
 	sleep_until(w->open_ns);
 	struct socket_evidence seen = { -1, -1 };
 	int want = step->u.expected.state;
+	bool timer_checked = step->u.expected.check_timer;
+	char expected[RUN_EVENT_TEXT];
+	if (timer_checked)
+		snprintf(expected, sizeof expected, "%s timer %.3f~%.3f s", tcp_state_name(want),
+			 (double)step->u.expected.timer_min_ns / 1e9, (double)step->u.expected.timer_max_ns / 1e9);
+	else
+		snprintf(expected, sizeof expected, "%s", tcp_state_name(want));
 	/* States change in softirq context right after a segment; poll briefly instead of racing it. */
 	for (;;) {
 		char *error = NULL;
 		if (agent_socket_state(rs->agent, rs->c->target_ip, peer->target_port, peer->decl->ip,
 				       peer->decl->port, &seen, &error) < 0) {
-			step_failed(rs, step, NULL, "socket state: %s", error ? error : "?");
+			/* gVisor has no sock_diag: its agent says so with EOPNOTSUPP. */
+			bool unobservable = rs->agent->last_err == EOPNOTSUPP;
+			if (unobservable)
+				step_unchecked(rs, step, RUN_EVENT_STATE, expected,
+					       "expect state: the stack's socket states cannot be read (EOPNOTSUPP)");
+			else
+				step_failed(rs, step, NULL, "socket state: %s", error ? error : "?");
 			free(error);
-			return -1;
+			return unobservable ? 0 : -1;
 		}
 		if (seen.state == want || wire_now_ns() >= w->close_ns || run_interrupted)
 			break;
 		sleep_until(wire_now_ns() + POLL_INTERVAL_NS);
 	}
-	bool timer_checked = step->u.expected.check_timer;
 	bool timer_ok = !timer_checked || timer_in_window(step, seen.timer_ms);
 	struct run_event *e = add_event(rs, RUN_EVENT_STATE, step, step->peer, wire_now_ns());
 	e->broke = seen.state != want || !timer_ok;
-	if (timer_checked) {
-		snprintf(e->expected, sizeof e->expected, "%s timer %.3f~%.3f s", tcp_state_name(want),
-			 (double)step->u.expected.timer_min_ns / 1e9, (double)step->u.expected.timer_max_ns / 1e9);
+	snprintf(e->expected, sizeof e->expected, "%s", expected);
+	if (timer_checked)
 		snprintf(e->observed, sizeof e->observed, "%s timer %.3f s", tcp_state_name(seen.state),
 			 (double)seen.timer_ms / 1e3);
-	} else {
-		snprintf(e->expected, sizeof e->expected, "%s", tcp_state_name(want));
+	else
 		snprintf(e->observed, sizeof e->observed, "%s", tcp_state_name(seen.state));
-	}
 	snprintf(e->outcome, sizeof e->outcome, "%s", tcp_state_name(seen.state));
 	if (seen.state != want)
 		return step_failed(rs, step, NULL, "socket state of %s is %s, expected %s", peer->decl->name,
@@ -498,19 +545,19 @@ static struct counter_baseline *baseline_of(struct run_state *rs, const char *na
 	return NULL;
 }
 
-static int counter_delta(struct run_state *rs, const struct step *step, int64_t *delta)
+static int counter_delta(struct run_state *rs, const struct step *step, const struct counter_baseline *before,
+			 int64_t *delta)
 {
-	const struct counter_baseline *before = baseline_of(rs, step->u.counter.name);
 	int64_t now = 0;
 	char *error = NULL;
-	int found = before && before->exists ? agent_counter(rs->agent, step->u.counter.name, &now, &error) : 0;
+	int found = agent_counter(rs->agent, step->u.counter.name, &now, &error);
 	if (found < 0) {
 		step_failed(rs, step, NULL, "reading counters: %s", error ? error : "?");
 		free(error);
 		return -1;
 	}
 	if (found == 0)
-		return step_failed(rs, step, NULL, "this kernel has no counter named %s", step->u.counter.name);
+		return step_failed(rs, step, NULL, "the stack no longer has a counter named %s", step->u.counter.name);
 	*delta = now - before->value;
 	return 0;
 }
@@ -518,10 +565,21 @@ static int counter_delta(struct run_state *rs, const struct step *step, int64_t 
 static int do_expect_counter(struct run_state *rs, const struct step *step, const struct step_window *w)
 {
 	sleep_until(w->open_ns);
+	char expected[RUN_EVENT_TEXT];
+	snprintf(expected, sizeof expected, "%s %+lld", step->u.counter.name, (long long)step->u.counter.delta);
+	/* read_baselines read every counter a line names; the stack has those it found. A case that cannot
+	 * mean anything without one says `require counter`. */
+	const struct counter_baseline *before = baseline_of(rs, step->u.counter.name);
+	if (!before->exists) {
+		char reason[128];
+		snprintf(reason, sizeof reason, "counter %s: the stack has no such counter", step->u.counter.name);
+		step_unchecked(rs, step, RUN_EVENT_COUNTER, expected, reason);
+		return 0;
+	}
 	int64_t delta = 0;
 	/* A counter is the kernel's proof of a drop: decide as soon as it moves, not after a quiet window. */
 	for (;;) {
-		if (counter_delta(rs, step, &delta) < 0)
+		if (counter_delta(rs, step, before, &delta) < 0)
 			return -1;
 		if (delta == step->u.counter.delta || wire_now_ns() >= w->close_ns || run_interrupted)
 			break;
@@ -529,7 +587,7 @@ static int do_expect_counter(struct run_state *rs, const struct step *step, cons
 	}
 	struct run_event *e = add_event(rs, RUN_EVENT_COUNTER, step, -1, wire_now_ns());
 	e->broke = delta != step->u.counter.delta;
-	snprintf(e->expected, sizeof e->expected, "%s %+lld", step->u.counter.name, (long long)step->u.counter.delta);
+	snprintf(e->expected, sizeof e->expected, "%s", expected);
 	snprintf(e->observed, sizeof e->observed, "%s %+lld", step->u.counter.name, (long long)delta);
 	snprintf(e->outcome, sizeof e->outcome, "%.24s%+lld", step->u.counter.name, (long long)delta);
 	if (delta != step->u.counter.delta)
@@ -708,12 +766,23 @@ static bool is_privilege_error(const char *error)
 	return error && (strstr(error, "Operation not permitted") || strstr(error, "Permission denied"));
 }
 
-/* Why the target cannot run the case (a `require sysctl` it lacks), or NULL. -1 on an agent error. */
+/* Why the target cannot run the case (a sysctl, counter or TCP option it lacks), or NULL. -1 when the
+ * agent or the capability probe failed. The probe runs before the case's sysctls are set, so that it
+ * sees the stack as it comes: a case that turns an option off itself still needs it to exist. */
 static int missing_requirement(struct run_state *rs, char **reason)
 {
 	*reason = NULL;
+	struct capability_report capabilities;
+	bool probed = false;
 	for (int i = 0; i < rs->c->require_count && !*reason; i++) {
 		const struct requirement *r = &rs->c->requires[i];
+		if (r->kind == REQUIRE_OPTION) {
+			if (!probed && capability_probe(&rs->target, &rs->c->peers[0], &capabilities, reason) < 0)
+				return -1;
+			probed = true;
+			*reason = capability_missing(&capabilities, r);
+			continue;
+		}
 		int64_t value;
 		int exists = r->kind == REQUIRE_SYSCTL ? agent_sysctl_exists(rs->agent, r->name, reason)
 						       : agent_counter(rs->agent, r->name, &value, reason);
@@ -727,17 +796,74 @@ static int missing_requirement(struct run_state *rs, char **reason)
 	return 0;
 }
 
-static int apply_sysctls(struct run_state *rs, char **error)
+/* Sysctl values as a stack prints them (`40000\t40000`) and as a case writes them (`40000 40000`). */
+static bool same_sysctl_value(const char *a, const char *b)
+{
+	static const char blanks[] = " \t\n";
+	for (;;) {
+		a += strspn(a, blanks);
+		b += strspn(b, blanks);
+		size_t a_len = strcspn(a, blanks), b_len = strcspn(b, blanks);
+		if (a_len != b_len || memcmp(a, b, a_len) != 0)
+			return false;
+		if (a_len == 0)
+			return true;
+		a += a_len;
+		b += b_len;
+	}
+}
+
+/* How a stack refuses a value it will not take (gVisor: EACCES even for the value it holds). */
+static bool is_refusal(int err)
+{
+	return err == EACCES || err == EPERM || err == EROFS || err == EINVAL;
+}
+
+/* Why the stack cannot run the case with the key set to wanted, after agent_sysctl_set failed with err:
+ * it has no such key, or refuses the value and holds another one. NULL when it refused but already
+ * holds wanted. -1 with *error when the failure (or reading the value back) was not the stack's. */
+static int sysctl_refusal(struct run_state *rs, const char *key, const char *wanted, int err, char **reason,
+			  char **error)
+{
+	*reason = NULL;
+	if (err == ENOENT) {
+		*reason = message("the stack has no sysctl %s", key);
+		return 0;
+	}
+	if (!is_refusal(err))
+		return -1;
+	char current[SYSCTL_VALUE_MAX];
+	if (agent_sysctl_get(rs->agent, key, current, sizeof current, error) < 0)
+		return -1;
+	if (!same_sysctl_value(current, wanted))
+		*reason = message("sysctl %s %s on this stack (%s: it is %s, the case needs %s)", key,
+				  err == EINVAL ? "does not take the case's value" : "is read-only", errno_name(err),
+				  current, wanted);
+	return 0;
+}
+
+/* Sets the case's and the variant's sysctls. 0; or -1 with result's verdict and message set: a SKIP
+ * where the stack lacks a key or will not take a value, a FAIL when the agent broke. */
+static int apply_sysctls(struct run_state *rs, struct case_result *result)
 {
 	struct sysctl_setting sysctls[2 * CASE_MAX_SYSCTLS];
 	int count = collect_sysctls(rs->c, rs->variant, sysctls);
 	for (int i = 0; i < count; i++) {
-		char *why = NULL;
-		if (agent_sysctl_set(rs->agent, sysctls[i].key, sysctls[i].value, &why) < 0) {
-			error_set(error, "sysctl %s=%s: %s", sysctls[i].key, sysctls[i].value, why ? why : "?");
-			free(why);
-			return -1;
+		const char *key = sysctls[i].key, *wanted = sysctls[i].value;
+		char *why = NULL, *reason = NULL, *error = NULL;
+		if (agent_sysctl_set(rs->agent, key, wanted, &why) == 0)
+			continue;
+		int rc = sysctl_refusal(rs, key, wanted, rs->agent->last_err, &reason, &error);
+		if (rc < 0) {
+			result->message = message("sysctl %s=%s: %s", key, wanted, error ? error : why ? why : "?");
+		} else if (reason) {
+			result->verdict = VERDICT_SKIP;
+			result->message = reason;
 		}
+		free(why);
+		free(error);
+		if (rc < 0 || reason)
+			return -1;
 	}
 	return 0;
 }
@@ -790,8 +916,8 @@ static int setup(struct run_state *rs, struct case_result *result)
 		result->message = reason;
 		return -1;
 	}
-	if (apply_sysctls(rs, &error) < 0)
-		goto failed;
+	if (apply_sysctls(rs, result) < 0)
+		return -1;
 	if (rs->options->captures_dir) {
 		result->pcap_path = pcap_path_for(c, rs->variant, rs->options->captures_dir);
 		if (!result->pcap_path || make_parent_dirs(result->pcap_path) < 0) {
@@ -861,9 +987,10 @@ void run_case(const struct case_file *c, int variant, const struct run_options *
 	if (setup(rs, result) == 0) {
 		rs->start_ns = rs->previous_ns = wire_now_ns();
 		uint32_t bit = variant >= 0 ? 1u << variant : ~0u;
+		const char *stack = target_stack(options->target);
 		int failed = 0;
 		for (int i = 0; i < c->step_count && !failed; i++) {
-			if (!(c->steps[i].variant_mask & bit))
+			if (!(c->steps[i].variant_mask & bit) || !step_runs_on(&c->steps[i], stack))
 				continue;
 			if (run_interrupted) {
 				rs->failure = message("interrupted");
@@ -883,6 +1010,8 @@ void run_case(const struct case_file *c, int variant, const struct run_options *
 		result->verdict = failed ? VERDICT_FAIL : VERDICT_PASS;
 		result->message = rs->failure;
 		result->failed_step = rs->failed_step;
+		result->unchecked = rs->unchecked;
+		result->unchecked_reason = rs->unchecked_reason;
 	}
 	teardown(rs);
 	result->events = rs->events;
@@ -897,7 +1026,8 @@ void case_result_free(struct case_result *r)
 	free(r->message);
 	free(r->pcap_path);
 	free(r->events);
-	r->message = r->pcap_path = NULL;
+	free(r->unchecked_reason);
+	r->message = r->pcap_path = r->unchecked_reason = NULL;
 	r->events = NULL;
 	r->event_count = 0;
 }

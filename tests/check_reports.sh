@@ -63,15 +63,18 @@ def check(condition, what):
 check(report["schema"] == "tcpharness-report/1", "schema")
 for key in ("tcpharness_version", "kernel", "written"):
     check(isinstance(report[key], str) and report[key], key)
-run_fields = {"name", "case", "file", "variant", "verdict", "message", "outcome", "failed_step",
-              "duration_ns", "pcap", "events"}
-event_fields = {"kind", "at_ns", "line", "source", "peer", "broke", "expected", "observed", "outcome"}
+run_fields = {"name", "case", "file", "variant", "verdict", "message", "outcome", "unchecked",
+              "unchecked_reason", "failed_step", "duration_ns", "pcap", "events"}
+event_fields = {"kind", "at_ns", "line", "source", "peer", "broke", "unchecked", "expected", "observed",
+                "outcome"}
 kinds = {"injected", "segment", "silence", "app", "state", "counter"}
 for run in report["runs"]:
     check(set(run) == run_fields, f"{run.get('name')}: fields {sorted(set(run) ^ run_fields)}")
     check(run["verdict"] in ("pass", "fail", "skip"), f"{run['name']}: verdict {run['verdict']}")
     check(isinstance(run["duration_ns"], int) and run["duration_ns"] > 0, f"{run['name']}: duration_ns")
     check(run["name"] == run["case"] + ("@" + run["variant"] if run["variant"] else ""), f"{run['name']}: name")
+    check(run["unchecked"] == sum(e["unchecked"] for e in run["events"]) and
+          (run["unchecked_reason"] is None) == (run["unchecked"] == 0), f"{run['name']}: unchecked")
     for event in run["events"]:
         check(set(event) == event_fields, f"{run['name']}: event fields {sorted(set(event) ^ event_fields)}")
         check(event["kind"] in kinds, f"{run['name']}: event kind {event['kind']}")

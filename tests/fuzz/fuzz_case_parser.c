@@ -53,7 +53,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    (s->u.clock.other_peer < 0 || s->u.clock.other_peer >= c.peer_count))
 				__builtin_trap();
 			(void)strlen(c.lines[s->line_index]);
+			if (s->stack_count < 0 || s->stack_count > CASE_MAX_STACKS || (s->stack_count && !c.per_stack))
+				__builtin_trap();
+			for (int j = 0; j < s->stack_count; j++)
+				(void)strlen(s->stacks[j]);
 		}
+		/* The capability probe sends from the first peer. */
+		for (int i = 0; i < c.require_count; i++)
+			if (c.requires[i].kind == REQUIRE_OPTION && c.peer_count == 0)
+				__builtin_trap();
 		case_free(&c);
 		return 0;
 	}

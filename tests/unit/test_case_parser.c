@@ -284,10 +284,14 @@ static void test_good_every_construct_header(void **state)
 	assert_int_equal(c.variants[1].sysctl_count, 2);
 	assert_string_equal(c.variants[1].sysctls[1].key, "net.ipv4.tcp_tw_reuse_delay");
 	assert_string_equal(c.variants[1].sysctls[1].value, "1000");
-	assert_int_equal(c.require_count, 2);
+	assert_int_equal(c.require_count, 3);
 	assert_int_equal(c.requires[0].kind, REQUIRE_SYSCTL);
 	assert_string_equal(c.requires[0].name, "net.ipv4.tcp_tw_reuse_delay");
 	assert_string_equal(c.requires[1].name, "net.ipv4.tcp_rfc1337");
+	assert_int_equal(c.requires[2].kind, REQUIRE_OPTION);
+	assert_string_equal(c.requires[2].name, "wscale");
+	assert_int_equal(c.requires[2].option, TCP_OPTION_WSCALE);
+	assert_true(c.per_stack);
 
 	assert_int_equal(c.peer_count, 3);
 	assert_int_equal(c.peers[0].port, 40000);
@@ -371,12 +375,18 @@ static void test_good_every_construct_app(void **state)
 	assert_int_equal(s[9].u.app.expect_value, -1);
 
 	assert_int_equal(s[10].variant_mask, 1u);
+	assert_int_equal(s[10].stack_count, 0);
 	assert_int_equal(s[10].u.app.op, APP_SETSOCKOPT);
 	assert_string_equal(s[10].u.app.option, "SO_LINGER");
 	assert_int_equal(s[10].u.app.value_count, 2);
 	assert_int_equal(s[10].u.app.values[0], 1);
 	assert_int_equal(s[10].u.app.values[1], 0);
 	assert_int_equal(s[11].variant_mask, 6u);
+	assert_true(s[11].stacks_negated);
+	assert_int_equal(s[11].stack_count, 2);
+	assert_string_equal(s[11].stacks[0], "lwip");
+	assert_string_equal(s[11].stacks[1], "gvisor");
+	assert_int_equal(s[11].where.col, 34);
 	assert_string_equal(s[11].u.app.option, "TCP_LINGER2");
 	assert_int_equal(s[11].u.app.value_count, 1);
 	assert_int_equal(s[11].u.app.values[0], -1);
@@ -466,6 +476,9 @@ static void test_good_every_construct_other_events(void **state)
 	assert_int_equal(s[22].kind, STEP_EXPECT_STATE);
 	assert_int_equal(s[22].peer, 1);
 	assert_int_equal(s[22].u.expected.state, TCP_STATE_NO_SOCKET);
+	assert_false(s[22].stacks_negated);
+	assert_int_equal(s[22].stack_count, 1);
+	assert_string_equal(s[22].stacks[0], "linux");
 	assert_int_equal(s[23].kind, STEP_WAIT);
 	assert_int_equal(s[23].when.earliest_ns, 1 * S);
 	assert_int_equal(s[24].kind, STEP_INCARNATION);
@@ -478,7 +491,7 @@ static void test_good_every_construct_other_events(void **state)
 	assert_int_equal(s[27].kind, STEP_TSCLOCK_JUMP);
 	assert_int_equal(s[27].peer, 2);
 	assert_int_equal(s[27].u.ts_jump, -4294967295LL);
-	assert_int_equal(s[27].where.line, 42);
+	assert_int_equal(s[27].where.line, 43);
 	assert_int_equal(s[27].where.col, 4);
 	case_free(&c);
 }
@@ -718,6 +731,77 @@ static void test_expect_clock(void **state)
 			    "t.tc:3:12: 'expect clock' names its two peers after 'clock'");
 }
 
+/* `{stacks}` after the variant prefix: which stacks (target_stack()) a line runs on. */
+static void test_stack_prefixes(void **state)
+{
+	(void)state;
+	struct case_file c;
+	parse_ok("variant v sysctl net.ipv4.tcp_sack=0\npeer c 192.0.2.10\n"
+		 "{lwip} 0 wait\n{lwip,gvisor} 0 wait\n{!lwip} 0 wait\n{!lwip,gvisor} 0 wait\n"
+		 "[v] {freebsd-14_x} 0 wait\n0 wait\n",
+		 &c);
+	assert_true(c.per_stack);
+	const struct step *s = c.steps;
+	static const char *const stacks[] = { "linux", "lwip", "gvisor", "freebsd", "" };
+	/* Rows: the steps; columns: stacks[] in order. */
+	static const bool runs[6][5] = {
+		{ false, true, false, false, false }, { false, true, true, false, false },
+		{ true, false, true, true, true },    { true, false, false, true, true },
+		{ false, false, false, false, false }, { true, true, true, true, true },
+	};
+	for (int i = 0; i < 6; i++)
+		for (int j = 0; j < 5; j++)
+			if (step_runs_on(&s[i], stacks[j]) != runs[i][j])
+				fail_msg("step %d on '%s': expected %s", i, stacks[j], runs[i][j] ? "run" : "skipped");
+	assert_true(step_runs_on(&s[4], "freebsd-14_x"));
+	assert_int_equal(s[4].variant_mask, 1u);
+	assert_int_equal(s[0].where.col, 10);
+	case_free(&c);
+
+	/* No prefix anywhere: the case declares no per-stack expectations. */
+	parse_ok("0 wait\n", &c);
+	assert_false(c.per_stack);
+	case_free(&c);
+
+	char name[64];
+	snprintf(name, sizeof name, "{%016d} 0 wait", 0);
+	assert_error_starts(name, "t.tc:1:2: stack name too long (max 15 bytes)");
+	assert_error_starts("{lwip,lwip} 0 wait", "t.tc:1:7: duplicate stack 'lwip'");
+	assert_error_starts("{lwip,!gvisor} 0 wait", "t.tc:1:7: invalid character '!' in stack name (expected [a-z0-9_-])");
+	assert_error_starts("{lwip,} 0 wait", "t.tc:1:7: expected a stack name");
+	assert_error_starts("{lwip}", "t.tc:1:7: expected a time");
+	assert_error_starts("{lwip} {gvisor} 0 wait", "t.tc:1:8: invalid time '{gvisor}'");
+}
+
+/* `require option NAME`: what the stack's SYN-ACK must carry; the probe needs a peer to send from. */
+static void test_require_option(void **state)
+{
+	(void)state;
+	struct case_file c;
+	parse_ok("require option timestamps\nrequire option sack\nrequire sysctl net.ipv4.tcp_sack\n"
+		 "require option wscale\npeer c 192.0.2.10\n0 wait\n",
+		 &c);
+	assert_int_equal(c.require_count, 4);
+	assert_int_equal(c.requires[0].kind, REQUIRE_OPTION);
+	assert_int_equal(c.requires[0].option, TCP_OPTION_TIMESTAMP);
+	assert_string_equal(c.requires[0].name, "timestamps");
+	assert_int_equal(c.requires[1].option, TCP_OPTION_SACK_PERMITTED);
+	assert_string_equal(c.requires[1].name, "sack");
+	assert_int_equal(c.requires[2].kind, REQUIRE_SYSCTL);
+	assert_int_equal(c.requires[3].option, TCP_OPTION_WSCALE);
+	case_free(&c);
+
+	assert_error_starts("require option\npeer c 192.0.2.10\n0 wait", "t.tc:1:15: expected timestamps, sack or wscale");
+	assert_error_starts("require option sack wscale\npeer c 192.0.2.10\n0 wait", "t.tc:1:21: unexpected 'wscale'");
+	assert_error_starts("require option TS\npeer c 192.0.2.10\n0 wait",
+			    "t.tc:1:16: expected timestamps, sack or wscale, got 'TS'");
+	/* Without a peer the whole header is read first, so the error names the first option line. */
+	assert_error_starts("require option sack\nrequire option wscale\n0 wait",
+			    "t.tc:1:9: 'require option' needs a peer: the probe SYN comes from the first peer's address");
+	assert_error_starts("require option sack\n",
+			    "t.tc:1:9: 'require option' needs a peer: the probe SYN comes from the first peer's address");
+}
+
 /* `outcome` marks observations only, and only the lines that carry it. */
 static void test_outcome_marks(void **state)
 {
@@ -927,6 +1011,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_header_rules),
 		cmocka_unit_test(test_step_rules),
 		cmocka_unit_test(test_outcome_marks),
+		cmocka_unit_test(test_stack_prefixes),
+		cmocka_unit_test(test_require_option),
 		cmocka_unit_test(test_state_timer),
 		cmocka_unit_test(test_expect_clock),
 		cmocka_unit_test(test_diagnostic_display),

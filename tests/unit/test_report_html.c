@@ -266,6 +266,33 @@ static void test_skip_and_summary(void **state)
 	free_records(runs, 3);
 }
 
+/* A pass whose stack could not show some lines' evidence: marked in its cell, its facts and its ladder. */
+static void test_unchecked(void **state)
+{
+	(void)state;
+	struct case_file c = make_case("cases/t/u.tc", 0);
+	struct run_record r = make_record(&c, -1, VERDICT_PASS);
+	struct run_event unchecked[] = { events[0], event(RUN_EVENT_STATE, 5, 0, false, "unobservable", "TIME_WAIT") };
+	unchecked[1].unchecked = true;
+	r.result.events = unchecked;
+	r.result.event_count = 2;
+	r.result.unchecked = 1;
+	r.result.unchecked_reason = "expect state: the stack's socket states cannot be read (EOPNOTSUPP)";
+	snprintf(r.result.outcome, sizeof r.result.outcome, "UNSEEN");
+	char *html = write_report("report", &r, 1);
+	assert_non_null(strstr(html, "<td class=\"pass unchecked\"><a href=\"#t.u\">UNSEEN?</a></td>"));
+	assert_non_null(strstr(html, "<code>?</code>: it passed, but the stack could not show the evidence"));
+	assert_non_null(strstr(html, "<span class=\"unchecked\">1 unchecked: expect state: the stack&#39;s socket "
+				     "states cannot be read (EOPNOTSUPP)</span>"));
+	char *ladder = ladder_of(html, "t/u");
+	assert_non_null(ladder);
+	assert_int_equal(count(ladder, "<g class=\"note unchecked\" data-kind=\"state\">"), 1);
+	assert_non_null(strstr(ladder, ">unchecked: state TIME_WAIT</text>"));
+	free(ladder);
+	free(html);
+	free_records(&r, 1);
+}
+
 /* Relative pcap paths are linked relative to the report's directory, absolute ones as they are; two runs
  * of the same name get distinct anchors; the directory and its parents are created. */
 static void test_links_and_directory(void **state)
@@ -305,6 +332,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ladder, enter_scratch, leave_scratch),
 		cmocka_unit_test_setup_teardown(test_skip_and_summary, enter_scratch, leave_scratch),
 		cmocka_unit_test_setup_teardown(test_links_and_directory, enter_scratch, leave_scratch),
+		cmocka_unit_test_setup_teardown(test_unchecked, enter_scratch, leave_scratch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

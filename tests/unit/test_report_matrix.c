@@ -69,16 +69,22 @@ static void test_cells(void **state)
 	static const struct {
 		enum verdict verdict;
 		bool ran;
+		int unchecked;
 		const char *outcome, *cell;
 	} rows[] = {
-		{ VERDICT_PASS, true, "RST", "RST" },   { VERDICT_FAIL, true, "RST", "RST!" },
-		{ VERDICT_FAIL, true, "", "FAIL" },     { VERDICT_PASS, true, "", "pass" },
-		{ VERDICT_SKIP, true, "ACK", "SKIP" },  { VERDICT_SKIP, false, "ACK", "-" },
+		{ VERDICT_PASS, true, 0, "RST", "RST" },   { VERDICT_FAIL, true, 0, "RST", "RST!" },
+		{ VERDICT_FAIL, true, 0, "", "FAIL" },     { VERDICT_PASS, true, 0, "", "pass" },
+		{ VERDICT_SKIP, true, 0, "ACK", "SKIP" },  { VERDICT_SKIP, false, 0, "ACK", "-" },
+		/* A pass with unchecked lines is marked; a failure's `!` says enough. */
+		{ VERDICT_PASS, true, 1, "RST/" OUTCOME_UNSEEN, "RST/" OUTCOME_UNSEEN "?" },
+		{ VERDICT_PASS, true, 2, "ACK", "ACK?" },  { VERDICT_PASS, true, 1, "", "pass?" },
+		{ VERDICT_FAIL, true, 1, "ACK", "ACK!" },
 	};
 	struct case_file c = make_case("cases/x/y.tc", 0);
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		struct run_record r = make_record(&c, -1, rows[i].verdict, rows[i].outcome);
 		r.ran = rows[i].ran;
+		r.result.unchecked = rows[i].unchecked;
 		char cell[64];
 		matrix_cell(&r, cell, sizeof cell);
 		assert_string_equal(cell, rows[i].cell);
@@ -156,6 +162,21 @@ static void test_targets_table(void **state)
 				  "t/b   ACK                SKIP\n"
 				  "\n"
 				  "!: the case failed; the cell shows what the stack did.\n");
+	free(text);
+
+	/* A pass with unchecked lines gets its own legend line, after the failure's. */
+	local[1].result.unchecked = 1;
+	out = open_memstream(&text, &len);
+	matrix_print_targets(out, sets, labels, 2, true);
+	fclose(out);
+	assert_string_equal(text, "| case | local: Linux 6.18 | vm: Linux 6.1 |\n"
+				  "|---|---|---|\n"
+				  "| t/a | RST | RST! |\n"
+				  "| t/b | ACK? | SKIP |\n"
+				  "\n"
+				  "`!`: the case failed; the cell shows what the stack did.\n"
+				  "`?`: passed, but the stack could not show the evidence of some lines (UNSEEN where the "
+				  "case's outcome was one).\n");
 	free(text);
 }
 

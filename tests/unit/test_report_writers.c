@@ -287,6 +287,8 @@ static void test_json(void **state)
 				     "      \"verdict\": \"pass\",\n"
 				     "      \"message\": null,\n"
 				     "      \"outcome\": \"ACCEPT\",\n"
+				     "      \"unchecked\": 0,\n"
+				     "      \"unchecked_reason\": null,\n"
 				     "      \"failed_step\": null,\n"
 				     "      \"duration_ns\": 12400000,\n"
 				     "      \"pcap\": null,\n"
@@ -300,6 +302,8 @@ static void test_json(void **state)
 				     "      \"message\": \"a \\\"quoted\\\" \\\\ word\\u0001\\u001f\\u007f\\ttab\\nnext\\r\xc3\xa9"
 				     "\\ufffd\",\n"
 				     "      \"outcome\": \"RST\",\n"
+				     "      \"unchecked\": 0,\n"
+				     "      \"unchecked_reason\": null,\n"
 				     "      \"failed_step\": 2,\n"
 				     "      \"duration_ns\": 221600000,\n"
 				     "      \"pcap\": \"captures/x/time_wait/lost_final_ack@tw-kept.pcap\",\n"
@@ -308,18 +312,69 @@ static void test_json(void **state)
 	 * byte that is not UTF-8 in its comment. */
 	assert_non_null(strstr(json, "        {\"kind\": \"app\", \"at_ns\": 1500, \"line\": 1, \"source\": "
 				     "\"0 app listen 8080 # R&D \\\"quoted\\\" \\u0001 \\ufffd\", \"peer\": null, "
-				     "\"broke\": false, \"expected\": \"success\", \"observed\": \"0\", \"outcome\": \"OK\"},\n"
+				     "\"broke\": false, \"unchecked\": false, \"expected\": \"success\", \"observed\": \"0\", \"outcome\": \"OK\"},\n"
 				     "        {\"kind\": \"segment\", \"at_ns\": 1500, \"line\": 2, \"source\": "
 				     "\"+0 c > S. 0:0(0) ack 1 <mss 1460>\", \"peer\": \"c\", \"broke\": true, "
-				     "\"expected\": \"S. 0:0(0) ack 1 <mss 1460>\", \"observed\": \"R 1:1(0) win 0 <>\", "
+				     "\"unchecked\": false, \"expected\": \"S. 0:0(0) ack 1 <mss 1460>\", \"observed\": \"R 1:1(0) win 0 <>\", "
 				     "\"outcome\": \"RST\"},\n"
 				     "        {\"kind\": \"segment\", \"at_ns\": 1500, \"line\": null, \"source\": null, "
-				     "\"peer\": null, \"broke\": true, \"expected\": null, \"observed\": \"R 1:1(0) win 0\", "
+				     "\"peer\": null, \"broke\": true, \"unchecked\": false, \"expected\": null, "
+				     "\"observed\": \"R 1:1(0) win 0\", "
 				     "\"outcome\": \"RST\"}\n"
 				     "      ]\n"
 				     "    },\n"));
 	assert_non_null(strstr(json, "      \"variant\": \"no-tw-bucket\",\n      \"verdict\": \"skip\",\n"));
 	assert_non_null(strstr(json, "    }\n  ]\n}\n"));
+	free(json);
+	fixture_free(&f);
+}
+
+/* A pass whose stack could not show some lines' evidence (sock_diag, a counter) says so in every
+ * format: TAP as a comment after the test point (and after a failure's YAML block), JUnit in
+ * system-out, JSON in the run and in the event. */
+static void mark_unchecked(struct fixture *f)
+{
+	f->runs[0].result.unchecked = 2;
+	f->runs[0].result.unchecked_reason = "expect state: the stack's socket states cannot be read (EOPNOTSUPP)";
+	f->runs[1].result.unchecked = 1;
+	f->runs[1].result.unchecked_reason = "counter TcpExt.PAWSEstab: the stack has no such counter";
+	f->events[0] = make_event(RUN_EVENT_COUNTER, 0, -1, "TcpExt.PAWSEstab +1", "unobservable", "UNSEEN");
+	f->events[0].unchecked = true;
+}
+
+static void test_unchecked(void **state)
+{
+	(void)state;
+	struct fixture f;
+	fixture_init(&f);
+	mark_unchecked(&f);
+	char *text = tap_text(&f.set);
+	assert_non_null(strstr(text, "ok 1 - handshake/accept\n"
+				     "# 2 unchecked: expect state: the stack's socket states cannot be read (EOPNOTSUPP)\n"
+				     "not ok 2 - "));
+	assert_non_null(strstr(text, "  duration_ms: 222\n"
+				     "  ...\n"
+				     "# 1 unchecked: counter TcpExt.PAWSEstab: the stack has no such counter\n"
+				     "ok 3 - "));
+	free(text);
+
+	char *xml = file_report(report_junit_write, &f.set);
+	assert_non_null(strstr(xml, "      <system-out>outcome: ACCEPT\n"
+				    "unchecked: 2: expect state: the stack's socket states cannot be read (EOPNOTSUPP)\n"
+				    "</system-out>\n"));
+	free(xml);
+
+	char *json = file_report(report_json_write, &f.set);
+	assert_non_null(strstr(json, "      \"verdict\": \"pass\",\n"
+				     "      \"message\": null,\n"
+				     "      \"outcome\": \"ACCEPT\",\n"
+				     "      \"unchecked\": 2,\n"
+				     "      \"unchecked_reason\": \"expect state: the stack's socket states cannot be read "
+				     "(EOPNOTSUPP)\",\n"));
+	assert_non_null(strstr(json, "{\"kind\": \"counter\", \"at_ns\": 1500, \"line\": 1, \"source\": "
+				     "\"0 app listen 8080 # R&D \\\"quoted\\\" \\u0001 \\ufffd\", \"peer\": null, "
+				     "\"broke\": false, \"unchecked\": true, \"expected\": \"TcpExt.PAWSEstab +1\", "
+				     "\"observed\": \"unobservable\", \"outcome\": \"UNSEEN\"}"));
 	free(json);
 	fixture_free(&f);
 }
@@ -376,6 +431,7 @@ int main(void)
 		cmocka_unit_test(test_junit_interrupted),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_json_interrupted),
+		cmocka_unit_test(test_unchecked),
 		cmocka_unit_test(test_write_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
