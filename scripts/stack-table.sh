@@ -44,8 +44,13 @@ while IFS= read -r file; do
 		run=${pcap#"$work/captures/local/"}
 		links=()
 		for t in "${targets[@]}"; do
-			links+=("[$t](../captures/stacks/$t/$run)")
-			echo "$t/$run" >>"$work/pcaps"
+			# A SKIP never reached the wire, so it has no capture.
+			if [ -e "$work/captures/$t/$run" ]; then
+				links+=("[$t](../captures/stacks/$t/$run)")
+				echo "$t/$run" >>"$work/pcaps"
+			else
+				links+=("$t: SKIP")
+			fi
 		done
 		printf -- '- `%s`: %s\n' "${run%.pcap}" "$(IFS='|'; echo "${links[*]}" | sed 's/|/ · /g')" >>"$work/differences"
 	done

@@ -29,6 +29,17 @@ leftovers() {
 leftovers "after the matrix"
 [ ! -e "$workdir" ] || fail "after the matrix: $workdir is left: $(ls -A "$workdir")"
 
+# Per-stack lines are judged like any other: the wrong twin fails on gVisor and lwIP with the diff.
+for target in gvisor lwip; do
+	status=0
+	"$harness" run --target "$target" --captures "$scratch/captures" "$source_dir/tests/wrong/stacks/time_wait_rst.tc" \
+		>"$scratch/out" 2>&1 || status=$?
+	[ "$status" -eq 1 ] || fail "$target: the wrong per-stack line exited $status, expected 1"
+	for want in "FAIL stacks/time_wait_rst" "expected: R 2:2(0) win 0" "observed: . 2:2(0) ack 2"; do
+		grep -qF "$want" "$scratch/out" || fail "$target: the wrong per-stack line's output lacks '$want': $(cat "$scratch/out")"
+	done
+done
+
 # A case long enough to be signalled mid-run on both stacks (it waits out a 1 s timer).
 long_case=$source_dir/tests/good/stacks_signal.tc
 for target in gvisor lwip; do
