@@ -8,8 +8,9 @@ usage() {
 	usage: $0 OUTDIR AGENT_BINARY
 
 	Writes OUTDIR/vmlinuz, OUTDIR/vmlinux (the same kernel uncompressed, boots faster), OUTDIR/initrd.img,
-	OUTDIR/config (the kernel's .config) and OUTDIR/stamp, caching the kernel package in OUTDIR/cache.
-	Does nothing when OUTDIR/stamp matches the inputs.
+	OUTDIR/config (the kernel's .config) and OUTDIR/stamp, caching the kernel package in OUTDIR/cache
+	and in apt's /var/cache/apt/archives. Does nothing when OUTDIR/stamp matches the inputs.
+	Exit status 3: the package could not be downloaded and no copy is cached.
 	The kernel is the one linux-image-cloud-amd64 depends on; TCPHARNESS_VM_KERNEL_PKG=NAME pins another
 	linux-image-6.1.*-cloud-amd64. AGENT_BINARY is best static (tcpharness-agent-static); a dynamic one
 	gets the libraries ldd lists.
@@ -76,15 +77,26 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 deb=$outdir/cache/${pkg}_${version//:/%3a}_amd64.deb
+# apt's own archive cache keeps the package for every build tree on this machine (a fresh clone
+# builds without the network while the Debian archive is unreachable).
+apt_cached=/var/cache/apt/archives/${deb##*/}
+if [ ! -f "$deb" ] && [ -f "$apt_cached" ]; then
+	find "$outdir/cache" -name 'linux-image-*.deb' -delete
+	cp "$apt_cached" "$deb"
+fi
 if [ ! -f "$deb" ]; then
 	echo "vm-image: downloading $pkg $version"
 	# apt drops to user _apt for downloads and warns when _apt cannot write the directory.
 	sandbox=()
 	[ "$(id -u)" -ne 0 ] || sandbox=(-o APT::Sandbox::User=root)
-	(cd "$work" && apt-get download -q "${sandbox[@]}" "$pkg=$version" >/dev/null)
+	if ! (cd "$work" && apt-get download -q "${sandbox[@]}" "$pkg=$version" >/dev/null); then
+		echo "vm-image: cannot download $pkg $version from the Debian archive, and no copy is cached" >&2
+		exit 3
+	fi
 	find "$outdir/cache" -name 'linux-image-*.deb' -delete
 	mv "$work/${deb##*/}" "$deb"
 fi
+[ -f "$apt_cached" ] || [ ! -w "${apt_cached%/*}" ] || cp "$deb" "$apt_cached"
 
 kroot=$work/kernel
 dpkg-deb -x "$deb" "$kroot"
