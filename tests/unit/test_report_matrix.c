@@ -131,6 +131,17 @@ static void test_tables(void **state)
 }
 
 /* One column per target, rows by run name, the legend when any target failed a case. */
+/* The targets table as text (free it). */
+static char *targets_table(const struct run_set *sets, const char *const *labels, bool markdown)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	matrix_print_targets(out, sets, labels, 2, markdown);
+	fclose(out);
+	return text;
+}
+
 static void test_targets_table(void **state)
 {
 	(void)state;
@@ -141,11 +152,7 @@ static void test_targets_table(void **state)
 	local[1].name = vm[1].name = "t/b";
 	struct run_set sets[] = { { local, 2 }, { vm, 2 } };
 	const char *labels[] = { "local: Linux 6.18", "vm: Linux 6.1" };
-	char *text = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&text, &len);
-	matrix_print_targets(out, sets, labels, 2, true);
-	fclose(out);
+	char *text = targets_table(sets, labels, true);
 	assert_string_equal(text, "| case | local: Linux 6.18 | vm: Linux 6.1 |\n"
 				  "|---|---|---|\n"
 				  "| t/a | RST | RST |\n"
@@ -153,9 +160,7 @@ static void test_targets_table(void **state)
 	free(text);
 
 	vm[0].result.verdict = VERDICT_FAIL;
-	out = open_memstream(&text, &len);
-	matrix_print_targets(out, sets, labels, 2, false);
-	fclose(out);
+	text = targets_table(sets, labels, false);
 	assert_string_equal(text, "case  local: Linux 6.18  vm: Linux 6.1\n"
 				  "----  -----------------  -------------\n"
 				  "t/a   RST                RST!\n"
@@ -166,9 +171,7 @@ static void test_targets_table(void **state)
 
 	/* A pass with unchecked lines gets its own legend line, after the failure's. */
 	local[1].result.unchecked = 1;
-	out = open_memstream(&text, &len);
-	matrix_print_targets(out, sets, labels, 2, true);
-	fclose(out);
+	text = targets_table(sets, labels, true);
 	assert_string_equal(text, "| case | local: Linux 6.18 | vm: Linux 6.1 |\n"
 				  "|---|---|---|\n"
 				  "| t/a | RST | RST! |\n"
