@@ -195,14 +195,14 @@ static int shell_safe(const char *path, char **error)
 
 /* The agent under runsc on the sandbox's target veth; the script sets the address itself (runsc
  * takes it off the veth on every start). */
-static int gvisor_spawn(const struct target *t, const struct target_case *tc, uint32_t ip, char **error)
+static int gvisor_spawn(const struct target *t, struct target_case *tc, uint32_t ip, char **error)
 {
 	char command[3 * 4096], addr[INET_ADDRSTRLEN];
 	if (shell_safe(t->launcher, error) < 0 || shell_safe(t->agent_binary, error) < 0)
 		return -1;
 	snprintf(command, sizeof command, "exec '%s' --agent '%s' /proc/%d/fd/%d %s/24 %s", t->launcher,
 		 t->agent_binary, (int)getpid(), tc->sandbox.target_netns_fd, ip_text(ip, addr), t->workdir);
-	return agent_spawn_command(command, (struct agent *)&tc->own_agent, error);
+	return agent_spawn_command(command, &tc->own_agent, error);
 }
 
 static int sandbox_begin(struct target *t, const struct case_file *c, struct target_case *tc, char **error)
