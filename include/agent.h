@@ -3,6 +3,7 @@
 #ifndef TCPHARNESS_AGENT_H
 #define TCPHARNESS_AGENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
@@ -37,7 +38,7 @@ struct agent_reply {
 	int64_t ret;
 	int err;                 /* 0 when the call succeeded, else the errno (local numbering) */
 	struct timespec when;    /* CLOCK_REALTIME at return */
-	char text[128];          /* sysctl-get value */
+	char text[384];          /* sysctl-get value, an error's explanation (whole: it fits a line) */
 };
 
 struct agent {
@@ -50,6 +51,9 @@ struct agent {
 	/* The errno of the last reply (0: none, or the call succeeded), so that a caller can tell what
 	 * a stack cannot do (EOPNOTSUPP, ENOENT, EACCES) from an agent that broke. */
 	int last_err;
+	/* The last reset gave the stack a fresh network namespace (the agent runs --netns-per-case):
+	 * nothing of an earlier case is left to purge. */
+	bool fresh_netns;
 };
 
 /* Forks a child that enters target_netns_fd's namespace, dies with its parent (PDEATHSIG) and serves

@@ -186,7 +186,7 @@ static int handshake(struct agent *agent, char **why)
 	if (reply.ret != AGENT_PROTOCOL_VERSION)
 		return error_set(why, "agent speaks protocol %lld, want %d", (long long)reply.ret,
 				 AGENT_PROTOCOL_VERSION);
-	snprintf(agent->stack, sizeof agent->stack, "%s", reply.text);
+	snprintf(agent->stack, sizeof agent->stack, "%.127s", reply.text);
 	return 0;
 }
 
@@ -429,7 +429,10 @@ int agent_reset(struct agent *agent, char **error)
 {
 	struct agent_request req = { .op = AGENT_OP_RESET };
 	struct agent_reply reply;
-	return stack_request(agent, &req, REPLY_MARGIN_MS, &reply, error);
+	if (stack_request(agent, &req, REPLY_MARGIN_MS, &reply, error) < 0)
+		return -1;
+	agent->fresh_netns = strcmp(reply.text, "fresh-netns") == 0;
+	return 0;
 }
 
 int agent_accept_close(struct agent *agent, const char *listener, uint32_t count, int timeout_ms, int64_t *closed,

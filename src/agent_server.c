@@ -19,6 +19,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "agent_netns.h"
 #include "agent_protocol.h"
 #include "error_text.h"
 #include "observe.h"
@@ -444,12 +445,21 @@ static void close_handles(struct server *s)
 		}
 }
 
-/* Between cases on a long-lived target: the next case starts with no socket and the host's settings. */
+/* Between cases on a long-lived target: the next case starts with no socket and the host's settings;
+ * with --netns-per-case in a namespace of its own (text "fresh-netns"), so nothing of the previous
+ * case can answer its segments and no purge is needed. */
 static void op_reset(struct server *s, struct agent_reply *r)
 {
 	close_handles(s);
 	int err = restore_sysctls(s);
-	done(r, err ? -1 : 0, err);
+	char *why = NULL;
+	if (!err && agent_netns_enabled()) {
+		if (agent_netns_fresh(&why) < 0)
+			err = errno ? errno : EIO;
+		else
+			snprintf(r->text, sizeof r->text, "fresh-netns");
+	}
+	done_why(r, 0, err, why);
 }
 
 /* Text: the state's name and the pending timer in ms (-1: none), e.g. "TIME_WAIT 59873". */
@@ -479,6 +489,10 @@ static void op_counter(struct server *s, const struct agent_request *q, struct a
 /* ret: how many sockets to that peer were destroyed. */
 static void op_purge(struct server *s, const struct agent_request *q, struct agent_reply *r)
 {
+	if (agent_netns_enabled()) {
+		refuse(r, EPERM, "purge refused: --netns-per-case gives each case a fresh namespace, no SOCK_DESTROY");
+		return;
+	}
 	int destroyed = 0;
 	char *why = NULL;
 	int err = s->stack->purge(q->ip, &destroyed, &why);
@@ -650,6 +664,12 @@ int agent_serve_stack(int in_fd, int out_fd, const struct agent_stack *stack)
 	}
 	close_handles(&s);
 	restore_sysctls(&s);
+	char *error = NULL;
+	if (agent_netns_home(&error) < 0) {
+		fprintf(stderr, "tcpharness-agent: %s\n", error);
+		status = -1;
+	}
+	free(error);
 	return status;
 }
 
@@ -675,7 +695,7 @@ static int linux_connected(int fd, int timeout_ms)
  * as a case writes them. 0, or an errno (EMSGSIZE: longer than size - 1). */
 static int linux_sysctl_read(const char *key, char *value, size_t size)
 {
-	int fd = sysctl_file_open(key, O_RDONLY);
+	int fd = agent_netns_sysctl_open(key, O_RDONLY);
 	if (fd < 0)
 		return errno;
 	char raw[2 * SYSCTL_VALUE_MAX + 128];
@@ -703,7 +723,7 @@ static int linux_sysctl_read(const char *key, char *value, size_t size)
 
 static int linux_sysctl_write(const char *key, const char *value)
 {
-	return sysctl_file_write(key, value) < 0 ? errno : 0;
+	return sysctl_file_write_fd(agent_netns_sysctl_open(key, O_WRONLY), value) < 0 ? errno : 0;
 }
 
 /* A sock_diag socket per call, so the agent holds nothing between requests. */
