@@ -90,6 +90,10 @@ int agent_counter(struct agent *agent, const char *name, int64_t *value, char **
 int agent_purge(struct agent *agent, uint32_t remote_ip, int *destroyed, char **error);
 /* Closes every socket the agent holds and restores the sysctls it changed. 0, or -1 with *error. */
 int agent_reset(struct agent *agent, char **error);
+
+/* The stack's TCP timestamp clock rate (tsclock, ~200 ms). 1 with *hz, 0 when the stack cannot tell,
+ * -1 with *error malloc'd when the agent broke. */
+int agent_ts_clock_hz(struct agent *agent, int *hz, char **error);
 /* Accepts up to count connections on listener, closing each at once (storms). 0 with *closed, or -1. */
 int agent_accept_close(struct agent *agent, const char *listener, uint32_t count, int timeout_ms, int64_t *closed,
 		       char **error);

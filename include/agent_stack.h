@@ -49,6 +49,8 @@ struct agent_stack {
 	int (*counter)(const char *name, int64_t *value, char **why);
 	/* Destroys every connection whose peer is remote_ip, TIME_WAIT included; *destroyed counts them. */
 	int (*purge)(uint32_t remote_ip, int *destroyed, char **why);
+	/* The TCP timestamp clock's rate in Hz (ts_clock.h). NULL: unknown (tsclock answers ENOENT). */
+	int (*ts_clock_hz)(int *hz, char **why);
 	/* Names the stack and its version for hello ("Linux 6.1.0-28-cloud-amd64"). */
 	void (*hello)(char *text, size_t size);
 };

@@ -42,6 +42,7 @@ struct target_case {
 	uint32_t target_ip;             /* the stack's address in this case */
 	bool shared_link;               /* other hosts may listen: the wire sends only to target_ip */
 	bool same_clock;                /* the agent's CLOCK_REALTIME is the harness's (local) */
+	int ts_hz;                      /* how fast the stack's TSvals tick (1000 since Linux 4.13) */
 	struct agent *agent;
 	const struct case_file *c;
 	struct sandbox sandbox;         /* local, gvisor */

@@ -25,6 +25,7 @@
 #include "observe.h"
 #include "symbols.h"
 #include "sysctl_file.h"
+#include "ts_clock.h"
 
 #define HANDLE_MAX 64
 #define SAVED_SYSCTL_MAX 64
@@ -529,6 +530,19 @@ static void op_accept_close(struct server *s, const struct agent_request *q, str
 	done(r, closed, 0);
 }
 
+/* ret: the TS clock's rate in Hz; ENOENT when the stack cannot tell. */
+static void op_tsclock(struct server *s, struct agent_reply *r)
+{
+	if (!s->stack->ts_clock_hz) {
+		refuse(r, ENOENT, "this stack cannot tell its TS clock rate");
+		return;
+	}
+	int hz = 0;
+	char *why = NULL;
+	int err = s->stack->ts_clock_hz(&hz, &why);
+	done_why(r, hz, err, why);
+}
+
 /* The text names the stack, so a lab report can say which one answered. */
 static void op_hello(struct server *s, struct agent_reply *r)
 {
@@ -559,6 +573,7 @@ static void perform(struct server *s, const struct agent_request *q, struct agen
 	case AGENT_OP_PURGE: op_purge(s, q, r); break;
 	case AGENT_OP_RESET: op_reset(s, r); break;
 	case AGENT_OP_ACCEPT_CLOSE: op_accept_close(s, q, r); break;
+	case AGENT_OP_TSCLOCK: op_tsclock(s, r); break;
 	}
 }
 
@@ -765,6 +780,14 @@ static int linux_counter(const char *name, int64_t *value, char **why)
 	return err;
 }
 
+static int linux_ts_clock_hz(int *hz, char **why)
+{
+	int err = ts_clock_hz(hz);
+	if (err)
+		error_set(why, "TCP_TIMESTAMP: %s", strerror(err));
+	return err;
+}
+
 static void linux_hello(char *text, size_t size)
 {
 	struct utsname u;
@@ -793,6 +816,7 @@ const struct agent_stack agent_stack_linux = {
 	.state = linux_state,
 	.counter = linux_counter,
 	.purge = linux_purge,
+	.ts_clock_hz = linux_ts_clock_hz,
 	.hello = linux_hello,
 };
 

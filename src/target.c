@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "error_text.h"
+#include "ts_clock.h"
 
 /* Where gvisor-run-agent.sh keeps each run's bundle; it sweeps what a killed run left there. */
 #define GVISOR_WORKDIR "/tmp/tcpharness-gvisor"
@@ -271,6 +272,19 @@ static void runsc_version(char *out, size_t size)
 	pclose(p);
 }
 
+/* `expect clock` compares TSvals in the stack's ticks: 1 kHz since Linux 4.13, jiffies before. A
+ * stack that cannot tell (lwIP, gVisor without TCP_TIMESTAMP) ticks in ms. */
+static int learn_ts_clock(struct target *t, struct agent *agent, char **error)
+{
+	int hz = TS_CLOCK_DEFAULT_HZ;
+	if (agent && agent_ts_clock_hz(agent, &hz, error) < 0)
+		return -1;
+	if (!agent && ts_clock_hz(&hz) != 0)
+		hz = TS_CLOCK_DEFAULT_HZ;
+	t->ts_hz = hz;
+	return 0;
+}
+
 /* One throwaway case's sandbox and agent, so a missing part fails here, before any case runs, and
  * the agent's greeting can label the target. */
 static int preflight(struct target *t, char **error)
@@ -279,6 +293,8 @@ static int preflight(struct target *t, char **error)
 	probe.peers[0].ip = PREFLIGHT_PEER_IP;
 	struct target_case tc;
 	int rc = target_case_begin(t, &probe, &tc, error);
+	if (rc == 0)
+		rc = learn_ts_clock(t, &tc.own_agent, error);
 	if (rc == 0) {
 		if (t->kind == TARGET_GVISOR)
 			runsc_version(t->greeting, sizeof t->greeting);
@@ -317,6 +333,9 @@ int target_open(const struct target_options *options, struct target **out, char 
 	default:
 		rc = error_set(error, "unknown target kind %d", (int)options->kind);
 	}
+	/* local: the harness's own kernel; lab and vm: through their agent; the others did in preflight. */
+	if (rc == 0 && !t->ts_hz)
+		rc = learn_ts_clock(t, t->kind == TARGET_LOCAL ? NULL : &t->agent, error);
 	if (rc < 0) {
 		target_close(t);
 		return -1;
@@ -402,6 +421,7 @@ static int remote_begin(struct target *t, const struct case_file *c, struct targ
 int target_case_begin(struct target *t, const struct case_file *c, struct target_case *tc, char **error)
 {
 	memset(tc, 0, sizeof *tc);
+	tc->ts_hz = t->ts_hz ? t->ts_hz : TS_CLOCK_DEFAULT_HZ;
 	tc->harness_netns_fd = -1;
 	tc->own_agent = (struct agent){ .pid = -1, .fd = -1 };
 	tc->sandbox.harness_netns_fd = tc->sandbox.target_netns_fd = -1;
