@@ -70,6 +70,11 @@ const char *target_label(const struct target *t);
  * "lwip", or a lab host's system name in lower case ("linux", "freebsd"). */
 const char *target_stack(const struct target *t);
 
+/* The stack's kernel release as release_code() ("Linux 6.1.0-57-cloud-amd64" from the agent's hello,
+ * uname locally), for `{linux<4.13}` lines; 0 for a stack that is no kernel (gvisor, lwip) or an
+ * unreadable one. */
+uint32_t target_release(const struct target *t);
+
 /* How many cases may run on it at once: the kinds with a sandbox per case any number, lab and vm one
  * (one host, one set of sysctls). */
 bool target_runs_cases_in_parallel(const struct target *t);

@@ -1007,9 +1007,10 @@ void run_case(const struct case_file *c, int variant, const struct run_options *
 		rs->start_ns = rs->previous_ns = wire_now_ns();
 		uint32_t bit = variant >= 0 ? 1u << variant : ~0u;
 		const char *stack = target_stack(options->target);
+		uint32_t release = target_release(options->target);
 		int failed = 0;
 		for (int i = 0; i < c->step_count && !failed; i++) {
-			if (!(c->steps[i].variant_mask & bit) || !step_runs_on(&c->steps[i], stack))
+			if (!(c->steps[i].variant_mask & bit) || !step_runs_on(&c->steps[i], stack, release))
 				continue;
 			if (run_interrupted) {
 				rs->failure = message("interrupted");

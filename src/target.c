@@ -360,6 +360,13 @@ int target_open(const struct target_options *options, struct target **out, char 
 		snprintf(t->stack, sizeof t->stack, "%s", t->kind == TARGET_GVISOR ? "gvisor" :
 							  t->kind == TARGET_LWIP ? "lwip" : "linux");
 	}
+	/* The kernel's release: uname here, the agent's hello ("Linux 6.1.0-57-cloud-amd64") on a lab
+	 * host or VM; gVisor's fixed uname and lwIP say nothing about a kernel. */
+	const char *space = strchr(t->agent.stack, ' ');
+	if (t->kind == TARGET_LOCAL && uname(&u) == 0)
+		release_scan(u.release, strlen(u.release), &t->release);
+	else if ((t->kind == TARGET_LAB || t->kind == TARGET_VM) && space)
+		release_scan(space + 1, strlen(space + 1), &t->release);
 	*out = t;
 	return 0;
 }
@@ -372,6 +379,11 @@ const char *target_label(const struct target *t)
 const char *target_stack(const struct target *t)
 {
 	return t->stack;
+}
+
+uint32_t target_release(const struct target *t)
+{
+	return t->release;
 }
 
 bool target_runs_cases_in_parallel(const struct target *t)
