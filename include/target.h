@@ -29,7 +29,9 @@ struct target_options {
 	uint32_t target_ip;         /* lab: the host's address, host order; it replaces the cases' own */
 	const char *agent_command;  /* lab: `ssh lab1 tcpharness-agent` */
 	bool allow_default_route;   /* lab: the link may carry the harness host's default route */
-	const char *vm_image;       /* vm: the directory scripts/vm-image.sh wrote (vmlinuz, initrd.img) */
+	const char *vm_image;       /* vm: the directory scripts/vm-image.sh wrote (vmlinux or vmlinuz, initrd.img) */
+	const char *vm_kernel;      /* vm: a kernel file (bzImage or vmlinux) to make an image of instead */
+	const char *vm_modules;     /* vm: its modules, a directory or the kernel's .deb (may be NULL) */
 };
 
 struct target;

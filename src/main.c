@@ -70,10 +70,15 @@ static const char usage_text[] =
 	"                   'ssh lab1 tcpharness-agent'); its sysctls are restored after every case.\n"
 	"                   Cases run one at a time. IF may not carry this host's default route unless\n"
 	"                   --allow-default-route-iface says the link is a lab network.\n"
-	"  --target vm [--vm-image DIR]\n"
-	"                   Debian's Linux 6.1 under QEMU (TCG), booted once for the run, on a TAP in a\n"
-	"                   namespace of the harness's own; DIR (default $TCPHARNESS_VM_IMAGE, else\n"
-	"                   build/vm) comes from scripts/vm-image.sh DIR build/tcpharness-agent-static\n"
+	"  --target vm [--vm-image DIR | --kernel FILE [--modules DIR|PACKAGE.deb]]\n"
+	"                   a Linux kernel under QEMU (TCG), booted once for the run, on a TAP in a\n"
+	"                   namespace of the harness's own; every case gets a fresh network namespace in\n"
+	"                   the guest. DIR (default $TCPHARNESS_VM_IMAGE, else build/vm) comes from\n"
+	"                   scripts/vm-image.sh DIR build/tcpharness-agent-static (Debian's Linux 6.1).\n"
+	"                   --kernel: any x86-64 kernel, a bzImage or a PVH vmlinux; drivers built as\n"
+	"                   modules come from --modules (INSTALL_MOD_PATH or the kernel's .deb). What the\n"
+	"                   kernel lacks (virtio, initramfs, devtmpfs, network namespaces, inet_diag) is\n"
+	"                   named before it boots; the image is cached under ~/.cache/tcpharness\n"
 	"  --target gvisor  gVisor's netstack: the agent runs under runsc (scripts/gvisor-run-agent.sh) in a\n"
 	"                   fresh pair of namespaces per case; runsc must be installed\n"
 	"  --target lwip    lwIP 2.1.3 (tcpharness-agent-lwip, built when liblwip-dev is installed) on a TAP\n"
@@ -81,7 +86,9 @@ static const char usage_text[] =
 	"                   Lines prefixed {STACK} or {!STACK} in case files run only on (or everywhere but)\n"
 	"                   linux, gvisor or lwip: per-stack expectations\n"
 	"  --targets T1,T2  matrix: run everything on each target in turn and print one table, a column\n"
-	"                   per target (e.g. local,gvisor,lwip); pcaps go to DIR/<target>/\n"
+	"                   per target (e.g. local,gvisor,lwip); pcaps go to DIR/<target>/. vm=PATH is a\n"
+	"                   VM of its own, PATH an image directory or a kernel file, so several kernels\n"
+	"                   make one table: local,vm,vm=/boot/vmlinuz-4.9.337\n"
 	"  --report FORMAT[=PATH]\n"
 	"                   run, matrix: also write a report (repeatable); `--report FORMAT PATH` works\n"
 	"                   too, except for tap, whose FILE is only ever given as tap=FILE:\n"
@@ -400,6 +407,7 @@ struct command_line {
 	bool markdown;
 	struct target_options target;      /* the lab's settings; kind is kinds[0] */
 	enum target_kind kinds[MATRIX_MAX_TARGETS];
+	const char *vm_paths[MATRIX_MAX_TARGETS]; /* `vm=PATH`: an image directory or a kernel file */
 	int target_count;
 	bool target_given, lab_option_given, vm_option_given;
 	struct report_request reports[MAX_REPORTS];
@@ -438,6 +446,14 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 {
 	struct target_options options_of_target = cl->target;
 	options_of_target.kind = cl->kinds[t];
+	struct stat st;
+	if (cl->vm_paths[t] && stat(cl->vm_paths[t], &st) == 0 && S_ISDIR(st.st_mode)) {
+		options_of_target.vm_image = cl->vm_paths[t];
+		options_of_target.vm_kernel = options_of_target.vm_modules = NULL;
+	} else if (cl->vm_paths[t]) {
+		options_of_target.vm_kernel = cl->vm_paths[t];
+		options_of_target.vm_modules = NULL;
+	}
 	struct target *target;
 	char *error = NULL;
 	if (target_open(&options_of_target, &target, &error) < 0) {
@@ -459,8 +475,14 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 	}
 	char *dir = cl->captures_dir ? strdup(cl->captures_dir) : default_captures_dir();
 	if (dir && cl->target_count > 1) {
+		/* local, lab, vm, then vm-2, vm-3 for more targets of a kind. */
+		int same_kind_before = 0;
+		for (int i = 0; i < t; i++)
+			same_kind_before += cl->kinds[i] == cl->kinds[t];
 		char *per_target = NULL;
-		if (asprintf(&per_target, "%s/%s", dir, target_kind_name(options_of_target.kind)) < 0)
+		if ((same_kind_before ? asprintf(&per_target, "%s/%s-%d", dir, target_kind_name(options_of_target.kind),
+						 same_kind_before + 1)
+				      : asprintf(&per_target, "%s/%s", dir, target_kind_name(options_of_target.kind))) < 0)
 			per_target = NULL;
 		free(dir);
 		dir = per_target;
@@ -576,8 +598,15 @@ static int parse_targets(const char *arg, bool list, struct command_line *cl)
 	cl->target_count = 0;
 	int rc = copy ? 0 : -1;
 	for (char *name = copy ? strtok_r(copy, ",", &save) : NULL; name && rc == 0; name = strtok_r(NULL, ",", &save)) {
+		char *path = strchr(name, '=');
+		if (path)
+			*path++ = '\0';
 		int kind = target_kind_from_name(name);
-		if (kind < 0) {
+		if (path && (kind != TARGET_VM || !*path)) {
+			fprintf(stderr, kind == TARGET_VM ? "tcpharness: vm= needs a PATH (an image directory or a kernel file)\n"
+							  : "tcpharness: only vm takes =PATH, not '%s'\n", name);
+			rc = -1;
+		} else if (kind < 0) {
 			fprintf(stderr, "tcpharness: unknown target '%s' (local, lab, vm)\n", name);
 			rc = -1;
 		} else if (cl->target_count == (list ? MATRIX_MAX_TARGETS : 1)) {
@@ -586,10 +615,14 @@ static int parse_targets(const char *arg, bool list, struct command_line *cl)
 			rc = -1;
 		} else {
 			for (int i = 0; i < cl->target_count; i++)
-				if (cl->kinds[i] == (enum target_kind)kind) {
-					fprintf(stderr, "tcpharness: target '%s' given twice\n", name);
+				if (cl->kinds[i] == (enum target_kind)kind &&
+				    (cl->vm_paths[i] && path ? strcmp(cl->vm_paths[i], path) == 0 : cl->vm_paths[i] == path)) {
+					fprintf(stderr, "tcpharness: target '%s%s%s' given twice\n", name, path ? "=" : "",
+						path ? path : "");
 					rc = -1;
 				}
+			/* The path points into copy, which goes at the end: keep it in arg instead. */
+			cl->vm_paths[cl->target_count] = path ? arg + (path - copy) : NULL;
 			cl->kinds[cl->target_count++] = (enum target_kind)kind;
 		}
 	}
@@ -629,6 +662,8 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		{ "agent", required_argument, NULL, 'G' },
 		{ "allow-default-route-iface", no_argument, NULL, 'D' },
 		{ "vm-image", required_argument, NULL, 'M' },
+		{ "kernel", required_argument, NULL, 'K' },
+		{ "modules", required_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -680,6 +715,14 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 			break;
 		case 'M':
 			cl->target.vm_image = optarg;
+			cl->vm_option_given = true;
+			break;
+		case 'K':
+			cl->target.vm_kernel = optarg;
+			cl->vm_option_given = true;
+			break;
+		case 'O':
+			cl->target.vm_modules = optarg;
 			cl->vm_option_given = true;
 			break;
 		case 'h':
@@ -751,7 +794,15 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		return EXIT_USAGE;
 	}
 	if (cl->vm_option_given && !targets_include(cl, TARGET_VM)) {
-		fprintf(stderr, "tcpharness: --vm-image is an option of --target vm\n");
+		fprintf(stderr, "tcpharness: --vm-image, --kernel and --modules are options of --target vm\n");
+		return EXIT_USAGE;
+	}
+	if (cl->target.vm_kernel && cl->target.vm_image) {
+		fprintf(stderr, "tcpharness: --vm-image and --kernel both name the VM's kernel: give one\n");
+		return EXIT_USAGE;
+	}
+	if (cl->target.vm_modules && !cl->target.vm_kernel) {
+		fprintf(stderr, "tcpharness: --modules goes with --kernel\n");
 		return EXIT_USAGE;
 	}
 	if (!cl->target.vm_image)

@@ -17,6 +17,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "companion.h"
 #include "error_text.h"
 #include "ts_clock.h"
 
@@ -132,21 +133,6 @@ static int lab_start(const struct target_options *o, struct target *t, char **er
 	if (agent_spawn_command(o->agent_command, &t->agent, error) < 0)
 		return -1;
 	return target_attach_link(t, error);
-}
-
-/* A file that ships next to the harness binary, or in its source tree (build/../scripts). */
-static int companion_path(const char *relative, char *out, size_t size)
-{
-	char exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n < 0)
-		return -1;
-	exe[n] = '\0';
-	char *slash = strrchr(exe, '/');
-	if (slash)
-		*slash = '\0';
-	int len = snprintf(out, size, "%s/%s", exe, relative);
-	return len < 0 || (size_t)len >= size || access(out, X_OK) < 0 ? -1 : 0;
 }
 
 /* gVisor runs the Linux agent inside runsc: statically linked when that build exists, since the
