@@ -529,14 +529,34 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 		else
 			matrix_print(stdout, &sets[0], cl->markdown);
 	}
-	set = sets[0];
-	for (int t = 1; t < ran; t++)
-		free_run_set(&sets[t]);
-	for (int t = 0; t < ran; t++)
-		free(labels[t]);
-	if (status != EXIT_USAGE && write_reports(cl, &set) < 0 && status == 0)
+	/* Several targets: one report of every target's runs, each labelled with its target. The
+	 * records are borrowed from the per-target sets, which own them. */
+	struct run_set reported = sets[0];
+	if (cl->target_count > 1) {
+		reported = (struct run_set){ NULL, 0 };
+		for (int t = 0; t < ran; t++)
+			reported.count += sets[t].count;
+		reported.runs = calloc(reported.count ? (size_t)reported.count : 1, sizeof *reported.runs);
+		if (!reported.runs) {
+			fprintf(stderr, "tcpharness: out of memory\n");
+			reported.count = 0;
+			status = EXIT_USAGE;
+		}
+		for (int t = 0, at = 0; reported.runs && t < ran; t++)
+			for (int i = 0; i < sets[t].count; i++, at++) {
+				reported.runs[at] = sets[t].runs[i];
+				reported.runs[at].target = labels[t];
+			}
+	}
+	if (status != EXIT_USAGE && write_reports(cl, &reported) < 0 && status == 0)
 		status = EXIT_REPORT_UNWRITTEN;
-	free_run_set(&set);
+	if (cl->target_count > 1)
+		free(reported.runs);
+	/* sets[0] is the caller's set, there even when no target ran. */
+	for (int t = 0; t < (ran ? ran : 1); t++) {
+		free_run_set(&sets[t]);
+		free(labels[t]);
+	}
 	return status;
 }
 
@@ -819,10 +839,6 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 	}
 	if (cl->target_count > 1 && strcmp(cl->command, "matrix") != 0) {
 		fprintf(stderr, "tcpharness: several targets make a matrix: use `tcpharness matrix --targets`\n");
-		return EXIT_USAGE;
-	}
-	if (cl->target_count > 1 && cl->report_count) {
-		fprintf(stderr, "tcpharness: --report describes one target's runs; run each target on its own\n");
 		return EXIT_USAGE;
 	}
 	return -1;

@@ -98,6 +98,8 @@ static int put_run(FILE *out, const struct run_record *r, char **error)
 		return error_set(error, "out of memory");
 	fputs("    {\n      \"name\": ", out);
 	put_json_string(out, r->name);
+	fputs(",\n      \"target\": ", out);
+	put_json_string(out, r->target);
 	fputs(",\n      \"case\": ", out);
 	put_json_string(out, case_name);
 	fputs(",\n      \"file\": ", out);

@@ -140,11 +140,25 @@ static int put_testsuite(FILE *out, const struct run_set *set, int first, int en
 	char *case_name = run_case_name(c->path);
 	if (!case_name)
 		return error_set(error, "out of memory");
+	/* With several targets a case has a suite per target, named after it. */
+	const char *target = set->runs[first].target;
+	char *suite_name = NULL;
+	if (target && asprintf(&suite_name, "%s %s", target, case_name) < 0)
+		suite_name = NULL;
+	if (target && !suite_name) {
+		free(case_name);
+		return error_set(error, "out of memory");
+	}
 	fputs("  <testsuite", out);
-	put_attribute(out, "name", case_name, strlen(case_name));
+	put_attribute(out, "name", suite_name ? suite_name : case_name, strlen(suite_name ? suite_name : case_name));
+	free(suite_name);
 	put_tally(out, &t);
 	fputs(">\n    <properties>\n      <property name=\"file\"", out);
 	put_attribute(out, "value", c->path, strlen(c->path));
+	if (target) {
+		fputs("/>\n      <property name=\"target\"", out);
+		put_attribute(out, "value", target, strlen(target));
+	}
 	fputs("/>\n      <property name=\"kernel\"", out);
 	put_attribute(out, "value", kernel, strlen(kernel));
 	fputs("/>\n    </properties>\n", out);
