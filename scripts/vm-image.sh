@@ -267,6 +267,9 @@ stamp_text() {
 	sha256sum "$agent" "${agent_libs[@]}" "$init_script" "${BASH_SOURCE[0]}" | awk '{ print "sha256", $1 }'
 }
 mkdir -p "$outdir/cache"
+# Several VMs of one kernel boot at once under -j: the first builds, the others wait and find it done.
+exec 9>"$outdir/lock"
+flock 9
 want_stamp=$(stamp_text)
 if [ -f "$outdir/stamp" ] && [ -f "$outdir/$boot_file" ] && [ -f "$outdir/initrd.img" ] &&
 	[ "$(cat "$outdir/stamp")" = "$want_stamp" ]; then

@@ -271,25 +271,35 @@ static char *default_captures_dir(void)
 	return dir;
 }
 
-/* Workers take records in order; the main thread prints each result in that order as it lands. */
+/* Workers take records in order; the main thread prints each result in that order as it lands.
+ * Worker i runs its cases with options[i % option_count]: its own VM where the target boots one per
+ * worker, the one target otherwise. */
 struct work_queue {
 	struct run_set *set;
 	const struct run_options *options;
+	int option_count;
 	pthread_mutex_t lock;
 	pthread_cond_t changed; /* a record finished, or a worker stopped */
 	int next;               /* the next record a worker takes */
 	int workers_running;
 };
 
+struct worker {
+	struct work_queue *queue;
+	int index;
+};
+
 static void *run_worker(void *arg)
 {
-	struct work_queue *q = arg;
+	const struct worker *w = arg;
+	struct work_queue *q = w->queue;
+	const struct run_options *options = &q->options[w->index % q->option_count];
 	pthread_mutex_lock(&q->lock);
 	while (q->next < q->set->count && !run_interrupted) {
 		struct run_record *r = &q->set->runs[q->next++];
 		pthread_mutex_unlock(&q->lock);
 		struct case_result result;
-		run_case(r->c, r->variant, q->options, &result);
+		run_case(r->c, r->variant, options, &result);
 		pthread_mutex_lock(&q->lock);
 		r->result = result;
 		r->ran = true;
@@ -309,14 +319,16 @@ static void interrupt_workers(const pthread_t *workers, int count)
 		pthread_kill(workers[i], run_interrupted);
 }
 
-/* Runs every record, `jobs` at a time, each in its own sandbox; the console report (stdout for `run`,
- * stderr when stdout carries the matrix or TAP) shows them in case order. Returns the exit status. */
-static int run_all(struct run_set *set, const struct run_options *options, FILE *console, int jobs)
+/* Runs every record, `jobs` at a time, each in its own sandbox (or on the worker's own target among
+ * option_count); the console report (stdout for `run`, stderr when stdout carries the matrix or TAP)
+ * shows them in case order. Returns the exit status. */
+static int run_all(struct run_set *set, const struct run_options *options, int option_count, FILE *console,
+		   int jobs)
 {
 	struct console_report report;
 	console_report_init(&report, console, set->count);
 	install_signal_handlers();
-	struct work_queue q = { .set = set, .options = options };
+	struct work_queue q = { .set = set, .options = options, .option_count = option_count };
 	pthread_mutex_init(&q.lock, NULL);
 	pthread_condattr_t monotonic;
 	pthread_condattr_init(&monotonic);
@@ -324,9 +336,11 @@ static int run_all(struct run_set *set, const struct run_options *options, FILE 
 	pthread_cond_init(&q.changed, &monotonic);
 	pthread_condattr_destroy(&monotonic);
 	pthread_t workers[MAX_JOBS];
+	struct worker roles[MAX_JOBS];
 	int started = 0;
 	for (; started < jobs && started < set->count; started++) {
-		if (pthread_create(&workers[started], NULL, run_worker, &q) != 0)
+		roles[started] = (struct worker){ &q, started };
+		if (pthread_create(&workers[started], NULL, run_worker, &roles[started]) != 0)
 			break;
 		q.workers_running++;
 	}
@@ -440,6 +454,97 @@ static int write_reports(const struct command_line *cl, const struct run_set *se
 	return rc;
 }
 
+/* Targets opened at once (VMs booting in parallel). A VM's QEMU dies with the thread that forked it
+ * (PR_SET_PDEATHSIG follows the parent thread), so each extra target's thread lives, waiting, until
+ * it is told to close the target it opened. */
+struct target_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	int opened;        /* openers done opening (well or not) */
+	bool release;      /* the run is over: close and end */
+	pthread_t threads[MAX_JOBS];
+	bool threaded[MAX_JOBS];
+	struct target_opening {
+		struct target_pool *pool;
+		const struct target_options *options;
+		struct target *target;
+		char *error;
+		int rc;
+	} openings[MAX_JOBS];
+	int count;
+};
+
+static void *open_and_hold_target(void *arg)
+{
+	struct target_opening *o = arg;
+	struct target_pool *pool = o->pool;
+	o->rc = target_open(o->options, &o->target, &o->error);
+	pthread_mutex_lock(&pool->lock);
+	pool->opened++;
+	pthread_cond_broadcast(&pool->changed);
+	while (!pool->release)
+		pthread_cond_wait(&pool->changed, &pool->lock);
+	pthread_mutex_unlock(&pool->lock);
+	target_close(o->target);
+	return NULL;
+}
+
+/* Closes every target of the pool (each on the thread that opened it) and frees it. */
+static void close_targets(struct target_pool *pool)
+{
+	pthread_mutex_lock(&pool->lock);
+	pool->release = true;
+	pthread_cond_broadcast(&pool->changed);
+	pthread_mutex_unlock(&pool->lock);
+	for (int i = 1; i < pool->count; i++)
+		if (pool->threaded[i])
+			pthread_join(pool->threads[i], NULL);
+	target_close(pool->openings[0].target);
+	for (int i = 0; i < pool->count; i++)
+		free(pool->openings[i].error);
+	pthread_cond_destroy(&pool->changed);
+	pthread_mutex_destroy(&pool->lock);
+	free(pool);
+}
+
+/* Opens count targets alike at once: the pool with targets in openings[0..count), or NULL with
+ * *error (the first failure's) and nothing left open. */
+static struct target_pool *open_targets(const struct target_options *options, int count, char **error)
+{
+	struct target_pool *pool = calloc(1, sizeof *pool);
+	if (!pool) {
+		*error = strdup("out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&pool->lock, NULL);
+	pthread_cond_init(&pool->changed, NULL);
+	pool->count = count;
+	for (int i = 0; i < count; i++)
+		pool->openings[i] = (struct target_opening){ pool, options, NULL, NULL, -1 };
+	for (int i = 1; i < count; i++) {
+		pool->threaded[i] = pthread_create(&pool->threads[i], NULL, open_and_hold_target, &pool->openings[i]) == 0;
+		if (!pool->threaded[i]) {
+			pool->openings[i].error = strdup("cannot start a thread to boot another VM");
+			pool->opened++;
+		}
+	}
+	/* The first on this thread, which outlives the run. */
+	struct target_opening *first = &pool->openings[0];
+	first->rc = target_open(options, &first->target, &first->error);
+	pthread_mutex_lock(&pool->lock);
+	while (pool->opened < count - 1)
+		pthread_cond_wait(&pool->changed, &pool->lock);
+	pthread_mutex_unlock(&pool->lock);
+	for (int i = 0; i < count; i++)
+		if (pool->openings[i].rc < 0) {
+			*error = pool->openings[i].error;
+			pool->openings[i].error = NULL;
+			close_targets(pool);
+			return NULL;
+		}
+	return pool;
+}
+
 /* Runs set on the t-th target of the command line; *label gets its malloc'd label. With several
  * targets, each one's pcaps go to a directory of its own. Returns the exit status. */
 static int run_on_target(const struct command_line *cl, int t, struct run_set *set, FILE *console, char **label)
@@ -454,21 +559,26 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 		options_of_target.vm_kernel = cl->vm_paths[t];
 		options_of_target.vm_modules = NULL;
 	}
-	struct target *target;
+	/* A VM runs one case at a time: -j N boots N of them, at once, one per worker. */
+	int copies = options_of_target.kind == TARGET_VM ? (cl->jobs < set->count ? cl->jobs : set->count) : 1;
+	if (copies < 1)
+		copies = 1;
 	char *error = NULL;
-	if (target_open(&options_of_target, &target, &error) < 0) {
+	struct target_pool *pool = open_targets(&options_of_target, copies, &error);
+	if (!pool) {
 		fprintf(stderr, "tcpharness: target %s: %s\n", target_kind_name(options_of_target.kind),
 			error ? error : "out of memory");
 		free(error);
 		*label = strdup(target_kind_name(options_of_target.kind));
 		return EXIT_USAGE;
 	}
+	struct target *target = pool->openings[0].target;
 	*label = strdup(target_label(target));
 	if (cl->target_count > 1)
 		fprintf(console, "== %s ==\n", target_label(target));
 	int jobs = cl->jobs;
-	if (!target_runs_cases_in_parallel(target)) {
-		if (cl->jobs_given && cl->jobs > 1)
+	if (!target_runs_cases_in_parallel(target) && copies == 1) {
+		if (cl->jobs_given && cl->jobs > 1 && options_of_target.kind != TARGET_VM)
 			fprintf(stderr, "tcpharness: %s runs one case at a time; -j %d ignored\n", target_label(target),
 				cl->jobs);
 		jobs = 1;
@@ -487,9 +597,11 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 		free(dir);
 		dir = per_target;
 	}
-	struct run_options options = { target, dir, cl->tolerance_ns };
-	int status = run_all(set, &options, console, jobs);
-	target_close(target);
+	struct run_options options[MAX_JOBS];
+	for (int i = 0; i < copies; i++)
+		options[i] = (struct run_options){ pool->openings[i].target, dir, cl->tolerance_ns };
+	int status = run_all(set, options, copies, console, jobs);
+	close_targets(pool);
 	free(dir);
 	return status;
 }
