@@ -54,14 +54,16 @@ int ts_clock_hz(int *hz)
 	close(fd);
 	if (err)
 		return err;
-	int64_t ns = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec);
-	int64_t measured = ns > 0 ? (int64_t)(uint32_t)(ts1 - ts0) * 1000000000 / ns : 0;
-	if (measured <= 0)
-		return EIO;
+	*hz = ts_clock_rate(ts1 - ts0, (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec));
+	return *hz > 0 ? 0 : EIO;
+}
+
+int ts_clock_rate(uint32_t ticks, int64_t ns)
+{
+	int64_t measured = ns > 0 ? (int64_t)ticks * 1000000000 / ns : 0;
 	static const int kernel_hz[] = { 100, 250, 300, 1000 };
-	*hz = (int)measured;
 	for (size_t i = 0; i < sizeof kernel_hz / sizeof kernel_hz[0]; i++)
 		if (measured * 20 >= kernel_hz[i] * 19 && measured * 20 <= kernel_hz[i] * 21)
-			*hz = kernel_hz[i];
-	return 0;
+			return kernel_hz[i];
+	return measured > INT32_MAX ? INT32_MAX : (int)measured;
 }
