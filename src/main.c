@@ -84,7 +84,7 @@ static const char usage_text[] =
 	"  --target lwip    lwIP 2.1.3 (tcpharness-agent-lwip, built when liblwip-dev is installed) on a TAP\n"
 	"                   in a fresh namespace per case\n"
 	"                   Lines prefixed {STACK} or {!STACK} in case files run only on (or everywhere but)\n"
-	"                   linux, gvisor or lwip: per-stack expectations\n"
+	"                   linux, gvisor or lwip: per-stack expectations; {linux<4.13}: per kernel release\n"
 	"  --targets T1,T2  matrix: run everything on each target in turn and print one table, a column\n"
 	"                   per target (e.g. local,gvisor,lwip); pcaps go to DIR/<target>/. vm=PATH is a\n"
 	"                   VM of its own, PATH an image directory or a kernel file, so several kernels\n"
