@@ -165,7 +165,8 @@ int agent_netns_home(char **error)
 {
 	if (!home.enabled || !home.in_case)
 		return 0;
-	if (move_interface(home.home_fd, error) < 0)
+	/* A fresh namespace that never got the interface (its move failed) has nothing to give back. */
+	if (if_nametoindex(home.ifname) != 0 && move_interface(home.home_fd, error) < 0)
 		return -1;
 	/* The case namespace goes with the thread's last reference to it. */
 	if (setns(home.home_fd, CLONE_NEWNET) < 0)
