@@ -29,7 +29,8 @@ if [ "${1:-}" = vm ]; then
 		done
 	done
 	for jobs in 1 2; do
-		sorted=($(printf '%s\n' ${walls[$jobs]} | sort -n))
+		read -r -a rounds_of_jobs <<<"${walls[$jobs]}"
+		mapfile -t sorted < <(printf '%s\n' "${rounds_of_jobs[@]}" | sort -n)
 		echo "vm -j $jobs median ${sorted[$((${#sorted[@]} / 2))]} s"
 	done
 	rm -f /tmp/tcpharness-bench.out

@@ -36,8 +36,9 @@ expect() {
 	local reply ret err text
 	reply=$(ask "$1")
 	read -r _ ret err _ text <<<"$reply"
-	{ [ "$2" = "*" ] || [ "$ret" = "$2" ]; } && [ "$err" = "$3" ] && [[ "$text" == "${4:-}"* ]] ||
+	if ! { [ "$2" = "*" ] || [ "$ret" = "$2" ]; } || [ "$err" != "$3" ] || [[ "$text" != "${4:-}"* ]]; then
 		fail "'$1' -> '$reply', want $2 $3 ${4:-}"
+	fi
 }
 
 expect "reset -" 0 - fresh-netns
@@ -69,7 +70,9 @@ reply=$(ask "tsclock -")
 read -r _ hz _ <<<"$reply"
 [ "$hz" = 1000 ] || fail "tsclock on $(uname -r): $reply, want 1000 Hz (tcp_time_stamp_raw)"
 
-exec {AGENT[1]}>&-
+# End of input: the agent ends, and takes the interface home.
+agent_in=${AGENT[1]}
+exec {agent_in}>&-
 wait "$AGENT_PID" || fail "the agent exited $?"
 ip -o -4 addr show thnpc0 | grep -q "192.0.2.1/24" || fail "thnpc0 came home without its address"
 ip -o link show thnpc0 | grep -q "UP" || fail "thnpc0 came home down"
