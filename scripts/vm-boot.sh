@@ -135,7 +135,7 @@ for run in $(seq "$runs"); do
 	setpriv --pdeathsig KILL qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot \
 		-accel tcg "${machine_opts[@]}" -cpu "$cpu" -smp 1 -m 1024 \
 		-kernel "$kernel" -initrd "$vmdir/initrd.img" \
-		-append "console=ttyS0 quiet panic=-1 tcpharness.ip=$guest_ip/24" \
+		-append "console=ttyS0 quiet panic=-1 no_timer_check tcpharness.ip=$guest_ip/24" \
 		-chardev "file,id=con,path=$console" -serial chardev:con \
 		-netdev "tap,id=net0,ifname=$tap,script=no,downscript=no,vnet_hdr=off" \
 		-device "$net_dev,netdev=net0,mac=$guest_mac" \
