@@ -2,7 +2,8 @@
 # Regenerates docs/stacks.md's generated blocks from the stacks themselves, or with --check only
 # compares them (exit 1 and a diff when the page says otherwise):
 #   stacks       `tcpharness matrix --markdown --targets local,gvisor,lwip cases/`
-#   differences  every case that declares per-stack lines ({gvisor}, {!lwip}...), those lines, and the
+#   differences  every case that declares per-stack lines ({gvisor}, {!lwip}...; not the per-kernel
+#                {linux<5.4}), those lines, and the
 #                pcap of each side, copied to captures/stacks/<target>/ (not in --check mode)
 # The catalogue must pass on every stack: a difference is a finding only where a case declares it.
 # usage: scripts/stack-table.sh [--check] [HARNESS]   (HARNESS default: build/tcpharness)
@@ -36,7 +37,7 @@ while IFS= read -r file; do
 	name=${name%.tc}
 	{
 		printf '### %s\n\n```\n' "$name"
-		grep -E '^[[:space:]]*(\[[^]]*\][[:space:]]*)?\{' "$file"
+		grep -E '^[[:space:]]*(\[[^]]*\][[:space:]]*)?\{[^}<>=]*\}' "$file"
 		printf '```\n\n'
 	} >>"$work/differences"
 	for pcap in "$work/captures/local/$name".pcap "$work/captures/local/$name"@*.pcap; do
@@ -55,7 +56,7 @@ while IFS= read -r file; do
 		printf -- '- `%s`: %s\n' "${run%.pcap}" "$(IFS='|'; echo "${links[*]}" | sed 's/|/ · /g')" >>"$work/differences"
 	done
 	echo >>"$work/differences"
-done < <(grep -lE '^[[:space:]]*(\[[^]]*\][[:space:]]*)?\{' $(find cases -name '*.tc' | sort) || true)
+done < <(grep -lE '^[[:space:]]*(\[[^]]*\][[:space:]]*)?\{[^}<>=]*\}' $(find cases -name '*.tc' | sort) || true)
 
 block() { awk -v b="<!-- $1:begin (scripts/stack-table.sh writes this block) -->" -v e="<!-- $1:end -->" \
 	'$0==e{inside=0} inside{print} $0==b{inside=1}' "$page"; }
