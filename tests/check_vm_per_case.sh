@@ -34,7 +34,9 @@ for file in $(find cases -name '*.tc' | sort); do
 		failures=$((failures + 1))
 		continue
 	fi
-	awk -F' [|] ' 'NR > 2 { gsub(/^\| /, "", $1); print $1, $2 }' "$work/table" >>"$work/got"
+	# A failed case shows its diagnostic here, so a difference below can be told from a slow guest.
+	[ "$status" -eq 0 ] || grep -A8 '^FAIL ' "$work/console" | sed 's/^/    /'
+	awk -F' [|] ' 'NR > 2 && /^\| / { gsub(/^\| /, "", $1); print $1, $2 }' "$work/table" >>"$work/got"
 done
 sort -o "$work/got" "$work/got"
 if ! diff -u --label "README.md (one VM for the catalogue)" --label "one VM per case file" "$work/want" "$work/got"; then
