@@ -76,7 +76,7 @@ static const char usage_text[] =
 	"                   build/vm) comes from scripts/vm-image.sh DIR build/tcpharness-agent-static\n"
 	"  --target gvisor  gVisor's netstack: the agent runs under runsc (scripts/gvisor-run-agent.sh) in a\n"
 	"                   fresh pair of namespaces per case; runsc must be installed\n"
-	"  --target lwip    lwIP 2.1.3 (tcpharness-agent-lwip, built when liblwip-dev is installed) on a TAP\n"
+	"  --target lwip    lwIP 2.1.3 (tcpharness-agent-lwip, built from Debian's source with TCP options on) on a TAP\n"
 	"                   in a fresh namespace per case\n"
 	"                   Lines prefixed {STACK} or {!STACK} in case files run only on (or everywhere but)\n"
 	"                   linux, gvisor or lwip: per-stack expectations\n"

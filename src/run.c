@@ -853,7 +853,12 @@ static int apply_sysctls(struct run_state *rs, struct case_result *result)
 		char *why = NULL, *reason = NULL, *error = NULL;
 		if (agent_sysctl_set(rs->agent, key, wanted, &why) == 0)
 			continue;
-		int rc = sysctl_refusal(rs, key, wanted, rs->agent->last_err, &reason, &error);
+		int err = rs->agent->last_err;
+		if (err == ENOENT && sysctls[i].where_present) {
+			free(why);
+			continue;
+		}
+		int rc = sysctl_refusal(rs, key, wanted, err, &reason, &error);
 		if (rc < 0) {
 			result->message = message("sysctl %s=%s: %s", key, wanted, error ? error : why ? why : "?");
 		} else if (reason) {

@@ -168,8 +168,8 @@ static int gvisor_parts(struct target *t, char **error)
 static int lwip_parts(struct target *t, char **error)
 {
 	if (companion_path("tcpharness-agent-lwip", t->agent_binary, sizeof t->agent_binary) < 0)
-		return error_set(error, "lwip: tcpharness-agent-lwip was not built (it needs liblwip-dev: run "
-					"scripts/install-deps.sh, then rebuild)");
+		return error_set(error, "lwip: tcpharness-agent-lwip was not built (it needs lwIP's Debian "
+					"source package: run scripts/install-deps.sh, then rebuild)");
 	return 0;
 }
 
