@@ -27,15 +27,30 @@ static int parse_flags(struct case_lexer *lx, struct token t, uint8_t *flags)
 }
 
 /* `START:END(LEN)`; END is redundant with START and LEN, so it is a check on the writer. */
-static int parse_seq_range(struct case_lexer *lx, struct token t, struct segment_spec *spec)
+static int parse_seq_range(struct case_lexer *lx, bool injected, struct token t, struct segment_spec *spec)
 {
 	size_t colon = token_find(t, ':');
 	size_t paren = token_find(t, '(');
 	if (colon == t.len || paren == t.len || paren < colon || t.s[t.len - 1] != ')')
 		return lex_fail(lx, t.col, "expected a sequence range START:END(LEN), got " TOKEN_FMT, TOKEN_ARG(t));
+	struct token start_token = sub_token(t, 0, colon), end_token = sub_token(t, colon + 1, paren - colon - 1);
 	uint64_t start, end, len;
-	if (lex_uint(lx, sub_token(t, 0, colon), 0, UINT32_MAX, &start) < 0 ||
-	    lex_uint(lx, sub_token(t, colon + 1, paren - colon - 1), 0, UINT32_MAX, &end) < 0 ||
+	/* `*:*(LEN)`: a sequence number the case cannot know, such as a RST's that echoes the ack field
+	 * of a SYN (zero) in the stack's sequence space. */
+	if (token_is(start_token, "*") || token_is(end_token, "*")) {
+		if (injected)
+			return lex_fail(lx, t.col, "'*' only allowed in expected segments");
+		if (!token_is(start_token, "*") || !token_is(end_token, "*"))
+			return lex_fail(lx, t.col, "a sequence range with '*' is written *:*(LEN), got " TOKEN_FMT,
+					TOKEN_ARG(t));
+		if (lex_uint(lx, sub_token(t, paren + 1, t.len - paren - 2), 0, SEGMENT_MAX_PAYLOAD, &len) < 0)
+			return -1;
+		spec->seq = (struct spec_value){ SPEC_ANY, 0 };
+		spec->payload_len = (uint32_t)len;
+		return 0;
+	}
+	if (lex_uint(lx, start_token, 0, UINT32_MAX, &start) < 0 ||
+	    lex_uint(lx, end_token, 0, UINT32_MAX, &end) < 0 ||
 	    lex_uint(lx, sub_token(t, paren + 1, t.len - paren - 2), 0, SEGMENT_MAX_PAYLOAD, &len) < 0)
 		return -1;
 	if ((uint32_t)(end - start) != len)
@@ -218,7 +233,7 @@ int packet_parse_segment(struct case_lexer *lx, bool injected, struct segment_sp
 	struct token t;
 	if (lex_require_token(lx, &t, "TCP flags") < 0 || parse_flags(lx, t, &spec->flags) < 0)
 		return -1;
-	if (lex_require_token(lx, &t, "a sequence range START:END(LEN)") < 0 || parse_seq_range(lx, t, spec) < 0)
+	if (lex_require_token(lx, &t, "a sequence range START:END(LEN)") < 0 || parse_seq_range(lx, injected, t, spec) < 0)
 		return -1;
 	for (;;) {
 		char next = lex_peek_char(lx);
