@@ -99,6 +99,22 @@ static void test_set_prints_as_written(void **state)
 	assert_string_equal(text, "S. 0:0(0) ack 1 {mss 1460,sackOK,TS val * ecr 100,wscale *}");
 }
 
+/* `*:*(LEN)`: any sequence number, the length still checked. */
+static void test_any_sequence_number(void **state)
+{
+	(void)state;
+	struct segment_spec rst = expected_line("R. *:*(0) ack 1");
+	assert_int_equal(rst.seq.kind, SPEC_ANY);
+	struct segment_spec observed = { .flags = TCP_FLAG_RST | TCP_FLAG_ACK, .seq = { SPEC_VALUE, 4294960786 },
+					 .ack = { SPEC_VALUE, 1 }, .win = { SPEC_VALUE, 65407 } };
+	assert_true(judge_segment(&rst, &observed).matches);
+	observed.payload_len = 1;
+	assert_true(judge_segment(&rst, &observed).differs[SEGMENT_FIELD_SEQ]);
+	char text[128];
+	segment_format_spec(&rst, text, sizeof text, NULL);
+	assert_string_equal(text, "R. *:*(0) ack 1");
+}
+
 static void test_tune_marks_its_keys(void **state)
 {
 	(void)state;
@@ -129,6 +145,7 @@ int main(void)
 		cmocka_unit_test(test_set_matches_any_order_and_padding),
 		cmocka_unit_test(test_set_still_checks_values_and_membership),
 		cmocka_unit_test(test_set_prints_as_written),
+		cmocka_unit_test(test_any_sequence_number),
 		cmocka_unit_test(test_tune_marks_its_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
