@@ -789,8 +789,9 @@ static int missing_requirement(struct run_state *rs, char **reason)
 		if (exists < 0)
 			return -1;
 		if (!exists)
-			*reason = message("requires %s %s, which this kernel does not have%s",
+			*reason = message("requires %s %s, which the stack under test (%s) does not have%s",
 					  r->kind == REQUIRE_SYSCTL ? "sysctl" : "counter", r->name,
+					  target_label(rs->options->target),
 					  strcmp(r->name, "net.ipv4.tcp_tw_recycle") == 0 ? " (removed in Linux 4.12)" : "");
 	}
 	return 0;
