@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capability.h"
 #include "error_text.h"
 #include "peer.h"
 #include "segment_format.h"
@@ -34,8 +35,8 @@ static int print_probes(struct target *t, FILE *out, char **error)
 {
 	uint8_t frame[FRAME_MAX];
 	char ip[INET_ADDRSTRLEN];
-	fprintf(out, "sent already: RFC 5227 probes (3 rounds, sender 0.0.0.0) for %d peer address%s and the target, "
-		     "none answered but the target's:\n", t->claimed_count, t->claimed_count == 1 ? "" : "es");
+	fprintf(out, "sent already: RFC 5227 probes (3 rounds, sender 0.0.0.0) for the %d peer address%s and the "
+		     "target:\n", t->claimed_count, t->claimed_count == 1 ? "" : "es");
 	for (int i = 0; i <= t->claimed_count; i++) {
 		uint32_t asked = i < t->claimed_count ? t->claimed[i] : t->target_ip;
 		int len = arp_proxy_probe_frame(t->arp, asked, frame, sizeof frame, error);
@@ -92,6 +93,13 @@ static int print_run(struct target *t, struct wire *w, const struct run_record *
 		print_hex(out, frame, len);
 	}
 	fprintf(out, "  (and an ARP reply from %s's MAC for a peer address whenever the target asks)\n", t->ifname);
+	for (int i = 0; i < c.require_count; i++)
+		if (c.requires[i].kind == REQUIRE_OPTION) {
+			fprintf(out, "  before the case: a SYN from %s:%d to port %d offering every option, and its RST "
+				     "(capability.h: what `require option` decides by)\n",
+				ip_text(c.peers[0].ip, ip), CAPABILITY_PROBE_SOURCE_PORT, CAPABILITY_PROBE_PORT);
+			break;
+		}
 	int64_t *at_ns = malloc((size_t)(c.step_count ? c.step_count : 1) * sizeof *at_ns);
 	struct peer_state peers[CASE_MAX_PEERS];
 	if (!at_ns)

@@ -34,7 +34,9 @@ static int read_ack(int fd, uint32_t seq)
 			continue;
 		if (n < 0)
 			return -1;
-		for (struct nlmsghdr *h = &answer.header; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+		/* An int length: NLMSG_NEXT may take it below zero, which NLMSG_OK then refuses. */
+		int left = (int)n;
+		for (struct nlmsghdr *h = &answer.header; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
 			if (h->nlmsg_seq != seq || h->nlmsg_type != NLMSG_ERROR)
 				continue;
 			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
