@@ -237,7 +237,7 @@ static int lab_start(const struct target_options *o, struct target *t, char **er
 			return error_set(error, "the target %s did not answer an ARP probe on %s", ip_text(t->target_ip, ip),
 					 t->ifname);
 		memcpy(t->target_mac, target.mac, 6);
-		snprintf(t->greeting, sizeof t->greeting, "dry run, %s", ip);
+		snprintf(t->greeting, sizeof t->greeting, "dry run, %s", ip_text(t->target_ip, ip));
 		return 0;
 	}
 	return agent_spawn_command(o->agent_command, &t->agent, error);
