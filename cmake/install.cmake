@@ -42,8 +42,8 @@ set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "raw-socket packet-crafting test harness for TCP stacks")
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
   "Injects hand-built TCP segments (libnet) at a real kernel, gVisor, lwIP, a QEMU VM or a lab host,
- in throwaway network namespaces, captures the replies (libpcap) and proves case by case whether the
- stack answers RST, drops or accepts. Ships the case catalogue in /usr/share/tcpharness/cases.")
+in throwaway network namespaces, captures the replies (libpcap) and proves case by case whether the
+stack answers RST, drops or accepts. Ships the case catalogue in /usr/share/tcpharness/cases.")
 set(CPACK_PACKAGE_CONTACT "tcpharness developers <tcpharness@example.org>")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
