@@ -4,7 +4,7 @@
 # directory (all pass); --version names the version and the git revision; TCPHARNESS_LIBEXEC comes
 # first; both man pages render with `man -l` and tcpharness(1) mentions every command, option and exit
 # status that --help mentions, tcpharness-cases(5) every line of README.md's case table; bash
-# completion offers what --help names.
+# completion offers what --help names; README.md's quick start lists what it installs.
 # usage: check_install.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1 source=$2
@@ -114,6 +114,12 @@ completion run --var | grep -qx -- --variant || fail "completion of --var"
 completion run --target gv | grep -qx gvisor || fail "completion of --target gv"
 (cd "$prefix/share/tcpharness" && completion run cases/handshake/acc) | grep -qx cases/handshake/accept.tc ||
 	fail "completion of a case file"
+
+# README.md's quick start names every package that the quick start installs.
+quick=$(sed -n '/^## Quick start/,/^### /p' "$source/README.md" | tr -s ' \n' '  ')
+for p in $("$source/scripts/install-deps.sh" --list); do
+	mentions "$quick" "$p" || fail "README.md's quick start does not list $p"
+done
 
 [ "$failures" -eq 0 ] || { echo "$failures check(s) failed" >&2; exit 1; }
 echo "install: layout, catalogue, --version, TCPHARNESS_LIBEXEC, man pages, completion: all good"
