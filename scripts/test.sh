@@ -7,14 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
-BUILD_DIR=build-asan scripts/build.sh -DTCPHARNESS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=ON
+BUILD_DIR=build-asan scripts/build.sh -DTCPHARNESS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 (cd build-asan && ctest --output-on-failure -j "$(nproc)" "$@")
 # A bounded libFuzzer run of the parser and the frame decoder (tests/fuzz); only the fuzz tests run
 # in this clang build, the rest ran above and run below.
-CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTCPHARNESS_FUZZ=ON -DBUILD_TESTING=ON >/dev/null
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTCPHARNESS_FUZZ=ON >/dev/null
 cmake --build build-fuzz -j "$(nproc)" --target fuzz_case_parser fuzz_segment_decode
 (cd build-fuzz && ctest --output-on-failure --no-tests=error -j "$(nproc)" -L fuzz)
-# BUILD_TESTING is given each time: a build directory that scripts/quickstart.sh made has it off.
-scripts/build.sh -DBUILD_TESTING=ON
+scripts/build.sh
 cd "${BUILD_DIR:-build}"
 ctest --output-on-failure -j "$(nproc)" "$@"
