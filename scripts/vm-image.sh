@@ -68,7 +68,7 @@ required_options=(
 )
 
 dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' ||
-	{ echo "vm-image: needs busybox-static (scripts/install-deps.sh)" >&2; exit 1; }
+	{ echo "vm-image: needs busybox-static (scripts/install-deps.sh --target vm)" >&2; exit 1; }
 
 # One apt-cache call (0.3 s) so an up-to-date OUTDIR costs little: the metapackage's Depends names the
 # image package with its exact version.

@@ -198,10 +198,13 @@ static int image_cache_dir(const struct target_options *o, char *out, size_t siz
 static int image_of_kernel(const struct target_options *o, char *image, size_t size, char **error)
 {
 	char script[4096], agent[4096];
-	if (companion_path("../scripts/vm-image.sh", script, sizeof script) < 0)
-		return error_set(error, "vm: scripts/vm-image.sh not found next to the harness's build");
-	if (companion_path("tcpharness-agent-static", agent, sizeof agent) < 0)
-		return error_set(error, "vm: no tcpharness-agent-static next to the harness (a plain build makes it)");
+	char *missing = NULL;
+	if (companion_find("vm-image.sh", script, sizeof script, &missing) < 0 ||
+	    companion_find("tcpharness-agent-static", agent, sizeof agent, &missing) < 0) {
+		error_set(error, "vm: %s (a plain build makes tcpharness-agent-static)", missing ? missing : "out of memory");
+		free(missing);
+		return -1;
+	}
 	if (image_cache_dir(o, image, size, error) < 0)
 		return -1;
 	pid_t pid = fork();
