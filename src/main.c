@@ -85,7 +85,7 @@ static const char usage_text[] =
 	"    --allow-storm  let `storm` lines run on the lab host, paced at --max-pps\n"
 	"    --dry-run      run: probe the addresses, resolve the target and print every frame the run\n"
 	"                   would send, in the case notation and as hex; send no segment\n"
-	"	"  --target vm [--vm-image DIR | --kernel FILE [--modules DIR|PACKAGE.deb]]\n"
+	"  --target vm [--vm-image DIR | --kernel FILE [--modules DIR|PACKAGE.deb]]\n"
 	"                   a Linux kernel under QEMU (TCG), booted once for the run, on a TAP in a\n"
 	"                   namespace of the harness's own; every case gets a fresh network namespace in\n"
 	"                   the guest. DIR (default $TCPHARNESS_VM_IMAGE, else build/vm) comes from\n"
