@@ -376,11 +376,12 @@ static void runsc_version(char *out, size_t size)
 }
 
 /* `expect clock` compares TSvals in the stack's ticks: 1 kHz since Linux 4.13, jiffies before. A
- * stack that cannot tell (lwIP, gVisor without TCP_TIMESTAMP) ticks in ms. */
+ * stack that cannot tell (lwIP, gVisor without TCP_TIMESTAMP), or has no agent running (a lab dry
+ * run), ticks in ms. agent NULL: the harness's own kernel. */
 static int learn_ts_clock(struct target *t, struct agent *agent, char **error)
 {
 	int hz = TS_CLOCK_DEFAULT_HZ;
-	if (agent && agent_ts_clock_hz(agent, &hz, error) < 0)
+	if (agent && agent->fd >= 0 && agent_ts_clock_hz(agent, &hz, error) < 0)
 		return -1;
 	if (!agent && ts_clock_hz(&hz) != 0)
 		hz = TS_CLOCK_DEFAULT_HZ;
