@@ -22,4 +22,8 @@ struct schedule_listener {
 int schedule_run(struct run_set *set, const struct run_options *options, int jobs,
 		 const struct schedule_listener *listener);
 
+/* SIGINT and SIGTERM set run_interrupted (the running cases stop at their next step and everything
+ * they created is removed); SIGPIPE is ignored, so a dead agent is an error reply. */
+void schedule_install_signal_handlers(void);
+
 #endif

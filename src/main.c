@@ -13,6 +13,7 @@
 
 #include "case_parser.h"
 #include "error_text.h"
+#include "explore_cli.h"
 #include "report.h"
 #include "report_console.h"
 #include "report_html.h"
@@ -39,6 +40,7 @@ static const char usage_text[] =
 	"       tcpharness matrix [--markdown] [--targets T1,T2...] [run options] PATH...\n"
 	"       tcpharness check PATH...\n"
 	"       tcpharness list PATH...\n"
+	"       tcpharness explore [options]   (explore --help: the TCP state x event table)\n"
 	"       tcpharness --help | --version\n"
 	"\n"
 	"Injects hand-built TCP segments at the running kernel, inside network namespaces it creates\n"
@@ -236,23 +238,6 @@ static void free_run_set(struct run_set *set)
 	free(set->runs);
 }
 
-static void on_signal(int sig)
-{
-	run_interrupted = sig;
-}
-
-static void install_signal_handlers(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	/* A dead agent must show up as an error reply, not kill the harness. */
-	signal(SIGPIPE, SIG_IGN);
-}
-
 static char *default_captures_dir(void)
 {
 	char stamp[32];
@@ -280,7 +265,7 @@ static int run_all(struct run_set *set, const struct run_options *options, FILE 
 {
 	struct console_report report;
 	console_report_init(&report, console, set->count);
-	install_signal_handlers();
+	schedule_install_signal_handlers();
 	struct schedule_listener listener = { console_started, console_finished, &report };
 	int started = schedule_run(set, options, jobs, &listener);
 	wire_wait_released();
@@ -711,6 +696,8 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "explore"))
+		return explore_main(argc - 1, argv + 1);
 	struct command_line cl;
 	int status = parse_command_line(argc, argv, &cl);
 	if (status >= 0)

@@ -365,13 +365,20 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 	return 0;
 }
 
-/* An observing line (explore.h) takes every segment to its peer as what the stack did there; a judging
- * one fails at the first. Returns how many were observed, or -1 when the silence broke. */
-static int take_or_refuse_pending(struct run_state *rs, const struct step *step)
+/* An observing line (explore.h) takes every segment to its peer sent by quiet_until as what the stack
+ * did there (a late reader must not see a later retransmission as the answer); a judging one fails at
+ * the first. Returns how many were observed, or -1 when the silence broke. */
+static int take_or_refuse_pending(struct run_state *rs, const struct step *step, int64_t quiet_until)
 {
 	int observed = 0;
-	struct pending_segment got;
-	while (step->observe && take_pending(rs, step->peer, &got)) {
+	for (int i = 0; step->observe && i < rs->pending_count;) {
+		if (!pending_is_for(rs, i, step->peer) || rs->pending[i].at_ns > quiet_until) {
+			i++;
+			continue;
+		}
+		struct pending_segment got = rs->pending[i];
+		memmove(&rs->pending[i], &rs->pending[i + 1], (size_t)(rs->pending_count - i - 1) * sizeof rs->pending[0]);
+		rs->pending_count--;
 		struct peer_state *peer = &rs->peers[step->peer];
 		peer_learn(peer, &got.segment);
 		rs->kernel_tsval_at_ns[step->peer] = got.at_ns;
@@ -382,7 +389,7 @@ static int take_or_refuse_pending(struct run_state *rs, const struct step *step)
 		snprintf(e->outcome, sizeof e->outcome, "%s", outcome_of_segment(got.segment.flags));
 		observed++;
 	}
-	for (int i = 0; i < rs->pending_count; i++)
+	for (int i = 0; i < rs->pending_count && !step->observe; i++)
 		if (pending_is_for(rs, i, step->peer)) {
 			char *detail = describe_unexpected(rs, step, &rs->pending[i]);
 			step_failed(rs, step, detail, "expected silence towards %s, but the stack sent a segment",
@@ -398,7 +405,7 @@ static int do_expect_none(struct run_state *rs, const struct step *step, const s
 	int64_t quiet_until = w->earliest_ns + step->u.none_window_ns;
 	int observed = 0;
 	for (;;) {
-		int taken = take_or_refuse_pending(rs, step);
+		int taken = take_or_refuse_pending(rs, step, quiet_until);
 		if (taken < 0)
 			return -1;
 		observed += taken;
@@ -412,7 +419,7 @@ static int do_expect_none(struct run_state *rs, const struct step *step, const s
 	 * way no line expected it, and blaming a later line would point at the wrong one. */
 	if (drain(rs) < 0)
 		return -1;
-	int taken = take_or_refuse_pending(rs, step);
+	int taken = take_or_refuse_pending(rs, step, quiet_until);
 	if (taken < 0)
 		return -1;
 	rs->previous_ns = quiet_until;

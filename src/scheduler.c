@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <string.h>
 #include <time.h>
 
 /* Workers take records in order; the calling thread reports each result in that order as it lands. */
@@ -89,4 +90,21 @@ int schedule_run(struct run_set *set, const struct run_options *options, int job
 	pthread_cond_destroy(&q.changed);
 	pthread_mutex_destroy(&q.lock);
 	return started;
+}
+
+static void on_signal(int sig)
+{
+	run_interrupted = sig;
+}
+
+void schedule_install_signal_handlers(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* A dead agent must show up as an error reply, not kill the harness. */
+	signal(SIGPIPE, SIG_IGN);
 }
