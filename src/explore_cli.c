@@ -300,6 +300,31 @@ static char *captures_dir(const struct explore_options *o, int t)
 	return dir;
 }
 
+/* A cell whose sandbox could not be built (a veth without carrier under load) said nothing about the
+ * stack: it runs once more, and says so. */
+static void rerun_unbuilt(struct run_set *set, const struct run_options *options, int jobs)
+{
+	struct run_set again = { calloc((size_t)set->count, sizeof *again.runs), 0 };
+	int *from = calloc((size_t)set->count, sizeof *from);
+	for (int i = 0; again.runs && from && i < set->count; i++) {
+		struct run_record *r = &set->runs[i];
+		if (!r->ran || r->result.verdict != VERDICT_FAIL || r->result.steps_run > 0)
+			continue;
+		fprintf(stderr, "explore: %s again: %.*s\n", r->name, (int)strcspn(r->result.message ? r->result.message : "?", "\n"),
+			r->result.message ? r->result.message : "?");
+		case_result_free(&r->result);
+		r->ran = false;
+		from[again.count] = i;
+		again.runs[again.count++] = *r;
+	}
+	if (again.count)
+		schedule_run(&again, options, jobs, NULL);
+	for (int i = 0; i < again.count; i++)
+		set->runs[from[i]] = again.runs[i];
+	free(again.runs);
+	free(from);
+}
+
 /* Runs every cell on the t-th target; fills each cell's seen[t]. Returns 0, or the exit status. */
 static int explore_target(struct exploration *x, const struct explore_options *o, int t)
 {
@@ -334,6 +359,8 @@ static int explore_target(struct exploration *x, const struct explore_options *o
 		table->event_count, cells, table->labels[t], jobs);
 	int64_t began = wire_now_ns();
 	int started = schedule_run(set, &run_options, jobs, NULL);
+	if (started > 0 && !run_interrupted)
+		rerun_unbuilt(set, &run_options, jobs);
 	wire_wait_released();
 	target_close(target);
 	int status = started == 0 && cells > 0 ? EXIT_USAGE : 0;
