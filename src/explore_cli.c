@@ -300,15 +300,20 @@ static char *captures_dir(const struct explore_options *o, int t)
 	return dir;
 }
 
-/* A cell whose sandbox could not be built (a veth without carrier under load) said nothing about the
- * stack: it runs once more, and says so. */
-static void rerun_unbuilt(struct run_set *set, const struct run_options *options, int jobs)
+/* A cell that never reached its event (its sandbox not built, a veth without carrier; or its recipe
+ * broken, which under heavy load is mostly the harness reading a segment late) said nothing about the
+ * event: it runs once more, and says so. A recipe the stack really breaks breaks again. */
+static void rerun_unobserved(struct run_set *set, const struct run_options *options, int jobs)
 {
 	struct run_set again = { calloc((size_t)set->count, sizeof *again.runs), 0 };
 	int *from = calloc((size_t)set->count, sizeof *from);
 	for (int i = 0; again.runs && from && i < set->count; i++) {
 		struct run_record *r = &set->runs[i];
-		if (!r->ran || r->result.verdict != VERDICT_FAIL || r->result.steps_run > 0)
+		struct explore_observation seen;
+		if (!r->ran)
+			continue;
+		explore_observe(r->c, &r->result, &seen);
+		if (seen.status != EXPLORE_RECIPE_FAILED)
 			continue;
 		fprintf(stderr, "explore: %s again: %.*s\n", r->name, (int)strcspn(r->result.message ? r->result.message : "?", "\n"),
 			r->result.message ? r->result.message : "?");
@@ -360,7 +365,7 @@ static int explore_target(struct exploration *x, const struct explore_options *o
 	int64_t began = wire_now_ns();
 	int started = schedule_run(set, &run_options, jobs, NULL);
 	if (started > 0 && !run_interrupted)
-		rerun_unbuilt(set, &run_options, jobs);
+		rerun_unobserved(set, &run_options, jobs);
 	wire_wait_released();
 	target_close(target);
 	int status = started == 0 && cells > 0 ? EXIT_USAGE : 0;
