@@ -115,6 +115,11 @@ static int parse_targets(const char *arg, struct explore_options *o)
 			fprintf(stderr, "tcpharness: at most %d targets\n", EXPLORE_MAX_TARGETS);
 			rc = -1;
 		} else {
+			for (int i = 0; i < o->target_count; i++)
+				if (o->kinds[i] == (enum target_kind)kind) {
+					fprintf(stderr, "tcpharness: target '%s' given twice\n", name);
+					rc = -1;
+				}
 			o->kinds[o->target_count++] = (enum target_kind)kind;
 		}
 	}
@@ -360,7 +365,7 @@ static int explore_target(struct exploration *x, const struct explore_options *o
 	/* The recipes' lines are all `+0`: under load, late is the harness's, never the stack's. */
 	struct run_options run_options = { target, dir, EXPLORE_TOLERANCE_NS };
 	int jobs = target_runs_cases_in_parallel(target) ? o->jobs : 1;
-	fprintf(stderr, "explore: %d states x %d events = %d cells on %s, %d at a time\n", table->row_count,
+	fprintf(stderr, "explore: %d state rows x %d events = %d cells on %s, %d at a time\n", table->row_count,
 		table->event_count, cells, table->labels[t], jobs);
 	int64_t began = wire_now_ns();
 	int started = schedule_run(set, &run_options, jobs, NULL);
