@@ -31,7 +31,7 @@ struct explore_table {
 };
 
 /* A cell's short text on one target: the reply words, an arrow to the state after when it changed
- * (`RST→NONE`, `ACCEPT→NEW_SYN_RECV`, `DROP`), or SKIP / ERROR. */
+ * (`RST→NONE`, `ACCEPT→SYN_RECV`, `DROP`), or SKIP / ERROR. */
 void explore_cell_short(const struct explore_table *t, const struct explore_cell *cell, int target, char *buf,
 			size_t size);
 
