@@ -30,7 +30,7 @@ events=$((events - 1)) # the first column is the state
 [ "$clients" -ge 9 ] || fail "only $clients client rows"
 [ "$events" -ge 15 ] || fail "only $events events"
 pcaps=$(find "$work/captures1" -name '*.pcap' | wc -l)
-[ "$pcaps" -eq "$(grep -c '"name"' "$work/run1.json")" ] || fail "$pcaps pcaps for $(grep -c '"name"' "$work/run1.json") cells"
+[ "$pcaps" -eq "$(grep -c '^  {"name"' "$work/run1.json")" ] || fail "$pcaps pcaps for $(grep -c '^  {"name"' "$work/run1.json") cells"
 echo "check_explore: $states states ($clients client rows) x $events events, identical twice"
 
 "$harness" explore --states ESTABLISHED,TIME_WAIT,LISTEN,SYN_SENT --events rst-in-window,syn-above,data-in-window,ack-old-ts,fin-in-window,ack-above-nxt \
