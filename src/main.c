@@ -61,6 +61,8 @@ static const char usage_text[] =
 	"          an errno name, SKIP; `!` marks a failed case); progress and failures go to stderr\n"
 	"  check   parse only; report file:line:col errors\n"
 	"  list    print every case@variant that `run` would run\n"
+	"  explore drive the stack into every TCP state, inject every event, print the state x event\n"
+	"          table (its own options: tcpharness explore --help; docs/explore.md)\n"
 	"\n"
 	"options:\n"
 	"  --variant NAME   run only this variant of the cases that declare it\n"
