@@ -106,10 +106,6 @@ struct explore_observation {
 void explore_observe(const struct case_file *c, const struct case_result *result,
 		     struct explore_observation *out);
 
-/* Whether the observation can be written as a case: observed, and no reply with a sequence range of
- * no connection (`*`), which the case language has no words for. */
-bool explore_observation_emittable(const struct explore_observation *o);
-
 /* The cell as an ordinary case: its text with the observation as expectations (every reply, silence
  * after them, the state, the counters that moved, the replies and state marked `outcome`), a header
  * saying what was observed where (target_label) and a slot for the citation (rfc_note pre-fills it).

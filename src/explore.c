@@ -279,7 +279,7 @@ static bool unrelated_seq(const char *range)
 }
 
 /* An observed segment without what changes from run to run: the stack's TSval, its window, and a
- * sequence range of no connection (`*`). */
+ * sequence range of no connection (`*:*(LEN)`). */
 static void portable_segment(const char *observed, char *out, size_t size)
 {
 	char copy[RUN_EVENT_TEXT];
@@ -300,7 +300,12 @@ static void portable_segment(const char *observed, char *out, size_t size)
 		}
 		if (!strcmp(word, "<>"))
 			continue;
-		if (mask_next || (used && !strchr(out, ' ') && unrelated_seq(word)))
+		char unknown[32];
+		if (used && !strchr(out, ' ') && unrelated_seq(word)) {
+			snprintf(unknown, sizeof unknown, "*:*%s", strchr(word, '(') ? strchr(word, '(') : "(0)");
+			shown = unknown;
+		}
+		if (mask_next)
 			shown = "*";
 		mask_next = !strcmp(word, "val");
 		int n = snprintf(out + used, size - used, "%s%s", used ? " " : "", shown);
@@ -354,14 +359,6 @@ void explore_observe(const struct case_file *c, const struct case_result *result
 		snprintf(out->reply, sizeof out->reply, "DROP");
 	if (!out->state_after[0])
 		snprintf(out->state_after, sizeof out->state_after, "UNSEEN");
-}
-
-bool explore_observation_emittable(const struct explore_observation *o)
-{
-	for (int i = 0; i < o->reply_count; i++)
-		if (!strncmp(o->replies[i] + strcspn(o->replies[i], " "), " * ", 3))
-			return false;
-	return o->status == EXPLORE_OBSERVED;
 }
 
 char *explore_emit_text(const struct explore_row *row, const struct explore_event *event,

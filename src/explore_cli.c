@@ -433,11 +433,6 @@ static int emit_cases(const struct exploration *x, const struct explore_options 
 		const struct explore_cell *cell = &t->cells[c];
 		if (cell->seen[0].status != EXPLORE_OBSERVED)
 			continue;
-		if (!explore_observation_emittable(&cell->seen[0])) {
-			fprintf(stderr, "explore: %s not written: the stack's %s has a sequence number of no connection\n",
-				cell->name, cell->seen[0].reply);
-			continue;
-		}
 		bool against_rfc = false;
 		for (int i = 0; i < t->target_count; i++)
 			against_rfc |= explore_cell_contradicts_rfc(t, cell, i);

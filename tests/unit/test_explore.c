@@ -183,7 +183,6 @@ static void test_observation_and_emitted_case(void **state)
 	assert_int_equal(o.moved_count, 1);
 	assert_string_equal(o.moved[0].name, "TCPChallengeACK");
 	assert_int_equal(o.moved[0].delta, 1);
-	assert_true(explore_observation_emittable(&o));
 
 	char *emitted = explore_emit_text(&row, event, &o, "local: Linux", "RFC 5961 3.2");
 	assert_non_null(strstr(emitted, "+0    outcome c > . 1:1(0) ack 1 <nop,nop,TS val * ecr 100000>\n"));
@@ -200,8 +199,12 @@ static void test_observation_and_emitted_case(void **state)
 	add_event(&result, RUN_EVENT_SEGMENT, inject + 1, "R. 2557269319:2557269319(0) ack 2 win 0 <>", "RST");
 	add_event(&result, RUN_EVENT_STATE, inject + 2, "NONE", "NONE");
 	explore_observe(&c, &result, &o);
-	assert_string_equal(o.replies[0], "R. * ack 2");
-	assert_false(explore_observation_emittable(&o));
+	assert_string_equal(o.replies[0], "R. *:*(0) ack 2");
+	char *unknown_seq = explore_emit_text(&row, event, &o, "local: Linux", NULL);
+	if (case_parse_text("unknown_seq.tc", unknown_seq, strlen(unknown_seq), &emitted_case, &error) < 0)
+		fail_msg("%s", error);
+	case_free(&emitted_case);
+	free(unknown_seq);
 
 	/* A recipe that broke is no observation. */
 	result.verdict = VERDICT_FAIL;
