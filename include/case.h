@@ -130,6 +130,10 @@ struct step {
 	int peer;                     /* index into peers; -1 when the step has none */
 	bool outcome;                 /* `outcome` after the time: what this step observes is the case's
 				       * outcome, the cell `tcpharness matrix` shows */
+	/* Records what the stack does instead of judging it (explore.h builds such steps; no notation):
+	 * STEP_EXPECT_NONE takes every segment to the peer within its window as an event, STEP_EXPECT_STATE
+	 * the socket's state, STEP_EXPECT_COUNTER the counter's delta. Never breaks, never fails. */
+	bool observe;
 	union {
 		struct segment_spec segment;       /* STEP_INJECT, STEP_EXPECT_SEGMENT */
 		int64_t none_window_ns;            /* STEP_EXPECT_NONE */

@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "case_parser.h"
 #include "dry_run.h"
 #include "error_text.h"
+#include "explore_cli.h"
 #include "report.h"
 #include "report_console.h"
 #include "report_html.h"
@@ -24,13 +24,14 @@
 #include "report_matrix.h"
 #include "report_tap.h"
 #include "run.h"
+#include "scheduler.h"
 #include "target.h"
 #include "wire.h"
 
 #include <arpa/inet.h>
 
 #define EXIT_CASE_FAILED 1
-#define MAX_JOBS 64
+#define MAX_JOBS SCHEDULER_MAX_JOBS
 #define EXIT_USAGE 2
 /* Shares 2 with usage errors, and only when no case failed: a failed case's 1 says more. */
 #define EXIT_REPORT_UNWRITTEN 2
@@ -45,6 +46,7 @@ static const char usage_text[] =
 	"       tcpharness matrix [--markdown] [--targets T1,T2...] [run options] PATH...\n"
 	"       tcpharness check PATH...\n"
 	"       tcpharness list PATH...\n"
+	"       tcpharness explore [options]   (explore --help: the TCP state x event table)\n"
 	"       tcpharness --help | --version\n"
 	"\n"
 	"Injects hand-built TCP segments at the running kernel, inside network namespaces it creates\n"
@@ -59,6 +61,8 @@ static const char usage_text[] =
 	"          an errno name, SKIP; `!` marks a failed case); progress and failures go to stderr\n"
 	"  check   parse only; report file:line:col errors\n"
 	"  list    print every case@variant that `run` would run\n"
+	"  explore drive the stack into every TCP state, inject every event, print the state x event\n"
+	"          table (its own options: tcpharness explore --help; docs/explore.md)\n"
 	"\n"
 	"options:\n"
 	"  --variant NAME   run only this variant of the cases that declare it\n"
@@ -251,23 +255,6 @@ static void free_run_set(struct run_set *set)
 	free(set->runs);
 }
 
-static void on_signal(int sig)
-{
-	run_interrupted = sig;
-}
-
-static void install_signal_handlers(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	/* A dead agent must show up as an error reply, not kill the harness. */
-	signal(SIGPIPE, SIG_IGN);
-}
-
 static char *default_captures_dir(void)
 {
 	char stamp[32];
@@ -279,93 +266,25 @@ static char *default_captures_dir(void)
 	return dir;
 }
 
-/* Workers take records in order; the main thread prints each result in that order as it lands. */
-struct work_queue {
-	struct run_set *set;
-	const struct run_options *options;
-	pthread_mutex_t lock;
-	pthread_cond_t changed; /* a record finished, or a worker stopped */
-	int next;               /* the next record a worker takes */
-	int workers_running;
-};
-
-static void *run_worker(void *arg)
-{
-	struct work_queue *q = arg;
-	pthread_mutex_lock(&q->lock);
-	while (q->next < q->set->count && !run_interrupted) {
-		struct run_record *r = &q->set->runs[q->next++];
-		pthread_mutex_unlock(&q->lock);
-		struct case_result result;
-		run_case(r->c, r->variant, q->options, &result);
-		pthread_mutex_lock(&q->lock);
-		r->result = result;
-		r->ran = true;
-		pthread_cond_broadcast(&q->changed);
-	}
-	q->workers_running--;
-	pthread_cond_broadcast(&q->changed);
-	pthread_mutex_unlock(&q->lock);
-	return NULL;
-}
-
-/* A signal lands in one thread; the others learn of it from the same signal, which cuts their sleeps
- * and waits short (the handler only sets run_interrupted). */
-static void interrupt_workers(const pthread_t *workers, int count)
-{
-	for (int i = 0; i < count; i++)
-		pthread_kill(workers[i], run_interrupted);
-}
-
 /* Runs every record, `jobs` at a time, each in its own sandbox; the console report (stdout for `run`,
  * stderr when stdout carries the matrix or TAP) shows them in case order. Returns the exit status. */
+static void console_started(void *report, const struct run_record *r)
+{
+	console_report_started(report, r->name);
+}
+
+static void console_finished(void *report, const struct run_record *r)
+{
+	console_report_result(report, r->name, &r->result);
+}
+
 static int run_all(struct run_set *set, const struct run_options *options, FILE *console, int jobs)
 {
 	struct console_report report;
 	console_report_init(&report, console, set->count);
-	install_signal_handlers();
-	struct work_queue q = { .set = set, .options = options };
-	pthread_mutex_init(&q.lock, NULL);
-	pthread_condattr_t monotonic;
-	pthread_condattr_init(&monotonic);
-	pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
-	pthread_cond_init(&q.changed, &monotonic);
-	pthread_condattr_destroy(&monotonic);
-	pthread_t workers[MAX_JOBS];
-	int started = 0;
-	for (; started < jobs && started < set->count; started++) {
-		if (pthread_create(&workers[started], NULL, run_worker, &q) != 0)
-			break;
-		q.workers_running++;
-	}
-	bool workers_told = false;
-	pthread_mutex_lock(&q.lock);
-	for (int i = 0; i < set->count; i++) {
-		struct run_record *r = &set->runs[i];
-		if (!r->ran && q.workers_running > 0)
-			console_report_started(&report, r->name);
-		while (!r->ran && q.workers_running > 0) {
-			if (run_interrupted && !workers_told) {
-				interrupt_workers(workers, started);
-				workers_told = true;
-			}
-			struct timespec tick;
-			clock_gettime(CLOCK_MONOTONIC, &tick);
-			tick.tv_nsec += 50000000;
-			if (tick.tv_nsec >= 1000000000) {
-				tick.tv_sec++;
-				tick.tv_nsec -= 1000000000;
-			}
-			pthread_cond_timedwait(&q.changed, &q.lock, &tick);
-		}
-		if (r->ran)
-			console_report_result(&report, r->name, &r->result);
-	}
-	pthread_mutex_unlock(&q.lock);
-	for (int i = 0; i < started; i++)
-		pthread_join(workers[i], NULL);
-	pthread_cond_destroy(&q.changed);
-	pthread_mutex_destroy(&q.lock);
+	schedule_install_signal_handlers();
+	struct schedule_listener listener = { console_started, console_finished, &report };
+	int started = schedule_run(set, options, jobs, &listener);
 	wire_wait_released();
 	int status = console_report_summary(&report);
 	if (started == 0 && set->count > 0) {
@@ -856,6 +775,8 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "explore"))
+		return explore_main(argc - 1, argv + 1);
 	struct command_line cl;
 	int status = parse_command_line(argc, argv, &cl);
 	if (status >= 0)

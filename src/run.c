@@ -365,18 +365,50 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 	return 0;
 }
 
+/* An observing line (explore.h) takes every segment to its peer sent by quiet_until as what the stack
+ * did there (a late reader must not see a later retransmission as the answer); a judging one fails at
+ * the first. Returns how many were observed, or -1 when the silence broke. */
+static int take_or_refuse_pending(struct run_state *rs, const struct step *step, int64_t quiet_until)
+{
+	int observed = 0;
+	for (int i = 0; step->observe && i < rs->pending_count;) {
+		if (!pending_is_for(rs, i, step->peer) || rs->pending[i].at_ns > quiet_until) {
+			i++;
+			continue;
+		}
+		struct pending_segment got = rs->pending[i];
+		memmove(&rs->pending[i], &rs->pending[i + 1], (size_t)(rs->pending_count - i - 1) * sizeof rs->pending[0]);
+		rs->pending_count--;
+		struct peer_state *peer = &rs->peers[step->peer];
+		peer_learn(peer, &got.segment);
+		rs->kernel_tsval_at_ns[step->peer] = got.at_ns;
+		struct segment_spec view;
+		peer_relative_view(peer, &got.segment, &view);
+		struct run_event *e = add_event(rs, RUN_EVENT_SEGMENT, step, step->peer, got.at_ns);
+		segment_format_spec(&view, e->observed, sizeof e->observed, NULL);
+		snprintf(e->outcome, sizeof e->outcome, "%s", outcome_of_segment(got.segment.flags));
+		observed++;
+	}
+	for (int i = 0; i < rs->pending_count && !step->observe; i++)
+		if (pending_is_for(rs, i, step->peer)) {
+			char *detail = describe_unexpected(rs, step, &rs->pending[i]);
+			step_failed(rs, step, detail, "expected silence towards %s, but the stack sent a segment",
+				    peer_label(rs, step->peer));
+			free(detail);
+			return -1;
+		}
+	return observed;
+}
+
 static int do_expect_none(struct run_state *rs, const struct step *step, const struct step_window *w)
 {
 	int64_t quiet_until = w->earliest_ns + step->u.none_window_ns;
+	int observed = 0;
 	for (;;) {
-		for (int i = 0; i < rs->pending_count; i++)
-			if (pending_is_for(rs, i, step->peer)) {
-				char *detail = describe_unexpected(rs, step, &rs->pending[i]);
-				step_failed(rs, step, detail, "expected silence towards %s, but the stack sent a segment",
-					    peer_label(rs, step->peer));
-				free(detail);
-				return -1;
-			}
+		int taken = take_or_refuse_pending(rs, step, quiet_until);
+		if (taken < 0)
+			return -1;
+		observed += taken;
 		if (run_interrupted || wire_now_ns() >= quiet_until)
 			break;
 		bool got;
@@ -387,15 +419,12 @@ static int do_expect_none(struct run_state *rs, const struct step *step, const s
 	 * way no line expected it, and blaming a later line would point at the wrong one. */
 	if (drain(rs) < 0)
 		return -1;
-	for (int i = 0; i < rs->pending_count; i++)
-		if (pending_is_for(rs, i, step->peer)) {
-			char *detail = describe_unexpected(rs, step, &rs->pending[i]);
-			step_failed(rs, step, detail, "expected silence towards %s, but the stack sent a segment",
-				    peer_label(rs, step->peer));
-			free(detail);
-			return -1;
-		}
+	int taken = take_or_refuse_pending(rs, step, quiet_until);
+	if (taken < 0)
+		return -1;
 	rs->previous_ns = quiet_until;
+	if (observed + taken > 0)
+		return 0;
 	struct run_event *e = add_event(rs, RUN_EVENT_SILENCE, step, step->peer, quiet_until);
 	snprintf(e->expected, sizeof e->expected, "none within %.0f ms", (double)step->u.none_window_ns / 1e6);
 	snprintf(e->observed, sizeof e->observed, "nothing");
@@ -509,10 +538,12 @@ static int do_expect_state(struct run_state *rs, const struct step *step, const 
 			free(error);
 			return unobservable ? 0 : -1;
 		}
-		if (seen.state == want || wire_now_ns() >= w->close_ns || run_interrupted)
+		if (seen.state == want || step->observe || wire_now_ns() >= w->close_ns || run_interrupted)
 			break;
 		sleep_until(wire_now_ns() + POLL_INTERVAL_NS);
 	}
+	if (step->observe)
+		want = seen.state;
 	bool timer_ok = !timer_checked || timer_in_window(step, seen.timer_ms);
 	struct run_event *e = add_event(rs, RUN_EVENT_STATE, step, step->peer, wire_now_ns());
 	e->broke = seen.state != want || !timer_ok;
@@ -581,16 +612,16 @@ static int do_expect_counter(struct run_state *rs, const struct step *step, cons
 	for (;;) {
 		if (counter_delta(rs, step, before, &delta) < 0)
 			return -1;
-		if (delta == step->u.counter.delta || wire_now_ns() >= w->close_ns || run_interrupted)
+		if (delta == step->u.counter.delta || step->observe || wire_now_ns() >= w->close_ns || run_interrupted)
 			break;
 		sleep_until(wire_now_ns() + POLL_INTERVAL_NS);
 	}
 	struct run_event *e = add_event(rs, RUN_EVENT_COUNTER, step, -1, wire_now_ns());
-	e->broke = delta != step->u.counter.delta;
+	e->broke = delta != step->u.counter.delta && !step->observe;
 	snprintf(e->expected, sizeof e->expected, "%s", expected);
 	snprintf(e->observed, sizeof e->observed, "%s %+lld", step->u.counter.name, (long long)delta);
 	snprintf(e->outcome, sizeof e->outcome, "%.24s%+lld", step->u.counter.name, (long long)delta);
-	if (delta != step->u.counter.delta)
+	if (e->broke)
 		return step_failed(rs, step, NULL, "counter %s moved by %+lld, expected %+lld", step->u.counter.name,
 				   (long long)delta, (long long)step->u.counter.delta);
 	rs->previous_ns = wire_now_ns();
