@@ -972,7 +972,7 @@ static int parse_timer_window(struct parser *p, struct step *s)
 	if (s->u.expected.timer_max_ns < s->u.expected.timer_min_ns)
 		return fail(p, t.col, "timer window " TOKEN_FMT " ends before it starts", TOKEN_ARG(t));
 	s->u.expected.check_timer = true;
-	return expect_end(p);
+	return 0;
 }
 
 /* A MIB counter's name, bare (`PAWSEstab`) or with its group (`TcpExt.PAWSEstab`). */
@@ -989,6 +989,17 @@ static int parse_counter_name(struct parser *p, char name[COUNTER_NAME_MAX + 1])
 		return fail(p, t.col, "invalid counter name " TOKEN_FMT, TOKEN_ARG(t));
 	token_copy(name, t);
 	return 0;
+}
+
+/* `for T` after an `expect state` or `expect counter`: the expectation holds over T, a quiet period. */
+static int parse_hold(struct parser *p, struct step *s)
+{
+	struct token t;
+	if (require_token(p, &t, "a duration like 500ms") < 0 || parse_duration(p, t, &s->hold_ns) < 0)
+		return -1;
+	if (s->hold_ns == 0)
+		return fail(p, t.col, "'for' takes a duration longer than 0");
+	return expect_end(p);
 }
 
 static int parse_expect(struct parser *p, struct token expect, bool has_peer, struct step *s)
@@ -1013,9 +1024,17 @@ static int parse_expect(struct parser *p, struct token expect, bool has_peer, st
 		s->u.expected.state = state;
 		if (!next_token(p, &t))
 			return 0;
+		if (token_is(t, "for"))
+			return parse_hold(p, s);
 		if (!token_is(t, "timer"))
-			return fail(p, t.col, "expected 'timer' or the end of the line, got " TOKEN_FMT, TOKEN_ARG(t));
-		return parse_timer_window(p, s);
+			return fail(p, t.col, "expected 'timer', 'for' or the end of the line, got " TOKEN_FMT, TOKEN_ARG(t));
+		if (parse_timer_window(p, s) < 0)
+			return -1;
+		if (!next_token(p, &t))
+			return 0;
+		if (!token_is(t, "for"))
+			return fail(p, t.col, "expected 'for' or the end of the line, got " TOKEN_FMT, TOKEN_ARG(t));
+		return parse_hold(p, s);
 	}
 	if (token_is(what, "clock"))
 		return has_peer ? fail(p, what.col, "'expect clock' names its two peers after 'clock'")
@@ -1033,7 +1052,11 @@ static int parse_expect(struct parser *p, struct token expect, bool has_peer, st
 		s->u.counter.delta = 0;
 	else if (parse_delta(p, t, INT64_MAX, &s->u.counter.delta) < 0)
 		return -1;
-	return expect_end(p);
+	if (!next_token(p, &t))
+		return 0;
+	if (!token_is(t, "for"))
+		return fail(p, t.col, "expected 'for' or the end of the line, got " TOKEN_FMT, TOKEN_ARG(t));
+	return parse_hold(p, s);
 }
 
 /* `c incarnation [seq ±N] [ts ±N]`. */

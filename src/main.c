@@ -1,10 +1,9 @@
 /* main.c - the tcpharness command line: run, matrix, check and list case files.
- * Exit status: 0 everything passed, 1 a case failed, 2 usage or input error, 128+N after signal N. */
+ * Exit status: 0 what ran passed, 1 a case failed, 2 usage or input error, 3 no failure but a harness
+ * error, 4 nothing ran (every case skipped), 128+N after signal N. */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,20 +21,22 @@
 #include "report_matrix.h"
 #include "report_tap.h"
 #include "run.h"
+#include "schedule.h"
 #include "target.h"
-#include "wire.h"
 
 #include <arpa/inet.h>
 
+#define EXIT_PASSED 0
 #define EXIT_CASE_FAILED 1
-#define MAX_JOBS 64
 #define EXIT_USAGE 2
+#define EXIT_HARNESS_ERROR 3
+#define EXIT_NOTHING_RAN 4
 /* Shares 2 with usage errors, and only when no case failed: a failed case's 1 says more. */
 #define EXIT_REPORT_UNWRITTEN 2
 
 static const char usage_text[] =
 	"usage: tcpharness run [-j N] [--variant NAME] [--captures DIR] [--tolerance MS] [--report FORMAT[=PATH]]...\n"
-	"                      [TARGET] PATH...\n"
+	"                      [--retries N] [--rerun-failures N] [--allow-skip-only] [TARGET] PATH...\n"
 	"       tcpharness matrix [--markdown] [--targets T1,T2...] [run options] PATH...\n"
 	"       tcpharness check PATH...\n"
 	"       tcpharness list PATH...\n"
@@ -60,6 +61,12 @@ static const char usage_text[] =
 	"  -j, --jobs N     run N case@variants at once, each in its own sandbox (default: the number of\n"
 	"                   CPUs); results still print in case order\n"
 	"  --tolerance MS   timing slack for lines without an explicit window (default 50)\n"
+	"  --retries N      run a case@variant that ended in a harness ERROR again, in a fresh sandbox, up to\n"
+	"                   N times (default 2); one that passes on a later try is FLAKY, every try shown\n"
+	"  --rerun-failures N\n"
+	"                   likewise for a FAIL (default 0: a FAIL stands)\n"
+	"  --allow-skip-only\n"
+	"                   exit 0, not 4, when every case was skipped\n"
 	"  --markdown       matrix: print GitHub-flavoured Markdown tables\n"
 	"\n"
 	"target (default local: the running kernel, one fresh pair of namespaces per case):\n"
@@ -92,8 +99,18 @@ static const char usage_text[] =
 	"                     html DIR     DIR/index.html, one self-contained page\n"
 	"                   Written even when cases fail; after an interrupt, with the runs that finished.\n"
 	"\n"
-	"exit status: 0 all passed, 1 a case failed, 2 usage or input error, or a report could not be\n"
-	"written and no case failed\n";
+	"verdicts: PASS; FAIL the stack did something other than the case says; ERROR the harness or its\n"
+	"environment could not perform a line (it was late, its agent, capture or sandbox broke), which\n"
+	"proves nothing about the stack; SKIP the stack or the harness lacks what the case needs; FLAKY\n"
+	"passed on a retry. The closing line: N passed, N failed, N skipped, N flaky, N errors.\n"
+	"\n"
+	"exit status:\n"
+	"  0  everything that ran passed (FLAKY and SKIP allowed, as long as at least one case ran)\n"
+	"  1  at least one FAIL\n"
+	"  2  usage or input error; or a report could not be written and no case failed\n"
+	"  3  no FAIL, but at least one ERROR\n"
+	"  4  nothing ran: every case was a SKIP (0 with --allow-skip-only)\n"
+	"  128+N  interrupted by signal N\n";
 
 struct path_list {
 	char **items;
@@ -232,25 +249,10 @@ static void free_run_set(struct run_set *set)
 		free(set->runs[i].name);
 		if (set->runs[i].ran)
 			case_result_free(&set->runs[i].result);
+		for (int t = 0; t < set->runs[i].earlier_count; t++)
+			free(set->runs[i].earlier[t].message);
 	}
 	free(set->runs);
-}
-
-static void on_signal(int sig)
-{
-	run_interrupted = sig;
-}
-
-static void install_signal_handlers(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	/* A dead agent must show up as an error reply, not kill the harness. */
-	signal(SIGPIPE, SIG_IGN);
 }
 
 static char *default_captures_dir(void)
@@ -262,106 +264,6 @@ static char *default_captures_dir(void)
 	if (asprintf(&dir, "captures/%s-%d", stamp, (int)getpid()) < 0)
 		return NULL;
 	return dir;
-}
-
-/* Workers take records in order; the main thread prints each result in that order as it lands. */
-struct work_queue {
-	struct run_set *set;
-	const struct run_options *options;
-	pthread_mutex_t lock;
-	pthread_cond_t changed; /* a record finished, or a worker stopped */
-	int next;               /* the next record a worker takes */
-	int workers_running;
-};
-
-static void *run_worker(void *arg)
-{
-	struct work_queue *q = arg;
-	pthread_mutex_lock(&q->lock);
-	while (q->next < q->set->count && !run_interrupted) {
-		struct run_record *r = &q->set->runs[q->next++];
-		pthread_mutex_unlock(&q->lock);
-		struct case_result result;
-		run_case(r->c, r->variant, q->options, &result);
-		pthread_mutex_lock(&q->lock);
-		r->result = result;
-		r->ran = true;
-		pthread_cond_broadcast(&q->changed);
-	}
-	q->workers_running--;
-	pthread_cond_broadcast(&q->changed);
-	pthread_mutex_unlock(&q->lock);
-	return NULL;
-}
-
-/* A signal lands in one thread; the others learn of it from the same signal, which cuts their sleeps
- * and waits short (the handler only sets run_interrupted). */
-static void interrupt_workers(const pthread_t *workers, int count)
-{
-	for (int i = 0; i < count; i++)
-		pthread_kill(workers[i], run_interrupted);
-}
-
-/* Runs every record, `jobs` at a time, each in its own sandbox; the console report (stdout for `run`,
- * stderr when stdout carries the matrix or TAP) shows them in case order. Returns the exit status. */
-static int run_all(struct run_set *set, const struct run_options *options, FILE *console, int jobs)
-{
-	struct console_report report;
-	console_report_init(&report, console, set->count);
-	install_signal_handlers();
-	struct work_queue q = { .set = set, .options = options };
-	pthread_mutex_init(&q.lock, NULL);
-	pthread_condattr_t monotonic;
-	pthread_condattr_init(&monotonic);
-	pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
-	pthread_cond_init(&q.changed, &monotonic);
-	pthread_condattr_destroy(&monotonic);
-	pthread_t workers[MAX_JOBS];
-	int started = 0;
-	for (; started < jobs && started < set->count; started++) {
-		if (pthread_create(&workers[started], NULL, run_worker, &q) != 0)
-			break;
-		q.workers_running++;
-	}
-	bool workers_told = false;
-	pthread_mutex_lock(&q.lock);
-	for (int i = 0; i < set->count; i++) {
-		struct run_record *r = &set->runs[i];
-		if (!r->ran && q.workers_running > 0)
-			console_report_started(&report, r->name);
-		while (!r->ran && q.workers_running > 0) {
-			if (run_interrupted && !workers_told) {
-				interrupt_workers(workers, started);
-				workers_told = true;
-			}
-			struct timespec tick;
-			clock_gettime(CLOCK_MONOTONIC, &tick);
-			tick.tv_nsec += 50000000;
-			if (tick.tv_nsec >= 1000000000) {
-				tick.tv_sec++;
-				tick.tv_nsec -= 1000000000;
-			}
-			pthread_cond_timedwait(&q.changed, &q.lock, &tick);
-		}
-		if (r->ran)
-			console_report_result(&report, r->name, &r->result);
-	}
-	pthread_mutex_unlock(&q.lock);
-	for (int i = 0; i < started; i++)
-		pthread_join(workers[i], NULL);
-	pthread_cond_destroy(&q.changed);
-	pthread_mutex_destroy(&q.lock);
-	wire_wait_released();
-	int status = console_report_summary(&report);
-	if (started == 0 && set->count > 0) {
-		fprintf(stderr, "tcpharness: cannot start a worker thread\n");
-		status = EXIT_USAGE;
-	}
-	if (run_interrupted) {
-		fprintf(stderr, "tcpharness: interrupted; everything it created is removed\n");
-		status = 128 + run_interrupted;
-	}
-	return status;
 }
 
 /* TAP without a FILE goes to standard output. */
@@ -397,6 +299,8 @@ struct command_line {
 	int64_t tolerance_ns;
 	int jobs;
 	bool jobs_given;
+	int retries, rerun_failures;
+	bool allow_skip_only;
 	bool markdown;
 	struct target_options target;      /* the lab's settings; kind is kinds[0] */
 	enum target_kind kinds[MATRIX_MAX_TARGETS];
@@ -466,10 +370,34 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 		dir = per_target;
 	}
 	struct run_options options = { target, dir, cl->tolerance_ns };
-	int status = run_all(set, &options, console, jobs);
+	struct schedule_options schedule = { &options, jobs, cl->retries, cl->rerun_failures };
+	int status = schedule_run(set, &schedule, console) < 0 ? EXIT_USAGE : EXIT_PASSED;
 	target_close(target);
 	free(dir);
 	return status;
+}
+
+/* What the runs on every target add up to (usage_text's list): a FAIL says most, then an ERROR; a run
+ * in which every case was skipped tested nothing, and must not look green. */
+static int exit_status_of(const struct run_set *sets, int count, bool allow_skip_only)
+{
+	int totals[SHOWN_VERDICT_COUNT] = { 0 };
+	for (int t = 0; t < count; t++) {
+		int counts[SHOWN_VERDICT_COUNT];
+		report_count(&sets[t], counts);
+		for (int v = 0; v < SHOWN_VERDICT_COUNT; v++)
+			totals[v] += counts[v];
+	}
+	if (totals[SHOWN_FAIL])
+		return EXIT_CASE_FAILED;
+	if (totals[SHOWN_ERROR])
+		return EXIT_HARNESS_ERROR;
+	if (totals[SHOWN_PASS] + totals[SHOWN_FLAKY] == 0 && !allow_skip_only) {
+		fprintf(stderr, "tcpharness: nothing ran: every case was skipped (exit %d; --allow-skip-only "
+				"accepts that)\n", EXIT_NOTHING_RAN);
+		return EXIT_NOTHING_RAN;
+	}
+	return EXIT_PASSED;
 }
 
 static int command_run(const struct loaded_cases *loaded, const struct command_line *cl)
@@ -500,6 +428,12 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 		int target_status = run_on_target(cl, t, &sets[t], console, &labels[t]);
 		if (target_status > status)
 			status = target_status;
+	}
+	if (status != EXIT_USAGE && !run_interrupted)
+		status = exit_status_of(sets, ran, cl->allow_skip_only);
+	if (run_interrupted) {
+		fprintf(stderr, "tcpharness: interrupted; everything it created is removed\n");
+		status = 128 + run_interrupted;
 	}
 	if (matrix && !run_interrupted && status != EXIT_USAGE) {
 		if (cl->target_count > 1)
@@ -629,11 +563,15 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		{ "agent", required_argument, NULL, 'G' },
 		{ "allow-default-route-iface", no_argument, NULL, 'D' },
 		{ "vm-image", required_argument, NULL, 'M' },
+		{ "retries", required_argument, NULL, 'R' },
+		{ "rerun-failures", required_argument, NULL, 'F' },
+		{ "allow-skip-only", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	*cl = (struct command_line){ .tolerance_ns = RUN_DEFAULT_TOLERANCE_NS,
-				     .jobs = cpus < 1 ? 1 : cpus > MAX_JOBS ? MAX_JOBS : (int)cpus,
+				     .jobs = cpus < 1 ? 1 : cpus > SCHEDULE_MAX_JOBS ? SCHEDULE_MAX_JOBS : (int)cpus,
+				     .retries = SCHEDULE_DEFAULT_RETRIES,
 				     .target_count = 1 };
 	int opt;
 	while ((opt = getopt_long(argc, argv, "hj:", long_options, NULL)) != -1) {
@@ -641,9 +579,9 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		case 'j': {
 			char *end;
 			long jobs = strtol(optarg, &end, 10);
-			if (*end || end == optarg || jobs < 1 || jobs > MAX_JOBS) {
+			if (*end || end == optarg || jobs < 1 || jobs > SCHEDULE_MAX_JOBS) {
 				fprintf(stderr, "tcpharness: -j takes a number of parallel runs (1..%d), not '%s'\n",
-					MAX_JOBS, optarg);
+					SCHEDULE_MAX_JOBS, optarg);
 				return EXIT_USAGE;
 			}
 			cl->jobs = (int)jobs;
@@ -677,6 +615,21 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		case 'D':
 			cl->target.allow_default_route = true;
 			cl->lab_option_given = true;
+			break;
+		case 'R':
+		case 'F': {
+			char *end;
+			long tries = strtol(optarg, &end, 10);
+			if (*end || end == optarg || tries < 0 || tries >= RUN_MAX_TRIES) {
+				fprintf(stderr, "tcpharness: %s takes a number of extra tries (0..%d), not '%s'\n",
+					opt == 'R' ? "--retries" : "--rerun-failures", RUN_MAX_TRIES - 1, optarg);
+				return EXIT_USAGE;
+			}
+			*(opt == 'R' ? &cl->retries : &cl->rerun_failures) = (int)tries;
+			break;
+		}
+		case 'K':
+			cl->allow_skip_only = true;
 			break;
 		case 'M':
 			cl->target.vm_image = optarg;
