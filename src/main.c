@@ -13,6 +13,7 @@
 
 #include "case_parser.h"
 #include "error_text.h"
+#include "privilege.h"
 #include "report.h"
 #include "report_console.h"
 #include "report_html.h"
@@ -400,6 +401,14 @@ static int exit_status_of(const struct run_set *sets, int count, bool allow_skip
 	return EXIT_PASSED;
 }
 
+static bool every_target_is(const struct command_line *cl, enum target_kind kind)
+{
+	for (int t = 0; t < cl->target_count; t++)
+		if (cl->kinds[t] != kind)
+			return false;
+	return true;
+}
+
 static int command_run(const struct loaded_cases *loaded, const struct command_line *cl)
 {
 	struct run_set set;
@@ -418,6 +427,14 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 	bool matrix = !strcmp(cl->command, "matrix");
 	FILE *console = matrix || report_to_stdout(cl) ? stderr : stdout;
 	int status = 0, ran = 0;
+	/* An ordinary user runs local cases as root would, in a user namespace of its own; where none can
+	 * be made, every case is a SKIP naming the missing privilege, and the exit status says nothing ran. */
+	if (every_target_is(cl, TARGET_LOCAL)) {
+		char *why = NULL;
+		if (privilege_acquire(&why) < 0)
+			fprintf(stderr, "tcpharness: %s; every case will be a SKIP\n", why ? why : "out of memory");
+		free(why);
+	}
 	for (int t = 0; t < cl->target_count && !run_interrupted && status != EXIT_USAGE; t++) {
 		if (t > 0 && build_run_set(loaded, cl->variant_filter, &sets[t]) < 0) {
 			free_run_set(&sets[t]);
@@ -446,7 +463,8 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 		free_run_set(&sets[t]);
 	for (int t = 0; t < ran; t++)
 		free(labels[t]);
-	if (status != EXIT_USAGE && write_reports(cl, &set) < 0 && status == 0)
+	if (status != EXIT_USAGE && write_reports(cl, &set) < 0 &&
+	    (status == EXIT_PASSED || status == EXIT_NOTHING_RAN))
 		status = EXIT_REPORT_UNWRITTEN;
 	free_run_set(&set);
 	return status;
