@@ -65,6 +65,8 @@ struct run_state {
 	int64_t previous_uncertainty_ns;
 	int line_first_event;          /* the first event of the line running now */
 	int previous_line_first_event; /* the previous line's: what the wire showed since it begins there */
+	int64_t line_stall_us, previous_line_stall_us; /* cpu_stall_us() when they began */
+	int64_t line_began_ns, previous_line_began_ns;
 	char *failure;       /* first failure's diagnostic */
 	bool harness_fault;  /* the failure is the harness's or its environment's (ERROR), not the stack's */
 	int failed_step;
@@ -308,6 +310,31 @@ static int check_nothing_unexpected(struct run_state *rs, const struct step *ste
 	return -1;
 }
 
+/* Microseconds during which some task waited for a CPU, since boot (PSI, /proc/pressure/cpu, Linux
+ * 4.20+); -1 where the kernel does not say. */
+static int64_t cpu_stall_us(void)
+{
+	FILE *f = fopen("/proc/pressure/cpu", "re");
+	long long total = -1;
+	if (f) {
+		if (fscanf(f, "some avg10=%*f avg60=%*f avg300=%*f total=%lld", &total) != 1)
+			total = -1;
+		fclose(f);
+	}
+	return total;
+}
+
+/* How long tasks waited for a CPU since the previous line began, in ns; -1 when unknown. A stack
+ * starved of CPU (its softirq work waits like any task under load) answers late for a reason that is
+ * not its TCP, so a verdict on its timing alone is then the environment's, not the stack's. */
+static int64_t starved_ns(const struct run_state *rs)
+{
+	int64_t now = cpu_stall_us();
+	if (now < 0 || rs->previous_line_stall_us < 0)
+		return -1;
+	return (now - rs->previous_line_stall_us) * 1000;
+}
+
 /* What the wire showed from the previous line on, in the case's notation, for a diagnostic: the segments
  * injected and received (the previous line's own included), then those captured but not yet read by
  * any line. Malloc'd; NULL out of memory. */
@@ -421,13 +448,20 @@ static int segment_missing(struct run_state *rs, const struct step *step, const 
 	char *detail = message("    expected: %s at %s\n    observed: nothing\n%s", e->expected, window,
 			       wire ? wire : "");
 	free(wire);
-	int64_t late_ns = looked_ns - deadline_ns;
-	/* The harness looked long after the deadline: the machine was so busy that a segment the stack sent
-	 * in time may still sit in a delivery queue. That says nothing about the stack. */
+	int64_t late_ns = looked_ns - deadline_ns, starved = starved_ns(rs);
+	/* The harness looked long after the deadline, or tasks waited for a CPU nearly all the time since
+	 * the previous line (less than the tolerance free of it): the machine was so busy that a segment the
+	 * stack sent in time may still sit in a delivery queue, or the stack's softirq work may not have
+	 * run. That says nothing about the stack's TCP. */
 	if (late_ns > rs->options->tolerance_ns)
 		harness_error(rs, step, detail, "no segment from the stack to %s, but the harness looked %.1f ms after "
 			      "its deadline (descheduled): it cannot tell", peer_label(rs, step->peer),
 			      (double)late_ns / 1e6);
+	else if (starved >= 0 && looked_ns - rs->previous_line_began_ns - starved < rs->options->tolerance_ns)
+		harness_error(rs, step, detail, "no segment from the stack to %s, but tasks waited for a CPU %.1f ms of "
+			      "the %.1f ms since the previous line (/proc/pressure/cpu): it cannot tell",
+			      peer_label(rs, step->peer), (double)starved / 1e6,
+			      (double)(looked_ns - rs->previous_line_began_ns) / 1e6);
 	else
 		step_failed(rs, step, detail, "no segment from the stack to %s within %.0f ms",
 			    peer_label(rs, step->peer), (double)(w->close_ns - rs->previous_ns) / 1e6);
@@ -479,6 +513,12 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 			return harness_error(rs, step, detail, "segment arrived %.1f ms early, but the call it follows "
 					     "took %.1f ms to answer: the harness cannot place it", by_ms,
 					     (double)rs->previous_uncertainty_ns / 1e6);
+		/* Starved of CPU, a stack answers late; never early. */
+		int64_t starved = starved_ns(rs);
+		if (late_ns > 0 && starved >= late_ns)
+			return harness_error(rs, step, detail, "segment arrived %.1f ms too %s, but tasks waited %.1f ms "
+					     "for a CPU meanwhile (/proc/pressure/cpu): its timing proves nothing", by_ms,
+					     how, (double)starved / 1e6);
 		return step_failed(rs, step, detail, "segment arrived %.1f ms too %s", by_ms, how);
 	}
 	rs->previous_ns = got.at_ns;
@@ -1237,6 +1277,8 @@ void run_case(const struct case_file *c, int variant, const struct run_options *
 
 	if (setup(rs, result) == 0) {
 		rs->start_ns = rs->previous_ns = wire_now_ns();
+		rs->line_stall_us = cpu_stall_us();
+		rs->line_began_ns = rs->start_ns;
 		uint32_t bit = variant >= 0 ? 1u << variant : ~0u;
 		const char *stack = target_stack(options->target);
 		int failed = 0;
@@ -1251,6 +1293,11 @@ void run_case(const struct case_file *c, int variant, const struct run_options *
 			}
 			rs->previous_line_first_event = rs->line_first_event;
 			rs->line_first_event = rs->event_count;
+			rs->previous_line_stall_us = rs->line_stall_us;
+			rs->line_stall_us = cpu_stall_us();
+		rs->line_began_ns = rs->start_ns;
+			rs->previous_line_began_ns = rs->line_began_ns;
+			rs->line_began_ns = wire_now_ns();
 			failed = run_step(rs, &c->steps[i]) < 0;
 			result->steps_run++;
 		}
