@@ -952,6 +952,7 @@ static int do_storm(struct run_state *rs, const struct step *step, const struct 
 				   plan.count);
 	}
 	rs->previous_ns = wire_now_ns();
+	rs->previous_uncertainty_ns = 0;
 	return 0;
 }
 
