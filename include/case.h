@@ -28,6 +28,7 @@ struct source_location {
 struct sysctl_setting {
 	char key[SYSCTL_KEY_MAX];
 	char value[SYSCTL_VALUE_MAX];
+	int refused_with; /* `K=V = EINVAL`: the stack must refuse the write with this errno; 0: take it */
 };
 
 /* `peer c 192.0.2.10:40000 isn 1000000 tsclock 1000 rate 1000 to 8080` */

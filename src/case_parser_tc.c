@@ -725,7 +725,7 @@ static int parse_sysctl_setting(struct parser *p, struct token t, struct sysctl_
 	return 0;
 }
 
-/* One or more KEY=VALUE to the end of the statement. */
+/* One or more KEY=VALUE [= ERRNO] to the end of the statement. */
 static int parse_sysctl_list(struct parser *p, struct sysctl_setting *settings, int *count)
 {
 	struct token t;
@@ -737,6 +737,16 @@ static int parse_sysctl_list(struct parser *p, struct sysctl_setting *settings, 
 		struct sysctl_setting *setting = &settings[*count];
 		if (parse_sysctl_setting(p, t, setting) < 0)
 			return -1;
+		/* `K=V = EINVAL`: the value the stack must refuse, and how. */
+		struct token refusal;
+		if (lex_peek_token(p->lx, &refusal) && token_is(refusal, "=")) {
+			lex_next_token(p->lx, &refusal);
+			if (lex_require_token(p->lx, &refusal, "an errno name like EINVAL") < 0)
+				return -1;
+			setting->refused_with = token_symbol(refusal, errno_from_name);
+			if (setting->refused_with <= 0)
+				return lex_fail(p->lx, refusal.col, "unknown errno name " TOKEN_FMT, TOKEN_ARG(refusal));
+		}
 		for (int i = 0; i < *count; i++)
 			if (strcmp(settings[i].key, setting->key) == 0)
 				return lex_fail(p->lx, t.col, "duplicate sysctl key '%s'", setting->key);

@@ -1133,6 +1133,35 @@ static int sysctl_refusal(struct run_state *rs, const char *key, const char *wan
 	return 0;
 }
 
+/* `sysctl K=V = ERRNO`: the stack must refuse the write, with that errno. 0 when it did; -1 with
+ * result's verdict and message set otherwise: a FAIL when it took the value or refused it otherwise, a
+ * SKIP when it has no such key, an ERROR when the harness lacked the privilege or the agent broke. */
+static int expect_sysctl_refused(struct run_state *rs, const struct sysctl_setting *s, struct case_result *result)
+{
+	char *why = NULL;
+	int rc = agent_sysctl_set(rs->agent, s->key, s->value, &why);
+	int err = rc == 0 ? 0 : rs->agent->last_err;
+	const char *wanted = errno_name(s->refused_with);
+	if (rc < 0 && err == s->refused_with) {
+		free(why);
+		return 0;
+	}
+	if (rc == 0 || is_refusal(err)) {
+		result->verdict = VERDICT_FAIL;
+		result->message = rc == 0 ? message("sysctl %s=%s: the stack took the value; the case says it refuses it "
+						    "with %s", s->key, s->value, wanted)
+					  : message("sysctl %s=%s: the stack refused it with %s; the case says %s", s->key,
+						    s->value, errno_name(err), wanted);
+	} else if (err == ENOENT) {
+		result->verdict = VERDICT_SKIP;
+		result->message = message("the stack has no sysctl %s", s->key);
+	} else {
+		result->message = message("sysctl %s=%s: %s", s->key, s->value, why ? why : "?");
+	}
+	free(why);
+	return -1;
+}
+
 /* Sets the case's and the variant's sysctls. 0; or -1 with result's verdict and message set: a SKIP
  * where the stack lacks a key or will not take a value, a FAIL when the agent broke. */
 static int apply_sysctls(struct run_state *rs, struct case_result *result)
@@ -1142,6 +1171,11 @@ static int apply_sysctls(struct run_state *rs, struct case_result *result)
 	for (int i = 0; i < count; i++) {
 		const char *key = sysctls[i].key, *wanted = sysctls[i].value;
 		char *why = NULL, *reason = NULL, *error = NULL;
+		if (sysctls[i].refused_with) {
+			if (expect_sysctl_refused(rs, &sysctls[i], result) < 0)
+				return -1;
+			continue;
+		}
 		if (agent_sysctl_set(rs->agent, key, wanted, &why) == 0)
 			continue;
 		int rc = sysctl_refusal(rs, key, wanted, rs->agent->last_err, &reason, &error);

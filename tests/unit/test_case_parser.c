@@ -732,6 +732,23 @@ static void test_hold(void **state)
 	assert_error_starts("peer c 192.0.2.10\n0 expect state NONE for 1 more", "t.tc:2:27: unexpected 'more'");
 }
 
+/* `sysctl K=V = ERRNO`: a write the stack must refuse, in a statement and in a variant. */
+static void test_sysctl_refused(void **state)
+{
+	(void)state;
+	struct case_file c;
+	parse_ok("sysctl net.ipv4.tcp_tw_reuse_delay=0 = EINVAL net.ipv4.tcp_tw_reuse=1\n"
+		 "variant v sysctl net.ipv4.tcp_fin_timeout=0 = EINVAL\npeer c 192.0.2.10\n0 wait\n", &c);
+	assert_int_equal(c.sysctl_count, 2);
+	assert_int_equal(c.sysctls[0].refused_with, EINVAL);
+	assert_string_equal(c.sysctls[0].value, "0");
+	assert_int_equal(c.sysctls[1].refused_with, 0);
+	assert_int_equal(c.variants[0].sysctls[0].refused_with, EINVAL);
+	case_free(&c);
+	assert_error_starts("sysctl net.ipv4.x=0 = ENOPE\n", "t.tc:1:23: unknown errno name 'ENOPE'");
+	assert_error_starts("sysctl net.ipv4.x=0 =\n", "t.tc:1:22: expected an errno name like EINVAL");
+}
+
 /* `expect clock A B same|offset` compares two peers; A is the step's peer. */
 static void test_expect_clock(void **state)
 {
@@ -1037,6 +1054,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_require_option),
 		cmocka_unit_test(test_state_timer),
 		cmocka_unit_test(test_hold),
+		cmocka_unit_test(test_sysctl_refused),
 		cmocka_unit_test(test_expect_clock),
 		cmocka_unit_test(test_diagnostic_display),
 		cmocka_unit_test(test_hostile_bytes),
