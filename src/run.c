@@ -66,7 +66,6 @@ struct run_state {
 	int line_first_event;          /* the first event of the line running now */
 	int previous_line_first_event; /* the previous line's: what the wire showed since it begins there */
 	int64_t line_stall_us, previous_line_stall_us; /* cpu_stall_us() when they began */
-	int64_t line_began_ns, previous_line_began_ns;
 	char *failure;       /* first failure's diagnostic */
 	bool harness_fault;  /* the failure is the harness's or its environment's (ERROR), not the stack's */
 	int failed_step;
@@ -448,20 +447,15 @@ static int segment_missing(struct run_state *rs, const struct step *step, const 
 	char *detail = message("    expected: %s at %s\n    observed: nothing\n%s", e->expected, window,
 			       wire ? wire : "");
 	free(wire);
-	int64_t late_ns = looked_ns - deadline_ns, starved = starved_ns(rs);
-	/* The harness looked long after the deadline, or tasks waited for a CPU nearly all the time since
-	 * the previous line (less than the tolerance free of it): the machine was so busy that a segment the
-	 * stack sent in time may still sit in a delivery queue, or the stack's softirq work may not have
-	 * run. That says nothing about the stack's TCP. */
+	int64_t late_ns = looked_ns - deadline_ns;
+	/* The harness looked long after the deadline: the machine was so busy that a segment the stack sent
+	 * in time may still sit in a delivery queue. That says nothing about the stack. (CPU pressure alone
+	 * is no such proof: on a shared machine some task always waits, and a stack that stays silent must
+	 * still FAIL there.) */
 	if (late_ns > rs->options->tolerance_ns)
 		harness_error(rs, step, detail, "no segment from the stack to %s, but the harness looked %.1f ms after "
 			      "its deadline (descheduled): it cannot tell", peer_label(rs, step->peer),
 			      (double)late_ns / 1e6);
-	else if (starved >= 0 && looked_ns - rs->previous_line_began_ns - starved < rs->options->tolerance_ns)
-		harness_error(rs, step, detail, "no segment from the stack to %s, but tasks waited for a CPU %.1f ms of "
-			      "the %.1f ms since the previous line (/proc/pressure/cpu): it cannot tell",
-			      peer_label(rs, step->peer), (double)starved / 1e6,
-			      (double)(looked_ns - rs->previous_line_began_ns) / 1e6);
 	else
 		step_failed(rs, step, detail, "no segment from the stack to %s within %.0f ms",
 			    peer_label(rs, step->peer), (double)(w->close_ns - rs->previous_ns) / 1e6);
@@ -1320,7 +1314,7 @@ void run_case(const struct case_file *c, int variant, const struct run_options *
 	if (setup(rs, result) == 0) {
 		rs->start_ns = rs->previous_ns = wire_now_ns();
 		rs->line_stall_us = cpu_stall_us();
-		rs->line_began_ns = rs->start_ns;
+
 		uint32_t bit = variant >= 0 ? 1u << variant : ~0u;
 		const char *stack = target_stack(options->target);
 		int failed = 0;
@@ -1337,9 +1331,8 @@ void run_case(const struct case_file *c, int variant, const struct run_options *
 			rs->line_first_event = rs->event_count;
 			rs->previous_line_stall_us = rs->line_stall_us;
 			rs->line_stall_us = cpu_stall_us();
-		rs->line_began_ns = rs->start_ns;
-			rs->previous_line_began_ns = rs->line_began_ns;
-			rs->line_began_ns = wire_now_ns();
+
+
 			failed = run_step(rs, &c->steps[i]) < 0;
 			result->steps_run++;
 		}
