@@ -473,7 +473,8 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 		if (target_status > status)
 			status = target_status;
 	}
-	if (status != EXIT_USAGE && !run_interrupted)
+	/* A dry run runs nothing by design: its status is whether it could say what it would send. */
+	if (status != EXIT_USAGE && !run_interrupted && !cl->target.dry_run)
 		status = exit_status_of(sets, ran, cl->allow_skip_only);
 	if (run_interrupted) {
 		fprintf(stderr, "tcpharness: interrupted; everything it created is removed\n");
