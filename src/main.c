@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "build_revision.h"
 #include "case_parser.h"
 #include "dry_run.h"
 #include "error_text.h"
@@ -730,7 +731,7 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 			fputs(usage_text, stdout);
 			return 0;
 		case 'V':
-			printf("tcpharness %s\n", TCPHARNESS_VERSION);
+			printf("tcpharness %s (git %s)\n", TCPHARNESS_VERSION, build_revision);
 			return 0;
 		case 'v':
 			cl->variant_filter = optarg;
