@@ -28,6 +28,7 @@ struct source_location {
 struct sysctl_setting {
 	char key[SYSCTL_KEY_MAX];
 	char value[SYSCTL_VALUE_MAX];
+	int refused_with; /* `K=V = EINVAL`: the stack must refuse the write with this errno; 0: take it */
 	/* `tune KEY=VALUE`: a knob that only keeps the case deterministic where it exists (Linux's
 	 * tcp_invalid_ratelimit); a stack without the key runs the case without it. A stack that has the
 	 * key but refuses the value is still a SKIP. */
@@ -104,8 +105,8 @@ enum step_kind {
 	STEP_EXPECT_SEGMENT,  /* c > FLAGS ...             the stack's next segment to c must match */
 	STEP_EXPECT_NONE,     /* c > none [within T]       no segment to c (T default 0: nothing so far) */
 	STEP_APP,             /* app CALL ...              target application call */
-	STEP_EXPECT_STATE,    /* [c] expect state NAME [timer A~B]  sock_diag state (NONE: no socket), timer */
-	STEP_EXPECT_COUNTER,  /* expect counter NAME +N    MIB counter delta since case start */
+	STEP_EXPECT_STATE,    /* [c] expect state NAME [timer A~B] [for T]  sock_diag state (NONE: no socket) */
+	STEP_EXPECT_COUNTER,  /* expect counter NAME +N [for T]  MIB counter delta since case start */
 	STEP_EXPECT_CLOCK,    /* expect clock A B same|offset  the stack's TSvals to A and B: one clock? */
 	STEP_WAIT,            /* wait                      only advances time */
 	STEP_INCARNATION,     /* c incarnation [seq ±N] [ts ±N]  new connection on c's 4-tuple */
@@ -128,6 +129,7 @@ struct step {
 	bool stacks_negated;
 	struct time_spec when;
 	int peer;                     /* index into peers; -1 when the step has none */
+	int64_t hold_ns;              /* `expect state|counter ... for T`: must hold over T; 0: sampled once */
 	bool outcome;                 /* `outcome` after the time: what this step observes is the case's
 				       * outcome, the cell `tcpharness matrix` shows */
 	/* Records what the stack does instead of judging it (explore.h builds such steps; no notation):

@@ -8,9 +8,10 @@
 
 #include "report.h"
 
-/* The cell of one record: SKIP; the outcome, with `!` appended when the case failed and `?` when it
- * passed with unchecked lines (an unchecked outcome reads UNSEEN); `pass` or `FAIL` for a case that
- * marks no outcome (or failed before reaching it); `-` when it never ran. */
+/* The cell of one record: SKIP; ERR for a harness error; the outcome, with `!` appended when the case
+ * failed, `?` when it passed with unchecked lines (an unchecked outcome reads UNSEEN) and `~` when it
+ * passed on a retry; `pass` or `FAIL` for a case that marks no outcome (or failed before reaching it);
+ * `-` when it never ran. */
 void matrix_cell(const struct run_record *r, char *buf, size_t size);
 
 /* Prints one table per distinct list of variant names (cases without variants share a table with one

@@ -19,7 +19,11 @@ struct run_options {
 
 #define RUN_DEFAULT_TOLERANCE_NS (50 * 1000000LL)
 
-enum verdict { VERDICT_PASS, VERDICT_FAIL, VERDICT_SKIP };
+/* FAIL: the stack did something other than the case says. ERROR: the harness or its environment could
+ * not perform a line (late, its agent, capture or sandbox broke), which proves nothing about the stack.
+ * SKIP: the stack or the harness lacks what the case needs, and the message says what. */
+enum verdict { VERDICT_PASS, VERDICT_FAIL, VERDICT_SKIP, VERDICT_ERROR };
+#define VERDICT_COUNT (VERDICT_ERROR + 1)
 
 #define RUN_EVENT_TEXT 320
 
@@ -50,7 +54,7 @@ struct run_event {
 
 struct case_result {
 	enum verdict verdict;
-	char *message;      /* FAIL: the diagnostic (multi-line); SKIP: the reason; malloc'd or NULL */
+	char *message;      /* FAIL, ERROR: the diagnostic (multi-line); SKIP: the reason; malloc'd or NULL */
 	char *pcap_path;    /* malloc'd or NULL */
 	int64_t duration_ns;
 	int steps_run;
@@ -72,7 +76,8 @@ char *run_case_name(const char *path);
 
 /* Runs case c under variant index `variant` (-1 when the case declares none), its steps for the target's
  * stack only (`{stack}` prefixes). Always fills *result (free with case_result_free); infrastructure
- * failures are FAILs whose message says what broke, missing privileges and missing stack features (a
+ * failures and the harness's own lateness are ERRORs whose message says what broke and by how much
+ * the harness was late, missing privileges and missing stack features (a
  * requirement, a sysctl the stack lacks or will not set) are SKIPs with the reason. */
 void run_case(const struct case_file *c, int variant, const struct run_options *options,
 	      struct case_result *result);

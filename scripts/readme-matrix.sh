@@ -36,6 +36,12 @@ if [ "$status" -ne 0 ]; then
 	echo "readme-matrix: the catalogue did not pass (exit $status); the README keeps its tables" >&2
 	exit 1
 fi
+# What the kernel does, not how punctual the harness was: a pass on a retry (FLAKY, `~` after its cell
+# and a note under the table) is a pass here. The note goes with the blank line before it.
+awk '{ gsub(/~ \|/, " |") } /^`~`: / { if (blank) blank = 0; next }
+	blank { print ""; blank = 0 } /^$/ { blank = 1; next } { print } END { if (blank) print "" }' \
+	"$work/tables" >"$work/tables.steady"
+mv "$work/tables.steady" "$work/tables"
 if ! grep -qxF "$begin" README.md || ! grep -qxF "$end" README.md; then
 	echo "readme-matrix: README.md lacks the markers '$begin' and '$end'" >&2
 	exit 1

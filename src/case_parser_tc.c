@@ -340,7 +340,7 @@ static int parse_timer_window(struct parser *p, struct step *s)
 	if (s->u.expected.timer_max_ns < s->u.expected.timer_min_ns)
 		return lex_fail(p->lx, t.col, "timer window " TOKEN_FMT " ends before it starts", TOKEN_ARG(t));
 	s->u.expected.check_timer = true;
-	return lex_expect_end(p->lx);
+	return 0;
 }
 
 /* A MIB counter's name, bare (`PAWSEstab`) or with its group (`TcpExt.PAWSEstab`). */
@@ -357,6 +357,17 @@ static int parse_counter_name(struct parser *p, char name[COUNTER_NAME_MAX + 1])
 		return lex_fail(p->lx, t.col, "invalid counter name " TOKEN_FMT, TOKEN_ARG(t));
 	token_copy(name, t);
 	return 0;
+}
+
+/* `for T` after an `expect state` or `expect counter`: the expectation holds over T, a quiet period. */
+static int parse_hold(struct parser *p, struct step *s)
+{
+	struct token t;
+	if (lex_require_token(p->lx, &t, "a duration like 500ms") < 0 || lex_duration(p->lx, t, &s->hold_ns) < 0)
+		return -1;
+	if (s->hold_ns == 0)
+		return lex_fail(p->lx, t.col, "'for' takes a duration longer than 0");
+	return lex_expect_end(p->lx);
 }
 
 static int parse_expect(struct parser *p, struct token expect, bool has_peer, struct step *s)
@@ -381,9 +392,18 @@ static int parse_expect(struct parser *p, struct token expect, bool has_peer, st
 		s->u.expected.state = state;
 		if (!lex_next_token(p->lx, &t))
 			return 0;
+		if (token_is(t, "for"))
+			return parse_hold(p, s);
 		if (!token_is(t, "timer"))
-			return lex_fail(p->lx, t.col, "expected 'timer' or the end of the line, got " TOKEN_FMT, TOKEN_ARG(t));
-		return parse_timer_window(p, s);
+			return lex_fail(p->lx, t.col, "expected 'timer', 'for' or the end of the line, got " TOKEN_FMT,
+					TOKEN_ARG(t));
+		if (parse_timer_window(p, s) < 0)
+			return -1;
+		if (!lex_next_token(p->lx, &t))
+			return 0;
+		if (!token_is(t, "for"))
+			return lex_fail(p->lx, t.col, "expected 'for' or the end of the line, got " TOKEN_FMT, TOKEN_ARG(t));
+		return parse_hold(p, s);
 	}
 	if (token_is(what, "clock"))
 		return has_peer ? lex_fail(p->lx, what.col, "'expect clock' names its two peers after 'clock'")
@@ -401,7 +421,11 @@ static int parse_expect(struct parser *p, struct token expect, bool has_peer, st
 		s->u.counter.delta = 0;
 	else if (lex_delta(p->lx, t, INT64_MAX, &s->u.counter.delta) < 0)
 		return -1;
-	return lex_expect_end(p->lx);
+	if (!lex_next_token(p->lx, &t))
+		return 0;
+	if (!token_is(t, "for"))
+		return lex_fail(p->lx, t.col, "expected 'for' or the end of the line, got " TOKEN_FMT, TOKEN_ARG(t));
+	return parse_hold(p, s);
 }
 
 /* `c incarnation [seq ±N] [ts ±N]`. */
@@ -701,7 +725,7 @@ static int parse_sysctl_setting(struct parser *p, struct token t, struct sysctl_
 	return 0;
 }
 
-/* One or more KEY=VALUE to the end of the statement. */
+/* One or more KEY=VALUE [= ERRNO] to the end of the statement. */
 static int parse_sysctl_list(struct parser *p, struct sysctl_setting *settings, int *count)
 {
 	struct token t;
@@ -713,6 +737,16 @@ static int parse_sysctl_list(struct parser *p, struct sysctl_setting *settings, 
 		struct sysctl_setting *setting = &settings[*count];
 		if (parse_sysctl_setting(p, t, setting) < 0)
 			return -1;
+		/* `K=V = EINVAL`: the value the stack must refuse, and how. */
+		struct token refusal;
+		if (lex_peek_token(p->lx, &refusal) && token_is(refusal, "=")) {
+			lex_next_token(p->lx, &refusal);
+			if (lex_require_token(p->lx, &refusal, "an errno name like EINVAL") < 0)
+				return -1;
+			setting->refused_with = token_symbol(refusal, errno_from_name);
+			if (setting->refused_with <= 0)
+				return lex_fail(p->lx, refusal.col, "unknown errno name " TOKEN_FMT, TOKEN_ARG(refusal));
+		}
 		for (int i = 0; i < *count; i++)
 			if (strcmp(settings[i].key, setting->key) == 0)
 				return lex_fail(p->lx, t.col, "duplicate sysctl key '%s'", setting->key);

@@ -13,7 +13,7 @@
 #include "error_text.h"
 #include "explore_table.h"
 #include "report_html.h"
-#include "scheduler.h"
+#include "schedule.h"
 #include "target.h"
 #include "wire.h"
 
@@ -145,7 +145,7 @@ static int parse_options(int argc, char **argv, struct explore_options *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	*o = (struct explore_options){ .jobs = cpus < 1 ? 1 : cpus > SCHEDULER_MAX_JOBS ? SCHEDULER_MAX_JOBS : (int)cpus,
+	*o = (struct explore_options){ .jobs = cpus < 1 ? 1 : cpus > SCHEDULE_MAX_JOBS ? SCHEDULE_MAX_JOBS : (int)cpus,
 				       .kinds = { TARGET_LOCAL }, .target_count = 1 };
 	optind = 1;
 	int opt;
@@ -157,9 +157,9 @@ static int parse_options(int argc, char **argv, struct explore_options *o)
 		case 'j': {
 			char *end;
 			long jobs = strtol(optarg, &end, 10);
-			if (*end || end == optarg || jobs < 1 || jobs > SCHEDULER_MAX_JOBS) {
+			if (*end || end == optarg || jobs < 1 || jobs > SCHEDULE_MAX_JOBS) {
 				fprintf(stderr, "tcpharness: -j takes a number of parallel cells (1..%d), not '%s'\n",
-					SCHEDULER_MAX_JOBS, optarg);
+					SCHEDULE_MAX_JOBS, optarg);
 				return EXIT_USAGE;
 			}
 			o->jobs = (int)jobs;
@@ -308,7 +308,7 @@ static char *captures_dir(const struct explore_options *o, int t)
 /* A cell that never reached its event (its sandbox not built, a veth without carrier; or its recipe
  * broken, which under heavy load is mostly the harness reading a segment late) said nothing about the
  * event: it runs once more, and says so. A recipe the stack really breaks breaks again. */
-static void rerun_unobserved(struct run_set *set, const struct run_options *options, int jobs)
+static void rerun_unobserved(struct run_set *set, const struct schedule_options *options)
 {
 	struct run_set again = { calloc((size_t)set->count, sizeof *again.runs), 0 };
 	int *from = calloc((size_t)set->count, sizeof *from);
@@ -328,7 +328,7 @@ static void rerun_unobserved(struct run_set *set, const struct run_options *opti
 		again.runs[again.count++] = *r;
 	}
 	if (again.count)
-		schedule_run(&again, options, jobs, NULL);
+		schedule_run(&again, options, NULL);
 	for (int i = 0; i < again.count; i++)
 		set->runs[from[i]] = again.runs[i];
 	free(again.runs);
@@ -368,12 +368,14 @@ static int explore_target(struct exploration *x, const struct explore_options *o
 	fprintf(stderr, "explore: %d state rows x %d events = %d cells on %s, %d at a time\n", table->row_count,
 		table->event_count, cells, table->labels[t], jobs);
 	int64_t began = wire_now_ns();
-	int started = schedule_run(set, &run_options, jobs, NULL);
-	if (started > 0 && !run_interrupted)
-		rerun_unobserved(set, &run_options, jobs);
+	/* A cell that ERRORed (the harness late, a sandbox not built) is tried again like any run's. */
+	struct schedule_options schedule = { &run_options, jobs, SCHEDULE_DEFAULT_RETRIES, 0 };
+	bool started = schedule_run(set, &schedule, NULL) == 0;
+	if (started && !run_interrupted)
+		rerun_unobserved(set, &schedule);
 	wire_wait_released();
 	target_close(target);
-	int status = started == 0 && cells > 0 ? EXIT_USAGE : 0;
+	int status = !started && cells > 0 ? EXIT_USAGE : 0;
 	int errors = 0;
 	for (int c = 0; c < set->count; c++) {
 		struct explore_cell *cell = &table->cells[c];

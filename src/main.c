@@ -1,9 +1,9 @@
 /* main.c - the tcpharness command line: run, matrix, check and list case files.
- * Exit status: 0 everything passed, 1 a case failed, 2 usage or input error, 128+N after signal N. */
+ * Exit status: 0 what ran passed, 1 a case failed, 2 usage or input error, 3 no failure but a harness
+ * error, 4 nothing ran (every case skipped), 128+N after signal N. */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +16,7 @@
 #include "dry_run.h"
 #include "error_text.h"
 #include "explore_cli.h"
+#include "privilege.h"
 #include "report.h"
 #include "report_console.h"
 #include "report_html.h"
@@ -24,15 +25,16 @@
 #include "report_matrix.h"
 #include "report_tap.h"
 #include "run.h"
-#include "scheduler.h"
+#include "schedule.h"
 #include "target.h"
-#include "wire.h"
 
 #include <arpa/inet.h>
 
+#define EXIT_PASSED 0
 #define EXIT_CASE_FAILED 1
-#define MAX_JOBS SCHEDULER_MAX_JOBS
 #define EXIT_USAGE 2
+#define EXIT_HARNESS_ERROR 3
+#define EXIT_NOTHING_RAN 4
 /* Shares 2 with usage errors, and only when no case failed: a failed case's 1 says more. */
 #define EXIT_REPORT_UNWRITTEN 2
 
@@ -42,7 +44,7 @@
 
 static const char usage_text[] =
 	"usage: tcpharness run [-j N] [--variant NAME] [--captures DIR] [--tolerance MS] [--report FORMAT[=PATH]]...\n"
-	"                      [TARGET] PATH...\n"
+	"                      [--retries N] [--rerun-failures N] [--allow-skip-only] [TARGET] PATH...\n"
 	"       tcpharness matrix [--markdown] [--targets T1,T2...] [run options] PATH...\n"
 	"       tcpharness check PATH...\n"
 	"       tcpharness list PATH...\n"
@@ -70,6 +72,12 @@ static const char usage_text[] =
 	"  -j, --jobs N     run N case@variants at once, each in its own sandbox (default: the number of\n"
 	"                   CPUs); results still print in case order\n"
 	"  --tolerance MS   timing slack for lines without an explicit window (default 50)\n"
+	"  --retries N      run a case@variant that ended in a harness ERROR again, in a fresh sandbox, up to\n"
+	"                   N times (default 2); one that passes on a later try is FLAKY, every try shown\n"
+	"  --rerun-failures N\n"
+	"                   likewise for a FAIL (default 0: a FAIL stands)\n"
+	"  --allow-skip-only\n"
+	"                   exit 0, not 4, when every case was skipped\n"
 	"  --markdown       matrix: print GitHub-flavoured Markdown tables\n"
 	"\n"
 	"target (default local: the running kernel, one fresh pair of namespaces per case):\n"
@@ -111,8 +119,18 @@ static const char usage_text[] =
 	"                     html DIR     DIR/index.html, one self-contained page\n"
 	"                   Written even when cases fail; after an interrupt, with the runs that finished.\n"
 	"\n"
-	"exit status: 0 all passed, 1 a case failed, 2 usage or input error, or a report could not be\n"
-	"written and no case failed\n";
+	"verdicts: PASS; FAIL the stack did something other than the case says; ERROR the harness or its\n"
+	"environment could not perform a line (it was late, its agent, capture or sandbox broke), which\n"
+	"proves nothing about the stack; SKIP the stack or the harness lacks what the case needs; FLAKY\n"
+	"passed on a retry. The closing line: N passed, N failed, N skipped, N flaky, N errors.\n"
+	"\n"
+	"exit status:\n"
+	"  0  everything that ran passed (FLAKY and SKIP allowed, as long as at least one case ran)\n"
+	"  1  at least one FAIL\n"
+	"  2  usage or input error; or a report could not be written and no case failed\n"
+	"  3  no FAIL, but at least one ERROR\n"
+	"  4  nothing ran: every case was a SKIP (0 with --allow-skip-only)\n"
+	"  128+N  interrupted by signal N\n";
 
 struct path_list {
 	char **items;
@@ -251,6 +269,8 @@ static void free_run_set(struct run_set *set)
 		free(set->runs[i].name);
 		if (set->runs[i].ran)
 			case_result_free(&set->runs[i].result);
+		for (int t = 0; t < set->runs[i].earlier_count; t++)
+			free(set->runs[i].earlier[t].message);
 	}
 	free(set->runs);
 }
@@ -264,38 +284,6 @@ static char *default_captures_dir(void)
 	if (asprintf(&dir, "captures/%s-%d", stamp, (int)getpid()) < 0)
 		return NULL;
 	return dir;
-}
-
-/* Runs every record, `jobs` at a time, each in its own sandbox; the console report (stdout for `run`,
- * stderr when stdout carries the matrix or TAP) shows them in case order. Returns the exit status. */
-static void console_started(void *report, const struct run_record *r)
-{
-	console_report_started(report, r->name);
-}
-
-static void console_finished(void *report, const struct run_record *r)
-{
-	console_report_result(report, r->name, &r->result);
-}
-
-static int run_all(struct run_set *set, const struct run_options *options, FILE *console, int jobs)
-{
-	struct console_report report;
-	console_report_init(&report, console, set->count);
-	schedule_install_signal_handlers();
-	struct schedule_listener listener = { console_started, console_finished, &report };
-	int started = schedule_run(set, options, jobs, &listener);
-	wire_wait_released();
-	int status = console_report_summary(&report);
-	if (started == 0 && set->count > 0) {
-		fprintf(stderr, "tcpharness: cannot start a worker thread\n");
-		status = EXIT_USAGE;
-	}
-	if (run_interrupted) {
-		fprintf(stderr, "tcpharness: interrupted; everything it created is removed\n");
-		status = 128 + run_interrupted;
-	}
-	return status;
 }
 
 /* TAP without a FILE goes to standard output. */
@@ -331,6 +319,8 @@ struct command_line {
 	int64_t tolerance_ns;
 	int jobs;
 	bool jobs_given;
+	int retries, rerun_failures;
+	bool allow_skip_only;
 	bool markdown;
 	struct target_options target;      /* the lab's settings; kind is kinds[0] */
 	enum target_kind kinds[MATRIX_MAX_TARGETS];
@@ -407,7 +397,8 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 			fprintf(stderr, "tcpharness: dry run: %s\n", error ? error : "out of memory");
 		free(error);
 	} else {
-		status = run_all(set, &options, console, jobs);
+		struct schedule_options schedule = { &options, jobs, cl->retries, cl->rerun_failures };
+		status = schedule_run(set, &schedule, console) < 0 ? EXIT_USAGE : EXIT_PASSED;
 	}
 	if (target_refusal(target)) {
 		fprintf(stderr, "tcpharness: %s: stopped claiming the peers' addresses: %s\n", target_label(target),
@@ -417,6 +408,37 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 	target_close(target);
 	free(dir);
 	return status;
+}
+
+/* What the runs on every target add up to (usage_text's list): a FAIL says most, then an ERROR; a run
+ * in which every case was skipped tested nothing, and must not look green. */
+static int exit_status_of(const struct run_set *sets, int count, bool allow_skip_only)
+{
+	int totals[SHOWN_VERDICT_COUNT] = { 0 };
+	for (int t = 0; t < count; t++) {
+		int counts[SHOWN_VERDICT_COUNT];
+		report_count(&sets[t], counts);
+		for (int v = 0; v < SHOWN_VERDICT_COUNT; v++)
+			totals[v] += counts[v];
+	}
+	if (totals[SHOWN_FAIL])
+		return EXIT_CASE_FAILED;
+	if (totals[SHOWN_ERROR])
+		return EXIT_HARNESS_ERROR;
+	if (totals[SHOWN_PASS] + totals[SHOWN_FLAKY] == 0 && !allow_skip_only) {
+		fprintf(stderr, "tcpharness: nothing ran: every case was skipped (exit %d; --allow-skip-only "
+				"accepts that)\n", EXIT_NOTHING_RAN);
+		return EXIT_NOTHING_RAN;
+	}
+	return EXIT_PASSED;
+}
+
+static bool every_target_is(const struct command_line *cl, enum target_kind kind)
+{
+	for (int t = 0; t < cl->target_count; t++)
+		if (cl->kinds[t] != kind)
+			return false;
+	return true;
 }
 
 static int command_run(const struct loaded_cases *loaded, const struct command_line *cl)
@@ -437,6 +459,14 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 	bool matrix = !strcmp(cl->command, "matrix");
 	FILE *console = matrix || report_to_stdout(cl) ? stderr : stdout;
 	int status = 0, ran = 0;
+	/* An ordinary user runs local cases as root would, in a user namespace of its own; where none can
+	 * be made, every case is a SKIP naming the missing privilege, and the exit status says nothing ran. */
+	if (every_target_is(cl, TARGET_LOCAL)) {
+		char *why = NULL;
+		if (privilege_acquire(&why) < 0)
+			fprintf(stderr, "tcpharness: %s; every case will be a SKIP\n", why ? why : "out of memory");
+		free(why);
+	}
 	for (int t = 0; t < cl->target_count && !run_interrupted && status != EXIT_USAGE; t++) {
 		if (t > 0 && build_run_set(loaded, cl->variant_filter, &sets[t]) < 0) {
 			free_run_set(&sets[t]);
@@ -447,6 +477,13 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 		int target_status = run_on_target(cl, t, &sets[t], console, &labels[t]);
 		if (target_status > status)
 			status = target_status;
+	}
+	/* A dry run runs nothing by design: its status is whether it could say what it would send. */
+	if (status != EXIT_USAGE && !run_interrupted && !cl->target.dry_run)
+		status = exit_status_of(sets, ran, cl->allow_skip_only);
+	if (run_interrupted) {
+		fprintf(stderr, "tcpharness: interrupted; everything it created is removed\n");
+		status = 128 + run_interrupted;
 	}
 	if (matrix && !run_interrupted && status != EXIT_USAGE) {
 		if (cl->target_count > 1)
@@ -459,7 +496,8 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 		free_run_set(&sets[t]);
 	for (int t = 0; t < ran; t++)
 		free(labels[t]);
-	if (status != EXIT_USAGE && write_reports(cl, &set) < 0 && status == 0)
+	if (status != EXIT_USAGE && write_reports(cl, &set) < 0 &&
+	    (status == EXIT_PASSED || status == EXIT_NOTHING_RAN))
 		status = EXIT_REPORT_UNWRITTEN;
 	free_run_set(&set);
 	return status;
@@ -608,6 +646,9 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		{ "agent", required_argument, NULL, 'G' },
 		{ "allow-default-route-iface", no_argument, NULL, 'D' },
 		{ "vm-image", required_argument, NULL, 'M' },
+		{ "retries", required_argument, NULL, 'R' },
+		{ "rerun-failures", required_argument, NULL, 'F' },
+		{ "allow-skip-only", no_argument, NULL, 'K' },
 		{ "allow-address-in-use", required_argument, NULL, 'U' },
 		{ "max-pps", required_argument, NULL, 'P' },
 		{ "allow-storm", no_argument, NULL, 'W' },
@@ -616,7 +657,8 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	*cl = (struct command_line){ .tolerance_ns = RUN_DEFAULT_TOLERANCE_NS,
-				     .jobs = cpus < 1 ? 1 : cpus > MAX_JOBS ? MAX_JOBS : (int)cpus,
+				     .jobs = cpus < 1 ? 1 : cpus > SCHEDULE_MAX_JOBS ? SCHEDULE_MAX_JOBS : (int)cpus,
+				     .retries = SCHEDULE_DEFAULT_RETRIES,
 				     .target_count = 1,
 				     .target = { .budget = { .max_pps = SEND_BUDGET_DEFAULT_PPS } } };
 	int opt;
@@ -625,9 +667,9 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		case 'j': {
 			char *end;
 			long jobs = strtol(optarg, &end, 10);
-			if (*end || end == optarg || jobs < 1 || jobs > MAX_JOBS) {
+			if (*end || end == optarg || jobs < 1 || jobs > SCHEDULE_MAX_JOBS) {
 				fprintf(stderr, "tcpharness: -j takes a number of parallel runs (1..%d), not '%s'\n",
-					MAX_JOBS, optarg);
+					SCHEDULE_MAX_JOBS, optarg);
 				return EXIT_USAGE;
 			}
 			cl->jobs = (int)jobs;
@@ -661,6 +703,21 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		case 'D':
 			cl->target.allow_default_route = true;
 			cl->lab_option_given = true;
+			break;
+		case 'R':
+		case 'F': {
+			char *end;
+			long tries = strtol(optarg, &end, 10);
+			if (*end || end == optarg || tries < 0 || tries >= RUN_MAX_TRIES) {
+				fprintf(stderr, "tcpharness: %s takes a number of extra tries (0..%d), not '%s'\n",
+					opt == 'R' ? "--retries" : "--rerun-failures", RUN_MAX_TRIES - 1, optarg);
+				return EXIT_USAGE;
+			}
+			*(opt == 'R' ? &cl->retries : &cl->rerun_failures) = (int)tries;
+			break;
+		}
+		case 'K':
+			cl->allow_skip_only = true;
 			break;
 		case 'U':
 		case 'P':

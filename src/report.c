@@ -26,6 +26,69 @@ const char *report_variant_name(const struct run_record *r)
 	return r->variant >= 0 ? r->c->variants[r->variant].name : "";
 }
 
+enum shown_verdict report_shown_verdict(const struct run_record *r)
+{
+	if (!r->ran)
+		return SHOWN_NOT_RUN;
+	switch (r->result.verdict) {
+	case VERDICT_PASS:
+		return r->earlier_count ? SHOWN_FLAKY : SHOWN_PASS;
+	case VERDICT_FAIL:
+		return SHOWN_FAIL;
+	case VERDICT_SKIP:
+		return SHOWN_SKIP;
+	case VERDICT_ERROR:
+	default:
+		return SHOWN_ERROR;
+	}
+}
+
+const char *report_shown_word(enum shown_verdict v)
+{
+	static const char *const words[] = { [SHOWN_PASS] = "pass",   [SHOWN_FAIL] = "fail",
+					     [SHOWN_SKIP] = "skip",   [SHOWN_ERROR] = "error",
+					     [SHOWN_FLAKY] = "flaky", [SHOWN_NOT_RUN] = "notrun" };
+	return words[v];
+}
+
+const char *report_verdict_label(enum verdict v)
+{
+	static const char *const labels[] = { [VERDICT_PASS] = "PASS", [VERDICT_FAIL] = "FAIL",
+					      [VERDICT_SKIP] = "SKIP", [VERDICT_ERROR] = "ERROR" };
+	return labels[v];
+}
+
+void report_count(const struct run_set *set, int counts[SHOWN_VERDICT_COUNT])
+{
+	memset(counts, 0, SHOWN_VERDICT_COUNT * sizeof counts[0]);
+	for (int i = 0; i < set->count; i++)
+		counts[report_shown_verdict(&set->runs[i])]++;
+}
+
+static char *append_try(char *text, int number, enum verdict verdict, const char *message)
+{
+	size_t first_line = message ? strcspn(message, "\n") : 0;
+	char *longer;
+	if (asprintf(&longer, "%stry %d: %s%s%.*s\n", text, number, report_verdict_label(verdict),
+		     first_line ? ": " : "", (int)first_line, message ? message : "") < 0)
+		longer = NULL;
+	free(text);
+	return longer;
+}
+
+char *report_tries_text(const struct run_record *r)
+{
+	if (!r->ran || r->earlier_count == 0)
+		return NULL;
+	char *text = strdup("");
+	for (int i = 0; text && i < r->earlier_count; i++)
+		text = append_try(text, i + 1, r->earlier[i].verdict, r->earlier[i].message);
+	if (text)
+		text = append_try(text, r->earlier_count + 1, r->result.verdict,
+				  r->result.verdict == VERDICT_PASS ? NULL : r->result.message);
+	return text;
+}
+
 int report_case_end(const struct run_set *set, int first)
 {
 	int i = first;

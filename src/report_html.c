@@ -60,10 +60,14 @@ static const char page_head[] =
 	"code,pre,.matrix td{font-family:monospace}\n"
 	".summary{font-size:16px;margin:0}.context{color:#4a5568;margin:2px 0 0}\n"
 	".pass{color:#276749}.fail{color:#c53030}.skip{color:#975a16}.notrun{color:#718096}\n"
+	/* The harness's own faults in purple, never the stack's red; a pass on a retry in amber. */
+	".error{color:#6b46c1}.flaky{color:#b7791f}\n"
 	".matrix{border-collapse:collapse}\n"
 	".matrix th,.matrix td{border:1px solid #cbd5e0;padding:3px 10px;text-align:left}\n"
 	".matrix th{font-weight:600}.matrix a{color:inherit;text-decoration:none}\n"
 	".matrix td.pass{background:#f0fff4}.matrix td.fail{background:#fff5f5}.matrix td.skip{background:#fffff0}\n"
+	".matrix td.error{background:#faf5ff}.matrix td.flaky{background:#fffaf0}\n"
+	"pre.harness{background:#faf5ff;border-left:3px solid #6b46c1;padding:8px 12px;overflow-x:auto}\n"
 	".variant{color:#718096;font-size:12px;margin-right:6px}.legend{color:#4a5568;font-size:13px}\n"
 	".run{border-top:1px solid #e2e8f0;padding:14px 0}\n"
 	".verdict{text-transform:uppercase;font-size:13px;margin-left:8px}.facts{margin:0 0 6px;color:#4a5568}\n"
@@ -180,37 +184,26 @@ static void run_anchor(const struct run_set *set, int index, char *buf, size_t s
 		snprintf(buf, size, "%s", mine);
 }
 
-/* pass, fail, skip, or notrun: the section's data-verdict, the CSS class and (upper-cased) the word. */
+/* pass, fail, skip, error, flaky or notrun: the section's data-verdict, the CSS class and (upper-cased)
+ * the word. */
 static const char *verdict_word(const struct run_record *r)
 {
-	static const char *const words[] = {
-		[VERDICT_PASS] = "pass", [VERDICT_FAIL] = "fail", [VERDICT_SKIP] = "skip"
-	};
-	return r->ran ? words[r->result.verdict] : "notrun";
+	return report_shown_word(report_shown_verdict(r));
 }
 
 /* ---- summary and matrix ---- */
 
 static void write_summary(FILE *out, const struct run_set *set)
 {
-	int passed = 0, failed = 0, skipped = 0, not_run = 0;
-	for (int i = 0; i < set->count; i++) {
-		const struct run_record *r = &set->runs[i];
-		if (!r->ran)
-			not_run++;
-		else if (r->result.verdict == VERDICT_PASS)
-			passed++;
-		else if (r->result.verdict == VERDICT_FAIL)
-			failed++;
-		else
-			skipped++;
-	}
+	int counts[SHOWN_VERDICT_COUNT];
+	report_count(set, counts);
 	fprintf(out,
 		"<p class=\"summary\"><span class=\"pass\">%d passed</span>, <span class=\"fail\">%d failed</span>, "
-		"<span class=\"skip\">%d skipped</span>",
-		passed, failed, skipped);
-	if (not_run)
-		fprintf(out, ", <span class=\"notrun\">%d not run (interrupted)</span>", not_run);
+		"<span class=\"skip\">%d skipped</span>, <span class=\"flaky\">%d flaky</span>, "
+		"<span class=\"error\">%d errors</span>",
+		counts[SHOWN_PASS], counts[SHOWN_FAIL], counts[SHOWN_SKIP], counts[SHOWN_FLAKY], counts[SHOWN_ERROR]);
+	if (counts[SHOWN_NOT_RUN])
+		fprintf(out, ", <span class=\"notrun\">%d not run (interrupted)</span>", counts[SHOWN_NOT_RUN]);
 
 	struct utsname system;
 	char date[64] = "unknown date";
@@ -262,7 +255,8 @@ static int write_matrix(FILE *out, const struct run_set *set, char **error)
 		fputs("</tr>\n", out);
 	}
 	fputs("</table>\n<p class=\"legend\">A cell is what the stack did at the case's <code>outcome</code> lines; "
-	      "<code>!</code>: the case failed; <code>?</code>: it passed, but the stack could not show the evidence "
+	      "<code>!</code>: the case failed; <code>ERR</code>: the harness could not perform a line (an error, "
+	      "not the stack's); <code>~</code>: it passed on a retry (flaky); <code>?</code>: it passed, but the stack could not show the evidence "
 	      "of some lines (<code>" OUTCOME_UNSEEN "</code> where that was the outcome); "
 	      "<code>pass</code>/<code>FAIL</code>: the case marks no outcome. A cell links to its ladder.</p>\n",
 	      out);
@@ -563,8 +557,15 @@ static void write_run(FILE *out, const struct run_set *set, int index, const cha
 		put_pcap_link(out, dir_real, result->pcap_path);
 	}
 	fputs("</p>\n", out);
-	if (result->verdict == VERDICT_FAIL && result->message) {
-		fputs("<pre class=\"diagnostic\">", out);
+	char *tries = report_tries_text(r);
+	if (tries) {
+		fputs("<pre class=\"tries\">", out);
+		put_escaped(out, tries);
+		fputs("</pre>\n", out);
+		free(tries);
+	}
+	if ((result->verdict == VERDICT_FAIL || result->verdict == VERDICT_ERROR) && result->message) {
+		fprintf(out, "<pre class=\"%s\">", result->verdict == VERDICT_FAIL ? "diagnostic" : "harness");
 		put_escaped(out, result->message);
 		fputs("</pre>\n", out);
 	}

@@ -56,7 +56,7 @@ static void put_attribute(FILE *out, const char *name, const char *value, size_t
 }
 
 struct tally {
-	int tests, failures, skipped;
+	int tests, failures, errors, skipped;
 	int64_t duration_ns;
 };
 
@@ -70,18 +70,18 @@ static struct tally tally_runs(const struct run_set *set, int first, int end)
 			continue;
 		t.tests++;
 		t.failures += r->result.verdict == VERDICT_FAIL;
+		t.errors += r->result.verdict == VERDICT_ERROR;
 		t.skipped += r->result.verdict == VERDICT_SKIP;
 		t.duration_ns += r->result.duration_ns;
 	}
 	return t;
 }
 
-/* errors is always 0: a run that broke before judging anything (a sandbox that could not be made) is a
- * FAIL with its reason, as on the console. */
+/* failures are the stack's (FAIL), errors the harness's (ERROR), as on the console. */
 static void put_tally(FILE *out, const struct tally *t)
 {
-	fprintf(out, " tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"%d\" time=\"%.3f\"", t->tests,
-		t->failures, t->skipped, (double)t->duration_ns / 1e9);
+	fprintf(out, " tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\"", t->tests,
+		t->failures, t->errors, t->skipped, (double)t->duration_ns / 1e9);
 }
 
 /* classname is the theme: the directory part of the case's display name (`time_wait`). */
@@ -93,21 +93,29 @@ static void put_testcase(FILE *out, const struct run_record *r, const char *case
 	put_attribute(out, "classname", case_name, slash ? (size_t)(slash - case_name) : strlen(case_name));
 	put_attribute(out, "name", r->name, strlen(r->name));
 	put_attribute(out, "file", r->c->path, strlen(r->c->path));
-	fprintf(out, " time=\"%.3f\">\n", (double)result->duration_ns / 1e9);
+	enum shown_verdict shown = report_shown_verdict(r);
+	fprintf(out, " time=\"%.3f\" status=\"%s\">\n", (double)result->duration_ns / 1e9, report_shown_word(shown));
 	const char *message = result->message ? result->message : "";
-	if (result->verdict == VERDICT_FAIL) {
-		fputs("      <failure", out);
+	if (result->verdict == VERDICT_FAIL || result->verdict == VERDICT_ERROR) {
+		/* <error>, not <failure>: CI then tells a broken harness from a broken stack. */
+		const char *element = result->verdict == VERDICT_FAIL ? "failure" : "error";
+		fprintf(out, "      <%s", element);
 		put_attribute(out, "message", message, strcspn(message, "\n"));
 		fputc('>', out);
 		put_xml(out, message, strlen(message), false);
-		fputs("</failure>\n", out);
+		fprintf(out, "</%s>\n", element);
 	} else if (result->verdict == VERDICT_SKIP) {
 		fputs("      <skipped", out);
 		put_attribute(out, "message", message, strlen(message));
 		fputs("/>\n", out);
 	}
-	if (result->outcome[0] || result->pcap_path || result->unchecked) {
+	char *tries = report_tries_text(r);
+	if (result->outcome[0] || result->pcap_path || result->unchecked || tries) {
 		fputs("      <system-out>", out);
+		if (tries) {
+			fputs(shown == SHOWN_FLAKY ? "flaky: passed after a try that did not\n" : "", out);
+			put_xml(out, tries, strlen(tries), false);
+		}
 		if (result->outcome[0]) {
 			fputs("outcome: ", out);
 			put_xml(out, result->outcome, strlen(result->outcome), false);
@@ -126,6 +134,7 @@ static void put_testcase(FILE *out, const struct run_record *r, const char *case
 		}
 		fputs("</system-out>\n", out);
 	}
+	free(tries);
 	fputs("    </testcase>\n", out);
 }
 

@@ -14,11 +14,15 @@ void matrix_cell(const struct run_record *r, char *buf, size_t size)
 		snprintf(buf, size, "-");
 	else if (result->verdict == VERDICT_SKIP)
 		snprintf(buf, size, "SKIP");
+	/* What the stack did at a line the harness could not perform proves nothing: no outcome shown. */
+	else if (result->verdict == VERDICT_ERROR)
+		snprintf(buf, size, "ERR");
 	else if (result->verdict == VERDICT_FAIL && !result->outcome[0])
 		snprintf(buf, size, "FAIL");
 	else
-		snprintf(buf, size, "%s%s", result->outcome[0] ? result->outcome : "pass",
-			 result->verdict == VERDICT_FAIL ? "!" : result->unchecked ? "?" : "");
+		snprintf(buf, size, "%s%s%s", result->outcome[0] ? result->outcome : "pass",
+			 result->verdict == VERDICT_FAIL ? "!" : result->unchecked ? "?" : "",
+			 report_shown_verdict(r) == SHOWN_FLAKY ? "~" : "");
 }
 
 /* Two cases go in one table when they declare the same variant names in the same order. */
@@ -123,17 +127,26 @@ static void print_table(FILE *out, const struct run_set *set, int first, bool ma
 /* The marks the cells of these sets carry, and a line under the table for each. */
 static void print_notes(FILE *out, const struct run_set *sets, int count, bool markdown)
 {
-	bool failed = false, unchecked = false;
+	bool failed = false, unchecked = false, errors = false, flaky = false;
 	for (int t = 0; t < count; t++)
 		for (int i = 0; i < sets[t].count; i++) {
 			const struct run_record *r = &sets[t].runs[i];
-			failed |= r->ran && r->result.verdict == VERDICT_FAIL;
+			enum shown_verdict shown = report_shown_verdict(r);
+			failed |= shown == SHOWN_FAIL;
+			errors |= shown == SHOWN_ERROR;
+			flaky |= shown == SHOWN_FLAKY;
 			unchecked |= r->ran && r->result.verdict == VERDICT_PASS && r->result.unchecked;
 		}
-	if (failed || unchecked)
+	if (failed || unchecked || errors || flaky)
 		fputc('\n', out);
 	if (failed)
 		fprintf(out, "%s: the case failed; the cell shows what the stack did.\n", markdown ? "`!`" : "!");
+	if (errors)
+		fprintf(out, "%s: a harness error (it was late, or its agent, capture or sandbox broke): nothing is known "
+			"about the stack there.\n", markdown ? "`ERR`" : "ERR");
+	if (flaky)
+		fprintf(out, "%s: passed on a retry (flaky); the console and the reports show every try.\n",
+			markdown ? "`~`" : "~");
 	if (unchecked)
 		fprintf(out, "%s: passed, but the stack could not show the evidence of some lines (%s where the case's "
 			"outcome was one).\n", markdown ? "`?`" : "?", OUTCOME_UNSEEN);

@@ -706,8 +706,47 @@ static void test_state_timer(void **state)
 	assert_error_starts("peer c 192.0.2.10\n0 expect state TIME_WAIT timer 60~59",
 			    "t.tc:2:32: timer window '60~59' ends before it starts");
 	assert_error_starts("peer c 192.0.2.10\n0 expect state TIME_WAIT soon",
-			    "t.tc:2:26: expected 'timer' or the end of the line, got 'soon'");
+			    "t.tc:2:26: expected 'timer', 'for' or the end of the line, got 'soon'");
 	assert_error_starts("peer c 192.0.2.10\n0 expect state TIME_WAIT timer", "t.tc:2:31: expected a timer window like 59~60");
+}
+
+/* `for T` after `expect state` (also after a timer window) and `expect counter`: a quiet period. */
+static void test_hold(void **state)
+{
+	(void)state;
+	struct case_file c;
+	parse_ok("peer c 192.0.2.10\n0 expect state CLOSE_WAIT for 1\n0 expect counter PAWSEstab +0 for 500ms\n"
+		 "0 expect state TIME_WAIT timer 59~60 for 0.1\n0 expect counter PAWSEstab +1\n",
+		 &c);
+	assert_int_equal(c.steps[0].hold_ns, 1000000000LL);
+	assert_int_equal(c.steps[1].hold_ns, 500000000LL);
+	assert_int_equal(c.steps[1].u.counter.delta, 0);
+	assert_true(c.steps[2].u.expected.check_timer);
+	assert_int_equal(c.steps[2].hold_ns, 100000000LL);
+	assert_int_equal(c.steps[3].hold_ns, 0);
+	case_free(&c);
+	assert_error_starts("peer c 192.0.2.10\n0 expect counter X +1 for", "t.tc:2:26: expected a duration like 500ms");
+	assert_error_starts("peer c 192.0.2.10\n0 expect counter X +1 for 0", "t.tc:2:27: 'for' takes a duration longer than 0");
+	assert_error_starts("peer c 192.0.2.10\n0 expect counter X +1 until 1",
+			    "t.tc:2:23: expected 'for' or the end of the line, got 'until'");
+	assert_error_starts("peer c 192.0.2.10\n0 expect state NONE for 1 more", "t.tc:2:27: unexpected 'more'");
+}
+
+/* `sysctl K=V = ERRNO`: a write the stack must refuse, in a statement and in a variant. */
+static void test_sysctl_refused(void **state)
+{
+	(void)state;
+	struct case_file c;
+	parse_ok("sysctl net.ipv4.tcp_tw_reuse_delay=0 = EINVAL net.ipv4.tcp_tw_reuse=1\n"
+		 "variant v sysctl net.ipv4.tcp_fin_timeout=0 = EINVAL\npeer c 192.0.2.10\n0 wait\n", &c);
+	assert_int_equal(c.sysctl_count, 2);
+	assert_int_equal(c.sysctls[0].refused_with, EINVAL);
+	assert_string_equal(c.sysctls[0].value, "0");
+	assert_int_equal(c.sysctls[1].refused_with, 0);
+	assert_int_equal(c.variants[0].sysctls[0].refused_with, EINVAL);
+	case_free(&c);
+	assert_error_starts("sysctl net.ipv4.x=0 = ENOPE\n", "t.tc:1:23: unknown errno name 'ENOPE'");
+	assert_error_starts("sysctl net.ipv4.x=0 =\n", "t.tc:1:22: expected an errno name like EINVAL");
 }
 
 /* `expect clock A B same|offset` compares two peers; A is the step's peer. */
@@ -1014,6 +1053,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_stack_prefixes),
 		cmocka_unit_test(test_require_option),
 		cmocka_unit_test(test_state_timer),
+		cmocka_unit_test(test_hold),
+		cmocka_unit_test(test_sysctl_refused),
 		cmocka_unit_test(test_expect_clock),
 		cmocka_unit_test(test_diagnostic_display),
 		cmocka_unit_test(test_hostile_bytes),

@@ -250,7 +250,8 @@ static void test_skip_and_summary(void **state)
 	runs[2].ran = false;
 	char *html = write_report("report", runs, 3);
 	assert_non_null(strstr(html, "1 passed</span>, <span class=\"fail\">0 failed</span>, "
-				     "<span class=\"skip\">1 skipped</span>, <span class=\"notrun\">1 not run"));
+				     "<span class=\"skip\">1 skipped</span>, <span class=\"flaky\">0 flaky</span>, "
+				     "<span class=\"error\">0 errors</span>, <span class=\"notrun\">1 not run"));
 	assert_int_equal(count(html, "<svg class=\"ladder\""), 1);
 	assert_non_null(strstr(html, "<svg class=\"ladder\" data-run=\"t/x@v0\" data-segments=\"0\""));
 	assert_non_null(strstr(html, "data-run=\"t/x@v1\" data-verdict=\"skip\""));
