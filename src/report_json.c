@@ -87,19 +87,16 @@ static void put_event(FILE *out, const struct case_file *c, const struct run_eve
 	fputc('}', out);
 }
 
-static int put_run(FILE *out, const struct run_record *r, char **error)
+static void put_run(FILE *out, const struct run_record *r)
 {
 	static const char *const verdicts[] = { [VERDICT_PASS] = "pass", [VERDICT_FAIL] = "fail",
 						[VERDICT_SKIP] = "skip" };
 	const struct case_file *c = r->c;
 	const struct case_result *result = &r->result;
-	char *case_name = run_case_name(c->path);
-	if (!case_name)
-		return error_set(error, "out of memory");
 	fputs("    {\n      \"name\": ", out);
 	put_json_string(out, r->name);
 	fputs(",\n      \"case\": ", out);
-	put_json_string(out, case_name);
+	put_json_string(out, c->name);
 	fputs(",\n      \"file\": ", out);
 	put_json_string(out, c->path);
 	fputs(",\n      \"variant\": ", out);
@@ -125,12 +122,11 @@ static int put_run(FILE *out, const struct run_record *r, char **error)
 		put_event(out, c, &result->events[i]);
 	}
 	fputs(result->event_count ? "\n      ]\n    }" : "]\n    }", out);
-	free(case_name);
-	return 0;
 }
 
 static int put_report(FILE *out, const struct run_set *set, char **error)
 {
+	(void)error; /* nothing here fails: report_write_file checks the writes */
 	int counts[VERDICT_SKIP + 1] = { 0 }, not_run = 0;
 	for (int i = 0; i < set->count; i++) {
 		if (set->runs[i].ran)
@@ -156,8 +152,7 @@ static int put_report(FILE *out, const struct run_set *set, char **error)
 		if (!set->runs[i].ran)
 			continue;
 		fputs(written_runs++ ? ",\n" : "\n", out);
-		if (put_run(out, &set->runs[i], error) < 0)
-			return -1;
+		put_run(out, &set->runs[i]);
 	}
 	fputs(written_runs ? "\n  ]\n}\n" : "]\n}\n", out);
 	return 0;
