@@ -176,6 +176,7 @@ struct requirement {
 
 struct case_file {
 	char *path;           /* as given */
+	char *name;           /* the display name, set for a run's cases together (case_name.h); NULL before */
 	char **lines;         /* source lines without newline, for diagnostics */
 	int line_count;
 	uint32_t target_ip;   /* `target IP`, default 192.0.2.1 */

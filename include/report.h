@@ -74,7 +74,8 @@ const char *report_variant_name(const struct run_record *r);
 int report_case_end(const struct run_set *set, int first);
 
 /* Writes a report to path with put (which returns 0, or -1 with *error), then checks every write
- * and the close. 0, or -1 with *error a malloc'd message naming the file. */
+ * and the close; the file is new and replaces path (output_file.h), which is never written through.
+ * 0, or -1 with *error a malloc'd message naming the file. */
 int report_write_file(const char *path, int (*put)(FILE *out, const struct run_set *set, char **error),
 		      const struct run_set *set, char **error);
 

@@ -13,7 +13,7 @@ struct target;
 
 struct run_options {
 	struct target *target;    /* where the stack under test runs (target.h) */
-	const char *captures_dir; /* pcap files go to <captures_dir>/<case>[@variant].pcap; NULL: none */
+	const char *captures_dir; /* pcap files go to <captures_dir>/<case name>[@variant].pcap; NULL: none */
 	int64_t tolerance_ns;     /* timing slack around expectations without an explicit window */
 };
 
@@ -69,10 +69,6 @@ struct case_result {
 	int unchecked;
 	char *unchecked_reason; /* why, each reason once, joined by "; "; malloc'd, NULL when unchecked is 0 */
 };
-
-/* The display name of a case: its file's directory and base name without `.tc`
- * ("time_wait/lost_final_ack"). Malloc'd. */
-char *run_case_name(const char *path);
 
 /* Runs case c under variant index `variant` (-1 when the case declares none), its steps for the target's
  * stack only (`{stack}` prefixes). Always fills *result (free with case_result_free); infrastructure

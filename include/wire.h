@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "segment.h"
 
@@ -20,10 +21,11 @@ struct wire_frame {
 };
 
 /* Opens injection and capture on ifname inside harness_netns_fd's namespace (the sockets stay bound to
- * it) and a nanosecond pcap file at pcap_path (NULL: no file). Frames go from src_mac to dst_mac.
- * Returns a wire, or NULL with *error malloc'd. */
+ * it) and writes a nanosecond pcap into pcap_file (NULL: none; output_file.h makes it), which the wire
+ * then owns. Frames go from src_mac to dst_mac. Returns a wire, or NULL with *error malloc'd and
+ * pcap_file still the caller's. */
 struct wire *wire_open(int harness_netns_fd, const char *ifname, const uint8_t src_mac[6],
-		       const uint8_t dst_mac[6], const char *pcap_path, char **error);
+		       const uint8_t dst_mac[6], FILE *pcap_file, char **error);
 
 /* On a link the harness shares with other hosts (lab mode): captures only target_ip's TCP, and
  * refuses to build any segment addressed elsewhere. 0, or -1 with *error malloc'd. */

@@ -28,8 +28,9 @@
 #define CHILD_EXIT_NO_NAMESPACE 3
 #define CHILD_EXIT_NO_COMMAND 127
 
-/* A command agent may start over ssh: its first reply may take a while. */
-#define AGENT_START_MS 15000
+/* A command agent may start over ssh, or as a whole gVisor sandbox: its first reply may take a while,
+ * more than 15 s for runsc on a 2-core machine busy with other test runs (load 30). */
+#define AGENT_START_MS 60000
 /* How long a stopping agent gets to restore its sysctls after EOF before it is killed. */
 #define AGENT_STOP_MS 3000
 

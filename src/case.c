@@ -13,6 +13,7 @@ void case_free(struct case_file *c)
 	free(c->lines);
 	free(c->steps);
 	free(c->path);
+	free(c->name);
 	/* Zeroed so that a second case_free, or one on a failed parse's output, is harmless. */
 	memset(c, 0, sizeof *c);
 }

@@ -280,6 +280,10 @@ static int build_cells(struct exploration *x, const struct explore_options *o)
 			return -1;
 		}
 		x->parsed++;
+		/* The cell's own name, from the tables, is its display name and capture path (case_name.h). */
+		x->cases[c].name = strdup(cell->name);
+		if (!x->cases[c].name)
+			return -1;
 		explore_rfc_expect(row, event, &cell->rfc);
 	}
 	return 0;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "build_revision.h"
+#include "case_name.h"
 #include "case_parser.h"
 #include "dry_run.h"
 #include "error_text.h"
@@ -68,7 +69,8 @@ static const char usage_text[] =
 	"\n"
 	"options:\n"
 	"  --variant NAME   run only this variant of the cases that declare it\n"
-	"  --captures DIR   where pcap files go\n"
+	"  --captures DIR   where pcap files go: DIR/<case name>[@variant].pcap, always a new file, never\n"
+	"                   through a symlink under DIR\n"
 	"  -j, --jobs N     run N case@variants at once, each in its own sandbox (default: the number of\n"
 	"                   CPUs); results still print in case order\n"
 	"  --tolerance MS   timing slack for lines without an explicit window (default 50)\n"
@@ -227,6 +229,13 @@ static int load_cases(char **paths, int path_count, struct loaded_cases *out)
 	for (int i = 0; i < files.count; i++)
 		free(files.items[i]);
 	free(files.items);
+	if (rc == 0 && errors == 0) {
+		char *error = NULL;
+		rc = case_names_assign(out->cases, out->count, &error);
+		if (rc < 0)
+			fprintf(stderr, "tcpharness: %s\n", error ? error : "out of memory");
+		free(error);
+	}
 	return rc == 0 && errors == 0 ? 0 : -1;
 }
 

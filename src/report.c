@@ -1,23 +1,20 @@
 /* report.c - see report.h. */
 #include "report.h"
 
-#include <errno.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error_text.h"
+#include "output_file.h"
 
 char *report_run_name(const struct case_file *c, int variant)
 {
-	char *name = run_case_name(c->path);
-	if (variant < 0 || !name)
-		return name;
+	if (variant < 0)
+		return strdup(c->name);
 	char *full;
-	if (asprintf(&full, "%s@%s", name, c->variants[variant].name) < 0)
+	if (asprintf(&full, "%s@%s", c->name, c->variants[variant].name) < 0)
 		full = NULL;
-	free(name);
 	return full;
 }
 
@@ -100,14 +97,12 @@ int report_case_end(const struct run_set *set, int first)
 int report_write_file(const char *path, int (*put)(FILE *out, const struct run_set *set, char **error),
 		      const struct run_set *set, char **error)
 {
-	FILE *out = fopen(path, "w");
-	if (!out)
-		return error_set(error, "%s: %s", path, strerror(errno));
-	int rc = put(out, set, error);
-	bool write_failed = ferror(out) != 0;
-	write_failed |= fclose(out) != 0;
-	if (write_failed && rc == 0)
-		rc = error_set(error, "%s: %s", path, strerror(errno));
+	struct output_file file;
+	if (output_file_begin(&file, path, error) < 0)
+		return -1;
+	int rc = put(file.out, set, error);
+	if (output_file_commit(&file, rc == 0, rc == 0 ? error : NULL) < 0)
+		rc = -1;
 	return rc;
 }
 

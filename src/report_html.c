@@ -29,11 +29,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 
 #include "error_text.h"
+#include "output_file.h"
 #include "report_matrix.h"
 
 #define ANCHOR_MAX 256
@@ -217,7 +217,7 @@ static void write_summary(FILE *out, const struct run_set *set)
 }
 
 /* One row per case, one cell per variant that ran; a case's runs are consecutive in the set. */
-static int write_matrix(FILE *out, const struct run_set *set, char **error)
+static void write_matrix(FILE *out, const struct run_set *set)
 {
 	int widest = 1;
 	for (int i = 0, first = 0; i < set->count; i++) {
@@ -230,13 +230,9 @@ static int write_matrix(FILE *out, const struct run_set *set, char **error)
 		     "<tr><th>case</th><th colspan=\"%d\">what the stack did, per variant</th></tr>\n", widest);
 	for (int i = 0; i < set->count;) {
 		const struct case_file *c = set->runs[i].c;
-		char *name = run_case_name(c->path);
-		if (!name)
-			return error_set(error, "out of memory");
 		fputs("<tr><th>", out);
-		put_escaped(out, name);
+		put_escaped(out, c->name);
 		fputs("</th>", out);
-		free(name);
 		for (; i < set->count && set->runs[i].c == c; i++) {
 			const struct run_record *r = &set->runs[i];
 			char cell[CELL_MAX], anchor[ANCHOR_MAX + 16];
@@ -260,7 +256,6 @@ static int write_matrix(FILE *out, const struct run_set *set, char **error)
 	      "of some lines (<code>" OUTCOME_UNSEEN "</code> where that was the outcome); "
 	      "<code>pass</code>/<code>FAIL</code>: the case marks no outcome. A cell links to its ladder.</p>\n",
 	      out);
-	return 0;
 }
 
 /* ---- ladder ---- */
@@ -573,54 +568,30 @@ static void write_run(FILE *out, const struct run_set *set, int index, const cha
 	fputs("</section>\n", out);
 }
 
-/* mkdir -p */
-static int make_dirs(const char *dir, char **error)
-{
-	char path[PATH_MAX];
-	if (!dir[0] || snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
-		return error_set(error, "'%s': not a usable directory name", dir);
-	for (char *p = path + 1;; p++) {
-		if (*p && *p != '/')
-			continue;
-		char kept = *p;
-		*p = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			return error_set(error, "%s: %s", path, strerror(errno));
-		if (!kept)
-			return 0;
-		*p = kept;
-	}
-}
-
 int report_html_write(const char *dir, const struct run_set *set, char **error)
 {
 	char dir_real[PATH_MAX];
-	if (make_dirs(dir, error) < 0)
+	if (output_dir_make(dir, error) < 0)
 		return -1;
 	if (!realpath(dir, dir_real))
 		return error_set(error, "%s: %s", dir, strerror(errno));
 	char *path;
 	if (asprintf(&path, "%s/index.html", dir) < 0)
 		return error_set(error, "out of memory");
-	FILE *out = fopen(path, "w");
-	if (!out) {
-		error_set(error, "%s: %s", path, strerror(errno));
+	struct output_file file;
+	if (output_file_begin(&file, path, error) < 0) {
 		free(path);
 		return -1;
 	}
+	FILE *out = file.out;
 	fputs(page_head, out);
 	write_summary(out, set);
-	int rc = write_matrix(out, set, error);
-	if (rc == 0) {
-		fputs("<h2>Runs</h2>\n", out);
-		for (int i = 0; i < set->count; i++)
-			write_run(out, set, i, dir_real);
-		fputs("</body>\n</html>\n", out);
-		if (ferror(out))
-			rc = error_set(error, "%s: write error: %s", path, strerror(errno));
-	}
-	if (fclose(out) != 0 && rc == 0)
-		rc = error_set(error, "%s: %s", path, strerror(errno));
+	write_matrix(out, set);
+	fputs("<h2>Runs</h2>\n", out);
+	for (int i = 0; i < set->count; i++)
+		write_run(out, set, i, dir_real);
+	fputs("</body>\n</html>\n", out);
+	int rc = output_file_commit(&file, true, error);
 	free(path);
 	return rc;
 }

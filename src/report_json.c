@@ -105,17 +105,14 @@ static void put_tries(FILE *out, const struct run_record *r)
 	fputc(']', out);
 }
 
-static int put_run(FILE *out, const struct run_record *r, char **error)
+static void put_run(FILE *out, const struct run_record *r)
 {
 	const struct case_file *c = r->c;
 	const struct case_result *result = &r->result;
-	char *case_name = run_case_name(c->path);
-	if (!case_name)
-		return error_set(error, "out of memory");
 	fputs("    {\n      \"name\": ", out);
 	put_json_string(out, r->name);
 	fputs(",\n      \"case\": ", out);
-	put_json_string(out, case_name);
+	put_json_string(out, c->name);
 	fputs(",\n      \"file\": ", out);
 	put_json_string(out, c->path);
 	fputs(",\n      \"variant\": ", out);
@@ -143,12 +140,11 @@ static int put_run(FILE *out, const struct run_record *r, char **error)
 		put_event(out, c, &result->events[i]);
 	}
 	fputs(result->event_count ? "\n      ]\n    }" : "]\n    }", out);
-	free(case_name);
-	return 0;
 }
 
 static int put_report(FILE *out, const struct run_set *set, char **error)
 {
+	(void)error; /* nothing here fails: report_write_file checks the writes */
 	int counts[SHOWN_VERDICT_COUNT];
 	report_count(set, counts);
 	struct utsname host;
@@ -171,8 +167,7 @@ static int put_report(FILE *out, const struct run_set *set, char **error)
 		if (!set->runs[i].ran)
 			continue;
 		fputs(written_runs++ ? ",\n" : "\n", out);
-		if (put_run(out, &set->runs[i], error) < 0)
-			return -1;
+		put_run(out, &set->runs[i]);
 	}
 	fputs(written_runs ? "\n  ]\n}\n" : "]\n}\n", out);
 	return 0;

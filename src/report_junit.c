@@ -139,16 +139,13 @@ static void put_testcase(FILE *out, const struct run_record *r, const char *case
 }
 
 /* The testsuite of one case file: its runs are consecutive in the set, [first, end). */
-static int put_testsuite(FILE *out, const struct run_set *set, int first, int end, const char *kernel,
-			 char **error)
+static void put_testsuite(FILE *out, const struct run_set *set, int first, int end, const char *kernel)
 {
 	struct tally t = tally_runs(set, first, end);
 	if (t.tests == 0)
-		return 0;
+		return;
 	const struct case_file *c = set->runs[first].c;
-	char *case_name = run_case_name(c->path);
-	if (!case_name)
-		return error_set(error, "out of memory");
+	const char *case_name = c->name;
 	fputs("  <testsuite", out);
 	put_attribute(out, "name", case_name, strlen(case_name));
 	put_tally(out, &t);
@@ -161,12 +158,11 @@ static int put_testsuite(FILE *out, const struct run_set *set, int first, int en
 		if (set->runs[i].ran)
 			put_testcase(out, &set->runs[i], case_name);
 	fputs("  </testsuite>\n", out);
-	free(case_name);
-	return 0;
 }
 
 static int put_testsuites(FILE *out, const struct run_set *set, char **error)
 {
+	(void)error; /* nothing here fails: report_write_file checks the writes */
 	struct utsname host;
 	const char *kernel = uname(&host) == 0 ? host.release : "";
 	struct tally all = tally_runs(set, 0, set->count);
@@ -175,8 +171,7 @@ static int put_testsuites(FILE *out, const struct run_set *set, char **error)
 	fputs(">\n", out);
 	for (int first = 0, end; first < set->count; first = end) {
 		end = report_case_end(set, first);
-		if (put_testsuite(out, set, first, end, kernel, error) < 0)
-			return -1;
+		put_testsuite(out, set, first, end, kernel);
 	}
 	fputs("</testsuites>\n", out);
 	return 0;

@@ -105,10 +105,9 @@ static void print_table(FILE *out, const struct run_set *set, int first, bool ma
 		for (int i = first; i < set->count; i = report_case_end(set, i)) {
 			if (!same_columns(set->runs[i].c, model))
 				continue;
-			char *name = run_case_name(set->runs[i].c->path);
 			char cell_text[MAX_COLUMNS][CELL_MAX];
 			const char *row[MAX_COLUMNS];
-			row[0] = name ? name : "?";
+			row[0] = set->runs[i].c->name;
 			for (int col = 1; col < columns; col++) {
 				snprintf(cell_text[col], CELL_MAX, "-");
 				row[col] = cell_text[col];
@@ -119,7 +118,6 @@ static void print_table(FILE *out, const struct run_set *set, int first, bool ma
 				matrix_cell(&set->runs[r], cell_text[col], CELL_MAX);
 			}
 			fit_or_print(out, pass, row, widths, columns, markdown);
-			free(name);
 		}
 	}
 }

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "error_text.h"
@@ -14,6 +13,7 @@
 #include "agent.h"
 #include "capability.h"
 #include "judge.h"
+#include "output_file.h"
 #include "peer.h"
 #include "segment_format.h"
 #include "storm.h"
@@ -1021,49 +1021,18 @@ static int run_step(struct run_state *rs, const struct step *step)
 	return 0;
 }
 
-char *run_case_name(const char *path)
+/* A new pcap file for this case and variant under dir (output_file.h: never through a symlink, never
+ * over an existing file); *path says where. NULL with *error. */
+static FILE *create_pcap(const struct case_file *c, int variant, const char *dir, char **path, char **error)
 {
-	const char *base = strrchr(path, '/');
-	const char *start = path;
-	if (base) {
-		/* keep one directory level: "time_wait/lost_final_ack" */
-		const char *dir = base;
-		while (dir > path && dir[-1] != '/')
-			dir--;
-		start = dir;
+	char *suffix = variant >= 0 ? message("@%s.pcap", c->variants[variant].name) : strdup(".pcap");
+	if (!suffix) {
+		error_set(error, "out of memory");
+		return NULL;
 	}
-	size_t len = strlen(start);
-	if (len > 3 && strcmp(start + len - 3, ".tc") == 0)
-		len -= 3;
-	return strndup(start, len);
-}
-
-static int make_parent_dirs(const char *path)
-{
-	char *copy = strdup(path);
-	if (!copy)
-		return -1;
-	for (char *p = copy + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST) {
-			free(copy);
-			return -1;
-		}
-		*p = '/';
-	}
-	free(copy);
-	return 0;
-}
-
-static char *pcap_path_for(const struct case_file *c, int variant, const char *dir)
-{
-	char *name = run_case_name(c->path);
-	char *path = variant >= 0 ? message("%s/%s@%s.pcap", dir, name, c->variants[variant].name)
-				  : message("%s/%s.pcap", dir, name);
-	free(name);
-	return path;
+	FILE *pcap = output_file_create(dir, c->name, suffix, path, error);
+	free(suffix);
+	return pcap;
 }
 
 /* The sysctls a variant runs with: the case's own, then the variant's. */
@@ -1276,18 +1245,22 @@ static int setup(struct run_state *rs, struct case_result *result)
 	}
 	if (apply_sysctls(rs, result) < 0)
 		return -1;
+	FILE *pcap = NULL;
 	if (rs->options->captures_dir) {
-		result->pcap_path = pcap_path_for(c, rs->variant, rs->options->captures_dir);
-		if (!result->pcap_path || make_parent_dirs(result->pcap_path) < 0) {
-			result->message = message("cannot create the directory for %s: %s", result->pcap_path,
-						  strerror(errno));
+		pcap = create_pcap(c, rs->variant, rs->options->captures_dir, &result->pcap_path, &error);
+		if (!pcap) {
+			result->message = message("no capture: %s", error ? error : "out of memory");
+			free(error);
 			return -1;
 		}
 	}
 	rs->wire = wire_open(rs->target.harness_netns_fd, rs->target.ifname, rs->target.harness_mac,
-			     rs->target.target_mac, result->pcap_path, &error);
-	if (!rs->wire)
+			     rs->target.target_mac, pcap, &error);
+	if (!rs->wire) {
+		if (pcap)
+			fclose(pcap);
 		goto failed;
+	}
 	if (rs->target.shared_link && wire_restrict(rs->wire, rs->target.target_ip, &error) < 0)
 		goto failed;
 	if (read_baselines(rs, &error) < 0)

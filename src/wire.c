@@ -112,19 +112,20 @@ int wire_restrict(struct wire *w, uint32_t target_ip, char **error)
 	return 0;
 }
 
-static int open_dump(struct wire *w, const char *pcap_path, char **error)
+/* The dumper owns pcap_file once this succeeds. */
+static int open_dump(struct wire *w, FILE *pcap_file, char **error)
 {
 	pcap_t *dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, WIRE_SNAPLEN, PCAP_TSTAMP_PRECISION_NANO);
 	if (!dead)
 		return error_set(error, "pcap_open_dead failed");
-	w->dump = pcap_dump_open(dead, pcap_path);
-	int rc = w->dump ? 0 : error_set(error, "%s: %s", pcap_path, pcap_geterr(dead));
+	w->dump = pcap_dump_fopen(dead, pcap_file);
+	int rc = w->dump ? 0 : error_set(error, "the pcap file: %s", pcap_geterr(dead));
 	pcap_close(dead);
 	return rc;
 }
 
 struct wire *wire_open(int harness_netns_fd, const char *ifname, const uint8_t src_mac[6],
-		       const uint8_t dst_mac[6], const char *pcap_path, char **error)
+		       const uint8_t dst_mac[6], FILE *pcap_file, char **error)
 {
 	struct wire *w = calloc(1, sizeof *w);
 	if (!w) {
@@ -144,8 +145,8 @@ struct wire *wire_open(int harness_netns_fd, const char *ifname, const uint8_t s
 	int rc = open_in_namespace(w, ifname, error);
 	if (netns_leave(saved) < 0 && rc == 0)
 		rc = error_set(error, "leaving the harness namespace: %s", strerror(errno));
-	if (rc == 0 && pcap_path)
-		rc = open_dump(w, pcap_path, error);
+	if (rc == 0 && pcap_file)
+		rc = open_dump(w, pcap_file, error);
 	if (rc != 0) {
 		wire_close(w);
 		return NULL;

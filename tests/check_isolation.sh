@@ -73,7 +73,7 @@ diff -u --label before --label after "$scratch/netns.before" "$scratch/netns.aft
 python3 - "$scratch/captures" "$cases" >"$scratch/volume" <<'EOF'
 import os, re, struct, sys
 captures, cases = sys.argv[1], sys.argv[2]
-# A pcap is named after its case's directory and base name (run_case_name): find that file.
+# A pcap is named after its case's directory and base name (case_name.h): find that file.
 case_files = {}
 for directory, _, files in os.walk(cases):
     for name in files:

@@ -49,6 +49,7 @@ static struct case_file make_case(const char *path, int variants)
 	struct case_file c;
 	memset(&c, 0, sizeof c);
 	c.path = (char *)path;
+	c.name = fake_case_name(path);
 	c.lines = lines;
 	c.line_count = (int)(sizeof lines / sizeof lines[0]);
 	c.target_ip = 0xc0000201;

@@ -49,6 +49,7 @@ static struct case_file make_case(const char *path, int variants)
 	struct case_file c;
 	memset(&c, 0, sizeof c);
 	c.path = (char *)path;
+	c.name = fake_case_name(path);
 	c.variant_count = variants;
 	for (int v = 0; v < variants; v++)
 		snprintf(c.variants[v].name, CASE_NAME_MAX, "v%d", v);
