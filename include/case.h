@@ -169,6 +169,8 @@ struct case_file {
 	char **lines;         /* source lines without newline, for diagnostics */
 	int line_count;
 	uint32_t target_ip;   /* `target IP`, default 192.0.2.1 */
+	unsigned families;    /* `family 4|6|mapped ...`: the families it runs in (bit 1 << family, ip_address.h);
+			       * default all */
 	struct peer_decl peers[CASE_MAX_PEERS];
 	int peer_count;
 	struct sysctl_setting sysctls[CASE_MAX_SYSCTLS]; /* `sysctl k=v`: every variant */

@@ -9,11 +9,11 @@
 #include "wire.h"
 
 /* One storm: count connections from peer_ip, source ports first_port .. first_port + count - 1, to a
- * listener at target_ip:target_port. Addresses and ports in host order. */
+ * listener at target_ip:target_port. Ports in host order. */
 struct storm_plan {
-	uint32_t target_ip;
+	struct ip_address target_ip;
 	uint16_t target_port;
-	uint32_t peer_ip;
+	struct ip_address peer_ip;
 	uint16_t first_port;
 	uint32_t count;
 	uint32_t isn;             /* every connection's ISN: their ports keep them apart */

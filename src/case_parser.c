@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ip_address.h"
 #include "symbols.h"
 
 #define LINE_MAX_BYTES 4096
@@ -56,6 +57,7 @@ struct parser {
 	char *error;
 	bool in_steps;     /* a step was seen: the header is closed */
 	bool has_target;
+	bool has_family;
 	struct source_location peer_ip_where[CASE_MAX_PEERS];
 	bool requires_option;
 	struct source_location require_option_where; /* the first `require option`: it needs a peer */
@@ -1361,6 +1363,29 @@ static int parse_target_statement(struct parser *p, struct token keyword)
 	return expect_end(p);
 }
 
+/* `family 4`, `family 6 mapped`: the only families the case runs in (its subject is one family's). */
+static int parse_family_statement(struct parser *p, struct token keyword)
+{
+	struct token t;
+	if (p->has_family)
+		return fail(p, keyword.col, "duplicate 'family'");
+	if (require_token(p, &t, "4, 6 or mapped") < 0)
+		return -1;
+	p->c->families = 0;
+	do {
+		char name[8];
+		snprintf(name, sizeof name, "%.*s", (int)(t.len < sizeof name ? t.len : sizeof name - 1), t.s);
+		int family = t.len < sizeof name ? family_from_name(name) : -1;
+		if (family < 0)
+			return fail(p, t.col, "expected 4, 6 or mapped, got " TOKEN_FMT, TOKEN_ARG(t));
+		if (p->c->families & 1u << family)
+			return fail(p, t.col, "family %s given twice", family_name((enum address_family)family));
+		p->c->families |= 1u << family;
+	} while (next_token(p, &t));
+	p->has_family = true;
+	return 0;
+}
+
 /* The optional `isn N`, `tsclock START`, `rate HZ`, `to PORT` of a peer, in any order. */
 static int parse_peer_settings(struct parser *p, struct peer_decl *peer)
 {
@@ -1558,7 +1583,7 @@ static const struct {
 } header_statements[] = {
 	{ "target", parse_target_statement },   { "peer", parse_peer_statement },
 	{ "sysctl", parse_sysctl_statement },   { "variant", parse_variant_statement },
-	{ "require", parse_require_statement },
+	{ "require", parse_require_statement }, { "family", parse_family_statement },
 };
 
 /* Checks that need the whole header: run before the first step, or at the end when there is none. */
@@ -1707,6 +1732,7 @@ int case_parse_text(const char *path, const char *text, size_t len, struct case_
 	int rc = -1;
 	if (p.c) {
 		p.c->target_ip = DEFAULT_TARGET_IP;
+		p.c->families = FAMILY_ALL;
 		p.c->path = strdup(p.path);
 		if (p.c->path)
 			rc = parse_lines(&p, text, len);

@@ -9,13 +9,19 @@
 
 #include "error_text.h"
 
-char *report_run_name(const struct case_file *c, int variant)
+bool report_names_families(const struct run_set *set)
+{
+	return (set->families & (set->families - 1)) != 0;
+}
+
+char *report_run_name(const struct case_file *c, int variant, int family)
 {
 	char *name = run_case_name(c->path);
-	if (variant < 0 || !name)
-		return name;
+	if (!name)
+		return NULL;
 	char *full;
-	if (asprintf(&full, "%s@%s", name, c->variants[variant].name) < 0)
+	if (asprintf(&full, "%s%s%s%s%s", name, variant >= 0 ? "@" : "", variant >= 0 ? c->variants[variant].name : "",
+		     family >= 0 ? "/" : "", family >= 0 ? family_name((enum address_family)family) : "") < 0)
 		full = NULL;
 	free(name);
 	return full;

@@ -47,6 +47,8 @@ struct run_state {
 	const struct case_file *c;
 	struct case_file retargeted; /* c with the target's own address, when the target has one */
 	int variant;
+	enum address_family family;
+	struct ip_address target_address; /* the stack's address on the wire in this family */
 	const struct run_options *options;
 	struct target_case target;
 	bool target_begun;
@@ -194,7 +196,7 @@ static int pump(struct run_state *rs, int64_t deadline_ns, bool *got_one)
 		}
 		if (rc == 0)
 			return 0;
-		if (!frame.decoded || frame.segment.src_ip != rs->c->target_ip)
+		if (!frame.decoded || !ip_address_equal(&frame.segment.src_ip, &rs->target_address))
 			continue;
 		if (rs->pending_count == MAX_PENDING) {
 			rs->failure = message("more than %d segments from the stack left unexpected", MAX_PENDING);
@@ -303,7 +305,7 @@ static int do_inject(struct run_state *rs, const struct step *step, const struct
 	struct peer_state *peer = &rs->peers[step->peer];
 	struct segment segment;
 	const char *build_error = NULL;
-	if (peer_build_segment(peer, &step->u.segment, rs->c->target_ip, wire_now_ns() - rs->start_ns, &segment,
+	if (peer_build_segment(peer, &step->u.segment, &rs->target_address, wire_now_ns() - rs->start_ns, &segment,
 			       &build_error) < 0)
 		return step_failed(rs, step, NULL, "cannot build the segment: %s", build_error);
 	char *error = NULL;
@@ -497,7 +499,7 @@ static int do_expect_state(struct run_state *rs, const struct step *step, const 
 	/* States change in softirq context right after a segment; poll briefly instead of racing it. */
 	for (;;) {
 		char *error = NULL;
-		if (agent_socket_state(rs->agent, rs->c->target_ip, peer->target_port, peer->decl->ip,
+		if (agent_socket_state(rs->agent, &rs->target_address, peer->target_port, &peer->address,
 				       peer->decl->port, &seen, &error) < 0) {
 			/* gVisor has no sock_diag: its agent says so with EOPNOTSUPP. */
 			bool unobservable = rs->agent->last_err == EOPNOTSUPP;
@@ -639,7 +641,7 @@ static int do_storm(struct run_state *rs, const struct step *step, const struct 
 	if (peer->target_port == 0)
 		return step_failed(rs, step, NULL, "no port to storm: %s has no `to PORT` and no app listen came first",
 				   peer->decl->name);
-	struct storm_plan plan = { rs->c->target_ip, peer->target_port, peer->decl->ip, peer->decl->port,
+	struct storm_plan plan = { rs->target_address, peer->target_port, peer->address, peer->decl->port,
 				   step->u.storm.count, peer->decl->isn, step->u.storm.listener };
 	struct storm_result result;
 	char *error = NULL;
@@ -740,11 +742,13 @@ static int make_parent_dirs(const char *path)
 	return 0;
 }
 
-static char *pcap_path_for(const struct case_file *c, int variant, const char *dir)
+/* <dir>/<case>[@variant][/family].pcap: the run's name (family < 0: the name carries none). */
+static char *pcap_path_for(const struct case_file *c, int variant, int family, const char *dir)
 {
 	char *name = run_case_name(c->path);
-	char *path = variant >= 0 ? message("%s/%s@%s.pcap", dir, name, c->variants[variant].name)
-				  : message("%s/%s.pcap", dir, name);
+	char *path = message("%s/%s%s%s%s%s.pcap", dir, name, variant >= 0 ? "@" : "",
+			     variant >= 0 ? c->variants[variant].name : "", family >= 0 ? "/" : "",
+			     family >= 0 ? family_name((enum address_family)family) : "");
 	free(name);
 	return path;
 }
@@ -891,7 +895,13 @@ static int setup(struct run_state *rs, struct case_result *result)
 {
 	const struct case_file *c = rs->c;
 	char *error = NULL;
-	if (target_case_begin(rs->options->target, c, &rs->target, &error) < 0) {
+	if (!target_runs_family(rs->options->target, rs->family)) {
+		result->verdict = VERDICT_SKIP;
+		result->message = message("%s runs the ipv4 family only so far, not %s",
+					  target_label(rs->options->target), family_name(rs->family));
+		return -1;
+	}
+	if (target_case_begin(rs->options->target, c, rs->family, &rs->target, &error) < 0) {
 		result->verdict = is_privilege_error(error) ? VERDICT_SKIP : VERDICT_FAIL;
 		result->message = message("%s%s", error ? error : "?",
 					  is_privilege_error(error) ? " (run as root or under unshare -Urn)" : "");
@@ -906,6 +916,7 @@ static int setup(struct run_state *rs, struct case_result *result)
 		rs->retargeted.target_ip = rs->target.target_ip;
 		rs->c = c = &rs->retargeted;
 	}
+	rs->target_address = family_address(rs->family, c->target_ip);
 	char *reason = NULL;
 	if (missing_requirement(rs, &reason) < 0) {
 		result->message = reason;
@@ -919,7 +930,8 @@ static int setup(struct run_state *rs, struct case_result *result)
 	if (apply_sysctls(rs, result) < 0)
 		return -1;
 	if (rs->options->captures_dir) {
-		result->pcap_path = pcap_path_for(c, rs->variant, rs->options->captures_dir);
+		result->pcap_path = pcap_path_for(c, rs->variant, rs->options->name_families ? (int)rs->family : -1,
+						  rs->options->captures_dir);
 		if (!result->pcap_path || make_parent_dirs(result->pcap_path) < 0) {
 			result->message = message("cannot create the directory for %s: %s", result->pcap_path,
 						  strerror(errno));
@@ -930,12 +942,12 @@ static int setup(struct run_state *rs, struct case_result *result)
 			     rs->target.target_mac, result->pcap_path, &error);
 	if (!rs->wire)
 		goto failed;
-	if (rs->target.shared_link && wire_restrict(rs->wire, rs->target.target_ip, &error) < 0)
+	if (rs->target.shared_link && wire_restrict(rs->wire, &rs->target_address, &error) < 0)
 		goto failed;
 	if (read_baselines(rs, &error) < 0)
 		goto failed;
 	for (int i = 0; i < c->peer_count; i++)
-		peer_init(&rs->peers[i], &c->peers[i]);
+		peer_init(&rs->peers[i], &c->peers[i], rs->family);
 	return 0;
 failed:
 	result->message = error;
@@ -967,7 +979,7 @@ static void collect_outcome(const struct case_file *c, struct case_result *resul
 	}
 }
 
-void run_case(const struct case_file *c, int variant, const struct run_options *options,
+void run_case(const struct case_file *c, int variant, enum address_family family, const struct run_options *options,
 	      struct case_result *result)
 {
 	memset(result, 0, sizeof *result);
@@ -980,6 +992,7 @@ void run_case(const struct case_file *c, int variant, const struct run_options *
 	}
 	rs->c = c;
 	rs->variant = variant;
+	rs->family = family;
 	rs->options = options;
 	rs->failed_step = -1;
 	int64_t began = wire_now_ns();

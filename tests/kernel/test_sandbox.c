@@ -38,18 +38,25 @@
 #define TARGET_PORT 8080
 
 /* Two peers behind one address (the NAT cases) give a duplicate entry on purpose. */
-static const uint32_t peer_ips[] = { PEER_A_IP, PEER_B_IP, PEER_A_IP };
+static struct ip_address peer_ips[3];
 
-static struct sandbox_config config_with(const struct sysctl_setting *sysctls, int count)
+static struct sandbox_config config_in(enum address_family family, const struct sysctl_setting *sysctls, int count)
 {
+	peer_ips[0] = peer_ips[2] = family_address(family, PEER_A_IP);
+	peer_ips[1] = family_address(family, PEER_B_IP);
 	struct sandbox_config config = {
-		.target_ip = TARGET_IP,
-		.peer_ips = peer_ips,
-		.peer_ip_count = (int)(sizeof peer_ips / sizeof peer_ips[0]),
+		.target = family_address(family, TARGET_IP),
+		.peers = peer_ips,
+		.peer_count = (int)(sizeof peer_ips / sizeof peer_ips[0]),
 		.sysctls = sysctls,
 		.sysctl_count = count,
 	};
 	return config;
+}
+
+static struct sandbox_config config_with(const struct sysctl_setting *sysctls, int count)
+{
+	return config_in(FAMILY_IPV4, sysctls, count);
 }
 
 static void create_or_fail(struct sandbox_config config, struct sandbox *sb)
@@ -416,12 +423,12 @@ static void test_bad_sysctl_is_reported_and_undone(void **state)
 
 static void test_off_link_peer_is_refused(void **state)
 {
-	static const uint32_t far_peer[] = { 0xc6336401u }; /* 198.51.100.1 */
+	struct ip_address far_peer = ip_address_from_ipv4(0xc6336401u); /* 198.51.100.1 */
 	struct sandbox_config config = config_with(NULL, 0);
 	(void)state;
 
-	config.peer_ips = far_peer;
-	config.peer_ip_count = 1;
+	config.peers = &far_peer;
+	config.peer_count = 1;
 	assert_create_fails_cleanly(config, "peer 198.51.100.1: not a neighbour on the target's 192.0.2.1/24");
 }
 

@@ -54,7 +54,7 @@ static struct run_record make_record(const struct case_file *c, int variant, enu
 				     const char *message)
 {
 	struct run_record r = fake_record(c, variant, verdict);
-	r.name = report_run_name(c, variant);
+	r.name = report_run_name(c, variant, -1);
 	r.result.message = (char *)message;
 	r.result.duration_ns = 12400000;
 	return r;
@@ -98,7 +98,7 @@ static void fixture_init(struct fixture *f)
 	failed->event_count = 3;
 	f->runs[2] = make_record(&f->lost_final_ack, 1, VERDICT_SKIP,
 				 "requires sysctl net.ipv4.tcp_tw_recycle, which this kernel does not have");
-	f->set = (struct run_set){ f->runs, 3 };
+	f->set = (struct run_set){ f->runs, 3, 1u << FAMILY_IPV4 };
 }
 
 static void fixture_free(struct fixture *f)
