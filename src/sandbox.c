@@ -421,64 +421,43 @@ static bool in_on_link_prefix(const struct ip_address *target, const struct ip_a
 	return memcmp(target->bytes, peer->bytes, (size_t)prefix_bytes) == 0 && !ip_address_equal(target, peer);
 }
 
-struct address_state {
-	const struct ip_address *address;
-	int ifindex;
-	bool seen, tentative;
-};
-
-static int on_address_attr(const struct nlattr *attr, void *data)
+static int on_route(const struct nlmsghdr *nlh, void *data)
 {
-	const struct nlattr **local = data;
-	if (mnl_attr_get_type(attr) == IFA_ADDRESS)
-		*local = attr;
-	return MNL_CB_OK;
-}
+	unsigned char *type = data;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
 
-static int on_address(const struct nlmsghdr *nlh, void *data)
-{
-	struct address_state *state = data;
-	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *address = NULL;
-
-	if (nlh->nlmsg_type != RTM_NEWADDR || mnl_nlmsg_get_payload_len(nlh) < sizeof *ifa) {
+	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof *rtm) {
 		errno = EBADMSG;
 		return MNL_CB_ERROR;
 	}
-	if (ifa->ifa_family != AF_INET6 || (int)ifa->ifa_index != state->ifindex ||
-	    mnl_attr_parse(nlh, sizeof *ifa, on_address_attr, &address) < 0)
-		return MNL_CB_OK;
-	if (address && mnl_attr_get_payload_len(address) == 16 &&
-	    memcmp(mnl_attr_get_payload(address), state->address->bytes, 16) == 0) {
-		state->seen = true;
-		state->tentative = ifa->ifa_flags & IFA_F_TENTATIVE;
-	}
+	*type = rtm->rtm_type;
 	return MNL_CB_OK;
 }
 
-/* An IPv6 address added before the link had carrier stays tentative (unusable: segments to it are
- * dropped) until addrconf's work, run after the carrier came, completes it; with IFA_F_NODAD that is
- * at once, but on a workqueue: wait for it. */
-static int wait_address_usable(struct build *build, struct sandbox *sb, const struct ip_address *target,
-			       char **error)
+/* An IPv6 address added before the link had carrier is delivered to only once addrconf's work, run
+ * after the carrier came, has completed it (with IFA_F_NODAD at once, but on a workqueue) and put in
+ * its local route (__ipv6_ifa_notify); until then segments to it vanish. Wait for the local route. */
+static int wait_address_local(struct build *build, struct sandbox *sb, const struct ip_address *target,
+			      char **error)
 {
 	const struct timespec pause = { 0, 100000 };
-	char what[64];
-	snprintf(what, sizeof what, "%s addresses", sb->target_ifname);
+	char what[96], text[IP_ADDRESS_TEXT_MAX];
+	snprintf(what, sizeof what, "route to %s", ip_address_format(target, text));
 	for (int waited_us = 0; waited_us < CARRIER_TIMEOUT_MS * 1000; waited_us += 100) {
 		char buf[RTNL_REQUEST_SIZE];
-		struct nlmsghdr *nlh = rtnl_request(&build->target, buf, RTM_GETADDR, NLM_F_DUMP);
-		struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
-		struct address_state state = { target, sb->target_ifindex, false, false };
-		ifa->ifa_family = AF_INET6;
-		if (rtnl_talk(&build->target, nlh, on_address, &state, what, error) < 0)
-			return -1;
-		if (state.seen && !state.tentative)
+		struct nlmsghdr *nlh = rtnl_request(&build->target, buf, RTM_GETROUTE, 0);
+		struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof *rtm);
+		unsigned char type = RTN_UNSPEC;
+		rtm->rtm_family = AF_INET6;
+		rtm->rtm_dst_len = 128;
+		mnl_attr_put(nlh, RTA_DST, 16, target->bytes);
+		/* ENETUNREACH while the prefix route is not in yet either. */
+		if (rtnl_talk(&build->target, nlh, on_route, &type, what, NULL) == 0 && type == RTN_LOCAL)
 			return 0;
 		nanosleep(&pause, NULL);
 	}
 	errno = ETIMEDOUT;
-	return error_set(error, "%s: the IPv6 address still tentative after %d ms", sb->target_ifname,
+	return error_set(error, "%s: %s is not a local address after %d ms", sb->target_ifname, text,
 			 CARRIER_TIMEOUT_MS);
 }
 
@@ -551,7 +530,7 @@ static int build_sandbox(const struct sandbox_config *config, struct sandbox *sb
 			return -1;
 	if (wait_harness_carrier(build, sb, error) < 0 || wait_target_running(build, sb, error) < 0)
 		return -1;
-	return ip_address_is_ipv4(&config->target) ? 0 : wait_address_usable(build, sb, &config->target, error);
+	return ip_address_is_ipv4(&config->target) ? 0 : wait_address_local(build, sb, &config->target, error);
 }
 
 int sandbox_create(const struct sandbox_config *config, struct sandbox *out, char **error)
