@@ -83,7 +83,7 @@ capture_pid=$!
 until grep -q "Capturing on" "$scratch/tshark.log" 2>/dev/null; do sleep 0.05; done
 
 status=0
-"$harness" matrix --targets local,lab "${lab_args[@]:2}" --captures "$scratch/runs" "$cases" >"$scratch/table" \
+"$harness" matrix --family 4 --targets local,lab "${lab_args[@]:2}" --captures "$scratch/runs" "$cases" >"$scratch/table" \
 	2>"$scratch/log" || status=$?
 kill "$capture_pid"
 wait "$capture_pid" 2>/dev/null || true

@@ -32,7 +32,7 @@ leftovers "after the matrix"
 # Per-stack lines are judged like any other: the wrong twin fails on gVisor and lwIP with the diff.
 for target in gvisor lwip; do
 	status=0
-	"$harness" run --target "$target" --captures "$scratch/captures" "$source_dir/tests/wrong/stacks/time_wait_rst.tc" \
+	"$harness" run --family 4 --target "$target" --captures "$scratch/captures" "$source_dir/tests/wrong/stacks/time_wait_rst.tc" \
 		>"$scratch/out" 2>&1 || status=$?
 	[ "$status" -eq 1 ] || fail "$target: the wrong per-stack line exited $status, expected 1"
 	for want in "FAIL stacks/time_wait_rst" "expected: R 2:2(0) win 0" "observed: . 2:2(0) ack 2"; do
@@ -44,7 +44,7 @@ done
 long_case=$source_dir/tests/good/stacks_signal.tc
 for target in gvisor lwip; do
 	for signal in INT TERM KILL; do
-		"$harness" run --target "$target" --captures "$scratch/captures" "$long_case" >"$scratch/out" 2>&1 &
+		"$harness" run --family 4 --target "$target" --captures "$scratch/captures" "$long_case" >"$scratch/out" 2>&1 &
 		pid=$!
 		for _ in $(seq 200); do [ -n "$(ours)" ] && break; sleep 0.02; done
 		sleep 0.5
@@ -58,7 +58,7 @@ for target in gvisor lwip; do
 done
 # The SIGKILLed gVisor run could not remove its bundle; the next run sweeps it, then removes the
 # directory it shares with other runs.
-"$harness" run --target gvisor --captures "$scratch/captures" "$source_dir/cases/handshake/syn_closed_port.tc" >"$scratch/out" 2>&1 ||
+"$harness" run --family 4 --target gvisor --captures "$scratch/captures" "$source_dir/cases/handshake/syn_closed_port.tc" >"$scratch/out" 2>&1 ||
 	fail "a gVisor run after SIGKILL: $(cat "$scratch/out")"
 [ ! -e "$workdir" ] || fail "after the sweep: $workdir is left: $(ls -A "$workdir")"
 leftovers "after the sweep"
