@@ -251,9 +251,11 @@ static int write_matrix(FILE *out, const struct run_set *set, char **error)
 			run_anchor(set, i, anchor, sizeof anchor);
 			fprintf(out, "<td class=\"%s%s\"><a href=\"#%s\">", verdict_word(r),
 				r->ran && r->result.verdict == VERDICT_PASS && r->result.unchecked ? " unchecked" : "", anchor);
-			if (r->variant >= 0) {
+			if (r->variant >= 0 || report_names_families(set)) {
 				fputs("<span class=\"variant\">", out);
 				put_escaped(out, report_variant_name(r));
+				if (report_names_families(set))
+					fprintf(out, "%s%s", r->variant >= 0 ? "/" : "", family_name(r->family));
 				fputs("</span>", out);
 			}
 			put_escaped(out, cell);

@@ -104,6 +104,8 @@ static int put_run(FILE *out, const struct run_record *r, char **error)
 	put_json_string(out, c->path);
 	fputs(",\n      \"variant\": ", out);
 	put_json_string(out, or_null(report_variant_name(r)));
+	fputs(",\n      \"family\": ", out);
+	put_json_string(out, family_name(r->family));
 	fputs(",\n      \"verdict\": ", out);
 	put_json_string(out, verdicts[result->verdict]);
 	fputs(",\n      \"message\": ", out);

@@ -63,7 +63,7 @@ def check(condition, what):
 check(report["schema"] == "tcpharness-report/1", "schema")
 for key in ("tcpharness_version", "kernel", "written"):
     check(isinstance(report[key], str) and report[key], key)
-run_fields = {"name", "case", "file", "variant", "verdict", "message", "outcome", "unchecked",
+run_fields = {"name", "case", "file", "variant", "family", "verdict", "message", "outcome", "unchecked",
               "unchecked_reason", "failed_step", "duration_ns", "pcap", "events"}
 event_fields = {"kind", "at_ns", "line", "source", "peer", "broke", "unchecked", "expected", "observed",
                 "outcome"}
@@ -72,7 +72,9 @@ for run in report["runs"]:
     check(set(run) == run_fields, f"{run.get('name')}: fields {sorted(set(run) ^ run_fields)}")
     check(run["verdict"] in ("pass", "fail", "skip"), f"{run['name']}: verdict {run['verdict']}")
     check(isinstance(run["duration_ns"], int) and run["duration_ns"] > 0, f"{run['name']}: duration_ns")
-    check(run["name"] == run["case"] + ("@" + run["variant"] if run["variant"] else ""), f"{run['name']}: name")
+    base = run["case"] + ("@" + run["variant"] if run["variant"] else "")
+    check(run["name"] in (base, base + "/" + run["family"]), f"{run['name']}: name")
+    check(run["family"] in ("ipv4", "ipv6", "mapped"), f"{run['name']}: family")
     check(run["unchecked"] == sum(e["unchecked"] for e in run["events"]) and
           (run["unchecked_reason"] is None) == (run["unchecked"] == 0), f"{run['name']}: unchecked")
     for event in run["events"]:
@@ -107,6 +109,9 @@ if expect == "all":
               events[0]["expected"] == expected and events[0]["observed"].startswith(observed) and
               events[0]["source"].startswith(f"[{variant}]"),
               f"{variant}: the broken event {events}")
+elif expect == "families":
+    check(verdicts == {f"handshake/accept/{f}": "pass" for f in ("ipv4", "ipv6", "mapped")}, f"verdicts {verdicts}")
+    check([run["family"] for run in report["runs"]] == ["ipv4", "ipv6", "mapped"], "families in order")
 elif expect == "interrupted":
     # The verdict of the case the signal cut short is run_case's to decide, not the report's.
     check(report["summary"]["not_run"] == 1, f"summary {report['summary']}")
@@ -145,7 +150,18 @@ EOF
 }
 
 check_run() {
-	"$harness" run --captures captures --report tap=report.tap --report junit report.xml \
+	# Every family by default: each report names the run's family.
+	"$harness" run --captures captures --report tap=families.tap --report junit families.xml \
+		--report json=families.json "$accept" >/dev/null 2>&1 || fail "handshake/accept failed in some family"
+	check_json families.json families || failures=$((failures + 1))
+	for family in ipv4 ipv6 mapped; do
+		grep -q "^ok [0-9]* - handshake/accept/$family\$" families.tap || fail "the TAP report lacks handshake/accept/$family"
+		grep -qF "name=\"handshake/accept/$family\"" families.xml || fail "the JUnit report lacks handshake/accept/$family"
+	done
+	xmllint --noout --schema "$source_dir/tests/reports/junit.xsd" families.xml || fail "the families' JUnit report is not valid"
+
+	# One family from here on: the names as they were before families.
+	"$harness" run --family 4 --captures captures --report tap=report.tap --report junit report.xml \
 		--report json=report.json "$accept" "$wrong_twin" "$skip" >console.txt 2>&1
 	local status=$?
 	cat console.txt
@@ -164,7 +180,7 @@ check_run() {
 	check_json report.json all || failures=$((failures + 1))
 
 	# TAP on stdout: stdout is TAP alone, the console goes to stderr.
-	"$harness" run --captures captures --report tap "$skip" >stdout.tap 2>stderr.txt
+	"$harness" run --family 4 --captures captures --report tap "$skip" >stdout.tap 2>stderr.txt
 	status=$?
 	[ "$status" -eq 0 ] || fail "a SKIP with --report tap exited $status"
 	[ "$(head -n 1 stdout.tap)" = "TAP version 13" ] || fail "stdout does not start with the TAP header"
@@ -185,7 +201,7 @@ check_run() {
 
 	# Interrupted: the reports hold the case running when SIGINT came, not the one after it (-j 1, so
 	# the second has not started).
-	"$harness" run -j 1 --captures captures --report tap=int.tap --report junit=int.xml --report json=int.json \
+	"$harness" run -j 1 --family 4 --captures captures --report tap=int.tap --report junit=int.xml --report json=int.json \
 		"$source_dir/tests/long/idle_connection.tc" "$skip" >int.txt 2>&1 &
 	local pid=$!
 	for _ in $(seq 100); do # wait until the case is running: its agent child exists
