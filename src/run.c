@@ -196,6 +196,13 @@ static int pump(struct run_state *rs, int64_t deadline_ns, bool *got_one)
 		}
 		if (rc == 0)
 			return 0;
+		/* Only the stack sends ICMPv6 here (the harness end has no IPv6): recorded, never read as TCP. */
+		if (frame.icmpv6) {
+			struct run_event *e = add_event(rs, RUN_EVENT_SEGMENT, NULL, -1, frame.at_ns);
+			snprintf(e->observed, sizeof e->observed, "ICMPv6 type %u code %u", frame.icmpv6_type,
+				 frame.icmpv6_code);
+			continue;
+		}
 		if (!frame.decoded || !ip_address_equal(&frame.segment.src_ip, &rs->target_address))
 			continue;
 		if (rs->pending_count == MAX_PENDING) {

@@ -610,6 +610,25 @@ static void test_time_forms(void **state)
 	assert_error_starts("0 app recv 5 within +1s", "t.tc:1:21: expected a duration like 100ms, got '+1s'");
 }
 
+/* Every family unless the case pins some: `family 4`, `family 6 mapped`. */
+static void test_family_line(void **state)
+{
+	(void)state;
+	struct case_file c;
+	parse_ok("peer c 192.0.2.10\n0 wait\n", &c);
+	assert_int_equal(c.families, FAMILY_ALL);
+	case_free(&c);
+	parse_ok("family 4\npeer c 192.0.2.10\n0 wait\n", &c);
+	assert_int_equal(c.families, 1u << FAMILY_IPV4);
+	case_free(&c);
+	parse_ok("family 6 mapped\npeer c 192.0.2.10\n0 wait\n", &c);
+	assert_int_equal(c.families, 1u << FAMILY_IPV6 | 1u << FAMILY_MAPPED);
+	case_free(&c);
+	assert_error_starts("family 4\n0 wait\nfamily 6\n", "t.tc:3:1: 'family' must come before the first step");
+	assert_error_starts("family ipv7\n0 wait\n", "t.tc:1:8: expected 4, 6 or mapped, got 'ipv7'");
+	assert_error_starts("family 6 6\n0 wait\n", "t.tc:1:10: family ipv6 given twice");
+}
+
 static void test_header_rules(void **state)
 {
 	(void)state;
@@ -1009,6 +1028,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bad_corpus),
 		cmocka_unit_test(test_time_forms),
 		cmocka_unit_test(test_header_rules),
+		cmocka_unit_test(test_family_line),
 		cmocka_unit_test(test_step_rules),
 		cmocka_unit_test(test_outcome_marks),
 		cmocka_unit_test(test_stack_prefixes),

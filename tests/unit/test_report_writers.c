@@ -284,6 +284,7 @@ static void test_json(void **state)
 				     "      \"case\": \"handshake/accept\",\n"
 				     "      \"file\": \"cases/handshake/accept.tc\",\n"
 				     "      \"variant\": null,\n"
+				     "      \"family\": \"ipv4\",\n"
 				     "      \"verdict\": \"pass\",\n"
 				     "      \"message\": null,\n"
 				     "      \"outcome\": \"ACCEPT\",\n"
@@ -298,6 +299,7 @@ static void test_json(void **state)
 				     "      \"case\": \"time_wait/lost_final_ack\",\n"
 				     "      \"file\": \"cases/time_wait/lost_final_ack.tc\",\n"
 				     "      \"variant\": \"tw-kept\",\n"
+				     "      \"family\": \"ipv4\",\n"
 				     "      \"verdict\": \"fail\",\n"
 				     "      \"message\": \"a \\\"quoted\\\" \\\\ word\\u0001\\u001f\\u007f\\ttab\\nnext\\r\xc3\xa9"
 				     "\\ufffd\",\n"
@@ -323,7 +325,7 @@ static void test_json(void **state)
 				     "\"outcome\": \"RST\"}\n"
 				     "      ]\n"
 				     "    },\n"));
-	assert_non_null(strstr(json, "      \"variant\": \"no-tw-bucket\",\n      \"verdict\": \"skip\",\n"));
+	assert_non_null(strstr(json, "      \"variant\": \"no-tw-bucket\",\n      \"family\": \"ipv4\",\n      \"verdict\": \"skip\",\n"));
 	assert_non_null(strstr(json, "    }\n  ]\n}\n"));
 	free(json);
 	fixture_free(&f);
