@@ -50,7 +50,8 @@ cat "$scratch/userns.out"
 grep -q '^FAIL ' "$scratch/userns.out" && fail "a case failed under unshare -Urn"
 while read -r verdict name _; do
 	[ "$verdict" = SKIP ] || continue
-	[ "$name" = "$expected_skip" ] || fail "$name was skipped under unshare -Urn"
+	# Every address family runs: the name ends in its family.
+	[ "$(sed -E 's,/(ipv4|ipv6|mapped)$,,' <<<"$name")" = "$expected_skip" ] || fail "$name was skipped under unshare -Urn"
 done <"$scratch/userns.out"
 passed=$(grep -c '^PASS ' "$scratch/userns.out" || true)
 [ "$passed" -gt 0 ] || fail "nothing passed under unshare -Urn"
