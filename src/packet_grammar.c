@@ -1,0 +1,238 @@
+/* packet_grammar.c - see packet_grammar.h. Flag letters, the sequence range and option forms follow
+ * packetdrill's notation (its README, "TCP packet" lines) so that one grammar serves both notations. */
+#include "packet_grammar.h"
+
+#include <string.h>
+
+/* packetdrill's flag letters; '.' is ACK. */
+static const char tcp_flag_letters[] = "FSRP.EWU";
+static const uint8_t tcp_flag_bits[] = {
+	TCP_FLAG_FIN, TCP_FLAG_SYN, TCP_FLAG_RST, TCP_FLAG_PSH,
+	TCP_FLAG_ACK, TCP_FLAG_ECE, TCP_FLAG_CWR, TCP_FLAG_URG,
+};
+
+static int parse_flags(struct case_lexer *lx, struct token t, uint8_t *flags)
+{
+	*flags = 0;
+	for (size_t i = 0; i < t.len; i++) {
+		const char *letter = strchr(tcp_flag_letters, t.s[i]);
+		if (!letter)
+			return lex_fail(lx, t.col + (int)i, "unknown TCP flag '%c'", t.s[i]);
+		uint8_t bit = tcp_flag_bits[letter - tcp_flag_letters];
+		if (*flags & bit)
+			return lex_fail(lx, t.col + (int)i, "duplicate TCP flag '%c'", t.s[i]);
+		*flags |= bit;
+	}
+	return 0;
+}
+
+/* `START:END(LEN)`; END is redundant with START and LEN, so it is a check on the writer. */
+static int parse_seq_range(struct case_lexer *lx, struct token t, struct segment_spec *spec)
+{
+	size_t colon = token_find(t, ':');
+	size_t paren = token_find(t, '(');
+	if (colon == t.len || paren == t.len || paren < colon || t.s[t.len - 1] != ')')
+		return lex_fail(lx, t.col, "expected a sequence range START:END(LEN), got " TOKEN_FMT, TOKEN_ARG(t));
+	uint64_t start, end, len;
+	if (lex_uint(lx, sub_token(t, 0, colon), 0, UINT32_MAX, &start) < 0 ||
+	    lex_uint(lx, sub_token(t, colon + 1, paren - colon - 1), 0, UINT32_MAX, &end) < 0 ||
+	    lex_uint(lx, sub_token(t, paren + 1, t.len - paren - 2), 0, SEGMENT_MAX_PAYLOAD, &len) < 0)
+		return -1;
+	if ((uint32_t)(end - start) != len)
+		return lex_fail(lx, t.col, "sequence range " TOKEN_FMT " is inconsistent", TOKEN_ARG(t));
+	spec->seq = (struct spec_value){ SPEC_VALUE, (int64_t)start };
+	spec->payload_len = (uint32_t)len;
+	return 0;
+}
+
+/* Which non-literal forms a number in a segment may take besides `*`. */
+enum spec_forms { SPEC_FORMS_VALUE = 0, SPEC_FORMS_AUTO = 1, SPEC_FORMS_RELATIVE = 2 };
+
+static int parse_spec_value(struct case_lexer *lx, struct token t, bool injected, uint64_t max, int forms,
+			    struct spec_value *out)
+{
+	if (token_is(t, "*")) {
+		if (injected)
+			return lex_fail(lx, t.col, "'*' only allowed in expected segments");
+		*out = (struct spec_value){ SPEC_ANY, 0 };
+		return 0;
+	}
+	if ((forms & SPEC_FORMS_AUTO) && token_is(t, "auto")) {
+		*out = (struct spec_value){ SPEC_AUTO, 0 };
+		return 0;
+	}
+	if (t.len > 0 && (t.s[0] == '+' || t.s[0] == '-')) {
+		if (!(forms & SPEC_FORMS_RELATIVE))
+			return lex_fail(lx, t.col, "relative value " TOKEN_FMT " only allowed for TS val", TOKEN_ARG(t));
+		out->kind = SPEC_RELATIVE;
+		return lex_delta(lx, t, max, &out->value);
+	}
+	uint64_t value;
+	if (lex_uint(lx, t, 0, max, &value) < 0)
+		return -1;
+	*out = (struct spec_value){ SPEC_VALUE, (int64_t)value };
+	return 0;
+}
+
+/* The next word inside `<...>`; options end at ',' and '>'. */
+static int option_word(struct case_lexer *lx, const char *what, struct token *t)
+{
+	if (!lex_next_word(lx, ",>", t))
+		return lex_fail(lx, t->col, "expected %s", what);
+	return 0;
+}
+
+static int parse_option_value(struct case_lexer *lx, const char *what, bool injected, uint64_t max, int forms,
+			      struct spec_value *out)
+{
+	struct token t;
+	if (option_word(lx, what, &t) < 0)
+		return -1;
+	return parse_spec_value(lx, t, injected, max, forms, out);
+}
+
+/* `sack L:R [L:R ...]`: 1..4 blocks. */
+static int parse_sack_blocks(struct case_lexer *lx, bool injected, struct option_spec *option)
+{
+	for (;;) {
+		char next = lex_peek_char(lx);
+		if (next == ',' || next == '>' || next == '\0')
+			break;
+		struct token block;
+		lex_next_word(lx, ",>", &block);
+		if (option->sack_block_count == SACK_MAX_BLOCKS)
+			return lex_fail(lx, block.col, "too many SACK blocks (max %d)", SACK_MAX_BLOCKS);
+		size_t colon = token_find(block, ':');
+		if (colon == block.len)
+			return lex_fail(lx, block.col, "expected a SACK block L:R, got " TOKEN_FMT, TOKEN_ARG(block));
+		struct spec_value *edges = &option->v[2 * option->sack_block_count];
+		if (parse_spec_value(lx, sub_token(block, 0, colon), injected, UINT32_MAX, SPEC_FORMS_VALUE,
+				     &edges[0]) < 0 ||
+		    parse_spec_value(lx, sub_token(block, colon + 1, block.len - colon - 1), injected, UINT32_MAX,
+				     SPEC_FORMS_VALUE, &edges[1]) < 0)
+			return -1;
+		option->sack_block_count++;
+	}
+	if (option->sack_block_count == 0)
+		return lex_fail(lx, lex_cursor_col(lx), "expected a SACK block L:R");
+	return 0;
+}
+
+/* `TS val V ecr E`. */
+static int parse_timestamp_option(struct case_lexer *lx, bool injected, struct option_spec *option)
+{
+	struct token word;
+	if (option_word(lx, "'val'", &word) < 0)
+		return -1;
+	if (!token_is(word, "val"))
+		return lex_fail(lx, word.col, "expected 'val', got " TOKEN_FMT, TOKEN_ARG(word));
+	if (parse_option_value(lx, "a TS val", injected, UINT32_MAX, SPEC_FORMS_AUTO | SPEC_FORMS_RELATIVE,
+			       &option->v[0]) < 0)
+		return -1;
+	if (option_word(lx, "'ecr'", &word) < 0)
+		return -1;
+	if (!token_is(word, "ecr"))
+		return lex_fail(lx, word.col, "expected 'ecr', got " TOKEN_FMT, TOKEN_ARG(word));
+	return parse_option_value(lx, "a TS ecr", injected, UINT32_MAX, SPEC_FORMS_AUTO, &option->v[1]);
+}
+
+static int parse_option(struct case_lexer *lx, struct token name, bool injected, struct option_spec *option)
+{
+	if (token_is(name, "nop")) {
+		option->kind = TCP_OPTION_NOP;
+	} else if (token_is(name, "eol")) {
+		option->kind = TCP_OPTION_EOL;
+	} else if (token_is(name, "sackOK")) {
+		option->kind = TCP_OPTION_SACK_PERMITTED;
+	} else if (token_is(name, "mss")) {
+		option->kind = TCP_OPTION_MSS;
+		return parse_option_value(lx, "an mss value", injected, UINT16_MAX, SPEC_FORMS_VALUE, &option->v[0]);
+	} else if (token_is(name, "wscale")) {
+		option->kind = TCP_OPTION_WSCALE;
+		/* RFC 7323 2.3: a shift count above 14 is not meaningful. */
+		return parse_option_value(lx, "a wscale value", injected, 14, SPEC_FORMS_VALUE, &option->v[0]);
+	} else if (token_is(name, "sack")) {
+		option->kind = TCP_OPTION_SACK;
+		return parse_sack_blocks(lx, injected, option);
+	} else if (token_is(name, "TS")) {
+		option->kind = TCP_OPTION_TIMESTAMP;
+		return parse_timestamp_option(lx, injected, option);
+	} else {
+		return lex_fail(lx, name.col, "unknown TCP option " TOKEN_FMT, TOKEN_ARG(name));
+	}
+	return 0;
+}
+
+/* `<opt, opt, ...>` with the cursor on '<'; `<>` means "no options". */
+static int parse_options(struct case_lexer *lx, bool injected, struct segment_spec *spec)
+{
+	lx->pos++;
+	spec->has_options = true;
+	if (lex_peek_char(lx) == '>') {
+		lx->pos++;
+		return 0;
+	}
+	for (;;) {
+		struct token name;
+		if (option_word(lx, "a TCP option", &name) < 0)
+			return -1;
+		if (spec->option_count == SEGMENT_MAX_OPTIONS)
+			return lex_fail(lx, name.col, "too many TCP options (max %d)", SEGMENT_MAX_OPTIONS);
+		if (parse_option(lx, name, injected, &spec->options[spec->option_count++]) < 0)
+			return -1;
+		char next = lex_peek_char(lx);
+		if (next == ',' || next == '>') {
+			lx->pos++;
+			if (next == '>')
+				return 0;
+			continue;
+		}
+		if (next == '\0')
+			return lex_fail(lx, lex_cursor_col(lx), "expected ',' or '>' after a TCP option");
+		struct token extra;
+		lex_next_word(lx, ",>", &extra);
+		return lex_fail(lx, extra.col, "expected ',' or '>' after a TCP option, got " TOKEN_FMT, TOKEN_ARG(extra));
+	}
+}
+
+int packet_parse_segment(struct case_lexer *lx, bool injected, struct segment_spec *spec)
+{
+	struct token t;
+	if (lex_require_token(lx, &t, "TCP flags") < 0 || parse_flags(lx, t, &spec->flags) < 0)
+		return -1;
+	if (lex_require_token(lx, &t, "a sequence range START:END(LEN)") < 0 || parse_seq_range(lx, t, spec) < 0)
+		return -1;
+	for (;;) {
+		char next = lex_peek_char(lx);
+		if (next == '\0')
+			return 0;
+		if (next == '<') {
+			if (parse_options(lx, injected, spec) < 0)
+				return -1;
+			return lex_expect_end(lx);
+		}
+		lex_next_token(lx, &t);
+		struct spec_value *field;
+		uint64_t max;
+		if (token_is(t, "ack")) {
+			field = &spec->ack;
+			max = UINT32_MAX;
+		} else if (token_is(t, "win")) {
+			field = &spec->win;
+			max = UINT16_MAX;
+		} else {
+			return lex_fail(lx, t.col, "unexpected " TOKEN_FMT " in a segment (expected ack, win or <options>)",
+				    TOKEN_ARG(t));
+		}
+		if (field->kind != SPEC_UNSET)
+			return lex_fail(lx, t.col, "duplicate " TOKEN_FMT, TOKEN_ARG(t));
+		struct token value;
+		if (lex_require_token(lx, &value, "a number") < 0)
+			return -1;
+		/* DESIGN 3 promises `auto` for ack one day; until then say so rather than "expected a number". */
+		if (field == &spec->ack && token_is(value, "auto"))
+			return lex_fail(lx, value.col, "'ack auto' is not supported");
+		if (parse_spec_value(lx, value, injected, max, SPEC_FORMS_VALUE, field) < 0)
+			return -1;
+	}
+}
