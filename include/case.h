@@ -122,6 +122,9 @@ struct step {
 	char stacks[CASE_MAX_STACKS][CASE_STACK_NAME_MAX];
 	int stack_count;
 	bool stacks_negated;
+	/* `{ipv6}`, `{!mapped}`: the same braces naming address families (ip_address.h) instead of stacks;
+	 * bit f set: the step does not run in family f. 0: in every family. */
+	unsigned skipped_families;
 	struct time_spec when;
 	int peer;                     /* index into peers; -1 when the step has none */
 	bool outcome;                 /* `outcome` after the time: what this step observes is the case's
@@ -190,5 +193,8 @@ void case_free(struct case_file *c);
 
 /* Whether step s runs on the stack named stack (target_stack(): "linux", "lwip", ...). */
 bool step_runs_on(const struct step *s, const char *stack);
+
+/* Whether step s runs in address family `family` (an enum address_family). */
+bool step_runs_in_family(const struct step *s, int family);
 
 #endif

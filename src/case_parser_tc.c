@@ -541,9 +541,33 @@ static bool is_stack_name_char(char ch)
 	return char_is_lower(ch) || char_is_digit(ch) || ch == '_' || ch == '-';
 }
 
+/* A stack list whose names are all address families (`{ipv6}`, `{!mapped}`) selects families instead:
+ * the step's skipped_families, and no stacks. One naming both is refused. */
+static int stacks_to_families(struct parser *p, struct step *s, int col)
+{
+	unsigned named = 0;
+	int families = 0;
+	for (int i = 0; i < s->stack_count; i++) {
+		int f = strcmp(s->stacks[i], "4") && strcmp(s->stacks[i], "6") ? family_from_name(s->stacks[i]) : -1;
+		if (f >= 0) {
+			named |= 1u << f;
+			families++;
+		}
+	}
+	if (families == 0)
+		return 0;
+	if (families != s->stack_count)
+		return lex_fail(p->lx, col, "a prefix names stacks or address families, not both");
+	s->skipped_families = s->stacks_negated ? named : FAMILY_ALL & ~named;
+	s->stack_count = 0;
+	s->stacks_negated = false;
+	return 0;
+}
+
 /* `{name,...}` or `{!name,...}` with the cursor on '{'. */
 static int parse_stack_prefix(struct parser *p, struct step *s)
 {
+	int col = lex_cursor_col(p->lx);
 	p->lx->pos++;
 	if (lex_peek_char(p->lx) == '!') {
 		s->stacks_negated = true;
@@ -569,7 +593,7 @@ static int parse_stack_prefix(struct parser *p, struct step *s)
 		if (next == ',' || next == '}') {
 			p->lx->pos++;
 			if (next == '}')
-				return 0;
+				return stacks_to_families(p, s, col);
 			continue;
 		}
 		return lex_fail(p->lx, lex_cursor_col(p->lx), "expected ',' or '}' in the stack list");

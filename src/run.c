@@ -1010,7 +1010,8 @@ void run_case(const struct case_file *c, int variant, enum address_family family
 		const char *stack = target_stack(options->target);
 		int failed = 0;
 		for (int i = 0; i < c->step_count && !failed; i++) {
-			if (!(c->steps[i].variant_mask & bit) || !step_runs_on(&c->steps[i], stack))
+			if (!(c->steps[i].variant_mask & bit) || !step_runs_on(&c->steps[i], stack) ||
+			    !step_runs_in_family(&c->steps[i], (int)family))
 				continue;
 			if (run_interrupted) {
 				rs->failure = message("interrupted");
