@@ -29,7 +29,7 @@ struct storm_result {
 	int64_t elapsed_ns;        /* first SYN sent to the last final ACK captured */
 	/* When the stack broke an expectation: which phase, which connection, and the expected against the
 	 * observed segment with carets under the differing fields (judge.h); "" otherwise. */
-	char mismatch[512];
+	char mismatch[768];
 };
 
 /* Runs the storm in four phases, each over every connection, in chunks the capture ring holds:
