@@ -47,7 +47,5 @@ int family_from_name(const char *name);
 struct ip_address family_address(enum address_family f, uint32_t case_ipv4);
 /* AF_INET for ipv4, AF_INET6 for ipv6 and mapped: the application's sockets. */
 int family_socket_domain(enum address_family f);
-/* Whether the wire carries IPv6 in family f. */
-bool family_on_ipv6_wire(enum address_family f);
 
 #endif

@@ -79,7 +79,8 @@ bool target_runs_cases_in_parallel(const struct target *t);
  * (IPv6 there needs neighbour discovery answered for the peers, as the ARP proxy does for IPv4). */
 bool target_runs_family(const struct target *t, enum address_family family);
 
-/* Readies the target for case c in address family (its agent's calls run in it): a fresh sandbox and
+/* Readies the target for case c in address family, one target_runs_family allows (its agent's calls
+ * run in it): a fresh sandbox and
  * agent (local, gvisor, lwip), or the previous cases' sockets purged and the peers announced (the
  * others). Returns 0, or -1 with *error malloc'd (its text says "Operation not permitted" when
  * privileges are missing). */

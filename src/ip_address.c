@@ -100,8 +100,3 @@ int family_socket_domain(enum address_family f)
 {
 	return f == FAMILY_IPV4 ? AF_INET : AF_INET6;
 }
-
-bool family_on_ipv6_wire(enum address_family f)
-{
-	return f == FAMILY_IPV6;
-}

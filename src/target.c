@@ -413,8 +413,6 @@ int target_case_begin(struct target *t, const struct case_file *c, enum address_
 	tc->tap.netns_fd = -1;
 	if (t->kind == TARGET_LWIP)
 		return lwip_begin(t, c, tc, error);
-	if (!target_runs_family(t, family))
-		return error_set(error, "the %s target runs the ipv4 family only", target_kind_name(t->kind));
 	int rc = fresh_per_case(t) ? sandbox_begin(t, c, family, tc, error) : remote_begin(t, c, tc, error);
 	if (rc == 0)
 		tc->family = tc->agent->family = family;
