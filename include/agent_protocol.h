@@ -40,6 +40,7 @@ enum agent_op {
 	AGENT_OP_PURGE,
 	AGENT_OP_RESET,
 	AGENT_OP_ACCEPT_CLOSE,
+	AGENT_OP_NEIGH_FLUSH,
 };
 
 /* Longest MIB counter name ("TcpExt.TCPTimeWaitOverflow"), with its NUL. */
@@ -51,9 +52,9 @@ enum agent_op {
  *   connected timeout_ms; send len; recv len timeout_ms; shutdown how; close -;
  *   setsockopt opt v [v] (as many as the option takes); getsockopt opt; sysctl-get key;
  *   sysctl-set key value; hello -; state ip port rip rport; counter name; purge ip; reset -;
- *   accept-close count timeout_ms.
- * sysctl-get/set, hello, state, counter, purge and reset carry the handle `-` (handle[0] == '\0'
- * here); every other op names one.
+ *   accept-close count timeout_ms; neigh-flush ip.
+ * sysctl-get/set, hello, state, counter, purge, reset and neigh-flush carry the handle `-`
+ * (handle[0] == '\0' here); every other op names one.
  * value= comes last and runs to the end of the line, so it may hold spaces ("32768 60999"). */
 struct agent_request {
 	unsigned id;

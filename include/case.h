@@ -28,6 +28,10 @@ struct source_location {
 struct sysctl_setting {
 	char key[SYSCTL_KEY_MAX];
 	char value[SYSCTL_VALUE_MAX];
+	/* `tune KEY=VALUE`: a knob that only keeps the case deterministic where it exists (Linux's
+	 * tcp_invalid_ratelimit); a stack without the key runs the case without it. A stack that has the
+	 * key but refuses the value is still a SKIP. */
+	bool where_present;
 };
 
 /* `peer c 192.0.2.10:40000 isn 1000000 tsclock 1000 rate 1000 to 8080` */

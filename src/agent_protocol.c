@@ -25,6 +25,7 @@ static const char *const op_names[] = {
 	[AGENT_OP_HELLO] = "hello",           [AGENT_OP_STATE] = "state",
 	[AGENT_OP_COUNTER] = "counter",       [AGENT_OP_PURGE] = "purge",
 	[AGENT_OP_RESET] = "reset",           [AGENT_OP_ACCEPT_CLOSE] = "accept-close",
+	[AGENT_OP_NEIGH_FLUSH] = "neigh-flush",
 };
 #define OP_COUNT (int)(sizeof op_names / sizeof op_names[0])
 
@@ -74,6 +75,7 @@ static const struct {
 	[AGENT_OP_PURGE] = { K(KEY_IP), K(KEY_IP) },
 	[AGENT_OP_RESET] = { 0, 0 },
 	[AGENT_OP_ACCEPT_CLOSE] = { K(KEY_CONNECTIONS) | K(KEY_TIMEOUT), K(KEY_CONNECTIONS) | K(KEY_TIMEOUT) },
+	[AGENT_OP_NEIGH_FLUSH] = { K(KEY_IP), K(KEY_IP) },
 };
 
 /* Ops about the stack as a whole rather than one of the case's sockets. */
@@ -87,6 +89,7 @@ static bool op_has_handle(enum agent_op op)
 	case AGENT_OP_COUNTER:
 	case AGENT_OP_PURGE:
 	case AGENT_OP_RESET:
+	case AGENT_OP_NEIGH_FLUSH:
 		return false;
 	default:
 		return true;

@@ -649,7 +649,8 @@ static int do_storm(struct run_state *rs, const struct step *step, const struct 
 		return step_failed(rs, step, NULL, "no port to storm: %s has no `to PORT` and no app listen came first",
 				   peer->decl->name);
 	struct storm_plan plan = { rs->target_address, peer->target_port, peer->address, peer->decl->port,
-				   step->u.storm.count, peer->decl->isn, step->u.storm.listener };
+				   step->u.storm.count, peer->decl->isn, step->u.storm.listener,
+				   target_max_pps(rs->options->target) };
 	struct storm_result result;
 	char *error = NULL;
 	int rc = storm_run(rs->wire, rs->agent, &plan, &result, &error);
@@ -800,8 +801,9 @@ static int missing_requirement(struct run_state *rs, char **reason)
 		if (exists < 0)
 			return -1;
 		if (!exists)
-			*reason = message("requires %s %s, which this kernel does not have%s",
+			*reason = message("requires %s %s, which the stack under test (%s) does not have%s",
 					  r->kind == REQUIRE_SYSCTL ? "sysctl" : "counter", r->name,
+					  target_label(rs->options->target),
 					  strcmp(r->name, "net.ipv4.tcp_tw_recycle") == 0 ? " (removed in Linux 4.12)" : "");
 	}
 	return 0;
@@ -864,7 +866,12 @@ static int apply_sysctls(struct run_state *rs, struct case_result *result)
 		char *why = NULL, *reason = NULL, *error = NULL;
 		if (agent_sysctl_set(rs->agent, key, wanted, &why) == 0)
 			continue;
-		int rc = sysctl_refusal(rs, key, wanted, rs->agent->last_err, &reason, &error);
+		int err = rs->agent->last_err;
+		if (err == ENOENT && sysctls[i].where_present) {
+			free(why);
+			continue;
+		}
+		int rc = sysctl_refusal(rs, key, wanted, err, &reason, &error);
 		if (rc < 0) {
 			result->message = message("sysctl %s=%s: %s", key, wanted, error ? error : why ? why : "?");
 		} else if (reason) {

@@ -89,17 +89,17 @@ static int open_current_netns(void)
  * solicitations, and without RAs taken. The solicited-node group, the one MLD would report, is
  * never joined on the NOARP target end (addrconf_join_solict). */
 static const struct sysctl_setting ipv6_off[] = {
-	{ "net.ipv6.conf.all.disable_ipv6", "1" },
-	{ "net.ipv6.conf.default.disable_ipv6", "1" },
+	{ .key = "net.ipv6.conf.all.disable_ipv6", .value = "1" },
+	{ .key = "net.ipv6.conf.default.disable_ipv6", .value = "1" },
 };
 static const struct sysctl_setting ipv6_quiet[] = {
-	{ "net.ipv6.conf.default.addr_gen_mode", "1" },
-	{ "net.ipv6.conf.all.accept_dad", "0" },
-	{ "net.ipv6.conf.default.accept_dad", "0" },
-	{ "net.ipv6.conf.all.router_solicitations", "0" },
-	{ "net.ipv6.conf.default.router_solicitations", "0" },
-	{ "net.ipv6.conf.all.accept_ra", "0" },
-	{ "net.ipv6.conf.default.accept_ra", "0" },
+	{ .key = "net.ipv6.conf.default.addr_gen_mode", .value = "1" },
+	{ .key = "net.ipv6.conf.all.accept_dad", .value = "0" },
+	{ .key = "net.ipv6.conf.default.accept_dad", .value = "0" },
+	{ .key = "net.ipv6.conf.all.router_solicitations", .value = "0" },
+	{ .key = "net.ipv6.conf.default.router_solicitations", .value = "0" },
+	{ .key = "net.ipv6.conf.all.accept_ra", .value = "0" },
+	{ .key = "net.ipv6.conf.default.accept_ra", .value = "0" },
 };
 
 /* Moves the calling thread into a new, empty network namespace and opens what must be opened from
