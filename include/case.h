@@ -127,6 +127,9 @@ struct step {
 	char stacks[CASE_MAX_STACKS][CASE_STACK_NAME_MAX];
 	int stack_count;
 	bool stacks_negated;
+	/* `{ipv6}`, `{!mapped}`: the same braces naming address families (ip_address.h) instead of stacks;
+	 * bit f set: the step does not run in family f. 0: in every family. */
+	unsigned skipped_families;
 	struct time_spec when;
 	int peer;                     /* index into peers; -1 when the step has none */
 	int64_t hold_ns;              /* `expect state|counter ... for T`: must hold over T; 0: sampled once */
@@ -180,6 +183,8 @@ struct case_file {
 	char **lines;         /* source lines without newline, for diagnostics */
 	int line_count;
 	uint32_t target_ip;   /* `target IP`, default 192.0.2.1 */
+	unsigned families;    /* `family 4|6|mapped ...`: the families it runs in (bit 1 << family, ip_address.h);
+			       * default all */
 	struct peer_decl peers[CASE_MAX_PEERS];
 	int peer_count;
 	struct sysctl_setting sysctls[CASE_MAX_SYSCTLS]; /* `sysctl k=v`: every variant */
@@ -199,5 +204,8 @@ void case_free(struct case_file *c);
 
 /* Whether step s runs on the stack named stack (target_stack(): "linux", "lwip", ...). */
 bool step_runs_on(const struct step *s, const char *stack);
+
+/* Whether step s runs in address family `family` (an enum address_family). */
+bool step_runs_in_family(const struct step *s, int family);
 
 #endif

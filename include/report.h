@@ -3,6 +3,7 @@
 #ifndef TCPHARNESS_REPORT_H
 #define TCPHARNESS_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,7 +24,9 @@ struct run_try {
 struct run_record {
 	const struct case_file *c;
 	int variant;       /* index into c->variants; -1 when the case declares none */
-	char *name;        /* `time_wait/lost_final_ack@tw-kept`; malloc'd */
+	enum address_family family;
+	char *name;        /* `time_wait/lost_final_ack@tw-kept`, `.../ipv6` when the set names families;
+			    * malloc'd */
 	bool ran;          /* false: never started (the run was interrupted first) */
 	struct case_result result;            /* the last try */
 	struct run_try earlier[RUN_MAX_TRIES]; /* the tries before it, in order (--retries, --rerun-failures) */
@@ -34,6 +37,7 @@ struct run_record {
 struct run_set {
 	struct run_record *runs;
 	int count;
+	unsigned families; /* the families the invocation asked for (bit 1 << family) */
 };
 
 /* What a record shows in every report: its last try's verdict, FLAKY when that passed after a try that
@@ -64,8 +68,12 @@ void report_count(const struct run_set *set, int counts[SHOWN_VERDICT_COUNT]);
  * Malloc'd; NULL out of memory or when there was only one try. */
 char *report_tries_text(const struct run_record *r);
 
-/* The display name of a case file plus `@variant` (variant >= 0). Malloc'd. */
-char *report_run_name(const struct case_file *c, int variant);
+/* Whether the set's names carry their family: the invocation asked for more than one. */
+bool report_names_families(const struct run_set *set);
+
+/* The display name of a case file plus `@variant` (variant >= 0) and `/family` (family >= 0):
+ * `time_wait/lost_final_ack@tw-kept/ipv6`. Malloc'd. */
+char *report_run_name(const struct case_file *c, int variant, int family);
 
 /* The name of the variant a record ran, or "" for a case without variants. */
 const char *report_variant_name(const struct run_record *r);

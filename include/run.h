@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "case.h"
+#include "ip_address.h"
 #include "outcome.h"
 
 struct target;
@@ -15,6 +16,7 @@ struct run_options {
 	struct target *target;    /* where the stack under test runs (target.h) */
 	const char *captures_dir; /* pcap files go to <captures_dir>/<case name>[@variant].pcap; NULL: none */
 	int64_t tolerance_ns;     /* timing slack around expectations without an explicit window */
+	bool name_families;       /* several families run: names and pcap paths carry the family */
 };
 
 #define RUN_DEFAULT_TOLERANCE_NS (50 * 1000000LL)
@@ -70,12 +72,13 @@ struct case_result {
 	char *unchecked_reason; /* why, each reason once, joined by "; "; malloc'd, NULL when unchecked is 0 */
 };
 
-/* Runs case c under variant index `variant` (-1 when the case declares none), its steps for the target's
+/* Runs case c under variant index `variant` (-1 when the case declares none) in address family `family`
+ * (ip_address.h), its steps for the target's
  * stack only (`{stack}` prefixes). Always fills *result (free with case_result_free); infrastructure
  * failures and the harness's own lateness are ERRORs whose message says what broke and by how much
  * the harness was late, missing privileges and missing stack features (a
  * requirement, a sysctl the stack lacks or will not set) are SKIPs with the reason. */
-void run_case(const struct case_file *c, int variant, const struct run_options *options,
+void run_case(const struct case_file *c, int variant, enum address_family family, const struct run_options *options,
 	      struct case_result *result);
 
 void case_result_free(struct case_result *r);

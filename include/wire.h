@@ -1,5 +1,5 @@
-/* wire.h - the harness end of the link: libnet injects crafted Ethernet/IPv4/TCP frames, libpcap
- * captures both directions (immediate mode, BPF "tcp", nanosecond stamps) into a pcap file. */
+/* wire.h - the harness end of the link: libnet injects crafted Ethernet/IPv4 or IPv6/TCP frames, libpcap
+ * captures both directions (immediate mode, BPF "tcp or icmp6", nanosecond stamps) into a pcap file. */
 #ifndef TCPHARNESS_WIRE_H
 #define TCPHARNESS_WIRE_H
 
@@ -15,8 +15,10 @@ struct wire;
 /* One captured frame, decoded. */
 struct wire_frame {
 	int64_t at_ns;             /* capture time, CLOCK_REALTIME nanoseconds */
-	bool decoded;              /* false: not a TCP/IPv4 segment we could read; see decode_error */
+	bool decoded;              /* false: not a TCP segment we could read; see decode_error */
 	const char *decode_error;  /* static */
+	bool icmpv6;               /* not decoded, but an ICMPv6 message of this type and code */
+	uint8_t icmpv6_type, icmpv6_code;
 	struct segment segment;
 };
 
@@ -27,9 +29,9 @@ struct wire_frame {
 struct wire *wire_open(int harness_netns_fd, const char *ifname, const uint8_t src_mac[6],
 		       const uint8_t dst_mac[6], FILE *pcap_file, char **error);
 
-/* On a link the harness shares with other hosts (lab mode): captures only target_ip's TCP, and
- * refuses to build any segment addressed elsewhere. 0, or -1 with *error malloc'd. */
-int wire_restrict(struct wire *w, uint32_t target_ip, char **error);
+/* On a link the harness shares with other hosts (lab mode): captures only target's TCP and ICMPv6,
+ * and refuses to build any segment addressed elsewhere. 0, or -1 with *error malloc'd. */
+int wire_restrict(struct wire *w, const struct ip_address *target, char **error);
 
 /* Builds and sends one segment (checksums computed; payload is payload_len pattern bytes).
  * *sent_ns gets the CLOCK_REALTIME time just before the write. 0, or -1 with *error malloc'd. */

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Speed figures, as medians with p90: sandbox create+destroy, a case's setup+teardown, inject -> reply,
 # crafted segments per second (the harness against a raw packet socket, scapy and hping3, all on one
-# sandbox's veth), connection lifecycles per second in storm mode, and the whole-process wall time of
-# the catalogue's cases. Needs root, python3-scapy and hping3; builds first into BUILD_DIR (default
+# sandbox's veth), connection lifecycles per second in storm mode, the whole-process time of a few
+# cases in ipv4 and in ipv6 side by side, and the wall time of the catalogue in every family. Needs root, python3-scapy and hping3; builds first into BUILD_DIR (default
 # build/). RUNS (default 200); ROUNDS of the segment rate comparison (default 7), each sender flooding
 # for 1 s per round, and of each storm size.
 set -euo pipefail
@@ -130,18 +130,24 @@ echo "== connection lifecycles per second in storm mode ($rounds rounds per size
 # FIN-ACK, its final ACK, every segment from the stack checked; timed from the first SYN to the last ACK.
 "$build/tests/bench_core" storm "$rounds" 2000 10000
 
-echo "== whole process, each first case file, 20 runs"
+echo "== whole process, each first case file, 20 runs per family, ipv4 and ipv6 side by side"
+# One family per process, so the figure is one case's setup, run and teardown in that family.
+printf '%-40s %-28s %s\n' case ipv4 ipv6
 for case in cases/handshake/accept.tc cases/handshake/syn_closed_port.tc cases/handshake/ack_to_listener.tc \
 	cases/time_wait/lost_final_ack.tc; do
-	times=()
-	for _ in $(seq 20); do
-		start=$(date +%s%N)
-		"$build/tcpharness" run --captures /tmp/tcpharness-bench "$case" >/dev/null
-		times+=($(( ($(date +%s%N) - start) / 1000 )))
+	line=$(printf '%-40s' "$case")
+	for family in 4 6; do
+		times=()
+		for _ in $(seq 20); do
+			start=$(date +%s%N)
+			"$build/tcpharness" run --family "$family" --captures /tmp/tcpharness-bench "$case" >/dev/null
+			times+=($(( ($(date +%s%N) - start) / 1000 )))
+		done
+		sorted=($(printf '%s\n' "${times[@]}" | sort -n))
+		line+=$(printf ' median %7.1f p90 %7.1f ms' "$(echo "${sorted[10]} / 1000" | bc -l)" \
+			"$(echo "${sorted[18]} / 1000" | bc -l)")
 	done
-	sorted=($(printf '%s\n' "${times[@]}" | sort -n))
-	printf '%-40s median %8.1f ms   p90 %8.1f ms\n' "$case" \
-		"$(echo "${sorted[10]} / 1000" | bc -l)" "$(echo "${sorted[18]} / 1000" | bc -l)"
+	echo "$line"
 done
 rm -rf /tmp/tcpharness-bench
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates docs/stacks.md's generated blocks from the stacks themselves, or with --check only
 # compares them (exit 1 and a diff when the page says otherwise):
-#   stacks       `tcpharness matrix --markdown --targets local,gvisor,lwip cases/`
+#   stacks       `tcpharness matrix --markdown --family 4 --targets local,gvisor,lwip cases/` (gVisor and
+#                lwIP run the ipv4 family only so far)
 #   differences  every case that declares per-stack lines ({gvisor}, {!lwip}...), those lines, and the
 #                pcap of each side, copied to captures/stacks/<target>/ (not in --check mode)
 # The table's header names each stack by its major.minor (`local: Linux 6.18`, `gvisor: runsc 0.0`,
@@ -22,7 +23,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 status=0
-"$harness" matrix --markdown --targets "$(IFS=,; echo "${targets[*]}")" --captures "$work/captures" cases/ \
+"$harness" matrix --markdown --family 4 --targets "$(IFS=,; echo "${targets[*]}")" --captures "$work/captures" cases/ \
 	>"$work/stacks" 2>"$work/console" || status=$?
 if [ "$status" -ne 0 ]; then
 	cat "$work/console" >&2

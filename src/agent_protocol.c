@@ -38,13 +38,13 @@ const char *agent_op_name(enum agent_op op)
 
 enum key {
 	KEY_IP, KEY_PORT, KEY_BACKLOG, KEY_FROM, KEY_HOW, KEY_OPT, KEY_V, KEY_LEN, KEY_TIMEOUT,
-	KEY_SYSCTL, KEY_VALUE, KEY_REMOTE_IP, KEY_REMOTE_PORT, KEY_COUNTER, KEY_CONNECTIONS,
+	KEY_SYSCTL, KEY_VALUE, KEY_REMOTE_IP, KEY_REMOTE_PORT, KEY_COUNTER, KEY_CONNECTIONS, KEY_FAMILY,
 };
 static const char *const key_names[] = {
 	[KEY_IP] = "ip", [KEY_PORT] = "port", [KEY_BACKLOG] = "backlog", [KEY_FROM] = "from",
 	[KEY_HOW] = "how", [KEY_OPT] = "opt", [KEY_V] = "v", [KEY_LEN] = "len",
 	[KEY_TIMEOUT] = "timeout_ms", [KEY_SYSCTL] = "key", [KEY_VALUE] = "value", [KEY_REMOTE_IP] = "rip",
-	[KEY_REMOTE_PORT] = "rport", [KEY_COUNTER] = "name", [KEY_CONNECTIONS] = "count",
+	[KEY_REMOTE_PORT] = "rport", [KEY_COUNTER] = "name", [KEY_CONNECTIONS] = "count", [KEY_FAMILY] = "family",
 };
 #define KEY_COUNT (int)(sizeof key_names / sizeof key_names[0])
 #define K(k) (1u << (k))
@@ -53,11 +53,12 @@ static const char *const key_names[] = {
 static const struct {
 	unsigned allowed, required;
 } op_keys[] = {
-	[AGENT_OP_SOCKET] = { 0, 0 },
-	[AGENT_OP_BIND] = { K(KEY_IP) | K(KEY_PORT), K(KEY_PORT) },
-	[AGENT_OP_LISTEN] = { K(KEY_PORT) | K(KEY_BACKLOG), K(KEY_PORT) },
+	/* family= on the ops that may make the handle's socket. */
+	[AGENT_OP_SOCKET] = { K(KEY_FAMILY), 0 },
+	[AGENT_OP_BIND] = { K(KEY_IP) | K(KEY_PORT) | K(KEY_FAMILY), K(KEY_PORT) },
+	[AGENT_OP_LISTEN] = { K(KEY_PORT) | K(KEY_BACKLOG) | K(KEY_FAMILY), K(KEY_PORT) },
 	[AGENT_OP_ACCEPT] = { K(KEY_FROM) | K(KEY_TIMEOUT), K(KEY_FROM) | K(KEY_TIMEOUT) },
-	[AGENT_OP_CONNECT] = { K(KEY_IP) | K(KEY_PORT), K(KEY_IP) | K(KEY_PORT) },
+	[AGENT_OP_CONNECT] = { K(KEY_IP) | K(KEY_PORT) | K(KEY_FAMILY), K(KEY_IP) | K(KEY_PORT) },
 	[AGENT_OP_CONNECTED] = { K(KEY_TIMEOUT), K(KEY_TIMEOUT) },
 	[AGENT_OP_SEND] = { K(KEY_LEN), K(KEY_LEN) },
 	[AGENT_OP_RECV] = { K(KEY_LEN) | K(KEY_TIMEOUT), K(KEY_LEN) | K(KEY_TIMEOUT) },
@@ -258,8 +259,7 @@ static int parse_key_value(struct cursor *c, const char *field, size_t field_len
 
 	uint64_t number;
 	int64_t signed_number;
-	struct in_addr addr;
-	char buf[CASE_NAME_MAX];
+	char buf[IP_ADDRESS_TEXT_MAX];
 	switch ((enum key)key) {
 	case KEY_IP:
 	case KEY_REMOTE_IP:
@@ -267,9 +267,13 @@ static int parse_key_value(struct cursor *c, const char *field, size_t field_len
 			return error_set(error, "bad %s '%.*s'", key_names[key], (int)len, text);
 		memcpy(buf, text, len);
 		buf[len] = '\0';
-		if (inet_pton(AF_INET, buf, &addr) != 1)
-			return error_set(error, "bad %s '%s' (want A.B.C.D)", key_names[key], buf);
-		*(key == KEY_IP ? &out->ip : &out->remote_ip) = ntohl(addr.s_addr);
+		if (ip_address_parse(buf, key == KEY_IP ? &out->ip : &out->remote_ip) < 0)
+			return error_set(error, "bad %s '%s' (want A.B.C.D or an IPv6 address)", key_names[key], buf);
+		break;
+	case KEY_FAMILY:
+		if (len != 5 || memcmp(text, "inet6", 5) != 0)
+			return error_set(error, "bad family '%.*s' (want inet6)", (int)len, text);
+		out->inet6 = true;
 		break;
 	case KEY_PORT:
 	case KEY_REMOTE_PORT:
@@ -439,18 +443,15 @@ int agent_format_request(const struct agent_request *req, char *line, size_t siz
 
 	struct writer w = { line, size, 0, size == 0 };
 	put(&w, "%u %s %s", req->id, op, op_has_handle(req->op) ? req->handle : "-");
-	if ((keys & K(KEY_IP)) && (req->ip != 0 || op_keys[req->op].required & K(KEY_IP))) {
-		struct in_addr addr = { htonl(req->ip) };
-		char text[INET_ADDRSTRLEN];
-		put(&w, " ip=%s", inet_ntop(AF_INET, &addr, text, sizeof text));
-	}
+	char text[IP_ADDRESS_TEXT_MAX];
+	if ((keys & K(KEY_IP)) && (!ip_address_is_unspecified(&req->ip) || op_keys[req->op].required & K(KEY_IP)))
+		put(&w, " ip=%s", ip_address_format(&req->ip, text));
 	if (keys & K(KEY_PORT))
 		put(&w, " port=%u", (unsigned)req->port);
-	if (keys & K(KEY_REMOTE_IP)) {
-		struct in_addr addr = { htonl(req->remote_ip) };
-		char text[INET_ADDRSTRLEN];
-		put(&w, " rip=%s rport=%u", inet_ntop(AF_INET, &addr, text, sizeof text), (unsigned)req->remote_port);
-	}
+	if (keys & K(KEY_REMOTE_IP))
+		put(&w, " rip=%s rport=%u", ip_address_format(&req->remote_ip, text), (unsigned)req->remote_port);
+	if ((keys & K(KEY_FAMILY)) && req->inet6)
+		put(&w, " family=inet6");
 	if (keys & K(KEY_COUNTER)) {
 		if (!valid_counter_name(req->counter, strlen(req->counter)))
 			return error_set(error, "%s: bad counter name '%s'", op, req->counter);
@@ -516,7 +517,8 @@ int agent_format_request(const struct agent_request *req, char *line, size_t siz
 	return (int)w.len;
 }
 
-int agent_request_from_call(unsigned id, const struct app_call *call, struct agent_request *out, char **error)
+int agent_request_from_call(unsigned id, const struct app_call *call, enum address_family family,
+			    struct agent_request *out, char **error)
 {
 	static const enum agent_op op_of_app[] = {
 		[APP_SOCKET] = AGENT_OP_SOCKET,         [APP_BIND] = AGENT_OP_BIND,
@@ -544,7 +546,8 @@ int agent_request_from_call(unsigned id, const struct app_call *call, struct age
 	memcpy(out->from_handle, call->from_handle, sizeof out->from_handle);
 	out->handle[sizeof out->handle - 1] = '\0';
 	out->from_handle[sizeof out->from_handle - 1] = '\0';
-	out->ip = call->ip;
+	out->ip = family_address(family, call->ip);
+	out->inet6 = family_socket_domain(family) == AF_INET6;
 	out->port = call->port;
 	out->backlog = call->backlog;
 	out->shutdown_how = call->shutdown_how;

@@ -18,6 +18,11 @@ void case_free(struct case_file *c)
 	memset(c, 0, sizeof *c);
 }
 
+bool step_runs_in_family(const struct step *s, int family)
+{
+	return !(s->skipped_families & 1u << family);
+}
+
 bool step_runs_on(const struct step *s, const char *stack)
 {
 	if (s->stack_count == 0)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "case_notation.h"
+#include "ip_address.h"
 
 #define CASE_FILE_MAX_BYTES (16 * 1024 * 1024)
 #define DEFAULT_TARGET_IP 0xc0000201u /* 192.0.2.1 */
@@ -24,6 +25,7 @@ int case_parse_text(const char *path, const char *text, size_t len, struct case_
 	int rc = -1;
 	if (c) {
 		c->target_ip = DEFAULT_TARGET_IP;
+		c->families = FAMILY_ALL;
 		c->path = strdup(lx.path);
 		if (c->path)
 			rc = case_parse_tc(&lx, text, len, c);

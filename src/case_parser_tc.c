@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "ip_address.h"
 #include "packet_grammar.h"
 #include "symbols.h"
 
@@ -26,6 +27,7 @@ struct parser {
 	struct case_file *c;
 	bool in_steps;     /* a step was seen: the header is closed */
 	bool has_target;
+	bool has_family;
 	struct source_location peer_ip_where[CASE_MAX_PEERS];
 	bool requires_option;
 	struct source_location require_option_where; /* the first `require option`: it needs a peer */
@@ -563,9 +565,33 @@ static bool is_stack_name_char(char ch)
 	return char_is_lower(ch) || char_is_digit(ch) || ch == '_' || ch == '-';
 }
 
+/* A stack list whose names are all address families (`{ipv6}`, `{!mapped}`) selects families instead:
+ * the step's skipped_families, and no stacks. One naming both is refused. */
+static int stacks_to_families(struct parser *p, struct step *s, int col)
+{
+	unsigned named = 0;
+	int families = 0;
+	for (int i = 0; i < s->stack_count; i++) {
+		int f = strcmp(s->stacks[i], "4") && strcmp(s->stacks[i], "6") ? family_from_name(s->stacks[i]) : -1;
+		if (f >= 0) {
+			named |= 1u << f;
+			families++;
+		}
+	}
+	if (families == 0)
+		return 0;
+	if (families != s->stack_count)
+		return lex_fail(p->lx, col, "a prefix names stacks or address families, not both");
+	s->skipped_families = s->stacks_negated ? named : FAMILY_ALL & ~named;
+	s->stack_count = 0;
+	s->stacks_negated = false;
+	return 0;
+}
+
 /* `{name,...}` or `{!name,...}` with the cursor on '{'. */
 static int parse_stack_prefix(struct parser *p, struct step *s)
 {
+	int col = lex_cursor_col(p->lx);
 	p->lx->pos++;
 	if (lex_peek_char(p->lx) == '!') {
 		s->stacks_negated = true;
@@ -591,7 +617,7 @@ static int parse_stack_prefix(struct parser *p, struct step *s)
 		if (next == ',' || next == '}') {
 			p->lx->pos++;
 			if (next == '}')
-				return 0;
+				return stacks_to_families(p, s, col);
 			continue;
 		}
 		return lex_fail(p->lx, lex_cursor_col(p->lx), "expected ',' or '}' in the stack list");
@@ -764,6 +790,29 @@ static int parse_target_statement(struct parser *p, struct token keyword)
 		return -1;
 	p->has_target = true;
 	return lex_expect_end(p->lx);
+}
+
+/* `family 4`, `family 6 mapped`: the only families the case runs in (its subject is one family's). */
+static int parse_family_statement(struct parser *p, struct token keyword)
+{
+	struct token t;
+	if (p->has_family)
+		return lex_fail(p->lx, keyword.col, "duplicate 'family'");
+	if (lex_require_token(p->lx, &t, "4, 6 or mapped") < 0)
+		return -1;
+	p->c->families = 0;
+	do {
+		char name[8];
+		snprintf(name, sizeof name, "%.*s", (int)(t.len < sizeof name ? t.len : sizeof name - 1), t.s);
+		int family = t.len < sizeof name ? family_from_name(name) : -1;
+		if (family < 0)
+			return lex_fail(p->lx, t.col, "expected 4, 6 or mapped, got " TOKEN_FMT, TOKEN_ARG(t));
+		if (p->c->families & 1u << family)
+			return lex_fail(p->lx, t.col, "family %s given twice", family_name((enum address_family)family));
+		p->c->families |= 1u << family;
+	} while (lex_next_token(p->lx, &t));
+	p->has_family = true;
+	return 0;
 }
 
 /* The optional `isn N`, `tsclock START`, `rate HZ`, `to PORT` of a peer, in any order. */
@@ -971,6 +1020,7 @@ static const struct {
 	{ "target", parse_target_statement },   { "peer", parse_peer_statement },
 	{ "sysctl", parse_sysctl_statement },   { "variant", parse_variant_statement },
 	{ "require", parse_require_statement }, { "tune", parse_sysctl_statement },
+	{ "family", parse_family_statement },
 };
 
 /* Checks that need the whole header: run before the first step, or at the end when there is none. */

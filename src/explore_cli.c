@@ -314,7 +314,7 @@ static char *captures_dir(const struct explore_options *o, int t)
  * event: it runs once more, and says so. A recipe the stack really breaks breaks again. */
 static void rerun_unobserved(struct run_set *set, const struct schedule_options *options)
 {
-	struct run_set again = { calloc((size_t)set->count, sizeof *again.runs), 0 };
+	struct run_set again = { calloc((size_t)set->count, sizeof *again.runs), 0, set->families };
 	int *from = calloc((size_t)set->count, sizeof *from);
 	for (int i = 0; again.runs && from && i < set->count; i++) {
 		struct run_record *r = &set->runs[i];
@@ -356,18 +356,21 @@ static int explore_target(struct exploration *x, const struct explore_options *o
 	table->kinds[t] = target_kind_name(options.kind);
 	int cells = table->row_count * table->event_count;
 	struct run_set *set = &x->sets[t];
+	set->families = 1u << FAMILY_IPV4;
 	set->runs = calloc((size_t)(cells ? cells : 1), sizeof *set->runs);
 	if (!set->runs) {
 		target_close(target);
 		return EXIT_USAGE;
 	}
 	for (int c = 0; c < cells; c++) {
-		set->runs[c] = (struct run_record){ .c = &x->cases[c], .variant = -1, .name = strdup(table->cells[c].name) };
+		set->runs[c] = (struct run_record){ .c = &x->cases[c], .variant = -1, .family = FAMILY_IPV4,
+						    .name = strdup(table->cells[c].name) };
 		set->count++;
 	}
 	char *dir = captures_dir(o, t);
 	/* The recipes' lines are all `+0`: under load, late is the harness's, never the stack's. */
-	struct run_options run_options = { target, dir, EXPLORE_TOLERANCE_NS };
+	/* Cells run in IPv4 (--family inet): names and pcaps carry no family. */
+	struct run_options run_options = { target, dir, EXPLORE_TOLERANCE_NS, false };
 	int jobs = target_runs_cases_in_parallel(target) ? o->jobs : 1;
 	fprintf(stderr, "explore: %d state rows x %d events = %d cells on %s, %d at a time\n", table->row_count,
 		table->event_count, cells, table->labels[t], jobs);

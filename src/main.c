@@ -44,8 +44,9 @@
 #define DEFAULT_PPS_TEXT NUMBER_TEXT(SEND_BUDGET_DEFAULT_PPS)
 
 static const char usage_text[] =
-	"usage: tcpharness run [-j N] [--variant NAME] [--captures DIR] [--tolerance MS] [--report FORMAT[=PATH]]...\n"
-	"                      [--retries N] [--rerun-failures N] [--allow-skip-only] [TARGET] PATH...\n"
+	"usage: tcpharness run [-j N] [--variant NAME] [--family F] [--captures DIR] [--tolerance MS]\n"
+	"                      [--report FORMAT[=PATH]]... [--retries N] [--rerun-failures N] [--allow-skip-only]\n"
+	"                      [TARGET] PATH...\n"
 	"       tcpharness matrix [--markdown] [--targets T1,T2...] [run options] PATH...\n"
 	"       tcpharness check PATH...\n"
 	"       tcpharness list PATH...\n"
@@ -69,6 +70,10 @@ static const char usage_text[] =
 	"\n"
 	"options:\n"
 	"  --variant NAME   run only this variant of the cases that declare it\n"
+	"  --family F       4, 6, mapped or all (default): the address families every case runs in (IPv4;\n"
+	"                   IPv6, each case address mapped into 2001:db8::/96; IPv4 on the wire to an\n"
+	"                   AF_INET6 application); a case's `family` line narrows it. With several, a run's\n"
+	"                   name ends in /ipv4, /ipv6 or /mapped and the matrix has a column per family\n"
 	"  --captures DIR   where pcap files go: DIR/<case name>[@variant].pcap, always a new file, never\n"
 	"                   through a symlink under DIR\n"
 	"  -j, --jobs N     run N case@variants at once, each in its own sandbox (default: the number of\n"
@@ -246,13 +251,16 @@ static void free_cases(struct loaded_cases *loaded)
 	free(loaded->cases);
 }
 
-/* Every case@variant selected by variant_filter (NULL: all), in case order, none run yet. */
-static int build_run_set(const struct loaded_cases *loaded, const char *variant_filter, struct run_set *set)
+/* Every case@variant selected by variant_filter (NULL: all), in each of the families that both the
+ * invocation (families) and the case allow, in case order, none run yet. */
+static int build_run_set(const struct loaded_cases *loaded, const char *variant_filter, unsigned families,
+			 struct run_set *set)
 {
 	set->count = 0;
+	set->families = families;
 	int capacity = 0;
 	for (int i = 0; i < loaded->count; i++)
-		capacity += loaded->cases[i].variant_count ? loaded->cases[i].variant_count : 1;
+		capacity += (loaded->cases[i].variant_count ? loaded->cases[i].variant_count : 1) * FAMILY_COUNT;
 	set->runs = calloc((size_t)(capacity ? capacity : 1), sizeof *set->runs);
 	if (!set->runs)
 		return -1;
@@ -261,12 +269,17 @@ static int build_run_set(const struct loaded_cases *loaded, const char *variant_
 		for (int v = c->variant_count ? 0 : -1; v < c->variant_count; v++) {
 			if (variant_filter && (v < 0 || strcmp(variant_filter, c->variants[v].name) != 0))
 				continue;
-			struct run_record *r = &set->runs[set->count++];
-			r->c = c;
-			r->variant = v;
-			r->name = report_run_name(c, v);
-			if (!r->name)
-				return -1;
+			for (int f = 0; f < FAMILY_COUNT; f++) {
+				if (!(families & c->families & 1u << f))
+					continue;
+				struct run_record *r = &set->runs[set->count++];
+				r->c = c;
+				r->variant = v;
+				r->family = (enum address_family)f;
+				r->name = report_run_name(c, v, report_names_families(set) ? f : -1);
+				if (!r->name)
+					return -1;
+			}
 		}
 	}
 	return 0;
@@ -324,6 +337,7 @@ struct report_request {
 struct command_line {
 	const char *command;
 	const char *variant_filter;
+	unsigned families;                 /* --family: bit 1 << family */
 	const char *captures_dir;
 	int64_t tolerance_ns;
 	int jobs;
@@ -398,7 +412,7 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 		free(dir);
 		dir = per_target;
 	}
-	struct run_options options = { target, dir, cl->tolerance_ns };
+	struct run_options options = { target, dir, cl->tolerance_ns, report_names_families(set) };
 	int status;
 	if (cl->target.dry_run) {
 		status = dry_run_print(target, set, stdout, &error) < 0 ? EXIT_USAGE : 0;
@@ -453,13 +467,16 @@ static bool every_target_is(const struct command_line *cl, enum target_kind kind
 static int command_run(const struct loaded_cases *loaded, const struct command_line *cl)
 {
 	struct run_set set;
-	if (build_run_set(loaded, cl->variant_filter, &set) < 0) {
+	if (build_run_set(loaded, cl->variant_filter, cl->families, &set) < 0) {
 		fprintf(stderr, "tcpharness: out of memory\n");
 		free_run_set(&set);
 		return EXIT_USAGE;
 	}
 	if (set.count == 0) {
-		fprintf(stderr, "tcpharness: no case has a variant named '%s'\n", cl->variant_filter);
+		if (cl->variant_filter)
+			fprintf(stderr, "tcpharness: no case has a variant named '%s'\n", cl->variant_filter);
+		else
+			fprintf(stderr, "tcpharness: no case runs in the families asked for (--family)\n");
 		free_run_set(&set);
 		return EXIT_USAGE;
 	}
@@ -477,7 +494,7 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 		free(why);
 	}
 	for (int t = 0; t < cl->target_count && !run_interrupted && status != EXIT_USAGE; t++) {
-		if (t > 0 && build_run_set(loaded, cl->variant_filter, &sets[t]) < 0) {
+		if (t > 0 && build_run_set(loaded, cl->variant_filter, cl->families, &sets[t]) < 0) {
 			free_run_set(&sets[t]);
 			status = EXIT_USAGE;
 			break;
@@ -512,11 +529,11 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 	return status;
 }
 
-static int command_list(const struct loaded_cases *loaded, const char *variant_filter)
+static int command_list(const struct loaded_cases *loaded, const char *variant_filter, unsigned families)
 {
 	struct run_set set;
 	int status = 0;
-	if (build_run_set(loaded, variant_filter, &set) < 0) {
+	if (build_run_set(loaded, variant_filter, families, &set) < 0) {
 		fprintf(stderr, "tcpharness: out of memory\n");
 		status = EXIT_USAGE;
 	}
@@ -662,13 +679,14 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		{ "max-pps", required_argument, NULL, 'P' },
 		{ "allow-storm", no_argument, NULL, 'W' },
 		{ "dry-run", no_argument, NULL, 'N' },
+		{ "family", required_argument, NULL, 'Y' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	*cl = (struct command_line){ .tolerance_ns = RUN_DEFAULT_TOLERANCE_NS,
 				     .jobs = cpus < 1 ? 1 : cpus > SCHEDULE_MAX_JOBS ? SCHEDULE_MAX_JOBS : (int)cpus,
 				     .retries = SCHEDULE_DEFAULT_RETRIES,
-				     .target_count = 1,
+				     .target_count = 1, .families = FAMILY_ALL,
 				     .target = { .budget = { .max_pps = SEND_BUDGET_DEFAULT_PPS } } };
 	int opt;
 	while ((opt = getopt_long(argc, argv, "hj:", long_options, NULL)) != -1) {
@@ -749,6 +767,15 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		case 'v':
 			cl->variant_filter = optarg;
 			break;
+		case 'Y': {
+			int family = strcmp(optarg, "all") == 0 ? FAMILY_COUNT : family_from_name(optarg);
+			if (family < 0) {
+				fprintf(stderr, "tcpharness: --family takes 4, 6, mapped or all, not '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			cl->families = family == FAMILY_COUNT ? FAMILY_ALL : 1u << family;
+			break;
+		}
 		case 'c':
 			cl->captures_dir = optarg;
 			break;
@@ -859,7 +886,7 @@ int main(int argc, char **argv)
 		printf("%d case file%s OK\n", loaded.count, loaded.count == 1 ? "" : "s");
 		status = 0;
 	} else if (!strcmp(cl.command, "list")) {
-		status = command_list(&loaded, cl.variant_filter);
+		status = command_list(&loaded, cl.variant_filter, cl.families);
 	} else {
 		status = command_run(&loaded, &cl);
 	}

@@ -8,12 +8,16 @@
 #include "error_text.h"
 #include "output_file.h"
 
-char *report_run_name(const struct case_file *c, int variant)
+bool report_names_families(const struct run_set *set)
 {
-	if (variant < 0)
-		return strdup(c->name);
+	return (set->families & (set->families - 1)) != 0;
+}
+
+char *report_run_name(const struct case_file *c, int variant, int family)
+{
 	char *full;
-	if (asprintf(&full, "%s@%s", c->name, c->variants[variant].name) < 0)
+	if (asprintf(&full, "%s%s%s%s%s", c->name, variant >= 0 ? "@" : "", variant >= 0 ? c->variants[variant].name : "",
+		     family >= 0 ? "/" : "", family >= 0 ? family_name((enum address_family)family) : "") < 0)
 		full = NULL;
 	return full;
 }

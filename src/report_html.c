@@ -240,9 +240,11 @@ static void write_matrix(FILE *out, const struct run_set *set)
 			run_anchor(set, i, anchor, sizeof anchor);
 			fprintf(out, "<td class=\"%s%s\"><a href=\"#%s\">", verdict_word(r),
 				r->ran && r->result.verdict == VERDICT_PASS && r->result.unchecked ? " unchecked" : "", anchor);
-			if (r->variant >= 0) {
+			if (r->variant >= 0 || report_names_families(set)) {
 				fputs("<span class=\"variant\">", out);
 				put_escaped(out, report_variant_name(r));
+				if (report_names_families(set))
+					fprintf(out, "%s%s", r->variant >= 0 ? "/" : "", family_name(r->family));
 				fputs("</span>", out);
 			}
 			put_escaped(out, cell);
@@ -485,20 +487,20 @@ static void write_ladder(FILE *out, const struct run_record *r)
 	fprintf(out, "\" data-segments=\"%d\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n", segments, l.width,
 		l.height, l.width, l.height);
 
-	char address[INET_ADDRSTRLEN + 8];
+	/* The addresses the run used: the case's, mapped for its family. */
+	char address[IP_ADDRESS_TEXT_MAX + 8];
 	for (int p = 0; p < c->peer_count; p++) {
 		if (!l.peer_x[p])
 			continue;
-		struct in_addr ip = { htonl(c->peers[p].ip) };
-		inet_ntop(AF_INET, &ip, address, INET_ADDRSTRLEN);
+		struct ip_address ip = family_address(r->family, c->peers[p].ip);
+		ip_address_format(&ip, address);
 		snprintf(address + strlen(address), 8, ":%u", c->peers[p].port);
 		draw_column(out, c->peers[p].name, address, l.peer_x[p], l.height);
 	}
 	if (l.other_x)
 		draw_column(out, "(other)", "undeclared", l.other_x, l.height);
-	struct in_addr target = { htonl(c->target_ip) };
-	inet_ntop(AF_INET, &target, address, INET_ADDRSTRLEN);
-	draw_column(out, "stack", address, l.stack_x, l.height);
+	struct ip_address target = family_address(r->family, c->target_ip);
+	draw_column(out, "stack", ip_address_format(&target, address), l.stack_x, l.height);
 
 	int top = HEAD_HEIGHT;
 	for (int i = 0; i < result->event_count; i++) {

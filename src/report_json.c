@@ -117,6 +117,8 @@ static void put_run(FILE *out, const struct run_record *r)
 	put_json_string(out, c->path);
 	fputs(",\n      \"variant\": ", out);
 	put_json_string(out, or_null(report_variant_name(r)));
+	fputs(",\n      \"family\": ", out);
+	put_json_string(out, family_name(r->family));
 	fputs(",\n      \"verdict\": ", out);
 	put_json_string(out, report_shown_word(report_shown_verdict(r)));
 	fputs(",\n      \"message\": ", out);

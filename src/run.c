@@ -47,6 +47,8 @@ struct run_state {
 	const struct case_file *c;
 	struct case_file retargeted; /* c with the target's own address, when the target has one */
 	int variant;
+	enum address_family family;
+	struct ip_address target_address; /* the stack's address on the wire in this family */
 	const struct run_options *options;
 	struct target_case target;
 	bool target_begun;
@@ -223,7 +225,14 @@ static int pump(struct run_state *rs, int64_t deadline_ns, bool *got_one)
 		}
 		if (rc == 0)
 			return 0;
-		if (!frame.decoded || frame.segment.src_ip != rs->c->target_ip)
+		/* Only the stack sends ICMPv6 here (the harness end has no IPv6): recorded, never read as TCP. */
+		if (frame.icmpv6) {
+			struct run_event *e = add_event(rs, RUN_EVENT_SEGMENT, NULL, -1, frame.at_ns);
+			snprintf(e->observed, sizeof e->observed, "ICMPv6 type %u code %u", frame.icmpv6_type,
+				 frame.icmpv6_code);
+			continue;
+		}
+		if (!frame.decoded || !ip_address_equal(&frame.segment.src_ip, &rs->target_address))
 			continue;
 		if (rs->pending_count == MAX_PENDING) {
 			rs->failure = message("more than %d segments from the stack left unexpected", MAX_PENDING);
@@ -398,7 +407,7 @@ static int do_inject(struct run_state *rs, const struct step *step, const struct
 	struct peer_state *peer = &rs->peers[step->peer];
 	struct segment segment;
 	const char *build_error = NULL;
-	if (peer_build_segment(peer, &step->u.segment, rs->c->target_ip, wire_now_ns() - rs->start_ns, &segment,
+	if (peer_build_segment(peer, &step->u.segment, &rs->target_address, wire_now_ns() - rs->start_ns, &segment,
 			       &build_error) < 0)
 		return step_failed(rs, step, NULL, "cannot build the segment: %s", build_error);
 	char *error = NULL;
@@ -708,7 +717,7 @@ static int read_socket(struct run_state *rs, const struct step *step, struct rea
 	const struct peer_state *peer = &rs->peers[step->peer];
 	char *error = NULL;
 	r->asked_ns = wire_now_ns();
-	int rc = agent_socket_state(rs->agent, rs->c->target_ip, peer->target_port, peer->decl->ip, peer->decl->port,
+	int rc = agent_socket_state(rs->agent, &rs->target_address, peer->target_port, &peer->address, peer->decl->port,
 				    &r->socket, &error);
 	r->answered_ns = wire_now_ns();
 	if (rc < 0) {
@@ -953,7 +962,7 @@ static int do_storm(struct run_state *rs, const struct step *step, const struct 
 	if (peer->target_port == 0)
 		return step_failed(rs, step, NULL, "no port to storm: %s has no `to PORT` and no app listen came first",
 				   peer->decl->name);
-	struct storm_plan plan = { rs->c->target_ip, peer->target_port, peer->decl->ip, peer->decl->port,
+	struct storm_plan plan = { rs->target_address, peer->target_port, peer->address, peer->decl->port,
 				   step->u.storm.count, peer->decl->isn, step->u.storm.listener,
 				   target_max_pps(rs->options->target) };
 	struct storm_result result;
@@ -1021,17 +1030,20 @@ static int run_step(struct run_state *rs, const struct step *step)
 	return 0;
 }
 
-/* A new pcap file for this case and variant under dir (output_file.h: never through a symlink, never
- * over an existing file); *path says where. NULL with *error. */
-static FILE *create_pcap(const struct case_file *c, int variant, const char *dir, char **path, char **error)
+/* A new pcap file for this case, variant and family (family < 0: the run's name carries none) under
+ * dir, as <case>[@variant][/family].pcap (output_file.h: never through a symlink, never over an
+ * existing file); *path says where. NULL with *error. */
+static FILE *create_pcap(const struct case_file *c, int variant, int family, const char *dir, char **path,
+			 char **error)
 {
-	char *suffix = variant >= 0 ? message("@%s.pcap", c->variants[variant].name) : strdup(".pcap");
-	if (!suffix) {
+	char *name = message("%s%s%s%s%s", c->name, variant >= 0 ? "@" : "", variant >= 0 ? c->variants[variant].name : "",
+			     family >= 0 ? "/" : "", family >= 0 ? family_name((enum address_family)family) : "");
+	if (!name) {
 		error_set(error, "out of memory");
 		return NULL;
 	}
-	FILE *pcap = output_file_create(dir, c->name, suffix, path, error);
-	free(suffix);
+	FILE *pcap = output_file_create(dir, name, ".pcap", path, error);
+	free(name);
 	return pcap;
 }
 
@@ -1218,7 +1230,13 @@ static int setup(struct run_state *rs, struct case_result *result)
 {
 	const struct case_file *c = rs->c;
 	char *error = NULL;
-	if (target_case_begin(rs->options->target, c, &rs->target, &error) < 0) {
+	if (!target_runs_family(rs->options->target, rs->family)) {
+		result->verdict = VERDICT_SKIP;
+		result->message = message("%s runs the ipv4 family only so far, not %s",
+					  target_label(rs->options->target), family_name(rs->family));
+		return -1;
+	}
+	if (target_case_begin(rs->options->target, c, rs->family, &rs->target, &error) < 0) {
 		result->verdict = is_privilege_error(error) ? VERDICT_SKIP : VERDICT_ERROR;
 		result->message = message("%s%s", error ? error : "?",
 					  is_privilege_error(error) ? " (run as root or under unshare -Urn)" : "");
@@ -1233,6 +1251,7 @@ static int setup(struct run_state *rs, struct case_result *result)
 		rs->retargeted.target_ip = rs->target.target_ip;
 		rs->c = c = &rs->retargeted;
 	}
+	rs->target_address = family_address(rs->family, c->target_ip);
 	char *reason = NULL;
 	if (missing_requirement(rs, &reason) < 0) {
 		result->message = reason;
@@ -1247,7 +1266,8 @@ static int setup(struct run_state *rs, struct case_result *result)
 		return -1;
 	FILE *pcap = NULL;
 	if (rs->options->captures_dir) {
-		pcap = create_pcap(c, rs->variant, rs->options->captures_dir, &result->pcap_path, &error);
+		pcap = create_pcap(c, rs->variant, rs->options->name_families ? (int)rs->family : -1,
+				   rs->options->captures_dir, &result->pcap_path, &error);
 		if (!pcap) {
 			result->message = message("no capture: %s", error ? error : "out of memory");
 			free(error);
@@ -1261,12 +1281,12 @@ static int setup(struct run_state *rs, struct case_result *result)
 			fclose(pcap);
 		goto failed;
 	}
-	if (rs->target.shared_link && wire_restrict(rs->wire, rs->target.target_ip, &error) < 0)
+	if (rs->target.shared_link && wire_restrict(rs->wire, &rs->target_address, &error) < 0)
 		goto failed;
 	if (read_baselines(rs, &error) < 0)
 		goto failed;
 	for (int i = 0; i < c->peer_count; i++)
-		peer_init(&rs->peers[i], &c->peers[i]);
+		peer_init(&rs->peers[i], &c->peers[i], rs->family);
 	return 0;
 failed:
 	result->message = error;
@@ -1298,7 +1318,7 @@ static void collect_outcome(const struct case_file *c, struct case_result *resul
 	}
 }
 
-void run_case(const struct case_file *c, int variant, const struct run_options *options,
+void run_case(const struct case_file *c, int variant, enum address_family family, const struct run_options *options,
 	      struct case_result *result)
 {
 	memset(result, 0, sizeof *result);
@@ -1312,6 +1332,7 @@ void run_case(const struct case_file *c, int variant, const struct run_options *
 	}
 	rs->c = c;
 	rs->variant = variant;
+	rs->family = family;
 	rs->options = options;
 	rs->failed_step = -1;
 	int64_t began = wire_now_ns();
@@ -1324,7 +1345,8 @@ void run_case(const struct case_file *c, int variant, const struct run_options *
 		const char *stack = target_stack(options->target);
 		int failed = 0;
 		for (int i = 0; i < c->step_count && !failed; i++) {
-			if (!(c->steps[i].variant_mask & bit) || !step_runs_on(&c->steps[i], stack))
+			if (!(c->steps[i].variant_mask & bit) || !step_runs_on(&c->steps[i], stack) ||
+			    !step_runs_in_family(&c->steps[i], (int)family))
 				continue;
 			if (run_interrupted) {
 				rs->failure = message("interrupted");

@@ -53,7 +53,7 @@ static bool try_again(const struct run_record *r, const struct schedule_options 
 static void run_record_tries(struct run_record *r, const struct schedule_options *o)
 {
 	int errors = 0, failures = 0;
-	run_case(r->c, r->variant, o->run, &r->result);
+	run_case(r->c, r->variant, r->family, o->run, &r->result);
 	while (try_again(r, o, errors, failures)) {
 		errors += r->result.verdict == VERDICT_ERROR;
 		failures += r->result.verdict == VERDICT_FAIL;
@@ -63,7 +63,7 @@ static void run_record_tries(struct run_record *r, const struct schedule_options
 		earlier->duration_ns = r->result.duration_ns;
 		r->result.message = NULL;
 		case_result_free(&r->result);
-		run_case(r->c, r->variant, o->run, &r->result);
+		run_case(r->c, r->variant, r->family, o->run, &r->result);
 	}
 }
 

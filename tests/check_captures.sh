@@ -29,7 +29,7 @@ listing() { find "$scratch" -path "$captures" -prune -o -printf '%p %y %s %T@ %l
 before=$(listing)
 
 cd "$tree/a/b" || exit 1
-"$harness" run --captures "$captures" --report "junit=$captures/results.xml" --report "json=$captures/results.json" \
+"$harness" run --family 4 --captures "$captures" --report "junit=$captures/results.xml" --report "json=$captures/results.json" \
 	--report "html=$captures/html" ../x.tc ../../x.tc "$scratch/elsewhere/deep/w.tc" linked/y.tc \
 	../../t1/time_wait/z.tc ../../t2/time_wait/z.tc >"$log" 2>&1
 status=$?
@@ -60,7 +60,7 @@ captures2=$scratch/captures2
 mkdir -p "$captures2"
 ln -s "$scratch/outside" "$captures2/a"
 before=$(listing)
-"$harness" run --captures "$captures2" ../x.tc >"$log" 2>&1
+"$harness" run --family 4 --captures "$captures2" ../x.tc >"$log" 2>&1
 status=$?
 # Not the stack's doing: a harness ERROR (exit 3), never a FAIL.
 [ "$status" -eq 3 ] || fail "a planted directory symlink: exit $status, expected 3: $(cat "$log")"

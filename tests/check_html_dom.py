@@ -83,14 +83,14 @@ class Report(html.parser.HTMLParser):
 
 
 def pcap_frames(path):
-    """(source address, FIN or RST set) of every frame."""
+    """(source address, IPv4 or IPv6, FIN or RST set) of every frame."""
     out = subprocess.run(["tshark", "-r", path, "-T", "fields", "-E", "separator=,", "-e", "ip.src", "-e",
-                          "tcp.flags.fin", "-e", "tcp.flags.reset"], capture_output=True, text=True,
-                         check=True).stdout
+                          "ipv6.src", "-e", "tcp.flags.fin", "-e", "tcp.flags.reset"], capture_output=True,
+                         text=True, check=True).stdout
     frames = []
     for line in out.splitlines():
-        src, fin, rst = line.split(",")
-        frames.append((src, fin in ("1", "True") or rst in ("1", "True")))
+        src4, src6, fin, rst = line.split(",")
+        frames.append((src4 or src6, fin in ("1", "True") or rst in ("1", "True")))
     return frames
 
 

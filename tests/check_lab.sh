@@ -84,7 +84,7 @@ until grep -q "Capturing on" "$scratch/tshark.log" 2>/dev/null; do sleep 0.05; d
 
 status=0
 # The catalogue's storms run paced at the default send budget (check_lab_safety.sh checks the pace).
-"$harness" matrix --targets local,lab "${lab_args[@]:2}" --allow-storm --captures "$scratch/runs" "$cases" >"$scratch/table" \
+"$harness" matrix --family 4 --targets local,lab "${lab_args[@]:2}" --allow-storm --captures "$scratch/runs" "$cases" >"$scratch/table" \
 	2>"$scratch/log" || status=$?
 kill "$capture_pid"
 wait "$capture_pid" 2>/dev/null || true

@@ -67,7 +67,7 @@ def check(condition, what):
 check(report["schema"] == "tcpharness-report/1", "schema")
 for key in ("tcpharness_version", "kernel", "written"):
     check(isinstance(report[key], str) and report[key], key)
-run_fields = {"name", "case", "file", "variant", "verdict", "message", "outcome", "unchecked",
+run_fields = {"name", "case", "file", "variant", "family", "verdict", "message", "outcome", "unchecked",
               "unchecked_reason", "failed_step", "duration_ns", "pcap", "tries", "events"}
 check(set(report["summary"]) == {"passed", "failed", "skipped", "flaky", "errors", "not_run"},
       f"summary fields {sorted(report['summary'])}")
@@ -84,7 +84,9 @@ for run in report["runs"]:
     check(run["verdict"] == ("flaky" if last == "pass" and len(tries) > 1 else last) and
           tries[-1]["message"] == run["message"], f"{run['name']}: the last try is not the run's verdict")
     check(isinstance(run["duration_ns"], int) and run["duration_ns"] > 0, f"{run['name']}: duration_ns")
-    check(run["name"] == run["case"] + ("@" + run["variant"] if run["variant"] else ""), f"{run['name']}: name")
+    base = run["case"] + ("@" + run["variant"] if run["variant"] else "")
+    check(run["name"] in (base, base + "/" + run["family"]), f"{run['name']}: name")
+    check(run["family"] in ("ipv4", "ipv6", "mapped"), f"{run['name']}: family")
     check(run["unchecked"] == sum(e["unchecked"] for e in run["events"]) and
           (run["unchecked_reason"] is None) == (run["unchecked"] == 0), f"{run['name']}: unchecked")
     for event in run["events"]:
@@ -136,6 +138,9 @@ elif expect == "flaky":
     check(verdicts[0] == "error" and verdicts[-1] == "pass" and set(verdicts) == {"error", "pass"} and
           "harness error: the injection left" in run["tries"][0]["message"] and run["message"] is None,
           f"the flaky run's tries {run['tries']}")
+elif expect == "families":
+    check(verdicts == {f"handshake/accept/{f}": "pass" for f in ("ipv4", "ipv6", "mapped")}, f"verdicts {verdicts}")
+    check([run["family"] for run in report["runs"]] == ["ipv4", "ipv6", "mapped"], "families in order")
 elif expect == "interrupted":
     # The verdict of the case the signal cut short is run_case's to decide, not the report's.
     check(report["summary"]["not_run"] == 1, f"summary {report['summary']}")
@@ -174,7 +179,18 @@ EOF
 }
 
 check_run() {
-	"$harness" run --captures captures --report tap=report.tap --report junit report.xml \
+	# Every family by default: each report names the run's family.
+	"$harness" run --captures captures --report tap=families.tap --report junit families.xml \
+		--report json=families.json "$accept" >/dev/null 2>&1 || fail "handshake/accept failed in some family"
+	check_json families.json families || failures=$((failures + 1))
+	for family in ipv4 ipv6 mapped; do
+		grep -q "^ok [0-9]* - handshake/accept/$family\$" families.tap || fail "the TAP report lacks handshake/accept/$family"
+		grep -qF "name=\"handshake/accept/$family\"" families.xml || fail "the JUnit report lacks handshake/accept/$family"
+	done
+	xmllint --noout --schema "$source_dir/tests/reports/junit.xsd" families.xml || fail "the families' JUnit report is not valid"
+
+	# One family from here on: the names as they were before families.
+	"$harness" run --family 4 --captures captures --report tap=report.tap --report junit report.xml \
 		--report json=report.json "$accept" "$wrong_twin" "$skip" >console.txt 2>&1
 	local status=$?
 	cat console.txt
@@ -193,7 +209,7 @@ check_run() {
 	check_json report.json all || failures=$((failures + 1))
 
 	# TAP on stdout: stdout is TAP alone, the console goes to stderr.
-	"$harness" run --captures captures --report tap "$skip" >stdout.tap 2>stderr.txt
+	"$harness" run --family 4 --captures captures --report tap "$skip" >stdout.tap 2>stderr.txt
 	status=$?
 	[ "$status" -eq 4 ] || fail "a SKIP alone with --report tap exited $status, expected 4 (nothing ran)"
 	[ "$(head -n 1 stdout.tap)" = "TAP version 13" ] || fail "stdout does not start with the TAP header"
@@ -214,7 +230,7 @@ check_run() {
 
 	# Interrupted: the reports hold the case running when SIGINT came, not the one after it (-j 1, so
 	# the second has not started).
-	"$harness" run -j 1 --captures captures --report tap=int.tap --report junit=int.xml --report json=int.json \
+	"$harness" run -j 1 --family 4 --captures captures --report tap=int.tap --report junit=int.xml --report json=int.json \
 		"$source_dir/tests/long/idle_connection.tc" "$skip" >int.txt 2>&1 &
 	local pid=$!
 	for _ in $(seq 100); do # wait until the case is running: its agent child exists
@@ -239,7 +255,7 @@ check_run() {
 # JSON "error"; a FLAKY is `ok ... # flaky` with its tries in YAML, JUnit status="flaky" with its
 # tries, JSON "flaky" with both tries. The HTML of both is tests/check_html.sh's.
 check_error_and_flaky() {
-	run_stopped "$harness" run -j 1 --retries 0 --captures captures --report tap=err.tap --report junit=err.xml \
+	run_stopped "$harness" run --family 4 -j 1 --retries 0 --captures captures --report tap=err.tap --report junit=err.xml \
 		--report json=err.json "$late" "$accept" >err.txt 2>&1
 	local status=$?
 	cat err.txt
@@ -265,7 +281,7 @@ sys.exit(0 if ok else 1)
 PYEOF
 	check_json err.json error || failures=$((failures + 1))
 
-	run_stopped "$harness" run --captures captures --report tap=flaky.tap --report junit=flaky.xml \
+	run_stopped "$harness" run --family 4 --captures captures --report tap=flaky.tap --report junit=flaky.xml \
 		--report json=flaky.json "$late" >flaky.txt 2>&1
 	status=$?
 	cat flaky.txt

@@ -53,7 +53,8 @@ expect_passes() {
 	grep -q '^\(FAIL\|ERROR\) ' "$2" && fail "a case failed or broke $1"
 	while read -r verdict name _; do
 		[ "$verdict" = SKIP ] || continue
-		[ "$name" = "$expected_skip" ] || fail "$name was skipped $1"
+		# Every address family runs: the name ends in its family.
+		[ "$(sed -E 's,/(ipv4|ipv6|mapped)$,,' <<<"$name")" = "$expected_skip" ] || fail "$name was skipped $1"
 	done <"$2"
 	passed=$(grep -c '^\(PASS\|FLAKY\) ' "$2" || true)
 	[ "$passed" -gt 0 ] || fail "nothing passed $1"

@@ -54,7 +54,7 @@ leftovers "after the matrix"
 # Per-stack lines are judged like any other: the wrong twin fails on gVisor and lwIP with the diff.
 for target in gvisor lwip; do
 	status=0
-	"$harness" run --target "$target" --captures "$scratch/captures" "$source_dir/tests/wrong/stacks/time_wait_rst.tc" \
+	"$harness" run --family 4 --target "$target" --captures "$scratch/captures" "$source_dir/tests/wrong/stacks/time_wait_rst.tc" \
 		>"$scratch/out" 2>&1 || status=$?
 	[ "$status" -eq 1 ] || fail "$target: the wrong per-stack line exited $status, expected 1"
 	for want in "FAIL stacks/time_wait_rst" "expected: R 2:2(0) win 0" "observed: . 2:2(0) ack 2"; do
@@ -70,7 +70,7 @@ long_case=$source_dir/tests/good/stacks_signal.tc
 for target in gvisor lwip; do
 	for signal in INT TERM KILL; do
 		captures=$scratch/captures-$target-$signal
-		"$harness" run --target "$target" --captures "$captures" "$long_case" >"$scratch/out" 2>&1 &
+		"$harness" run --family 4 --target "$target" --captures "$captures" "$long_case" >"$scratch/out" 2>&1 &
 		pid=$!
 		for _ in $(seq 600); do [ -e "$captures/good/stacks_signal.pcap" ] && break; sleep 0.1; done
 		[ -e "$captures/good/stacks_signal.pcap" ] || fail "$target $signal: the case did not start within 60 s: $(tail -n 3 "$scratch/out")"
@@ -86,7 +86,7 @@ for target in gvisor lwip; do
 done
 # The SIGKILLed gVisor run could not remove its bundle; the next run sweeps it, then removes the
 # directory it shares with other runs.
-"$harness" run --target gvisor --captures "$scratch/captures" "$source_dir/cases/handshake/syn_closed_port.tc" >"$scratch/out" 2>&1 ||
+"$harness" run --family 4 --target gvisor --captures "$scratch/captures" "$source_dir/cases/handshake/syn_closed_port.tc" >"$scratch/out" 2>&1 ||
 	fail "a gVisor run after SIGKILL: $(cat "$scratch/out")"
 [ -z "$(workdir_left)" ] || fail "after the sweep: left in $workdir: $(workdir_left)"
 leftovers "after the sweep"

@@ -37,32 +37,32 @@ for text in '--retries N' '--rerun-failures N' '--allow-skip-only' '3  no FAIL, 
 done
 
 echo "== a late injection, no retries: ERROR, exit 3"
-run_stopped "$harness" run --retries 0 --captures "$scratch/c" "$late" >"$scratch/error.out" 2>&1
+run_stopped "$harness" run --family 4 --family 4 --retries 0 --captures "$scratch/c" "$late" >"$scratch/error.out" 2>&1
 expect $? 3 "$scratch/error.out" "ERROR verdicts/late_injection" "harness error: the injection left" \
 	"ms late, after its window closed" "0 passed, 0 failed, 0 skipped, 0 flaky, 1 errors"
 grep -q '^FAIL ' "$scratch/error.out" && fail "the late injection was blamed on the stack"
 
 echo "== the same with the default retries: FLAKY, every try shown, exit 0"
-run_stopped "$harness" run --captures "$scratch/c" "$late" >"$scratch/flaky.out" 2>&1
+run_stopped "$harness" run --family 4 --family 4 --captures "$scratch/c" "$late" >"$scratch/flaky.out" 2>&1
 expect $? 0 "$scratch/flaky.out" "FLAKY verdicts/late_injection" "try 1: ERROR: " "harness error: the injection left" \
 	"try 2: PASS" "0 passed, 0 failed, 0 skipped, 1 flaky, 0 errors"
 
 echo "== a FAIL outweighs an ERROR: exit 1"
-run_stopped "$harness" run -j 1 --retries 0 --captures "$scratch/c" "$late" "$wrong_twin" >"$scratch/both.out" 2>&1
+run_stopped "$harness" run --family 4 --family 4 -j 1 --retries 0 --captures "$scratch/c" "$late" "$wrong_twin" >"$scratch/both.out" 2>&1
 expect $? 1 "$scratch/both.out" "ERROR verdicts/late_injection" "FAIL time_wait/lost_final_ack@tw-kept"
 
 echo "== --rerun-failures 1: a wrong twin fails both tries, and both are shown"
-"$harness" run --rerun-failures 1 --variant tw-kept --captures "$scratch/c" "$wrong_twin" >"$scratch/rerun.out" 2>&1
+"$harness" run --family 4 --rerun-failures 1 --variant tw-kept --captures "$scratch/c" "$wrong_twin" >"$scratch/rerun.out" 2>&1
 expect $? 1 "$scratch/rerun.out" "FAIL time_wait/lost_final_ack@tw-kept" "0 passed, 1 failed, 0 skipped, 0 flaky, 0 errors"
 # On a busy machine a try may also end in a harness ERROR, which is retried on its own account.
 [ "$(grep -c '^    try [0-9]*: FAIL: ' "$scratch/rerun.out")" -eq 2 ] || fail "not two failed tries shown"
 
 echo "== every case skipped: nothing ran, exit 4; 0 with --allow-skip-only"
-"$harness" run --captures "$scratch/c" "$skip" >"$scratch/skip.out" 2>&1
+"$harness" run --family 4 --captures "$scratch/c" "$skip" >"$scratch/skip.out" 2>&1
 expect $? 4 "$scratch/skip.out" "SKIP reports/needs_tw_recycle" "tcpharness: nothing ran: every case was skipped"
-"$harness" run --allow-skip-only --captures "$scratch/c" "$skip" >"$scratch/skip-allowed.out" 2>&1
+"$harness" run --family 4 --allow-skip-only --captures "$scratch/c" "$skip" >"$scratch/skip-allowed.out" 2>&1
 expect $? 0 "$scratch/skip-allowed.out" "SKIP reports/needs_tw_recycle"
-"$harness" run --retries 16 "$skip" >"$scratch/usage.out" 2>&1
+"$harness" run --family 4 --retries 16 "$skip" >"$scratch/usage.out" 2>&1
 expect $? 2 "$scratch/usage.out" "--retries takes a number of extra tries (0..15), not '16'"
 
 echo "verdict checks: $failures failures"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs a case whose expectation is wrong on purpose and proves the harness says so: exit status 1,
-# a FAIL line, and every `# expect-output: TEXT` line of the case's header present in the output.
+# a FAIL line in every address family, and every `# expect-output: TEXT` line of the case's header present in the output.
 # With `pass` as a fourth argument it proves the opposite for a valid case: exit status 0, nothing but
 # PASS (or FLAKY) lines, and the same `# expect-output:` lines (what a pass must also say, e.g.
 # unchecked lines).
@@ -19,6 +19,10 @@ else
 	[ "$status" -eq 1 ] || fail "exit status $status, expected 1 (a case failed)"
 	grep -q '^FAIL ' <<<"$output" || fail "no FAIL line"
 	grep -q '^PASS ' <<<"$output" && [ "$(grep -c '^# expect-pass' "$case")" -eq 0 ] && fail "a variant passed"
+	# A wrong expectation is wrong in every address family the case runs in.
+	for family in $("$harness" list "$case" | sed -n 's,.*/\(ipv4\|ipv6\|mapped\)$,\1,p' | sort -u); do
+		grep -q "^FAIL [^ ]*/$family " <<<"$output" || fail "no run in the $family family failed"
+	done
 fi
 found=0
 while IFS= read -r wanted; do

@@ -610,6 +610,25 @@ static void test_time_forms(void **state)
 	assert_error_starts("0 app recv 5 within +1s", "t.tc:1:21: expected a duration like 100ms, got '+1s'");
 }
 
+/* Every family unless the case pins some: `family 4`, `family 6 mapped`. */
+static void test_family_line(void **state)
+{
+	(void)state;
+	struct case_file c;
+	parse_ok("peer c 192.0.2.10\n0 wait\n", &c);
+	assert_int_equal(c.families, FAMILY_ALL);
+	case_free(&c);
+	parse_ok("family 4\npeer c 192.0.2.10\n0 wait\n", &c);
+	assert_int_equal(c.families, 1u << FAMILY_IPV4);
+	case_free(&c);
+	parse_ok("family 6 mapped\npeer c 192.0.2.10\n0 wait\n", &c);
+	assert_int_equal(c.families, 1u << FAMILY_IPV6 | 1u << FAMILY_MAPPED);
+	case_free(&c);
+	assert_error_starts("family 4\n0 wait\nfamily 6\n", "t.tc:3:1: 'family' must come before the first step");
+	assert_error_starts("family ipv7\n0 wait\n", "t.tc:1:8: expected 4, 6 or mapped, got 'ipv7'");
+	assert_error_starts("family 6 6\n0 wait\n", "t.tc:1:10: family ipv6 given twice");
+}
+
 static void test_header_rules(void **state)
 {
 	(void)state;
@@ -810,6 +829,32 @@ static void test_stack_prefixes(void **state)
 	assert_error_starts("{lwip,} 0 wait", "t.tc:1:7: expected a stack name");
 	assert_error_starts("{lwip}", "t.tc:1:7: expected a time");
 	assert_error_starts("{lwip} {gvisor} 0 wait", "t.tc:1:8: invalid time '{gvisor}'");
+}
+
+/* The same braces naming address families: which families a line runs in; no stack is named, so the
+ * case declares no per-stack expectation. */
+static void test_family_prefixes(void **state)
+{
+	(void)state;
+	struct case_file c;
+	parse_ok("peer c 192.0.2.10\n{ipv6} 0 wait\n{!ipv6} 0 wait\n{ipv4,mapped} 0 wait\n{lwip} 0 wait\n", &c);
+	const struct step *s = c.steps;
+	static const bool runs[4][FAMILY_COUNT] = {
+		{ false, true, false }, { true, false, true }, { true, false, true }, { true, true, true },
+	};
+	for (int i = 0; i < 4; i++)
+		for (int f = 0; f < FAMILY_COUNT; f++)
+			if (step_runs_in_family(&s[i], f) != runs[i][f])
+				fail_msg("step %d in %s: expected %s", i, family_name((enum address_family)f),
+					 runs[i][f] ? "run" : "skipped");
+	assert_int_equal(s[0].stack_count, 0);
+	assert_true(step_runs_on(&s[0], "lwip"));
+	assert_false(step_runs_on(&s[3], "linux"));
+	case_free(&c);
+	parse_ok("{ipv6} 0 wait\n", &c);
+	assert_false(c.per_stack);
+	case_free(&c);
+	assert_error_starts("{ipv6,lwip} 0 wait", "t.tc:1:1: a prefix names stacks or address families, not both");
 }
 
 /* `require option NAME`: what the stack's SYN-ACK must carry; the probe needs a peer to send from. */
@@ -1048,6 +1093,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bad_corpus),
 		cmocka_unit_test(test_time_forms),
 		cmocka_unit_test(test_header_rules),
+		cmocka_unit_test(test_family_line),
+		cmocka_unit_test(test_family_prefixes),
 		cmocka_unit_test(test_step_rules),
 		cmocka_unit_test(test_outcome_marks),
 		cmocka_unit_test(test_stack_prefixes),

@@ -55,7 +55,7 @@ static struct run_record make_record(const struct case_file *c, int variant, enu
 				     const char *message)
 {
 	struct run_record r = fake_record(c, variant, verdict);
-	r.name = report_run_name(c, variant);
+	r.name = report_run_name(c, variant, -1);
 	r.result.message = (char *)message;
 	r.result.duration_ns = 12400000;
 	return r;
@@ -99,7 +99,7 @@ static void fixture_init(struct fixture *f)
 	failed->event_count = 3;
 	f->runs[2] = make_record(&f->lost_final_ack, 1, VERDICT_SKIP,
 				 "requires sysctl net.ipv4.tcp_tw_recycle, which this kernel does not have");
-	f->set = (struct run_set){ f->runs, 3 };
+	f->set = (struct run_set){ f->runs, 3, 1u << FAMILY_IPV4 };
 }
 
 static void fixture_free(struct fixture *f)
@@ -287,6 +287,7 @@ static void test_json(void **state)
 				     "      \"case\": \"handshake/accept\",\n"
 				     "      \"file\": \"cases/handshake/accept.tc\",\n"
 				     "      \"variant\": null,\n"
+				     "      \"family\": \"ipv4\",\n"
 				     "      \"verdict\": \"pass\",\n"
 				     "      \"message\": null,\n"
 				     "      \"outcome\": \"ACCEPT\",\n"
@@ -302,6 +303,7 @@ static void test_json(void **state)
 				     "      \"case\": \"time_wait/lost_final_ack\",\n"
 				     "      \"file\": \"cases/time_wait/lost_final_ack.tc\",\n"
 				     "      \"variant\": \"tw-kept\",\n"
+				     "      \"family\": \"ipv4\",\n"
 				     "      \"verdict\": \"fail\",\n"
 				     "      \"message\": \"a \\\"quoted\\\" \\\\ word\\u0001\\u001f\\u007f\\ttab\\nnext\\r\xc3\xa9"
 				     "\\ufffd\",\n"
@@ -329,7 +331,7 @@ static void test_json(void **state)
 				     "\"outcome\": \"RST\"}\n"
 				     "      ]\n"
 				     "    },\n"));
-	assert_non_null(strstr(json, "      \"variant\": \"no-tw-bucket\",\n      \"verdict\": \"skip\",\n"));
+	assert_non_null(strstr(json, "      \"variant\": \"no-tw-bucket\",\n      \"family\": \"ipv4\",\n      \"verdict\": \"skip\",\n"));
 	assert_non_null(strstr(json, "    }\n  ]\n}\n"));
 	free(json);
 	fixture_free(&f);
