@@ -10,7 +10,10 @@
 
 #define CASE_MAX_PEERS 16
 #define CASE_MAX_VARIANTS 16
-#define CASE_MAX_SYSCTLS 16
+#define CASE_MAX_SYSCTLS 16       /* per variant, and what a .tc file may write */
+#define CASE_MAX_CASE_SYSCTLS 48  /* the case's own: a packetdrill defaults.sh sets about 25 */
+#define CASE_MAX_UNSUPPORTED 64
+#define CASE_UNSUPPORTED_TEXT 120
 #define CASE_MAX_REQUIRES 8
 #define CASE_NAME_MAX 32
 #define CASE_MAX_STACKS 4      /* names in one `{...}` stack prefix */
@@ -28,6 +31,9 @@ struct source_location {
 struct sysctl_setting {
 	char key[SYSCTL_KEY_MAX];
 	char value[SYSCTL_VALUE_MAX];
+	/* Set where the stack has the key and takes the value, else left alone: a packetdrill
+	 * defaults.sh line, whose failure the shell script ignores. */
+	bool best_effort;
 };
 
 /* `peer c 192.0.2.10:40000 isn 1000000 tsclock 1000 rate 1000 to 8080` */
@@ -56,7 +62,8 @@ struct time_spec {
 	bool relative;
 	bool has_window;
 	int64_t earliest_ns;
-	int64_t latest_ns; /* == earliest_ns when !has_window */
+	int64_t latest_ns;    /* == earliest_ns when !has_window */
+	int64_t tolerance_ns; /* > 0: this line's slack instead of the run's (a .pkt's --tolerance_usecs) */
 };
 
 enum app_op {
@@ -171,7 +178,7 @@ struct case_file {
 	uint32_t target_ip;   /* `target IP`, default 192.0.2.1 */
 	struct peer_decl peers[CASE_MAX_PEERS];
 	int peer_count;
-	struct sysctl_setting sysctls[CASE_MAX_SYSCTLS]; /* `sysctl k=v`: every variant */
+	struct sysctl_setting sysctls[CASE_MAX_CASE_SYSCTLS]; /* `sysctl k=v`: every variant */
 	int sysctl_count;
 	struct variant variants[CASE_MAX_VARIANTS];      /* 0 declared: the case runs once, unnamed */
 	int variant_count;
@@ -182,6 +189,13 @@ struct case_file {
 	/* Some step has a `{stack}` prefix: the case declares per-stack expectations, so stacks that
 	 * differ from each other here differ by design. */
 	bool per_stack;
+	/* What the file uses that tcpharness cannot do (a .pkt's `%{ }%`, a shell command...): the case
+	 * is a SKIP naming the first, and `check` lists them all. */
+	struct unsupported_construct {
+		struct source_location where;
+		char what[CASE_UNSUPPORTED_TEXT];
+	} unsupported[CASE_MAX_UNSUPPORTED];
+	int unsupported_count;
 };
 
 void case_free(struct case_file *c);

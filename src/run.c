@@ -289,7 +289,9 @@ static struct step_window window_of(const struct run_state *rs, const struct ste
 {
 	int64_t base = step->when.relative ? rs->previous_ns : rs->start_ns;
 	struct step_window w = { base + step->when.earliest_ns, base + step->when.latest_ns, 0, 0 };
-	int64_t slack = step->when.has_window ? 0 : rs->options->tolerance_ns;
+	int64_t slack = step->when.has_window	      ? 0
+			: step->when.tolerance_ns > 0 ? step->when.tolerance_ns
+						      : rs->options->tolerance_ns;
 	w.open_ns = w.earliest_ns - slack;
 	w.close_ns = w.latest_ns + slack;
 	return w;
@@ -718,6 +720,8 @@ char *run_case_name(const char *path)
 	size_t len = strlen(start);
 	if (len > 3 && strcmp(start + len - 3, ".tc") == 0)
 		len -= 3;
+	else if (len > 4 && strcmp(start + len - 4, ".pkt") == 0)
+		len -= 4;
 	return strndup(start, len);
 }
 
@@ -846,7 +850,7 @@ static int sysctl_refusal(struct run_state *rs, const char *key, const char *wan
  * where the stack lacks a key or will not take a value, a FAIL when the agent broke. */
 static int apply_sysctls(struct run_state *rs, struct case_result *result)
 {
-	struct sysctl_setting sysctls[2 * CASE_MAX_SYSCTLS];
+	struct sysctl_setting sysctls[CASE_MAX_CASE_SYSCTLS + CASE_MAX_SYSCTLS];
 	int count = collect_sysctls(rs->c, rs->variant, sysctls);
 	for (int i = 0; i < count; i++) {
 		const char *key = sysctls[i].key, *wanted = sysctls[i].value;
@@ -854,6 +858,11 @@ static int apply_sysctls(struct run_state *rs, struct case_result *result)
 		if (agent_sysctl_set(rs->agent, key, wanted, &why) == 0)
 			continue;
 		int rc = sysctl_refusal(rs, key, wanted, rs->agent->last_err, &reason, &error);
+		if (rc == 0 && sysctls[i].best_effort) {
+			free(why);
+			free(reason);
+			continue;
+		}
 		if (rc < 0) {
 			result->message = message("sysctl %s=%s: %s", key, wanted, error ? error : why ? why : "?");
 		} else if (reason) {
@@ -891,6 +900,13 @@ static int setup(struct run_state *rs, struct case_result *result)
 {
 	const struct case_file *c = rs->c;
 	char *error = NULL;
+	if (c->unsupported_count > 0) {
+		const struct unsupported_construct *first = &c->unsupported[0];
+		result->verdict = VERDICT_SKIP;
+		result->message = message("%s:%d:%d: %s%s", c->path, first->where.line, first->where.col, first->what,
+					  c->unsupported_count > 1 ? " (and more: tcpharness check lists them)" : "");
+		return -1;
+	}
 	if (target_case_begin(rs->options->target, c, &rs->target, &error) < 0) {
 		result->verdict = is_privilege_error(error) ? VERDICT_SKIP : VERDICT_FAIL;
 		result->message = message("%s%s", error ? error : "?",
