@@ -40,7 +40,7 @@ struct pkt_parser {
 	int64_t tolerance_ns;
 	bool seen_event;
 	enum pkt_block block;       /* a construct that started on an earlier line and is still open */
-	struct source_location command_where; /* the open backtick command's '`' */
+	struct source_location block_where; /* where the open block started */
 	int call_depth;             /* BLOCK_CALL: brackets still open */
 	/* What the script's SYN (or SYN-ACK) told the stack: its MSS option and whether it offered
 	 * timestamps, which together size the stack's segments on the wire. */
@@ -132,6 +132,7 @@ static int parse_arguments(struct pkt_parser *p, struct pkt_call *call)
 	}
 	/* The call goes on on the next lines: the arguments that need that are all unsupported ones. */
 	p->block = BLOCK_CALL;
+	p->block_where = (struct source_location){ lx->line_no, open_col };
 	p->call_depth = depth + 1;
 	return lex_unsupported(lx, open_col - (int)call->name.len, "a system call written over several lines ('%.*s')",
 			       (int)call->name.len, call->name.s);
@@ -599,8 +600,10 @@ static int parse_code_block(struct pkt_parser *p, int col)
 {
 	struct case_lexer *lx = p->lx;
 	const char *end = memmem(lx->line + lx->pos, lx->line_len - lx->pos, "}%", 2);
-	if (!end)
+	if (!end) {
 		p->block = BLOCK_CODE;
+		p->block_where = (struct source_location){ lx->line_no, col };
+	}
 	lx->pos = lx->code_len;
 	return lex_unsupported(lx, col, "a %%{ }%% Python block (TCP_INFO assertions)");
 }
@@ -762,12 +765,13 @@ static int parse_command(struct pkt_parser *p, bool timed)
 							    close ? (size_t)(close - lx->line) - lx->pos : lx->code_len - lx->pos,
 							    col + 1 });
 		p->block = close ? BLOCK_NONE : BLOCK_COMMAND_SKIPPED;
+		p->block_where = (struct source_location){ lx->line_no, col };
 		lx->pos = lx->code_len;
 		if (pkt_shell_is_cleanup(text.s, text.len))
 			return 0;
 		return lex_unsupported(lx, col, "a shell command while the script runs: '%.*s'", (int)text.len, text.s);
 	}
-	p->command_where = (struct source_location){ lx->line_no, col };
+	p->block_where = (struct source_location){ lx->line_no, col };
 	return parse_command_text(p);
 }
 
@@ -806,6 +810,8 @@ static bool skip_block_comment(struct pkt_parser *p)
 	struct case_lexer *lx = p->lx;
 	const char *end = memmem(lx->line + lx->pos, lx->line_len - lx->pos, "*/", 2);
 	if (!end) {
+		if (p->block != BLOCK_COMMENT)
+			p->block_where = (struct source_location){ lx->line_no, lex_cursor_col(lx) - 2 };
 		p->block = BLOCK_COMMENT;
 		lx->pos = lx->code_len;
 		return false;
@@ -896,8 +902,13 @@ int case_parse_pkt(struct case_lexer *lx, const char *text, size_t len, struct c
 	free(p.dir);
 	if (rc < 0)
 		return -1;
-	if (p.block == BLOCK_COMMAND)
-		return lex_fail_at(lx, p.command_where, "unterminated '`' command");
+	static const char *const unterminated[] = {
+		[BLOCK_COMMENT] = "unterminated comment", [BLOCK_CODE] = "unterminated '%{' block",
+		[BLOCK_COMMAND] = "unterminated '`' command", [BLOCK_COMMAND_SKIPPED] = "unterminated '`' command",
+		[BLOCK_CALL] = "unbalanced '(' in a system call",
+	};
+	if (p.block != BLOCK_NONE)
+		return lex_fail_at(lx, p.block_where, "%s", unterminated[p.block]);
 	if (c->step_count == 0 && c->unsupported_count == 0)
 		return lex_fail_at(lx, (struct source_location){ 1, 1 }, "no events");
 	return 0;
