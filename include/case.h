@@ -79,6 +79,7 @@ enum app_op {
 	APP_CLOSE,      /* app close [H] */
 	APP_SETSOCKOPT, /* app setsockopt [H] NAME V [V2] */
 	APP_GETSOCKOPT, /* app getsockopt [H] NAME            (SO_ERROR: result is the pending errno) */
+	APP_TCP_INFO,   /* (a .pkt's %{ }%) one tcpi_* field of H's TCP_INFO, named in option */
 };
 
 /* What a line expects back: `= 0`, `= 5`, `= EADDRNOTAVAIL`, `= *`; no `=` means "succeeds". */
@@ -114,7 +115,11 @@ enum step_kind {
 	STEP_INCARNATION,     /* c incarnation [seq ±N] [ts ±N]  new connection on c's 4-tuple */
 	STEP_TSCLOCK_JUMP,    /* c tsclock ±N              c's timestamp clock jumps */
 	STEP_STORM,           /* c storm N [from L]        N whole connection lifecycles (storm.h) */
+	STEP_EXPECT_TCP_INFO, /* (a .pkt's %{ assert ... }%) conditions on the socket's TCP_INFO */
 };
+
+/* The conditions of one %{ }% block, lowered by pkt_code.h: one per line. */
+#define CASE_TCP_INFO_CONDITIONS_MAX 1024
 
 /* Most lifecycles one storm line may drive. */
 #define CASE_STORM_MAX 60000
@@ -160,6 +165,10 @@ struct step {
 			uint32_t count;
 			char listener[CASE_NAME_MAX]; /* the app handle listening: `from L`, default lsn */
 		} storm;                           /* STEP_STORM */
+		struct {
+			char handle[CASE_NAME_MAX]; /* the socket the script's last socket() or accept() gave */
+			char conditions[CASE_TCP_INFO_CONDITIONS_MAX];
+		} tcp_info;                        /* STEP_EXPECT_TCP_INFO */
 	} u;
 };
 
@@ -189,6 +198,10 @@ struct case_file {
 	/* Some step has a `{stack}` prefix: the case declares per-stack expectations, so stacks that
 	 * differ from each other here differ by design. */
 	bool per_stack;
+	/* A packetdrill script: a segment from the stack that no line expects is only compared with the
+	 * next `>` line, if one comes (its run_packet.c sniffs only for outbound events), instead of
+	 * failing the case by itself. */
+	bool expected_segments_only;
 	/* What the file uses that tcpharness cannot do (a .pkt's `%{ }%`, a shell command...): the case
 	 * is a SKIP naming the first, and `check` lists them all. */
 	struct unsupported_construct {

@@ -12,6 +12,7 @@
 
 #include "agent_protocol.h"
 #include "packet_grammar.h"
+#include "pkt_code.h"
 #include "pkt_shell.h"
 #include "symbols.h"
 
@@ -42,10 +43,18 @@ struct pkt_parser {
 	enum pkt_block block;       /* a construct that started on an earlier line and is still open */
 	struct source_location block_where; /* where the open block started */
 	int call_depth;             /* BLOCK_CALL: brackets still open */
+	/* %{ }%: the socket its tcpi_* fields are read from (packetdrill's socket under test: the last
+	 * socket() or accept()), the script's variables, and an open block's step and text so far. */
+	char socket_under_test[CASE_NAME_MAX];
+	struct pkt_code_variables code_variables;
+	struct step code_step;
+	char code_text[2 * LINE_MAX_BYTES];
+	size_t code_len;
 	/* What the script's SYN (or SYN-ACK) told the stack: its MSS option and whether it offered
 	 * timestamps, which together size the stack's segments on the wire. */
 	uint32_t peer_mss;
 	bool peer_timestamps;
+	uint32_t user_mss;          /* setsockopt(TCP_MAXSEG): the stack's own MSS cap; 0 when not set */
 	/* A command line ending in '\' goes on on the next: its command word and options, repeated. */
 	char continued[CASE_UNSUPPORTED_TEXT];
 };
@@ -231,6 +240,7 @@ static int lower_socket(struct pkt_parser *p, const struct pkt_call *call, struc
 	/* The agent's descriptor differs from the script's; the script's names the handle. */
 	snprintf(app->handle, sizeof app->handle, "fd%lld", (long long)call->value);
 	app->expect = APP_EXPECT_SUCCESS;
+	memcpy(p->socket_under_test, app->handle, sizeof app->handle);
 	return 0;
 }
 
@@ -270,6 +280,7 @@ static int lower_accept(struct pkt_parser *p, const struct pkt_call *call, struc
 	} else {
 		snprintf(app->handle, sizeof app->handle, "fd%lld", (long long)call->value);
 		app->expect = APP_EXPECT_SUCCESS;
+		memcpy(p->socket_under_test, app->handle, sizeof app->handle);
 	}
 	return 0;
 }
@@ -408,6 +419,8 @@ static int lower_setsockopt(struct pkt_parser *p, const struct pkt_call *call, s
 	if ((symbol->value_count == 2 ? linger_values(p, call->args[3], app->values)
 				      : bracketed_int(p, call->args[3], &app->values[0])) < 0)
 		return -1;
+	if (!strcmp(symbol->name, "TCP_MAXSEG") && app->values[0] > 0)
+		p->user_mss = (uint32_t)app->values[0];
 	expect_result(call, app);
 	return 0;
 }
@@ -574,6 +587,8 @@ static int append_packet(struct pkt_parser *p, const struct step *s)
 {
 	const struct segment_spec *whole = &s->u.segment;
 	uint32_t mss = p->peer_mss < PKT_LINK_MSS ? p->peer_mss : PKT_LINK_MSS;
+	if (p->user_mss && p->user_mss < mss)
+		mss = p->user_mss;
 	if (p->peer_timestamps)
 		mss -= TCPOLEN_TIMESTAMP_ALIGNED;
 	if (s->kind != STEP_EXPECT_SEGMENT || whole->payload_len <= mss || whole->seq.kind != SPEC_VALUE)
@@ -596,18 +611,58 @@ static int append_packet(struct pkt_parser *p, const struct step *s)
 
 /* ---- events ---- */
 
-static int parse_code_block(struct pkt_parser *p, int col)
+/* The whole %{ }% text is in p->code_text: its conditions become one step at the block's time. */
+static int finish_code_block(struct pkt_parser *p)
 {
-	struct case_lexer *lx = p->lx;
-	const char *end = memmem(lx->line + lx->pos, lx->line_len - lx->pos, "}%", 2);
-	if (!end) {
-		p->block = BLOCK_CODE;
-		p->block_where = (struct source_location){ lx->line_no, col };
+	struct step *s = &p->code_step;
+	char *why = NULL;
+	int rc = pkt_code_lower(p->code_text, p->code_len, &p->code_variables, s->u.tcp_info.conditions,
+				sizeof s->u.tcp_info.conditions, &why);
+	if (rc < 0)
+		return lex_fail(p->lx, 1, "out of memory");
+	if (rc == 0 && s->u.tcp_info.conditions[0] && !p->socket_under_test[0]) {
+		rc = 1;
+		why = strdup("%{ }% before any socket");
 	}
-	lx->pos = lx->code_len;
-	return lex_unsupported(lx, col, "a %%{ }%% Python block (TCP_INFO assertions)");
+	if (rc == 1) {
+		record_unsupported(p, s->where, why ? why : "%{ }%");
+		free(why);
+		return 0;
+	}
+	s->kind = s->u.tcp_info.conditions[0] ? STEP_EXPECT_TCP_INFO : STEP_WAIT;
+	snprintf(s->u.tcp_info.handle, sizeof s->u.tcp_info.handle, "%s", p->socket_under_test);
+	return case_append_step(p->lx, p->c, s);
 }
 
+/* Adds text (up to a closing `}%`, which ends the block) to the open block. */
+static int add_code_text(struct pkt_parser *p, const char *text, size_t len)
+{
+	const char *end = memmem(text, len, "}%", 2);
+	size_t take = end ? (size_t)(end - text) : len;
+	if (p->code_len + take + 1 >= sizeof p->code_text)
+		return lex_fail_at(p->lx, p->block_where, "%%{ }%% block longer than %zu bytes", sizeof p->code_text - 2);
+	memcpy(p->code_text + p->code_len, text, take);
+	p->code_len += take;
+	p->code_text[p->code_len++] = '\n';
+	p->lx->pos = p->lx->code_len;
+	if (!end)
+		return 0;
+	p->block = BLOCK_NONE;
+	return finish_code_block(p);
+}
+
+/* `%{ ... }%`, the cursor on '%': Python that packetdrill runs on the socket's tcp_info. */
+static int parse_code_block(struct pkt_parser *p, const struct step *s)
+{
+	struct case_lexer *lx = p->lx;
+	p->code_step = *s;
+	p->code_len = 0;
+	p->block = BLOCK_CODE;
+	p->block_where = s->where;
+	/* The whole line, not code_len: Python's `//` is no comment. */
+	size_t start = lx->pos + 2;
+	return add_code_text(p, lx->line + start, lx->line_len - start);
+}
 static int parse_command(struct pkt_parser *p, bool timed);
 
 /* `TIME ACTION`. */
@@ -663,7 +718,7 @@ static int parse_event(struct pkt_parser *p)
 	} else if (next == '`') {
 		return parse_command(p, true);
 	} else if (next == '%' && lx->pos + 1 < lx->code_len && lx->line[lx->pos + 1] == '{') {
-		return parse_code_block(p, s.where.col);
+		return parse_code_block(p, &s);
 	} else if (next == '\0') {
 		return lex_fail(lx, s.where.col, "expected an action after the time");
 	} else {
@@ -830,9 +885,7 @@ static int parse_statement(struct pkt_parser *p)
 			return 0;
 		break;
 	case BLOCK_CODE:
-		if (memmem(lx->line, lx->line_len, "}%", 2))
-			p->block = BLOCK_NONE;
-		return 0;
+		return add_code_text(p, lx->line, lx->line_len);
 	case BLOCK_COMMAND:
 		return parse_command_text(p);
 	case BLOCK_CALL:
@@ -887,6 +940,7 @@ int case_parse_pkt(struct case_lexer *lx, const char *text, size_t len, struct c
 	p.c = c;
 	p.tolerance_ns = PKT_DEFAULT_TOLERANCE_NS;
 	p.peer_mss = PKT_DEFAULT_MSS;
+	c->expected_segments_only = true;
 	p.dir = directory_of(lx->path);
 	if (!p.dir)
 		return lex_fail(lx, 1, "out of memory");

@@ -15,6 +15,7 @@
 #include "capability.h"
 #include "judge.h"
 #include "peer.h"
+#include "pkt_code.h"
 #include "segment_format.h"
 #include "storm.h"
 #include "symbols.h"
@@ -268,7 +269,7 @@ static int check_nothing_unexpected(struct run_state *rs, const struct step *ste
 {
 	if (drain(rs) < 0)
 		return -1;
-	if (rs->pending_count == 0)
+	if (rs->pending_count == 0 || rs->c->expected_segments_only)
 		return 0;
 	char *detail = describe_unexpected(rs, NULL, &rs->pending[0]);
 	if (step)
@@ -630,6 +631,63 @@ static int do_expect_clock(struct run_state *rs, const struct step *step)
 	return 0;
 }
 
+struct tcp_info_lookup {
+	struct run_state *rs;
+	const struct step *step;
+	int err;     /* the stack's errno when it would not give TCP_INFO */
+	char *error; /* the agent broke */
+};
+
+static bool look_up_tcp_info(const char *field, void *context, int64_t *value)
+{
+	struct tcp_info_lookup *l = context;
+	struct app_call call = { .op = APP_TCP_INFO };
+	snprintf(call.handle, sizeof call.handle, "%s", l->step->u.tcp_info.handle);
+	snprintf(call.option, sizeof call.option, "%s", field);
+	struct agent_reply reply;
+	if (l->error || agent_call(l->rs->agent, &call, &reply, &l->error) < 0)
+		return false;
+	l->err = reply.err;
+	*value = reply.ret;
+	return reply.err == 0;
+}
+
+/* A .pkt's %{ }%: the conditions on the socket's TCP_INFO, read now, field by field. */
+static int do_expect_tcp_info(struct run_state *rs, const struct step *step, const struct step_window *w)
+{
+	sleep_until(w->earliest_ns);
+	struct tcp_info_lookup lookup = { rs, step, 0, NULL };
+	char *failure = NULL;
+	int rc = pkt_code_check(step->u.tcp_info.conditions, look_up_tcp_info, &lookup, &failure);
+	char expected[RUN_EVENT_TEXT];
+	snprintf(expected, sizeof expected, "%%{ assert %.*s }%%", (int)strcspn(step->u.tcp_info.conditions, "\n"),
+		 step->u.tcp_info.conditions);
+	if (rc < 0 && !lookup.error && (lookup.err == ENOPROTOOPT || lookup.err == EOPNOTSUPP)) {
+		char *reason = message("the stack's TCP_INFO cannot be read (%s)", errno_name(lookup.err));
+		step_unchecked(rs, step, RUN_EVENT_APP, expected, reason ? reason : "TCP_INFO");
+		free(reason);
+		free(failure);
+		return 0;
+	}
+	if (rc < 0) {
+		step_failed(rs, step, NULL, "tcp_info: %s", lookup.error ? lookup.error : failure ? failure : "?");
+		free(lookup.error);
+		free(failure);
+		return -1;
+	}
+	rs->previous_ns = wire_now_ns();
+	struct run_event *e = add_event(rs, RUN_EVENT_APP, step, -1, rs->previous_ns);
+	e->broke = rc != 0;
+	snprintf(e->expected, sizeof e->expected, "%s", expected);
+	snprintf(e->observed, sizeof e->observed, "%s", rc ? failure : "holds");
+	if (rc) {
+		step_failed(rs, step, NULL, "%s", failure ? failure : "an assertion failed");
+		free(failure);
+		return -1;
+	}
+	return 0;
+}
+
 /* Whole lifecycles from the peer's address on consecutive ports; storm.c checks every segment, so the
  * line breaks on the first one the stack gets wrong. */
 static int do_storm(struct run_state *rs, const struct step *step, const struct step_window *w)
@@ -690,6 +748,8 @@ static int run_step(struct run_state *rs, const struct step *step)
 		return do_expect_clock(rs, step);
 	case STEP_STORM:
 		return do_storm(rs, step, &w);
+	case STEP_EXPECT_TCP_INFO:
+		return do_expect_tcp_info(rs, step, &w);
 	case STEP_WAIT:
 	case STEP_INCARNATION:
 	case STEP_TSCLOCK_JUMP:
