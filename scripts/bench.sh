@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Speed figures, as medians with p90: sandbox create+destroy, a case's setup+teardown, inject -> reply,
 # crafted segments per second (the harness against a raw packet socket, scapy and hping3, all on one
-# sandbox's veth), connection lifecycles per second in storm mode, and the whole-process wall time of
-# the catalogue's cases. Needs root, python3-scapy and hping3; builds first into BUILD_DIR (default
+# sandbox's veth), connection lifecycles per second in storm mode, the whole-process wall time of
+# the catalogue's cases, and (with PACKETDRILL and PACKETDRILL_SUITE) a packetdrill suite's scripts
+# under tcpharness against packetdrill one by one. Needs root, python3-scapy and hping3; builds first into BUILD_DIR (default
 # build/). RUNS (default 200); ROUNDS of the segment rate comparison (default 7), each sender flooding
 # for 1 s per round, and of each storm size.
 set -euo pipefail
@@ -162,3 +163,13 @@ for jobs in 1 "$(nproc)" 16; do
 	rm -rf /tmp/tcpharness-bench
 done
 rm -f /tmp/tcpharness-bench.out
+
+# packetdrill suites (docs/packetdrill.md): tcpharness -j against packetdrill one script after another,
+# over the scripts tcpharness runs. PACKETDRILL names a packetdrill you built; PACKETDRILL_SUITE the
+# suite (google/packetdrill's gtests/net/tcp, the kernel's selftests/net/packetdrill).
+echo "== packetdrill scripts"
+if [ -x "${PACKETDRILL:-}" ] && [ -d "${PACKETDRILL_SUITE:-}" ]; then
+	scripts/packetdrill-compare.sh "$build/tcpharness" "$PACKETDRILL" "$PACKETDRILL_SUITE" | grep '^wall time' || true
+else
+	echo "skipped: set PACKETDRILL (a packetdrill binary) and PACKETDRILL_SUITE (a directory of .pkt scripts)"
+fi

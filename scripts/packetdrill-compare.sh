@@ -75,7 +75,7 @@ done
 echo "| all | $all | $runnable | $((runnable - disagreements)) of $runnable |"
 echo
 echo "SKIPs by construct (scripts whose first unsupported construct it is):"
-sed -n 's|^\([^:]*\):[0-9]*:[0-9]*: unsupported: \(.*\)|\1\t\2|p' "$out/check" | sort -u -t "$(printf '\t')" -k1,1 |
+sed -n 's|^\([^:]*\):[0-9]*:[0-9]*: unsupported: \(.*\)|\1\t\2|p' "$out/check" | awk -F '\t' '!seen[$1]++' |
 	cut -f2 | sed -E "s/^[^ ]*\.sh:[0-9]+: //" | sort | uniq -c | sort -rn
 echo
 printf 'wall time over the %d scripts run: tcpharness %.1f s, packetdrill one by one %.1f s (ratio %.2f)\n' \
