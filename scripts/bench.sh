@@ -3,9 +3,9 @@
 # crafted segments per second (the harness against a raw packet socket, scapy and hping3, all on one
 # sandbox's veth), connection lifecycles per second in storm mode, the whole-process wall time of
 # the catalogue's cases, and (with PACKETDRILL and PACKETDRILL_SUITE) a packetdrill suite's scripts
-# under tcpharness against packetdrill one by one. Needs root, python3-scapy and hping3; builds first into BUILD_DIR (default
-# build/). RUNS (default 200); ROUNDS of the segment rate comparison (default 7), each sender flooding
-# for 1 s per round, and of each storm size.
+# under tcpharness against packetdrill one by one. Needs root, python3-scapy and hping3; builds first
+# into BUILD_DIR (default build/). RUNS (default 200); ROUNDS of the segment rate comparison (default
+# 7), each sender flooding for 1 s per round, and of each storm size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-200}
