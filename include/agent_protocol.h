@@ -46,7 +46,7 @@ enum agent_op {
 
 /* One request. Which fields an op uses, and which are required, is fixed per op:
  *   socket -; bind ip? port; listen port backlog?; accept from timeout_ms; connect ip port;
- *   connected timeout_ms; send len; recv len timeout_ms; shutdown how; close -;
+ *   connected timeout_ms; send len flags?; recv len timeout_ms; shutdown how; close -;
  *   setsockopt opt v [v] (as many as the option takes); getsockopt opt; sysctl-get key;
  *   sysctl-set key value; hello -; state ip port rip rport; counter name; purge ip; reset -;
  *   accept-close count timeout_ms; tcp-info field (a tcpi_* name, carried in option; ret is its value).
@@ -66,6 +66,7 @@ struct agent_request {
 	int values[2];
 	int value_count;
 	uint32_t length;                 /* <= AGENT_IO_MAX */
+	bool end_of_record;              /* send: flags=eor, MSG_EOR */
 	int timeout_ms;                  /* 0..AGENT_TIMEOUT_MAX_MS */
 	char key[SYSCTL_KEY_MAX];        /* "net." prefix, [a-z0-9_.-], no ".." */
 	char value[SYSCTL_VALUE_MAX];    /* printable ASCII */

@@ -64,6 +64,9 @@ struct time_spec {
 	int64_t earliest_ns;
 	int64_t latest_ns;    /* == earliest_ns when !has_window */
 	int64_t tolerance_ns; /* > 0: this line's slack instead of the run's (a .pkt's --tolerance_usecs) */
+	/* For the next relative line, an app call happened when the harness made it, not when its reply
+	 * came (a .pkt's system calls: packetdrill stamps a call's event when it is invoked). */
+	bool clock_at_call;
 };
 
 enum app_op {
@@ -97,6 +100,7 @@ struct app_call {
 	int values[2];
 	int value_count;
 	uint32_t length;                 /* send/recv byte count */
+	bool end_of_record;              /* send with MSG_EOR (a .pkt's send flags) */
 	int64_t timeout_ns;              /* blocking calls (accept, recv, connected): `within T`, default 2 s */
 	enum app_expect_kind expect;
 	int64_t expect_value;            /* APP_EXPECT_VALUE */

@@ -39,14 +39,14 @@ const char *agent_op_name(enum agent_op op)
 
 enum key {
 	KEY_IP, KEY_PORT, KEY_BACKLOG, KEY_FROM, KEY_HOW, KEY_OPT, KEY_V, KEY_LEN, KEY_TIMEOUT,
-	KEY_SYSCTL, KEY_VALUE, KEY_REMOTE_IP, KEY_REMOTE_PORT, KEY_COUNTER, KEY_CONNECTIONS, KEY_FIELD,
+	KEY_SYSCTL, KEY_VALUE, KEY_REMOTE_IP, KEY_REMOTE_PORT, KEY_COUNTER, KEY_CONNECTIONS, KEY_FIELD, KEY_FLAGS,
 };
 static const char *const key_names[] = {
 	[KEY_IP] = "ip", [KEY_PORT] = "port", [KEY_BACKLOG] = "backlog", [KEY_FROM] = "from",
 	[KEY_HOW] = "how", [KEY_OPT] = "opt", [KEY_V] = "v", [KEY_LEN] = "len",
 	[KEY_TIMEOUT] = "timeout_ms", [KEY_SYSCTL] = "key", [KEY_VALUE] = "value", [KEY_REMOTE_IP] = "rip",
 	[KEY_REMOTE_PORT] = "rport", [KEY_COUNTER] = "name", [KEY_CONNECTIONS] = "count",
-	[KEY_FIELD] = "field",
+	[KEY_FIELD] = "field", [KEY_FLAGS] = "flags",
 };
 #define KEY_COUNT (int)(sizeof key_names / sizeof key_names[0])
 #define K(k) (1u << (k))
@@ -61,7 +61,7 @@ static const struct {
 	[AGENT_OP_ACCEPT] = { K(KEY_FROM) | K(KEY_TIMEOUT), K(KEY_FROM) | K(KEY_TIMEOUT) },
 	[AGENT_OP_CONNECT] = { K(KEY_IP) | K(KEY_PORT), K(KEY_IP) | K(KEY_PORT) },
 	[AGENT_OP_CONNECTED] = { K(KEY_TIMEOUT), K(KEY_TIMEOUT) },
-	[AGENT_OP_SEND] = { K(KEY_LEN), K(KEY_LEN) },
+	[AGENT_OP_SEND] = { K(KEY_LEN) | K(KEY_FLAGS), K(KEY_LEN) },
 	[AGENT_OP_RECV] = { K(KEY_LEN) | K(KEY_TIMEOUT), K(KEY_LEN) | K(KEY_TIMEOUT) },
 	[AGENT_OP_SHUTDOWN] = { K(KEY_HOW), K(KEY_HOW) },
 	[AGENT_OP_CLOSE] = { 0, 0 },
@@ -309,6 +309,12 @@ static int parse_key_value(struct cursor *c, const char *field, size_t field_len
 		if (out->shutdown_how < 0)
 			return error_set(error, "bad how '%.*s' (want rd, wr or rdwr)", (int)len, text);
 		break;
+	case KEY_FLAGS:
+		/* Names travel, not numbers; MSG_EOR is the one a case asks for. */
+		if (len != 3 || memcmp(text, "eor", 3) != 0)
+			return error_set(error, "unknown send flags '%.*s' (want eor)", (int)len, text);
+		out->end_of_record = true;
+		break;
 	case KEY_FIELD:
 		if (len >= sizeof out->option)
 			return error_set(error, "field name too long");
@@ -506,6 +512,8 @@ int agent_format_request(const struct agent_request *req, char *line, size_t siz
 			return error_set(error, "%s: length %" PRIu32 " is above %u", op, req->length, AGENT_IO_MAX);
 		put(&w, " len=%" PRIu32, req->length);
 	}
+	if ((keys & K(KEY_FLAGS)) && req->end_of_record)
+		put(&w, " flags=eor");
 	if (keys & K(KEY_TIMEOUT)) {
 		if (req->timeout_ms < 0 || req->timeout_ms > AGENT_TIMEOUT_MAX_MS)
 			return error_set(error, "%s: timeout %d ms is outside 0..%d", op, req->timeout_ms,
@@ -568,6 +576,7 @@ int agent_request_from_call(unsigned id, const struct app_call *call, struct age
 	memcpy(out->values, call->values, sizeof out->values);
 	out->value_count = call->value_count;
 	out->length = call->length;
+	out->end_of_record = call->end_of_record;
 	out->timeout_ms = (int)timeout_ms;
 
 	/* Formatting validates every field the op uses; fail here rather than at send time. */

@@ -294,7 +294,7 @@ static void op_send(struct server *s, const struct agent_request *q, struct agen
 		return;
 	for (uint32_t i = 0; i < q->length; i++)
 		data[i] = (char)('a' + i % 26);
-	ssize_t n = s->stack->send(h->fd, data, q->length, MSG_DONTWAIT | MSG_NOSIGNAL);
+	ssize_t n = s->stack->send(h->fd, data, q->length, MSG_DONTWAIT | MSG_NOSIGNAL | (q->end_of_record ? MSG_EOR : 0));
 	done(r, n, errno);
 	free(data);
 }

@@ -4,6 +4,7 @@
  * One statement per line; C-style block comments, `%{ }%` blocks and backtick commands may span lines. */
 #include "case_notation.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,10 +219,13 @@ static int require_ellipsis(struct pkt_parser *p, struct token t, const char *wh
 	return 0;
 }
 
-/* A blocking call (accept, read) may wait as long as the line's tolerance: packetdrill's check that a
- * call without `...` returns "now". */
-static int64_t wait_of(const struct pkt_parser *p)
+/* How long a call that waits for the peer (accept, read) may take: the line's tolerance, packetdrill's
+ * check that a call without `...` returns "now" (the segment it needs may still be on its way from
+ * the injection); nothing when the script says it would block (EAGAIN), so the line's clock stays. */
+static int64_t wait_of(const struct pkt_parser *p, const struct pkt_call *call)
 {
+	if (call->err == EAGAIN)
+		return 0;
 	return p->tolerance_ns < NS_PER_MS ? NS_PER_MS : p->tolerance_ns;
 }
 
@@ -273,7 +277,7 @@ static int lower_accept(struct pkt_parser *p, const struct pkt_call *call, struc
 	if (fd_handle(p, call->args[0], app->from_handle) < 0)
 		return -1;
 	app->op = APP_ACCEPT;
-	app->timeout_ns = wait_of(p);
+	app->timeout_ns = wait_of(p, call);
 	if (call->err) {
 		strcpy(app->handle, "failed_accept");
 		expect_result(call, app);
@@ -300,12 +304,17 @@ static int lower_connect(struct pkt_parser *p, const struct pkt_call *call, stru
 	return 0;
 }
 
-/* The flags of send/recv/sendto/recvfrom: 0 only. */
-static int plain_flags(struct pkt_parser *p, const struct pkt_call *call, int index)
+/* The flags of send/recv/sendto/recvfrom: 0, or for a send MSG_EOR (tcp_sendmsg keeps the next
+ * write out of this skb, so records are not coalesced). */
+static int io_flags(struct pkt_parser *p, const struct pkt_call *call, int index, struct app_call *app)
 {
-	if (index < call->arg_count && !token_is(call->args[index], "0"))
-		return lex_unsupported(p->lx, call->args[index].col, "flags " TOKEN_FMT, TOKEN_ARG(call->args[index]));
-	return 0;
+	if (index >= call->arg_count || token_is(call->args[index], "0"))
+		return 0;
+	if (app && token_is(call->args[index], "MSG_EOR")) {
+		app->end_of_record = true;
+		return 0;
+	}
+	return lex_unsupported(p->lx, call->args[index].col, "flags " TOKEN_FMT, TOKEN_ARG(call->args[index]));
 }
 
 static int io_length(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
@@ -323,10 +332,10 @@ static int io_length(struct pkt_parser *p, const struct pkt_call *call, struct a
 /* read / recv / recvfrom (FD, ..., N[, 0[, ..., ...]]) = BYTES */
 static int lower_recv(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
 {
-	if (plain_flags(p, call, 3) < 0 || io_length(p, call, app) < 0)
+	if (io_flags(p, call, 3, NULL) < 0 || io_length(p, call, app) < 0)
 		return -1;
 	app->op = APP_RECV;
-	app->timeout_ns = wait_of(p);
+	app->timeout_ns = wait_of(p, call);
 	expect_result(call, app);
 	return 0;
 }
@@ -334,7 +343,7 @@ static int lower_recv(struct pkt_parser *p, const struct pkt_call *call, struct 
 /* write / send / sendto (FD, ..., N[, 0[, ..., ...]]) = BYTES */
 static int lower_send(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
 {
-	if (plain_flags(p, call, 3) < 0 || io_length(p, call, app) < 0)
+	if (io_flags(p, call, 3, app) < 0 || io_length(p, call, app) < 0)
 		return -1;
 	app->op = APP_SEND;
 	expect_result(call, app);
@@ -387,9 +396,13 @@ static int sockopt_of(struct pkt_parser *p, const struct pkt_call *call, struct 
 /* `[1]` -> 1. */
 static int bracketed_int(struct pkt_parser *p, struct token t, int *value)
 {
-	if (t.len < 3 || t.s[0] != '[' || t.s[t.len - 1] != ']')
+	struct token inside = t.len >= 3 ? trimmed(sub_token(t, 1, t.len - 2)) : t;
+	bool number = inside.len > 0 && (char_is_digit(inside.s[0]) || inside.s[0] == '-');
+	for (size_t i = 1; number && i < inside.len; i++)
+		number = char_is_digit(inside.s[i]);
+	if (t.len < 3 || t.s[0] != '[' || t.s[t.len - 1] != ']' || !number)
 		return lex_unsupported(p->lx, t.col, "an option value other than [N]: " TOKEN_FMT, TOKEN_ARG(t));
-	return lex_int(p->lx, trimmed(sub_token(t, 1, t.len - 2)), value);
+	return lex_int(p->lx, inside, value);
 }
 
 /* `{onoff=1, linger=0}` -> 1, 0. */
@@ -702,6 +715,9 @@ static int parse_event(struct pkt_parser *p)
 	}
 	if (lex_time(lx, time, &s.when) < 0)
 		return -1;
+	/* A system call's line happened when it was made, however long the agent took to answer
+	 * (`+0 > P.` after three writes is due with the first one). */
+	s.when.clock_at_call = true;
 	if (!s.when.has_window)
 		s.when.tolerance_ns = p->tolerance_ns;
 	char next = lex_peek_char(lx);

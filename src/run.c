@@ -446,6 +446,7 @@ static int do_app(struct run_state *rs, const struct step *step, const struct st
 	/* A target with an address of its own: the case's address in a call means the target's. */
 	if (call.ip && call.ip == rs->c->target_ip)
 		call.ip = rs->target.target_ip;
+	int64_t called_ns = wire_now_ns();
 	if (agent_call(rs->agent, &call, &reply, &error) < 0) {
 		step_failed(rs, step, NULL, "agent: %s", error ? error : "?");
 		free(error);
@@ -453,8 +454,9 @@ static int do_app(struct run_state *rs, const struct step *step, const struct st
 	}
 	/* The agent stamps the call's return; a remote stack's clock is not ours, so there the reply's
 	 * arrival is the best the harness knows. */
-	rs->previous_ns = rs->target.same_clock ? (int64_t)reply.when.tv_sec * 1000000000 + reply.when.tv_nsec
-						: wire_now_ns();
+	rs->previous_ns = step->when.clock_at_call	 ? called_ns
+			  : rs->target.same_clock ? (int64_t)reply.when.tv_sec * 1000000000 + reply.when.tv_nsec
+						  : wire_now_ns();
 	char expected[64];
 	describe_app_expectation(&step->u.app, expected, sizeof expected);
 	struct run_event *e = add_event(rs, RUN_EVENT_APP, step, -1, rs->previous_ns);
