@@ -15,14 +15,15 @@
  *   request: <id> <op> <handle> [key=value ...]\n
  *            op: socket bind listen accept connect connected send recv shutdown close
  *                setsockopt getsockopt sysctl-get sysctl-set hello
- *                state counter purge reset accept-close   (the stack's own evidence and upkeep)
+ *                state counter purge reset accept-close neigh-flush (the stack's own evidence and upkeep)
  *            keys: ip=A.B.C.D port=N backlog=N from=HANDLE how=rd|wr|rdwr opt=NAME v=N v=N len=N
  *                  timeout_ms=N key=SYSCTL value=TEXT rip=A.B.C.D rport=N name=COUNTER count=N
  *   reply:   <id> <ret> <errno-name or -> <sec>.<nsec 9 digits> [text]\n
  *            ret is the call's return value (-1 with an errno name on failure); the timestamp is
  *            CLOCK_REALTIME when the call returned; text carries sysctl-get's value, hello's kernel
  *            name, state's "<STATE> <timer ms>", or why the agent refused a request (EINVAL unknown
- *            op/key/handle, EBUSY...). counter's ret is the value, purge's the sockets destroyed.
+ *            op/key/handle, EBUSY...). counter's ret is the value, purge's the sockets destroyed,
+ *            neigh-flush's the neighbour entries for ip= the host forgot.
  *   sysctl-set keeps each key's first value; reset (and end of input) closes every socket and puts
  *   those values back, so a lab host is left as it was even when the harness dies.
  *   value= comes last and runs to the end of the line (sysctl values may hold spaces).
@@ -84,6 +85,9 @@ int agent_socket_state(struct agent *agent, uint32_t local_ip, uint16_t local_po
 int agent_counter(struct agent *agent, const char *name, int64_t *value, char **error);
 /* Destroys every socket whose peer is remote_ip (TIME_WAIT included). 0 with *destroyed, or -1. */
 int agent_purge(struct agent *agent, uint32_t remote_ip, int *destroyed, char **error);
+/* Makes the host forget its neighbour (ARP) entries for ip on every interface, so that after a lab run
+ * it no longer sends a peer address's traffic to the harness's MAC. 0 with *flushed, or -1. */
+int agent_neigh_flush(struct agent *agent, uint32_t ip, int *flushed, char **error);
 /* Closes every socket the agent holds and restores the sysctls it changed. 0, or -1 with *error. */
 int agent_reset(struct agent *agent, char **error);
 /* Accepts up to count connections on listener, closing each at once (storms). 0 with *closed, or -1. */

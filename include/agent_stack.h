@@ -49,6 +49,9 @@ struct agent_stack {
 	int (*counter)(const char *name, int64_t *value, char **why);
 	/* Destroys every connection whose peer is remote_ip, TIME_WAIT included; *destroyed counts them. */
 	int (*purge)(uint32_t remote_ip, int *destroyed, char **why);
+	/* Deletes the host's neighbour entries for ip; *flushed counts them. NULL for a stack that keeps
+	 * no neighbour table of a host's (the op answers EOPNOTSUPP). */
+	int (*neigh_flush)(uint32_t ip, int *flushed, char **why);
 	/* Names the stack and its version for hello ("Linux 6.1.0-28-cloud-amd64"). */
 	void (*hello)(char *text, size_t size);
 };

@@ -1,8 +1,10 @@
 /* arp_proxy.h - the peers' link-layer presence on a link the harness does not own (lab host, VM,
- * gVisor, lwIP): answers the target's ARP requests for peer addresses and learns the target's MAC. */
+ * gVisor, lwIP): probes that no one else holds the peer addresses (RFC 5227), answers the target's
+ * ARP requests for them and learns the target's MAC. */
 #ifndef TCPHARNESS_ARP_PROXY_H
 #define TCPHARNESS_ARP_PROXY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct arp_proxy;
@@ -21,6 +23,31 @@ void arp_proxy_set_peers(struct arp_proxy *proxy, const uint32_t *peer_ips, int 
  * to a peer needs no resolution of its own. Waits up to timeout_ms for the answer; 0 with
  * target_mac filled, or -1 with *error malloc'd. */
 int arp_proxy_announce(struct arp_proxy *proxy, uint8_t target_mac[6], int timeout_ms, char **error);
+
+/* Most addresses one arp_proxy_probe call asks about. */
+#define ARP_PROBE_MAX 64
+
+/* An address someone else answered for: the MAC that claimed it. */
+struct address_conflict {
+	uint32_t ip; /* host order */
+	uint8_t mac[6];
+};
+
+/* RFC 5227 section 2.1.1 address probes: ARP requests for each of ips[0..count) from sender address
+ * 0.0.0.0 (so no host records anything), ARP_PROBE_ROUNDS rounds ARP_PROBE_INTERVAL_MS apart, then
+ * ARP_PROBE_LISTEN_MS of listening. A conflict is an ARP frame from another MAC whose sender address
+ * is a probed one, or another host's probe for it (section 2.1.1, last paragraph). Returns how many
+ * addresses are held by someone, each in conflicts[] (room for count), or -1 with *error malloc'd.
+ * Probing the target's own address is how a dry run learns its MAC without claiming anything. */
+int arp_proxy_probe(struct arp_proxy *proxy, const uint32_t *ips, int count, struct address_conflict *conflicts,
+		    char **error);
+
+/* The frame arp_proxy_announce sends for peer_ip, built but not sent (a dry run prints it). Returns
+ * its length in frame[size], or -1 with *error malloc'd. */
+int arp_proxy_announce_frame(struct arp_proxy *proxy, uint32_t peer_ip, uint8_t *frame, size_t size,
+			     char **error);
+/* The probe frame for ip (see arp_proxy_probe), built but not sent. As above. */
+int arp_proxy_probe_frame(struct arp_proxy *proxy, uint32_t ip, uint8_t *frame, size_t size, char **error);
 
 /* Stops the thread and closes the link's sockets. NULL is fine. */
 void arp_proxy_stop(struct arp_proxy *proxy);

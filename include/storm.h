@@ -18,6 +18,7 @@ struct storm_plan {
 	uint32_t count;
 	uint32_t isn;             /* every connection's ISN: their ports keep them apart */
 	const char *listener;     /* the agent handle listening on target_port (storm_listen makes one) */
+	uint32_t max_pps;         /* our segments per second at most (a lab's send budget); 0: unpaced */
 };
 
 struct storm_result {
@@ -38,6 +39,8 @@ struct storm_result {
  *   3. the agent accepts and closes   -> the stack's F. 1:1(0) ack 1
  *   4. our F. 1:1(0) ack 2            -> the stack's . 2:2(0) ack 2: it holds the TIME_WAIT, or
  *                                        (tcp_max_tw_buckets reached) no socket at all
+ * A paced storm (max_pps) runs the four phases over waves of connections in turn, never sending more
+ * than max_pps of our segments in any one second.
  * Every captured segment from the stack must belong to one connection and be the one its phase
  * expects; a SYN-ACK or FIN sent again is counted once. Our own injected frames are skipped. Whatever
  * the capture still holds when the storm starts is read as part of it, so the caller drains it first.

@@ -10,6 +10,7 @@
 #include "agent.h"
 #include "case.h"
 #include "sandbox.h"
+#include "send_budget.h"
 #include "tap_link.h"
 
 struct arp_proxy;
@@ -22,6 +23,8 @@ enum target_kind {
 	TARGET_LWIP,   /* lwIP (tcpharness-agent-lwip) in a fresh namespace per case, on a TAP */
 };
 
+#define TARGET_MAX_IN_USE_ALLOWED 16
+
 /* What the command line says about the target. */
 struct target_options {
 	enum target_kind kind;
@@ -30,6 +33,14 @@ struct target_options {
 	const char *agent_command;  /* lab: `ssh lab1 tcpharness-agent` */
 	bool allow_default_route;   /* lab: the link may carry the harness host's default route */
 	const char *vm_image;       /* vm: the directory scripts/vm-image.sh wrote (vmlinuz, initrd.img) */
+	/* lab: what keeps a shared network safe (docs/lab.md, "Safety on a shared network"). */
+	const struct case_file *cases;  /* the run's cases: their peer addresses are probed, flushed after */
+	int case_count;
+	const char *variant_filter;     /* the variant that runs (NULL: all), for the send budget */
+	uint32_t in_use_allowed[TARGET_MAX_IN_USE_ALLOWED]; /* --allow-address-in-use, host order */
+	int in_use_allowed_count;
+	struct send_budget budget;      /* --max-pps, --allow-storm */
+	bool dry_run;                   /* probe and resolve, then print the frames instead of sending */
 };
 
 struct target;
@@ -82,7 +93,15 @@ int target_case_begin(struct target *t, const struct case_file *c, struct target
  * peers' sockets purged. */
 void target_case_end(struct target *t, struct target_case *tc);
 
-/* Releases everything target_open made. NULL is fine. */
+/* Lab mode's pacing for storms (storm_plan.max_pps); 0 on targets that share no link with others. */
+uint32_t target_max_pps(const struct target *t);
+
+/* Why a lab target stopped claiming its peers' addresses during the run (a re-probe found one in use),
+ * or NULL. Every case after that fails without sending; the run's exit status is then 2. */
+const char *target_refusal(const struct target *t);
+
+/* Releases everything target_open made; for a lab host, first makes it forget the peers' neighbour
+ * entries (and says so on stderr). NULL is fine. */
 void target_close(struct target *t);
 
 #endif

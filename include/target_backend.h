@@ -22,6 +22,15 @@ struct target {
 	uint32_t target_ip;
 	struct agent agent;
 	struct arp_proxy *arp;
+	uint8_t target_mac[6];                 /* lab dry run: resolved by a probe */
+	/* lab: the addresses the run claims, when they were last probed, and why it stopped claiming. */
+	uint32_t claimed[ARP_PROBE_MAX];
+	int claimed_count;
+	uint32_t in_use_allowed[TARGET_MAX_IN_USE_ALLOWED];
+	int in_use_allowed_count;
+	int64_t probed_at_ns;                  /* CLOCK_MONOTONIC */
+	char *refusal;
+	uint32_t max_pps;
 	void *backend;                         /* the VM's QEMU */
 	void (*backend_stop)(void *backend);   /* after the agent and the proxy are gone */
 };

@@ -425,6 +425,16 @@ int agent_purge(struct agent *agent, uint32_t remote_ip, int *destroyed, char **
 	return 0;
 }
 
+int agent_neigh_flush(struct agent *agent, uint32_t ip, int *flushed, char **error)
+{
+	struct agent_request req = { .op = AGENT_OP_NEIGH_FLUSH, .ip = ip };
+	struct agent_reply reply;
+	if (stack_request(agent, &req, REPLY_MARGIN_MS, &reply, error) < 0)
+		return -1;
+	*flushed = (int)reply.ret;
+	return 0;
+}
+
 int agent_reset(struct agent *agent, char **error)
 {
 	struct agent_request req = { .op = AGENT_OP_RESET };

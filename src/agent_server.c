@@ -22,6 +22,7 @@
 
 #include "agent_protocol.h"
 #include "error_text.h"
+#include "neighbour.h"
 #include "observe.h"
 #include "symbols.h"
 #include "tcp_info_fields.h"
@@ -506,6 +507,19 @@ static void op_purge(struct server *s, const struct agent_request *q, struct age
 	done_why(r, destroyed, err, why);
 }
 
+/* ret: how many neighbour entries for ip the host forgot. */
+static void op_neigh_flush(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	if (!s->stack->neigh_flush) {
+		refuse(r, EOPNOTSUPP, "this stack keeps no host neighbour table");
+		return;
+	}
+	int flushed = 0;
+	char *why = NULL;
+	int err = s->stack->neigh_flush(q->ip, &flushed, &why);
+	done_why(r, flushed, err, why);
+}
+
 /* A storm's server half: every connection is closed as soon as it is accepted, so the stack sends
  * its FIN at once. ret: how many were accepted and closed before count or the timeout. */
 static void op_accept_close(struct server *s, const struct agent_request *q, struct agent_reply *r)
@@ -566,6 +580,7 @@ static void perform(struct server *s, const struct agent_request *q, struct agen
 	case AGENT_OP_PURGE: op_purge(s, q, r); break;
 	case AGENT_OP_RESET: op_reset(s, r); break;
 	case AGENT_OP_ACCEPT_CLOSE: op_accept_close(s, q, r); break;
+	case AGENT_OP_NEIGH_FLUSH: op_neigh_flush(s, q, r); break;
 	case AGENT_OP_TCP_INFO: op_tcp_info(s, q, r); break;
 	}
 }
@@ -795,6 +810,7 @@ const struct agent_stack agent_stack_linux = {
 	.state = linux_state,
 	.counter = linux_counter,
 	.purge = linux_purge,
+	.neigh_flush = neighbour_forget,
 	.hello = linux_hello,
 };
 

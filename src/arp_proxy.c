@@ -1,4 +1,4 @@
-/* arp_proxy.c - see arp_proxy.h. libnet builds the ARP frames, libpcap sees the target's. */
+/* arp_proxy.c - see arp_proxy.h. libnet builds the ARP frames, libpcap sees everyone's. */
 #include "arp_proxy.h"
 
 #include <errno.h>
@@ -20,6 +20,21 @@
 #define ARP_BODY 28
 #define POLL_MS 50
 
+/* RFC 5227 section 1.1 spaces a host's three probes 1-2 s apart (PROBE_MIN, PROBE_MAX) and listens
+ * ANNOUNCE_WAIT (2 s) after the last, to ride out a host's momentary silence. The harness asks on a
+ * link the user calls a lab network, before the run and again during long ones, so it keeps the
+ * three rounds and the listening but shortens the spacing: about a second in all. */
+#define ARP_PROBE_ROUNDS 3
+#define ARP_PROBE_INTERVAL_MS 250
+#define ARP_PROBE_LISTEN_MS 500
+
+/* One address being probed, and who (if anyone) answered for it. */
+struct probed_address {
+	uint32_t ip;
+	bool held;
+	uint8_t mac[6];
+};
+
 struct arp_proxy {
 	libnet_t *net;
 	pcap_t *capture;
@@ -35,6 +50,8 @@ struct arp_proxy {
 	int peer_count;
 	bool target_known;
 	uint8_t target_mac[6];
+	struct probed_address probed[ARP_PROBE_MAX]; /* while arp_proxy_probe runs */
+	int probed_count;
 };
 
 static uint32_t ip_at(const uint8_t *p)
@@ -50,9 +67,9 @@ static bool is_peer(const struct arp_proxy *proxy, uint32_t ip)
 	return false;
 }
 
-/* One ARP frame from mac; the caller holds the lock. */
-static int send_arp(struct arp_proxy *proxy, uint16_t op, const uint8_t eth_dst[6], uint32_t sender_ip,
-		    const uint8_t target_hw[6], uint32_t target_ip)
+/* Builds one ARP frame from mac into the proxy's libnet blocks; the caller holds the lock. */
+static int build_arp(struct arp_proxy *proxy, uint16_t op, const uint8_t eth_dst[6], uint32_t sender_ip,
+		     const uint8_t target_hw[6], uint32_t target_ip)
 {
 	uint8_t spa[4], tpa[4];
 	uint32_t s = htonl(sender_ip), t = htonl(target_ip);
@@ -61,10 +78,58 @@ static int send_arp(struct arp_proxy *proxy, uint16_t op, const uint8_t eth_dst[
 	libnet_clear_packet(proxy->net);
 	if (libnet_build_arp(ARPHRD_ETHER, ETHERTYPE_IP, 6, 4, op, proxy->mac, spa, (uint8_t *)target_hw, tpa, NULL,
 			     0, proxy->net, 0) == -1 ||
-	    libnet_build_ethernet(eth_dst, proxy->mac, ETHERTYPE_ARP, NULL, 0, proxy->net, 0) == -1 ||
-	    libnet_write(proxy->net) == -1)
+	    libnet_build_ethernet(eth_dst, proxy->mac, ETHERTYPE_ARP, NULL, 0, proxy->net, 0) == -1)
 		return -1;
 	return 0;
+}
+
+static int send_arp(struct arp_proxy *proxy, uint16_t op, const uint8_t eth_dst[6], uint32_t sender_ip,
+		    const uint8_t target_hw[6], uint32_t target_ip)
+{
+	if (build_arp(proxy, op, eth_dst, sender_ip, target_hw, target_ip) < 0 || libnet_write(proxy->net) == -1)
+		return -1;
+	return 0;
+}
+
+/* The frame send_arp would send, copied into frame[size] instead. Its length, or -1 with *error. */
+static int copy_arp(struct arp_proxy *proxy, uint16_t op, const uint8_t eth_dst[6], uint32_t sender_ip,
+		    const uint8_t target_hw[6], uint32_t target_ip, uint8_t *frame, size_t size, char **error)
+{
+	uint8_t *built;
+	uint32_t len;
+	pthread_mutex_lock(&proxy->lock);
+	int rc = build_arp(proxy, op, eth_dst, sender_ip, target_hw, target_ip) < 0 ||
+				 libnet_adv_cull_packet(proxy->net, &built, &len) == -1
+			 ? error_set(error, "arp: libnet: %s", libnet_geterror(proxy->net))
+			 : 0;
+	if (rc == 0) {
+		rc = len <= size ? (int)len : error_set(error, "arp: a frame of %u bytes does not fit", len);
+		if (rc > 0)
+			memcpy(frame, built, len);
+		libnet_adv_free_packet(proxy->net, built);
+	}
+	pthread_mutex_unlock(&proxy->lock);
+	return rc;
+}
+
+static const uint8_t broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, unknown_mac[6] = { 0 };
+
+/* RFC 5227 section 2.1.1: a frame from another host whose sender address is a probed one, or whose
+ * sender address is 0 and target a probed one (that host is probing for it too). The caller holds
+ * the lock. */
+static void note_conflict(struct arp_proxy *proxy, uint16_t op, const uint8_t sender_mac[6], uint32_t sender_ip,
+			  uint32_t asked_ip)
+{
+	if (memcmp(sender_mac, proxy->mac, 6) == 0)
+		return;
+	for (int i = 0; i < proxy->probed_count; i++) {
+		struct probed_address *p = &proxy->probed[i];
+		bool claims = sender_ip == p->ip || (op == ARPOP_REQUEST && sender_ip == 0 && asked_ip == p->ip);
+		if (claims && !p->held) {
+			p->held = true;
+			memcpy(p->mac, sender_mac, 6);
+		}
+	}
 }
 
 static void on_frame(u_char *user, const struct pcap_pkthdr *header, const u_char *frame)
@@ -79,9 +144,12 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *header, const u_cha
 	uint16_t op = (uint16_t)(arp[6] << 8 | arp[7]);
 	const uint8_t *sender_mac = arp + 8;
 	uint32_t sender_ip = ip_at(arp + 14), asked_ip = ip_at(arp + 24);
-	if (sender_ip != proxy->target_ip)
-		return;
 	pthread_mutex_lock(&proxy->lock);
+	note_conflict(proxy, op, sender_mac, sender_ip, asked_ip);
+	if (sender_ip != proxy->target_ip) {
+		pthread_mutex_unlock(&proxy->lock);
+		return;
+	}
 	if (op == ARPOP_REQUEST && is_peer(proxy, asked_ip)) {
 		send_arp(proxy, ARPOP_REPLY, sender_mac, asked_ip, sender_mac, sender_ip);
 	} else if (op == ARPOP_REPLY) {
@@ -110,7 +178,7 @@ static void *serve(void *arg)
 static int open_link(struct arp_proxy *proxy, const char *ifname, char **error)
 {
 	char errbuf[PCAP_ERRBUF_SIZE > LIBNET_ERRBUF_SIZE ? PCAP_ERRBUF_SIZE : LIBNET_ERRBUF_SIZE] = "";
-	proxy->net = libnet_init(LIBNET_LINK, ifname, errbuf);
+	proxy->net = libnet_init(LIBNET_LINK_ADV, ifname, errbuf);
 	if (!proxy->net)
 		return error_set(error, "arp: libnet_init on %s: %s", ifname, errbuf);
 	proxy->capture = pcap_create(ifname, errbuf);
@@ -191,7 +259,6 @@ static struct timespec ms_from_now(int ms)
 
 int arp_proxy_announce(struct arp_proxy *proxy, uint8_t target_mac[6], int timeout_ms, char **error)
 {
-	static const uint8_t broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, unknown[6] = { 0 };
 	pthread_mutex_lock(&proxy->lock);
 	proxy->target_known = false;
 	int rc = 0;
@@ -204,7 +271,7 @@ int arp_proxy_announce(struct arp_proxy *proxy, uint8_t target_mac[6], int timeo
 			break;
 		}
 		for (int i = 0; i < proxy->peer_count && rc == 0; i++)
-			if (send_arp(proxy, ARPOP_REQUEST, broadcast, proxy->peers[i], unknown, proxy->target_ip) < 0)
+			if (send_arp(proxy, ARPOP_REQUEST, broadcast, proxy->peers[i], unknown_mac, proxy->target_ip) < 0)
 				rc = error_set(error, "arp: libnet: %s", libnet_geterror(proxy->net));
 		struct timespec slice = ms_from_now(ANNOUNCE_RETRY_MS);
 		while (rc == 0 && !proxy->target_known)
@@ -215,6 +282,55 @@ int arp_proxy_announce(struct arp_proxy *proxy, uint8_t target_mac[6], int timeo
 		memcpy(target_mac, proxy->target_mac, 6);
 	pthread_mutex_unlock(&proxy->lock);
 	return rc;
+}
+
+/* Waits on the proxy's condition until ms have passed; the caller holds the lock. */
+static void wait_locked(struct arp_proxy *proxy, int ms)
+{
+	struct timespec until = ms_from_now(ms), now;
+	do {
+		pthread_cond_timedwait(&proxy->answered, &proxy->lock, &until);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (now.tv_sec < until.tv_sec || (now.tv_sec == until.tv_sec && now.tv_nsec < until.tv_nsec));
+}
+
+int arp_proxy_probe(struct arp_proxy *proxy, const uint32_t *ips, int count, struct address_conflict *conflicts,
+		    char **error)
+{
+	if (count > ARP_PROBE_MAX)
+		return error_set(error, "arp: %d addresses to probe, at most %d", count, ARP_PROBE_MAX);
+	pthread_mutex_lock(&proxy->lock);
+	for (int i = 0; i < count; i++)
+		proxy->probed[i] = (struct probed_address){ .ip = ips[i] };
+	proxy->probed_count = count;
+	int rc = 0;
+	for (int round = 0; round < ARP_PROBE_ROUNDS && rc == 0; round++) {
+		for (int i = 0; i < count && rc == 0; i++)
+			if (send_arp(proxy, ARPOP_REQUEST, broadcast, 0, unknown_mac, ips[i]) < 0)
+				rc = error_set(error, "arp: libnet: %s", libnet_geterror(proxy->net));
+		if (rc == 0)
+			wait_locked(proxy, round + 1 < ARP_PROBE_ROUNDS ? ARP_PROBE_INTERVAL_MS : ARP_PROBE_LISTEN_MS);
+	}
+	for (int i = 0; i < count && rc >= 0; i++)
+		if (proxy->probed[i].held) {
+			conflicts[rc].ip = proxy->probed[i].ip;
+			memcpy(conflicts[rc].mac, proxy->probed[i].mac, 6);
+			rc++;
+		}
+	proxy->probed_count = 0;
+	pthread_mutex_unlock(&proxy->lock);
+	return rc;
+}
+
+int arp_proxy_announce_frame(struct arp_proxy *proxy, uint32_t peer_ip, uint8_t *frame, size_t size,
+			     char **error)
+{
+	return copy_arp(proxy, ARPOP_REQUEST, broadcast, peer_ip, unknown_mac, proxy->target_ip, frame, size, error);
+}
+
+int arp_proxy_probe_frame(struct arp_proxy *proxy, uint32_t ip, uint8_t *frame, size_t size, char **error)
+{
+	return copy_arp(proxy, ARPOP_REQUEST, broadcast, 0, unknown_mac, ip, frame, size, error);
 }
 
 void arp_proxy_stop(struct arp_proxy *proxy)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "case_parser.h"
+#include "dry_run.h"
 #include "error_text.h"
 #include "report.h"
 #include "report_console.h"
@@ -32,6 +33,10 @@
 #define EXIT_USAGE 2
 /* Shares 2 with usage errors, and only when no case failed: a failed case's 1 says more. */
 #define EXIT_REPORT_UNWRITTEN 2
+
+#define TEXT_OF(number) #number
+#define NUMBER_TEXT(macro) TEXT_OF(macro)
+#define DEFAULT_PPS_TEXT NUMBER_TEXT(SEND_BUDGET_DEFAULT_PPS)
 
 static const char usage_text[] =
 	"usage: tcpharness run [-j N] [--variant NAME] [--captures DIR] [--tolerance MS] [--report FORMAT[=PATH]]...\n"
@@ -70,6 +75,15 @@ static const char usage_text[] =
 	"                   'ssh lab1 tcpharness-agent'); its sysctls are restored after every case.\n"
 	"                   Cases run one at a time. IF may not carry this host's default route unless\n"
 	"                   --allow-default-route-iface says the link is a lab network.\n"
+	"                   On a shared network (docs/lab.md, safety):\n"
+	"    --allow-address-in-use ADDR  claim peer address ADDR although a host answered the RFC 5227\n"
+	"                   probe for it (otherwise that is refused, exit 2); repeatable\n"
+	"    --max-pps N    send budget: at most N segments a second (default "
+	DEFAULT_PPS_TEXT "); a case whose lines\n"
+	"                   send more is refused before anything runs\n"
+	"    --allow-storm  let `storm` lines run on the lab host, paced at --max-pps\n"
+	"    --dry-run      run: probe the addresses, resolve the target and print every frame the run\n"
+	"                   would send, in the case notation and as hex; send no segment\n"
 	"  --target vm [--vm-image DIR]\n"
 	"                   Debian's Linux 6.1 under QEMU (TCG), booted once for the run, on a TAP in a\n"
 	"                   namespace of the harness's own; DIR (default $TCPHARNESS_VM_IMAGE, else\n"
@@ -466,7 +480,20 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 		dir = per_target;
 	}
 	struct run_options options = { target, dir, cl->tolerance_ns };
-	int status = run_all(set, &options, console, jobs);
+	int status;
+	if (cl->target.dry_run) {
+		status = dry_run_print(target, set, stdout, &error) < 0 ? EXIT_USAGE : 0;
+		if (status)
+			fprintf(stderr, "tcpharness: dry run: %s\n", error ? error : "out of memory");
+		free(error);
+	} else {
+		status = run_all(set, &options, console, jobs);
+	}
+	if (target_refusal(target)) {
+		fprintf(stderr, "tcpharness: %s: stopped claiming the peers' addresses: %s\n", target_label(target),
+			target_refusal(target));
+		status = EXIT_USAGE;
+	}
 	target_close(target);
 	free(dir);
 	return status;
@@ -610,6 +637,38 @@ static bool targets_include(const struct command_line *cl, enum target_kind kind
 	return false;
 }
 
+/* --allow-address-in-use, --max-pps, --allow-storm, --dry-run: lab mode on a shared network. Prints
+ * what is wrong; 0 or -1. */
+static int parse_lab_safety(int opt, const char *arg, struct target_options *target)
+{
+	if (opt == 'W') {
+		target->budget.allow_storm = true;
+	} else if (opt == 'N') {
+		target->dry_run = true;
+	} else if (opt == 'P') {
+		char *end;
+		long pps = strtol(arg, &end, 10);
+		if (*end || end == arg || pps < 1 || pps > SEND_BUDGET_MAX_PPS) {
+			fprintf(stderr, "tcpharness: --max-pps takes segments per second (1..%d), not '%s'\n",
+				SEND_BUDGET_MAX_PPS, arg);
+			return -1;
+		}
+		target->budget.max_pps = (unsigned)pps;
+	} else {
+		struct in_addr a;
+		if (inet_pton(AF_INET, arg, &a) != 1) {
+			fprintf(stderr, "tcpharness: --allow-address-in-use takes an IPv4 address, not '%s'\n", arg);
+			return -1;
+		}
+		if (target->in_use_allowed_count == TARGET_MAX_IN_USE_ALLOWED) {
+			fprintf(stderr, "tcpharness: at most %d --allow-address-in-use\n", TARGET_MAX_IN_USE_ALLOWED);
+			return -1;
+		}
+		target->in_use_allowed[target->in_use_allowed_count++] = ntohl(a.s_addr);
+	}
+	return 0;
+}
+
 /* Parses options into cl; returns -1 to go on, else the exit status to stop with. */
 static int parse_command_line(int argc, char **argv, struct command_line *cl)
 {
@@ -629,12 +688,17 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		{ "agent", required_argument, NULL, 'G' },
 		{ "allow-default-route-iface", no_argument, NULL, 'D' },
 		{ "vm-image", required_argument, NULL, 'M' },
+		{ "allow-address-in-use", required_argument, NULL, 'U' },
+		{ "max-pps", required_argument, NULL, 'P' },
+		{ "allow-storm", no_argument, NULL, 'W' },
+		{ "dry-run", no_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	*cl = (struct command_line){ .tolerance_ns = RUN_DEFAULT_TOLERANCE_NS,
 				     .jobs = cpus < 1 ? 1 : cpus > MAX_JOBS ? MAX_JOBS : (int)cpus,
-				     .target_count = 1 };
+				     .target_count = 1,
+				     .target = { .budget = { .max_pps = SEND_BUDGET_DEFAULT_PPS } } };
 	int opt;
 	while ((opt = getopt_long(argc, argv, "hj:", long_options, NULL)) != -1) {
 		switch (opt) {
@@ -676,6 +740,14 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 			break;
 		case 'D':
 			cl->target.allow_default_route = true;
+			cl->lab_option_given = true;
+			break;
+		case 'U':
+		case 'P':
+		case 'W':
+		case 'N':
+			if (parse_lab_safety(opt, optarg, &cl->target) < 0)
+				return EXIT_USAGE;
 			cl->lab_option_given = true;
 			break;
 		case 'M':
@@ -746,8 +818,8 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		return EXIT_USAGE;
 	}
 	if (cl->lab_option_given && !targets_include(cl, TARGET_LAB)) {
-		fprintf(stderr, "tcpharness: --iface, --target-ip, --agent and --allow-default-route-iface are options "
-				"of --target lab\n");
+		fprintf(stderr, "tcpharness: --iface, --target-ip, --agent, --allow-default-route-iface, "
+				"--allow-address-in-use, --max-pps, --allow-storm and --dry-run are options of --target lab\n");
 		return EXIT_USAGE;
 	}
 	if (cl->vm_option_given && !targets_include(cl, TARGET_VM)) {
@@ -768,6 +840,10 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 	}
 	if (cl->target_count > 1 && strcmp(cl->command, "matrix") != 0) {
 		fprintf(stderr, "tcpharness: several targets make a matrix: use `tcpharness matrix --targets`\n");
+		return EXIT_USAGE;
+	}
+	if (cl->target.dry_run && (strcmp(cl->command, "run") != 0 || cl->target_count > 1 || cl->report_count)) {
+		fprintf(stderr, "tcpharness: --dry-run is an option of `run --target lab`, without --report\n");
 		return EXIT_USAGE;
 	}
 	if (cl->target_count > 1 && cl->report_count) {
@@ -808,6 +884,9 @@ int main(int argc, char **argv)
 		free_cases(&loaded);
 		return EXIT_USAGE;
 	}
+	cl.target.cases = loaded.cases;
+	cl.target.case_count = loaded.count;
+	cl.target.variant_filter = cl.variant_filter;
 	if (!strcmp(cl.command, "check")) {
 		status = command_check(&loaded);
 	} else if (!strcmp(cl.command, "list")) {

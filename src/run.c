@@ -702,7 +702,8 @@ static int do_storm(struct run_state *rs, const struct step *step, const struct 
 		return step_failed(rs, step, NULL, "no port to storm: %s has no `to PORT` and no app listen came first",
 				   peer->decl->name);
 	struct storm_plan plan = { rs->c->target_ip, peer->target_port, peer->decl->ip, peer->decl->port,
-				   step->u.storm.count, peer->decl->isn, step->u.storm.listener };
+				   step->u.storm.count, peer->decl->isn, step->u.storm.listener,
+				   target_max_pps(rs->options->target) };
 	struct storm_result result;
 	char *error = NULL;
 	int rc = storm_run(rs->wire, rs->agent, &plan, &result, &error);

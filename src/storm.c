@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "error_text.h"
 #include "judge.h"
@@ -75,6 +76,7 @@ struct storm {
 	int64_t start_ns;      /* our first SYN */
 	uint32_t awaited;      /* the stack's segments the running chunk still waits for */
 	uint32_t own_awaited;  /* our frames of the running chunk not yet read back from the ring */
+	int64_t last_burst_ns; /* paced storms: when our previous batch went */
 	char **error;
 };
 
@@ -275,6 +277,31 @@ static void build_segment(const struct storm *s, uint32_t index, struct segment 
 	}
 }
 
+/* A paced storm sends batches of a twelfth of max_pps (at most a chunk), each 10% later than the
+ * budget allows: any one second then holds at most max_pps / 1.1 + batch <= max_pps of our segments,
+ * also as the capture's stamps (which trail our clock a little) count them. */
+#define PACE_MARGIN 1.1
+
+static uint32_t batch_size(const struct storm *s)
+{
+	uint32_t max_pps = s->plan->max_pps;
+	if (max_pps == 0)
+		return CHUNK;
+	uint32_t n = max_pps / 12;
+	return n < 1 ? 1 : n > CHUNK ? CHUNK : n;
+}
+
+static void pace(struct storm *s, uint32_t n)
+{
+	if (s->plan->max_pps == 0 || s->last_burst_ns == 0)
+		return;
+	int64_t due = s->last_burst_ns + (int64_t)(PACE_MARGIN * 1e9 * n / s->plan->max_pps);
+	for (int64_t now = wire_now_ns(); now < due; now = wire_now_ns()) {
+		struct timespec wait = { (due - now) / 1000000000, (due - now) % 1000000000 };
+		nanosleep(&wait, NULL);
+	}
+}
+
 /* Phases 1, 2 and 4: one segment of ours per connection, a chunk per sendmmsg batch. */
 static int run_injecting_phase(struct storm *s)
 {
@@ -283,14 +310,17 @@ static int run_injecting_phase(struct storm *s)
 							   [PHASE_FIN] = CONN_FIN_SENT };
 	struct segment batch[CHUNK];
 	uint32_t count = s->plan->count;
+	uint32_t most = batch_size(s);
 	for (uint32_t from = 0; from < count;) {
-		uint32_t n = count - from < CHUNK ? count - from : CHUNK;
+		uint32_t n = count - from < most ? count - from : most;
 		for (uint32_t i = 0; i < n; i++)
 			build_segment(s, from + i, &batch[i]);
 		int64_t sent_ns;
+		pace(s, n);
 		if (wire_inject_batch(s->wire, batch, n, &sent_ns, s->error) < 0)
 			return -1;
-		if (s->phase == PHASE_SYN && from == 0)
+		s->last_burst_ns = sent_ns;
+		if (s->phase == PHASE_SYN && s->start_ns == 0)
 			s->start_ns = sent_ns;
 		for (uint32_t i = 0; i < n; i++)
 			s->conns[from + i].step = (uint8_t)after[s->phase];
@@ -348,6 +378,29 @@ static int check_quiet(struct storm *s)
 	return rc;
 }
 
+/* A paced storm (a lab's send budget) runs in waves of whole lifecycles, each short enough to end well
+ * inside the stack's retransmission timeouts (its SYN-ACK's 1 s, its FIN's 200 ms at least): a whole
+ * phase at that pace would outlast them, and the stack's retransmissions would flood the capture ring.
+ * A wave's three segments per connection take at most 150 ms of the budget (plus the pacing margin). */
+static uint32_t wave_size(const struct storm_plan *plan)
+{
+	if (plan->max_pps == 0)
+		return plan->count;
+	uint32_t n = plan->max_pps / 20;
+	return n < 1 ? 1 : n > plan->count ? plan->count : n;
+}
+
+static int run_phases(struct storm *s)
+{
+	int rc = 0;
+	for (enum phase phase = PHASE_SYN; phase <= PHASE_FIN && rc == 0; phase++) {
+		s->phase = phase;
+		rc = phase == PHASE_CLOSE ? run_close_phase(s) : run_injecting_phase(s);
+	}
+	s->phase = PHASE_QUIET;
+	return rc == 0 ? check_quiet(s) : rc;
+}
+
 int storm_run(struct wire *w, struct agent *agent, const struct storm_plan *plan, struct storm_result *out,
 	      char **error)
 {
@@ -357,23 +410,23 @@ int storm_run(struct wire *w, struct agent *agent, const struct storm_plan *plan
 				 plan->count, plan->first_port);
 	if (!plan->listener)
 		return error_set(error, "storm: no listener handle to accept from");
-	struct storm s = { .wire = w, .agent = agent, .plan = plan, .out = out, .error = error };
-	s.conns = calloc(plan->count, sizeof *s.conns);
+	struct storm_plan wave = *plan;
+	struct storm s = { .wire = w, .agent = agent, .plan = &wave, .out = out, .error = error };
+	uint32_t most = wave_size(plan);
+	s.conns = calloc(most, sizeof *s.conns);
 	if (!s.conns)
-		return error_set(error, "storm: no memory for %u connections", plan->count);
+		return error_set(error, "storm: no memory for %u connections", most);
 	int rc = 0;
-	for (enum phase phase = PHASE_SYN; phase <= PHASE_FIN && rc == 0; phase++) {
-		s.phase = phase;
-		rc = phase == PHASE_CLOSE ? run_close_phase(&s) : run_injecting_phase(&s);
+	for (uint32_t done = 0; done < plan->count && rc == 0; done += wave.count) {
+		wave.first_port = (uint16_t)(plan->first_port + done);
+		wave.count = plan->count - done < most ? plan->count - done : most;
+		memset(s.conns, 0, most * sizeof *s.conns);
+		rc = run_phases(&s);
 	}
-	s.phase = PHASE_QUIET;
-	if (rc == 0)
-		rc = check_quiet(&s);
 	free(s.conns);
 	return rc;
 }
 
-/* The agent restores what it raised when it stops. */
 static int raise_sysctl(struct agent *agent, const char *key, uint32_t at_least, char **error)
 {
 	char value[SYSCTL_VALUE_MAX];

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "error_text.h"
@@ -29,6 +30,9 @@
 
 /* Long enough for a lab host behind a switch, short enough to fail fast when the address is wrong. */
 #define ANNOUNCE_TIMEOUT_MS 2000
+/* Who holds an address can change during a long run (a host boots, DHCP hands it out): a case that
+ * starts this long after the last probe probes its peers again first. */
+#define REPROBE_AFTER_NS (60 * 1000000000LL)
 
 static const char *const kind_names[] = { [TARGET_LOCAL] = "local", [TARGET_LAB] = "lab", [TARGET_VM] = "vm",
 					  [TARGET_GVISOR] = "gvisor", [TARGET_LWIP] = "lwip" };
@@ -104,7 +108,96 @@ int target_attach_link(struct target *t, char **error)
 	return t->arp ? 0 : -1;
 }
 
-/* Lab mode's refusals come first: nothing is sent before every one of them has passed. */
+static int64_t monotonic_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Every case@variant that will run stays within the send budget: refused as a whole before anything
+ * is sent, like a malformed case. */
+static int check_budget(const struct target_options *o, char **error)
+{
+	for (int i = 0; i < o->case_count; i++) {
+		const struct case_file *c = &o->cases[i];
+		for (int v = c->variant_count ? 0 : -1; v < c->variant_count; v++)
+			if ((!o->variant_filter || (v >= 0 && !strcmp(o->variant_filter, c->variants[v].name))) &&
+			    send_budget_check(c, v, &o->budget, error) < 0)
+				return -1;
+	}
+	return 0;
+}
+
+/* The distinct peer addresses of the run's cases: what the run will claim on the link. */
+static int collect_claimed(const struct target_options *o, struct target *t, char **error)
+{
+	char ip[INET_ADDRSTRLEN];
+	for (int i = 0; i < o->case_count; i++)
+		for (int p = 0; p < o->cases[i].peer_count; p++) {
+			uint32_t peer = o->cases[i].peers[p].ip;
+			int known = 0;
+			while (known < t->claimed_count && t->claimed[known] != peer)
+				known++;
+			if (known < t->claimed_count)
+				continue;
+			if (t->claimed_count == ARP_PROBE_MAX)
+				return error_set(error, "the cases use more than %d peer addresses", ARP_PROBE_MAX);
+			if (is_local_address(peer) == 1)
+				return error_set(error, "peer %s is this host's own address: its kernel would answer the "
+							"target's segments", ip_text(peer, ip));
+			t->claimed[t->claimed_count++] = peer;
+		}
+	return 0;
+}
+
+static bool in_use_allowed(const struct target *t, uint32_t ip)
+{
+	for (int i = 0; i < t->in_use_allowed_count; i++)
+		if (t->in_use_allowed[i] == ip)
+			return true;
+	return false;
+}
+
+static void mac_text(const uint8_t mac[6], char out[18])
+{
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
+/* RFC 5227 probes for ips: an address someone answers for is refused (every one named, with the MAC
+ * that answered) unless --allow-address-in-use names it. 0, or -1 with *error malloc'd. */
+static int probe_addresses(struct target *t, const uint32_t *ips, int count, char **error)
+{
+	struct address_conflict conflicts[ARP_PROBE_MAX];
+	int held = arp_proxy_probe(t->arp, ips, count, conflicts, error);
+	if (held < 0)
+		return -1;
+	t->probed_at_ns = monotonic_ns();
+	char refused[1024] = "";
+	size_t used = 0;
+	for (int i = 0; i < held; i++) {
+		char ip[INET_ADDRSTRLEN], mac[18];
+		ip_text(conflicts[i].ip, ip);
+		mac_text(conflicts[i].mac, mac);
+		if (in_use_allowed(t, conflicts[i].ip)) {
+			fprintf(stderr, "tcpharness: lab: %s is in use by %s; claimed anyway (--allow-address-in-use)\n", ip,
+				mac);
+			continue;
+		}
+		int n = snprintf(refused + used, sizeof refused - used, "%speer address %s is in use on %s: %s answered "
+					 "an ARP probe for it (RFC 5227)", used ? "; " : "", ip, t->ifname, mac);
+		used += n > 0 && (size_t)n < sizeof refused - used ? (size_t)n : 0;
+	}
+	if (used)
+		return error_set(error, "%s. Refusing to claim it: that host would lose its traffic to this harness. "
+					"Pick free addresses, or pass --allow-address-in-use ADDR if you accept that",
+				 refused);
+	return 0;
+}
+
+/* Lab mode's refusals come first: nothing is sent before every one of them has passed, and no peer
+ * address is claimed before a probe found it free. A dry run stops after the probe, which also
+ * resolves the target (it answers a probe for its own address), without starting the agent. */
 static int lab_start(const struct target_options *o, struct target *t, char **error)
 {
 	char ip[INET_ADDRSTRLEN];
@@ -121,16 +214,33 @@ static int lab_start(const struct target_options *o, struct target *t, char **er
 					"network", o->iface);
 	if (is_local_address(o->target_ip) == 1)
 		return error_set(error, "--target-ip %s is this host's own address", ip_text(o->target_ip, ip));
+	if (check_budget(o, error) < 0 || collect_claimed(o, t, error) < 0)
+		return -1;
 	snprintf(t->ifname, sizeof t->ifname, "%s", o->iface);
 	t->target_ip = o->target_ip;
+	t->max_pps = o->budget.max_pps;
+	memcpy(t->in_use_allowed, o->in_use_allowed, sizeof t->in_use_allowed);
+	t->in_use_allowed_count = o->in_use_allowed_count;
 	if (interface_mac(t->ifname, t->harness_mac, error) < 0)
 		return -1;
 	t->harness_netns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (t->harness_netns_fd < 0)
 		return error_set(error, "cannot open this namespace: %s", strerror(errno));
-	if (agent_spawn_command(o->agent_command, &t->agent, error) < 0)
+	if (target_attach_link(t, error) < 0 || probe_addresses(t, t->claimed, t->claimed_count, error) < 0)
 		return -1;
-	return target_attach_link(t, error);
+	if (o->dry_run) {
+		struct address_conflict target;
+		int answered = arp_proxy_probe(t->arp, &t->target_ip, 1, &target, error);
+		if (answered < 0)
+			return -1;
+		if (answered == 0)
+			return error_set(error, "the target %s did not answer an ARP probe on %s", ip_text(t->target_ip, ip),
+					 t->ifname);
+		memcpy(t->target_mac, target.mac, 6);
+		snprintf(t->greeting, sizeof t->greeting, "dry run, %s", ip_text(t->target_ip, ip));
+		return 0;
+	}
+	return agent_spawn_command(o->agent_command, &t->agent, error);
 }
 
 /* A file that ships next to the harness binary, or in its source tree (build/../scripts). */
@@ -375,12 +485,14 @@ static int purge_peers(struct target *t, const struct case_file *c, char **error
 static int remote_begin(struct target *t, const struct case_file *c, struct target_case *tc, char **error)
 {
 	uint32_t peer_ips[CASE_MAX_PEERS];
-	char ip[INET_ADDRSTRLEN];
-	for (int i = 0; i < c->peer_count; i++) {
+	for (int i = 0; i < c->peer_count; i++)
 		peer_ips[i] = c->peers[i].ip;
-		if (t->kind == TARGET_LAB && is_local_address(peer_ips[i]) == 1)
-			return error_set(error, "peer %s is this host's own address: its kernel would answer the "
-						"target's segments", ip_text(peer_ips[i], ip));
+	if (t->kind == TARGET_LAB) {
+		if (!t->refusal && monotonic_ns() - t->probed_at_ns > REPROBE_AFTER_NS &&
+		    probe_addresses(t, peer_ips, c->peer_count, &t->refusal) < 0 && !t->refusal)
+			t->refusal = strdup("the re-probe failed");
+		if (t->refusal)
+			return error_set(error, "%s", t->refusal);
 	}
 	arp_proxy_set_peers(t->arp, peer_ips, c->peer_count);
 	if (agent_reset(&t->agent, error) < 0 || purge_peers(t, c, error) < 0 ||
@@ -427,11 +539,47 @@ void target_case_end(struct target *t, struct target_case *tc)
 	}
 }
 
+uint32_t target_max_pps(const struct target *t)
+{
+	return t->kind == TARGET_LAB ? t->max_pps : 0;
+}
+
+const char *target_refusal(const struct target *t)
+{
+	return t->refusal;
+}
+
+/* After a lab run the host's neighbour entries for the peers still name this harness's MAC (until
+ * they age out): the agent deletes them, and the user is told. Gratuitous ARP on the peers' behalf
+ * would be a claim of their addresses by someone who does not hold them; deleting is the host's own
+ * business. The proxy is already stopped, so nothing answers if the host asks again. */
+static void forget_peers(struct target *t)
+{
+	int total = 0;
+	for (int i = 0; i < t->claimed_count; i++) {
+		int flushed = 0;
+		char *error = NULL;
+		if (agent_neigh_flush(&t->agent, t->claimed[i], &flushed, &error) < 0) {
+			fprintf(stderr, "tcpharness: lab: the lab host could not forget its neighbour entries for the peers: "
+					"%s\n", error ? error : "?");
+			free(error);
+			return;
+		}
+		total += flushed;
+	}
+	char ip[INET_ADDRSTRLEN];
+	fprintf(stderr, "tcpharness: lab: %s forgot its neighbour entries for the %d peer address%s (%d flushed)\n",
+		ip_text(t->target_ip, ip), t->claimed_count, t->claimed_count == 1 ? "" : "es", total);
+}
+
 void target_close(struct target *t)
 {
 	if (!t)
 		return;
 	arp_proxy_stop(t->arp);
+	if (t->kind == TARGET_LAB && t->agent.fd >= 0 && t->claimed_count)
+		forget_peers(t);
+	free(t->refusal);
 	agent_stop(&t->agent);
 	if (t->backend_stop)
 		t->backend_stop(t->backend);

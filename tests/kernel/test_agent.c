@@ -440,6 +440,39 @@ static void test_stack_evidence(void **state)
 	agent_stop(&agent);
 }
 
+/* Runs a shell command inside the agent's namespace; its exit status. */
+static int in_target_namespace(const char *command)
+{
+	char line[1024];
+	snprintf(line, sizeof line, "nsenter --net=/proc/%d/fd/%d sh -c '%s' >/dev/null 2>&1", (int)getpid(),
+		 target_netns, command);
+	return system(line);
+}
+
+/* neigh-flush deletes the host's neighbour entries for one address on every interface, and no other. */
+static void test_neigh_flush(void **state)
+{
+	(void)state;
+	assert_int_equal(in_target_namespace("ip link add thnf0 type veth peer name thnf1 && ip link set thnf0 up && "
+					     "ip link set thnf1 up && "
+					     "ip neigh replace 192.0.2.10 lladdr 02:00:00:00:00:01 dev thnf0 && "
+					     "ip neigh replace 192.0.2.10 lladdr 02:00:00:00:00:01 dev thnf1 && "
+					     "ip neigh replace 192.0.2.11 lladdr 02:00:00:00:00:02 dev thnf0"),
+			 0);
+	struct agent agent = spawn();
+	char *error = NULL;
+	int flushed = -1;
+	assert_int_equal(agent_neigh_flush(&agent, 0xc000020a, &flushed, &error), 0);
+	assert_int_equal(flushed, 2);
+	assert_int_equal(agent_neigh_flush(&agent, 0xc000020a, &flushed, &error), 0);
+	assert_int_equal(flushed, 0);
+	assert_null(error);
+	agent_stop(&agent);
+	assert_int_equal(in_target_namespace("ip -4 neigh show 192.0.2.10 | grep -q ."), 256);
+	assert_int_equal(in_target_namespace("ip -4 neigh show 192.0.2.11 | grep -q 02:00:00:00:00:02"), 0);
+	assert_int_equal(in_target_namespace("ip link del thnf0"), 0);
+}
+
 /* A lab agent is a command (`ssh lab tcpharness-agent`): here the real binary under nsenter. */
 static void test_command_agent(void **state)
 {
@@ -489,6 +522,7 @@ int main(void)
 		cmocka_unit_test_setup(test_spawn_outside_a_namespace_fails, needs_root),
 		cmocka_unit_test_setup(test_sysctls_restored, needs_root),
 		cmocka_unit_test_setup(test_stack_evidence, needs_root),
+		cmocka_unit_test_setup(test_neigh_flush, needs_root),
 		cmocka_unit_test_setup(test_command_agent, needs_root),
 	};
 	return cmocka_run_group_tests(tests, make_namespace, drop_namespace);

@@ -221,6 +221,13 @@ static void test_round_trip_stack_ops(void **state)
 	assert_int_equal(agent_parse_request(line, (size_t)len - 1, &got, &error), 0);
 	assert_int_equal(got.ip, 0xc000020a);
 
+	req = (struct agent_request){ .id = 5, .op = AGENT_OP_NEIGH_FLUSH, .ip = 0xc000020b };
+	len = agent_format_request(&req, line, sizeof line, &error);
+	assert_string_equal(line, "5 neigh-flush - ip=192.0.2.11\n");
+	assert_int_equal(agent_parse_request(line, (size_t)len - 1, &got, &error), 0);
+	assert_int_equal(got.op, AGENT_OP_NEIGH_FLUSH);
+	assert_int_equal(got.ip, 0xc000020b);
+
 	req = (struct agent_request){ .id = 6, .op = AGENT_OP_RESET };
 	len = agent_format_request(&req, line, sizeof line, &error);
 	assert_string_equal(line, "6 reset -\n");
@@ -327,6 +334,8 @@ static void test_request_refused_stack_ops(void **state)
 	REFUSED("1 counter - name=Tcp/../x", "bad counter name");
 	REFUSED("1 counter - name=", "bad counter name");
 	REFUSED("1 purge -", "purge needs ip=");
+	REFUSED("1 neigh-flush -", "neigh-flush needs ip=");
+	REFUSED("1 neigh-flush h ip=192.0.2.10", "neigh-flush takes the handle '-'");
 	REFUSED("1 reset - ip=192.0.2.1", "does not apply to reset");
 	REFUSED("1 accept-close srv count=0 timeout_ms=1", "bad count");
 	REFUSED("1 accept-close srv count=65537 timeout_ms=1", "bad count");

@@ -1,0 +1,91 @@
+/* neighbour.c - see neighbour.h. One RTM_DELNEIGH per interface: the kernel keys a neighbour entry by
+ * (interface, address), and ENOENT from an interface that never learned it is the common answer. */
+#include "neighbour.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/neighbour.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "error_text.h"
+
+struct delneigh_request {
+	struct nlmsghdr header;
+	struct ndmsg body;
+	struct rtattr dst_attr;
+	uint32_t dst;
+};
+
+/* The kernel's verdict on request seq: 0 or a positive errno; -1 when the answer was unreadable. */
+static int read_ack(int fd, uint32_t seq)
+{
+	union {
+		struct nlmsghdr header;
+		char bytes[4096];
+	} answer;
+	for (;;) {
+		ssize_t n = recv(fd, &answer, sizeof answer, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		/* An int length: NLMSG_NEXT may take it below zero, which NLMSG_OK then refuses. */
+		int left = (int)n;
+		for (struct nlmsghdr *h = &answer.header; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+			if (h->nlmsg_seq != seq || h->nlmsg_type != NLMSG_ERROR)
+				continue;
+			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
+				return -1;
+			const struct nlmsgerr *e = NLMSG_DATA(h);
+			return e->error <= 0 ? -e->error : -1;
+		}
+	}
+}
+
+int neighbour_forget(uint32_t ip, int *flushed, char **why)
+{
+	*flushed = 0;
+	struct if_nameindex *interfaces = if_nameindex();
+	if (!interfaces) {
+		int err = errno;
+		error_set(why, "if_nameindex: %s", strerror(err));
+		return err;
+	}
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	int err = fd < 0 ? errno : 0;
+	if (fd < 0)
+		error_set(why, "rtnetlink: %s", strerror(err));
+	for (struct if_nameindex *i = interfaces; fd >= 0 && !err && i->if_index; i++) {
+		uint32_t seq = i->if_index;
+		struct delneigh_request q = {
+			.header = { .nlmsg_len = sizeof q, .nlmsg_type = RTM_DELNEIGH,
+				    .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK, .nlmsg_seq = seq },
+			.body = { .ndm_family = AF_INET, .ndm_ifindex = (int)i->if_index },
+			.dst_attr = { .rta_len = RTA_LENGTH(sizeof q.dst), .rta_type = NDA_DST },
+			.dst = htonl(ip),
+		};
+		struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+		if (sendto(fd, &q, sizeof q, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
+			err = errno;
+			error_set(why, "RTM_DELNEIGH on %s: %s", i->if_name, strerror(err));
+			break;
+		}
+		int verdict = read_ack(fd, seq);
+		if (verdict == 0) {
+			(*flushed)++;
+		} else if (verdict != ENOENT) {
+			err = verdict < 0 ? EPROTO : verdict;
+			error_set(why, "RTM_DELNEIGH on %s: %s", i->if_name,
+				  verdict < 0 ? "an unreadable answer" : strerror(verdict));
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	if_freenameindex(interfaces);
+	return err;
+}

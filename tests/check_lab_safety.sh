@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Lab mode on a shared network: two namespace "lab hosts" and the harness on one bridge, all in
+# namespaces this script creates (and that vanish with it, also when a check fails).
+#   - a peer address another host holds is refused (exit 2, address and MAC named) before anything
+#     reaches the target: no agent started, no TCP segment, no ARP frame but the RFC 5227 probes;
+#   - with the address free the run passes, and the target's neighbour table keeps no peer entry;
+#   - --dry-run prints the frames and sends no TCP segment (a capture on the link says so);
+#   - a storm is refused without --allow-storm, and with it stays under --max-pps (from the capture);
+#   - a case whose lines exceed --max-pps is refused.
+# usage: check_lab_safety.sh HARNESS AGENT CASES_DIR
+set -euo pipefail
+if [ $# -ne 3 ]; then
+	echo "usage: check_lab_safety.sh HARNESS AGENT CASES_DIR" >&2
+	exit 2
+fi
+if [ -z "${TCPHARNESS_LAB_INSIDE:-}" ]; then
+	exec env TCPHARNESS_LAB_INSIDE=1 unshare --net -- "$0" "$@"
+fi
+harness=$1
+agent=$2
+cases=$3
+scratch=$(mktemp -d)
+target_pid=
+other_pid=
+capture_pid=
+cleanup() {
+	[ -z "$capture_pid" ] || kill "$capture_pid" 2>/dev/null || true
+	[ -z "$target_pid" ] || kill "$target_pid" 2>/dev/null || true
+	[ -z "$other_pid" ] || kill "$other_pid" 2>/dev/null || true
+	rm -rf "$scratch"
+}
+trap cleanup EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# A lab host: a namespace held by a sleeping process, on the bridge through a veth.
+new_host() {
+	# (its output goes nowhere: $(new_host) waits for whoever holds the pipe)
+	unshare --net sleep infinity >/dev/null 2>&1 &
+	local pid=$!
+	while [ "$(readlink /proc/$pid/ns/net)" = "$(readlink /proc/self/ns/net)" ]; do sleep 0.01; done
+	echo "$pid"
+}
+in_ns() { local pid=$1; shift; nsenter --net="/proc/$pid/ns/net" "$@"; }
+attach() {
+	local pid=$1 name=$2 address=$3
+	ip link add "$name-b" type veth peer name "$name" netns "$pid"
+	ip link set "$name-b" master thsafe-br up
+	in_ns "$pid" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	in_ns "$pid" ip link set lo up
+	in_ns "$pid" ip addr add "$address/24" dev "$name"
+	in_ns "$pid" ethtool -K "$name" tx off tso off gso off >/dev/null
+	in_ns "$pid" ip link set "$name" up
+}
+
+sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+ip link set lo up
+ip link add thsafe-br type bridge
+ip link set thsafe-br up
+ip link add thsafe-h type veth peer name thsafe-h-b
+ip link set thsafe-h-b master thsafe-br up
+ip link set thsafe-h up
+target_pid=$(new_host)
+other_pid=$(new_host)
+attach "$target_pid" thsafe-t 192.0.2.1
+attach "$other_pid" thsafe-o 192.0.2.10
+harness_mac=$(ip -o link show thsafe-h | sed -n 's|.*link/ether \([0-9a-f:]*\).*|\1|p')
+other_mac=$(in_ns "$other_pid" ip -o link show thsafe-o | sed -n 's|.*link/ether \([0-9a-f:]*\).*|\1|p')
+
+accept=$cases/handshake/accept.tc # peer c 192.0.2.10
+storm=$cases/exhaustion/tw_bucket_storm.tc
+lab_args=(--target lab --iface thsafe-h --target-ip 192.0.2.1
+	--agent "touch $scratch/agent-started; exec nsenter --net=/proc/$target_pid/ns/net $agent")
+
+start_capture() {
+	rm -f "$scratch/link.pcapng"
+	tshark -q -i thsafe-h -w "$scratch/link.pcapng" >"$scratch/tshark.log" 2>&1 &
+	capture_pid=$!
+	until grep -q "Capturing on" "$scratch/tshark.log" 2>/dev/null; do sleep 0.05; done
+}
+stop_capture() {
+	sleep 0.2
+	kill "$capture_pid"
+	wait "$capture_pid" 2>/dev/null || true
+	capture_pid=
+}
+# Frames from the harness matching a display filter, one line each.
+harness_frames() { tshark -r "$scratch/link.pcapng" -Y "eth.src == $harness_mac && ($1)" 2>/dev/null; }
+
+# harness STATUS_WANTED ARGS...: runs the harness; its output is in $scratch/out and $scratch/err.
+harness() {
+	local want=$1 status=0
+	shift
+	"$harness" run --captures "$scratch/runs" "$@" >"$scratch/out" 2>"$scratch/err" || status=$?
+	if [ "$status" -ne "$want" ]; then
+		fail "$* -> exit $status, want $want:"
+		sed 's/^/    /' "$scratch/out" "$scratch/err"
+		return 1
+	fi
+}
+
+# 1. 192.0.2.10 belongs to the other host: refused, named with its MAC, before anything is claimed.
+rm -f "$scratch/agent-started"
+start_capture
+harness 2 "${lab_args[@]}" "$accept" || true
+stop_capture
+grep -q "peer address 192.0.2.10 is in use on thsafe-h: $other_mac answered" "$scratch/err" ||
+	{ fail "the refusal does not name 192.0.2.10 and $other_mac:"; cat "$scratch/err"; }
+[ ! -e "$scratch/agent-started" ] || fail "the agent was started although the address was refused"
+tcp=$(harness_frames "tcp" | wc -l)
+claims=$(harness_frames "arp && arp.src.proto_ipv4 != 0.0.0.0" | wc -l)
+probes=$(harness_frames "arp && arp.src.proto_ipv4 == 0.0.0.0 && arp.dst.proto_ipv4 == 192.0.2.10" | wc -l)
+cp "$scratch/link.pcapng" /tmp/i23-refused.pcapng; echo "refused run: $probes probes for 192.0.2.10, $tcp TCP segments, $claims ARP frames claiming an address"
+[ "$tcp" -eq 0 ] && [ "$claims" -eq 0 ] || fail "the refused run sent $tcp TCP segments and $claims claiming ARP frames"
+[ "$probes" -ge 1 ] || fail "no RFC 5227 probe for 192.0.2.10 on the link"
+in_ns "$target_pid" ip -4 neigh show 192.0.2.10 | grep -q "$harness_mac" &&
+	fail "the target learned the harness's MAC for 192.0.2.10"
+
+# --allow-address-in-use lets the user claim it anyway (a dry run, so the other host is not disturbed).
+harness 0 "${lab_args[@]}" --dry-run --allow-address-in-use 192.0.2.10 "$accept" &&
+	{ grep -q "192.0.2.10 is in use by $other_mac; claimed anyway" "$scratch/err" ||
+		fail "--allow-address-in-use gave no note: $(cat "$scratch/err")"; }
+
+# 2. The other host moves away: the run passes and the target forgets the peer afterwards.
+in_ns "$other_pid" ip addr flush dev thsafe-o
+in_ns "$other_pid" ip addr add 192.0.2.20/24 dev thsafe-o
+if harness 0 "${lab_args[@]}" "$accept"; then
+	grep -q "1 passed" "$scratch/out" || fail "the free-address run did not pass: $(cat "$scratch/out")"
+	grep -qE "192.0.2.1 forgot its neighbour entries for the 1 peer address \([1-9][0-9]* flushed\)" "$scratch/err" ||
+		fail "the harness did not say the lab host forgot the peer: $(cat "$scratch/err")"
+fi
+left=$(in_ns "$target_pid" ip -4 neigh show 192.0.2.10)
+[ -z "$left" ] || fail "the target still has a neighbour entry for the peer: $left"
+
+# 3. --dry-run: the frames printed, no TCP segment sent, nothing claimed.
+rm -f "$scratch/agent-started"
+start_capture
+harness 0 "${lab_args[@]}" --dry-run "$accept" || true
+stop_capture
+grep -q "c < S 0:0(0) win 64240 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>" "$scratch/out" ||
+	{ fail "the dry run does not print the SYN in the case notation:"; cat "$scratch/out"; }
+hex_lines=$(grep -cE '^ +[0-9a-f]{84,} +\([0-9]+ bytes\)$' "$scratch/out" || true)
+[ "$hex_lines" -ge 3 ] || fail "the dry run printed $hex_lines hex frames, want the probe, the announcement and two segments"
+tcp=$(harness_frames "tcp" | wc -l)
+claims=$(harness_frames "arp && arp.src.proto_ipv4 != 0.0.0.0" | wc -l)
+cp "$scratch/out" /tmp/i23-dry.txt; echo "dry run: $(grep -c ' < ' "$scratch/out") segments printed, $hex_lines hex frames; on the link $tcp TCP segments, $claims claiming ARP frames"
+[ "$tcp" -eq 0 ] && [ "$claims" -eq 0 ] || fail "the dry run sent $tcp TCP segments and $claims claiming ARP frames"
+[ ! -e "$scratch/agent-started" ] || fail "the dry run started the agent"
+
+# 4. The send budget: lines over --max-pps are refused; a storm needs --allow-storm and is paced.
+harness 2 "${lab_args[@]}" --max-pps 1 "$accept" &&
+	{ grep -q "accept.tc:.*2 segments within one second from this line on, over the lab send budget (--max-pps 1)" \
+		"$scratch/err" || fail "the budget refusal does not say which line: $(cat "$scratch/err")"; }
+harness 2 "${lab_args[@]}" --variant tw300 "$storm" &&
+	{ grep -q "tw_bucket_storm.tc:.*needs --allow-storm" "$scratch/err" ||
+		fail "the storm refusal does not say why: $(cat "$scratch/err")"; }
+max_pps=600
+start_capture
+harness 0 "${lab_args[@]}" --allow-storm --max-pps "$max_pps" --variant tw300 "$storm" || true
+stop_capture
+grep -q "1 passed" "$scratch/out" || fail "the paced storm did not pass: $(cat "$scratch/out")"
+tshark -r "$scratch/link.pcapng" -Y "eth.src == $harness_mac && tcp" -T fields -e frame.time_epoch 2>/dev/null |
+	sort -n >"$scratch/times"
+sent=$(wc -l <"$scratch/times")
+busiest=$(awk '{ t[NR] = $1 } END { j = 1; best = 0
+	for (i = 1; i <= NR; i++) { while (t[i] - t[j] >= 1) j++; if (i - j + 1 > best) best = i - j + 1 }
+	print best }' "$scratch/times")
+echo "paced storm: $sent TCP segments from the harness, at most $busiest in any one second (budget $max_pps)"
+[ "$sent" -ge 1800 ] || fail "the storm sent $sent segments, want at least 1800"
+[ "$busiest" -le "$max_pps" ] || fail "$busiest segments within one second, over --max-pps $max_pps"
+[ "$busiest" -ge $((max_pps / 2)) ] || fail "only $busiest segments in the busiest second: is the storm paced far below the budget?"
+
+[ "$failures" -eq 0 ] || exit 1
+echo "lab safety: address probes, refusals, neighbour flush, dry run and send budget all as expected"
