@@ -29,6 +29,7 @@
  * allows, and the 12 bytes the timestamp option takes from every segment (RFC 7323 3.2). */
 #define PKT_DEFAULT_MSS 536
 #define PKT_LINK_MSS 1460
+#define PKT_MIN_MSS 88
 #define TCPOLEN_TIMESTAMP_ALIGNED 12
 
 /* BLOCK_COMMAND_SKIPPED: a multi-line command already recorded as unsupported; BLOCK_CALL: the rest
@@ -602,6 +603,10 @@ static int append_packet(struct pkt_parser *p, const struct step *s)
 	uint32_t mss = p->peer_mss < PKT_LINK_MSS ? p->peer_mss : PKT_LINK_MSS;
 	if (p->user_mss && p->user_mss < mss)
 		mss = p->user_mss;
+	/* The kernel's floor for the MSS it sends with (TCP_MIN_MSS, 88) keeps a hostile `mss 1` from
+	 * splitting a segment into thousands of lines. */
+	if (mss < PKT_MIN_MSS)
+		mss = PKT_MIN_MSS;
 	if (p->peer_timestamps)
 		mss -= TCPOLEN_TIMESTAMP_ALIGNED;
 	if (s->kind != STEP_EXPECT_SEGMENT || whole->payload_len <= mss || whole->seq.kind != SPEC_VALUE)
