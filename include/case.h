@@ -31,6 +31,10 @@ struct source_location {
 struct sysctl_setting {
 	char key[SYSCTL_KEY_MAX];
 	char value[SYSCTL_VALUE_MAX];
+	/* `tune KEY=VALUE`: a knob that only keeps the case deterministic where it exists (Linux's
+	 * tcp_invalid_ratelimit); a stack without the key runs the case without it. A stack that has the
+	 * key but refuses the value is still a SKIP. */
+	bool where_present;
 	/* Set where the stack has the key and takes the value, else left alone: a packetdrill
 	 * defaults.sh line, whose failure the shell script ignores. */
 	bool best_effort;

@@ -88,6 +88,10 @@ struct segment_spec {
 	struct spec_value ack;  /* SPEC_UNSET when the line has no `ack` */
 	struct spec_value win;  /* SPEC_UNSET when the line has no `win` */
 	bool has_options;       /* false: `<...>` absent (expected: not checked; injected: none) */
+	/* `{...}` instead of `<...>` (expected segments only): the same options in any order, with any
+	 * nop/eol padding. For cases whose subject is not the option layout, so that stacks that lay out
+	 * the same options differently (lwIP: `mss,nop,nop,TS,nop,wscale,nop,nop,sackOK`) meet one line. */
+	bool options_as_set;
 	size_t option_count;
 	struct option_spec options[SEGMENT_MAX_OPTIONS];
 };

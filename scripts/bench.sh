@@ -14,7 +14,7 @@ build=${BUILD_DIR:-build}
 # Debian's interpreter, which python3-scapy installs into (a pyenv python3 on PATH lacks it).
 scapy_python=/usr/bin/python3
 if ! command -v hping3 >/dev/null || ! "$scapy_python" -c 'import scapy' 2>/dev/null; then
-	echo "bench: needs hping3 and python3-scapy (scripts/install-deps.sh)" >&2
+	echo "bench: needs hping3 and python3-scapy (scripts/install-deps.sh --test)" >&2
 	exit 2
 fi
 scripts/build.sh >/dev/null

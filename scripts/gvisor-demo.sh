@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
 done
 [ "$(id -u)" -eq 0 ] || { echo "gvisor-demo: needs root" >&2; exit 2; }
 for tool in runsc dumpcap tshark ethtool nsenter unshare; do
-	command -v "$tool" >/dev/null || { echo "gvisor-demo: $tool missing; run scripts/install-deps.sh" >&2; exit 2; }
+	command -v "$tool" >/dev/null || { echo "gvisor-demo: $tool missing; run scripts/install-deps.sh --target gvisor" >&2; exit 2; }
 done
 here=$(cd "$(dirname "$0")" && pwd)
 

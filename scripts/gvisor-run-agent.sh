@@ -12,7 +12,8 @@ usage: gvisor-run-agent.sh [options] NETNS IP/PREFIX WORKDIR
   WORKDIR    directory for the per-run bundle and runsc state (created; each run uses its own subdirectory)
 
 options:
-  --agent PATH     agent binary (default: build/tcpharness-agent-static, else build/tcpharness-agent)
+  --agent PATH     agent binary (default: tcpharness-agent-static, else tcpharness-agent, next to this
+                   script when it is installed or in a build directory, else in the source tree's build/)
   --dev IFACE      the veth in NETNS (default: its only non-loopback link)
   --debug-dir DIR  runsc --debug logs into DIR (kept after the run)
   --rx-csum-offload  let gVisor trust RX checksums (runsc's default: it then accepts segments with a
@@ -24,7 +25,7 @@ EOF
 	exit 2
 }
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
 agent=
 dev=
 debug_dir=
@@ -50,10 +51,12 @@ case $netns in
 esac
 [ -e "$netns" ] || { echo "gvisor-run-agent: no network namespace at $netns" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "gvisor-run-agent: needs root (runsc --network=sandbox)" >&2; exit 2; }
-command -v runsc >/dev/null || { echo "gvisor-run-agent: runsc missing; run scripts/install-deps.sh" >&2; exit 2; }
+command -v runsc >/dev/null || { echo "gvisor-run-agent: runsc missing; run scripts/install-deps.sh --target gvisor" >&2; exit 2; }
 if [ -z "$agent" ]; then
-	agent=$repo/build/tcpharness-agent-static
-	[ -x "$agent" ] || agent=$repo/build/tcpharness-agent
+	for agent in "$here"/tcpharness-agent-static "$here"/tcpharness-agent "$here"/../build/tcpharness-agent-static \
+		"$here"/../build/tcpharness-agent; do
+		[ ! -x "$agent" ] || break
+	done
 fi
 [ -x "$agent" ] || { echo "gvisor-run-agent: no agent binary at $agent" >&2; exit 2; }
 

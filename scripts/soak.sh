@@ -57,7 +57,7 @@ fi
 label=""
 if $load; then
 	label=" loaded"
-	command -v stress-ng >/dev/null || { echo "soak: --load needs stress-ng (scripts/install-deps.sh)" >&2; exit 2; }
+	command -v stress-ng >/dev/null || { echo "soak: --load needs stress-ng (scripts/install-deps.sh --test)" >&2; exit 2; }
 	# Killed with this script even when the script cannot trap it (SIGKILL, a CTest timeout).
 	setpriv --pdeathsig KILL stress-ng --cpu 2 --quiet &
 	stress_pid=$!

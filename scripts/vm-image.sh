@@ -48,7 +48,7 @@ if ! [[ "${pkg:-}" =~ ^linux-image-(6\.1\.[0-9]+-[0-9]+-cloud-amd64)$ ]] || [ -z
 fi
 release=${BASH_REMATCH[1]}
 dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' ||
-	{ echo "vm-image: needs busybox-static (scripts/install-deps.sh)" >&2; exit 1; }
+	{ echo "vm-image: needs busybox-static (scripts/install-deps.sh --target vm)" >&2; exit 1; }
 
 # ldd prints "not a dynamic executable" (status 1) for a static agent; any listed path is a library.
 agent_libs=()

@@ -802,10 +802,15 @@ static int parse_peer_statement(struct parser *p, struct token keyword)
 	return 0;
 }
 
+/* `sysctl KEY=VALUE ...`, and `tune KEY=VALUE ...` for knobs a stack may lack (case.h). */
 static int parse_sysctl_statement(struct parser *p, struct token keyword)
 {
-	(void)keyword;
-	return parse_sysctl_list(p, p->c->sysctls, &p->c->sysctl_count);
+	int first = p->c->sysctl_count;
+	if (parse_sysctl_list(p, p->c->sysctls, &p->c->sysctl_count) < 0)
+		return -1;
+	for (int i = first; i < p->c->sysctl_count; i++)
+		p->c->sysctls[i].where_present = token_is(keyword, "tune");
+	return 0;
 }
 
 /* `[a-z0-9][a-z0-9_-]{0,30}`: the name must fit CASE_NAME_MAX with its NUL. */
@@ -908,7 +913,7 @@ static const struct {
 } header_statements[] = {
 	{ "target", parse_target_statement },   { "peer", parse_peer_statement },
 	{ "sysctl", parse_sysctl_statement },   { "variant", parse_variant_statement },
-	{ "require", parse_require_statement },
+	{ "require", parse_require_statement }, { "tune", parse_sysctl_statement },
 };
 
 /* Checks that need the whole header: run before the first step, or at the end when there is none. */

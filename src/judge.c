@@ -38,6 +38,40 @@ static bool option_matches(const struct option_spec *expected, const struct opti
 	return true;
 }
 
+static bool is_padding(const struct option_spec *option)
+{
+	return option->kind == TCP_OPTION_NOP || option->kind == TCP_OPTION_EOL;
+}
+
+/* `<...>`: the same options in the same order. `{...}`: each expected option matches its own observed
+ * one, and the observed segment has no other option but padding. */
+static bool options_match(const struct segment_spec *expected, const struct segment_spec *observed)
+{
+	if (!expected->options_as_set) {
+		bool same = expected->option_count == observed->option_count;
+		for (size_t i = 0; same && i < expected->option_count; i++)
+			same = option_matches(&expected->options[i], &observed->options[i]);
+		return same;
+	}
+	bool used[SEGMENT_MAX_OPTIONS] = { false };
+	size_t observed_count = observed->option_count < SEGMENT_MAX_OPTIONS ? observed->option_count
+									      : SEGMENT_MAX_OPTIONS;
+	size_t unpadded = 0;
+	for (size_t j = 0; j < observed_count; j++)
+		unpadded += !is_padding(&observed->options[j]);
+	if (unpadded != expected->option_count)
+		return false;
+	for (size_t i = 0; i < expected->option_count; i++) {
+		size_t j = 0;
+		while (j < observed_count && (used[j] || !option_matches(&expected->options[i], &observed->options[j])))
+			j++;
+		if (j == observed_count)
+			return false;
+		used[j] = true;
+	}
+	return true;
+}
+
 struct segment_verdict judge_segment(const struct segment_spec *expected, const struct segment_spec *observed)
 {
 	struct segment_verdict v = { 0 };
@@ -48,12 +82,8 @@ struct segment_verdict judge_segment(const struct segment_spec *expected, const 
 	v.differs[SEGMENT_FIELD_ACK] = expected->ack.kind != SPEC_UNSET && expected->ack.kind != SPEC_ANY &&
 				       !value_matches(expected->ack, observed->ack);
 	v.differs[SEGMENT_FIELD_WIN] = !value_matches(expected->win, observed->win);
-	if (expected->has_options) {
-		bool same = expected->option_count == observed->option_count;
-		for (size_t i = 0; same && i < expected->option_count; i++)
-			same = option_matches(&expected->options[i], &observed->options[i]);
-		v.differs[SEGMENT_FIELD_OPTIONS] = !same;
-	}
+	if (expected->has_options)
+		v.differs[SEGMENT_FIELD_OPTIONS] = !options_match(expected, observed);
 	v.matches = true;
 	for (int f = 0; f < SEGMENT_FIELD_COUNT; f++)
 		if (v.differs[f])

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "build_revision.h"
 #include "case_parser.h"
 #include "dry_run.h"
 #include "error_text.h"
@@ -90,7 +91,7 @@ static const char usage_text[] =
 	"                   build/vm) comes from scripts/vm-image.sh DIR build/tcpharness-agent-static\n"
 	"  --target gvisor  gVisor's netstack: the agent runs under runsc (scripts/gvisor-run-agent.sh) in a\n"
 	"                   fresh pair of namespaces per case; runsc must be installed\n"
-	"  --target lwip    lwIP 2.1.3 (tcpharness-agent-lwip, built when liblwip-dev is installed) on a TAP\n"
+	"  --target lwip    lwIP 2.1.3 (tcpharness-agent-lwip, built from Debian's source with TCP options on) on a TAP\n"
 	"                   in a fresh namespace per case\n"
 	"                   Lines prefixed {STACK} or {!STACK} in case files run only on (or everywhere but)\n"
 	"                   linux, gvisor or lwip: per-stack expectations\n"
@@ -758,7 +759,7 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 			fputs(usage_text, stdout);
 			return 0;
 		case 'V':
-			printf("tcpharness %s\n", TCPHARNESS_VERSION);
+			printf("tcpharness %s (git %s)\n", TCPHARNESS_VERSION, build_revision);
 			return 0;
 		case 'v':
 			cl->variant_filter = optarg;

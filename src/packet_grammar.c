@@ -30,15 +30,30 @@ static int parse_flags(struct case_lexer *lx, enum packet_notation notation, str
 }
 
 /* `START:END(LEN)`; END is redundant with START and LEN, so it is a check on the writer. */
-static int parse_seq_range(struct case_lexer *lx, struct token t, struct segment_spec *spec)
+static int parse_seq_range(struct case_lexer *lx, bool injected, struct token t, struct segment_spec *spec)
 {
 	size_t colon = token_find(t, ':');
 	size_t paren = token_find(t, '(');
 	if (colon == t.len || paren == t.len || paren < colon || t.s[t.len - 1] != ')')
 		return lex_fail(lx, t.col, "expected a sequence range START:END(LEN), got " TOKEN_FMT, TOKEN_ARG(t));
+	struct token start_token = sub_token(t, 0, colon), end_token = sub_token(t, colon + 1, paren - colon - 1);
 	uint64_t start, end, len;
-	if (lex_uint(lx, sub_token(t, 0, colon), 0, UINT32_MAX, &start) < 0 ||
-	    lex_uint(lx, sub_token(t, colon + 1, paren - colon - 1), 0, UINT32_MAX, &end) < 0 ||
+	/* `*:*(LEN)`: a sequence number the case cannot know, such as a RST's that echoes the ack field
+	 * of a SYN (zero) in the stack's sequence space. */
+	if (token_is(start_token, "*") || token_is(end_token, "*")) {
+		if (injected)
+			return lex_fail(lx, t.col, "'*' only allowed in expected segments");
+		if (!token_is(start_token, "*") || !token_is(end_token, "*"))
+			return lex_fail(lx, t.col, "a sequence range with '*' is written *:*(LEN), got " TOKEN_FMT,
+					TOKEN_ARG(t));
+		if (lex_uint(lx, sub_token(t, paren + 1, t.len - paren - 2), 0, SEGMENT_MAX_PAYLOAD, &len) < 0)
+			return -1;
+		spec->seq = (struct spec_value){ SPEC_ANY, 0 };
+		spec->payload_len = (uint32_t)len;
+		return 0;
+	}
+	if (lex_uint(lx, start_token, 0, UINT32_MAX, &start) < 0 ||
+	    lex_uint(lx, end_token, 0, UINT32_MAX, &end) < 0 ||
 	    lex_uint(lx, sub_token(t, paren + 1, t.len - paren - 2), 0, SEGMENT_MAX_PAYLOAD, &len) < 0)
 		return -1;
 	if ((uint32_t)(end - start) != len)
@@ -77,10 +92,13 @@ static int parse_spec_value(struct case_lexer *lx, struct token t, bool injected
 	return 0;
 }
 
-/* The next word inside `<...>`; options end at ',' and '>'. */
+/* Where an option's words end: at ',' and at the list's close, '>' (a list) or '}' (a set). */
+#define OPTION_STOPS ",>}"
+
+/* The next word inside `<...>` or `{...}`. */
 static int option_word(struct case_lexer *lx, const char *what, struct token *t)
 {
-	if (!lex_next_word(lx, ",>", t))
+	if (!lex_next_word(lx, OPTION_STOPS, t))
 		return lex_fail(lx, t->col, "expected %s", what);
 	return 0;
 }
@@ -99,10 +117,10 @@ static int parse_sack_blocks(struct case_lexer *lx, bool injected, struct option
 {
 	for (;;) {
 		char next = lex_peek_char(lx);
-		if (next == ',' || next == '>' || next == '\0')
+		if (next == '\0' || strchr(OPTION_STOPS, next))
 			break;
 		struct token block;
-		lex_next_word(lx, ",>", &block);
+		lex_next_word(lx, OPTION_STOPS, &block);
 		if (option->sack_block_count == SACK_MAX_BLOCKS)
 			return lex_fail(lx, block.col, "too many SACK blocks (max %d)", SACK_MAX_BLOCKS);
 		size_t colon = token_find(block, ':');
@@ -170,18 +188,25 @@ static int parse_option(struct case_lexer *lx, enum packet_notation notation, st
 	return 0;
 }
 
-/* `<opt, opt, ...>` with the cursor on '<'; `<>` means "no options". */
+/* `<opt, opt, ...>` with the cursor on '<' (`<>`: no options), or the set `{opt, opt, ...}` with the
+ * cursor on '{': the same options in any order with any nop/eol padding (segment.h). */
 static int parse_options(struct case_lexer *lx, enum packet_notation notation, bool injected,
 			 struct segment_spec *spec)
 {
+	int open_col = lex_cursor_col(lx);
+	char close = lex_peek_char(lx) == '{' ? '}' : '>';
+	spec->options_as_set = close == '}';
+	if (spec->options_as_set && injected)
+		return lex_fail(lx, open_col, "an option set {...} matches the stack's options in any order; "
+			    "an injected segment's options need theirs: write <...>");
 	lx->pos++;
 	spec->has_options = true;
-	if (lex_peek_char(lx) == '>') {
+	if (lex_peek_char(lx) == close) {
 		lx->pos++;
 		return 0;
 	}
 	/* packetdrill's `<...>`: any options at all (its parser.y, opt_tcp_options). */
-	if (notation == PACKET_NOTATION_PKT && lx->code_len - lx->pos >= 4 &&
+	if (notation == PACKET_NOTATION_PKT && close == '>' && lx->code_len - lx->pos >= 4 &&
 	    memcmp(lx->line + lx->pos, "...", 3) == 0) {
 		int col = lex_cursor_col(lx);
 		lx->pos += 3;
@@ -199,20 +224,28 @@ static int parse_options(struct case_lexer *lx, enum packet_notation notation, b
 			return -1;
 		if (spec->option_count == SEGMENT_MAX_OPTIONS)
 			return lex_fail(lx, name.col, "too many TCP options (max %d)", SEGMENT_MAX_OPTIONS);
-		if (parse_option(lx, notation, name, injected, &spec->options[spec->option_count++]) < 0)
+		struct option_spec *option = &spec->options[spec->option_count++];
+		if (parse_option(lx, notation, name, injected, option) < 0)
 			return -1;
+		if (spec->options_as_set && (option->kind == TCP_OPTION_NOP || option->kind == TCP_OPTION_EOL))
+			return lex_fail(lx, name.col, "padding is free in an option set {...}: leave out " TOKEN_FMT,
+					TOKEN_ARG(name));
 		char next = lex_peek_char(lx);
-		if (next == ',' || next == '>') {
+		if (next == ',' || next == close) {
 			lx->pos++;
-			if (next == '>')
+			if (next == close)
 				return 0;
 			continue;
 		}
 		if (next == '\0')
-			return lex_fail(lx, lex_cursor_col(lx), "expected ',' or '>' after a TCP option");
+			return lex_fail(lx, lex_cursor_col(lx), "expected ',' or '%c' after a TCP option", close);
+		if (strchr(OPTION_STOPS, next)) /* the other kind of list's close: `{mss 1460>` */
+			return lex_fail(lx, lex_cursor_col(lx), "expected ',' or '%c' after a TCP option, got '%c'",
+					close, next);
 		struct token extra;
-		lex_next_word(lx, ",>", &extra);
-		return lex_fail(lx, extra.col, "expected ',' or '>' after a TCP option, got " TOKEN_FMT, TOKEN_ARG(extra));
+		lex_next_word(lx, OPTION_STOPS, &extra);
+		return lex_fail(lx, extra.col, "expected ',' or '%c' after a TCP option, got " TOKEN_FMT, close,
+				TOKEN_ARG(extra));
 	}
 }
 
@@ -224,13 +257,14 @@ int packet_parse_segment(struct case_lexer *lx, enum packet_notation notation, b
 	spec->has_options = notation == PACKET_NOTATION_PKT;
 	if (lex_require_token(lx, &t, "TCP flags") < 0 || parse_flags(lx, notation, t, &spec->flags) < 0)
 		return -1;
-	if (lex_require_token(lx, &t, "a sequence range START:END(LEN)") < 0 || parse_seq_range(lx, t, spec) < 0)
+	if (lex_require_token(lx, &t, "a sequence range START:END(LEN)") < 0 || parse_seq_range(lx, injected, t, spec) < 0)
 		return -1;
 	for (;;) {
 		char next = lex_peek_char(lx);
 		if (next == '\0')
 			return 0;
-		if (next == '<') {
+		/* The option set `{...}` is the .tc notation's own; packetdrill has none. */
+		if (next == '<' || (next == '{' && notation == PACKET_NOTATION_TC)) {
 			if (parse_options(lx, notation, injected, spec) < 0)
 				return -1;
 			return lex_expect_end(lx);

@@ -856,8 +856,9 @@ static int missing_requirement(struct run_state *rs, char **reason)
 		if (exists < 0)
 			return -1;
 		if (!exists)
-			*reason = message("requires %s %s, which this kernel does not have%s",
+			*reason = message("requires %s %s, which the stack under test (%s) does not have%s",
 					  r->kind == REQUIRE_SYSCTL ? "sysctl" : "counter", r->name,
+					  target_label(rs->options->target),
 					  strcmp(r->name, "net.ipv4.tcp_tw_recycle") == 0 ? " (removed in Linux 4.12)" : "");
 	}
 	return 0;
@@ -920,7 +921,12 @@ static int apply_sysctls(struct run_state *rs, struct case_result *result)
 		char *why = NULL, *reason = NULL, *error = NULL;
 		if (agent_sysctl_set(rs->agent, key, wanted, &why) == 0)
 			continue;
-		int rc = sysctl_refusal(rs, key, wanted, rs->agent->last_err, &reason, &error);
+		int err = rs->agent->last_err;
+		if (err == ENOENT && sysctls[i].where_present) {
+			free(why);
+			continue;
+		}
+		int rc = sysctl_refusal(rs, key, wanted, err, &reason, &error);
 		if (rc == 0 && sysctls[i].best_effort) {
 			free(why);
 			free(reason);

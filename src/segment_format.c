@@ -119,15 +119,16 @@ static void print_option(struct text *text, const struct option_spec *option)
 	}
 }
 
-static void print_options(struct text *text, const struct option_spec *options, size_t count)
+/* `<...>`, or `{...}` for an option set (segment.h). */
+static void print_options(struct text *text, const struct option_spec *options, size_t count, bool as_set)
 {
-	text_printf(text, "<");
+	text_printf(text, as_set ? "{" : "<");
 	for (size_t i = 0; i < count; i++) {
 		if (i > 0)
 			text_printf(text, ",");
 		print_option(text, &options[i]);
 	}
-	text_printf(text, ">");
+	text_printf(text, as_set ? "}" : ">");
 }
 
 /* A count larger than the struct's array would read past it; print what the array holds. */
@@ -201,7 +202,7 @@ int segment_format_spec(const struct segment_spec *spec, char *buf, size_t size,
 		text_printf(&text, " ");
 	span_begin(spans, SEGMENT_FIELD_OPTIONS, &text);
 	if (spec->has_options)
-		print_options(&text, spec->options, clamp_option_count(spec->option_count));
+		print_options(&text, spec->options, clamp_option_count(spec->option_count), spec->options_as_set);
 	span_end(spans, SEGMENT_FIELD_OPTIONS, &text);
 	return (int)text.len;
 }
@@ -210,7 +211,7 @@ int segment_format_options(const struct option_spec *options, size_t count, char
 {
 	struct text text;
 	text_init(&text, buf, size);
-	print_options(&text, options, count);
+	print_options(&text, options, count, false);
 	return (int)text.len;
 }
 
@@ -238,7 +239,7 @@ int segment_format_absolute(const struct segment *segment, char *buf, size_t siz
 		size_t count = clamp_option_count(segment->option_count);
 		segment_options_to_specs(segment->options, count, options);
 		text_printf(&text, " ");
-		print_options(&text, options, count);
+		print_options(&text, options, count, false);
 	}
 	text_printf(&text, " len %u", segment->payload_len);
 	if (!segment->ip_checksum_ok)

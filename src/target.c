@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "companion.h"
 #include "error_text.h"
 
 /* Where gvisor-run-agent.sh keeps each run's bundle; it sweeps what a killed run left there. */
@@ -243,32 +244,20 @@ static int lab_start(const struct target_options *o, struct target *t, char **er
 	return agent_spawn_command(o->agent_command, &t->agent, error);
 }
 
-/* A file that ships next to the harness binary, or in its source tree (build/../scripts). */
-static int companion_path(const char *relative, char *out, size_t size)
-{
-	char exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n < 0)
-		return -1;
-	exe[n] = '\0';
-	char *slash = strrchr(exe, '/');
-	if (slash)
-		*slash = '\0';
-	int len = snprintf(out, size, "%s/%s", exe, relative);
-	return len < 0 || (size_t)len >= size || access(out, X_OK) < 0 ? -1 : 0;
-}
-
 /* gVisor runs the Linux agent inside runsc: statically linked when that build exists, since the
  * sandbox's root holds nothing but the agent. */
 static int gvisor_parts(struct target *t, char **error)
 {
-	if (companion_path("../scripts/gvisor-run-agent.sh", t->launcher, sizeof t->launcher) < 0)
-		return error_set(error, "gvisor: scripts/gvisor-run-agent.sh not found next to the harness's build");
-	if (companion_path("tcpharness-agent-static", t->agent_binary, sizeof t->agent_binary) < 0 &&
-	    companion_path("tcpharness-agent", t->agent_binary, sizeof t->agent_binary) < 0)
-		return error_set(error, "gvisor: no tcpharness-agent next to the harness");
+	char *missing = NULL;
+	if (companion_find("gvisor-run-agent.sh", t->launcher, sizeof t->launcher, &missing) < 0 ||
+	    (companion_find("tcpharness-agent-static", t->agent_binary, sizeof t->agent_binary, NULL) < 0 &&
+	     companion_find("tcpharness-agent", t->agent_binary, sizeof t->agent_binary, &missing) < 0)) {
+		error_set(error, "gvisor: %s", missing ? missing : "out of memory");
+		free(missing);
+		return -1;
+	}
 	if (system("command -v runsc >/dev/null 2>&1") != 0)
-		return error_set(error, "gvisor: runsc is not installed (scripts/install-deps.sh installs it)");
+		return error_set(error, "gvisor: runsc is not installed (scripts/install-deps.sh --target gvisor installs it)");
 	snprintf(t->workdir, sizeof t->workdir, "%s", GVISOR_WORKDIR);
 	if (mkdir(t->workdir, 0700) < 0 && errno != EEXIST)
 		return error_set(error, "gvisor: mkdir %s: %s", t->workdir, strerror(errno));
@@ -277,9 +266,13 @@ static int gvisor_parts(struct target *t, char **error)
 
 static int lwip_parts(struct target *t, char **error)
 {
-	if (companion_path("tcpharness-agent-lwip", t->agent_binary, sizeof t->agent_binary) < 0)
-		return error_set(error, "lwip: tcpharness-agent-lwip was not built (it needs liblwip-dev: run "
-					"scripts/install-deps.sh, then rebuild)");
+	char *missing = NULL;
+	if (companion_find("tcpharness-agent-lwip", t->agent_binary, sizeof t->agent_binary, &missing) < 0) {
+		error_set(error, "lwip: %s; it is built from lwIP's Debian source package "
+				 "(scripts/install-deps.sh --target lwip, then rebuild)", missing ? missing : "out of memory");
+		free(missing);
+		return -1;
+	}
 	return 0;
 }
 

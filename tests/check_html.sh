@@ -15,7 +15,7 @@ if ! unshare --net true 2>/dev/null; then
 	exit 77
 fi
 for tool in chromium tshark python3; do
-	command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing; scripts/install-deps.sh installs it"; exit 1; }
+	command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing; scripts/install-deps.sh --test installs it"; exit 1; }
 done
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT

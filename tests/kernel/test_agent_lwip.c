@@ -389,7 +389,7 @@ int main(void)
 		return 77;
 	}
 	if (!binary || access(binary, X_OK) != 0) {
-		fprintf(stderr, "skipped: tcpharness-agent-lwip was not built (no liblwip-dev at configure time)\n");
+		fprintf(stderr, "skipped: tcpharness-agent-lwip was not built (no lwIP source at configure time: scripts/lwip-source.sh)\n");
 		return 77;
 	}
 	/* The whole test lives in an anonymous namespace: the TAP and every frame go with it. */
