@@ -41,6 +41,7 @@ enum agent_op {
 	AGENT_OP_RESET,
 	AGENT_OP_ACCEPT_CLOSE,
 	AGENT_OP_NEIGH_FLUSH,
+	AGENT_OP_TCP_INFO,
 };
 
 /* Longest MIB counter name ("TcpExt.TCPTimeWaitOverflow"), with its NUL. */
@@ -49,10 +50,11 @@ enum agent_op {
 /* One request. Which fields an op uses, and which are required, is fixed per op:
  *   socket family?; bind ip? port family?; listen port backlog? family?; accept from timeout_ms;
  *   connect ip port family?;
- *   connected timeout_ms; send len; recv len timeout_ms; shutdown how; close -;
+ *   connected timeout_ms; send len flags?; recv len timeout_ms; shutdown how; close -;
  *   setsockopt opt v [v] (as many as the option takes); getsockopt opt; sysctl-get key;
  *   sysctl-set key value; hello -; state ip port rip rport; counter name; purge ip; reset -;
- *   accept-close count timeout_ms; neigh-flush ip.
+ *   accept-close count timeout_ms; neigh-flush ip; tcp-info field (a tcpi_* name, carried in
+ *   option; ret is its value).
  * sysctl-get/set, hello, state, counter, purge, reset and neigh-flush carry the handle `-`
  * (handle[0] == '\0' here); every other op names one.
  * value= comes last and runs to the end of the line, so it may hold spaces ("32768 60999"). */
@@ -69,6 +71,7 @@ struct agent_request {
 	int values[2];
 	int value_count;
 	uint32_t length;                 /* <= AGENT_IO_MAX */
+	bool end_of_record;              /* send: flags=eor, MSG_EOR */
 	int timeout_ms;                  /* 0..AGENT_TIMEOUT_MAX_MS */
 	char key[SYSCTL_KEY_MAX];        /* "net." prefix, [a-z0-9_.-], no ".." */
 	char value[SYSCTL_VALUE_MAX];    /* printable ASCII */

@@ -10,7 +10,10 @@
 
 #define CASE_MAX_PEERS 16
 #define CASE_MAX_VARIANTS 16
-#define CASE_MAX_SYSCTLS 16
+#define CASE_MAX_SYSCTLS 16       /* per variant, and what a .tc file may write */
+#define CASE_MAX_CASE_SYSCTLS 48  /* the case's own: a packetdrill defaults.sh sets about 25 */
+#define CASE_MAX_UNSUPPORTED 64
+#define CASE_UNSUPPORTED_TEXT 120
 #define CASE_MAX_REQUIRES 8
 #define CASE_NAME_MAX 32
 #define CASE_MAX_STACKS 4      /* names in one `{...}` stack prefix */
@@ -33,6 +36,9 @@ struct sysctl_setting {
 	 * tcp_invalid_ratelimit); a stack without the key runs the case without it. A stack that has the
 	 * key but refuses the value is still a SKIP. */
 	bool where_present;
+	/* Set where the stack has the key and takes the value, else left alone: a packetdrill
+	 * defaults.sh line, whose failure the shell script ignores. */
+	bool best_effort;
 };
 
 /* `peer c 192.0.2.10:40000 isn 1000000 tsclock 1000 rate 1000 to 8080` */
@@ -61,7 +67,11 @@ struct time_spec {
 	bool relative;
 	bool has_window;
 	int64_t earliest_ns;
-	int64_t latest_ns; /* == earliest_ns when !has_window */
+	int64_t latest_ns;    /* == earliest_ns when !has_window */
+	int64_t tolerance_ns; /* > 0: this line's slack instead of the run's (a .pkt's --tolerance_usecs) */
+	/* For the next relative line, an app call happened when the harness made it, not when its reply
+	 * came (a .pkt's system calls: packetdrill stamps a call's event when it is invoked). */
+	bool clock_at_call;
 };
 
 enum app_op {
@@ -77,6 +87,7 @@ enum app_op {
 	APP_CLOSE,      /* app close [H] */
 	APP_SETSOCKOPT, /* app setsockopt [H] NAME V [V2] */
 	APP_GETSOCKOPT, /* app getsockopt [H] NAME            (SO_ERROR: result is the pending errno) */
+	APP_TCP_INFO,   /* (a .pkt's %{ }%) one tcpi_* field of H's TCP_INFO, named in option */
 };
 
 /* What a line expects back: `= 0`, `= 5`, `= EADDRNOTAVAIL`, `= *`; no `=` means "succeeds". */
@@ -94,6 +105,7 @@ struct app_call {
 	int values[2];
 	int value_count;
 	uint32_t length;                 /* send/recv byte count */
+	bool end_of_record;              /* send with MSG_EOR (a .pkt's send flags) */
 	int64_t timeout_ns;              /* blocking calls (accept, recv, connected): `within T`, default 2 s */
 	enum app_expect_kind expect;
 	int64_t expect_value;            /* APP_EXPECT_VALUE */
@@ -112,7 +124,11 @@ enum step_kind {
 	STEP_INCARNATION,     /* c incarnation [seq ±N] [ts ±N]  new connection on c's 4-tuple */
 	STEP_TSCLOCK_JUMP,    /* c tsclock ±N              c's timestamp clock jumps */
 	STEP_STORM,           /* c storm N [from L]        N whole connection lifecycles (storm.h) */
+	STEP_EXPECT_TCP_INFO, /* (a .pkt's %{ assert ... }%) conditions on the socket's TCP_INFO */
 };
+
+/* The conditions of one %{ }% block, lowered by pkt_code.h: one per line. */
+#define CASE_TCP_INFO_CONDITIONS_MAX 1024
 
 /* Most lifecycles one storm line may drive. */
 #define CASE_STORM_MAX 60000
@@ -166,6 +182,10 @@ struct step {
 			uint32_t count;
 			char listener[CASE_NAME_MAX]; /* the app handle listening: `from L`, default lsn */
 		} storm;                           /* STEP_STORM */
+		struct {
+			char handle[CASE_NAME_MAX]; /* the socket the script's last socket() or accept() gave */
+			char conditions[CASE_TCP_INFO_CONDITIONS_MAX];
+		} tcp_info;                        /* STEP_EXPECT_TCP_INFO */
 	} u;
 };
 
@@ -187,7 +207,7 @@ struct case_file {
 			       * default all */
 	struct peer_decl peers[CASE_MAX_PEERS];
 	int peer_count;
-	struct sysctl_setting sysctls[CASE_MAX_SYSCTLS]; /* `sysctl k=v`: every variant */
+	struct sysctl_setting sysctls[CASE_MAX_CASE_SYSCTLS]; /* `sysctl k=v`: every variant */
 	int sysctl_count;
 	struct variant variants[CASE_MAX_VARIANTS];      /* 0 declared: the case runs once, unnamed */
 	int variant_count;
@@ -198,6 +218,17 @@ struct case_file {
 	/* Some step has a `{stack}` prefix: the case declares per-stack expectations, so stacks that
 	 * differ from each other here differ by design. */
 	bool per_stack;
+	/* A packetdrill script: a segment from the stack that no line expects is only compared with the
+	 * next `>` line, if one comes (its run_packet.c sniffs only for outbound events), instead of
+	 * failing the case by itself. */
+	bool expected_segments_only;
+	/* What the file uses that tcpharness cannot do (a .pkt's `%{ }%`, a shell command...): the case
+	 * is a SKIP naming the first, and `check` lists them all. */
+	struct unsupported_construct {
+		struct source_location where;
+		char what[CASE_UNSUPPORTED_TEXT];
+	} unsupported[CASE_MAX_UNSUPPORTED];
+	int unsupported_count;
 };
 
 void case_free(struct case_file *c);

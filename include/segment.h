@@ -85,6 +85,7 @@ struct option_spec {
  * receiver's ISN. Used for injected segments, expected segments and relative views of observed ones. */
 struct segment_spec {
 	uint8_t flags;
+	uint8_t flags_any;      /* expected: flags that may be set or not (a piece of a .pkt's TSO segment: PSH) */
 	struct spec_value seq;  /* start of the sequence range (`start:end(len)`) */
 	uint32_t payload_len;   /* len; end = start + len */
 	struct spec_value ack;  /* SPEC_UNSET when the line has no `ack` */

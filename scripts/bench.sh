@@ -2,9 +2,11 @@
 # Speed figures, as medians with p90: sandbox create+destroy, a case's setup+teardown, inject -> reply,
 # crafted segments per second (the harness against a raw packet socket, scapy and hping3, all on one
 # sandbox's veth), connection lifecycles per second in storm mode, the whole-process time of a few
-# cases in ipv4 and in ipv6 side by side, and the wall time of the catalogue in every family. Needs root, python3-scapy and hping3; builds first into BUILD_DIR (default
-# build/). RUNS (default 200); ROUNDS of the segment rate comparison (default 7), each sender flooding
-# for 1 s per round, and of each storm size.
+# cases in ipv4 and in ipv6 side by side, the wall time of the catalogue in every family, explore's
+# table, and (with PACKETDRILL and PACKETDRILL_SUITE) a packetdrill suite's scripts under tcpharness
+# against packetdrill one by one. Needs root, python3-scapy and hping3; builds first into BUILD_DIR
+# (default build/). RUNS (default 200); ROUNDS of the segment rate comparison (default 7), each sender
+# flooding for 1 s per round, and of each storm size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-200}
@@ -180,3 +182,13 @@ read -r user sys </tmp/tcpharness-bench.cpu
 printf 'explore -j 16 wall time %6.2f s, CPU %.2f s user + %.2f s sys, load average before %s   (%s)\n' "$wall" \
 	"$user" "$sys" "$(cut -d' ' -f1 /proc/loadavg)" "$(tail -n 1 /tmp/tcpharness-bench.out)"
 rm -rf /tmp/tcpharness-bench /tmp/tcpharness-bench.out /tmp/tcpharness-bench.cpu
+
+# packetdrill suites (docs/packetdrill.md): tcpharness -j against packetdrill one script after another,
+# over the scripts tcpharness runs. PACKETDRILL names a packetdrill you built; PACKETDRILL_SUITE the
+# suite (google/packetdrill's gtests/net/tcp, the kernel's selftests/net/packetdrill).
+echo "== packetdrill scripts"
+if [ -x "${PACKETDRILL:-}" ] && [ -d "${PACKETDRILL_SUITE:-}" ]; then
+	scripts/packetdrill-compare.sh "$build/tcpharness" "$PACKETDRILL" "$PACKETDRILL_SUITE" | grep '^wall time' || true
+else
+	echo "skipped: set PACKETDRILL (a packetdrill binary) and PACKETDRILL_SUITE (a directory of .pkt scripts)"
+fi

@@ -13,6 +13,7 @@
 
 #include "error_text.h"
 #include "symbols.h"
+#include "tcp_info_fields.h"
 
 static const char *const op_names[] = {
 	[AGENT_OP_SOCKET] = "socket",         [AGENT_OP_BIND] = "bind",
@@ -26,6 +27,7 @@ static const char *const op_names[] = {
 	[AGENT_OP_COUNTER] = "counter",       [AGENT_OP_PURGE] = "purge",
 	[AGENT_OP_RESET] = "reset",           [AGENT_OP_ACCEPT_CLOSE] = "accept-close",
 	[AGENT_OP_NEIGH_FLUSH] = "neigh-flush",
+	[AGENT_OP_TCP_INFO] = "tcp-info",
 };
 #define OP_COUNT (int)(sizeof op_names / sizeof op_names[0])
 
@@ -38,13 +40,15 @@ const char *agent_op_name(enum agent_op op)
 
 enum key {
 	KEY_IP, KEY_PORT, KEY_BACKLOG, KEY_FROM, KEY_HOW, KEY_OPT, KEY_V, KEY_LEN, KEY_TIMEOUT,
-	KEY_SYSCTL, KEY_VALUE, KEY_REMOTE_IP, KEY_REMOTE_PORT, KEY_COUNTER, KEY_CONNECTIONS, KEY_FAMILY,
+	KEY_SYSCTL, KEY_VALUE, KEY_REMOTE_IP, KEY_REMOTE_PORT, KEY_COUNTER, KEY_CONNECTIONS, KEY_FAMILY, KEY_FIELD,
+	KEY_FLAGS,
 };
 static const char *const key_names[] = {
 	[KEY_IP] = "ip", [KEY_PORT] = "port", [KEY_BACKLOG] = "backlog", [KEY_FROM] = "from",
 	[KEY_HOW] = "how", [KEY_OPT] = "opt", [KEY_V] = "v", [KEY_LEN] = "len",
 	[KEY_TIMEOUT] = "timeout_ms", [KEY_SYSCTL] = "key", [KEY_VALUE] = "value", [KEY_REMOTE_IP] = "rip",
 	[KEY_REMOTE_PORT] = "rport", [KEY_COUNTER] = "name", [KEY_CONNECTIONS] = "count", [KEY_FAMILY] = "family",
+	[KEY_FIELD] = "field", [KEY_FLAGS] = "flags",
 };
 #define KEY_COUNT (int)(sizeof key_names / sizeof key_names[0])
 #define K(k) (1u << (k))
@@ -60,7 +64,7 @@ static const struct {
 	[AGENT_OP_ACCEPT] = { K(KEY_FROM) | K(KEY_TIMEOUT), K(KEY_FROM) | K(KEY_TIMEOUT) },
 	[AGENT_OP_CONNECT] = { K(KEY_IP) | K(KEY_PORT) | K(KEY_FAMILY), K(KEY_IP) | K(KEY_PORT) },
 	[AGENT_OP_CONNECTED] = { K(KEY_TIMEOUT), K(KEY_TIMEOUT) },
-	[AGENT_OP_SEND] = { K(KEY_LEN), K(KEY_LEN) },
+	[AGENT_OP_SEND] = { K(KEY_LEN) | K(KEY_FLAGS), K(KEY_LEN) },
 	[AGENT_OP_RECV] = { K(KEY_LEN) | K(KEY_TIMEOUT), K(KEY_LEN) | K(KEY_TIMEOUT) },
 	[AGENT_OP_SHUTDOWN] = { K(KEY_HOW), K(KEY_HOW) },
 	[AGENT_OP_CLOSE] = { 0, 0 },
@@ -76,6 +80,7 @@ static const struct {
 	[AGENT_OP_RESET] = { 0, 0 },
 	[AGENT_OP_ACCEPT_CLOSE] = { K(KEY_CONNECTIONS) | K(KEY_TIMEOUT), K(KEY_CONNECTIONS) | K(KEY_TIMEOUT) },
 	[AGENT_OP_NEIGH_FLUSH] = { K(KEY_IP), K(KEY_IP) },
+	[AGENT_OP_TCP_INFO] = { K(KEY_FIELD), K(KEY_FIELD) },
 };
 
 /* Ops about the stack as a whole rather than one of the case's sockets. */
@@ -312,6 +317,20 @@ static int parse_key_value(struct cursor *c, const char *field, size_t field_len
 		if (out->shutdown_how < 0)
 			return error_set(error, "bad how '%.*s' (want rd, wr or rdwr)", (int)len, text);
 		break;
+	case KEY_FLAGS:
+		/* Names travel, not numbers; MSG_EOR is the one a case asks for. */
+		if (len != 3 || memcmp(text, "eor", 3) != 0)
+			return error_set(error, "unknown send flags '%.*s' (want eor)", (int)len, text);
+		out->end_of_record = true;
+		break;
+	case KEY_FIELD:
+		if (len >= sizeof out->option)
+			return error_set(error, "field name too long");
+		memcpy(out->option, text, len);
+		out->option[len] = '\0';
+		if (!tcp_info_has_field(out->option))
+			return error_set(error, "unknown tcp_info field '%s'", out->option);
+		break;
 	case KEY_OPT:
 		if (len >= sizeof out->option)
 			return error_set(error, "unknown socket option '%.*s'", (int)len, text);
@@ -475,6 +494,11 @@ int agent_format_request(const struct agent_request *req, char *line, size_t siz
 			return error_set(error, "%s: bad shutdown direction %d", op, req->shutdown_how);
 		put(&w, " how=%s", how);
 	}
+	if (keys & K(KEY_FIELD)) {
+		if (!tcp_info_has_field(req->option))
+			return error_set(error, "%s: unknown tcp_info field '%s'", op, req->option);
+		put(&w, " field=%s", req->option);
+	}
 	if (keys & K(KEY_OPT)) {
 		const struct sockopt_symbol *opt = sockopt_by_name(req->option);
 		if (!opt)
@@ -493,6 +517,8 @@ int agent_format_request(const struct agent_request *req, char *line, size_t siz
 			return error_set(error, "%s: length %" PRIu32 " is above %u", op, req->length, AGENT_IO_MAX);
 		put(&w, " len=%" PRIu32, req->length);
 	}
+	if ((keys & K(KEY_FLAGS)) && req->end_of_record)
+		put(&w, " flags=eor");
 	if (keys & K(KEY_TIMEOUT)) {
 		if (req->timeout_ms < 0 || req->timeout_ms > AGENT_TIMEOUT_MAX_MS)
 			return error_set(error, "%s: timeout %d ms is outside 0..%d", op, req->timeout_ms,
@@ -527,6 +553,7 @@ int agent_request_from_call(unsigned id, const struct app_call *call, enum addre
 		[APP_SEND] = AGENT_OP_SEND,             [APP_RECV] = AGENT_OP_RECV,
 		[APP_SHUTDOWN] = AGENT_OP_SHUTDOWN,     [APP_CLOSE] = AGENT_OP_CLOSE,
 		[APP_SETSOCKOPT] = AGENT_OP_SETSOCKOPT, [APP_GETSOCKOPT] = AGENT_OP_GETSOCKOPT,
+		[APP_TCP_INFO] = AGENT_OP_TCP_INFO,
 	};
 	memset(out, 0, sizeof *out);
 	if ((int)call->op < 0 || (size_t)call->op >= sizeof op_of_app / sizeof op_of_app[0])
@@ -556,6 +583,7 @@ int agent_request_from_call(unsigned id, const struct app_call *call, enum addre
 	memcpy(out->values, call->values, sizeof out->values);
 	out->value_count = call->value_count;
 	out->length = call->length;
+	out->end_of_record = call->end_of_record;
 	out->timeout_ms = (int)timeout_ms;
 
 	/* Formatting validates every field the op uses; fail here rather than at send time. */

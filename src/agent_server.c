@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -24,6 +25,7 @@
 #include "neighbour.h"
 #include "observe.h"
 #include "symbols.h"
+#include "tcp_info_fields.h"
 #include "sysctl_file.h"
 
 #define HANDLE_MAX 64
@@ -311,7 +313,7 @@ static void op_send(struct server *s, const struct agent_request *q, struct agen
 		return;
 	for (uint32_t i = 0; i < q->length; i++)
 		data[i] = (char)('a' + i % 26);
-	ssize_t n = s->stack->send(h->fd, data, q->length, MSG_DONTWAIT | MSG_NOSIGNAL);
+	ssize_t n = s->stack->send(h->fd, data, q->length, MSG_DONTWAIT | MSG_NOSIGNAL | (q->end_of_record ? MSG_EOR : 0));
 	done(r, n, errno);
 	free(data);
 }
@@ -384,6 +386,25 @@ static void op_getsockopt(struct server *s, const struct agent_request *q, struc
 		done(r, u.value ? -1 : 0, u.value);
 	else
 		done(r, opt->value_count == 2 ? u.linger.l_onoff : u.value, 0);
+}
+
+/* One tcpi_* field of the socket's TCP_INFO as the return value (a .pkt's %{ }% reads them). A stack
+ * without TCP_INFO says so with its getsockopt's errno (ENOPROTOOPT). */
+static void op_tcp_info(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	struct handle *h = existing(s, q->handle, r);
+	if (!h)
+		return;
+	unsigned char info[512];
+	socklen_t len = sizeof info;
+	memset(info, 0, sizeof info);
+	uint64_t value;
+	if (s->stack->getsockopt(h->fd, IPPROTO_TCP, TCP_INFO, info, &len) < 0)
+		done(r, -1, errno);
+	else if (!tcp_info_read(q->option, info, len, &value))
+		refuse(r, EOPNOTSUPP, "this stack's tcp_info has no %s", q->option);
+	else
+		done(r, (int64_t)value, 0);
 }
 
 /* A stack without sysctls answers ENOENT, so a case's `require sysctl` becomes a SKIP. */
@@ -583,6 +604,7 @@ static void perform(struct server *s, const struct agent_request *q, struct agen
 	case AGENT_OP_RESET: op_reset(s, r); break;
 	case AGENT_OP_ACCEPT_CLOSE: op_accept_close(s, q, r); break;
 	case AGENT_OP_NEIGH_FLUSH: op_neigh_flush(s, q, r); break;
+	case AGENT_OP_TCP_INFO: op_tcp_info(s, q, r); break;
 	}
 }
 

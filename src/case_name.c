@@ -13,7 +13,7 @@
 struct naming {
 	char *dir_real;  /* the file's directory, canonical ("/home/u/cases/time_wait"); "/" at the root */
 	const char *base; /* the file's name as given */
-	size_t base_len;  /* without ".tc" */
+	size_t base_len;  /* without ".tc" or ".pkt" */
 	int dir_depth;    /* components dir_real has */
 	int dir_levels;   /* how many of them, from the end, the name shows */
 };
@@ -77,6 +77,8 @@ static int describe(const char *path, struct naming *n, char **error)
 	n->base_len = strlen(n->base);
 	if (n->base_len > 3 && strcmp(n->base + n->base_len - 3, ".tc") == 0)
 		n->base_len -= 3;
+	else if (n->base_len > 4 && strcmp(n->base + n->base_len - 4, ".pkt") == 0)
+		n->base_len -= 4;
 	n->dir_depth = 0;
 	if (strcmp(n->dir_real, "/") != 0)
 		for (const char *p = n->dir_real; *p; p++)

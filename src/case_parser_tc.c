@@ -12,9 +12,6 @@
 #include "packet_grammar.h"
 #include "symbols.h"
 
-/* A real case has a few hundred steps; the cap keeps hostile input from costing gigabytes, since
- * every step carries a whole segment_spec (about 2.4 KB). */
-#define CASE_MAX_STEPS 10000
 #define NS_PER_S 1000000000LL
 #define APP_DEFAULT_TIMEOUT_NS (2 * NS_PER_S)
 #define APP_DEFAULT_BACKLOG 128
@@ -31,7 +28,6 @@ struct parser {
 	struct source_location peer_ip_where[CASE_MAX_PEERS];
 	bool requires_option;
 	struct source_location require_option_where; /* the first `require option`: it needs a peer */
-	int step_capacity;
 };
 
 /* ---- packet events ---- */
@@ -41,7 +37,7 @@ static int parse_packet_event(struct parser *p, struct token direction, struct s
 {
 	if (token_is(direction, "<")) {
 		s->kind = STEP_INJECT;
-		return packet_parse_segment(p->lx, true, &s->u.segment);
+		return packet_parse_segment(p->lx, PACKET_NOTATION_TC, true, &s->u.segment);
 	}
 	struct token t;
 	if (lex_peek_token(p->lx, &t) && token_is(t, "none")) {
@@ -58,7 +54,7 @@ static int parse_packet_event(struct parser *p, struct token direction, struct s
 		return lex_expect_end(p->lx);
 	}
 	s->kind = STEP_EXPECT_SEGMENT;
-	return packet_parse_segment(p->lx, false, &s->u.segment);
+	return packet_parse_segment(p->lx, PACKET_NOTATION_TC, false, &s->u.segment);
 }
 
 /* ---- app calls ---- */
@@ -648,25 +644,6 @@ static int parse_variant_prefix(struct parser *p, uint32_t *mask)
 	}
 }
 
-static int append_step(struct parser *p, const struct step *s)
-{
-	struct case_file *c = p->c;
-	if (c->step_count == CASE_MAX_STEPS)
-		return lex_fail(p->lx, 1, "too many steps (max %d)", CASE_MAX_STEPS);
-	if (c->step_count == p->step_capacity) {
-		int capacity = p->step_capacity ? 2 * p->step_capacity : 32;
-		if (capacity > CASE_MAX_STEPS)
-			capacity = CASE_MAX_STEPS;
-		struct step *steps = realloc(c->steps, (size_t)capacity * sizeof *steps);
-		if (!steps)
-			return lex_fail(p->lx, 1, "out of memory");
-		c->steps = steps;
-		p->step_capacity = capacity;
-	}
-	c->steps[c->step_count++] = *s;
-	return 0;
-}
-
 /* `[VARIANTS] {STACKS} TIME EVENT`, both prefixes optional. */
 static int parse_step(struct parser *p, struct token first)
 {
@@ -703,7 +680,7 @@ static int parse_step(struct parser *p, struct token first)
 			    "'outcome' marks an observation ('>' line, app call or expect), not this event");
 	if (s.stack_count)
 		p->c->per_stack = true;
-	return append_step(p, &s);
+	return case_append_step(p->lx, p->c, &s);
 }
 
 /* ---- header statements ---- */

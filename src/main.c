@@ -55,7 +55,7 @@ static const char usage_text[] =
 	"\n"
 	"Injects hand-built TCP segments at the running kernel, inside network namespaces it creates\n"
 	"(nothing on the host is touched), and checks the kernel's replies against case files.\n"
-	"PATH is a .tc file or a directory searched recursively for them.\n"
+	"PATH is a .tc or packetdrill .pkt file, or a directory searched recursively for them.\n"
 	"\n"
 	"commands:\n"
 	"  run     run every case under every variant (or only --variant NAME); one pcap per run under\n"
@@ -161,10 +161,10 @@ static int push_path(struct path_list *list, const char *path)
 static bool is_case_file(const char *name)
 {
 	size_t len = strlen(name);
-	return len > 3 && strcmp(name + len - 3, ".tc") == 0;
+	return (len > 3 && strcmp(name + len - 3, ".tc") == 0) || (len > 4 && strcmp(name + len - 4, ".pkt") == 0);
 }
 
-/* Adds path if it is a file, or every *.tc below it (sorted) if it is a directory. */
+/* Adds path if it is a file, or every *.tc and *.pkt below it (sorted) if it is a directory. */
 static int collect(const char *path, struct path_list *list)
 {
 	struct stat st;
@@ -213,7 +213,7 @@ static int load_cases(char **paths, int path_count, struct loaded_cases *out)
 	for (int i = 0; i < path_count && rc == 0; i++)
 		rc = collect(paths[i], &files);
 	if (rc == 0 && files.count == 0) {
-		fprintf(stderr, "tcpharness: no case files (*.tc) found\n");
+		fprintf(stderr, "tcpharness: no case files (*.tc, *.pkt) found\n");
 		rc = -1;
 	}
 	out->cases = calloc((size_t)(files.count ? files.count : 1), sizeof *out->cases);
@@ -866,6 +866,26 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 	return -1;
 }
 
+/* Every file parsed; what the packetdrill scripts among them use that cannot run, one line each. */
+static int command_check(const struct loaded_cases *loaded)
+{
+	int unsupported = 0, skipped_files = 0;
+	for (int i = 0; i < loaded->count; i++) {
+		const struct case_file *c = &loaded->cases[i];
+		for (int j = 0; j < c->unsupported_count; j++)
+			printf("%s:%d:%d: unsupported: %s\n", c->path, c->unsupported[j].where.line,
+			       c->unsupported[j].where.col, c->unsupported[j].what);
+		unsupported += c->unsupported_count;
+		skipped_files += c->unsupported_count > 0;
+	}
+	printf("%d case file%s OK", loaded->count, loaded->count == 1 ? "" : "s");
+	if (skipped_files)
+		printf(", %d of them SKIP for %d unsupported construct%s", skipped_files, unsupported,
+		       unsupported == 1 ? "" : "s");
+	printf("\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "explore"))
@@ -883,8 +903,7 @@ int main(int argc, char **argv)
 	cl.target.case_count = loaded.count;
 	cl.target.variant_filter = cl.variant_filter;
 	if (!strcmp(cl.command, "check")) {
-		printf("%d case file%s OK\n", loaded.count, loaded.count == 1 ? "" : "s");
-		status = 0;
+		status = command_check(&loaded);
 	} else if (!strcmp(cl.command, "list")) {
 		status = command_list(&loaded, cl.variant_filter, cl.families);
 	} else {

@@ -15,6 +15,7 @@
 #include "judge.h"
 #include "output_file.h"
 #include "peer.h"
+#include "pkt_code.h"
 #include "segment_format.h"
 #include "storm.h"
 #include "symbols.h"
@@ -306,7 +307,7 @@ static int check_nothing_unexpected(struct run_state *rs, const struct step *ste
 {
 	if (drain(rs) < 0)
 		return -1;
-	if (rs->pending_count == 0)
+	if (rs->pending_count == 0 || rs->c->expected_segments_only)
 		return 0;
 	char *detail = describe_unexpected(rs, NULL, &rs->pending[0]);
 	if (step)
@@ -393,7 +394,9 @@ static struct step_window window_of(const struct run_state *rs, const struct ste
 {
 	int64_t base = step->when.relative ? rs->previous_ns : rs->start_ns;
 	struct step_window w = { base + step->when.earliest_ns, base + step->when.latest_ns, 0, 0 };
-	int64_t slack = step->when.has_window ? 0 : rs->options->tolerance_ns;
+	int64_t slack = step->when.has_window	      ? 0
+			: step->when.tolerance_ns > 0 ? step->when.tolerance_ns
+						      : rs->options->tolerance_ns;
 	w.open_ns = w.earliest_ns - slack;
 	w.close_ns = w.latest_ns + slack;
 	return w;
@@ -656,8 +659,9 @@ static int do_app(struct run_state *rs, const struct step *step, const struct st
 	}
 	/* The agent stamps the call's return; a remote stack's clock is not ours, so there the reply's
 	 * arrival is the best the harness knows. */
-	rs->previous_ns = rs->target.same_clock ? (int64_t)reply.when.tv_sec * 1000000000 + reply.when.tv_nsec
-						: wire_now_ns();
+	rs->previous_ns = step->when.clock_at_call ? requested_ns
+			  : rs->target.same_clock ? (int64_t)reply.when.tv_sec * 1000000000 + reply.when.tv_nsec
+						  : wire_now_ns();
 	rs->previous_uncertainty_ns = app_call_waits(call.op) || rs->previous_ns < requested_ns
 					      ? 0 : rs->previous_ns - requested_ns;
 	char expected[64];
@@ -951,6 +955,63 @@ static int do_expect_clock(struct run_state *rs, const struct step *step, int64_
 	return 0;
 }
 
+struct tcp_info_lookup {
+	struct run_state *rs;
+	const struct step *step;
+	int err;     /* the stack's errno when it would not give TCP_INFO */
+	char *error; /* the agent broke */
+};
+
+static bool look_up_tcp_info(const char *field, void *context, int64_t *value)
+{
+	struct tcp_info_lookup *l = context;
+	struct app_call call = { .op = APP_TCP_INFO };
+	snprintf(call.handle, sizeof call.handle, "%s", l->step->u.tcp_info.handle);
+	snprintf(call.option, sizeof call.option, "%s", field);
+	struct agent_reply reply;
+	if (l->error || agent_call(l->rs->agent, &call, &reply, &l->error) < 0)
+		return false;
+	l->err = reply.err;
+	*value = reply.ret;
+	return reply.err == 0;
+}
+
+/* A .pkt's %{ }%: the conditions on the socket's TCP_INFO, read now, field by field. */
+static int do_expect_tcp_info(struct run_state *rs, const struct step *step, const struct step_window *w)
+{
+	sleep_until(w->earliest_ns);
+	struct tcp_info_lookup lookup = { rs, step, 0, NULL };
+	char *failure = NULL;
+	int rc = pkt_code_check(step->u.tcp_info.conditions, look_up_tcp_info, &lookup, &failure);
+	char expected[RUN_EVENT_TEXT];
+	snprintf(expected, sizeof expected, "%%{ assert %.*s }%%", (int)strcspn(step->u.tcp_info.conditions, "\n"),
+		 step->u.tcp_info.conditions);
+	if (rc < 0 && !lookup.error && (lookup.err == ENOPROTOOPT || lookup.err == EOPNOTSUPP)) {
+		char *reason = message("the stack's TCP_INFO cannot be read (%s)", errno_name(lookup.err));
+		step_unchecked(rs, step, RUN_EVENT_APP, expected, reason ? reason : "TCP_INFO");
+		free(reason);
+		free(failure);
+		return 0;
+	}
+	if (rc < 0) {
+		step_failed(rs, step, NULL, "tcp_info: %s", lookup.error ? lookup.error : failure ? failure : "?");
+		free(lookup.error);
+		free(failure);
+		return -1;
+	}
+	rs->previous_ns = wire_now_ns();
+	struct run_event *e = add_event(rs, RUN_EVENT_APP, step, -1, rs->previous_ns);
+	e->broke = rc != 0;
+	snprintf(e->expected, sizeof e->expected, "%s", expected);
+	snprintf(e->observed, sizeof e->observed, "%s", rc ? failure : "holds");
+	if (rc) {
+		step_failed(rs, step, NULL, "%s", failure ? failure : "an assertion failed");
+		free(failure);
+		return -1;
+	}
+	return 0;
+}
+
 /* Whole lifecycles from the peer's address on consecutive ports; storm.c checks every segment, so the
  * line breaks on the first one the stack gets wrong. */
 static int do_storm(struct run_state *rs, const struct step *step, const struct step_window *w)
@@ -1013,6 +1074,8 @@ static int run_step(struct run_state *rs, const struct step *step)
 		return do_expect_clock(rs, step, w.earliest_ns);
 	case STEP_STORM:
 		return do_storm(rs, step, &w);
+	case STEP_EXPECT_TCP_INFO:
+		return do_expect_tcp_info(rs, step, &w);
 	case STEP_WAIT:
 	case STEP_INCARNATION:
 	case STEP_TSCLOCK_JUMP:
@@ -1175,7 +1238,7 @@ static int expect_sysctl_refused(struct run_state *rs, const struct sysctl_setti
  * where the stack lacks a key or will not take a value, a FAIL when the agent broke. */
 static int apply_sysctls(struct run_state *rs, struct case_result *result)
 {
-	struct sysctl_setting sysctls[2 * CASE_MAX_SYSCTLS];
+	struct sysctl_setting sysctls[CASE_MAX_CASE_SYSCTLS + CASE_MAX_SYSCTLS];
 	int count = collect_sysctls(rs->c, rs->variant, sysctls);
 	for (int i = 0; i < count; i++) {
 		const char *key = sysctls[i].key, *wanted = sysctls[i].value;
@@ -1193,6 +1256,11 @@ static int apply_sysctls(struct run_state *rs, struct case_result *result)
 			continue;
 		}
 		int rc = sysctl_refusal(rs, key, wanted, err, &reason, &error);
+		if (rc == 0 && sysctls[i].best_effort) {
+			free(why);
+			free(reason);
+			continue;
+		}
 		if (rc < 0) {
 			result->message = message("sysctl %s=%s: %s", key, wanted, error ? error : why ? why : "?");
 		} else if (reason) {
@@ -1230,6 +1298,13 @@ static int setup(struct run_state *rs, struct case_result *result)
 {
 	const struct case_file *c = rs->c;
 	char *error = NULL;
+	if (c->unsupported_count > 0) {
+		const struct unsupported_construct *first = &c->unsupported[0];
+		result->verdict = VERDICT_SKIP;
+		result->message = message("%s:%d:%d: %s%s", c->path, first->where.line, first->where.col, first->what,
+					  c->unsupported_count > 1 ? " (and more: tcpharness check lists them)" : "");
+		return -1;
+	}
 	if (!target_runs_family(rs->options->target, rs->family)) {
 		result->verdict = VERDICT_SKIP;
 		result->message = message("%s runs the ipv4 family only so far, not %s",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a case whose expectation is wrong on purpose and proves the harness says so: exit status 1,
-# a FAIL line in every address family, and every `# expect-output: TEXT` line of the case's header present in the output.
+# a FAIL line in every address family, and every `# expect-output: TEXT` line of the case's header
+# present in the output (`// expect-output: TEXT` in a packetdrill .pkt).
 # With `pass` as a fourth argument it proves the opposite for a valid case: exit status 0, nothing but
 # PASS (or FLAKY) lines, and the same `# expect-output:` lines (what a pass must also say, e.g.
 # unchecked lines).
@@ -18,7 +19,7 @@ if [ "$want" = pass ]; then
 else
 	[ "$status" -eq 1 ] || fail "exit status $status, expected 1 (a case failed)"
 	grep -q '^FAIL ' <<<"$output" || fail "no FAIL line"
-	grep -q '^PASS ' <<<"$output" && [ "$(grep -c '^# expect-pass' "$case")" -eq 0 ] && fail "a variant passed"
+	grep -q '^PASS ' <<<"$output" && [ "$(grep -c '^\(#\|//\) expect-pass' "$case")" -eq 0 ] && fail "a variant passed"
 	# A wrong expectation is wrong in every address family the case runs in.
 	for family in $("$harness" list "$case" | sed -n 's,.*/\(ipv4\|ipv6\|mapped\)$,\1,p' | sort -u); do
 		grep -q "^FAIL [^ ]*/$family " <<<"$output" || fail "no run in the $family family failed"
@@ -28,6 +29,6 @@ found=0
 while IFS= read -r wanted; do
 	found=$((found + 1))
 	grep -qF -- "$wanted" <<<"$output" || fail "missing from the output: '$wanted'"
-done < <(sed -n 's/^# expect-output: //p' "$case")
+done < <(sed -n 's/^\(#\|\/\/\) expect-output: //p' "$case")
 [ "$found" -gt 0 ] || fail "$case has no '# expect-output:' lines"
 echo "expect_failure: $case $([ "$want" = pass ] && echo passes || echo fails) as it should ($found expected lines found)"

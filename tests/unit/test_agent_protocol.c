@@ -154,6 +154,11 @@ static void test_round_trip_send_recv(void **state)
 	struct app_call call = call_of(APP_SEND, "conn");
 	call.length = 5;
 	assert_int_equal(round_trip_call(&call, "42 send conn len=5\n").length, 5);
+	call.end_of_record = true;
+	assert_true(round_trip_call(&call, "42 send conn len=5 flags=eor\n").end_of_record);
+	call = call_of(APP_TCP_INFO, "fd4");
+	snprintf(call.option, sizeof call.option, "tcpi_snd_cwnd");
+	assert_string_equal(round_trip_call(&call, "42 tcp-info fd4 field=tcpi_snd_cwnd\n").option, "tcpi_snd_cwnd");
 	call = call_of(APP_RECV, "conn");
 	call.length = AGENT_IO_MAX;
 	call.timeout_ns = 0;
@@ -361,6 +366,10 @@ static void test_request_unknown_names(void **state)
 	REFUSED("1 socket abcdefghijabcdefghijabcdefghijab", "bad handle");
 	REFUSED("1 hello conn", "takes the handle '-'");
 	REFUSED("1 accept conn from=a/b timeout_ms=1", "bad handle");
+	REFUSED("1 send c len=5 flags=oob", "unknown send flags 'oob'");
+	REFUSED("1 recv c len=5 timeout_ms=1 flags=eor", "key 'flags' does not apply to recv");
+	REFUSED("1 tcp-info c field=tcpi_bogus", "unknown tcp_info field 'tcpi_bogus'");
+	REFUSED("1 tcp-info c", "tcp-info needs field=");
 }
 
 static void test_request_refused_stack_ops(void **state)

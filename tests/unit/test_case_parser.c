@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "case_parser.h"
+#include "pkt_code.h"
 #include "symbols.h"
 
 static const char *bad_dir;
@@ -541,10 +542,16 @@ static void test_bad_corpus(void **state)
 	for (char *want = strtok_r(expected, "\n", &saveptr); want; want = strtok_r(NULL, "\n", &saveptr)) {
 		if (want[0] == '#')
 			continue;
-		/* `tests/bad/NAME.tc:...`: the display path is what the parser names in the message. */
+		/* `tests/bad/NAME.tc:...` or `NAME.pkt:...`: the display path is what the parser names in the
+		 * message, and its extension picks the notation. */
 		char *end = strstr(want, ".tc:");
+		size_t extension = 3;
+		if (!end) {
+			end = strstr(want, ".pkt:");
+			extension = 4;
+		}
 		assert_non_null(end);
-		char *display = strndup(want, (size_t)(end - want) + 3);
+		char *display = strndup(want, (size_t)(end - want) + extension);
 		const char *name = strrchr(display, '/') ? strrchr(display, '/') + 1 : display;
 		char *path = join(bad_dir, name);
 		size_t len;
@@ -572,7 +579,8 @@ static void test_bad_corpus(void **state)
 	int files = 0;
 	for (struct dirent *entry; (entry = readdir(dir));) {
 		size_t n = strlen(entry->d_name);
-		if (n < 3 || strcmp(entry->d_name + n - 3, ".tc") != 0)
+		if ((n < 3 || strcmp(entry->d_name + n - 3, ".tc") != 0) &&
+		    (n < 4 || strcmp(entry->d_name + n - 4, ".pkt") != 0))
 			continue;
 		char needle[300];
 		snprintf(needle, sizeof needle, "/%s:", entry->d_name);
@@ -1071,6 +1079,162 @@ static void test_parse_file_errors(void **state)
 	free(path);
 }
 
+/* tests/pkt/server.pkt lowered: the steps a .tc file would give, the sysctls of its defaults.sh, the
+ * TSO segment split to the MSS, and packetdrill's TS rules. */
+static void test_pkt_lowering(void **state)
+{
+	(void)state;
+	struct case_file c;
+	char *path = join(good_dir, "../pkt/server.pkt");
+	char *error = NULL;
+	if (case_parse_file(path, &c, &error) != 0)
+		fail_msg("%s", error);
+	assert_int_equal(c.unsupported_count, 0);
+	assert_int_equal(c.peer_count, 1);
+	assert_int_equal(c.peers[0].target_port, 8080);
+
+	/* defaults.sh: four settings kept (tcp_fack best effort), arithmetic computed. */
+	const struct sysctl_setting *rmem = NULL, *fack = NULL;
+	for (int i = 0; i < c.sysctl_count; i++) {
+		if (!strcmp(c.sysctls[i].key, "net.ipv4.tcp_rmem"))
+			rmem = &c.sysctls[i];
+		if (!strcmp(c.sysctls[i].key, "net.ipv4.tcp_fack"))
+			fack = &c.sysctls[i];
+	}
+	assert_non_null(rmem);
+	assert_string_equal(rmem->value, "4096 131072 6291456");
+	assert_true(rmem->best_effort);
+	assert_non_null(fack);
+
+	assert_int_equal(c.steps[0].kind, STEP_APP);
+	assert_int_equal(c.steps[0].u.app.op, APP_SOCKET);
+	assert_string_equal(c.steps[0].u.app.handle, "fd3");
+	assert_int_equal(c.steps[0].when.tolerance_ns, 20 * MS);
+	assert_int_equal(c.steps[2].u.app.op, APP_BIND);
+	assert_int_equal(c.steps[2].u.app.port, 8080);
+
+	/* The SYN-ACK: TS val unchecked, options exact. */
+	const struct step *synack = &c.steps[5];
+	assert_int_equal(synack->kind, STEP_EXPECT_SEGMENT);
+	assert_true(synack->u.segment.has_options);
+	assert_int_equal(synack->u.segment.options[2].kind, TCP_OPTION_TIMESTAMP);
+	assert_int_equal(synack->u.segment.options[2].v[0].kind, SPEC_ANY);
+	assert_int_equal(synack->u.segment.options[2].v[1].value, 100);
+	/* The handshake's ACK echoes the stack's clock. */
+	assert_int_equal(c.steps[6].u.segment.options[2].v[1].kind, SPEC_AUTO);
+
+	int pieces = 0;
+	for (int i = 0; i < c.step_count; i++) {
+		const struct segment_spec *s = &c.steps[i].u.segment;
+		if (c.steps[i].kind != STEP_EXPECT_SEGMENT || s->payload_len != 988)
+			continue;
+		assert_int_equal(s->seq.value, 1 + 988 * pieces);
+		pieces++;
+		assert_int_equal(s->flags_any, pieces < 3 ? TCP_FLAG_PSH : 0);
+		assert_int_equal(s->flags & TCP_FLAG_PSH, pieces < 3 ? 0 : TCP_FLAG_PSH);
+	}
+	assert_int_equal(pieces, 3);
+	case_free(&c);
+	free(path);
+}
+
+/* What packetdrill has and tcpharness cannot run: each recorded at its construct, parsing goes on. */
+static void test_pkt_unsupported(void **state)
+{
+	(void)state;
+	const char *text = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+			   "+0 %{ import os }%\n"
+			   "+0 %{\n"
+			   "assert tcpi_no_such_field == 0\n"
+			   "}%\n"
+			   "+0 < S 0:0(0) win 100 <mss 1000,FO abcd,nop,nop>\n"
+			   "+0...0.1 read(3, ..., 10) = 10\n"
+			   "+0 sendmsg(3, {msg_name(...)=...,\n"
+			   "   msg_iov(1)=[{..., 10}], msg_flags=0}, 0) = 10\n"
+			   "+0 `nstat -n`\n"
+			   "+0 %{ assert tcpi_snd_cwnd // 2 == 5 }%\n"
+			   "+0 close(3) = 0\n";
+	struct case_file c;
+	char *error = NULL;
+	if (case_parse_text("u.pkt", text, strlen(text), &c, &error) != 0)
+		fail_msg("%s", error);
+	static const struct {
+		int line, col;
+		const char *what;
+	} want[] = {
+		{ 2, 4, "%{ }%: the statement 'import os'" },
+		{ 3, 4, "%{ }%: the name 'tcpi_no_such_field'" },
+		{ 6, 33, "TCP option 'FO'" },
+		{ 7, 10, "a blocking call's span ('...') on read" },
+		{ 8, 4, "a system call written over several lines ('sendmsg')" },
+		{ 10, 4, "a shell command while the script runs: 'nstat -n'" },
+	};
+	assert_int_equal(c.unsupported_count, 6);
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(c.unsupported[i].where.line, want[i].line);
+		assert_int_equal(c.unsupported[i].where.col, want[i].col);
+		assert_string_equal(c.unsupported[i].what, want[i].what);
+	}
+	assert_int_equal(c.step_count, 3); /* socket, the one block tcpharness can check, close */
+	assert_int_equal(c.steps[1].kind, STEP_EXPECT_TCP_INFO);
+	assert_string_equal(c.steps[1].u.tcp_info.handle, "fd3");
+	assert_string_equal(c.steps[1].u.tcp_info.conditions, "tcpi_snd_cwnd // 2 == 5\n");
+	case_free(&c);
+}
+
+static int64_t fake_cwnd = 12;
+
+static bool fake_tcp_info(const char *field, void *context, int64_t *value)
+{
+	(void)context;
+	if (strcmp(field, "tcpi_snd_cwnd"))
+		return false;
+	*value = fake_cwnd;
+	return true;
+}
+
+/* %{ }% without Python: lowering keeps the conditions with variables resolved; checking evaluates
+ * them as Python would (chained comparisons, floor division, and/or/not, constants). */
+static void test_pkt_code(void **state)
+{
+	(void)state;
+	struct pkt_code_variables vars = { .count = 0 };
+	char lowered[512];
+	char *why = NULL;
+	const char *block = " cwnd = 10; cwnd += 2  # a comment with 'quotes'\n"
+			    "assert tcpi_snd_cwnd == cwnd, 'cwnd=%d' % tcpi_snd_cwnd\n"
+			    "print(tcpi_snd_cwnd)\n"
+			    "assert 10 < tcpi_snd_cwnd <= 12 and not tcpi_snd_cwnd == 11\n"
+			    "assert -7 // 2 == -4 and -7 % 2 == 1 and (TCPI_OPT_SACK | TCPI_OPT_WSCALE) == 6\n"
+			    "assert tcpi_snd_cwnd != TCP_INFINITE_SSTHRESH or \\\n 1 == 0\n";
+	assert_int_equal(pkt_code_lower(block, strlen(block), &vars, lowered, sizeof lowered, &why), 0);
+	assert_int_equal(vars.count, 1);
+	assert_int_equal(vars.value[0], 12);
+	assert_string_equal(lowered, "tcpi_snd_cwnd == 12\n"
+				     "10 < tcpi_snd_cwnd <= 12 and not tcpi_snd_cwnd == 11\n"
+				     "- 7 // 2 == - 4 and - 7 % 2 == 1 and ( TCPI_OPT_SACK | TCPI_OPT_WSCALE ) == 6\n"
+				     "tcpi_snd_cwnd != TCP_INFINITE_SSTHRESH or 1 == 0\n");
+	char *failure = NULL;
+	fake_cwnd = 12;
+	assert_int_equal(pkt_code_check(lowered, fake_tcp_info, NULL, &failure), 0);
+	fake_cwnd = 11;
+	assert_int_equal(pkt_code_check(lowered, fake_tcp_info, NULL, &failure), 1);
+	assert_string_equal(failure, "assert tcpi_snd_cwnd == 12 failed (tcpi_snd_cwnd = 11)");
+	free(failure);
+	assert_int_equal(pkt_code_check("tcpi_rtt > 0\n", fake_tcp_info, NULL, &failure), -1);
+	assert_string_equal(failure, "%{ assert tcpi_rtt > 0 }%: tcpi_rtt cannot be read");
+	free(failure);
+
+	static const char *const outside[] = { "x += 1", "assert tcpi_rtt / 2 > 1", "y = tcpi_rtt",
+					       "assert (1", "assert 1 ==", "import os", "assert 1 @ 2" };
+	for (size_t i = 0; i < sizeof outside / sizeof outside[0]; i++) {
+		why = NULL;
+		assert_int_equal(pkt_code_lower(outside[i], strlen(outside[i]), &vars, lowered, sizeof lowered, &why), 1);
+		assert_non_null(why);
+		free(why);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	bad_dir = argc > 1 ? argv[1] : getenv("TCPHARNESS_BAD_DIR");
@@ -1107,6 +1271,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_hostile_bytes),
 		cmocka_unit_test(test_truncations_and_mutations),
 		cmocka_unit_test(test_parse_file_errors),
+		cmocka_unit_test(test_pkt_lowering),
+		cmocka_unit_test(test_pkt_unsupported),
+		cmocka_unit_test(test_pkt_code),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	free(default_good);
