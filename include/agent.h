@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "case.h"
+#include "ip_address.h"
 #include "observe.h"
 
 /*
@@ -17,8 +18,10 @@
  *            op: socket bind listen accept connect connected send recv shutdown close
  *                setsockopt getsockopt sysctl-get sysctl-set hello
  *                state counter purge reset accept-close neigh-flush (the stack's own evidence and upkeep)
- *            keys: ip=A.B.C.D port=N backlog=N from=HANDLE how=rd|wr|rdwr opt=NAME v=N v=N len=N
- *                  timeout_ms=N key=SYSCTL value=TEXT rip=A.B.C.D rport=N name=COUNTER count=N
+ *            keys: ip=ADDRESS port=N backlog=N from=HANDLE how=rd|wr|rdwr opt=NAME v=N v=N len=N
+ *                  timeout_ms=N key=SYSCTL value=TEXT rip=ADDRESS rport=N name=COUNTER count=N
+ *                  family=inet6 (the socket a handle gets is AF_INET6)
+ *            ADDRESS: A.B.C.D or an IPv6 address
  *   reply:   <id> <ret> <errno-name or -> <sec>.<nsec 9 digits> [text]\n
  *            ret is the call's return value (-1 with an errno name on failure); the timestamp is
  *            CLOCK_REALTIME when the call returned; text carries sysctl-get's value, hello's kernel
@@ -55,6 +58,8 @@ struct agent {
 	/* The last reset gave the stack a fresh network namespace (the agent runs --netns-per-case):
 	 * nothing of an earlier case is left to purge. */
 	bool fresh_netns;
+	/* The family app calls run in (agent_call): set per case; 0 (ipv4) for a fresh agent. */
+	enum address_family family;
 };
 
 /* Forks a child that enters target_netns_fd's namespace, dies with its parent (PDEATHSIG) and serves
@@ -82,13 +87,14 @@ int agent_sysctl_exists(struct agent *agent, const char *key, char **error);
 
 /* The stack's own evidence, read where the agent runs (sock_diag, /proc/net): a socket's state and
  * timer, local = the stack's side. 0, or -1 with *error malloc'd. */
-int agent_socket_state(struct agent *agent, uint32_t local_ip, uint16_t local_port, uint32_t remote_ip,
-		       uint16_t remote_port, struct socket_evidence *out, char **error);
+int agent_socket_state(struct agent *agent, const struct ip_address *local_ip, uint16_t local_port,
+		       const struct ip_address *remote_ip, uint16_t remote_port, struct socket_evidence *out,
+		       char **error);
 /* A MIB counter ("TcpExt.PAWSEstab"): 1 with *value, 0 when the stack has no such counter, -1 with
  * *error. */
 int agent_counter(struct agent *agent, const char *name, int64_t *value, char **error);
 /* Destroys every socket whose peer is remote_ip (TIME_WAIT included). 0 with *destroyed, or -1. */
-int agent_purge(struct agent *agent, uint32_t remote_ip, int *destroyed, char **error);
+int agent_purge(struct agent *agent, const struct ip_address *remote_ip, int *destroyed, char **error);
 /* Makes the host forget its neighbour (ARP) entries for ip on every interface, so that after a lab run
  * it no longer sends a peer address's traffic to the harness's MAC. 0 with *flushed, or -1. */
 int agent_neigh_flush(struct agent *agent, uint32_t ip, int *flushed, char **error);

@@ -3,11 +3,13 @@
 #ifndef TCPHARNESS_AGENT_PROTOCOL_H
 #define TCPHARNESS_AGENT_PROTOCOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "agent.h"
 #include "case.h"
+#include "ip_address.h"
 
 /* Longest line either side accepts, counting its '\n'. */
 #define AGENT_LINE_MAX 512
@@ -40,17 +42,20 @@ enum agent_op {
 	AGENT_OP_ACCEPT_CLOSE,
 	AGENT_OP_TSCLOCK,
 	AGENT_OP_NEIGH_FLUSH,
+	AGENT_OP_TCP_INFO,
 };
 
 /* Longest MIB counter name ("TcpExt.TCPTimeWaitOverflow"), with its NUL. */
 #define AGENT_COUNTER_NAME_MAX 48
 
 /* One request. Which fields an op uses, and which are required, is fixed per op:
- *   socket -; bind ip? port; listen port backlog?; accept from timeout_ms; connect ip port;
- *   connected timeout_ms; send len; recv len timeout_ms; shutdown how; close -;
+ *   socket family?; bind ip? port family?; listen port backlog? family?; accept from timeout_ms;
+ *   connect ip port family?;
+ *   connected timeout_ms; send len flags?; recv len timeout_ms; shutdown how; close -;
  *   setsockopt opt v [v] (as many as the option takes); getsockopt opt; sysctl-get key;
  *   sysctl-set key value; hello -; state ip port rip rport; counter name; purge ip; reset -;
- *   accept-close count timeout_ms; neigh-flush ip; tsclock -.
+ *   accept-close count timeout_ms; neigh-flush ip; tcp-info field (a tcpi_* name, carried in
+ *   option; ret is its value); tsclock -.
  * sysctl-get/set, hello, state, counter, purge, reset, neigh-flush and tsclock carry the handle `-`
  * (handle[0] == '\0' here); every other op names one.
  * value= comes last and runs to the end of the line, so it may hold spaces ("32768 60999"). */
@@ -59,7 +64,7 @@ struct agent_request {
 	enum agent_op op;
 	char handle[CASE_NAME_MAX];      /* [A-Za-z0-9_-], or "" for `-` */
 	char from_handle[CASE_NAME_MAX];
-	uint32_t ip;                     /* host order; 0 when absent */
+	struct ip_address ip;            /* unspecified when absent */
 	uint16_t port;
 	int backlog;                     /* -1 when absent: the agent uses SOMAXCONN; 0 is a real backlog */
 	int shutdown_how;                /* SHUT_RD / SHUT_WR / SHUT_RDWR */
@@ -67,13 +72,16 @@ struct agent_request {
 	int values[2];
 	int value_count;
 	uint32_t length;                 /* <= AGENT_IO_MAX */
+	bool end_of_record;              /* send: flags=eor, MSG_EOR */
 	int timeout_ms;                  /* 0..AGENT_TIMEOUT_MAX_MS */
 	char key[SYSCTL_KEY_MAX];        /* "net." prefix, [a-z0-9_.-], no ".." */
 	char value[SYSCTL_VALUE_MAX];    /* printable ASCII */
-	uint32_t remote_ip;              /* state: the socket's peer, host order */
+	struct ip_address remote_ip;     /* state: the socket's peer */
 	uint16_t remote_port;
 	char counter[AGENT_COUNTER_NAME_MAX]; /* [A-Za-z0-9.] */
 	uint32_t count;                  /* accept-close: how many connections, 1..AGENT_COUNT_MAX */
+	bool inet6;                      /* family=inet6: the handle's socket, when this op makes it, is
+					  * AF_INET6 with IPV6_V6ONLY off (an IPv4 address is then v4-mapped) */
 };
 
 /* Most connections one accept-close may take. */
@@ -82,9 +90,11 @@ struct agent_request {
 /* "sysctl-get" for AGENT_OP_SYSCTL_GET; "?" for a value outside the enum. */
 const char *agent_op_name(enum agent_op op);
 
-/* Fills *out with the request that performs call under id (timeout rounded up to whole ms).
+/* Fills *out with the request that performs call under id (timeout rounded up to whole ms) in address
+ * family f: the call's address as family_address gives it, the socket of family_socket_domain.
  * Returns 0, or -1 with *error malloc'd when the call cannot travel (bad handle, option, length...). */
-int agent_request_from_call(unsigned id, const struct app_call *call, struct agent_request *out, char **error);
+int agent_request_from_call(unsigned id, const struct app_call *call, enum address_family family,
+			    struct agent_request *out, char **error);
 
 /* Writes req as one '\n'-terminated, NUL-terminated line into line[size].
  * Returns the line's length without the NUL, or -1 with *error malloc'd (invalid field, no room). */

@@ -9,16 +9,19 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "ip_address.h"
 #include "observe.h"
 
 /*
  * Socket calls have BSD semantics on the stack's own descriptors (-1 with errno on failure, errno
  * numbered as glibc does); the agent's handle table holds those descriptors and never gives one to
  * another table. Stack-wide ops return 0 or an errno, with *why malloc'd (or left NULL) to say more;
- * the caller frees it. Addresses and ports are in host order.
+ * the caller frees it. Ports are in host order.
  */
 struct agent_stack {
-	int (*socket)(void);     /* a non-blocking IPv4 TCP socket */
+	/* A non-blocking TCP socket of domain AF_INET, or AF_INET6 with IPV6_V6ONLY off (EAFNOSUPPORT
+	 * where the stack has no such sockets). */
+	int (*socket)(int domain);
 	/* Must refuse a socket that is already bound with EINVAL, as Linux does. */
 	int (*bind)(int fd, const struct sockaddr *address, socklen_t length);
 	int (*getsockname)(int fd, struct sockaddr *address, socklen_t *length);
@@ -43,12 +46,12 @@ struct agent_stack {
 	int (*sysctl_read)(const char *key, char *value, size_t size);
 	int (*sysctl_write)(const char *key, const char *value); /* 0 or an errno */
 	/* The socket with this 4-tuple (local = the stack's side); TCP_STATE_NO_SOCKET when none. */
-	int (*state)(uint32_t local_ip, uint16_t local_port, uint32_t remote_ip, uint16_t remote_port,
-		     struct socket_evidence *out, char **why);
+	int (*state)(const struct ip_address *local_ip, uint16_t local_port, const struct ip_address *remote_ip,
+		     uint16_t remote_port, struct socket_evidence *out, char **why);
 	/* A MIB counter by name (ENOENT: no such counter). NULL for a stack without counters. */
 	int (*counter)(const char *name, int64_t *value, char **why);
 	/* Destroys every connection whose peer is remote_ip, TIME_WAIT included; *destroyed counts them. */
-	int (*purge)(uint32_t remote_ip, int *destroyed, char **why);
+	int (*purge)(const struct ip_address *remote_ip, int *destroyed, char **why);
 	/* The TCP timestamp clock's rate in Hz (ts_clock.h). NULL: unknown (tsclock answers ENOENT). */
 	int (*ts_clock_hz)(int *hz, char **why);
 	/* Deletes the host's neighbour entries for ip; *flushed counts them. NULL for a stack that keeps

@@ -11,7 +11,10 @@
 
 #define CASE_MAX_PEERS 16
 #define CASE_MAX_VARIANTS 16
-#define CASE_MAX_SYSCTLS 16
+#define CASE_MAX_SYSCTLS 16       /* per variant, and what a .tc file may write */
+#define CASE_MAX_CASE_SYSCTLS 48  /* the case's own: a packetdrill defaults.sh sets about 25 */
+#define CASE_MAX_UNSUPPORTED 64
+#define CASE_UNSUPPORTED_TEXT 120
 #define CASE_MAX_REQUIRES 8
 #define CASE_NAME_MAX 32
 #define CASE_MAX_STACKS 4      /* names in one `{...}` stack prefix */
@@ -29,10 +32,14 @@ struct source_location {
 struct sysctl_setting {
 	char key[SYSCTL_KEY_MAX];
 	char value[SYSCTL_VALUE_MAX];
+	int refused_with; /* `K=V = EINVAL`: the stack must refuse the write with this errno; 0: take it */
 	/* `tune KEY=VALUE`: a knob that only keeps the case deterministic where it exists (Linux's
 	 * tcp_invalid_ratelimit); a stack without the key runs the case without it. A stack that has the
 	 * key but refuses the value is still a SKIP. */
 	bool where_present;
+	/* Set where the stack has the key and takes the value, else left alone: a packetdrill
+	 * defaults.sh line, whose failure the shell script ignores. */
+	bool best_effort;
 };
 
 /* `peer c 192.0.2.10:40000 isn 1000000 tsclock 1000 rate 1000 to 8080` */
@@ -61,7 +68,11 @@ struct time_spec {
 	bool relative;
 	bool has_window;
 	int64_t earliest_ns;
-	int64_t latest_ns; /* == earliest_ns when !has_window */
+	int64_t latest_ns;    /* == earliest_ns when !has_window */
+	int64_t tolerance_ns; /* > 0: this line's slack instead of the run's (a .pkt's --tolerance_usecs) */
+	/* For the next relative line, an app call happened when the harness made it, not when its reply
+	 * came (a .pkt's system calls: packetdrill stamps a call's event when it is invoked). */
+	bool clock_at_call;
 };
 
 enum app_op {
@@ -77,6 +88,7 @@ enum app_op {
 	APP_CLOSE,      /* app close [H] */
 	APP_SETSOCKOPT, /* app setsockopt [H] NAME V [V2] */
 	APP_GETSOCKOPT, /* app getsockopt [H] NAME            (SO_ERROR: result is the pending errno) */
+	APP_TCP_INFO,   /* (a .pkt's %{ }%) one tcpi_* field of H's TCP_INFO, named in option */
 };
 
 /* What a line expects back: `= 0`, `= 5`, `= EADDRNOTAVAIL`, `= *`; no `=` means "succeeds". */
@@ -94,6 +106,7 @@ struct app_call {
 	int values[2];
 	int value_count;
 	uint32_t length;                 /* send/recv byte count */
+	bool end_of_record;              /* send with MSG_EOR (a .pkt's send flags) */
 	int64_t timeout_ns;              /* blocking calls (accept, recv, connected): `within T`, default 2 s */
 	enum app_expect_kind expect;
 	int64_t expect_value;            /* APP_EXPECT_VALUE */
@@ -105,14 +118,18 @@ enum step_kind {
 	STEP_EXPECT_SEGMENT,  /* c > FLAGS ...             the stack's next segment to c must match */
 	STEP_EXPECT_NONE,     /* c > none [within T]       no segment to c (T default 0: nothing so far) */
 	STEP_APP,             /* app CALL ...              target application call */
-	STEP_EXPECT_STATE,    /* [c] expect state NAME [timer A~B]  sock_diag state (NONE: no socket), timer */
-	STEP_EXPECT_COUNTER,  /* expect counter NAME +N    MIB counter delta since case start */
+	STEP_EXPECT_STATE,    /* [c] expect state NAME [timer A~B] [for T]  sock_diag state (NONE: no socket) */
+	STEP_EXPECT_COUNTER,  /* expect counter NAME +N [for T]  MIB counter delta since case start */
 	STEP_EXPECT_CLOCK,    /* expect clock A B same|offset  the stack's TSvals to A and B: one clock? */
 	STEP_WAIT,            /* wait                      only advances time */
 	STEP_INCARNATION,     /* c incarnation [seq ±N] [ts ±N]  new connection on c's 4-tuple */
 	STEP_TSCLOCK_JUMP,    /* c tsclock ±N              c's timestamp clock jumps */
 	STEP_STORM,           /* c storm N [from L]        N whole connection lifecycles (storm.h) */
+	STEP_EXPECT_TCP_INFO, /* (a .pkt's %{ assert ... }%) conditions on the socket's TCP_INFO */
 };
+
+/* The conditions of one %{ }% block, lowered by pkt_code.h: one per line. */
+#define CASE_TCP_INFO_CONDITIONS_MAX 1024
 
 /* Most lifecycles one storm line may drive. */
 #define CASE_STORM_MAX 60000
@@ -133,10 +150,18 @@ struct step {
 	} stack_bounds[CASE_MAX_STACKS];
 	int stack_count;
 	bool stacks_negated;
+	/* `{ipv6}`, `{!mapped}`: the same braces naming address families (ip_address.h) instead of stacks;
+	 * bit f set: the step does not run in family f. 0: in every family. */
+	unsigned skipped_families;
 	struct time_spec when;
 	int peer;                     /* index into peers; -1 when the step has none */
+	int64_t hold_ns;              /* `expect state|counter ... for T`: must hold over T; 0: sampled once */
 	bool outcome;                 /* `outcome` after the time: what this step observes is the case's
 				       * outcome, the cell `tcpharness matrix` shows */
+	/* Records what the stack does instead of judging it (explore.h builds such steps; no notation):
+	 * STEP_EXPECT_NONE takes every segment to the peer within its window as an event, STEP_EXPECT_STATE
+	 * the socket's state, STEP_EXPECT_COUNTER the counter's delta. Never breaks, never fails. */
+	bool observe;
 	union {
 		struct segment_spec segment;       /* STEP_INJECT, STEP_EXPECT_SEGMENT */
 		int64_t none_window_ns;            /* STEP_EXPECT_NONE */
@@ -164,6 +189,10 @@ struct step {
 			uint32_t count;
 			char listener[CASE_NAME_MAX]; /* the app handle listening: `from L`, default lsn */
 		} storm;                           /* STEP_STORM */
+		struct {
+			char handle[CASE_NAME_MAX]; /* the socket the script's last socket() or accept() gave */
+			char conditions[CASE_TCP_INFO_CONDITIONS_MAX];
+		} tcp_info;                        /* STEP_EXPECT_TCP_INFO */
 	} u;
 };
 
@@ -177,12 +206,15 @@ struct requirement {
 
 struct case_file {
 	char *path;           /* as given */
+	char *name;           /* the display name, set for a run's cases together (case_name.h); NULL before */
 	char **lines;         /* source lines without newline, for diagnostics */
 	int line_count;
 	uint32_t target_ip;   /* `target IP`, default 192.0.2.1 */
+	unsigned families;    /* `family 4|6|mapped ...`: the families it runs in (bit 1 << family, ip_address.h);
+			       * default all */
 	struct peer_decl peers[CASE_MAX_PEERS];
 	int peer_count;
-	struct sysctl_setting sysctls[CASE_MAX_SYSCTLS]; /* `sysctl k=v`: every variant */
+	struct sysctl_setting sysctls[CASE_MAX_CASE_SYSCTLS]; /* `sysctl k=v`: every variant */
 	int sysctl_count;
 	struct variant variants[CASE_MAX_VARIANTS];      /* 0 declared: the case runs once, unnamed */
 	int variant_count;
@@ -193,6 +225,17 @@ struct case_file {
 	/* Some step has a `{stack}` prefix: the case declares per-stack expectations, so stacks that
 	 * differ from each other here differ by design. */
 	bool per_stack;
+	/* A packetdrill script: a segment from the stack that no line expects is only compared with the
+	 * next `>` line, if one comes (its run_packet.c sniffs only for outbound events), instead of
+	 * failing the case by itself. */
+	bool expected_segments_only;
+	/* What the file uses that tcpharness cannot do (a .pkt's `%{ }%`, a shell command...): the case
+	 * is a SKIP naming the first, and `check` lists them all. */
+	struct unsupported_construct {
+		struct source_location where;
+		char what[CASE_UNSUPPORTED_TEXT];
+	} unsupported[CASE_MAX_UNSUPPORTED];
+	int unsupported_count;
 };
 
 void case_free(struct case_file *c);
@@ -207,5 +250,8 @@ size_t release_scan(const char *text, size_t len, uint32_t *code);
 /* Whether step s runs on the stack named stack (target_stack(): "linux", "lwip", ...) at release
  * (release_code(); 0 when unknown, which no bound admits). */
 bool step_runs_on(const struct step *s, const char *stack, uint32_t release);
+
+/* Whether step s runs in address family `family` (an enum address_family). */
+bool step_runs_in_family(const struct step *s, int family);
 
 #endif

@@ -34,6 +34,11 @@ struct case_lexer {
 	size_t pos;        /* cursor, 0..code_len */
 	int line_no;
 	char *error;       /* malloc'd; the first diagnostic only */
+	/* Instead of an error: the text is valid but asks for what tcpharness cannot do (lex_unsupported).
+	 * The front end records it as the case's SKIP reason, clears it and goes on. */
+	bool unsupported;
+	int unsupported_col;
+	char unsupported_what[CASE_UNSUPPORTED_TEXT];
 	char **lines;      /* malloc'd copies of the lines read; the front end hands them to the case */
 	int line_count;
 	int line_capacity;
@@ -66,6 +71,9 @@ int lex_each_line(struct case_lexer *lx, const char *text, size_t len, const cha
 __attribute__((format(printf, 3, 4))) int lex_fail(struct case_lexer *lx, int col, const char *fmt, ...);
 __attribute__((format(printf, 3, 4))) int lex_fail_at(struct case_lexer *lx, struct source_location where,
 						      const char *fmt, ...);
+
+/* Marks the current statement as valid but unsupported: what names the construct. Returns -1. */
+__attribute__((format(printf, 3, 4))) int lex_unsupported(struct case_lexer *lx, int col, const char *fmt, ...);
 
 /* ---- the cursor ---- */
 void lex_skip_blanks(struct case_lexer *lx);

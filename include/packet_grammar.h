@@ -8,9 +8,15 @@
 #include "case_lexer.h"
 #include "segment.h"
 
+/* The two notations differ in details only. PKT follows packetdrill (its syntax.md, tcp_packet_spec):
+ * `<...>` means any options, an expected segment without options must carry none, and what a
+ * segment_spec cannot carry (urg, FO, md5) is unsupported (lx->unsupported) instead of an error. */
+enum packet_notation { PACKET_NOTATION_TC, PACKET_NOTATION_PKT };
+
 /* Reads `FLAGS START:END(LEN) [ack N] [win N] [<OPTIONS>]` to the end of the statement into *spec
  * (zeroed by the caller). injected: a segment the harness sends, where `*` is not allowed.
- * Returns 0, or -1 with lx->error set. */
-int packet_parse_segment(struct case_lexer *lx, bool injected, struct segment_spec *spec);
+ * Returns 0, or -1 with lx->error (or, in PKT, lx->unsupported) set. */
+int packet_parse_segment(struct case_lexer *lx, enum packet_notation notation, bool injected,
+			 struct segment_spec *spec);
 
 #endif

@@ -7,10 +7,12 @@
 #include <stdint.h>
 
 #include "case.h"
+#include "ip_address.h"
 #include "segment.h"
 
 struct peer_state {
 	const struct peer_decl *decl;
+	struct ip_address address;  /* decl's address in the run's family (family_address) */
 	uint32_t isn;               /* this incarnation's ISN */
 	uint32_t snd_nxt;           /* highest sequence number sent + 1 (SYN and FIN count) */
 	bool sent_anything;
@@ -24,15 +26,16 @@ struct peer_state {
 	int64_t ts_jump;            /* sum of clock jumps */
 };
 
-void peer_init(struct peer_state *p, const struct peer_decl *decl);
+/* A peer before anything was sent, at its address in family. */
+void peer_init(struct peer_state *p, const struct peer_decl *decl, enum address_family family);
 
 /* The peer's TS clock `since_start_ns` after the case started: start + rate * t + jumps (mod 2^32). */
 uint32_t peer_tsval(const struct peer_state *p, int64_t since_start_ns);
 
-/* Turns an injected line into a wire segment from this peer to target_ip: relative seq/ack made
+/* Turns an injected line into a wire segment from this peer to target: relative seq/ack made
  * absolute, `auto` and `+N` TS values filled, win defaulted to 65535. Records what was sent.
  * Returns 0, or -1 with *error a static message (e.g. "no target port known yet"). */
-int peer_build_segment(struct peer_state *p, const struct segment_spec *spec, uint32_t target_ip,
+int peer_build_segment(struct peer_state *p, const struct segment_spec *spec, const struct ip_address *target,
 		       int64_t since_start_ns, struct segment *out, const char **error);
 
 /* True when a segment from the stack is addressed to this peer (and, once known, from its target port). */

@@ -1,5 +1,6 @@
 /* report_tap.h - TAP version 13 for CI systems and `prove`: one test point per case@variant, a YAML
- * block with the diagnostic (the expected/observed diff) on failure, `# SKIP reason` on skips. */
+ * block with the diagnostic (the expected/observed diff) on failure, `# SKIP reason` on skips,
+ * `not ok ... # harness error` on ERRORs, and every try of a FLAKY run in its YAML block. */
 #ifndef TCPHARNESS_REPORT_TAP_H
 #define TCPHARNESS_REPORT_TAP_H
 

@@ -7,19 +7,25 @@
 #include <stdint.h>
 
 #include "case.h"
+#include "ip_address.h"
 #include "outcome.h"
 
 struct target;
 
 struct run_options {
 	struct target *target;    /* where the stack under test runs (target.h) */
-	const char *captures_dir; /* pcap files go to <captures_dir>/<case>[@variant].pcap; NULL: none */
+	const char *captures_dir; /* pcap files go to <captures_dir>/<case name>[@variant].pcap; NULL: none */
 	int64_t tolerance_ns;     /* timing slack around expectations without an explicit window */
+	bool name_families;       /* several families run: names and pcap paths carry the family */
 };
 
 #define RUN_DEFAULT_TOLERANCE_NS (50 * 1000000LL)
 
-enum verdict { VERDICT_PASS, VERDICT_FAIL, VERDICT_SKIP };
+/* FAIL: the stack did something other than the case says. ERROR: the harness or its environment could
+ * not perform a line (late, its agent, capture or sandbox broke), which proves nothing about the stack.
+ * SKIP: the stack or the harness lacks what the case needs, and the message says what. */
+enum verdict { VERDICT_PASS, VERDICT_FAIL, VERDICT_SKIP, VERDICT_ERROR };
+#define VERDICT_COUNT (VERDICT_ERROR + 1)
 
 #define RUN_EVENT_TEXT 320
 
@@ -50,7 +56,7 @@ struct run_event {
 
 struct case_result {
 	enum verdict verdict;
-	char *message;      /* FAIL: the diagnostic (multi-line); SKIP: the reason; malloc'd or NULL */
+	char *message;      /* FAIL, ERROR: the diagnostic (multi-line); SKIP: the reason; malloc'd or NULL */
 	char *pcap_path;    /* malloc'd or NULL */
 	int64_t duration_ns;
 	int steps_run;
@@ -66,15 +72,13 @@ struct case_result {
 	char *unchecked_reason; /* why, each reason once, joined by "; "; malloc'd, NULL when unchecked is 0 */
 };
 
-/* The display name of a case: its file's directory and base name without `.tc`
- * ("time_wait/lost_final_ack"). Malloc'd. */
-char *run_case_name(const char *path);
-
-/* Runs case c under variant index `variant` (-1 when the case declares none), its steps for the target's
+/* Runs case c under variant index `variant` (-1 when the case declares none) in address family `family`
+ * (ip_address.h), its steps for the target's
  * stack only (`{stack}` prefixes). Always fills *result (free with case_result_free); infrastructure
- * failures are FAILs whose message says what broke, missing privileges and missing stack features (a
+ * failures and the harness's own lateness are ERRORs whose message says what broke and by how much
+ * the harness was late, missing privileges and missing stack features (a
  * requirement, a sysctl the stack lacks or will not set) are SKIPs with the reason. */
-void run_case(const struct case_file *c, int variant, const struct run_options *options,
+void run_case(const struct case_file *c, int variant, enum address_family family, const struct run_options *options,
 	      struct case_result *result);
 
 void case_result_free(struct case_result *r);

@@ -8,14 +8,15 @@
 #include <stdint.h>
 
 #include "case.h"
+#include "ip_address.h"
 
 /* Interface names: SANDBOX_IFNAME_PREFIX, the owner PID, a per-process counter, and h/t for the end. */
 #define SANDBOX_IFNAME_PREFIX "th"
 
 struct sandbox_config {
-	uint32_t target_ip;         /* host byte order; the target end gets target_ip/24 */
-	const uint32_t *peer_ips;   /* a permanent neighbour entry (-> harness MAC) for each */
-	int peer_ip_count;
+	struct ip_address target;   /* the target end gets target/24 (IPv4) or target/64 (IPv6) */
+	const struct ip_address *peers; /* a permanent neighbour entry (-> harness MAC) for each */
+	int peer_count;
 	const struct sysctl_setting *sysctls; /* written inside the target namespace only, in order */
 	int sysctl_count;
 };
@@ -30,9 +31,12 @@ struct sandbox {
 };
 
 /* Builds the sandbox: both namespaces anonymous (held only by the fds, so they vanish with this
- * process even after SIGKILL), IPv6 off in both and the sysctls written before any link exists, lo
- * up in both, veth up, TX checksum/TSO/GSO offload off on the target end, address + on-link route,
- * neighbours; returns once the harness end can transmit. Every peer IP must lie in target_ip's /24.
+ * process even after SIGKILL), IPv6 off in both (for an IPv6 target: on in the target namespace but
+ * silent: no link-local address, DAD, router solicitation or MLD report, the target end NOARP, the link's
+ * MTU 1520 so that the MSS is 1460 as over IPv4) and the
+ * sysctls written before any link exists, lo up in both, veth up, TX checksum/TSO/GSO offload off on
+ * the target end, address + on-link route, neighbours; returns once the harness end can transmit.
+ * Every peer must lie in the target's on-link prefix, in its family.
  * The calling thread ends in the namespace it started in. Returns 0, or -1 with *error a malloc'd
  * message (e.g. "sysctl net.ipv4.tcp_foo=1: No such file or directory") after undoing everything it
  * had made; out's fds are then -1. */

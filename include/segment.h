@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ip_address.h"
+
 #define TCP_FLAG_FIN 0x01
 #define TCP_FLAG_SYN 0x02
 #define TCP_FLAG_RST 0x04
@@ -43,9 +45,10 @@ struct tcp_option {
 	uint32_t sack_left[SACK_MAX_BLOCKS], sack_right[SACK_MAX_BLOCKS];
 };
 
-/* A segment as captured or injected: every number absolute, addresses in host byte order. */
+/* A segment as captured or injected: every number absolute; an IPv4 segment's addresses are IPv4
+ * ones (ip_address_is_ipv4), an IPv6 segment's are not. */
 struct segment {
-	uint32_t src_ip, dst_ip;
+	struct ip_address src_ip, dst_ip;
 	uint16_t src_port, dst_port;
 	uint32_t seq, ack;
 	uint8_t flags;
@@ -54,7 +57,7 @@ struct segment {
 	size_t option_count;
 	struct tcp_option options[SEGMENT_MAX_OPTIONS];
 	uint32_t payload_len;
-	bool ip_checksum_ok, tcp_checksum_ok;
+	bool ip_checksum_ok, tcp_checksum_ok; /* IPv6 has no header checksum: ip_checksum_ok is true */
 };
 
 /* How a number in a case line (or a relative view of an observed one) is given. */
@@ -82,6 +85,7 @@ struct option_spec {
  * receiver's ISN. Used for injected segments, expected segments and relative views of observed ones. */
 struct segment_spec {
 	uint8_t flags;
+	uint8_t flags_any;      /* expected: flags that may be set or not (a piece of a .pkt's TSO segment: PSH) */
 	struct spec_value seq;  /* start of the sequence range (`start:end(len)`) */
 	uint32_t payload_len;   /* len; end = start + len */
 	struct spec_value ack;  /* SPEC_UNSET when the line has no `ack` */

@@ -9,11 +9,11 @@
 #include "wire.h"
 
 /* One storm: count connections from peer_ip, source ports first_port .. first_port + count - 1, to a
- * listener at target_ip:target_port. Addresses and ports in host order. */
+ * listener at target_ip:target_port. Ports in host order. */
 struct storm_plan {
-	uint32_t target_ip;
+	struct ip_address target_ip;
 	uint16_t target_port;
-	uint32_t peer_ip;
+	struct ip_address peer_ip;
 	uint16_t first_port;
 	uint32_t count;
 	uint32_t isn;             /* every connection's ISN: their ports keep them apart */
@@ -30,7 +30,7 @@ struct storm_result {
 	int64_t elapsed_ns;        /* first SYN sent to the last final ACK captured */
 	/* When the stack broke an expectation: which phase, which connection, and the expected against the
 	 * observed segment with carets under the differing fields (judge.h); "" otherwise. */
-	char mismatch[512];
+	char mismatch[768];
 };
 
 /* Runs the storm in four phases, each over every connection, in chunks the capture ring holds:

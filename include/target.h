@@ -9,6 +9,7 @@
 
 #include "agent.h"
 #include "case.h"
+#include "ip_address.h"
 #include "sandbox.h"
 #include "send_budget.h"
 #include "tap_link.h"
@@ -52,7 +53,8 @@ struct target_case {
 	int harness_netns_fd;           /* where the wire opens its sockets */
 	char ifname[IF_NAMESIZE];
 	uint8_t harness_mac[6], target_mac[6];
-	uint32_t target_ip;             /* the stack's address in this case */
+	uint32_t target_ip;             /* the stack's address in this case, as a case writes it (IPv4) */
+	enum address_family family;     /* the family this case runs in */
 	bool shared_link;               /* other hosts may listen: the wire sends only to target_ip */
 	bool same_clock;                /* the agent's CLOCK_REALTIME is the harness's (local) */
 	int ts_hz;                      /* how fast the stack's TSvals tick (1000 since Linux 4.13) */
@@ -92,10 +94,17 @@ uint32_t target_release(const struct target *t);
  * (one host, one set of sysctls). */
 bool target_runs_cases_in_parallel(const struct target *t);
 
-/* Readies the target for case c: a fresh sandbox and agent (local, gvisor, lwip), or the previous cases' sockets
- * purged and the peers announced (the others). Returns 0, or -1 with *error malloc'd (its text says
- * "Operation not permitted" when privileges are missing). */
-int target_case_begin(struct target *t, const struct case_file *c, struct target_case *tc, char **error);
+/* Whether case runs in family can run on t: every family on local, ipv4 alone on the others so far
+ * (IPv6 there needs neighbour discovery answered for the peers, as the ARP proxy does for IPv4). */
+bool target_runs_family(const struct target *t, enum address_family family);
+
+/* Readies the target for case c in address family, one target_runs_family allows (its agent's calls
+ * run in it): a fresh sandbox and
+ * agent (local, gvisor, lwip), or the previous cases' sockets purged and the peers announced (the
+ * others). Returns 0, or -1 with *error malloc'd (its text says "Operation not permitted" when
+ * privileges are missing). */
+int target_case_begin(struct target *t, const struct case_file *c, enum address_family family,
+		      struct target_case *tc, char **error);
 
 /* Ends the case: the sandbox destroyed, or the agent's sockets closed, its sysctls restored and the
  * peers' sockets purged. */

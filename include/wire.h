@@ -1,11 +1,12 @@
-/* wire.h - the harness end of the link: libnet injects crafted Ethernet/IPv4/TCP frames, libpcap
- * captures both directions (immediate mode, BPF "tcp", nanosecond stamps) into a pcap file. */
+/* wire.h - the harness end of the link: libnet injects crafted Ethernet/IPv4 or IPv6/TCP frames, libpcap
+ * captures both directions (immediate mode, BPF "tcp or icmp6", nanosecond stamps) into a pcap file. */
 #ifndef TCPHARNESS_WIRE_H
 #define TCPHARNESS_WIRE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "segment.h"
 
@@ -14,20 +15,23 @@ struct wire;
 /* One captured frame, decoded. */
 struct wire_frame {
 	int64_t at_ns;             /* capture time, CLOCK_REALTIME nanoseconds */
-	bool decoded;              /* false: not a TCP/IPv4 segment we could read; see decode_error */
+	bool decoded;              /* false: not a TCP segment we could read; see decode_error */
 	const char *decode_error;  /* static */
+	bool icmpv6;               /* not decoded, but an ICMPv6 message of this type and code */
+	uint8_t icmpv6_type, icmpv6_code;
 	struct segment segment;
 };
 
 /* Opens injection and capture on ifname inside harness_netns_fd's namespace (the sockets stay bound to
- * it) and a nanosecond pcap file at pcap_path (NULL: no file). Frames go from src_mac to dst_mac.
- * Returns a wire, or NULL with *error malloc'd. */
+ * it) and writes a nanosecond pcap into pcap_file (NULL: none; output_file.h makes it), which the wire
+ * then owns. Frames go from src_mac to dst_mac. Returns a wire, or NULL with *error malloc'd and
+ * pcap_file still the caller's. */
 struct wire *wire_open(int harness_netns_fd, const char *ifname, const uint8_t src_mac[6],
-		       const uint8_t dst_mac[6], const char *pcap_path, char **error);
+		       const uint8_t dst_mac[6], FILE *pcap_file, char **error);
 
-/* On a link the harness shares with other hosts (lab mode): captures only target_ip's TCP, and
- * refuses to build any segment addressed elsewhere. 0, or -1 with *error malloc'd. */
-int wire_restrict(struct wire *w, uint32_t target_ip, char **error);
+/* On a link the harness shares with other hosts (lab mode): captures only target's TCP and ICMPv6,
+ * and refuses to build any segment addressed elsewhere. 0, or -1 with *error malloc'd. */
+int wire_restrict(struct wire *w, const struct ip_address *target, char **error);
 
 /* Builds and sends one segment (checksums computed; payload is payload_len pattern bytes).
  * *sent_ns gets the CLOCK_REALTIME time just before the write. 0, or -1 with *error malloc'd. */

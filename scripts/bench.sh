@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Speed figures, as medians with p90: sandbox create+destroy, a case's setup+teardown, inject -> reply,
 # crafted segments per second (the harness against a raw packet socket, scapy and hping3, all on one
-# sandbox's veth), connection lifecycles per second in storm mode, and the whole-process wall time of
-# the catalogue's cases. Needs root, python3-scapy and hping3; builds first into BUILD_DIR (default
-# build/). RUNS (default 200); ROUNDS of the segment rate comparison (default 7), each sender flooding
-# for 1 s per round, and of each storm size.
+# sandbox's veth), connection lifecycles per second in storm mode, the whole-process time of a few
+# cases in ipv4 and in ipv6 side by side, the wall time of the catalogue in every family, explore's
+# table, and (with PACKETDRILL and PACKETDRILL_SUITE) a packetdrill suite's scripts under tcpharness
+# against packetdrill one by one. Needs root, python3-scapy and hping3; builds first into BUILD_DIR
+# (default build/). RUNS (default 200); ROUNDS of the segment rate comparison (default 7), each sender
+# flooding for 1 s per round, and of each storm size.
 # `scripts/bench.sh vm [ROUNDS]`: only the vm target's catalogue wall time, -j 1 against -j 2 (one VM
 # per worker), ROUNDS (default 3) interleaved, on the image in TCPHARNESS_VM_IMAGE (default build/vm).
 set -euo pipefail
@@ -19,7 +21,7 @@ if [ "${1:-}" = vm ]; then
 	for _ in $(seq "${2:-3}"); do
 		for jobs in 1 2; do
 			start=$(date +%s%N)
-			"$build/tcpharness" run -j "$jobs" --target vm --vm-image "$vm_image" --captures /tmp/tcpharness-bench \
+			"$build/tcpharness" run -j "$jobs" --family 4 --target vm --vm-image "$vm_image" --captures /tmp/tcpharness-bench \
 				cases/ >/tmp/tcpharness-bench.out 2>&1 || true
 			wall=$(echo "scale=1; ($(date +%s%N) - $start) / 1000000000" | bc)
 			walls[$jobs]+=" $wall"
@@ -158,18 +160,24 @@ echo "== connection lifecycles per second in storm mode ($rounds rounds per size
 # FIN-ACK, its final ACK, every segment from the stack checked; timed from the first SYN to the last ACK.
 "$build/tests/bench_core" storm "$rounds" 2000 10000
 
-echo "== whole process, each first case file, 20 runs"
+echo "== whole process, each first case file, 20 runs per family, ipv4 and ipv6 side by side"
+# One family per process, so the figure is one case's setup, run and teardown in that family.
+printf '%-40s %-28s %s\n' case ipv4 ipv6
 for case in cases/handshake/accept.tc cases/handshake/syn_closed_port.tc cases/handshake/ack_to_listener.tc \
 	cases/time_wait/lost_final_ack.tc; do
-	times=()
-	for _ in $(seq 20); do
-		start=$(date +%s%N)
-		"$build/tcpharness" run --captures /tmp/tcpharness-bench "$case" >/dev/null
-		times+=($(( ($(date +%s%N) - start) / 1000 )))
+	line=$(printf '%-40s' "$case")
+	for family in 4 6; do
+		times=()
+		for _ in $(seq 20); do
+			start=$(date +%s%N)
+			"$build/tcpharness" run --family "$family" --captures /tmp/tcpharness-bench "$case" >/dev/null
+			times+=($(( ($(date +%s%N) - start) / 1000 )))
+		done
+		sorted=($(printf '%s\n' "${times[@]}" | sort -n))
+		line+=$(printf ' median %7.1f p90 %7.1f ms' "$(echo "${sorted[10]} / 1000" | bc -l)" \
+			"$(echo "${sorted[18]} / 1000" | bc -l)")
 	done
-	sorted=($(printf '%s\n' "${times[@]}" | sort -n))
-	printf '%-40s median %8.1f ms   p90 %8.1f ms\n' "$case" \
-		"$(echo "${sorted[10]} / 1000" | bc -l)" "$(echo "${sorted[18]} / 1000" | bc -l)"
+	echo "$line"
 done
 rm -rf /tmp/tcpharness-bench
 
@@ -190,3 +198,25 @@ for jobs in 1 "$(nproc)" 16; do
 	rm -rf /tmp/tcpharness-bench
 done
 rm -f /tmp/tcpharness-bench.out
+
+echo "== explore: the whole state x event table at -j 16 (issue 20: under 30 s)"
+# CPU time is the figure that survives other load on the machine: wall time on an idle 2-core machine is
+# about CPU / 2, since every cell's own waits (a 100 ms window, a 250 ms handshake) overlap at -j 16.
+start=$(date +%s%N)
+/usr/bin/time -f '%U %S' -o /tmp/tcpharness-bench.cpu \
+	"$build/tcpharness" explore -j 16 --captures /tmp/tcpharness-bench >/dev/null 2>/tmp/tcpharness-bench.out
+wall=$(echo "($(date +%s%N) - $start) / 1000000000" | bc -l)
+read -r user sys </tmp/tcpharness-bench.cpu
+printf 'explore -j 16 wall time %6.2f s, CPU %.2f s user + %.2f s sys, load average before %s   (%s)\n' "$wall" \
+	"$user" "$sys" "$(cut -d' ' -f1 /proc/loadavg)" "$(tail -n 1 /tmp/tcpharness-bench.out)"
+rm -rf /tmp/tcpharness-bench /tmp/tcpharness-bench.out /tmp/tcpharness-bench.cpu
+
+# packetdrill suites (docs/packetdrill.md): tcpharness -j against packetdrill one script after another,
+# over the scripts tcpharness runs. PACKETDRILL names a packetdrill you built; PACKETDRILL_SUITE the
+# suite (google/packetdrill's gtests/net/tcp, the kernel's selftests/net/packetdrill).
+echo "== packetdrill scripts"
+if [ -x "${PACKETDRILL:-}" ] && [ -d "${PACKETDRILL_SUITE:-}" ]; then
+	scripts/packetdrill-compare.sh "$build/tcpharness" "$PACKETDRILL" "$PACKETDRILL_SUITE" | grep '^wall time' || true
+else
+	echo "skipped: set PACKETDRILL (a packetdrill binary) and PACKETDRILL_SUITE (a directory of .pkt scripts)"
+fi

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Runs the catalogue (default cases/) N times and reports every case@variant whose verdict was not the
-# same in all iterations: a table of verdict counts with the first failure's text, then
-#   soak: N iterations, M case@variants, K flaky
-# Exit status: 0 steady, 1 when K > 0 or a case@variant failed in every iteration, 2 usage or a run
-# that broke down (the harness exited with neither 0 nor 1).
-#   --load          keep both cores busy meanwhile (stress-ng --cpu 2, stopped when the script ends)
+# Runs the catalogue (default cases/) N times and reports every case@variant whose verdict was not PASS
+# (or SKIP) in every iteration: a table of verdict counts (PASS, FAIL, SKIP, ERROR, FLAKY) with the
+# first failure's text, then
+#   soak: N iterations, M case@variants, K unsteady; runs: P passed, F failed, S skipped, X flaky, E errors
+# A FLAKY (passed on a retry) and an ERROR (the harness's fault) count as unsteady, never as passes.
+# Exit status: 0 no FAIL (FLAKYs and ERRORs are counted, and say how late the harness was), 1 when a
+# case@variant FAILed in any iteration, 2 usage or a run that broke down (the harness exited with 2, or
+# was killed).
+#   --load          load the machine meanwhile: stress-ng with 2 CPU, 1 I/O and 1 VM worker (stopped when
+#                   the script ends)
 #   --harness PATH  the binary to soak (default build/tcpharness, built by scripts/build.sh if missing)
 #   --jobs N        run N case@variants at once (`run -j N`; default: the harness's own, one per CPU)
 #   --keep DIR      keep every iteration's output, and the pcaps of iterations that had a FAIL, in DIR
@@ -59,7 +63,7 @@ if $load; then
 	label=" loaded"
 	command -v stress-ng >/dev/null || { echo "soak: --load needs stress-ng (scripts/install-deps.sh --test)" >&2; exit 2; }
 	# Killed with this script even when the script cannot trap it (SIGKILL, a CTest timeout).
-	setpriv --pdeathsig KILL stress-ng --cpu 2 --quiet &
+	setpriv --pdeathsig KILL stress-ng --cpu 2 --io 1 --vm 1 --vm-bytes 256M --quiet &
 	stress_pid=$!
 	sleep 1
 	kill -0 "$stress_pid" 2>/dev/null || { stress_pid=""; echo "soak: stress-ng did not start" >&2; exit 2; }
@@ -72,12 +76,13 @@ for i in $(seq "$iterations"); do
 	status=0
 	"$harness" run "${jobs[@]}" --captures "$captures" "${paths[@]}" >"$out" 2>&1 || status=$?
 	seconds=$(( ($(date +%s%N) - start) / 1000000 ))
-	if [ "$status" -gt 1 ]; then
+	# 0 passed, 1 a FAIL, 3 an ERROR, 4 every case skipped: verdicts to count. Anything else broke down.
+	if [ "$status" -ne 0 ] && [ "$status" -ne 1 ] && [ "$status" -ne 3 ] && [ "$status" -ne 4 ]; then
 		cat "$out" >&2
 		echo "soak: iteration $i: the harness exited $status; stopping" >&2
 		exit 2
 	fi
-	if [ "$status" -eq 1 ] && [ -n "$keep" ]; then
+	if [ "$status" -ne 0 ] && [ -n "$keep" ]; then
 		mv "$captures" "$keep/captures-$i"
 	fi
 	rm -rf "$captures"
@@ -85,42 +90,51 @@ for i in $(seq "$iterations"); do
 		"$(tail -n 1 "$out")" $((seconds / 1000)) $((seconds % 1000)) >&2
 done
 
-# One record per verdict line: iteration, case@variant, verdict, and for a FAIL its first diagnostic
-# line (the indented lines under it), so a flaky case shows how it failed.
+# One record per verdict line: iteration, case@variant, verdict, and for anything but a PASS its first
+# diagnostic line (the indented lines under it: a FLAKY's first try), so an unsteady case shows how it
+# went wrong.
 for i in $(seq "$iterations"); do
 	awk -v it="$i" '
 		function flush() { if (name != "") print it "\t" name "\t" verdict "\t" why; name = "" }
-		/^(PASS|FAIL|SKIP) / { flush(); verdict = $1; name = $2; why = ""; next }
+		/^(PASS|FAIL|SKIP|ERROR|FLAKY) / { flush(); verdict = $1; name = $2; why = ""; next }
 		/^    / && name != "" && why == "" && verdict != "PASS" { why = substr($0, 5); next }
 		/^[0-9]+ passed, / { flush() }
 		END { flush() }' "$out_dir/iteration-$i.out"
 done >"$work/verdicts"
 
 awk -F'\t' -v n="$iterations" '
+	BEGIN { split("PASS FAIL SKIP ERROR FLAKY", kinds, " ") }
 	{
 		if (!($2 in seen)) { seen[$2] = 1; order[++names] = $2 }
 		count[$2, $3]++
-		if ($3 == "FAIL" && !(($2) in first_fail)) { first_fail[$2] = $1; why[$2] = $4 }
+		total[$3]++
+		if ($3 != "PASS" && $3 != "SKIP" && !(($2) in first_bad)) { first_bad[$2] = $1; why[$2] = $3 ": " $4 }
 		if ($3 == "SKIP" && !(($2) in skip_why)) skip_why[$2] = $4
 	}
 	END {
-		flaky = 0; broken = 0
+		unsteady = 0; broken = 0
 		for (k = 1; k <= names; k++) {
 			name = order[k]
-			pass = count[name, "PASS"] + 0; fail = count[name, "FAIL"] + 0; skip = count[name, "SKIP"] + 0
-			missing = n - pass - fail - skip
-			kinds = (pass > 0) + (fail > 0) + (skip > 0) + (missing > 0)
-			if (kinds > 1) {
-				if (flaky++ == 0)
-					printf "%-48s %5s %5s %5s %7s  %s\n", "case@variant", "PASS", "FAIL", "SKIP", "missing", "first failure"
-				detail = fail ? sprintf("iteration %d: %s", first_fail[name], why[name]) : (skip ? "SKIP: " skip_why[name] : "")
-				printf "%-48s %5d %5d %5d %7d  %s\n", name, pass, fail, skip, missing, detail
+			missing = n
+			for (v = 1; v <= 5; v++) missing -= count[name, kinds[v]]
+			fail = count[name, "FAIL"] + 0
+			steady = (count[name, "PASS"] == n || count[name, "SKIP"] == n)
+			if (!steady && fail < n) {
+				if (unsteady++ == 0)
+					printf "%-48s %5s %5s %5s %5s %5s %7s  %s\n", "case@variant", "PASS", "FAIL", "SKIP",
+						"ERROR", "FLAKY", "missing", "first non-pass"
+				detail = (name in first_bad) ? sprintf("iteration %d: %s", first_bad[name], why[name]) \
+							     : (count[name, "SKIP"] ? "SKIP: " skip_why[name] : "")
+				printf "%-48s %5d %5d %5d %5d %5d %7d  %s\n", name, count[name, "PASS"], fail,
+					count[name, "SKIP"], count[name, "ERROR"], count[name, "FLAKY"], missing, detail
 			} else if (fail == n) {
 				broken++
 				printf "always FAIL: %s: %s\n", name, why[name]
 			}
 		}
-		printf "soak: %d iterations, %d case@variants, %d flaky%s\n", n, names, flaky,
-			broken ? sprintf(", %d failing in every iteration", broken) : ""
-		exit flaky > 0 || broken > 0
+		printf "soak: %d iterations, %d case@variants, %d unsteady%s; runs: %d passed, %d failed, %d skipped, " \
+			"%d flaky, %d errors\n", n, names, unsteady,
+			broken ? sprintf(", %d failing in every iteration", broken) : "", total["PASS"], total["FAIL"],
+			total["SKIP"], total["FLAKY"], total["ERROR"]
+		exit total["FAIL"] > 0
 	}' "$work/verdicts"

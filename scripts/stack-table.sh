@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Regenerates docs/stacks.md's generated blocks from the stacks themselves, or with --check only
 # compares them (exit 1 and a diff when the page says otherwise):
-#   stacks       `tcpharness matrix --markdown --targets local,gvisor,lwip cases/`
+#   stacks       `tcpharness matrix --markdown --family 4 --targets local,gvisor,lwip cases/` (gVisor and
+#                lwIP run the ipv4 family only so far)
 #   differences  every case that declares per-stack lines ({gvisor}, {!lwip}...; not the per-kernel
 #                {linux<5.4}), those lines, and the
 #                pcap of each side, copied to captures/stacks/<target>/ (not in --check mode)
+# The table's header names each stack by its major.minor (`local: Linux 6.18`, `gvisor: runsc 0.0`,
+# `lwip: lwIP 2.1`), and the comparison ignores the rest of the release (scripts/doc-block.sh).
 # The catalogue must pass on every stack: a difference is a finding only where a case declares it.
 # usage: scripts/stack-table.sh [--check] [HARNESS]   (HARNESS default: build/tcpharness)
 set -euo pipefail
@@ -21,7 +24,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 status=0
-"$harness" matrix --markdown --targets "$(IFS=,; echo "${targets[*]}")" --captures "$work/captures" cases/ \
+"$harness" matrix --markdown --family 4 --targets "$(IFS=,; echo "${targets[*]}")" --captures "$work/captures" cases/ \
 	>"$work/stacks" 2>"$work/console" || status=$?
 if [ "$status" -ne 0 ]; then
 	cat "$work/console" >&2
@@ -58,36 +61,24 @@ while IFS= read -r file; do
 	echo >>"$work/differences"
 done < <(grep -lE '^[[:space:]]*(\[[^]]*\][[:space:]]*)?\{[^}<>=]*\}' $(find cases -name '*.tc' | sort) || true)
 
-block() { awk -v b="<!-- $1:begin (scripts/stack-table.sh writes this block) -->" -v e="<!-- $1:end -->" \
-	'$0==e{inside=0} inside{print} $0==b{inside=1}' "$page"; }
+# Both blocks' markers are checked before either block is written.
 for b in stacks differences; do
-	if ! grep -qxF "<!-- $b:begin (scripts/stack-table.sh writes this block) -->" "$page"; then
-		echo "stack-table: $page lacks the $b block's markers" >&2
-		exit 1
-	fi
+	scripts/doc-block.sh show "$page" "$b" scripts/stack-table.sh >/dev/null
 done
 if $check; then
-	differ=0
+	failed=0
 	for b in stacks differences; do
-		block "$b" >"$work/page_$b"
-		diff -u --label "$page ($b)" --label "what the stacks do" "$work/page_$b" "$work/$b" || differ=1
+		scripts/doc-block.sh check "$page" "$b" scripts/stack-table.sh "$work/$b" || failed=1
 	done
-	if [ "$differ" -ne 0 ]; then
+	if [ "$failed" -ne 0 ]; then
 		echo "stack-table: $page differs from what the stacks do; run scripts/stack-table.sh" >&2
 		exit 1
 	fi
-	echo "$page matches what the stacks do"
 	exit 0
 fi
-cp "$page" "$work/page"
 for b in stacks differences; do
-	awk -v b="<!-- $b:begin (scripts/stack-table.sh writes this block) -->" -v e="<!-- $b:end -->" -v body="$work/$b" '
-		$0==b {print; while ((getline line < body) > 0) print line; skip=1; next}
-		$0==e {skip=0}
-		!skip {print}' "$work/page" >"$work/page.new"
-	mv "$work/page.new" "$work/page"
+	scripts/doc-block.sh write "$page" "$b" scripts/stack-table.sh "$work/$b"
 done
-cp "$work/page" "$page"
 rm -rf captures/stacks
 while IFS= read -r rel; do
 	mkdir -p "captures/stacks/$(dirname "$rel")"

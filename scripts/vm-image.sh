@@ -4,6 +4,12 @@
 # docs/vm-notes.md explains.
 set -euo pipefail
 
+# The kernel package README.md's two-kernel table was made with. Pinned, so that a new Debian 6.1
+# revision changes the table only when someone chooses it (TCPHARNESS_VM_KERNEL_PKG, then
+# scripts/readme-matrix.sh --kernels) and a fresh machine builds the same kernel.
+pinned_pkg=linux-image-6.1.0-56-cloud-amd64
+pinned_version=6.1.192-2
+
 usage() {
 	cat >&2 <<-EOF
 	usage: $0 [--kernel FILE [--modules DIR|PACKAGE.deb]] OUTDIR AGENT_BINARY
@@ -12,8 +18,11 @@ usage() {
 	same kernel uncompressed, boots faster), OUTDIR/initrd.img, OUTDIR/config (the kernel's .config),
 	OUTDIR/release and OUTDIR/stamp, caching the kernel package in OUTDIR/cache and in apt's
 	/var/cache/apt/archives. Exit status 3: the package could not be downloaded and no copy is cached.
-	The kernel is the one linux-image-cloud-amd64 depends on; TCPHARNESS_VM_KERNEL_PKG=NAME pins another
-	linux-image-6.1.*-cloud-amd64.
+	The kernel is pinned: $pinned_pkg $pinned_version, the one README.md's
+	two-kernel table was made with. When the Debian archive no longer has it and no copy is cached, the
+	6.1 kernel linux-image-cloud-amd64 depends on today is used instead, and said so (the table names
+	Linux 6.1 only; its cells must still hold). TCPHARNESS_VM_KERNEL_PKG=NAME takes another
+	linux-image-6.1.*-cloud-amd64 instead.
 	With --kernel FILE: any x86-64 Linux kernel, a bzImage (as make bzImage leaves it) or a vmlinux ELF
 	with a PVH entry (CONFIG_PVH=y), copied to OUTDIR/vmlinuz or OUTDIR/vmlinux. Drivers built as modules
 	come from --modules: a directory (INSTALL_MOD_PATH, or lib/modules/RELEASE itself) or the kernel's
@@ -70,15 +79,27 @@ required_options=(
 dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' ||
 	{ echo "vm-image: needs busybox-static (scripts/install-deps.sh --target vm)" >&2; exit 1; }
 
-# One apt-cache call (0.3 s) so an up-to-date OUTDIR costs little: the metapackage's Depends names the
-# image package with its exact version.
+# Which package: the one asked for, else the pin while the archive or a cache has it, else the 6.1
+# kernel the metapackage names today. One or two apt-cache calls (0.3 s each), so an up-to-date
+# OUTDIR costs little.
+# Prints "PACKAGE VERSION" of a package apt knows (VERSION empty: any version).
+apt_version() {
+	apt-cache show --no-all-versions "$1${2:+=$2}" 2>/dev/null |
+		awk '$1 == "Package:" { p = $2 } $1 == "Version:" { print p, $2; exit }'
+}
+cached_deb() { ls "$outdir/cache/$1_$2_amd64.deb" "/var/cache/apt/archives/$1_$2_amd64.deb" 2>/dev/null | head -n 1; }
 debian_package() {
+	pkg= version=
 	if [ -n "${TCPHARNESS_VM_KERNEL_PKG:-}" ]; then
-		read -r pkg version < <(apt-cache show --no-all-versions "$TCPHARNESS_VM_KERNEL_PKG" 2>/dev/null |
-			awk '$1 == "Package:" { p = $2 } $1 == "Version:" { print p, $2; exit }') || true
+		read -r pkg version < <(apt_version "$TCPHARNESS_VM_KERNEL_PKG") || true
+		choice="asked for by TCPHARNESS_VM_KERNEL_PKG"
+	elif [ -n "$(cached_deb "$pinned_pkg" "${pinned_version//:/%3a}")" ] || [ -n "$(apt_version "$pinned_pkg" "$pinned_version")" ]; then
+		pkg=$pinned_pkg version=$pinned_version
+		choice="pinned: README.md's two-kernel table was made with it"
 	else
 		read -r pkg version < <(apt-cache show --no-all-versions linux-image-cloud-amd64 2>/dev/null |
 			sed -n 's/^Depends: \(linux-image-[^ ]*\) (= \([^)]*\)).*/\1 \2/p') || true
+		choice="the pinned $pinned_pkg $pinned_version is neither in the Debian archive nor cached; this is the current 6.1 kernel, and README.md's table (Linux 6.1) must still hold for it"
 	fi
 	if ! [[ "${pkg:-}" =~ ^linux-image-(6\.1\.[0-9]+-[0-9]+-cloud-amd64)$ ]] || [ -z "${version:-}" ]; then
 		echo "vm-image: apt knows no linux-image-6.1.*-cloud-amd64 (got '${pkg:-}'); run apt-get update?" >&2
@@ -273,7 +294,7 @@ flock 9
 want_stamp=$(stamp_text)
 if [ -f "$outdir/stamp" ] && [ -f "$outdir/$boot_file" ] && [ -f "$outdir/initrd.img" ] &&
 	[ "$(cat "$outdir/stamp")" = "$want_stamp" ]; then
-	echo "vm-image: $outdir is up to date ($(cat "$outdir/release" 2>/dev/null), agent $(sha256sum "$agent" | cut -c1-12))"
+	echo "vm-image: $outdir is up to date ($(cat "$outdir/release" 2>/dev/null)${choice:+, $pkg $version, $choice}; agent $(sha256sum "$agent" | cut -c1-12))"
 	exit 0
 fi
 
@@ -302,7 +323,7 @@ else
 		cp "$apt_cached" "$deb"
 	fi
 	if [ ! -f "$deb" ]; then
-		echo "vm-image: downloading $pkg $version"
+		echo "vm-image: downloading $pkg $version ($choice)"
 		# apt drops to user _apt for downloads and warns when _apt cannot write the directory.
 		sandbox=()
 		[ "$(id -u)" -ne 0 ] || sandbox=(-o APT::Sandbox::User=root)

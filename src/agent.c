@@ -30,8 +30,9 @@
 #define CHILD_EXIT_NO_NAMESPACE 3
 #define CHILD_EXIT_NO_COMMAND 127
 
-/* A command agent may start over ssh: its first reply may take a while. */
-#define AGENT_START_MS 15000
+/* A command agent may start over ssh, or as a whole gVisor sandbox: its first reply may take a while,
+ * more than 15 s for runsc on a 2-core machine busy with other test runs (load 30). */
+#define AGENT_START_MS 60000
 /* How long a stopping agent gets to restore its sysctls after EOF before it is killed. */
 #define AGENT_STOP_MS 3000
 
@@ -291,7 +292,7 @@ int agent_attach_stream(int fd, struct agent *out, char **error)
 int agent_call(struct agent *agent, const struct app_call *call, struct agent_reply *reply, char **error)
 {
 	struct agent_request req;
-	if (agent_request_from_call(take_id(agent), call, &req, error) < 0)
+	if (agent_request_from_call(take_id(agent), call, agent->family, &req, error) < 0)
 		return -1;
 	return exchange(agent, &req, (int64_t)req.timeout_ms + REPLY_MARGIN_MS, reply, error);
 }
@@ -381,11 +382,12 @@ static int stack_request(struct agent *agent, struct agent_request *req, int64_t
 	return 0;
 }
 
-int agent_socket_state(struct agent *agent, uint32_t local_ip, uint16_t local_port, uint32_t remote_ip,
-		       uint16_t remote_port, struct socket_evidence *out, char **error)
+int agent_socket_state(struct agent *agent, const struct ip_address *local_ip, uint16_t local_port,
+		       const struct ip_address *remote_ip, uint16_t remote_port, struct socket_evidence *out,
+		       char **error)
 {
-	struct agent_request req = { .op = AGENT_OP_STATE, .ip = local_ip, .port = local_port,
-				     .remote_ip = remote_ip, .remote_port = remote_port };
+	struct agent_request req = { .op = AGENT_OP_STATE, .ip = *local_ip, .port = local_port,
+				     .remote_ip = *remote_ip, .remote_port = remote_port };
 	struct agent_reply reply;
 	if (stack_request(agent, &req, REPLY_MARGIN_MS, &reply, error) < 0)
 		return -1;
@@ -417,9 +419,9 @@ int agent_counter(struct agent *agent, const char *name, int64_t *value, char **
 	return 1;
 }
 
-int agent_purge(struct agent *agent, uint32_t remote_ip, int *destroyed, char **error)
+int agent_purge(struct agent *agent, const struct ip_address *remote_ip, int *destroyed, char **error)
 {
-	struct agent_request req = { .op = AGENT_OP_PURGE, .ip = remote_ip };
+	struct agent_request req = { .op = AGENT_OP_PURGE, .ip = *remote_ip };
 	struct agent_reply reply;
 	if (stack_request(agent, &req, REPLY_MARGIN_MS, &reply, error) < 0)
 		return -1;
@@ -429,7 +431,7 @@ int agent_purge(struct agent *agent, uint32_t remote_ip, int *destroyed, char **
 
 int agent_neigh_flush(struct agent *agent, uint32_t ip, int *flushed, char **error)
 {
-	struct agent_request req = { .op = AGENT_OP_NEIGH_FLUSH, .ip = ip };
+	struct agent_request req = { .op = AGENT_OP_NEIGH_FLUSH, .ip = ip_address_from_ipv4(ip) };
 	struct agent_reply reply;
 	if (stack_request(agent, &req, REPLY_MARGIN_MS, &reply, error) < 0)
 		return -1;

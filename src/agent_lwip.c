@@ -28,8 +28,13 @@ static int nonblocking_or_closed(int fd)
 	return -1;
 }
 
-static int socket_nonblocking(void)
+/* IPv4 only so far: the lwip target runs the ipv4 family alone (target.c). */
+static int socket_nonblocking(int domain)
 {
+	if (domain != AF_INET) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
 	return nonblocking_or_closed(lwip_socket(AF_INET, SOCK_STREAM, 0));
 }
 
@@ -83,10 +88,10 @@ static const char *const linux_state_names[] = {
 	[LAST_ACK] = "LAST_ACK",      [TIME_WAIT] = "TIME_WAIT",
 };
 
-/* want in host order, as the protocol carries addresses. */
-static bool is_ipv4(const ip_addr_t *address, uint32_t want)
+static bool is_ipv4(const ip_addr_t *address, const struct ip_address *want)
 {
-	return IP_IS_V4(address) && ntohl(ip4_addr_get_u32(ip_2_ip4(address))) == want;
+	return IP_IS_V4(address) && ip_address_is_ipv4(want) &&
+	       ntohl(ip4_addr_get_u32(ip_2_ip4(address))) == ip_address_ipv4(want);
 }
 
 /* TIME_WAIT ends at the first slow-timer tick that finds it older than 2 MSL (tcp_slowtmr), so the
@@ -100,15 +105,15 @@ static int64_t timer_ms(const struct tcp_pcb *pcb)
 	return ticks_left > 0 ? ticks_left * TCP_SLOW_INTERVAL : 0;
 }
 
-static int state_of(uint32_t local_ip, uint16_t local_port, uint32_t remote_ip, uint16_t remote_port,
-		    struct socket_evidence *out, char **why)
+static int state_of(const struct ip_address *local_ip, uint16_t local_port, const struct ip_address *remote_ip,
+		    uint16_t remote_port, struct socket_evidence *out, char **why)
 {
 	(void)why;
 	*out = (struct socket_evidence){ .state = TCP_STATE_NO_SOCKET, .timer_ms = -1 };
 	LOCK_TCPIP_CORE();
 	/* A listener has no remote end: the shorter tcp_pcb_listen holds no remote_port to read. */
 	for (struct tcp_pcb_listen *l = tcp_listen_pcbs.listen_pcbs; l; l = l->next)
-		if (is_ipv4(&l->local_ip, local_ip) && l->local_port == local_port && remote_ip == 0 &&
+		if (is_ipv4(&l->local_ip, local_ip) && l->local_port == local_port && ip_address_is_unspecified(remote_ip) &&
 		    remote_port == 0)
 			out->state = tcp_state_from_name(linux_state_names[l->state]);
 	struct tcp_pcb *lists[] = { tcp_active_pcbs, tcp_tw_pcbs };
@@ -126,7 +131,7 @@ static int state_of(uint32_t local_ip, uint16_t local_port, uint32_t remote_ip, 
 /* tcp_abort sends an RST from a live connection and drops a TIME_WAIT one silently, as SOCK_DESTROY
  * does on Linux; the socket's next call fails with ECONNABORTED. It unlinks and frees only the PCB
  * it is given (the netconn's error callback touches no other), so the saved next stays valid. */
-static int purge_remote(uint32_t remote_ip, int *destroyed, char **why)
+static int purge_remote(const struct ip_address *remote_ip, int *destroyed, char **why)
 {
 	(void)why;
 	*destroyed = 0;

@@ -13,6 +13,7 @@
 
 #include "error_text.h"
 #include "symbols.h"
+#include "tcp_info_fields.h"
 
 static const char *const op_names[] = {
 	[AGENT_OP_SOCKET] = "socket",         [AGENT_OP_BIND] = "bind",
@@ -27,6 +28,7 @@ static const char *const op_names[] = {
 	[AGENT_OP_RESET] = "reset",           [AGENT_OP_ACCEPT_CLOSE] = "accept-close",
 	[AGENT_OP_TSCLOCK] = "tsclock",
 	[AGENT_OP_NEIGH_FLUSH] = "neigh-flush",
+	[AGENT_OP_TCP_INFO] = "tcp-info",
 };
 #define OP_COUNT (int)(sizeof op_names / sizeof op_names[0])
 
@@ -39,13 +41,15 @@ const char *agent_op_name(enum agent_op op)
 
 enum key {
 	KEY_IP, KEY_PORT, KEY_BACKLOG, KEY_FROM, KEY_HOW, KEY_OPT, KEY_V, KEY_LEN, KEY_TIMEOUT,
-	KEY_SYSCTL, KEY_VALUE, KEY_REMOTE_IP, KEY_REMOTE_PORT, KEY_COUNTER, KEY_CONNECTIONS,
+	KEY_SYSCTL, KEY_VALUE, KEY_REMOTE_IP, KEY_REMOTE_PORT, KEY_COUNTER, KEY_CONNECTIONS, KEY_FAMILY, KEY_FIELD,
+	KEY_FLAGS,
 };
 static const char *const key_names[] = {
 	[KEY_IP] = "ip", [KEY_PORT] = "port", [KEY_BACKLOG] = "backlog", [KEY_FROM] = "from",
 	[KEY_HOW] = "how", [KEY_OPT] = "opt", [KEY_V] = "v", [KEY_LEN] = "len",
 	[KEY_TIMEOUT] = "timeout_ms", [KEY_SYSCTL] = "key", [KEY_VALUE] = "value", [KEY_REMOTE_IP] = "rip",
-	[KEY_REMOTE_PORT] = "rport", [KEY_COUNTER] = "name", [KEY_CONNECTIONS] = "count",
+	[KEY_REMOTE_PORT] = "rport", [KEY_COUNTER] = "name", [KEY_CONNECTIONS] = "count", [KEY_FAMILY] = "family",
+	[KEY_FIELD] = "field", [KEY_FLAGS] = "flags",
 };
 #define KEY_COUNT (int)(sizeof key_names / sizeof key_names[0])
 #define K(k) (1u << (k))
@@ -54,13 +58,14 @@ static const char *const key_names[] = {
 static const struct {
 	unsigned allowed, required;
 } op_keys[] = {
-	[AGENT_OP_SOCKET] = { 0, 0 },
-	[AGENT_OP_BIND] = { K(KEY_IP) | K(KEY_PORT), K(KEY_PORT) },
-	[AGENT_OP_LISTEN] = { K(KEY_PORT) | K(KEY_BACKLOG), K(KEY_PORT) },
+	/* family= on the ops that may make the handle's socket. */
+	[AGENT_OP_SOCKET] = { K(KEY_FAMILY), 0 },
+	[AGENT_OP_BIND] = { K(KEY_IP) | K(KEY_PORT) | K(KEY_FAMILY), K(KEY_PORT) },
+	[AGENT_OP_LISTEN] = { K(KEY_PORT) | K(KEY_BACKLOG) | K(KEY_FAMILY), K(KEY_PORT) },
 	[AGENT_OP_ACCEPT] = { K(KEY_FROM) | K(KEY_TIMEOUT), K(KEY_FROM) | K(KEY_TIMEOUT) },
-	[AGENT_OP_CONNECT] = { K(KEY_IP) | K(KEY_PORT), K(KEY_IP) | K(KEY_PORT) },
+	[AGENT_OP_CONNECT] = { K(KEY_IP) | K(KEY_PORT) | K(KEY_FAMILY), K(KEY_IP) | K(KEY_PORT) },
 	[AGENT_OP_CONNECTED] = { K(KEY_TIMEOUT), K(KEY_TIMEOUT) },
-	[AGENT_OP_SEND] = { K(KEY_LEN), K(KEY_LEN) },
+	[AGENT_OP_SEND] = { K(KEY_LEN) | K(KEY_FLAGS), K(KEY_LEN) },
 	[AGENT_OP_RECV] = { K(KEY_LEN) | K(KEY_TIMEOUT), K(KEY_LEN) | K(KEY_TIMEOUT) },
 	[AGENT_OP_SHUTDOWN] = { K(KEY_HOW), K(KEY_HOW) },
 	[AGENT_OP_CLOSE] = { 0, 0 },
@@ -77,6 +82,7 @@ static const struct {
 	[AGENT_OP_ACCEPT_CLOSE] = { K(KEY_CONNECTIONS) | K(KEY_TIMEOUT), K(KEY_CONNECTIONS) | K(KEY_TIMEOUT) },
 	[AGENT_OP_TSCLOCK] = { 0, 0 },
 	[AGENT_OP_NEIGH_FLUSH] = { K(KEY_IP), K(KEY_IP) },
+	[AGENT_OP_TCP_INFO] = { K(KEY_FIELD), K(KEY_FIELD) },
 };
 
 /* Ops about the stack as a whole rather than one of the case's sockets. */
@@ -261,8 +267,7 @@ static int parse_key_value(struct cursor *c, const char *field, size_t field_len
 
 	uint64_t number;
 	int64_t signed_number;
-	struct in_addr addr;
-	char buf[CASE_NAME_MAX];
+	char buf[IP_ADDRESS_TEXT_MAX];
 	switch ((enum key)key) {
 	case KEY_IP:
 	case KEY_REMOTE_IP:
@@ -270,9 +275,13 @@ static int parse_key_value(struct cursor *c, const char *field, size_t field_len
 			return error_set(error, "bad %s '%.*s'", key_names[key], (int)len, text);
 		memcpy(buf, text, len);
 		buf[len] = '\0';
-		if (inet_pton(AF_INET, buf, &addr) != 1)
-			return error_set(error, "bad %s '%s' (want A.B.C.D)", key_names[key], buf);
-		*(key == KEY_IP ? &out->ip : &out->remote_ip) = ntohl(addr.s_addr);
+		if (ip_address_parse(buf, key == KEY_IP ? &out->ip : &out->remote_ip) < 0)
+			return error_set(error, "bad %s '%s' (want A.B.C.D or an IPv6 address)", key_names[key], buf);
+		break;
+	case KEY_FAMILY:
+		if (len != 5 || memcmp(text, "inet6", 5) != 0)
+			return error_set(error, "bad family '%.*s' (want inet6)", (int)len, text);
+		out->inet6 = true;
 		break;
 	case KEY_PORT:
 	case KEY_REMOTE_PORT:
@@ -310,6 +319,20 @@ static int parse_key_value(struct cursor *c, const char *field, size_t field_len
 				out->shutdown_how = shutdown_names[i].how;
 		if (out->shutdown_how < 0)
 			return error_set(error, "bad how '%.*s' (want rd, wr or rdwr)", (int)len, text);
+		break;
+	case KEY_FLAGS:
+		/* Names travel, not numbers; MSG_EOR is the one a case asks for. */
+		if (len != 3 || memcmp(text, "eor", 3) != 0)
+			return error_set(error, "unknown send flags '%.*s' (want eor)", (int)len, text);
+		out->end_of_record = true;
+		break;
+	case KEY_FIELD:
+		if (len >= sizeof out->option)
+			return error_set(error, "field name too long");
+		memcpy(out->option, text, len);
+		out->option[len] = '\0';
+		if (!tcp_info_has_field(out->option))
+			return error_set(error, "unknown tcp_info field '%s'", out->option);
 		break;
 	case KEY_OPT:
 		if (len >= sizeof out->option)
@@ -442,18 +465,15 @@ int agent_format_request(const struct agent_request *req, char *line, size_t siz
 
 	struct writer w = { line, size, 0, size == 0 };
 	put(&w, "%u %s %s", req->id, op, op_has_handle(req->op) ? req->handle : "-");
-	if ((keys & K(KEY_IP)) && (req->ip != 0 || op_keys[req->op].required & K(KEY_IP))) {
-		struct in_addr addr = { htonl(req->ip) };
-		char text[INET_ADDRSTRLEN];
-		put(&w, " ip=%s", inet_ntop(AF_INET, &addr, text, sizeof text));
-	}
+	char text[IP_ADDRESS_TEXT_MAX];
+	if ((keys & K(KEY_IP)) && (!ip_address_is_unspecified(&req->ip) || op_keys[req->op].required & K(KEY_IP)))
+		put(&w, " ip=%s", ip_address_format(&req->ip, text));
 	if (keys & K(KEY_PORT))
 		put(&w, " port=%u", (unsigned)req->port);
-	if (keys & K(KEY_REMOTE_IP)) {
-		struct in_addr addr = { htonl(req->remote_ip) };
-		char text[INET_ADDRSTRLEN];
-		put(&w, " rip=%s rport=%u", inet_ntop(AF_INET, &addr, text, sizeof text), (unsigned)req->remote_port);
-	}
+	if (keys & K(KEY_REMOTE_IP))
+		put(&w, " rip=%s rport=%u", ip_address_format(&req->remote_ip, text), (unsigned)req->remote_port);
+	if ((keys & K(KEY_FAMILY)) && req->inet6)
+		put(&w, " family=inet6");
 	if (keys & K(KEY_COUNTER)) {
 		if (!valid_counter_name(req->counter, strlen(req->counter)))
 			return error_set(error, "%s: bad counter name '%s'", op, req->counter);
@@ -477,6 +497,11 @@ int agent_format_request(const struct agent_request *req, char *line, size_t siz
 			return error_set(error, "%s: bad shutdown direction %d", op, req->shutdown_how);
 		put(&w, " how=%s", how);
 	}
+	if (keys & K(KEY_FIELD)) {
+		if (!tcp_info_has_field(req->option))
+			return error_set(error, "%s: unknown tcp_info field '%s'", op, req->option);
+		put(&w, " field=%s", req->option);
+	}
 	if (keys & K(KEY_OPT)) {
 		const struct sockopt_symbol *opt = sockopt_by_name(req->option);
 		if (!opt)
@@ -495,6 +520,8 @@ int agent_format_request(const struct agent_request *req, char *line, size_t siz
 			return error_set(error, "%s: length %" PRIu32 " is above %u", op, req->length, AGENT_IO_MAX);
 		put(&w, " len=%" PRIu32, req->length);
 	}
+	if ((keys & K(KEY_FLAGS)) && req->end_of_record)
+		put(&w, " flags=eor");
 	if (keys & K(KEY_TIMEOUT)) {
 		if (req->timeout_ms < 0 || req->timeout_ms > AGENT_TIMEOUT_MAX_MS)
 			return error_set(error, "%s: timeout %d ms is outside 0..%d", op, req->timeout_ms,
@@ -519,7 +546,8 @@ int agent_format_request(const struct agent_request *req, char *line, size_t siz
 	return (int)w.len;
 }
 
-int agent_request_from_call(unsigned id, const struct app_call *call, struct agent_request *out, char **error)
+int agent_request_from_call(unsigned id, const struct app_call *call, enum address_family family,
+			    struct agent_request *out, char **error)
 {
 	static const enum agent_op op_of_app[] = {
 		[APP_SOCKET] = AGENT_OP_SOCKET,         [APP_BIND] = AGENT_OP_BIND,
@@ -528,6 +556,7 @@ int agent_request_from_call(unsigned id, const struct app_call *call, struct age
 		[APP_SEND] = AGENT_OP_SEND,             [APP_RECV] = AGENT_OP_RECV,
 		[APP_SHUTDOWN] = AGENT_OP_SHUTDOWN,     [APP_CLOSE] = AGENT_OP_CLOSE,
 		[APP_SETSOCKOPT] = AGENT_OP_SETSOCKOPT, [APP_GETSOCKOPT] = AGENT_OP_GETSOCKOPT,
+		[APP_TCP_INFO] = AGENT_OP_TCP_INFO,
 	};
 	memset(out, 0, sizeof *out);
 	if ((int)call->op < 0 || (size_t)call->op >= sizeof op_of_app / sizeof op_of_app[0])
@@ -547,7 +576,8 @@ int agent_request_from_call(unsigned id, const struct app_call *call, struct age
 	memcpy(out->from_handle, call->from_handle, sizeof out->from_handle);
 	out->handle[sizeof out->handle - 1] = '\0';
 	out->from_handle[sizeof out->from_handle - 1] = '\0';
-	out->ip = call->ip;
+	out->ip = family_address(family, call->ip);
+	out->inet6 = family_socket_domain(family) == AF_INET6;
 	out->port = call->port;
 	out->backlog = call->backlog;
 	out->shutdown_how = call->shutdown_how;
@@ -556,6 +586,7 @@ int agent_request_from_call(unsigned id, const struct app_call *call, struct age
 	memcpy(out->values, call->values, sizeof out->values);
 	out->value_count = call->value_count;
 	out->length = call->length;
+	out->end_of_record = call->end_of_record;
 	out->timeout_ms = (int)timeout_ms;
 
 	/* Formatting validates every field the op uses; fail here rather than at send time. */

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -25,6 +26,7 @@
 #include "neighbour.h"
 #include "observe.h"
 #include "symbols.h"
+#include "tcp_info_fields.h"
 #include "sysctl_file.h"
 #include "ts_clock.h"
 
@@ -111,7 +113,7 @@ static struct handle *existing(struct server *s, const char *name, struct agent_
 }
 
 /* The socket under name, created when the name is new. -1 after filling *r when that fails. */
-static int socket_for(struct server *s, const char *name, struct agent_reply *r)
+static int socket_for(struct server *s, const char *name, bool inet6, struct agent_reply *r)
 {
 	struct handle *h = find(s, name);
 	if (h)
@@ -121,7 +123,7 @@ static int socket_for(struct server *s, const char *name, struct agent_reply *r)
 		refuse(r, ENOSPC, "handle table full (%d sockets)", HANDLE_MAX);
 		return -1;
 	}
-	int fd = s->stack->socket();
+	int fd = s->stack->socket(inet6 ? AF_INET6 : AF_INET);
 	if (fd < 0) {
 		done(r, -1, errno);
 		return -1;
@@ -158,7 +160,7 @@ int agent_stack_connect_outcome(const struct agent_stack *stack, int fd)
 {
 	int so_error = 0;
 	socklen_t len = sizeof so_error;
-	struct sockaddr_in peer;
+	struct sockaddr_storage peer;
 	socklen_t peer_len = sizeof peer;
 	if (stack->getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) < 0)
 		return errno;
@@ -176,10 +178,24 @@ static bool ready_or_reported(struct server *s, int fd, short events, int timeou
 	return err == 0;
 }
 
-static struct sockaddr_in inet_address(uint32_t ip, uint16_t port)
+/* ip:port as a socket of the request's family takes it: an IPv4 address stays v4-mapped for AF_INET6. */
+static socklen_t socket_address(bool inet6, const struct ip_address *ip, uint16_t port, struct sockaddr_storage *out)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(ip) };
-	return sin;
+	memset(out, 0, sizeof *out);
+	if (inet6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)out;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		/* The unspecified address, any: `::`, not ::ffff:0.0.0.0, which binds to IPv4 only. */
+		if (!ip_address_is_unspecified(ip))
+			memcpy(&sin6->sin6_addr, ip->bytes, 16);
+		return sizeof *sin6;
+	}
+	struct sockaddr_in *sin = (struct sockaddr_in *)out;
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	sin->sin_addr.s_addr = htonl(ip_address_ipv4(ip));
+	return sizeof *sin;
 }
 
 static void op_socket(struct server *s, const struct agent_request *q, struct agent_reply *r)
@@ -188,7 +204,7 @@ static void op_socket(struct server *s, const struct agent_request *q, struct ag
 		refuse(r, EBUSY, "'%s' already names a socket", q->handle);
 		return;
 	}
-	int fd = socket_for(s, q->handle, r);
+	int fd = socket_for(s, q->handle, q->inet6, r);
 	if (fd >= 0)
 		done(r, fd, 0);
 }
@@ -197,11 +213,12 @@ static void op_socket(struct server *s, const struct agent_request *q, struct ag
 static void address_call(struct server *s, const struct agent_request *q, struct agent_reply *r,
 			 int (*call)(int, const struct sockaddr *, socklen_t))
 {
-	int fd = socket_for(s, q->handle, r);
+	int fd = socket_for(s, q->handle, q->inet6, r);
 	if (fd < 0)
 		return;
-	struct sockaddr_in sin = inet_address(q->ip, q->port);
-	int rc = call(fd, (struct sockaddr *)&sin, sizeof sin);
+	struct sockaddr_storage address;
+	socklen_t length = socket_address(q->inet6, &q->ip, q->port, &address);
+	int rc = call(fd, (struct sockaddr *)&address, length);
 	done(r, rc, errno);
 }
 
@@ -214,18 +231,21 @@ static void op_bind(struct server *s, const struct agent_request *q, struct agen
  * business (it says EINVAL). */
 static void op_listen(struct server *s, const struct agent_request *q, struct agent_reply *r)
 {
-	int fd = socket_for(s, q->handle, r);
+	int fd = socket_for(s, q->handle, q->inet6, r);
 	if (fd < 0)
 		return;
-	struct sockaddr_in sin;
-	socklen_t sin_len = sizeof sin;
-	if (s->stack->getsockname(fd, (struct sockaddr *)&sin, &sin_len) < 0) {
+	struct sockaddr_storage bound;
+	socklen_t bound_len = sizeof bound;
+	if (s->stack->getsockname(fd, (struct sockaddr *)&bound, &bound_len) < 0) {
 		done(r, -1, errno);
 		return;
 	}
-	if (sin.sin_port == 0 || ntohs(sin.sin_port) != q->port) {
-		sin = inet_address(INADDR_ANY, q->port);
-		if (s->stack->bind(fd, (struct sockaddr *)&sin, sizeof sin) < 0) {
+	/* sin_port and sin6_port sit at the same offset. */
+	uint16_t port = ntohs(((const struct sockaddr_in *)&bound)->sin_port);
+	if (port == 0 || port != q->port) {
+		static const struct ip_address any;
+		socklen_t length = socket_address(q->inet6, &any, q->port, &bound);
+		if (s->stack->bind(fd, (struct sockaddr *)&bound, length) < 0) {
 			done(r, -1, errno);
 			return;
 		}
@@ -295,7 +315,7 @@ static void op_send(struct server *s, const struct agent_request *q, struct agen
 		return;
 	for (uint32_t i = 0; i < q->length; i++)
 		data[i] = (char)('a' + i % 26);
-	ssize_t n = s->stack->send(h->fd, data, q->length, MSG_DONTWAIT | MSG_NOSIGNAL);
+	ssize_t n = s->stack->send(h->fd, data, q->length, MSG_DONTWAIT | MSG_NOSIGNAL | (q->end_of_record ? MSG_EOR : 0));
 	done(r, n, errno);
 	free(data);
 }
@@ -368,6 +388,25 @@ static void op_getsockopt(struct server *s, const struct agent_request *q, struc
 		done(r, u.value ? -1 : 0, u.value);
 	else
 		done(r, opt->value_count == 2 ? u.linger.l_onoff : u.value, 0);
+}
+
+/* One tcpi_* field of the socket's TCP_INFO as the return value (a .pkt's %{ }% reads them). A stack
+ * without TCP_INFO says so with its getsockopt's errno (ENOPROTOOPT). */
+static void op_tcp_info(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	struct handle *h = existing(s, q->handle, r);
+	if (!h)
+		return;
+	unsigned char info[512];
+	socklen_t len = sizeof info;
+	memset(info, 0, sizeof info);
+	uint64_t value;
+	if (s->stack->getsockopt(h->fd, IPPROTO_TCP, TCP_INFO, info, &len) < 0)
+		done(r, -1, errno);
+	else if (!tcp_info_read(q->option, info, len, &value))
+		refuse(r, EOPNOTSUPP, "this stack's tcp_info has no %s", q->option);
+	else
+		done(r, (int64_t)value, 0);
 }
 
 /* A stack without sysctls answers ENOENT, so a case's `require sysctl` becomes a SKIP. */
@@ -469,7 +508,7 @@ static void op_state(struct server *s, const struct agent_request *q, struct age
 {
 	struct socket_evidence seen;
 	char *why = NULL;
-	int err = s->stack->state(q->ip, q->port, q->remote_ip, q->remote_port, &seen, &why);
+	int err = s->stack->state(&q->ip, q->port, &q->remote_ip, q->remote_port, &seen, &why);
 	if (!err)
 		snprintf(r->text, sizeof r->text, "%s %lld", tcp_state_name(seen.state), (long long)seen.timer_ms);
 	done_why(r, 0, err, why);
@@ -497,7 +536,7 @@ static void op_purge(struct server *s, const struct agent_request *q, struct age
 	}
 	int destroyed = 0;
 	char *why = NULL;
-	int err = s->stack->purge(q->ip, &destroyed, &why);
+	int err = s->stack->purge(&q->ip, &destroyed, &why);
 	done_why(r, destroyed, err, why);
 }
 
@@ -508,9 +547,14 @@ static void op_neigh_flush(struct server *s, const struct agent_request *q, stru
 		refuse(r, EOPNOTSUPP, "this stack keeps no host neighbour table");
 		return;
 	}
+	/* The lab's peers are IPv4 addresses the harness answered ARP for. */
+	if (!ip_address_is_ipv4(&q->ip)) {
+		refuse(r, EAFNOSUPPORT, "neigh-flush takes an IPv4 address");
+		return;
+	}
 	int flushed = 0;
 	char *why = NULL;
-	int err = s->stack->neigh_flush(q->ip, &flushed, &why);
+	int err = s->stack->neigh_flush(ip_address_ipv4(&q->ip), &flushed, &why);
 	done_why(r, flushed, err, why);
 }
 
@@ -589,6 +633,7 @@ static void perform(struct server *s, const struct agent_request *q, struct agen
 	case AGENT_OP_ACCEPT_CLOSE: op_accept_close(s, q, r); break;
 	case AGENT_OP_TSCLOCK: op_tsclock(s, r); break;
 	case AGENT_OP_NEIGH_FLUSH: op_neigh_flush(s, q, r); break;
+	case AGENT_OP_TCP_INFO: op_tcp_info(s, q, r); break;
 	}
 }
 
@@ -705,9 +750,18 @@ int agent_serve_stack(int in_fd, int out_fd, const struct agent_stack *stack)
 
 /* ---- Linux: the kernel's sockets, /proc/sys, sock_diag, /proc/net counters ---- */
 
-static int linux_socket(void)
+/* IPV6_V6ONLY off whatever net.ipv6.bindv6only says: the mapped family talks IPv4 through it. */
+static int linux_socket(int domain)
 {
-	return socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int off = 0;
+	if (fd >= 0 && domain == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off) < 0) {
+		int err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
 }
 
 static int linux_accept(int fd)
@@ -757,8 +811,8 @@ static int linux_sysctl_write(const char *key, const char *value)
 }
 
 /* A sock_diag socket per call, so the agent holds nothing between requests. */
-static int linux_state(uint32_t local_ip, uint16_t local_port, uint32_t remote_ip, uint16_t remote_port,
-		       struct socket_evidence *out, char **why)
+static int linux_state(const struct ip_address *local_ip, uint16_t local_port, const struct ip_address *remote_ip,
+		       uint16_t remote_port, struct socket_evidence *out, char **why)
 {
 	struct observer o;
 	if (observe_open(-1, &o, why) < 0)
@@ -768,7 +822,7 @@ static int linux_state(uint32_t local_ip, uint16_t local_port, uint32_t remote_i
 	return rc < 0 ? EIO : 0;
 }
 
-static int linux_purge(uint32_t remote_ip, int *destroyed, char **why)
+static int linux_purge(const struct ip_address *remote_ip, int *destroyed, char **why)
 {
 	struct observer o;
 	if (observe_open(-1, &o, why) < 0)

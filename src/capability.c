@@ -53,19 +53,19 @@ static int probe_app_call(struct agent *agent, enum app_op op, char **error)
 	return 0;
 }
 
-static int inject(struct wire *w, struct peer_state *peer, const struct segment_spec *spec, uint32_t target_ip,
+static int inject(struct wire *w, struct peer_state *peer, const struct segment_spec *spec, const struct ip_address *target,
 		  char **error)
 {
 	struct segment segment;
 	const char *build_error = NULL;
-	if (peer_build_segment(peer, spec, target_ip, 0, &segment, &build_error) < 0)
+	if (peer_build_segment(peer, spec, target, 0, &segment, &build_error) < 0)
 		return error_set(error, "probe: %s", build_error);
 	int64_t sent_ns;
 	return wire_inject(w, &segment, &sent_ns, error);
 }
 
 /* The stack's first segment to the probe's address and port; it must be a SYN-ACK. */
-static int await_syn_ack(struct wire *w, const struct peer_state *peer, uint32_t target_ip, struct segment *out,
+static int await_syn_ack(struct wire *w, const struct peer_state *peer, const struct ip_address *target, struct segment *out,
 			 char **error)
 {
 	int64_t deadline = wire_now_ns() + PROBE_REPLY_TIMEOUT_NS;
@@ -78,7 +78,7 @@ static int await_syn_ack(struct wire *w, const struct peer_state *peer, uint32_t
 			return error_set(error, "no SYN-ACK within %lld s to the SYN that probes the stack's TCP options "
 					 "(`require option`) on port %d", PROBE_REPLY_TIMEOUT_NS / 1000000000LL,
 					 CAPABILITY_PROBE_PORT);
-		if (!frame.decoded || frame.segment.src_ip != target_ip || !peer_owns(peer, &frame.segment))
+		if (!frame.decoded || !ip_address_equal(&frame.segment.src_ip, target) || !peer_owns(peer, &frame.segment))
 			continue;
 		if ((frame.segment.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) != (TCP_FLAG_SYN | TCP_FLAG_ACK)) {
 			char text[SEGMENT_TEXT_MAX];
@@ -98,22 +98,23 @@ int capability_probe(const struct target_case *tc, const struct peer_decl *from,
 	probe.port = CAPABILITY_PROBE_SOURCE_PORT;
 	probe.target_port = CAPABILITY_PROBE_PORT;
 	struct peer_state peer;
-	peer_init(&peer, &probe);
+	peer_init(&peer, &probe, tc->family);
+	struct ip_address target = family_address(tc->family, tc->target_ip);
 
 	struct wire *w = wire_open(tc->harness_netns_fd, tc->ifname, tc->harness_mac, tc->target_mac, NULL, error);
 	if (!w)
 		return -1;
-	int rc = tc->shared_link ? wire_restrict(w, tc->target_ip, error) : 0;
+	int rc = tc->shared_link ? wire_restrict(w, &target, error) : 0;
 	bool listen_tried = rc == 0;
 	if (rc == 0)
 		rc = probe_app_call(tc->agent, APP_LISTEN, error);
 	if (rc == 0)
-		rc = inject(w, &peer, &probe_syn, tc->target_ip, error);
+		rc = inject(w, &peer, &probe_syn, &target, error);
 	if (rc == 0)
-		rc = await_syn_ack(w, &peer, tc->target_ip, &out->syn_ack, error);
+		rc = await_syn_ack(w, &peer, &target, &out->syn_ack, error);
 	if (rc == 0) {
 		peer_learn(&peer, &out->syn_ack);
-		rc = inject(w, &peer, &probe_rst, tc->target_ip, error);
+		rc = inject(w, &peer, &probe_rst, &target, error);
 	}
 	/* The listener goes even when the probe failed; the first error is the one worth reporting. */
 	if (listen_tried) {

@@ -13,6 +13,7 @@ void case_free(struct case_file *c)
 	free(c->lines);
 	free(c->steps);
 	free(c->path);
+	free(c->name);
 	/* Zeroed so that a second case_free, or one on a failed parse's output, is harmless. */
 	memset(c, 0, sizeof *c);
 }
@@ -58,6 +59,11 @@ static bool bound_admits(const struct release_bound *b, uint32_t release)
 	case RELEASE_GT: return release && release > b->release;
 	}
 	return false;
+}
+
+bool step_runs_in_family(const struct step *s, int family)
+{
+	return !(s->skipped_families & 1u << family);
 }
 
 bool step_runs_on(const struct step *s, const char *stack, uint32_t release)

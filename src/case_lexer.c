@@ -69,6 +69,17 @@ int lex_fail_at(struct case_lexer *lx, struct source_location where, const char 
 	return -1;
 }
 
+int lex_unsupported(struct case_lexer *lx, int col, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(lx->unsupported_what, sizeof lx->unsupported_what, fmt, ap);
+	va_end(ap);
+	lx->unsupported = true;
+	lx->unsupported_col = col;
+	return -1;
+}
+
 /* ---- tokenizer ---- */
 
 void lex_skip_blanks(struct case_lexer *lx)

@@ -11,9 +11,38 @@
 #include <unistd.h>
 
 #include "case_notation.h"
+#include "ip_address.h"
 
 #define CASE_FILE_MAX_BYTES (16 * 1024 * 1024)
+/* A real case has a few hundred steps; the cap keeps hostile input from costing gigabytes, since
+ * every step carries a whole segment_spec (about 2.4 KB). */
+#define CASE_MAX_STEPS 10000
 #define DEFAULT_TARGET_IP 0xc0000201u /* 192.0.2.1 */
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t len = strlen(s), suffix_len = strlen(suffix);
+	return len >= suffix_len && strcmp(s + len - suffix_len, suffix) == 0;
+}
+
+int case_append_step(struct case_lexer *lx, struct case_file *c, const struct step *s)
+{
+	if (c->step_count == CASE_MAX_STEPS)
+		return lex_fail(lx, 1, "too many steps (max %d)", CASE_MAX_STEPS);
+	/* Capacity doubles from 32: a count of 0, or 32 and up at a power of two, fills it. */
+	int n = c->step_count;
+	if (n == 0 || (n >= 32 && (n & (n - 1)) == 0)) {
+		int capacity = n ? 2 * n : 32;
+		if (capacity > CASE_MAX_STEPS)
+			capacity = CASE_MAX_STEPS;
+		struct step *steps = realloc(c->steps, (size_t)capacity * sizeof *steps);
+		if (!steps)
+			return lex_fail(lx, 1, "out of memory");
+		c->steps = steps;
+	}
+	c->steps[c->step_count++] = *s;
+	return 0;
+}
 
 int case_parse_text(const char *path, const char *text, size_t len, struct case_file *out, char **error)
 {
@@ -24,9 +53,11 @@ int case_parse_text(const char *path, const char *text, size_t len, struct case_
 	int rc = -1;
 	if (c) {
 		c->target_ip = DEFAULT_TARGET_IP;
+		c->families = FAMILY_ALL;
 		c->path = strdup(lx.path);
 		if (c->path)
-			rc = case_parse_tc(&lx, text, len, c);
+			rc = ends_with(lx.path, ".pkt") ? case_parse_pkt(&lx, text, len, c)
+							 : case_parse_tc(&lx, text, len, c);
 		c->lines = lx.lines;
 		c->line_count = lx.line_count;
 	}
@@ -88,12 +119,13 @@ static int read_all(int fd, size_t size_hint, char **text, size_t *len)
 	}
 }
 
-int case_parse_file(const char *path, struct case_file *out, char **error)
+int case_read_text(const char *path, char **text, size_t *len)
 {
-	memset(out, 0, sizeof *out);
+	*text = NULL;
+	*len = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return file_error(path, strerror(errno), error);
+		return errno;
 	struct stat st;
 	int err = 0;
 	if (fstat(fd, &st) < 0)
@@ -102,11 +134,18 @@ int case_parse_file(const char *path, struct case_file *out, char **error)
 		err = EISDIR;
 	else if (st.st_size > CASE_FILE_MAX_BYTES)
 		err = EFBIG;
-	char *text = NULL;
-	size_t len = 0;
 	if (err == 0)
-		err = read_all(fd, (size_t)st.st_size, &text, &len);
+		err = read_all(fd, (size_t)st.st_size, text, len);
 	close(fd);
+	return err;
+}
+
+int case_parse_file(const char *path, struct case_file *out, char **error)
+{
+	memset(out, 0, sizeof *out);
+	char *text;
+	size_t len;
+	int err = case_read_text(path, &text, &len);
 	if (err == EFBIG)
 		return file_error(path, "file too large (max 16 MB)", error);
 	if (err)

@@ -8,12 +8,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "ip_address.h"
 #include "packet_grammar.h"
 #include "symbols.h"
 
-/* A real case has a few hundred steps; the cap keeps hostile input from costing gigabytes, since
- * every step carries a whole segment_spec (about 2.4 KB). */
-#define CASE_MAX_STEPS 10000
 #define NS_PER_S 1000000000LL
 #define APP_DEFAULT_TIMEOUT_NS (2 * NS_PER_S)
 #define APP_DEFAULT_BACKLOG 128
@@ -26,10 +24,10 @@ struct parser {
 	struct case_file *c;
 	bool in_steps;     /* a step was seen: the header is closed */
 	bool has_target;
+	bool has_family;
 	struct source_location peer_ip_where[CASE_MAX_PEERS];
 	bool requires_option;
 	struct source_location require_option_where; /* the first `require option`: it needs a peer */
-	int step_capacity;
 };
 
 /* ---- packet events ---- */
@@ -39,7 +37,7 @@ static int parse_packet_event(struct parser *p, struct token direction, struct s
 {
 	if (token_is(direction, "<")) {
 		s->kind = STEP_INJECT;
-		return packet_parse_segment(p->lx, true, &s->u.segment);
+		return packet_parse_segment(p->lx, PACKET_NOTATION_TC, true, &s->u.segment);
 	}
 	struct token t;
 	if (lex_peek_token(p->lx, &t) && token_is(t, "none")) {
@@ -56,7 +54,7 @@ static int parse_packet_event(struct parser *p, struct token direction, struct s
 		return lex_expect_end(p->lx);
 	}
 	s->kind = STEP_EXPECT_SEGMENT;
-	return packet_parse_segment(p->lx, false, &s->u.segment);
+	return packet_parse_segment(p->lx, PACKET_NOTATION_TC, false, &s->u.segment);
 }
 
 /* ---- app calls ---- */
@@ -340,7 +338,7 @@ static int parse_timer_window(struct parser *p, struct step *s)
 	if (s->u.expected.timer_max_ns < s->u.expected.timer_min_ns)
 		return lex_fail(p->lx, t.col, "timer window " TOKEN_FMT " ends before it starts", TOKEN_ARG(t));
 	s->u.expected.check_timer = true;
-	return lex_expect_end(p->lx);
+	return 0;
 }
 
 /* A MIB counter's name, bare (`PAWSEstab`) or with its group (`TcpExt.PAWSEstab`). */
@@ -357,6 +355,17 @@ static int parse_counter_name(struct parser *p, char name[COUNTER_NAME_MAX + 1])
 		return lex_fail(p->lx, t.col, "invalid counter name " TOKEN_FMT, TOKEN_ARG(t));
 	token_copy(name, t);
 	return 0;
+}
+
+/* `for T` after an `expect state` or `expect counter`: the expectation holds over T, a quiet period. */
+static int parse_hold(struct parser *p, struct step *s)
+{
+	struct token t;
+	if (lex_require_token(p->lx, &t, "a duration like 500ms") < 0 || lex_duration(p->lx, t, &s->hold_ns) < 0)
+		return -1;
+	if (s->hold_ns == 0)
+		return lex_fail(p->lx, t.col, "'for' takes a duration longer than 0");
+	return lex_expect_end(p->lx);
 }
 
 static int parse_expect(struct parser *p, struct token expect, bool has_peer, struct step *s)
@@ -381,9 +390,18 @@ static int parse_expect(struct parser *p, struct token expect, bool has_peer, st
 		s->u.expected.state = state;
 		if (!lex_next_token(p->lx, &t))
 			return 0;
+		if (token_is(t, "for"))
+			return parse_hold(p, s);
 		if (!token_is(t, "timer"))
-			return lex_fail(p->lx, t.col, "expected 'timer' or the end of the line, got " TOKEN_FMT, TOKEN_ARG(t));
-		return parse_timer_window(p, s);
+			return lex_fail(p->lx, t.col, "expected 'timer', 'for' or the end of the line, got " TOKEN_FMT,
+					TOKEN_ARG(t));
+		if (parse_timer_window(p, s) < 0)
+			return -1;
+		if (!lex_next_token(p->lx, &t))
+			return 0;
+		if (!token_is(t, "for"))
+			return lex_fail(p->lx, t.col, "expected 'for' or the end of the line, got " TOKEN_FMT, TOKEN_ARG(t));
+		return parse_hold(p, s);
 	}
 	if (token_is(what, "clock"))
 		return has_peer ? lex_fail(p->lx, what.col, "'expect clock' names its two peers after 'clock'")
@@ -401,7 +419,11 @@ static int parse_expect(struct parser *p, struct token expect, bool has_peer, st
 		s->u.counter.delta = 0;
 	else if (lex_delta(p->lx, t, INT64_MAX, &s->u.counter.delta) < 0)
 		return -1;
-	return lex_expect_end(p->lx);
+	if (!lex_next_token(p->lx, &t))
+		return 0;
+	if (!token_is(t, "for"))
+		return lex_fail(p->lx, t.col, "expected 'for' or the end of the line, got " TOKEN_FMT, TOKEN_ARG(t));
+	return parse_hold(p, s);
 }
 
 /* `c incarnation [seq ±N] [ts ±N]`. */
@@ -565,10 +587,36 @@ static bool same_bound(const struct release_bound *a, const struct release_bound
 	return a->op == b->op && a->release == b->release;
 }
 
-/* `{name,...}` or `{!name,...}` with the cursor on '{'; a name may carry a release bound
+/* A stack list whose names are all address families (`{ipv6}`, `{!mapped}`) selects families instead:
+ * the step's skipped_families, and no stacks. One naming both is refused. */
+static int stacks_to_families(struct parser *p, struct step *s, int col)
+{
+	unsigned named = 0;
+	int families = 0;
+	for (int i = 0; i < s->stack_count; i++) {
+		int f = strcmp(s->stacks[i], "4") && strcmp(s->stacks[i], "6") ? family_from_name(s->stacks[i]) : -1;
+		if (f >= 0 && s->stack_bounds[i].op != RELEASE_ANY)
+			return lex_fail(p->lx, col, "an address family has no release bound");
+		if (f >= 0) {
+			named |= 1u << f;
+			families++;
+		}
+	}
+	if (families == 0)
+		return 0;
+	if (families != s->stack_count)
+		return lex_fail(p->lx, col, "a prefix names stacks or address families, not both");
+	s->skipped_families = s->stacks_negated ? named : FAMILY_ALL & ~named;
+	s->stack_count = 0;
+	s->stacks_negated = false;
+	return 0;
+}
+
+/* `{name,...}` or `{!name,...}` with the cursor on '{'; a stack name may carry a release bound
  * (`{linux<4.13}`). */
 static int parse_stack_prefix(struct parser *p, struct step *s)
 {
+	int col = lex_cursor_col(p->lx);
 	p->lx->pos++;
 	if (lex_peek_char(p->lx) == '!') {
 		s->stacks_negated = true;
@@ -607,7 +655,7 @@ static int parse_stack_prefix(struct parser *p, struct step *s)
 		if (next == ',' || next == '}') {
 			p->lx->pos++;
 			if (next == '}')
-				return 0;
+				return stacks_to_families(p, s, col);
 			continue;
 		}
 		return lex_fail(p->lx, lex_cursor_col(p->lx), "expected ',' or '}' in the stack list");
@@ -636,25 +684,6 @@ static int parse_variant_prefix(struct parser *p, uint32_t *mask)
 		}
 		return lex_fail(p->lx, lex_cursor_col(p->lx), "expected ',' or ']' in the variant list");
 	}
-}
-
-static int append_step(struct parser *p, const struct step *s)
-{
-	struct case_file *c = p->c;
-	if (c->step_count == CASE_MAX_STEPS)
-		return lex_fail(p->lx, 1, "too many steps (max %d)", CASE_MAX_STEPS);
-	if (c->step_count == p->step_capacity) {
-		int capacity = p->step_capacity ? 2 * p->step_capacity : 32;
-		if (capacity > CASE_MAX_STEPS)
-			capacity = CASE_MAX_STEPS;
-		struct step *steps = realloc(c->steps, (size_t)capacity * sizeof *steps);
-		if (!steps)
-			return lex_fail(p->lx, 1, "out of memory");
-		c->steps = steps;
-		p->step_capacity = capacity;
-	}
-	c->steps[c->step_count++] = *s;
-	return 0;
 }
 
 /* `[VARIANTS] {STACKS} TIME EVENT`, both prefixes optional. */
@@ -693,7 +722,7 @@ static int parse_step(struct parser *p, struct token first)
 			    "'outcome' marks an observation ('>' line, app call or expect), not this event");
 	if (s.stack_count)
 		p->c->per_stack = true;
-	return append_step(p, &s);
+	return case_append_step(p->lx, p->c, &s);
 }
 
 /* ---- header statements ---- */
@@ -741,7 +770,7 @@ static int parse_sysctl_setting(struct parser *p, struct token t, struct sysctl_
 	return 0;
 }
 
-/* One or more KEY=VALUE to the end of the statement. */
+/* One or more KEY=VALUE [= ERRNO] to the end of the statement. */
 static int parse_sysctl_list(struct parser *p, struct sysctl_setting *settings, int *count)
 {
 	struct token t;
@@ -753,6 +782,16 @@ static int parse_sysctl_list(struct parser *p, struct sysctl_setting *settings, 
 		struct sysctl_setting *setting = &settings[*count];
 		if (parse_sysctl_setting(p, t, setting) < 0)
 			return -1;
+		/* `K=V = EINVAL`: the value the stack must refuse, and how. */
+		struct token refusal;
+		if (lex_peek_token(p->lx, &refusal) && token_is(refusal, "=")) {
+			lex_next_token(p->lx, &refusal);
+			if (lex_require_token(p->lx, &refusal, "an errno name like EINVAL") < 0)
+				return -1;
+			setting->refused_with = token_symbol(refusal, errno_from_name);
+			if (setting->refused_with <= 0)
+				return lex_fail(p->lx, refusal.col, "unknown errno name " TOKEN_FMT, TOKEN_ARG(refusal));
+		}
 		for (int i = 0; i < *count; i++)
 			if (strcmp(settings[i].key, setting->key) == 0)
 				return lex_fail(p->lx, t.col, "duplicate sysctl key '%s'", setting->key);
@@ -770,6 +809,29 @@ static int parse_target_statement(struct parser *p, struct token keyword)
 		return -1;
 	p->has_target = true;
 	return lex_expect_end(p->lx);
+}
+
+/* `family 4`, `family 6 mapped`: the only families the case runs in (its subject is one family's). */
+static int parse_family_statement(struct parser *p, struct token keyword)
+{
+	struct token t;
+	if (p->has_family)
+		return lex_fail(p->lx, keyword.col, "duplicate 'family'");
+	if (lex_require_token(p->lx, &t, "4, 6 or mapped") < 0)
+		return -1;
+	p->c->families = 0;
+	do {
+		char name[8];
+		snprintf(name, sizeof name, "%.*s", (int)(t.len < sizeof name ? t.len : sizeof name - 1), t.s);
+		int family = t.len < sizeof name ? family_from_name(name) : -1;
+		if (family < 0)
+			return lex_fail(p->lx, t.col, "expected 4, 6 or mapped, got " TOKEN_FMT, TOKEN_ARG(t));
+		if (p->c->families & 1u << family)
+			return lex_fail(p->lx, t.col, "family %s given twice", family_name((enum address_family)family));
+		p->c->families |= 1u << family;
+	} while (lex_next_token(p->lx, &t));
+	p->has_family = true;
+	return 0;
 }
 
 /* The optional `isn N`, `tsclock START`, `rate HZ`, `to PORT` of a peer, in any order. */
@@ -977,6 +1039,7 @@ static const struct {
 	{ "target", parse_target_statement },   { "peer", parse_peer_statement },
 	{ "sysctl", parse_sysctl_statement },   { "variant", parse_variant_statement },
 	{ "require", parse_require_statement }, { "tune", parse_sysctl_statement },
+	{ "family", parse_family_statement },
 };
 
 /* Checks that need the whole header: run before the first step, or at the end when there is none. */

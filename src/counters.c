@@ -1,4 +1,4 @@
-/* counters.c - see observe.h. MIB counters from a namespace's /proc/<pid>/net/{netstat,snmp}. */
+/* counters.c - see observe.h. MIB counters from a namespace's /proc/<pid>/net/{netstat,snmp,snmp6}. */
 #include "observe.h"
 
 #include <ctype.h>
@@ -152,6 +152,44 @@ int counters_parse(const char *text, size_t len, struct counter_snapshot *out, c
 	return 0;
 }
 
+int counters_parse_snmp6(const char *text, size_t len, struct counter_snapshot *out, const char **error)
+{
+	struct span rest = { text, len }, line, name, number;
+	int count = out->count;
+	if (count < 0 || count > COUNTERS_MAX) {
+		*error = "counter snapshot has an invalid count";
+		return -1;
+	}
+	while (next_line(&rest, &line)) {
+		if (!next_field(&line, &name))
+			continue;
+		/* "Ip6InReceives": the group ends at its '6' (Ip6, Icmp6, Udp6, UdpLite6). */
+		const char *six = memchr(name.p, '6', name.n);
+		if (!six || six == name.p || (size_t)(six - name.p) + 1 == name.n) {
+			*error = "snmp6 name without a group ending in 6";
+			return -1;
+		}
+		if (count == COUNTERS_MAX) {
+			*error = "more counters than COUNTERS_MAX";
+			return -1;
+		}
+		if (!next_field(&line, &number) || !parse_value(number, &out->values[count])) {
+			*error = "counter value is not a decimal int64";
+			return -1;
+		}
+		if (name.n + 1 >= (size_t)COUNTER_NAME_SIZE) {
+			*error = "counter name too long";
+			return -1;
+		}
+		size_t group = (size_t)(six - name.p) + 1;
+		snprintf(out->names[count], COUNTER_NAME_SIZE, "%.*s.%.*s", (int)group, name.p, (int)(name.n - group),
+			 name.p + group);
+		count++;
+	}
+	out->count = count;
+	return 0;
+}
+
 /* /proc files report size 0, so read until EOF into a buffer that grows up to COUNTERS_FILE_MAX. */
 static int read_proc_file(const char *path, char **text, size_t *len, char **error)
 {
@@ -208,7 +246,12 @@ static int read_proc_file(const char *path, char **text, size_t *len, char **err
 
 int counters_read(pid_t pid_in_namespace, struct counter_snapshot *out, char **error)
 {
-	static const char *const files[] = { "netstat", "snmp" };
+	static const struct {
+		const char *name;
+		int (*parse)(const char *, size_t, struct counter_snapshot *, const char **);
+		bool optional; /* a kernel without IPv6 has no snmp6 */
+	} files[] = { { "netstat", counters_parse, false }, { "snmp", counters_parse, false },
+		      { "snmp6", counters_parse_snmp6, true } };
 
 	out->count = 0;
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
@@ -219,10 +262,12 @@ int counters_read(pid_t pid_in_namespace, struct counter_snapshot *out, char **e
 		int rc;
 
 		/* /proc/<pid>/net follows that task's namespace, whoever reads it. */
-		snprintf(path, sizeof path, "/proc/%ld/net/%s", (long)pid_in_namespace, files[i]);
+		snprintf(path, sizeof path, "/proc/%ld/net/%s", (long)pid_in_namespace, files[i].name);
+		if (files[i].optional && access(path, F_OK) < 0 && errno == ENOENT)
+			continue;
 		if (read_proc_file(path, &text, &len, error) < 0)
 			return -1;
-		rc = counters_parse(text, len, out, &parse_error);
+		rc = files[i].parse(text, len, out, &parse_error);
 		free(text);
 		if (rc < 0)
 			return error_set(error, "%s: %s", path, parse_error);

@@ -60,7 +60,8 @@ static int print_injection(struct wire *w, const struct case_file *c, struct pee
 {
 	struct segment segment;
 	const char *why = NULL;
-	if (peer_build_segment(p, &s->u.segment, c->target_ip, at_ns, &segment, &why) < 0) {
+	struct ip_address target = ip_address_from_ipv4(c->target_ip);
+	if (peer_build_segment(p, &s->u.segment, &target, at_ns, &segment, &why) < 0) {
 		fprintf(out, "  %7.3f %s < (not built here: %s)\n", (double)at_ns / 1e9, p->decl->name, why);
 		return 0;
 	}
@@ -106,7 +107,7 @@ static int print_run(struct target *t, struct wire *w, const struct run_record *
 		return error_set(error, "out of memory");
 	send_budget_timeline(&c, r->variant, at_ns);
 	for (int i = 0; i < c.peer_count; i++) {
-		peer_init(&peers[i], &c.peers[i]);
+		peer_init(&peers[i], &c.peers[i], FAMILY_IPV4);
 		assume_stack_numbers(&peers[i]);
 	}
 	int rc = 0;
@@ -144,9 +145,12 @@ int dry_run_print(struct target *t, const struct run_set *set, FILE *out, char *
 	struct wire *w = wire_open(t->harness_netns_fd, t->ifname, t->harness_mac, t->target_mac, NULL, error);
 	if (!w)
 		return -1;
-	int rc = wire_restrict(w, t->target_ip, error);
+	struct ip_address target = ip_address_from_ipv4(t->target_ip);
+	int rc = wire_restrict(w, &target, error);
+	/* A lab host runs the ipv4 family alone (target_runs_family): the others would be SKIPs. */
 	for (int i = 0; i < set->count && rc == 0; i++)
-		rc = print_run(t, w, &set->runs[i], out, error);
+		if (target_runs_family(t, set->runs[i].family))
+			rc = print_run(t, w, &set->runs[i], out, error);
 	wire_close(w);
 	wire_wait_released();
 	return rc;

@@ -28,14 +28,18 @@ uint16_t inet_checksum(const uint8_t *bytes, size_t len)
 	return fold_complement(sum_be16_words(0, bytes, len));
 }
 
-uint16_t inet_checksum_tcp_ipv4(uint32_t src_ip, uint32_t dst_ip, const uint8_t *tcp, size_t tcp_len)
+uint16_t inet_checksum_tcp(const struct ip_address *src, const struct ip_address *dst, const uint8_t *tcp,
+			   size_t tcp_len)
 {
-	uint64_t sum = 0;
-	sum += src_ip >> 16;
-	sum += src_ip & 0xffff;
-	sum += dst_ip >> 16;
-	sum += dst_ip & 0xffff;
-	sum += IPPROTO_TCP;
-	sum += tcp_len;
+	/* Both pseudo-headers sum the protocol and the length as plain numbers (the 32-bit IPv6 length
+	 * folds to the same value). */
+	uint64_t sum = IPPROTO_TCP + (uint64_t)tcp_len;
+	if (ip_address_is_ipv4(src) && ip_address_is_ipv4(dst)) {
+		sum = sum_be16_words(sum, src->bytes + 12, 4);
+		sum = sum_be16_words(sum, dst->bytes + 12, 4);
+	} else {
+		sum = sum_be16_words(sum, src->bytes, 16);
+		sum = sum_be16_words(sum, dst->bytes, 16);
+	}
 	return fold_complement(sum_be16_words(sum, tcp, tcp_len));
 }

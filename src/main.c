@@ -1,10 +1,10 @@
 /* main.c - the tcpharness command line: run, matrix, check and list case files.
- * Exit status: 0 everything passed, 1 a case failed, 2 usage or input error, 128+N after signal N. */
+ * Exit status: 0 what ran passed, 1 a case failed, 2 usage or input error, 3 no failure but a harness
+ * error, 4 nothing ran (every case skipped), 128+N after signal N. */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +13,12 @@
 #include <unistd.h>
 
 #include "build_revision.h"
+#include "case_name.h"
 #include "case_parser.h"
 #include "dry_run.h"
 #include "error_text.h"
+#include "explore_cli.h"
+#include "privilege.h"
 #include "report.h"
 #include "report_console.h"
 #include "report_html.h"
@@ -24,14 +27,16 @@
 #include "report_matrix.h"
 #include "report_tap.h"
 #include "run.h"
+#include "schedule.h"
 #include "target.h"
-#include "wire.h"
 
 #include <arpa/inet.h>
 
+#define EXIT_PASSED 0
 #define EXIT_CASE_FAILED 1
-#define MAX_JOBS 64
 #define EXIT_USAGE 2
+#define EXIT_HARNESS_ERROR 3
+#define EXIT_NOTHING_RAN 4
 /* Shares 2 with usage errors, and only when no case failed: a failed case's 1 says more. */
 #define EXIT_REPORT_UNWRITTEN 2
 
@@ -40,16 +45,18 @@
 #define DEFAULT_PPS_TEXT NUMBER_TEXT(SEND_BUDGET_DEFAULT_PPS)
 
 static const char usage_text[] =
-	"usage: tcpharness run [-j N] [--variant NAME] [--captures DIR] [--tolerance MS] [--report FORMAT[=PATH]]...\n"
+	"usage: tcpharness run [-j N] [--variant NAME] [--family F] [--captures DIR] [--tolerance MS]\n"
+	"                      [--report FORMAT[=PATH]]... [--retries N] [--rerun-failures N] [--allow-skip-only]\n"
 	"                      [TARGET] PATH...\n"
 	"       tcpharness matrix [--markdown] [--targets T1,T2...] [run options] PATH...\n"
 	"       tcpharness check PATH...\n"
 	"       tcpharness list PATH...\n"
+	"       tcpharness explore [options]   (explore --help: the TCP state x event table)\n"
 	"       tcpharness --help | --version\n"
 	"\n"
 	"Injects hand-built TCP segments at the running kernel, inside network namespaces it creates\n"
 	"(nothing on the host is touched), and checks the kernel's replies against case files.\n"
-	"PATH is a .tc file or a directory searched recursively for them.\n"
+	"PATH is a .tc or packetdrill .pkt file, or a directory searched recursively for them.\n"
 	"\n"
 	"commands:\n"
 	"  run     run every case under every variant (or only --variant NAME); one pcap per run under\n"
@@ -59,13 +66,26 @@ static const char usage_text[] =
 	"          an errno name, SKIP; `!` marks a failed case); progress and failures go to stderr\n"
 	"  check   parse only; report file:line:col errors\n"
 	"  list    print every case@variant that `run` would run\n"
+	"  explore drive the stack into every TCP state, inject every event, print the state x event\n"
+	"          table (its own options: tcpharness explore --help; docs/explore.md)\n"
 	"\n"
 	"options:\n"
 	"  --variant NAME   run only this variant of the cases that declare it\n"
-	"  --captures DIR   where pcap files go\n"
+	"  --family F       4, 6, mapped or all (default): the address families every case runs in (IPv4;\n"
+	"                   IPv6, each case address mapped into 2001:db8::/96; IPv4 on the wire to an\n"
+	"                   AF_INET6 application); a case's `family` line narrows it. With several, a run's\n"
+	"                   name ends in /ipv4, /ipv6 or /mapped and the matrix has a column per family\n"
+	"  --captures DIR   where pcap files go: DIR/<case name>[@variant].pcap, always a new file, never\n"
+	"                   through a symlink under DIR\n"
 	"  -j, --jobs N     run N case@variants at once, each in its own sandbox (default: the number of\n"
 	"                   CPUs); results still print in case order\n"
 	"  --tolerance MS   timing slack for lines without an explicit window (default 50)\n"
+	"  --retries N      run a case@variant that ended in a harness ERROR again, in a fresh sandbox, up to\n"
+	"                   N times (default 2); one that passes on a later try is FLAKY, every try shown\n"
+	"  --rerun-failures N\n"
+	"                   likewise for a FAIL (default 0: a FAIL stands)\n"
+	"  --allow-skip-only\n"
+	"                   exit 0, not 4, when every case was skipped\n"
 	"  --markdown       matrix: print GitHub-flavoured Markdown tables\n"
 	"\n"
 	"target (default local: the running kernel, one fresh pair of namespaces per case):\n"
@@ -114,8 +134,18 @@ static const char usage_text[] =
 	"                     html DIR     DIR/index.html, one self-contained page\n"
 	"                   Written even when cases fail; after an interrupt, with the runs that finished.\n"
 	"\n"
-	"exit status: 0 all passed, 1 a case failed, 2 usage or input error, or a report could not be\n"
-	"written and no case failed\n";
+	"verdicts: PASS; FAIL the stack did something other than the case says; ERROR the harness or its\n"
+	"environment could not perform a line (it was late, its agent, capture or sandbox broke), which\n"
+	"proves nothing about the stack; SKIP the stack or the harness lacks what the case needs; FLAKY\n"
+	"passed on a retry. The closing line: N passed, N failed, N skipped, N flaky, N errors.\n"
+	"\n"
+	"exit status:\n"
+	"  0  everything that ran passed (FLAKY and SKIP allowed, as long as at least one case ran)\n"
+	"  1  at least one FAIL\n"
+	"  2  usage or input error; or a report could not be written and no case failed\n"
+	"  3  no FAIL, but at least one ERROR\n"
+	"  4  nothing ran: every case was a SKIP (0 with --allow-skip-only)\n"
+	"  128+N  interrupted by signal N\n";
 
 struct path_list {
 	char **items;
@@ -139,10 +169,10 @@ static int push_path(struct path_list *list, const char *path)
 static bool is_case_file(const char *name)
 {
 	size_t len = strlen(name);
-	return len > 3 && strcmp(name + len - 3, ".tc") == 0;
+	return (len > 3 && strcmp(name + len - 3, ".tc") == 0) || (len > 4 && strcmp(name + len - 4, ".pkt") == 0);
 }
 
-/* Adds path if it is a file, or every *.tc below it (sorted) if it is a directory. */
+/* Adds path if it is a file, or every *.tc and *.pkt below it (sorted) if it is a directory. */
 static int collect(const char *path, struct path_list *list)
 {
 	struct stat st;
@@ -191,7 +221,7 @@ static int load_cases(char **paths, int path_count, struct loaded_cases *out)
 	for (int i = 0; i < path_count && rc == 0; i++)
 		rc = collect(paths[i], &files);
 	if (rc == 0 && files.count == 0) {
-		fprintf(stderr, "tcpharness: no case files (*.tc) found\n");
+		fprintf(stderr, "tcpharness: no case files (*.tc, *.pkt) found\n");
 		rc = -1;
 	}
 	out->cases = calloc((size_t)(files.count ? files.count : 1), sizeof *out->cases);
@@ -212,6 +242,13 @@ static int load_cases(char **paths, int path_count, struct loaded_cases *out)
 	for (int i = 0; i < files.count; i++)
 		free(files.items[i]);
 	free(files.items);
+	if (rc == 0 && errors == 0) {
+		char *error = NULL;
+		rc = case_names_assign(out->cases, out->count, &error);
+		if (rc < 0)
+			fprintf(stderr, "tcpharness: %s\n", error ? error : "out of memory");
+		free(error);
+	}
 	return rc == 0 && errors == 0 ? 0 : -1;
 }
 
@@ -222,13 +259,16 @@ static void free_cases(struct loaded_cases *loaded)
 	free(loaded->cases);
 }
 
-/* Every case@variant selected by variant_filter (NULL: all), in case order, none run yet. */
-static int build_run_set(const struct loaded_cases *loaded, const char *variant_filter, struct run_set *set)
+/* Every case@variant selected by variant_filter (NULL: all), in each of the families that both the
+ * invocation (families) and the case allow, in case order, none run yet. */
+static int build_run_set(const struct loaded_cases *loaded, const char *variant_filter, unsigned families,
+			 struct run_set *set)
 {
 	set->count = 0;
+	set->families = families;
 	int capacity = 0;
 	for (int i = 0; i < loaded->count; i++)
-		capacity += loaded->cases[i].variant_count ? loaded->cases[i].variant_count : 1;
+		capacity += (loaded->cases[i].variant_count ? loaded->cases[i].variant_count : 1) * FAMILY_COUNT;
 	set->runs = calloc((size_t)(capacity ? capacity : 1), sizeof *set->runs);
 	if (!set->runs)
 		return -1;
@@ -237,12 +277,17 @@ static int build_run_set(const struct loaded_cases *loaded, const char *variant_
 		for (int v = c->variant_count ? 0 : -1; v < c->variant_count; v++) {
 			if (variant_filter && (v < 0 || strcmp(variant_filter, c->variants[v].name) != 0))
 				continue;
-			struct run_record *r = &set->runs[set->count++];
-			r->c = c;
-			r->variant = v;
-			r->name = report_run_name(c, v);
-			if (!r->name)
-				return -1;
+			for (int f = 0; f < FAMILY_COUNT; f++) {
+				if (!(families & c->families & 1u << f))
+					continue;
+				struct run_record *r = &set->runs[set->count++];
+				r->c = c;
+				r->variant = v;
+				r->family = (enum address_family)f;
+				r->name = report_run_name(c, v, report_names_families(set) ? f : -1);
+				if (!r->name)
+					return -1;
+			}
 		}
 	}
 	return 0;
@@ -254,25 +299,10 @@ static void free_run_set(struct run_set *set)
 		free(set->runs[i].name);
 		if (set->runs[i].ran)
 			case_result_free(&set->runs[i].result);
+		for (int t = 0; t < set->runs[i].earlier_count; t++)
+			free(set->runs[i].earlier[t].message);
 	}
 	free(set->runs);
-}
-
-static void on_signal(int sig)
-{
-	run_interrupted = sig;
-}
-
-static void install_signal_handlers(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	/* A dead agent must show up as an error reply, not kill the harness. */
-	signal(SIGPIPE, SIG_IGN);
 }
 
 static char *default_captures_dir(void)
@@ -284,120 +314,6 @@ static char *default_captures_dir(void)
 	if (asprintf(&dir, "captures/%s-%d", stamp, (int)getpid()) < 0)
 		return NULL;
 	return dir;
-}
-
-/* Workers take records in order; the main thread prints each result in that order as it lands.
- * Worker i runs its cases with options[i % option_count]: its own VM where the target boots one per
- * worker, the one target otherwise. */
-struct work_queue {
-	struct run_set *set;
-	const struct run_options *options;
-	int option_count;
-	pthread_mutex_t lock;
-	pthread_cond_t changed; /* a record finished, or a worker stopped */
-	int next;               /* the next record a worker takes */
-	int workers_running;
-};
-
-struct worker {
-	struct work_queue *queue;
-	int index;
-};
-
-static void *run_worker(void *arg)
-{
-	const struct worker *w = arg;
-	struct work_queue *q = w->queue;
-	const struct run_options *options = &q->options[w->index % q->option_count];
-	pthread_mutex_lock(&q->lock);
-	while (q->next < q->set->count && !run_interrupted) {
-		struct run_record *r = &q->set->runs[q->next++];
-		pthread_mutex_unlock(&q->lock);
-		struct case_result result;
-		run_case(r->c, r->variant, options, &result);
-		pthread_mutex_lock(&q->lock);
-		r->result = result;
-		r->ran = true;
-		pthread_cond_broadcast(&q->changed);
-	}
-	q->workers_running--;
-	pthread_cond_broadcast(&q->changed);
-	pthread_mutex_unlock(&q->lock);
-	return NULL;
-}
-
-/* A signal lands in one thread; the others learn of it from the same signal, which cuts their sleeps
- * and waits short (the handler only sets run_interrupted). */
-static void interrupt_workers(const pthread_t *workers, int count)
-{
-	for (int i = 0; i < count; i++)
-		pthread_kill(workers[i], run_interrupted);
-}
-
-/* Runs every record, `jobs` at a time, each in its own sandbox (or on the worker's own target among
- * option_count); the console report (stdout for `run`, stderr when stdout carries the matrix or TAP)
- * shows them in case order. Returns the exit status. */
-static int run_all(struct run_set *set, const struct run_options *options, int option_count, FILE *console,
-		   int jobs)
-{
-	struct console_report report;
-	console_report_init(&report, console, set->count);
-	install_signal_handlers();
-	struct work_queue q = { .set = set, .options = options, .option_count = option_count };
-	pthread_mutex_init(&q.lock, NULL);
-	pthread_condattr_t monotonic;
-	pthread_condattr_init(&monotonic);
-	pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
-	pthread_cond_init(&q.changed, &monotonic);
-	pthread_condattr_destroy(&monotonic);
-	pthread_t workers[MAX_JOBS];
-	struct worker roles[MAX_JOBS];
-	int started = 0;
-	for (; started < jobs && started < set->count; started++) {
-		roles[started] = (struct worker){ &q, started };
-		if (pthread_create(&workers[started], NULL, run_worker, &roles[started]) != 0)
-			break;
-		q.workers_running++;
-	}
-	bool workers_told = false;
-	pthread_mutex_lock(&q.lock);
-	for (int i = 0; i < set->count; i++) {
-		struct run_record *r = &set->runs[i];
-		if (!r->ran && q.workers_running > 0)
-			console_report_started(&report, r->name);
-		while (!r->ran && q.workers_running > 0) {
-			if (run_interrupted && !workers_told) {
-				interrupt_workers(workers, started);
-				workers_told = true;
-			}
-			struct timespec tick;
-			clock_gettime(CLOCK_MONOTONIC, &tick);
-			tick.tv_nsec += 50000000;
-			if (tick.tv_nsec >= 1000000000) {
-				tick.tv_sec++;
-				tick.tv_nsec -= 1000000000;
-			}
-			pthread_cond_timedwait(&q.changed, &q.lock, &tick);
-		}
-		if (r->ran)
-			console_report_result(&report, r->name, &r->result);
-	}
-	pthread_mutex_unlock(&q.lock);
-	for (int i = 0; i < started; i++)
-		pthread_join(workers[i], NULL);
-	pthread_cond_destroy(&q.changed);
-	pthread_mutex_destroy(&q.lock);
-	wire_wait_released();
-	int status = console_report_summary(&report);
-	if (started == 0 && set->count > 0) {
-		fprintf(stderr, "tcpharness: cannot start a worker thread\n");
-		status = EXIT_USAGE;
-	}
-	if (run_interrupted) {
-		fprintf(stderr, "tcpharness: interrupted; everything it created is removed\n");
-		status = 128 + run_interrupted;
-	}
-	return status;
 }
 
 /* TAP without a FILE goes to standard output. */
@@ -429,10 +345,13 @@ struct report_request {
 struct command_line {
 	const char *command;
 	const char *variant_filter;
+	unsigned families;                 /* --family: bit 1 << family */
 	const char *captures_dir;
 	int64_t tolerance_ns;
 	int jobs;
 	bool jobs_given;
+	int retries, rerun_failures;
+	bool allow_skip_only;
 	bool markdown;
 	struct target_options target;      /* the lab's settings; kind is kinds[0] */
 	enum target_kind kinds[MATRIX_MAX_TARGETS];
@@ -477,15 +396,15 @@ struct target_pool {
 	pthread_cond_t changed;
 	int opened;        /* openers done opening (well or not) */
 	bool release;      /* the run is over: close and end */
-	pthread_t threads[MAX_JOBS];
-	bool threaded[MAX_JOBS];
+	pthread_t threads[SCHEDULE_MAX_JOBS];
+	bool threaded[SCHEDULE_MAX_JOBS];
 	struct target_opening {
 		struct target_pool *pool;
 		const struct target_options *options;
 		struct target *target;
 		char *error;
 		int rc;
-	} openings[MAX_JOBS];
+	} openings[SCHEDULE_MAX_JOBS];
 	int count;
 };
 
@@ -612,9 +531,9 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 		free(dir);
 		dir = per_target;
 	}
-	struct run_options options[MAX_JOBS];
+	struct run_options options[SCHEDULE_MAX_JOBS];
 	for (int i = 0; i < copies; i++)
-		options[i] = (struct run_options){ pool->openings[i].target, dir, cl->tolerance_ns };
+		options[i] = (struct run_options){ pool->openings[i].target, dir, cl->tolerance_ns, report_names_families(set) };
 	int status;
 	if (cl->target.dry_run) {
 		status = dry_run_print(target, set, stdout, &error) < 0 ? EXIT_USAGE : 0;
@@ -622,7 +541,8 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 			fprintf(stderr, "tcpharness: dry run: %s\n", error ? error : "out of memory");
 		free(error);
 	} else {
-		status = run_all(set, options, copies, console, jobs);
+		struct schedule_options schedule = { options, copies, jobs, cl->retries, cl->rerun_failures };
+		status = schedule_run(set, &schedule, console) < 0 ? EXIT_USAGE : EXIT_PASSED;
 	}
 	if (target_refusal(target)) {
 		fprintf(stderr, "tcpharness: %s: stopped claiming the peers' addresses: %s\n", target_label(target),
@@ -634,16 +554,50 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 	return status;
 }
 
+/* What the runs on every target add up to (usage_text's list): a FAIL says most, then an ERROR; a run
+ * in which every case was skipped tested nothing, and must not look green. */
+static int exit_status_of(const struct run_set *sets, int count, bool allow_skip_only)
+{
+	int totals[SHOWN_VERDICT_COUNT] = { 0 };
+	for (int t = 0; t < count; t++) {
+		int counts[SHOWN_VERDICT_COUNT];
+		report_count(&sets[t], counts);
+		for (int v = 0; v < SHOWN_VERDICT_COUNT; v++)
+			totals[v] += counts[v];
+	}
+	if (totals[SHOWN_FAIL])
+		return EXIT_CASE_FAILED;
+	if (totals[SHOWN_ERROR])
+		return EXIT_HARNESS_ERROR;
+	if (totals[SHOWN_PASS] + totals[SHOWN_FLAKY] == 0 && !allow_skip_only) {
+		fprintf(stderr, "tcpharness: nothing ran: every case was skipped (exit %d; --allow-skip-only "
+				"accepts that)\n", EXIT_NOTHING_RAN);
+		return EXIT_NOTHING_RAN;
+	}
+	return EXIT_PASSED;
+}
+
+static bool every_target_is(const struct command_line *cl, enum target_kind kind)
+{
+	for (int t = 0; t < cl->target_count; t++)
+		if (cl->kinds[t] != kind)
+			return false;
+	return true;
+}
+
 static int command_run(const struct loaded_cases *loaded, const struct command_line *cl)
 {
 	struct run_set set;
-	if (build_run_set(loaded, cl->variant_filter, &set) < 0) {
+	if (build_run_set(loaded, cl->variant_filter, cl->families, &set) < 0) {
 		fprintf(stderr, "tcpharness: out of memory\n");
 		free_run_set(&set);
 		return EXIT_USAGE;
 	}
 	if (set.count == 0) {
-		fprintf(stderr, "tcpharness: no case has a variant named '%s'\n", cl->variant_filter);
+		if (cl->variant_filter)
+			fprintf(stderr, "tcpharness: no case has a variant named '%s'\n", cl->variant_filter);
+		else
+			fprintf(stderr, "tcpharness: no case runs in the families asked for (--family)\n");
 		free_run_set(&set);
 		return EXIT_USAGE;
 	}
@@ -652,8 +606,16 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 	bool matrix = !strcmp(cl->command, "matrix");
 	FILE *console = matrix || report_to_stdout(cl) ? stderr : stdout;
 	int status = 0, ran = 0;
+	/* An ordinary user runs local cases as root would, in a user namespace of its own; where none can
+	 * be made, every case is a SKIP naming the missing privilege, and the exit status says nothing ran. */
+	if (every_target_is(cl, TARGET_LOCAL)) {
+		char *why = NULL;
+		if (privilege_acquire(&why) < 0)
+			fprintf(stderr, "tcpharness: %s; every case will be a SKIP\n", why ? why : "out of memory");
+		free(why);
+	}
 	for (int t = 0; t < cl->target_count && !run_interrupted && status != EXIT_USAGE; t++) {
-		if (t > 0 && build_run_set(loaded, cl->variant_filter, &sets[t]) < 0) {
+		if (t > 0 && build_run_set(loaded, cl->variant_filter, cl->families, &sets[t]) < 0) {
 			free_run_set(&sets[t]);
 			status = EXIT_USAGE;
 			break;
@@ -662,6 +624,13 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 		int target_status = run_on_target(cl, t, &sets[t], console, &labels[t]);
 		if (target_status > status)
 			status = target_status;
+	}
+	/* A dry run runs nothing by design: its status is whether it could say what it would send. */
+	if (status != EXIT_USAGE && !run_interrupted && !cl->target.dry_run)
+		status = exit_status_of(sets, ran, cl->allow_skip_only);
+	if (run_interrupted) {
+		fprintf(stderr, "tcpharness: interrupted; everything it created is removed\n");
+		status = 128 + run_interrupted;
 	}
 	if (matrix && !run_interrupted && status != EXIT_USAGE) {
 		if (cl->target_count > 1)
@@ -673,7 +642,7 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 	 * records are borrowed from the per-target sets, which own them. */
 	struct run_set reported = sets[0];
 	if (cl->target_count > 1) {
-		reported = (struct run_set){ NULL, 0 };
+		reported = (struct run_set){ NULL, 0, sets[0].families };
 		for (int t = 0; t < ran; t++)
 			reported.count += sets[t].count;
 		reported.runs = calloc(reported.count ? (size_t)reported.count : 1, sizeof *reported.runs);
@@ -688,7 +657,8 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 				reported.runs[at].target = labels[t];
 			}
 	}
-	if (status != EXIT_USAGE && write_reports(cl, &reported) < 0 && status == 0)
+	if (status != EXIT_USAGE && write_reports(cl, &reported) < 0 &&
+	    (status == EXIT_PASSED || status == EXIT_NOTHING_RAN))
 		status = EXIT_REPORT_UNWRITTEN;
 	if (cl->target_count > 1)
 		free(reported.runs);
@@ -700,11 +670,11 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 	return status;
 }
 
-static int command_list(const struct loaded_cases *loaded, const char *variant_filter)
+static int command_list(const struct loaded_cases *loaded, const char *variant_filter, unsigned families)
 {
 	struct run_set set;
 	int status = 0;
-	if (build_run_set(loaded, variant_filter, &set) < 0) {
+	if (build_run_set(loaded, variant_filter, families, &set) < 0) {
 		fprintf(stderr, "tcpharness: out of memory\n");
 		status = EXIT_USAGE;
 	}
@@ -854,18 +824,23 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		{ "agent", required_argument, NULL, 'G' },
 		{ "allow-default-route-iface", no_argument, NULL, 'D' },
 		{ "vm-image", required_argument, NULL, 'M' },
-		{ "kernel", required_argument, NULL, 'K' },
+		{ "kernel", required_argument, NULL, 'L' },
 		{ "modules", required_argument, NULL, 'O' },
+		{ "retries", required_argument, NULL, 'R' },
+		{ "rerun-failures", required_argument, NULL, 'F' },
+		{ "allow-skip-only", no_argument, NULL, 'K' },
 		{ "allow-address-in-use", required_argument, NULL, 'U' },
 		{ "max-pps", required_argument, NULL, 'P' },
 		{ "allow-storm", no_argument, NULL, 'W' },
 		{ "dry-run", no_argument, NULL, 'N' },
+		{ "family", required_argument, NULL, 'Y' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	*cl = (struct command_line){ .tolerance_ns = RUN_DEFAULT_TOLERANCE_NS,
-				     .jobs = cpus < 1 ? 1 : cpus > MAX_JOBS ? MAX_JOBS : (int)cpus,
-				     .target_count = 1,
+				     .jobs = cpus < 1 ? 1 : cpus > SCHEDULE_MAX_JOBS ? SCHEDULE_MAX_JOBS : (int)cpus,
+				     .retries = SCHEDULE_DEFAULT_RETRIES,
+				     .target_count = 1, .families = FAMILY_ALL,
 				     .target = { .budget = { .max_pps = SEND_BUDGET_DEFAULT_PPS } } };
 	int opt;
 	while ((opt = getopt_long(argc, argv, "hj:", long_options, NULL)) != -1) {
@@ -873,9 +848,9 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		case 'j': {
 			char *end;
 			long jobs = strtol(optarg, &end, 10);
-			if (*end || end == optarg || jobs < 1 || jobs > MAX_JOBS) {
+			if (*end || end == optarg || jobs < 1 || jobs > SCHEDULE_MAX_JOBS) {
 				fprintf(stderr, "tcpharness: -j takes a number of parallel runs (1..%d), not '%s'\n",
-					MAX_JOBS, optarg);
+					SCHEDULE_MAX_JOBS, optarg);
 				return EXIT_USAGE;
 			}
 			cl->jobs = (int)jobs;
@@ -910,6 +885,21 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 			cl->target.allow_default_route = true;
 			cl->lab_option_given = true;
 			break;
+		case 'R':
+		case 'F': {
+			char *end;
+			long tries = strtol(optarg, &end, 10);
+			if (*end || end == optarg || tries < 0 || tries >= RUN_MAX_TRIES) {
+				fprintf(stderr, "tcpharness: %s takes a number of extra tries (0..%d), not '%s'\n",
+					opt == 'R' ? "--retries" : "--rerun-failures", RUN_MAX_TRIES - 1, optarg);
+				return EXIT_USAGE;
+			}
+			*(opt == 'R' ? &cl->retries : &cl->rerun_failures) = (int)tries;
+			break;
+		}
+		case 'K':
+			cl->allow_skip_only = true;
+			break;
 		case 'U':
 		case 'P':
 		case 'W':
@@ -922,7 +912,7 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 			cl->target.vm_image = optarg;
 			cl->vm_option_given = true;
 			break;
-		case 'K':
+		case 'L':
 			cl->target.vm_kernel = optarg;
 			cl->vm_option_given = true;
 			break;
@@ -939,6 +929,15 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		case 'v':
 			cl->variant_filter = optarg;
 			break;
+		case 'Y': {
+			int family = strcmp(optarg, "all") == 0 ? FAMILY_COUNT : family_from_name(optarg);
+			if (family < 0) {
+				fprintf(stderr, "tcpharness: --family takes 4, 6, mapped or all, not '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			cl->families = family == FAMILY_COUNT ? FAMILY_ALL : 1u << family;
+			break;
+		}
 		case 'c':
 			cl->captures_dir = optarg;
 			break;
@@ -1033,8 +1032,30 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 	return -1;
 }
 
+/* Every file parsed; what the packetdrill scripts among them use that cannot run, one line each. */
+static int command_check(const struct loaded_cases *loaded)
+{
+	int unsupported = 0, skipped_files = 0;
+	for (int i = 0; i < loaded->count; i++) {
+		const struct case_file *c = &loaded->cases[i];
+		for (int j = 0; j < c->unsupported_count; j++)
+			printf("%s:%d:%d: unsupported: %s\n", c->path, c->unsupported[j].where.line,
+			       c->unsupported[j].where.col, c->unsupported[j].what);
+		unsupported += c->unsupported_count;
+		skipped_files += c->unsupported_count > 0;
+	}
+	printf("%d case file%s OK", loaded->count, loaded->count == 1 ? "" : "s");
+	if (skipped_files)
+		printf(", %d of them SKIP for %d unsupported construct%s", skipped_files, unsupported,
+		       unsupported == 1 ? "" : "s");
+	printf("\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "explore"))
+		return explore_main(argc - 1, argv + 1);
 	struct command_line cl;
 	int status = parse_command_line(argc, argv, &cl);
 	if (status >= 0)
@@ -1048,10 +1069,9 @@ int main(int argc, char **argv)
 	cl.target.case_count = loaded.count;
 	cl.target.variant_filter = cl.variant_filter;
 	if (!strcmp(cl.command, "check")) {
-		printf("%d case file%s OK\n", loaded.count, loaded.count == 1 ? "" : "s");
-		status = 0;
+		status = command_check(&loaded);
 	} else if (!strcmp(cl.command, "list")) {
-		status = command_list(&loaded, cl.variant_filter);
+		status = command_list(&loaded, cl.variant_filter, cl.families);
 	} else {
 		status = command_run(&loaded, &cl);
 	}

@@ -2,6 +2,7 @@
 #include "observe.h"
 
 #include "error_text.h"
+#include "ip_address.h"
 #include "netns.h"
 #include "symbols.h"
 
@@ -31,20 +32,35 @@ static const char *errno_text(int err, char *buf, size_t size)
 }
 
 struct tuple {
-	uint32_t local_ip, remote_ip;   /* host order */
+	uint8_t family;                 /* what to ask: AF_INET for IPv4 addresses, else AF_INET6 */
+	struct ip_address local_ip, remote_ip;
 	uint16_t local_port, remote_port;
 };
 
 static const char *tuple_text(const struct tuple *t, char *buf, size_t size)
 {
-	char local[INET_ADDRSTRLEN], remote[INET_ADDRSTRLEN];
-	struct in_addr a = { .s_addr = htonl(t->local_ip) };
-	struct in_addr b = { .s_addr = htonl(t->remote_ip) };
-
-	inet_ntop(AF_INET, &a, local, sizeof local);
-	inet_ntop(AF_INET, &b, remote, sizeof remote);
-	snprintf(buf, size, "%s:%u -> %s:%u", local, t->local_port, remote, t->remote_port);
+	char local[IP_ADDRESS_TEXT_MAX], remote[IP_ADDRESS_TEXT_MAX];
+	snprintf(buf, size, "%s:%u -> %s:%u", ip_address_format(&t->local_ip, local), t->local_port,
+		 ip_address_format(&t->remote_ip, remote), t->remote_port);
 	return buf;
+}
+
+/* An inet_diag address as held: 4 bytes for AF_INET, 16 for AF_INET6 (a v4-mapped one reads as IPv4). */
+static struct ip_address diag_address(uint8_t family, const uint32_t words[4])
+{
+	struct ip_address a;
+	if (family == AF_INET)
+		return ip_address_from_ipv4(ntohl(words[0]));
+	memcpy(a.bytes, words, 16);
+	return a;
+}
+
+static void put_diag_address(uint8_t family, const struct ip_address *a, uint32_t words[4])
+{
+	if (family == AF_INET)
+		words[0] = htonl(ip_address_ipv4(a));
+	else
+		memcpy(words, a->bytes, 16);
 }
 
 int observe_open(int netns_fd, struct observer *out, char **error)
@@ -117,16 +133,19 @@ static int read_found(const struct nlmsghdr *nlh, size_t len, uint32_t seq, stru
 	}
 	const struct tuple *t = found->asked;
 	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY || nlh->nlmsg_len < NLMSG_LENGTH(sizeof *msg) ||
-	    msg->idiag_family != AF_INET || ntohs(msg->id.idiag_sport) != t->local_port) {
+	    (msg->idiag_family != AF_INET && msg->idiag_family != AF_INET6) ||
+	    ntohs(msg->id.idiag_sport) != t->local_port) {
 		errno = EBADMSG;
 		return -1;
 	}
+	struct ip_address local = diag_address(msg->idiag_family, msg->id.idiag_src);
+	struct ip_address remote = diag_address(msg->idiag_family, msg->id.idiag_dst);
 	/* The kernel's lookup falls back to a listener on the local port when no connection matches:
 	 * that is "no socket with this 4-tuple", not the socket asked for. */
-	if (msg->idiag_state == TCP_LISTEN && msg->id.idiag_dport == 0 && msg->id.idiag_dst[0] == 0)
+	if (msg->idiag_state == TCP_LISTEN && msg->id.idiag_dport == 0 && ip_address_is_unspecified(&remote))
 		return 0;
-	if (ntohs(msg->id.idiag_dport) != t->remote_port ||
-	    ntohl(msg->id.idiag_src[0]) != t->local_ip || ntohl(msg->id.idiag_dst[0]) != t->remote_ip) {
+	if (ntohs(msg->id.idiag_dport) != t->remote_port || !ip_address_equal(&local, &t->local_ip) ||
+	    !ip_address_equal(&remote, &t->remote_ip)) {
 		errno = EBADMSG;
 		return -1;
 	}
@@ -143,15 +162,15 @@ struct diag_request {
 	struct inet_diag_req_v2 req;
 };
 
-/* An IPv4 TCP request over sockets in every state, under the observer's next sequence number. */
-static struct diag_request diag_request(struct observer *o, uint16_t type, uint16_t flags)
+/* A TCP request of family over sockets in every state, under the observer's next sequence number. */
+static struct diag_request diag_request(struct observer *o, uint8_t family, uint16_t type, uint16_t flags)
 {
 	struct diag_request request = { 0 };
 	request.nlh.nlmsg_len = sizeof request;
 	request.nlh.nlmsg_type = type;
 	request.nlh.nlmsg_flags = NLM_F_REQUEST | flags;
 	request.nlh.nlmsg_seq = ++o->seq;
-	request.req.sdiag_family = AF_INET;
+	request.req.sdiag_family = family;
 	request.req.sdiag_protocol = IPPROTO_TCP;
 	request.req.idiag_states = ~0U;
 	return request;
@@ -164,13 +183,13 @@ static int diag_exchange(struct observer *o, uint16_t type, uint16_t flags, cons
 			 const uint32_t cookie[2], struct found_socket *found)
 {
 	_Alignas(struct nlmsghdr) char buf[DIAG_BUFFER_SIZE];
-	struct diag_request request = diag_request(o, type, flags);
+	struct diag_request request = diag_request(o, t->family, type, flags);
 	uint32_t seq = request.nlh.nlmsg_seq;
 
 	request.req.id.idiag_sport = htons(t->local_port);
 	request.req.id.idiag_dport = htons(t->remote_port);
-	request.req.id.idiag_src[0] = htonl(t->local_ip);
-	request.req.id.idiag_dst[0] = htonl(t->remote_ip);
+	put_diag_address(t->family, &t->local_ip, request.req.id.idiag_src);
+	put_diag_address(t->family, &t->remote_ip, request.req.id.idiag_dst);
 	request.req.id.idiag_cookie[0] = cookie[0];
 	request.req.id.idiag_cookie[1] = cookie[1];
 
@@ -190,28 +209,30 @@ static int diag_exchange(struct observer *o, uint16_t type, uint16_t flags, cons
 }
 
 /* Exact lookup, not a filtered dump: it searches the established hash, which holds TIME_WAIT and
- * request (NEW_SYN_RECV) sockets too, and costs one hash probe instead of a table walk. */
-static int find_socket(struct observer *o, const struct tuple *t, struct found_socket *found,
+ * request (NEW_SYN_RECV) sockets too, and costs one hash probe instead of a table walk. An IPv4
+ * 4-tuple is asked as AF_INET: the IPv4 hash also holds the AF_INET6 sockets that talk IPv4
+ * (v4-mapped), which answer as AF_INET6 (inet_diag_find_one_icsk). */
+static int find_socket(struct observer *o, struct tuple *t, struct found_socket *found,
 		       char **error)
 {
 	static const uint32_t any_cookie[2] = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE };
-	char tbuf[64], ebuf[128];
-	int err;
+	char tbuf[160], ebuf[128];
 
 	found->asked = t;
 	found->exists = false;
-	if (diag_exchange(o, SOCK_DIAG_BY_FAMILY, 0, t, any_cookie, found) == 0 ||
-	    errno == ENOENT)
+	t->family = ip_address_is_ipv4(&t->local_ip) ? AF_INET : AF_INET6;
+	if (diag_exchange(o, SOCK_DIAG_BY_FAMILY, 0, t, any_cookie, found) == 0 || errno == ENOENT)
 		return 0;
-	err = errno;
+	int err = errno;
 	return error_set(error, "sock_diag lookup %s: %s", tuple_text(t, tbuf, sizeof tbuf),
 		    errno_text(err, ebuf, sizeof ebuf));
 }
 
-int observe_tcp_socket(struct observer *o, uint32_t local_ip, uint16_t local_port, uint32_t remote_ip,
-		       uint16_t remote_port, struct socket_evidence *out, char **error)
+int observe_tcp_socket(struct observer *o, const struct ip_address *local_ip, uint16_t local_port,
+		       const struct ip_address *remote_ip, uint16_t remote_port, struct socket_evidence *out,
+		       char **error)
 {
-	const struct tuple t = { local_ip, remote_ip, local_port, remote_port };
+	struct tuple t = { 0, *local_ip, *remote_ip, local_port, remote_port };
 	struct found_socket found;
 
 	if (find_socket(o, &t, &found, error) < 0)
@@ -221,12 +242,12 @@ int observe_tcp_socket(struct observer *o, uint32_t local_ip, uint16_t local_por
 	return 0;
 }
 
-int observe_destroy_tcp(struct observer *o, uint32_t local_ip, uint16_t local_port, uint32_t remote_ip,
-			uint16_t remote_port, char **error)
+int observe_destroy_tcp(struct observer *o, const struct ip_address *local_ip, uint16_t local_port,
+			const struct ip_address *remote_ip, uint16_t remote_port, char **error)
 {
-	const struct tuple t = { local_ip, remote_ip, local_port, remote_port };
+	struct tuple t = { 0, *local_ip, *remote_ip, local_port, remote_port };
 	struct found_socket found;
-	char tbuf[64], ebuf[128];
+	char tbuf[160], ebuf[128];
 	int err;
 
 	if (find_socket(o, &t, &found, error) < 0)
@@ -255,11 +276,10 @@ int observe_destroy_tcp(struct observer *o, uint32_t local_ip, uint16_t local_po
 
 /* Reads a dump's multi-part answer and keeps the sockets whose peer is remote_ip (listeners have no
  * peer). Returns the number kept, or -1 with errno. */
-static int collect_to_remote(struct observer *o, uint32_t seq, uint32_t remote_ip, struct found_socket *kept,
-			     struct tuple *tuples, int max)
+static int collect_to_remote(struct observer *o, uint32_t seq, const struct ip_address *remote_ip,
+			     struct found_socket *kept, struct tuple *tuples, int count, int max)
 {
 	_Alignas(struct nlmsghdr) char buf[DIAG_BUFFER_SIZE * 4];
-	int count = 0;
 	for (;;) {
 		ssize_t n = recv(o->diag_fd, buf, sizeof buf, 0);
 		if (n < 0)
@@ -278,10 +298,13 @@ static int collect_to_remote(struct observer *o, uint32_t seq, uint32_t remote_i
 			const struct inet_diag_msg *msg = NLMSG_DATA(nlh);
 			if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY || nlh->nlmsg_len < NLMSG_LENGTH(sizeof *msg))
 				continue;
-			if (ntohl(msg->id.idiag_dst[0]) != remote_ip || count == max)
+			if (msg->idiag_family != AF_INET && msg->idiag_family != AF_INET6)
 				continue;
-			tuples[count] = (struct tuple){ ntohl(msg->id.idiag_src[0]), remote_ip,
-							ntohs(msg->id.idiag_sport), ntohs(msg->id.idiag_dport) };
+			struct ip_address remote = diag_address(msg->idiag_family, msg->id.idiag_dst);
+			if (!ip_address_equal(&remote, remote_ip) || count == max)
+				continue;
+			tuples[count] = (struct tuple){ msg->idiag_family, diag_address(msg->idiag_family, msg->id.idiag_src),
+							remote, ntohs(msg->id.idiag_sport), ntohs(msg->id.idiag_dport) };
 			kept[count].cookie[0] = msg->id.idiag_cookie[0];
 			kept[count].cookie[1] = msg->id.idiag_cookie[1];
 			count++;
@@ -289,24 +312,32 @@ static int collect_to_remote(struct observer *o, uint32_t seq, uint32_t remote_i
 	}
 }
 
-/* The sockets whose peer is remote_ip, fresh from a dump. Their count, or -1 with errno. */
-static int dump_to_remote(struct observer *o, uint32_t remote_ip, struct found_socket *kept, struct tuple *tuples)
+/* The sockets whose peer is remote_ip, fresh from both families' dumps (a v4-mapped connection to an
+ * IPv4 peer is listed under AF_INET6). Their count, or -1 with errno. */
+static int dump_to_remote(struct observer *o, const struct ip_address *remote_ip, struct found_socket *kept,
+			  struct tuple *tuples)
 {
-	struct diag_request request = diag_request(o, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP);
-	if (send(o->diag_fd, &request, sizeof request, 0) != (ssize_t)sizeof request)
-		return -1;
-	return collect_to_remote(o, request.nlh.nlmsg_seq, remote_ip, kept, tuples, PURGE_MAX);
+	static const uint8_t families[] = { AF_INET, AF_INET6 };
+	int count = 0;
+	for (size_t f = 0; f < sizeof families && count >= 0; f++) {
+		struct diag_request request = diag_request(o, families[f], SOCK_DIAG_BY_FAMILY, NLM_F_DUMP);
+		if (send(o->diag_fd, &request, sizeof request, 0) != (ssize_t)sizeof request)
+			count = -1;
+		else
+			count = collect_to_remote(o, request.nlh.nlmsg_seq, remote_ip, kept, tuples, count, PURGE_MAX);
+	}
+	return count;
 }
 
 /* What a refusal means: EOPNOTSUPP comes from a kernel without CONFIG_INET_DIAG_DESTROY and from a
  * tcp_abort that declines the socket's state (4.9's, for TIME_WAIT). */
 #define PURGE_ADVICE "start the agent with --netns-per-case IFACE, which needs no SOCK_DESTROY"
 
-int observe_destroy_to_remote(struct observer *o, uint32_t remote_ip, int *destroyed, char **error)
+int observe_destroy_to_remote(struct observer *o, const struct ip_address *remote_ip, int *destroyed, char **error)
 {
 	struct found_socket *kept = calloc(PURGE_MAX, sizeof *kept);
 	struct tuple *tuples = calloc(PURGE_MAX, sizeof *tuples);
-	char ebuf[128], tbuf[64];
+	char ebuf[128], tbuf[160];
 	int count = -1;
 	*destroyed = 0;
 	if (!kept || !tuples)
@@ -318,11 +349,13 @@ int observe_destroy_to_remote(struct observer *o, uint32_t remote_ip, int *destr
 		/* A socket that closed since the dump is gone already (ENOENT), or replaced (ESTALE). */
 		if (diag_exchange(o, SOCK_DESTROY, NLM_F_ACK, &tuples[i], kept[i].cookie, NULL) == 0)
 			++*destroyed;
-		else if (errno != ENOENT && errno != ESTALE)
+		else if (errno != ENOENT && errno != ESTALE) {
+			int err = errno;
 			rc = error_set(error, "SOCK_DESTROY %s: %s%s; " PURGE_ADVICE,
-				       tuple_text(&tuples[i], tbuf, sizeof tbuf), strerrorname_np(errno),
-				       errno == EOPNOTSUPP ? ": the kernel refuses (no CONFIG_INET_DIAG_DESTROY, or its "
-							     "tcp_abort declines this state)" : "");
+				       tuple_text(&tuples[i], tbuf, sizeof tbuf), errno_text(err, ebuf, sizeof ebuf),
+				       err == EOPNOTSUPP ? ": the kernel refuses (no CONFIG_INET_DIAG_DESTROY, or its "
+							   "tcp_abort declines this state)" : "");
+		}
 	}
 	/* Older kernels' tcp_abort skips orphans without an error: only a second look shows them. */
 	int left = rc == 0 && count > 0 ? dump_to_remote(o, remote_ip, kept, tuples) : 0;

@@ -11,9 +11,12 @@ static const uint8_t tcp_flag_bits[] = {
 	TCP_FLAG_ACK, TCP_FLAG_ECE, TCP_FLAG_CWR, TCP_FLAG_URG,
 };
 
-static int parse_flags(struct case_lexer *lx, struct token t, uint8_t *flags)
+static int parse_flags(struct case_lexer *lx, enum packet_notation notation, struct token t, uint8_t *flags)
 {
 	*flags = 0;
+	/* packetdrill writes a segment without any flag as '-' (syntax.md, flags). */
+	if (notation == PACKET_NOTATION_PKT && token_is(t, "-"))
+		return 0;
 	for (size_t i = 0; i < t.len; i++) {
 		const char *letter = strchr(tcp_flag_letters, t.s[i]);
 		if (!letter)
@@ -154,7 +157,8 @@ static int parse_timestamp_option(struct case_lexer *lx, bool injected, struct o
 	return parse_option_value(lx, "a TS ecr", injected, UINT32_MAX, SPEC_FORMS_AUTO, &option->v[1]);
 }
 
-static int parse_option(struct case_lexer *lx, struct token name, bool injected, struct option_spec *option)
+static int parse_option(struct case_lexer *lx, enum packet_notation notation, struct token name, bool injected,
+			struct option_spec *option)
 {
 	if (token_is(name, "nop")) {
 		option->kind = TCP_OPTION_NOP;
@@ -175,6 +179,9 @@ static int parse_option(struct case_lexer *lx, struct token name, bool injected,
 	} else if (token_is(name, "TS")) {
 		option->kind = TCP_OPTION_TIMESTAMP;
 		return parse_timestamp_option(lx, injected, option);
+	} else if (notation == PACKET_NOTATION_PKT) {
+		/* packetdrill also writes FO, FOEXP, ECN (AccECN) and md5, which segment_spec cannot carry. */
+		return lex_unsupported(lx, name.col, "TCP option " TOKEN_FMT, TOKEN_ARG(name));
 	} else {
 		return lex_fail(lx, name.col, "unknown TCP option " TOKEN_FMT, TOKEN_ARG(name));
 	}
@@ -183,7 +190,8 @@ static int parse_option(struct case_lexer *lx, struct token name, bool injected,
 
 /* `<opt, opt, ...>` with the cursor on '<' (`<>`: no options), or the set `{opt, opt, ...}` with the
  * cursor on '{': the same options in any order with any nop/eol padding (segment.h). */
-static int parse_options(struct case_lexer *lx, bool injected, struct segment_spec *spec)
+static int parse_options(struct case_lexer *lx, enum packet_notation notation, bool injected,
+			 struct segment_spec *spec)
 {
 	int open_col = lex_cursor_col(lx);
 	char close = lex_peek_char(lx) == '{' ? '}' : '>';
@@ -197,6 +205,19 @@ static int parse_options(struct case_lexer *lx, bool injected, struct segment_sp
 		lx->pos++;
 		return 0;
 	}
+	/* packetdrill's `<...>`: any options at all (its parser.y, opt_tcp_options). */
+	if (notation == PACKET_NOTATION_PKT && close == '>' && lx->code_len - lx->pos >= 4 &&
+	    memcmp(lx->line + lx->pos, "...", 3) == 0) {
+		int col = lex_cursor_col(lx);
+		lx->pos += 3;
+		if (lex_peek_char(lx) != '>')
+			return lex_fail(lx, lex_cursor_col(lx), "expected '>' after '<...'");
+		lx->pos++;
+		if (injected)
+			return lex_fail(lx, col, "'<...>' only allowed in expected segments");
+		spec->has_options = false;
+		return 0;
+	}
 	for (;;) {
 		struct token name;
 		if (option_word(lx, "a TCP option", &name) < 0)
@@ -204,7 +225,7 @@ static int parse_options(struct case_lexer *lx, bool injected, struct segment_sp
 		if (spec->option_count == SEGMENT_MAX_OPTIONS)
 			return lex_fail(lx, name.col, "too many TCP options (max %d)", SEGMENT_MAX_OPTIONS);
 		struct option_spec *option = &spec->options[spec->option_count++];
-		if (parse_option(lx, name, injected, option) < 0)
+		if (parse_option(lx, notation, name, injected, option) < 0)
 			return -1;
 		if (spec->options_as_set && (option->kind == TCP_OPTION_NOP || option->kind == TCP_OPTION_EOL))
 			return lex_fail(lx, name.col, "padding is free in an option set {...}: leave out " TOKEN_FMT,
@@ -228,10 +249,13 @@ static int parse_options(struct case_lexer *lx, bool injected, struct segment_sp
 	}
 }
 
-int packet_parse_segment(struct case_lexer *lx, bool injected, struct segment_spec *spec)
+int packet_parse_segment(struct case_lexer *lx, enum packet_notation notation, bool injected,
+			 struct segment_spec *spec)
 {
 	struct token t;
-	if (lex_require_token(lx, &t, "TCP flags") < 0 || parse_flags(lx, t, &spec->flags) < 0)
+	/* packetdrill checks that an expected segment without `<...>` carries no options at all. */
+	spec->has_options = notation == PACKET_NOTATION_PKT;
+	if (lex_require_token(lx, &t, "TCP flags") < 0 || parse_flags(lx, notation, t, &spec->flags) < 0)
 		return -1;
 	if (lex_require_token(lx, &t, "a sequence range START:END(LEN)") < 0 || parse_seq_range(lx, injected, t, spec) < 0)
 		return -1;
@@ -239,8 +263,9 @@ int packet_parse_segment(struct case_lexer *lx, bool injected, struct segment_sp
 		char next = lex_peek_char(lx);
 		if (next == '\0')
 			return 0;
-		if (next == '<' || next == '{') {
-			if (parse_options(lx, injected, spec) < 0)
+		/* The option set `{...}` is the .tc notation's own; packetdrill has none. */
+		if (next == '<' || (next == '{' && notation == PACKET_NOTATION_TC)) {
+			if (parse_options(lx, notation, injected, spec) < 0)
 				return -1;
 			return lex_expect_end(lx);
 		}
@@ -253,6 +278,8 @@ int packet_parse_segment(struct case_lexer *lx, bool injected, struct segment_sp
 		} else if (token_is(t, "win")) {
 			field = &spec->win;
 			max = UINT16_MAX;
+		} else if (notation == PACKET_NOTATION_PKT && token_is(t, "urg")) {
+			return lex_unsupported(lx, t.col, "the urgent pointer ('urg')");
 		} else {
 			return lex_fail(lx, t.col, "unexpected " TOKEN_FMT " in a segment (expected ack, win or <options>)",
 				    TOKEN_ARG(t));

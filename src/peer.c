@@ -7,10 +7,11 @@
 
 #define DEFAULT_WINDOW 65535
 
-void peer_init(struct peer_state *p, const struct peer_decl *decl)
+void peer_init(struct peer_state *p, const struct peer_decl *decl, enum address_family family)
 {
 	memset(p, 0, sizeof *p);
 	p->decl = decl;
+	p->address = family_address(family, decl->ip);
 	p->isn = decl->isn;
 	p->snd_nxt = decl->isn;
 	p->target_port = decl->target_port;
@@ -74,7 +75,7 @@ static int build_option(struct peer_state *p, const struct option_spec *o, int64
 	return 0;
 }
 
-int peer_build_segment(struct peer_state *p, const struct segment_spec *spec, uint32_t target_ip,
+int peer_build_segment(struct peer_state *p, const struct segment_spec *spec, const struct ip_address *target,
 		       int64_t since_start_ns, struct segment *out, const char **error)
 {
 	if (p->target_port == 0) {
@@ -82,8 +83,8 @@ int peer_build_segment(struct peer_state *p, const struct segment_spec *spec, ui
 		return -1;
 	}
 	memset(out, 0, sizeof *out);
-	out->src_ip = p->decl->ip;
-	out->dst_ip = target_ip;
+	out->src_ip = p->address;
+	out->dst_ip = *target;
 	out->src_port = p->decl->port;
 	out->dst_port = p->target_port;
 	out->flags = spec->flags;
@@ -111,7 +112,7 @@ int peer_build_segment(struct peer_state *p, const struct segment_spec *spec, ui
 
 bool peer_owns(const struct peer_state *p, const struct segment *s)
 {
-	if (s->dst_ip != p->decl->ip || s->dst_port != p->decl->port)
+	if (!ip_address_equal(&s->dst_ip, &p->address) || s->dst_port != p->decl->port)
 		return false;
 	return p->target_port == 0 || s->src_port == p->target_port;
 }

@@ -1,29 +1,93 @@
 /* report.c - see report.h. */
 #include "report.h"
 
-#include <errno.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error_text.h"
+#include "output_file.h"
 
-char *report_run_name(const struct case_file *c, int variant)
+bool report_names_families(const struct run_set *set)
 {
-	char *name = run_case_name(c->path);
-	if (variant < 0 || !name)
-		return name;
+	return (set->families & (set->families - 1)) != 0;
+}
+
+char *report_run_name(const struct case_file *c, int variant, int family)
+{
 	char *full;
-	if (asprintf(&full, "%s@%s", name, c->variants[variant].name) < 0)
+	if (asprintf(&full, "%s%s%s%s%s", c->name, variant >= 0 ? "@" : "", variant >= 0 ? c->variants[variant].name : "",
+		     family >= 0 ? "/" : "", family >= 0 ? family_name((enum address_family)family) : "") < 0)
 		full = NULL;
-	free(name);
 	return full;
 }
 
 const char *report_variant_name(const struct run_record *r)
 {
 	return r->variant >= 0 ? r->c->variants[r->variant].name : "";
+}
+
+enum shown_verdict report_shown_verdict(const struct run_record *r)
+{
+	if (!r->ran)
+		return SHOWN_NOT_RUN;
+	switch (r->result.verdict) {
+	case VERDICT_PASS:
+		return r->earlier_count ? SHOWN_FLAKY : SHOWN_PASS;
+	case VERDICT_FAIL:
+		return SHOWN_FAIL;
+	case VERDICT_SKIP:
+		return SHOWN_SKIP;
+	case VERDICT_ERROR:
+	default:
+		return SHOWN_ERROR;
+	}
+}
+
+const char *report_shown_word(enum shown_verdict v)
+{
+	static const char *const words[] = { [SHOWN_PASS] = "pass",   [SHOWN_FAIL] = "fail",
+					     [SHOWN_SKIP] = "skip",   [SHOWN_ERROR] = "error",
+					     [SHOWN_FLAKY] = "flaky", [SHOWN_NOT_RUN] = "notrun" };
+	return words[v];
+}
+
+const char *report_verdict_label(enum verdict v)
+{
+	static const char *const labels[] = { [VERDICT_PASS] = "PASS", [VERDICT_FAIL] = "FAIL",
+					      [VERDICT_SKIP] = "SKIP", [VERDICT_ERROR] = "ERROR" };
+	return labels[v];
+}
+
+void report_count(const struct run_set *set, int counts[SHOWN_VERDICT_COUNT])
+{
+	memset(counts, 0, SHOWN_VERDICT_COUNT * sizeof counts[0]);
+	for (int i = 0; i < set->count; i++)
+		counts[report_shown_verdict(&set->runs[i])]++;
+}
+
+static char *append_try(char *text, int number, enum verdict verdict, const char *message)
+{
+	size_t first_line = message ? strcspn(message, "\n") : 0;
+	char *longer;
+	if (asprintf(&longer, "%stry %d: %s%s%.*s\n", text, number, report_verdict_label(verdict),
+		     first_line ? ": " : "", (int)first_line, message ? message : "") < 0)
+		longer = NULL;
+	free(text);
+	return longer;
+}
+
+char *report_tries_text(const struct run_record *r)
+{
+	if (!r->ran || r->earlier_count == 0)
+		return NULL;
+	char *text = strdup("");
+	for (int i = 0; text && i < r->earlier_count; i++)
+		text = append_try(text, i + 1, r->earlier[i].verdict, r->earlier[i].message);
+	if (text)
+		text = append_try(text, r->earlier_count + 1, r->result.verdict,
+				  r->result.verdict == VERDICT_PASS ? NULL : r->result.message);
+	return text;
 }
 
 int report_case_end(const struct run_set *set, int first)
@@ -37,14 +101,12 @@ int report_case_end(const struct run_set *set, int first)
 int report_write_file(const char *path, int (*put)(FILE *out, const struct run_set *set, char **error),
 		      const struct run_set *set, char **error)
 {
-	FILE *out = fopen(path, "w");
-	if (!out)
-		return error_set(error, "%s: %s", path, strerror(errno));
-	int rc = put(out, set, error);
-	bool write_failed = ferror(out) != 0;
-	write_failed |= fclose(out) != 0;
-	if (write_failed && rc == 0)
-		rc = error_set(error, "%s: %s", path, strerror(errno));
+	struct output_file file;
+	if (output_file_begin(&file, path, error) < 0)
+		return -1;
+	int rc = put(file.out, set, error);
+	if (output_file_commit(&file, rc == 0, rc == 0 ? error : NULL) < 0)
+		rc = -1;
 	return rc;
 }
 

@@ -29,11 +29,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 
 #include "error_text.h"
+#include "output_file.h"
 #include "report_matrix.h"
 
 #define ANCHOR_MAX 256
@@ -60,10 +60,14 @@ static const char page_head[] =
 	"code,pre,.matrix td{font-family:monospace}\n"
 	".summary{font-size:16px;margin:0}.context{color:#4a5568;margin:2px 0 0}\n"
 	".pass{color:#276749}.fail{color:#c53030}.skip{color:#975a16}.notrun{color:#718096}\n"
+	/* The harness's own faults in purple, never the stack's red; a pass on a retry in amber. */
+	".error{color:#6b46c1}.flaky{color:#b7791f}\n"
 	".matrix{border-collapse:collapse}\n"
 	".matrix th,.matrix td{border:1px solid #cbd5e0;padding:3px 10px;text-align:left}\n"
 	".matrix th{font-weight:600}.matrix a{color:inherit;text-decoration:none}\n"
 	".matrix td.pass{background:#f0fff4}.matrix td.fail{background:#fff5f5}.matrix td.skip{background:#fffff0}\n"
+	".matrix td.error{background:#faf5ff}.matrix td.flaky{background:#fffaf0}\n"
+	"pre.harness{background:#faf5ff;border-left:3px solid #6b46c1;padding:8px 12px;overflow-x:auto}\n"
 	".variant{color:#718096;font-size:12px;margin-right:6px}.legend{color:#4a5568;font-size:13px}\n"
 	".run{border-top:1px solid #e2e8f0;padding:14px 0}\n"
 	".verdict{text-transform:uppercase;font-size:13px;margin-left:8px}.facts{margin:0 0 6px;color:#4a5568}\n"
@@ -180,37 +184,26 @@ static void run_anchor(const struct run_set *set, int index, char *buf, size_t s
 		snprintf(buf, size, "%s", mine);
 }
 
-/* pass, fail, skip, or notrun: the section's data-verdict, the CSS class and (upper-cased) the word. */
+/* pass, fail, skip, error, flaky or notrun: the section's data-verdict, the CSS class and (upper-cased)
+ * the word. */
 static const char *verdict_word(const struct run_record *r)
 {
-	static const char *const words[] = {
-		[VERDICT_PASS] = "pass", [VERDICT_FAIL] = "fail", [VERDICT_SKIP] = "skip"
-	};
-	return r->ran ? words[r->result.verdict] : "notrun";
+	return report_shown_word(report_shown_verdict(r));
 }
 
 /* ---- summary and matrix ---- */
 
 static void write_summary(FILE *out, const struct run_set *set)
 {
-	int passed = 0, failed = 0, skipped = 0, not_run = 0;
-	for (int i = 0; i < set->count; i++) {
-		const struct run_record *r = &set->runs[i];
-		if (!r->ran)
-			not_run++;
-		else if (r->result.verdict == VERDICT_PASS)
-			passed++;
-		else if (r->result.verdict == VERDICT_FAIL)
-			failed++;
-		else
-			skipped++;
-	}
+	int counts[SHOWN_VERDICT_COUNT];
+	report_count(set, counts);
 	fprintf(out,
 		"<p class=\"summary\"><span class=\"pass\">%d passed</span>, <span class=\"fail\">%d failed</span>, "
-		"<span class=\"skip\">%d skipped</span>",
-		passed, failed, skipped);
-	if (not_run)
-		fprintf(out, ", <span class=\"notrun\">%d not run (interrupted)</span>", not_run);
+		"<span class=\"skip\">%d skipped</span>, <span class=\"flaky\">%d flaky</span>, "
+		"<span class=\"error\">%d errors</span>",
+		counts[SHOWN_PASS], counts[SHOWN_FAIL], counts[SHOWN_SKIP], counts[SHOWN_FLAKY], counts[SHOWN_ERROR]);
+	if (counts[SHOWN_NOT_RUN])
+		fprintf(out, ", <span class=\"notrun\">%d not run (interrupted)</span>", counts[SHOWN_NOT_RUN]);
 
 	struct utsname system;
 	char date[64] = "unknown date";
@@ -224,7 +217,7 @@ static void write_summary(FILE *out, const struct run_set *set)
 }
 
 /* One row per case, one cell per variant that ran; a case's runs are consecutive in the set. */
-static int write_matrix(FILE *out, const struct run_set *set, char **error)
+static void write_matrix(FILE *out, const struct run_set *set)
 {
 	int widest = 1;
 	for (int i = 0, first = 0; i < set->count; i++) {
@@ -237,13 +230,9 @@ static int write_matrix(FILE *out, const struct run_set *set, char **error)
 		     "<tr><th>case</th><th colspan=\"%d\">what the stack did, per variant</th></tr>\n", widest);
 	for (int i = 0; i < set->count;) {
 		const struct case_file *c = set->runs[i].c;
-		char *name = run_case_name(c->path);
-		if (!name)
-			return error_set(error, "out of memory");
 		fputs("<tr><th>", out);
-		put_escaped(out, name);
+		put_escaped(out, c->name);
 		fputs("</th>", out);
-		free(name);
 		for (; i < set->count && set->runs[i].c == c; i++) {
 			const struct run_record *r = &set->runs[i];
 			char cell[CELL_MAX], anchor[ANCHOR_MAX + 16];
@@ -251,9 +240,11 @@ static int write_matrix(FILE *out, const struct run_set *set, char **error)
 			run_anchor(set, i, anchor, sizeof anchor);
 			fprintf(out, "<td class=\"%s%s\"><a href=\"#%s\">", verdict_word(r),
 				r->ran && r->result.verdict == VERDICT_PASS && r->result.unchecked ? " unchecked" : "", anchor);
-			if (r->variant >= 0) {
+			if (r->variant >= 0 || report_names_families(set)) {
 				fputs("<span class=\"variant\">", out);
 				put_escaped(out, report_variant_name(r));
+				if (report_names_families(set))
+					fprintf(out, "%s%s", r->variant >= 0 ? "/" : "", family_name(r->family));
 				fputs("</span>", out);
 			}
 			put_escaped(out, cell);
@@ -262,11 +253,11 @@ static int write_matrix(FILE *out, const struct run_set *set, char **error)
 		fputs("</tr>\n", out);
 	}
 	fputs("</table>\n<p class=\"legend\">A cell is what the stack did at the case's <code>outcome</code> lines; "
-	      "<code>!</code>: the case failed; <code>?</code>: it passed, but the stack could not show the evidence "
+	      "<code>!</code>: the case failed; <code>ERR</code>: the harness could not perform a line (an error, "
+	      "not the stack's); <code>~</code>: it passed on a retry (flaky); <code>?</code>: it passed, but the stack could not show the evidence "
 	      "of some lines (<code>" OUTCOME_UNSEEN "</code> where that was the outcome); "
 	      "<code>pass</code>/<code>FAIL</code>: the case marks no outcome. A cell links to its ladder.</p>\n",
 	      out);
-	return 0;
 }
 
 /* ---- ladder ---- */
@@ -496,20 +487,20 @@ static void write_ladder(FILE *out, const struct run_record *r)
 	fprintf(out, "\" data-segments=\"%d\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n", segments, l.width,
 		l.height, l.width, l.height);
 
-	char address[INET_ADDRSTRLEN + 8];
+	/* The addresses the run used: the case's, mapped for its family. */
+	char address[IP_ADDRESS_TEXT_MAX + 8];
 	for (int p = 0; p < c->peer_count; p++) {
 		if (!l.peer_x[p])
 			continue;
-		struct in_addr ip = { htonl(c->peers[p].ip) };
-		inet_ntop(AF_INET, &ip, address, INET_ADDRSTRLEN);
+		struct ip_address ip = family_address(r->family, c->peers[p].ip);
+		ip_address_format(&ip, address);
 		snprintf(address + strlen(address), 8, ":%u", c->peers[p].port);
 		draw_column(out, c->peers[p].name, address, l.peer_x[p], l.height);
 	}
 	if (l.other_x)
 		draw_column(out, "(other)", "undeclared", l.other_x, l.height);
-	struct in_addr target = { htonl(c->target_ip) };
-	inet_ntop(AF_INET, &target, address, INET_ADDRSTRLEN);
-	draw_column(out, "stack", address, l.stack_x, l.height);
+	struct ip_address target = family_address(r->family, c->target_ip);
+	draw_column(out, "stack", ip_address_format(&target, address), l.stack_x, l.height);
 
 	int top = HEAD_HEIGHT;
 	for (int i = 0; i < result->event_count; i++) {
@@ -568,8 +559,15 @@ static void write_run(FILE *out, const struct run_set *set, int index, const cha
 		put_pcap_link(out, dir_real, result->pcap_path);
 	}
 	fputs("</p>\n", out);
-	if (result->verdict == VERDICT_FAIL && result->message) {
-		fputs("<pre class=\"diagnostic\">", out);
+	char *tries = report_tries_text(r);
+	if (tries) {
+		fputs("<pre class=\"tries\">", out);
+		put_escaped(out, tries);
+		fputs("</pre>\n", out);
+		free(tries);
+	}
+	if ((result->verdict == VERDICT_FAIL || result->verdict == VERDICT_ERROR) && result->message) {
+		fprintf(out, "<pre class=\"%s\">", result->verdict == VERDICT_FAIL ? "diagnostic" : "harness");
 		put_escaped(out, result->message);
 		fputs("</pre>\n", out);
 	}
@@ -577,54 +575,30 @@ static void write_run(FILE *out, const struct run_set *set, int index, const cha
 	fputs("</section>\n", out);
 }
 
-/* mkdir -p */
-static int make_dirs(const char *dir, char **error)
-{
-	char path[PATH_MAX];
-	if (!dir[0] || snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
-		return error_set(error, "'%s': not a usable directory name", dir);
-	for (char *p = path + 1;; p++) {
-		if (*p && *p != '/')
-			continue;
-		char kept = *p;
-		*p = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			return error_set(error, "%s: %s", path, strerror(errno));
-		if (!kept)
-			return 0;
-		*p = kept;
-	}
-}
-
 int report_html_write(const char *dir, const struct run_set *set, char **error)
 {
 	char dir_real[PATH_MAX];
-	if (make_dirs(dir, error) < 0)
+	if (output_dir_make(dir, error) < 0)
 		return -1;
 	if (!realpath(dir, dir_real))
 		return error_set(error, "%s: %s", dir, strerror(errno));
 	char *path;
 	if (asprintf(&path, "%s/index.html", dir) < 0)
 		return error_set(error, "out of memory");
-	FILE *out = fopen(path, "w");
-	if (!out) {
-		error_set(error, "%s: %s", path, strerror(errno));
+	struct output_file file;
+	if (output_file_begin(&file, path, error) < 0) {
 		free(path);
 		return -1;
 	}
+	FILE *out = file.out;
 	fputs(page_head, out);
 	write_summary(out, set);
-	int rc = write_matrix(out, set, error);
-	if (rc == 0) {
-		fputs("<h2>Runs</h2>\n", out);
-		for (int i = 0; i < set->count; i++)
-			write_run(out, set, i, dir_real);
-		fputs("</body>\n</html>\n", out);
-		if (ferror(out))
-			rc = error_set(error, "%s: write error: %s", path, strerror(errno));
-	}
-	if (fclose(out) != 0 && rc == 0)
-		rc = error_set(error, "%s: %s", path, strerror(errno));
+	write_matrix(out, set);
+	fputs("<h2>Runs</h2>\n", out);
+	for (int i = 0; i < set->count; i++)
+		write_run(out, set, i, dir_real);
+	fputs("</body>\n</html>\n", out);
+	int rc = output_file_commit(&file, true, error);
 	free(path);
 	return rc;
 }

@@ -87,27 +87,42 @@ static void put_event(FILE *out, const struct case_file *c, const struct run_eve
 	fputc('}', out);
 }
 
-static int put_run(FILE *out, const struct run_record *r, char **error)
+/* Every try in order, the last one included: [{"verdict": "error", "message": "...", "duration_ns": N}]. */
+static void put_tries(FILE *out, const struct run_record *r)
 {
-	static const char *const verdicts[] = { [VERDICT_PASS] = "pass", [VERDICT_FAIL] = "fail",
-						[VERDICT_SKIP] = "skip" };
+	fputc('[', out);
+	for (int i = 0; i <= r->earlier_count; i++) {
+		bool last = i == r->earlier_count;
+		enum verdict verdict = last ? r->result.verdict : r->earlier[i].verdict;
+		const char *message = last ? r->result.message : r->earlier[i].message;
+		fputs(i ? ", {\"verdict\": " : "{\"verdict\": ", out);
+		put_json_string(out, report_shown_word((enum shown_verdict)verdict));
+		fputs(", \"message\": ", out);
+		put_json_string(out, message);
+		fprintf(out, ", \"duration_ns\": %lld}",
+			(long long)(last ? r->result.duration_ns : r->earlier[i].duration_ns));
+	}
+	fputc(']', out);
+}
+
+static void put_run(FILE *out, const struct run_record *r)
+{
 	const struct case_file *c = r->c;
 	const struct case_result *result = &r->result;
-	char *case_name = run_case_name(c->path);
-	if (!case_name)
-		return error_set(error, "out of memory");
 	fputs("    {\n      \"name\": ", out);
 	put_json_string(out, r->name);
 	fputs(",\n      \"target\": ", out);
 	put_json_string(out, r->target);
 	fputs(",\n      \"case\": ", out);
-	put_json_string(out, case_name);
+	put_json_string(out, c->name);
 	fputs(",\n      \"file\": ", out);
 	put_json_string(out, c->path);
 	fputs(",\n      \"variant\": ", out);
 	put_json_string(out, or_null(report_variant_name(r)));
+	fputs(",\n      \"family\": ", out);
+	put_json_string(out, family_name(r->family));
 	fputs(",\n      \"verdict\": ", out);
-	put_json_string(out, verdicts[result->verdict]);
+	put_json_string(out, report_shown_word(report_shown_verdict(r)));
 	fputs(",\n      \"message\": ", out);
 	put_json_string(out, result->message);
 	fputs(",\n      \"outcome\": ", out);
@@ -121,25 +136,21 @@ static int put_run(FILE *out, const struct run_record *r, char **error)
 		fputs("null", out);
 	fprintf(out, ",\n      \"duration_ns\": %lld,\n      \"pcap\": ", (long long)result->duration_ns);
 	put_json_string(out, result->pcap_path);
+	fputs(",\n      \"tries\": ", out);
+	put_tries(out, r);
 	fputs(",\n      \"events\": [", out);
 	for (int i = 0; i < result->event_count; i++) {
 		fputs(i ? ",\n        " : "\n        ", out);
 		put_event(out, c, &result->events[i]);
 	}
 	fputs(result->event_count ? "\n      ]\n    }" : "]\n    }", out);
-	free(case_name);
-	return 0;
 }
 
 static int put_report(FILE *out, const struct run_set *set, char **error)
 {
-	int counts[VERDICT_SKIP + 1] = { 0 }, not_run = 0;
-	for (int i = 0; i < set->count; i++) {
-		if (set->runs[i].ran)
-			counts[set->runs[i].result.verdict]++;
-		else
-			not_run++;
-	}
+	(void)error; /* nothing here fails: report_write_file checks the writes */
+	int counts[SHOWN_VERDICT_COUNT];
+	report_count(set, counts);
 	struct utsname host;
 	char written_at[32];
 	time_t now = time(NULL);
@@ -150,16 +161,17 @@ static int put_report(FILE *out, const struct run_set *set, char **error)
 	put_json_string(out, uname(&host) == 0 ? host.release : NULL);
 	fprintf(out,
 		",\n  \"written\": \"%s\",\n"
-		"  \"summary\": {\"passed\": %d, \"failed\": %d, \"skipped\": %d, \"not_run\": %d},\n"
+		"  \"summary\": {\"passed\": %d, \"failed\": %d, \"skipped\": %d, \"flaky\": %d, \"errors\": %d, "
+		"\"not_run\": %d},\n"
 		"  \"runs\": [",
-		written_at, counts[VERDICT_PASS], counts[VERDICT_FAIL], counts[VERDICT_SKIP], not_run);
+		written_at, counts[SHOWN_PASS], counts[SHOWN_FAIL], counts[SHOWN_SKIP], counts[SHOWN_FLAKY],
+		counts[SHOWN_ERROR], counts[SHOWN_NOT_RUN]);
 	int written_runs = 0;
 	for (int i = 0; i < set->count; i++) {
 		if (!set->runs[i].ran)
 			continue;
 		fputs(written_runs++ ? ",\n" : "\n", out);
-		if (put_run(out, &set->runs[i], error) < 0)
-			return -1;
+		put_run(out, &set->runs[i]);
 	}
 	fputs(written_runs ? "\n  ]\n}\n" : "]\n}\n", out);
 	return 0;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "error_text.h"
@@ -52,14 +53,14 @@ static bool fits_literal_block(const char *text)
 	return true;
 }
 
-static void put_yaml_message(FILE *out, const char *message)
+static void put_yaml_block(FILE *out, const char *key, const char *text)
 {
-	if (!message || !fits_literal_block(message)) {
-		put_yaml_field(out, "message", message);
+	if (!text || !fits_literal_block(text)) {
+		put_yaml_field(out, key, text);
 		return;
 	}
-	fputs("  message: |\n", out);
-	for (const char *line = message; *line;) {
+	fprintf(out, "  %s: |\n", key);
+	for (const char *line = text; *line;) {
 		size_t len = strcspn(line, "\n");
 		fprintf(out, "    %.*s\n", (int)len, line);
 		line += len + (line[len] == '\n');
@@ -69,22 +70,36 @@ static void put_yaml_message(FILE *out, const char *message)
 static void put_test_point(FILE *out, int number, const struct run_record *r)
 {
 	const struct case_result *result = &r->result;
-	fprintf(out, "%s %d - ", result->verdict == VERDICT_FAIL ? "not ok" : "ok", number);
+	enum shown_verdict shown = report_shown_verdict(r);
+	bool broke = shown == SHOWN_FAIL || shown == SHOWN_ERROR;
+	fprintf(out, "%s %d - ", broke ? "not ok" : "ok", number);
 	put_line_text(out, r->name, strlen(r->name));
-	if (result->verdict == VERDICT_SKIP) {
+	if (shown == SHOWN_SKIP) {
 		const char *reason = result->message ? result->message : "";
 		fputs(" # SKIP ", out);
 		put_line_text(out, reason, strcspn(reason, "\n"));
+	} else if (shown == SHOWN_ERROR) {
+		/* Not a TAP directive (those are SKIP and TODO): the test point fails, and the comment says
+		 * the harness, not the stack, broke it. */
+		fputs(" # harness error", out);
+	} else if (shown == SHOWN_FLAKY) {
+		fprintf(out, " # flaky: passed on try %d", r->earlier_count + 1);
 	}
 	fputc('\n', out);
-	if (result->verdict == VERDICT_FAIL) {
+	char *tries = report_tries_text(r);
+	if (broke || tries) {
 		fputs("  ---\n", out);
-		put_yaml_message(out, result->message);
+		fprintf(out, "  verdict: %s\n", report_shown_word(shown));
+		if (broke)
+			put_yaml_block(out, "message", result->message);
+		if (tries)
+			put_yaml_block(out, "tries", tries);
 		put_yaml_field(out, "outcome", result->outcome);
 		put_yaml_field(out, "pcap", result->pcap_path);
 		fprintf(out, "  duration_ms: %.0f\n", (double)result->duration_ns / 1e6);
 		fputs("  ...\n", out);
 	}
+	free(tries);
 	/* A comment, which consumers show and never count: `ok` stays `ok`, but not silently. After the
 	 * YAML block, which must follow its test point directly. */
 	if (result->unchecked) {

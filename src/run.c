@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "error_text.h"
@@ -14,7 +13,9 @@
 #include "agent.h"
 #include "capability.h"
 #include "judge.h"
+#include "output_file.h"
 #include "peer.h"
+#include "pkt_code.h"
 #include "segment_format.h"
 #include "storm.h"
 #include "symbols.h"
@@ -47,6 +48,8 @@ struct run_state {
 	const struct case_file *c;
 	struct case_file retargeted; /* c with the target's own address, when the target has one */
 	int variant;
+	enum address_family family;
+	struct ip_address target_address; /* the stack's address on the wire in this family */
 	const struct run_options *options;
 	struct target_case target;
 	bool target_begun;
@@ -59,8 +62,15 @@ struct run_state {
 	struct pending_segment pending[MAX_PENDING];
 	int pending_count;
 	int64_t start_ns;
-	int64_t previous_ns; /* actual time of the previous step: the base of relative times */
+	int64_t previous_ns; /* when the previous line happened on the timeline: the base of relative times */
+	/* How far before previous_ns the previous line's effect may lie: an application call happened
+	 * somewhere between the harness's request and the agent's stamp of its return. */
+	int64_t previous_uncertainty_ns;
+	int line_first_event;          /* the first event of the line running now */
+	int previous_line_first_event; /* the previous line's: what the wire showed since it begins there */
+	int64_t line_stall_us, previous_line_stall_us; /* cpu_stall_us() when they began */
 	char *failure;       /* first failure's diagnostic */
+	bool harness_fault;  /* the failure is the harness's or its environment's (ERROR), not the stack's */
 	int failed_step;
 	int unchecked;           /* lines the stack could not show evidence for */
 	char *unchecked_reason;  /* their reasons, each once, joined by "; " */
@@ -85,18 +95,39 @@ static char *message(const char *fmt, ...)
 	return text;
 }
 
-/* Records a step failure as `file:line:col: message`, the source line, and optional detail lines. */
+/* Records a step's failure as `file:line:col: message`, the source line, and optional detail lines.
+ * harness: the harness or its environment could not perform the step (an ERROR), so it proves nothing
+ * about the stack. */
+static int record_failure(struct run_state *rs, const struct step *step, bool harness, const char *detail,
+			  const char *fmt, va_list ap)
+{
+	char *what = format_message(fmt, ap);
+	rs->failure = message("%s:%d:%d: %s%s\n  %5d | %s\n%s", rs->c->path, step->where.line, step->where.col,
+			      harness ? "harness error: " : "", what ? what : "out of memory", step->where.line,
+			      rs->c->lines[step->line_index], detail ? detail : "");
+	free(what);
+	rs->harness_fault = harness;
+	rs->failed_step = (int)(step - rs->c->steps);
+	return -1;
+}
+
+/* The stack did something other than the line says: a FAIL. */
 static int step_failed(struct run_state *rs, const struct step *step, const char *detail, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *what = format_message(fmt, ap);
+	record_failure(rs, step, false, detail, fmt, ap);
 	va_end(ap);
-	rs->failure = message("%s:%d:%d: %s\n  %5d | %s\n%s", rs->c->path, step->where.line, step->where.col,
-			      what ? what : "out of memory", step->where.line, rs->c->lines[step->line_index],
-			      detail ? detail : "");
-	free(what);
-	rs->failed_step = (int)(step - rs->c->steps);
+	return -1;
+}
+
+/* The harness could not perform the line (late, its agent or capture broke): an ERROR. */
+static int harness_error(struct run_state *rs, const struct step *step, const char *detail, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	record_failure(rs, step, true, detail, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -188,13 +219,21 @@ static int pump(struct run_state *rs, int64_t deadline_ns, bool *got_one)
 		char *error = NULL;
 		int rc = wire_next(rs->wire, deadline_ns, &frame, &error);
 		if (rc < 0) {
-			rs->failure = message("capture failed: %s", error ? error : "?");
+			rs->failure = message("harness error: capture failed: %s", error ? error : "?");
+			rs->harness_fault = true;
 			free(error);
 			return -1;
 		}
 		if (rc == 0)
 			return 0;
-		if (!frame.decoded || frame.segment.src_ip != rs->c->target_ip)
+		/* Only the stack sends ICMPv6 here (the harness end has no IPv6): recorded, never read as TCP. */
+		if (frame.icmpv6) {
+			struct run_event *e = add_event(rs, RUN_EVENT_SEGMENT, NULL, -1, frame.at_ns);
+			snprintf(e->observed, sizeof e->observed, "ICMPv6 type %u code %u", frame.icmpv6_type,
+				 frame.icmpv6_code);
+			continue;
+		}
+		if (!frame.decoded || !ip_address_equal(&frame.segment.src_ip, &rs->target_address))
 			continue;
 		if (rs->pending_count == MAX_PENDING) {
 			rs->failure = message("more than %d segments from the stack left unexpected", MAX_PENDING);
@@ -268,7 +307,7 @@ static int check_nothing_unexpected(struct run_state *rs, const struct step *ste
 {
 	if (drain(rs) < 0)
 		return -1;
-	if (rs->pending_count == 0)
+	if (rs->pending_count == 0 || rs->c->expected_segments_only)
 		return 0;
 	char *detail = describe_unexpected(rs, NULL, &rs->pending[0]);
 	if (step)
@@ -280,6 +319,72 @@ static int check_nothing_unexpected(struct run_state *rs, const struct step *ste
 	return -1;
 }
 
+/* Microseconds during which some task waited for a CPU, since boot (PSI, /proc/pressure/cpu, Linux
+ * 4.20+); -1 where the kernel does not say. */
+static int64_t cpu_stall_us(void)
+{
+	FILE *f = fopen("/proc/pressure/cpu", "re");
+	long long total = -1;
+	if (f) {
+		if (fscanf(f, "some avg10=%*f avg60=%*f avg300=%*f total=%lld", &total) != 1)
+			total = -1;
+		fclose(f);
+	}
+	return total;
+}
+
+/* How long tasks waited for a CPU since the previous line began, in ns; -1 when unknown. A stack
+ * starved of CPU (its softirq work waits like any task under load) answers late for a reason that is
+ * not its TCP, so a verdict on its timing alone is then the environment's, not the stack's. */
+static int64_t starved_ns(const struct run_state *rs)
+{
+	int64_t now = cpu_stall_us();
+	if (now < 0 || rs->previous_line_stall_us < 0)
+		return -1;
+	return (now - rs->previous_line_stall_us) * 1000;
+}
+
+/* What the wire showed from the previous line on, in the case's notation, for a diagnostic: the segments
+ * injected and received (the previous line's own included), then those captured but not yet read by
+ * any line. Malloc'd; NULL out of memory. */
+static char *describe_wire_since_previous_line(struct run_state *rs)
+{
+	char *text = strdup("    wire since the previous line:\n");
+	int shown = 0;
+	for (int i = rs->previous_line_first_event; text && i < rs->event_count; i++) {
+		const struct run_event *e = &rs->events[i];
+		if (e->kind != RUN_EVENT_INJECTED && (e->kind != RUN_EVENT_SEGMENT || !e->observed[0]))
+			continue;
+		char *longer = message("%s      +%.3f s  %s %s %s\n", text, (double)e->at_ns / 1e9, peer_label(rs, e->peer),
+				       e->kind == RUN_EVENT_INJECTED ? "<" : ">", e->observed);
+		free(text);
+		text = longer;
+		shown++;
+	}
+	for (int i = 0; text && i < rs->pending_count; i++) {
+		const struct pending_segment *p = &rs->pending[i];
+		char segment[RUN_EVENT_TEXT];
+		if (p->peer >= 0) {
+			struct segment_spec view;
+			peer_relative_view(&rs->peers[p->peer], &p->segment, &view);
+			segment_format_spec(&view, segment, sizeof segment, NULL);
+		} else {
+			segment_format_absolute(&p->segment, segment, sizeof segment);
+		}
+		char *longer = message("%s      +%.3f s  %s > %s   (read by no line yet)\n", text,
+				       (double)(p->at_ns - rs->start_ns) / 1e9, peer_label(rs, p->peer), segment);
+		free(text);
+		text = longer;
+		shown++;
+	}
+	if (text && shown == 0) {
+		char *longer = message("%s      nothing\n", text);
+		free(text);
+		text = longer;
+	}
+	return text;
+}
+
 struct step_window {
 	int64_t earliest_ns, latest_ns; /* when the step is due */
 	int64_t open_ns, close_ns;      /* when an expectation may be met: the window plus tolerance */
@@ -289,7 +394,9 @@ static struct step_window window_of(const struct run_state *rs, const struct ste
 {
 	int64_t base = step->when.relative ? rs->previous_ns : rs->start_ns;
 	struct step_window w = { base + step->when.earliest_ns, base + step->when.latest_ns, 0, 0 };
-	int64_t slack = step->when.has_window ? 0 : rs->options->tolerance_ns;
+	int64_t slack = step->when.has_window	      ? 0
+			: step->when.tolerance_ns > 0 ? step->when.tolerance_ns
+						      : rs->options->tolerance_ns;
 	w.open_ns = w.earliest_ns - slack;
 	w.close_ns = w.latest_ns + slack;
 	return w;
@@ -303,41 +410,81 @@ static int do_inject(struct run_state *rs, const struct step *step, const struct
 	struct peer_state *peer = &rs->peers[step->peer];
 	struct segment segment;
 	const char *build_error = NULL;
-	if (peer_build_segment(peer, &step->u.segment, rs->c->target_ip, wire_now_ns() - rs->start_ns, &segment,
+	if (peer_build_segment(peer, &step->u.segment, &rs->target_address, wire_now_ns() - rs->start_ns, &segment,
 			       &build_error) < 0)
 		return step_failed(rs, step, NULL, "cannot build the segment: %s", build_error);
 	char *error = NULL;
 	int64_t sent_ns;
 	if (wire_inject(rs->wire, &segment, &sent_ns, &error) < 0) {
-		step_failed(rs, step, NULL, "injection failed: %s", error ? error : "?");
+		harness_error(rs, step, NULL, "injection failed: %s", error ? error : "?");
 		free(error);
 		return -1;
 	}
 	rs->previous_ns = sent_ns;
+	rs->previous_uncertainty_ns = 0;
 	struct segment_spec view;
 	peer_injected_view(peer, &segment, &view);
 	struct run_event *e = add_event(rs, RUN_EVENT_INJECTED, step, step->peer, sent_ns);
 	segment_format_spec(&view, e->observed, sizeof e->observed, NULL);
+	/* Sent outside its window, the segment tests another moment than the line's: whatever the stack
+	 * answers proves nothing about the case. */
+	if (sent_ns > w->close_ns)
+		return harness_error(rs, step, NULL,
+				     "the injection left %.1f ms late, after its window closed at +%.3f s (the harness "
+				     "was descheduled)", (double)(sent_ns - w->earliest_ns) / 1e6,
+				     (double)(w->close_ns - rs->start_ns) / 1e9);
 	return 0;
+}
+
+/* "+0.100 s" or "+0.100~0.200 s": when a line's window is open, since the case started. */
+static void format_window(const struct run_state *rs, const struct step_window *w, char *buf, size_t size)
+{
+	double open = (double)(w->open_ns - rs->start_ns) / 1e9, close = (double)(w->close_ns - rs->start_ns) / 1e9;
+	snprintf(buf, size, "+%.3f~%.3f s", open, close);
+}
+
+/* A segment to the peer never came: nothing by the window's end, nor by the grace after it that lets a
+ * segment the stack sent in time reach the capture (under load, the softirq that delivers it lags). */
+static int segment_missing(struct run_state *rs, const struct step *step, const struct step_window *w,
+			   int64_t deadline_ns, int64_t looked_ns)
+{
+	struct run_event *e = add_event(rs, RUN_EVENT_SILENCE, step, step->peer, looked_ns);
+	e->broke = true;
+	segment_format_spec(&step->u.segment, e->expected, sizeof e->expected, NULL);
+	snprintf(e->observed, sizeof e->observed, "nothing");
+	snprintf(e->outcome, sizeof e->outcome, OUTCOME_DROP);
+	char window[64];
+	format_window(rs, w, window, sizeof window);
+	char *wire = describe_wire_since_previous_line(rs);
+	char *detail = message("    expected: %s at %s\n    observed: nothing\n%s", e->expected, window,
+			       wire ? wire : "");
+	free(wire);
+	int64_t late_ns = looked_ns - deadline_ns;
+	/* The harness looked long after the deadline: the machine was so busy that a segment the stack sent
+	 * in time may still sit in a delivery queue. That says nothing about the stack. (CPU pressure alone
+	 * is no such proof: on a shared machine some task always waits, and a stack that stays silent must
+	 * still FAIL there.) */
+	if (late_ns > rs->options->tolerance_ns)
+		harness_error(rs, step, detail, "no segment from the stack to %s, but the harness looked %.1f ms after "
+			      "its deadline (descheduled): it cannot tell", peer_label(rs, step->peer),
+			      (double)late_ns / 1e6);
+	else
+		step_failed(rs, step, detail, "no segment from the stack to %s within %.0f ms",
+			    peer_label(rs, step->peer), (double)(w->close_ns - rs->previous_ns) / 1e6);
+	free(detail);
+	return -1;
 }
 
 static int do_expect_segment(struct run_state *rs, const struct step *step, const struct step_window *w)
 {
+	int64_t deadline_ns = w->close_ns + rs->options->tolerance_ns;
 	struct pending_segment got;
 	while (!take_pending(rs, step->peer, &got)) {
 		bool new_one;
-		if (run_interrupted || wire_now_ns() >= w->close_ns) {
-			struct run_event *e = add_event(rs, RUN_EVENT_SILENCE, step, step->peer, wire_now_ns());
-			e->broke = true;
-			segment_format_spec(&step->u.segment, e->expected, sizeof e->expected, NULL);
-			snprintf(e->observed, sizeof e->observed, "nothing");
-			snprintf(e->outcome, sizeof e->outcome, OUTCOME_DROP);
-			char detail[RUN_EVENT_TEXT + 64];
-			snprintf(detail, sizeof detail, "    expected: %s\n    observed: nothing\n", e->expected);
-			return step_failed(rs, step, detail, "no segment from the stack to %s within %.0f ms",
-					   peer_label(rs, step->peer), (double)(w->close_ns - rs->previous_ns) / 1e6);
-		}
-		if (pump(rs, w->close_ns, &new_one) < 0)
+		int64_t now = wire_now_ns();
+		if (run_interrupted || now >= deadline_ns)
+			return segment_missing(rs, step, w, deadline_ns, now);
+		if (pump(rs, deadline_ns, &new_one) < 0)
 			return -1;
 	}
 	struct peer_state *peer = &rs->peers[step->peer];
@@ -351,32 +498,84 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 	segment_format_spec(&expected, e->expected, sizeof e->expected, NULL);
 	segment_format_spec(&observed, e->observed, sizeof e->observed, NULL);
 	snprintf(e->outcome, sizeof e->outcome, "%s", outcome_of_segment(got.segment.flags));
-	e->broke = !verdict.matches || got.at_ns < w->open_ns;
+	int64_t early_ns = w->open_ns - got.at_ns, late_ns = got.at_ns - w->close_ns;
+	e->broke = !verdict.matches || early_ns > 0 || late_ns > 0;
 	if (!verdict.matches) {
 		char detail[2048];
 		judge_format_diff(&expected, &observed, &verdict, "    ", detail, sizeof detail);
 		return step_failed(rs, step, detail, "the stack's segment to %s differs from the expected one",
 				   peer_label(rs, step->peer));
 	}
-	if (got.at_ns < w->open_ns)
-		return step_failed(rs, step, NULL, "segment arrived %.1f ms too early",
-				   (double)(w->open_ns - got.at_ns) / 1e6);
+	if (early_ns > 0 || late_ns > 0) {
+		char window[64], detail[2 * RUN_EVENT_TEXT + 128];
+		format_window(rs, w, window, sizeof window);
+		const char *how = early_ns > 0 ? "early" : "late";
+		double by_ms = (double)(early_ns > 0 ? early_ns : late_ns) / 1e6;
+		snprintf(detail, sizeof detail, "    expected: %s at %s\n    observed: %s at +%.3f s (%.1f ms %s)\n",
+			 e->expected, window, e->observed, (double)(got.at_ns - rs->start_ns) / 1e9, by_ms, how);
+		/* The line before was an application call known only to lie between the request and the
+		 * agent's stamp of its return: an early segment within that span may well be in time. */
+		if (early_ns > 0 && early_ns <= rs->previous_uncertainty_ns)
+			return harness_error(rs, step, detail, "segment arrived %.1f ms early, but the call it follows "
+					     "took %.1f ms to answer: the harness cannot place it", by_ms,
+					     (double)rs->previous_uncertainty_ns / 1e6);
+		/* Starved of CPU, a stack answers late; never early. */
+		int64_t starved = starved_ns(rs);
+		if (late_ns > 0 && starved >= late_ns)
+			return harness_error(rs, step, detail, "segment arrived %.1f ms too %s, but tasks waited %.1f ms "
+					     "for a CPU meanwhile (/proc/pressure/cpu): its timing proves nothing", by_ms,
+					     how, (double)starved / 1e6);
+		return step_failed(rs, step, detail, "segment arrived %.1f ms too %s", by_ms, how);
+	}
 	rs->previous_ns = got.at_ns;
+	rs->previous_uncertainty_ns = 0;
 	return 0;
+}
+
+/* An observing line (explore.h) takes every segment to its peer sent by quiet_until as what the stack
+ * did there (a late reader must not see a later retransmission as the answer); a judging one fails at
+ * the first. Returns how many were observed, or -1 when the silence broke. */
+static int take_or_refuse_pending(struct run_state *rs, const struct step *step, int64_t quiet_until)
+{
+	int observed = 0;
+	for (int i = 0; step->observe && i < rs->pending_count;) {
+		if (!pending_is_for(rs, i, step->peer) || rs->pending[i].at_ns > quiet_until) {
+			i++;
+			continue;
+		}
+		struct pending_segment got = rs->pending[i];
+		memmove(&rs->pending[i], &rs->pending[i + 1], (size_t)(rs->pending_count - i - 1) * sizeof rs->pending[0]);
+		rs->pending_count--;
+		struct peer_state *peer = &rs->peers[step->peer];
+		peer_learn(peer, &got.segment);
+		rs->kernel_tsval_at_ns[step->peer] = got.at_ns;
+		struct segment_spec view;
+		peer_relative_view(peer, &got.segment, &view);
+		struct run_event *e = add_event(rs, RUN_EVENT_SEGMENT, step, step->peer, got.at_ns);
+		segment_format_spec(&view, e->observed, sizeof e->observed, NULL);
+		snprintf(e->outcome, sizeof e->outcome, "%s", outcome_of_segment(got.segment.flags));
+		observed++;
+	}
+	for (int i = 0; i < rs->pending_count && !step->observe; i++)
+		if (pending_is_for(rs, i, step->peer)) {
+			char *detail = describe_unexpected(rs, step, &rs->pending[i]);
+			step_failed(rs, step, detail, "expected silence towards %s, but the stack sent a segment",
+				    peer_label(rs, step->peer));
+			free(detail);
+			return -1;
+		}
+	return observed;
 }
 
 static int do_expect_none(struct run_state *rs, const struct step *step, const struct step_window *w)
 {
 	int64_t quiet_until = w->earliest_ns + step->u.none_window_ns;
+	int observed = 0;
 	for (;;) {
-		for (int i = 0; i < rs->pending_count; i++)
-			if (pending_is_for(rs, i, step->peer)) {
-				char *detail = describe_unexpected(rs, step, &rs->pending[i]);
-				step_failed(rs, step, detail, "expected silence towards %s, but the stack sent a segment",
-					    peer_label(rs, step->peer));
-				free(detail);
-				return -1;
-			}
+		int taken = take_or_refuse_pending(rs, step, quiet_until);
+		if (taken < 0)
+			return -1;
+		observed += taken;
 		if (run_interrupted || wire_now_ns() >= quiet_until)
 			break;
 		bool got;
@@ -387,15 +586,13 @@ static int do_expect_none(struct run_state *rs, const struct step *step, const s
 	 * way no line expected it, and blaming a later line would point at the wrong one. */
 	if (drain(rs) < 0)
 		return -1;
-	for (int i = 0; i < rs->pending_count; i++)
-		if (pending_is_for(rs, i, step->peer)) {
-			char *detail = describe_unexpected(rs, step, &rs->pending[i]);
-			step_failed(rs, step, detail, "expected silence towards %s, but the stack sent a segment",
-				    peer_label(rs, step->peer));
-			free(detail);
-			return -1;
-		}
+	int taken = take_or_refuse_pending(rs, step, quiet_until);
+	if (taken < 0)
+		return -1;
 	rs->previous_ns = quiet_until;
+	rs->previous_uncertainty_ns = 0;
+	if (observed + taken > 0)
+		return 0;
 	struct run_event *e = add_event(rs, RUN_EVENT_SILENCE, step, step->peer, quiet_until);
 	snprintf(e->expected, sizeof e->expected, "none within %.0f ms", (double)step->u.none_window_ns / 1e6);
 	snprintf(e->observed, sizeof e->observed, "nothing");
@@ -443,6 +640,13 @@ static bool storms_from(const struct case_file *c, const char *handle)
 	return false;
 }
 
+/* Calls that wait for the stack (a connection, data, a handshake's end) return when it acts; the others
+ * return at once, so their effect lies anywhere between the request and the return. */
+static bool app_call_waits(enum app_op op)
+{
+	return op == APP_ACCEPT || op == APP_RECV || op == APP_CONNECTED;
+}
+
 static int do_app(struct run_state *rs, const struct step *step, const struct step_window *w)
 {
 	sleep_until(w->earliest_ns);
@@ -452,22 +656,30 @@ static int do_app(struct run_state *rs, const struct step *step, const struct st
 	/* A storm's listener must get the backlog the case asks for, which somaxconn would cap. */
 	if (call.op == APP_LISTEN && call.backlog > 0 && storms_from(rs->c, call.handle) &&
 	    storm_raise_limits(rs->agent, (uint32_t)call.backlog, &error) < 0) {
-		step_failed(rs, step, NULL, "storm listener: %s", error ? error : "?");
+		harness_error(rs, step, NULL, "storm listener: %s", error ? error : "?");
 		free(error);
 		return -1;
 	}
 	/* A target with an address of its own: the case's address in a call means the target's. */
 	if (call.ip && call.ip == rs->c->target_ip)
 		call.ip = rs->target.target_ip;
+	int64_t requested_ns = wire_now_ns();
+	if (requested_ns > w->close_ns)
+		return harness_error(rs, step, NULL, "the call went to the agent %.1f ms late, after its window closed "
+				     "at +%.3f s (the harness was descheduled)", (double)(requested_ns - w->earliest_ns) / 1e6,
+				     (double)(w->close_ns - rs->start_ns) / 1e9);
 	if (agent_call(rs->agent, &call, &reply, &error) < 0) {
-		step_failed(rs, step, NULL, "agent: %s", error ? error : "?");
+		harness_error(rs, step, NULL, "agent: %s", error ? error : "?");
 		free(error);
 		return -1;
 	}
 	/* The agent stamps the call's return; a remote stack's clock is not ours, so there the reply's
 	 * arrival is the best the harness knows. */
-	rs->previous_ns = rs->target.same_clock ? (int64_t)reply.when.tv_sec * 1000000000 + reply.when.tv_nsec
-						: wire_now_ns();
+	rs->previous_ns = step->when.clock_at_call ? requested_ns
+			  : rs->target.same_clock ? (int64_t)reply.when.tv_sec * 1000000000 + reply.when.tv_nsec
+						  : wire_now_ns();
+	rs->previous_uncertainty_ns = app_call_waits(call.op) || rs->previous_ns < requested_ns
+					      ? 0 : rs->previous_ns - requested_ns;
 	char expected[64];
 	describe_app_expectation(&step->u.app, expected, sizeof expected);
 	struct run_event *e = add_event(rs, RUN_EVENT_APP, step, -1, rs->previous_ns);
@@ -479,11 +691,17 @@ static int do_app(struct run_state *rs, const struct step *step, const struct st
 		snprintf(e->observed, sizeof e->observed, "%lld", (long long)reply.ret);
 	outcome_of_app(step->u.app.op, reply.err, reply.ret, e->outcome);
 	if (e->broke) {
+		if (drain(rs) < 0)
+			return -1;
+		char *wire = describe_wire_since_previous_line(rs);
 		if (reply.err)
-			return step_failed(rs, step, NULL, "application call returned -1 %s, expected %s",
-					   errno_name(reply.err), expected);
-		return step_failed(rs, step, NULL, "application call returned %lld, expected %s",
-				   (long long)reply.ret, expected);
+			step_failed(rs, step, wire, "application call returned -1 %s, expected %s", errno_name(reply.err),
+				    expected);
+		else
+			step_failed(rs, step, wire, "application call returned %lld, expected %s", (long long)reply.ret,
+				    expected);
+		free(wire);
+		return -1;
 	}
 	return 0;
 }
@@ -494,65 +712,6 @@ static bool timer_in_window(const struct step *step, int64_t timer_ms)
 	       timer_ms * 1000000 <= step->u.expected.timer_max_ns;
 }
 
-static int do_expect_state(struct run_state *rs, const struct step *step, const struct step_window *w)
-{
-	const struct peer_state *peer = &rs->peers[step->peer];
-	if (peer->target_port == 0)
-		return step_failed(rs, step, NULL, "no 4-tuple for %s yet: the stack's port is unknown",
-				   peer->decl->name);
-	sleep_until(w->open_ns);
-	struct socket_evidence seen = { -1, -1 };
-	int want = step->u.expected.state;
-	bool timer_checked = step->u.expected.check_timer;
-	char expected[RUN_EVENT_TEXT];
-	if (timer_checked)
-		snprintf(expected, sizeof expected, "%s timer %.3f~%.3f s", tcp_state_name(want),
-			 (double)step->u.expected.timer_min_ns / 1e9, (double)step->u.expected.timer_max_ns / 1e9);
-	else
-		snprintf(expected, sizeof expected, "%s", tcp_state_name(want));
-	/* States change in softirq context right after a segment; poll briefly instead of racing it. */
-	for (;;) {
-		char *error = NULL;
-		if (agent_socket_state(rs->agent, rs->c->target_ip, peer->target_port, peer->decl->ip,
-				       peer->decl->port, &seen, &error) < 0) {
-			/* gVisor has no sock_diag: its agent says so with EOPNOTSUPP. */
-			bool unobservable = rs->agent->last_err == EOPNOTSUPP;
-			if (unobservable)
-				step_unchecked(rs, step, RUN_EVENT_STATE, expected,
-					       "expect state: the stack's socket states cannot be read (EOPNOTSUPP)");
-			else
-				step_failed(rs, step, NULL, "socket state: %s", error ? error : "?");
-			free(error);
-			return unobservable ? 0 : -1;
-		}
-		if (seen.state == want || wire_now_ns() >= w->close_ns || run_interrupted)
-			break;
-		sleep_until(wire_now_ns() + POLL_INTERVAL_NS);
-	}
-	bool timer_ok = !timer_checked || timer_in_window(step, seen.timer_ms);
-	struct run_event *e = add_event(rs, RUN_EVENT_STATE, step, step->peer, wire_now_ns());
-	e->broke = seen.state != want || !timer_ok;
-	snprintf(e->expected, sizeof e->expected, "%s", expected);
-	if (timer_checked)
-		snprintf(e->observed, sizeof e->observed, "%s timer %.3f s", tcp_state_name(seen.state),
-			 (double)seen.timer_ms / 1e3);
-	else
-		snprintf(e->observed, sizeof e->observed, "%s", tcp_state_name(seen.state));
-	snprintf(e->outcome, sizeof e->outcome, "%s", tcp_state_name(seen.state));
-	if (seen.state != want)
-		return step_failed(rs, step, NULL, "socket state of %s is %s, expected %s", peer->decl->name,
-				   tcp_state_name(seen.state), tcp_state_name(want));
-	if (!timer_ok && seen.timer_ms < 0)
-		return step_failed(rs, step, NULL, "%s's socket has no timer pending", peer->decl->name);
-	if (!timer_ok)
-		return step_failed(rs, step, NULL, "%s's socket timer fires in %.3f s, expected %.3f~%.3f s",
-				   peer->decl->name, (double)seen.timer_ms / 1e3,
-				   (double)step->u.expected.timer_min_ns / 1e9,
-				   (double)step->u.expected.timer_max_ns / 1e9);
-	rs->previous_ns = wire_now_ns();
-	return 0;
-}
-
 static struct counter_baseline *baseline_of(struct run_state *rs, const char *name)
 {
 	for (int i = 0; i < rs->baseline_count; i++)
@@ -561,56 +720,222 @@ static struct counter_baseline *baseline_of(struct run_state *rs, const char *na
 	return NULL;
 }
 
-static int counter_delta(struct run_state *rs, const struct step *step, const struct counter_baseline *before,
-			 int64_t *delta)
+/* One reading of a line's evidence from the stack: a socket's state and timer, or a counter's delta. */
+struct reading {
+	struct socket_evidence socket;
+	int64_t delta;
+	int64_t asked_ns, answered_ns; /* the harness's request, the agent's answer */
+};
+
+/* Reads the evidence of step into *r: 0, or -1 with the failure recorded (an ERROR: the agent broke),
+ * or 1 when the stack cannot show it (the line is then recorded as unchecked). */
+typedef int (*read_evidence)(struct run_state *rs, const struct step *step, struct reading *r);
+typedef bool (*evidence_holds)(const struct step *step, const struct reading *r);
+
+static int read_socket(struct run_state *rs, const struct step *step, struct reading *r)
 {
+	const struct peer_state *peer = &rs->peers[step->peer];
+	char *error = NULL;
+	r->asked_ns = wire_now_ns();
+	int rc = agent_socket_state(rs->agent, &rs->target_address, peer->target_port, &peer->address, peer->decl->port,
+				    &r->socket, &error);
+	r->answered_ns = wire_now_ns();
+	if (rc < 0) {
+		/* gVisor has no sock_diag: its agent says so with EOPNOTSUPP. */
+		rc = rs->agent->last_err == EOPNOTSUPP ? 1 : -1;
+		if (rc < 0)
+			harness_error(rs, step, NULL, "socket state: %s", error ? error : "?");
+	}
+	free(error);
+	return rc;
+}
+
+static bool socket_holds(const struct step *step, const struct reading *r)
+{
+	return r->socket.state == step->u.expected.state &&
+	       (!step->u.expected.check_timer || timer_in_window(step, r->socket.timer_ms));
+}
+
+static int read_counter(struct run_state *rs, const struct step *step, struct reading *r)
+{
+	const struct counter_baseline *before = baseline_of(rs, step->u.counter.name);
+	if (!before->exists)
+		return 1;
 	int64_t now = 0;
 	char *error = NULL;
+	r->asked_ns = wire_now_ns();
 	int found = agent_counter(rs->agent, step->u.counter.name, &now, &error);
-	if (found < 0) {
-		step_failed(rs, step, NULL, "reading counters: %s", error ? error : "?");
-		free(error);
-		return -1;
+	r->answered_ns = wire_now_ns();
+	if (found < 0)
+		harness_error(rs, step, NULL, "reading counters: %s", error ? error : "?");
+	else if (found == 0)
+		step_failed(rs, step, NULL, "the stack no longer has a counter named %s", step->u.counter.name);
+	free(error);
+	r->delta = now - before->value;
+	return found == 1 ? 0 : -1;
+}
+
+static bool counter_holds(const struct step *step, const struct reading *r)
+{
+	return r->delta == step->u.counter.delta;
+}
+
+/* A quiet period is watched at this pace: a counter only grows, so a move between two readings shows
+ * in the next; a state that left and came back within it would not. */
+#define HOLD_READ_INTERVAL_NS (5 * 1000000LL)
+
+enum watch_result {
+	WATCH_HELD,    /* the evidence held: at the line's time (within the tolerance), and over `for T` */
+	WATCH_BROKE,   /* the stack broke it: *r is the reading that did, taken in time */
+	WATCH_LATE,    /* the harness could not read in time: *r was taken *late_ns after it should */
+	WATCH_FAILED,  /* recorded already: the agent broke */
+	WATCH_UNSEEN,  /* the stack cannot show this evidence */
+};
+
+/* Watches a line's evidence from the line's time on (never before): it must hold by the window's end
+ * (the stack acts in softirq context right after a segment, so a first reading may race it), and with
+ * `for T` at every reading until T has passed. */
+static enum watch_result watch(struct run_state *rs, const struct step *step, const struct step_window *w,
+			       read_evidence read, evidence_holds holds, struct reading *r, int64_t *late_ns)
+{
+	sleep_until(w->earliest_ns);
+	int64_t hold_end_ns = w->earliest_ns + step->hold_ns;
+	bool held = false, first = true;
+	for (;;) {
+		int rc = read(rs, step, r);
+		if (rc != 0)
+			return rc > 0 ? WATCH_UNSEEN : WATCH_FAILED;
+		bool ok = holds(step, r);
+		/* First asked after the window closed: the reading is of another moment than the line's. */
+		if (first && r->asked_ns > w->close_ns) {
+			*late_ns = r->asked_ns - w->close_ns;
+			return WATCH_LATE;
+		}
+		/* An observing line (explore) records its first reading, taken in time, and judges nothing. */
+		if (step->observe)
+			return WATCH_HELD;
+		first = false;
+		if (!ok && held) {
+			*late_ns = r->asked_ns - hold_end_ns;
+			return *late_ns > rs->options->tolerance_ns ? WATCH_LATE : WATCH_BROKE;
+		}
+		if (!ok && (r->asked_ns >= w->close_ns || run_interrupted))
+			return WATCH_BROKE;
+		held |= ok;
+		if (held && r->asked_ns >= hold_end_ns)
+			return WATCH_HELD;
+		if (run_interrupted)
+			return WATCH_BROKE;
+		sleep_until(wire_now_ns() + (held ? HOLD_READ_INTERVAL_NS : POLL_INTERVAL_NS));
 	}
-	if (found == 0)
-		return step_failed(rs, step, NULL, "the stack no longer has a counter named %s", step->u.counter.name);
-	*delta = now - before->value;
+}
+
+/* The line's time on the timeline is when it reads (its quiet period's end with `for T`), never when
+ * the harness finished reading. */
+static void checked_at_its_time(struct run_state *rs, const struct step *step, const struct step_window *w)
+{
+	rs->previous_ns = w->earliest_ns + step->hold_ns;
+	rs->previous_uncertainty_ns = 0;
+}
+
+/* The end of an `expect state|counter` line after watch(), its event recorded: the verdict. broke says
+ * how the stack broke the line (WATCH_BROKE); what names the evidence for a late reading. */
+static int judge_watch(struct run_state *rs, const struct step *step, const struct step_window *w,
+		       enum watch_result result, const struct reading *r, int64_t late_ns, const char *what,
+		       const char *broke)
+{
+	if (result == WATCH_LATE)
+		return harness_error(rs, step, NULL, "%s read %.1f ms late (at +%.3f s; the harness was descheduled): "
+				     "it proves nothing", what, (double)late_ns / 1e6, (double)(r->asked_ns - rs->start_ns) / 1e9);
+	if (result == WATCH_BROKE) {
+		char when[96] = "";
+		if (step->hold_ns && r->asked_ns > w->earliest_ns)
+			snprintf(when, sizeof when, ", at +%.3f s inside its %.3f s quiet period",
+				 (double)(r->asked_ns - rs->start_ns) / 1e9, (double)step->hold_ns / 1e9);
+		return step_failed(rs, step, NULL, "%s%s", broke, when);
+	}
+	checked_at_its_time(rs, step, w);
 	return 0;
+}
+
+static int do_expect_state(struct run_state *rs, const struct step *step, const struct step_window *w)
+{
+	const struct peer_state *peer = &rs->peers[step->peer];
+	if (peer->target_port == 0)
+		return step_failed(rs, step, NULL, "no 4-tuple for %s yet: the stack's port is unknown",
+				   peer->decl->name);
+	int want = step->u.expected.state;
+	bool timer_checked = step->u.expected.check_timer;
+	char expected[RUN_EVENT_TEXT];
+	int n = snprintf(expected, sizeof expected, "%s", tcp_state_name(want));
+	if (timer_checked)
+		n += snprintf(expected + n, sizeof expected - (size_t)n, " timer %.3f~%.3f s",
+			      (double)step->u.expected.timer_min_ns / 1e9, (double)step->u.expected.timer_max_ns / 1e9);
+	if (step->hold_ns)
+		snprintf(expected + n, sizeof expected - (size_t)n, " for %.3f s", (double)step->hold_ns / 1e9);
+	struct reading r = { .socket = { -1, -1 } };
+	int64_t late_ns = 0;
+	enum watch_result result = watch(rs, step, w, read_socket, socket_holds, &r, &late_ns);
+	if (result == WATCH_UNSEEN) {
+		step_unchecked(rs, step, RUN_EVENT_STATE, expected,
+			       "expect state: the stack's socket states cannot be read (EOPNOTSUPP)");
+		checked_at_its_time(rs, step, w);
+		return 0;
+	}
+	if (result == WATCH_FAILED)
+		return -1;
+	struct run_event *e = add_event(rs, RUN_EVENT_STATE, step, step->peer, r.asked_ns);
+	e->broke = result == WATCH_BROKE;
+	snprintf(e->expected, sizeof e->expected, "%s", expected);
+	snprintf(e->outcome, sizeof e->outcome, "%s", tcp_state_name(r.socket.state));
+	const char *name = peer->decl->name, *seen = tcp_state_name(r.socket.state);
+	if (timer_checked)
+		snprintf(e->observed, sizeof e->observed, "%s timer %.3f s", seen, (double)r.socket.timer_ms / 1e3);
+	else
+		snprintf(e->observed, sizeof e->observed, "%s", seen);
+	char broke[RUN_EVENT_TEXT + 64], what[CASE_NAME_MAX + 32];
+	if (r.socket.state != want)
+		snprintf(broke, sizeof broke, "socket state of %s is %s, expected %s", name, seen, tcp_state_name(want));
+	else if (r.socket.timer_ms < 0)
+		snprintf(broke, sizeof broke, "%s's socket has no timer pending", name);
+	else
+		snprintf(broke, sizeof broke, "%s's socket timer fires in %.3f s, expected %.3f~%.3f s", name,
+			 (double)r.socket.timer_ms / 1e3, (double)step->u.expected.timer_min_ns / 1e9,
+			 (double)step->u.expected.timer_max_ns / 1e9);
+	snprintf(what, sizeof what, "socket state of %s", name);
+	return judge_watch(rs, step, w, result, &r, late_ns, what, broke);
 }
 
 static int do_expect_counter(struct run_state *rs, const struct step *step, const struct step_window *w)
 {
-	sleep_until(w->open_ns);
 	char expected[RUN_EVENT_TEXT];
-	snprintf(expected, sizeof expected, "%s %+lld", step->u.counter.name, (long long)step->u.counter.delta);
+	int n = snprintf(expected, sizeof expected, "%s %+lld", step->u.counter.name, (long long)step->u.counter.delta);
+	if (step->hold_ns)
+		snprintf(expected + n, sizeof expected - (size_t)n, " for %.3f s", (double)step->hold_ns / 1e9);
+	struct reading r = { .delta = 0 };
+	int64_t late_ns = 0;
+	enum watch_result result = watch(rs, step, w, read_counter, counter_holds, &r, &late_ns);
 	/* read_baselines read every counter a line names; the stack has those it found. A case that cannot
 	 * mean anything without one says `require counter`. */
-	const struct counter_baseline *before = baseline_of(rs, step->u.counter.name);
-	if (!before->exists) {
+	if (result == WATCH_UNSEEN) {
 		char reason[128];
 		snprintf(reason, sizeof reason, "counter %s: the stack has no such counter", step->u.counter.name);
 		step_unchecked(rs, step, RUN_EVENT_COUNTER, expected, reason);
+		checked_at_its_time(rs, step, w);
 		return 0;
 	}
-	int64_t delta = 0;
-	/* A counter is the kernel's proof of a drop: decide as soon as it moves, not after a quiet window. */
-	for (;;) {
-		if (counter_delta(rs, step, before, &delta) < 0)
-			return -1;
-		if (delta == step->u.counter.delta || wire_now_ns() >= w->close_ns || run_interrupted)
-			break;
-		sleep_until(wire_now_ns() + POLL_INTERVAL_NS);
-	}
-	struct run_event *e = add_event(rs, RUN_EVENT_COUNTER, step, -1, wire_now_ns());
-	e->broke = delta != step->u.counter.delta;
+	if (result == WATCH_FAILED)
+		return -1;
+	struct run_event *e = add_event(rs, RUN_EVENT_COUNTER, step, -1, r.asked_ns);
+	e->broke = result == WATCH_BROKE;
 	snprintf(e->expected, sizeof e->expected, "%s", expected);
-	snprintf(e->observed, sizeof e->observed, "%s %+lld", step->u.counter.name, (long long)delta);
-	snprintf(e->outcome, sizeof e->outcome, "%.24s%+lld", step->u.counter.name, (long long)delta);
-	if (delta != step->u.counter.delta)
-		return step_failed(rs, step, NULL, "counter %s moved by %+lld, expected %+lld", step->u.counter.name,
-				   (long long)delta, (long long)step->u.counter.delta);
-	rs->previous_ns = wire_now_ns();
-	return 0;
+	snprintf(e->observed, sizeof e->observed, "%s %+lld", step->u.counter.name, (long long)r.delta);
+	snprintf(e->outcome, sizeof e->outcome, "%.24s%+lld", step->u.counter.name, (long long)r.delta);
+	char broke[160], what[96];
+	snprintf(broke, sizeof broke, "counter %s moved by %+lld, expected %+lld", step->u.counter.name,
+		 (long long)r.delta, (long long)step->u.counter.delta);
+	snprintf(what, sizeof what, "counter %s", step->u.counter.name);
+	return judge_watch(rs, step, w, result, &r, late_ns, what, broke);
 }
 
 /* Same clock: B's TSval is A's plus the ticks between the two segments, within 20 ms of them;
@@ -618,7 +943,8 @@ static int do_expect_counter(struct run_state *rs, const struct step *step, cons
  * since Linux 4.13 (tcp_time_stamp_raw), jiffies before (HZ 100..1000). */
 #define SAME_CLOCK_SLACK_MS 20
 
-static int do_expect_clock(struct run_state *rs, const struct step *step)
+/* Compares TSvals already captured, so the line's time is only its place on the timeline, at_ns. */
+static int do_expect_clock(struct run_state *rs, const struct step *step, int64_t at_ns)
 {
 	int a = step->peer, b = step->u.clock.other_peer;
 	for (int i = 0; i < 2; i++) {
@@ -643,7 +969,65 @@ static int do_expect_clock(struct run_state *rs, const struct step *step)
 		return step_failed(rs, step, NULL, "the stack's TSvals to %s and %s are %s: %s's is %s's %+lld ticks "
 				   "elapsed (%d Hz) %+lld", an, bn, same ? "one clock" : "offset from each other", bn, an,
 				   (long long)elapsed, hz, (long long)offset);
+	rs->previous_ns = at_ns;
+	rs->previous_uncertainty_ns = 0;
+	return 0;
+}
+
+struct tcp_info_lookup {
+	struct run_state *rs;
+	const struct step *step;
+	int err;     /* the stack's errno when it would not give TCP_INFO */
+	char *error; /* the agent broke */
+};
+
+static bool look_up_tcp_info(const char *field, void *context, int64_t *value)
+{
+	struct tcp_info_lookup *l = context;
+	struct app_call call = { .op = APP_TCP_INFO };
+	snprintf(call.handle, sizeof call.handle, "%s", l->step->u.tcp_info.handle);
+	snprintf(call.option, sizeof call.option, "%s", field);
+	struct agent_reply reply;
+	if (l->error || agent_call(l->rs->agent, &call, &reply, &l->error) < 0)
+		return false;
+	l->err = reply.err;
+	*value = reply.ret;
+	return reply.err == 0;
+}
+
+/* A .pkt's %{ }%: the conditions on the socket's TCP_INFO, read now, field by field. */
+static int do_expect_tcp_info(struct run_state *rs, const struct step *step, const struct step_window *w)
+{
+	sleep_until(w->earliest_ns);
+	struct tcp_info_lookup lookup = { rs, step, 0, NULL };
+	char *failure = NULL;
+	int rc = pkt_code_check(step->u.tcp_info.conditions, look_up_tcp_info, &lookup, &failure);
+	char expected[RUN_EVENT_TEXT];
+	snprintf(expected, sizeof expected, "%%{ assert %.*s }%%", (int)strcspn(step->u.tcp_info.conditions, "\n"),
+		 step->u.tcp_info.conditions);
+	if (rc < 0 && !lookup.error && (lookup.err == ENOPROTOOPT || lookup.err == EOPNOTSUPP)) {
+		char *reason = message("the stack's TCP_INFO cannot be read (%s)", errno_name(lookup.err));
+		step_unchecked(rs, step, RUN_EVENT_APP, expected, reason ? reason : "TCP_INFO");
+		free(reason);
+		free(failure);
+		return 0;
+	}
+	if (rc < 0) {
+		step_failed(rs, step, NULL, "tcp_info: %s", lookup.error ? lookup.error : failure ? failure : "?");
+		free(lookup.error);
+		free(failure);
+		return -1;
+	}
 	rs->previous_ns = wire_now_ns();
+	struct run_event *e = add_event(rs, RUN_EVENT_APP, step, -1, rs->previous_ns);
+	e->broke = rc != 0;
+	snprintf(e->expected, sizeof e->expected, "%s", expected);
+	snprintf(e->observed, sizeof e->observed, "%s", rc ? failure : "holds");
+	if (rc) {
+		step_failed(rs, step, NULL, "%s", failure ? failure : "an assertion failed");
+		free(failure);
+		return -1;
+	}
 	return 0;
 }
 
@@ -658,14 +1042,14 @@ static int do_storm(struct run_state *rs, const struct step *step, const struct 
 	if (peer->target_port == 0)
 		return step_failed(rs, step, NULL, "no port to storm: %s has no `to PORT` and no app listen came first",
 				   peer->decl->name);
-	struct storm_plan plan = { rs->c->target_ip, peer->target_port, peer->decl->ip, peer->decl->port,
+	struct storm_plan plan = { rs->target_address, peer->target_port, peer->address, peer->decl->port,
 				   step->u.storm.count, peer->decl->isn, step->u.storm.listener,
 				   target_max_pps(rs->options->target) };
 	struct storm_result result;
 	char *error = NULL;
 	int rc = storm_run(rs->wire, rs->agent, &plan, &result, &error);
 	if (rc < 0) {
-		step_failed(rs, step, NULL, "storm: %s", error ? error : "?");
+		harness_error(rs, step, NULL, "storm: %s", error ? error : "?");
 		free(error);
 		return -1;
 	}
@@ -684,6 +1068,7 @@ static int do_storm(struct run_state *rs, const struct step *step, const struct 
 				   plan.count);
 	}
 	rs->previous_ns = wire_now_ns();
+	rs->previous_uncertainty_ns = 0;
 	return 0;
 }
 
@@ -705,15 +1090,18 @@ static int run_step(struct run_state *rs, const struct step *step)
 		return do_expect_counter(rs, step, &w);
 	case STEP_EXPECT_CLOCK:
 		sleep_until(w.earliest_ns);
-		return do_expect_clock(rs, step);
+		return do_expect_clock(rs, step, w.earliest_ns);
 	case STEP_STORM:
 		return do_storm(rs, step, &w);
+	case STEP_EXPECT_TCP_INFO:
+		return do_expect_tcp_info(rs, step, &w);
 	case STEP_WAIT:
 	case STEP_INCARNATION:
 	case STEP_TSCLOCK_JUMP:
 		/* Every line's time is honoured, so `+0.1 c incarnation` happens 100 ms later. */
 		sleep_until(w.earliest_ns);
 		rs->previous_ns = w.earliest_ns;
+		rs->previous_uncertainty_ns = 0;
 		break;
 	}
 	if (step->kind == STEP_INCARNATION)
@@ -724,49 +1112,21 @@ static int run_step(struct run_state *rs, const struct step *step)
 	return 0;
 }
 
-char *run_case_name(const char *path)
+/* A new pcap file for this case, variant and family (family < 0: the run's name carries none) under
+ * dir, as <case>[@variant][/family].pcap (output_file.h: never through a symlink, never over an
+ * existing file); *path says where. NULL with *error. */
+static FILE *create_pcap(const struct case_file *c, int variant, int family, const char *dir, char **path,
+			 char **error)
 {
-	const char *base = strrchr(path, '/');
-	const char *start = path;
-	if (base) {
-		/* keep one directory level: "time_wait/lost_final_ack" */
-		const char *dir = base;
-		while (dir > path && dir[-1] != '/')
-			dir--;
-		start = dir;
+	char *name = message("%s%s%s%s%s", c->name, variant >= 0 ? "@" : "", variant >= 0 ? c->variants[variant].name : "",
+			     family >= 0 ? "/" : "", family >= 0 ? family_name((enum address_family)family) : "");
+	if (!name) {
+		error_set(error, "out of memory");
+		return NULL;
 	}
-	size_t len = strlen(start);
-	if (len > 3 && strcmp(start + len - 3, ".tc") == 0)
-		len -= 3;
-	return strndup(start, len);
-}
-
-static int make_parent_dirs(const char *path)
-{
-	char *copy = strdup(path);
-	if (!copy)
-		return -1;
-	for (char *p = copy + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST) {
-			free(copy);
-			return -1;
-		}
-		*p = '/';
-	}
-	free(copy);
-	return 0;
-}
-
-static char *pcap_path_for(const struct case_file *c, int variant, const char *dir)
-{
-	char *name = run_case_name(c->path);
-	char *path = variant >= 0 ? message("%s/%s@%s.pcap", dir, name, c->variants[variant].name)
-				  : message("%s/%s.pcap", dir, name);
+	FILE *pcap = output_file_create(dir, name, ".pcap", path, error);
 	free(name);
-	return path;
+	return pcap;
 }
 
 /* The sysctls a variant runs with: the case's own, then the variant's. */
@@ -834,10 +1194,11 @@ static bool same_sysctl_value(const char *a, const char *b)
 	}
 }
 
-/* How a stack refuses a value it will not take (gVisor: EACCES even for the value it holds). */
+/* How a stack refuses a value it will not take (gVisor: EACCES even for the value it holds). EPERM is
+ * not one: the harness lacks the privilege, which says nothing about the stack (an ERROR). */
 static bool is_refusal(int err)
 {
-	return err == EACCES || err == EPERM || err == EROFS || err == EINVAL;
+	return err == EACCES || err == EROFS || err == EINVAL;
 }
 
 /* Why the stack cannot run the case with the key set to wanted, after agent_sysctl_set failed with err:
@@ -863,15 +1224,49 @@ static int sysctl_refusal(struct run_state *rs, const char *key, const char *wan
 	return 0;
 }
 
+/* `sysctl K=V = ERRNO`: the stack must refuse the write, with that errno. 0 when it did; -1 with
+ * result's verdict and message set otherwise: a FAIL when it took the value or refused it otherwise, a
+ * SKIP when it has no such key, an ERROR when the harness lacked the privilege or the agent broke. */
+static int expect_sysctl_refused(struct run_state *rs, const struct sysctl_setting *s, struct case_result *result)
+{
+	char *why = NULL;
+	int rc = agent_sysctl_set(rs->agent, s->key, s->value, &why);
+	int err = rc == 0 ? 0 : rs->agent->last_err;
+	const char *wanted = errno_name(s->refused_with);
+	if (rc < 0 && err == s->refused_with) {
+		free(why);
+		return 0;
+	}
+	if (rc == 0 || is_refusal(err)) {
+		result->verdict = VERDICT_FAIL;
+		result->message = rc == 0 ? message("sysctl %s=%s: the stack took the value; the case says it refuses it "
+						    "with %s", s->key, s->value, wanted)
+					  : message("sysctl %s=%s: the stack refused it with %s; the case says %s", s->key,
+						    s->value, errno_name(err), wanted);
+	} else if (err == ENOENT) {
+		result->verdict = VERDICT_SKIP;
+		result->message = message("the stack has no sysctl %s", s->key);
+	} else {
+		result->message = message("sysctl %s=%s: %s", s->key, s->value, why ? why : "?");
+	}
+	free(why);
+	return -1;
+}
+
 /* Sets the case's and the variant's sysctls. 0; or -1 with result's verdict and message set: a SKIP
  * where the stack lacks a key or will not take a value, a FAIL when the agent broke. */
 static int apply_sysctls(struct run_state *rs, struct case_result *result)
 {
-	struct sysctl_setting sysctls[2 * CASE_MAX_SYSCTLS];
+	struct sysctl_setting sysctls[CASE_MAX_CASE_SYSCTLS + CASE_MAX_SYSCTLS];
 	int count = collect_sysctls(rs->c, rs->variant, sysctls);
 	for (int i = 0; i < count; i++) {
 		const char *key = sysctls[i].key, *wanted = sysctls[i].value;
 		char *why = NULL, *reason = NULL, *error = NULL;
+		if (sysctls[i].refused_with) {
+			if (expect_sysctl_refused(rs, &sysctls[i], result) < 0)
+				return -1;
+			continue;
+		}
 		if (agent_sysctl_set(rs->agent, key, wanted, &why) == 0)
 			continue;
 		int err = rs->agent->last_err;
@@ -880,6 +1275,11 @@ static int apply_sysctls(struct run_state *rs, struct case_result *result)
 			continue;
 		}
 		int rc = sysctl_refusal(rs, key, wanted, err, &reason, &error);
+		if (rc == 0 && sysctls[i].best_effort) {
+			free(why);
+			free(reason);
+			continue;
+		}
 		if (rc < 0) {
 			result->message = message("sysctl %s=%s: %s", key, wanted, error ? error : why ? why : "?");
 		} else if (reason) {
@@ -917,8 +1317,21 @@ static int setup(struct run_state *rs, struct case_result *result)
 {
 	const struct case_file *c = rs->c;
 	char *error = NULL;
-	if (target_case_begin(rs->options->target, c, &rs->target, &error) < 0) {
-		result->verdict = is_privilege_error(error) ? VERDICT_SKIP : VERDICT_FAIL;
+	if (c->unsupported_count > 0) {
+		const struct unsupported_construct *first = &c->unsupported[0];
+		result->verdict = VERDICT_SKIP;
+		result->message = message("%s:%d:%d: %s%s", c->path, first->where.line, first->where.col, first->what,
+					  c->unsupported_count > 1 ? " (and more: tcpharness check lists them)" : "");
+		return -1;
+	}
+	if (!target_runs_family(rs->options->target, rs->family)) {
+		result->verdict = VERDICT_SKIP;
+		result->message = message("%s runs the ipv4 family only so far, not %s",
+					  target_label(rs->options->target), family_name(rs->family));
+		return -1;
+	}
+	if (target_case_begin(rs->options->target, c, rs->family, &rs->target, &error) < 0) {
+		result->verdict = is_privilege_error(error) ? VERDICT_SKIP : VERDICT_ERROR;
 		result->message = message("%s%s", error ? error : "?",
 					  is_privilege_error(error) ? " (run as root or under unshare -Urn)" : "");
 		free(error);
@@ -932,6 +1345,7 @@ static int setup(struct run_state *rs, struct case_result *result)
 		rs->retargeted.target_ip = rs->target.target_ip;
 		rs->c = c = &rs->retargeted;
 	}
+	rs->target_address = family_address(rs->family, c->target_ip);
 	char *reason = NULL;
 	if (missing_requirement(rs, &reason) < 0) {
 		result->message = reason;
@@ -944,24 +1358,29 @@ static int setup(struct run_state *rs, struct case_result *result)
 	}
 	if (apply_sysctls(rs, result) < 0)
 		return -1;
+	FILE *pcap = NULL;
 	if (rs->options->captures_dir) {
-		result->pcap_path = pcap_path_for(c, rs->variant, rs->options->captures_dir);
-		if (!result->pcap_path || make_parent_dirs(result->pcap_path) < 0) {
-			result->message = message("cannot create the directory for %s: %s", result->pcap_path,
-						  strerror(errno));
+		pcap = create_pcap(c, rs->variant, rs->options->name_families ? (int)rs->family : -1,
+				   rs->options->captures_dir, &result->pcap_path, &error);
+		if (!pcap) {
+			result->message = message("no capture: %s", error ? error : "out of memory");
+			free(error);
 			return -1;
 		}
 	}
 	rs->wire = wire_open(rs->target.harness_netns_fd, rs->target.ifname, rs->target.harness_mac,
-			     rs->target.target_mac, result->pcap_path, &error);
-	if (!rs->wire)
+			     rs->target.target_mac, pcap, &error);
+	if (!rs->wire) {
+		if (pcap)
+			fclose(pcap);
 		goto failed;
-	if (rs->target.shared_link && wire_restrict(rs->wire, rs->target.target_ip, &error) < 0)
+	}
+	if (rs->target.shared_link && wire_restrict(rs->wire, &rs->target_address, &error) < 0)
 		goto failed;
 	if (read_baselines(rs, &error) < 0)
 		goto failed;
 	for (int i = 0; i < c->peer_count; i++)
-		peer_init(&rs->peers[i], &c->peers[i]);
+		peer_init(&rs->peers[i], &c->peers[i], rs->family);
 	return 0;
 failed:
 	result->message = error;
@@ -993,11 +1412,12 @@ static void collect_outcome(const struct case_file *c, struct case_result *resul
 	}
 }
 
-void run_case(const struct case_file *c, int variant, const struct run_options *options,
+void run_case(const struct case_file *c, int variant, enum address_family family, const struct run_options *options,
 	      struct case_result *result)
 {
 	memset(result, 0, sizeof *result);
-	result->verdict = VERDICT_FAIL;
+	/* Until setup says otherwise: a sandbox, agent or capture that could not be made is the harness's. */
+	result->verdict = VERDICT_ERROR;
 	result->failed_step = -1;
 	struct run_state *rs = calloc(1, sizeof *rs);
 	if (!rs) {
@@ -1006,35 +1426,47 @@ void run_case(const struct case_file *c, int variant, const struct run_options *
 	}
 	rs->c = c;
 	rs->variant = variant;
+	rs->family = family;
 	rs->options = options;
 	rs->failed_step = -1;
 	int64_t began = wire_now_ns();
 
 	if (setup(rs, result) == 0) {
 		rs->start_ns = rs->previous_ns = wire_now_ns();
+		rs->line_stall_us = cpu_stall_us();
+
 		uint32_t bit = variant >= 0 ? 1u << variant : ~0u;
 		const char *stack = target_stack(options->target);
 		uint32_t release = target_release(options->target);
 		int failed = 0;
 		for (int i = 0; i < c->step_count && !failed; i++) {
-			if (!(c->steps[i].variant_mask & bit) || !step_runs_on(&c->steps[i], stack, release))
+			if (!(c->steps[i].variant_mask & bit) || !step_runs_on(&c->steps[i], stack, release) ||
+			    !step_runs_in_family(&c->steps[i], (int)family))
 				continue;
 			if (run_interrupted) {
 				rs->failure = message("interrupted");
+				rs->harness_fault = true;
 				failed = 1;
 				break;
 			}
+			rs->previous_line_first_event = rs->line_first_event;
+			rs->line_first_event = rs->event_count;
+			rs->previous_line_stall_us = rs->line_stall_us;
+			rs->line_stall_us = cpu_stall_us();
+
+
 			failed = run_step(rs, &c->steps[i]) < 0;
 			result->steps_run++;
 		}
 		/* A signal during the last step cuts its wait short: that step proved nothing. */
 		if (!failed && run_interrupted) {
 			rs->failure = message("interrupted");
+			rs->harness_fault = true;
 			failed = 1;
 		}
 		if (!failed)
 			failed = check_nothing_unexpected(rs, NULL, "after the last line") < 0;
-		result->verdict = failed ? VERDICT_FAIL : VERDICT_PASS;
+		result->verdict = !failed ? VERDICT_PASS : rs->harness_fault ? VERDICT_ERROR : VERDICT_FAIL;
 		result->message = rs->failure;
 		result->failed_step = rs->failed_step;
 		result->unchecked = rs->unchecked;

@@ -55,11 +55,9 @@ struct build {
 /* Linkwatch runs at once for a veth, so this only guards against a wedged kernel. */
 #define CARRIER_TIMEOUT_MS 1000
 
-static const char *ip_text(uint32_t ip, char *buf)
-{
-	struct in_addr addr = { .s_addr = htonl(ip) };
-	return inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
-}
+/* An IPv6 target's on-link prefix: 2001:db8::/64 holds every address family_address makes. */
+#define IPV6_ON_LINK_PREFIX 64
+#define IPV4_ON_LINK_PREFIX 24
 
 /* The parser validated keys already; this second check is what keeps a bad key from ever naming a
  * file outside the namespace's own /proc/sys/net. */
@@ -85,16 +83,34 @@ static int open_current_netns(void)
 	return fd;
 }
 
+/* Before any link exists, so that no router solicitation, MLD report or DAD probe ever reaches the
+ * wire: IPv6 off, or (for an IPv6 target) on without a link-local address (addr_gen_mode 1: no
+ * DAD, hence no router solicitation from addrconf_dad_completed), without DAD or router
+ * solicitations, and without RAs taken. The solicited-node group, the one MLD would report, is
+ * never joined on the NOARP target end (addrconf_join_solict). */
+static const struct sysctl_setting ipv6_off[] = {
+	{ .key = "net.ipv6.conf.all.disable_ipv6", .value = "1" },
+	{ .key = "net.ipv6.conf.default.disable_ipv6", .value = "1" },
+};
+static const struct sysctl_setting ipv6_quiet[] = {
+	{ .key = "net.ipv6.conf.default.addr_gen_mode", .value = "1" },
+	{ .key = "net.ipv6.conf.all.accept_dad", .value = "0" },
+	{ .key = "net.ipv6.conf.default.accept_dad", .value = "0" },
+	{ .key = "net.ipv6.conf.all.router_solicitations", .value = "0" },
+	{ .key = "net.ipv6.conf.default.router_solicitations", .value = "0" },
+	{ .key = "net.ipv6.conf.all.accept_ra", .value = "0" },
+	{ .key = "net.ipv6.conf.default.accept_ra", .value = "0" },
+};
+
 /* Moves the calling thread into a new, empty network namespace and opens what must be opened from
  * inside it: the fd that holds it, an rtnetlink socket (and, when links is not NULL, one subscribed
- * to link notifications), and IPv6 turned off before any link exists so that no router
- * solicitation, MLD report or DAD probe ever reaches the wire. *moved says whether the thread left
- * the namespace it was in, whatever else failed. */
-static int enter_fresh_netns(const char *role, int *netns_fd, struct rtnl *rtnl, struct rtnl *links,
+ * to link notifications), and IPv6 off or quiet (ipv6_quiet) before any link exists. *moved says
+ * whether the thread left the namespace it was in, whatever else failed. */
+static int enter_fresh_netns(const char *role, bool ipv6, int *netns_fd, struct rtnl *rtnl, struct rtnl *links,
 			     bool *moved, char **error)
 {
-	static const char *const ipv6_off[] = { "net.ipv6.conf.all.disable_ipv6",
-						"net.ipv6.conf.default.disable_ipv6" };
+	const struct sysctl_setting *settings = ipv6 ? ipv6_quiet : ipv6_off;
+	size_t count = ipv6 ? sizeof ipv6_quiet / sizeof ipv6_quiet[0] : sizeof ipv6_off / sizeof ipv6_off[0];
 
 	if (unshare(CLONE_NEWNET) < 0)
 		return error_set(error, "%s namespace: unshare(CLONE_NEWNET)%s: %s", role,
@@ -105,11 +121,12 @@ static int enter_fresh_netns(const char *role, int *netns_fd, struct rtnl *rtnl,
 		return error_set(error, "%s namespace: open: %s", role, strerror(errno));
 	if (rtnl_open(rtnl, 0, error) < 0 || (links && rtnl_open(links, RTMGRP_LINK, error) < 0))
 		return -1;
-	for (size_t i = 0; i < sizeof ipv6_off / sizeof ipv6_off[0]; i++)
-		/* ENOENT: a kernel booted without IPv6 is already quiet. */
-		if (sysctl_file_write(ipv6_off[i], "1") < 0 && errno != ENOENT)
-			return error_set(error, "%s namespace: sysctl %s=1: %s", role, ipv6_off[i],
-					 strerror(errno));
+	for (size_t i = 0; i < count; i++)
+		/* ENOENT: a kernel booted without IPv6 is already quiet (and an IPv6 target fails later,
+		 * at its address). */
+		if (sysctl_file_write(settings[i].key, settings[i].value) < 0 && errno != ENOENT)
+			return error_set(error, "%s namespace: sysctl %s=%s: %s", role, settings[i].key,
+					 settings[i].value, strerror(errno));
 	return 0;
 }
 
@@ -143,11 +160,12 @@ static int make_namespaces(const struct sandbox_config *config, struct sandbox *
 
 	if (home_fd < 0)
 		return error_set(error, "open own network namespace: %s", strerror(errno));
-	rc = enter_fresh_netns("harness", &sb->harness_netns_fd, &build->harness,
+	/* The harness end stays without IPv6 in every family: address-less and silent. */
+	rc = enter_fresh_netns("harness", false, &sb->harness_netns_fd, &build->harness,
 			       &build->harness_links, &moved, error);
 	if (rc == 0)
-		rc = enter_fresh_netns("target", &sb->target_netns_fd, &build->target, NULL, &moved,
-				       error);
+		rc = enter_fresh_netns("target", !ip_address_is_ipv4(&config->target), &sb->target_netns_fd,
+				       &build->target, NULL, &moved, error);
 	if (rc == 0) {
 		/* SIOCETHTOOL acts in the namespace the socket was created in, wherever the caller is. */
 		build->target_ioctl_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -172,7 +190,12 @@ static int make_namespaces(const struct sandbox_config *config, struct sandbox *
 	return rc;
 }
 
-static int create_veth(struct rtnl *rtnl, const struct sandbox *sb, char **error)
+/* An IPv6 link's MTU: 20 bytes above Ethernet's, so that the stack's MSS is 1460 in both families
+ * (1520 - 40 - 20), as the kernel's own packetdrill runs give IPv6 (selftests/net/packetdrill). */
+#define IPV6_LINK_MTU 1520
+
+/* mtu 0: the kernel's default. */
+static int create_veth(struct rtnl *rtnl, const struct sandbox *sb, unsigned mtu, char **error)
 {
 	char buf[RTNL_REQUEST_SIZE], what[64];
 	struct nlmsghdr *nlh = rtnl_request(rtnl, buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
@@ -184,6 +207,8 @@ static int create_veth(struct rtnl *rtnl, const struct sandbox *sb, char **error
 	ifi->ifi_index = HARNESS_END_IFINDEX;
 	ifi->ifi_flags = ifi->ifi_change = IFF_UP;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, sb->harness_ifname);
+	if (mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 	info_data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
@@ -194,6 +219,8 @@ static int create_veth(struct rtnl *rtnl, const struct sandbox *sb, char **error
 	peer_ifi->ifi_family = AF_UNSPEC;
 	peer_ifi->ifi_index = TARGET_END_IFINDEX;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, sb->target_ifname);
+	if (mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	/* Created straight into the target namespace: the peer never exists anywhere else. */
 	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)sb->target_netns_fd);
 	mnl_attr_nest_end(nlh, peer);
@@ -203,7 +230,9 @@ static int create_veth(struct rtnl *rtnl, const struct sandbox *sb, char **error
 	return rtnl_talk(rtnl, nlh, NULL, NULL, what, error);
 }
 
-static int set_link_up(struct rtnl *rtnl, int ifindex, const char *what, char **error)
+/* flags: IFF_UP, with IFF_NOARP for an IPv6 target end (no neighbour discovery: every peer has a
+ * permanent entry). */
+static int set_link_up(struct rtnl *rtnl, int ifindex, unsigned flags, const char *what, char **error)
 {
 	char buf[RTNL_REQUEST_SIZE];
 	struct nlmsghdr *nlh = rtnl_request(rtnl, buf, RTM_NEWLINK, 0);
@@ -211,7 +240,7 @@ static int set_link_up(struct rtnl *rtnl, int ifindex, const char *what, char **
 
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
-	ifi->ifi_flags = ifi->ifi_change = IFF_UP;
+	ifi->ifi_flags = ifi->ifi_change = flags;
 	return rtnl_talk(rtnl, nlh, NULL, NULL, what, error);
 }
 
@@ -270,35 +299,48 @@ static int read_link(struct rtnl *rtnl, const char *ifname, int *ifindex, uint8_
 	return 0;
 }
 
-static int add_address(struct rtnl *rtnl, const struct sandbox *sb, uint32_t ip, char **error)
+/* The address's bytes as netlink carries them: 4 for IPv4, 16 for IPv6. */
+static void put_address(struct nlmsghdr *nlh, uint16_t type, const struct ip_address *ip)
 {
-	char buf[RTNL_REQUEST_SIZE], what[80], text[INET_ADDRSTRLEN];
+	if (ip_address_is_ipv4(ip))
+		mnl_attr_put(nlh, type, 4, ip->bytes + 12);
+	else
+		mnl_attr_put(nlh, type, 16, ip->bytes);
+}
+
+/* An IPv6 address skips DAD (IFA_F_NODAD): nothing but the case's segments goes on the wire. */
+static int add_address(struct rtnl *rtnl, const struct sandbox *sb, const struct ip_address *ip, char **error)
+{
+	char buf[RTNL_REQUEST_SIZE], what[96], text[IP_ADDRESS_TEXT_MAX];
 	struct nlmsghdr *nlh = rtnl_request(rtnl, buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
 	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
+	bool ipv4 = ip_address_is_ipv4(ip);
 
-	ifa->ifa_family = AF_INET;
-	ifa->ifa_prefixlen = 24;
+	ifa->ifa_family = ipv4 ? AF_INET : AF_INET6;
+	ifa->ifa_prefixlen = ipv4 ? IPV4_ON_LINK_PREFIX : IPV6_ON_LINK_PREFIX;
+	ifa->ifa_flags = ipv4 ? 0 : IFA_F_NODAD;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
 	ifa->ifa_index = (uint32_t)sb->target_ifindex;
-	mnl_attr_put_u32(nlh, IFA_LOCAL, htonl(ip));
-	mnl_attr_put_u32(nlh, IFA_ADDRESS, htonl(ip));
-	snprintf(what, sizeof what, "address %s/24 on %s", ip_text(ip, text), sb->target_ifname);
+	put_address(nlh, IFA_LOCAL, ip);
+	put_address(nlh, IFA_ADDRESS, ip);
+	snprintf(what, sizeof what, "address %s/%d on %s", ip_address_format(ip, text), ifa->ifa_prefixlen,
+		 sb->target_ifname);
 	return rtnl_talk(rtnl, nlh, NULL, NULL, what, error);
 }
 
 /* REPLACE, not EXCL: two peers may share one IP (the NAT cases). */
-static int add_neighbour(struct rtnl *rtnl, const struct sandbox *sb, uint32_t ip, char **error)
+static int add_neighbour(struct rtnl *rtnl, const struct sandbox *sb, const struct ip_address *ip, char **error)
 {
-	char buf[RTNL_REQUEST_SIZE], what[80], text[INET_ADDRSTRLEN];
+	char buf[RTNL_REQUEST_SIZE], what[96], text[IP_ADDRESS_TEXT_MAX];
 	struct nlmsghdr *nlh = rtnl_request(rtnl, buf, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE);
 	struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof *ndm);
 
-	ndm->ndm_family = AF_INET;
+	ndm->ndm_family = ip_address_is_ipv4(ip) ? AF_INET : AF_INET6;
 	ndm->ndm_ifindex = sb->target_ifindex;
 	ndm->ndm_state = NUD_PERMANENT;
-	mnl_attr_put_u32(nlh, NDA_DST, htonl(ip));
+	put_address(nlh, NDA_DST, ip);
 	mnl_attr_put(nlh, NDA_LLADDR, ETH_ALEN, sb->harness_mac);
-	snprintf(what, sizeof what, "neighbour %s on %s", ip_text(ip, text), sb->target_ifname);
+	snprintf(what, sizeof what, "neighbour %s on %s", ip_address_format(ip, text), sb->target_ifname);
 	return rtnl_talk(rtnl, nlh, NULL, NULL, what, error);
 }
 
@@ -372,23 +414,71 @@ static int wait_target_running(struct build *build, struct sandbox *sb, char **e
 	return error_set(error, "%s carrier: not running after %d ms", sb->target_ifname, CARRIER_TIMEOUT_MS);
 }
 
+/* Whether peer is on the target's on-link prefix (and not the target itself). */
+static bool in_on_link_prefix(const struct ip_address *target, const struct ip_address *peer)
+{
+	int prefix_bytes = ip_address_is_ipv4(target) ? 12 + IPV4_ON_LINK_PREFIX / 8 : IPV6_ON_LINK_PREFIX / 8;
+	return memcmp(target->bytes, peer->bytes, (size_t)prefix_bytes) == 0 && !ip_address_equal(target, peer);
+}
+
+static int on_route(const struct nlmsghdr *nlh, void *data)
+{
+	unsigned char *type = data;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof *rtm) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	*type = rtm->rtm_type;
+	return MNL_CB_OK;
+}
+
+/* An IPv6 address added before the link had carrier is delivered to only once addrconf's work, run
+ * after the carrier came, has completed it (with IFA_F_NODAD at once, but on a workqueue) and put in
+ * its local route (__ipv6_ifa_notify); until then segments to it vanish. Wait for the local route. */
+static int wait_address_local(struct build *build, struct sandbox *sb, const struct ip_address *target,
+			      char **error)
+{
+	const struct timespec pause = { 0, 100000 };
+	char what[96], text[IP_ADDRESS_TEXT_MAX];
+	snprintf(what, sizeof what, "route to %s", ip_address_format(target, text));
+	for (int waited_us = 0; waited_us < CARRIER_TIMEOUT_MS * 1000; waited_us += 100) {
+		char buf[RTNL_REQUEST_SIZE];
+		struct nlmsghdr *nlh = rtnl_request(&build->target, buf, RTM_GETROUTE, 0);
+		struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof *rtm);
+		unsigned char type = RTN_UNSPEC;
+		rtm->rtm_family = AF_INET6;
+		rtm->rtm_dst_len = 128;
+		mnl_attr_put(nlh, RTA_DST, 16, target->bytes);
+		/* ENETUNREACH while the prefix route is not in yet either. */
+		if (rtnl_talk(&build->target, nlh, on_route, &type, what, NULL) == 0 && type == RTN_LOCAL)
+			return 0;
+		nanosleep(&pause, NULL);
+	}
+	errno = ETIMEDOUT;
+	return error_set(error, "%s: %s is not a local address after %d ms", sb->target_ifname, text,
+			 CARRIER_TIMEOUT_MS);
+}
+
 static int check_config(const struct sandbox_config *config, char **error)
 {
-	char text[INET_ADDRSTRLEN], target_text[INET_ADDRSTRLEN];
+	char text[IP_ADDRESS_TEXT_MAX], target_text[IP_ADDRESS_TEXT_MAX];
 
-	if (config->target_ip == 0 || config->peer_ip_count < 0 ||
-	    (config->peer_ip_count > 0 && !config->peer_ips) || config->sysctl_count < 0 ||
+	if (ip_address_is_unspecified(&config->target) || config->peer_count < 0 ||
+	    (config->peer_count > 0 && !config->peers) || config->sysctl_count < 0 ||
 	    (config->sysctl_count > 0 && !config->sysctls)) {
 		errno = EINVAL;
 		return error_set(error, "sandbox: invalid configuration");
 	}
-	/* The target has only its on-link /24 route: a peer outside it would be silently unreachable. */
-	for (int i = 0; i < config->peer_ip_count; i++) {
-		uint32_t ip = config->peer_ips[i];
-		if ((ip ^ config->target_ip) & 0xffffff00u || ip == config->target_ip) {
+	/* The target has only its on-link route: a peer outside it would be silently unreachable. */
+	for (int i = 0; i < config->peer_count; i++) {
+		if (!in_on_link_prefix(&config->target, &config->peers[i])) {
 			errno = EINVAL;
-			return error_set(error, "peer %s: not a neighbour on the target's %s/24",
-					 ip_text(ip, text), ip_text(config->target_ip, target_text));
+			return error_set(error, "peer %s: not a neighbour on the target's %s/%d",
+					 ip_address_format(&config->peers[i], text),
+					 ip_address_format(&config->target, target_text),
+					 ip_address_is_ipv4(&config->target) ? IPV4_ON_LINK_PREFIX : IPV6_ON_LINK_PREFIX);
 		}
 	}
 	for (int i = 0; i < config->sysctl_count; i++) {
@@ -423,23 +513,24 @@ static int build_sandbox(const struct sandbox_config *config, struct sandbox *sb
 			 struct build *build, char **error)
 {
 	if (name_links(sb, error) < 0 || make_namespaces(config, sb, build, error) < 0 ||
-	    set_link_up(&build->harness, LOOPBACK_IFINDEX, "harness lo up", error) < 0 ||
-	    set_link_up(&build->target, LOOPBACK_IFINDEX, "target lo up", error) < 0 ||
-	    create_veth(&build->harness, sb, error) < 0 ||
+	    set_link_up(&build->harness, LOOPBACK_IFINDEX, IFF_UP, "harness lo up", error) < 0 ||
+	    set_link_up(&build->target, LOOPBACK_IFINDEX, IFF_UP, "target lo up", error) < 0 ||
+	    create_veth(&build->harness, sb, ip_address_is_ipv4(&config->target) ? 0 : IPV6_LINK_MTU, error) < 0 ||
 	    read_link(&build->harness, sb->harness_ifname, &sb->harness_ifindex, sb->harness_mac,
 		      error) < 0 ||
 	    read_link(&build->target, sb->target_ifname, &sb->target_ifindex, sb->target_mac,
 		      error) < 0 ||
-	    set_link_up(&build->target, sb->target_ifindex, "target end up", error) < 0 ||
+	    set_link_up(&build->target, sb->target_ifindex,
+			ip_address_is_ipv4(&config->target) ? IFF_UP : IFF_UP | IFF_NOARP, "target end up", error) < 0 ||
 	    offloads_off(build->target_ioctl_fd, sb->target_ifname, error) < 0 ||
-	    add_address(&build->target, sb, config->target_ip, error) < 0)
+	    add_address(&build->target, sb, &config->target, error) < 0)
 		return -1;
-	for (int i = 0; i < config->peer_ip_count; i++)
-		if (add_neighbour(&build->target, sb, config->peer_ips[i], error) < 0)
+	for (int i = 0; i < config->peer_count; i++)
+		if (add_neighbour(&build->target, sb, &config->peers[i], error) < 0)
 			return -1;
-	if (wait_harness_carrier(build, sb, error) < 0)
+	if (wait_harness_carrier(build, sb, error) < 0 || wait_target_running(build, sb, error) < 0)
 		return -1;
-	return wait_target_running(build, sb, error);
+	return ip_address_is_ipv4(&config->target) ? 0 : wait_address_local(build, sb, &config->target, error);
 }
 
 int sandbox_create(const struct sandbox_config *config, struct sandbox *out, char **error)

@@ -215,19 +215,22 @@ int segment_format_options(const struct option_spec *options, size_t count, char
 	return (int)text.len;
 }
 
-static void print_ipv4(struct text *text, uint32_t ip)
+/* `192.0.2.1:8080`, `[2001:db8::c000:201]:8080` (RFC 5952 6). */
+static void print_endpoint(struct text *text, const struct ip_address *ip, uint16_t port)
 {
-	text_printf(text, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
+	char address[IP_ADDRESS_TEXT_MAX];
+	ip_address_format(ip, address);
+	text_printf(text, ip_address_is_ipv4(ip) ? "%s:%u" : "[%s]:%u", address, port);
 }
 
 int segment_format_absolute(const struct segment *segment, char *buf, size_t size)
 {
 	struct text text;
 	text_init(&text, buf, size);
-	print_ipv4(&text, segment->src_ip);
-	text_printf(&text, ":%u > ", segment->src_port);
-	print_ipv4(&text, segment->dst_ip);
-	text_printf(&text, ":%u ", segment->dst_port);
+	print_endpoint(&text, &segment->src_ip, segment->src_port);
+	text_printf(&text, " > ");
+	print_endpoint(&text, &segment->dst_ip, segment->dst_port);
+	text_printf(&text, " ");
 	print_flags(&text, segment->flags);
 	text_printf(&text, " seq %u", segment->seq);
 	/* As tcpdump: the ack field means nothing unless ACK is set. */

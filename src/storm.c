@@ -113,9 +113,10 @@ static void view_of(const struct storm *s, const struct conn *c, const struct se
 	peer_relative_view(&p, seg, out);
 }
 
-static void address_text(uint32_t ip, uint16_t port, char *buf, size_t size)
+static void address_text(const struct ip_address *ip, uint16_t port, char *buf, size_t size)
 {
-	snprintf(buf, size, "%u.%u.%u.%u:%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff, port);
+	char text[IP_ADDRESS_TEXT_MAX];
+	snprintf(buf, size, ip_address_is_ipv4(ip) ? "%s:%u" : "[%s]:%u", ip_address_format(ip, text), port);
 }
 
 /* Fills out->mismatch: the phase, the connection (index < 0: none), what went wrong, detail lines, and
@@ -130,10 +131,10 @@ static int mismatch(struct storm *s, int64_t index, const struct segment *on_wir
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof what, fmt, ap);
 	va_end(ap);
-	char who[96] = "";
+	char who[128] = "";
 	if (index >= 0) {
-		char peer[24];
-		address_text(s->plan->peer_ip, (uint16_t)(s->plan->first_port + index), peer, sizeof peer);
+		char peer[IP_ADDRESS_TEXT_MAX + 8];
+		address_text(&s->plan->peer_ip, (uint16_t)(s->plan->first_port + index), peer, sizeof peer);
 		snprintf(who, sizeof who, " connection %lld of %u (%s)", (long long)index, s->plan->count, peer);
 	}
 	char wire_text[192] = "";
@@ -176,7 +177,7 @@ static int check_stack_segment(struct storm *s, const struct wire_frame *frame)
 	const struct segment *seg = &frame->segment;
 	/* A port below first_port wraps to an index past count. */
 	uint32_t index = (uint32_t)(seg->dst_port - p->first_port);
-	if (seg->dst_ip != p->peer_ip || seg->src_port != p->target_port || index >= p->count)
+	if (!ip_address_equal(&seg->dst_ip, &p->peer_ip) || seg->src_port != p->target_port || index >= p->count)
 		return mismatch(s, -1, seg, "", "the stack sent a segment to no connection of the storm");
 	struct conn *c = &s->conns[index];
 	struct segment_spec seen;
@@ -208,9 +209,9 @@ static int take_frame(struct storm *s, const struct wire_frame *frame)
 {
 	if (!frame->decoded)
 		return 0;
-	if (frame->segment.src_ip == s->plan->target_ip)
+	if (ip_address_equal(&frame->segment.src_ip, &s->plan->target_ip))
 		return check_stack_segment(s, frame);
-	if (frame->segment.src_ip == s->plan->peer_ip && s->own_awaited > 0)
+	if (ip_address_equal(&frame->segment.src_ip, &s->plan->peer_ip) && s->own_awaited > 0)
 		s->own_awaited--;
 	return 0;
 }

@@ -309,12 +309,13 @@ static int gvisor_spawn(const struct target *t, struct target_case *tc, uint32_t
 	return agent_spawn_command(command, &tc->own_agent, error);
 }
 
-static int sandbox_begin(struct target *t, const struct case_file *c, struct target_case *tc, char **error)
+static int sandbox_begin(struct target *t, const struct case_file *c, enum address_family family,
+			 struct target_case *tc, char **error)
 {
-	uint32_t peer_ips[CASE_MAX_PEERS];
+	struct ip_address peers[CASE_MAX_PEERS];
 	for (int i = 0; i < c->peer_count; i++)
-		peer_ips[i] = c->peers[i].ip;
-	struct sandbox_config config = { c->target_ip, peer_ips, c->peer_count, NULL, 0 };
+		peers[i] = family_address(family, c->peers[i].ip);
+	struct sandbox_config config = { family_address(family, c->target_ip), peers, c->peer_count, NULL, 0 };
 	if (sandbox_create(&config, &tc->sandbox, error) < 0)
 		return -1;
 	tc->sandbox_made = true;
@@ -396,7 +397,7 @@ static int preflight(struct target *t, char **error)
 	struct case_file probe = { .target_ip = PREFLIGHT_TARGET_IP, .peer_count = 1 };
 	probe.peers[0].ip = PREFLIGHT_PEER_IP;
 	struct target_case tc;
-	int rc = target_case_begin(t, &probe, &tc, error);
+	int rc = target_case_begin(t, &probe, FAMILY_IPV4, &tc, error);
 	if (rc == 0)
 		rc = learn_ts_clock(t, &tc.own_agent, error);
 	if (rc == 0) {
@@ -504,7 +505,8 @@ static int purge_peers(struct target *t, const struct case_file *c, char **error
 		return 0;
 	for (int i = 0; i < c->peer_count; i++) {
 		int destroyed;
-		if (agent_purge(&t->agent, c->peers[i].ip, &destroyed, error) < 0)
+		struct ip_address peer = ip_address_from_ipv4(c->peers[i].ip);
+		if (agent_purge(&t->agent, &peer, &destroyed, error) < 0)
 			return -1;
 	}
 	return 0;
@@ -536,7 +538,13 @@ static int remote_begin(struct target *t, const struct case_file *c, struct targ
 	return 0;
 }
 
-int target_case_begin(struct target *t, const struct case_file *c, struct target_case *tc, char **error)
+bool target_runs_family(const struct target *t, enum address_family family)
+{
+	return family == FAMILY_IPV4 || t->kind == TARGET_LOCAL;
+}
+
+int target_case_begin(struct target *t, const struct case_file *c, enum address_family family,
+		      struct target_case *tc, char **error)
 {
 	memset(tc, 0, sizeof *tc);
 	tc->ts_hz = t->ts_hz ? t->ts_hz : TS_CLOCK_DEFAULT_HZ;
@@ -546,7 +554,10 @@ int target_case_begin(struct target *t, const struct case_file *c, struct target
 	tc->tap.netns_fd = -1;
 	if (t->kind == TARGET_LWIP)
 		return lwip_begin(t, c, tc, error);
-	return fresh_per_case(t) ? sandbox_begin(t, c, tc, error) : remote_begin(t, c, tc, error);
+	int rc = fresh_per_case(t) ? sandbox_begin(t, c, family, tc, error) : remote_begin(t, c, tc, error);
+	if (rc == 0)
+		tc->family = tc->agent->family = family;
+	return rc;
 }
 
 void target_case_end(struct target *t, struct target_case *tc)

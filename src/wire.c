@@ -22,6 +22,7 @@
 #include "tcp_options.h"
 
 #define WIRE_SNAPLEN 65535
+#define WIRE_FILTER "tcp or icmp6"
 #define WIRE_BUFFER_BYTES (1024 * 1024)
 /* Frames per sendmmsg in wire_inject_batch: enough to make the system call's own cost vanish. */
 #define WIRE_BATCH_CHUNK 64
@@ -32,7 +33,8 @@ struct libnet_blocks {
 	bool valid;
 	int options_len;
 	uint32_t payload_len;
-	libnet_ptag_t options, tcp, ipv4, ethernet;
+	bool ipv6;
+	libnet_ptag_t options, tcp, ip, ethernet;
 };
 
 struct wire {
@@ -44,7 +46,8 @@ struct wire {
 	uint8_t src_mac[6], dst_mac[6];
 	uint16_t next_ip_id;
 	struct libnet_blocks blocks;
-	uint32_t only_destination; /* host order; 0: any (a sandbox link, where nothing else listens) */
+	bool restricted;                  /* only_destination is the one address frames may go to */
+	struct ip_address only_destination; /* lab mode; a sandbox link, where nothing else listens, has none */
 };
 
 int64_t wire_now_ns(void)
@@ -91,7 +94,8 @@ static int open_in_namespace(struct wire *w, const char *ifname, char **error)
 		return error_set(error, "pcap settings on %s: %s", ifname, pcap_geterr(w->capture));
 	if (pcap_activate(w->capture) < 0)
 		return error_set(error, "pcap_activate on %s: %s", ifname, pcap_geterr(w->capture));
-	if (set_filter(w, "ip and tcp", error) < 0)
+	/* ICMPv6 too: what the stack says about our segments (unreachable, too big) belongs in the pcap. */
+	if (set_filter(w, WIRE_FILTER, error) < 0)
 		return -1;
 	if (pcap_setnonblock(w->capture, 1, errbuf) != 0)
 		return error_set(error, "pcap_setnonblock: %s", errbuf);
@@ -101,30 +105,31 @@ static int open_in_namespace(struct wire *w, const char *ifname, char **error)
 	return 0;
 }
 
-int wire_restrict(struct wire *w, uint32_t target_ip, char **error)
+int wire_restrict(struct wire *w, const struct ip_address *target, char **error)
 {
-	char expression[64];
-	snprintf(expression, sizeof expression, "ip and tcp and host %u.%u.%u.%u", target_ip >> 24,
-		 (target_ip >> 16) & 0xff, (target_ip >> 8) & 0xff, target_ip & 0xff);
+	char expression[128], address[IP_ADDRESS_TEXT_MAX];
+	snprintf(expression, sizeof expression, "(%s) and host %s", WIRE_FILTER, ip_address_format(target, address));
 	if (set_filter(w, expression, error) < 0)
 		return -1;
-	w->only_destination = target_ip;
+	w->only_destination = *target;
+	w->restricted = true;
 	return 0;
 }
 
-static int open_dump(struct wire *w, const char *pcap_path, char **error)
+/* The dumper owns pcap_file once this succeeds. */
+static int open_dump(struct wire *w, FILE *pcap_file, char **error)
 {
 	pcap_t *dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, WIRE_SNAPLEN, PCAP_TSTAMP_PRECISION_NANO);
 	if (!dead)
 		return error_set(error, "pcap_open_dead failed");
-	w->dump = pcap_dump_open(dead, pcap_path);
-	int rc = w->dump ? 0 : error_set(error, "%s: %s", pcap_path, pcap_geterr(dead));
+	w->dump = pcap_dump_fopen(dead, pcap_file);
+	int rc = w->dump ? 0 : error_set(error, "the pcap file: %s", pcap_geterr(dead));
 	pcap_close(dead);
 	return rc;
 }
 
 struct wire *wire_open(int harness_netns_fd, const char *ifname, const uint8_t src_mac[6],
-		       const uint8_t dst_mac[6], const char *pcap_path, char **error)
+		       const uint8_t dst_mac[6], FILE *pcap_file, char **error)
 {
 	struct wire *w = calloc(1, sizeof *w);
 	if (!w) {
@@ -144,8 +149,8 @@ struct wire *wire_open(int harness_netns_fd, const char *ifname, const uint8_t s
 	int rc = open_in_namespace(w, ifname, error);
 	if (netns_leave(saved) < 0 && rc == 0)
 		rc = error_set(error, "leaving the harness namespace: %s", strerror(errno));
-	if (rc == 0 && pcap_path)
-		rc = open_dump(w, pcap_path, error);
+	if (rc == 0 && pcap_file)
+		rc = open_dump(w, pcap_file, error);
 	if (rc != 0) {
 		wire_close(w);
 		return NULL;
@@ -173,15 +178,19 @@ static int build_segment(struct wire *w, const struct segment *s, bool reuse, ch
 		return error_set(error, "TCP options do not fit in 40 bytes");
 	if (s->payload_len > SEGMENT_MAX_PAYLOAD)
 		return error_set(error, "payload of %u bytes is too large", s->payload_len);
-	if (w->only_destination && s->dst_ip != w->only_destination)
-		return error_set(error, "refused: %u.%u.%u.%u is not the declared target", s->dst_ip >> 24,
-				 (s->dst_ip >> 16) & 0xff, (s->dst_ip >> 8) & 0xff, s->dst_ip & 0xff);
+	char address[IP_ADDRESS_TEXT_MAX];
+	if (w->restricted && !ip_address_equal(&s->dst_ip, &w->only_destination))
+		return error_set(error, "refused: %s is not the declared target", ip_address_format(&s->dst_ip, address));
+	bool ipv6 = !ip_address_is_ipv4(&s->src_ip);
+	if (ipv6 != !ip_address_is_ipv4(&s->dst_ip))
+		return error_set(error, "refused: an IPv4 and an IPv6 address in one segment");
 	pthread_once(&payload_pattern_once, fill_payload_pattern);
 
 	struct libnet_blocks *b = &w->blocks;
-	if (!reuse || !b->valid || b->options_len != options_len || b->payload_len != s->payload_len) {
+	if (!reuse || !b->valid || b->options_len != options_len || b->payload_len != s->payload_len ||
+	    b->ipv6 != ipv6) {
 		libnet_clear_packet(w->net);
-		*b = (struct libnet_blocks){ .options_len = options_len, .payload_len = s->payload_len };
+		*b = (struct libnet_blocks){ .options_len = options_len, .payload_len = s->payload_len, .ipv6 = ipv6 };
 	}
 	/* A failed build leaves libnet's blocks and our tags out of step: start afresh next time. */
 	b->valid = false;
@@ -194,12 +203,22 @@ static int build_segment(struct wire *w, const struct segment *s, bool reuse, ch
 				  b->tcp);
 	if (b->tcp == -1)
 		goto libnet_error;
-	/* DF and TTL 64 as a Linux peer would send; the ID only has to differ between segments. */
-	b->ipv4 = libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + tcp_len), 0, w->next_ip_id++, IP_DF, 64,
-				    IPPROTO_TCP, 0, htonl(s->src_ip), htonl(s->dst_ip), NULL, 0, w->net, b->ipv4);
-	if (b->ipv4 == -1)
+	if (ipv6) {
+		/* Hop limit 64 as a Linux peer would send; libnet sums TCP over the IPv6 pseudo-header. */
+		struct libnet_in6_addr src, dst;
+		memcpy(&src, s->src_ip.bytes, 16);
+		memcpy(&dst, s->dst_ip.bytes, 16);
+		b->ip = libnet_build_ipv6(0, 0, (uint16_t)tcp_len, IPPROTO_TCP, 64, src, dst, NULL, 0, w->net, b->ip);
+	} else {
+		/* DF and TTL 64 as a Linux peer would send; the ID only has to differ between segments. */
+		b->ip = libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + tcp_len), 0, w->next_ip_id++, IP_DF, 64,
+					  IPPROTO_TCP, 0, htonl(ip_address_ipv4(&s->src_ip)),
+					  htonl(ip_address_ipv4(&s->dst_ip)), NULL, 0, w->net, b->ip);
+	}
+	if (b->ip == -1)
 		goto libnet_error;
-	b->ethernet = libnet_build_ethernet(w->dst_mac, w->src_mac, ETHERTYPE_IP, NULL, 0, w->net, b->ethernet);
+	b->ethernet = libnet_build_ethernet(w->dst_mac, w->src_mac, ipv6 ? ETHERTYPE_IPV6 : ETHERTYPE_IP, NULL, 0,
+					    w->net, b->ethernet);
 	if (b->ethernet == -1)
 		goto libnet_error;
 	b->valid = true;
@@ -311,6 +330,8 @@ static void take_frame(u_char *user, const struct pcap_pkthdr *header, const u_c
 	frame->at_ns = (int64_t)header->ts.tv_sec * 1000000000 + header->ts.tv_usec;
 	frame->decode_error = NULL;
 	frame->decoded = segment_decode_ethernet(bytes, header->caplen, &frame->segment, &frame->decode_error) == 0;
+	frame->icmpv6 = !frame->decoded &&
+			segment_decode_icmpv6(bytes, header->caplen, &frame->icmpv6_type, &frame->icmpv6_code);
 }
 
 int wire_next(struct wire *w, int64_t deadline_ns, struct wire_frame *frame, char **error)

@@ -34,8 +34,32 @@ expect_status 2 "$harness" matrix --targets local,lab --iface lo --target-ip 192
 	--report json=/dev/null "$cases"
 expect_status 2 "$harness" check --target local "$cases"
 expect_status 0 "$harness" check "$cases"
+expect_status 0 "$harness" explore --help
+expect_status 0 "$harness" explore --list
+expect_status 2 "$harness" explore --states NO_SUCH_STATE
+expect_status 2 "$harness" explore --events no-such-event
+expect_status 2 "$harness" explore --family inet6
+expect_status 2 "$harness" explore --targets local,local
+expect_status 2 "$harness" explore --targets lab
+expect_status 2 "$harness" explore -j 0
+expect_status 2 "$harness" explore "$cases"
+"$harness" explore --list | grep -q '^  client TIME_WAIT ' ||
+	{ echo "FAIL: explore --list shows no client TIME_WAIT row"; failures=$((failures + 1)); }
 "$harness" --help | grep -q '^usage: tcpharness run' || { echo "FAIL: --help shows no usage"; failures=$((failures + 1)); }
-"$harness" list "$cases" | grep -q '^time_wait/lost_final_ack@no-tw-bucket$' ||
-	{ echo "FAIL: list does not show time_wait/lost_final_ack@no-tw-bucket"; failures=$((failures + 1)); }
+expect_status 2 "$harness" run --family 5 "$cases"
+expect_status 2 "$harness" run --family "" "$cases"
+# Every family by default, each run named after it; one family asked for: names without it; a case
+# pinned to `family 4` (tw_recycle) runs in no other.
+for family in ipv4 ipv6 mapped; do
+	"$harness" list "$cases" | grep -q "^time_wait/lost_final_ack@no-tw-bucket/$family\$" ||
+		{ echo "FAIL: list does not show time_wait/lost_final_ack@no-tw-bucket/$family"; failures=$((failures + 1)); }
+done
+"$harness" list --family 6 "$cases" | grep -q '^time_wait/lost_final_ack@no-tw-bucket$' ||
+	{ echo "FAIL: list --family 6 does not show time_wait/lost_final_ack@no-tw-bucket"; failures=$((failures + 1)); }
+if "$harness" list "$cases" | grep -q '^nat/tw_recycle/ipv6$'; then
+	echo "FAIL: nat/tw_recycle, pinned to family 4, runs in ipv6"
+	failures=$((failures + 1))
+fi
+expect_status 2 "$harness" run --family 6 "$cases/nat/tw_recycle.tc"
 echo "cli checks: $failures failures"
 [ "$failures" -eq 0 ]

@@ -2,7 +2,8 @@
 # The HTML report of real runs, as a browser sees it: a passing case, a wrong twin that fails in both
 # variants, and a case with silences and states go through `--report html=DIR`; headless Chromium,
 # shut in an empty network namespace so the page could fetch nothing even if it tried, renders it and
-# dumps its DOM; tests/check_html_dom.py holds the DOM against the console and every run's pcap.
+# dumps its DOM; tests/check_html_dom.py holds the DOM against the console and every run's pcap. Then
+# the same for a harness ERROR and a FLAKY run (the harness stopped past a line's window).
 # Exit 77 (skipped) until the harness has --report, or without the root needed for namespaces.
 set -u
 harness=$1 source_dir=$2
@@ -21,6 +22,8 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 cd "$scratch" || exit 1
 
+. "$source_dir/tests/late_harness.sh"
+
 # Relative --captures and report directories: the pcap links must be relative to the report.
 "$harness" run --captures captures --report html=out/report "$source_dir/cases/handshake/accept.tc" \
 	"$source_dir/tests/wrong/time_wait/lost_final_ack.tc" "$source_dir/cases/time_wait/rst_assassination.tc" \
@@ -33,9 +36,28 @@ cat console.txt
 browse() {
 	unshare --net timeout 120 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$scratch/profile" \
 		--no-first-run --disable-background-networking --disable-component-update --disable-sync \
-		"$@" "file://$scratch/out/report/index.html" 2>>chromium.log
+		"$@" 2>>chromium.log
 }
-browse --screenshot="$scratch/report.png" --window-size=1400,2400 >/dev/null ||
-	{ echo "FAIL: chromium could not take the screenshot:"; tail -5 chromium.log; exit 1; }
-browse --dump-dom >dom.html || { echo "FAIL: chromium could not dump the DOM:"; tail -5 chromium.log; exit 1; }
-python3 "$source_dir/tests/check_html_dom.py" dom.html "$scratch/out/report" console.txt report.png
+# check_report DIR CONSOLE: renders DIR/index.html and holds its DOM against CONSOLE and the pcaps.
+check_report() {
+	browse --screenshot="$scratch/report.png" --window-size=1400,2400 "file://$scratch/$1/index.html" >/dev/null ||
+		{ echo "FAIL: chromium could not take the screenshot:"; tail -5 chromium.log; return 1; }
+	browse --dump-dom "file://$scratch/$1/index.html" >dom.html ||
+		{ echo "FAIL: chromium could not dump the DOM:"; tail -5 chromium.log; return 1; }
+	python3 "$source_dir/tests/check_html_dom.py" dom.html "$scratch/$1" "$2" report.png
+}
+check_report out/report console.txt || exit 1
+
+# An ERROR (-j 1: the stopped case runs first) beside a pass, then a FLAKY.
+run_stopped "$harness" run -j 1 --retries 0 --captures captures --report html=out/error \
+	"$source_dir/tests/verdicts/late_injection.tc" "$source_dir/cases/handshake/accept.tc" >error.txt 2>&1
+status=$?
+cat error.txt
+[ "$status" -eq 3 ] || { echo "FAIL: a harness error: exit status $status, expected 3"; exit 1; }
+run_stopped "$harness" run --captures captures --report html=out/flaky "$source_dir/tests/verdicts/late_injection.tc" \
+	>flaky.txt 2>&1
+status=$?
+cat flaky.txt
+[ "$status" -eq 0 ] || { echo "FAIL: a flaky run: exit status $status, expected 0"; exit 1; }
+grep -q '^FLAKY ' flaky.txt || { echo "FAIL: the stopped run with retries is not FLAKY"; exit 1; }
+check_report out/error error.txt && check_report out/flaky flaky.txt

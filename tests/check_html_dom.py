@@ -48,7 +48,9 @@ class Report(html.parser.HTMLParser):
             self.fragments.append(href[1:])
         if tag == "section" and "run" in classes:
             self.current_section = a["data-run"]
-            self.sections[self.current_section] = {"verdict": a["data-verdict"], "pcap": None}
+            self.sections[self.current_section] = {"verdict": a["data-verdict"], "pcap": None, "pre": set()}
+        elif tag == "pre" and self.current_section:
+            self.sections[self.current_section]["pre"].update(classes)
         elif tag == "a" and "pcap" in classes:
             self.sections[self.current_section]["pcap"] = href
         elif tag == "svg" and "ladder" in classes:
@@ -81,14 +83,14 @@ class Report(html.parser.HTMLParser):
 
 
 def pcap_frames(path):
-    """(source address, FIN or RST set) of every frame."""
+    """(source address, IPv4 or IPv6, FIN or RST set) of every frame."""
     out = subprocess.run(["tshark", "-r", path, "-T", "fields", "-E", "separator=,", "-e", "ip.src", "-e",
-                          "tcp.flags.fin", "-e", "tcp.flags.reset"], capture_output=True, text=True,
-                         check=True).stdout
+                          "ipv6.src", "-e", "tcp.flags.fin", "-e", "tcp.flags.reset"], capture_output=True,
+                         text=True, check=True).stdout
     frames = []
     for line in out.splitlines():
-        src, fin, rst = line.split(",")
-        frames.append((src, fin in ("1", "True") or rst in ("1", "True")))
+        src4, src6, fin, rst = line.split(",")
+        frames.append((src4 or src6, fin in ("1", "True") or rst in ("1", "True")))
     return frames
 
 
@@ -126,7 +128,7 @@ def main():
 
     verdicts = {}
     for line in open(console_path, encoding="utf-8"):
-        m = re.match(r"(PASS|FAIL|SKIP) (\S+) \(", line)
+        m = re.match(r"(PASS|FAIL|SKIP|ERROR|FLAKY) (\S+) \(", line)
         if m:
             verdicts[m.group(2)] = m.group(1).lower()
     if not verdicts:
@@ -139,6 +141,15 @@ def main():
             continue
         if section["verdict"] != verdict:
             problems.append(f"{name}: section says {section['verdict']}, the console {verdict}")
+        # A harness error in the harness's colour, never as the stack's diagnostic; a flaky run with
+        # every try. The stack's own failure is a diagnostic, not a harness error.
+        pre = section["pre"]
+        if verdict == "error" and ("harness" not in pre or "diagnostic" in pre):
+            problems.append(f"{name}: an error, shown with {sorted(pre)}, not as the harness's")
+        if verdict == "fail" and ("diagnostic" not in pre or "harness" in pre):
+            problems.append(f"{name}: a failure, shown with {sorted(pre)}")
+        if verdict == "flaky" and "tries" not in pre:
+            problems.append(f"{name}: flaky, yet its tries are not shown")
         ladder = report.ladders.get(name)
         if verdict == "skip":
             if ladder:
@@ -156,10 +167,13 @@ def main():
         if not os.path.isfile(pcap):
             problems.append(f"{name}: the pcap link {section['pcap']} leads nowhere from {report_dir}")
             continue
-        problems += compare_with_pcap(name, ladder, pcap_frames(pcap))
+        # A harness error stopped the case where the harness broke, with what the stack sent next
+        # still in the capture: its ladder ends early by design.
+        if verdict != "error":
+            problems += compare_with_pcap(name, ladder, pcap_frames(pcap))
         if verdict == "fail" and ladder["broke"] == 0:
             problems.append(f"{name}: failed, yet no arrow is broke")
-        if verdict == "pass" and ladder["broke"]:
+        if verdict in ("pass", "flaky") and ladder["broke"]:
             problems.append(f"{name}: passed, yet {ladder['broke']} arrows are broke")
     for name in report.ladders.keys() - verdicts.keys():
         problems.append(f"{name}: a ladder for a run the console does not name")

@@ -69,11 +69,12 @@ diff -u --label before --label after "$scratch/links.before" "$scratch/links.aft
 diff -u --label before --label after "$scratch/netns.before" "$scratch/netns.after" || fail "named namespaces changed"
 
 # The catalogue's own volume, from its pcaps: frames from the stack under test (the case's `target`
-# address, default 192.0.2.1), and of those the RSTs, SYNs and SYN-ACKs.
+# address, default 192.0.2.1, or its ipv6 family's), and of those the RSTs, SYNs and SYN-ACKs (the
+# Tcp MIB counts both families).
 python3 - "$scratch/captures" "$cases" >"$scratch/volume" <<'EOF'
 import os, re, struct, sys
 captures, cases = sys.argv[1], sys.argv[2]
-# A pcap is named after its case's directory and base name (run_case_name): find that file.
+# A pcap is named after its case's directory and base name (case_name.h): find that file.
 case_files = {}
 for directory, _, files in os.walk(cases):
     for name in files:
@@ -84,21 +85,30 @@ for directory, _, files in os.walk(captures):
     for name in files:
         if not name.endswith(".pcap"):
             continue
-        theme = os.path.relpath(directory, captures)
-        case = case_files[os.path.join(theme, re.sub(r"(@[^/]*)?\.pcap$", ".tc", name))]
+        # <theme>/<case>[@variant][/<family>].pcap (run_case_name, then the run's name).
+        run = os.path.relpath(os.path.join(directory, name), captures)[:-len(".pcap")]
+        family = None
+        if run.rsplit("/", 1)[-1] in ("ipv4", "ipv6", "mapped"):
+            run, family = run.rsplit("/", 1)
+        case = case_files[re.sub(r"@[^/]*$", "", run) + ".tc"]
         target = "192.0.2.1"
         with open(case) as f:
             for line in f:
                 if line.split()[:1] == ["target"]:
                     target = line.split()[1]
         target = bytes(int(b) for b in target.split("."))
+        # The ipv6 family's address for it: 2001:db8::a.b.c.d (README, "Address families").
+        target6 = bytes.fromhex("20010db8") + bytes(8) + target
         with open(os.path.join(directory, name), "rb") as f:
             order = "<" if f.read(24)[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
             while len(record := f.read(16)) == 16:
                 frame = f.read(struct.unpack(order + "IIII", record)[2])
-                if len(frame) < 34 or frame[26:30] != target:
+                if len(frame) >= 74 and frame[12:14] == b"\x86\xdd" and frame[20] == 6 and frame[22:38] == target6:
+                    flags = frame[54 + 13]
+                elif len(frame) >= 34 and frame[12:14] == b"\x08\x00" and frame[26:30] == target:
+                    flags = frame[14 + (frame[14] & 15) * 4 + 13]
+                else:
                     continue
-                flags = frame[14 + (frame[14] & 15) * 4 + 13]
                 totals["OutSegs"] += 1
                 totals["OutRsts"] += bool(flags & 0x04)
                 totals["ActiveOpens"] += flags & 0x12 == 0x02

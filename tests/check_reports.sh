@@ -6,6 +6,8 @@
 #     the JUnit against tests/reports/junit.xsd, python3 loads the JSON and checks its documented
 #     fields (docs/report-json.md). Then: TAP on stdout keeps stdout pure TAP, a report that cannot be
 #     written makes exit status 2 (1 when a case failed), and an interrupted run still gets its reports.
+#     Last, a harness ERROR (the harness stopped past a line's window) and a FLAKY (the same, passed on
+#     a retry) in all four reports, each apart from FAIL and PASS.
 set -u
 mode=$1 harness=$2 source_dir=$3
 scratch=$(mktemp -d)
@@ -19,6 +21,8 @@ fail() {
 accept=$source_dir/cases/handshake/accept.tc
 wrong_twin=$source_dir/tests/wrong/time_wait/lost_final_ack.tc
 skip=$source_dir/tests/reports/needs_tw_recycle.tc
+late=$source_dir/tests/verdicts/late_injection.tc
+. "$source_dir/tests/late_harness.sh"
 
 # Exit status 2, the message on stderr, and no report or capture written.
 expect_usage_error() {
@@ -63,16 +67,26 @@ def check(condition, what):
 check(report["schema"] == "tcpharness-report/1", "schema")
 for key in ("tcpharness_version", "kernel", "written"):
     check(isinstance(report[key], str) and report[key], key)
-run_fields = {"name", "target", "case", "file", "variant", "verdict", "message", "outcome", "unchecked",
-              "unchecked_reason", "failed_step", "duration_ns", "pcap", "events"}
+run_fields = {"name", "target", "case", "file", "variant", "family", "verdict", "message", "outcome", "unchecked",
+              "unchecked_reason", "failed_step", "duration_ns", "pcap", "tries", "events"}
+check(set(report["summary"]) == {"passed", "failed", "skipped", "flaky", "errors", "not_run"},
+      f"summary fields {sorted(report['summary'])}")
 event_fields = {"kind", "at_ns", "line", "source", "peer", "broke", "unchecked", "expected", "observed",
                 "outcome"}
 kinds = {"injected", "segment", "silence", "app", "state", "counter"}
 for run in report["runs"]:
     check(set(run) == run_fields, f"{run.get('name')}: fields {sorted(set(run) ^ run_fields)}")
-    check(run["verdict"] in ("pass", "fail", "skip"), f"{run['name']}: verdict {run['verdict']}")
+    check(run["verdict"] in ("pass", "fail", "skip", "error", "flaky"), f"{run['name']}: verdict {run['verdict']}")
+    tries = run["tries"]
+    check(len(tries) >= 1 and all(set(t) == {"verdict", "message", "duration_ns"} for t in tries) and
+          all(t["verdict"] in ("pass", "fail", "skip", "error") for t in tries), f"{run['name']}: tries {tries}")
+    last = tries[-1]["verdict"]
+    check(run["verdict"] == ("flaky" if last == "pass" and len(tries) > 1 else last) and
+          tries[-1]["message"] == run["message"], f"{run['name']}: the last try is not the run's verdict")
     check(isinstance(run["duration_ns"], int) and run["duration_ns"] > 0, f"{run['name']}: duration_ns")
-    check(run["name"] == run["case"] + ("@" + run["variant"] if run["variant"] else ""), f"{run['name']}: name")
+    base = run["case"] + ("@" + run["variant"] if run["variant"] else "")
+    check(run["name"] in (base, base + "/" + run["family"]), f"{run['name']}: name")
+    check(run["family"] in ("ipv4", "ipv6", "mapped"), f"{run['name']}: family")
     check(run["unchecked"] == sum(e["unchecked"] for e in run["events"]) and
           (run["unchecked_reason"] is None) == (run["unchecked"] == 0), f"{run['name']}: unchecked")
     for event in run["events"]:
@@ -84,14 +98,17 @@ for run in report["runs"]:
     else:
         check(len(run["events"]) > 0, f"{run['name']}: no events")
         check(run["pcap"] and run["pcap"].endswith(".pcap"), f"{run['name']}: pcap")
-    if run["verdict"] == "fail":
+    if run["verdict"] in ("fail", "error"):
         check(run["message"] and (run["failed_step"] is None or
                                   f":{run['failed_step']}:" in run["message"].splitlines()[0]),
               f"{run['name']}: message and failed_step")
 
-verdicts = {run["name"]: run["verdict"] for run in report["runs"]}
+# Others' work on the machine may turn a pass into a FLAKY (a retried harness ERROR): a pass all the same.
+verdicts = {run["name"]: "pass" if run["verdict"] == "flaky" else run["verdict"] for run in report["runs"]}
+summary = report["summary"]
 if expect == "all":
-    check(report["summary"] == {"passed": 1, "failed": 2, "skipped": 1, "not_run": 0}, f"summary {report['summary']}")
+    check((summary["passed"] + summary["flaky"], summary["failed"], summary["skipped"], summary["errors"],
+           summary["not_run"]) == (1, 2, 1, 0, 0), f"summary {summary}")
     check(verdicts == {"handshake/accept": "pass", "time_wait/lost_final_ack@tw-kept": "fail",
                        "time_wait/lost_final_ack@no-tw-bucket": "fail", "reports/needs_tw_recycle": "skip"},
           f"verdicts {verdicts}")
@@ -114,6 +131,23 @@ elif expect == "targets":
     check(targets[0].startswith("local: ") and targets[-1].startswith("gvisor: "), f"target order {targets}")
     names = [run["name"] for run in report["runs"]]
     check(names[: len(names) // 2] == names[len(names) // 2 :], f"each target runs every case: {names}")
+elif expect == "error":
+    check(verdicts == {"verdicts/late_injection": "error", "handshake/accept": "pass"}, f"verdicts {verdicts}")
+    run = report["runs"][0]
+    check(summary["errors"] == 1 and summary["failed"] == 0, f"summary {summary}")
+    check("harness error: the injection left" in run["message"] and run["failed_step"] == 7 and
+          len(run["tries"]) == 1, f"the error run {run}")
+elif expect == "flaky":
+    run = report["runs"][0]
+    check(run["verdict"] == "flaky" and summary["flaky"] >= 1, f"verdict {run['verdict']}, summary {summary}")
+    # The stopped try, then as many as a busy machine needed (each retry an ERROR too, or the pass).
+    verdicts = [t["verdict"] for t in run["tries"]]
+    check(verdicts[0] == "error" and verdicts[-1] == "pass" and set(verdicts) == {"error", "pass"} and
+          "harness error: the injection left" in run["tries"][0]["message"] and run["message"] is None,
+          f"the flaky run's tries {run['tries']}")
+elif expect == "families":
+    check(verdicts == {f"handshake/accept/{f}": "pass" for f in ("ipv4", "ipv6", "mapped")}, f"verdicts {verdicts}")
+    check([run["family"] for run in report["runs"]] == ["ipv4", "ipv6", "mapped"], "families in order")
 elif expect == "interrupted":
     # The verdict of the case the signal cut short is run_case's to decide, not the report's.
     check(report["summary"]["not_run"] == 1, f"summary {report['summary']}")
@@ -152,7 +186,18 @@ EOF
 }
 
 check_run() {
-	"$harness" run --captures captures --report tap=report.tap --report junit report.xml \
+	# Every family by default: each report names the run's family.
+	"$harness" run --captures captures --report tap=families.tap --report junit families.xml \
+		--report json=families.json "$accept" >/dev/null 2>&1 || fail "handshake/accept failed in some family"
+	check_json families.json families || failures=$((failures + 1))
+	for family in ipv4 ipv6 mapped; do
+		grep -q "^ok [0-9]* - handshake/accept/$family\$" families.tap || fail "the TAP report lacks handshake/accept/$family"
+		grep -qF "name=\"handshake/accept/$family\"" families.xml || fail "the JUnit report lacks handshake/accept/$family"
+	done
+	xmllint --noout --schema "$source_dir/tests/reports/junit.xsd" families.xml || fail "the families' JUnit report is not valid"
+
+	# One family from here on: the names as they were before families.
+	"$harness" run --family 4 --captures captures --report tap=report.tap --report junit report.xml \
 		--report json=report.json "$accept" "$wrong_twin" "$skip" >console.txt 2>&1
 	local status=$?
 	cat console.txt
@@ -172,7 +217,7 @@ check_run() {
 
 	# Several targets make one report, each run labelled with its target (gVisor: when runsc is here).
 	if command -v runsc >/dev/null; then
-		"$harness" matrix --targets local,gvisor --captures captures --report json=targets.json \
+		"$harness" matrix --family 4 --targets local,gvisor --captures captures --report json=targets.json \
 			--report junit=targets.xml --report html=targets-html "$accept" >targets.txt 2>&1 ||
 			fail "matrix --targets local,gvisor with reports: exit $?"
 		check_json targets.json targets || failures=$((failures + 1))
@@ -184,9 +229,9 @@ check_run() {
 	fi
 
 	# TAP on stdout: stdout is TAP alone, the console goes to stderr.
-	"$harness" run --captures captures --report tap "$skip" >stdout.tap 2>stderr.txt
+	"$harness" run --family 4 --captures captures --report tap "$skip" >stdout.tap 2>stderr.txt
 	status=$?
-	[ "$status" -eq 0 ] || fail "a SKIP with --report tap exited $status"
+	[ "$status" -eq 4 ] || fail "a SKIP alone with --report tap exited $status, expected 4 (nothing ran)"
 	[ "$(head -n 1 stdout.tap)" = "TAP version 13" ] || fail "stdout does not start with the TAP header"
 	grep -q '^SKIP ' stdout.tap && fail "the console report went to stdout with TAP"
 	grep -q '^SKIP reports/needs_tw_recycle' stderr.txt || fail "the console report is not on stderr"
@@ -205,7 +250,7 @@ check_run() {
 
 	# Interrupted: the reports hold the case running when SIGINT came, not the one after it (-j 1, so
 	# the second has not started).
-	"$harness" run -j 1 --captures captures --report tap=int.tap --report junit=int.xml --report json=int.json \
+	"$harness" run -j 1 --family 4 --captures captures --report tap=int.tap --report junit=int.xml --report json=int.json \
 		"$source_dir/tests/long/idle_connection.tc" "$skip" >int.txt 2>&1 &
 	local pid=$!
 	for _ in $(seq 100); do # wait until the case is running: its agent child exists
@@ -222,6 +267,52 @@ check_run() {
 	prove_tap int.tap >/dev/null && fail "prove passes an interrupted run"
 	xmllint --noout --schema "$source_dir/tests/reports/junit.xsd" int.xml || fail "interrupted: invalid JUnit"
 	check_json int.json interrupted || failures=$((failures + 1))
+
+	check_error_and_flaky
+}
+
+# An ERROR is `not ok ... # harness error` (prove counts it failed), JUnit <error> (never <failure>),
+# JSON "error"; a FLAKY is `ok ... # flaky` with its tries in YAML, JUnit status="flaky" with its
+# tries, JSON "flaky" with both tries. The HTML of both is tests/check_html.sh's.
+check_error_and_flaky() {
+	run_stopped "$harness" run --family 4 -j 1 --retries 0 --captures captures --report tap=err.tap --report junit=err.xml \
+		--report json=err.json "$late" "$accept" >err.txt 2>&1
+	local status=$?
+	cat err.txt
+	[ "$status" -eq 3 ] || fail "a harness error: exit $status, expected 3"
+	grep -q '^not ok 1 - verdicts/late_injection # harness error$' err.tap || fail "TAP: no 'not ok ... # harness error'"
+	grep -q '^  verdict: error$' err.tap || fail "TAP: the YAML block does not say error"
+	local proved
+	proved=$(prove_tap err.tap)
+	grep -q 'Failed 1/2 subtests' <<<"$proved" || fail "prove does not count the error as failed: $proved"
+	grep -qi 'parse error' <<<"$proved" && fail "prove found TAP parse errors in the error run"
+	xmllint --noout --schema "$source_dir/tests/reports/junit.xsd" err.xml || fail "the error run's JUnit is not valid"
+	python3 - err.xml <<'PYEOF' || failures=$((failures + 1))
+import sys
+import xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+case = {c.get("name"): c for c in root.iter("testcase")}["verdicts/late_injection"]
+error = case.find("error")
+ok = (root.get("errors"), root.get("failures")) == ("1", "0") and error is not None and \
+    case.find("failure") is None and "harness error: the injection left" in error.get("message") and \
+    case.get("status") == "error"
+print("" if ok else f"FAIL: JUnit: the error run {root.attrib} {ET.tostring(case)[:300]}")
+sys.exit(0 if ok else 1)
+PYEOF
+	check_json err.json error || failures=$((failures + 1))
+
+	run_stopped "$harness" run --family 4 --captures captures --report tap=flaky.tap --report junit=flaky.xml \
+		--report json=flaky.json "$late" >flaky.txt 2>&1
+	status=$?
+	cat flaky.txt
+	[ "$status" -eq 0 ] || fail "a flaky run: exit $status, expected 0"
+	grep -q '^ok 1 - verdicts/late_injection # flaky: passed on try [23]$' flaky.tap || fail "TAP: no 'ok ... # flaky'"
+	grep -qF '    try 1: ERROR: ' flaky.tap && grep -q '    try [23]: PASS' flaky.tap || fail "TAP: the tries are missing"
+	proved=$(prove_tap flaky.tap)
+	grep -q '^Result: PASS' <<<"$proved" || fail "prove does not pass the flaky run: $proved"
+	xmllint --noout --schema "$source_dir/tests/reports/junit.xsd" flaky.xml || fail "the flaky run's JUnit is not valid"
+	grep -qF 'status="flaky"' flaky.xml && grep -qF 'try 1: ERROR: ' flaky.xml || fail "JUnit: no flaky status or tries"
+	check_json flaky.json flaky || failures=$((failures + 1))
 }
 
 case $mode in

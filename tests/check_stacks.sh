@@ -2,7 +2,8 @@
 # The gvisor and lwip targets (issue 6): docs/stacks.md's table and differences must be what the
 # three stacks do (scripts/stack-table.sh --check), and both targets must stop cleanly: after a clean
 # run, SIGINT, SIGTERM and SIGKILL no runsc or lwIP agent of ours runs, no TAP or veth appeared here,
-# and the gVisor bundle directory is gone (a SIGKILLed run's bundle is swept by the next run).
+# and no gVisor bundle is left (a SIGKILLed run's bundle is swept by the next run). Other engineers'
+# runs of both stacks may come and go meanwhile: only this script's runs are judged.
 # usage: check_stacks.sh HARNESS SOURCE_DIR
 set -uo pipefail
 if [ $# -ne 2 ]; then
@@ -17,22 +18,43 @@ trap 'rm -rf "$scratch"' EXIT
 workdir=/tmp/tcpharness-gvisor
 links_before=$(ip -o link | wc -l)
 
-ours() { pgrep -f "runsc.*--root=$workdir/|tcpharness-agent-lwip --tap" || true; }
+# Other test runs on this machine start runsc and lwIP agents too, and share $workdir: ours carry this
+# variable in their environment (runsc's gofer and sandbox drop it, so theirs is their parent's).
+export TCPHARNESS_CHECK_STACKS=$$.$RANDOM
+tagged() { [ -n "$1" ] && { tr '\0' '\n' <"/proc/$1/environ"; } 2>/dev/null | grep -qxF "TCPHARNESS_CHECK_STACKS=$TCPHARNESS_CHECK_STACKS"; }
+ours() {
+	local pid
+	for pid in $(pgrep -f "runsc.*--root=$workdir/|tcpharness-agent-lwip --tap"); do
+		if tagged "$pid" || tagged "$(ps -o ppid= -p "$pid" | tr -d ' ')"; then echo "$pid"; fi
+	done
+}
+# What is left in $workdir that no running gvisor-run-agent.sh holds (each holds its run's lock), and
+# $workdir itself when no other run of gVisor could have made it.
+workdir_left() {
+	[ -d "$workdir" ] || return 0
+	local run
+	for run in "$workdir"/*; do
+		[ -f "$run/lock" ] && flock -n "$run/lock" true 2>/dev/null && echo "$run"
+	done
+	[ -n "$(ls -A "$workdir")" ] || pgrep -f gvisor-run-agent.sh >/dev/null || echo "$workdir (empty)"
+}
+# The limits below are what a machine busy with other test runs needs (runsc takes seconds to start and
+# to stop there); each wait ends as soon as its condition holds.
 leftovers() {
 	local what=$1
-	for _ in $(seq 150); do [ -z "$(ours)" ] && break; sleep 0.02; done
+	for _ in $(seq 300); do [ -z "$(ours)" ] && break; sleep 0.1; done
 	[ -z "$(ours)" ] || fail "$what: still running: $(ours | xargs -r ps -o pid=,args= -p)"
 	[ "$(ip -o link | wc -l)" -eq "$links_before" ] || fail "$what: links appeared here: $(ip -o link | tail -n +"$((links_before + 1))")"
 }
 
 (cd "$source_dir" && scripts/stack-table.sh --check "$harness") || fail "docs/stacks.md"
 leftovers "after the matrix"
-[ ! -e "$workdir" ] || fail "after the matrix: $workdir is left: $(ls -A "$workdir")"
+[ -z "$(workdir_left)" ] || fail "after the matrix: left in $workdir: $(workdir_left)"
 
 # Per-stack lines are judged like any other: the wrong twin fails on gVisor and lwIP with the diff.
 for target in gvisor lwip; do
 	status=0
-	"$harness" run --target "$target" --captures "$scratch/captures" "$source_dir/tests/wrong/stacks/time_wait_rst.tc" \
+	"$harness" run --family 4 --target "$target" --captures "$scratch/captures" "$source_dir/tests/wrong/stacks/time_wait_rst.tc" \
 		>"$scratch/out" 2>&1 || status=$?
 	[ "$status" -eq 1 ] || fail "$target: the wrong per-stack line exited $status, expected 1"
 	for want in "FAIL stacks/time_wait_rst" "expected: R 2:2(0) win 0" "observed: . 2:2(0) ack 2"; do
@@ -40,15 +62,21 @@ for target in gvisor lwip; do
 	done
 done
 
-# A case long enough to be signalled mid-run on both stacks (it waits out a 1 s timer).
+# A case long enough (60 s of silence) to be signalled mid-run on both stacks however slowly its
+# stack starts. The signal goes once the case runs (its pcap exists): before that the harness is still
+# checking the target (a whole gVisor sandbox, seconds on a busy machine), with the SIGINT that a
+# script's background job inherits ignored. The run must still be going then.
 long_case=$source_dir/tests/good/stacks_signal.tc
 for target in gvisor lwip; do
 	for signal in INT TERM KILL; do
-		"$harness" run --target "$target" --captures "$scratch/captures" "$long_case" >"$scratch/out" 2>&1 &
+		captures=$scratch/captures-$target-$signal
+		"$harness" run --family 4 --target "$target" --captures "$captures" "$long_case" >"$scratch/out" 2>&1 &
 		pid=$!
-		for _ in $(seq 200); do [ -n "$(ours)" ] && break; sleep 0.02; done
+		for _ in $(seq 600); do [ -e "$captures/good/stacks_signal.pcap" ] && break; sleep 0.1; done
+		[ -e "$captures/good/stacks_signal.pcap" ] || fail "$target $signal: the case did not start within 60 s: $(tail -n 3 "$scratch/out")"
 		sleep 0.5
-		kill -"$signal" "$pid"
+		kill -0 "$pid" 2>/dev/null || fail "$target $signal: the run ended before the signal: $(tail -n 3 "$scratch/out")"
+		kill -"$signal" "$pid" 2>/dev/null
 		wait "$pid"
 		status=$?
 		case $signal in INT) want=130 ;; TERM) want=143 ;; KILL) want=137 ;; esac
@@ -58,9 +86,9 @@ for target in gvisor lwip; do
 done
 # The SIGKILLed gVisor run could not remove its bundle; the next run sweeps it, then removes the
 # directory it shares with other runs.
-"$harness" run --target gvisor --captures "$scratch/captures" "$source_dir/cases/handshake/syn_closed_port.tc" >"$scratch/out" 2>&1 ||
+"$harness" run --family 4 --target gvisor --captures "$scratch/captures" "$source_dir/cases/handshake/syn_closed_port.tc" >"$scratch/out" 2>&1 ||
 	fail "a gVisor run after SIGKILL: $(cat "$scratch/out")"
-[ ! -e "$workdir" ] || fail "after the sweep: $workdir is left: $(ls -A "$workdir")"
+[ -z "$(workdir_left)" ] || fail "after the sweep: left in $workdir: $(workdir_left)"
 leftovers "after the sweep"
 
 [ "$failures" -eq 0 ] || exit 1

@@ -19,15 +19,18 @@ if [ "$status" -eq 3 ]; then
 	exit 77
 fi
 [ "$status" -eq 0 ] || exit "$status"
-before_tmp=$(find /tmp -maxdepth 1 -name 'tcpharness-vm-*' | wc -l)
+scratch_dirs() { find /tmp -maxdepth 1 -name 'tcpharness-vm-*' | sort; }
+before_tmp=$(scratch_dirs)
 "$source_dir/scripts/readme-matrix.sh" --check --kernels "$vm_image" "$harness" || fail "the two-kernel table"
 
 # Left behind: a QEMU of ours (its command line names the image), a scratch directory.
 if pgrep -f "qemu-system-x86_64.*$vm_image/vmlinuz" >/dev/null; then
 	fail "a QEMU still runs: $(pgrep -af "qemu-system-x86_64.*$vm_image/vmlinuz")"
 fi
-after_tmp=$(find /tmp -maxdepth 1 -name 'tcpharness-vm-*' | wc -l)
-[ "$after_tmp" -le "$before_tmp" ] || fail "scratch directories left in /tmp: $(ls -d /tmp/tcpharness-vm-*)"
+# A scratch directory that appeared meanwhile is another engineer's run while its QEMU uses it.
+for dir in $(comm -13 <(echo "$before_tmp") <(scratch_dirs)); do
+	pgrep -f "qemu-system-x86_64.*$dir/" >/dev/null || fail "a scratch directory was left in /tmp: $dir"
+done
 if ip -o link | grep -q " thvm"; then fail "a TAP was left in this namespace"; fi
 
 [ "$failures" -eq 0 ] || exit 1

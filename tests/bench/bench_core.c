@@ -17,8 +17,10 @@
 #include "storm.h"
 #include "wire.h"
 
-#define TARGET_IP 0xc0000201u /* 192.0.2.1 */
-#define PEER_IP 0xc000020au   /* 192.0.2.10 */
+/* 192.0.2.1 and 192.0.2.10, held v4-mapped as ip_address.h holds IPv4. */
+#define TARGET_IP { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1 } }
+#define PEER_IP { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 10 } }
+static const struct ip_address target_ip = TARGET_IP;
 
 static int compare_int64(const void *a, const void *b)
 {
@@ -33,7 +35,7 @@ static void print_stats(const char *what, int64_t *samples_ns, int n)
 	       (double)samples_ns[n * 9 / 10] / 1e3, n);
 }
 
-static const uint32_t peer_ips[] = { PEER_IP };
+static const struct ip_address peer_ips[] = { PEER_IP };
 static const struct sandbox_config config = { TARGET_IP, peer_ips, 1, NULL, 0 };
 
 static int die(const char *what, char *error)
@@ -117,7 +119,7 @@ static int bench_inject_reply(int runs, int64_t *samples)
 			int rc = wire_next(wire, sent + 1000000000, &frame, &error);
 			if (rc <= 0)
 				return die("no reply", error);
-			if (frame.decoded && frame.segment.src_ip == TARGET_IP)
+			if (frame.decoded && ip_address_equal(&frame.segment.src_ip, &target_ip))
 				break;
 		}
 		samples[i] = frame.at_ns - sent;

@@ -34,12 +34,16 @@ def frames(path):
 
 
 def shape(frame):
-    """(flags, option kinds, has payload) of an Ethernet/IPv4/TCP frame; the frame itself otherwise."""
-    if len(frame) < 34 or frame[12:14] != b"\x08\x00":
+    """(IP version, flags, option kinds, has payload) of an Ethernet/IPv4/TCP or Ethernet/IPv6/TCP frame
+    (no extension headers); the frame itself otherwise."""
+    if len(frame) >= 54 and frame[12:14] == b"\x86\xdd" and frame[20] == 6:
+        version, tcp = 6, frame[54:54 + struct.unpack(">H", frame[18:20])[0]]
+    elif len(frame) >= 34 and frame[12:14] == b"\x08\x00":
+        ihl = (frame[14] & 0x0F) * 4
+        total = struct.unpack(">H", frame[16:18])[0]
+        version, tcp = 4, frame[14 + ihl:14 + total]
+    else:
         return frame
-    ihl = (frame[14] & 0x0F) * 4
-    total = struct.unpack(">H", frame[16:18])[0]
-    tcp = frame[14 + ihl:14 + total]
     if len(tcp) < 20:
         return frame
     offset = (tcp[12] >> 4) * 4
@@ -47,7 +51,7 @@ def shape(frame):
     while at < len(options) and options[at] != 0:
         kinds.append(options[at])
         at += 1 if options[at] == 1 else max(2, options[at + 1] if at + 1 < len(options) else 2)
-    return (tcp[13], tuple(kinds), len(tcp) > offset)
+    return (version, tcp[13], tuple(kinds), len(tcp) > offset)
 
 
 def main():

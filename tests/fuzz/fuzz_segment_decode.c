@@ -55,9 +55,13 @@ static void decode(int (*decoder)(const uint8_t *, size_t, struct segment *, con
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	decode(segment_decode_ethernet, data, size);
-	/* The same bytes past a would-be Ethernet header reach the IPv4 decoder even when the EtherType
-	 * is not IPv4, so mutations of the IP and TCP headers are not wasted on that check. */
-	if (size > 14)
+	/* The same bytes past a would-be Ethernet header reach both IP decoders whatever the EtherType,
+	 * so mutations of the IP and TCP headers are not wasted on that check. */
+	if (size > 14) {
 		decode(segment_decode_ipv4, data + 14, size - 14);
+		decode(segment_decode_ipv6, data + 14, size - 14);
+	}
+	uint8_t type, code;
+	segment_decode_icmpv6(data, size, &type, &code);
 	return 0;
 }

@@ -28,6 +28,8 @@
 #include "symbols.h"
 
 static int target_netns = -1;
+/* 127.0.0.1, held v4-mapped as ip_address.h holds IPv4. */
+static const struct ip_address loopback = { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1 } };
 static struct timespec last_when; /* latest reply timestamp seen in the running test */
 
 /* An anonymous namespace held only by our descriptor: nothing to clean up, nothing on the host touched. */
@@ -418,7 +420,7 @@ static void test_stack_evidence(void **state)
 	assert_int_equal(opens_after - opens_before, 1);
 
 	struct socket_evidence seen;
-	assert_int_equal(agent_socket_state(&agent, 0x7f000001, 45000, 0x7f000001, 8090, &seen, &error), 0);
+	assert_int_equal(agent_socket_state(&agent, &loopback, 45000, &loopback, 8090, &seen, &error), 0);
 	assert_int_equal(seen.state, 1 /* TCP_ESTABLISHED */);
 
 	/* accept-close makes the server the first to close: its side ends in TIME_WAIT. */
@@ -427,14 +429,14 @@ static void test_stack_evidence(void **state)
 	assert_int_equal(closed, 1);
 	assert_reply(call_agent(&agent, app(APP_CLOSE, "cli")), 0, 0);
 	usleep(50000);
-	assert_int_equal(agent_socket_state(&agent, 0x7f000001, 8090, 0x7f000001, 45000, &seen, &error), 0);
+	assert_int_equal(agent_socket_state(&agent, &loopback, 8090, &loopback, 45000, &seen, &error), 0);
 	assert_string_equal(tcp_state_name(seen.state), "TIME_WAIT");
 	assert_true(seen.timer_ms > 55000 && seen.timer_ms <= 60000);
 
 	int destroyed = 0;
-	assert_int_equal(agent_purge(&agent, 0x7f000001, &destroyed, &error), 0);
+	assert_int_equal(agent_purge(&agent, &loopback, &destroyed, &error), 0);
 	assert_true(destroyed >= 1);
-	assert_int_equal(agent_socket_state(&agent, 0x7f000001, 8090, 0x7f000001, 45000, &seen, &error), 0);
+	assert_int_equal(agent_socket_state(&agent, &loopback, 8090, &loopback, 45000, &seen, &error), 0);
 	assert_string_equal(tcp_state_name(seen.state), "NONE");
 	assert_null(error);
 	agent_stop(&agent);

@@ -32,6 +32,8 @@
 #define TAP_NAME "thlw0"
 #define LWIP_IP 0xc0000201u /* 192.0.2.1 */
 #define PEER_IP 0xc0000202u /* 192.0.2.2 */
+static const struct ip_address lwip_address = { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1 } };
+static const struct ip_address peer_address = { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 2 } };
 #define LWIP_PORT 8080
 #define PEER_ISN 1000u
 
@@ -176,7 +178,7 @@ static struct app_call sockopt_call(enum app_op op, const char *handle, const ch
 
 static void inject(struct link *link, uint16_t peer_port, uint32_t seq, uint32_t ack, uint8_t flags)
 {
-	struct segment s = { .src_ip = PEER_IP, .dst_ip = LWIP_IP, .src_port = peer_port, .dst_port = LWIP_PORT,
+	struct segment s = { .src_ip = peer_address, .dst_ip = lwip_address, .src_port = peer_port, .dst_port = LWIP_PORT,
 			     .seq = seq, .ack = ack, .flags = flags, .window = 65535 };
 	int64_t sent_ns;
 	char *error = NULL;
@@ -197,7 +199,7 @@ static int from_lwip(struct link *link, uint16_t peer_port, int timeout_ms, stru
 			fail_msg("%s", error);
 		if (rc == 0)
 			return 0;
-		if (frame.decoded && frame.segment.src_ip == LWIP_IP && frame.segment.dst_port == peer_port) {
+		if (frame.decoded && ip_address_equal(&frame.segment.src_ip, &lwip_address) && frame.segment.dst_port == peer_port) {
 			*out = frame.segment;
 			return 1;
 		}
@@ -218,7 +220,7 @@ static const char *state_of(struct link *link, uint16_t peer_port, int64_t *time
 {
 	struct socket_evidence seen;
 	char *error = NULL;
-	if (agent_socket_state(&link->agent, LWIP_IP, LWIP_PORT, PEER_IP, peer_port, &seen, &error) < 0)
+	if (agent_socket_state(&link->agent, &lwip_address, LWIP_PORT, &peer_address, peer_port, &seen, &error) < 0)
 		fail_msg("%s", error);
 	if (timer_ms)
 		*timer_ms = seen.timer_ms;
@@ -241,7 +243,7 @@ static int purge(struct link *link)
 {
 	int destroyed = -1;
 	char *error = NULL;
-	if (agent_purge(&link->agent, PEER_IP, &destroyed, &error) < 0)
+	if (agent_purge(&link->agent, &peer_address, &destroyed, &error) < 0)
 		fail_msg("%s", error);
 	return destroyed;
 }

@@ -29,7 +29,9 @@
 #include "observe.h"
 #include "symbols.h"
 
-#define LOOPBACK 0x7f000001u
+/* 127.0.0.1, held v4-mapped as ip_address.h holds IPv4. */
+static const struct ip_address loopback = { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1 } };
+#define LOOPBACK (&loopback)
 #define SERVER_PORT 8080
 
 /* The namespace is held by a child so that /proc/<child>/net shows its counters: /proc/self/net
@@ -143,7 +145,7 @@ static int teardown_sandbox(void **state)
 static int listen_on(int netns_fd, uint16_t port, int defer_accept_seconds)
 {
 	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(port),
-				    .sin_addr.s_addr = htonl(LOOPBACK) };
+				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	int fd = socket_in(netns_fd, AF_INET, SOCK_STREAM);
 	int one = 1;
 
@@ -161,7 +163,7 @@ static int listen_on(int netns_fd, uint16_t port, int defer_accept_seconds)
 static int connect_to(int netns_fd, uint16_t port, uint16_t *client_port)
 {
 	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(port),
-				    .sin_addr.s_addr = htonl(LOOPBACK) };
+				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof addr;
 	int fd = socket_in(netns_fd, AF_INET, SOCK_STREAM);
 

@@ -17,7 +17,9 @@
 #include <linux/sockios.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <linux/if_packet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,18 +40,25 @@
 #define TARGET_PORT 8080
 
 /* Two peers behind one address (the NAT cases) give a duplicate entry on purpose. */
-static const uint32_t peer_ips[] = { PEER_A_IP, PEER_B_IP, PEER_A_IP };
+static struct ip_address peer_ips[3];
 
-static struct sandbox_config config_with(const struct sysctl_setting *sysctls, int count)
+static struct sandbox_config config_in(enum address_family family, const struct sysctl_setting *sysctls, int count)
 {
+	peer_ips[0] = peer_ips[2] = family_address(family, PEER_A_IP);
+	peer_ips[1] = family_address(family, PEER_B_IP);
 	struct sandbox_config config = {
-		.target_ip = TARGET_IP,
-		.peer_ips = peer_ips,
-		.peer_ip_count = (int)(sizeof peer_ips / sizeof peer_ips[0]),
+		.target = family_address(family, TARGET_IP),
+		.peers = peer_ips,
+		.peer_count = (int)(sizeof peer_ips / sizeof peer_ips[0]),
 		.sysctls = sysctls,
 		.sysctl_count = count,
 	};
 	return config;
+}
+
+static struct sandbox_config config_with(const struct sysctl_setting *sysctls, int count)
+{
+	return config_in(FAMILY_IPV4, sysctls, count);
 }
 
 static void create_or_fail(struct sandbox_config config, struct sandbox *sb)
@@ -416,12 +425,12 @@ static void test_bad_sysctl_is_reported_and_undone(void **state)
 
 static void test_off_link_peer_is_refused(void **state)
 {
-	static const uint32_t far_peer[] = { 0xc6336401u }; /* 198.51.100.1 */
+	struct ip_address far_peer = ip_address_from_ipv4(0xc6336401u); /* 198.51.100.1 */
 	struct sandbox_config config = config_with(NULL, 0);
 	(void)state;
 
-	config.peer_ips = far_peer;
-	config.peer_ip_count = 1;
+	config.peers = &far_peer;
+	config.peer_count = 1;
 	assert_create_fails_cleanly(config, "peer 198.51.100.1: not a neighbour on the target's 192.0.2.1/24");
 }
 
@@ -448,6 +457,79 @@ static void test_tcp_listens_on_target_ip(void **state)
 	close(accepted);
 	close(client);
 	close(listener);
+	sandbox_destroy(&sb);
+}
+
+/* What an IPv6 target must be: its address on the target end and no link-local one, NOARP with a
+ * permanent neighbour for each peer, MTU 1520 on both ends, the harness end without IPv6, TCP over
+ * the address, and nothing at all on the wire while it idles (no router solicitation, no MLD report,
+ * no DAD probe: those come within about a second of the link going up). */
+static void test_ipv6_target_is_reachable_and_silent(void **state)
+{
+	struct sandbox sb;
+	struct ifaddrs *addrs;
+	int saved, target_v6 = 0;
+	char value[16];
+	struct ip_address target = family_address(FAMILY_IPV6, TARGET_IP);
+	(void)state;
+
+	create_or_fail(config_in(FAMILY_IPV6, NULL, 0), &sb);
+	enter(sb.harness_netns_fd, &saved);
+	int capture = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	leave(saved);
+	assert_true(capture >= 0);
+	struct sockaddr_ll bound = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+				     .sll_ifindex = sb.harness_ifindex };
+	assert_int_equal(bind(capture, (struct sockaddr *)&bound, sizeof bound), 0);
+
+	enter(sb.target_netns_fd, &saved);
+	assert_int_equal(getifaddrs(&addrs), 0);
+	for (struct ifaddrs *a = addrs; a; a = a->ifa_next) {
+		if (!a->ifa_addr || strcmp(a->ifa_name, sb.target_ifname) != 0)
+			continue;
+		assert_int_not_equal(a->ifa_addr->sa_family, AF_INET);
+		if (a->ifa_addr->sa_family == AF_INET6) {
+			assert_memory_equal(&((struct sockaddr_in6 *)a->ifa_addr)->sin6_addr, target.bytes, 16);
+			target_v6++;
+		}
+	}
+	freeifaddrs(addrs);
+	assert_int_equal(target_v6, 1);
+	assert_true(link_flags_here(sb.target_ifname) & IFF_NOARP);
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", sb.target_ifname);
+	assert_int_equal(ioctl(fd, SIOCGIFMTU, &ifr), 0);
+	assert_int_equal(ifr.ifr_mtu, 1520);
+	close(fd);
+	/* TCP to the address from inside: it is a usable local address, not a tentative one. */
+	struct sockaddr_in6 addr = { .sin6_family = AF_INET6, .sin6_port = htons(TARGET_PORT) };
+	memcpy(&addr.sin6_addr, target.bytes, 16);
+	int listener = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int client = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	leave(saved);
+	assert_int_equal(bind(listener, (struct sockaddr *)&addr, sizeof addr), 0);
+	assert_int_equal(listen(listener, 1), 0);
+	assert_int_equal(connect(client, (struct sockaddr *)&addr, sizeof addr), 0);
+	close(client);
+	close(listener);
+
+	assert_int_equal(sandbox_sysctl_read(sb.harness_netns_fd, "net.ipv6.conf.default.disable_ipv6", value,
+					     sizeof value), 0);
+	assert_string_equal(value, "1");
+	assert_int_equal(sandbox_sysctl_read(sb.target_netns_fd, "net.ipv6.conf.default.addr_gen_mode", value,
+					     sizeof value), 0);
+	assert_string_equal(value, "1");
+
+	struct pollfd quiet = { .fd = capture, .events = POLLIN };
+	int ready = poll(&quiet, 1, 1500);
+	if (ready != 0) {
+		uint8_t frame[256];
+		ssize_t n = recv(capture, frame, sizeof frame, 0);
+		fail_msg("a frame on the idle IPv6 link: %zd bytes, EtherType %02x%02x", n, n > 13 ? frame[12] : 0,
+			 n > 13 ? frame[13] : 0);
+	}
+	close(capture);
 	sandbox_destroy(&sb);
 }
 
@@ -504,6 +586,7 @@ int main(void)
 		cmocka_unit_test(test_bad_sysctl_is_reported_and_undone),
 		cmocka_unit_test(test_off_link_peer_is_refused),
 		cmocka_unit_test(test_tcp_listens_on_target_ip),
+		cmocka_unit_test(test_ipv6_target_is_reachable_and_silent),
 		cmocka_unit_test(test_two_sandboxes_coexist),
 		cmocka_unit_test(test_destroy_is_safe_on_zeroed_and_destroyed),
 	};

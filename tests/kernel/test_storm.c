@@ -19,8 +19,10 @@
 #include "symbols.h"
 #include "wire.h"
 
-#define TARGET_IP 0xc0000201u /* 192.0.2.1 */
-#define PEER_IP 0xc000020au   /* 192.0.2.10 */
+/* 192.0.2.1 and 192.0.2.10, held v4-mapped as ip_address.h holds IPv4. */
+#define TARGET_IP { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1 } }
+#define PEER_IP { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 10 } }
+static const struct ip_address target_ip = TARGET_IP, peer_ip = PEER_IP;
 #define LISTEN_PORT 8080
 #define FIRST_PORT 40000
 #define CONNECTIONS 2000
@@ -28,7 +30,7 @@
 /* sock_diag states run from TCP_ESTABLISHED (1) to TCP_NEW_SYN_RECV (12); 0 is "no socket". */
 #define STATE_SLOTS 16
 
-static const uint32_t peer_ips[] = { PEER_IP };
+static const struct ip_address peer_ips[] = { PEER_IP };
 static const struct sandbox_config config = { TARGET_IP, peer_ips, 1, NULL, 0 };
 
 struct bed {
@@ -86,7 +88,7 @@ static void count_states(const struct bed *bed, int counts[STATE_SLOTS])
 		fail_msg("observe_open: %s", error);
 	for (uint32_t i = 0; i < CONNECTIONS; i++) {
 		struct socket_evidence seen;
-		if (observe_tcp_socket(&observer, TARGET_IP, LISTEN_PORT, PEER_IP, (uint16_t)(FIRST_PORT + i), &seen,
+		if (observe_tcp_socket(&observer, &target_ip, LISTEN_PORT, &peer_ip, (uint16_t)(FIRST_PORT + i), &seen,
 				       &error) < 0)
 			fail_msg("sock_diag: %s", error);
 		assert_true(seen.state >= 0 && seen.state < STATE_SLOTS);
@@ -176,7 +178,7 @@ static void test_a_syn_ack_sent_again_counts_once(void **state)
 	char *error = NULL;
 	if (storm_listen(&bed->agent, "lsn", LISTEN_PORT, small.count, &error) < 0)
 		fail_msg("%s", error);
-	struct segment early = { .src_ip = PEER_IP, .dst_ip = TARGET_IP, .src_port = FIRST_PORT, .dst_port = LISTEN_PORT,
+	struct segment early = { .src_ip = peer_ip, .dst_ip = target_ip, .src_port = FIRST_PORT, .dst_port = LISTEN_PORT,
 				 .seq = small.isn, .flags = TCP_FLAG_SYN, .window = 64240, .option_count = 1,
 				 .options = { { .kind = TCP_OPTION_MSS, .mss = 1460 } } };
 	int64_t sent;

@@ -17,13 +17,15 @@
 #include "sandbox.h"
 #include "wire.h"
 
-#define TARGET_IP 0xc0000201u /* 192.0.2.1 */
-#define PEER_IP 0xc000020au   /* 192.0.2.10 */
+/* 192.0.2.1 and 192.0.2.10, held v4-mapped as ip_address.h holds IPv4. */
+#define TARGET_IP { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1 } }
+#define PEER_IP { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 10 } }
+static const struct ip_address target_ip = TARGET_IP, peer_ip = PEER_IP;
 /* More than one sendmmsg's worth, so the batch path also crosses its chunk boundary. */
 #define SEGMENT_COUNT 150
 #define FRAME_MAX 1514
 
-static const uint32_t peer_ips[] = { PEER_IP };
+static const struct ip_address peer_ips[] = { PEER_IP };
 static const struct sandbox_config config = { TARGET_IP, peer_ips, 1, NULL, 0 };
 
 struct frame {
@@ -45,7 +47,7 @@ static void make_segments(struct segment *segments)
 	for (int i = 0; i < SEGMENT_COUNT; i++) {
 		struct segment *s = &segments[i];
 		int shape = i / 7 % 4;
-		*s = (struct segment){ .src_ip = PEER_IP, .dst_ip = TARGET_IP, .src_port = (uint16_t)(40000 + i % 3),
+		*s = (struct segment){ .src_ip = peer_ip, .dst_ip = target_ip, .src_port = (uint16_t)(40000 + i % 3),
 				       .dst_port = 9, .seq = 1000u * (uint32_t)i, .ack = 77u * (uint32_t)i,
 				       .flags = TCP_FLAG_ACK, .window = (uint16_t)(512 + i) };
 		if (shape == 0) {

@@ -8,6 +8,23 @@
 
 #include "report.h"
 
+/* The name case_names_assign gives a file whose directory has that name ("t/x" for "cases/t/x.tc"),
+ * for hand-made cases whose paths do not exist. Static storage, so nothing is freed. */
+static inline char *fake_case_name(const char *path)
+{
+	static char names[32][128];
+	static int used;
+	char *name = names[used++ % 32];
+	const char *start = strrchr(path, '/');
+	if (start)
+		while (start > path && start[-1] != '/')
+			start--;
+	else
+		start = path;
+	snprintf(name, sizeof names[0], "%.*s", (int)(strlen(start) - 3), start);
+	return name;
+}
+
 /* A record that ran with this verdict; no name, message or events. */
 static inline struct run_record fake_record(const struct case_file *c, int variant, enum verdict verdict)
 {

@@ -21,13 +21,14 @@ static struct app_call call_of(enum app_op op, const char *handle)
 	return call;
 }
 
-/* call -> request -> line -> request: what the agent reads is what the case said. */
-static struct agent_request round_trip_call(const struct app_call *call, const char *want_line)
+/* call -> request -> line -> request in family: what the agent reads is what the case said. */
+static struct agent_request round_trip_call_in(const struct app_call *call, enum address_family family,
+					       const char *want_line)
 {
 	struct agent_request sent, got;
 	char line[AGENT_LINE_MAX];
 	char *error = NULL;
-	assert_int_equal(agent_request_from_call(42, call, &sent, &error), 0);
+	assert_int_equal(agent_request_from_call(42, call, family, &sent, &error), 0);
 	int len = agent_format_request(&sent, line, sizeof line, &error);
 	assert_true(len > 0);
 	assert_int_equal(line[len - 1], '\n');
@@ -37,7 +38,13 @@ static struct agent_request round_trip_call(const struct app_call *call, const c
 	assert_int_equal(got.id, 42);
 	assert_int_equal(got.op, sent.op);
 	assert_string_equal(got.handle, call->handle);
+	assert_int_equal(got.inet6, sent.inet6);
 	return got;
+}
+
+static struct agent_request round_trip_call(const struct app_call *call, const char *want_line)
+{
+	return round_trip_call_in(call, FAMILY_IPV4, want_line);
 }
 
 static void test_round_trip_socket_close(void **state)
@@ -56,12 +63,46 @@ static void test_round_trip_bind(void **state)
 	call.ip = 0xc0000201;
 	call.port = 8080;
 	struct agent_request got = round_trip_call(&call, "42 bind lsn ip=192.0.2.1 port=8080\n");
-	assert_int_equal(got.ip, 0xc0000201);
+	assert_int_equal(ip_address_ipv4(&got.ip), 0xc0000201);
 	assert_int_equal(got.port, 8080);
 
 	call.ip = 0;
 	got = round_trip_call(&call, "42 bind lsn port=8080\n");
-	assert_int_equal(got.ip, 0);
+	assert_true(ip_address_is_unspecified(&got.ip));
+}
+
+/* The same call in the other families: the address mapped into 2001:db8::/96 (ipv6) or left IPv4 for
+ * an AF_INET6 socket (mapped), and the socket asked for as inet6. */
+static void test_round_trip_families(void **state)
+{
+	(void)state;
+	struct app_call call = call_of(APP_CONNECT, "c");
+	call.ip = 0xc000020a;
+	call.port = 8080;
+	struct agent_request got = round_trip_call_in(&call, FAMILY_IPV6,
+						      "42 connect c ip=2001:db8::c000:20a port=8080 family=inet6\n");
+	struct ip_address want = family_address(FAMILY_IPV6, 0xc000020a);
+	assert_true(ip_address_equal(&got.ip, &want));
+	assert_true(got.inet6);
+	got = round_trip_call_in(&call, FAMILY_MAPPED, "42 connect c ip=192.0.2.10 port=8080 family=inet6\n");
+	assert_int_equal(ip_address_ipv4(&got.ip), 0xc000020a);
+	assert_true(got.inet6);
+
+	call = call_of(APP_LISTEN, "lsn");
+	call.port = 8080;
+	call.backlog = -1;
+	got = round_trip_call_in(&call, FAMILY_IPV6, "42 listen lsn port=8080 family=inet6\n");
+	assert_true(got.inet6);
+
+	/* family= belongs to the ops that make a socket, and names only inet6. */
+	char *error = NULL;
+	const char *line = "7 send c len=1 family=inet6";
+	assert_int_equal(agent_parse_request(line, strlen(line), &got, &error), -1);
+	free(error);
+	error = NULL;
+	line = "7 socket c family=inet";
+	assert_int_equal(agent_parse_request(line, strlen(line), &got, &error), -1);
+	free(error);
 }
 
 static void test_round_trip_listen(void **state)
@@ -100,7 +141,7 @@ static void test_round_trip_connect_connected(void **state)
 	call.ip = 0x7f000001;
 	call.port = 80;
 	struct agent_request got = round_trip_call(&call, "42 connect c ip=127.0.0.1 port=80\n");
-	assert_int_equal(got.ip, 0x7f000001);
+	assert_int_equal(ip_address_ipv4(&got.ip), 0x7f000001);
 	assert_int_equal(got.port, 80);
 
 	call = call_of(APP_CONNECTED, "c");
@@ -113,6 +154,11 @@ static void test_round_trip_send_recv(void **state)
 	struct app_call call = call_of(APP_SEND, "conn");
 	call.length = 5;
 	assert_int_equal(round_trip_call(&call, "42 send conn len=5\n").length, 5);
+	call.end_of_record = true;
+	assert_true(round_trip_call(&call, "42 send conn len=5 flags=eor\n").end_of_record);
+	call = call_of(APP_TCP_INFO, "fd4");
+	snprintf(call.option, sizeof call.option, "tcpi_snd_cwnd");
+	assert_string_equal(round_trip_call(&call, "42 tcp-info fd4 field=tcpi_snd_cwnd\n").option, "tcpi_snd_cwnd");
 	call = call_of(APP_RECV, "conn");
 	call.length = AGENT_IO_MAX;
 	call.timeout_ns = 0;
@@ -192,14 +238,14 @@ static void test_round_trip_agent_ops(void **state)
 static void test_round_trip_stack_ops(void **state)
 {
 	(void)state;
-	struct agent_request req = { .id = 3, .op = AGENT_OP_STATE, .ip = 0xc0000201, .port = 8080,
-				     .remote_ip = 0xc000020a, .remote_port = 40000 }, got;
+	struct agent_request req = { .id = 3, .op = AGENT_OP_STATE, .ip = ip_address_from_ipv4(0xc0000201), .port = 8080,
+				     .remote_ip = ip_address_from_ipv4(0xc000020a), .remote_port = 40000 }, got;
 	char line[AGENT_LINE_MAX];
 	char *error = NULL;
 	int len = agent_format_request(&req, line, sizeof line, &error);
 	assert_string_equal(line, "3 state - ip=192.0.2.1 port=8080 rip=192.0.2.10 rport=40000\n");
 	assert_int_equal(agent_parse_request(line, (size_t)len - 1, &got, &error), 0);
-	assert_int_equal(got.remote_ip, 0xc000020a);
+	assert_int_equal(ip_address_ipv4(&got.remote_ip), 0xc000020a);
 	assert_int_equal(got.remote_port, 40000);
 	assert_int_equal(got.port, 8080);
 
@@ -210,18 +256,24 @@ static void test_round_trip_stack_ops(void **state)
 	assert_int_equal(agent_parse_request(line, (size_t)len - 1, &got, &error), 0);
 	assert_string_equal(got.counter, "TcpExt.PAWSEstab");
 
-	req = (struct agent_request){ .id = 5, .op = AGENT_OP_PURGE, .ip = 0xc000020a };
+	req = (struct agent_request){ .id = 5, .op = AGENT_OP_PURGE, .ip = ip_address_from_ipv4(0xc000020a) };
 	len = agent_format_request(&req, line, sizeof line, &error);
 	assert_string_equal(line, "5 purge - ip=192.0.2.10\n");
 	assert_int_equal(agent_parse_request(line, (size_t)len - 1, &got, &error), 0);
-	assert_int_equal(got.ip, 0xc000020a);
+	assert_int_equal(ip_address_ipv4(&got.ip), 0xc000020a);
+	line[0] = '\0';
+	req.ip = family_address(FAMILY_IPV6, 0xc000020a);
+	len = agent_format_request(&req, line, sizeof line, &error);
+	assert_string_equal(line, "5 purge - ip=2001:db8::c000:20a\n");
+	assert_int_equal(agent_parse_request(line, (size_t)len - 1, &got, &error), 0);
+	assert_true(ip_address_equal(&got.ip, &req.ip));
 
-	req = (struct agent_request){ .id = 5, .op = AGENT_OP_NEIGH_FLUSH, .ip = 0xc000020b };
+	req = (struct agent_request){ .id = 5, .op = AGENT_OP_NEIGH_FLUSH, .ip = ip_address_from_ipv4(0xc000020b) };
 	len = agent_format_request(&req, line, sizeof line, &error);
 	assert_string_equal(line, "5 neigh-flush - ip=192.0.2.11\n");
 	assert_int_equal(agent_parse_request(line, (size_t)len - 1, &got, &error), 0);
 	assert_int_equal(got.op, AGENT_OP_NEIGH_FLUSH);
-	assert_int_equal(got.ip, 0xc000020b);
+	assert_int_equal(ip_address_ipv4(&got.ip), 0xc000020b);
 
 	req = (struct agent_request){ .id = 6, .op = AGENT_OP_RESET };
 	len = agent_format_request(&req, line, sizeof line, &error);
@@ -320,6 +372,10 @@ static void test_request_unknown_names(void **state)
 	REFUSED("1 socket abcdefghijabcdefghijabcdefghijab", "bad handle");
 	REFUSED("1 hello conn", "takes the handle '-'");
 	REFUSED("1 accept conn from=a/b timeout_ms=1", "bad handle");
+	REFUSED("1 send c len=5 flags=oob", "unknown send flags 'oob'");
+	REFUSED("1 recv c len=5 timeout_ms=1 flags=eor", "key 'flags' does not apply to recv");
+	REFUSED("1 tcp-info c field=tcpi_bogus", "unknown tcp_info field 'tcpi_bogus'");
+	REFUSED("1 tcp-info c", "tcp-info needs field=");
 }
 
 static void test_request_refused_stack_ops(void **state)
@@ -392,14 +448,14 @@ static void test_format_request_refuses_bad_fields(void **state)
 	struct app_call call = call_of(APP_SETSOCKOPT, "c");
 	snprintf(call.option, sizeof call.option, "SO_LINGER");
 	call.value_count = 1;
-	assert_int_equal(agent_request_from_call(1, &call, &req, &error), -1);
+	assert_int_equal(agent_request_from_call(1, &call, FAMILY_IPV4, &req, &error), -1);
 	assert_non_null(strstr(error, "SO_LINGER takes 2 value(s), got 1"));
 	free(error);
 	error = NULL;
 
 	call = call_of(APP_RECV, "c");
 	call.timeout_ns = (int64_t)AGENT_TIMEOUT_MAX_MS * 1000000 + 1;
-	assert_int_equal(agent_request_from_call(1, &call, &req, &error), -1);
+	assert_int_equal(agent_request_from_call(1, &call, FAMILY_IPV4, &req, &error), -1);
 	assert_non_null(strstr(error, "timeout"));
 	free(error);
 	error = NULL;
@@ -507,6 +563,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_socket_close),
 		cmocka_unit_test(test_round_trip_bind),
+		cmocka_unit_test(test_round_trip_families),
 		cmocka_unit_test(test_round_trip_listen),
 		cmocka_unit_test(test_round_trip_accept),
 		cmocka_unit_test(test_round_trip_connect_connected),

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "case_parser.h"
+#include "pkt_code.h"
 #include "symbols.h"
 
 static const char *bad_dir;
@@ -541,10 +542,16 @@ static void test_bad_corpus(void **state)
 	for (char *want = strtok_r(expected, "\n", &saveptr); want; want = strtok_r(NULL, "\n", &saveptr)) {
 		if (want[0] == '#')
 			continue;
-		/* `tests/bad/NAME.tc:...`: the display path is what the parser names in the message. */
+		/* `tests/bad/NAME.tc:...` or `NAME.pkt:...`: the display path is what the parser names in the
+		 * message, and its extension picks the notation. */
 		char *end = strstr(want, ".tc:");
+		size_t extension = 3;
+		if (!end) {
+			end = strstr(want, ".pkt:");
+			extension = 4;
+		}
 		assert_non_null(end);
-		char *display = strndup(want, (size_t)(end - want) + 3);
+		char *display = strndup(want, (size_t)(end - want) + extension);
 		const char *name = strrchr(display, '/') ? strrchr(display, '/') + 1 : display;
 		char *path = join(bad_dir, name);
 		size_t len;
@@ -572,7 +579,8 @@ static void test_bad_corpus(void **state)
 	int files = 0;
 	for (struct dirent *entry; (entry = readdir(dir));) {
 		size_t n = strlen(entry->d_name);
-		if (n < 3 || strcmp(entry->d_name + n - 3, ".tc") != 0)
+		if ((n < 3 || strcmp(entry->d_name + n - 3, ".tc") != 0) &&
+		    (n < 4 || strcmp(entry->d_name + n - 4, ".pkt") != 0))
 			continue;
 		char needle[300];
 		snprintf(needle, sizeof needle, "/%s:", entry->d_name);
@@ -608,6 +616,25 @@ static void test_time_forms(void **state)
 	assert_error_starts("+ wait", "t.tc:1:1: invalid time '+'");
 	assert_error_starts("1~ wait", "t.tc:1:3: expected the end of the time window after '~'");
 	assert_error_starts("0 app recv 5 within +1s", "t.tc:1:21: expected a duration like 100ms, got '+1s'");
+}
+
+/* Every family unless the case pins some: `family 4`, `family 6 mapped`. */
+static void test_family_line(void **state)
+{
+	(void)state;
+	struct case_file c;
+	parse_ok("peer c 192.0.2.10\n0 wait\n", &c);
+	assert_int_equal(c.families, FAMILY_ALL);
+	case_free(&c);
+	parse_ok("family 4\npeer c 192.0.2.10\n0 wait\n", &c);
+	assert_int_equal(c.families, 1u << FAMILY_IPV4);
+	case_free(&c);
+	parse_ok("family 6 mapped\npeer c 192.0.2.10\n0 wait\n", &c);
+	assert_int_equal(c.families, 1u << FAMILY_IPV6 | 1u << FAMILY_MAPPED);
+	case_free(&c);
+	assert_error_starts("family 4\n0 wait\nfamily 6\n", "t.tc:3:1: 'family' must come before the first step");
+	assert_error_starts("family ipv7\n0 wait\n", "t.tc:1:8: expected 4, 6 or mapped, got 'ipv7'");
+	assert_error_starts("family 6 6\n0 wait\n", "t.tc:1:10: family ipv6 given twice");
 }
 
 static void test_header_rules(void **state)
@@ -706,8 +733,47 @@ static void test_state_timer(void **state)
 	assert_error_starts("peer c 192.0.2.10\n0 expect state TIME_WAIT timer 60~59",
 			    "t.tc:2:32: timer window '60~59' ends before it starts");
 	assert_error_starts("peer c 192.0.2.10\n0 expect state TIME_WAIT soon",
-			    "t.tc:2:26: expected 'timer' or the end of the line, got 'soon'");
+			    "t.tc:2:26: expected 'timer', 'for' or the end of the line, got 'soon'");
 	assert_error_starts("peer c 192.0.2.10\n0 expect state TIME_WAIT timer", "t.tc:2:31: expected a timer window like 59~60");
+}
+
+/* `for T` after `expect state` (also after a timer window) and `expect counter`: a quiet period. */
+static void test_hold(void **state)
+{
+	(void)state;
+	struct case_file c;
+	parse_ok("peer c 192.0.2.10\n0 expect state CLOSE_WAIT for 1\n0 expect counter PAWSEstab +0 for 500ms\n"
+		 "0 expect state TIME_WAIT timer 59~60 for 0.1\n0 expect counter PAWSEstab +1\n",
+		 &c);
+	assert_int_equal(c.steps[0].hold_ns, 1000000000LL);
+	assert_int_equal(c.steps[1].hold_ns, 500000000LL);
+	assert_int_equal(c.steps[1].u.counter.delta, 0);
+	assert_true(c.steps[2].u.expected.check_timer);
+	assert_int_equal(c.steps[2].hold_ns, 100000000LL);
+	assert_int_equal(c.steps[3].hold_ns, 0);
+	case_free(&c);
+	assert_error_starts("peer c 192.0.2.10\n0 expect counter X +1 for", "t.tc:2:26: expected a duration like 500ms");
+	assert_error_starts("peer c 192.0.2.10\n0 expect counter X +1 for 0", "t.tc:2:27: 'for' takes a duration longer than 0");
+	assert_error_starts("peer c 192.0.2.10\n0 expect counter X +1 until 1",
+			    "t.tc:2:23: expected 'for' or the end of the line, got 'until'");
+	assert_error_starts("peer c 192.0.2.10\n0 expect state NONE for 1 more", "t.tc:2:27: unexpected 'more'");
+}
+
+/* `sysctl K=V = ERRNO`: a write the stack must refuse, in a statement and in a variant. */
+static void test_sysctl_refused(void **state)
+{
+	(void)state;
+	struct case_file c;
+	parse_ok("sysctl net.ipv4.tcp_tw_reuse_delay=0 = EINVAL net.ipv4.tcp_tw_reuse=1\n"
+		 "variant v sysctl net.ipv4.tcp_fin_timeout=0 = EINVAL\npeer c 192.0.2.10\n0 wait\n", &c);
+	assert_int_equal(c.sysctl_count, 2);
+	assert_int_equal(c.sysctls[0].refused_with, EINVAL);
+	assert_string_equal(c.sysctls[0].value, "0");
+	assert_int_equal(c.sysctls[1].refused_with, 0);
+	assert_int_equal(c.variants[0].sysctls[0].refused_with, EINVAL);
+	case_free(&c);
+	assert_error_starts("sysctl net.ipv4.x=0 = ENOPE\n", "t.tc:1:23: unknown errno name 'ENOPE'");
+	assert_error_starts("sysctl net.ipv4.x=0 =\n", "t.tc:1:22: expected an errno name like EINVAL");
 }
 
 /* `expect clock A B same|offset` compares two peers; A is the step's peer. */
@@ -821,6 +887,33 @@ static void test_release_prefixes(void **state)
 	assert_error_starts("{<4.13} 0 wait", "t.tc:1:2: expected a stack name before the release bound");
 	assert_error_starts("{linux<4.13,linux<4.13} 0 wait", "t.tc:1:13: duplicate stack 'linux'");
 	assert_error_starts("{li!nux<4.13} 0 wait", "t.tc:1:4: invalid character '!' in stack name (expected [a-z0-9_-])");
+}
+
+/* The same braces naming address families: which families a line runs in; no stack is named, so the
+ * case declares no per-stack expectation. */
+static void test_family_prefixes(void **state)
+{
+	(void)state;
+	struct case_file c;
+	parse_ok("peer c 192.0.2.10\n{ipv6} 0 wait\n{!ipv6} 0 wait\n{ipv4,mapped} 0 wait\n{lwip} 0 wait\n", &c);
+	const struct step *s = c.steps;
+	static const bool runs[4][FAMILY_COUNT] = {
+		{ false, true, false }, { true, false, true }, { true, false, true }, { true, true, true },
+	};
+	for (int i = 0; i < 4; i++)
+		for (int f = 0; f < FAMILY_COUNT; f++)
+			if (step_runs_in_family(&s[i], f) != runs[i][f])
+				fail_msg("step %d in %s: expected %s", i, family_name((enum address_family)f),
+					 runs[i][f] ? "run" : "skipped");
+	assert_int_equal(s[0].stack_count, 0);
+	assert_true(step_runs_on(&s[0], "lwip", 0));
+	assert_false(step_runs_on(&s[3], "linux", 0));
+	case_free(&c);
+	parse_ok("{ipv6} 0 wait\n", &c);
+	assert_false(c.per_stack);
+	case_free(&c);
+	assert_error_starts("{ipv6,lwip} 0 wait", "t.tc:1:1: a prefix names stacks or address families, not both");
+	assert_error_starts("{ipv6>4.13} 0 wait", "t.tc:1:1: an address family has no release bound");
 }
 
 /* `require option NAME`: what the stack's SYN-ACK must carry; the probe needs a peer to send from. */
@@ -1037,6 +1130,162 @@ static void test_parse_file_errors(void **state)
 	free(path);
 }
 
+/* tests/pkt/server.pkt lowered: the steps a .tc file would give, the sysctls of its defaults.sh, the
+ * TSO segment split to the MSS, and packetdrill's TS rules. */
+static void test_pkt_lowering(void **state)
+{
+	(void)state;
+	struct case_file c;
+	char *path = join(good_dir, "../pkt/server.pkt");
+	char *error = NULL;
+	if (case_parse_file(path, &c, &error) != 0)
+		fail_msg("%s", error);
+	assert_int_equal(c.unsupported_count, 0);
+	assert_int_equal(c.peer_count, 1);
+	assert_int_equal(c.peers[0].target_port, 8080);
+
+	/* defaults.sh: four settings kept (tcp_fack best effort), arithmetic computed. */
+	const struct sysctl_setting *rmem = NULL, *fack = NULL;
+	for (int i = 0; i < c.sysctl_count; i++) {
+		if (!strcmp(c.sysctls[i].key, "net.ipv4.tcp_rmem"))
+			rmem = &c.sysctls[i];
+		if (!strcmp(c.sysctls[i].key, "net.ipv4.tcp_fack"))
+			fack = &c.sysctls[i];
+	}
+	assert_non_null(rmem);
+	assert_string_equal(rmem->value, "4096 131072 6291456");
+	assert_true(rmem->best_effort);
+	assert_non_null(fack);
+
+	assert_int_equal(c.steps[0].kind, STEP_APP);
+	assert_int_equal(c.steps[0].u.app.op, APP_SOCKET);
+	assert_string_equal(c.steps[0].u.app.handle, "fd3");
+	assert_int_equal(c.steps[0].when.tolerance_ns, 20 * MS);
+	assert_int_equal(c.steps[2].u.app.op, APP_BIND);
+	assert_int_equal(c.steps[2].u.app.port, 8080);
+
+	/* The SYN-ACK: TS val unchecked, options exact. */
+	const struct step *synack = &c.steps[5];
+	assert_int_equal(synack->kind, STEP_EXPECT_SEGMENT);
+	assert_true(synack->u.segment.has_options);
+	assert_int_equal(synack->u.segment.options[2].kind, TCP_OPTION_TIMESTAMP);
+	assert_int_equal(synack->u.segment.options[2].v[0].kind, SPEC_ANY);
+	assert_int_equal(synack->u.segment.options[2].v[1].value, 100);
+	/* The handshake's ACK echoes the stack's clock. */
+	assert_int_equal(c.steps[6].u.segment.options[2].v[1].kind, SPEC_AUTO);
+
+	int pieces = 0;
+	for (int i = 0; i < c.step_count; i++) {
+		const struct segment_spec *s = &c.steps[i].u.segment;
+		if (c.steps[i].kind != STEP_EXPECT_SEGMENT || s->payload_len != 988)
+			continue;
+		assert_int_equal(s->seq.value, 1 + 988 * pieces);
+		pieces++;
+		assert_int_equal(s->flags_any, pieces < 3 ? TCP_FLAG_PSH : 0);
+		assert_int_equal(s->flags & TCP_FLAG_PSH, pieces < 3 ? 0 : TCP_FLAG_PSH);
+	}
+	assert_int_equal(pieces, 3);
+	case_free(&c);
+	free(path);
+}
+
+/* What packetdrill has and tcpharness cannot run: each recorded at its construct, parsing goes on. */
+static void test_pkt_unsupported(void **state)
+{
+	(void)state;
+	const char *text = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+			   "+0 %{ import os }%\n"
+			   "+0 %{\n"
+			   "assert tcpi_no_such_field == 0\n"
+			   "}%\n"
+			   "+0 < S 0:0(0) win 100 <mss 1000,FO abcd,nop,nop>\n"
+			   "+0...0.1 read(3, ..., 10) = 10\n"
+			   "+0 sendmsg(3, {msg_name(...)=...,\n"
+			   "   msg_iov(1)=[{..., 10}], msg_flags=0}, 0) = 10\n"
+			   "+0 `nstat -n`\n"
+			   "+0 %{ assert tcpi_snd_cwnd // 2 == 5 }%\n"
+			   "+0 close(3) = 0\n";
+	struct case_file c;
+	char *error = NULL;
+	if (case_parse_text("u.pkt", text, strlen(text), &c, &error) != 0)
+		fail_msg("%s", error);
+	static const struct {
+		int line, col;
+		const char *what;
+	} want[] = {
+		{ 2, 4, "%{ }%: the statement 'import os'" },
+		{ 3, 4, "%{ }%: the name 'tcpi_no_such_field'" },
+		{ 6, 33, "TCP option 'FO'" },
+		{ 7, 10, "a blocking call's span ('...') on read" },
+		{ 8, 4, "a system call written over several lines ('sendmsg')" },
+		{ 10, 4, "a shell command while the script runs: 'nstat -n'" },
+	};
+	assert_int_equal(c.unsupported_count, 6);
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(c.unsupported[i].where.line, want[i].line);
+		assert_int_equal(c.unsupported[i].where.col, want[i].col);
+		assert_string_equal(c.unsupported[i].what, want[i].what);
+	}
+	assert_int_equal(c.step_count, 3); /* socket, the one block tcpharness can check, close */
+	assert_int_equal(c.steps[1].kind, STEP_EXPECT_TCP_INFO);
+	assert_string_equal(c.steps[1].u.tcp_info.handle, "fd3");
+	assert_string_equal(c.steps[1].u.tcp_info.conditions, "tcpi_snd_cwnd // 2 == 5\n");
+	case_free(&c);
+}
+
+static int64_t fake_cwnd = 12;
+
+static bool fake_tcp_info(const char *field, void *context, int64_t *value)
+{
+	(void)context;
+	if (strcmp(field, "tcpi_snd_cwnd"))
+		return false;
+	*value = fake_cwnd;
+	return true;
+}
+
+/* %{ }% without Python: lowering keeps the conditions with variables resolved; checking evaluates
+ * them as Python would (chained comparisons, floor division, and/or/not, constants). */
+static void test_pkt_code(void **state)
+{
+	(void)state;
+	struct pkt_code_variables vars = { .count = 0 };
+	char lowered[512];
+	char *why = NULL;
+	const char *block = " cwnd = 10; cwnd += 2  # a comment with 'quotes'\n"
+			    "assert tcpi_snd_cwnd == cwnd, 'cwnd=%d' % tcpi_snd_cwnd\n"
+			    "print(tcpi_snd_cwnd)\n"
+			    "assert 10 < tcpi_snd_cwnd <= 12 and not tcpi_snd_cwnd == 11\n"
+			    "assert -7 // 2 == -4 and -7 % 2 == 1 and (TCPI_OPT_SACK | TCPI_OPT_WSCALE) == 6\n"
+			    "assert tcpi_snd_cwnd != TCP_INFINITE_SSTHRESH or \\\n 1 == 0\n";
+	assert_int_equal(pkt_code_lower(block, strlen(block), &vars, lowered, sizeof lowered, &why), 0);
+	assert_int_equal(vars.count, 1);
+	assert_int_equal(vars.value[0], 12);
+	assert_string_equal(lowered, "tcpi_snd_cwnd == 12\n"
+				     "10 < tcpi_snd_cwnd <= 12 and not tcpi_snd_cwnd == 11\n"
+				     "- 7 // 2 == - 4 and - 7 % 2 == 1 and ( TCPI_OPT_SACK | TCPI_OPT_WSCALE ) == 6\n"
+				     "tcpi_snd_cwnd != TCP_INFINITE_SSTHRESH or 1 == 0\n");
+	char *failure = NULL;
+	fake_cwnd = 12;
+	assert_int_equal(pkt_code_check(lowered, fake_tcp_info, NULL, &failure), 0);
+	fake_cwnd = 11;
+	assert_int_equal(pkt_code_check(lowered, fake_tcp_info, NULL, &failure), 1);
+	assert_string_equal(failure, "assert tcpi_snd_cwnd == 12 failed (tcpi_snd_cwnd = 11)");
+	free(failure);
+	assert_int_equal(pkt_code_check("tcpi_rtt > 0\n", fake_tcp_info, NULL, &failure), -1);
+	assert_string_equal(failure, "%{ assert tcpi_rtt > 0 }%: tcpi_rtt cannot be read");
+	free(failure);
+
+	static const char *const outside[] = { "x += 1", "assert tcpi_rtt / 2 > 1", "y = tcpi_rtt",
+					       "assert (1", "assert 1 ==", "import os", "assert 1 @ 2" };
+	for (size_t i = 0; i < sizeof outside / sizeof outside[0]; i++) {
+		why = NULL;
+		assert_int_equal(pkt_code_lower(outside[i], strlen(outside[i]), &vars, lowered, sizeof lowered, &why), 1);
+		assert_non_null(why);
+		free(why);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	bad_dir = argc > 1 ? argv[1] : getenv("TCPHARNESS_BAD_DIR");
@@ -1059,17 +1308,24 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bad_corpus),
 		cmocka_unit_test(test_time_forms),
 		cmocka_unit_test(test_header_rules),
+		cmocka_unit_test(test_family_line),
+		cmocka_unit_test(test_family_prefixes),
 		cmocka_unit_test(test_step_rules),
 		cmocka_unit_test(test_outcome_marks),
 		cmocka_unit_test(test_stack_prefixes),
 		cmocka_unit_test(test_release_prefixes),
 		cmocka_unit_test(test_require_option),
 		cmocka_unit_test(test_state_timer),
+		cmocka_unit_test(test_hold),
+		cmocka_unit_test(test_sysctl_refused),
 		cmocka_unit_test(test_expect_clock),
 		cmocka_unit_test(test_diagnostic_display),
 		cmocka_unit_test(test_hostile_bytes),
 		cmocka_unit_test(test_truncations_and_mutations),
 		cmocka_unit_test(test_parse_file_errors),
+		cmocka_unit_test(test_pkt_lowering),
+		cmocka_unit_test(test_pkt_unsupported),
+		cmocka_unit_test(test_pkt_code),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	free(default_good);

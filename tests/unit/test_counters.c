@@ -188,6 +188,32 @@ static void length_bounds_the_text(void **state)
 	assert_int_equal(v, 1);
 }
 
+/* /proc/net/snmp6: a name and a value a line, the group the name's part up to its '6'. */
+static void snmp6_lines_parse_into_groups(void **state)
+{
+	struct counter_snapshot *s = *state;
+	const char *error = NULL;
+	static const char text[] = "Ip6InReceives                   \t7\nIcmp6OutType1                   \t2\n"
+				   "UdpLite6InErrors                \t0\n\n";
+	int64_t v;
+	assert_int_equal(counters_parse_snmp6(text, strlen(text), s, &error), 0);
+	assert_int_equal(s->count, 3);
+	assert_true(counters_get(s, "Ip6.InReceives", &v));
+	assert_int_equal(v, 7);
+	assert_true(counters_get(s, "Icmp6.OutType1", &v));
+	assert_int_equal(v, 2);
+	assert_true(counters_get(s, "UdpLite6.InErrors", &v));
+
+	int before = s->count;
+	static const char *const bad[] = { "InReceives 1\n", "Ip6 1\n", "Ip6InReceives x\n", "Ip6InReceives\n" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		error = NULL;
+		assert_int_equal(counters_parse_snmp6(bad[i], strlen(bad[i]), s, &error), -1);
+		assert_non_null(error);
+		assert_int_equal(s->count, before);
+	}
+}
+
 static void expect_parse_error(struct counter_snapshot *s, const char *text, const char *message)
 {
 	const char *error = NULL;
@@ -312,6 +338,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(malformed_text_is_an_error, setup_snapshot,
 						teardown_snapshot),
 		cmocka_unit_test_setup_teardown(longest_name_that_fits, setup_snapshot, teardown_snapshot),
+		cmocka_unit_test_setup_teardown(snmp6_lines_parse_into_groups, setup_snapshot, teardown_snapshot),
 		cmocka_unit_test_setup_teardown(a_failed_parse_leaves_earlier_counters, setup_snapshot,
 						teardown_snapshot),
 		cmocka_unit_test_setup_teardown(more_than_counters_max_is_an_error, setup_snapshot,

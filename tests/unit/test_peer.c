@@ -9,7 +9,9 @@
 
 #include "peer.h"
 
-#define TARGET_IP 0xc0000201u
+/* 192.0.2.1, held v4-mapped as ip_address.h holds IPv4. */
+static const struct ip_address target_ipv4 = { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1 } };
+#define TARGET_IP (&target_ipv4)
 
 static struct peer_decl decl(void)
 {
@@ -26,7 +28,7 @@ static struct segment_spec spec(uint8_t flags, int64_t seq, uint32_t len)
 
 static struct segment from_stack(uint8_t flags, uint32_t seq, uint32_t ack)
 {
-	struct segment s = { .src_ip = TARGET_IP, .dst_ip = 0xc000020a, .src_port = 8080, .dst_port = 40000,
+	struct segment s = { .src_ip = *TARGET_IP, .dst_ip = ip_address_from_ipv4(0xc000020a), .src_port = 8080, .dst_port = 40000,
 			     .flags = flags, .seq = seq, .ack = ack, .window = 65160 };
 	return s;
 }
@@ -36,7 +38,7 @@ static void test_injected_numbers_are_relative_to_both_isns(void **state)
 	(void)state;
 	struct peer_decl d = decl();
 	struct peer_state p;
-	peer_init(&p, &d);
+	peer_init(&p, &d, FAMILY_IPV4);
 	struct segment out;
 	const char *error = NULL;
 	struct segment_spec syn = spec(TCP_FLAG_SYN, 0, 0);
@@ -64,7 +66,7 @@ static void test_unknown_stack_isn_counts_as_zero(void **state)
 	(void)state;
 	struct peer_decl d = decl();
 	struct peer_state p;
-	peer_init(&p, &d);
+	peer_init(&p, &d, FAMILY_IPV4);
 	struct segment rst = from_stack(TCP_FLAG_RST, 1000, 0);
 	peer_learn(&p, &rst);
 	struct segment_spec view;
@@ -78,7 +80,7 @@ static void test_timestamp_clock_auto_relative_and_ecr(void **state)
 	(void)state;
 	struct peer_decl d = decl();
 	struct peer_state p;
-	peer_init(&p, &d);
+	peer_init(&p, &d, FAMILY_IPV4);
 	assert_int_equal(peer_tsval(&p, 0), 1000);
 	assert_int_equal(peer_tsval(&p, 250 * 1000000LL), 1250);
 
@@ -115,7 +117,7 @@ static void test_new_incarnation_starts_from_snd_nxt(void **state)
 	(void)state;
 	struct peer_decl d = decl();
 	struct peer_state p;
-	peer_init(&p, &d);
+	peer_init(&p, &d, FAMILY_IPV4);
 	struct segment out;
 	const char *error = NULL;
 	struct segment_spec syn = spec(TCP_FLAG_SYN, 0, 0);
@@ -136,7 +138,7 @@ static void test_owns_by_address_port_and_learned_target_port(void **state)
 	struct peer_decl d = decl();
 	d.target_port = 0;
 	struct peer_state p;
-	peer_init(&p, &d);
+	peer_init(&p, &d, FAMILY_IPV4);
 	struct segment s = from_stack(TCP_FLAG_SYN, 1, 0);
 	s.src_port = 40001;
 	assert_true(peer_owns(&p, &s));
@@ -149,6 +151,30 @@ static void test_owns_by_address_port_and_learned_target_port(void **state)
 	assert_false(peer_owns(&p, &s));
 }
 
+/* In the ipv6 family the peer sends from, and owns segments to, its address mapped into 2001:db8::/96. */
+static void test_ipv6_family_maps_the_peer_address(void **state)
+{
+	(void)state;
+	struct peer_decl d = decl();
+	struct peer_state p;
+	peer_init(&p, &d, FAMILY_IPV6);
+	struct ip_address target = family_address(FAMILY_IPV6, 0xc0000201);
+	struct segment out;
+	const char *error = NULL;
+	struct segment_spec syn = spec(TCP_FLAG_SYN, 0, 0);
+	assert_int_equal(peer_build_segment(&p, &syn, &target, 0, &out, &error), 0);
+	char text[IP_ADDRESS_TEXT_MAX];
+	assert_string_equal(ip_address_format(&out.src_ip, text), "2001:db8::c000:20a");
+	assert_true(ip_address_equal(&out.dst_ip, &target));
+
+	struct segment v4 = from_stack(TCP_FLAG_SYN | TCP_FLAG_ACK, 1, 1000001);
+	assert_false(peer_owns(&p, &v4));
+	struct segment v6 = v4;
+	v6.src_ip = target;
+	v6.dst_ip = out.src_ip;
+	assert_true(peer_owns(&p, &v6));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +183,8 @@ int main(void)
 		cmocka_unit_test(test_timestamp_clock_auto_relative_and_ecr),
 		cmocka_unit_test(test_new_incarnation_starts_from_snd_nxt),
 		cmocka_unit_test(test_owns_by_address_port_and_learned_target_port),
+		cmocka_unit_test(test_ipv6_family_maps_the_peer_address),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
+

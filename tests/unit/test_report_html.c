@@ -49,6 +49,7 @@ static struct case_file make_case(const char *path, int variants)
 	struct case_file c;
 	memset(&c, 0, sizeof c);
 	c.path = (char *)path;
+	c.name = fake_case_name(path);
 	c.lines = lines;
 	c.line_count = (int)(sizeof lines / sizeof lines[0]);
 	c.target_ip = 0xc0000201;
@@ -95,7 +96,7 @@ static void fill_events(void)
 static struct run_record make_record(const struct case_file *c, int variant, enum verdict verdict)
 {
 	struct run_record r = fake_record(c, variant, verdict);
-	r.name = report_run_name(c, variant);
+	r.name = report_run_name(c, variant, -1);
 	assert_non_null(r.name);
 	return r;
 }
@@ -170,7 +171,7 @@ static int leave_scratch(void **state)
 /* Writes the report of `runs` into DIR and returns the page. Malloc'd. */
 static char *write_report(const char *dir, struct run_record *runs, int count)
 {
-	struct run_set set = { runs, count };
+	struct run_set set = { runs, count, 1u << FAMILY_IPV4 };
 	char *error = NULL;
 	int rc = report_html_write(dir, &set, &error);
 	if (rc < 0)
@@ -250,7 +251,8 @@ static void test_skip_and_summary(void **state)
 	runs[2].ran = false;
 	char *html = write_report("report", runs, 3);
 	assert_non_null(strstr(html, "1 passed</span>, <span class=\"fail\">0 failed</span>, "
-				     "<span class=\"skip\">1 skipped</span>, <span class=\"notrun\">1 not run"));
+				     "<span class=\"skip\">1 skipped</span>, <span class=\"flaky\">0 flaky</span>, "
+				     "<span class=\"error\">0 errors</span>, <span class=\"notrun\">1 not run"));
 	assert_int_equal(count(html, "<svg class=\"ladder\""), 1);
 	assert_non_null(strstr(html, "<svg class=\"ladder\" data-run=\"t/x@v0\" data-segments=\"0\""));
 	assert_non_null(strstr(html, "data-run=\"t/x@v1\" data-verdict=\"skip\""));
@@ -317,7 +319,7 @@ static void test_links_and_directory(void **state)
 	free(html);
 
 	/* A directory that cannot be made: an error naming it, nothing printed. */
-	struct run_set set = { runs, 2 };
+	struct run_set set = { runs, 2, 1u << FAMILY_IPV4 };
 	char *error = NULL;
 	assert_int_equal(report_html_write("captures/t/x #1.pcap/html", &set, &error), -1);
 	assert_non_null(error);

@@ -49,6 +49,7 @@ static struct case_file make_case(const char *path, int variants)
 	struct case_file c;
 	memset(&c, 0, sizeof c);
 	c.path = (char *)path;
+	c.name = fake_case_name(path);
 	c.variant_count = variants;
 	for (int v = 0; v < variants; v++)
 		snprintf(c.variants[v].name, CASE_NAME_MAX, "v%d", v);
@@ -102,7 +103,7 @@ static void test_tables(void **state)
 		make_record(&b, -1, VERDICT_FAIL, "DROP"),
 		make_record(&d, 0, VERDICT_SKIP, ""), make_record(&d, 1, VERDICT_PASS, "EADDRNOTAVAIL"),
 	};
-	struct run_set set = { runs, 5 };
+	struct run_set set = { runs, 5, 1u << FAMILY_IPV4 };
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
@@ -150,7 +151,7 @@ static void test_targets_table(void **state)
 	struct run_record vm[] = { make_record(&a, -1, VERDICT_PASS, "RST"), make_record(&b, -1, VERDICT_SKIP, "") };
 	local[0].name = vm[0].name = "t/a";
 	local[1].name = vm[1].name = "t/b";
-	struct run_set sets[] = { { local, 2 }, { vm, 2 } };
+	struct run_set sets[] = { { local, 2, 1u << FAMILY_IPV4 }, { vm, 2, 1u << FAMILY_IPV4 } };
 	const char *labels[] = { "local: Linux 6.18", "vm: Linux 6.1" };
 	char *text = targets_table(sets, labels, true);
 	assert_string_equal(text, "| case | local: Linux 6.18 | vm: Linux 6.1 |\n"

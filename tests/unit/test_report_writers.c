@@ -33,6 +33,7 @@ static struct case_file make_case(const char *path, int variants)
 	struct case_file c;
 	memset(&c, 0, sizeof c);
 	c.path = (char *)path;
+	c.name = fake_case_name(path);
 	c.lines = lines;
 	c.line_count = 2;
 	c.steps = steps;
@@ -54,7 +55,7 @@ static struct run_record make_record(const struct case_file *c, int variant, enu
 				     const char *message)
 {
 	struct run_record r = fake_record(c, variant, verdict);
-	r.name = report_run_name(c, variant);
+	r.name = report_run_name(c, variant, -1);
 	r.result.message = (char *)message;
 	r.result.duration_ns = 12400000;
 	return r;
@@ -98,7 +99,7 @@ static void fixture_init(struct fixture *f)
 	failed->event_count = 3;
 	f->runs[2] = make_record(&f->lost_final_ack, 1, VERDICT_SKIP,
 				 "requires sysctl net.ipv4.tcp_tw_recycle, which this kernel does not have");
-	f->set = (struct run_set){ f->runs, 3 };
+	f->set = (struct run_set){ f->runs, 3, 1u << FAMILY_IPV4 };
 }
 
 static void fixture_free(struct fixture *f)
@@ -152,6 +153,7 @@ static void test_tap(void **state)
 				  "ok 1 - handshake/accept\n"
 				  "not ok 2 - time_wait/lost_final_ack@tw-kept\n"
 				  "  ---\n"
+				  "  verdict: fail\n"
 				  "  message: |\n"
 				  "    cases/time_wait/lost_final_ack.tc:2:4: the stack's segment to c differs from the expected one\n"
 				  "          2 | +0 c > S. 0:0(0) ack 1 <mss 1460>\n"
@@ -187,6 +189,7 @@ static void test_tap_escapes(void **state)
 				  "ok 1 - odd\\#name\\\\x\n"
 				  "not ok 2 - time_wait/lost_final_ack@tw-kept\n"
 				  "  ---\n"
+				  "  verdict: fail\n"
 				  "  message: \"  indented \\\"first\\\" line\\x01\\x0asecond\"\n"
 				  "  outcome: ~\n"
 				  "  pcap: ~\n"
@@ -230,7 +233,7 @@ static void test_junit(void **state)
 				    "skipped=\"0\" time=\"0.012\">\n"));
 	assert_non_null(strstr(xml, "<property name=\"file\" value=\"cases/handshake/accept.tc\"/>"));
 	assert_non_null(strstr(xml, "<testcase classname=\"handshake\" name=\"handshake/accept\" "
-				    "file=\"cases/handshake/accept.tc\" time=\"0.012\">\n"
+				    "file=\"cases/handshake/accept.tc\" time=\"0.012\" status=\"pass\">\n"
 				    "      <system-out>outcome: ACCEPT\n</system-out>\n"
 				    "    </testcase>\n"));
 	assert_non_null(strstr(xml, "<testsuite name=\"time_wait/lost_final_ack\" tests=\"2\" failures=\"1\" "
@@ -238,7 +241,7 @@ static void test_junit(void **state)
 	/* The attribute holds the first line, every markup character and white space escaped; the text
 	 * holds the whole message; a control byte and a byte that is not UTF-8 become U+FFFD. */
 	assert_non_null(strstr(xml, "<testcase classname=\"time_wait\" name=\"time_wait/lost_final_ack@tw-kept\" "
-				    "file=\"cases/time_wait/lost_final_ack.tc\" time=\"0.222\">\n"
+				    "file=\"cases/time_wait/lost_final_ack.tc\" time=\"0.222\" status=\"fail\">\n"
 				    "      <failure message=\"line &amp; &lt;mss 1460&gt; &quot;q&quot; &apos;a&apos;"
 				    "\xef\xbf\xbd\xef\xbf\xbd&#9;tab\">"
 				    "line &amp; &lt;mss 1460&gt; \"q\" 'a'\xef\xbf\xbd\xef\xbf\xbd\ttab\n"
@@ -278,13 +281,14 @@ static void test_json(void **state)
 	char *json = file_report(report_json_write, &f.set);
 	assert_non_null(strstr(json, "{\n  \"schema\": \"tcpharness-report/1\",\n  \"tcpharness_version\": \"" TCPHARNESS_VERSION
 				     "\",\n  \"kernel\": \""));
-	assert_non_null(strstr(json, "\"summary\": {\"passed\": 1, \"failed\": 1, \"skipped\": 1, \"not_run\": 0},\n"));
+	assert_non_null(strstr(json, "\"summary\": {\"passed\": 1, \"failed\": 1, \"skipped\": 1, \"flaky\": 0, \"errors\": 0, \"not_run\": 0},\n"));
 	assert_non_null(strstr(json, "    {\n"
 				     "      \"name\": \"handshake/accept\",\n"
 				     "      \"target\": null,\n"
 				     "      \"case\": \"handshake/accept\",\n"
 				     "      \"file\": \"cases/handshake/accept.tc\",\n"
 				     "      \"variant\": null,\n"
+				     "      \"family\": \"ipv4\",\n"
 				     "      \"verdict\": \"pass\",\n"
 				     "      \"message\": null,\n"
 				     "      \"outcome\": \"ACCEPT\",\n"
@@ -293,6 +297,7 @@ static void test_json(void **state)
 				     "      \"failed_step\": null,\n"
 				     "      \"duration_ns\": 12400000,\n"
 				     "      \"pcap\": null,\n"
+				     "      \"tries\": [{\"verdict\": \"pass\", \"message\": null, \"duration_ns\": 12400000}],\n"
 				     "      \"events\": []\n"
 				     "    },\n"));
 	assert_non_null(strstr(json, "      \"name\": \"time_wait/lost_final_ack@tw-kept\",\n"
@@ -300,6 +305,7 @@ static void test_json(void **state)
 				     "      \"case\": \"time_wait/lost_final_ack\",\n"
 				     "      \"file\": \"cases/time_wait/lost_final_ack.tc\",\n"
 				     "      \"variant\": \"tw-kept\",\n"
+				     "      \"family\": \"ipv4\",\n"
 				     "      \"verdict\": \"fail\",\n"
 				     "      \"message\": \"a \\\"quoted\\\" \\\\ word\\u0001\\u001f\\u007f\\ttab\\nnext\\r\xc3\xa9"
 				     "\\ufffd\",\n"
@@ -309,6 +315,8 @@ static void test_json(void **state)
 				     "      \"failed_step\": 2,\n"
 				     "      \"duration_ns\": 221600000,\n"
 				     "      \"pcap\": \"captures/x/time_wait/lost_final_ack@tw-kept.pcap\",\n"
+				     "      \"tries\": [{\"verdict\": \"fail\", \"message\": \"a \\\"quoted\\\" \\\\ word\\u0001\\u001f\\u007f"
+				     "\\ttab\\nnext\\r\xc3\xa9\\ufffd\", \"duration_ns\": 221600000}],\n"
 				     "      \"events\": [\n"));
 	/* Every event names its line and the line's text, which here holds a quote, a control byte and a
 	 * byte that is not UTF-8 in its comment. */
@@ -325,7 +333,7 @@ static void test_json(void **state)
 				     "\"outcome\": \"RST\"}\n"
 				     "      ]\n"
 				     "    },\n"));
-	assert_non_null(strstr(json, "      \"variant\": \"no-tw-bucket\",\n      \"verdict\": \"skip\",\n"));
+	assert_non_null(strstr(json, "      \"variant\": \"no-tw-bucket\",\n      \"family\": \"ipv4\",\n      \"verdict\": \"skip\",\n"));
 	assert_non_null(strstr(json, "    }\n  ]\n}\n"));
 	free(json);
 	fixture_free(&f);
@@ -381,6 +389,59 @@ static void test_unchecked(void **state)
 	fixture_free(&f);
 }
 
+/* An ERROR is the harness's: `not ok` with a `# harness error` comment, JUnit <error> (never
+ * <failure>), JSON "error". A pass after a try that did not is FLAKY, with every try, in all three. */
+static void mark_error_and_flaky(struct fixture *f)
+{
+	f->runs[1].result.verdict = VERDICT_ERROR;
+	f->runs[1].result.message = "t.tc:2:4: harness error: the injection left 80.0 ms late";
+	f->runs[0].earlier[0] = (struct run_try){ VERDICT_ERROR, "t.tc:5:1: harness error: late\n  5 | x", 7000000 };
+	f->runs[0].earlier_count = 1;
+}
+
+static void test_error_and_flaky(void **state)
+{
+	(void)state;
+	struct fixture f;
+	fixture_init(&f);
+	mark_error_and_flaky(&f);
+	char *text = tap_text(&f.set);
+	assert_non_null(strstr(text, "ok 1 - handshake/accept # flaky: passed on try 2\n"
+				     "  ---\n"
+				     "  verdict: flaky\n"
+				     "  tries: |\n"
+				     "    try 1: ERROR: t.tc:5:1: harness error: late\n"
+				     "    try 2: PASS\n"));
+	assert_non_null(strstr(text, "not ok 2 - time_wait/lost_final_ack@tw-kept # harness error\n"
+				     "  ---\n"
+				     "  verdict: error\n"
+				     "  message: |\n"
+				     "    t.tc:2:4: harness error: the injection left 80.0 ms late\n"));
+	free(text);
+
+	char *xml = file_report(report_junit_write, &f.set);
+	assert_non_null(strstr(xml, "tests=\"3\" failures=\"0\" errors=\"1\" skipped=\"1\""));
+	assert_non_null(strstr(xml, "time=\"0.222\" status=\"error\">\n"
+				    "      <error message=\"t.tc:2:4: harness error: the injection left 80.0 ms late\">"));
+	assert_null(strstr(xml, "<failure"));
+	assert_non_null(strstr(xml, "status=\"flaky\">\n"
+				    "      <system-out>flaky: passed after a try that did not\n"
+				    "try 1: ERROR: t.tc:5:1: harness error: late\n"
+				    "try 2: PASS\n"));
+	free(xml);
+
+	char *json = file_report(report_json_write, &f.set);
+	assert_non_null(strstr(json, "\"summary\": {\"passed\": 0, \"failed\": 0, \"skipped\": 1, \"flaky\": 1, "
+				     "\"errors\": 1, \"not_run\": 0},\n"));
+	assert_non_null(strstr(json, "      \"verdict\": \"flaky\",\n"));
+	assert_non_null(strstr(json, "      \"tries\": [{\"verdict\": \"error\", \"message\": \"t.tc:5:1: harness error: "
+				     "late\\n  5 | x\", \"duration_ns\": 7000000}, {\"verdict\": \"pass\", \"message\": null, "
+				     "\"duration_ns\": 12400000}],\n"));
+	assert_non_null(strstr(json, "      \"verdict\": \"error\",\n"));
+	free(json);
+	fixture_free(&f);
+}
+
 static void test_json_interrupted(void **state)
 {
 	(void)state;
@@ -389,7 +450,7 @@ static void test_json_interrupted(void **state)
 	for (int i = 0; i < 3; i++)
 		f.runs[i].ran = false;
 	char *json = file_report(report_json_write, &f.set);
-	assert_non_null(strstr(json, "\"summary\": {\"passed\": 0, \"failed\": 0, \"skipped\": 0, \"not_run\": 3},\n"
+	assert_non_null(strstr(json, "\"summary\": {\"passed\": 0, \"failed\": 0, \"skipped\": 0, \"flaky\": 0, \"errors\": 0, \"not_run\": 3},\n"
 				     "  \"runs\": []\n}\n"));
 	free(json);
 	fixture_free(&f);
@@ -434,6 +495,7 @@ int main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_json_interrupted),
 		cmocka_unit_test(test_unchecked),
+		cmocka_unit_test(test_error_and_flaky),
 		cmocka_unit_test(test_write_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -52,6 +52,50 @@ static const uint8_t ack_frame_padded[] = {
 #define TCP_DATA_OFFSET (TCP_START + 12)
 #define TCP_OPTIONS (TCP_START + 20)
 
+/* The SYN-ACK above over IPv6: [2001:db8::c000:201]:8080 > [2001:db8::c000:20a]:40000, hop limit 64;
+ * the TCP checksum over the IPv6 pseudo-header computed outside this code. */
+static const uint8_t syn_ack_frame_ipv6[] = {
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,
+	0x86, 0xdd, 0x60, 0x00, 0x00, 0x00, 0x00, 0x28, 0x06, 0x40, 0x20, 0x01,
+	0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0, 0x00,
+	0x02, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0xc0, 0x00, 0x02, 0x0a, 0x1f, 0x90, 0x9c, 0x40, 0xde, 0xad,
+	0xbe, 0xef, 0x00, 0x0f, 0x42, 0x41, 0xa0, 0x12, 0xfe, 0x88, 0xcd, 0x4b,
+	0x00, 0x00, 0x02, 0x04, 0x05, 0xb4, 0x04, 0x02, 0x08, 0x0a, 0x00, 0x00,
+	0x00, 0x7b, 0x00, 0x00, 0x00, 0x64, 0x01, 0x03, 0x03, 0x07,
+};
+
+/* The same behind a hop-by-hop and a destination options header (8 bytes each, PadN). */
+static const uint8_t syn_ack_frame_ipv6_extensions[] = {
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,
+	0x86, 0xdd, 0x60, 0x00, 0x00, 0x00, 0x00, 0x38, 0x00, 0x40, 0x20, 0x01,
+	0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0, 0x00,
+	0x02, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0xc0, 0x00, 0x02, 0x0a, 0x3c, 0x00, 0x01, 0x04, 0x00, 0x00,
+	0x00, 0x00, 0x06, 0x00, 0x01, 0x04, 0x00, 0x00, 0x00, 0x00, 0x1f, 0x90,
+	0x9c, 0x40, 0xde, 0xad, 0xbe, 0xef, 0x00, 0x0f, 0x42, 0x41, 0xa0, 0x12,
+	0xfe, 0x88, 0xcd, 0x4b, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4, 0x04, 0x02,
+	0x08, 0x0a, 0x00, 0x00, 0x00, 0x7b, 0x00, 0x00, 0x00, 0x64, 0x01, 0x03,
+	0x03, 0x07,
+};
+
+/* ICMPv6 destination unreachable (type 1, code 4: port unreachable) quoting the IPv6 SYN-ACK's start. */
+static const uint8_t icmpv6_unreachable_frame[] = {
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x0a,
+	0x86, 0xdd, 0x60, 0x00, 0x00, 0x00, 0x00, 0x38, 0x3a, 0x40, 0x20, 0x01,
+	0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0, 0x00,
+	0x02, 0x0a, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0xc0, 0x00, 0x02, 0x01, 0x01, 0x04, 0x7f, 0xb5, 0x00, 0x00,
+	0x00, 0x00, 0x60, 0x00, 0x00, 0x00, 0x00, 0x28, 0x06, 0x40, 0x20, 0x01,
+	0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0, 0x00,
+	0x02, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0xc0, 0x00, 0x02, 0x0a, 0x1f, 0x90, 0x9c, 0x40, 0xde, 0xad,
+	0xbe, 0xef,
+};
+
+#define IPV6_NEXT_HEADER (ETH + 6)
+#define IPV6_EXTENSIONS (ETH + 40)
+
 static uint32_t ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 {
 	return (uint32_t)a << 24 | (uint32_t)b << 16 | (uint32_t)c << 8 | d;
@@ -72,8 +116,8 @@ static void decode_syn_ack_every_field(void **state)
 	struct segment segment;
 	const char *error = NULL;
 	assert_int_equal(segment_decode_ethernet(syn_ack_frame, sizeof(syn_ack_frame), &segment, &error), 0);
-	assert_int_equal(segment.src_ip, ipv4(192, 0, 2, 1));
-	assert_int_equal(segment.dst_ip, ipv4(192, 0, 2, 10));
+	assert_int_equal(ip_address_ipv4(&segment.src_ip), ipv4(192, 0, 2, 1));
+	assert_int_equal(ip_address_ipv4(&segment.dst_ip), ipv4(192, 0, 2, 10));
 	assert_int_equal(segment.src_port, 8080);
 	assert_int_equal(segment.dst_port, 40000);
 	assert_int_equal(segment.seq, 3735928559u);
@@ -233,9 +277,12 @@ static void not_ipv4_ethertype(void **state)
 	(void)state;
 	uint8_t frame[sizeof(syn_ack_frame)];
 	memcpy(frame, syn_ack_frame, sizeof(frame));
-	frame[12] = 0x86;
+	frame[12] = 0x86; /* IPv6's EtherType over an IPv4 header */
 	frame[13] = 0xdd;
-	refused(frame, sizeof(frame), "not IPv4");
+	refused(frame, sizeof(frame), "not IPv6");
+	frame[13] = 0x06; /* ARP */
+	frame[12] = 0x08;
+	refused(frame, sizeof(frame), "neither IPv4 nor IPv6");
 }
 
 static void not_ip_version_4(void **state)
@@ -282,7 +329,7 @@ static void ip_payload_shorter_than_tcp_header(void **state)
 	memcpy(frame, syn_ack_frame, sizeof(frame));
 	frame[IP_TOTAL_LENGTH] = 0;
 	frame[IP_TOTAL_LENGTH + 1] = 39;
-	refused(frame, sizeof(frame), "IPv4 payload too short for a TCP header");
+	refused(frame, sizeof(frame), "IP payload too short for a TCP header");
 }
 
 static void tcp_options_past_ip_payload(void **state)
@@ -291,7 +338,7 @@ static void tcp_options_past_ip_payload(void **state)
 	uint8_t frame[sizeof(syn_ack_frame)];
 	memcpy(frame, syn_ack_frame, sizeof(frame));
 	frame[IP_TOTAL_LENGTH + 1] = 56; /* IP says 36 bytes of TCP, data offset says 40 */
-	refused(frame, sizeof(frame), "TCP data offset past the IPv4 payload");
+	refused(frame, sizeof(frame), "TCP data offset past the IP payload");
 }
 
 static void tcp_data_offset_below_5(void **state)
@@ -349,6 +396,128 @@ static void bad_option_length_refused(void **state)
 	assert_string_equal(error, "mss option length is not 4");
 }
 
+static void decode_ipv6_syn_ack(const uint8_t *frame, size_t len)
+{
+	struct segment segment;
+	const char *error = NULL;
+	assert_int_equal(segment_decode_ethernet(frame, len, &segment, &error), 0);
+	char text[IP_ADDRESS_TEXT_MAX];
+	assert_string_equal(ip_address_format(&segment.src_ip, text), "2001:db8::c000:201");
+	assert_string_equal(ip_address_format(&segment.dst_ip, text), "2001:db8::c000:20a");
+	assert_int_equal(segment.src_port, 8080);
+	assert_int_equal(segment.seq, 3735928559u);
+	assert_int_equal(segment.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+	assert_int_equal(segment.option_count, 5);
+	assert_true(segment.ip_checksum_ok);
+	assert_true(segment.tcp_checksum_ok);
+}
+
+static void decode_ipv6_every_field(void **state)
+{
+	(void)state;
+	decode_ipv6_syn_ack(syn_ack_frame_ipv6, sizeof syn_ack_frame_ipv6);
+}
+
+static void decode_ipv6_past_extension_headers(void **state)
+{
+	(void)state;
+	decode_ipv6_syn_ack(syn_ack_frame_ipv6_extensions, sizeof syn_ack_frame_ipv6_extensions);
+}
+
+/* The IPv6 pseudo-header covers both addresses: one bit of the destination breaks the checksum. */
+static void ipv6_pseudo_header_address_is_covered(void **state)
+{
+	(void)state;
+	uint8_t frame[sizeof syn_ack_frame_ipv6];
+	memcpy(frame, syn_ack_frame_ipv6, sizeof frame);
+	frame[ETH + 39] ^= 0x01;
+	struct segment segment;
+	const char *error = NULL;
+	assert_int_equal(segment_decode_ethernet(frame, sizeof frame, &segment, &error), 0);
+	assert_false(segment.tcp_checksum_ok);
+}
+
+static void refused_ipv6(const uint8_t *frame, size_t len, const char *expected_error)
+{
+	struct segment segment;
+	const char *error = NULL;
+	assert_int_equal(segment_decode_ethernet(frame, len, &segment, &error), -1);
+	assert_string_equal(error, expected_error);
+}
+
+/* Hostile extension chains: a header whose length runs past the payload or the capture, a later
+ * fragment, ESP, no next header, a chain too long, a v4-mapped address in an IPv6 header. */
+static void ipv6_hostile_headers_refused(void **state)
+{
+	(void)state;
+	uint8_t frame[sizeof syn_ack_frame_ipv6_extensions];
+	memcpy(frame, syn_ack_frame_ipv6_extensions, sizeof frame);
+	frame[IPV6_EXTENSIONS + 1] = 200; /* hop-by-hop of 1608 bytes */
+	refused_ipv6(frame, sizeof frame, "IPv6 extension header past the payload");
+
+	memcpy(frame, syn_ack_frame_ipv6_extensions, sizeof frame);
+	refused_ipv6(frame, IPV6_EXTENSIONS + 4, "truncated IPv6 extension header");
+
+	memcpy(frame, syn_ack_frame_ipv6_extensions, sizeof frame);
+	frame[IPV6_NEXT_HEADER] = 44; /* a fragment header with offset 8 */
+	frame[IPV6_EXTENSIONS + 2] = 0x00;
+	frame[IPV6_EXTENSIONS + 3] = 0x08;
+	refused_ipv6(frame, sizeof frame, "IPv6 fragment other than the first");
+
+	memcpy(frame, syn_ack_frame_ipv6_extensions, sizeof frame);
+	frame[IPV6_NEXT_HEADER] = 50;
+	refused_ipv6(frame, sizeof frame, "IPv6 ESP (encrypted)");
+	frame[IPV6_NEXT_HEADER] = 59;
+	refused_ipv6(frame, sizeof frame, "IPv6 without an upper-layer header");
+
+	/* Nine hop-by-hop headers chained to each other. */
+	uint8_t chain[ETH + 40 + 9 * 8];
+	memcpy(chain, syn_ack_frame_ipv6, ETH + 40);
+	chain[ETH + 4] = 0;
+	chain[ETH + 5] = 9 * 8;
+	chain[IPV6_NEXT_HEADER] = 0;
+	memset(chain + IPV6_EXTENSIONS, 0, 9 * 8);
+	refused_ipv6(chain, sizeof chain, "too many IPv6 extension headers");
+
+	uint8_t mapped[sizeof syn_ack_frame_ipv6];
+	memcpy(mapped, syn_ack_frame_ipv6, sizeof mapped);
+	static const uint8_t v4_mapped[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1 };
+	memcpy(mapped + ETH + 8, v4_mapped, 16);
+	refused_ipv6(mapped, sizeof mapped, "IPv4-mapped address in an IPv6 header");
+}
+
+/* Every cut of the extension-header frame is refused or decoded, never read past. */
+static void ipv6_truncated_at_every_byte(void **state)
+{
+	(void)state;
+	for (size_t caplen = 0; caplen < sizeof syn_ack_frame_ipv6_extensions; caplen++) {
+		uint8_t *cut = malloc(caplen ? caplen : 1);
+		assert_non_null(cut);
+		memcpy(cut, syn_ack_frame_ipv6_extensions, caplen);
+		struct segment segment;
+		const char *error = NULL;
+		int rc = segment_decode_ethernet(cut, caplen, &segment, &error);
+		uint8_t type, code;
+		segment_decode_icmpv6(cut, caplen, &type, &code);
+		free(cut);
+		if (rc != -1 || error == NULL || error[0] == '\0')
+			fail_msg("caplen %zu: rc %d error %s", caplen, rc, error ? error : "(none)");
+	}
+}
+
+/* ICMPv6 is recorded as what it is, never decoded as TCP. */
+static void icmpv6_is_not_tcp(void **state)
+{
+	(void)state;
+	refused_ipv6(icmpv6_unreachable_frame, sizeof icmpv6_unreachable_frame, "ICMPv6, not TCP");
+	uint8_t type = 0, code = 0;
+	assert_int_equal(segment_decode_icmpv6(icmpv6_unreachable_frame, sizeof icmpv6_unreachable_frame, &type, &code), 1);
+	assert_int_equal(type, 1);
+	assert_int_equal(code, 4);
+	assert_int_equal(segment_decode_icmpv6(syn_ack_frame_ipv6, sizeof syn_ack_frame_ipv6, &type, &code), 0);
+	assert_int_equal(segment_decode_icmpv6(syn_ack_frame, sizeof syn_ack_frame, &type, &code), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,6 +542,12 @@ int main(void)
 		cmocka_unit_test(later_fragment_refused),
 		cmocka_unit_test(first_fragment_decodes_without_tcp_checksum),
 		cmocka_unit_test(bad_option_length_refused),
+		cmocka_unit_test(decode_ipv6_every_field),
+		cmocka_unit_test(decode_ipv6_past_extension_headers),
+		cmocka_unit_test(ipv6_pseudo_header_address_is_covered),
+		cmocka_unit_test(ipv6_hostile_headers_refused),
+		cmocka_unit_test(ipv6_truncated_at_every_byte),
+		cmocka_unit_test(icmpv6_is_not_tcp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -257,8 +257,8 @@ static struct segment syn_ack_segment(void)
 {
 	struct segment segment;
 	memset(&segment, 0, sizeof(segment));
-	segment.src_ip = 0xc0000201;
-	segment.dst_ip = 0xc000020a;
+	segment.src_ip = ip_address_from_ipv4(0xc0000201);
+	segment.dst_ip = ip_address_from_ipv4(0xc000020a);
 	segment.src_port = 8080;
 	segment.dst_port = 40000;
 	segment.seq = 3735928559u;
@@ -289,6 +289,20 @@ static void absolute_syn_ack(void **state)
 				       "<mss 1460,sackOK,TS val 123 ecr 100,nop,wscale 7> len 0";
 	assert_int_equal(segment_format_absolute(&segment, buf, sizeof(buf)), (int)strlen(expected));
 	assert_string_equal(buf, expected);
+}
+
+/* IPv6 endpoints in brackets (RFC 5952 6), so the port never reads as part of the address. */
+static void absolute_ipv6_brackets_addresses(void **state)
+{
+	(void)state;
+	struct segment segment = syn_ack_segment();
+	segment.src_ip = family_address(FAMILY_IPV6, 0xc0000201);
+	segment.dst_ip = family_address(FAMILY_IPV6, 0xc000020a);
+	segment.option_count = 0;
+	char buf[256];
+	segment_format_absolute(&segment, buf, sizeof(buf));
+	assert_string_equal(buf, "[2001:db8::c000:201]:8080 > [2001:db8::c000:20a]:40000 S. seq 3735928559 ack 1000001 "
+				 "win 65160 len 0");
 }
 
 static void absolute_without_ack_flag_or_options(void **state)
@@ -405,6 +419,7 @@ int main(void)
 		cmocka_unit_test(spans_with_win_but_no_ack),
 		cmocka_unit_test(small_buffer_truncates_like_snprintf),
 		cmocka_unit_test(absolute_syn_ack),
+		cmocka_unit_test(absolute_ipv6_brackets_addresses),
 		cmocka_unit_test(absolute_without_ack_flag_or_options),
 		cmocka_unit_test(absolute_marks_bad_checksums),
 		cmocka_unit_test(absolute_small_buffer),

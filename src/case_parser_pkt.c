@@ -1,0 +1,990 @@
+/* case_parser_pkt.c - see case_notation.h: the .pkt front end, packetdrill's notation (its syntax.md
+ * grammar and README) lowered into the same steps a .tc file gives. docs/packetdrill.md says what is
+ * run and how; what is not becomes c->unsupported (a SKIP naming file:line:col), never a silent pass.
+ * One statement per line; C-style block comments, `%{ }%` blocks and backtick commands may span lines. */
+#include "case_notation.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "agent_protocol.h"
+#include "packet_grammar.h"
+#include "pkt_code.h"
+#include "pkt_shell.h"
+#include "symbols.h"
+
+#define NS_PER_MS 1000000LL
+/* packetdrill's defaults (its config.c, set_default_config): --tolerance_usecs=4000, and both the
+ * port a script's bind() takes and the one its connect() reaches are 8080. */
+#define PKT_DEFAULT_TOLERANCE_NS (4 * NS_PER_MS)
+#define PKT_PORT 8080
+/* The script's remote end: a documentation address next to the target's 192.0.2.1. */
+#define PKT_REMOTE_IP 0xc0000202u /* 192.0.2.2 */
+#define PKT_MAX_ARGUMENTS 8
+/* The MSS a SYN without the option implies (RFC 9293 3.7.1), the most the sandbox's 1500-byte link
+ * allows, and the 12 bytes the timestamp option takes from every segment (RFC 7323 3.2). */
+#define PKT_DEFAULT_MSS 536
+#define PKT_LINK_MSS 1460
+#define PKT_MIN_MSS 88
+#define TCPOLEN_TIMESTAMP_ALIGNED 12
+
+/* BLOCK_COMMAND_SKIPPED: a multi-line command already recorded as unsupported; BLOCK_CALL: the rest
+ * of a system call written over several lines (sendmsg, poll, epoll_ctl), likewise. */
+enum pkt_block { BLOCK_NONE, BLOCK_COMMENT, BLOCK_CODE, BLOCK_COMMAND, BLOCK_COMMAND_SKIPPED, BLOCK_CALL };
+
+struct pkt_parser {
+	struct case_lexer *lx;
+	struct case_file *c;
+	char *dir;                  /* the script's directory: `../common/defaults.sh` is relative to it */
+	int64_t tolerance_ns;
+	bool seen_event;
+	enum pkt_block block;       /* a construct that started on an earlier line and is still open */
+	struct source_location block_where; /* where the open block started */
+	int call_depth;             /* BLOCK_CALL: brackets still open */
+	/* %{ }%: the socket its tcpi_* fields are read from (packetdrill's socket under test: the last
+	 * socket() or accept()), the script's variables, and an open block's step and text so far. */
+	char socket_under_test[CASE_NAME_MAX];
+	struct pkt_code_variables code_variables;
+	struct step code_step;
+	char code_text[2 * LINE_MAX_BYTES];
+	size_t code_len;
+	/* What the script's SYN (or SYN-ACK) told the stack: its MSS option and whether it offered
+	 * timestamps, which together size the stack's segments on the wire. */
+	uint32_t peer_mss;
+	bool peer_timestamps;
+	uint32_t user_mss;          /* setsockopt(TCP_MAXSEG): the stack's own MSS cap; 0 when not set */
+	/* A command line ending in '\' goes on on the next: its command word and options, repeated. */
+	char continued[CASE_UNSUPPORTED_TEXT];
+};
+
+/* ---- unsupported constructs ---- */
+
+static void record_unsupported(struct pkt_parser *p, struct source_location where, const char *what)
+{
+	struct case_file *c = p->c;
+	if (c->unsupported_count == CASE_MAX_UNSUPPORTED)
+		return;
+	struct unsupported_construct *u = &c->unsupported[c->unsupported_count++];
+	u->where = where;
+	snprintf(u->what, sizeof u->what, "%s", what);
+}
+
+/* After a statement: an unsupported construct is recorded and parsing goes on; an error ends it. */
+static int settle(struct pkt_parser *p, int rc)
+{
+	struct case_lexer *lx = p->lx;
+	if (rc == 0 || lx->error || !lx->unsupported)
+		return rc;
+	record_unsupported(p, (struct source_location){ lx->line_no, lx->unsupported_col }, lx->unsupported_what);
+	lx->unsupported = false;
+	return 0;
+}
+
+/* ---- system calls ---- */
+
+/* `name(arg, ...) = result [ERRNO (note)]` as written; tokens point into the line. */
+struct pkt_call {
+	struct token name;
+	struct token args[PKT_MAX_ARGUMENTS];
+	int arg_count;
+	struct token result;
+	int64_t value;
+	int err;              /* 0 unless the result names an errno */
+	int64_t span_ns;      /* `+0...0.1`: how long the call is expected to block; 0 without a span */
+};
+
+static struct token trimmed(struct token t)
+{
+	while (t.len > 0 && char_is_blank(t.s[0]))
+		t = sub_token(t, 1, t.len - 1);
+	while (t.len > 0 && char_is_blank(t.s[t.len - 1]))
+		t.len--;
+	return t;
+}
+
+/* Splits `(a, [b, c], {d=e})` at its top-level commas, the cursor on '('. */
+static int parse_arguments(struct pkt_parser *p, struct pkt_call *call)
+{
+	struct case_lexer *lx = p->lx;
+	int open_col = lex_cursor_col(lx);
+	size_t start = ++lx->pos;
+	int depth = 0;
+	bool quoted = false;
+	for (; lx->pos < lx->code_len; lx->pos++) {
+		char ch = lx->line[lx->pos];
+		if (quoted) {
+			quoted = ch != '"';
+			continue;
+		}
+		if (ch == '"')
+			quoted = true;
+		else if (ch == '(' || ch == '[' || ch == '{')
+			depth++;
+		else if ((ch == ')' || ch == ']' || ch == '}') && depth > 0)
+			depth--;
+		else if ((ch == ',' || ch == ')') && depth == 0) {
+			struct token arg = trimmed((struct token){ lx->line + start, lx->pos - start, (int)start + 1 });
+			if (arg.len > 0 || ch == ',' || call->arg_count > 0) {
+				if (call->arg_count == PKT_MAX_ARGUMENTS)
+					return lex_unsupported(lx, arg.col, "a call with more than %d arguments",
+							       PKT_MAX_ARGUMENTS);
+				call->args[call->arg_count++] = arg;
+			}
+			start = lx->pos + 1;
+			if (ch == ')') {
+				lx->pos++;
+				return 0;
+			}
+		}
+	}
+	/* The call goes on on the next lines: the arguments that need that are all unsupported ones. */
+	p->block = BLOCK_CALL;
+	p->block_where = (struct source_location){ lx->line_no, open_col };
+	p->call_depth = depth + 1;
+	return lex_unsupported(lx, open_col - (int)call->name.len, "a system call written over several lines ('%.*s')",
+			       (int)call->name.len, call->name.s);
+}
+
+/* `= 3`, `= -1 EINPROGRESS (Operation now in progress)`. */
+static int parse_result(struct pkt_parser *p, struct pkt_call *call)
+{
+	struct case_lexer *lx = p->lx;
+	struct token t;
+	if (lex_require_token(lx, &t, "'=' and the call's result") < 0)
+		return -1;
+	if (!token_is(t, "="))
+		return lex_fail(lx, t.col, "expected '=', got " TOKEN_FMT, TOKEN_ARG(t));
+	if (lex_require_token(lx, &call->result, "the call's result") < 0)
+		return -1;
+	int value;
+	struct token r = call->result;
+	bool decimal = r.len > 0 && (char_is_digit(r.s[0]) || (r.s[0] == '-' && r.len > 1)) &&
+		       !(r.len > 1 && r.s[1] == 'x');
+	if (!decimal)
+		return lex_unsupported(lx, r.col, "a result other than a number: " TOKEN_FMT, TOKEN_ARG(r));
+	if (lex_int(lx, r, &value) < 0)
+		return -1;
+	call->value = value;
+	struct token errno_word;
+	if (!lex_next_token(lx, &errno_word))
+		return value == -1 ? lex_unsupported(lx, r.col, "'-1' without an errno name") : 0;
+	/* `-1 EPIPE(Broken pipe)`: the note may follow the name without a blank. */
+	errno_word.len = token_find(errno_word, '(');
+	call->err = token_symbol(errno_word, errno_from_name);
+	if (call->err < 0)
+		return lex_unsupported(lx, errno_word.col, "errno " TOKEN_FMT, TOKEN_ARG(errno_word));
+	if (value != -1)
+		return lex_fail(lx, errno_word.col, "an errno name follows only a result of -1");
+	/* The rest, `(Operation now in progress)`, is a note for the reader. */
+	lx->pos = lx->code_len;
+	return 0;
+}
+
+static bool is_ellipsis(struct token t)
+{
+	return token_is(t, "...");
+}
+
+/* `3` -> the app handle "fd3": packetdrill's descriptor numbers name the agent's sockets. */
+static int fd_handle(struct pkt_parser *p, struct token t, char handle[CASE_NAME_MAX])
+{
+	int fd;
+	if (lex_int(p->lx, t, &fd) < 0)
+		return -1;
+	if (fd < 0)
+		return lex_fail(p->lx, t.col, "negative file descriptor " TOKEN_FMT, TOKEN_ARG(t));
+	snprintf(handle, CASE_NAME_MAX, "fd%d", fd);
+	return 0;
+}
+
+/* The result a successful or failing call must give. */
+static void expect_result(const struct pkt_call *call, struct app_call *app)
+{
+	if (call->err) {
+		app->expect = APP_EXPECT_ERRNO;
+		app->expect_errno = call->err;
+	} else {
+		app->expect = APP_EXPECT_VALUE;
+		app->expect_value = call->value;
+	}
+}
+
+static int require_ellipsis(struct pkt_parser *p, struct token t, const char *what)
+{
+	if (!is_ellipsis(t))
+		return lex_unsupported(p->lx, t.col, "%s other than '...': " TOKEN_FMT, what, TOKEN_ARG(t));
+	return 0;
+}
+
+/* How long a call that waits for the peer (accept, read) may take: the line's tolerance, packetdrill's
+ * check that a call without `...` returns "now" (the segment it needs may still be on its way from
+ * the injection); nothing when the script says it would block (EAGAIN), so the line's clock stays. */
+static int64_t wait_of(const struct pkt_parser *p, const struct pkt_call *call)
+{
+	if (call->err == EAGAIN)
+		return 0;
+	return p->tolerance_ns < NS_PER_MS ? NS_PER_MS : p->tolerance_ns;
+}
+
+/* socket(..., SOCK_STREAM, IPPROTO_TCP) = FD */
+static int lower_socket(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	if (!is_ellipsis(call->args[0]) && !token_is(call->args[0], "AF_INET"))
+		return lex_unsupported(p->lx, call->args[0].col, "socket family " TOKEN_FMT, TOKEN_ARG(call->args[0]));
+	if (!token_is(call->args[1], "SOCK_STREAM"))
+		return lex_unsupported(p->lx, call->args[1].col, "socket type " TOKEN_FMT, TOKEN_ARG(call->args[1]));
+	if (!token_is(call->args[2], "IPPROTO_TCP") && !token_is(call->args[2], "0"))
+		return lex_unsupported(p->lx, call->args[2].col, "protocol " TOKEN_FMT, TOKEN_ARG(call->args[2]));
+	if (call->err || call->value < 0)
+		return lex_unsupported(p->lx, call->result.col, "a socket() expected to fail");
+	app->op = APP_SOCKET;
+	/* The agent's descriptor differs from the script's; the script's names the handle. */
+	snprintf(app->handle, sizeof app->handle, "fd%lld", (long long)call->value);
+	app->expect = APP_EXPECT_SUCCESS;
+	memcpy(p->socket_under_test, app->handle, sizeof app->handle);
+	return 0;
+}
+
+/* bind(FD, ..., ...) = 0: packetdrill binds its port 8080 on the stack's address. */
+static int lower_bind(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	if (require_ellipsis(p, call->args[1], "an address") < 0 || fd_handle(p, call->args[0], app->handle) < 0)
+		return -1;
+	app->op = APP_BIND;
+	app->port = PKT_PORT;
+	p->c->peers[0].target_port = PKT_PORT;
+	expect_result(call, app);
+	return 0;
+}
+
+static int lower_listen(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	if (fd_handle(p, call->args[0], app->handle) < 0 || lex_int(p->lx, call->args[1], &app->backlog) < 0)
+		return -1;
+	app->op = APP_LISTEN;
+	app->port = PKT_PORT;
+	p->c->peers[0].target_port = PKT_PORT;
+	expect_result(call, app);
+	return 0;
+}
+
+/* accept(LISTENER, ..., ...) = FD */
+static int lower_accept(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	if (fd_handle(p, call->args[0], app->from_handle) < 0)
+		return -1;
+	app->op = APP_ACCEPT;
+	app->timeout_ns = wait_of(p, call);
+	if (call->err) {
+		strcpy(app->handle, "failed_accept");
+		expect_result(call, app);
+	} else {
+		snprintf(app->handle, sizeof app->handle, "fd%lld", (long long)call->value);
+		app->expect = APP_EXPECT_SUCCESS;
+		memcpy(p->socket_under_test, app->handle, sizeof app->handle);
+	}
+	return 0;
+}
+
+/* connect(FD, ..., ...) = -1 EINPROGRESS: the agent's connect never blocks, like packetdrill's on a
+ * socket made O_NONBLOCK. A blocking connect that returns 0 needs the handshake to run meanwhile. */
+static int lower_connect(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	if (require_ellipsis(p, call->args[1], "an address") < 0 || fd_handle(p, call->args[0], app->handle) < 0)
+		return -1;
+	if (!call->err)
+		return lex_unsupported(p->lx, call->result.col, "a blocking connect() (only '= -1 EINPROGRESS' runs)");
+	app->op = APP_CONNECT;
+	app->ip = p->c->peers[0].ip;
+	app->port = PKT_PORT;
+	expect_result(call, app);
+	return 0;
+}
+
+/* The flags of send/recv/sendto/recvfrom: 0, or for a send MSG_EOR (tcp_sendmsg keeps the next
+ * write out of this skb, so records are not coalesced). */
+static int io_flags(struct pkt_parser *p, const struct pkt_call *call, int index, struct app_call *app)
+{
+	if (index >= call->arg_count || token_is(call->args[index], "0"))
+		return 0;
+	if (app && token_is(call->args[index], "MSG_EOR")) {
+		app->end_of_record = true;
+		return 0;
+	}
+	return lex_unsupported(p->lx, call->args[index].col, "flags " TOKEN_FMT, TOKEN_ARG(call->args[index]));
+}
+
+static int io_length(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	uint64_t length;
+	if (require_ellipsis(p, call->args[1], "a buffer") < 0 ||
+	    lex_uint(p->lx, call->args[2], 0, AGENT_IO_MAX, &length) < 0)
+		return -1;
+	if (length == 0)
+		return lex_unsupported(p->lx, call->args[2].col, "a zero-length %.*s", (int)call->name.len, call->name.s);
+	app->length = (uint32_t)length;
+	return fd_handle(p, call->args[0], app->handle);
+}
+
+/* read / recv / recvfrom (FD, ..., N[, 0[, ..., ...]]) = BYTES */
+static int lower_recv(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	if (io_flags(p, call, 3, NULL) < 0 || io_length(p, call, app) < 0)
+		return -1;
+	app->op = APP_RECV;
+	app->timeout_ns = wait_of(p, call);
+	expect_result(call, app);
+	return 0;
+}
+
+/* write / send / sendto (FD, ..., N[, 0[, ..., ...]]) = BYTES */
+static int lower_send(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	if (io_flags(p, call, 3, app) < 0 || io_length(p, call, app) < 0)
+		return -1;
+	app->op = APP_SEND;
+	expect_result(call, app);
+	return 0;
+}
+
+static int lower_close(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	if (fd_handle(p, call->args[0], app->handle) < 0)
+		return -1;
+	app->op = APP_CLOSE;
+	expect_result(call, app);
+	return 0;
+}
+
+static int lower_shutdown(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	static const struct {
+		const char *name;
+		int how;
+	} hows[] = { { "SHUT_RD", SHUT_RD }, { "SHUT_WR", SHUT_WR }, { "SHUT_RDWR", SHUT_RDWR } };
+	if (fd_handle(p, call->args[0], app->handle) < 0)
+		return -1;
+	app->op = APP_SHUTDOWN;
+	for (size_t i = 0; i < sizeof hows / sizeof hows[0]; i++) {
+		if (token_is(call->args[1], hows[i].name)) {
+			app->shutdown_how = hows[i].how;
+			expect_result(call, app);
+			return 0;
+		}
+	}
+	return lex_unsupported(p->lx, call->args[1].col, "shutdown how " TOKEN_FMT, TOKEN_ARG(call->args[1]));
+}
+
+/* The option name of set/getsockopt, known to symbols.h (integer options and SO_LINGER). */
+static int sockopt_of(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app,
+		      const struct sockopt_symbol **symbol)
+{
+	struct token name = call->args[2];
+	*symbol = NULL;
+	if (name.len < sizeof app->option) {
+		token_copy(app->option, name);
+		*symbol = sockopt_by_name(app->option);
+	}
+	if (!*symbol)
+		return lex_unsupported(p->lx, name.col, "socket option " TOKEN_FMT, TOKEN_ARG(name));
+	return fd_handle(p, call->args[0], app->handle);
+}
+
+/* `[1]` -> 1. */
+static int bracketed_int(struct pkt_parser *p, struct token t, int *value)
+{
+	struct token inside = t.len >= 3 ? trimmed(sub_token(t, 1, t.len - 2)) : t;
+	bool number = inside.len > 0 && (char_is_digit(inside.s[0]) || inside.s[0] == '-');
+	for (size_t i = 1; number && i < inside.len; i++)
+		number = char_is_digit(inside.s[i]);
+	if (t.len < 3 || t.s[0] != '[' || t.s[t.len - 1] != ']' || !number)
+		return lex_unsupported(p->lx, t.col, "an option value other than [N]: " TOKEN_FMT, TOKEN_ARG(t));
+	return lex_int(p->lx, inside, value);
+}
+
+/* `{onoff=1, linger=0}` -> 1, 0. */
+static int linger_values(struct pkt_parser *p, struct token t, int values[2])
+{
+	int onoff, linger;
+	char tail;
+	char text[64];
+	if (t.len >= sizeof text)
+		return lex_unsupported(p->lx, t.col, "SO_LINGER value " TOKEN_FMT, TOKEN_ARG(t));
+	token_copy(text, t);
+	if (sscanf(text, "{ onoff = %d , linger = %d }%c", &onoff, &linger, &tail) != 2)
+		return lex_unsupported(p->lx, t.col, "SO_LINGER value " TOKEN_FMT, TOKEN_ARG(t));
+	values[0] = onoff;
+	values[1] = linger;
+	return 0;
+}
+
+/* setsockopt(FD, LEVEL, NAME, [V] | {onoff=.., linger=..}, LEN) = 0 */
+static int lower_setsockopt(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	const struct sockopt_symbol *symbol;
+	if (sockopt_of(p, call, app, &symbol) < 0)
+		return -1;
+	app->op = APP_SETSOCKOPT;
+	app->value_count = symbol->value_count;
+	if ((symbol->value_count == 2 ? linger_values(p, call->args[3], app->values)
+				      : bracketed_int(p, call->args[3], &app->values[0])) < 0)
+		return -1;
+	if (!strcmp(symbol->name, "TCP_MAXSEG") && app->values[0] > 0)
+		p->user_mss = (uint32_t)app->values[0];
+	expect_result(call, app);
+	return 0;
+}
+
+/* getsockopt(FD, LEVEL, NAME, [V], [LEN]) = 0: the agent answers with the value itself (SO_ERROR:
+ * the pending error as an errno), so V is what the line expects back. */
+static int lower_getsockopt(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	const struct sockopt_symbol *symbol;
+	if (sockopt_of(p, call, app, &symbol) < 0)
+		return -1;
+	if (symbol->value_count != 1)
+		return lex_unsupported(p->lx, call->args[2].col, "getsockopt " TOKEN_FMT, TOKEN_ARG(call->args[2]));
+	app->op = APP_GETSOCKOPT;
+	if (call->err || call->value != 0) {
+		expect_result(call, app);
+		return 0;
+	}
+	struct token v = call->args[3];
+	bool is_so_error = token_is(call->args[2], "SO_ERROR");
+	int expected;
+	if (is_so_error && v.len > 2 && v.s[0] == '[' && !char_is_digit(v.s[1])) {
+		/* [ECONNREFUSED]: the pending error by name. */
+		app->expect = APP_EXPECT_ERRNO;
+		app->expect_errno = token_symbol(trimmed(sub_token(v, 1, v.len - 2)), errno_from_name);
+		if (app->expect_errno < 0)
+			return lex_unsupported(p->lx, v.col, "SO_ERROR value " TOKEN_FMT, TOKEN_ARG(v));
+		return 0;
+	}
+	if (bracketed_int(p, v, &expected) < 0)
+		return -1;
+	app->expect = APP_EXPECT_VALUE;
+	app->expect_value = expected;
+	return 0;
+}
+
+/* fcntl(FD, F_SETFL, O_RDWR|O_NONBLOCK) = 0: the agent drives every socket without blocking already
+ * (each call waits only as long as its line allows), so the line has nothing to do. */
+static int lower_fcntl(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	(void)app;
+	if (call->arg_count != 3 || !token_is(call->args[1], "F_SETFL"))
+		return lex_unsupported(p->lx, call->name.col, "fcntl other than F_SETFL");
+	struct token flags = call->args[2];
+	if (!token_is(flags, "O_NONBLOCK") && !token_is(flags, "O_RDWR|O_NONBLOCK"))
+		return lex_unsupported(p->lx, flags.col, "fcntl flags " TOKEN_FMT, TOKEN_ARG(flags));
+	if (call->err || call->value != 0)
+		return lex_unsupported(p->lx, call->result.col, "an fcntl() expected to fail");
+	return 1;
+}
+
+/* One row per call: its argument count and how it becomes an app call. A lowering returns 0 (an app
+ * step), 1 (the line only marks time), or -1. */
+static const struct pkt_syscall {
+	const char *name;
+	int arg_count;
+	int (*lower)(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app);
+} pkt_syscalls[] = {
+	{ "socket", 3, lower_socket },		{ "bind", 3, lower_bind },
+	{ "listen", 2, lower_listen },		{ "accept", 3, lower_accept },
+	{ "connect", 3, lower_connect },	{ "read", 3, lower_recv },
+	{ "recv", 4, lower_recv },		{ "recvfrom", 6, lower_recv },
+	{ "write", 3, lower_send },		{ "send", 4, lower_send },
+	{ "sendto", 6, lower_send },		{ "close", 1, lower_close },
+	{ "shutdown", 2, lower_shutdown },	{ "setsockopt", 5, lower_setsockopt },
+	{ "getsockopt", 5, lower_getsockopt }, { "fcntl", -1, lower_fcntl },
+};
+
+static int parse_syscall(struct pkt_parser *p, struct step *s, int64_t span_ns)
+{
+	struct case_lexer *lx = p->lx;
+	struct pkt_call call;
+	memset(&call, 0, sizeof call);
+	call.span_ns = span_ns;
+	if (!lex_next_word(lx, "(", &call.name) || lex_peek_char(lx) != '(')
+		return lex_fail(lx, call.name.col, "expected a packet, a system call, a command or %%{ }%%");
+	if (parse_arguments(p, &call) < 0 || parse_result(p, &call) < 0)
+		return -1;
+	const struct pkt_syscall *row = NULL;
+	for (size_t i = 0; i < sizeof pkt_syscalls / sizeof pkt_syscalls[0]; i++)
+		if (token_is(call.name, pkt_syscalls[i].name))
+			row = &pkt_syscalls[i];
+	if (!row)
+		return lex_unsupported(lx, call.name.col, "system call " TOKEN_FMT, TOKEN_ARG(call.name));
+	if (row->arg_count >= 0 && call.arg_count != row->arg_count)
+		return lex_fail(lx, call.name.col, "%s takes %d arguments, not %d", row->name, row->arg_count,
+				call.arg_count);
+	/* The call would have to block while later lines inject what it waits for. */
+	if (span_ns > 0)
+		return lex_unsupported(lx, s->where.col, "a blocking call's span ('...') on %s", row->name);
+	struct app_call *app = &s->u.app;
+	int rc = row->lower(p, &call, app);
+	if (rc < 0)
+		return -1;
+	s->kind = rc == 1 ? STEP_WAIT : STEP_APP;
+	return 0;
+}
+
+/* ---- packets ---- */
+
+/* `[ect0]`, `(noecn)`...: the IP fields before the flags (syntax.md, opt_ip_info). An injected
+ * segment goes out not-ECT already; anything else the harness cannot write or check yet. */
+static int parse_ip_info(struct pkt_parser *p, bool injected)
+{
+	struct case_lexer *lx = p->lx;
+	char open = lex_peek_char(lx);
+	if (open != '[' && open != '(')
+		return 0;
+	int col = lex_cursor_col(lx);
+	const char *close = memchr(lx->line + lx->pos, open == '[' ? ']' : ')', lx->code_len - lx->pos);
+	if (!close)
+		return lex_fail(lx, col, "unterminated IP field %c", open);
+	struct token inside = { lx->line + lx->pos + 1, (size_t)(close - lx->line) - lx->pos - 1, col + 1 };
+	lx->pos = (size_t)(close - lx->line) + 1;
+	if (injected && token_is(trimmed(inside), "noecn"))
+		return 0;
+	return lex_unsupported(lx, col, "the IP field %c%.*s%c", open, (int)inside.len, inside.s, open == '[' ? ']' : ')');
+}
+
+static int parse_packet(struct pkt_parser *p, struct token direction, struct step *s)
+{
+	bool injected = token_is(direction, "<");
+	struct token kind;
+	if (lex_peek_token(p->lx, &kind) && (token_is(kind, "icmp") || token_is(kind, "udp") ||
+					     token_is(kind, "ipv4") || token_is(kind, "ipv6") ||
+					     token_is(kind, "gre") || token_is(kind, "mpls")))
+		return lex_unsupported(p->lx, kind.col, "%.*s packets", (int)kind.len, kind.s);
+	struct segment_spec *spec = &s->u.segment;
+	s->kind = injected ? STEP_INJECT : STEP_EXPECT_SEGMENT;
+	s->peer = 0;
+	if (parse_ip_info(p, injected) < 0 ||
+	    packet_parse_segment(p->lx, PACKET_NOTATION_PKT, injected, spec) < 0)
+		return -1;
+	if (injected && spec->win.kind == SPEC_UNSET)
+		return lex_fail(p->lx, direction.col, "window must be specified for inbound packets");
+	if (injected && (spec->flags & TCP_FLAG_SYN)) {
+		p->peer_mss = PKT_DEFAULT_MSS;
+		p->peer_timestamps = false;
+		for (size_t i = 0; i < spec->option_count; i++) {
+			if (spec->options[i].kind == TCP_OPTION_MSS)
+				p->peer_mss = (uint32_t)spec->options[i].v[0].value;
+			p->peer_timestamps |= spec->options[i].kind == TCP_OPTION_TIMESTAMP;
+		}
+	}
+	for (size_t i = 0; i < spec->option_count; i++) {
+		struct option_spec *o = &spec->options[i];
+		if (o->kind != TCP_OPTION_TIMESTAMP)
+			continue;
+		/* packetdrill checks no outbound TS val unless --tcp_ts_tick_usecs (config.c: 0), and maps an
+		 * inbound TS ecr onto the stack's TS clock (run_packet.c); `auto` echoes the stack's latest. */
+		if (!injected)
+			o->v[0] = (struct spec_value){ SPEC_ANY, 0 };
+		else if (spec->flags & TCP_FLAG_ACK)
+			o->v[1] = (struct spec_value){ SPEC_AUTO, 0 };
+	}
+	return 0;
+}
+
+/* packetdrill's tun device takes TSO super-segments, and its scripts expect them (`> P. 1:10001(10000)`);
+ * a wire carries MSS-sized segments, and the stack's GSO (tcp_gso_segment) gives PSH and FIN to the
+ * last one only. So an expected segment longer than the stack's MSS towards the script becomes that
+ * many expected segments, back to back, PSH left open on all but the last. */
+static int append_packet(struct pkt_parser *p, const struct step *s)
+{
+	const struct segment_spec *whole = &s->u.segment;
+	uint32_t mss = p->peer_mss < PKT_LINK_MSS ? p->peer_mss : PKT_LINK_MSS;
+	if (p->user_mss && p->user_mss < mss)
+		mss = p->user_mss;
+	/* The kernel's floor for the MSS it sends with (TCP_MIN_MSS, 88) keeps a hostile `mss 1` from
+	 * splitting a segment into thousands of lines. */
+	if (mss < PKT_MIN_MSS)
+		mss = PKT_MIN_MSS;
+	if (p->peer_timestamps)
+		mss -= TCPOLEN_TIMESTAMP_ALIGNED;
+	if (s->kind != STEP_EXPECT_SEGMENT || whole->payload_len <= mss || whole->seq.kind != SPEC_VALUE)
+		return case_append_step(p->lx, p->c, s);
+	struct step piece = *s;
+	for (uint32_t done = 0; done < whole->payload_len; done += piece.u.segment.payload_len) {
+		uint32_t left = whole->payload_len - done;
+		piece.u.segment.seq.value = whole->seq.value + done;
+		piece.u.segment.payload_len = left < mss ? left : mss;
+		bool last = left <= mss;
+		piece.u.segment.flags = last ? whole->flags : whole->flags & ~(TCP_FLAG_PSH | TCP_FLAG_FIN);
+		/* Where the stack's own skbs ended inside the super-segment (tcp_mark_push), PSH shows. */
+		piece.u.segment.flags_any = last ? 0 : TCP_FLAG_PSH;
+		if (case_append_step(p->lx, p->c, &piece) < 0)
+			return -1;
+		piece.when = (struct time_spec){ .relative = true, .tolerance_ns = s->when.tolerance_ns };
+	}
+	return 0;
+}
+
+/* ---- events ---- */
+
+/* The whole %{ }% text is in p->code_text: its conditions become one step at the block's time. */
+static int finish_code_block(struct pkt_parser *p)
+{
+	struct step *s = &p->code_step;
+	char *why = NULL;
+	int rc = pkt_code_lower(p->code_text, p->code_len, &p->code_variables, s->u.tcp_info.conditions,
+				sizeof s->u.tcp_info.conditions, &why);
+	if (rc < 0)
+		return lex_fail(p->lx, 1, "out of memory");
+	if (rc == 0 && s->u.tcp_info.conditions[0] && !p->socket_under_test[0]) {
+		rc = 1;
+		why = strdup("%{ }% before any socket");
+	}
+	if (rc == 1) {
+		record_unsupported(p, s->where, why ? why : "%{ }%");
+		free(why);
+		return 0;
+	}
+	s->kind = s->u.tcp_info.conditions[0] ? STEP_EXPECT_TCP_INFO : STEP_WAIT;
+	snprintf(s->u.tcp_info.handle, sizeof s->u.tcp_info.handle, "%s", p->socket_under_test);
+	return case_append_step(p->lx, p->c, s);
+}
+
+/* Adds text (up to a closing `}%`, which ends the block) to the open block. */
+static int add_code_text(struct pkt_parser *p, const char *text, size_t len)
+{
+	const char *end = memmem(text, len, "}%", 2);
+	size_t take = end ? (size_t)(end - text) : len;
+	if (p->code_len + take + 1 >= sizeof p->code_text)
+		return lex_fail_at(p->lx, p->block_where, "%%{ }%% block longer than %zu bytes", sizeof p->code_text - 2);
+	memcpy(p->code_text + p->code_len, text, take);
+	p->code_len += take;
+	p->code_text[p->code_len++] = '\n';
+	p->lx->pos = p->lx->code_len;
+	if (!end)
+		return 0;
+	p->block = BLOCK_NONE;
+	return finish_code_block(p);
+}
+
+/* `%{ ... }%`, the cursor on '%': Python that packetdrill runs on the socket's tcp_info. */
+static int parse_code_block(struct pkt_parser *p, const struct step *s)
+{
+	struct case_lexer *lx = p->lx;
+	p->code_step = *s;
+	p->code_len = 0;
+	p->block = BLOCK_CODE;
+	p->block_where = s->where;
+	/* The whole line, not code_len: Python's `//` is no comment. */
+	size_t start = lx->pos + 2;
+	return add_code_text(p, lx->line + start, lx->line_len - start);
+}
+static int parse_command(struct pkt_parser *p, bool timed);
+
+/* `TIME ACTION`. */
+static int parse_event(struct pkt_parser *p)
+{
+	struct case_lexer *lx = p->lx;
+	struct step s;
+	memset(&s, 0, sizeof s);
+	s.variant_mask = ~0u;
+	s.peer = -1;
+	s.line_index = lx->line_no - 1;
+	struct token t;
+	lex_next_token(lx, &t);
+	s.where = (struct source_location){ lx->line_no, t.col };
+	p->seen_event = true;
+	if (token_is(t, "*"))
+		return lex_unsupported(lx, t.col, "an event at any time ('*')");
+	/* `+0...0.100`: the call may block 100 ms (syntax.md, opt_end_time). */
+	struct token time = t;
+	int64_t span_ns = 0;
+	const char *dots = memmem(t.s, t.len, "...", 3);
+	struct token spaced;
+	if (!dots && lex_peek_token(lx, &spaced) && spaced.len >= 3 && memcmp(spaced.s, "...", 3) == 0) {
+		/* `+0 ...0.010` and `+.002 ... 0.004`: the same span, written with blanks. */
+		lex_next_token(lx, &spaced);
+		t = (struct token){ t.s, (size_t)(spaced.s + spaced.len - t.s), t.col };
+		dots = spaced.s;
+	}
+	if (dots) {
+		time = trimmed(sub_token(t, 0, (size_t)(dots - t.s)));
+		size_t after = (size_t)(dots - t.s) + 3;
+		struct token end = sub_token(t, after, t.len - after);
+		if (end.len == 0 && !lex_next_token(lx, &end))
+			return lex_fail(lx, t.col, "expected the end time after '...'");
+		if (lex_duration(lx, end, &span_ns) < 0)
+			return -1;
+	}
+	if (lex_time(lx, time, &s.when) < 0)
+		return -1;
+	/* A system call's line happened when it was made, however long the agent took to answer
+	 * (`+0 > P.` after three writes is due with the first one). */
+	s.when.clock_at_call = true;
+	if (!s.when.has_window)
+		s.when.tolerance_ns = p->tolerance_ns;
+	char next = lex_peek_char(lx);
+	s.where.col = lex_cursor_col(lx);
+	int rc;
+	if (next == '<' || next == '>') {
+		struct token direction;
+		lex_next_word(lx, "", &direction);
+		if (dots)
+			return lex_fail(lx, t.col, "a packet line has no '...' span");
+		if (parse_packet(p, direction, &s) < 0)
+			return -1;
+		return append_packet(p, &s);
+	} else if (next == '`') {
+		return parse_command(p, true);
+	} else if (next == '%' && lx->pos + 1 < lx->code_len && lx->line[lx->pos + 1] == '{') {
+		return parse_code_block(p, &s);
+	} else if (next == '\0') {
+		return lex_fail(lx, s.where.col, "expected an action after the time");
+	} else {
+		rc = parse_syscall(p, &s, span_ns);
+	}
+	if (rc < 0)
+		return -1;
+	return case_append_step(lx, p->c, &s);
+}
+
+/* ---- commands and options ---- */
+
+/* One shell line of a backtick command, run at the case's start. */
+static int run_shell_line(struct pkt_parser *p, struct token line, const char *origin)
+{
+	struct case_lexer *lx = p->lx;
+	struct pkt_shell_effect effect;
+	char *why = NULL;
+	int rc = pkt_shell_line(line.s, line.len, p->dir, origin[0] != '\0', &effect, &why);
+	if (rc != PKT_SHELL_DONE) {
+		if (rc == PKT_SHELL_ERROR)
+			lex_fail(lx, line.col, "%s%s", origin, why ? why : "out of memory");
+		else
+			lex_unsupported(lx, line.col, "%s%s", origin, why ? why : "?");
+		free(why);
+		pkt_shell_effect_free(&effect);
+		return settle(p, -1);
+	}
+	for (int i = 0; i < effect.sysctl_count; i++) {
+		struct case_file *c = p->c;
+		int slot = 0;
+		while (slot < c->sysctl_count && strcmp(c->sysctls[slot].key, effect.sysctls[i].key) != 0)
+			slot++;
+		if (slot == CASE_MAX_CASE_SYSCTLS) {
+			pkt_shell_effect_free(&effect);
+			return settle(p, lex_unsupported(lx, line.col, "more than %d sysctls", CASE_MAX_CASE_SYSCTLS));
+		}
+		c->sysctls[slot] = effect.sysctls[i];
+		if (slot == c->sysctl_count)
+			c->sysctl_count++;
+	}
+	for (int i = 0; i < effect.file_line_count; i++) {
+		char origin_here[CASE_UNSUPPORTED_TEXT];
+		snprintf(origin_here, sizeof origin_here, "%.80s:%d: ", effect.file, effect.file_lines[i].number);
+		struct token file_line = { effect.file_lines[i].text, strlen(effect.file_lines[i].text), line.col };
+		if (run_shell_line(p, file_line, origin_here) < 0)
+			break;
+	}
+	pkt_shell_effect_free(&effect);
+	return lx->error ? -1 : 0;
+}
+
+/* The part of the current line up to a closing '`' (which ends the command) or the line's end. */
+static int parse_command_text(struct pkt_parser *p)
+{
+	struct case_lexer *lx = p->lx;
+	lex_skip_blanks(lx);
+	size_t start = lx->pos;
+	const char *close = memchr(lx->line + start, '`', lx->line_len - start);
+	size_t end = close ? (size_t)(close - lx->line) : lx->line_len;
+	p->block = close ? BLOCK_NONE : BLOCK_COMMAND;
+	lx->pos = close ? end + 1 : lx->code_len;
+	struct token text = trimmed((struct token){ lx->line + start, end - start, (int)start + 1 });
+	if (close && lex_peek_char(lx) != '\0')
+		return lex_fail(lx, lex_cursor_col(lx), "unexpected text after the command's closing '`'");
+	bool continues = text.len > 0 && text.s[text.len - 1] == '\\';
+	if (continues)
+		text = trimmed(sub_token(text, 0, text.len - 1));
+	char joined[2 * LINE_MAX_BYTES];
+	size_t prefix_len = strlen(p->continued);
+	if (prefix_len > 0 && text.len > 0) {
+		snprintf(joined, sizeof joined, "%s %.*s", p->continued, (int)text.len, text.s);
+		text = (struct token){ joined, strlen(joined), text.col };
+	}
+	if (continues && prefix_len == 0) {
+		/* The first line: what every continuation line repeats (`set_sysctls.py`, `sysctl -q`). */
+		size_t words = pkt_shell_command_prefix(text.s, text.len);
+		snprintf(p->continued, sizeof p->continued, "%.*s", (int)words, text.s);
+		if (words == text.len)
+			return 0;
+	}
+	if (!continues)
+		p->continued[0] = '\0';
+	if (text.len == 0)
+		return 0;
+	return run_shell_line(p, text, "");
+}
+
+/* A backtick command: before the first event it prepares the case (sysctls); timed or later it
+ * would change the stack while the script runs. */
+static int parse_command(struct pkt_parser *p, bool timed)
+{
+	struct case_lexer *lx = p->lx;
+	int col = lex_cursor_col(lx);
+	lx->pos++;
+	if (timed || p->seen_event) {
+		const char *close = memchr(lx->line + lx->pos, '`', lx->line_len - lx->pos);
+		struct token text = trimmed((struct token){ lx->line + lx->pos,
+							    close ? (size_t)(close - lx->line) - lx->pos : lx->code_len - lx->pos,
+							    col + 1 });
+		p->block = close ? BLOCK_NONE : BLOCK_COMMAND_SKIPPED;
+		p->block_where = (struct source_location){ lx->line_no, col };
+		lx->pos = lx->code_len;
+		if (pkt_shell_is_cleanup(text.s, text.len))
+			return 0;
+		return lex_unsupported(lx, col, "a shell command while the script runs: '%.*s'", (int)text.len, text.s);
+	}
+	p->block_where = (struct source_location){ lx->line_no, col };
+	return parse_command_text(p);
+}
+
+/* `--tolerance_usecs=10000`: the options a script may start with (syntax.md, opt_options). */
+static int parse_option(struct pkt_parser *p)
+{
+	struct case_lexer *lx = p->lx;
+	struct token t;
+	lex_next_token(lx, &t);
+	if (p->seen_event)
+		return lex_fail(lx, t.col, "options come before the first event");
+	size_t equals = token_find(t, '=');
+	struct token name = sub_token(t, 2, (equals < t.len ? equals : t.len) - 2);
+	struct token value = equals < t.len ? sub_token(t, equals + 1, t.len - equals - 1) : sub_token(t, t.len, 0);
+	if (token_is(name, "tolerance_usecs")) {
+		uint64_t usecs;
+		if (lex_uint(lx, value, 0, 60000000, &usecs) < 0)
+			return -1;
+		p->tolerance_ns = (int64_t)usecs * 1000;
+	} else if (token_is(name, "local_ip") || token_is(name, "remote_ip")) {
+		/* The stack's and the script's addresses: the sandbox's own (192.0.2.1 and .2) stand in. */
+	} else if (token_is(name, "ip_version")) {
+		if (!token_is(value, "ipv4"))
+			return lex_unsupported(lx, t.col, "--ip_version=%.*s (IPv4 only so far)", (int)value.len, value.s);
+	} else {
+		return lex_unsupported(lx, t.col, "option " TOKEN_FMT, TOKEN_ARG(t));
+	}
+	return lex_expect_end(lx);
+}
+
+/* ---- lines ---- */
+
+/* Skips the rest of a block comment from the cursor; false when it runs past this line. */
+static bool skip_block_comment(struct pkt_parser *p)
+{
+	struct case_lexer *lx = p->lx;
+	const char *end = memmem(lx->line + lx->pos, lx->line_len - lx->pos, "*/", 2);
+	if (!end) {
+		if (p->block != BLOCK_COMMENT)
+			p->block_where = (struct source_location){ lx->line_no, lex_cursor_col(lx) - 2 };
+		p->block = BLOCK_COMMENT;
+		lx->pos = lx->code_len;
+		return false;
+	}
+	p->block = BLOCK_NONE;
+	lx->pos = (size_t)(end - lx->line) + 2;
+	return true;
+}
+
+static int parse_statement(struct pkt_parser *p)
+{
+	struct case_lexer *lx = p->lx;
+	switch (p->block) {
+	case BLOCK_COMMENT:
+		if (!skip_block_comment(p))
+			return 0;
+		break;
+	case BLOCK_CODE:
+		return add_code_text(p, lx->line, lx->line_len);
+	case BLOCK_COMMAND:
+		return parse_command_text(p);
+	case BLOCK_CALL:
+		for (size_t i = 0; i < lx->code_len && p->call_depth > 0; i++) {
+			char ch = lx->line[i];
+			p->call_depth += (ch == '(' || ch == '[' || ch == '{') - (ch == ')' || ch == ']' || ch == '}');
+		}
+		if (p->call_depth <= 0)
+			p->block = BLOCK_NONE;
+		return 0;
+	case BLOCK_COMMAND_SKIPPED:
+		if (memchr(lx->line, '`', lx->line_len))
+			p->block = BLOCK_NONE;
+		return 0;
+	case BLOCK_NONE:
+		break;
+	}
+	char next = lex_peek_char(lx);
+	if (next == '/' && lx->pos + 1 < lx->line_len && lx->line[lx->pos + 1] == '*') {
+		lx->pos += 2;
+		if (!skip_block_comment(p))
+			return 0;
+		next = lex_peek_char(lx);
+	}
+	if (next == '\0')
+		return 0;
+	if (next == '-' && lx->pos + 1 < lx->code_len && lx->line[lx->pos + 1] == '-')
+		return parse_option(p);
+	if (next == '`')
+		return parse_command(p, false);
+	return parse_event(p);
+}
+
+static int parse_line(void *parser)
+{
+	struct pkt_parser *p = parser;
+	return settle(p, parse_statement(p));
+}
+
+/* The script's directory, for the files its commands name. */
+static char *directory_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+}
+
+int case_parse_pkt(struct case_lexer *lx, const char *text, size_t len, struct case_file *c)
+{
+	struct pkt_parser p;
+	memset(&p, 0, sizeof p);
+	p.lx = lx;
+	p.c = c;
+	p.tolerance_ns = PKT_DEFAULT_TOLERANCE_NS;
+	p.peer_mss = PKT_DEFAULT_MSS;
+	c->expected_segments_only = true;
+	p.dir = directory_of(lx->path);
+	if (!p.dir)
+		return lex_fail(lx, 1, "out of memory");
+	struct peer_decl *remote = &c->peers[c->peer_count++];
+	strcpy(remote->name, "remote");
+	remote->ip = PKT_REMOTE_IP;
+	remote->port = PKT_PORT;
+	remote->isn = 0;
+	remote->ts_start = 1000;
+	remote->ts_rate_hz = 1000;
+	remote->where = (struct source_location){ 1, 1 };
+	int rc = lex_each_line(lx, text, len, "//", parse_line, &p);
+	free(p.dir);
+	if (rc < 0)
+		return -1;
+	static const char *const unterminated[] = {
+		[BLOCK_COMMENT] = "unterminated comment", [BLOCK_CODE] = "unterminated '%{' block",
+		[BLOCK_COMMAND] = "unterminated '`' command", [BLOCK_COMMAND_SKIPPED] = "unterminated '`' command",
+		[BLOCK_CALL] = "unbalanced '(' in a system call",
+	};
+	if (p.block != BLOCK_NONE)
+		return lex_fail_at(lx, p.block_where, "%s", unterminated[p.block]);
+	if (c->step_count == 0 && c->unsupported_count == 0)
+		return lex_fail_at(lx, (struct source_location){ 1, 1 }, "no events");
+	return 0;
+}
