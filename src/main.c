@@ -285,18 +285,6 @@ static int build_run_set(const struct loaded_cases *loaded, const char *variant_
 	return 0;
 }
 
-static void free_run_set(struct run_set *set)
-{
-	for (int i = 0; i < set->count; i++) {
-		free(set->runs[i].name);
-		if (set->runs[i].ran)
-			case_result_free(&set->runs[i].result);
-		for (int t = 0; t < set->runs[i].earlier_count; t++)
-			free(set->runs[i].earlier[t].message);
-	}
-	free(set->runs);
-}
-
 static char *default_captures_dir(void)
 {
 	char stamp[32];
@@ -469,7 +457,7 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 	struct run_set set;
 	if (build_run_set(loaded, cl->variant_filter, cl->families, &set) < 0) {
 		fprintf(stderr, "tcpharness: out of memory\n");
-		free_run_set(&set);
+		run_set_free(&set);
 		return EXIT_USAGE;
 	}
 	if (set.count == 0) {
@@ -477,7 +465,7 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 			fprintf(stderr, "tcpharness: no case has a variant named '%s'\n", cl->variant_filter);
 		else
 			fprintf(stderr, "tcpharness: no case runs in the families asked for (--family)\n");
-		free_run_set(&set);
+		run_set_free(&set);
 		return EXIT_USAGE;
 	}
 	struct run_set sets[MATRIX_MAX_TARGETS] = { set };
@@ -495,7 +483,7 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 	}
 	for (int t = 0; t < cl->target_count && !run_interrupted && status != EXIT_USAGE; t++) {
 		if (t > 0 && build_run_set(loaded, cl->variant_filter, cl->families, &sets[t]) < 0) {
-			free_run_set(&sets[t]);
+			run_set_free(&sets[t]);
 			status = EXIT_USAGE;
 			break;
 		}
@@ -519,13 +507,13 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 	}
 	set = sets[0];
 	for (int t = 1; t < ran; t++)
-		free_run_set(&sets[t]);
+		run_set_free(&sets[t]);
 	for (int t = 0; t < ran; t++)
 		free(labels[t]);
 	if (status != EXIT_USAGE && write_reports(cl, &set) < 0 &&
 	    (status == EXIT_PASSED || status == EXIT_NOTHING_RAN))
 		status = EXIT_REPORT_UNWRITTEN;
-	free_run_set(&set);
+	run_set_free(&set);
 	return status;
 }
 
@@ -539,7 +527,7 @@ static int command_list(const struct loaded_cases *loaded, const char *variant_f
 	}
 	for (int i = 0; i < set.count; i++)
 		printf("%s\n", set.runs[i].name);
-	free_run_set(&set);
+	run_set_free(&set);
 	return status;
 }
 
