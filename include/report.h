@@ -69,6 +69,9 @@ void report_count(const struct run_set *set, int counts[SHOWN_VERDICT_COUNT]);
  * Malloc'd; NULL out of memory or when there was only one try. */
 char *report_tries_text(const struct run_record *r);
 
+/* Frees every record's name, result and earlier tries, and the records (not the cases they point to). */
+void run_set_free(struct run_set *set);
+
 /* Whether the set's names carry their family: the invocation asked for more than one. */
 bool report_names_families(const struct run_set *set);
 

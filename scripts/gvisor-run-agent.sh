@@ -86,6 +86,15 @@ for old in "$workdir"/thgv-*; do
 	rm -rf "$old"
 done
 
+# A run killed while it was still being set up (SIGKILL before its rename) leaves tmp-<pid>-*: its
+# script is gone, so nobody will finish it.
+for old in "$workdir"/tmp-*; do
+	[ -d "$old" ] || continue
+	pid=${old##*/tmp-}
+	pid=${pid%%-*}
+	[[ $pid =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null && rm -rf "$old"
+done
+
 # The lock is held from before the directory gets its final name until this script ends.
 tmp=$(mktemp -d "$workdir/tmp-$$-XXXXXX")
 exec {lock}>"$tmp/lock"

@@ -11,19 +11,21 @@
 #                   the script ends)
 #   --harness PATH  the binary to soak (default build/tcpharness, built by scripts/build.sh if missing)
 #   --jobs N        run N case@variants at once (`run -j N`; default: the harness's own, one per CPU)
+#   --family F      the address families every case runs in (`run --family F`; default all)
 #   --keep DIR      keep every iteration's output, and the pcaps of iterations that had a FAIL, in DIR
-# usage: scripts/soak.sh [--load] [--harness PATH] [--jobs N] [--keep DIR] N [PATH...]
+# usage: scripts/soak.sh [--load] [--harness PATH] [--jobs N] [--family F] [--keep DIR] N [PATH...]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 usage() { sed -n 's/^# usage: //p' "$0" >&2; exit 2; }
 
-load=false harness="" keep="" jobs=()
+load=false harness="" keep="" jobs=() family=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--load) load=true; shift ;;
 	--harness) [ $# -ge 2 ] || usage; harness=$2; shift 2 ;;
 	--keep) [ $# -ge 2 ] || usage; keep=$2; shift 2 ;;
 	--jobs) [ $# -ge 2 ] || usage; jobs=(-j "$2"); shift 2 ;;
+	--family) [ $# -ge 2 ] || usage; family=(--family "$2"); shift 2 ;;
 	-*) usage ;;
 	*) break ;;
 	esac
@@ -74,7 +76,7 @@ for i in $(seq "$iterations"); do
 	captures=$work/captures-$i
 	start=$(date +%s%N)
 	status=0
-	"$harness" run "${jobs[@]}" --captures "$captures" "${paths[@]}" >"$out" 2>&1 || status=$?
+	"$harness" run "${jobs[@]}" "${family[@]}" --captures "$captures" "${paths[@]}" >"$out" 2>&1 || status=$?
 	seconds=$(( ($(date +%s%N) - start) / 1000000 ))
 	# 0 passed, 1 a FAIL, 3 an ERROR, 4 every case skipped: verdicts to count. Anything else broke down.
 	if [ "$status" -ne 0 ] && [ "$status" -ne 1 ] && [ "$status" -ne 3 ] && [ "$status" -ne 4 ]; then

@@ -517,12 +517,7 @@ static void free_exploration(struct exploration *x)
 {
 	int cells = x->table.row_count * x->table.event_count;
 	for (int i = 0; i < x->targets_run; i++) {
-		for (int c = 0; c < x->sets[i].count; c++) {
-			free(x->sets[i].runs[c].name);
-			if (x->sets[i].runs[c].ran)
-				case_result_free(&x->sets[i].runs[c].result);
-		}
-		free(x->sets[i].runs);
+		run_set_free(&x->sets[i]);
 		free(x->labels[i]);
 	}
 	for (int c = 0; x->table.cells && c < cells; c++) {

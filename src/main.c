@@ -293,18 +293,6 @@ static int build_run_set(const struct loaded_cases *loaded, const char *variant_
 	return 0;
 }
 
-static void free_run_set(struct run_set *set)
-{
-	for (int i = 0; i < set->count; i++) {
-		free(set->runs[i].name);
-		if (set->runs[i].ran)
-			case_result_free(&set->runs[i].result);
-		for (int t = 0; t < set->runs[i].earlier_count; t++)
-			free(set->runs[i].earlier[t].message);
-	}
-	free(set->runs);
-}
-
 static char *default_captures_dir(void)
 {
 	char stamp[32];
@@ -590,7 +578,7 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 	struct run_set set;
 	if (build_run_set(loaded, cl->variant_filter, cl->families, &set) < 0) {
 		fprintf(stderr, "tcpharness: out of memory\n");
-		free_run_set(&set);
+		run_set_free(&set);
 		return EXIT_USAGE;
 	}
 	if (set.count == 0) {
@@ -598,7 +586,7 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 			fprintf(stderr, "tcpharness: no case has a variant named '%s'\n", cl->variant_filter);
 		else
 			fprintf(stderr, "tcpharness: no case runs in the families asked for (--family)\n");
-		free_run_set(&set);
+		run_set_free(&set);
 		return EXIT_USAGE;
 	}
 	struct run_set sets[MATRIX_MAX_TARGETS] = { set };
@@ -616,7 +604,7 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 	}
 	for (int t = 0; t < cl->target_count && !run_interrupted && status != EXIT_USAGE; t++) {
 		if (t > 0 && build_run_set(loaded, cl->variant_filter, cl->families, &sets[t]) < 0) {
-			free_run_set(&sets[t]);
+			run_set_free(&sets[t]);
 			status = EXIT_USAGE;
 			break;
 		}
@@ -664,7 +652,7 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 		free(reported.runs);
 	/* sets[0] is the caller's set, there even when no target ran. */
 	for (int t = 0; t < (ran ? ran : 1); t++) {
-		free_run_set(&sets[t]);
+		run_set_free(&sets[t]);
 		free(labels[t]);
 	}
 	return status;
@@ -680,7 +668,7 @@ static int command_list(const struct loaded_cases *loaded, const char *variant_f
 	}
 	for (int i = 0; i < set.count; i++)
 		printf("%s\n", set.runs[i].name);
-	free_run_set(&set);
+	run_set_free(&set);
 	return status;
 }
 

@@ -8,6 +8,18 @@
 #include "error_text.h"
 #include "output_file.h"
 
+void run_set_free(struct run_set *set)
+{
+	for (int i = 0; i < set->count; i++) {
+		free(set->runs[i].name);
+		if (set->runs[i].ran)
+			case_result_free(&set->runs[i].result);
+		for (int t = 0; t < set->runs[i].earlier_count; t++)
+			free(set->runs[i].earlier[t].message);
+	}
+	free(set->runs);
+}
+
 bool report_names_families(const struct run_set *set)
 {
 	return (set->families & (set->families - 1)) != 0;

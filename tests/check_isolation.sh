@@ -85,8 +85,9 @@ for directory, _, files in os.walk(captures):
     for name in files:
         if not name.endswith(".pcap"):
             continue
-        # <theme>/<case>[@variant][/<family>].pcap (run_case_name, then the run's name).
-        run = os.path.relpath(os.path.join(directory, name), captures)[:-len(".pcap")]
+        # <theme>/<case>[@variant][/<family>][~N].pcap (case_name.h, then the run's name; ~N: a later
+        # try of a retried run, never written over the first).
+        run = re.sub(r"~[0-9]+$", "", os.path.relpath(os.path.join(directory, name), captures)[:-len(".pcap")])
         family = None
         if run.rsplit("/", 1)[-1] in ("ipv4", "ipv6", "mapped"):
             run, family = run.rsplit("/", 1)
