@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "case.h"
 #include "run.h"
@@ -39,6 +40,11 @@ struct run_set {
 	struct run_record *runs;
 	int count;
 	unsigned families; /* the families the invocation asked for (bit 1 << family) */
+	/* The stack under test: its target's label (target_label(): "gvisor: runsc release-20240212.0",
+	 * "vm: Linux 6.1.0-57-cloud-amd64"), owned by whoever ran the set; NULL when several targets ran
+	 * (each record names its own) or none could be opened. */
+	const char *kernel;
+	struct timespec started; /* CLOCK_REALTIME when the set began running; zero: it never did */
 };
 
 /* What a record shows in every report: its last try's verdict, FLAKY when that passed after a try that

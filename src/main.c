@@ -467,7 +467,8 @@ static struct target_pool *open_targets(const struct target_options *options, in
 	return pool;
 }
 
-/* Runs set on the t-th target of the command line; *label gets its malloc'd label. With several
+/* Runs set on the t-th target of the command line; *label gets its malloc'd label, which set->kernel
+ * borrows, and set->started the time it began (the target opening included). With several
  * targets, each one's pcaps go to a directory of its own. Returns the exit status. */
 static int run_on_target(const struct command_line *cl, int t, struct run_set *set, FILE *console, char **label)
 {
@@ -486,6 +487,7 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 	if (copies < 1)
 		copies = 1;
 	char *error = NULL;
+	clock_gettime(CLOCK_REALTIME, &set->started);
 	struct target_pool *pool = open_targets(&options_of_target, copies, &error);
 	if (!pool) {
 		fprintf(stderr, "tcpharness: target %s: %s\n", target_kind_name(options_of_target.kind),
@@ -496,6 +498,7 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 	}
 	struct target *target = pool->openings[0].target;
 	*label = strdup(target_label(target));
+	set->kernel = *label;
 	if (cl->target_count > 1)
 		fprintf(console, "== %s ==\n", target_label(target));
 	int jobs = cl->jobs;
@@ -630,7 +633,8 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 	 * records are borrowed from the per-target sets, which own them. */
 	struct run_set reported = sets[0];
 	if (cl->target_count > 1) {
-		reported = (struct run_set){ NULL, 0, sets[0].families };
+		/* Each record names its target; the set started with the first. */
+		reported = (struct run_set){ .families = sets[0].families, .started = sets[0].started };
 		for (int t = 0; t < ran; t++)
 			reported.count += sets[t].count;
 		reported.runs = calloc(reported.count ? (size_t)reported.count : 1, sizeof *reported.runs);

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <time.h>
 
 #include "error_text.h"
@@ -151,14 +150,17 @@ static int put_report(FILE *out, const struct run_set *set, char **error)
 	(void)error; /* nothing here fails: report_write_file checks the writes */
 	int counts[SHOWN_VERDICT_COUNT];
 	report_count(set, counts);
-	struct utsname host;
-	char written_at[32];
+	char written_at[32], started_at[32];
 	time_t now = time(NULL);
 	strftime(written_at, sizeof written_at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	if (set->started.tv_sec)
+		strftime(started_at, sizeof started_at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&set->started.tv_sec));
 	fputs("{\n  \"schema\": \"" REPORT_JSON_SCHEMA "\",\n  \"tcpharness_version\": ", out);
 	put_json_string(out, TCPHARNESS_VERSION);
 	fputs(",\n  \"kernel\": ", out);
-	put_json_string(out, uname(&host) == 0 ? host.release : NULL);
+	put_json_string(out, set->kernel);
+	fputs(",\n  \"started\": ", out);
+	put_json_string(out, set->started.tv_sec ? started_at : NULL);
 	fprintf(out,
 		",\n  \"written\": \"%s\",\n"
 		"  \"summary\": {\"passed\": %d, \"failed\": %d, \"skipped\": %d, \"flaky\": %d, \"errors\": %d, "

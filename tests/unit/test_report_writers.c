@@ -99,7 +99,7 @@ static void fixture_init(struct fixture *f)
 	failed->event_count = 3;
 	f->runs[2] = make_record(&f->lost_final_ack, 1, VERDICT_SKIP,
 				 "requires sysctl net.ipv4.tcp_tw_recycle, which this kernel does not have");
-	f->set = (struct run_set){ f->runs, 3, 1u << FAMILY_IPV4 };
+	f->set = (struct run_set){ .runs = f->runs, .count = 3, .families = 1u << FAMILY_IPV4 };
 }
 
 static void fixture_free(struct fixture *f)
@@ -272,6 +272,21 @@ static void test_junit_interrupted(void **state)
 	fixture_free(&f);
 }
 
+/* The stack under test is the target's, whatever kernel the harness runs on; started in UTC. */
+static void test_json_kernel_and_start(void **state)
+{
+	(void)state;
+	struct fixture f;
+	fixture_init(&f);
+	f.set.kernel = "gvisor: runsc release-20240212.0";
+	f.set.started = (struct timespec){ .tv_sec = 1796515200 + 3723, .tv_nsec = 999999999 };
+	char *json = file_report(report_json_write, &f.set);
+	assert_non_null(strstr(json, ",\n  \"kernel\": \"gvisor: runsc release-20240212.0\",\n"
+				     "  \"started\": \"2026-12-06T01:02:03Z\",\n  \"written\": \""));
+	free(json);
+	fixture_free(&f);
+}
+
 static void test_json(void **state)
 {
 	(void)state;
@@ -280,7 +295,7 @@ static void test_json(void **state)
 	f.runs[1].result.message = "a \"quoted\" \\ word\x01\x1f\x7f\ttab\nnext\r\xc3\xa9\xc3";
 	char *json = file_report(report_json_write, &f.set);
 	assert_non_null(strstr(json, "{\n  \"schema\": \"tcpharness-report/1\",\n  \"tcpharness_version\": \"" TCPHARNESS_VERSION
-				     "\",\n  \"kernel\": \""));
+				     "\",\n  \"kernel\": null,\n  \"started\": null,\n  \"written\": \""));
 	assert_non_null(strstr(json, "\"summary\": {\"passed\": 1, \"failed\": 1, \"skipped\": 1, \"flaky\": 0, \"errors\": 0, \"not_run\": 0},\n"));
 	assert_non_null(strstr(json, "    {\n"
 				     "      \"name\": \"handshake/accept\",\n"
@@ -493,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_junit),
 		cmocka_unit_test(test_junit_interrupted),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_json_kernel_and_start),
 		cmocka_unit_test(test_json_interrupted),
 		cmocka_unit_test(test_unchecked),
 		cmocka_unit_test(test_error_and_flaky),
