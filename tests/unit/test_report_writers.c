@@ -98,7 +98,7 @@ static void fixture_init(struct fixture *f)
 	failed->events = f->events;
 	failed->event_count = 3;
 	f->runs[2] = make_record(&f->lost_final_ack, 1, VERDICT_SKIP,
-				 "requires sysctl net.ipv4.tcp_tw_recycle, which this kernel does not have");
+				 "requires sysctl net.ipv4.tcp_tw_recycle, which the stack under test (local: Linux 6.18.44) does not have");
 	f->set = (struct run_set){ .runs = f->runs, .count = 3, .families = 1u << FAMILY_IPV4 };
 }
 
@@ -165,7 +165,7 @@ static void test_tap(void **state)
 				  "  duration_ms: 222\n"
 				  "  ...\n"
 				  "ok 3 - time_wait/lost_final_ack@no-tw-bucket # SKIP requires sysctl "
-				  "net.ipv4.tcp_tw_recycle, which this kernel does not have\n");
+				  "net.ipv4.tcp_tw_recycle, which the stack under test (local: Linux 6.18.44) does not have\n");
 	free(text);
 	fixture_free(&f);
 }
@@ -250,8 +250,8 @@ static void test_junit(void **state)
 				    "      <system-out>outcome: RST\n"
 				    "pcap: captures/x/time_wait/lost_final_ack@tw-kept.pcap\n"
 				    "</system-out>\n"));
-	assert_non_null(strstr(xml, "<skipped message=\"requires sysctl net.ipv4.tcp_tw_recycle, which this "
-				    "kernel does not have\"/>\n"));
+	assert_non_null(strstr(xml, "<skipped message=\"requires sysctl net.ipv4.tcp_tw_recycle, which the stack "
+				    "under test (local: Linux 6.18.44) does not have\"/>\n"));
 	assert_non_null(strstr(xml, "  </testsuite>\n</testsuites>\n"));
 	free(xml);
 	fixture_free(&f);
