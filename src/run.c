@@ -1056,9 +1056,10 @@ static int do_storm(struct run_state *rs, const struct step *step, const struct 
 	struct run_event *e = add_event(rs, RUN_EVENT_STORM, step, step->peer, wire_now_ns());
 	e->broke = rc != 0;
 	snprintf(e->expected, sizeof e->expected, "%u lifecycles: S. / F. / . for each", plan.count);
-	snprintf(e->observed, sizeof e->observed, "%u established, %u closed by the stack, %u final ACKs, %u resent, in %.1f ms",
+	snprintf(e->observed, sizeof e->observed,
+		 "%u established, %u closed by the stack, %u final ACKs, %u resent (%u ACKed again), in %.1f ms",
 		 result.established, result.closed_by_stack, result.time_wait_acked, result.retransmissions,
-		 (double)result.elapsed_ns / 1e6);
+		 result.acks_again, (double)result.elapsed_ns / 1e6);
 	snprintf(e->outcome, sizeof e->outcome, "%s", rc == 0 ? "ACCEPT" : "");
 	if (rc != 0) {
 		size_t len = strlen(result.mismatch);
