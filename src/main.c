@@ -27,6 +27,7 @@
 #include "report_tap.h"
 #include "run.h"
 #include "schedule.h"
+#include "shard.h"
 #include "target.h"
 
 #include <arpa/inet.h>
@@ -251,13 +252,57 @@ static void free_cases(struct loaded_cases *loaded)
 	free(loaded->cases);
 }
 
+/* Keeps only shard's runs of the whole selection in set, in selection order (shard.h). 0, or -1 out of
+ * memory. */
+static int cut_shard(struct run_set *set, const struct shard_spec *shard)
+{
+	int64_t *expected_ns = malloc((size_t)(set->count ? set->count : 1) * sizeof *expected_ns);
+	const char **names = malloc((size_t)(set->count ? set->count : 1) * sizeof *names);
+	int *shard_of = malloc((size_t)(set->count ? set->count : 1) * sizeof *shard_of);
+	int rc = expected_ns && names && shard_of ? 0 : -1;
+	for (int i = 0; rc == 0 && i < set->count; i++) {
+		expected_ns[i] = shard_expected_ns(set->runs[i].c, set->runs[i].variant);
+		names[i] = set->runs[i].name;
+	}
+	if (rc == 0)
+		rc = shard_assign(expected_ns, names, set->count, shard->count, shard_of);
+	if (rc == 0) {
+		int kept = 0;
+		for (int i = 0; i < set->count; i++) {
+			if (shard_of[i] == shard->index - 1)
+				set->runs[kept++] = set->runs[i];
+			else
+				free(set->runs[i].name);
+		}
+		set->count = kept;
+		set->selection.shard_index = shard->index;
+		set->selection.shard_count = shard->count;
+	}
+	free(expected_ns);
+	free(names);
+	free(shard_of);
+	return rc;
+}
+
+/* What selects the runs of an invocation: its case PATHs, --variant, --family and --shard. */
+struct selection_options {
+	const char *const *paths;
+	int path_count;
+	const char *variant_filter; /* NULL: every variant */
+	unsigned families;          /* bit 1 << family */
+	struct shard_spec shard;    /* 1/1: the whole selection */
+};
+
 /* Every case@variant selected by variant_filter (NULL: all), in each of the families that both the
- * invocation (families) and the case allow, in case order, none run yet. */
-static int build_run_set(const struct loaded_cases *loaded, const char *variant_filter, unsigned families,
+ * invocation (families) and the case allow, in case order, none run yet; only those of the shard. */
+static int build_run_set(const struct loaded_cases *loaded, const struct selection_options *selected,
 			 struct run_set *set)
 {
-	set->count = 0;
-	set->families = families;
+	const char *variant_filter = selected->variant_filter;
+	unsigned families = selected->families;
+	*set = (struct run_set){ .families = families,
+				 .selection = { .paths = selected->paths, .path_count = selected->path_count,
+						.variant_filter = variant_filter } };
 	int capacity = 0;
 	for (int i = 0; i < loaded->count; i++)
 		capacity += (loaded->cases[i].variant_count ? loaded->cases[i].variant_count : 1) * FAMILY_COUNT;
@@ -277,13 +322,18 @@ static int build_run_set(const struct loaded_cases *loaded, const char *variant_
 				r->variant = v;
 				r->family = (enum address_family)f;
 				r->name = report_run_name(c, v, report_names_families(set) ? f : -1);
+				r->selection_index = set->count - 1;
 				if (!r->name)
 					return -1;
 			}
 		}
 	}
-	return 0;
+	set->selection.run_count = set->count;
+	set->selection.digest = report_selection_digest(set);
+	set->selection.shard_index = set->selection.shard_count = 1;
+	return selected->shard.count > 1 ? cut_shard(set, &selected->shard) : 0;
 }
+
 
 static char *default_captures_dir(void)
 {
@@ -339,7 +389,15 @@ struct command_line {
 	bool target_given, lab_option_given, vm_option_given;
 	struct report_request reports[MAX_REPORTS];
 	int report_count;
+	struct shard_spec shard;           /* --shard K/N; 1/1 without it */
+	const char *const *paths;          /* the case PATHs */
+	int path_count;
 };
+
+static struct selection_options selection_of(const struct command_line *cl)
+{
+	return (struct selection_options){ cl->paths, cl->path_count, cl->variant_filter, cl->families, cl->shard };
+}
 
 static bool report_to_stdout(const struct command_line *cl)
 {
@@ -455,10 +513,19 @@ static bool every_target_is(const struct command_line *cl, enum target_kind kind
 static int command_run(const struct loaded_cases *loaded, const struct command_line *cl)
 {
 	struct run_set set;
-	if (build_run_set(loaded, cl->variant_filter, cl->families, &set) < 0) {
+	struct selection_options selected = selection_of(cl);
+	if (build_run_set(loaded, &selected, &set) < 0) {
 		fprintf(stderr, "tcpharness: out of memory\n");
 		run_set_free(&set);
 		return EXIT_USAGE;
+	}
+	if (set.count == 0 && set.selection.run_count > 0) {
+		/* More runners than runs: this one has nothing to do, and its report says so to merge. */
+		fprintf(stderr, "tcpharness: shard %d/%d holds none of the %d runs selected\n", cl->shard.index,
+			cl->shard.count, set.selection.run_count);
+		int status = write_reports(cl, &set) < 0 ? EXIT_REPORT_UNWRITTEN : EXIT_PASSED;
+		run_set_free(&set);
+		return status;
 	}
 	if (set.count == 0) {
 		if (cl->variant_filter)
@@ -481,8 +548,10 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 			fprintf(stderr, "tcpharness: %s; every case will be a SKIP\n", why ? why : "out of memory");
 		free(why);
 	}
+	struct timespec started, ended;
+	clock_gettime(CLOCK_MONOTONIC, &started);
 	for (int t = 0; t < cl->target_count && !run_interrupted && status != EXIT_USAGE; t++) {
-		if (t > 0 && build_run_set(loaded, cl->variant_filter, cl->families, &sets[t]) < 0) {
+		if (t > 0 && build_run_set(loaded, &selected, &sets[t]) < 0) {
 			run_set_free(&sets[t]);
 			status = EXIT_USAGE;
 			break;
@@ -492,6 +561,8 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 		if (target_status > status)
 			status = target_status;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &ended);
+	sets[0].wall_ns = (int64_t)(ended.tv_sec - started.tv_sec) * 1000000000 + (ended.tv_nsec - started.tv_nsec);
 	/* A dry run runs nothing by design: its status is whether it could say what it would send. */
 	if (status != EXIT_USAGE && !run_interrupted && !cl->target.dry_run)
 		status = exit_status_of(sets, ran, cl->allow_skip_only);
@@ -517,11 +588,12 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 	return status;
 }
 
-static int command_list(const struct loaded_cases *loaded, const char *variant_filter, unsigned families)
+static int command_list(const struct loaded_cases *loaded, const struct command_line *cl)
 {
 	struct run_set set;
+	struct selection_options selected = selection_of(cl);
 	int status = 0;
-	if (build_run_set(loaded, variant_filter, families, &set) < 0) {
+	if (build_run_set(loaded, &selected, &set) < 0) {
 		fprintf(stderr, "tcpharness: out of memory\n");
 		status = EXIT_USAGE;
 	}
@@ -668,13 +740,14 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		{ "allow-storm", no_argument, NULL, 'W' },
 		{ "dry-run", no_argument, NULL, 'N' },
 		{ "family", required_argument, NULL, 'Y' },
+		{ "shard", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	*cl = (struct command_line){ .tolerance_ns = RUN_DEFAULT_TOLERANCE_NS,
 				     .jobs = cpus < 1 ? 1 : cpus > SCHEDULE_MAX_JOBS ? SCHEDULE_MAX_JOBS : (int)cpus,
 				     .retries = SCHEDULE_DEFAULT_RETRIES,
-				     .target_count = 1, .families = FAMILY_ALL,
+				     .target_count = 1, .families = FAMILY_ALL, .shard = { 1, 1 },
 				     .target = { .budget = { .max_pps = SEND_BUDGET_DEFAULT_PPS } } };
 	int opt;
 	while ((opt = getopt_long(argc, argv, "hj:", long_options, NULL)) != -1) {
@@ -767,6 +840,15 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		case 'c':
 			cl->captures_dir = optarg;
 			break;
+		case 'H': {
+			char *error = NULL;
+			if (shard_parse(optarg, &cl->shard, &error) < 0) {
+				fprintf(stderr, "tcpharness: %s\n", error ? error : "out of memory");
+				free(error);
+				return EXIT_USAGE;
+			}
+			break;
+		}
 		case 'm':
 			cl->markdown = true;
 			break;
@@ -816,6 +898,12 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "tcpharness: %s needs at least one PATH\n", cl->command);
+		return EXIT_USAGE;
+	}
+	cl->paths = (const char *const *)argv + optind;
+	cl->path_count = argc - optind;
+	if (cl->shard.count > 1 && !strcmp(cl->command, "check")) {
+		fprintf(stderr, "tcpharness: --shard is an option of run, matrix and list\n");
 		return EXIT_USAGE;
 	}
 	if (cl->lab_option_given && !targets_include(cl, TARGET_LAB)) {
@@ -893,7 +981,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cl.command, "check")) {
 		status = command_check(&loaded);
 	} else if (!strcmp(cl.command, "list")) {
-		status = command_list(&loaded, cl.variant_filter, cl.families);
+		status = command_list(&loaded, &cl);
 	} else {
 		status = command_run(&loaded, &cl);
 	}

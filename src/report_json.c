@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "error_text.h"
+#include "shard.h"
 
 #define REPORT_JSON_SCHEMA "tcpharness-report/1"
 
@@ -111,6 +112,8 @@ static void put_run(FILE *out, const struct run_record *r)
 	const struct case_result *result = &r->result;
 	fputs("    {\n      \"name\": ", out);
 	put_json_string(out, r->name);
+	fprintf(out, ",\n      \"index\": %d,\n      \"expected_ns\": %lld", r->selection_index,
+		(long long)shard_expected_ns(c, r->variant));
 	fputs(",\n      \"case\": ", out);
 	put_json_string(out, c->name);
 	fputs(",\n      \"file\": ", out);
@@ -144,6 +147,30 @@ static void put_run(FILE *out, const struct run_record *r)
 	fputs(result->event_count ? "\n      ]\n    }" : "]\n    }", out);
 }
 
+/* What merge needs to put shards together: the selection they were cut from and which shard this is. */
+static void put_selection(FILE *out, const struct run_set *set)
+{
+	const struct run_selection *selection = &set->selection;
+	fputs("  \"selection\": {\"paths\": [", out);
+	for (int i = 0; i < selection->path_count; i++) {
+		fputs(i ? ", " : "", out);
+		put_json_string(out, selection->paths[i]);
+	}
+	fputs("], \"variant\": ", out);
+	put_json_string(out, selection->variant_filter);
+	fputs(", \"families\": [", out);
+	int listed = 0;
+	for (int f = 0; f < FAMILY_COUNT; f++)
+		if (set->families & 1u << f) {
+			fputs(listed++ ? ", " : "", out);
+			put_json_string(out, family_name((enum address_family)f));
+		}
+	fprintf(out, "], \"runs\": %d, \"digest\": \"%016llx\"},\n", selection->run_count,
+		(unsigned long long)selection->digest);
+	fprintf(out, "  \"shard\": {\"index\": %d, \"count\": %d},\n  \"wall_ns\": %lld,\n  \"runs\": [",
+		selection->shard_index, selection->shard_count, (long long)set->wall_ns);
+}
+
 static int put_report(FILE *out, const struct run_set *set, char **error)
 {
 	(void)error; /* nothing here fails: report_write_file checks the writes */
@@ -160,10 +187,10 @@ static int put_report(FILE *out, const struct run_set *set, char **error)
 	fprintf(out,
 		",\n  \"written\": \"%s\",\n"
 		"  \"summary\": {\"passed\": %d, \"failed\": %d, \"skipped\": %d, \"flaky\": %d, \"errors\": %d, "
-		"\"not_run\": %d},\n"
-		"  \"runs\": [",
+		"\"not_run\": %d},\n",
 		written_at, counts[SHOWN_PASS], counts[SHOWN_FAIL], counts[SHOWN_SKIP], counts[SHOWN_FLAKY],
 		counts[SHOWN_ERROR], counts[SHOWN_NOT_RUN]);
+	put_selection(out, set);
 	int written_runs = 0;
 	for (int i = 0; i < set->count; i++) {
 		if (!set->runs[i].ran)
