@@ -87,6 +87,10 @@ char *report_tries_text(const struct run_record *r);
  * another catalogue or option does not. Call it on the whole selection, before a --shard cut. */
 uint64_t report_selection_digest(const struct run_set *set);
 
+/* Which shard (0-based, of shard_count) each run of set, the whole selection, belongs to: shard.h's
+ * split by expected duration. 0, or -1 out of memory. */
+int report_shard_of(const struct run_set *set, int shard_count, int *shard_of);
+
 /* Frees every record's name, result and earlier tries, and the records (not the cases they point to). */
 void run_set_free(struct run_set *set);
 

@@ -24,6 +24,7 @@
 #include "report_json.h"
 #include "report_junit.h"
 #include "report_matrix.h"
+#include "report_merge.h"
 #include "report_tap.h"
 #include "run.h"
 #include "schedule.h"
@@ -207,7 +208,7 @@ struct loaded_cases {
 };
 
 /* Parses every file; any error is printed and makes the whole load fail (nothing runs). */
-static int load_cases(char **paths, int path_count, struct loaded_cases *out)
+static int load_cases(const char *const *paths, int path_count, struct loaded_cases *out)
 {
 	struct path_list files = { 0 };
 	int rc = 0;
@@ -256,32 +257,23 @@ static void free_cases(struct loaded_cases *loaded)
  * memory. */
 static int cut_shard(struct run_set *set, const struct shard_spec *shard)
 {
-	int64_t *expected_ns = malloc((size_t)(set->count ? set->count : 1) * sizeof *expected_ns);
-	const char **names = malloc((size_t)(set->count ? set->count : 1) * sizeof *names);
 	int *shard_of = malloc((size_t)(set->count ? set->count : 1) * sizeof *shard_of);
-	int rc = expected_ns && names && shard_of ? 0 : -1;
-	for (int i = 0; rc == 0 && i < set->count; i++) {
-		expected_ns[i] = shard_expected_ns(set->runs[i].c, set->runs[i].variant);
-		names[i] = set->runs[i].name;
+	if (!shard_of || report_shard_of(set, shard->count, shard_of) < 0) {
+		free(shard_of);
+		return -1;
 	}
-	if (rc == 0)
-		rc = shard_assign(expected_ns, names, set->count, shard->count, shard_of);
-	if (rc == 0) {
-		int kept = 0;
-		for (int i = 0; i < set->count; i++) {
-			if (shard_of[i] == shard->index - 1)
-				set->runs[kept++] = set->runs[i];
-			else
-				free(set->runs[i].name);
-		}
-		set->count = kept;
-		set->selection.shard_index = shard->index;
-		set->selection.shard_count = shard->count;
+	int kept = 0;
+	for (int i = 0; i < set->count; i++) {
+		if (shard_of[i] == shard->index - 1)
+			set->runs[kept++] = set->runs[i];
+		else
+			free(set->runs[i].name);
 	}
-	free(expected_ns);
-	free(names);
+	set->count = kept;
+	set->selection.shard_index = shard->index;
+	set->selection.shard_count = shard->count;
 	free(shard_of);
-	return rc;
+	return 0;
 }
 
 /* What selects the runs of an invocation: its case PATHs, --variant, --family and --shard. */
@@ -390,6 +382,7 @@ struct command_line {
 	struct report_request reports[MAX_REPORTS];
 	int report_count;
 	struct shard_spec shard;           /* --shard K/N; 1/1 without it */
+	bool selection_option;             /* an option other than --report, --markdown, --allow-skip-only */
 	const char *const *paths;          /* the case PATHs */
 	int path_count;
 };
@@ -603,6 +596,58 @@ static int command_list(const struct loaded_cases *loaded, const struct command_
 	return status;
 }
 
+/* Puts shard reports back together (report_merge.h) and writes what one unsharded run would have: the
+ * console's lines and closing count on stderr, the matrix on stdout, every --report. The case files are
+ * read again from the PATHs the shards were given, relative to this directory. */
+static int command_merge(const struct command_line *cl)
+{
+	struct merge_reports *reports = NULL;
+	struct merge_selection selection;
+	struct loaded_cases loaded = { 0 };
+	struct run_set set = { 0 };
+	char *error = NULL;
+	int status = EXIT_USAGE;
+	if (merge_reports_read(cl->paths, cl->path_count, &reports, &selection, &error) < 0)
+		goto out;
+	if (load_cases(selection.paths, selection.path_count, &loaded) < 0) {
+		error_set(&error, "the case files the shards ran are read from the PATHs they were given, relative to "
+				  "this directory; run merge where the shards ran (the same checkout)");
+		goto out;
+	}
+	struct selection_options selected = { selection.paths, selection.path_count, selection.variant_filter,
+					      selection.families, { 1, 1 } };
+	if (build_run_set(&loaded, &selected, &set) < 0) {
+		error_set(&error, "out of memory");
+		goto out;
+	}
+	if (set.selection.digest != selection.digest) {
+		error_set(&error, "the case files here are not those the shards ran: their selection is %016llx here, "
+				  "%016llx in the reports", (unsigned long long)set.selection.digest,
+			  (unsigned long long)selection.digest);
+		goto out;
+	}
+	if (merge_reports_fill(reports, &set, &error) < 0)
+		goto out;
+	struct console_report console;
+	console_report_init(&console, stderr, set.count);
+	for (int i = 0; i < set.count; i++)
+		if (set.runs[i].ran)
+			console_report_result(&console, &set.runs[i]);
+	console_report_summary(&console);
+	matrix_print(stdout, &set, cl->markdown);
+	status = exit_status_of(&set, 1, cl->allow_skip_only);
+	if (write_reports(cl, &set) < 0 && (status == EXIT_PASSED || status == EXIT_NOTHING_RAN))
+		status = EXIT_REPORT_UNWRITTEN;
+out:
+	if (error)
+		fprintf(stderr, "tcpharness: merge: %s\n", error);
+	free(error);
+	run_set_free(&set);
+	free_cases(&loaded);
+	merge_reports_free(reports);
+	return status;
+}
+
 /* `--report FORMAT[=PATH]`, or `--report FORMAT PATH` when the format needs a PATH: a TAP report's
  * optional FILE is never taken from the next argument, which stays a case PATH. Prints what is wrong
  * and returns -1 on a usage error. */
@@ -751,6 +796,7 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 				     .target = { .budget = { .max_pps = SEND_BUDGET_DEFAULT_PPS } } };
 	int opt;
 	while ((opt = getopt_long(argc, argv, "hj:", long_options, NULL)) != -1) {
+		cl->selection_option |= !strchr("rmhVK", opt);
 		switch (opt) {
 		case 'j': {
 			char *end;
@@ -876,7 +922,7 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		return EXIT_USAGE;
 	}
 	cl->command = argv[optind++];
-	static const char *const commands[] = { "run", "matrix", "check", "list" };
+	static const char *const commands[] = { "run", "matrix", "check", "list", "merge" };
 	bool known = false;
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		known |= !strcmp(cl->command, commands[i]);
@@ -884,15 +930,21 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		fprintf(stderr, "tcpharness: unknown command '%s'\n%s", cl->command, usage_text);
 		return EXIT_USAGE;
 	}
-	if (cl->markdown && strcmp(cl->command, "matrix") != 0) {
-		fprintf(stderr, "tcpharness: --markdown is an option of matrix\n");
+	bool merge = !strcmp(cl->command, "merge");
+	if (merge && cl->selection_option) {
+		fprintf(stderr, "tcpharness: merge takes the reports' own selection: only --report, --markdown and "
+				"--allow-skip-only are its options\n");
 		return EXIT_USAGE;
 	}
-	if (cl->report_count && strcmp(cl->command, "run") != 0 && strcmp(cl->command, "matrix") != 0) {
-		fprintf(stderr, "tcpharness: --report is an option of run and matrix\n");
+	if (cl->markdown && strcmp(cl->command, "matrix") != 0 && !merge) {
+		fprintf(stderr, "tcpharness: --markdown is an option of matrix and merge\n");
 		return EXIT_USAGE;
 	}
-	if (report_to_stdout(cl) && !strcmp(cl->command, "matrix")) {
+	if (cl->report_count && strcmp(cl->command, "run") != 0 && strcmp(cl->command, "matrix") != 0 && !merge) {
+		fprintf(stderr, "tcpharness: --report is an option of run, matrix and merge\n");
+		return EXIT_USAGE;
+	}
+	if (report_to_stdout(cl) && (!strcmp(cl->command, "matrix") || merge)) {
 		fprintf(stderr, "tcpharness: matrix prints its table on stdout; give --report tap a FILE\n");
 		return EXIT_USAGE;
 	}
@@ -970,8 +1022,10 @@ int main(int argc, char **argv)
 	int status = parse_command_line(argc, argv, &cl);
 	if (status >= 0)
 		return status;
+	if (!strcmp(cl.command, "merge"))
+		return command_merge(&cl);
 	struct loaded_cases loaded;
-	if (load_cases(argv + optind, argc - optind, &loaded) < 0) {
+	if (load_cases(cl.paths, cl.path_count, &loaded) < 0) {
 		free_cases(&loaded);
 		return EXIT_USAGE;
 	}

@@ -7,6 +7,7 @@
 
 #include "error_text.h"
 #include "output_file.h"
+#include "shard.h"
 
 void run_set_free(struct run_set *set)
 {
@@ -52,6 +53,22 @@ uint64_t report_selection_digest(const struct run_set *set)
 			hash = fnv1a_text(hash, r->c->lines[l]);
 	}
 	return hash;
+}
+
+int report_shard_of(const struct run_set *set, int shard_count, int *shard_of)
+{
+	int64_t *expected_ns = malloc((size_t)(set->count ? set->count : 1) * sizeof *expected_ns);
+	const char **names = malloc((size_t)(set->count ? set->count : 1) * sizeof *names);
+	int rc = expected_ns && names ? 0 : -1;
+	for (int i = 0; rc == 0 && i < set->count; i++) {
+		expected_ns[i] = shard_expected_ns(set->runs[i].c, set->runs[i].variant);
+		names[i] = set->runs[i].name;
+	}
+	if (rc == 0)
+		rc = shard_assign(expected_ns, names, set->count, shard_count, shard_of);
+	free(expected_ns);
+	free(names);
+	return rc;
 }
 
 bool report_names_families(const struct run_set *set)

@@ -14,7 +14,6 @@
 #include "error_text.h"
 #include "shard.h"
 
-#define REPORT_JSON_SCHEMA "tcpharness-report/1"
 
 /* A JSON string (RFC 8259), or null for NULL. Control characters are escaped (\n, \t, \r by name,
  * the rest as \u00XX, DEL too since it is invisible); malformed UTF-8 (a comment in a case file may
@@ -59,16 +58,21 @@ static const char *or_null(const char *text)
 	return text && *text ? text : NULL;
 }
 
-static void put_event(FILE *out, const struct case_file *c, const struct run_event *e)
+const char *report_json_event_kind(enum run_event_kind kind)
 {
 	static const char *const kinds[] = {
 		[RUN_EVENT_INJECTED] = "injected", [RUN_EVENT_SEGMENT] = "segment", [RUN_EVENT_SILENCE] = "silence",
 		[RUN_EVENT_APP] = "app",           [RUN_EVENT_STATE] = "state",     [RUN_EVENT_COUNTER] = "counter",
 		[RUN_EVENT_CLOCK] = "clock",       [RUN_EVENT_STORM] = "storm",
 	};
+	return kinds[kind];
+}
+
+static void put_event(FILE *out, const struct case_file *c, const struct run_event *e)
+{
 	const struct step *step = e->step >= 0 ? &c->steps[e->step] : NULL;
 	fputs("{\"kind\": ", out);
-	put_json_string(out, kinds[e->kind]);
+	put_json_string(out, report_json_event_kind(e->kind));
 	fprintf(out, ", \"at_ns\": %lld, \"line\": ", (long long)e->at_ns);
 	if (step)
 		fprintf(out, "%d", step->where.line);
