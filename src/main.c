@@ -381,6 +381,10 @@ struct command_line {
 	bool target_given, lab_option_given, vm_option_given;
 	struct report_request reports[MAX_REPORTS];
 	int report_count;
+	/* --target lab: a host per --iface, --target-ip and --agent, in the order given (only those three
+	 * fields are set); cl->target holds the last given. */
+	struct target_options lab_hosts[TARGET_MAX_LAB_HOSTS];
+	int lab_host_count, lab_ip_count, lab_agent_count;
 	struct shard_spec shard;           /* --shard K/N; 1/1 without it */
 	bool selection_option;             /* an option other than --report, --markdown, --allow-skip-only */
 	const char *const *paths;          /* the case PATHs */
@@ -418,56 +422,93 @@ static int write_reports(const struct command_line *cl, const struct run_set *se
 	return rc;
 }
 
+/* Opens the t-th target of the command line: one target, or for a lab of several hosts one per host
+ * (*count of them), all greeting with the same stack: a case's verdict must not depend on which host
+ * took it. Prints why not and returns -1 (what was opened is closed). */
+static int open_targets(const struct command_line *cl, int t, struct target **targets, int *count)
+{
+	struct target_options options = cl->target;
+	options.kind = cl->kinds[t];
+	*count = options.kind == TARGET_LAB ? cl->lab_host_count : 1;
+	for (int h = 0; h < *count; h++) {
+		if (options.kind == TARGET_LAB) {
+			options.iface = cl->lab_hosts[h].iface;
+			options.target_ip = cl->lab_hosts[h].target_ip;
+			options.agent_command = cl->lab_hosts[h].agent_command;
+		}
+		char *error = NULL;
+		if (target_open(&options, &targets[h], &error) < 0) {
+			fprintf(stderr, "tcpharness: target %s%s%s: %s\n", target_kind_name(options.kind),
+				*count > 1 ? " on " : "", *count > 1 ? options.iface : "", error ? error : "out of memory");
+			free(error);
+		} else if (h > 0 && strcmp(target_label(targets[h]), target_label(targets[0])) != 0) {
+			fprintf(stderr, "tcpharness: the lab hosts differ: %s on %s, %s on %s; the hosts of one run must "
+					"run the same stack\n", target_label(targets[0]), cl->lab_hosts[0].iface,
+				target_label(targets[h]), options.iface);
+			target_close(targets[h]);
+		} else {
+			continue;
+		}
+		while (h-- > 0)
+			target_close(targets[h]);
+		return -1;
+	}
+	return 0;
+}
+
 /* Runs set on the t-th target of the command line; *label gets its malloc'd label. With several
- * targets, each one's pcaps go to a directory of its own. Returns the exit status. */
+ * targets, each one's pcaps go to a directory of its own; with several lab hosts, each takes one case
+ * at a time. Returns the exit status. */
 static int run_on_target(const struct command_line *cl, int t, struct run_set *set, FILE *console, char **label)
 {
-	struct target_options options_of_target = cl->target;
-	options_of_target.kind = cl->kinds[t];
-	struct target *target;
-	char *error = NULL;
-	if (target_open(&options_of_target, &target, &error) < 0) {
-		fprintf(stderr, "tcpharness: target %s: %s\n", target_kind_name(options_of_target.kind),
-			error ? error : "out of memory");
-		free(error);
-		*label = strdup(target_kind_name(options_of_target.kind));
+	struct target *targets[TARGET_MAX_LAB_HOSTS];
+	int host_count;
+	if (open_targets(cl, t, targets, &host_count) < 0) {
+		*label = strdup(target_kind_name(cl->kinds[t]));
 		return EXIT_USAGE;
 	}
+	struct target *target = targets[0];
 	*label = strdup(target_label(target));
 	if (cl->target_count > 1)
 		fprintf(console, "== %s ==\n", target_label(target));
 	int jobs = cl->jobs;
 	if (!target_runs_cases_in_parallel(target)) {
-		if (cl->jobs_given && cl->jobs > 1)
-			fprintf(stderr, "tcpharness: %s runs one case at a time; -j %d ignored\n", target_label(target),
-				cl->jobs);
-		jobs = 1;
+		if (cl->jobs_given && cl->jobs != host_count)
+			fprintf(stderr, "tcpharness: %s runs one case at a time on each of its %d host%s; -j %d ignored\n",
+				target_label(target), host_count, host_count == 1 ? "" : "s", cl->jobs);
+		jobs = host_count;
 	}
 	char *dir = cl->captures_dir ? strdup(cl->captures_dir) : default_captures_dir();
 	if (dir && cl->target_count > 1) {
 		char *per_target = NULL;
-		if (asprintf(&per_target, "%s/%s", dir, target_kind_name(options_of_target.kind)) < 0)
+		if (asprintf(&per_target, "%s/%s", dir, target_kind_name(cl->kinds[t])) < 0)
 			per_target = NULL;
 		free(dir);
 		dir = per_target;
 	}
-	struct run_options options = { target, dir, cl->tolerance_ns, report_names_families(set) };
+	struct run_options options[TARGET_MAX_LAB_HOSTS];
+	for (int h = 0; h < host_count; h++)
+		options[h] = (struct run_options){ targets[h], dir, cl->tolerance_ns, report_names_families(set) };
 	int status;
+	char *error = NULL;
 	if (cl->target.dry_run) {
 		status = dry_run_print(target, set, stdout, &error) < 0 ? EXIT_USAGE : 0;
 		if (status)
 			fprintf(stderr, "tcpharness: dry run: %s\n", error ? error : "out of memory");
 		free(error);
 	} else {
-		struct schedule_options schedule = { &options, jobs, cl->retries, cl->rerun_failures };
+		struct schedule_options schedule = { &options[0], jobs, cl->retries, cl->rerun_failures,
+						     host_count > 1 ? options : NULL };
 		status = schedule_run(set, &schedule, console) < 0 ? EXIT_USAGE : EXIT_PASSED;
 	}
-	if (target_refusal(target)) {
-		fprintf(stderr, "tcpharness: %s: stopped claiming the peers' addresses: %s\n", target_label(target),
-			target_refusal(target));
-		status = EXIT_USAGE;
+	for (int h = 0; h < host_count; h++) {
+		if (target_refusal(targets[h])) {
+			fprintf(stderr, "tcpharness: %s: stopped claiming the peers' addresses: %s\n",
+				target_label(targets[h]), target_refusal(targets[h]));
+			status = EXIT_USAGE;
+		}
+		target_close(targets[h]);
 	}
-	target_close(target);
 	free(dir);
 	return status;
 }
@@ -817,7 +858,11 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 			cl->target_given = true;
 			break;
 		case 'I':
-			cl->target.iface = optarg;
+			if (cl->lab_host_count == TARGET_MAX_LAB_HOSTS) {
+				fprintf(stderr, "tcpharness: at most %d lab hosts\n", TARGET_MAX_LAB_HOSTS);
+				return EXIT_USAGE;
+			}
+			cl->target.iface = cl->lab_hosts[cl->lab_host_count++].iface = optarg;
 			cl->lab_option_given = true;
 			break;
 		case 'A': {
@@ -827,11 +872,15 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 				return EXIT_USAGE;
 			}
 			cl->target.target_ip = ntohl(a.s_addr);
+			if (cl->lab_ip_count < TARGET_MAX_LAB_HOSTS)
+				cl->lab_hosts[cl->lab_ip_count++].target_ip = cl->target.target_ip;
 			cl->lab_option_given = true;
 			break;
 		}
 		case 'G':
 			cl->target.agent_command = optarg;
+			if (cl->lab_agent_count < TARGET_MAX_LAB_HOSTS)
+				cl->lab_hosts[cl->lab_agent_count++].agent_command = optarg;
 			cl->lab_option_given = true;
 			break;
 		case 'D':
@@ -973,6 +1022,16 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 	if (targets_include(cl, TARGET_LAB) &&
 	    (!cl->target.iface || !cl->target.target_ip || !cl->target.agent_command)) {
 		fprintf(stderr, "tcpharness: --target lab needs --iface IF, --target-ip A and --agent 'COMMAND'\n");
+		return EXIT_USAGE;
+	}
+	if (cl->lab_host_count != cl->lab_ip_count || cl->lab_host_count != cl->lab_agent_count) {
+		fprintf(stderr, "tcpharness: several lab hosts take --iface, --target-ip and --agent once each, in "
+				"the same order (%d, %d and %d given)\n", cl->lab_host_count, cl->lab_ip_count,
+			cl->lab_agent_count);
+		return EXIT_USAGE;
+	}
+	if (cl->target.dry_run && cl->lab_host_count > 1) {
+		fprintf(stderr, "tcpharness: --dry-run shows one lab host's frames; name one host\n");
 		return EXIT_USAGE;
 	}
 	if (cl->target_given && strcmp(cl->command, "run") != 0 && strcmp(cl->command, "matrix") != 0) {
