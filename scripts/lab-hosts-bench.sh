@@ -2,8 +2,9 @@
 # Several lab hosts at once (issue 22), without a lab: two "lab hosts", each a network namespace with
 # 192.0.2.1 behind a veth of its own, their agents started with nsenter, the harness in a namespace of
 # its own (nothing on the host touched). Runs CASES (default cases/) in ipv4 on one host, then on both
-# at once (one case per host at a time), prints both wall times and whether the tables are the same.
-# Called by scripts/bench.sh; needs root.
+# at once (one case per host at a time), prints both wall times; fails when the tables differ or a host
+# took no case. scripts/bench.sh measures the catalogue with it; kernel:lab_hosts runs it on a few
+# cases for the table alone (no timing asserted). Needs root.
 # usage: lab-hosts-bench.sh HARNESS AGENT [CASES]
 set -euo pipefail
 if [ $# -lt 2 ]; then
@@ -52,10 +53,24 @@ one_run() {
 	echo "($(date +%s%N) - $start) / 1000000000" | bc -l >"$scratch/$1.wall"
 	sed -i -e 's/~//g' "$scratch/$1.table"
 }
+# Frames the harness sent on host H's link (/proc/net/dev: this namespace's view).
+sent_to() { sed -n "s/^ *thlh$1-h://p" /proc/net/dev | awk '{ print $10 }'; }
 one_run one 1
+before=("$(sent_to 1)" "$(sent_to 2)")
 one_run two 2
+sent=($(($(sent_to 1) - before[0])) $(($(sent_to 2) - before[1])))
 printf 'lab, one host:  wall time %6.2f s   (%s)\n' "$(cat "$scratch/one.wall")" "$(tail -n 1 "$scratch/one.log")"
 printf 'lab, two hosts: wall time %6.2f s   (%s)\n' "$(cat "$scratch/two.wall")" "$(tail -n 1 "$scratch/two.log")"
+echo "frames the harness sent to each of the two hosts: ${sent[0]} and ${sent[1]}"
+if [ "${sent[0]}" -eq 0 ] || [ "${sent[1]}" -eq 0 ]; then
+	echo "one of the two hosts took no case"
+	exit 1
+fi
+if ! grep -q . "$scratch/one.table"; then
+	echo "no table:"
+	cat "$scratch/one.log"
+	exit 1
+fi
 if diff -u "$scratch/one.table" "$scratch/two.table" >"$scratch/diff"; then
 	echo "the same table on one host and on two ($(grep -c . "$scratch/one.table") lines)"
 else

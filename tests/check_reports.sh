@@ -43,7 +43,7 @@ check_usage() {
 	expect_usage_error "--report html needs a DIR" run --report html= "$accept"
 	expect_usage_error "two reports would go to r.out" run --report json=r.out --report junit r.out "$accept"
 	expect_usage_error "two reports would go to standard output" run --report tap --report tap "$accept"
-	expect_usage_error "--report is an option of run and matrix" list --report json=r.json "$accept"
+	expect_usage_error "--report is an option of run, matrix and merge" list --report json=r.json "$accept"
 	expect_usage_error "give --report tap a FILE" matrix --report tap "$accept"
 }
 
@@ -67,8 +67,15 @@ def check(condition, what):
 check(report["schema"] == "tcpharness-report/1", "schema")
 for key in ("tcpharness_version", "kernel", "written"):
     check(isinstance(report[key], str) and report[key], key)
-run_fields = {"name", "case", "file", "variant", "family", "verdict", "message", "outcome", "unchecked",
+run_fields = {"name", "index", "expected_ns", "case", "file", "variant", "family", "verdict", "message", "outcome", "unchecked",
               "unchecked_reason", "failed_step", "duration_ns", "pcap", "tries", "events"}
+check(set(report["selection"]) == {"paths", "variant", "families", "runs", "digest"} and
+      report["selection"]["runs"] >= len(report["runs"]) and len(report["selection"]["digest"]) == 16,
+      f"selection {report['selection']}")
+check(report["shard"] == {"index": 1, "count": 1}, f"shard {report['shard']}")
+check(isinstance(report["wall_ns"], int) and report["wall_ns"] >= sum(r["duration_ns"] for r in report["runs"]) / 64,
+      "wall_ns")
+check([r["index"] for r in report["runs"]] == sorted(r["index"] for r in report["runs"]), "run indices in order")
 check(set(report["summary"]) == {"passed", "failed", "skipped", "flaky", "errors", "not_run"},
       f"summary fields {sorted(report['summary'])}")
 event_fields = {"kind", "at_ns", "line", "source", "peer", "broke", "unchecked", "expected", "observed",
