@@ -6,11 +6,16 @@
 #include <stdint.h>
 
 #include "case.h"
+#include "ip_address.h"
 
 #define SHARD_MAX_COUNT 1000
 
+/* The stack whose lines (`{linux}`, `{!lwip}`) make the expected timeline: the split may not depend on
+ * the target, since every target of a `matrix --targets` runs the same shard. */
+#define SHARD_STACK "linux"
+
 /* What one run costs besides its timeline: two namespaces, a veth pair, a capture, the agent, and
- * their teardown (measured on the catalogue, docs/performance.md). */
+ * their teardown; 56 ms on average over the catalogue's runs on a 2-core machine (docs/performance.md). */
 #define SHARD_RUN_OVERHEAD_NS (60 * 1000000LL)
 
 /* `--shard K/N`: runner K (1-based) of N. */
@@ -22,11 +27,11 @@ struct shard_spec {
 /* Parses "K/N" into *out: 0, or -1 with *error malloc'd saying what is wrong. */
 int shard_parse(const char *text, struct shard_spec *out, char **error);
 
-/* How long a run of c under variant (-1: none) is expected to take: the end of its timer chain (the
- * last step's time as written, plus a `none within T` window or a `for T` hold it waits out) plus
- * SHARD_RUN_OVERHEAD_NS. Wall time on a loaded machine differs; what matters is that it is the same
- * number everywhere. */
-int64_t shard_expected_ns(const struct case_file *c, int variant);
+/* How long a run of c under variant (-1: none) in family is expected to take: the end of its timer
+ * chain as written (each line's time, a relative one counted from the end of a `none within T` window
+ * or a `for T` hold before it), on the stack SHARD_STACK, plus SHARD_RUN_OVERHEAD_NS. Wall time on a
+ * loaded machine differs; what matters is that it is the same number everywhere, whatever the target. */
+int64_t shard_expected_ns(const struct case_file *c, int variant, enum address_family family);
 
 /* Puts each of count runs into one of shard_count shards (shard_of[i], 0-based): the longest expected
  * first, each to the shard with the least expected time so far (the lowest-numbered on a tie); runs

@@ -61,7 +61,7 @@ int report_shard_of(const struct run_set *set, int shard_count, int *shard_of)
 	const char **names = malloc((size_t)(set->count ? set->count : 1) * sizeof *names);
 	int rc = expected_ns && names ? 0 : -1;
 	for (int i = 0; rc == 0 && i < set->count; i++) {
-		expected_ns[i] = shard_expected_ns(set->runs[i].c, set->runs[i].variant);
+		expected_ns[i] = shard_expected_ns(set->runs[i].c, set->runs[i].variant, set->runs[i].family);
 		names[i] = set->runs[i].name;
 	}
 	if (rc == 0)

@@ -117,7 +117,7 @@ static void put_run(FILE *out, const struct run_record *r)
 	fputs("    {\n      \"name\": ", out);
 	put_json_string(out, r->name);
 	fprintf(out, ",\n      \"index\": %d,\n      \"expected_ns\": %lld", r->selection_index,
-		(long long)shard_expected_ns(c, r->variant));
+		(long long)shard_expected_ns(c, r->variant, r->family));
 	fputs(",\n      \"case\": ", out);
 	put_json_string(out, c->name);
 	fputs(",\n      \"file\": ", out);

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "error_text.h"
-#include "send_budget.h"
 
 int shard_parse(const char *text, struct shard_spec *out, char **error)
 {
@@ -29,20 +28,18 @@ static int64_t step_lasts_ns(const struct step *s)
 	return 0;
 }
 
-int64_t shard_expected_ns(const struct case_file *c, int variant)
+int64_t shard_expected_ns(const struct case_file *c, int variant, enum address_family family)
 {
-	int64_t *at_ns = malloc((size_t)(c->step_count ? c->step_count : 1) * sizeof *at_ns);
-	int64_t end = 0;
-	if (at_ns) {
-		send_budget_timeline(c, variant, at_ns);
-		for (int i = 0; i < c->step_count; i++) {
-			const struct step *s = &c->steps[i];
-			bool in_variant = variant < 0 || (s->variant_mask >> variant & 1u);
-			if (in_variant && at_ns[i] + step_lasts_ns(s) > end)
-				end = at_ns[i] + step_lasts_ns(s);
-		}
+	int64_t previous = 0, end = 0;
+	for (int i = 0; i < c->step_count; i++) {
+		const struct step *s = &c->steps[i];
+		if ((variant >= 0 && !(s->variant_mask >> variant & 1u)) || !step_runs_on(s, SHARD_STACK) ||
+		    !step_runs_in_family(s, (int)family))
+			continue;
+		previous = (s->when.relative ? previous : 0) + s->when.earliest_ns + step_lasts_ns(s);
+		if (previous > end)
+			end = previous;
 	}
-	free(at_ns);
 	return end + SHARD_RUN_OVERHEAD_NS;
 }
 
