@@ -12,13 +12,13 @@
 #define SCHEDULE_DEFAULT_RETRIES 2
 
 struct schedule_options {
+	/* Worker i runs its cases with run[i % run_count]: its own VM where the target boots one per
+	 * worker, the one target otherwise. */
 	const struct run_options *run;
+	int run_count;       /* 1..jobs */
 	int jobs;            /* records run at once, 1..SCHEDULE_MAX_JOBS */
 	int retries;         /* extra tries for a run that ERRORed (--retries) */
 	int rerun_failures;  /* extra tries for a run that FAILed (--rerun-failures) */
-	/* Targets that take one case at a time each (several lab hosts): worker i runs every case it takes
-	 * on run_of_worker[i] (jobs of them); NULL: every worker runs on run. */
-	const struct run_options *run_of_worker;
 };
 
 /* SIGINT and SIGTERM set run_interrupted (running cases stop at their next step and remove what they

@@ -10,9 +10,11 @@
 
 #define SHARD_MAX_COUNT 1000
 
-/* The stack whose lines (`{linux}`, `{!lwip}`) make the expected timeline: the split may not depend on
- * the target, since every target of a `matrix --targets` runs the same shard. */
+/* The stack whose lines (`{linux}`, `{!lwip}`, `{linux<5.4}`) make the expected timeline, at a release
+ * newer than any bound: the split may not depend on the target, since every target of a
+ * `matrix --targets` runs the same shard. */
 #define SHARD_STACK "linux"
+#define SHARD_RELEASE 999, 999, 999
 
 /* What one run costs besides its timeline: two namespaces, a veth pair, a capture, the agent, and
  * their teardown; 56 ms on average over the catalogue's runs on a 2-core machine (docs/performance.md). */
@@ -29,7 +31,7 @@ int shard_parse(const char *text, struct shard_spec *out, char **error);
 
 /* How long a run of c under variant (-1: none) in family is expected to take: the end of its timer
  * chain as written (each line's time, a relative one counted from the end of a `none within T` window
- * or a `for T` hold before it), on the stack SHARD_STACK, plus SHARD_RUN_OVERHEAD_NS. Wall time on a
+ * or a `for T` hold before it), on SHARD_STACK at SHARD_RELEASE, plus SHARD_RUN_OVERHEAD_NS. Wall time on a
  * loaded machine differs; what matters is that it is the same number everywhere, whatever the target. */
 int64_t shard_expected_ns(const struct case_file *c, int variant, enum address_family family);
 

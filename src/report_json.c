@@ -118,6 +118,8 @@ static void put_run(FILE *out, const struct run_record *r)
 	put_json_string(out, r->name);
 	fprintf(out, ",\n      \"index\": %d,\n      \"expected_ns\": %lld", r->selection_index,
 		(long long)shard_expected_ns(c, r->variant, r->family));
+	fputs(",\n      \"target\": ", out);
+	put_json_string(out, r->target);
 	fputs(",\n      \"case\": ", out);
 	put_json_string(out, c->name);
 	fputs(",\n      \"file\": ", out);

@@ -285,6 +285,10 @@ static int fill_from(const struct merge_reports *r, int file, const int *shard_o
 		if (integer_in(run, "index", 0, set->count - 1, &index) < 0 || !json_is_string(run_name))
 			return error_set(error, "%s: run %zu has no index in the selection of %d runs", name, i + 1,
 					 set->count);
+		if (json_is_string(json_object_get(run, "target")))
+			return error_set(error, "%s holds the runs of several targets (matrix --targets): merge puts the "
+						"shards of one target together; give each target's run a --report of its own",
+					 name);
 		struct run_record *record = &set->runs[index];
 		if (strcmp(record->name, json_string_value(run_name)) != 0)
 			return error_set(error, "%s: run %lld of the selection is %s here but %s in the case files: "

@@ -37,6 +37,11 @@ struct work_queue {
 	int workers_running;
 };
 
+struct worker {
+	struct work_queue *queue;
+	const struct run_options *run;
+};
+
 /* Whether a try with this verdict is tried again: an ERROR proves nothing about the stack, so it is
  * (up to --retries times); a FAIL only when asked (--rerun-failures). Never after a signal. */
 static bool try_again(const struct run_record *r, const struct schedule_options *o, int errors, int failures)
@@ -66,12 +71,6 @@ static void run_record_tries(struct run_record *r, const struct schedule_options
 		run_case(r->c, r->variant, r->family, run, &r->result);
 	}
 }
-
-/* A worker and the target it runs its cases on. */
-struct worker {
-	struct work_queue *queue;
-	const struct run_options *run;
-};
 
 static void *run_worker(void *arg)
 {
@@ -115,12 +114,11 @@ int schedule_run(struct run_set *set, const struct schedule_options *options, FI
 	pthread_cond_init(&q.changed, &monotonic);
 	pthread_condattr_destroy(&monotonic);
 	pthread_t workers[SCHEDULE_MAX_JOBS];
-	struct worker worker_of[SCHEDULE_MAX_JOBS];
+	struct worker roles[SCHEDULE_MAX_JOBS];
 	int started = 0;
 	for (; started < options->jobs && started < set->count; started++) {
-		worker_of[started] = (struct worker){ &q, options->run_of_worker ? &options->run_of_worker[started]
-										 : options->run };
-		if (pthread_create(&workers[started], NULL, run_worker, &worker_of[started]) != 0)
+		roles[started] = (struct worker){ &q, &options->run[started % options->run_count] };
+		if (pthread_create(&workers[started], NULL, run_worker, &roles[started]) != 0)
 			break;
 		q.workers_running++;
 	}

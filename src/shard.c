@@ -33,7 +33,7 @@ int64_t shard_expected_ns(const struct case_file *c, int variant, enum address_f
 	int64_t previous = 0, end = 0;
 	for (int i = 0; i < c->step_count; i++) {
 		const struct step *s = &c->steps[i];
-		if ((variant >= 0 && !(s->variant_mask >> variant & 1u)) || !step_runs_on(s, SHARD_STACK) ||
+		if ((variant >= 0 && !(s->variant_mask >> variant & 1u)) || !step_runs_on(s, SHARD_STACK, release_code(SHARD_RELEASE)) ||
 		    !step_runs_in_family(s, (int)family))
 			continue;
 		previous = (s->when.relative ? previous : 0) + s->when.earliest_ns + step_lasts_ns(s);
