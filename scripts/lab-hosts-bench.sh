@@ -48,7 +48,7 @@ done
 one_run() {
 	local start
 	start=$(date +%s%N)
-	"$harness" matrix --family 4 --target lab "${lab_args[@]:0:$((6 * $2))}" --allow-storm \
+	"$harness" matrix --family 4 --retries 5 --target lab "${lab_args[@]:0:$((6 * $2))}" --allow-storm \
 		--captures "$scratch/$1" "$cases" >"$scratch/$1.table" 2>"$scratch/$1.log" || true
 	echo "($(date +%s%N) - $start) / 1000000000" | bc -l >"$scratch/$1.wall"
 	# A pass on a retry (FLAKY: `~` in a cell, and a note under the table) is a pass.
