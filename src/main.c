@@ -678,8 +678,8 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 	}
 	if (set.count == 0 && set.selection.run_count > 0) {
 		/* More runners than runs: this one has nothing to do, and its report says so to merge. */
-		fprintf(stderr, "tcpharness: shard %d/%d holds none of the %d runs selected\n", cl->shard.index,
-			cl->shard.count, set.selection.run_count);
+		fprintf(stderr, "tcpharness: shard %d/%d holds none of the %d run%s selected\n", cl->shard.index,
+			cl->shard.count, set.selection.run_count, set.selection.run_count == 1 ? "" : "s");
 		int status = write_reports(cl, &set) < 0 ? EXIT_REPORT_UNWRITTEN : EXIT_PASSED;
 		run_set_free(&set);
 		return status;

@@ -58,6 +58,11 @@ expect_message "several lab hosts take --iface, --target-ip and --agent once eac
 	"$harness" run --target lab --iface lo --iface lo --target-ip 192.0.2.1 --agent true "$cases"
 expect_message "--dry-run shows one lab host's frames" "$harness" run --target lab --iface lo --iface lo \
 	--target-ip 192.0.2.1 --target-ip 192.0.2.2 --agent true --agent true --dry-run "$cases"
+# More runners than runs: a runner without any exits 0 and says so (its report still goes to merge).
+empty=$("$harness" run --shard 2/2 --family 4 --captures /nonexistent "$cases/handshake/accept.tc" 2>&1 >/dev/null)
+status=$?
+[ "$status" -eq 0 ] && grep -qF "shard 2/2 holds none of the 1 run selected" <<<"$empty" ||
+	{ echo "FAIL: an empty shard exited $status saying '$empty'"; failures=$((failures + 1)); }
 # The shards of a selection list every run once; one shard of one is the whole selection.
 diff <("$harness" list "$cases" | sort) <(for k in 1 2 3; do "$harness" list --shard "$k/3" "$cases"; done | sort) >/dev/null ||
 	{ echo "FAIL: list --shard K/3 for K = 1..3 is not list"; failures=$((failures + 1)); }
