@@ -44,7 +44,7 @@ check_usage() {
 	expect_usage_error "--report html needs a DIR" run --report html= "$accept"
 	expect_usage_error "two reports would go to r.out" run --report json=r.out --report junit r.out "$accept"
 	expect_usage_error "two reports would go to standard output" run --report tap --report tap "$accept"
-	expect_usage_error "--report is an option of run and matrix" list --report json=r.json "$accept"
+	expect_usage_error "--report is an option of run, matrix and merge" list --report json=r.json "$accept"
 	expect_usage_error "give --report tap a FILE" matrix --report tap "$accept"
 }
 
@@ -76,8 +76,19 @@ kernel = kernels.get(expect, f"local: Linux {os.uname().release}")
 check(report["kernel"] == kernel if expect not in ("gvisor", "lwip") else
       isinstance(report["kernel"], str) and report["kernel"].startswith(kernel) and report["kernel"] != kernel,
       f"kernel {report['kernel']!r}, expected {kernel!r}")
-run_fields = {"name", "target", "case", "file", "variant", "family", "verdict", "message", "outcome", "unchecked",
+run_fields = {"name", "index", "expected_ns", "target", "case", "file", "variant", "family", "verdict", "message", "outcome", "unchecked",
               "unchecked_reason", "failed_step", "duration_ns", "pcap", "tries", "events"}
+# matrix --targets: every target's runs of the one selection, one target after the other.
+targets = {run["target"] for run in report["runs"]}
+check(set(report["selection"]) == {"paths", "variant", "families", "runs", "digest"} and
+      report["selection"]["runs"] * len(targets) >= len(report["runs"]) and len(report["selection"]["digest"]) == 16,
+      f"selection {report['selection']}")
+check(report["shard"] == {"index": 1, "count": 1}, f"shard {report['shard']}")
+check(isinstance(report["wall_ns"], int) and report["wall_ns"] >= sum(r["duration_ns"] for r in report["runs"]) / 64,
+      "wall_ns")
+for target in targets:
+    indices = [r["index"] for r in report["runs"] if r["target"] == target]
+    check(indices == sorted(indices), f"run indices of {target} in order")
 check(set(report["summary"]) == {"passed", "failed", "skipped", "flaky", "errors", "not_run"},
       f"summary fields {sorted(report['summary'])}")
 event_fields = {"kind", "at_ns", "line", "source", "peer", "broke", "unchecked", "expected", "observed",

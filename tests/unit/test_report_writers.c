@@ -99,7 +99,13 @@ static void fixture_init(struct fixture *f)
 	failed->event_count = 3;
 	f->runs[2] = make_record(&f->lost_final_ack, 1, VERDICT_SKIP,
 				 "requires sysctl net.ipv4.tcp_tw_recycle, which the stack under test (local: Linux 6.18.44) does not have");
-	f->set = (struct run_set){ .runs = f->runs, .count = 3, .families = 1u << FAMILY_IPV4 };
+	for (int i = 0; i < 3; i++)
+		f->runs[i].selection_index = 2 * i;
+	static const char *const paths[] = { "cases/" };
+	/* The second shard of two of a selection of six runs (tcpharness merge reads this back). */
+	f->set = (struct run_set){ .runs = f->runs, .count = 3, .families = 1u << FAMILY_IPV4,
+				   .selection = { paths, 1, NULL, 6, 0x0123456789abcdefULL, 2, 2 },
+				   .wall_ns = 987654321 };
 }
 
 static void fixture_free(struct fixture *f)
@@ -297,8 +303,14 @@ static void test_json(void **state)
 	assert_non_null(strstr(json, "{\n  \"schema\": \"tcpharness-report/1\",\n  \"tcpharness_version\": \"" TCPHARNESS_VERSION
 				     "\",\n  \"kernel\": null,\n  \"started\": null,\n  \"written\": \""));
 	assert_non_null(strstr(json, "\"summary\": {\"passed\": 1, \"failed\": 1, \"skipped\": 1, \"flaky\": 0, \"errors\": 0, \"not_run\": 0},\n"));
+	assert_non_null(strstr(json, "  \"selection\": {\"paths\": [\"cases/\"], \"variant\": null, \"families\": [\"ipv4\"], "
+				     "\"runs\": 6, \"digest\": \"0123456789abcdef\"},\n"
+				     "  \"shard\": {\"index\": 2, \"count\": 2},\n"
+				     "  \"wall_ns\": 987654321,\n"));
 	assert_non_null(strstr(json, "    {\n"
 				     "      \"name\": \"handshake/accept\",\n"
+				     "      \"index\": 0,\n"
+				     "      \"expected_ns\": 60000000,\n"
 				     "      \"target\": null,\n"
 				     "      \"case\": \"handshake/accept\",\n"
 				     "      \"file\": \"cases/handshake/accept.tc\",\n"
@@ -316,6 +328,8 @@ static void test_json(void **state)
 				     "      \"events\": []\n"
 				     "    },\n"));
 	assert_non_null(strstr(json, "      \"name\": \"time_wait/lost_final_ack@tw-kept\",\n"
+				     "      \"index\": 2,\n"
+				     "      \"expected_ns\": 60000000,\n"
 				     "      \"target\": null,\n"
 				     "      \"case\": \"time_wait/lost_final_ack\",\n"
 				     "      \"file\": \"cases/time_wait/lost_final_ack.tc\",\n"
@@ -465,8 +479,8 @@ static void test_json_interrupted(void **state)
 	for (int i = 0; i < 3; i++)
 		f.runs[i].ran = false;
 	char *json = file_report(report_json_write, &f.set);
-	assert_non_null(strstr(json, "\"summary\": {\"passed\": 0, \"failed\": 0, \"skipped\": 0, \"flaky\": 0, \"errors\": 0, \"not_run\": 3},\n"
-				     "  \"runs\": []\n}\n"));
+	assert_non_null(strstr(json, "\"summary\": {\"passed\": 0, \"failed\": 0, \"skipped\": 0, \"flaky\": 0, \"errors\": 0, \"not_run\": 3},\n"));
+	assert_non_null(strstr(json, "  \"runs\": []\n}\n"));
 	free(json);
 	fixture_free(&f);
 }
