@@ -50,6 +50,9 @@ struct peer_decl {
 	uint32_t ts_start;    /* TS clock value at case start; default 1000 */
 	uint32_t ts_rate_hz;  /* TS clock ticks per second; default 1000 */
 	uint16_t target_port; /* 0: the first `app listen`/`app bind` port, else learned from the kernel's SYN */
+	/* A .pkt's peer: a SYN the stack sends it from another port is a new connection, which the peer
+	 * follows from then on (a script's sockets connect one after another, as under packetdrill). */
+	bool follows_active_opens;
 	struct source_location where;
 };
 
@@ -88,6 +91,7 @@ enum app_op {
 	APP_SETSOCKOPT, /* app setsockopt [H] NAME V [V2] */
 	APP_GETSOCKOPT, /* app getsockopt [H] NAME            (SO_ERROR: result is the pending errno) */
 	APP_TCP_INFO,   /* (a .pkt's %{ }%) one tcpi_* field of H's TCP_INFO, named in option */
+	APP_SENDTO,     /* (a .pkt's sendto(..., MSG_FASTOPEN, ...)) send N bytes to IP:PORT, connecting */
 };
 
 /* What a line expects back: `= 0`, `= 5`, `= EADDRNOTAVAIL`, `= *`; no `=` means "succeeds". */
@@ -106,6 +110,8 @@ struct app_call {
 	int value_count;
 	uint32_t length;                 /* send/recv byte count */
 	bool end_of_record;              /* send with MSG_EOR (a .pkt's send flags) */
+	bool fast_open;                  /* sendto with MSG_FASTOPEN: the SYN carries the data (RFC 7413) */
+	bool active_open;                /* a .pkt's connect: peers that follow active opens await its SYN */
 	int64_t timeout_ns;              /* blocking calls (accept, recv, connected): `within T`, default 2 s */
 	enum app_expect_kind expect;
 	int64_t expect_value;            /* APP_EXPECT_VALUE */

@@ -24,6 +24,8 @@ struct peer_state {
 	bool own_tsval_known;
 	uint32_t own_tsval;         /* last TSval this peer sent: `ecr auto` when expecting */
 	int64_t ts_jump;            /* sum of clock jumps */
+	bool awaiting_active_open;  /* decl->follows_active_opens: the app connected; until the stack's
+				     * SYN, segments of earlier connections are not this peer's */
 };
 
 /* A peer before anything was sent, at its address in family. */

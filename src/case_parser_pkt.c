@@ -57,6 +57,8 @@ struct pkt_parser {
 	uint32_t peer_mss;
 	bool peer_timestamps;
 	uint32_t user_mss;          /* setsockopt(TCP_MAXSEG): the stack's own MSS cap; 0 when not set */
+	uint32_t remote_isn;        /* the seq of the script's latest SYN: its later seqs count from it */
+	uint64_t opened_fds;        /* bit N: descriptor N connected (connect, sendto MSG_FASTOPEN) */
 	/* A command line ending in '\' goes on on the next: its command word and options, repeated. */
 	char continued[CASE_UNSUPPORTED_TEXT];
 };
@@ -242,6 +244,8 @@ static int lower_socket(struct pkt_parser *p, const struct pkt_call *call, struc
 	if (call->err || call->value < 0)
 		return lex_unsupported(p->lx, call->result.col, "a socket() expected to fail");
 	app->op = APP_SOCKET;
+	if (call->value < 64)
+		p->opened_fds &= ~(1ull << call->value);
 	/* The agent's descriptor differs from the script's; the script's names the handle. */
 	snprintf(app->handle, sizeof app->handle, "fd%lld", (long long)call->value);
 	app->expect = APP_EXPECT_SUCCESS;
@@ -290,6 +294,18 @@ static int lower_accept(struct pkt_parser *p, const struct pkt_call *call, struc
 	return 0;
 }
 
+/* A connect, or a sendto with MSG_FASTOPEN before the socket connected (after, the flag is ignored:
+ * tcp_sendmsg_fastopen runs only in SYN_SENT's stead), opens a connection: the peer follows the
+ * stack's next SYN from then on and ignores the earlier sockets' segments, as packetdrill's sniffer
+ * does (run_packet.c: packets that do not match the test socket). */
+static void mark_active_open(struct pkt_parser *p, struct app_call *app)
+{
+	long fd = strtol(app->handle + strlen("fd"), NULL, 10); /* fd_handle's name */
+	uint64_t bit = fd < 64 ? 1ull << fd : 0;
+	app->active_open = !bit || !(p->opened_fds & bit);
+	p->opened_fds |= bit;
+}
+
 /* connect(FD, ..., ...) = -1 EINPROGRESS: the agent's connect never blocks, like packetdrill's on a
  * socket made O_NONBLOCK. A blocking connect that returns 0 needs the handshake to run meanwhile. */
 static int lower_connect(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
@@ -299,6 +315,7 @@ static int lower_connect(struct pkt_parser *p, const struct pkt_call *call, stru
 	if (!call->err)
 		return lex_unsupported(p->lx, call->result.col, "a blocking connect() (only '= -1 EINPROGRESS' runs)");
 	app->op = APP_CONNECT;
+	mark_active_open(p, app);
 	app->ip = p->c->peers[0].ip;
 	app->port = PKT_PORT;
 	expect_result(call, app);
@@ -306,13 +323,18 @@ static int lower_connect(struct pkt_parser *p, const struct pkt_call *call, stru
 }
 
 /* The flags of send/recv/sendto/recvfrom: 0, or for a send MSG_EOR (tcp_sendmsg keeps the next
- * write out of this skb, so records are not coalesced). */
+ * write out of this skb, so records are not coalesced), or for a sendto MSG_FASTOPEN (RFC 7413: the
+ * call connects and its data rides in the SYN; tcp_sendmsg_fastopen). */
 static int io_flags(struct pkt_parser *p, const struct pkt_call *call, int index, struct app_call *app)
 {
 	if (index >= call->arg_count || token_is(call->args[index], "0"))
 		return 0;
 	if (app && token_is(call->args[index], "MSG_EOR")) {
 		app->end_of_record = true;
+		return 0;
+	}
+	if (app && token_is(call->name, "sendto") && token_is(call->args[index], "MSG_FASTOPEN")) {
+		app->fast_open = true;
 		return 0;
 	}
 	return lex_unsupported(p->lx, call->args[index].col, "flags " TOKEN_FMT, TOKEN_ARG(call->args[index]));
@@ -324,7 +346,8 @@ static int io_length(struct pkt_parser *p, const struct pkt_call *call, struct a
 	if (require_ellipsis(p, call->args[1], "a buffer") < 0 ||
 	    lex_uint(p->lx, call->args[2], 0, AGENT_IO_MAX, &length) < 0)
 		return -1;
-	if (length == 0)
+	/* sendto(..., 0, MSG_FASTOPEN, ...) asks for a cookie: a SYN without data. */
+	if (length == 0 && !app->fast_open)
 		return lex_unsupported(p->lx, call->args[2].col, "a zero-length %.*s", (int)call->name.len, call->name.s);
 	app->length = (uint32_t)length;
 	return fd_handle(p, call->args[0], app->handle);
@@ -347,6 +370,14 @@ static int lower_send(struct pkt_parser *p, const struct pkt_call *call, struct 
 	if (io_flags(p, call, 3, app) < 0 || io_length(p, call, app) < 0)
 		return -1;
 	app->op = APP_SEND;
+	if (app->fast_open) {
+		if (require_ellipsis(p, call->args[4], "an address") < 0)
+			return -1;
+		app->op = APP_SENDTO;
+		mark_active_open(p, app);
+		app->ip = p->c->peers[0].ip;
+		app->port = PKT_PORT;
+	}
 	expect_result(call, app);
 	return 0;
 }
@@ -554,6 +585,37 @@ static int parse_ip_info(struct pkt_parser *p, bool injected)
 	return lex_unsupported(lx, col, "the IP field %c%.*s%c", open, (int)inside.len, inside.s, open == '[' ? ']' : ')');
 }
 
+static void shift(struct spec_value *v, uint32_t by)
+{
+	if (v->kind == SPEC_VALUE)
+		v->value = (uint32_t)(v->value + by);
+}
+
+/* packetdrill's remote sequence space (socket.h, remote_seq_script_to_live_offset): a script's SYN
+ * or SYN-ACK gives the remote ISN as it is; every later segment's seq, and the ack and SACK edges the
+ * stack sends back outside a SYN, count from that ISN. The peer's own ISN is 0, so those become
+ * absolute here. */
+static void remote_sequence_space(struct pkt_parser *p, bool injected, struct segment_spec *spec)
+{
+	bool syn = spec->flags & TCP_FLAG_SYN;
+	if (injected && syn && spec->seq.kind == SPEC_VALUE) {
+		p->remote_isn = (uint32_t)spec->seq.value;
+		return;
+	}
+	if (syn)
+		return;
+	if (injected) {
+		shift(&spec->seq, p->remote_isn);
+		return;
+	}
+	shift(&spec->ack, p->remote_isn);
+	for (size_t i = 0; i < spec->option_count; i++) {
+		struct option_spec *o = &spec->options[i];
+		for (int b = 0; o->kind == TCP_OPTION_SACK && b < 2 * o->sack_block_count; b++)
+			shift(&o->v[b], p->remote_isn);
+	}
+}
+
 static int parse_packet(struct pkt_parser *p, struct token direction, struct step *s)
 {
 	bool injected = token_is(direction, "<");
@@ -579,6 +641,7 @@ static int parse_packet(struct pkt_parser *p, struct token direction, struct ste
 			p->peer_timestamps |= spec->options[i].kind == TCP_OPTION_TIMESTAMP;
 		}
 	}
+	remote_sequence_space(p, injected, spec);
 	for (size_t i = 0; i < spec->option_count; i++) {
 		struct option_spec *o = &spec->options[i];
 		if (o->kind != TCP_OPTION_TIMESTAMP)
@@ -973,6 +1036,7 @@ int case_parse_pkt(struct case_lexer *lx, const char *text, size_t len, struct c
 	remote->ts_start = 1000;
 	remote->ts_rate_hz = 1000;
 	remote->where = (struct source_location){ 1, 1 };
+	remote->follows_active_opens = true;
 	int rc = lex_each_line(lx, text, len, "//", parse_line, &p);
 	free(p.dir);
 	if (rc < 0)

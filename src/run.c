@@ -647,6 +647,8 @@ static int do_app(struct run_state *rs, const struct step *step, const struct st
 	/* A target with an address of its own: the case's address in a call means the target's. */
 	if (call.ip && call.ip == rs->c->target_ip)
 		call.ip = rs->target.target_ip;
+	for (int i = 0; call.active_open && i < rs->c->peer_count; i++)
+		rs->peers[i].awaiting_active_open = rs->peers[i].decl->follows_active_opens;
 	int64_t requested_ns = wire_now_ns();
 	if (requested_ns > w->close_ns)
 		return harness_error(rs, step, NULL, "the call went to the agent %.1f ms late, after its window closed "
@@ -1251,16 +1253,14 @@ static int apply_sysctls(struct run_state *rs, struct case_result *result)
 		if (agent_sysctl_set(rs->agent, key, wanted, &why) == 0)
 			continue;
 		int err = rs->agent->last_err;
-		if (err == ENOENT && sysctls[i].where_present) {
+		/* A sourced file's sysctl fails as the shell lets it (a .pkt's defaults.sh): whatever the
+		 * stack answered, EPERM included (tcp_congestion_control outside the allowed list in a
+		 * namespace, tcp_set_default_congestion_control). A broken agent answers no errno. */
+		if ((err == ENOENT && sysctls[i].where_present) || (err != 0 && sysctls[i].best_effort)) {
 			free(why);
 			continue;
 		}
 		int rc = sysctl_refusal(rs, key, wanted, err, &reason, &error);
-		if (rc == 0 && sysctls[i].best_effort) {
-			free(why);
-			free(reason);
-			continue;
-		}
 		if (rc < 0) {
 			result->message = message("sysctl %s=%s: %s", key, wanted, error ? error : why ? why : "?");
 		} else if (reason) {
