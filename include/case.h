@@ -228,6 +228,9 @@ struct case_file {
 	 * next `>` line, if one comes (its run_packet.c sniffs only for outbound events), instead of
 	 * failing the case by itself. */
 	bool expected_segments_only;
+	/* A line carries the stack's own Fast Open cookie (option_spec.stack_cookie): the run reads the
+	 * stack's net.ipv4.tcp_fastopen_key to make it. */
+	bool uses_stack_cookie;
 	/* What the file uses that tcpharness cannot do (a .pkt's `%{ }%`, a shell command...): the case
 	 * is a SKIP naming the first, and `check` lists them all. */
 	struct unsupported_construct {

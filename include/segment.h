@@ -93,6 +93,9 @@ struct option_spec {
 	/* Fast Open (kind 34, or 254 with its magic): the cookie's bytes, compared byte for byte */
 	uint8_t cookie_len;
 	uint8_t cookie[TCP_FAST_OPEN_COOKIE_MAX];
+	/* The cookie the stack, as a server, makes for this peer (a .pkt's TFO_COOKIE): its bytes depend
+	 * on the run's addresses, so the run fills them in (peer.h) */
+	bool stack_cookie;
 };
 
 /* A segment in the case language's terms: seq relative to the sender's ISN, ack relative to the

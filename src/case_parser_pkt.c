@@ -16,6 +16,7 @@
 #include "pkt_code.h"
 #include "pkt_shell.h"
 #include "symbols.h"
+#include "tcp_fastopen_cookie.h"
 
 #define NS_PER_MS 1000000LL
 /* packetdrill's defaults (its config.c, set_default_config): --tolerance_usecs=4000, and both the
@@ -59,6 +60,9 @@ struct pkt_parser {
 	uint32_t user_mss;          /* setsockopt(TCP_MAXSEG): the stack's own MSS cap; 0 when not set */
 	uint32_t remote_isn;        /* the seq of the script's latest SYN: its later seqs count from it */
 	uint64_t opened_fds;        /* bit N: descriptor N connected (connect, sendto MSG_FASTOPEN) */
+	/* The addresses the script was written for (--local_ip, --remote_ip, else packetdrill's defaults
+	 * for its --ip_version): a server cookie it spells out was made for them. */
+	struct ip_address script_local, script_remote;
 	/* A command line ending in '\' goes on on the next: its command word and options, repeated. */
 	char continued[CASE_UNSUPPORTED_TEXT];
 };
@@ -616,6 +620,25 @@ static void remote_sequence_space(struct pkt_parser *p, bool injected, struct se
 	}
 }
 
+/* A cookie the script spells out that is the stack's own for the script's addresses (its TFO_COOKIE
+ * written as a literal: `FO 3021b9d889017eeb`) is the stack's for the run's addresses. */
+static void find_stack_cookies(struct pkt_parser *p, struct segment_spec *spec)
+{
+	const char *key = NULL;
+	for (int i = 0; i < p->c->sysctl_count; i++)
+		if (!strcmp(p->c->sysctls[i].key, "net.ipv4.tcp_fastopen_key"))
+			key = p->c->sysctls[i].value;
+	uint8_t script_cookie[TCP_FASTOPEN_COOKIE_SIZE];
+	bool known = key && tcp_fastopen_server_cookie(key, &p->script_remote, &p->script_local, script_cookie) == 0;
+	for (size_t i = 0; i < spec->option_count; i++) {
+		struct option_spec *o = &spec->options[i];
+		if (known && (o->kind == TCP_OPTION_FAST_OPEN || o->kind == TCP_OPTION_EXPERIMENTAL) &&
+		    o->cookie_len == TCP_FASTOPEN_COOKIE_SIZE && !memcmp(o->cookie, script_cookie, sizeof script_cookie))
+			o->stack_cookie = true;
+		p->c->uses_stack_cookie |= o->stack_cookie;
+	}
+}
+
 static int parse_packet(struct pkt_parser *p, struct token direction, struct step *s)
 {
 	bool injected = token_is(direction, "<");
@@ -642,6 +665,7 @@ static int parse_packet(struct pkt_parser *p, struct token direction, struct ste
 		}
 	}
 	remote_sequence_space(p, injected, spec);
+	find_stack_cookies(p, spec);
 	for (size_t i = 0; i < spec->option_count; i++) {
 		struct option_spec *o = &spec->options[i];
 		if (o->kind != TCP_OPTION_TIMESTAMP)
@@ -914,6 +938,13 @@ static int parse_command(struct pkt_parser *p, bool timed)
 	return parse_command_text(p);
 }
 
+/* packetdrill's default addresses (its run_all.py, config.c): the stack's and the script's. */
+static void set_default_script_addresses(struct pkt_parser *p, bool ipv6)
+{
+	ip_address_parse(ipv6 ? "fd3d:a0b:17d6::1" : "192.168.0.1", &p->script_local);
+	ip_address_parse(ipv6 ? "fd3d:fa7b:d17d::1" : "192.0.2.1", &p->script_remote);
+}
+
 /* `--tolerance_usecs=10000`: the options a script may start with (syntax.md, opt_options). */
 static int parse_option(struct pkt_parser *p)
 {
@@ -931,10 +962,29 @@ static int parse_option(struct pkt_parser *p)
 			return -1;
 		p->tolerance_ns = (int64_t)usecs * 1000;
 	} else if (token_is(name, "local_ip") || token_is(name, "remote_ip")) {
-		/* The stack's and the script's addresses: the sandbox's own (192.0.2.1 and .2) stand in. */
+		/* The stack's and the script's addresses: the sandbox's own (192.0.2.1 and .2) stand in; the
+		 * script's are kept for the cookies it spells out. */
+		char text[IP_ADDRESS_TEXT_MAX];
+		struct ip_address *address = token_is(name, "local_ip") ? &p->script_local : &p->script_remote;
+		if (value.len >= sizeof text)
+			return lex_fail(lx, value.col, "not an IP address: " TOKEN_FMT, TOKEN_ARG(value));
+		token_copy(text, value);
+		if (ip_address_parse(text, address) < 0)
+			return lex_fail(lx, value.col, "not an IP address: " TOKEN_FMT, TOKEN_ARG(value));
 	} else if (token_is(name, "ip_version")) {
-		if (!token_is(value, "ipv4"))
-			return lex_unsupported(lx, t.col, "--ip_version=%.*s (IPv4 only so far)", (int)value.len, value.s);
+		/* packetdrill's names (config.c); the script runs in that family only. */
+		static const char *const versions[] = { [FAMILY_IPV4] = "ipv4", [FAMILY_IPV6] = "ipv6",
+							[FAMILY_MAPPED] = "ipv4-mapped-ipv6" };
+		int family = -1;
+		for (int f = 0; f < FAMILY_COUNT; f++)
+			if (token_is(value, versions[f]))
+				family = f;
+		if (family < 0)
+			return lex_fail(lx, value.col, "--ip_version is ipv4, ipv6 or ipv4-mapped-ipv6, not " TOKEN_FMT,
+					TOKEN_ARG(value));
+		p->c->families = 1u << family;
+		if (family == FAMILY_IPV6)
+			set_default_script_addresses(p, true);
 	} else {
 		return lex_unsupported(lx, t.col, "option " TOKEN_FMT, TOKEN_ARG(t));
 	}
@@ -1024,6 +1074,7 @@ int case_parse_pkt(struct case_lexer *lx, const char *text, size_t len, struct c
 	p.c = c;
 	p.tolerance_ns = PKT_DEFAULT_TOLERANCE_NS;
 	p.peer_mss = PKT_DEFAULT_MSS;
+	set_default_script_addresses(&p, false);
 	c->expected_segments_only = true;
 	p.dir = directory_of(lx->path);
 	if (!p.dir)

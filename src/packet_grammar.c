@@ -171,13 +171,19 @@ static int hex_digit(char ch)
 /* `FO [COOKIE]`, `FOEXP [COOKIE]` (packetdrill's parser.y, tcp_option): the cookie in hex, an even
  * number of digits; no cookie is a cookie request. The length is not held to RFC 7413's 4..16
  * bytes: a script may inject a malformed cookie, as packetdrill lets it (segment.h). */
-static int parse_fast_open_cookie(struct case_lexer *lx, struct option_spec *option)
+static int parse_fast_open_cookie(struct case_lexer *lx, enum packet_notation notation, struct option_spec *option)
 {
 	char next = lex_peek_char(lx);
 	if (next == '\0' || strchr(OPTION_STOPS, next))
 		return 0;
 	struct token cookie;
 	lex_next_word(lx, OPTION_STOPS, &cookie);
+	/* packetdrill's runner defines TFO_COOKIE as the cookie the kernel makes for the script's two
+	 * addresses (run_all.py, -D TFO_COOKIE=...): here, for the run's. */
+	if (notation == PACKET_NOTATION_PKT && token_is(cookie, "TFO_COOKIE")) {
+		option->stack_cookie = true;
+		return 0;
+	}
 	bool hex = cookie.len % 2 == 0;
 	for (size_t i = 0; hex && i < cookie.len; i++)
 		hex = hex_digit(cookie.s[i]) >= 0;
@@ -220,11 +226,11 @@ static int parse_option(struct case_lexer *lx, enum packet_notation notation, st
 		return parse_timestamp_option(lx, injected, option);
 	} else if (token_is(name, "FO")) {
 		option->kind = TCP_OPTION_FAST_OPEN;
-		return parse_fast_open_cookie(lx, option);
+		return parse_fast_open_cookie(lx, notation, option);
 	} else if (token_is(name, "FOEXP")) {
 		option->kind = TCP_OPTION_EXPERIMENTAL;
 		option->v[0] = (struct spec_value){ SPEC_VALUE, TCP_FAST_OPEN_EXP_MAGIC };
-		return parse_fast_open_cookie(lx, option);
+		return parse_fast_open_cookie(lx, notation, option);
 	} else if (notation == PACKET_NOTATION_PKT) {
 		/* packetdrill also writes ECN (AccECN) and md5, which segment_spec cannot carry. */
 		return lex_unsupported(lx, name.col, "TCP option " TOKEN_FMT, TOKEN_ARG(name));

@@ -77,6 +77,14 @@ static int build_option(struct peer_state *p, const struct option_spec *o, int64
 	}
 	out->cookie_len = o->cookie_len; /* Fast Open's, 0 for every other kind */
 	memcpy(out->cookie, o->cookie, o->cookie_len);
+	if (o->stack_cookie) {
+		if (!p->stack_cookie_known) {
+			*error = "TFO_COOKIE: the stack's Fast Open key could not be read";
+			return -1;
+		}
+		out->cookie_len = TCP_FASTOPEN_COOKIE_SIZE;
+		memcpy(out->cookie, p->stack_cookie, TCP_FASTOPEN_COOKIE_SIZE);
+	}
 	return 0;
 }
 
@@ -180,6 +188,10 @@ void peer_resolve_expected(const struct peer_state *p, const struct segment_spec
 	*out = *expected;
 	for (size_t i = 0; i < out->option_count; i++) {
 		struct option_spec *o = &out->options[i];
+		if (o->stack_cookie && p->stack_cookie_known) {
+			o->cookie_len = TCP_FASTOPEN_COOKIE_SIZE;
+			memcpy(o->cookie, p->stack_cookie, TCP_FASTOPEN_COOKIE_SIZE);
+		}
 		if (o->kind != TCP_OPTION_TIMESTAMP)
 			continue;
 		/* The stack's own TSval cannot be predicted: `auto` there means "any". */

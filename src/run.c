@@ -1275,6 +1275,30 @@ static int apply_sysctls(struct run_state *rs, struct case_result *result)
 	return 0;
 }
 
+/* The Fast Open cookie the stack gives each peer, from the key it holds now (a script's sysctl has
+ * set it, or the namespace made one): a SKIP where the stack has no such key. */
+static int learn_stack_cookies(struct run_state *rs, struct case_result *result)
+{
+	char key[SYSCTL_VALUE_MAX];
+	char *error = NULL;
+	if (agent_sysctl_get(rs->agent, "net.ipv4.tcp_fastopen_key", key, sizeof key, &error) < 0) {
+		result->verdict = rs->agent->last_err == ENOENT ? VERDICT_SKIP : VERDICT_ERROR;
+		result->message = message("TFO_COOKIE: reading net.ipv4.tcp_fastopen_key: %s", error ? error : "?");
+		free(error);
+		return -1;
+	}
+	for (int i = 0; i < rs->c->peer_count; i++) {
+		struct peer_state *p = &rs->peers[i];
+		if (tcp_fastopen_server_cookie(key, &p->address, &rs->target_address, p->stack_cookie) < 0) {
+			result->verdict = VERDICT_ERROR;
+			result->message = message("TFO_COOKIE: net.ipv4.tcp_fastopen_key reads '%s'", key);
+			return -1;
+		}
+		p->stack_cookie_known = true;
+	}
+	return 0;
+}
+
 /* Counters are compared with their values at the start, read only for the names lines check. */
 static int read_baselines(struct run_state *rs, char **error)
 {
@@ -1362,6 +1386,8 @@ static int setup(struct run_state *rs, struct case_result *result)
 		goto failed;
 	for (int i = 0; i < c->peer_count; i++)
 		peer_init(&rs->peers[i], &c->peers[i], rs->family);
+	if (c->uses_stack_cookie && learn_stack_cookies(rs, result) < 0)
+		return -1;
 	return 0;
 failed:
 	result->message = error;
