@@ -11,8 +11,6 @@
 #include "case.h"
 #include "ip_address.h"
 
-/* Longest line either side accepts, counting its '\n'. */
-#define AGENT_LINE_MAX 512
 /* Largest send/recv a request may ask for. */
 #define AGENT_IO_MAX (1u << 20)
 /* Longest wait a request may ask for (accept, connected, recv). */

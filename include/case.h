@@ -112,6 +112,10 @@ struct app_call {
 	bool end_of_record;              /* send with MSG_EOR (a .pkt's send flags) */
 	bool fast_open;                  /* sendto with MSG_FASTOPEN: the SYN carries the data (RFC 7413) */
 	bool active_open;                /* a .pkt's connect: peers that follow active opens await its SYN */
+	/* > 0: the call blocks that long while the next lines run, and must return then, within the
+	 * line's slack (a .pkt's `+0...0.1 read(...)`) */
+	int64_t span_ns;
+	int64_t span_slack_ns;           /* how far from the span's end the call may return */
 	int64_t timeout_ns;              /* blocking calls (accept, recv, connected): `within T`, default 2 s */
 	enum app_expect_kind expect;
 	int64_t expect_value;            /* APP_EXPECT_VALUE */

@@ -4,7 +4,10 @@
 # directory, or the kernel's tcp_<family>_ prefix), the scripts tcpharness runs (not SKIP), how many of
 # them get packetdrill's own verdict, the SKIPs by construct, and the wall time of tcpharness running
 # them (-j, default: CPUs) against packetdrill running them one after another, each in its own network
-# namespace (`unshare -n`, as the kernel's ksft_runner.sh does; never the host's).
+# namespace (`unshare -n`, as the kernel's ksft_runner.sh does; never the host's). Both run the scripts
+# in IPv4, packetdrill's default; a script that pins --ip_version=ipv6 runs so under both. packetdrill
+# gets the flags its own runner gives an IPv4 run (run_all.py: the addresses its TFO_COOKIE was made
+# for, and the defines scripts use), or PACKETDRILL_FLAGS.
 # usage: packetdrill-compare.sh HARNESS PACKETDRILL SUITE_DIR [OUT_DIR]
 # PACKETDRILL is a packetdrill binary you built yourself; nothing here builds or fetches it.
 # Exit status: 0 when every script both ran agrees, 1 otherwise, 2 on usage errors.
@@ -23,6 +26,7 @@ family_of() { # ./fast_recovery/x.pkt -> fast_recovery; tcp_fast_recovery_x.pkt 
 	esac
 }
 now() { date +%s.%N; }
+read -r -a packetdrill_flags <<<"${PACKETDRILL_FLAGS:---ip_version=ipv4 --local_ip=192.168.0.1 --remote_ip=192.0.2.1 -D TFO_COOKIE=3021b9d889017eeb -D CODE=host_unreachable -D CMSG_LEVEL_IP=SOL_IP -D CMSG_TYPE_RECVERR=IP_RECVERR}"
 
 (cd "$suite" && find . -name '*.pkt' | sort) >"$out/all"
 "$harness" check "$suite" >"$out/check" 2>&1
@@ -30,14 +34,14 @@ sed -n 's|^'"$suite"'/\(.*\.pkt\):[0-9]*:[0-9]*: unsupported: .*|./\1|p' "$out/c
 comm -23 "$out/all" "$out/skipped" >"$out/runnable"
 
 start=$(now)
-(cd "$suite" && sed 's|^\./||' "$out/runnable" | xargs "$harness" run --captures "$out/captures") >"$out/harness" 2>&1
+(cd "$suite" && sed 's|^\./||' "$out/runnable" | xargs "$harness" run -j "${JOBS:-$(nproc)}" --family 4 --captures "$out/captures") >"$out/harness" 2>&1
 harness_seconds=$(echo "$(now) - $start" | bc)
 
 start=$(now)
 : >"$out/packetdrill"
 while read -r script; do
 	(cd "$suite/$(dirname "$script")" &&
-		timeout 300 unshare -n "$packetdrill" "$(basename "$script")" >/dev/null 2>&1)
+		timeout 300 unshare -n "$packetdrill" "${packetdrill_flags[@]}" "$(basename "$script")" >/dev/null 2>&1)
 	echo "$script $?" >>"$out/packetdrill"
 done <"$out/runnable"
 packetdrill_seconds=$(echo "$(now) - $start" | bc)

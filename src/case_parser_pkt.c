@@ -19,9 +19,12 @@
 #include "tcp_fastopen_cookie.h"
 
 #define NS_PER_MS 1000000LL
-/* packetdrill's defaults (its config.c, set_default_config): --tolerance_usecs=4000, and both the
- * port a script's bind() takes and the one its connect() reaches are 8080. */
+/* packetdrill's defaults (its config.c, set_default_config): --tolerance_usecs=4000 and
+ * --tolerance_percent=12.5 (a line may be off by 12.5 % of its distance from the previous one, when
+ * that is more: run.c, verify_time), and both the port a script's bind() takes and the one its
+ * connect() reaches are 8080. Percentages are held in thousandths. */
 #define PKT_DEFAULT_TOLERANCE_NS (4 * NS_PER_MS)
+#define PKT_DEFAULT_TOLERANCE_PER_MILLE 125
 #define PKT_PORT 8080
 /* The script's remote end: a documentation address next to the target's 192.0.2.1. */
 #define PKT_REMOTE_IP 0xc0000202u /* 192.0.2.2 */
@@ -42,6 +45,9 @@ struct pkt_parser {
 	struct case_file *c;
 	char *dir;                  /* the script's directory: `../common/defaults.sh` is relative to it */
 	int64_t tolerance_ns;
+	int64_t tolerance_per_mille;
+	int64_t script_ns;          /* the script's time of its latest event, for the next one's tolerance */
+	int64_t span_slack_ns;      /* the slack of the current line's span end */
 	bool seen_event;
 	enum pkt_block block;       /* a construct that started on an earlier line and is still open */
 	struct source_location block_where; /* where the open block started */
@@ -228,9 +234,12 @@ static int require_ellipsis(struct pkt_parser *p, struct token t, const char *wh
 
 /* How long a call that waits for the peer (accept, read) may take: the line's tolerance, packetdrill's
  * check that a call without `...` returns "now" (the segment it needs may still be on its way from
- * the injection); nothing when the script says it would block (EAGAIN), so the line's clock stays. */
+ * the injection); nothing when the script says it would block (EAGAIN), so the line's clock stays.
+ * A call with a span waits that long and the slack after it. */
 static int64_t wait_of(const struct pkt_parser *p, const struct pkt_call *call)
 {
+	if (call->span_ns > 0)
+		return call->span_ns + (p->tolerance_ns < NS_PER_MS ? NS_PER_MS : p->tolerance_ns);
 	if (call->err == EAGAIN)
 		return 0;
 	return p->tolerance_ns < NS_PER_MS ? NS_PER_MS : p->tolerance_ns;
@@ -311,19 +320,41 @@ static void mark_active_open(struct pkt_parser *p, struct app_call *app)
 }
 
 /* connect(FD, ..., ...) = -1 EINPROGRESS: the agent's connect never blocks, like packetdrill's on a
- * socket made O_NONBLOCK. A blocking connect that returns 0 needs the handshake to run meanwhile. */
+ * socket made O_NONBLOCK. A blocking connect that returns 0 after its span (`+0...0.1 connect(...)
+ * = 0`) is that connect and then the wait for its end (parse_syscall); without a span it would
+ * have to return at once. */
 static int lower_connect(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
 {
 	if (require_ellipsis(p, call->args[1], "an address") < 0 || fd_handle(p, call->args[0], app->handle) < 0)
 		return -1;
-	if (!call->err)
-		return lex_unsupported(p->lx, call->result.col, "a blocking connect() (only '= -1 EINPROGRESS' runs)");
+	if (!call->err && call->span_ns <= 0)
+		return lex_unsupported(p->lx, call->result.col, "a blocking connect() without its span ('...')");
+	if (!call->err && call->value != 0)
+		return lex_fail(p->lx, call->result.col, "connect() returns 0 or -1");
 	app->op = APP_CONNECT;
 	mark_active_open(p, app);
 	app->ip = p->c->peers[0].ip;
 	app->port = PKT_PORT;
 	expect_result(call, app);
+	if (!call->err) {
+		app->expect = APP_EXPECT_ERRNO;
+		app->expect_errno = EINPROGRESS;
+	}
 	return 0;
+}
+
+/* The second half of a blocking connect: the wait for the handshake, which blocks for the span. */
+static void connected_half(struct pkt_parser *p, const struct pkt_call *call, struct step *s)
+{
+	struct app_call *app = &s->u.app;
+	app->op = APP_CONNECTED;
+	app->active_open = false;
+	app->expect = APP_EXPECT_VALUE;
+	app->expect_value = 0;
+	app->timeout_ns = wait_of(p, call);
+	app->span_ns = call->span_ns;
+	app->span_slack_ns = p->span_slack_ns;
+	s->when = (struct time_spec){ .relative = true, .tolerance_ns = s->when.tolerance_ns, .clock_at_call = true };
 }
 
 /* The flags of send/recv/sendto/recvfrom: 0, or for a send MSG_EOR (tcp_sendmsg keeps the next
@@ -557,14 +588,25 @@ static int parse_syscall(struct pkt_parser *p, struct step *s, int64_t span_ns)
 	if (row->arg_count >= 0 && call.arg_count != row->arg_count)
 		return lex_fail(lx, call.name.col, "%s takes %d arguments, not %d", row->name, row->arg_count,
 				call.arg_count);
-	/* The call would have to block while later lines inject what it waits for. */
-	if (span_ns > 0)
+	/* The call blocks while later lines inject what it waits for: the agent's calls that wait for the
+	 * peer (accept, a read, a connect's end) can; a write's or sendto's block on the stack's buffers
+	 * or its cookie logic, which the agent's non-blocking calls do not. */
+	bool waits = row->lower == lower_recv || row->lower == lower_accept || row->lower == lower_connect;
+	if (span_ns > 0 && !waits)
 		return lex_unsupported(lx, s->where.col, "a blocking call's span ('...') on %s", row->name);
 	struct app_call *app = &s->u.app;
 	int rc = row->lower(p, &call, app);
 	if (rc < 0)
 		return -1;
 	s->kind = rc == 1 ? STEP_WAIT : STEP_APP;
+	if (span_ns > 0 && row->lower == lower_connect && !call.err) {
+		if (case_append_step(lx, p->c, s) < 0)
+			return -1;
+		connected_half(p, &call, s);
+	} else if (span_ns > 0) {
+		app->span_ns = span_ns;
+		app->span_slack_ns = p->span_slack_ns;
+	}
 	return 0;
 }
 
@@ -684,8 +726,35 @@ static int parse_packet(struct pkt_parser *p, struct token direction, struct ste
  * a wire carries MSS-sized segments, and the stack's GSO (tcp_gso_segment) gives PSH and FIN to the
  * last one only. So an expected segment longer than the stack's MSS towards the script becomes that
  * many expected segments, back to back, PSH left open on all but the last. */
+/* The bytes an injected segment's options take on the wire, padded to a word (tcp_options.c). */
+static size_t injected_options_length(const struct segment_spec *spec)
+{
+	size_t length = 0;
+	for (size_t i = 0; i < spec->option_count; i++) {
+		const struct option_spec *o = &spec->options[i];
+		size_t cookie = o->stack_cookie ? TCP_FASTOPEN_COOKIE_SIZE : o->cookie_len;
+		switch (o->kind) {
+		case TCP_OPTION_EOL: case TCP_OPTION_NOP: length += 1; break;
+		case TCP_OPTION_MSS: length += 4; break;
+		case TCP_OPTION_WSCALE: length += 3; break;
+		case TCP_OPTION_SACK_PERMITTED: length += 2; break;
+		case TCP_OPTION_TIMESTAMP: length += 10; break;
+		case TCP_OPTION_SACK: length += 2 + 8 * (size_t)o->sack_block_count; break;
+		case TCP_OPTION_FAST_OPEN: length += 2 + cookie; break;
+		default: length += 4 + cookie; break;
+		}
+	}
+	return (length + 3) & ~(size_t)3;
+}
+
 static int append_packet(struct pkt_parser *p, const struct step *s)
 {
+	/* packetdrill's tun device takes an injected segment of any size, a veth no more than its MTU. */
+	size_t ip_length = PKT_LINK_MSS + 40;
+	if (s->kind == STEP_INJECT &&
+	    40 + injected_options_length(&s->u.segment) + s->u.segment.payload_len > ip_length)
+		return lex_unsupported(p->lx, s->where.col, "an injected segment longer than the link's MTU (%zu bytes)",
+				       ip_length);
 	const struct segment_spec *whole = &s->u.segment;
 	uint32_t mss = p->peer_mss < PKT_LINK_MSS ? p->peer_mss : PKT_LINK_MSS;
 	if (p->user_mss && p->user_mss < mss)
@@ -770,6 +839,14 @@ static int parse_code_block(struct pkt_parser *p, const struct step *s)
 }
 static int parse_command(struct pkt_parser *p, bool timed);
 
+/* A line's slack at delta_ns from the previous event: --tolerance_usecs, or --tolerance_percent of the
+ * distance when that is more. */
+static int64_t slack_of(const struct pkt_parser *p, int64_t delta_ns)
+{
+	int64_t proportional_ns = delta_ns * p->tolerance_per_mille / 1000;
+	return proportional_ns > p->tolerance_ns ? proportional_ns : p->tolerance_ns;
+}
+
 /* `TIME ACTION`. */
 static int parse_event(struct pkt_parser *p)
 {
@@ -807,11 +884,22 @@ static int parse_event(struct pkt_parser *p)
 	}
 	if (lex_time(lx, time, &s.when) < 0)
 		return -1;
+	/* `+a...b`: the call starts at a and returns at b, both counted as the line's time is. */
+	if (dots) {
+		span_ns -= s.when.earliest_ns;
+		if (span_ns < 0)
+			return lex_fail(lx, t.col, "a span ends before it starts");
+	}
 	/* A system call's line happened when it was made, however long the agent took to answer
 	 * (`+0 > P.` after three writes is due with the first one). */
 	s.when.clock_at_call = true;
+	int64_t at_ns = s.when.relative ? p->script_ns + s.when.earliest_ns : s.when.earliest_ns;
+	int64_t delta_ns = at_ns - p->script_ns;
+	p->script_ns = at_ns;
 	if (!s.when.has_window)
-		s.when.tolerance_ns = p->tolerance_ns;
+		s.when.tolerance_ns = slack_of(p, delta_ns);
+	/* The end of a span is checked the same way, from the same previous event. */
+	p->span_slack_ns = slack_of(p, delta_ns + span_ns);
 	char next = lex_peek_char(lx);
 	s.where.col = lex_cursor_col(lx);
 	int rc;
@@ -945,6 +1033,24 @@ static void set_default_script_addresses(struct pkt_parser *p, bool ipv6)
 	ip_address_parse(ipv6 ? "fd3d:fa7b:d17d::1" : "192.0.2.1", &p->script_remote);
 }
 
+/* `--tolerance_percent=25` or `=12.5`: 0..100 with at most three decimals. */
+static int parse_percent(struct pkt_parser *p, struct token value)
+{
+	size_t dot = token_find(value, '.');
+	uint64_t whole, fraction = 0;
+	struct token decimals = dot < value.len ? sub_token(value, dot + 1, value.len - dot - 1) : sub_token(value, 0, 0);
+	if (lex_uint(p->lx, sub_token(value, 0, dot), 0, 100, &whole) < 0 ||
+	    (decimals.len > 0 && lex_uint(p->lx, decimals, 0, 999, &fraction) < 0))
+		return -1;
+	for (size_t i = decimals.len; i < 3; i++)
+		fraction *= 10;
+	if (decimals.len > 3 || whole * 1000 + fraction > 100000)
+		return lex_fail(p->lx, value.col, "--tolerance_percent is 0..100 with at most 3 decimals, not " TOKEN_FMT,
+				TOKEN_ARG(value));
+	p->tolerance_per_mille = (int64_t)(whole * 1000 + fraction) / 100;
+	return 0;
+}
+
 /* `--tolerance_usecs=10000`: the options a script may start with (syntax.md, opt_options). */
 static int parse_option(struct pkt_parser *p)
 {
@@ -961,6 +1067,9 @@ static int parse_option(struct pkt_parser *p)
 		if (lex_uint(lx, value, 0, 60000000, &usecs) < 0)
 			return -1;
 		p->tolerance_ns = (int64_t)usecs * 1000;
+	} else if (token_is(name, "tolerance_percent")) {
+		if (parse_percent(p, value) < 0)
+			return -1;
 	} else if (token_is(name, "local_ip") || token_is(name, "remote_ip")) {
 		/* The stack's and the script's addresses: the sandbox's own (192.0.2.1 and .2) stand in; the
 		 * script's are kept for the cookies it spells out. */
@@ -1073,6 +1182,7 @@ int case_parse_pkt(struct case_lexer *lx, const char *text, size_t len, struct c
 	p.lx = lx;
 	p.c = c;
 	p.tolerance_ns = PKT_DEFAULT_TOLERANCE_NS;
+	p.tolerance_per_mille = PKT_DEFAULT_TOLERANCE_PER_MILLE;
 	p.peer_mss = PKT_DEFAULT_MSS;
 	set_default_script_addresses(&p, false);
 	c->expected_segments_only = true;

@@ -54,6 +54,11 @@ struct run_state {
 	struct target_case target;
 	bool target_begun;
 	struct agent *agent;
+	/* A call that blocks while later lines run (app_call.span_ns): its step, when it went to the
+	 * agent, and the reply to collect before the agent is asked anything else. */
+	const struct step *blocking_step;
+	int64_t blocking_requested_ns;
+	struct agent_pending blocking;
 	struct wire *wire;
 	struct counter_baseline baselines[CASE_MAX_COUNTERS];
 	int baseline_count;
@@ -638,6 +643,39 @@ static bool app_call_waits(enum app_op op)
 	return op == APP_ACCEPT || op == APP_RECV || op == APP_CONNECTED;
 }
 
+/* When the agent says the call returned: its own stamp; a remote stack's clock is not ours, so there
+ * the reply's arrival is the best the harness knows. */
+static int64_t returned_ns(const struct run_state *rs, const struct agent_reply *reply)
+{
+	return rs->target.same_clock ? (int64_t)reply->when.tv_sec * 1000000000 + reply->when.tv_nsec : wire_now_ns();
+}
+
+static int check_app_reply(struct run_state *rs, const struct step *step, const struct agent_reply *reply);
+
+/* The blocking call's reply (app_call.span_ns): its result, and its return at the end of its span
+ * within the line's slack (packetdrill: the syscall's end time, run_system_call.c). */
+static int finish_blocking_call(struct run_state *rs)
+{
+	const struct step *step = rs->blocking_step;
+	if (!step)
+		return 0;
+	rs->blocking_step = NULL;
+	struct agent_reply reply;
+	char *error = NULL;
+	if (agent_call_finish(rs->agent, &rs->blocking, &reply, &error) < 0) {
+		harness_error(rs, step, NULL, "agent: %s", error ? error : "?");
+		free(error);
+		return -1;
+	}
+	int64_t due_ns = rs->blocking_requested_ns + step->u.app.span_ns, at_ns = returned_ns(rs, &reply);
+	int64_t slack_ns = step->u.app.span_slack_ns;
+	if (at_ns < due_ns - slack_ns || at_ns > due_ns + slack_ns)
+		return step_failed(rs, step, NULL, "the blocking call returned at +%.3f s, expected +%.3f~%.3f s",
+				   (double)(at_ns - rs->start_ns) / 1e9, (double)(due_ns - slack_ns - rs->start_ns) / 1e9,
+				   (double)(due_ns + slack_ns - rs->start_ns) / 1e9);
+	return check_app_reply(rs, step, &reply);
+}
+
 static int do_app(struct run_state *rs, const struct step *step, const struct step_window *w)
 {
 	sleep_until(w->earliest_ns);
@@ -654,18 +692,34 @@ static int do_app(struct run_state *rs, const struct step *step, const struct st
 		return harness_error(rs, step, NULL, "the call went to the agent %.1f ms late, after its window closed "
 				     "at +%.3f s (the harness was descheduled)", (double)(requested_ns - w->earliest_ns) / 1e6,
 				     (double)(w->close_ns - rs->start_ns) / 1e9);
+	if (call.span_ns > 0) {
+		/* The next lines run while it blocks; they count from when it was made. */
+		if (agent_call_start(rs->agent, &call, &rs->blocking, &error) < 0) {
+			harness_error(rs, step, NULL, "agent: %s", error ? error : "?");
+			free(error);
+			return -1;
+		}
+		rs->blocking_step = step;
+		rs->blocking_requested_ns = requested_ns;
+		rs->previous_ns = requested_ns;
+		rs->previous_uncertainty_ns = 0;
+		return 0;
+	}
 	if (agent_call(rs->agent, &call, &reply, &error) < 0) {
 		harness_error(rs, step, NULL, "agent: %s", error ? error : "?");
 		free(error);
 		return -1;
 	}
-	/* The agent stamps the call's return; a remote stack's clock is not ours, so there the reply's
-	 * arrival is the best the harness knows. */
-	rs->previous_ns = step->when.clock_at_call ? requested_ns
-			  : rs->target.same_clock ? (int64_t)reply.when.tv_sec * 1000000000 + reply.when.tv_nsec
-						  : wire_now_ns();
+	rs->previous_ns = step->when.clock_at_call ? requested_ns : returned_ns(rs, &reply);
 	rs->previous_uncertainty_ns = app_call_waits(call.op) || rs->previous_ns < requested_ns
 					      ? 0 : rs->previous_ns - requested_ns;
+	return check_app_reply(rs, step, &reply);
+}
+
+/* The call's result against its line: an event for the report, a failure with the wire so far. */
+static int check_app_reply(struct run_state *rs, const struct step *step, const struct agent_reply *reply_in)
+{
+	struct agent_reply reply = *reply_in;
 	char expected[64];
 	describe_app_expectation(&step->u.app, expected, sizeof expected);
 	struct run_event *e = add_event(rs, RUN_EVENT_APP, step, -1, rs->previous_ns);
@@ -1055,8 +1109,17 @@ static int do_storm(struct run_state *rs, const struct step *step, const struct 
 	return 0;
 }
 
+/* Steps that talk to the agent, which answers a blocking call first. */
+static bool step_asks_agent(const struct step *step)
+{
+	return step->kind == STEP_APP || step->kind == STEP_EXPECT_STATE || step->kind == STEP_EXPECT_COUNTER ||
+	       step->kind == STEP_EXPECT_TCP_INFO || step->kind == STEP_STORM;
+}
+
 static int run_step(struct run_state *rs, const struct step *step)
 {
+	if (step_asks_agent(step) && finish_blocking_call(rs) < 0)
+		return -1;
 	struct step_window w = window_of(rs, step);
 	switch (step->kind) {
 	case STEP_INJECT:
@@ -1463,6 +1526,17 @@ void run_case(const struct case_file *c, int variant, enum address_family family
 
 			failed = run_step(rs, &c->steps[i]) < 0;
 			result->steps_run++;
+		}
+		if (!failed)
+			failed = finish_blocking_call(rs) < 0;
+		if (rs->blocking_step) {
+			/* A line failed while a call blocked: its reply is collected, not judged, so that the
+			 * agent answers what comes next. */
+			struct agent_reply ignored;
+			char *error = NULL;
+			rs->blocking_step = NULL;
+			if (agent_call_finish(rs->agent, &rs->blocking, &ignored, &error) < 0)
+				free(error);
 		}
 		/* A signal during the last step cuts its wait short: that step proved nothing. */
 		if (!failed && run_interrupted) {
