@@ -669,6 +669,10 @@ static int finish_blocking_call(struct run_state *rs)
 	}
 	int64_t due_ns = rs->blocking_requested_ns + step->u.app.span_ns, at_ns = returned_ns(rs, &reply);
 	int64_t slack_ns = step->u.app.span_slack_ns;
+	/* The agent gives up at the span's end and its slack: a call still waiting then says EAGAIN. */
+	if (reply.err == EAGAIN && !app_result_matches(&step->u.app, &reply))
+		return step_failed(rs, step, NULL, "the blocking call had not returned by +%.3f s (its span's end and "
+				   "slack)", (double)(due_ns + slack_ns - rs->start_ns) / 1e9);
 	if (at_ns < due_ns - slack_ns || at_ns > due_ns + slack_ns)
 		return step_failed(rs, step, NULL, "the blocking call returned at +%.3f s, expected +%.3f~%.3f s",
 				   (double)(at_ns - rs->start_ns) / 1e9, (double)(due_ns - slack_ns - rs->start_ns) / 1e9,
