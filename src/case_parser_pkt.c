@@ -3,6 +3,7 @@
  * run and how; what is not becomes c->unsupported (a SKIP naming file:line:col), never a silent pass.
  * One statement per line; C-style block comments, `%{ }%` blocks and backtick commands may span lines. */
 #include "case_notation.h"
+#include "case_parser.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -48,6 +49,7 @@ struct pkt_parser {
 	int64_t tolerance_per_mille;
 	int64_t script_ns;          /* the script's time of its latest event, for the next one's tolerance */
 	int64_t span_slack_ns;      /* the slack of the current line's span end */
+	const struct pkt_command_line *command_line; /* packetdrill's, or NULL */
 	bool seen_event;
 	enum pkt_block block;       /* a construct that started on an earlier line and is still open */
 	struct source_location block_where; /* where the open block started */
@@ -847,6 +849,9 @@ static int64_t slack_of(const struct pkt_parser *p, int64_t delta_ns)
 	return proportional_ns > p->tolerance_ns ? proportional_ns : p->tolerance_ns;
 }
 
+/* packetdrill's command line, applied at the first event (commands and options, below). */
+static int apply_command_line(struct pkt_parser *p);
+
 /* `TIME ACTION`. */
 static int parse_event(struct pkt_parser *p)
 {
@@ -859,6 +864,8 @@ static int parse_event(struct pkt_parser *p)
 	struct token t;
 	lex_next_token(lx, &t);
 	s.where = (struct source_location){ lx->line_no, t.col };
+	if (!p->seen_event && apply_command_line(p) < 0)
+		return -1;
 	p->seen_event = true;
 	if (token_is(t, "*"))
 		return lex_unsupported(lx, t.col, "an event at any time ('*')");
@@ -1052,13 +1059,9 @@ static int parse_percent(struct pkt_parser *p, struct token value)
 }
 
 /* `--tolerance_usecs=10000`: the options a script may start with (syntax.md, opt_options). */
-static int parse_option(struct pkt_parser *p)
+static int apply_option(struct pkt_parser *p, struct token t)
 {
 	struct case_lexer *lx = p->lx;
-	struct token t;
-	lex_next_token(lx, &t);
-	if (p->seen_event)
-		return lex_fail(lx, t.col, "options come before the first event");
 	size_t equals = token_find(t, '=');
 	struct token name = sub_token(t, 2, (equals < t.len ? equals : t.len) - 2);
 	struct token value = equals < t.len ? sub_token(t, equals + 1, t.len - equals - 1) : sub_token(t, t.len, 0);
@@ -1094,10 +1097,39 @@ static int parse_option(struct pkt_parser *p)
 		p->c->families = 1u << family;
 		if (family == FAMILY_IPV6)
 			set_default_script_addresses(p, true);
+	} else if (token_is(name, "mss")) {
+		/* packetdrill's gso_size for the super-segments it injects through its tun device; an
+		 * injected segment here is never longer than the link's MTU (append_packet). */
+		uint64_t mss;
+		if (lex_uint(lx, value, 1, UINT16_MAX, &mss) < 0)
+			return -1;
 	} else {
 		return lex_unsupported(lx, t.col, "option " TOKEN_FMT, TOKEN_ARG(t));
 	}
+	return 0;
+}
+
+static int parse_option(struct pkt_parser *p)
+{
+	struct case_lexer *lx = p->lx;
+	struct token t;
+	lex_next_token(lx, &t);
+	if (p->seen_event)
+		return lex_fail(lx, t.col, "options come before the first event");
+	if (apply_option(p, t) < 0)
+		return -1;
 	return lex_expect_end(lx);
+}
+
+/* packetdrill's command-line options, after the script's own (they win), at its first event. */
+static int apply_command_line(struct pkt_parser *p)
+{
+	for (int i = 0; p->command_line && i < p->command_line->option_count; i++) {
+		const char *option = p->command_line->options[i];
+		if (apply_option(p, (struct token){ option, strlen(option), 1 }) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* ---- lines ---- */
@@ -1175,20 +1207,75 @@ static char *directory_of(const char *path)
 	return slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
 }
 
-int case_parse_pkt(struct case_lexer *lx, const char *text, size_t len, struct case_file *c)
+static bool is_word_char(char ch)
 {
+	return char_is_digit(ch) || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_';
+}
+
+/* text with each defined NAME, as a whole word, replaced by its VALUE (packetdrill's -D, which its
+ * lexer applies to every word). TFO_COOKIE is not replaced: a define gives the cookie for
+ * packetdrill's addresses, and the run makes the one for its own (option_spec.stack_cookie). NULL
+ * when out of memory. */
+static char *substitute_defines(const char *text, size_t len, const struct pkt_command_line *pkt, size_t *out_len)
+{
+	size_t size = len + 1;
+	char *out = malloc(size);
+	size_t used = 0;
+	for (size_t at = 0; out && at < len;) {
+		size_t word = at;
+		while (word < len && is_word_char(text[word]))
+			word++;
+		const char *value = NULL;
+		for (int d = 0; word > at && d < pkt->define_count; d++) {
+			const char *define = pkt->defines[d], *equals = strchr(define, '=');
+			if (equals && (size_t)(equals - define) == word - at && !memcmp(define, text + at, word - at) &&
+			    strncmp(define, "TFO_COOKIE=", strlen("TFO_COOKIE=")) != 0)
+				value = equals + 1;
+		}
+		const char *piece = value ? value : text + at;
+		size_t piece_len = value ? strlen(value) : word > at ? word - at : 1;
+		if (used + piece_len + 1 > size) {
+			size = 2 * (used + piece_len + 1);
+			char *bigger = realloc(out, size);
+			if (!bigger) {
+				free(out);
+				return NULL;
+			}
+			out = bigger;
+		}
+		memcpy(out + used, piece, piece_len);
+		used += piece_len;
+		at = word > at ? word : at + 1;
+	}
+	*out_len = used;
+	return out;
+}
+
+int case_parse_pkt(struct case_lexer *lx, const char *text, size_t len, const struct pkt_command_line *pkt,
+		   struct case_file *c)
+{
+	char *substituted = NULL;
+	if (pkt && pkt->define_count > 0) {
+		substituted = substitute_defines(text, len, pkt, &len);
+		if (!substituted)
+			return lex_fail(lx, 1, "out of memory");
+		text = substituted;
+	}
 	struct pkt_parser p;
 	memset(&p, 0, sizeof p);
 	p.lx = lx;
 	p.c = c;
+	p.command_line = pkt;
 	p.tolerance_ns = PKT_DEFAULT_TOLERANCE_NS;
 	p.tolerance_per_mille = PKT_DEFAULT_TOLERANCE_PER_MILLE;
 	p.peer_mss = PKT_DEFAULT_MSS;
 	set_default_script_addresses(&p, false);
 	c->expected_segments_only = true;
 	p.dir = directory_of(lx->path);
-	if (!p.dir)
+	if (!p.dir) {
+		free(substituted);
 		return lex_fail(lx, 1, "out of memory");
+	}
 	struct peer_decl *remote = &c->peers[c->peer_count++];
 	strcpy(remote->name, "remote");
 	remote->ip = PKT_REMOTE_IP;
@@ -1200,6 +1287,7 @@ int case_parse_pkt(struct case_lexer *lx, const char *text, size_t len, struct c
 	remote->follows_active_opens = true;
 	int rc = lex_each_line(lx, text, len, "//", parse_line, &p);
 	free(p.dir);
+	free(substituted);
 	if (rc < 0)
 		return -1;
 	static const char *const unterminated[] = {

@@ -206,7 +206,7 @@ struct loaded_cases {
 };
 
 /* Parses every file; any error is printed and makes the whole load fail (nothing runs). */
-static int load_cases(char **paths, int path_count, struct loaded_cases *out)
+static int load_cases(char **paths, int path_count, const struct pkt_command_line *pkt, struct loaded_cases *out)
 {
 	struct path_list files = { 0 };
 	int rc = 0;
@@ -223,7 +223,7 @@ static int load_cases(char **paths, int path_count, struct loaded_cases *out)
 	int errors = 0;
 	for (int i = 0; rc == 0 && i < files.count; i++) {
 		char *error = NULL;
-		if (case_parse_file(files.items[i], &out->cases[out->count], &error) < 0) {
+		if (case_parse_file_with(files.items[i], pkt, &out->cases[out->count], &error) < 0) {
 			fprintf(stderr, "%s\n", error ? error : "out of memory");
 			free(error);
 			errors++;
@@ -339,6 +339,7 @@ struct command_line {
 	bool target_given, lab_option_given, vm_option_given;
 	struct report_request reports[MAX_REPORTS];
 	int report_count;
+	struct pkt_command_line pkt;       /* packetdrill's options and -D defines, for .pkt files */
 };
 
 static bool report_to_stdout(const struct command_line *cl)
@@ -642,6 +643,47 @@ static int parse_lab_safety(int opt, const char *arg, struct target_options *tar
 }
 
 /* Parses options into cl; returns -1 to go on, else the exit status to stop with. */
+/* getopt's value for packetdrill's options: outside the characters the short options use. */
+#define PKT_OPTION 256
+
+/* packetdrill's `--name=value` (name given) or `-D NAME=VALUE` (name NULL) for the .pkt front end,
+ * which checks each value as it checks a script's option line. -1 after a message when it is no such. */
+static int add_pkt_option(struct pkt_command_line *pkt, const char *name, const char *value)
+{
+	if (pkt->option_count == PKT_COMMAND_LINE_MAX || pkt->define_count == PKT_COMMAND_LINE_MAX) {
+		fprintf(stderr, "tcpharness: at most %d packetdrill options and %d -D defines\n", PKT_COMMAND_LINE_MAX,
+			PKT_COMMAND_LINE_MAX);
+		return -1;
+	}
+	if (!name) {
+		const char *equals = strchr(value, '=');
+		if (!equals || equals == value) {
+			fprintf(stderr, "tcpharness: -D takes NAME=VALUE, not '%s'\n", value);
+			return -1;
+		}
+		pkt->defines[pkt->define_count++] = value;
+		return 0;
+	}
+	/* Checked here so that a bad value is the command line's error, not a script line's. */
+	struct ip_address address;
+	char *end = NULL;
+	double number = strtod(value, &end);
+	bool good = !strcmp(name, "ip_version") ? !strcmp(value, "ipv4") || !strcmp(value, "ipv6") ||
+							   !strcmp(value, "ipv4-mapped-ipv6")
+		    : strstr(name, "_ip")           ? ip_address_parse(value, &address) == 0
+						    : end != value && *end == '\0' && number >= 0 &&
+							      (strcmp(name, "tolerance_percent") || number <= 100);
+	if (!good) {
+		fprintf(stderr, "tcpharness: --%s does not take '%s' (docs/packetdrill.md)\n", name, value);
+		return -1;
+	}
+	char *option;
+	if (asprintf(&option, "--%s=%s", name, value) < 0)
+		return -1;
+	pkt->options[pkt->option_count++] = option;
+	return 0;
+}
+
 static int parse_command_line(int argc, char **argv, struct command_line *cl)
 {
 	static const struct option long_options[] = {
@@ -658,7 +700,7 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		{ "iface", required_argument, NULL, 'I' },
 		{ "target-ip", required_argument, NULL, 'A' },
 		{ "agent", required_argument, NULL, 'G' },
-		{ "allow-default-route-iface", no_argument, NULL, 'D' },
+		{ "allow-default-route-iface", no_argument, NULL, 'L' },
 		{ "vm-image", required_argument, NULL, 'M' },
 		{ "retries", required_argument, NULL, 'R' },
 		{ "rerun-failures", required_argument, NULL, 'F' },
@@ -668,6 +710,13 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		{ "allow-storm", no_argument, NULL, 'W' },
 		{ "dry-run", no_argument, NULL, 'N' },
 		{ "family", required_argument, NULL, 'Y' },
+		/* packetdrill's own, for .pkt scripts (docs/packetdrill.md). */
+		{ "ip_version", required_argument, NULL, PKT_OPTION },
+		{ "local_ip", required_argument, NULL, PKT_OPTION },
+		{ "remote_ip", required_argument, NULL, PKT_OPTION },
+		{ "tolerance_usecs", required_argument, NULL, PKT_OPTION },
+		{ "tolerance_percent", required_argument, NULL, PKT_OPTION },
+		{ "mss", required_argument, NULL, PKT_OPTION },
 		{ NULL, 0, NULL, 0 },
 	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -677,8 +726,14 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 				     .target_count = 1, .families = FAMILY_ALL,
 				     .target = { .budget = { .max_pps = SEND_BUDGET_DEFAULT_PPS } } };
 	int opt;
-	while ((opt = getopt_long(argc, argv, "hj:", long_options, NULL)) != -1) {
+	int option_index = 0;
+	while ((opt = getopt_long(argc, argv, "hj:D:", long_options, &option_index)) != -1) {
 		switch (opt) {
+		case PKT_OPTION:
+		case 'D':
+			if (add_pkt_option(&cl->pkt, opt == 'D' ? NULL : long_options[option_index].name, optarg) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'j': {
 			char *end;
 			long jobs = strtol(optarg, &end, 10);
@@ -715,7 +770,7 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 			cl->target.agent_command = optarg;
 			cl->lab_option_given = true;
 			break;
-		case 'D':
+		case 'L':
 			cl->target.allow_default_route = true;
 			cl->lab_option_given = true;
 			break;
@@ -874,16 +929,12 @@ static int command_check(const struct loaded_cases *loaded)
 	return 0;
 }
 
-int main(int argc, char **argv)
+static int load_and_run(struct command_line *cl_in, char **paths, int path_count)
 {
-	if (argc > 1 && !strcmp(argv[1], "explore"))
-		return explore_main(argc - 1, argv + 1);
-	struct command_line cl;
-	int status = parse_command_line(argc, argv, &cl);
-	if (status >= 0)
-		return status;
+	struct command_line cl = *cl_in;
+	int status;
 	struct loaded_cases loaded;
-	if (load_cases(argv + optind, argc - optind, &loaded) < 0) {
+	if (load_cases(paths, path_count, &cl.pkt, &loaded) < 0) {
 		free_cases(&loaded);
 		return EXIT_USAGE;
 	}
@@ -898,5 +949,18 @@ int main(int argc, char **argv)
 		status = command_run(&loaded, &cl);
 	}
 	free_cases(&loaded);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "explore"))
+		return explore_main(argc - 1, argv + 1);
+	struct command_line cl;
+	int status = parse_command_line(argc, argv, &cl);
+	if (status < 0)
+		status = load_and_run(&cl, argv + optind, argc - optind);
+	for (int i = 0; i < cl.pkt.option_count; i++)
+		free((char *)cl.pkt.options[i]);
 	return status;
 }
