@@ -95,7 +95,8 @@ enum app_op {
 };
 
 /* What a line expects back: `= 0`, `= 5`, `= EADDRNOTAVAIL`, `= *`; no `=` means "succeeds". */
-enum app_expect_kind { APP_EXPECT_SUCCESS, APP_EXPECT_VALUE, APP_EXPECT_ERRNO, APP_EXPECT_ANY };
+enum app_expect_kind { APP_EXPECT_SUCCESS, APP_EXPECT_VALUE, APP_EXPECT_ERRNO, APP_EXPECT_ANY,
+		       APP_EXPECT_FAILURE /* a .pkt's `= -1` without an errno: fails, with any errno */ };
 
 struct app_call {
 	enum app_op op;

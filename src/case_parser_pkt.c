@@ -30,6 +30,8 @@
 /* The script's remote end: a documentation address next to the target's 192.0.2.1. */
 #define PKT_REMOTE_IP 0xc0000202u /* 192.0.2.2 */
 #define PKT_MAX_ARGUMENTS 8
+/* pkt_call.err of `= -1` without an errno name: any errno. */
+#define PKT_ANY_ERRNO (-1)
 /* The MSS a SYN without the option implies (RFC 9293 3.7.1), the most the sandbox's 1500-byte link
  * allows, and the 12 bytes the timestamp option takes from every segment (RFC 7323 3.2). */
 #define PKT_DEFAULT_MSS 536
@@ -184,8 +186,12 @@ static int parse_result(struct pkt_parser *p, struct pkt_call *call)
 		return -1;
 	call->value = value;
 	struct token errno_word;
-	if (!lex_next_token(lx, &errno_word))
-		return value == -1 ? lex_unsupported(lx, r.col, "'-1' without an errno name") : 0;
+	if (!lex_next_token(lx, &errno_word)) {
+		/* `= -1` alone: the call fails, whatever the errno (packetdrill checks none then). */
+		if (value == -1)
+			call->err = PKT_ANY_ERRNO;
+		return 0;
+	}
 	/* `-1 EPIPE(Broken pipe)`: the note may follow the name without a blank. */
 	errno_word.len = token_find(errno_word, '(');
 	call->err = token_symbol(errno_word, errno_from_name);
@@ -218,7 +224,9 @@ static int fd_handle(struct pkt_parser *p, struct token t, char handle[CASE_NAME
 /* The result a successful or failing call must give. */
 static void expect_result(const struct pkt_call *call, struct app_call *app)
 {
-	if (call->err) {
+	if (call->err == PKT_ANY_ERRNO) {
+		app->expect = APP_EXPECT_FAILURE;
+	} else if (call->err) {
 		app->expect = APP_EXPECT_ERRNO;
 		app->expect_errno = call->err;
 	} else {

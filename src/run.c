@@ -614,6 +614,8 @@ static bool app_result_matches(const struct app_call *call, const struct agent_r
 		return reply->err == 0 && reply->ret == call->expect_value;
 	case APP_EXPECT_ERRNO:
 		return reply->err == call->expect_errno;
+	case APP_EXPECT_FAILURE:
+		return reply->err != 0;
 	case APP_EXPECT_SUCCESS:
 	default:
 		/* A non-blocking connect succeeds by starting; `app connected` reports how it ended. */
@@ -629,6 +631,9 @@ static void describe_app_expectation(const struct app_call *call, char *buf, siz
 		break;
 	case APP_EXPECT_ERRNO:
 		snprintf(buf, size, "-1 %s", errno_name(call->expect_errno));
+		break;
+	case APP_EXPECT_FAILURE:
+		snprintf(buf, size, "-1 (any errno)");
 		break;
 	default:
 		snprintf(buf, size, "success");
