@@ -799,8 +799,10 @@ static int parse_lab_safety(int opt, const char *arg, struct target_options *tar
 }
 
 /* Parses options into cl; returns -1 to go on, else the exit status to stop with. */
-/* getopt's value for packetdrill's options: outside the characters the short options use. */
+/* getopt's values for packetdrill's options and --allow-default-route-iface (-D is packetdrill's):
+ * outside the characters short options use. */
 #define PKT_OPTION 256
+#define ALLOW_DEFAULT_ROUTE_OPTION 257
 
 /* packetdrill's `--name=value` (name given) or `-D NAME=VALUE` (name NULL) for the .pkt front end,
  * which checks each value as it checks a script's option line. -1 after a message when it is no such. */
@@ -856,7 +858,7 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		{ "iface", required_argument, NULL, 'I' },
 		{ "target-ip", required_argument, NULL, 'A' },
 		{ "agent", required_argument, NULL, 'G' },
-		{ "allow-default-route-iface", no_argument, NULL, 'L' },
+		{ "allow-default-route-iface", no_argument, NULL, ALLOW_DEFAULT_ROUTE_OPTION },
 		{ "vm-image", required_argument, NULL, 'M' },
 		{ "kernel", required_argument, NULL, 'L' },
 		{ "modules", required_argument, NULL, 'O' },
@@ -928,7 +930,7 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 			cl->target.agent_command = optarg;
 			cl->lab_option_given = true;
 			break;
-		case 'L':
+		case ALLOW_DEFAULT_ROUTE_OPTION:
 			cl->target.allow_default_route = true;
 			cl->lab_option_given = true;
 			break;
