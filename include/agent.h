@@ -79,6 +79,20 @@ int agent_attach_stream(int fd, struct agent *out, char **error);
  * is malformed. A failing call (ECONNREFUSED...) is a successful exchange: reply->err says it. */
 int agent_call(struct agent *agent, const struct app_call *call, struct agent_reply *reply, char **error);
 
+/* Longest line either side of the agent protocol accepts, counting its '\n' (agent_protocol.h). */
+#define AGENT_LINE_MAX 512
+
+/* agent_call in two halves, for a call that blocks while the run goes on (a .pkt's `+0...0.1 read`):
+ * start sends it, finish waits for its reply; nothing else may go to the agent in between. */
+struct agent_pending {
+	unsigned id;
+	int64_t wait_ms;
+	char request[AGENT_LINE_MAX]; /* the request line, for diagnostics */
+};
+int agent_call_start(struct agent *agent, const struct app_call *call, struct agent_pending *pending, char **error);
+int agent_call_finish(struct agent *agent, const struct agent_pending *pending, struct agent_reply *reply,
+		      char **error);
+
 /* Sysctl access through the agent (lab hosts): 0 or -1 with *error malloc'd. */
 int agent_sysctl_get(struct agent *agent, const char *key, char *value, size_t size, char **error);
 int agent_sysctl_set(struct agent *agent, const char *key, const char *value, char **error);

@@ -11,8 +11,6 @@
 #include "case.h"
 #include "ip_address.h"
 
-/* Longest line either side accepts, counting its '\n'. */
-#define AGENT_LINE_MAX 512
 /* Largest send/recv a request may ask for. */
 #define AGENT_IO_MAX (1u << 20)
 /* Longest wait a request may ask for (accept, connected, recv). */
@@ -43,6 +41,7 @@ enum agent_op {
 	AGENT_OP_TSCLOCK,
 	AGENT_OP_NEIGH_FLUSH,
 	AGENT_OP_TCP_INFO,
+	AGENT_OP_SENDTO,
 };
 
 /* Longest MIB counter name ("TcpExt.TCPTimeWaitOverflow"), with its NUL. */
@@ -51,7 +50,8 @@ enum agent_op {
 /* One request. Which fields an op uses, and which are required, is fixed per op:
  *   socket family?; bind ip? port family?; listen port backlog? family?; accept from timeout_ms;
  *   connect ip port family?;
- *   connected timeout_ms; send len flags?; recv len timeout_ms; shutdown how; close -;
+ *   connected timeout_ms; send len flags?; sendto ip port len flags? family?; recv len timeout_ms;
+ *   shutdown how; close -;
  *   setsockopt opt v [v] (as many as the option takes); getsockopt opt; sysctl-get key;
  *   sysctl-set key value; hello -; state ip port rip rport; counter name; purge ip; reset -;
  *   accept-close count timeout_ms; neigh-flush ip; tcp-info field (a tcpi_* name, carried in
@@ -73,6 +73,7 @@ struct agent_request {
 	int value_count;
 	uint32_t length;                 /* <= AGENT_IO_MAX */
 	bool end_of_record;              /* send: flags=eor, MSG_EOR */
+	bool fast_open;                  /* sendto: flags=fastopen, MSG_FASTOPEN */
 	int timeout_ms;                  /* 0..AGENT_TIMEOUT_MAX_MS */
 	char key[SYSCTL_KEY_MAX];        /* "net." prefix, [a-z0-9_.-], no ".." */
 	char value[SYSCTL_VALUE_MAX];    /* printable ASCII */

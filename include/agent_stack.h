@@ -33,6 +33,10 @@ struct agent_stack {
 	 * still in progress; ENOTCONN: no connect was made; the connect's error, which it consumes). */
 	int (*connected)(int fd, int timeout_ms);
 	ssize_t (*send)(int fd, const void *data, size_t length, int flags);
+	/* sendto with MSG_FASTOPEN (RFC 7413): connects and sends in the SYN. NULL where the stack has no
+	 * Fast Open client; the op then answers EOPNOTSUPP. */
+	ssize_t (*sendto)(int fd, const void *data, size_t length, int flags, const struct sockaddr *address,
+			  socklen_t address_length);
 	ssize_t (*recv)(int fd, void *data, size_t length, int flags);
 	int (*shutdown)(int fd, int how);
 	int (*close)(int fd);

@@ -51,6 +51,9 @@ struct peer_decl {
 	uint32_t ts_start;    /* TS clock value at case start; default 1000 */
 	uint32_t ts_rate_hz;  /* TS clock ticks per second; default 1000 */
 	uint16_t target_port; /* 0: the first `app listen`/`app bind` port, else learned from the kernel's SYN */
+	/* A .pkt's peer: a SYN the stack sends it from another port is a new connection, which the peer
+	 * follows from then on (a script's sockets connect one after another, as under packetdrill). */
+	bool follows_active_opens;
 	struct source_location where;
 };
 
@@ -89,10 +92,12 @@ enum app_op {
 	APP_SETSOCKOPT, /* app setsockopt [H] NAME V [V2] */
 	APP_GETSOCKOPT, /* app getsockopt [H] NAME            (SO_ERROR: result is the pending errno) */
 	APP_TCP_INFO,   /* (a .pkt's %{ }%) one tcpi_* field of H's TCP_INFO, named in option */
+	APP_SENDTO,     /* (a .pkt's sendto(..., MSG_FASTOPEN, ...)) send N bytes to IP:PORT, connecting */
 };
 
 /* What a line expects back: `= 0`, `= 5`, `= EADDRNOTAVAIL`, `= *`; no `=` means "succeeds". */
-enum app_expect_kind { APP_EXPECT_SUCCESS, APP_EXPECT_VALUE, APP_EXPECT_ERRNO, APP_EXPECT_ANY };
+enum app_expect_kind { APP_EXPECT_SUCCESS, APP_EXPECT_VALUE, APP_EXPECT_ERRNO, APP_EXPECT_ANY,
+		       APP_EXPECT_FAILURE /* a .pkt's `= -1` without an errno: fails, with any errno */ };
 
 struct app_call {
 	enum app_op op;
@@ -107,6 +112,12 @@ struct app_call {
 	int value_count;
 	uint32_t length;                 /* send/recv byte count */
 	bool end_of_record;              /* send with MSG_EOR (a .pkt's send flags) */
+	bool fast_open;                  /* sendto with MSG_FASTOPEN: the SYN carries the data (RFC 7413) */
+	bool active_open;                /* a .pkt's connect: peers that follow active opens await its SYN */
+	/* > 0: the call blocks that long while the next lines run, and must return then, within the
+	 * line's slack (a .pkt's `+0...0.1 read(...)`) */
+	int64_t span_ns;
+	int64_t span_slack_ns;           /* how far from the span's end the call may return */
 	int64_t timeout_ns;              /* blocking calls (accept, recv, connected): `within T`, default 2 s */
 	enum app_expect_kind expect;
 	int64_t expect_value;            /* APP_EXPECT_VALUE */
@@ -229,6 +240,9 @@ struct case_file {
 	 * next `>` line, if one comes (its run_packet.c sniffs only for outbound events), instead of
 	 * failing the case by itself. */
 	bool expected_segments_only;
+	/* A line carries the stack's own Fast Open cookie (option_spec.stack_cookie): the run reads the
+	 * stack's net.ipv4.tcp_fastopen_key to make it. */
+	bool uses_stack_cookie;
 	/* What the file uses that tcpharness cannot do (a .pkt's `%{ }%`, a shell command...): the case
 	 * is a SKIP naming the first, and `check` lists them all. */
 	struct unsupported_construct {

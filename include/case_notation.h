@@ -11,8 +11,11 @@
 /* Parses text (len bytes, any bytes) into c, which case_parser has zeroed and given its path and
  * defaults. Returns 0, or -1 with lx->error set; c is then freed by the caller whatever it holds. */
 int case_parse_tc(struct case_lexer *lx, const char *text, size_t len, struct case_file *c);
-/* packetdrill's notation (docs/packetdrill.md): what it cannot run goes to c->unsupported. */
-int case_parse_pkt(struct case_lexer *lx, const char *text, size_t len, struct case_file *c);
+/* packetdrill's notation (docs/packetdrill.md): what it cannot run goes to c->unsupported; pkt is
+ * packetdrill's command line (case_parser.h), or NULL. */
+struct pkt_command_line;
+int case_parse_pkt(struct case_lexer *lx, const char *text, size_t len, const struct pkt_command_line *pkt,
+		   struct case_file *c);
 
 /* Appends s to c's steps (at most 10000). Returns 0, or -1 with the diagnostic in lx. */
 int case_append_step(struct case_lexer *lx, struct case_file *c, const struct step *s);

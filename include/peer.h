@@ -9,6 +9,7 @@
 #include "case.h"
 #include "ip_address.h"
 #include "segment.h"
+#include "tcp_fastopen_cookie.h"
 
 struct peer_state {
 	const struct peer_decl *decl;
@@ -24,6 +25,10 @@ struct peer_state {
 	bool own_tsval_known;
 	uint32_t own_tsval;         /* last TSval this peer sent: `ecr auto` when expecting */
 	int64_t ts_jump;            /* sum of clock jumps */
+	bool stack_cookie_known;    /* the Fast Open cookie the stack gives this peer (option_spec's) */
+	uint8_t stack_cookie[TCP_FASTOPEN_COOKIE_SIZE];
+	bool awaiting_active_open;  /* decl->follows_active_opens: the app connected; until the stack's
+				     * SYN, segments of earlier connections are not this peer's */
 };
 
 /* A peer before anything was sent, at its address in family. */

@@ -27,7 +27,15 @@ enum tcp_option_kind {
 	TCP_OPTION_SACK_PERMITTED = 4,
 	TCP_OPTION_SACK = 5,
 	TCP_OPTION_TIMESTAMP = 8,
+	TCP_OPTION_FAST_OPEN = 34,    /* RFC 7413 4.1.1: kind, length, cookie (0 or 4..16 bytes) */
+	TCP_OPTION_EXPERIMENTAL = 254, /* RFC 6994; with magic 0xF989 the pre-RFC Fast Open option */
 };
+
+/* RFC 6994 ExID of the experimental Fast Open option (before kind 34 was assigned). */
+#define TCP_FAST_OPEN_EXP_MAGIC 0xF989
+/* RFC 7413 4.1.1 makes a cookie 4..16 bytes; a segment may carry a malformed one up to what the
+ * 40 bytes of option space leave (a test of the stack's checks injects one, as packetdrill can). */
+#define TCP_FAST_OPEN_COOKIE_MAX 38
 
 #define SEGMENT_MAX_OPTIONS 16
 #define SACK_MAX_BLOCKS 4
@@ -43,6 +51,9 @@ struct tcp_option {
 	uint32_t ts_val, ts_ecr;
 	uint8_t sack_block_count;
 	uint32_t sack_left[SACK_MAX_BLOCKS], sack_right[SACK_MAX_BLOCKS];
+	uint16_t exp_magic; /* kind 254: the ExID; only TCP_FAST_OPEN_EXP_MAGIC's cookie is decoded */
+	uint8_t cookie_len; /* Fast Open (34, or 254 with the Fast Open magic): the cookie */
+	uint8_t cookie[TCP_FAST_OPEN_COOKIE_MAX];
 };
 
 /* A segment as captured or injected: every number absolute; an IPv4 segment's addresses are IPv4
@@ -79,6 +90,12 @@ struct option_spec {
 	/* mss: v[0]; wscale: v[0]; TS: v[0]=val v[1]=ecr; sack: v[2i]=left v[2i+1]=right */
 	struct spec_value v[2 * SACK_MAX_BLOCKS];
 	uint8_t sack_block_count;
+	/* Fast Open (kind 34, or 254 with its magic): the cookie's bytes, compared byte for byte */
+	uint8_t cookie_len;
+	uint8_t cookie[TCP_FAST_OPEN_COOKIE_MAX];
+	/* The cookie the stack, as a server, makes for this peer (a .pkt's TFO_COOKIE): its bytes depend
+	 * on the run's addresses, so the run fills them in (peer.h) */
+	bool stack_cookie;
 };
 
 /* A segment in the case language's terms: seq relative to the sender's ISN, ack relative to the

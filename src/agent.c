@@ -125,20 +125,28 @@ static int read_line(struct agent *agent, const struct timespec *deadline, int64
 }
 
 /* Sends req and waits up to wait_ms for its reply. */
-static int exchange(struct agent *agent, const struct agent_request *req, int64_t wait_ms,
-		    struct agent_reply *reply, char **error)
+static int send_request(struct agent *agent, const struct agent_request *req, int64_t wait_ms,
+			struct agent_pending *pending, char **error)
 {
 	agent->last_err = 0;
 	if (agent->fd < 0)
 		return error_set(error, "agent: not running");
-	char request[AGENT_LINE_MAX];
-	int len = agent_format_request(req, request, sizeof request, error);
+	int len = agent_format_request(req, pending->request, sizeof pending->request, error);
 	if (len < 0)
 		return -1;
-	if (send_all(agent->fd, request, (size_t)len) < 0)
-		return error_set(error, "agent: sending '%.*s': %s", len - 1, request, strerror(errno));
-	request[len - 1] = '\0';
+	if (send_all(agent->fd, pending->request, (size_t)len) < 0)
+		return error_set(error, "agent: sending '%.*s': %s", len - 1, pending->request, strerror(errno));
+	pending->request[len - 1] = '\0';
+	pending->id = req->id;
+	pending->wait_ms = wait_ms;
+	return 0;
+}
 
+static int receive_reply(struct agent *agent, const struct agent_pending *pending, struct agent_reply *reply,
+			 char **error)
+{
+	int64_t wait_ms = pending->wait_ms;
+	const char *request = pending->request;
 	struct timespec deadline;
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += wait_ms / 1000;
@@ -156,8 +164,8 @@ static int exchange(struct agent *agent, const struct agent_request *req, int64_
 	int rc = agent_parse_reply(agent->inbuf, line_len, &id, reply, &why);
 	if (rc < 0)
 		error_set(error, "agent: bad reply to '%s': %s", request, why ? why : "out of memory");
-	else if (id != req->id)
-		rc = error_set(error, "agent: reply id %u to '%s' (want %u)%s%s", id, request, req->id,
+	else if (id != pending->id)
+		rc = error_set(error, "agent: reply id %u to '%s' (want %u)%s%s", id, request, pending->id,
 			  reply->text[0] ? ": " : "", reply->text);
 	else
 		agent->last_err = reply->err;
@@ -165,6 +173,15 @@ static int exchange(struct agent *agent, const struct agent_request *req, int64_
 	agent->inlen -= line_len + 1;
 	memmove(agent->inbuf, agent->inbuf + line_len + 1, agent->inlen);
 	return rc;
+}
+
+static int exchange(struct agent *agent, const struct agent_request *req, int64_t wait_ms,
+		    struct agent_reply *reply, char **error)
+{
+	struct agent_pending pending;
+	if (send_request(agent, req, wait_ms, &pending, error) < 0)
+		return -1;
+	return receive_reply(agent, &pending, reply, error);
 }
 
 static const char *child_exit_reason(int status)
@@ -289,12 +306,26 @@ int agent_attach_stream(int fd, struct agent *out, char **error)
 	return -1;
 }
 
-int agent_call(struct agent *agent, const struct app_call *call, struct agent_reply *reply, char **error)
+int agent_call_start(struct agent *agent, const struct app_call *call, struct agent_pending *pending, char **error)
 {
 	struct agent_request req;
 	if (agent_request_from_call(take_id(agent), call, agent->family, &req, error) < 0)
 		return -1;
-	return exchange(agent, &req, (int64_t)req.timeout_ms + REPLY_MARGIN_MS, reply, error);
+	return send_request(agent, &req, (int64_t)req.timeout_ms + REPLY_MARGIN_MS, pending, error);
+}
+
+int agent_call_finish(struct agent *agent, const struct agent_pending *pending, struct agent_reply *reply,
+		      char **error)
+{
+	return receive_reply(agent, pending, reply, error);
+}
+
+int agent_call(struct agent *agent, const struct app_call *call, struct agent_reply *reply, char **error)
+{
+	struct agent_pending pending;
+	if (agent_call_start(agent, call, &pending, error) < 0)
+		return -1;
+	return agent_call_finish(agent, &pending, reply, error);
 }
 
 static int sysctl_request(struct agent *agent, enum agent_op op, const char *key, const char *value,

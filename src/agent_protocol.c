@@ -28,7 +28,7 @@ static const char *const op_names[] = {
 	[AGENT_OP_RESET] = "reset",           [AGENT_OP_ACCEPT_CLOSE] = "accept-close",
 	[AGENT_OP_TSCLOCK] = "tsclock",
 	[AGENT_OP_NEIGH_FLUSH] = "neigh-flush",
-	[AGENT_OP_TCP_INFO] = "tcp-info",
+	[AGENT_OP_TCP_INFO] = "tcp-info",     [AGENT_OP_SENDTO] = "sendto",
 };
 #define OP_COUNT (int)(sizeof op_names / sizeof op_names[0])
 
@@ -66,6 +66,8 @@ static const struct {
 	[AGENT_OP_CONNECT] = { K(KEY_IP) | K(KEY_PORT) | K(KEY_FAMILY), K(KEY_IP) | K(KEY_PORT) },
 	[AGENT_OP_CONNECTED] = { K(KEY_TIMEOUT), K(KEY_TIMEOUT) },
 	[AGENT_OP_SEND] = { K(KEY_LEN) | K(KEY_FLAGS), K(KEY_LEN) },
+	[AGENT_OP_SENDTO] = { K(KEY_IP) | K(KEY_PORT) | K(KEY_LEN) | K(KEY_FLAGS) | K(KEY_FAMILY),
+			      K(KEY_IP) | K(KEY_PORT) | K(KEY_LEN) },
 	[AGENT_OP_RECV] = { K(KEY_LEN) | K(KEY_TIMEOUT), K(KEY_LEN) | K(KEY_TIMEOUT) },
 	[AGENT_OP_SHUTDOWN] = { K(KEY_HOW), K(KEY_HOW) },
 	[AGENT_OP_CLOSE] = { 0, 0 },
@@ -321,10 +323,13 @@ static int parse_key_value(struct cursor *c, const char *field, size_t field_len
 			return error_set(error, "bad how '%.*s' (want rd, wr or rdwr)", (int)len, text);
 		break;
 	case KEY_FLAGS:
-		/* Names travel, not numbers; MSG_EOR is the one a case asks for. */
-		if (len != 3 || memcmp(text, "eor", 3) != 0)
-			return error_set(error, "unknown send flags '%.*s' (want eor)", (int)len, text);
-		out->end_of_record = true;
+		/* Names travel, not numbers: MSG_EOR and MSG_FASTOPEN are the ones a case asks for. */
+		if (len == 3 && memcmp(text, "eor", 3) == 0)
+			out->end_of_record = true;
+		else if (len == 8 && memcmp(text, "fastopen", 8) == 0)
+			out->fast_open = true;
+		else
+			return error_set(error, "unknown send flags '%.*s' (want eor or fastopen)", (int)len, text);
 		break;
 	case KEY_FIELD:
 		if (len >= sizeof out->option)
@@ -520,8 +525,12 @@ int agent_format_request(const struct agent_request *req, char *line, size_t siz
 			return error_set(error, "%s: length %" PRIu32 " is above %u", op, req->length, AGENT_IO_MAX);
 		put(&w, " len=%" PRIu32, req->length);
 	}
+	if ((keys & K(KEY_FLAGS)) && req->end_of_record && req->fast_open)
+		return error_set(error, "%s: one flag at a time (eor or fastopen)", op);
 	if ((keys & K(KEY_FLAGS)) && req->end_of_record)
 		put(&w, " flags=eor");
+	if ((keys & K(KEY_FLAGS)) && req->fast_open)
+		put(&w, " flags=fastopen");
 	if (keys & K(KEY_TIMEOUT)) {
 		if (req->timeout_ms < 0 || req->timeout_ms > AGENT_TIMEOUT_MAX_MS)
 			return error_set(error, "%s: timeout %d ms is outside 0..%d", op, req->timeout_ms,
@@ -556,7 +565,7 @@ int agent_request_from_call(unsigned id, const struct app_call *call, enum addre
 		[APP_SEND] = AGENT_OP_SEND,             [APP_RECV] = AGENT_OP_RECV,
 		[APP_SHUTDOWN] = AGENT_OP_SHUTDOWN,     [APP_CLOSE] = AGENT_OP_CLOSE,
 		[APP_SETSOCKOPT] = AGENT_OP_SETSOCKOPT, [APP_GETSOCKOPT] = AGENT_OP_GETSOCKOPT,
-		[APP_TCP_INFO] = AGENT_OP_TCP_INFO,
+		[APP_TCP_INFO] = AGENT_OP_TCP_INFO,     [APP_SENDTO] = AGENT_OP_SENDTO,
 	};
 	memset(out, 0, sizeof *out);
 	if ((int)call->op < 0 || (size_t)call->op >= sizeof op_of_app / sizeof op_of_app[0])
@@ -587,6 +596,7 @@ int agent_request_from_call(unsigned id, const struct app_call *call, enum addre
 	out->value_count = call->value_count;
 	out->length = call->length;
 	out->end_of_record = call->end_of_record;
+	out->fast_open = call->fast_open;
 	out->timeout_ms = (int)timeout_ms;
 
 	/* Formatting validates every field the op uses; fail here rather than at send time. */

@@ -307,16 +307,29 @@ static char *handle_and_buffer(struct server *s, const struct agent_request *q, 
 	return data;
 }
 
-/* One send of the pattern 'a'..'z'; a partial count or EAGAIN is the stack's answer, not retried. */
+/* One send of the pattern 'a'..'z'; a partial count or EAGAIN is the stack's answer, not retried.
+ * sendto gives the peer's address: with MSG_FASTOPEN it connects, the data in the SYN. */
 static void op_send(struct server *s, const struct agent_request *q, struct agent_reply *r)
 {
+	if (q->op == AGENT_OP_SENDTO && !s->stack->sendto) {
+		refuse(r, EOPNOTSUPP, "this stack has no sendto with MSG_FASTOPEN");
+		return;
+	}
 	struct handle *h;
 	char *data = handle_and_buffer(s, q, r, &h);
 	if (!data)
 		return;
 	for (uint32_t i = 0; i < q->length; i++)
 		data[i] = (char)('a' + i % 26);
-	ssize_t n = s->stack->send(h->fd, data, q->length, MSG_DONTWAIT | MSG_NOSIGNAL | (q->end_of_record ? MSG_EOR : 0));
+	int flags = MSG_DONTWAIT | MSG_NOSIGNAL | (q->end_of_record ? MSG_EOR : 0) | (q->fast_open ? MSG_FASTOPEN : 0);
+	ssize_t n;
+	if (q->op == AGENT_OP_SENDTO) {
+		struct sockaddr_storage address;
+		socklen_t length = socket_address(q->inet6, &q->ip, q->port, &address);
+		n = s->stack->sendto(h->fd, data, q->length, flags, (struct sockaddr *)&address, length);
+	} else {
+		n = s->stack->send(h->fd, data, q->length, flags);
+	}
 	done(r, n, errno);
 	free(data);
 }
@@ -622,7 +635,8 @@ static void perform(struct server *s, const struct agent_request *q, struct agen
 	case AGENT_OP_ACCEPT: op_accept(s, q, r); break;
 	case AGENT_OP_CONNECT: op_connect(s, q, r); break;
 	case AGENT_OP_CONNECTED: op_connected(s, q, r); break;
-	case AGENT_OP_SEND: op_send(s, q, r); break;
+	case AGENT_OP_SEND:
+	case AGENT_OP_SENDTO: op_send(s, q, r); break;
 	case AGENT_OP_RECV: op_recv(s, q, r); break;
 	case AGENT_OP_SHUTDOWN: op_shutdown(s, q, r); break;
 	case AGENT_OP_CLOSE: op_close(s, q, r); break;
@@ -893,6 +907,7 @@ const struct agent_stack agent_stack_linux = {
 	.connect = connect,
 	.connected = linux_connected,
 	.send = send,
+	.sendto = sendto,
 	.recv = recv,
 	.shutdown = shutdown,
 	.close = close,

@@ -46,6 +46,12 @@ int case_append_step(struct case_lexer *lx, struct case_file *c, const struct st
 
 int case_parse_text(const char *path, const char *text, size_t len, struct case_file *out, char **error)
 {
+	return case_parse_text_with(path, text, len, NULL, out, error);
+}
+
+int case_parse_text_with(const char *path, const char *text, size_t len, const struct pkt_command_line *pkt,
+			 struct case_file *out, char **error)
+{
 	struct case_lexer lx;
 	memset(&lx, 0, sizeof lx);
 	lx.path = path ? path : "<case>";
@@ -56,7 +62,7 @@ int case_parse_text(const char *path, const char *text, size_t len, struct case_
 		c->families = FAMILY_ALL;
 		c->path = strdup(lx.path);
 		if (c->path)
-			rc = ends_with(lx.path, ".pkt") ? case_parse_pkt(&lx, text, len, c)
+			rc = ends_with(lx.path, ".pkt") ? case_parse_pkt(&lx, text, len, pkt, c)
 							 : case_parse_tc(&lx, text, len, c);
 		c->lines = lx.lines;
 		c->line_count = lx.line_count;
@@ -142,6 +148,12 @@ int case_read_text(const char *path, char **text, size_t *len)
 
 int case_parse_file(const char *path, struct case_file *out, char **error)
 {
+	return case_parse_file_with(path, NULL, out, error);
+}
+
+int case_parse_file_with(const char *path, const struct pkt_command_line *pkt, struct case_file *out,
+			 char **error)
+{
 	memset(out, 0, sizeof *out);
 	char *text;
 	size_t len;
@@ -150,7 +162,7 @@ int case_parse_file(const char *path, struct case_file *out, char **error)
 		return file_error(path, "file too large (max 16 MB)", error);
 	if (err)
 		return file_error(path, strerror(err), error);
-	int rc = case_parse_text(path, text, len, out, error);
+	int rc = case_parse_text_with(path, text, len, pkt, out, error);
 	free(text);
 	return rc;
 }

@@ -3,6 +3,7 @@
  * run and how; what is not becomes c->unsupported (a SKIP naming file:line:col), never a silent pass.
  * One statement per line; C-style block comments, `%{ }%` blocks and backtick commands may span lines. */
 #include "case_notation.h"
+#include "case_parser.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -16,15 +17,21 @@
 #include "pkt_code.h"
 #include "pkt_shell.h"
 #include "symbols.h"
+#include "tcp_fastopen_cookie.h"
 
 #define NS_PER_MS 1000000LL
-/* packetdrill's defaults (its config.c, set_default_config): --tolerance_usecs=4000, and both the
- * port a script's bind() takes and the one its connect() reaches are 8080. */
+/* packetdrill's defaults (its config.c, set_default_config): --tolerance_usecs=4000 and
+ * --tolerance_percent=12.5 (a line may be off by 12.5 % of its distance from the previous one, when
+ * that is more: run.c, verify_time), and both the port a script's bind() takes and the one its
+ * connect() reaches are 8080. Percentages are held in thousandths. */
 #define PKT_DEFAULT_TOLERANCE_NS (4 * NS_PER_MS)
+#define PKT_DEFAULT_TOLERANCE_PER_MILLE 125
 #define PKT_PORT 8080
 /* The script's remote end: a documentation address next to the target's 192.0.2.1. */
 #define PKT_REMOTE_IP 0xc0000202u /* 192.0.2.2 */
 #define PKT_MAX_ARGUMENTS 8
+/* pkt_call.err of `= -1` without an errno name: any errno. */
+#define PKT_ANY_ERRNO (-1)
 /* The MSS a SYN without the option implies (RFC 9293 3.7.1), the most the sandbox's 1500-byte link
  * allows, and the 12 bytes the timestamp option takes from every segment (RFC 7323 3.2). */
 #define PKT_DEFAULT_MSS 536
@@ -41,6 +48,10 @@ struct pkt_parser {
 	struct case_file *c;
 	char *dir;                  /* the script's directory: `../common/defaults.sh` is relative to it */
 	int64_t tolerance_ns;
+	int64_t tolerance_per_mille;
+	int64_t script_ns;          /* the script's time of its latest event, for the next one's tolerance */
+	int64_t span_slack_ns;      /* the slack of the current line's span end */
+	const struct pkt_command_line *command_line; /* packetdrill's, or NULL */
 	bool seen_event;
 	enum pkt_block block;       /* a construct that started on an earlier line and is still open */
 	struct source_location block_where; /* where the open block started */
@@ -57,6 +68,11 @@ struct pkt_parser {
 	uint32_t peer_mss;
 	bool peer_timestamps;
 	uint32_t user_mss;          /* setsockopt(TCP_MAXSEG): the stack's own MSS cap; 0 when not set */
+	uint32_t remote_isn;        /* the seq of the script's latest SYN: its later seqs count from it */
+	uint64_t opened_fds;        /* bit N: descriptor N connected (connect, sendto MSG_FASTOPEN) */
+	/* The addresses the script was written for (--local_ip, --remote_ip, else packetdrill's defaults
+	 * for its --ip_version): a server cookie it spells out was made for them. */
+	struct ip_address script_local, script_remote;
 	/* A command line ending in '\' goes on on the next: its command word and options, repeated. */
 	char continued[CASE_UNSUPPORTED_TEXT];
 };
@@ -170,8 +186,12 @@ static int parse_result(struct pkt_parser *p, struct pkt_call *call)
 		return -1;
 	call->value = value;
 	struct token errno_word;
-	if (!lex_next_token(lx, &errno_word))
-		return value == -1 ? lex_unsupported(lx, r.col, "'-1' without an errno name") : 0;
+	if (!lex_next_token(lx, &errno_word)) {
+		/* `= -1` alone: the call fails, whatever the errno (packetdrill checks none then). */
+		if (value == -1)
+			call->err = PKT_ANY_ERRNO;
+		return 0;
+	}
 	/* `-1 EPIPE(Broken pipe)`: the note may follow the name without a blank. */
 	errno_word.len = token_find(errno_word, '(');
 	call->err = token_symbol(errno_word, errno_from_name);
@@ -204,7 +224,9 @@ static int fd_handle(struct pkt_parser *p, struct token t, char handle[CASE_NAME
 /* The result a successful or failing call must give. */
 static void expect_result(const struct pkt_call *call, struct app_call *app)
 {
-	if (call->err) {
+	if (call->err == PKT_ANY_ERRNO) {
+		app->expect = APP_EXPECT_FAILURE;
+	} else if (call->err) {
 		app->expect = APP_EXPECT_ERRNO;
 		app->expect_errno = call->err;
 	} else {
@@ -222,9 +244,12 @@ static int require_ellipsis(struct pkt_parser *p, struct token t, const char *wh
 
 /* How long a call that waits for the peer (accept, read) may take: the line's tolerance, packetdrill's
  * check that a call without `...` returns "now" (the segment it needs may still be on its way from
- * the injection); nothing when the script says it would block (EAGAIN), so the line's clock stays. */
+ * the injection); nothing when the script says it would block (EAGAIN), so the line's clock stays.
+ * A call with a span waits that long and the slack after it. */
 static int64_t wait_of(const struct pkt_parser *p, const struct pkt_call *call)
 {
+	if (call->span_ns > 0)
+		return call->span_ns + (p->tolerance_ns < NS_PER_MS ? NS_PER_MS : p->tolerance_ns);
 	if (call->err == EAGAIN)
 		return 0;
 	return p->tolerance_ns < NS_PER_MS ? NS_PER_MS : p->tolerance_ns;
@@ -242,6 +267,8 @@ static int lower_socket(struct pkt_parser *p, const struct pkt_call *call, struc
 	if (call->err || call->value < 0)
 		return lex_unsupported(p->lx, call->result.col, "a socket() expected to fail");
 	app->op = APP_SOCKET;
+	if (call->value < 64)
+		p->opened_fds &= ~(1ull << call->value);
 	/* The agent's descriptor differs from the script's; the script's names the handle. */
 	snprintf(app->handle, sizeof app->handle, "fd%lld", (long long)call->value);
 	app->expect = APP_EXPECT_SUCCESS;
@@ -290,29 +317,69 @@ static int lower_accept(struct pkt_parser *p, const struct pkt_call *call, struc
 	return 0;
 }
 
+/* A connect, or a sendto with MSG_FASTOPEN before the socket connected (after, the flag is ignored:
+ * tcp_sendmsg_fastopen runs only in SYN_SENT's stead), opens a connection: the peer follows the
+ * stack's next SYN from then on and ignores the earlier sockets' segments, as packetdrill's sniffer
+ * does (run_packet.c: packets that do not match the test socket). */
+static void mark_active_open(struct pkt_parser *p, struct app_call *app)
+{
+	long fd = strtol(app->handle + strlen("fd"), NULL, 10); /* fd_handle's name */
+	uint64_t bit = fd < 64 ? 1ull << fd : 0;
+	app->active_open = !bit || !(p->opened_fds & bit);
+	p->opened_fds |= bit;
+}
+
 /* connect(FD, ..., ...) = -1 EINPROGRESS: the agent's connect never blocks, like packetdrill's on a
- * socket made O_NONBLOCK. A blocking connect that returns 0 needs the handshake to run meanwhile. */
+ * socket made O_NONBLOCK. A blocking connect that returns 0 after its span (`+0...0.1 connect(...)
+ * = 0`) is that connect and then the wait for its end (parse_syscall); without a span it would
+ * have to return at once. */
 static int lower_connect(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
 {
 	if (require_ellipsis(p, call->args[1], "an address") < 0 || fd_handle(p, call->args[0], app->handle) < 0)
 		return -1;
-	if (!call->err)
-		return lex_unsupported(p->lx, call->result.col, "a blocking connect() (only '= -1 EINPROGRESS' runs)");
+	if (!call->err && call->span_ns <= 0)
+		return lex_unsupported(p->lx, call->result.col, "a blocking connect() without its span ('...')");
+	if (!call->err && call->value != 0)
+		return lex_fail(p->lx, call->result.col, "connect() returns 0 or -1");
 	app->op = APP_CONNECT;
+	mark_active_open(p, app);
 	app->ip = p->c->peers[0].ip;
 	app->port = PKT_PORT;
 	expect_result(call, app);
+	if (!call->err) {
+		app->expect = APP_EXPECT_ERRNO;
+		app->expect_errno = EINPROGRESS;
+	}
 	return 0;
 }
 
+/* The second half of a blocking connect: the wait for the handshake, which blocks for the span. */
+static void connected_half(struct pkt_parser *p, const struct pkt_call *call, struct step *s)
+{
+	struct app_call *app = &s->u.app;
+	app->op = APP_CONNECTED;
+	app->active_open = false;
+	app->expect = APP_EXPECT_VALUE;
+	app->expect_value = 0;
+	app->timeout_ns = wait_of(p, call);
+	app->span_ns = call->span_ns;
+	app->span_slack_ns = p->span_slack_ns;
+	s->when = (struct time_spec){ .relative = true, .tolerance_ns = s->when.tolerance_ns, .clock_at_call = true };
+}
+
 /* The flags of send/recv/sendto/recvfrom: 0, or for a send MSG_EOR (tcp_sendmsg keeps the next
- * write out of this skb, so records are not coalesced). */
+ * write out of this skb, so records are not coalesced), or for a sendto MSG_FASTOPEN (RFC 7413: the
+ * call connects and its data rides in the SYN; tcp_sendmsg_fastopen). */
 static int io_flags(struct pkt_parser *p, const struct pkt_call *call, int index, struct app_call *app)
 {
 	if (index >= call->arg_count || token_is(call->args[index], "0"))
 		return 0;
 	if (app && token_is(call->args[index], "MSG_EOR")) {
 		app->end_of_record = true;
+		return 0;
+	}
+	if (app && token_is(call->name, "sendto") && token_is(call->args[index], "MSG_FASTOPEN")) {
+		app->fast_open = true;
 		return 0;
 	}
 	return lex_unsupported(p->lx, call->args[index].col, "flags " TOKEN_FMT, TOKEN_ARG(call->args[index]));
@@ -324,7 +391,8 @@ static int io_length(struct pkt_parser *p, const struct pkt_call *call, struct a
 	if (require_ellipsis(p, call->args[1], "a buffer") < 0 ||
 	    lex_uint(p->lx, call->args[2], 0, AGENT_IO_MAX, &length) < 0)
 		return -1;
-	if (length == 0)
+	/* sendto(..., 0, MSG_FASTOPEN, ...) asks for a cookie: a SYN without data. */
+	if (length == 0 && !app->fast_open)
 		return lex_unsupported(p->lx, call->args[2].col, "a zero-length %.*s", (int)call->name.len, call->name.s);
 	app->length = (uint32_t)length;
 	return fd_handle(p, call->args[0], app->handle);
@@ -347,6 +415,14 @@ static int lower_send(struct pkt_parser *p, const struct pkt_call *call, struct 
 	if (io_flags(p, call, 3, app) < 0 || io_length(p, call, app) < 0)
 		return -1;
 	app->op = APP_SEND;
+	if (app->fast_open) {
+		if (require_ellipsis(p, call->args[4], "an address") < 0)
+			return -1;
+		app->op = APP_SENDTO;
+		mark_active_open(p, app);
+		app->ip = p->c->peers[0].ip;
+		app->port = PKT_PORT;
+	}
 	expect_result(call, app);
 	return 0;
 }
@@ -522,14 +598,25 @@ static int parse_syscall(struct pkt_parser *p, struct step *s, int64_t span_ns)
 	if (row->arg_count >= 0 && call.arg_count != row->arg_count)
 		return lex_fail(lx, call.name.col, "%s takes %d arguments, not %d", row->name, row->arg_count,
 				call.arg_count);
-	/* The call would have to block while later lines inject what it waits for. */
-	if (span_ns > 0)
+	/* The call blocks while later lines inject what it waits for: the agent's calls that wait for the
+	 * peer (accept, a read, a connect's end) can; a write's or sendto's block on the stack's buffers
+	 * or its cookie logic, which the agent's non-blocking calls do not. */
+	bool waits = row->lower == lower_recv || row->lower == lower_accept || row->lower == lower_connect;
+	if (span_ns > 0 && !waits)
 		return lex_unsupported(lx, s->where.col, "a blocking call's span ('...') on %s", row->name);
 	struct app_call *app = &s->u.app;
 	int rc = row->lower(p, &call, app);
 	if (rc < 0)
 		return -1;
 	s->kind = rc == 1 ? STEP_WAIT : STEP_APP;
+	if (span_ns > 0 && row->lower == lower_connect && !call.err) {
+		if (case_append_step(lx, p->c, s) < 0)
+			return -1;
+		connected_half(p, &call, s);
+	} else if (span_ns > 0) {
+		app->span_ns = span_ns;
+		app->span_slack_ns = p->span_slack_ns;
+	}
 	return 0;
 }
 
@@ -552,6 +639,56 @@ static int parse_ip_info(struct pkt_parser *p, bool injected)
 	if (injected && token_is(trimmed(inside), "noecn"))
 		return 0;
 	return lex_unsupported(lx, col, "the IP field %c%.*s%c", open, (int)inside.len, inside.s, open == '[' ? ']' : ')');
+}
+
+static void shift(struct spec_value *v, uint32_t by)
+{
+	if (v->kind == SPEC_VALUE)
+		v->value = (uint32_t)(v->value + by);
+}
+
+/* packetdrill's remote sequence space (socket.h, remote_seq_script_to_live_offset): a script's SYN
+ * or SYN-ACK gives the remote ISN as it is; every later segment's seq, and the ack and SACK edges the
+ * stack sends back outside a SYN, count from that ISN. The peer's own ISN is 0, so those become
+ * absolute here. */
+static void remote_sequence_space(struct pkt_parser *p, bool injected, struct segment_spec *spec)
+{
+	bool syn = spec->flags & TCP_FLAG_SYN;
+	if (injected && syn && spec->seq.kind == SPEC_VALUE) {
+		p->remote_isn = (uint32_t)spec->seq.value;
+		return;
+	}
+	if (syn)
+		return;
+	if (injected) {
+		shift(&spec->seq, p->remote_isn);
+		return;
+	}
+	shift(&spec->ack, p->remote_isn);
+	for (size_t i = 0; i < spec->option_count; i++) {
+		struct option_spec *o = &spec->options[i];
+		for (int b = 0; o->kind == TCP_OPTION_SACK && b < 2 * o->sack_block_count; b++)
+			shift(&o->v[b], p->remote_isn);
+	}
+}
+
+/* A cookie the script spells out that is the stack's own for the script's addresses (its TFO_COOKIE
+ * written as a literal: `FO 3021b9d889017eeb`) is the stack's for the run's addresses. */
+static void find_stack_cookies(struct pkt_parser *p, struct segment_spec *spec)
+{
+	const char *key = NULL;
+	for (int i = 0; i < p->c->sysctl_count; i++)
+		if (!strcmp(p->c->sysctls[i].key, "net.ipv4.tcp_fastopen_key"))
+			key = p->c->sysctls[i].value;
+	uint8_t script_cookie[TCP_FASTOPEN_COOKIE_SIZE];
+	bool known = key && tcp_fastopen_server_cookie(key, &p->script_remote, &p->script_local, script_cookie) == 0;
+	for (size_t i = 0; i < spec->option_count; i++) {
+		struct option_spec *o = &spec->options[i];
+		if (known && (o->kind == TCP_OPTION_FAST_OPEN || o->kind == TCP_OPTION_EXPERIMENTAL) &&
+		    o->cookie_len == TCP_FASTOPEN_COOKIE_SIZE && !memcmp(o->cookie, script_cookie, sizeof script_cookie))
+			o->stack_cookie = true;
+		p->c->uses_stack_cookie |= o->stack_cookie;
+	}
 }
 
 static int parse_packet(struct pkt_parser *p, struct token direction, struct step *s)
@@ -579,6 +716,8 @@ static int parse_packet(struct pkt_parser *p, struct token direction, struct ste
 			p->peer_timestamps |= spec->options[i].kind == TCP_OPTION_TIMESTAMP;
 		}
 	}
+	remote_sequence_space(p, injected, spec);
+	find_stack_cookies(p, spec);
 	for (size_t i = 0; i < spec->option_count; i++) {
 		struct option_spec *o = &spec->options[i];
 		if (o->kind != TCP_OPTION_TIMESTAMP)
@@ -597,8 +736,35 @@ static int parse_packet(struct pkt_parser *p, struct token direction, struct ste
  * a wire carries MSS-sized segments, and the stack's GSO (tcp_gso_segment) gives PSH and FIN to the
  * last one only. So an expected segment longer than the stack's MSS towards the script becomes that
  * many expected segments, back to back, PSH left open on all but the last. */
+/* The bytes an injected segment's options take on the wire, padded to a word (tcp_options.c). */
+static size_t injected_options_length(const struct segment_spec *spec)
+{
+	size_t length = 0;
+	for (size_t i = 0; i < spec->option_count; i++) {
+		const struct option_spec *o = &spec->options[i];
+		size_t cookie = o->stack_cookie ? TCP_FASTOPEN_COOKIE_SIZE : o->cookie_len;
+		switch (o->kind) {
+		case TCP_OPTION_EOL: case TCP_OPTION_NOP: length += 1; break;
+		case TCP_OPTION_MSS: length += 4; break;
+		case TCP_OPTION_WSCALE: length += 3; break;
+		case TCP_OPTION_SACK_PERMITTED: length += 2; break;
+		case TCP_OPTION_TIMESTAMP: length += 10; break;
+		case TCP_OPTION_SACK: length += 2 + 8 * (size_t)o->sack_block_count; break;
+		case TCP_OPTION_FAST_OPEN: length += 2 + cookie; break;
+		default: length += 4 + cookie; break;
+		}
+	}
+	return (length + 3) & ~(size_t)3;
+}
+
 static int append_packet(struct pkt_parser *p, const struct step *s)
 {
+	/* packetdrill's tun device takes an injected segment of any size, a veth no more than its MTU. */
+	size_t ip_length = PKT_LINK_MSS + 40;
+	if (s->kind == STEP_INJECT &&
+	    40 + injected_options_length(&s->u.segment) + s->u.segment.payload_len > ip_length)
+		return lex_unsupported(p->lx, s->where.col, "an injected segment longer than the link's MTU (%zu bytes)",
+				       ip_length);
 	const struct segment_spec *whole = &s->u.segment;
 	uint32_t mss = p->peer_mss < PKT_LINK_MSS ? p->peer_mss : PKT_LINK_MSS;
 	if (p->user_mss && p->user_mss < mss)
@@ -683,6 +849,17 @@ static int parse_code_block(struct pkt_parser *p, const struct step *s)
 }
 static int parse_command(struct pkt_parser *p, bool timed);
 
+/* A line's slack at delta_ns from the previous event: --tolerance_usecs, or --tolerance_percent of the
+ * distance when that is more. */
+static int64_t slack_of(const struct pkt_parser *p, int64_t delta_ns)
+{
+	int64_t proportional_ns = delta_ns * p->tolerance_per_mille / 1000;
+	return proportional_ns > p->tolerance_ns ? proportional_ns : p->tolerance_ns;
+}
+
+/* packetdrill's command line, applied at the first event (commands and options, below). */
+static int apply_command_line(struct pkt_parser *p);
+
 /* `TIME ACTION`. */
 static int parse_event(struct pkt_parser *p)
 {
@@ -695,6 +872,8 @@ static int parse_event(struct pkt_parser *p)
 	struct token t;
 	lex_next_token(lx, &t);
 	s.where = (struct source_location){ lx->line_no, t.col };
+	if (!p->seen_event && apply_command_line(p) < 0)
+		return -1;
 	p->seen_event = true;
 	if (token_is(t, "*"))
 		return lex_unsupported(lx, t.col, "an event at any time ('*')");
@@ -720,11 +899,22 @@ static int parse_event(struct pkt_parser *p)
 	}
 	if (lex_time(lx, time, &s.when) < 0)
 		return -1;
+	/* `+a...b`: the call starts at a and returns at b, both counted as the line's time is. */
+	if (dots) {
+		span_ns -= s.when.earliest_ns;
+		if (span_ns < 0)
+			return lex_fail(lx, t.col, "a span ends before it starts");
+	}
 	/* A system call's line happened when it was made, however long the agent took to answer
 	 * (`+0 > P.` after three writes is due with the first one). */
 	s.when.clock_at_call = true;
+	int64_t at_ns = s.when.relative ? p->script_ns + s.when.earliest_ns : s.when.earliest_ns;
+	int64_t delta_ns = at_ns - p->script_ns;
+	p->script_ns = at_ns;
 	if (!s.when.has_window)
-		s.when.tolerance_ns = p->tolerance_ns;
+		s.when.tolerance_ns = slack_of(p, delta_ns);
+	/* The end of a span is checked the same way, from the same previous event. */
+	p->span_slack_ns = slack_of(p, delta_ns + span_ns);
 	char next = lex_peek_char(lx);
 	s.where.col = lex_cursor_col(lx);
 	int rc;
@@ -851,14 +1041,35 @@ static int parse_command(struct pkt_parser *p, bool timed)
 	return parse_command_text(p);
 }
 
+/* packetdrill's default addresses (its run_all.py, config.c): the stack's and the script's. */
+static void set_default_script_addresses(struct pkt_parser *p, bool ipv6)
+{
+	ip_address_parse(ipv6 ? "fd3d:a0b:17d6::1" : "192.168.0.1", &p->script_local);
+	ip_address_parse(ipv6 ? "fd3d:fa7b:d17d::1" : "192.0.2.1", &p->script_remote);
+}
+
+/* `--tolerance_percent=25` or `=12.5`: 0..100 with at most three decimals. */
+static int parse_percent(struct pkt_parser *p, struct token value)
+{
+	size_t dot = token_find(value, '.');
+	uint64_t whole, fraction = 0;
+	struct token decimals = dot < value.len ? sub_token(value, dot + 1, value.len - dot - 1) : sub_token(value, 0, 0);
+	if (lex_uint(p->lx, sub_token(value, 0, dot), 0, 100, &whole) < 0 ||
+	    (decimals.len > 0 && lex_uint(p->lx, decimals, 0, 999, &fraction) < 0))
+		return -1;
+	for (size_t i = decimals.len; i < 3; i++)
+		fraction *= 10;
+	if (decimals.len > 3 || whole * 1000 + fraction > 100000)
+		return lex_fail(p->lx, value.col, "--tolerance_percent is 0..100 with at most 3 decimals, not " TOKEN_FMT,
+				TOKEN_ARG(value));
+	p->tolerance_per_mille = (int64_t)(whole * 1000 + fraction) / 100;
+	return 0;
+}
+
 /* `--tolerance_usecs=10000`: the options a script may start with (syntax.md, opt_options). */
-static int parse_option(struct pkt_parser *p)
+static int apply_option(struct pkt_parser *p, struct token t)
 {
 	struct case_lexer *lx = p->lx;
-	struct token t;
-	lex_next_token(lx, &t);
-	if (p->seen_event)
-		return lex_fail(lx, t.col, "options come before the first event");
 	size_t equals = token_find(t, '=');
 	struct token name = sub_token(t, 2, (equals < t.len ? equals : t.len) - 2);
 	struct token value = equals < t.len ? sub_token(t, equals + 1, t.len - equals - 1) : sub_token(t, t.len, 0);
@@ -867,15 +1078,66 @@ static int parse_option(struct pkt_parser *p)
 		if (lex_uint(lx, value, 0, 60000000, &usecs) < 0)
 			return -1;
 		p->tolerance_ns = (int64_t)usecs * 1000;
+	} else if (token_is(name, "tolerance_percent")) {
+		if (parse_percent(p, value) < 0)
+			return -1;
 	} else if (token_is(name, "local_ip") || token_is(name, "remote_ip")) {
-		/* The stack's and the script's addresses: the sandbox's own (192.0.2.1 and .2) stand in. */
+		/* The stack's and the script's addresses: the sandbox's own (192.0.2.1 and .2) stand in; the
+		 * script's are kept for the cookies it spells out. */
+		char text[IP_ADDRESS_TEXT_MAX];
+		struct ip_address *address = token_is(name, "local_ip") ? &p->script_local : &p->script_remote;
+		if (value.len >= sizeof text)
+			return lex_fail(lx, value.col, "not an IP address: " TOKEN_FMT, TOKEN_ARG(value));
+		token_copy(text, value);
+		if (ip_address_parse(text, address) < 0)
+			return lex_fail(lx, value.col, "not an IP address: " TOKEN_FMT, TOKEN_ARG(value));
 	} else if (token_is(name, "ip_version")) {
-		if (!token_is(value, "ipv4"))
-			return lex_unsupported(lx, t.col, "--ip_version=%.*s (IPv4 only so far)", (int)value.len, value.s);
+		/* packetdrill's names (config.c); the script runs in that family only. */
+		static const char *const versions[] = { [FAMILY_IPV4] = "ipv4", [FAMILY_IPV6] = "ipv6",
+							[FAMILY_MAPPED] = "ipv4-mapped-ipv6" };
+		int family = -1;
+		for (int f = 0; f < FAMILY_COUNT; f++)
+			if (token_is(value, versions[f]))
+				family = f;
+		if (family < 0)
+			return lex_fail(lx, value.col, "--ip_version is ipv4, ipv6 or ipv4-mapped-ipv6, not " TOKEN_FMT,
+					TOKEN_ARG(value));
+		p->c->families = 1u << family;
+		if (family == FAMILY_IPV6)
+			set_default_script_addresses(p, true);
+	} else if (token_is(name, "mss")) {
+		/* packetdrill's gso_size for the super-segments it injects through its tun device; an
+		 * injected segment here is never longer than the link's MTU (append_packet). */
+		uint64_t mss;
+		if (lex_uint(lx, value, 1, UINT16_MAX, &mss) < 0)
+			return -1;
 	} else {
 		return lex_unsupported(lx, t.col, "option " TOKEN_FMT, TOKEN_ARG(t));
 	}
+	return 0;
+}
+
+static int parse_option(struct pkt_parser *p)
+{
+	struct case_lexer *lx = p->lx;
+	struct token t;
+	lex_next_token(lx, &t);
+	if (p->seen_event)
+		return lex_fail(lx, t.col, "options come before the first event");
+	if (apply_option(p, t) < 0)
+		return -1;
 	return lex_expect_end(lx);
+}
+
+/* packetdrill's command-line options, after the script's own (they win), at its first event. */
+static int apply_command_line(struct pkt_parser *p)
+{
+	for (int i = 0; p->command_line && i < p->command_line->option_count; i++) {
+		const char *option = p->command_line->options[i];
+		if (apply_option(p, (struct token){ option, strlen(option), 1 }) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* ---- lines ---- */
@@ -953,18 +1215,75 @@ static char *directory_of(const char *path)
 	return slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
 }
 
-int case_parse_pkt(struct case_lexer *lx, const char *text, size_t len, struct case_file *c)
+static bool is_word_char(char ch)
 {
+	return char_is_digit(ch) || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_';
+}
+
+/* text with each defined NAME, as a whole word, replaced by its VALUE (packetdrill's -D, which its
+ * lexer applies to every word). TFO_COOKIE is not replaced: a define gives the cookie for
+ * packetdrill's addresses, and the run makes the one for its own (option_spec.stack_cookie). NULL
+ * when out of memory. */
+static char *substitute_defines(const char *text, size_t len, const struct pkt_command_line *pkt, size_t *out_len)
+{
+	size_t size = len + 1;
+	char *out = malloc(size);
+	size_t used = 0;
+	for (size_t at = 0; out && at < len;) {
+		size_t word = at;
+		while (word < len && is_word_char(text[word]))
+			word++;
+		const char *value = NULL;
+		for (int d = 0; word > at && d < pkt->define_count; d++) {
+			const char *define = pkt->defines[d], *equals = strchr(define, '=');
+			if (equals && (size_t)(equals - define) == word - at && !memcmp(define, text + at, word - at) &&
+			    strncmp(define, "TFO_COOKIE=", strlen("TFO_COOKIE=")) != 0)
+				value = equals + 1;
+		}
+		const char *piece = value ? value : text + at;
+		size_t piece_len = value ? strlen(value) : word > at ? word - at : 1;
+		if (used + piece_len + 1 > size) {
+			size = 2 * (used + piece_len + 1);
+			char *bigger = realloc(out, size);
+			if (!bigger) {
+				free(out);
+				return NULL;
+			}
+			out = bigger;
+		}
+		memcpy(out + used, piece, piece_len);
+		used += piece_len;
+		at = word > at ? word : at + 1;
+	}
+	*out_len = used;
+	return out;
+}
+
+int case_parse_pkt(struct case_lexer *lx, const char *text, size_t len, const struct pkt_command_line *pkt,
+		   struct case_file *c)
+{
+	char *substituted = NULL;
+	if (pkt && pkt->define_count > 0) {
+		substituted = substitute_defines(text, len, pkt, &len);
+		if (!substituted)
+			return lex_fail(lx, 1, "out of memory");
+		text = substituted;
+	}
 	struct pkt_parser p;
 	memset(&p, 0, sizeof p);
 	p.lx = lx;
 	p.c = c;
+	p.command_line = pkt;
 	p.tolerance_ns = PKT_DEFAULT_TOLERANCE_NS;
+	p.tolerance_per_mille = PKT_DEFAULT_TOLERANCE_PER_MILLE;
 	p.peer_mss = PKT_DEFAULT_MSS;
+	set_default_script_addresses(&p, false);
 	c->expected_segments_only = true;
 	p.dir = directory_of(lx->path);
-	if (!p.dir)
+	if (!p.dir) {
+		free(substituted);
 		return lex_fail(lx, 1, "out of memory");
+	}
 	struct peer_decl *remote = &c->peers[c->peer_count++];
 	strcpy(remote->name, "remote");
 	remote->ip = PKT_REMOTE_IP;
@@ -973,8 +1292,10 @@ int case_parse_pkt(struct case_lexer *lx, const char *text, size_t len, struct c
 	remote->ts_start = 1000;
 	remote->ts_rate_hz = 1000;
 	remote->where = (struct source_location){ 1, 1 };
+	remote->follows_active_opens = true;
 	int rc = lex_each_line(lx, text, len, "//", parse_line, &p);
 	free(p.dir);
+	free(substituted);
 	if (rc < 0)
 		return -1;
 	static const char *const unterminated[] = {

@@ -29,13 +29,18 @@ static bool option_matches(const struct option_spec *expected, const struct opti
 			return false;
 		values = 2 * expected->sack_block_count;
 		break;
+	case TCP_OPTION_EXPERIMENTAL:
+		values = 1; /* the ExID; its Fast Open cookie is compared below */
+		break;
 	default:
 		break;
 	}
 	for (int i = 0; i < values; i++)
 		if (!value_matches(expected->v[i], observed->v[i]))
 			return false;
-	return true;
+	/* A cookie is compared byte for byte, as packetdrill compares options (run_packet.c). */
+	return expected->cookie_len == observed->cookie_len &&
+	       memcmp(expected->cookie, observed->cookie, expected->cookie_len) == 0;
 }
 
 static bool is_padding(const struct option_spec *option)

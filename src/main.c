@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,10 @@ static const char usage_text[] =
 	"                   selected case@variant/family runs, split by each run's expected duration (its\n"
 	"                   timer chain as written), the same on every machine; the JSON report records the\n"
 	"                   selection and K/N for merge (docs/ci.md)\n"
+		"  --ip_version V, --local_ip A, --remote_ip A, --tolerance_usecs N, --tolerance_percent P,\n"
+	"  --mss N, -D NAME=VALUE\n"
+	"                   packetdrill's command line, for .pkt scripts (docs/packetdrill.md): options\n"
+	"                   that win over the scripts' own, defines replacing whole words\n"
 	"\n"
 	"target (default local: the running kernel, one fresh pair of namespaces per case):\n"
 	"  --target lab --iface IF --target-ip A --agent 'COMMAND' [--allow-default-route-iface]\n"
@@ -227,7 +232,8 @@ struct loaded_cases {
 };
 
 /* Parses every file; any error is printed and makes the whole load fail (nothing runs). */
-static int load_cases(const char *const *paths, int path_count, struct loaded_cases *out)
+static int load_cases(const char *const *paths, int path_count, const struct pkt_command_line *pkt,
+		      struct loaded_cases *out)
 {
 	struct path_list files = { 0 };
 	int rc = 0;
@@ -244,7 +250,7 @@ static int load_cases(const char *const *paths, int path_count, struct loaded_ca
 	int errors = 0;
 	for (int i = 0; rc == 0 && i < files.count; i++) {
 		char *error = NULL;
-		if (case_parse_file(files.items[i], &out->cases[out->count], &error) < 0) {
+		if (case_parse_file_with(files.items[i], pkt, &out->cases[out->count], &error) < 0) {
 			fprintf(stderr, "%s\n", error ? error : "out of memory");
 			free(error);
 			errors++;
@@ -409,6 +415,7 @@ struct command_line {
 	bool selection_option;             /* an option other than --report, --markdown, --allow-skip-only */
 	const char *const *paths;          /* the case PATHs */
 	int path_count;
+	struct pkt_command_line pkt;       /* packetdrill's options and -D defines, for .pkt files */
 };
 
 static struct selection_options selection_of(const struct command_line *cl)
@@ -799,7 +806,7 @@ static int command_merge(const struct command_line *cl)
 	int status = EXIT_USAGE;
 	if (merge_reports_read(cl->paths, cl->path_count, &reports, &selection, &error) < 0)
 		goto out;
-	if (load_cases(selection.paths, selection.path_count, &loaded) < 0) {
+	if (load_cases(selection.paths, selection.path_count, NULL, &loaded) < 0) {
 		error_set(&error, "the case files the shards ran are read from the PATHs they were given, relative to "
 				  "this directory; run merge where the shards ran (the same checkout)");
 		goto out;
@@ -960,6 +967,49 @@ static int parse_lab_safety(int opt, const char *arg, struct target_options *tar
 }
 
 /* Parses options into cl; returns -1 to go on, else the exit status to stop with. */
+/* getopt's values for packetdrill's options and --allow-default-route-iface (-D is packetdrill's):
+ * outside the characters short options use. */
+#define PKT_OPTION 256
+#define ALLOW_DEFAULT_ROUTE_OPTION 257
+
+/* packetdrill's `--name=value` (name given) or `-D NAME=VALUE` (name NULL) for the .pkt front end,
+ * which checks each value as it checks a script's option line. -1 after a message when it is no such. */
+static int add_pkt_option(struct pkt_command_line *pkt, const char *name, const char *value)
+{
+	if (pkt->option_count == PKT_COMMAND_LINE_MAX || pkt->define_count == PKT_COMMAND_LINE_MAX) {
+		fprintf(stderr, "tcpharness: at most %d packetdrill options and %d -D defines\n", PKT_COMMAND_LINE_MAX,
+			PKT_COMMAND_LINE_MAX);
+		return -1;
+	}
+	if (!name) {
+		const char *equals = strchr(value, '=');
+		if (!equals || equals == value) {
+			fprintf(stderr, "tcpharness: -D takes NAME=VALUE, not '%s'\n", value);
+			return -1;
+		}
+		pkt->defines[pkt->define_count++] = value;
+		return 0;
+	}
+	/* Checked here so that a bad value is the command line's error, not a script line's. */
+	struct ip_address address;
+	char *end = NULL;
+	double number = strtod(value, &end);
+	bool good = !strcmp(name, "ip_version") ? !strcmp(value, "ipv4") || !strcmp(value, "ipv6") ||
+							   !strcmp(value, "ipv4-mapped-ipv6")
+		    : strstr(name, "_ip")           ? ip_address_parse(value, &address) == 0
+						    : end != value && *end == '\0' && number >= 0 &&
+							      (strcmp(name, "tolerance_percent") || number <= 100);
+	if (!good) {
+		fprintf(stderr, "tcpharness: --%s does not take '%s' (docs/packetdrill.md)\n", name, value);
+		return -1;
+	}
+	char *option;
+	if (asprintf(&option, "--%s=%s", name, value) < 0)
+		return -1;
+	pkt->options[pkt->option_count++] = option;
+	return 0;
+}
+
 static int parse_command_line(int argc, char **argv, struct command_line *cl)
 {
 	static const struct option long_options[] = {
@@ -976,7 +1026,7 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		{ "iface", required_argument, NULL, 'I' },
 		{ "target-ip", required_argument, NULL, 'A' },
 		{ "agent", required_argument, NULL, 'G' },
-		{ "allow-default-route-iface", no_argument, NULL, 'D' },
+		{ "allow-default-route-iface", no_argument, NULL, ALLOW_DEFAULT_ROUTE_OPTION },
 		{ "vm-image", required_argument, NULL, 'M' },
 		{ "kernel", required_argument, NULL, 'L' },
 		{ "modules", required_argument, NULL, 'O' },
@@ -989,6 +1039,13 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		{ "dry-run", no_argument, NULL, 'N' },
 		{ "family", required_argument, NULL, 'Y' },
 		{ "shard", required_argument, NULL, 'H' },
+		/* packetdrill's own, for .pkt scripts (docs/packetdrill.md). */
+		{ "ip_version", required_argument, NULL, PKT_OPTION },
+		{ "local_ip", required_argument, NULL, PKT_OPTION },
+		{ "remote_ip", required_argument, NULL, PKT_OPTION },
+		{ "tolerance_usecs", required_argument, NULL, PKT_OPTION },
+		{ "tolerance_percent", required_argument, NULL, PKT_OPTION },
+		{ "mss", required_argument, NULL, PKT_OPTION },
 		{ NULL, 0, NULL, 0 },
 	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -998,9 +1055,16 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 				     .target_count = 1, .families = FAMILY_ALL, .shard = { 1, 1 },
 				     .target = { .budget = { .max_pps = SEND_BUDGET_DEFAULT_PPS } } };
 	int opt;
-	while ((opt = getopt_long(argc, argv, "hj:", long_options, NULL)) != -1) {
-		cl->selection_option |= !strchr("rmhVK", opt);
+	int option_index = 0;
+	while ((opt = getopt_long(argc, argv, "hj:D:", long_options, &option_index)) != -1) {
+		/* Long-only options have codes past any character. */
+		cl->selection_option |= opt > UCHAR_MAX || !strchr("rmhVK", opt);
 		switch (opt) {
+		case PKT_OPTION:
+		case 'D':
+			if (add_pkt_option(&cl->pkt, opt == 'D' ? NULL : long_options[option_index].name, optarg) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'j': {
 			char *end;
 			long jobs = strtol(optarg, &end, 10);
@@ -1045,7 +1109,7 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 				cl->lab_hosts[cl->lab_agent_count++].agent_command = optarg;
 			cl->lab_option_given = true;
 			break;
-		case 'D':
+		case ALLOW_DEFAULT_ROUTE_OPTION:
 			cl->target.allow_default_route = true;
 			cl->lab_option_given = true;
 			break;
@@ -1247,31 +1311,38 @@ static int command_check(const struct loaded_cases *loaded)
 	return 0;
 }
 
+static int load_and_run(struct command_line *cl)
+{
+	if (!strcmp(cl->command, "merge"))
+		return command_merge(cl);
+	struct loaded_cases loaded;
+	if (load_cases(cl->paths, cl->path_count, &cl->pkt, &loaded) < 0) {
+		free_cases(&loaded);
+		return EXIT_USAGE;
+	}
+	cl->target.cases = loaded.cases;
+	cl->target.case_count = loaded.count;
+	cl->target.variant_filter = cl->variant_filter;
+	int status;
+	if (!strcmp(cl->command, "check"))
+		status = command_check(&loaded);
+	else if (!strcmp(cl->command, "list"))
+		status = command_list(&loaded, cl);
+	else
+		status = command_run(&loaded, cl);
+	free_cases(&loaded);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "explore"))
 		return explore_main(argc - 1, argv + 1);
 	struct command_line cl;
 	int status = parse_command_line(argc, argv, &cl);
-	if (status >= 0)
-		return status;
-	if (!strcmp(cl.command, "merge"))
-		return command_merge(&cl);
-	struct loaded_cases loaded;
-	if (load_cases(cl.paths, cl.path_count, &loaded) < 0) {
-		free_cases(&loaded);
-		return EXIT_USAGE;
-	}
-	cl.target.cases = loaded.cases;
-	cl.target.case_count = loaded.count;
-	cl.target.variant_filter = cl.variant_filter;
-	if (!strcmp(cl.command, "check")) {
-		status = command_check(&loaded);
-	} else if (!strcmp(cl.command, "list")) {
-		status = command_list(&loaded, &cl);
-	} else {
-		status = command_run(&loaded, &cl);
-	}
-	free_cases(&loaded);
+	if (status < 0)
+		status = load_and_run(&cl);
+	for (int i = 0; i < cl.pkt.option_count; i++)
+		free((char *)cl.pkt.options[i]);
 	return status;
 }

@@ -157,6 +157,51 @@ static int parse_timestamp_option(struct case_lexer *lx, bool injected, struct o
 	return parse_option_value(lx, "a TS ecr", injected, UINT32_MAX, SPEC_FORMS_AUTO, &option->v[1]);
 }
 
+static int hex_digit(char ch)
+{
+	if (char_is_digit(ch))
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* `FO [COOKIE]`, `FOEXP [COOKIE]` (packetdrill's parser.y, tcp_option): the cookie in hex, an even
+ * number of digits; no cookie is a cookie request. The length is not held to RFC 7413's 4..16
+ * bytes: a script may inject a malformed cookie, as packetdrill lets it (segment.h). */
+static int parse_fast_open_cookie(struct case_lexer *lx, enum packet_notation notation, struct option_spec *option)
+{
+	char next = lex_peek_char(lx);
+	if (next == '\0' || strchr(OPTION_STOPS, next))
+		return 0;
+	struct token cookie;
+	lex_next_word(lx, OPTION_STOPS, &cookie);
+	/* packetdrill's runner defines TFO_COOKIE as the cookie the kernel makes for the script's two
+	 * addresses (run_all.py, -D TFO_COOKIE=...): here, for the run's. */
+	if (notation == PACKET_NOTATION_PKT && token_is(cookie, "TFO_COOKIE")) {
+		option->stack_cookie = true;
+		return 0;
+	}
+	bool hex = cookie.len % 2 == 0;
+	for (size_t i = 0; hex && i < cookie.len; i++)
+		hex = hex_digit(cookie.s[i]) >= 0;
+	if (!hex && !char_is_digit(cookie.s[0]))
+		return lex_unsupported(lx, cookie.col, "a Fast Open cookie named " TOKEN_FMT " (a -D define)",
+				       TOKEN_ARG(cookie));
+	if (!hex)
+		return lex_fail(lx, cookie.col, "a Fast Open cookie is an even number of hex digits, got " TOKEN_FMT,
+				TOKEN_ARG(cookie));
+	if (cookie.len / 2 > TCP_FAST_OPEN_COOKIE_MAX)
+		return lex_fail(lx, cookie.col, "a Fast Open cookie is at most %d bytes (the option space)",
+				TCP_FAST_OPEN_COOKIE_MAX);
+	option->cookie_len = (uint8_t)(cookie.len / 2);
+	for (size_t i = 0; i < option->cookie_len; i++)
+		option->cookie[i] = (uint8_t)(hex_digit(cookie.s[2 * i]) << 4 | hex_digit(cookie.s[2 * i + 1]));
+	return 0;
+}
+
 static int parse_option(struct case_lexer *lx, enum packet_notation notation, struct token name, bool injected,
 			struct option_spec *option)
 {
@@ -179,8 +224,15 @@ static int parse_option(struct case_lexer *lx, enum packet_notation notation, st
 	} else if (token_is(name, "TS")) {
 		option->kind = TCP_OPTION_TIMESTAMP;
 		return parse_timestamp_option(lx, injected, option);
+	} else if (token_is(name, "FO")) {
+		option->kind = TCP_OPTION_FAST_OPEN;
+		return parse_fast_open_cookie(lx, notation, option);
+	} else if (token_is(name, "FOEXP")) {
+		option->kind = TCP_OPTION_EXPERIMENTAL;
+		option->v[0] = (struct spec_value){ SPEC_VALUE, TCP_FAST_OPEN_EXP_MAGIC };
+		return parse_fast_open_cookie(lx, notation, option);
 	} else if (notation == PACKET_NOTATION_PKT) {
-		/* packetdrill also writes FO, FOEXP, ECN (AccECN) and md5, which segment_spec cannot carry. */
+		/* packetdrill also writes ECN (AccECN) and md5, which segment_spec cannot carry. */
 		return lex_unsupported(lx, name.col, "TCP option " TOKEN_FMT, TOKEN_ARG(name));
 	} else {
 		return lex_fail(lx, name.col, "unknown TCP option " TOKEN_FMT, TOKEN_ARG(name));

@@ -69,8 +69,21 @@ static int build_option(struct peer_state *p, const struct option_spec *o, int64
 			out->ts_ecr = (uint32_t)o->v[1].value;
 		}
 		break;
+	case TCP_OPTION_EXPERIMENTAL:
+		out->exp_magic = (uint16_t)o->v[0].value;
+		break;
 	default:
 		break;
+	}
+	out->cookie_len = o->cookie_len; /* Fast Open's, 0 for every other kind */
+	memcpy(out->cookie, o->cookie, o->cookie_len);
+	if (o->stack_cookie) {
+		if (!p->stack_cookie_known) {
+			*error = "TFO_COOKIE: the stack's Fast Open key could not be read";
+			return -1;
+		}
+		out->cookie_len = TCP_FASTOPEN_COOKIE_SIZE;
+		memcpy(out->cookie, p->stack_cookie, TCP_FASTOPEN_COOKIE_SIZE);
 	}
 	return 0;
 }
@@ -110,17 +123,26 @@ int peer_build_segment(struct peer_state *p, const struct segment_spec *spec, co
 	return 0;
 }
 
+static bool is_active_open(const struct segment *s)
+{
+	return (s->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
+}
+
 bool peer_owns(const struct peer_state *p, const struct segment *s)
 {
 	if (!ip_address_equal(&s->dst_ip, &p->address) || s->dst_port != p->decl->port)
 		return false;
+	/* The new connection's SYN, not a retransmission of the last one's. */
+	if (p->awaiting_active_open)
+		return is_active_open(s) && s->src_port != p->target_port;
 	return p->target_port == 0 || s->src_port == p->target_port;
 }
 
 void peer_learn(struct peer_state *p, const struct segment *s)
 {
-	if (p->target_port == 0)
+	if (p->target_port == 0 || (p->awaiting_active_open && is_active_open(s)))
 		p->target_port = s->src_port;
+	p->awaiting_active_open = false;
 	if (s->flags & TCP_FLAG_SYN) {
 		p->kernel_isn = s->seq;
 		p->kernel_isn_known = true;
@@ -166,6 +188,10 @@ void peer_resolve_expected(const struct peer_state *p, const struct segment_spec
 	*out = *expected;
 	for (size_t i = 0; i < out->option_count; i++) {
 		struct option_spec *o = &out->options[i];
+		if (o->stack_cookie && p->stack_cookie_known) {
+			o->cookie_len = TCP_FASTOPEN_COOKIE_SIZE;
+			memcpy(o->cookie, p->stack_cookie, TCP_FASTOPEN_COOKIE_SIZE);
+		}
 		if (o->kind != TCP_OPTION_TIMESTAMP)
 			continue;
 		/* The stack's own TSval cannot be predicted: `auto` there means "any". */

@@ -54,6 +54,11 @@ struct run_state {
 	struct target_case target;
 	bool target_begun;
 	struct agent *agent;
+	/* A call that blocks while later lines run (app_call.span_ns): its step, when it went to the
+	 * agent, and the reply to collect before the agent is asked anything else. */
+	const struct step *blocking_step;
+	int64_t blocking_requested_ns;
+	struct agent_pending blocking;
 	struct wire *wire;
 	struct counter_baseline baselines[CASE_MAX_COUNTERS];
 	int baseline_count;
@@ -609,6 +614,8 @@ static bool app_result_matches(const struct app_call *call, const struct agent_r
 		return reply->err == 0 && reply->ret == call->expect_value;
 	case APP_EXPECT_ERRNO:
 		return reply->err == call->expect_errno;
+	case APP_EXPECT_FAILURE:
+		return reply->err != 0;
 	case APP_EXPECT_SUCCESS:
 	default:
 		/* A non-blocking connect succeeds by starting; `app connected` reports how it ended. */
@@ -624,6 +631,9 @@ static void describe_app_expectation(const struct app_call *call, char *buf, siz
 		break;
 	case APP_EXPECT_ERRNO:
 		snprintf(buf, size, "-1 %s", errno_name(call->expect_errno));
+		break;
+	case APP_EXPECT_FAILURE:
+		snprintf(buf, size, "-1 (any errno)");
 		break;
 	default:
 		snprintf(buf, size, "success");
@@ -647,6 +657,43 @@ static bool app_call_waits(enum app_op op)
 	return op == APP_ACCEPT || op == APP_RECV || op == APP_CONNECTED;
 }
 
+/* When the agent says the call returned: its own stamp; a remote stack's clock is not ours, so there
+ * the reply's arrival is the best the harness knows. */
+static int64_t returned_ns(const struct run_state *rs, const struct agent_reply *reply)
+{
+	return rs->target.same_clock ? (int64_t)reply->when.tv_sec * 1000000000 + reply->when.tv_nsec : wire_now_ns();
+}
+
+static int check_app_reply(struct run_state *rs, const struct step *step, const struct agent_reply *reply);
+
+/* The blocking call's reply (app_call.span_ns): its result, and its return at the end of its span
+ * within the line's slack (packetdrill: the syscall's end time, run_system_call.c). */
+static int finish_blocking_call(struct run_state *rs)
+{
+	const struct step *step = rs->blocking_step;
+	if (!step)
+		return 0;
+	rs->blocking_step = NULL;
+	struct agent_reply reply;
+	char *error = NULL;
+	if (agent_call_finish(rs->agent, &rs->blocking, &reply, &error) < 0) {
+		harness_error(rs, step, NULL, "agent: %s", error ? error : "?");
+		free(error);
+		return -1;
+	}
+	int64_t due_ns = rs->blocking_requested_ns + step->u.app.span_ns, at_ns = returned_ns(rs, &reply);
+	int64_t slack_ns = step->u.app.span_slack_ns;
+	/* The agent gives up at the span's end and its slack: a call still waiting then says EAGAIN. */
+	if (reply.err == EAGAIN && !app_result_matches(&step->u.app, &reply))
+		return step_failed(rs, step, NULL, "the blocking call had not returned by +%.3f s (its span's end and "
+				   "slack)", (double)(due_ns + slack_ns - rs->start_ns) / 1e9);
+	if (at_ns < due_ns - slack_ns || at_ns > due_ns + slack_ns)
+		return step_failed(rs, step, NULL, "the blocking call returned at +%.3f s, expected +%.3f~%.3f s",
+				   (double)(at_ns - rs->start_ns) / 1e9, (double)(due_ns - slack_ns - rs->start_ns) / 1e9,
+				   (double)(due_ns + slack_ns - rs->start_ns) / 1e9);
+	return check_app_reply(rs, step, &reply);
+}
+
 static int do_app(struct run_state *rs, const struct step *step, const struct step_window *w)
 {
 	sleep_until(w->earliest_ns);
@@ -663,23 +710,41 @@ static int do_app(struct run_state *rs, const struct step *step, const struct st
 	/* A target with an address of its own: the case's address in a call means the target's. */
 	if (call.ip && call.ip == rs->c->target_ip)
 		call.ip = rs->target.target_ip;
+	for (int i = 0; call.active_open && i < rs->c->peer_count; i++)
+		rs->peers[i].awaiting_active_open = rs->peers[i].decl->follows_active_opens;
 	int64_t requested_ns = wire_now_ns();
 	if (requested_ns > w->close_ns)
 		return harness_error(rs, step, NULL, "the call went to the agent %.1f ms late, after its window closed "
 				     "at +%.3f s (the harness was descheduled)", (double)(requested_ns - w->earliest_ns) / 1e6,
 				     (double)(w->close_ns - rs->start_ns) / 1e9);
+	if (call.span_ns > 0) {
+		/* The next lines run while it blocks; they count from when it was made. */
+		if (agent_call_start(rs->agent, &call, &rs->blocking, &error) < 0) {
+			harness_error(rs, step, NULL, "agent: %s", error ? error : "?");
+			free(error);
+			return -1;
+		}
+		rs->blocking_step = step;
+		rs->blocking_requested_ns = requested_ns;
+		rs->previous_ns = requested_ns;
+		rs->previous_uncertainty_ns = 0;
+		return 0;
+	}
 	if (agent_call(rs->agent, &call, &reply, &error) < 0) {
 		harness_error(rs, step, NULL, "agent: %s", error ? error : "?");
 		free(error);
 		return -1;
 	}
-	/* The agent stamps the call's return; a remote stack's clock is not ours, so there the reply's
-	 * arrival is the best the harness knows. */
-	rs->previous_ns = step->when.clock_at_call ? requested_ns
-			  : rs->target.same_clock ? (int64_t)reply.when.tv_sec * 1000000000 + reply.when.tv_nsec
-						  : wire_now_ns();
+	rs->previous_ns = step->when.clock_at_call ? requested_ns : returned_ns(rs, &reply);
 	rs->previous_uncertainty_ns = app_call_waits(call.op) || rs->previous_ns < requested_ns
 					      ? 0 : rs->previous_ns - requested_ns;
+	return check_app_reply(rs, step, &reply);
+}
+
+/* The call's result against its line: an event for the report, a failure with the wire so far. */
+static int check_app_reply(struct run_state *rs, const struct step *step, const struct agent_reply *reply_in)
+{
+	struct agent_reply reply = *reply_in;
 	char expected[64];
 	describe_app_expectation(&step->u.app, expected, sizeof expected);
 	struct run_event *e = add_event(rs, RUN_EVENT_APP, step, -1, rs->previous_ns);
@@ -1073,8 +1138,17 @@ static int do_storm(struct run_state *rs, const struct step *step, const struct 
 	return 0;
 }
 
+/* Steps that talk to the agent, which answers a blocking call first. */
+static bool step_asks_agent(const struct step *step)
+{
+	return step->kind == STEP_APP || step->kind == STEP_EXPECT_STATE || step->kind == STEP_EXPECT_COUNTER ||
+	       step->kind == STEP_EXPECT_TCP_INFO || step->kind == STEP_STORM;
+}
+
 static int run_step(struct run_state *rs, const struct step *step)
 {
+	if (step_asks_agent(step) && finish_blocking_call(rs) < 0)
+		return -1;
 	struct step_window w = window_of(rs, step);
 	switch (step->kind) {
 	case STEP_INJECT:
@@ -1276,16 +1350,14 @@ static int apply_sysctls(struct run_state *rs, struct case_result *result)
 		if (agent_sysctl_set(rs->agent, key, wanted, &why) == 0)
 			continue;
 		int err = rs->agent->last_err;
-		if (err == ENOENT && sysctls[i].where_present) {
+		/* A sourced file's sysctl fails as the shell lets it (a .pkt's defaults.sh): whatever the
+		 * stack answered, EPERM included (tcp_congestion_control outside the allowed list in a
+		 * namespace, tcp_set_default_congestion_control). A broken agent answers no errno. */
+		if ((err == ENOENT && sysctls[i].where_present) || (err != 0 && sysctls[i].best_effort)) {
 			free(why);
 			continue;
 		}
 		int rc = sysctl_refusal(rs, key, wanted, err, &reason, &error);
-		if (rc == 0 && sysctls[i].best_effort) {
-			free(why);
-			free(reason);
-			continue;
-		}
 		if (rc < 0) {
 			/* The agent lacks a privilege (an unprivileged lab agent): nothing about the stack. */
 			if (err == EPERM)
@@ -1299,6 +1371,30 @@ static int apply_sysctls(struct run_state *rs, struct case_result *result)
 		free(error);
 		if (rc < 0 || reason)
 			return -1;
+	}
+	return 0;
+}
+
+/* The Fast Open cookie the stack gives each peer, from the key it holds now (a script's sysctl has
+ * set it, or the namespace made one): a SKIP where the stack has no such key. */
+static int learn_stack_cookies(struct run_state *rs, struct case_result *result)
+{
+	char key[SYSCTL_VALUE_MAX];
+	char *error = NULL;
+	if (agent_sysctl_get(rs->agent, "net.ipv4.tcp_fastopen_key", key, sizeof key, &error) < 0) {
+		result->verdict = rs->agent->last_err == ENOENT ? VERDICT_SKIP : VERDICT_ERROR;
+		result->message = message("TFO_COOKIE: reading net.ipv4.tcp_fastopen_key: %s", error ? error : "?");
+		free(error);
+		return -1;
+	}
+	for (int i = 0; i < rs->c->peer_count; i++) {
+		struct peer_state *p = &rs->peers[i];
+		if (tcp_fastopen_server_cookie(key, &p->address, &rs->target_address, p->stack_cookie) < 0) {
+			result->verdict = VERDICT_ERROR;
+			result->message = message("TFO_COOKIE: net.ipv4.tcp_fastopen_key reads '%s'", key);
+			return -1;
+		}
+		p->stack_cookie_known = true;
 	}
 	return 0;
 }
@@ -1390,6 +1486,8 @@ static int setup(struct run_state *rs, struct case_result *result)
 		goto failed;
 	for (int i = 0; i < c->peer_count; i++)
 		peer_init(&rs->peers[i], &c->peers[i], rs->family);
+	if (c->uses_stack_cookie && learn_stack_cookies(rs, result) < 0)
+		return -1;
 	return 0;
 failed:
 	result->message = error;
@@ -1466,6 +1564,17 @@ void run_case(const struct case_file *c, int variant, enum address_family family
 
 			failed = run_step(rs, &c->steps[i]) < 0;
 			result->steps_run++;
+		}
+		if (!failed)
+			failed = finish_blocking_call(rs) < 0;
+		if (rs->blocking_step) {
+			/* A line failed while a call blocked: its reply is collected, not judged, so that the
+			 * agent answers what comes next. */
+			struct agent_reply ignored;
+			char *error = NULL;
+			rs->blocking_step = NULL;
+			if (agent_call_finish(rs->agent, &rs->blocking, &ignored, &error) < 0)
+				free(error);
 		}
 		/* A signal during the last step cuts its wait short: that step proved nothing. */
 		if (!failed && run_interrupted) {

@@ -113,6 +113,20 @@ static void print_option(struct text *text, const struct option_spec *option)
 		text_printf(text, " ecr ");
 		print_value(text, &option->v[1]);
 		break;
+	case TCP_OPTION_FAST_OPEN:
+	case TCP_OPTION_EXPERIMENTAL:
+		if (option->kind == TCP_OPTION_EXPERIMENTAL &&
+		    (option->v[0].kind != SPEC_VALUE || option->v[0].value != TCP_FAST_OPEN_EXP_MAGIC)) {
+			text_printf(text, "opt-254");
+			break;
+		}
+		/* packetdrill's names: FO, and FOEXP for the experimental option (its lexer.l). */
+		text_printf(text, option->kind == TCP_OPTION_FAST_OPEN ? "FO" : "FOEXP");
+		if (option->cookie_len > 0)
+			text_printf(text, " ");
+		for (size_t i = 0; i < option->cookie_len && i < TCP_FAST_OPEN_COOKIE_MAX; i++)
+			text_printf(text, "%02x", option->cookie[i]);
+		break;
 	default:
 		text_printf(text, "opt-%u", option->kind);
 		break;
@@ -284,8 +298,13 @@ void segment_options_to_specs(const struct tcp_option *options, size_t count, st
 				spec->v[2 * b + 1] = literal(option->sack_right[b]);
 			}
 			break;
+		case TCP_OPTION_EXPERIMENTAL:
+			spec->v[0] = literal(option->exp_magic);
+			break;
 		default:
 			break;
 		}
+		spec->cookie_len = option->cookie_len;
+		memcpy(spec->cookie, option->cookie, option->cookie_len);
 	}
 }

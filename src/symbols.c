@@ -69,6 +69,11 @@ static const struct sockopt_symbol sockopt_symbols[] = {
 	SOCKOPT_SYMBOL(IPPROTO_TCP, TCP_CORK, 1),
 	SOCKOPT_SYMBOL(IPPROTO_TCP, TCP_NOTSENT_LOWAT, 1),
 	SOCKOPT_SYMBOL(IPPROTO_TCP, TCP_WINDOW_CLAMP, 1),
+	/* RFC 7413: a listener's queue of Fast Open requests; a client's connect() deferred to the
+	 * first write; a listener that takes data without a cookie (tcp_fastopen.c). */
+	SOCKOPT_SYMBOL(IPPROTO_TCP, TCP_FASTOPEN, 1),
+	SOCKOPT_SYMBOL(IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1),
+	SOCKOPT_SYMBOL(IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE, 1),
 	SOCKOPT_SYMBOL(SOL_SOCKET, SO_RCVLOWAT, 1),
 	SOCKOPT_SYMBOL(IPPROTO_IP, IP_FREEBIND, 1),
 };

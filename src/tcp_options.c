@@ -9,6 +9,8 @@
 #define OPTION_LEN_SACK_PERMITTED 2
 #define OPTION_LEN_TIMESTAMP 10
 #define OPTION_LEN_SACK_BLOCK 8
+#define OPTION_LEN_FAST_OPEN_BASE 2
+#define OPTION_LEN_EXPERIMENTAL_BASE 4 /* kind, length, 16-bit ExID (RFC 6994 3) */
 
 static void put_be16(uint8_t *p, uint16_t v)
 {
@@ -53,6 +55,11 @@ static size_t encoded_length(const struct tcp_option *option)
 		if (option->sack_block_count < 1 || option->sack_block_count > SACK_MAX_BLOCKS)
 			return 0;
 		return 2 + (size_t)OPTION_LEN_SACK_BLOCK * option->sack_block_count;
+	case TCP_OPTION_FAST_OPEN:
+		return option->cookie_len > TCP_FAST_OPEN_COOKIE_MAX ? 0 : OPTION_LEN_FAST_OPEN_BASE + option->cookie_len;
+	case TCP_OPTION_EXPERIMENTAL:
+		return option->cookie_len > TCP_FAST_OPEN_COOKIE_MAX ? 0
+								      : OPTION_LEN_EXPERIMENTAL_BASE + option->cookie_len;
 	default:
 		return option->length >= 2 ? option->length : 0;
 	}
@@ -80,6 +87,13 @@ static void encode_one(const struct tcp_option *option, uint8_t *out, size_t len
 			put_be32(out + 2 + OPTION_LEN_SACK_BLOCK * i, option->sack_left[i]);
 			put_be32(out + 6 + OPTION_LEN_SACK_BLOCK * i, option->sack_right[i]);
 		}
+		break;
+	case TCP_OPTION_FAST_OPEN:
+		memcpy(out + OPTION_LEN_FAST_OPEN_BASE, option->cookie, option->cookie_len);
+		break;
+	case TCP_OPTION_EXPERIMENTAL:
+		put_be16(out + 2, option->exp_magic);
+		memcpy(out + OPTION_LEN_EXPERIMENTAL_BASE, option->cookie, option->cookie_len);
 		break;
 	default:
 		/* Unknown kinds carry no values we know; their length alone is what a test exercises. */
@@ -123,6 +137,8 @@ static const char *known_length_error(uint8_t kind, uint8_t length)
 		    (length - 2) % OPTION_LEN_SACK_BLOCK != 0)
 			return "sack option length is not 2+8n with n 1..4";
 		return NULL;
+	case TCP_OPTION_EXPERIMENTAL:
+		return length >= OPTION_LEN_EXPERIMENTAL_BASE ? NULL : "experimental option length is below 4";
 	default:
 		return NULL;
 	}
@@ -146,6 +162,19 @@ static void decode_values(const uint8_t *p, struct tcp_option *option)
 		for (size_t i = 0; i < option->sack_block_count; i++) {
 			option->sack_left[i] = get_be32(p + 2 + OPTION_LEN_SACK_BLOCK * i);
 			option->sack_right[i] = get_be32(p + 6 + OPTION_LEN_SACK_BLOCK * i);
+		}
+		break;
+	case TCP_OPTION_FAST_OPEN:
+		option->cookie_len = (uint8_t)(option->length - OPTION_LEN_FAST_OPEN_BASE);
+		memcpy(option->cookie, p + OPTION_LEN_FAST_OPEN_BASE, option->cookie_len);
+		break;
+	case TCP_OPTION_EXPERIMENTAL:
+		option->exp_magic = get_be16(p + 2);
+		/* Another experiment's data is not a cookie; its length alone is kept. */
+		if (option->exp_magic == TCP_FAST_OPEN_EXP_MAGIC &&
+		    option->length <= OPTION_LEN_EXPERIMENTAL_BASE + TCP_FAST_OPEN_COOKIE_MAX) {
+			option->cookie_len = (uint8_t)(option->length - OPTION_LEN_EXPERIMENTAL_BASE);
+			memcpy(option->cookie, p + OPTION_LEN_EXPERIMENTAL_BASE, option->cookie_len);
 		}
 		break;
 	default:

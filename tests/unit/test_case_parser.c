@@ -1198,8 +1198,8 @@ static void test_pkt_unsupported(void **state)
 			   "+0 %{\n"
 			   "assert tcpi_no_such_field == 0\n"
 			   "}%\n"
-			   "+0 < S 0:0(0) win 100 <mss 1000,FO abcd,nop,nop>\n"
-			   "+0...0.1 read(3, ..., 10) = 10\n"
+			   "+0 < S 0:0(0) win 100 <mss 1000,md5 abcd,nop,nop>\n"
+			   "+0...0.1 write(3, ..., 10) = 10\n"
 			   "+0 sendmsg(3, {msg_name(...)=...,\n"
 			   "   msg_iov(1)=[{..., 10}], msg_flags=0}, 0) = 10\n"
 			   "+0 `nstat -n`\n"
@@ -1215,8 +1215,8 @@ static void test_pkt_unsupported(void **state)
 	} want[] = {
 		{ 2, 4, "%{ }%: the statement 'import os'" },
 		{ 3, 4, "%{ }%: the name 'tcpi_no_such_field'" },
-		{ 6, 33, "TCP option 'FO'" },
-		{ 7, 10, "a blocking call's span ('...') on read" },
+		{ 6, 33, "TCP option 'md5'" },
+		{ 7, 10, "a blocking call's span ('...') on write" },
 		{ 8, 4, "a system call written over several lines ('sendmsg')" },
 		{ 10, 4, "a shell command while the script runs: 'nstat -n'" },
 	};

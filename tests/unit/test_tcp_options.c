@@ -252,13 +252,58 @@ static void decode_empty_and_all_padding(void **state)
 static void decode_unknown_kind_keeps_kind_and_length(void **state)
 {
 	(void)state;
-	static const uint8_t bytes[] = { 34, 3, 0xab, 0x01 };
+	static const uint8_t bytes[] = { 99, 3, 0xab, 0x01 };
 	struct tcp_option options[4];
 	const char *error = NULL;
 	assert_int_equal(tcp_options_decode(bytes, sizeof(bytes), options, 4, &error), 2);
-	assert_int_equal(options[0].kind, 34);
+	assert_int_equal(options[0].kind, 99);
 	assert_int_equal(options[0].length, 3);
 	assert_int_equal(options[1].kind, TCP_OPTION_NOP);
+}
+
+/* RFC 7413 4.1.1: kind 34 with the cookie; the experimental form with ExID 0xF989 (RFC 6994). */
+static void fast_open_cookies_round_trip(void **state)
+{
+	(void)state;
+	struct tcp_option options[3] = {
+		option_of_kind(TCP_OPTION_FAST_OPEN), option_of_kind(TCP_OPTION_EXPERIMENTAL),
+		option_of_kind(TCP_OPTION_FAST_OPEN),
+	};
+	static const uint8_t cookie[] = { 0xab, 0xcd, 0x12, 0x34 };
+	options[0].cookie_len = sizeof cookie;
+	memcpy(options[0].cookie, cookie, sizeof cookie);
+	options[1].exp_magic = TCP_FAST_OPEN_EXP_MAGIC;
+	options[1].cookie_len = sizeof cookie;
+	memcpy(options[1].cookie, cookie, sizeof cookie);
+	uint8_t bytes[40];
+	int len = tcp_options_encode(options, 3, bytes, sizeof bytes);
+	static const uint8_t wire[] = { 34, 6, 0xab, 0xcd, 0x12, 0x34, 254, 8, 0xf9, 0x89, 0xab, 0xcd, 0x12, 0x34,
+					34, 2 };
+	assert_int_equal(len, sizeof wire);
+	assert_memory_equal(bytes, wire, sizeof wire);
+
+	struct tcp_option decoded[SEGMENT_MAX_OPTIONS];
+	const char *error = NULL;
+	assert_int_equal(tcp_options_decode(bytes, (size_t)len, decoded, SEGMENT_MAX_OPTIONS, &error), 3);
+	assert_int_equal(decoded[0].cookie_len, 4);
+	assert_memory_equal(decoded[0].cookie, cookie, sizeof cookie);
+	assert_int_equal(decoded[1].exp_magic, TCP_FAST_OPEN_EXP_MAGIC);
+	assert_int_equal(decoded[1].cookie_len, 4);
+	assert_memory_equal(decoded[1].cookie, cookie, sizeof cookie);
+	assert_int_equal(decoded[2].cookie_len, 0);
+}
+
+/* Another experiment's option (ExID 0x1234) carries data that is no cookie. */
+static void experimental_option_of_another_exid_has_no_cookie(void **state)
+{
+	(void)state;
+	static const uint8_t bytes[] = { 254, 6, 0x12, 0x34, 0xaa, 0xbb, 0, 0 };
+	struct tcp_option options[2];
+	const char *error = NULL;
+	assert_int_equal(tcp_options_decode(bytes, sizeof bytes, options, 2, &error), 1);
+	assert_int_equal(options[0].exp_magic, 0x1234);
+	assert_int_equal(options[0].cookie_len, 0);
+	assert_int_equal(options[0].length, 6);
 }
 
 struct malformed {
@@ -287,6 +332,7 @@ static void decode_rejects_every_malformed_length(void **state)
 		{ "TS length 11", { 0x08, 0x0b, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, 12 },
 		{ "TS length 10 cut at 9", { 0x08, 0x0a, 0, 0, 0, 0, 0, 0, 0 }, 9 },
 		{ "sack with no block", { 0x05, 0x02, 0x00, 0x00 }, 4 },
+		{ "experimental option without its ExID", { 254, 0x03, 0xf9, 0x00 }, 4 },
 		{ "sack length 9", { 0x05, 0x09, 0, 0, 0, 0, 0, 0, 0, 0 }, 10 },
 		{ "sack length 17", { 0x05, 0x11 }, 20 },
 		{ "sack with 5 blocks", { 0x05, 0x2a }, 44 },
@@ -339,6 +385,8 @@ int main(void)
 		cmocka_unit_test(decode_unknown_kind_keeps_kind_and_length),
 		cmocka_unit_test(decode_rejects_every_malformed_length),
 		cmocka_unit_test(decode_rejects_more_options_than_max),
+		cmocka_unit_test(fast_open_cookies_round_trip),
+		cmocka_unit_test(experimental_option_of_another_exid_has_no_cookie),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
