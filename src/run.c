@@ -770,6 +770,8 @@ static int do_app(struct run_state *rs, const struct step *step, const struct st
 				     (double)(requested_ns - w->earliest_ns) / 1e6, (double)(w->close_ns - rs->start_ns) / 1e9,
 				     waited);
 	}
+	struct cpu_wait_snapshot called;
+	cpu_wait_snapshot(&called);
 	if (agent_call(rs->agent, &call, &reply, &error) < 0) {
 		harness_error(rs, step, NULL, "agent: %s", error ? error : "?");
 		free(error);
@@ -796,7 +798,15 @@ static int do_app(struct run_state *rs, const struct step *step, const struct st
 		if (drain(rs) < 0)
 			return -1;
 		char *wire = describe_wire_since_previous_line(rs);
-		if (reply.err)
+		/* A call that waited for the stack (a connection, data) and timed out may have waited on the
+		 * stack's deferred work (ksoftirqd) rather than on its TCP: so when that was runnable as long. */
+		char waited_text[256];
+		struct cpu_wait waited = waited_since(&called, waited_text, sizeof waited_text);
+		if (app_call_waits(call.op) && reply.err == EAGAIN && waited.deferred_ns >= call.timeout_ns)
+			harness_error(rs, step, wire, "application call returned -1 EAGAIN after waiting %.0f ms, but %s: the "
+				      "stack's deferred work was starved, it proves nothing", (double)call.timeout_ns / 1e6,
+				      waited_text);
+		else if (reply.err)
 			step_failed(rs, step, wire, "application call returned -1 %s, expected %s", errno_name(reply.err),
 				    expected);
 		else
@@ -882,6 +892,20 @@ static bool counter_holds(const struct step *step, const struct reading *r)
 	return r->delta == step->u.counter.delta;
 }
 
+/* Whether evidence that does not hold yet may still come: a state may change, but a counter that went
+ * past its expected move never comes back. */
+static bool counter_may_come(const struct step *step, const struct reading *r)
+{
+	return r->delta < step->u.counter.delta;
+}
+
+static bool socket_may_come(const struct step *step, const struct reading *r)
+{
+	(void)step;
+	(void)r;
+	return true;
+}
+
 /* A quiet period is watched at this pace: a counter only grows, so a move between two readings shows
  * in the next; a state that left and came back within it would not. */
 #define HOLD_READ_INTERVAL_NS (5 * 1000000LL)
@@ -892,13 +916,47 @@ enum watch_result {
 	WATCH_LATE,    /* the harness could not read in time: *r was taken *late_ns after it should */
 	WATCH_FAILED,  /* recorded already: the agent broke */
 	WATCH_UNSEEN,  /* the stack cannot show this evidence */
+	WATCH_STARVED, /* it did not hold in time, but the stack's deferred work was held back as long */
 };
+
+/* Evidence that did not hold by its window's end may wait on the stack's deferred work (ksoftirqd), as a
+ * segment may: the harness reads on for DELIVERY_GRACE_NS. Holding only then, or never, breaks the line
+ * (*r stays the reading that did, in time) unless ksoftirqd was runnable at least as long as the evidence
+ * was overdue; why then says so. Never a pass: what held late is no proof either. */
+static enum watch_result settle_overdue(struct run_state *rs, const struct step *step, const struct step_window *w,
+					read_evidence read, evidence_holds holds, evidence_holds may_come,
+					struct reading *r, char *why, size_t why_size)
+{
+	if (!may_come(step, r))
+		return WATCH_BROKE;
+	struct cpu_wait_snapshot at_close;
+	cpu_wait_snapshot(&at_close);
+	struct reading later = *r;
+	bool held = false;
+	while (!run_interrupted && !held && later.asked_ns < w->close_ns + DELIVERY_GRACE_NS) {
+		sleep_until(wire_now_ns() + HOLD_READ_INTERVAL_NS);
+		if (read(rs, step, &later) != 0)
+			return WATCH_FAILED;
+		held = holds(step, &later);
+		if (!held && !may_come(step, &later))
+			return WATCH_BROKE;
+	}
+	int64_t overdue_ns = later.asked_ns - w->close_ns;
+	char waited_text[256];
+	struct cpu_wait waited = waited_since(&at_close, waited_text, sizeof waited_text);
+	if (run_interrupted || waited.deferred_ns < overdue_ns)
+		return WATCH_BROKE;
+	snprintf(why, why_size, "%s %.1f ms after its window, but from the window's end on, %s",
+		 held ? "it held only" : "it still did not hold", (double)overdue_ns / 1e6, waited_text);
+	return WATCH_STARVED;
+}
 
 /* Watches a line's evidence from the line's time on (never before): it must hold by the window's end
  * (the stack acts in softirq context right after a segment, so a first reading may race it), and with
  * `for T` at every reading until T has passed. */
 static enum watch_result watch(struct run_state *rs, const struct step *step, const struct step_window *w,
-			       read_evidence read, evidence_holds holds, struct reading *r, int64_t *late_ns)
+			       read_evidence read, evidence_holds holds, evidence_holds may_come, struct reading *r,
+			       int64_t *late_ns, char *why, size_t why_size)
 {
 	sleep_until(w->earliest_ns);
 	int64_t hold_end_ns = w->earliest_ns + step->hold_ns;
@@ -921,8 +979,10 @@ static enum watch_result watch(struct run_state *rs, const struct step *step, co
 			*late_ns = r->asked_ns - hold_end_ns;
 			return *late_ns > rs->options->tolerance_ns ? WATCH_LATE : WATCH_BROKE;
 		}
-		if (!ok && (r->asked_ns >= w->close_ns || run_interrupted))
+		if (!ok && run_interrupted)
 			return WATCH_BROKE;
+		if (!ok && r->asked_ns >= w->close_ns)
+			return settle_overdue(rs, step, w, read, holds, may_come, r, why, why_size);
 		held |= ok;
 		if (held && r->asked_ns >= hold_end_ns)
 			return WATCH_HELD;
@@ -941,11 +1001,15 @@ static void checked_at_its_time(struct run_state *rs, const struct step *step, c
 }
 
 /* The end of an `expect state|counter` line after watch(), its event recorded: the verdict. broke says
- * how the stack broke the line (WATCH_BROKE); what names the evidence for a late reading. */
+ * how the stack broke the line (WATCH_BROKE, WATCH_STARVED); what names the evidence for a late reading;
+ * why is watch()'s evidence for WATCH_STARVED. */
 static int judge_watch(struct run_state *rs, const struct step *step, const struct step_window *w,
 		       enum watch_result result, const struct reading *r, int64_t late_ns, const char *what,
-		       const char *broke)
+		       const char *broke, const char *why)
 {
+	if (result == WATCH_STARVED)
+		return harness_error(rs, step, NULL, "%s at the window's end; %s: the stack's deferred work was "
+				     "starved, it proves nothing", broke, why);
 	if (result == WATCH_LATE) {
 		char waited[256];
 		waited_since_previous_line(rs, waited, sizeof waited);
@@ -981,7 +1045,9 @@ static int do_expect_state(struct run_state *rs, const struct step *step, const 
 		snprintf(expected + n, sizeof expected - (size_t)n, " for %.3f s", (double)step->hold_ns / 1e9);
 	struct reading r = { .socket = { -1, -1 } };
 	int64_t late_ns = 0;
-	enum watch_result result = watch(rs, step, w, read_socket, socket_holds, &r, &late_ns);
+	char why[512] = "";
+	enum watch_result result = watch(rs, step, w, read_socket, socket_holds, socket_may_come, &r, &late_ns, why,
+					 sizeof why);
 	if (result == WATCH_UNSEEN) {
 		step_unchecked(rs, step, RUN_EVENT_STATE, expected,
 			       "expect state: the stack's socket states cannot be read (EOPNOTSUPP)");
@@ -991,7 +1057,7 @@ static int do_expect_state(struct run_state *rs, const struct step *step, const 
 	if (result == WATCH_FAILED)
 		return -1;
 	struct run_event *e = add_event(rs, RUN_EVENT_STATE, step, step->peer, r.asked_ns);
-	e->broke = result == WATCH_BROKE;
+	e->broke = result == WATCH_BROKE || result == WATCH_STARVED;
 	snprintf(e->expected, sizeof e->expected, "%s", expected);
 	snprintf(e->outcome, sizeof e->outcome, "%s", tcp_state_name(r.socket.state));
 	const char *name = peer->decl->name, *seen = tcp_state_name(r.socket.state);
@@ -1009,7 +1075,7 @@ static int do_expect_state(struct run_state *rs, const struct step *step, const 
 			 (double)r.socket.timer_ms / 1e3, (double)step->u.expected.timer_min_ns / 1e9,
 			 (double)step->u.expected.timer_max_ns / 1e9);
 	snprintf(what, sizeof what, "socket state of %s", name);
-	return judge_watch(rs, step, w, result, &r, late_ns, what, broke);
+	return judge_watch(rs, step, w, result, &r, late_ns, what, broke, why);
 }
 
 static int do_expect_counter(struct run_state *rs, const struct step *step, const struct step_window *w)
@@ -1020,7 +1086,9 @@ static int do_expect_counter(struct run_state *rs, const struct step *step, cons
 		snprintf(expected + n, sizeof expected - (size_t)n, " for %.3f s", (double)step->hold_ns / 1e9);
 	struct reading r = { .delta = 0 };
 	int64_t late_ns = 0;
-	enum watch_result result = watch(rs, step, w, read_counter, counter_holds, &r, &late_ns);
+	char why[512] = "";
+	enum watch_result result = watch(rs, step, w, read_counter, counter_holds, counter_may_come, &r, &late_ns, why,
+					 sizeof why);
 	/* read_baselines read every counter a line names; the stack has those it found. A case that cannot
 	 * mean anything without one says `require counter`. */
 	if (result == WATCH_UNSEEN) {
@@ -1033,7 +1101,7 @@ static int do_expect_counter(struct run_state *rs, const struct step *step, cons
 	if (result == WATCH_FAILED)
 		return -1;
 	struct run_event *e = add_event(rs, RUN_EVENT_COUNTER, step, -1, r.asked_ns);
-	e->broke = result == WATCH_BROKE;
+	e->broke = result == WATCH_BROKE || result == WATCH_STARVED;
 	snprintf(e->expected, sizeof e->expected, "%s", expected);
 	snprintf(e->observed, sizeof e->observed, "%s %+lld", step->u.counter.name, (long long)r.delta);
 	snprintf(e->outcome, sizeof e->outcome, "%.24s%+lld", step->u.counter.name, (long long)r.delta);
@@ -1041,7 +1109,7 @@ static int do_expect_counter(struct run_state *rs, const struct step *step, cons
 	snprintf(broke, sizeof broke, "counter %s moved by %+lld, expected %+lld", step->u.counter.name,
 		 (long long)r.delta, (long long)step->u.counter.delta);
 	snprintf(what, sizeof what, "counter %s", step->u.counter.name);
-	return judge_watch(rs, step, w, result, &r, late_ns, what, broke);
+	return judge_watch(rs, step, w, result, &r, late_ns, what, broke, why);
 }
 
 /* Same clock: B's TSval is A's plus the milliseconds between the two segments (Linux's TS clock
