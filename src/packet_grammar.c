@@ -257,7 +257,20 @@ int packet_parse_segment(struct case_lexer *lx, enum packet_notation notation, b
 	spec->has_options = notation == PACKET_NOTATION_PKT;
 	if (lex_require_token(lx, &t, "TCP flags") < 0 || parse_flags(lx, notation, t, &spec->flags) < 0)
 		return -1;
-	if (lex_require_token(lx, &t, "a sequence range START:END(LEN)") < 0 || parse_seq_range(lx, injected, t, spec) < 0)
+	if (lex_require_token(lx, &t, "a sequence range START:END(LEN)") < 0)
+		return -1;
+	/* `old`: a SYN from the stack written in the previous incarnation's numbers (.tc notation). */
+	if (notation == PACKET_NOTATION_TC && token_is(t, "old")) {
+		if (injected)
+			return lex_fail(lx, t.col, "'old' only numbers a SYN the stack sends, not an injected segment");
+		if (!(spec->flags & TCP_FLAG_SYN))
+			return lex_fail(lx, t.col, "'old' numbers only a SYN's sequence (its ISN in the previous "
+				    "incarnation's numbers); this segment has no S flag");
+		spec->seq_in_old_numbers = true;
+		if (lex_require_token(lx, &t, "a sequence range START:END(LEN) after 'old'") < 0)
+			return -1;
+	}
+	if (parse_seq_range(lx, injected, t, spec) < 0)
 		return -1;
 	for (;;) {
 		char next = lex_peek_char(lx);

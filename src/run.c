@@ -580,12 +580,21 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 	struct cpu_wait_snapshot taken;
 	cpu_wait_snapshot(&taken);
 	struct peer_state *peer = &rs->peers[step->peer];
+	struct segment_spec observed, expected;
+	/* `old`: the SYN read in the numbers of the ISN in force before it, the previous incarnation's. */
+	bool old_numbers = step->u.segment.seq_in_old_numbers;
+	if (old_numbers && !peer->kernel_isn_known)
+		return step_failed(rs, step, NULL, "'old' numbers: the stack sent %s no SYN before this one, so there "
+				   "is no previous ISN to count from", peer_label(rs, step->peer));
+	if (old_numbers)
+		peer_relative_view(peer, &got.segment, &observed);
 	peer_learn(peer, &got.segment);
+	if (!old_numbers)
+		peer_relative_view(peer, &got.segment, &observed);
+	observed.seq_in_old_numbers = old_numbers;
 	rs->kernel_tsval_at_ns[step->peer] = got.at_ns;
 	rs->last_taken[step->peer] = got.segment;
 	rs->has_last_taken[step->peer] = true;
-	struct segment_spec observed, expected;
-	peer_relative_view(peer, &got.segment, &observed);
 	peer_resolve_expected(peer, &step->u.segment, &expected);
 	struct segment_verdict verdict = judge_segment(&expected, &observed);
 	struct run_event *e = add_event(rs, RUN_EVENT_SEGMENT, step, step->peer, got.at_ns);
