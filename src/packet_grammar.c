@@ -139,8 +139,9 @@ static int parse_sack_blocks(struct case_lexer *lx, bool injected, struct option
 	return 0;
 }
 
-/* `TS val V ecr E`. */
-static int parse_timestamp_option(struct case_lexer *lx, bool injected, struct option_spec *option)
+/* `TS val V ecr E`, where E may be `auto from PEER`. */
+static int parse_timestamp_option(struct case_lexer *lx, bool injected, const struct packet_peers *peers,
+				  struct option_spec *option)
 {
 	struct token word;
 	if (option_word(lx, "'val'", &word) < 0)
@@ -154,11 +155,25 @@ static int parse_timestamp_option(struct case_lexer *lx, bool injected, struct o
 		return -1;
 	if (!token_is(word, "ecr"))
 		return lex_fail(lx, word.col, "expected 'ecr', got " TOKEN_FMT, TOKEN_ARG(word));
-	return parse_option_value(lx, "a TS ecr", injected, UINT32_MAX, SPEC_FORMS_AUTO, &option->v[1]);
+	if (parse_option_value(lx, "a TS ecr", injected, UINT32_MAX, SPEC_FORMS_AUTO, &option->v[1]) < 0)
+		return -1;
+	size_t before = lx->pos;
+	if (option->v[1].kind != SPEC_AUTO || !lex_next_word(lx, OPTION_STOPS, &word) || !token_is(word, "from")) {
+		lx->pos = before;
+		return 0;
+	}
+	struct token name;
+	if (option_word(lx, "a peer name after 'from'", &name) < 0)
+		return -1;
+	int index = peers ? peers->index(peers->context, name) : -1;
+	if (index < 0)
+		return lex_fail(lx, name.col, "'ecr auto from' names no declared peer: " TOKEN_FMT, TOKEN_ARG(name));
+	option->v[1].value = index + 1;
+	return 0;
 }
 
 static int parse_option(struct case_lexer *lx, enum packet_notation notation, struct token name, bool injected,
-			struct option_spec *option)
+			const struct packet_peers *peers, struct option_spec *option)
 {
 	if (token_is(name, "nop")) {
 		option->kind = TCP_OPTION_NOP;
@@ -178,7 +193,7 @@ static int parse_option(struct case_lexer *lx, enum packet_notation notation, st
 		return parse_sack_blocks(lx, injected, option);
 	} else if (token_is(name, "TS")) {
 		option->kind = TCP_OPTION_TIMESTAMP;
-		return parse_timestamp_option(lx, injected, option);
+		return parse_timestamp_option(lx, injected, peers, option);
 	} else if (notation == PACKET_NOTATION_PKT) {
 		/* packetdrill also writes FO, FOEXP, ECN (AccECN) and md5, which segment_spec cannot carry. */
 		return lex_unsupported(lx, name.col, "TCP option " TOKEN_FMT, TOKEN_ARG(name));
@@ -191,7 +206,7 @@ static int parse_option(struct case_lexer *lx, enum packet_notation notation, st
 /* `<opt, opt, ...>` with the cursor on '<' (`<>`: no options), or the set `{opt, opt, ...}` with the
  * cursor on '{': the same options in any order with any nop/eol padding (segment.h). */
 static int parse_options(struct case_lexer *lx, enum packet_notation notation, bool injected,
-			 struct segment_spec *spec)
+			 const struct packet_peers *peers, struct segment_spec *spec)
 {
 	int open_col = lex_cursor_col(lx);
 	char close = lex_peek_char(lx) == '{' ? '}' : '>';
@@ -225,7 +240,7 @@ static int parse_options(struct case_lexer *lx, enum packet_notation notation, b
 		if (spec->option_count == SEGMENT_MAX_OPTIONS)
 			return lex_fail(lx, name.col, "too many TCP options (max %d)", SEGMENT_MAX_OPTIONS);
 		struct option_spec *option = &spec->options[spec->option_count++];
-		if (parse_option(lx, notation, name, injected, option) < 0)
+		if (parse_option(lx, notation, name, injected, peers, option) < 0)
 			return -1;
 		if (spec->options_as_set && (option->kind == TCP_OPTION_NOP || option->kind == TCP_OPTION_EOL))
 			return lex_fail(lx, name.col, "padding is free in an option set {...}: leave out " TOKEN_FMT,
@@ -250,7 +265,7 @@ static int parse_options(struct case_lexer *lx, enum packet_notation notation, b
 }
 
 int packet_parse_segment(struct case_lexer *lx, enum packet_notation notation, bool injected,
-			 struct segment_spec *spec)
+			 const struct packet_peers *peers, struct segment_spec *spec)
 {
 	struct token t;
 	/* packetdrill checks that an expected segment without `<...>` carries no options at all. */
@@ -278,7 +293,7 @@ int packet_parse_segment(struct case_lexer *lx, enum packet_notation notation, b
 			return 0;
 		/* The option set `{...}` is the .tc notation's own; packetdrill has none. */
 		if (next == '<' || (next == '{' && notation == PACKET_NOTATION_TC)) {
-			if (parse_options(lx, notation, injected, spec) < 0)
+			if (parse_options(lx, notation, injected, peers, spec) < 0)
 				return -1;
 			return lex_expect_end(lx);
 		}

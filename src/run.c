@@ -1577,8 +1577,10 @@ static int setup(struct run_state *rs, struct case_result *result)
 		goto failed;
 	if (read_baselines(rs, &error) < 0)
 		goto failed;
-	for (int i = 0; i < c->peer_count; i++)
+	for (int i = 0; i < c->peer_count; i++) {
 		peer_init(&rs->peers[i], &c->peers[i], rs->family);
+		rs->peers[i].all = rs->peers;
+	}
 	return 0;
 failed:
 	result->message = error;
