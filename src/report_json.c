@@ -111,6 +111,8 @@ static void put_run(FILE *out, const struct run_record *r)
 	const struct case_result *result = &r->result;
 	fputs("    {\n      \"name\": ", out);
 	put_json_string(out, r->name);
+	fputs(",\n      \"target\": ", out);
+	put_json_string(out, r->target);
 	fputs(",\n      \"case\": ", out);
 	put_json_string(out, c->name);
 	fputs(",\n      \"file\": ", out);
