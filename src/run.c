@@ -63,7 +63,7 @@ struct run_state {
 	/* The last segment a line took from the stack for each peer, and when our last one to it left:
 	 * what tells a retransmission provoked by our late-processed answer. */
 	struct segment last_taken[CASE_MAX_PEERS];
-	bool has_last_taken[CASE_MAX_PEERS];
+	int64_t last_taken_ns[CASE_MAX_PEERS]; /* 0: none taken yet */
 	int64_t last_injected_ns[CASE_MAX_PEERS];
 	struct cpu_wait_snapshot last_injected_wait[CASE_MAX_PEERS];
 	struct pending_segment pending[MAX_PENDING];
@@ -350,7 +350,8 @@ static int64_t dropped_since_previous_line(const struct run_state *rs)
 static bool resent_while_starved(const struct run_state *rs, const struct pending_segment *p, char *text,
 				 size_t size)
 {
-	if (p->peer < 0 || !rs->has_last_taken[p->peer] || !rs->last_injected_ns[p->peer])
+	/* Our answer is an injection after the segment it answers. */
+	if (p->peer < 0 || !rs->last_taken_ns[p->peer] || rs->last_injected_ns[p->peer] <= rs->last_taken_ns[p->peer])
 		return false;
 	const struct segment *last = &rs->last_taken[p->peer];
 	int64_t answer_ns = p->at_ns - rs->last_injected_ns[p->peer];
@@ -594,7 +595,7 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 	observed.seq_in_old_numbers = old_numbers;
 	rs->kernel_tsval_at_ns[step->peer] = got.at_ns;
 	rs->last_taken[step->peer] = got.segment;
-	rs->has_last_taken[step->peer] = true;
+	rs->last_taken_ns[step->peer] = got.at_ns;
 	peer_resolve_expected(peer, &step->u.segment, &expected);
 	struct segment_verdict verdict = judge_segment(&expected, &observed);
 	struct run_event *e = add_event(rs, RUN_EVENT_SEGMENT, step, step->peer, got.at_ns);
