@@ -446,6 +446,24 @@ static struct step_window window_of(const struct run_state *rs, const struct ste
 static int do_inject(struct run_state *rs, const struct step *step, const struct step_window *w)
 {
 	sleep_until(w->earliest_ns);
+	if (drain(rs) < 0)
+		return -1;
+	/* Come after the window closed, the harness finds a segment the stack sent after it closed too: that
+	 * may answer the harness's lateness (a SYN resent because our SYN-ACK was due long ago), not break
+	 * the case. What the stack sent in time is still its own doing. */
+	int64_t came_ns = wire_now_ns();
+	if (came_ns > w->close_ns && rs->pending_count > 0 && rs->pending[0].at_ns > w->close_ns &&
+	    !rs->c->expected_segments_only) {
+		char waited[256];
+		waited_since_previous_line(rs, waited, sizeof waited);
+		char *detail = describe_unexpected(rs, NULL, &rs->pending[0]);
+		harness_error(rs, step, detail, "the injection was due by +%.3f s, but the harness came to it %.1f ms late "
+			      "(descheduled or stopped: %s), and the stack sent a segment after that: it may answer the "
+			      "lateness", (double)(w->close_ns - rs->start_ns) / 1e9, (double)(came_ns - w->earliest_ns) / 1e6,
+			      waited);
+		free(detail);
+		return -1;
+	}
 	if (check_nothing_unexpected(rs, step, "before this injection") < 0)
 		return -1;
 	struct peer_state *peer = &rs->peers[step->peer];
