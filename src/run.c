@@ -541,13 +541,17 @@ static int segment_missing(struct run_state *rs, const struct step *step, const 
 	int64_t overdue_ns = looked_ns - w->close_ns;
 	int64_t dropped = dropped_since_previous_line(rs);
 	char waited_text[256];
-	struct cpu_wait waited = waited_since(at_close, waited_text, sizeof waited_text);
+	struct cpu_wait waited = { .deferred_ns = -1, .cpu = -1, .thread_wait_ns = -1, .stall_ns = -1 };
+	if (at_close)
+		waited = waited_since(at_close, waited_text, sizeof waited_text);
+	else
+		snprintf(waited_text, sizeof waited_text, "the harness saw the window's end late: nothing measured");
 	if (run_interrupted)
 		harness_error(rs, step, detail, "interrupted while waiting for a segment to %s", peer_label(rs, step->peer));
 	else if (dropped > 0)
 		harness_error(rs, step, detail, "no segment from the stack to %s, but the capture lost %lld frames meanwhile "
 			      "(its ring was full): it cannot tell", peer_label(rs, step->peer), (long long)dropped);
-	else if (waited.deferred_ns >= overdue_ns)
+	else if (at_close && waited.deferred_ns >= overdue_ns)
 		harness_error(rs, step, detail, "no segment from the stack to %s by %.1f ms after its window, but %s: "
 			      "the stack's deferred work may not have run yet, it cannot tell", peer_label(rs, step->peer),
 			      (double)overdue_ns / 1e6, waited_text);
@@ -563,11 +567,11 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 {
 	int64_t deadline_ns = w->close_ns + DELIVERY_GRACE_NS;
 	/* What waited from the window's opening, and from its end, on: what may have held back a segment
-	 * sent in time. Taken when the harness sees those moments; one it saw late stands for nothing, and
-	 * the earlier snapshot (at worst the line's start) covers the span instead. */
-	struct cpu_wait_snapshot at_open = rs->line_wait, at_close = rs->line_wait;
+	 * sent in time. Taken when the harness sees those moments; one it saw late (NULL here) excuses
+	 * nothing: over a wider span a ksoftirqd busy with other traffic would excuse a wrong line. */
+	struct cpu_wait_snapshot at_open, at_close;
 	int64_t opened_ns = 0, closed_ns = 0;
-	const struct cpu_wait_snapshot *since_open = &rs->line_wait, *since_close = &rs->line_wait;
+	const struct cpu_wait_snapshot *since_open = NULL, *since_close = NULL;
 	struct pending_segment got;
 	while (!take_pending(rs, step->peer, &got)) {
 		bool new_one;
@@ -575,7 +579,8 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 		if (!opened_ns && now >= w->open_ns) {
 			cpu_wait_snapshot(&at_open);
 			opened_ns = now;
-			since_open = since_close = now <= w->open_ns + rs->options->tolerance_ns ? &at_open : &rs->line_wait;
+			if (now <= w->open_ns + rs->options->tolerance_ns)
+				since_open = &at_open;
 		}
 		if (!closed_ns && now >= w->close_ns) {
 			cpu_wait_snapshot(&at_close);
@@ -644,8 +649,13 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 		/* The stack's deferred work (ksoftirqd) held back by load delays a segment: this one since its
 		 * window closed, or the previous one whose capture time the window is measured from. */
 		char waited_text[256];
-		struct cpu_wait waited = cpu_wait_between(since_close, &taken);
-		cpu_wait_format(&waited, waited_text, sizeof waited_text);
+		struct cpu_wait waited = { .deferred_ns = -1, .cpu = -1, .thread_wait_ns = -1, .stall_ns = -1 };
+		if (since_close) {
+			waited = cpu_wait_between(since_close, &taken);
+			cpu_wait_format(&waited, waited_text, sizeof waited_text);
+		} else {
+			snprintf(waited_text, sizeof waited_text, "the harness saw the window's end late: nothing measured");
+		}
 		if (late_ns > 0 && waited.deferred_ns >= late_ns)
 			return harness_error(rs, step, detail, "segment arrived %.1f ms too late, but from the window's "
 					     "end on, %s: the stack's deferred work was starved, its timing proves nothing",
@@ -665,7 +675,7 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 	rs->previous_captured = true;
 	/* Sent in its window, the segment cannot have lagged longer than ksoftirqd ran from the window's
 	 * opening on. */
-	rs->previous_capture_deferred_ns = cpu_wait_between(since_open, &taken).deferred_ns;
+	rs->previous_capture_deferred_ns = since_open ? cpu_wait_between(since_open, &taken).deferred_ns : -1;
 	return 0;
 }
 
