@@ -49,7 +49,7 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-  "libc6 (>= 2.34), libmnl0 (>= 1.0.4-1~), libnet1 (>= 1.1.2.1), libpcap0.8 (>= 1.5.1)")
+  "libc6 (>= 2.34), libjansson4 (>= 2.14), libmnl0 (>= 1.0.4-1~), libnet1 (>= 1.1.2.1), libpcap0.8 (>= 1.5.1)")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS
   "runsc, iproute2, ethtool, qemu-system-x86, busybox-static, cpio, lz4, tshark")
 include(CPack)

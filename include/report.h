@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "case.h"
 #include "run.h"
@@ -32,13 +33,32 @@ struct run_record {
 	struct case_result result;            /* the last try */
 	struct run_try earlier[RUN_MAX_TRIES]; /* the tries before it, in order (--retries, --rerun-failures) */
 	int earlier_count;
+	int selection_index; /* its place among every run of the selection, before any --shard cut */
 };
 
+
+/* What a set was cut from: the case PATHs and options that select its runs, and which shard of them
+ * it holds. Shard reports of one selection merge into one (tcpharness merge). */
+struct run_selection {
+	const char *const *paths;   /* the PATHs as given; not owned */
+	int path_count;
+	const char *variant_filter; /* --variant; NULL: every variant; not owned */
+	int run_count;              /* runs in the whole selection */
+	uint64_t digest;            /* report_selection_digest() of the whole selection */
+	int shard_index, shard_count; /* --shard K/N; 1/1 for the whole selection */
+};
 
 struct run_set {
 	struct run_record *runs;
 	int count;
 	unsigned families; /* the families the invocation asked for (bit 1 << family) */
+	/* The stack under test: its target's label (target_label(): "gvisor: runsc release-20240212.0",
+	 * "vm: Linux 6.1.0-57-cloud-amd64"), owned by whoever ran the set; NULL when several targets ran
+	 * (each record names its own) or none could be opened. */
+	const char *kernel;
+	struct timespec started; /* CLOCK_REALTIME when the set began running; zero: it never did */
+	struct run_selection selection;
+	int64_t wall_ns;   /* from the first run's start to the last one's end, on every target; 0: unknown */
 };
 
 /* What a record shows in every report: its last try's verdict, FLAKY when that passed after a try that
@@ -68,6 +88,15 @@ void report_count(const struct run_set *set, int counts[SHOWN_VERDICT_COUNT]);
 /* The record's tries as text, one a line: `try 1: ERROR: <message's first line>` ... `try 3: PASS`.
  * Malloc'd; NULL out of memory or when there was only one try. */
 char *report_tries_text(const struct run_record *r);
+
+/* FNV-1a (64 bits) of what selects the set's runs: every run's name in order, each case file's lines,
+ * the families and the variant filter. Runs of the same checkout and options agree on every machine;
+ * another catalogue or option does not. Call it on the whole selection, before a --shard cut. */
+uint64_t report_selection_digest(const struct run_set *set);
+
+/* Which shard (0-based, of shard_count) each run of set, the whole selection, belongs to: shard.h's
+ * split by expected duration. 0, or -1 out of memory. */
+int report_shard_of(const struct run_set *set, int shard_count, int *shard_of);
 
 /* Frees every record's name, result and earlier tries, and the records (not the cases they point to). */
 void run_set_free(struct run_set *set);

@@ -31,6 +31,7 @@ struct storm_result {
 	uint32_t closed_by_stack;  /* the application closed it and the stack's FIN was checked */
 	uint32_t time_wait_acked;  /* the stack's ACK of our FIN was checked: the stack closed first */
 	uint32_t retransmissions;  /* SYN-ACKs and FINs the stack sent again; counted once above */
+	uint32_t acks_again;       /* our handshake's ACK sent again, for a SYN-ACK sent again after it */
 	int64_t elapsed_ns;        /* first SYN sent to the last final ACK captured */
 	/* When the stack broke an expectation: which phase, which connection, and the expected against the
 	 * observed segment with carets under the differing fields (judge.h); "" otherwise. */
@@ -47,7 +48,8 @@ struct storm_result {
  * A paced storm (max_pps) runs the four phases over waves of connections in turn, never sending more
  * than max_pps of our segments in any one second.
  * Every captured segment from the stack must belong to one connection and be the one its phase
- * expects; a SYN-ACK or FIN sent again is counted once. Our own injected frames are skipped. Whatever
+ * expects; a SYN-ACK or FIN sent again is counted once, and a SYN-ACK sent again after our ACK gets
+ * the ACK again, as a real peer answers it. Our own injected frames are skipped. Whatever
  * the capture still holds when the storm starts is read as part of it, so the caller drains it first.
  * The wire's pcap file gets every frame. Needs a listener with a backlog of at least count (see
  * storm_listen) and 4-tuples with no socket on the stack yet.

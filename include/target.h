@@ -25,6 +25,7 @@ enum target_kind {
 };
 
 #define TARGET_MAX_IN_USE_ALLOWED 16
+#define TARGET_MAX_LAB_HOSTS 16 /* --target lab with several hosts: one case on each at a time */
 
 /* What the command line says about the target. */
 struct target_options {

@@ -199,6 +199,28 @@ for jobs in 1 "$(nproc)" 16; do
 done
 rm -f /tmp/tcpharness-bench.out
 
+echo "== the catalogue as 4 shards, one process after another (issue 22: wall times within 25%)"
+# Each shard at the default -j, as a CI runner of this size would run it; the wall times come from the
+# shards' JSON reports, the expected durations (what --shard balances) from their runs.
+for k in 1 2 3 4; do
+	"$build/tcpharness" run --shard "$k/4" --captures /tmp/tcpharness-bench --report json="/tmp/tcpharness-bench-shard$k.json" \
+		cases/ >/dev/null 2>&1 || true
+done
+python3 - /tmp/tcpharness-bench-shard{1,2,3,4}.json <<'PY'
+import json, sys
+shards = [json.load(open(path)) for path in sys.argv[1:]]
+wall = [s["wall_ns"] / 1e9 for s in shards]
+expected = [sum(r["expected_ns"] for r in s["runs"]) / 1e9 for s in shards]
+for s, w, e in zip(shards, wall, expected):
+    print(f"shard {s['shard']['index']}/4: {len(s['runs']):3d} runs, expected {e:6.2f} s, wall time {w:6.2f} s")
+print(f"slowest / fastest shard: wall {max(wall) / min(wall):.2f}, expected {max(expected) / min(expected):.3f}")
+PY
+"$build/tcpharness" merge /tmp/tcpharness-bench-shard{1,2,3,4}.json 2>&1 >/dev/null | tail -n 1
+rm -rf /tmp/tcpharness-bench /tmp/tcpharness-bench-shard?.json
+
+echo "== two namespace lab hosts against one (issue 22), the catalogue in ipv4"
+scripts/lab-hosts-bench.sh "$build/tcpharness" "$build/tcpharness-agent" cases/ || true
+
 echo "== explore: the whole state x event table at -j 16 (issue 20: under 30 s)"
 # CPU time is the figure that survives other load on the machine: wall time on an idle 2-core machine is
 # about CPU / 2, since every cell's own waits (a 100 ms window, a 250 ms handshake) overlap at -j 16.

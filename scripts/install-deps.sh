@@ -10,7 +10,7 @@ usage() {
 	exit 2
 }
 
-build=(build-essential cmake pkg-config libnet1-dev libpcap-dev libmnl-dev) # compiler, build, libraries
+build=(build-essential cmake pkg-config libnet1-dev libpcap-dev libmnl-dev libjansson-dev) # compiler, build, libraries (jansson: merge reads JSON reports)
 vm=(qemu-system-x86 busybox-static cpio socat lz4 user-mode-linux)        # Debian's 6.1 kernel as a VM (vm-image.sh)
 gvisor=(runsc iproute2 ethtool)                                            # runsc; gvisor-run-agent.sh's ip and ss
 lwip=(dpkg-dev)                                                            # lwIP's Debian source package, unpacked (lwip-source.sh)

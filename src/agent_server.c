@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -461,7 +462,11 @@ static void op_sysctl_set(struct server *s, const struct agent_request *q, struc
 	/* A refused first write changed nothing: there is nothing to put back (gVisor's read-only keys). */
 	if (err && first_change)
 		s->saved_count--;
-	done(r, err ? -1 : 0, err);
+	if (err == EPERM)
+		refuse(r, EPERM, "the agent (uid %u) lacks the privilege to write it; run it as root",
+		       (unsigned)geteuid());
+	else
+		done(r, err ? -1 : 0, err);
 }
 
 /* Newest first, so a key written twice ends at its very first value. Returns the first errno. */
@@ -805,9 +810,23 @@ static int linux_sysctl_read(const char *key, char *value, size_t size)
 	return 0;
 }
 
+/* 0 or an errno. A file its owner may write that refuses an agent not its owner refuses the agent,
+ * not the value (an unprivileged lab agent gets EACCES): EPERM then, so that the harness tells a
+ * missing privilege from a read-only key (mode 0444 on Linux; gVisor's EACCES to its root). */
 static int linux_sysctl_write(const char *key, const char *value)
 {
-	return sysctl_file_write_fd(agent_netns_sysctl_open(key, O_WRONLY), value) < 0 ? errno : 0;
+	int fd = agent_netns_sysctl_open(key, O_WRONLY);
+	if (fd < 0 && (errno == EACCES || errno == EPERM)) {
+		int err = errno;
+		struct stat st;
+		int readable = agent_netns_sysctl_open(key, O_RDONLY);
+		bool owner_may_write = readable >= 0 && fstat(readable, &st) == 0 && (st.st_mode & S_IWUSR) &&
+				       st.st_uid != geteuid();
+		if (readable >= 0)
+			close(readable);
+		return owner_may_write ? EPERM : err;
+	}
+	return sysctl_file_write_fd(fd, value) < 0 ? errno : 0;
 }
 
 /* A sock_diag socket per call, so the agent holds nothing between requests. */

@@ -314,7 +314,7 @@ static char *captures_dir(const struct explore_options *o, int t)
  * event: it runs once more, and says so. A recipe the stack really breaks breaks again. */
 static void rerun_unobserved(struct run_set *set, const struct schedule_options *options)
 {
-	struct run_set again = { calloc((size_t)set->count, sizeof *again.runs), 0, set->families };
+	struct run_set again = { .runs = calloc((size_t)set->count, sizeof *again.runs), .families = set->families };
 	int *from = calloc((size_t)set->count, sizeof *from);
 	for (int i = 0; again.runs && from && i < set->count; i++) {
 		struct run_record *r = &set->runs[i];

@@ -25,9 +25,11 @@
 #include "report_json.h"
 #include "report_junit.h"
 #include "report_matrix.h"
+#include "report_merge.h"
 #include "report_tap.h"
 #include "run.h"
 #include "schedule.h"
+#include "shard.h"
 #include "target.h"
 
 #include <arpa/inet.h>
@@ -47,10 +49,11 @@
 static const char usage_text[] =
 	"usage: tcpharness run [-j N] [--variant NAME] [--family F] [--captures DIR] [--tolerance MS]\n"
 	"                      [--report FORMAT[=PATH]]... [--retries N] [--rerun-failures N] [--allow-skip-only]\n"
-	"                      [TARGET] PATH...\n"
+	"                      [--shard K/N] [TARGET] PATH...\n"
 	"       tcpharness matrix [--markdown] [--targets T1,T2...] [run options] PATH...\n"
 	"       tcpharness check PATH...\n"
-	"       tcpharness list PATH...\n"
+	"       tcpharness list [--variant NAME] [--family F] [--shard K/N] PATH...\n"
+	"       tcpharness merge [--markdown] [--report FORMAT[=PATH]]... REPORT.json...\n"
 	"       tcpharness explore [options]   (explore --help: the TCP state x event table)\n"
 	"       tcpharness --help | --version\n"
 	"\n"
@@ -66,6 +69,10 @@ static const char usage_text[] =
 	"          an errno name, SKIP; `!` marks a failed case); progress and failures go to stderr\n"
 	"  check   parse only; report file:line:col errors\n"
 	"  list    print every case@variant that `run` would run\n"
+	"  merge   put the JSON reports of shards (--shard K/N --report json=FILE) back together: one\n"
+	"          console report, matrix table (stdout) and --report of each format, as one unsharded run\n"
+	"          would give; every shard 1..N exactly once, or exit 2 naming the one missing or doubled.\n"
+	"          It reads the case files again from the PATHs the shards were given (the same checkout)\n"
 	"  explore drive the stack into every TCP state, inject every event, print the state x event\n"
 	"          table (its own options: tcpharness explore --help; docs/explore.md)\n"
 	"\n"
@@ -86,7 +93,11 @@ static const char usage_text[] =
 	"                   likewise for a FAIL (default 0: a FAIL stands)\n"
 	"  --allow-skip-only\n"
 	"                   exit 0, not 4, when every case was skipped\n"
-	"  --markdown       matrix: print GitHub-flavoured Markdown tables\n"
+	"  --markdown       matrix, merge: print GitHub-flavoured Markdown tables\n"
+	"  --shard K/N      run, matrix, list: only runner K's share of N (1 <= K <= N <= 1000) of the\n"
+	"                   selected case@variant/family runs, split by each run's expected duration (its\n"
+	"                   timer chain as written), the same on every machine; the JSON report records the\n"
+	"                   selection and K/N for merge (docs/ci.md)\n"
 	"\n"
 	"target (default local: the running kernel, one fresh pair of namespaces per case):\n"
 	"  --target lab --iface IF --target-ip A --agent 'COMMAND' [--allow-default-route-iface]\n"
@@ -94,8 +105,10 @@ static const char usage_text[] =
 	"                   for the peers' addresses (they must be on-link for A and not this host's),\n"
 	"                   and the application runs in `tcpharness-agent` started by COMMAND (e.g.\n"
 	"                   'ssh lab1 tcpharness-agent'); its sysctls are restored after every case.\n"
-	"                   Cases run one at a time. IF may not carry this host's default route unless\n"
-	"                   --allow-default-route-iface says the link is a lab network.\n"
+	"                   Cases run one at a time. Several hosts: give --iface, --target-ip and --agent\n"
+	"                   once per host, in the same order; cases spread over them, one case per host at\n"
+	"                   a time (the hosts must run the same stack). IF may not carry this host's\n"
+	"                   default route unless --allow-default-route-iface says the link is a lab network.\n"
 	"                   On a shared network (docs/lab.md, safety):\n"
 	"    --allow-address-in-use ADDR  claim peer address ADDR although a host answered the RFC 5227\n"
 	"                   probe for it (otherwise that is refused, exit 2); repeatable\n"
@@ -125,7 +138,7 @@ static const char usage_text[] =
 	"                   VM of its own, PATH an image directory or a kernel file, so several kernels\n"
 	"                   make one table: local,vm,vm=/boot/vmlinuz-4.9.337\n"
 	"  --report FORMAT[=PATH]\n"
-	"                   run, matrix: also write a report (repeatable); `--report FORMAT PATH` works\n"
+	"                   run, matrix, merge: also write a report (repeatable); `--report FORMAT PATH` works\n"
 	"                   too, except for tap, whose FILE is only ever given as tap=FILE:\n"
 	"                     tap[=FILE]   TAP version 13; without FILE on stdout, and the console report\n"
 	"                                  goes to stderr (matrix, whose table owns stdout, needs a FILE)\n"
@@ -214,7 +227,7 @@ struct loaded_cases {
 };
 
 /* Parses every file; any error is printed and makes the whole load fail (nothing runs). */
-static int load_cases(char **paths, int path_count, struct loaded_cases *out)
+static int load_cases(const char *const *paths, int path_count, struct loaded_cases *out)
 {
 	struct path_list files = { 0 };
 	int rc = 0;
@@ -259,13 +272,48 @@ static void free_cases(struct loaded_cases *loaded)
 	free(loaded->cases);
 }
 
+/* Keeps only shard's runs of the whole selection in set, in selection order (shard.h). 0, or -1 out of
+ * memory. */
+static int cut_shard(struct run_set *set, const struct shard_spec *shard)
+{
+	int *shard_of = malloc((size_t)(set->count ? set->count : 1) * sizeof *shard_of);
+	if (!shard_of || report_shard_of(set, shard->count, shard_of) < 0) {
+		free(shard_of);
+		return -1;
+	}
+	int kept = 0;
+	for (int i = 0; i < set->count; i++) {
+		if (shard_of[i] == shard->index - 1)
+			set->runs[kept++] = set->runs[i];
+		else
+			free(set->runs[i].name);
+	}
+	set->count = kept;
+	set->selection.shard_index = shard->index;
+	set->selection.shard_count = shard->count;
+	free(shard_of);
+	return 0;
+}
+
+/* What selects the runs of an invocation: its case PATHs, --variant, --family and --shard. */
+struct selection_options {
+	const char *const *paths;
+	int path_count;
+	const char *variant_filter; /* NULL: every variant */
+	unsigned families;          /* bit 1 << family */
+	struct shard_spec shard;    /* 1/1: the whole selection */
+};
+
 /* Every case@variant selected by variant_filter (NULL: all), in each of the families that both the
- * invocation (families) and the case allow, in case order, none run yet. */
-static int build_run_set(const struct loaded_cases *loaded, const char *variant_filter, unsigned families,
+ * invocation (families) and the case allow, in case order, none run yet; only those of the shard. */
+static int build_run_set(const struct loaded_cases *loaded, const struct selection_options *selected,
 			 struct run_set *set)
 {
-	set->count = 0;
-	set->families = families;
+	const char *variant_filter = selected->variant_filter;
+	unsigned families = selected->families;
+	*set = (struct run_set){ .families = families,
+				 .selection = { .paths = selected->paths, .path_count = selected->path_count,
+						.variant_filter = variant_filter } };
 	int capacity = 0;
 	for (int i = 0; i < loaded->count; i++)
 		capacity += (loaded->cases[i].variant_count ? loaded->cases[i].variant_count : 1) * FAMILY_COUNT;
@@ -285,13 +333,18 @@ static int build_run_set(const struct loaded_cases *loaded, const char *variant_
 				r->variant = v;
 				r->family = (enum address_family)f;
 				r->name = report_run_name(c, v, report_names_families(set) ? f : -1);
+				r->selection_index = set->count - 1;
 				if (!r->name)
 					return -1;
 			}
 		}
 	}
-	return 0;
+	set->selection.run_count = set->count;
+	set->selection.digest = report_selection_digest(set);
+	set->selection.shard_index = set->selection.shard_count = 1;
+	return selected->shard.count > 1 ? cut_shard(set, &selected->shard) : 0;
 }
+
 
 static char *default_captures_dir(void)
 {
@@ -348,7 +401,20 @@ struct command_line {
 	bool target_given, lab_option_given, vm_option_given;
 	struct report_request reports[MAX_REPORTS];
 	int report_count;
+	/* --target lab: a host per --iface, --target-ip and --agent, in the order given (only those three
+	 * fields are set); cl->target holds the last given. */
+	struct target_options lab_hosts[TARGET_MAX_LAB_HOSTS];
+	int lab_host_count, lab_ip_count, lab_agent_count;
+	struct shard_spec shard;           /* --shard K/N; 1/1 without it */
+	bool selection_option;             /* an option other than --report, --markdown, --allow-skip-only */
+	const char *const *paths;          /* the case PATHs */
+	int path_count;
 };
+
+static struct selection_options selection_of(const struct command_line *cl)
+{
+	return (struct selection_options){ cl->paths, cl->path_count, cl->variant_filter, cl->families, cl->shard };
+}
 
 static bool report_to_stdout(const struct command_line *cl)
 {
@@ -376,7 +442,7 @@ static int write_reports(const struct command_line *cl, const struct run_set *se
 	return rc;
 }
 
-/* Targets opened at once (VMs booting in parallel). A VM's QEMU dies with the thread that forked it
+/* Targets opened at once (VMs booting in parallel, lab hosts probed in parallel). A VM's QEMU dies with the thread that forked it
  * (PR_SET_PDEATHSIG follows the parent thread), so each extra target's thread lives, waiting, until
  * it is told to close the target it opened. */
 struct target_pool {
@@ -429,8 +495,8 @@ static void close_targets(struct target_pool *pool)
 	free(pool);
 }
 
-/* Opens count targets alike at once: the pool with targets in openings[0..count), or NULL with
- * *error (the first failure's) and nothing left open. */
+/* Opens count targets at once, the i-th with options[i]: the pool with targets in openings[0..count), or
+ * NULL with *error (the first failure's) and nothing left open. */
 static struct target_pool *open_targets(const struct target_options *options, int count, char **error)
 {
 	struct target_pool *pool = calloc(1, sizeof *pool);
@@ -442,17 +508,17 @@ static struct target_pool *open_targets(const struct target_options *options, in
 	pthread_cond_init(&pool->changed, NULL);
 	pool->count = count;
 	for (int i = 0; i < count; i++)
-		pool->openings[i] = (struct target_opening){ pool, options, NULL, NULL, -1 };
+		pool->openings[i] = (struct target_opening){ pool, &options[i], NULL, NULL, -1 };
 	for (int i = 1; i < count; i++) {
 		pool->threaded[i] = pthread_create(&pool->threads[i], NULL, open_and_hold_target, &pool->openings[i]) == 0;
 		if (!pool->threaded[i]) {
-			pool->openings[i].error = strdup("cannot start a thread to boot another VM");
+			pool->openings[i].error = strdup("cannot start a thread to open another target");
 			pool->opened++;
 		}
 	}
 	/* The first on this thread, which outlives the run. */
 	struct target_opening *first = &pool->openings[0];
-	first->rc = target_open(options, &first->target, &first->error);
+	first->rc = target_open(&options[0], &first->target, &first->error);
 	pthread_mutex_lock(&pool->lock);
 	while (pool->opened < count - 1)
 		pthread_cond_wait(&pool->changed, &pool->lock);
@@ -467,8 +533,10 @@ static struct target_pool *open_targets(const struct target_options *options, in
 	return pool;
 }
 
-/* Runs set on the t-th target of the command line; *label gets its malloc'd label. With several
- * targets, each one's pcaps go to a directory of its own. Returns the exit status. */
+/* Runs set on the t-th target of the command line; *label gets its malloc'd label, which set->kernel
+ * borrows, and set->started the time it began (the target opening included). With several
+ * targets, each one's pcaps go to a directory of its own; a VM under -j N runs as N VMs, and a lab of
+ * several hosts takes one case on each host at a time. Returns the exit status. */
 static int run_on_target(const struct command_line *cl, int t, struct run_set *set, FILE *console, char **label)
 {
 	struct target_options options_of_target = cl->target;
@@ -481,12 +549,34 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 		options_of_target.vm_kernel = cl->vm_paths[t];
 		options_of_target.vm_modules = NULL;
 	}
-	/* A VM runs one case at a time: -j N boots N of them, at once, one per worker. */
-	int copies = options_of_target.kind == TARGET_VM ? (cl->jobs < set->count ? cl->jobs : set->count) : 1;
+	/* A VM runs one case at a time: -j N boots N of them, at once, one per worker. A lab host runs one
+	 * case at a time too: a worker per host. */
+	int copies = options_of_target.kind == TARGET_VM	? (cl->jobs < set->count ? cl->jobs : set->count)
+		     : options_of_target.kind == TARGET_LAB ? cl->lab_host_count
+							  : 1;
 	if (copies < 1)
 		copies = 1;
+	struct target_options per_copy[SCHEDULE_MAX_JOBS];
+	for (int i = 0; i < copies; i++) {
+		per_copy[i] = options_of_target;
+		if (options_of_target.kind == TARGET_LAB) {
+			per_copy[i].iface = cl->lab_hosts[i].iface;
+			per_copy[i].target_ip = cl->lab_hosts[i].target_ip;
+			per_copy[i].agent_command = cl->lab_hosts[i].agent_command;
+		}
+	}
 	char *error = NULL;
-	struct target_pool *pool = open_targets(&options_of_target, copies, &error);
+	clock_gettime(CLOCK_REALTIME, &set->started);
+	struct target_pool *pool = open_targets(per_copy, copies, &error);
+	for (int i = 1; pool && i < copies && options_of_target.kind == TARGET_LAB; i++)
+		if (strcmp(target_label(pool->openings[i].target), target_label(pool->openings[0].target)) != 0) {
+			/* A case's verdict must not depend on which host took it. */
+			error_set(&error, "the lab hosts differ: %s on %s, %s on %s; the hosts of one run must run the "
+					  "same stack", target_label(pool->openings[0].target), per_copy[0].iface,
+				  target_label(pool->openings[i].target), per_copy[i].iface);
+			close_targets(pool);
+			pool = NULL;
+		}
 	if (!pool) {
 		fprintf(stderr, "tcpharness: target %s: %s\n", target_kind_name(options_of_target.kind),
 			error ? error : "out of memory");
@@ -496,10 +586,16 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 	}
 	struct target *target = pool->openings[0].target;
 	*label = strdup(target_label(target));
+	set->kernel = *label;
 	if (cl->target_count > 1)
 		fprintf(console, "== %s ==\n", target_label(target));
 	int jobs = cl->jobs;
-	if (!target_runs_cases_in_parallel(target) && copies == 1) {
+	if (options_of_target.kind == TARGET_LAB) {
+		if (cl->jobs_given && cl->jobs != copies)
+			fprintf(stderr, "tcpharness: %s runs one case at a time on each of its %d host%s; -j %d ignored\n",
+				target_label(target), copies, copies == 1 ? "" : "s", cl->jobs);
+		jobs = copies;
+	} else if (!target_runs_cases_in_parallel(target) && copies == 1) {
 		if (cl->jobs_given && cl->jobs > 1 && options_of_target.kind != TARGET_VM)
 			fprintf(stderr, "tcpharness: %s runs one case at a time; -j %d ignored\n", target_label(target),
 				cl->jobs);
@@ -532,11 +628,12 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 		struct schedule_options schedule = { options, copies, jobs, cl->retries, cl->rerun_failures };
 		status = schedule_run(set, &schedule, console) < 0 ? EXIT_USAGE : EXIT_PASSED;
 	}
-	if (target_refusal(target)) {
-		fprintf(stderr, "tcpharness: %s: stopped claiming the peers' addresses: %s\n", target_label(target),
-			target_refusal(target));
-		status = EXIT_USAGE;
-	}
+	for (int i = 0; i < copies; i++)
+		if (target_refusal(pool->openings[i].target)) {
+			fprintf(stderr, "tcpharness: %s: stopped claiming the peers' addresses: %s\n",
+				target_label(pool->openings[i].target), target_refusal(pool->openings[i].target));
+			status = EXIT_USAGE;
+		}
 	close_targets(pool);
 	free(dir);
 	return status;
@@ -576,10 +673,19 @@ static bool every_target_is(const struct command_line *cl, enum target_kind kind
 static int command_run(const struct loaded_cases *loaded, const struct command_line *cl)
 {
 	struct run_set set;
-	if (build_run_set(loaded, cl->variant_filter, cl->families, &set) < 0) {
+	struct selection_options selected = selection_of(cl);
+	if (build_run_set(loaded, &selected, &set) < 0) {
 		fprintf(stderr, "tcpharness: out of memory\n");
 		run_set_free(&set);
 		return EXIT_USAGE;
+	}
+	if (set.count == 0 && set.selection.run_count > 0) {
+		/* More runners than runs: this one has nothing to do, and its report says so to merge. */
+		fprintf(stderr, "tcpharness: shard %d/%d holds none of the %d run%s selected\n", cl->shard.index,
+			cl->shard.count, set.selection.run_count, set.selection.run_count == 1 ? "" : "s");
+		int status = write_reports(cl, &set) < 0 ? EXIT_REPORT_UNWRITTEN : EXIT_PASSED;
+		run_set_free(&set);
+		return status;
 	}
 	if (set.count == 0) {
 		if (cl->variant_filter)
@@ -602,8 +708,10 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 			fprintf(stderr, "tcpharness: %s; every case will be a SKIP\n", why ? why : "out of memory");
 		free(why);
 	}
+	struct timespec started, ended;
+	clock_gettime(CLOCK_MONOTONIC, &started);
 	for (int t = 0; t < cl->target_count && !run_interrupted && status != EXIT_USAGE; t++) {
-		if (t > 0 && build_run_set(loaded, cl->variant_filter, cl->families, &sets[t]) < 0) {
+		if (t > 0 && build_run_set(loaded, &selected, &sets[t]) < 0) {
 			run_set_free(&sets[t]);
 			status = EXIT_USAGE;
 			break;
@@ -613,6 +721,8 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 		if (target_status > status)
 			status = target_status;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &ended);
+	sets[0].wall_ns = (int64_t)(ended.tv_sec - started.tv_sec) * 1000000000 + (ended.tv_nsec - started.tv_nsec);
 	/* A dry run runs nothing by design: its status is whether it could say what it would send. */
 	if (status != EXIT_USAGE && !run_interrupted && !cl->target.dry_run)
 		status = exit_status_of(sets, ran, cl->allow_skip_only);
@@ -630,7 +740,10 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 	 * records are borrowed from the per-target sets, which own them. */
 	struct run_set reported = sets[0];
 	if (cl->target_count > 1) {
-		reported = (struct run_set){ NULL, 0, sets[0].families };
+		/* Each record names its target; the set started with the first, and its selection and wall time
+		 * are every target's. */
+		reported = (struct run_set){ .families = sets[0].families, .started = sets[0].started,
+					     .selection = sets[0].selection, .wall_ns = sets[0].wall_ns };
 		for (int t = 0; t < ran; t++)
 			reported.count += sets[t].count;
 		reported.runs = calloc(reported.count ? (size_t)reported.count : 1, sizeof *reported.runs);
@@ -658,17 +771,70 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 	return status;
 }
 
-static int command_list(const struct loaded_cases *loaded, const char *variant_filter, unsigned families)
+static int command_list(const struct loaded_cases *loaded, const struct command_line *cl)
 {
 	struct run_set set;
+	struct selection_options selected = selection_of(cl);
 	int status = 0;
-	if (build_run_set(loaded, variant_filter, families, &set) < 0) {
+	if (build_run_set(loaded, &selected, &set) < 0) {
 		fprintf(stderr, "tcpharness: out of memory\n");
 		status = EXIT_USAGE;
 	}
 	for (int i = 0; i < set.count; i++)
 		printf("%s\n", set.runs[i].name);
 	run_set_free(&set);
+	return status;
+}
+
+/* Puts shard reports back together (report_merge.h) and writes what one unsharded run would have: the
+ * console's lines and closing count on stderr, the matrix on stdout, every --report. The case files are
+ * read again from the PATHs the shards were given, relative to this directory. */
+static int command_merge(const struct command_line *cl)
+{
+	struct merge_reports *reports = NULL;
+	struct merge_selection selection;
+	struct loaded_cases loaded = { 0 };
+	struct run_set set = { 0 };
+	char *error = NULL;
+	int status = EXIT_USAGE;
+	if (merge_reports_read(cl->paths, cl->path_count, &reports, &selection, &error) < 0)
+		goto out;
+	if (load_cases(selection.paths, selection.path_count, &loaded) < 0) {
+		error_set(&error, "the case files the shards ran are read from the PATHs they were given, relative to "
+				  "this directory; run merge where the shards ran (the same checkout)");
+		goto out;
+	}
+	struct selection_options selected = { selection.paths, selection.path_count, selection.variant_filter,
+					      selection.families, { 1, 1 } };
+	if (build_run_set(&loaded, &selected, &set) < 0) {
+		error_set(&error, "out of memory");
+		goto out;
+	}
+	if (set.selection.digest != selection.digest) {
+		error_set(&error, "the case files here are not those the shards ran: their selection is %016llx here, "
+				  "%016llx in the reports", (unsigned long long)set.selection.digest,
+			  (unsigned long long)selection.digest);
+		goto out;
+	}
+	if (merge_reports_fill(reports, &set, &error) < 0)
+		goto out;
+	struct console_report console;
+	console_report_init(&console, stderr, set.count);
+	for (int i = 0; i < set.count; i++)
+		if (set.runs[i].ran)
+			console_report_result(&console, &set.runs[i]);
+	console_report_summary(&console);
+	matrix_print(stdout, &set, cl->markdown);
+	status = exit_status_of(&set, 1, cl->allow_skip_only);
+	if (write_reports(cl, &set) < 0 && (status == EXIT_PASSED || status == EXIT_NOTHING_RAN))
+		status = EXIT_REPORT_UNWRITTEN;
+out:
+	if (error)
+		fprintf(stderr, "tcpharness: merge: %s\n", error);
+	free(error);
+	run_set_free(&set);
+	free_cases(&loaded);
+	merge_reports_free(reports);
 	return status;
 }
 
@@ -822,16 +988,18 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		{ "allow-storm", no_argument, NULL, 'W' },
 		{ "dry-run", no_argument, NULL, 'N' },
 		{ "family", required_argument, NULL, 'Y' },
+		{ "shard", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	*cl = (struct command_line){ .tolerance_ns = RUN_DEFAULT_TOLERANCE_NS,
 				     .jobs = cpus < 1 ? 1 : cpus > SCHEDULE_MAX_JOBS ? SCHEDULE_MAX_JOBS : (int)cpus,
 				     .retries = SCHEDULE_DEFAULT_RETRIES,
-				     .target_count = 1, .families = FAMILY_ALL,
+				     .target_count = 1, .families = FAMILY_ALL, .shard = { 1, 1 },
 				     .target = { .budget = { .max_pps = SEND_BUDGET_DEFAULT_PPS } } };
 	int opt;
 	while ((opt = getopt_long(argc, argv, "hj:", long_options, NULL)) != -1) {
+		cl->selection_option |= !strchr("rmhVK", opt);
 		switch (opt) {
 		case 'j': {
 			char *end;
@@ -852,7 +1020,11 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 			cl->target_given = true;
 			break;
 		case 'I':
-			cl->target.iface = optarg;
+			if (cl->lab_host_count == TARGET_MAX_LAB_HOSTS) {
+				fprintf(stderr, "tcpharness: at most %d lab hosts\n", TARGET_MAX_LAB_HOSTS);
+				return EXIT_USAGE;
+			}
+			cl->target.iface = cl->lab_hosts[cl->lab_host_count++].iface = optarg;
 			cl->lab_option_given = true;
 			break;
 		case 'A': {
@@ -862,11 +1034,15 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 				return EXIT_USAGE;
 			}
 			cl->target.target_ip = ntohl(a.s_addr);
+			if (cl->lab_ip_count < TARGET_MAX_LAB_HOSTS)
+				cl->lab_hosts[cl->lab_ip_count++].target_ip = cl->target.target_ip;
 			cl->lab_option_given = true;
 			break;
 		}
 		case 'G':
 			cl->target.agent_command = optarg;
+			if (cl->lab_agent_count < TARGET_MAX_LAB_HOSTS)
+				cl->lab_hosts[cl->lab_agent_count++].agent_command = optarg;
 			cl->lab_option_given = true;
 			break;
 		case 'D':
@@ -929,6 +1105,15 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		case 'c':
 			cl->captures_dir = optarg;
 			break;
+		case 'H': {
+			char *error = NULL;
+			if (shard_parse(optarg, &cl->shard, &error) < 0) {
+				fprintf(stderr, "tcpharness: %s\n", error ? error : "out of memory");
+				free(error);
+				return EXIT_USAGE;
+			}
+			break;
+		}
 		case 'm':
 			cl->markdown = true;
 			break;
@@ -956,7 +1141,7 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		return EXIT_USAGE;
 	}
 	cl->command = argv[optind++];
-	static const char *const commands[] = { "run", "matrix", "check", "list" };
+	static const char *const commands[] = { "run", "matrix", "check", "list", "merge" };
 	bool known = false;
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		known |= !strcmp(cl->command, commands[i]);
@@ -964,20 +1149,32 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		fprintf(stderr, "tcpharness: unknown command '%s'\n%s", cl->command, usage_text);
 		return EXIT_USAGE;
 	}
-	if (cl->markdown && strcmp(cl->command, "matrix") != 0) {
-		fprintf(stderr, "tcpharness: --markdown is an option of matrix\n");
+	bool merge = !strcmp(cl->command, "merge");
+	if (merge && cl->selection_option) {
+		fprintf(stderr, "tcpharness: merge takes the reports' own selection: only --report, --markdown and "
+				"--allow-skip-only are its options\n");
 		return EXIT_USAGE;
 	}
-	if (cl->report_count && strcmp(cl->command, "run") != 0 && strcmp(cl->command, "matrix") != 0) {
-		fprintf(stderr, "tcpharness: --report is an option of run and matrix\n");
+	if (cl->markdown && strcmp(cl->command, "matrix") != 0 && !merge) {
+		fprintf(stderr, "tcpharness: --markdown is an option of matrix and merge\n");
 		return EXIT_USAGE;
 	}
-	if (report_to_stdout(cl) && !strcmp(cl->command, "matrix")) {
+	if (cl->report_count && strcmp(cl->command, "run") != 0 && strcmp(cl->command, "matrix") != 0 && !merge) {
+		fprintf(stderr, "tcpharness: --report is an option of run, matrix and merge\n");
+		return EXIT_USAGE;
+	}
+	if (report_to_stdout(cl) && (!strcmp(cl->command, "matrix") || merge)) {
 		fprintf(stderr, "tcpharness: matrix prints its table on stdout; give --report tap a FILE\n");
 		return EXIT_USAGE;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "tcpharness: %s needs at least one PATH\n", cl->command);
+		return EXIT_USAGE;
+	}
+	cl->paths = (const char *const *)argv + optind;
+	cl->path_count = argc - optind;
+	if (cl->shard.count > 1 && !strcmp(cl->command, "check")) {
+		fprintf(stderr, "tcpharness: --shard is an option of run, matrix and list\n");
 		return EXIT_USAGE;
 	}
 	if (cl->lab_option_given && !targets_include(cl, TARGET_LAB)) {
@@ -1003,6 +1200,16 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 	if (targets_include(cl, TARGET_LAB) &&
 	    (!cl->target.iface || !cl->target.target_ip || !cl->target.agent_command)) {
 		fprintf(stderr, "tcpharness: --target lab needs --iface IF, --target-ip A and --agent 'COMMAND'\n");
+		return EXIT_USAGE;
+	}
+	if (cl->lab_host_count != cl->lab_ip_count || cl->lab_host_count != cl->lab_agent_count) {
+		fprintf(stderr, "tcpharness: several lab hosts take --iface, --target-ip and --agent once each, in "
+				"the same order (%d, %d and %d given)\n", cl->lab_host_count, cl->lab_ip_count,
+			cl->lab_agent_count);
+		return EXIT_USAGE;
+	}
+	if (cl->target.dry_run && cl->lab_host_count > 1) {
+		fprintf(stderr, "tcpharness: --dry-run shows one lab host's frames; name one host\n");
 		return EXIT_USAGE;
 	}
 	if (cl->target_given && strcmp(cl->command, "run") != 0 && strcmp(cl->command, "matrix") != 0) {
@@ -1048,8 +1255,10 @@ int main(int argc, char **argv)
 	int status = parse_command_line(argc, argv, &cl);
 	if (status >= 0)
 		return status;
+	if (!strcmp(cl.command, "merge"))
+		return command_merge(&cl);
 	struct loaded_cases loaded;
-	if (load_cases(argv + optind, argc - optind, &loaded) < 0) {
+	if (load_cases(cl.paths, cl.path_count, &loaded) < 0) {
 		free_cases(&loaded);
 		return EXIT_USAGE;
 	}
@@ -1059,7 +1268,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cl.command, "check")) {
 		status = command_check(&loaded);
 	} else if (!strcmp(cl.command, "list")) {
-		status = command_list(&loaded, cl.variant_filter, cl.families);
+		status = command_list(&loaded, &cl);
 	} else {
 		status = command_run(&loaded, &cl);
 	}

@@ -262,7 +262,7 @@ int observe_destroy_tcp(struct observer *o, const struct ip_address *local_ip, u
 	if (err == ENOENT || err == ESTALE)
 		return 1;
 	if (err == EOPNOTSUPP)
-		return error_set(error, "SOCK_DESTROY %s: %s: this kernel was built without "
+		return error_set(error, "SOCK_DESTROY %s: %s: the target's kernel was built without "
 			    "CONFIG_INET_DIAG_DESTROY", tuple_text(&t, tbuf, sizeof tbuf),
 			    errno_text(err, ebuf, sizeof ebuf));
 	if (err == EPERM)

@@ -7,6 +7,7 @@
 
 #include "error_text.h"
 #include "output_file.h"
+#include "shard.h"
 
 void run_set_free(struct run_set *set)
 {
@@ -18,6 +19,56 @@ void run_set_free(struct run_set *set)
 			free(set->runs[i].earlier[t].message);
 	}
 	free(set->runs);
+}
+
+static uint64_t fnv1a(uint64_t hash, const void *bytes, size_t len)
+{
+	const unsigned char *p = bytes;
+	for (size_t i = 0; i < len; i++)
+		hash = (hash ^ p[i]) * 0x100000001b3ULL;
+	return hash;
+}
+
+/* With its terminating NUL, so "ab","c" and "a","bc" differ. */
+static uint64_t fnv1a_text(uint64_t hash, const char *text)
+{
+	return fnv1a(hash, text, strlen(text) + 1);
+}
+
+uint64_t report_selection_digest(const struct run_set *set)
+{
+	uint64_t hash = 0xcbf29ce484222325ULL;
+	char families[16];
+	snprintf(families, sizeof families, "%u", set->families);
+	hash = fnv1a_text(hash, families);
+	hash = fnv1a_text(hash, set->selection.variant_filter ? set->selection.variant_filter : "");
+	const struct case_file *previous = NULL;
+	for (int i = 0; i < set->count; i++) {
+		const struct run_record *r = &set->runs[i];
+		hash = fnv1a_text(hash, r->name);
+		if (r->c == previous)
+			continue;
+		previous = r->c;
+		for (int l = 0; l < r->c->line_count; l++)
+			hash = fnv1a_text(hash, r->c->lines[l]);
+	}
+	return hash;
+}
+
+int report_shard_of(const struct run_set *set, int shard_count, int *shard_of)
+{
+	int64_t *expected_ns = malloc((size_t)(set->count ? set->count : 1) * sizeof *expected_ns);
+	const char **names = malloc((size_t)(set->count ? set->count : 1) * sizeof *names);
+	int rc = expected_ns && names ? 0 : -1;
+	for (int i = 0; rc == 0 && i < set->count; i++) {
+		expected_ns[i] = shard_expected_ns(set->runs[i].c, set->runs[i].variant, set->runs[i].family);
+		names[i] = set->runs[i].name;
+	}
+	if (rc == 0)
+		rc = shard_assign(expected_ns, names, set->count, shard_count, shard_of);
+	free(expected_ns);
+	free(names);
+	return rc;
 }
 
 bool report_names_families(const struct run_set *set)

@@ -8,12 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <time.h>
 
 #include "error_text.h"
+#include "shard.h"
 
-#define REPORT_JSON_SCHEMA "tcpharness-report/1"
 
 /* A JSON string (RFC 8259), or null for NULL. Control characters are escaped (\n, \t, \r by name,
  * the rest as \u00XX, DEL too since it is invisible); malformed UTF-8 (a comment in a case file may
@@ -58,16 +57,21 @@ static const char *or_null(const char *text)
 	return text && *text ? text : NULL;
 }
 
-static void put_event(FILE *out, const struct case_file *c, const struct run_event *e)
+const char *report_json_event_kind(enum run_event_kind kind)
 {
 	static const char *const kinds[] = {
 		[RUN_EVENT_INJECTED] = "injected", [RUN_EVENT_SEGMENT] = "segment", [RUN_EVENT_SILENCE] = "silence",
 		[RUN_EVENT_APP] = "app",           [RUN_EVENT_STATE] = "state",     [RUN_EVENT_COUNTER] = "counter",
 		[RUN_EVENT_CLOCK] = "clock",       [RUN_EVENT_STORM] = "storm",
 	};
+	return kinds[kind];
+}
+
+static void put_event(FILE *out, const struct case_file *c, const struct run_event *e)
+{
 	const struct step *step = e->step >= 0 ? &c->steps[e->step] : NULL;
 	fputs("{\"kind\": ", out);
-	put_json_string(out, kinds[e->kind]);
+	put_json_string(out, report_json_event_kind(e->kind));
 	fprintf(out, ", \"at_ns\": %lld, \"line\": ", (long long)e->at_ns);
 	if (step)
 		fprintf(out, "%d", step->where.line);
@@ -111,6 +115,8 @@ static void put_run(FILE *out, const struct run_record *r)
 	const struct case_result *result = &r->result;
 	fputs("    {\n      \"name\": ", out);
 	put_json_string(out, r->name);
+	fprintf(out, ",\n      \"index\": %d,\n      \"expected_ns\": %lld", r->selection_index,
+		(long long)shard_expected_ns(c, r->variant, r->family));
 	fputs(",\n      \"target\": ", out);
 	put_json_string(out, r->target);
 	fputs(",\n      \"case\": ", out);
@@ -146,26 +152,53 @@ static void put_run(FILE *out, const struct run_record *r)
 	fputs(result->event_count ? "\n      ]\n    }" : "]\n    }", out);
 }
 
+/* What merge needs to put shards together: the selection they were cut from and which shard this is. */
+static void put_selection(FILE *out, const struct run_set *set)
+{
+	const struct run_selection *selection = &set->selection;
+	fputs("  \"selection\": {\"paths\": [", out);
+	for (int i = 0; i < selection->path_count; i++) {
+		fputs(i ? ", " : "", out);
+		put_json_string(out, selection->paths[i]);
+	}
+	fputs("], \"variant\": ", out);
+	put_json_string(out, selection->variant_filter);
+	fputs(", \"families\": [", out);
+	int listed = 0;
+	for (int f = 0; f < FAMILY_COUNT; f++)
+		if (set->families & 1u << f) {
+			fputs(listed++ ? ", " : "", out);
+			put_json_string(out, family_name((enum address_family)f));
+		}
+	fprintf(out, "], \"runs\": %d, \"digest\": \"%016llx\"},\n", selection->run_count,
+		(unsigned long long)selection->digest);
+	fprintf(out, "  \"shard\": {\"index\": %d, \"count\": %d},\n  \"wall_ns\": %lld,\n  \"runs\": [",
+		selection->shard_index, selection->shard_count, (long long)set->wall_ns);
+}
+
 static int put_report(FILE *out, const struct run_set *set, char **error)
 {
 	(void)error; /* nothing here fails: report_write_file checks the writes */
 	int counts[SHOWN_VERDICT_COUNT];
 	report_count(set, counts);
-	struct utsname host;
-	char written_at[32];
+	char written_at[32], started_at[32];
 	time_t now = time(NULL);
 	strftime(written_at, sizeof written_at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	if (set->started.tv_sec)
+		strftime(started_at, sizeof started_at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&set->started.tv_sec));
 	fputs("{\n  \"schema\": \"" REPORT_JSON_SCHEMA "\",\n  \"tcpharness_version\": ", out);
 	put_json_string(out, TCPHARNESS_VERSION);
 	fputs(",\n  \"kernel\": ", out);
-	put_json_string(out, uname(&host) == 0 ? host.release : NULL);
+	put_json_string(out, set->kernel);
+	fputs(",\n  \"started\": ", out);
+	put_json_string(out, set->started.tv_sec ? started_at : NULL);
 	fprintf(out,
 		",\n  \"written\": \"%s\",\n"
 		"  \"summary\": {\"passed\": %d, \"failed\": %d, \"skipped\": %d, \"flaky\": %d, \"errors\": %d, "
-		"\"not_run\": %d},\n"
-		"  \"runs\": [",
+		"\"not_run\": %d},\n",
 		written_at, counts[SHOWN_PASS], counts[SHOWN_FAIL], counts[SHOWN_SKIP], counts[SHOWN_FLAKY],
 		counts[SHOWN_ERROR], counts[SHOWN_NOT_RUN]);
+	put_selection(out, set);
 	int written_runs = 0;
 	for (int i = 0; i < set->count; i++) {
 		if (!set->runs[i].ran)

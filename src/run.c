@@ -1284,9 +1284,10 @@ static int do_storm(struct run_state *rs, const struct step *step, const struct 
 	struct run_event *e = add_event(rs, RUN_EVENT_STORM, step, step->peer, wire_now_ns());
 	e->broke = rc != 0;
 	snprintf(e->expected, sizeof e->expected, "%u lifecycles: S. / F. / . for each", plan.count);
-	snprintf(e->observed, sizeof e->observed, "%u established, %u closed by the stack, %u final ACKs, %u resent, in %.1f ms",
+	snprintf(e->observed, sizeof e->observed,
+		 "%u established, %u closed by the stack, %u final ACKs, %u resent (%u ACKed again), in %.1f ms",
 		 result.established, result.closed_by_stack, result.time_wait_acked, result.retransmissions,
-		 (double)result.elapsed_ns / 1e6);
+		 result.acks_again, (double)result.elapsed_ns / 1e6);
 	snprintf(e->outcome, sizeof e->outcome, "%s", rc == 0 ? "ACCEPT" : "");
 	if (rc != 0) {
 		size_t len = strlen(result.mismatch);
@@ -1441,7 +1442,8 @@ static bool same_sysctl_value(const char *a, const char *b)
 }
 
 /* How a stack refuses a value it will not take (gVisor: EACCES even for the value it holds). EPERM is
- * not one: the harness lacks the privilege, which says nothing about the stack (an ERROR). */
+ * not one: the agent lacks the privilege (its text says so), which says nothing about the stack: a SKIP
+ * naming it. */
 static bool is_refusal(int err)
 {
 	return err == EACCES || err == EROFS || err == EINVAL;
@@ -1455,7 +1457,7 @@ static int sysctl_refusal(struct run_state *rs, const char *key, const char *wan
 {
 	*reason = NULL;
 	if (err == ENOENT) {
-		*reason = message("the stack has no sysctl %s", key);
+		*reason = message("the stack under test (%s) has no sysctl %s", target_label(rs->options->target), key);
 		return 0;
 	}
 	if (!is_refusal(err))
@@ -1464,15 +1466,15 @@ static int sysctl_refusal(struct run_state *rs, const char *key, const char *wan
 	if (agent_sysctl_get(rs->agent, key, current, sizeof current, error) < 0)
 		return -1;
 	if (!same_sysctl_value(current, wanted))
-		*reason = message("sysctl %s %s on this stack (%s: it is %s, the case needs %s)", key,
-				  err == EINVAL ? "does not take the case's value" : "is read-only", errno_name(err),
-				  current, wanted);
+		*reason = message("sysctl %s %s on the stack under test (%s; %s: it is %s, the case needs %s)", key,
+				  err == EINVAL ? "does not take the case's value" : "is read-only",
+				  target_label(rs->options->target), errno_name(err), current, wanted);
 	return 0;
 }
 
 /* `sysctl K=V = ERRNO`: the stack must refuse the write, with that errno. 0 when it did; -1 with
  * result's verdict and message set otherwise: a FAIL when it took the value or refused it otherwise, a
- * SKIP when it has no such key, an ERROR when the harness lacked the privilege or the agent broke. */
+ * SKIP when it has no such key or the agent lacks the privilege, an ERROR when the agent broke. */
 static int expect_sysctl_refused(struct run_state *rs, const struct sysctl_setting *s, struct case_result *result)
 {
 	char *why = NULL;
@@ -1491,8 +1493,11 @@ static int expect_sysctl_refused(struct run_state *rs, const struct sysctl_setti
 						    s->value, errno_name(err), wanted);
 	} else if (err == ENOENT) {
 		result->verdict = VERDICT_SKIP;
-		result->message = message("the stack has no sysctl %s", s->key);
+		result->message = message("the stack under test (%s) has no sysctl %s", target_label(rs->options->target),
+					  s->key);
 	} else {
+		if (err == EPERM)
+			result->verdict = VERDICT_SKIP; /* the agent's privilege, as in apply_sysctls */
 		result->message = message("sysctl %s=%s: %s", s->key, s->value, why ? why : "?");
 	}
 	free(why);
@@ -1500,7 +1505,8 @@ static int expect_sysctl_refused(struct run_state *rs, const struct sysctl_setti
 }
 
 /* Sets the case's and the variant's sysctls. 0; or -1 with result's verdict and message set: a SKIP
- * where the stack lacks a key or will not take a value, a FAIL when the agent broke. */
+ * where the stack lacks a key or will not take a value or the agent lacks the privilege to set it, an
+ * ERROR when the agent broke. */
 static int apply_sysctls(struct run_state *rs, struct case_result *result)
 {
 	struct sysctl_setting sysctls[CASE_MAX_CASE_SYSCTLS + CASE_MAX_SYSCTLS];
@@ -1527,6 +1533,9 @@ static int apply_sysctls(struct run_state *rs, struct case_result *result)
 			continue;
 		}
 		if (rc < 0) {
+			/* The agent lacks a privilege (an unprivileged lab agent): nothing about the stack. */
+			if (err == EPERM)
+				result->verdict = VERDICT_SKIP;
 			result->message = message("sysctl %s=%s: %s", key, wanted, error ? error : why ? why : "?");
 		} else if (reason) {
 			result->verdict = VERDICT_SKIP;

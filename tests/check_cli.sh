@@ -33,6 +33,41 @@ expect_status 2 "$harness" matrix --targets , "$cases"
 expect_status 2 "$harness" matrix --targets local,lab --iface lo --target-ip 192.0.2.1 --agent true \
 	--report json=/dev/null "$cases"
 expect_status 2 "$harness" check --target local "$cases"
+# --shard K/N and merge (issue 22): each usage error names what is wrong.
+expect_message() {
+	local want=$1; shift
+	local got
+	got=$("$@" 2>&1 >/dev/null)
+	local status=$?
+	if [ "$status" -ne 2 ] || ! grep -qF -- "$want" <<<"$got"; then
+		echo "FAIL: '$*' exited $status saying '$got', expected 2 and '$want'"
+		failures=$((failures + 1))
+	fi
+}
+for bad in 0/4 5/4 4 2/ /4 x/y 1/1001; do
+	expect_message "--shard takes K/N, runner K of N (1 <= K <= N <= 1000), not '$bad'" "$harness" list --shard "$bad" "$cases"
+done
+expect_message "--shard is an option of run, matrix and list" "$harness" check --shard 1/2 "$cases"
+expect_message "merge takes the reports' own selection" "$harness" merge --shard 1/2 /dev/null
+expect_message "merge takes the reports' own selection" "$harness" merge --family 4 /dev/null
+expect_message "merge needs at least one PATH" "$harness" merge
+expect_message "matrix prints its table on stdout" "$harness" merge --report tap /dev/null
+expect_message "not a tcpharness report" "$harness" merge <(echo '{"schema": "other/1"}')
+expect_message "1:1: '[' or '{' expected" "$harness" merge "$cases/../README.md"
+expect_message "several lab hosts take --iface, --target-ip and --agent once each, in the same order (2, 1 and 1 given)" \
+	"$harness" run --target lab --iface lo --iface lo --target-ip 192.0.2.1 --agent true "$cases"
+expect_message "--dry-run shows one lab host's frames" "$harness" run --target lab --iface lo --iface lo \
+	--target-ip 192.0.2.1 --target-ip 192.0.2.2 --agent true --agent true --dry-run "$cases"
+# More runners than runs: a runner without any exits 0 and says so (its report still goes to merge).
+empty=$("$harness" run --shard 2/2 --family 4 --captures /nonexistent "$cases/handshake/accept.tc" 2>&1 >/dev/null)
+status=$?
+[ "$status" -eq 0 ] && grep -qF "shard 2/2 holds none of the 1 run selected" <<<"$empty" ||
+	{ echo "FAIL: an empty shard exited $status saying '$empty'"; failures=$((failures + 1)); }
+# The shards of a selection list every run once; one shard of one is the whole selection.
+diff <("$harness" list "$cases" | sort) <(for k in 1 2 3; do "$harness" list --shard "$k/3" "$cases"; done | sort) >/dev/null ||
+	{ echo "FAIL: list --shard K/3 for K = 1..3 is not list"; failures=$((failures + 1)); }
+diff <("$harness" list "$cases") <("$harness" list --shard 1/1 "$cases") >/dev/null ||
+	{ echo "FAIL: list --shard 1/1 is not list"; failures=$((failures + 1)); }
 expect_status 0 "$harness" check "$cases"
 expect_status 0 "$harness" explore --help
 expect_status 0 "$harness" explore --list

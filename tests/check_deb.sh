@@ -32,7 +32,7 @@ trap 'exit 143' TERM
 deb=$(echo "$tmp"/out/tcpharness_*.deb)
 [ -f "$deb" ] || { echo "FAIL: cpack made no tcpharness_*.deb" >&2; exit 1; }
 depends=$(dpkg-deb -f "$deb" Depends)
-for lib in libnet1 libpcap0.8 libmnl0; do
+for lib in libnet1 libpcap0.8 libmnl0 libjansson4; do
 	grep -qw "$lib" <<<"$depends" || { echo "FAIL: Depends lacks $lib: $depends" >&2; exit 1; }
 done
 grep -qw runsc <<<"$(dpkg-deb -f "$deb" Suggests)" || { echo "FAIL: Suggests lacks runsc" >&2; exit 1; }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Lab mode without a lab: the "lab host" is a network namespace with its own address behind a veth,
 # its agent started with nsenter, the harness in a namespace of its own (nothing on the host touched).
-# Checks: the refusals (missing options, the default route's link, addresses this host owns); the
+# Checks: the refusals (missing options, the default route's link, addresses this host owns, an agent
+# without the privilege to set a case's sysctl); the
 # catalogue's outcome table in lab mode equals local mode's; the lab's sysctls end as they began and
 # no socket is left there; every frame the harness sent was for the target (or an address probe).
 # usage: check_lab.sh HARNESS AGENT CASES_DIR
@@ -78,6 +79,12 @@ ip addr del 192.0.2.99/32 dev thlab-h
 ip addr add 192.0.2.10/32 dev thlab-h
 expect_refusal 2 "peer 192.0.2.10 is this host's own address" "${lab_args[@]}" "$one_case"
 ip addr del 192.0.2.10/32 dev thlab-h
+# An agent without root on the lab host: a case that sets a sysctl is a SKIP naming the privilege, not
+# a read-only key of the stack's (nobody may not write the 0644 file that root may).
+expect_refusal 4 "EPERM: the agent (uid 65534) lacks the privilege to write it; run it as root" \
+	--target lab --iface thlab-h --target-ip 192.0.2.1 --family 4 \
+	--agent "exec nsenter --net=/proc/$lab_pid/ns/net setpriv --reuid=65534 --regid=65534 --clear-groups $agent" \
+	"$(dirname "$0")/lab/sets_sysctl.tc"
 
 lab_sysctls() { lab sh -c 'find /proc/sys/net/ipv4 /proc/sys/net/core -type f -perm -0400 ! -path "*/tcp_fastopen_key" ! -path "*/netdev_rss_key" -print0 | xargs -0 grep -H "" | sort'; }
 lab_sysctls >"$scratch/sysctls.before"

@@ -7,7 +7,8 @@
 #     fields (docs/report-json.md). Then: TAP on stdout keeps stdout pure TAP, a report that cannot be
 #     written makes exit status 2 (1 when a case failed), and an interrupted run still gets its reports.
 #     Last, a harness ERROR (the harness stopped past a line's window) and a FLAKY (the same, passed on
-#     a retry) in all four reports, each apart from FAIL and PASS.
+#     a retry) in all four reports, each apart from FAIL and PASS. The JSON names the stack under test
+#     (gvisor and lwip too, when they are here) and when the runs started.
 set -u
 mode=$1 harness=$2 source_dir=$3
 scratch=$(mktemp -d)
@@ -43,7 +44,7 @@ check_usage() {
 	expect_usage_error "--report html needs a DIR" run --report html= "$accept"
 	expect_usage_error "two reports would go to r.out" run --report json=r.out --report junit r.out "$accept"
 	expect_usage_error "two reports would go to standard output" run --report tap --report tap "$accept"
-	expect_usage_error "--report is an option of run and matrix" list --report json=r.json "$accept"
+	expect_usage_error "--report is an option of run, matrix and merge" list --report json=r.json "$accept"
 	expect_usage_error "give --report tap a FILE" matrix --report tap "$accept"
 }
 
@@ -54,7 +55,7 @@ prove_tap() {
 
 check_json() {
 	python3 - "$@" <<'EOF'
-import json, sys
+import json, os, sys
 
 path, expect = sys.argv[1], sys.argv[2]
 with open(path, encoding="utf-8") as f:
@@ -65,10 +66,29 @@ def check(condition, what):
         problems.append(what)
 
 check(report["schema"] == "tcpharness-report/1", "schema")
-for key in ("tcpharness_version", "kernel", "written"):
+for key in ("tcpharness_version", "started", "written"):
     check(isinstance(report[key], str) and report[key], key)
-run_fields = {"name", "target", "case", "file", "variant", "family", "verdict", "message", "outcome", "unchecked",
+check(report["started"] <= report["written"], f"started {report['started']} after written {report['written']}")
+# The stack under test: the harness host's kernel on local, the stack's own name elsewhere; none
+# for several targets, whose runs name theirs.
+kernels = {"targets": None, "gvisor": "gvisor: runsc ", "lwip": "lwip: lwIP "}
+kernel = kernels.get(expect, f"local: Linux {os.uname().release}")
+check(report["kernel"] == kernel if expect not in ("gvisor", "lwip") else
+      isinstance(report["kernel"], str) and report["kernel"].startswith(kernel) and report["kernel"] != kernel,
+      f"kernel {report['kernel']!r}, expected {kernel!r}")
+run_fields = {"name", "index", "expected_ns", "target", "case", "file", "variant", "family", "verdict", "message", "outcome", "unchecked",
               "unchecked_reason", "failed_step", "duration_ns", "pcap", "tries", "events"}
+# matrix --targets: every target's runs of the one selection, one target after the other.
+targets = {run["target"] for run in report["runs"]}
+check(set(report["selection"]) == {"paths", "variant", "families", "runs", "digest"} and
+      report["selection"]["runs"] * len(targets) >= len(report["runs"]) and len(report["selection"]["digest"]) == 16,
+      f"selection {report['selection']}")
+check(report["shard"] == {"index": 1, "count": 1}, f"shard {report['shard']}")
+check(isinstance(report["wall_ns"], int) and report["wall_ns"] >= sum(r["duration_ns"] for r in report["runs"]) / 64,
+      "wall_ns")
+for target in targets:
+    indices = [r["index"] for r in report["runs"] if r["target"] == target]
+    check(indices == sorted(indices), f"run indices of {target} in order")
 check(set(report["summary"]) == {"passed", "failed", "skipped", "flaky", "errors", "not_run"},
       f"summary fields {sorted(report['summary'])}")
 event_fields = {"kind", "at_ns", "line", "source", "peer", "broke", "unchecked", "expected", "observed",
@@ -145,6 +165,8 @@ elif expect == "flaky":
     check(verdicts[0] == "error" and verdicts[-1] == "pass" and set(verdicts) == {"error", "pass"} and
           "harness error: the injection left" in run["tries"][0]["message"] and run["message"] is None,
           f"the flaky run's tries {run['tries']}")
+elif expect in ("gvisor", "lwip"):
+    check(verdicts == {"handshake/accept": "pass"}, f"verdicts {verdicts}")
 elif expect == "families":
     check(verdicts == {f"handshake/accept/{f}": "pass" for f in ("ipv4", "ipv6", "mapped")}, f"verdicts {verdicts}")
     check([run["family"] for run in report["runs"]] == ["ipv4", "ipv6", "mapped"], "families in order")
@@ -227,6 +249,16 @@ check_run() {
 		[ "$(grep -c '<span class="target">' targets-html/index.html)" -eq 2 ] ||
 			fail "several targets: the HTML does not label each run with its target"
 	fi
+
+	# A target other than local: the report names its stack, not the harness host's kernel.
+	local stack
+	for stack in gvisor lwip; do
+		[ "$stack" = gvisor ] && ! command -v runsc >/dev/null && continue
+		[ "$stack" = lwip ] && [ ! -x "$(dirname "$harness")/tcpharness-agent-lwip" ] && continue
+		"$harness" run --family 4 --target "$stack" --captures captures --report json="$stack.json" "$accept" \
+			>"$stack.txt" 2>&1 || fail "handshake/accept on $stack with a JSON report: exit $?: $(cat "$stack.txt")"
+		check_json "$stack.json" "$stack" || failures=$((failures + 1))
+	done
 
 	# TAP on stdout: stdout is TAP alone, the console goes to stderr.
 	"$harness" run --family 4 --captures captures --report tap "$skip" >stdout.tap 2>stderr.txt

@@ -192,7 +192,10 @@ static void test_sysctls_the_stack_lacks_or_refuses(void **state)
 	struct case_result result;
 	run_with_sysctls("net.ipv4.tcp_sack=1 net.ipv4.tcp_no_such_knob=1", &result);
 	assert_verdict(&result, VERDICT_SKIP);
-	assert_string_equal(result.message, "the stack has no sysctl net.ipv4.tcp_no_such_knob");
+	char want[256];
+	snprintf(want, sizeof want, "the stack under test (%s) has no sysctl net.ipv4.tcp_no_such_knob",
+		 target_label(target));
+	assert_string_equal(result.message, want);
 	case_result_free(&result);
 
 	/* Read-only even for root (0444); its value is the same in every namespace. */
@@ -213,9 +216,8 @@ static void test_sysctls_the_stack_lacks_or_refuses(void **state)
 
 	run_with_sysctls("net.ipv4.tcp_available_congestion_control=nosuchcc", &result);
 	assert_verdict(&result, VERDICT_SKIP);
-	char want[256];
-	snprintf(want, sizeof want, "sysctl net.ipv4.tcp_available_congestion_control is read-only on this stack "
-		 "(EACCES: it is %s, the case needs nosuchcc)", current);
+	snprintf(want, sizeof want, "sysctl net.ipv4.tcp_available_congestion_control is read-only on the stack "
+		 "under test (%s; EACCES: it is %s, the case needs nosuchcc)", target_label(target), current);
 	assert_string_equal(result.message, want);
 	case_result_free(&result);
 }

@@ -194,6 +194,34 @@ static void test_a_syn_ack_sent_again_counts_once(void **state)
 	assert_int_equal(result.retransmissions, 1);
 }
 
+/* A listener with TCP_DEFER_ACCEPT drops the handshake's pure ACK while the request has had fewer SYN-ACK
+ * timeouts than the option's value (tcp_check_req: it only marks the request acked), and resends the
+ * SYN-ACK when the timer runs out (syn_ack_recalc): a lost ACK, as a slow guest loses one. The storm
+ * answers each SYN-ACK sent again with the ACK again, as a real peer does, and the connections complete. */
+static void test_a_syn_ack_sent_again_after_our_ack_is_acked_again(void **state)
+{
+	struct bed *bed = *state;
+	struct storm_plan small = plan;
+	small.count = 4;
+	char *error = NULL;
+	if (storm_listen(&bed->agent, "lsn", LISTEN_PORT, small.count, &error) < 0)
+		fail_msg("%s", error);
+	struct app_call defer = { .op = APP_SETSOCKOPT, .handle = "lsn", .option = "TCP_DEFER_ACCEPT",
+				  .values = { 1 }, .value_count = 1 };
+	struct agent_reply reply;
+	if (agent_call(&bed->agent, &defer, &reply, &error) < 0 || reply.err)
+		fail_msg("TCP_DEFER_ACCEPT: %s", error ? error : errno_name(reply.err));
+
+	struct storm_result result;
+	int rc = storm_run(bed->wire, &bed->agent, &small, &result, &error);
+	if (rc != 0)
+		fail_msg("storm_run returned %d: %s%s", rc, rc < 0 ? error : "", result.mismatch);
+	assert_int_equal(result.established, small.count);
+	assert_int_equal(result.time_wait_acked, small.count);
+	assert_true(result.acks_again >= small.count);
+	assert_int_equal(result.acks_again, result.retransmissions);
+}
+
 /* A backlog smaller than the storm: past it the SYNs get syncookies and their handshake's ACK meets a
  * full accept queue (tcp_v4_syn_recv_sock drops it), so the application finds too few connections. */
 static void test_a_small_backlog_fails(void **state)
@@ -236,6 +264,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_storm_fills_the_time_wait_buckets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_port_without_listener_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_syn_ack_sent_again_counts_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_syn_ack_sent_again_after_our_ack_is_acked_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_small_backlog_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_plan_outside_the_port_range_is_refused, setup, teardown),
 	};

@@ -42,7 +42,8 @@ static void test_lines_and_summary(void **state)
 	result.message = "t.tc:3:4: the stack's segment to c differs\n  expected: R";
 	result.pcap_path = "captures/x.pcap";
 	show(&console, "paws/x", &result);
-	result = (struct case_result){ .verdict = VERDICT_SKIP, .message = "the stack has no sysctl net.ipv4.x" };
+	result = (struct case_result){ .verdict = VERDICT_SKIP, .message = "the stack under test (lwip: lwIP 2.1.3) "
+										   "has no sysctl net.ipv4.x" };
 	show(&console, "t/skip", &result);
 	result = (struct case_result){ .verdict = VERDICT_ERROR,
 				       .message = "t.tc:5:1: harness error: the injection left 80.0 ms late" };
@@ -63,7 +64,7 @@ static void test_lines_and_summary(void **state)
 				  "      expected: R\n"
 				  "    pcap: captures/x.pcap\n"
 				  "SKIP t/skip (0 ms)\n"
-				  "    the stack has no sysctl net.ipv4.x\n"
+				  "    the stack under test (lwip: lwIP 2.1.3) has no sysctl net.ipv4.x\n"
 				  "ERROR t/error (0 ms)\n"
 				  "    t.tc:5:1: harness error: the injection left 80.0 ms late\n"
 				  "FLAKY t/flaky (0 ms)\n"

@@ -171,7 +171,7 @@ static int leave_scratch(void **state)
 /* Writes the report of `runs` into DIR and returns the page. Malloc'd. */
 static char *write_report(const char *dir, struct run_record *runs, int count)
 {
-	struct run_set set = { runs, count, 1u << FAMILY_IPV4 };
+	struct run_set set = { .runs = runs, .count = count, .families = 1u << FAMILY_IPV4 };
 	char *error = NULL;
 	int rc = report_html_write(dir, &set, &error);
 	if (rc < 0)
@@ -319,7 +319,7 @@ static void test_links_and_directory(void **state)
 	free(html);
 
 	/* A directory that cannot be made: an error naming it, nothing printed. */
-	struct run_set set = { runs, 2, 1u << FAMILY_IPV4 };
+	struct run_set set = { .runs = runs, .count = 2, .families = 1u << FAMILY_IPV4 };
 	char *error = NULL;
 	assert_int_equal(report_html_write("captures/t/x #1.pcap/html", &set, &error), -1);
 	assert_non_null(error);

@@ -103,7 +103,7 @@ static void test_tables(void **state)
 		make_record(&b, -1, VERDICT_FAIL, "DROP"),
 		make_record(&d, 0, VERDICT_SKIP, ""), make_record(&d, 1, VERDICT_PASS, "EADDRNOTAVAIL"),
 	};
-	struct run_set set = { runs, 5, 1u << FAMILY_IPV4 };
+	struct run_set set = { .runs = runs, .count = 5, .families = 1u << FAMILY_IPV4 };
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
@@ -151,7 +151,8 @@ static void test_targets_table(void **state)
 	struct run_record vm[] = { make_record(&a, -1, VERDICT_PASS, "RST"), make_record(&b, -1, VERDICT_SKIP, "") };
 	local[0].name = vm[0].name = "t/a";
 	local[1].name = vm[1].name = "t/b";
-	struct run_set sets[] = { { local, 2, 1u << FAMILY_IPV4 }, { vm, 2, 1u << FAMILY_IPV4 } };
+	struct run_set sets[] = { { .runs = local, .count = 2, .families = 1u << FAMILY_IPV4 },
+				  { .runs = vm, .count = 2, .families = 1u << FAMILY_IPV4 } };
 	const char *labels[] = { "local: Linux 6.18", "vm: Linux 6.1" };
 	char *text = targets_table(sets, labels, true);
 	assert_string_equal(text, "| case | local: Linux 6.18 | vm: Linux 6.1 |\n"

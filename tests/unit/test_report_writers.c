@@ -98,8 +98,14 @@ static void fixture_init(struct fixture *f)
 	failed->events = f->events;
 	failed->event_count = 3;
 	f->runs[2] = make_record(&f->lost_final_ack, 1, VERDICT_SKIP,
-				 "requires sysctl net.ipv4.tcp_tw_recycle, which this kernel does not have");
-	f->set = (struct run_set){ f->runs, 3, 1u << FAMILY_IPV4 };
+				 "requires sysctl net.ipv4.tcp_tw_recycle, which the stack under test (local: Linux 6.18.44) does not have");
+	for (int i = 0; i < 3; i++)
+		f->runs[i].selection_index = 2 * i;
+	static const char *const paths[] = { "cases/" };
+	/* The second shard of two of a selection of six runs (tcpharness merge reads this back). */
+	f->set = (struct run_set){ .runs = f->runs, .count = 3, .families = 1u << FAMILY_IPV4,
+				   .selection = { paths, 1, NULL, 6, 0x0123456789abcdefULL, 2, 2 },
+				   .wall_ns = 987654321 };
 }
 
 static void fixture_free(struct fixture *f)
@@ -165,7 +171,7 @@ static void test_tap(void **state)
 				  "  duration_ms: 222\n"
 				  "  ...\n"
 				  "ok 3 - time_wait/lost_final_ack@no-tw-bucket # SKIP requires sysctl "
-				  "net.ipv4.tcp_tw_recycle, which this kernel does not have\n");
+				  "net.ipv4.tcp_tw_recycle, which the stack under test (local: Linux 6.18.44) does not have\n");
 	free(text);
 	fixture_free(&f);
 }
@@ -250,8 +256,8 @@ static void test_junit(void **state)
 				    "      <system-out>outcome: RST\n"
 				    "pcap: captures/x/time_wait/lost_final_ack@tw-kept.pcap\n"
 				    "</system-out>\n"));
-	assert_non_null(strstr(xml, "<skipped message=\"requires sysctl net.ipv4.tcp_tw_recycle, which this "
-				    "kernel does not have\"/>\n"));
+	assert_non_null(strstr(xml, "<skipped message=\"requires sysctl net.ipv4.tcp_tw_recycle, which the stack "
+				    "under test (local: Linux 6.18.44) does not have\"/>\n"));
 	assert_non_null(strstr(xml, "  </testsuite>\n</testsuites>\n"));
 	free(xml);
 	fixture_free(&f);
@@ -272,6 +278,21 @@ static void test_junit_interrupted(void **state)
 	fixture_free(&f);
 }
 
+/* The stack under test is the target's, whatever kernel the harness runs on; started in UTC. */
+static void test_json_kernel_and_start(void **state)
+{
+	(void)state;
+	struct fixture f;
+	fixture_init(&f);
+	f.set.kernel = "gvisor: runsc release-20240212.0";
+	f.set.started = (struct timespec){ .tv_sec = 1796515200 + 3723, .tv_nsec = 999999999 };
+	char *json = file_report(report_json_write, &f.set);
+	assert_non_null(strstr(json, ",\n  \"kernel\": \"gvisor: runsc release-20240212.0\",\n"
+				     "  \"started\": \"2026-12-06T01:02:03Z\",\n  \"written\": \""));
+	free(json);
+	fixture_free(&f);
+}
+
 static void test_json(void **state)
 {
 	(void)state;
@@ -280,10 +301,16 @@ static void test_json(void **state)
 	f.runs[1].result.message = "a \"quoted\" \\ word\x01\x1f\x7f\ttab\nnext\r\xc3\xa9\xc3";
 	char *json = file_report(report_json_write, &f.set);
 	assert_non_null(strstr(json, "{\n  \"schema\": \"tcpharness-report/1\",\n  \"tcpharness_version\": \"" TCPHARNESS_VERSION
-				     "\",\n  \"kernel\": \""));
+				     "\",\n  \"kernel\": null,\n  \"started\": null,\n  \"written\": \""));
 	assert_non_null(strstr(json, "\"summary\": {\"passed\": 1, \"failed\": 1, \"skipped\": 1, \"flaky\": 0, \"errors\": 0, \"not_run\": 0},\n"));
+	assert_non_null(strstr(json, "  \"selection\": {\"paths\": [\"cases/\"], \"variant\": null, \"families\": [\"ipv4\"], "
+				     "\"runs\": 6, \"digest\": \"0123456789abcdef\"},\n"
+				     "  \"shard\": {\"index\": 2, \"count\": 2},\n"
+				     "  \"wall_ns\": 987654321,\n"));
 	assert_non_null(strstr(json, "    {\n"
 				     "      \"name\": \"handshake/accept\",\n"
+				     "      \"index\": 0,\n"
+				     "      \"expected_ns\": 60000000,\n"
 				     "      \"target\": null,\n"
 				     "      \"case\": \"handshake/accept\",\n"
 				     "      \"file\": \"cases/handshake/accept.tc\",\n"
@@ -301,6 +328,8 @@ static void test_json(void **state)
 				     "      \"events\": []\n"
 				     "    },\n"));
 	assert_non_null(strstr(json, "      \"name\": \"time_wait/lost_final_ack@tw-kept\",\n"
+				     "      \"index\": 2,\n"
+				     "      \"expected_ns\": 60000000,\n"
 				     "      \"target\": null,\n"
 				     "      \"case\": \"time_wait/lost_final_ack\",\n"
 				     "      \"file\": \"cases/time_wait/lost_final_ack.tc\",\n"
@@ -450,8 +479,8 @@ static void test_json_interrupted(void **state)
 	for (int i = 0; i < 3; i++)
 		f.runs[i].ran = false;
 	char *json = file_report(report_json_write, &f.set);
-	assert_non_null(strstr(json, "\"summary\": {\"passed\": 0, \"failed\": 0, \"skipped\": 0, \"flaky\": 0, \"errors\": 0, \"not_run\": 3},\n"
-				     "  \"runs\": []\n}\n"));
+	assert_non_null(strstr(json, "\"summary\": {\"passed\": 0, \"failed\": 0, \"skipped\": 0, \"flaky\": 0, \"errors\": 0, \"not_run\": 3},\n"));
+	assert_non_null(strstr(json, "  \"runs\": []\n}\n"));
 	free(json);
 	fixture_free(&f);
 }
@@ -493,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_junit),
 		cmocka_unit_test(test_junit_interrupted),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_json_kernel_and_start),
 		cmocka_unit_test(test_json_interrupted),
 		cmocka_unit_test(test_unchecked),
 		cmocka_unit_test(test_error_and_flaky),
