@@ -13,10 +13,19 @@
  * segment_spec cannot carry (urg, FO, md5) is unsupported (lx->unsupported) instead of an error. */
 enum packet_notation { PACKET_NOTATION_TC, PACKET_NOTATION_PKT };
 
+/* The peers a `TS ... ecr auto from PEER` may name (.tc only): index() gives a name's index in the
+ * case's peers, or -1. */
+struct packet_peers {
+	int (*index)(const void *context, struct token name);
+	const void *context;
+};
+
 /* Reads `FLAGS START:END(LEN) [ack N] [win N] [<OPTIONS>]` to the end of the statement into *spec
- * (zeroed by the caller). injected: a segment the harness sends, where `*` is not allowed.
+ * (zeroed by the caller). injected: a segment the harness sends, where `*` is not allowed. peers: the
+ * names `ecr auto from PEER` may use (NULL: none, as in PKT); the peer's index + 1 goes into the ecr's
+ * spec_value (SPEC_AUTO; 0: the line's own peer).
  * Returns 0, or -1 with lx->error (or, in PKT, lx->unsupported) set. */
 int packet_parse_segment(struct case_lexer *lx, enum packet_notation notation, bool injected,
-			 struct segment_spec *spec);
+			 const struct packet_peers *peers, struct segment_spec *spec);
 
 #endif

@@ -29,6 +29,9 @@ struct peer_state {
 	uint8_t stack_cookie[TCP_FASTOPEN_COOKIE_SIZE];
 	bool awaiting_active_open;  /* decl->follows_active_opens: the app connected; until the stack's
 				     * SYN, segments of earlier connections are not this peer's */
+	/* Every peer of the run, this one included, indexed as the case declares them: what
+	 * `ecr auto from PEER` reads (NULL, as peer_init leaves it: no other peer to read). */
+	const struct peer_state *all;
 };
 
 /* A peer before anything was sent, at its address in family. */
@@ -38,7 +41,8 @@ void peer_init(struct peer_state *p, const struct peer_decl *decl, enum address_
 uint32_t peer_tsval(const struct peer_state *p, int64_t since_start_ns);
 
 /* Turns an injected line into a wire segment from this peer to target: relative seq/ack made
- * absolute, `auto` and `+N` TS values filled, win defaulted to 65535. Records what was sent.
+ * absolute, `auto` and `+N` TS values filled (`ecr auto from Q`: the last TSval the stack sent Q),
+ * win defaulted to 65535. Records what was sent.
  * Returns 0, or -1 with *error a static message (e.g. "no target port known yet"). */
 int peer_build_segment(struct peer_state *p, const struct segment_spec *spec, const struct ip_address *target,
 		       int64_t since_start_ns, struct segment *out, const char **error);
@@ -58,7 +62,8 @@ void peer_relative_view(const struct peer_state *p, const struct segment *from_s
  * its own ISN, ack to the stack's. */
 void peer_injected_view(const struct peer_state *p, const struct segment *sent, struct segment_spec *out);
 
-/* An expected line with `ecr auto` replaced by the last TSval this peer sent. */
+/* An expected line with `ecr auto` replaced by the last TSval this peer sent (`ecr auto from Q`: Q sent;
+ * 0 when it sent none). */
 void peer_resolve_expected(const struct peer_state *p, const struct segment_spec *expected, struct segment_spec *out);
 
 /* A new connection on the same 4-tuple: ISN = previous snd_nxt + seq_delta, clock jumps by ts_delta.

@@ -104,6 +104,9 @@ struct segment_spec {
 	uint8_t flags;
 	uint8_t flags_any;      /* expected: flags that may be set or not (a piece of a .pkt's TSO segment: PSH) */
 	struct spec_value seq;  /* start of the sequence range (`start:end(len)`) */
+	/* `old START:END(LEN)` (an expected SYN only): seq counts from the ISN the stack had with this peer
+	 * before this SYN, the previous incarnation's, not from the ISN the SYN itself announces. */
+	bool seq_in_old_numbers;
 	uint32_t payload_len;   /* len; end = start + len */
 	struct spec_value ack;  /* SPEC_UNSET when the line has no `ack` */
 	struct spec_value win;  /* SPEC_UNSET when the line has no `win` */

@@ -3,6 +3,7 @@
 #ifndef TCPHARNESS_STORM_H
 #define TCPHARNESS_STORM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "agent.h"
@@ -10,6 +11,9 @@
 
 /* One storm: count connections from peer_ip, source ports first_port .. first_port + count - 1, to a
  * listener at target_ip:target_port. Ports in host order. */
+/* How long the storm waits for the stack's answers to a chunk before it calls one missing. */
+#define STORM_WAIT_NS 2000000000LL
+
 struct storm_plan {
 	struct ip_address target_ip;
 	uint16_t target_port;
@@ -32,6 +36,7 @@ struct storm_result {
 	/* When the stack broke an expectation: which phase, which connection, and the expected against the
 	 * observed segment with carets under the differing fields (judge.h); "" otherwise. */
 	char mismatch[768];
+	bool missing;              /* the mismatch is a segment that never came within the wait */
 };
 
 /* Runs the storm in four phases, each over every connection, in chunks the capture ring holds:

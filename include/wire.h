@@ -53,6 +53,10 @@ int wire_build_frame(struct wire *w, const struct segment *segment, uint8_t *fra
  * *error malloc'd. */
 int wire_next(struct wire *w, int64_t deadline_ns, struct wire_frame *frame, char **error);
 
+/* How many frames the capture lost so far because its ring was full (the harness read too slowly), or
+ * -1 when libpcap cannot say. */
+int64_t wire_capture_dropped(struct wire *w);
+
 /* Drains what is still captured into the pcap file and closes it; the sockets are released in the
  * background (see wire_wait_released). NULL is fine. */
 void wire_close(struct wire *w);

@@ -13,12 +13,14 @@
 #   --jobs N        run N case@variants at once (`run -j N`; default: the harness's own, one per CPU)
 #   --family F      the address families every case runs in (`run --family F`; default all)
 #   --keep DIR      keep every iteration's output, and the pcaps of iterations that had a FAIL, in DIR
-# usage: scripts/soak.sh [--load] [--harness PATH] [--jobs N] [--family F] [--keep DIR] N [PATH...]
+#   --minutes M     start no iteration after M minutes: N is then at most, and the summary counts the
+#                   iterations that ran
+# usage: scripts/soak.sh [--load] [--harness PATH] [--jobs N] [--family F] [--keep DIR] [--minutes M] N [PATH...]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 usage() { sed -n 's/^# usage: //p' "$0" >&2; exit 2; }
 
-load=false harness="" keep="" jobs=() family=()
+load=false harness="" keep="" jobs=() family=() minutes=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--load) load=true; shift ;;
@@ -26,6 +28,7 @@ while [ $# -gt 0 ]; do
 	--keep) [ $# -ge 2 ] || usage; keep=$2; shift 2 ;;
 	--jobs) [ $# -ge 2 ] || usage; jobs=(-j "$2"); shift 2 ;;
 	--family) [ $# -ge 2 ] || usage; family=(--family "$2"); shift 2 ;;
+	--minutes) [ $# -ge 2 ] && [[ $2 =~ ^[1-9][0-9]*$ ]] || usage; minutes=$2; shift 2 ;;
 	-*) usage ;;
 	*) break ;;
 	esac
@@ -71,7 +74,13 @@ if $load; then
 	kill -0 "$stress_pid" 2>/dev/null || { stress_pid=""; echo "soak: stress-ng did not start" >&2; exit 2; }
 fi
 
+soak_start=$(date +%s)
 for i in $(seq "$iterations"); do
+	if [ -n "$minutes" ] && [ $(($(date +%s) - soak_start)) -ge $((minutes * 60)) ]; then
+		echo "soak: $minutes minutes are up after $((i - 1)) of $iterations iterations" >&2
+		iterations=$((i - 1))
+		break
+	fi
 	out=$out_dir/iteration-$i.out
 	captures=$work/captures-$i
 	start=$(date +%s%N)

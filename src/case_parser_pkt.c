@@ -703,7 +703,7 @@ static int parse_packet(struct pkt_parser *p, struct token direction, struct ste
 	s->kind = injected ? STEP_INJECT : STEP_EXPECT_SEGMENT;
 	s->peer = 0;
 	if (parse_ip_info(p, injected) < 0 ||
-	    packet_parse_segment(p->lx, PACKET_NOTATION_PKT, injected, spec) < 0)
+	    packet_parse_segment(p->lx, PACKET_NOTATION_PKT, injected, NULL, spec) < 0)
 		return -1;
 	if (injected && spec->win.kind == SPEC_UNSET)
 		return lex_fail(p->lx, direction.col, "window must be specified for inbound packets");

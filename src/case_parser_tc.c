@@ -32,12 +32,21 @@ struct parser {
 
 /* ---- packet events ---- */
 
+static int peer_index(const struct case_file *c, struct token name);
+
+/* peer_index for the packet grammar, which knows no case_file. */
+static int declared_peer_index(const void *case_file, struct token name)
+{
+	return peer_index(case_file, name);
+}
+
 /* After `<` or `>`: an injected segment, an expected one, or `none [within T]`. */
 static int parse_packet_event(struct parser *p, struct token direction, struct step *s)
 {
+	const struct packet_peers peers = { declared_peer_index, p->c };
 	if (token_is(direction, "<")) {
 		s->kind = STEP_INJECT;
-		return packet_parse_segment(p->lx, PACKET_NOTATION_TC, true, &s->u.segment);
+		return packet_parse_segment(p->lx, PACKET_NOTATION_TC, true, &peers, &s->u.segment);
 	}
 	struct token t;
 	if (lex_peek_token(p->lx, &t) && token_is(t, "none")) {
@@ -54,7 +63,7 @@ static int parse_packet_event(struct parser *p, struct token direction, struct s
 		return lex_expect_end(p->lx);
 	}
 	s->kind = STEP_EXPECT_SEGMENT;
-	return packet_parse_segment(p->lx, PACKET_NOTATION_TC, false, &s->u.segment);
+	return packet_parse_segment(p->lx, PACKET_NOTATION_TC, false, &peers, &s->u.segment);
 }
 
 /* ---- app calls ---- */

@@ -108,6 +108,7 @@ static int print_run(struct target *t, struct wire *w, const struct run_record *
 	send_budget_timeline(&c, r->variant, at_ns);
 	for (int i = 0; i < c.peer_count; i++) {
 		peer_init(&peers[i], &c.peers[i], FAMILY_IPV4);
+		peers[i].all = peers;
 		assume_stack_numbers(&peers[i]);
 	}
 	int rc = 0;

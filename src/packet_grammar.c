@@ -139,8 +139,9 @@ static int parse_sack_blocks(struct case_lexer *lx, bool injected, struct option
 	return 0;
 }
 
-/* `TS val V ecr E`. */
-static int parse_timestamp_option(struct case_lexer *lx, bool injected, struct option_spec *option)
+/* `TS val V ecr E`, where E may be `auto from PEER`. */
+static int parse_timestamp_option(struct case_lexer *lx, bool injected, const struct packet_peers *peers,
+				  struct option_spec *option)
 {
 	struct token word;
 	if (option_word(lx, "'val'", &word) < 0)
@@ -154,7 +155,21 @@ static int parse_timestamp_option(struct case_lexer *lx, bool injected, struct o
 		return -1;
 	if (!token_is(word, "ecr"))
 		return lex_fail(lx, word.col, "expected 'ecr', got " TOKEN_FMT, TOKEN_ARG(word));
-	return parse_option_value(lx, "a TS ecr", injected, UINT32_MAX, SPEC_FORMS_AUTO, &option->v[1]);
+	if (parse_option_value(lx, "a TS ecr", injected, UINT32_MAX, SPEC_FORMS_AUTO, &option->v[1]) < 0)
+		return -1;
+	size_t before = lx->pos;
+	if (option->v[1].kind != SPEC_AUTO || !lex_next_word(lx, OPTION_STOPS, &word) || !token_is(word, "from")) {
+		lx->pos = before;
+		return 0;
+	}
+	struct token name;
+	if (option_word(lx, "a peer name after 'from'", &name) < 0)
+		return -1;
+	int index = peers ? peers->index(peers->context, name) : -1;
+	if (index < 0)
+		return lex_fail(lx, name.col, "'ecr auto from' names no declared peer: " TOKEN_FMT, TOKEN_ARG(name));
+	option->v[1].value = index + 1;
+	return 0;
 }
 
 static int hex_digit(char ch)
@@ -203,7 +218,7 @@ static int parse_fast_open_cookie(struct case_lexer *lx, enum packet_notation no
 }
 
 static int parse_option(struct case_lexer *lx, enum packet_notation notation, struct token name, bool injected,
-			struct option_spec *option)
+			const struct packet_peers *peers, struct option_spec *option)
 {
 	if (token_is(name, "nop")) {
 		option->kind = TCP_OPTION_NOP;
@@ -223,7 +238,7 @@ static int parse_option(struct case_lexer *lx, enum packet_notation notation, st
 		return parse_sack_blocks(lx, injected, option);
 	} else if (token_is(name, "TS")) {
 		option->kind = TCP_OPTION_TIMESTAMP;
-		return parse_timestamp_option(lx, injected, option);
+		return parse_timestamp_option(lx, injected, peers, option);
 	} else if (token_is(name, "FO")) {
 		option->kind = TCP_OPTION_FAST_OPEN;
 		return parse_fast_open_cookie(lx, notation, option);
@@ -243,7 +258,7 @@ static int parse_option(struct case_lexer *lx, enum packet_notation notation, st
 /* `<opt, opt, ...>` with the cursor on '<' (`<>`: no options), or the set `{opt, opt, ...}` with the
  * cursor on '{': the same options in any order with any nop/eol padding (segment.h). */
 static int parse_options(struct case_lexer *lx, enum packet_notation notation, bool injected,
-			 struct segment_spec *spec)
+			 const struct packet_peers *peers, struct segment_spec *spec)
 {
 	int open_col = lex_cursor_col(lx);
 	char close = lex_peek_char(lx) == '{' ? '}' : '>';
@@ -277,7 +292,7 @@ static int parse_options(struct case_lexer *lx, enum packet_notation notation, b
 		if (spec->option_count == SEGMENT_MAX_OPTIONS)
 			return lex_fail(lx, name.col, "too many TCP options (max %d)", SEGMENT_MAX_OPTIONS);
 		struct option_spec *option = &spec->options[spec->option_count++];
-		if (parse_option(lx, notation, name, injected, option) < 0)
+		if (parse_option(lx, notation, name, injected, peers, option) < 0)
 			return -1;
 		if (spec->options_as_set && (option->kind == TCP_OPTION_NOP || option->kind == TCP_OPTION_EOL))
 			return lex_fail(lx, name.col, "padding is free in an option set {...}: leave out " TOKEN_FMT,
@@ -302,14 +317,27 @@ static int parse_options(struct case_lexer *lx, enum packet_notation notation, b
 }
 
 int packet_parse_segment(struct case_lexer *lx, enum packet_notation notation, bool injected,
-			 struct segment_spec *spec)
+			 const struct packet_peers *peers, struct segment_spec *spec)
 {
 	struct token t;
 	/* packetdrill checks that an expected segment without `<...>` carries no options at all. */
 	spec->has_options = notation == PACKET_NOTATION_PKT;
 	if (lex_require_token(lx, &t, "TCP flags") < 0 || parse_flags(lx, notation, t, &spec->flags) < 0)
 		return -1;
-	if (lex_require_token(lx, &t, "a sequence range START:END(LEN)") < 0 || parse_seq_range(lx, injected, t, spec) < 0)
+	if (lex_require_token(lx, &t, "a sequence range START:END(LEN)") < 0)
+		return -1;
+	/* `old`: a SYN from the stack written in the previous incarnation's numbers (.tc notation). */
+	if (notation == PACKET_NOTATION_TC && token_is(t, "old")) {
+		if (injected)
+			return lex_fail(lx, t.col, "'old' only numbers a SYN the stack sends, not an injected segment");
+		if (!(spec->flags & TCP_FLAG_SYN))
+			return lex_fail(lx, t.col, "'old' numbers only a SYN's sequence (its ISN in the previous "
+				    "incarnation's numbers); this segment has no S flag");
+		spec->seq_in_old_numbers = true;
+		if (lex_require_token(lx, &t, "a sequence range START:END(LEN) after 'old'") < 0)
+			return -1;
+	}
+	if (parse_seq_range(lx, injected, t, spec) < 0)
 		return -1;
 	for (;;) {
 		char next = lex_peek_char(lx);
@@ -317,7 +345,7 @@ int packet_parse_segment(struct case_lexer *lx, enum packet_notation notation, b
 			return 0;
 		/* The option set `{...}` is the .tc notation's own; packetdrill has none. */
 		if (next == '<' || (next == '{' && notation == PACKET_NOTATION_TC)) {
-			if (parse_options(lx, notation, injected, spec) < 0)
+			if (parse_options(lx, notation, injected, peers, spec) < 0)
 				return -1;
 			return lex_expect_end(lx);
 		}

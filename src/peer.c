@@ -60,11 +60,14 @@ static int build_option(struct peer_state *p, const struct option_spec *o, int64
 	case TCP_OPTION_TIMESTAMP:
 		out->ts_val = resolve_ts_val(p, o->v[0], since_start_ns);
 		if (o->v[1].kind == SPEC_AUTO) {
-			if (!p->kernel_tsval_known) {
-				*error = "`ecr auto`: the stack has not sent a timestamp to this peer yet";
+			/* `ecr auto from Q`: what the stack sent another peer. */
+			const struct peer_state *seen = o->v[1].value == 0 ? p : p->all ? &p->all[o->v[1].value - 1] : NULL;
+			if (!seen || !seen->kernel_tsval_known) {
+				*error = o->v[1].value > 0 ? "`ecr auto from`: the stack has not sent a timestamp to that peer yet"
+							   : "`ecr auto`: the stack has not sent a timestamp to this peer yet";
 				return -1;
 			}
-			out->ts_ecr = p->kernel_tsval;
+			out->ts_ecr = seen->kernel_tsval;
 		} else {
 			out->ts_ecr = (uint32_t)o->v[1].value;
 		}
@@ -197,9 +200,11 @@ void peer_resolve_expected(const struct peer_state *p, const struct segment_spec
 		/* The stack's own TSval cannot be predicted: `auto` there means "any". */
 		if (o->v[0].kind == SPEC_AUTO || o->v[0].kind == SPEC_RELATIVE)
 			o->v[0].kind = SPEC_ANY;
-		if (o->v[1].kind == SPEC_AUTO)
-			o->v[1] = p->own_tsval_known ? (struct spec_value){ SPEC_VALUE, p->own_tsval }
-						      : (struct spec_value){ SPEC_VALUE, 0 };
+		if (o->v[1].kind != SPEC_AUTO)
+			continue;
+		const struct peer_state *sender = o->v[1].value == 0 ? p : p->all ? &p->all[o->v[1].value - 1] : NULL;
+		o->v[1] = sender && sender->own_tsval_known ? (struct spec_value){ SPEC_VALUE, sender->own_tsval }
+							    : (struct spec_value){ SPEC_VALUE, 0 };
 	}
 }
 

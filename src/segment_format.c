@@ -190,6 +190,8 @@ int segment_format_spec(const struct segment_spec *spec, char *buf, size_t size,
 
 	text_printf(&text, " ");
 	span_begin(spans, SEGMENT_FIELD_SEQ, &text);
+	if (spec->seq_in_old_numbers)
+		text_printf(&text, "old ");
 	print_sequence_range(&text, &spec->seq, spec->payload_len);
 	span_end(spans, SEGMENT_FIELD_SEQ, &text);
 

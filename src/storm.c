@@ -23,8 +23,7 @@
  * quarter of the ring stays free for retransmissions landing meanwhile. */
 #define CHUNK (CAPTURE_RING_FRAMES * 3 / 8)
 /* How long a chunk waits for the stack's answers (and the agent for connections to accept). */
-#define STORM_WAIT_MS 2000
-#define STORM_WAIT_NS (STORM_WAIT_MS * 1000000LL)
+#define STORM_WAIT_MS (int)(STORM_WAIT_NS / 1000000)
 /* Phase 3 asks the agent for connections this long at a time, reading the capture in between. */
 #define ACCEPT_SLICE_MS 100
 /* A Linux peer's SYN without timestamps, window scaling or SACK: the smallest realistic one. */
@@ -233,6 +232,7 @@ static int report_missing(struct storm *s, uint32_t from, uint32_t to)
 		segment_format_spec(awaited_at(s->conns[i].step), expected_text, sizeof expected_text, NULL);
 		snprintf(detail, sizeof detail, "    expected: %s\n    observed: nothing\n", expected_text);
 	}
+	s->out->missing = true;
 	return mismatch(s, i < to ? (int64_t)i : -1, NULL, detail,
 			"no segment from the stack within %d ms (%u still missing)", STORM_WAIT_MS, s->awaited);
 }

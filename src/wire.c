@@ -353,6 +353,12 @@ int wire_next(struct wire *w, int64_t deadline_ns, struct wire_frame *frame, cha
 	}
 }
 
+int64_t wire_capture_dropped(struct wire *w)
+{
+	struct pcap_stat stats;
+	return pcap_stats(w->capture, &stats) == 0 ? (int64_t)stats.ps_drop : -1;
+}
+
 /* Closing a packet socket waits for an RCU grace period (packet_release -> synchronize_net): 15-30 ms
  * each. The sockets are released on a thread of their own so the next case need not wait for it. */
 static pthread_mutex_t releases_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -10,6 +10,8 @@ set -u
 harness=$1 source_dir=$2
 . "$source_dir/tests/late_harness.sh"
 late=$source_dir/tests/verdicts/late_injection.tc
+late_read=$source_dir/tests/verdicts/late_read.tc
+stopped_segment=$source_dir/tests/verdicts/stopped_across_segment.tc
 wrong_twin=$source_dir/tests/wrong/time_wait/lost_final_ack.tc
 skip=$source_dir/tests/reports/needs_tw_recycle.tc
 scratch=$(mktemp -d)
@@ -41,6 +43,25 @@ run_stopped "$harness" run --family 4 --family 4 --retries 0 --captures "$scratc
 expect $? 3 "$scratch/error.out" "ERROR verdicts/late_injection" "harness error: the injection left" \
 	"ms late, after its window closed" "0 passed, 0 failed, 0 skipped, 0 flaky, 1 errors"
 grep -q '^FAIL ' "$scratch/error.out" && fail "the late injection was blamed on the stack"
+
+echo "== a state read while the harness was stopped: ERROR that says how late and what waited, exit 3"
+run_stopped "$harness" run --family 4 --retries 0 --captures "$scratch/c" "$late_read" >"$scratch/read.out" 2>&1
+expect $? 3 "$scratch/read.out" "ERROR verdicts/late_read" "harness error: socket state of c read" \
+	"ms late (at +" "the harness was descheduled or stopped: " "the harness thread waited" "it proves nothing"
+grep -q '^FAIL ' "$scratch/read.out" && fail "the late read was blamed on the stack"
+
+echo "== a segment the stack sent while the harness was stopped: the capture's stamp proves it in time"
+run_stopped "$harness" run --family 4 --retries 0 --captures "$scratch/c" "$stopped_segment" >"$scratch/seen.out" 2>&1
+expect $? 0 "$scratch/seen.out" "PASS verdicts/stopped_across_segment" "1 passed, 0 failed, 0 skipped, 0 flaky, 0 errors"
+
+echo "== its wrong twins, stopped the same way, still FAIL: a harness late to look excuses nothing"
+for twin in stopped_late_segment:"ms too late (from the window's end on: " \
+	stopped_silence:"no segment from the stack to c within 550 ms (nor in the "; do
+	name=${twin%%:*}
+	run_stopped "$harness" run --family 4 --retries 0 --captures "$scratch/c" \
+		"$source_dir/tests/wrong/timing/$name.tc" >"$scratch/$name.out" 2>&1
+	expect $? 1 "$scratch/$name.out" "FAIL timing/$name" "${twin#*:}" "0 passed, 1 failed, 0 skipped, 0 flaky, 0 errors"
+done
 
 echo "== the same with the default retries: FLAKY, every try shown, exit 0"
 run_stopped "$harness" run --family 4 --family 4 --captures "$scratch/c" "$late" >"$scratch/flaky.out" 2>&1

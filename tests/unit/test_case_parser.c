@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "case_parser.h"
+#include "segment_format.h"
 #include "pkt_code.h"
 #include "symbols.h"
 
@@ -594,6 +595,29 @@ static void test_bad_corpus(void **state)
 	free(listing);
 	free(expected);
 	free(expected_path);
+}
+
+/* `old S:E(L)` on an expected SYN, `ecr auto from PEER` naming the peer by its index + 1. */
+static void test_old_numbers_and_ecr_from(void **state)
+{
+	(void)state;
+	struct case_file c;
+	parse_ok("peer o 192.0.2.10:80\npeer n 192.0.2.10:80\n"
+		 "0 n > S old 65539:65539(0) <TS val * ecr auto from o>\n"
+		 "+0 n < S. 0:0(0) ack 1 <TS val 5 ecr auto from n>\n"
+		 "+0 o < . 1:1(0) ack 1 <TS val 6 ecr auto>\n",
+		 &c);
+	assert_true(c.steps[0].u.segment.seq_in_old_numbers);
+	assert_int_equal(c.steps[0].u.segment.seq.value, 65539);
+	assert_int_equal(c.steps[0].u.segment.options[0].v[1].kind, SPEC_AUTO);
+	assert_int_equal(c.steps[0].u.segment.options[0].v[1].value, 1);
+	assert_false(c.steps[1].u.segment.seq_in_old_numbers);
+	assert_int_equal(c.steps[1].u.segment.options[0].v[1].value, 2);
+	assert_int_equal(c.steps[2].u.segment.options[0].v[1].value, 0);
+	char text[128];
+	segment_format_spec(&c.steps[0].u.segment, text, sizeof text, NULL);
+	assert_memory_equal(text, "S old 65539:65539(0) ", strlen("S old 65539:65539(0) "));
+	case_free(&c);
 }
 
 static void test_time_forms(void **state)
@@ -1326,6 +1350,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_pkt_lowering),
 		cmocka_unit_test(test_pkt_unsupported),
 		cmocka_unit_test(test_pkt_code),
+		cmocka_unit_test(test_old_numbers_and_ecr_from),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	free(default_good);

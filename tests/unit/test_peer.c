@@ -175,6 +175,51 @@ static void test_ipv6_family_maps_the_peer_address(void **state)
 	assert_true(peer_owns(&p, &v6));
 }
 
+/* `ecr auto from Q`: injected, the last TSval the stack sent Q; expected, the last one Q sent. Q is
+ * index + 1 in the ecr's value (0: the line's own peer); without the run's peers it is unknown. */
+static void test_ecr_auto_from_another_peer(void **state)
+{
+	(void)state;
+	struct peer_decl d = decl(), other_decl = decl();
+	strcpy(other_decl.name, "n");
+	other_decl.ts_start = 500000;
+	struct peer_state peers[2];
+	peer_init(&peers[0], &d, FAMILY_IPV4);
+	peer_init(&peers[1], &other_decl, FAMILY_IPV4);
+	peers[0].all = peers[1].all = peers;
+	struct segment to_n = from_stack(TCP_FLAG_ACK, 1, 1);
+	to_n.option_count = 1;
+	to_n.options[0] = (struct tcp_option){ .kind = TCP_OPTION_TIMESTAMP, .ts_val = 777, .ts_ecr = 1 };
+	peer_learn(&peers[1], &to_n);
+
+	struct segment_spec ack = spec(TCP_FLAG_ACK, 0, 0);
+	ack.has_options = true;
+	ack.option_count = 1;
+	ack.options[0] = (struct option_spec){ .kind = TCP_OPTION_TIMESTAMP,
+					       .v = { { SPEC_VALUE, 5 }, { SPEC_AUTO, 2 } } };
+	struct segment out;
+	const char *error = NULL;
+	assert_int_equal(peer_build_segment(&peers[0], &ack, TARGET_IP, 0, &out, &error), 0);
+	assert_int_equal(out.options[0].ts_ecr, 777);
+	/* Peer 0's own `ecr auto`: the stack sent it nothing yet. */
+	ack.options[0].v[1].value = 0;
+	assert_int_equal(peer_build_segment(&peers[0], &ack, TARGET_IP, 0, &out, &error), -1);
+	assert_string_equal(error, "`ecr auto`: the stack has not sent a timestamp to this peer yet");
+
+	/* Expected: peer 1 echoes what peer 0 sent last (5, just above). */
+	struct segment_spec expected = ack, resolved;
+	expected.options[0].v[1] = (struct spec_value){ SPEC_AUTO, 1 };
+	peer_resolve_expected(&peers[1], &expected, &resolved);
+	assert_int_equal(resolved.options[0].v[1].kind, SPEC_VALUE);
+	assert_int_equal(resolved.options[0].v[1].value, 5);
+
+	/* Without the run's peers (a probe), another peer is unknown. */
+	peers[0].all = NULL;
+	ack.options[0].v[1].value = 2;
+	assert_int_equal(peer_build_segment(&peers[0], &ack, TARGET_IP, 0, &out, &error), -1);
+	assert_string_equal(error, "`ecr auto from`: the stack has not sent a timestamp to that peer yet");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +229,7 @@ int main(void)
 		cmocka_unit_test(test_new_incarnation_starts_from_snd_nxt),
 		cmocka_unit_test(test_owns_by_address_port_and_learned_target_port),
 		cmocka_unit_test(test_ipv6_family_maps_the_peer_address),
+		cmocka_unit_test(test_ecr_auto_from_another_peer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

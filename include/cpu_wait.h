@@ -1,0 +1,52 @@
+/* cpu_wait.h - how long the work a timing verdict depends on waited for a CPU, from the kernel's own
+ * accounts: ksoftirqd's run-queue wait and steal time per CPU, the calling thread's wait, PSI. */
+#ifndef TCPHARNESS_CPU_WAIT_H
+#define TCPHARNESS_CPU_WAIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CPU_WAIT_MAX_CPUS 64
+
+/* The counters at one moment; -1 where the kernel does not say (no schedstat, no PSI, no ksoftirqd
+ * visible in this pid namespace). */
+struct cpu_wait_snapshot {
+	int cpus;
+	int64_t softirq_ns[CPU_WAIT_MAX_CPUS];      /* ksoftirqd/N's time runnable: running or waiting */
+	int64_t steal_ns[CPU_WAIT_MAX_CPUS];        /* time the hypervisor ran something else */
+	int64_t thread_wait_ns;                     /* the calling thread's time runnable but not running */
+	int64_t stall_ns;                           /* PSI cpu "some": time any task waited */
+	int64_t at_ns;                              /* CLOCK_MONOTONIC */
+};
+
+/* What waited between two snapshots. The network stack's deferred work (softirqs the kernel could not
+ * run at once: packet delivery between namespaces, TCP timers) runs in ksoftirqd/N on the CPU that
+ * raised it, so a segment held back there L ms kept that ksoftirqd runnable (waiting for the CPU or
+ * working through what was queued before it) for L ms, plus whatever the hypervisor stole: deferred_ns
+ * is the largest such sum over the CPUs, an upper bound of how long deferred work can have held a
+ * segment back in the span. */
+struct cpu_wait {
+	int64_t deferred_ns; /* -1: unknown */
+	int cpu;             /* the CPU deferred_ns is from */
+	int64_t thread_wait_ns, stall_ns, span_ns; /* -1: unknown */
+};
+
+/* Reads the counters now (the thread's own for thread_wait_ns). */
+void cpu_wait_snapshot(struct cpu_wait_snapshot *s);
+
+struct cpu_wait cpu_wait_between(const struct cpu_wait_snapshot *before, const struct cpu_wait_snapshot *after);
+
+/* "ksoftirqd/1 was runnable 12.3 ms (schedstat, steal included), the harness thread waited 4.0 ms, some
+ * task 80.1 ms (PSI cpu) over the last 120.0 ms", leaving out what is unknown. Like snprintf. */
+int cpu_wait_format(const struct cpu_wait *w, char *buf, size_t size);
+
+/* Parsers for the files, pure. The run time plus the run-queue wait (ns) of a /proc/PID/schedstat text
+ * when run is true, the wait alone otherwise; PSI's "some"
+ * total (us -> ns) of a /proc/pressure/cpu text; steal (ns) of each "cpuN" line of a /proc/stat text,
+ * given USER_HZ, into steal[0..max): the number of CPUs found. -1 when the text does not say. */
+int64_t cpu_wait_parse_schedstat(const char *text, bool run);
+int64_t cpu_wait_parse_psi(const char *text);
+int cpu_wait_parse_steal(const char *text, long user_hz, int64_t *steal, int max);
+
+#endif
