@@ -31,7 +31,17 @@ volatile int run_interrupted;
 struct pending_segment {
 	int64_t at_ns;
 	int peer; /* -1: addressed to no declared peer */
+	int frame; /* in the wire's recording; -1: none */
 	struct segment segment;
+};
+
+/* A segment the harness sent whose frame the capture has not shown yet: frames come back in the order
+ * they were sent, so the first that matches is the one. */
+struct injection_awaiting_frame {
+	uint16_t src_port, dst_port;
+	uint32_t seq;
+	uint8_t flags;
+	int event;
 };
 
 #define CASE_MAX_COUNTERS 32
@@ -61,6 +71,10 @@ struct run_state {
 	int64_t kernel_tsval_at_ns[CASE_MAX_PEERS]; /* when the stack's last TSval to each peer was sent */
 	struct pending_segment pending[MAX_PENDING];
 	int pending_count;
+	struct injection_awaiting_frame awaiting[MAX_PENDING];
+	int awaiting_count;
+	FILE *capture;     /* the case's capture file, written once the case is over; NULL: none */
+	int *first_frame;  /* per step: the recording's length when it began; -1: it never ran */
 	int64_t start_ns;
 	int64_t previous_ns; /* when the previous line happened on the timeline: the base of relative times */
 	/* How far before previous_ns the previous line's effect may lie: an application call happened
@@ -150,6 +164,7 @@ static struct run_event *add_event(struct run_state *rs, enum run_event_kind kin
 	e->at_ns = at_ns - rs->start_ns;
 	e->step = step ? (int)(step - rs->c->steps) : -1;
 	e->peer = peer;
+	e->frame = -1;
 	return e;
 }
 
@@ -208,8 +223,23 @@ static int owning_peer(const struct run_state *rs, const struct segment *s)
 	return -1;
 }
 
+/* Gives the injection event waiting for this frame (the first whose segment it is) its frame. */
+static void match_injected_frame(struct run_state *rs, const struct wire_frame *frame)
+{
+	const struct segment *s = &frame->segment;
+	for (int i = 0; i < rs->awaiting_count; i++) {
+		const struct injection_awaiting_frame *a = &rs->awaiting[i];
+		if (a->src_port != s->src_port || a->dst_port != s->dst_port || a->seq != s->seq || a->flags != s->flags)
+			continue;
+		rs->events[a->event].frame = frame->recorded;
+		rs->awaiting_count--;
+		memmove(&rs->awaiting[i], &rs->awaiting[i + 1], (size_t)(rs->awaiting_count - i) * sizeof rs->awaiting[0]);
+		return;
+	}
+}
+
 /* Reads captured frames until deadline_ns; the stack's segments join the pending queue, our own
- * injected ones only go to the pcap file. Returns after the first new pending segment, or at the
+ * injected ones are matched to their lines' events. Returns after the first new pending segment, or at the
  * deadline. -1 on a capture error. */
 static int pump(struct run_state *rs, int64_t deadline_ns, bool *got_one)
 {
@@ -231,10 +261,15 @@ static int pump(struct run_state *rs, int64_t deadline_ns, bool *got_one)
 			struct run_event *e = add_event(rs, RUN_EVENT_SEGMENT, NULL, -1, frame.at_ns);
 			snprintf(e->observed, sizeof e->observed, "ICMPv6 type %u code %u", frame.icmpv6_type,
 				 frame.icmpv6_code);
+			e->frame = frame.recorded;
 			continue;
 		}
-		if (!frame.decoded || !ip_address_equal(&frame.segment.src_ip, &rs->target_address))
+		if (!frame.decoded)
 			continue;
+		if (!ip_address_equal(&frame.segment.src_ip, &rs->target_address)) {
+			match_injected_frame(rs, &frame);
+			continue;
+		}
 		if (rs->pending_count == MAX_PENDING) {
 			rs->failure = message("more than %d segments from the stack left unexpected", MAX_PENDING);
 			return -1;
@@ -243,6 +278,7 @@ static int pump(struct run_state *rs, int64_t deadline_ns, bool *got_one)
 		p->at_ns = frame.at_ns;
 		p->segment = frame.segment;
 		p->peer = owning_peer(rs, &frame.segment);
+		p->frame = frame.recorded;
 		*got_one = true;
 		return 0;
 	}
@@ -294,6 +330,7 @@ static char *describe_unexpected(struct run_state *rs, const struct step *step, 
 	}
 	struct run_event *e = add_event(rs, RUN_EVENT_SEGMENT, step, p->peer, p->at_ns);
 	e->broke = true;
+	e->frame = p->frame;
 	snprintf(e->observed, sizeof e->observed, "%s", text);
 	snprintf(e->outcome, sizeof e->outcome, "%s", outcome_of_segment(p->segment.flags));
 	if (step && step->kind == STEP_EXPECT_NONE)
@@ -426,6 +463,9 @@ static int do_inject(struct run_state *rs, const struct step *step, const struct
 	peer_injected_view(peer, &segment, &view);
 	struct run_event *e = add_event(rs, RUN_EVENT_INJECTED, step, step->peer, sent_ns);
 	segment_format_spec(&view, e->observed, sizeof e->observed, NULL);
+	if (rs->capture && rs->awaiting_count < MAX_PENDING && rs->event_count > 0 && e == &rs->events[rs->event_count - 1])
+		rs->awaiting[rs->awaiting_count++] = (struct injection_awaiting_frame){
+			segment.src_port, segment.dst_port, segment.seq, segment.flags, rs->event_count - 1 };
 	/* Sent outside its window, the segment tests another moment than the line's: whatever the stack
 	 * answers proves nothing about the case. */
 	if (sent_ns > w->close_ns)
@@ -495,6 +535,7 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 	peer_resolve_expected(peer, &step->u.segment, &expected);
 	struct segment_verdict verdict = judge_segment(&expected, &observed);
 	struct run_event *e = add_event(rs, RUN_EVENT_SEGMENT, step, step->peer, got.at_ns);
+	e->frame = got.frame;
 	segment_format_spec(&expected, e->expected, sizeof e->expected, NULL);
 	segment_format_spec(&observed, e->observed, sizeof e->observed, NULL);
 	snprintf(e->outcome, sizeof e->outcome, "%s", outcome_of_segment(got.segment.flags));
@@ -552,6 +593,7 @@ static int take_or_refuse_pending(struct run_state *rs, const struct step *step,
 		struct segment_spec view;
 		peer_relative_view(peer, &got.segment, &view);
 		struct run_event *e = add_event(rs, RUN_EVENT_SEGMENT, step, step->peer, got.at_ns);
+		e->frame = got.frame;
 		segment_format_spec(&view, e->observed, sizeof e->observed, NULL);
 		snprintf(e->outcome, sizeof e->outcome, "%s", outcome_of_segment(got.segment.flags));
 		observed++;
@@ -1093,11 +1135,11 @@ static int run_step(struct run_state *rs, const struct step *step)
 	return 0;
 }
 
-/* A new pcap file for this case, variant and family (family < 0: the run's name carries none) under
- * dir, as <case>[@variant][/family].pcap (output_file.h: never through a symlink, never over an
- * existing file); *path says where. NULL with *error. */
-static FILE *create_pcap(const struct case_file *c, int variant, int family, const char *dir, char **path,
-			 char **error)
+/* A new capture file for this case, variant and family (family < 0: the run's name carries none)
+ * under dir, as <case>[@variant][/family].pcapng or .pcap (output_file.h: never through a symlink,
+ * never over an existing file); *path says where. NULL with *error. */
+static FILE *create_capture(const struct case_file *c, int variant, int family, const char *dir,
+			    enum capture_format format, char **path, char **error)
 {
 	char *name = message("%s%s%s%s%s", c->name, variant >= 0 ? "@" : "", variant >= 0 ? c->variants[variant].name : "",
 			     family >= 0 ? "/" : "", family >= 0 ? family_name((enum address_family)family) : "");
@@ -1105,9 +1147,9 @@ static FILE *create_pcap(const struct case_file *c, int variant, int family, con
 		error_set(error, "out of memory");
 		return NULL;
 	}
-	FILE *pcap = output_file_create(dir, name, ".pcap", path, error);
+	FILE *capture = output_file_create(dir, name, capture_format_suffix(format), path, error);
 	free(name);
-	return pcap;
+	return capture;
 }
 
 /* The sysctls a variant runs with: the case's own, then the variant's. */
@@ -1339,23 +1381,23 @@ static int setup(struct run_state *rs, struct case_result *result)
 	}
 	if (apply_sysctls(rs, result) < 0)
 		return -1;
-	FILE *pcap = NULL;
 	if (rs->options->captures_dir) {
-		pcap = create_pcap(c, rs->variant, rs->options->name_families ? (int)rs->family : -1,
-				   rs->options->captures_dir, &result->pcap_path, &error);
-		if (!pcap) {
+		rs->capture = create_capture(c, rs->variant, rs->options->name_families ? (int)rs->family : -1,
+					     rs->options->captures_dir, rs->options->capture_format,
+					     &result->pcap_path, &error);
+		rs->first_frame = malloc((size_t)(c->step_count + 1) * sizeof *rs->first_frame);
+		if (!rs->capture || !rs->first_frame) {
 			result->message = message("no capture: %s", error ? error : "out of memory");
 			free(error);
 			return -1;
 		}
+		for (int i = 0; i < c->step_count; i++)
+			rs->first_frame[i] = -1;
 	}
 	rs->wire = wire_open(rs->target.harness_netns_fd, rs->target.ifname, rs->target.harness_mac,
-			     rs->target.target_mac, pcap, &error);
-	if (!rs->wire) {
-		if (pcap)
-			fclose(pcap);
+			     rs->target.target_mac, rs->capture != NULL, &error);
+	if (!rs->wire)
 		goto failed;
-	}
 	if (rs->target.shared_link && wire_restrict(rs->wire, &rs->target_address, &error) < 0)
 		goto failed;
 	if (read_baselines(rs, &error) < 0)
@@ -1368,8 +1410,122 @@ failed:
 	return -1;
 }
 
+/* `time_wait/lost_final_ack.tc:24`: a case line as a capture's comments name it. */
+static char *line_label(const struct run_state *rs, int step)
+{
+	const char *suffix = strrchr(rs->c->path, '.');
+	if (!suffix || strchr(suffix, '/'))
+		suffix = "";
+	return message("%s%s:%d", rs->c->name ? rs->c->name : rs->c->path, suffix, rs->c->steps[step].where.line);
+}
+
+/* The comment on an event's frame: the line that sent or read it, and what that line said. */
+static char *event_comment(const struct run_state *rs, const struct run_event *e)
+{
+	if (e->step < 0)
+		return message("no line expected this frame (%s)", e->observed);
+	char *label = line_label(rs, e->step);
+	char *text;
+	if (e->kind == RUN_EVENT_INJECTED)
+		text = message("%s injected %s", label, e->observed);
+	else if (!strcmp(e->expected, "none"))
+		text = message("%s expected none, the stack sent %s", label, e->observed);
+	else if (e->expected[0])
+		text = message("%s expected %s", label, e->expected);
+	else
+		text = message("%s observed %s", label, e->observed);
+	free(label);
+	return text;
+}
+
+/* What broke the case, for the frame that broke it and the section header: the verdict, the diagnostic's
+ * first line, and the diff's first line (after the source line it quotes). */
+static char *verdict_comment(const struct case_result *result)
+{
+	const char *text = result->message ? result->message : "";
+	int head = (int)strcspn(text, "\n");
+	const char *diff = text[head] ? strchr(text + head + 1, '\n') : NULL;
+	diff = diff ? diff + 1 + strspn(diff + 1, " ") : "";
+	int diff_len = (int)strcspn(diff, "\n");
+	static const char *const words[VERDICT_COUNT] = { "PASS", "FAIL", "SKIP", "ERROR" };
+	return message("%s: %.*s%s%.*s", words[result->verdict], head, text, diff_len ? " -- " : "", diff_len, diff);
+}
+
+/* Writes the case's capture now that the case is over: every frame the wire recorded, each named by the
+ * line that injected or read it (or, for a frame no event holds, such as a storm's, the line that ran
+ * when it was captured), the verdict on the frame that broke the case, and a section header naming the
+ * case, its variant, family, target and the harness. A failure to write makes a PASS an ERROR. */
+static void write_capture(struct run_state *rs, struct case_result *result)
+{
+	if (!rs->capture)
+		return;
+	struct wire_recorded_frame *recorded = NULL;
+	int count = 0;
+	char *error = NULL;
+	if (rs->wire && wire_recording(rs->wire, &recorded, &count, &error) < 0)
+		count = 0;
+	struct pcapng_frame *frames = calloc((size_t)count + 1, sizeof *frames);
+	char **owned = calloc((size_t)count + 1, sizeof *owned); /* each frame's line comment, to free */
+	char *verdict = result->verdict == VERDICT_PASS ? NULL : verdict_comment(result);
+	if (!error && (!frames || !owned))
+		error = strdup("out of memory");
+	for (int i = 0; frames && owned && i < count; i++)
+		frames[i] = (struct pcapng_frame){ recorded[i].at_ns, recorded[i].bytes, recorded[i].len, { NULL } };
+	for (int i = 0; !error && i < rs->event_count; i++) {
+		const struct run_event *e = &rs->events[i];
+		if (e->frame < 0 || e->frame >= count || owned[e->frame])
+			continue;
+		frames[e->frame].comments[0] = owned[e->frame] = event_comment(rs, e);
+		if (e->broke && verdict)
+			frames[e->frame].comments[1] = verdict;
+	}
+	/* Steps run in order, so the lengths of the recording when each began only grow. */
+	for (int i = 0, step = -1; !error && i < count; i++) {
+		for (int next = step + 1; next < rs->c->step_count; next++) {
+			if (rs->first_frame[next] > i)
+				break;
+			if (rs->first_frame[next] >= 0)
+				step = next;
+		}
+		if (owned[i] || step < 0)
+			continue;
+		char *label = line_label(rs, step);
+		frames[i].comments[0] = owned[i] = message("%s ran when this frame was captured", label);
+		free(label);
+	}
+	char *application = message("tcpharness %s", TCPHARNESS_VERSION);
+	const char *variant = rs->variant >= 0 ? rs->c->variants[rs->variant].name : "(none)";
+	char *named = message("case %s (%s)", rs->c->name ? rs->c->name : rs->c->path, rs->c->path);
+	char *where = message("variant %s, family %s, target %s", variant, family_name(rs->family),
+			      target_label(rs->options->target));
+	struct pcapng_section section = { application, { named, where, verdict } };
+	FILE *out = rs->capture;
+	rs->capture = NULL;
+	if (!error)
+		capture_file_write(out, rs->options->capture_format, &section, frames, (size_t)count, &error);
+	else
+		fclose(out);
+	if (error && result->verdict == VERDICT_PASS) {
+		result->verdict = VERDICT_ERROR;
+		result->message = message("harness error: the capture %s was not written: %s", result->pcap_path, error);
+	}
+	free(error);
+	for (int i = 0; owned && i < count; i++)
+		free(owned[i]);
+	free(owned);
+	free(frames);
+	free(recorded);
+	free(verdict);
+	free(application);
+	free(named);
+	free(where);
+}
+
 static void teardown(struct run_state *rs)
 {
+	if (rs->capture)
+		fclose(rs->capture);
+	free(rs->first_frame);
 	wire_close(rs->wire);
 	if (rs->target_begun)
 		target_case_end(rs->options->target, &rs->target);
@@ -1433,6 +1589,8 @@ void run_case(const struct case_file *c, int variant, enum address_family family
 			rs->line_first_event = rs->event_count;
 			rs->previous_line_stall_us = rs->line_stall_us;
 			rs->line_stall_us = cpu_stall_us();
+			if (rs->first_frame)
+				rs->first_frame[i] = wire_recorded_count(rs->wire);
 
 
 			failed = run_step(rs, &c->steps[i]) < 0;
@@ -1452,6 +1610,7 @@ void run_case(const struct case_file *c, int variant, enum address_family family
 		result->unchecked = rs->unchecked;
 		result->unchecked_reason = rs->unchecked_reason;
 	}
+	write_capture(rs, result);
 	teardown(rs);
 	result->events = rs->events;
 	result->event_count = rs->event_count;
