@@ -6,7 +6,8 @@
  *       one per record of the set, in order. ANCHOR is NAME with every byte outside [A-Za-z0-9_-]
  *       turned into '.', and "-N" added to the N-th repeat; the matrix cells link to it.
  *   <a class="pcap" href="...">
- *       the run's pcap; relative to DIR when the pcap path was relative, the path itself otherwise.
+ *       the run's capture, relative to DIR: the capture's own path when it lies under DIR, else its hard
+ *       link or copy under DIR/captures/ (report_captures.h), so that DIR can be moved whole.
  *   <svg class="ladder" data-run="NAME" data-segments="K">
  *       one per record that ran and was not skipped; K = its RUN_EVENT_INJECTED + RUN_EVENT_SEGMENT
  *       events.
@@ -19,7 +20,7 @@
  *       <g class="note" data-kind="app|state|counter">: never "arrow"; class "note unchecked" when the
  *       stack could not show that evidence.
  * The page fetches nothing: inline CSS and SVG, no script, and a Content-Security-Policy that says so.
- * Its only links are the pcap files. */
+ * Its only links are the capture files and anchors within the page. */
 #include "report_html.h"
 
 #include <arpa/inet.h>
@@ -34,6 +35,7 @@
 
 #include "error_text.h"
 #include "output_file.h"
+#include "report_captures.h"
 #include "report_matrix.h"
 
 #define ANCHOR_MAX 256
@@ -137,31 +139,13 @@ static void put_url_path(FILE *out, const char *path)
 	}
 }
 
-/* The link to a run's pcap from DIR/index.html. A relative pcap path stays relative, so that the report
- * and its captures can be moved together; it is computed between canonical paths because DIR and the
- * pcap path are both relative to the working directory, not to each other. A pcap that no longer
- * resolves is linked as given. */
-static void put_pcap_link(FILE *out, const char *dir_real, const char *pcap)
+/* The link to a run's capture: link is relative to DIR (report_captures.h); the text says which file. */
+static void put_capture_link(FILE *out, const char *link, const char *capture)
 {
-	char pcap_real[PATH_MAX];
 	fputs("<a class=\"pcap\" href=\"", out);
-	if (pcap[0] == '/' || !realpath(pcap, pcap_real)) {
-		put_url_path(out, pcap);
-	} else {
-		/* common: the last '/' of the directories both paths share. */
-		size_t i = 0, common = 0;
-		for (; dir_real[i] && dir_real[i] == pcap_real[i]; i++)
-			if (dir_real[i] == '/')
-				common = i;
-		if (!dir_real[i] && pcap_real[i] == '/')
-			common = i;
-		for (const char *p = dir_real + common; *p; p++)
-			if (*p == '/' && p[1])
-				fputs("../", out);
-		put_url_path(out, pcap_real + common + 1);
-	}
+	put_url_path(out, link);
 	fputs("\">", out);
-	put_escaped(out, pcap);
+	put_escaped(out, capture);
 	fputs("</a>", out);
 }
 
@@ -519,7 +503,7 @@ static void write_ladder(FILE *out, const struct run_record *r)
 
 /* ---- runs ---- */
 
-static void write_run(FILE *out, const struct run_set *set, int index, const char *dir_real)
+static void write_run(FILE *out, const struct run_set *set, int index, const char *capture_link)
 {
 	const struct run_record *r = &set->runs[index];
 	const struct case_result *result = &r->result;
@@ -549,9 +533,9 @@ static void write_run(FILE *out, const struct run_set *set, int index, const cha
 		put_escaped(out, result->unchecked_reason ? result->unchecked_reason : "?");
 		fputs("</span>", out);
 	}
-	if (result->pcap_path) {
-		fputs(" &middot; pcap ", out);
-		put_pcap_link(out, dir_real, result->pcap_path);
+	if (result->pcap_path && capture_link) {
+		fputs(" &middot; capture ", out);
+		put_capture_link(out, capture_link, result->pcap_path);
 	}
 	fputs("</p>\n", out);
 	char *tries = report_tries_text(r);
@@ -577,11 +561,22 @@ int report_html_write(const char *dir, const struct run_set *set, char **error)
 		return -1;
 	if (!realpath(dir, dir_real))
 		return error_set(error, "%s: %s", dir, strerror(errno));
-	char *path;
-	if (asprintf(&path, "%s/index.html", dir) < 0)
+	char **links = calloc((size_t)set->count + 1, sizeof *links);
+	if (!links)
 		return error_set(error, "out of memory");
+	char *path = NULL;
 	struct output_file file;
-	if (output_file_begin(&file, path, error) < 0) {
+	int rc = report_captures_gather(dir_real, set, links, error);
+	if (rc == 0 && asprintf(&path, "%s/index.html", dir) < 0) {
+		path = NULL;
+		rc = error_set(error, "out of memory");
+	}
+	if (rc == 0)
+		rc = output_file_begin(&file, path, error);
+	if (rc < 0) {
+		for (int i = 0; i < set->count; i++)
+			free(links[i]);
+		free(links);
 		free(path);
 		return -1;
 	}
@@ -591,9 +586,12 @@ int report_html_write(const char *dir, const struct run_set *set, char **error)
 	write_matrix(out, set);
 	fputs("<h2>Runs</h2>\n", out);
 	for (int i = 0; i < set->count; i++)
-		write_run(out, set, i, dir_real);
+		write_run(out, set, i, links[i]);
 	fputs("</body>\n</html>\n", out);
-	int rc = output_file_commit(&file, true, error);
+	rc = output_file_commit(&file, true, error);
+	for (int i = 0; i < set->count; i++)
+		free(links[i]);
+	free(links);
 	free(path);
 	return rc;
 }

@@ -3,6 +3,7 @@
 #include "report_json.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +13,8 @@
 #include <time.h>
 
 #include "error_text.h"
+#include "output_file.h"
+#include "relative_path.h"
 
 #define REPORT_JSON_SCHEMA "tcpharness-report/1"
 
@@ -105,7 +108,16 @@ static void put_tries(FILE *out, const struct run_record *r)
 	fputc(']', out);
 }
 
-static void put_run(FILE *out, const struct run_record *r)
+/* A path relative to the report's directory (dir_real), so that the report moved with its captures and
+ * cases still finds them. */
+static void put_json_path(FILE *out, const char *dir_real, const char *path)
+{
+	char *relative = path ? relative_path(dir_real, path) : NULL;
+	put_json_string(out, relative ? relative : path);
+	free(relative);
+}
+
+static void put_run(FILE *out, const struct run_record *r, const char *dir_real)
 {
 	const struct case_file *c = r->c;
 	const struct case_result *result = &r->result;
@@ -114,7 +126,7 @@ static void put_run(FILE *out, const struct run_record *r)
 	fputs(",\n      \"case\": ", out);
 	put_json_string(out, c->name);
 	fputs(",\n      \"file\": ", out);
-	put_json_string(out, c->path);
+	put_json_path(out, dir_real, c->path);
 	fputs(",\n      \"variant\": ", out);
 	put_json_string(out, or_null(report_variant_name(r)));
 	fputs(",\n      \"family\": ", out);
@@ -133,7 +145,7 @@ static void put_run(FILE *out, const struct run_record *r)
 	else
 		fputs("null", out);
 	fprintf(out, ",\n      \"duration_ns\": %lld,\n      \"pcap\": ", (long long)result->duration_ns);
-	put_json_string(out, result->pcap_path);
+	put_json_path(out, dir_real, result->pcap_path);
 	fputs(",\n      \"tries\": ", out);
 	put_tries(out, r);
 	fputs(",\n      \"events\": [", out);
@@ -144,9 +156,8 @@ static void put_run(FILE *out, const struct run_record *r)
 	fputs(result->event_count ? "\n      ]\n    }" : "]\n    }", out);
 }
 
-static int put_report(FILE *out, const struct run_set *set, char **error)
+static void put_report(FILE *out, const struct run_set *set, const char *dir_real)
 {
-	(void)error; /* nothing here fails: report_write_file checks the writes */
 	int counts[SHOWN_VERDICT_COUNT];
 	report_count(set, counts);
 	struct utsname host;
@@ -169,13 +180,19 @@ static int put_report(FILE *out, const struct run_set *set, char **error)
 		if (!set->runs[i].ran)
 			continue;
 		fputs(written_runs++ ? ",\n" : "\n", out);
-		put_run(out, &set->runs[i]);
+		put_run(out, &set->runs[i], dir_real);
 	}
 	fputs(written_runs ? "\n  ]\n}\n" : "]\n}\n", out);
-	return 0;
 }
 
 int report_json_write(const char *path, const struct run_set *set, char **error)
 {
-	return report_write_file(path, put_report, set, error);
+	char dir_real[PATH_MAX];
+	if (relative_path_report_dir(path, dir_real) < 0)
+		return error_set(error, "%s: %s", path, strerror(errno));
+	struct output_file file;
+	if (output_file_begin(&file, path, error) < 0)
+		return -1;
+	put_report(file.out, set, dir_real);
+	return output_file_commit(&file, true, error);
 }

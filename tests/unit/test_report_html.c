@@ -295,8 +295,9 @@ static void test_unchecked(void **state)
 	free_records(&r, 1);
 }
 
-/* Relative pcap paths are linked relative to the report's directory, absolute ones as they are; two runs
- * of the same name get distinct anchors; the directory and its parents are created. */
+/* A capture outside the report's directory is hard-linked under DIR/captures/ and linked there, so the
+ * directory can be moved whole; one that no longer exists is linked as given; two runs of the same name
+ * get distinct anchors; the directory and its parents are created. */
 static void test_links_and_directory(void **state)
 {
 	(void)state;
@@ -310,8 +311,12 @@ static void test_links_and_directory(void **state)
 	runs[0].result.pcap_path = "captures/t/x #1.pcap";
 	runs[1].result.pcap_path = "/var/captures/t/x.pcap";
 	char *html = write_report("out/html/report", runs, 2);
-	assert_non_null(strstr(html, "<a class=\"pcap\" href=\"../../../captures/t/x%20%231.pcap\">"
+	assert_non_null(strstr(html, "<a class=\"pcap\" href=\"captures/x%20%231.pcap\">"
 				     "captures/t/x #1.pcap</a>"));
+	struct stat original, linked;
+	assert_int_equal(stat("captures/t/x #1.pcap", &original), 0);
+	assert_int_equal(stat("out/html/report/captures/x #1.pcap", &linked), 0);
+	assert_true(original.st_ino == linked.st_ino && original.st_dev == linked.st_dev);
 	assert_non_null(strstr(html, "<a class=\"pcap\" href=\"/var/captures/t/x.pcap\">"));
 	assert_non_null(strstr(html, "id=\"t.x\""));
 	assert_non_null(strstr(html, "id=\"t.x-2\""));
