@@ -33,7 +33,7 @@ struct block {
 
 static void put(struct block *b, const void *bytes, size_t len)
 {
-	if (b->failed)
+	if (b->failed || len == 0)
 		return;
 	if (b->len + len > b->capacity) {
 		size_t capacity = b->capacity ? b->capacity : 256;
