@@ -81,8 +81,8 @@ static const char page_head[] =
 	".run{border-top:1px solid #e2e8f0;padding:14px 0}\n"
 	".verdict{text-transform:uppercase;font-size:13px;margin-left:8px}.facts{margin:0 0 6px;color:#4a5568}\n"
 	"pre.diagnostic{background:#fff5f5;border-left:3px solid #c53030;padding:8px 12px;overflow-x:auto}\n"
-	/* Wide tables and ladders scroll in their own box: the page itself never scrolls sideways. */
-	".ladder-box,.matrix-box{overflow-x:auto}\n"
+	/* Wide tables, ladders and texts scroll in their own box: the page itself never scrolls sideways. */
+	".ladder-box,.matrix-box,pre.tries{overflow-x:auto}\n"
 	"svg.ladder text{font:12px monospace;fill:#1a202c}\n"
 	/* A white halo keeps a label readable where it crosses another peer's line. */
 	"svg.ladder .label,svg.ladder .expected{paint-order:stroke;stroke:#fff;stroke-width:4px;stroke-linejoin:round}"

@@ -22,6 +22,8 @@ SLACK = 2  # px: rounding of text extents
 MEASURE = """JSON.stringify({
   width: innerWidth,
   scroll: document.documentElement.scrollWidth,
+  wide: [...document.body.querySelectorAll('*')].filter(e => e.scrollWidth > e.clientWidth &&
+    getComputedStyle(e).overflowX == 'visible').slice(0, 3).map(e => e.tagName + ' ' + e.getAttribute('class')),
   ladders: [...document.querySelectorAll('svg.ladder')].map(svg => {
     const box = el => el.getBoundingClientRect();
     const columns = {};
@@ -108,7 +110,7 @@ def check(page, min_peers):
     if page["width"] != WIDTH:
         problems.append(f"the window is {page['width']} px wide, not {WIDTH}")
     if page["scroll"] > page["width"]:
-        problems.append(f"the page is {page['scroll']} px wide: it scrolls sideways")
+        problems.append(f"the page is {page['scroll']} px wide: it scrolls sideways ({page['wide']})")
     for ladder in page["ladders"]:
         name, columns = ladder["run"], ladder["columns"]
         peers = [c for c in columns if c != "stack"]
