@@ -12,6 +12,7 @@
 
 #include "agent.h"
 #include "capability.h"
+#include "capture_story.h"
 #include "judge.h"
 #include "output_file.h"
 #include "peer.h"
@@ -1410,115 +1411,30 @@ failed:
 	return -1;
 }
 
-/* `time_wait/lost_final_ack.tc:24`: a case line as a capture's comments name it. */
-static char *line_label(const struct run_state *rs, int step)
-{
-	const char *suffix = strrchr(rs->c->path, '.');
-	if (!suffix || strchr(suffix, '/'))
-		suffix = "";
-	return message("%s%s:%d", rs->c->name ? rs->c->name : rs->c->path, suffix, rs->c->steps[step].where.line);
-}
-
-/* The comment on an event's frame: the line that sent or read it, and what that line said. */
-static char *event_comment(const struct run_state *rs, const struct run_event *e)
-{
-	if (e->step < 0)
-		return message("no line expected this frame (%s)", e->observed);
-	char *label = line_label(rs, e->step);
-	char *text;
-	if (e->kind == RUN_EVENT_INJECTED)
-		text = message("%s injected %s", label, e->observed);
-	else if (!strcmp(e->expected, "none"))
-		text = message("%s expected none, the stack sent %s", label, e->observed);
-	else if (e->expected[0])
-		text = message("%s expected %s", label, e->expected);
-	else
-		text = message("%s observed %s", label, e->observed);
-	free(label);
-	return text;
-}
-
-/* What broke the case, for the frame that broke it and the section header: the verdict, the diagnostic's
- * first line, and the diff's first line (after the source line it quotes). */
-static char *verdict_comment(const struct case_result *result)
-{
-	const char *text = result->message ? result->message : "";
-	int head = (int)strcspn(text, "\n");
-	const char *diff = text[head] ? strchr(text + head + 1, '\n') : NULL;
-	diff = diff ? diff + 1 + strspn(diff + 1, " ") : "";
-	int diff_len = (int)strcspn(diff, "\n");
-	static const char *const words[VERDICT_COUNT] = { "PASS", "FAIL", "SKIP", "ERROR" };
-	return message("%s: %.*s%s%.*s", words[result->verdict], head, text, diff_len ? " -- " : "", diff_len, diff);
-}
-
-/* Writes the case's capture now that the case is over: every frame the wire recorded, each named by the
- * line that injected or read it (or, for a frame no event holds, such as a storm's, the line that ran
- * when it was captured), the verdict on the frame that broke the case, and a section header naming the
- * case, its variant, family, target and the harness. A failure to write makes a PASS an ERROR. */
+/* Writes the case's capture now that the case is over: every frame the wire recorded, with the story
+ * the run knows (capture_story.h). A capture that could not be written makes a PASS an ERROR. */
 static void write_capture(struct run_state *rs, struct case_result *result)
 {
 	if (!rs->capture)
 		return;
-	struct wire_recorded_frame *recorded = NULL;
-	int count = 0;
-	char *error = NULL;
-	if (rs->wire && wire_recording(rs->wire, &recorded, &count, &error) < 0)
-		count = 0;
-	struct pcapng_frame *frames = calloc((size_t)count + 1, sizeof *frames);
-	char **owned = calloc((size_t)count + 1, sizeof *owned); /* each frame's line comment, to free */
-	char *verdict = result->verdict == VERDICT_PASS ? NULL : verdict_comment(result);
-	if (!error && (!frames || !owned))
-		error = strdup("out of memory");
-	for (int i = 0; frames && owned && i < count; i++)
-		frames[i] = (struct pcapng_frame){ recorded[i].at_ns, recorded[i].bytes, recorded[i].len, { NULL } };
-	for (int i = 0; !error && i < rs->event_count; i++) {
-		const struct run_event *e = &rs->events[i];
-		if (e->frame < 0 || e->frame >= count || owned[e->frame])
-			continue;
-		frames[e->frame].comments[0] = owned[e->frame] = event_comment(rs, e);
-		if (e->broke && verdict)
-			frames[e->frame].comments[1] = verdict;
-	}
-	/* Steps run in order, so the lengths of the recording when each began only grow. */
-	for (int i = 0, step = -1; !error && i < count; i++) {
-		for (int next = step + 1; next < rs->c->step_count; next++) {
-			if (rs->first_frame[next] > i)
-				break;
-			if (rs->first_frame[next] >= 0)
-				step = next;
-		}
-		if (owned[i] || step < 0)
-			continue;
-		char *label = line_label(rs, step);
-		frames[i].comments[0] = owned[i] = message("%s ran when this frame was captured", label);
-		free(label);
-	}
-	char *application = message("tcpharness %s", TCPHARNESS_VERSION);
-	const char *variant = rs->variant >= 0 ? rs->c->variants[rs->variant].name : "(none)";
-	char *named = message("case %s (%s)", rs->c->name ? rs->c->name : rs->c->path, rs->c->path);
-	char *where = message("variant %s, family %s, target %s", variant, family_name(rs->family),
-			      target_label(rs->options->target));
-	struct pcapng_section section = { application, { named, where, verdict } };
 	FILE *out = rs->capture;
 	rs->capture = NULL;
-	if (!error)
-		capture_file_write(out, rs->options->capture_format, &section, frames, (size_t)count, &error);
-	else
+	struct wire_recorded_frame *frames = NULL;
+	int count = 0;
+	char *error = NULL;
+	if (rs->wire && wire_recording(rs->wire, &frames, &count, &error) < 0) {
 		fclose(out);
+	} else {
+		struct capture_story story = { rs->c, rs->variant, rs->family, target_label(rs->options->target),
+					       result, rs->events, rs->event_count, rs->first_frame };
+		capture_story_write(out, rs->options->capture_format, &story, frames, count, &error);
+	}
 	if (error && result->verdict == VERDICT_PASS) {
 		result->verdict = VERDICT_ERROR;
 		result->message = message("harness error: the capture %s was not written: %s", result->pcap_path, error);
 	}
 	free(error);
-	for (int i = 0; owned && i < count; i++)
-		free(owned[i]);
-	free(owned);
 	free(frames);
-	free(recorded);
-	free(verdict);
-	free(application);
-	free(named);
-	free(where);
 }
 
 static void teardown(struct run_state *rs)
