@@ -3,6 +3,7 @@
 #ifndef TCPHARNESS_AGENT_H
 #define TCPHARNESS_AGENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
@@ -41,7 +42,7 @@ struct agent_reply {
 	int64_t ret;
 	int err;                 /* 0 when the call succeeded, else the errno (local numbering) */
 	struct timespec when;    /* CLOCK_REALTIME at return */
-	char text[128];          /* sysctl-get value */
+	char text[384];          /* sysctl-get value, an error's explanation (whole: it fits a line) */
 };
 
 struct agent {
@@ -54,6 +55,9 @@ struct agent {
 	/* The errno of the last reply (0: none, or the call succeeded), so that a caller can tell what
 	 * a stack cannot do (EOPNOTSUPP, ENOENT, EACCES) from an agent that broke. */
 	int last_err;
+	/* The last reset gave the stack a fresh network namespace (the agent runs --netns-per-case):
+	 * nothing of an earlier case is left to purge. */
+	bool fresh_netns;
 	/* The family app calls run in (agent_call): set per case; 0 (ipv4) for a fresh agent. */
 	enum address_family family;
 };
@@ -96,6 +100,10 @@ int agent_purge(struct agent *agent, const struct ip_address *remote_ip, int *de
 int agent_neigh_flush(struct agent *agent, uint32_t ip, int *flushed, char **error);
 /* Closes every socket the agent holds and restores the sysctls it changed. 0, or -1 with *error. */
 int agent_reset(struct agent *agent, char **error);
+
+/* The stack's TCP timestamp clock rate (tsclock, ~200 ms). 1 with *hz, 0 when the stack cannot tell,
+ * -1 with *error malloc'd when the agent broke. */
+int agent_ts_clock_hz(struct agent *agent, int *hz, char **error);
 /* Accepts up to count connections on listener, closing each at once (storms). 0 with *closed, or -1. */
 int agent_accept_close(struct agent *agent, const char *listener, uint32_t count, int timeout_ms, int64_t *closed,
 		       char **error);

@@ -40,6 +40,7 @@ enum agent_op {
 	AGENT_OP_PURGE,
 	AGENT_OP_RESET,
 	AGENT_OP_ACCEPT_CLOSE,
+	AGENT_OP_TSCLOCK,
 	AGENT_OP_NEIGH_FLUSH,
 	AGENT_OP_TCP_INFO,
 };
@@ -54,8 +55,8 @@ enum agent_op {
  *   setsockopt opt v [v] (as many as the option takes); getsockopt opt; sysctl-get key;
  *   sysctl-set key value; hello -; state ip port rip rport; counter name; purge ip; reset -;
  *   accept-close count timeout_ms; neigh-flush ip; tcp-info field (a tcpi_* name, carried in
- *   option; ret is its value).
- * sysctl-get/set, hello, state, counter, purge, reset and neigh-flush carry the handle `-`
+ *   option; ret is its value); tsclock -.
+ * sysctl-get/set, hello, state, counter, purge, reset, neigh-flush and tsclock carry the handle `-`
  * (handle[0] == '\0' here); every other op names one.
  * value= comes last and runs to the end of the line, so it may hold spaces ("32768 60999"). */
 struct agent_request {

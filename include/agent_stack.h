@@ -52,6 +52,8 @@ struct agent_stack {
 	int (*counter)(const char *name, int64_t *value, char **why);
 	/* Destroys every connection whose peer is remote_ip, TIME_WAIT included; *destroyed counts them. */
 	int (*purge)(const struct ip_address *remote_ip, int *destroyed, char **why);
+	/* The TCP timestamp clock's rate in Hz (ts_clock.h). NULL: unknown (tsclock answers ENOENT). */
+	int (*ts_clock_hz)(int *hz, char **why);
 	/* Deletes the host's neighbour entries for ip; *flushed counts them. NULL for a stack that keeps
 	 * no neighbour table of a host's (the op answers EOPNOTSUPP). */
 	int (*neigh_flush)(uint32_t ip, int *flushed, char **why);

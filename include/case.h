@@ -4,6 +4,7 @@
 #define TCPHARNESS_CASE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "segment.h"
@@ -141,6 +142,12 @@ struct step {
 	/* `{lwip,gvisor}`: runs only on those stacks (target_stack()); `{!lwip}`: on every other one.
 	 * stack_count 0: on every stack. */
 	char stacks[CASE_MAX_STACKS][CASE_STACK_NAME_MAX];
+	/* `{linux<4.13}`: stacks[i] counts only at the releases its bound admits (release_code());
+	 * stack_bounds[i].op RELEASE_ANY: at every release. */
+	struct release_bound {
+		enum release_op { RELEASE_ANY, RELEASE_LT, RELEASE_LE, RELEASE_EQ, RELEASE_GE, RELEASE_GT } op;
+		uint32_t release;
+	} stack_bounds[CASE_MAX_STACKS];
 	int stack_count;
 	bool stacks_negated;
 	/* `{ipv6}`, `{!mapped}`: the same braces naming address families (ip_address.h) instead of stacks;
@@ -233,8 +240,16 @@ struct case_file {
 
 void case_free(struct case_file *c);
 
-/* Whether step s runs on the stack named stack (target_stack(): "linux", "lwip", ...). */
-bool step_runs_on(const struct step *s, const char *stack);
+/* A kernel release as one comparable number: major * 1000000 + minor * 1000 + patch. */
+uint32_t release_code(uint32_t major, uint32_t minor, uint32_t patch);
+
+/* Reads "MAJOR.MINOR[.PATCH]" at the start of text[len] ("6.1.0-57-cloud-amd64" gives 6.1.0; each
+ * part at most 3 digits). Returns how many bytes it took, 0 when text does not start with one. */
+size_t release_scan(const char *text, size_t len, uint32_t *code);
+
+/* Whether step s runs on the stack named stack (target_stack(): "linux", "lwip", ...) at release
+ * (release_code(); 0 when unknown, which no bound admits). */
+bool step_runs_on(const struct step *s, const char *stack, uint32_t release);
 
 /* Whether step s runs in address family `family` (an enum address_family). */
 bool step_runs_in_family(const struct step *s, int family);

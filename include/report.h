@@ -28,6 +28,7 @@ struct run_record {
 	char *name;        /* `time_wait/lost_final_ack@tw-kept`, `.../ipv6` when the set names families;
 			    * malloc'd */
 	bool ran;          /* false: never started (the run was interrupted first) */
+	const char *target; /* the target's label when one invocation ran several (matrix --targets), else NULL */
 	struct case_result result;            /* the last try */
 	struct run_try earlier[RUN_MAX_TRIES]; /* the tries before it, in order (--retries, --rerun-failures) */
 	int earlier_count;
@@ -81,7 +82,8 @@ char *report_run_name(const struct case_file *c, int variant, int family);
 /* The name of the variant a record ran, or "" for a case without variants. */
 const char *report_variant_name(const struct run_record *r);
 
-/* A case's runs are consecutive in a set: the index after the last run of the case at `first`. */
+/* A case's runs on one target are consecutive in a set: the index after the last run of the case at
+ * `first` on its target. */
 int report_case_end(const struct run_set *set, int first);
 
 /* Writes a report to path with put (which returns 0, or -1 with *error), then checks every write

@@ -12,7 +12,10 @@
 #define SCHEDULE_DEFAULT_RETRIES 2
 
 struct schedule_options {
+	/* Worker i runs its cases with run[i % run_count]: its own VM where the target boots one per
+	 * worker, the one target otherwise. */
 	const struct run_options *run;
+	int run_count;       /* 1..jobs */
 	int jobs;            /* records run at once, 1..SCHEDULE_MAX_JOBS */
 	int retries;         /* extra tries for a run that ERRORed (--retries) */
 	int rerun_failures;  /* extra tries for a run that FAILed (--rerun-failures) */

@@ -53,6 +53,10 @@ struct storm_result {
 int storm_run(struct wire *w, struct agent *agent, const struct storm_plan *plan, struct storm_result *out,
 	      char **error);
 
+/* Raises net.core.somaxconn and net.ipv4.tcp_max_syn_backlog to count where they are lower (through
+ * the agent, which restores them), so a listener's backlog of count is not capped. 0, or -1. */
+int storm_raise_limits(struct agent *agent, uint32_t count, char **error);
+
 /* Makes a listener for a storm of count connections: raises net.core.somaxconn and
  * net.ipv4.tcp_max_syn_backlog to count where they are lower (through the agent, which restores
  * them), so no SYN meets a full queue or a syncookie, then listens on port under handle with backlog

@@ -14,4 +14,8 @@ int sysctl_file_open(const char *key, int flags);
 /* Writes value in one write(2). 0, or -1 with errno (EIO when the kernel took only part of it). */
 int sysctl_file_write(const char *key, const char *value);
 
+/* Writes value in one write(2) to fd, a sysctl file opened for writing (or -1 from a failed open, whose
+ * errno is kept), and closes it. 0, or -1 with errno. */
+int sysctl_file_write_fd(int fd, const char *value);
+
 #endif

@@ -33,7 +33,9 @@ struct target_options {
 	uint32_t target_ip;         /* lab: the host's address, host order; it replaces the cases' own */
 	const char *agent_command;  /* lab: `ssh lab1 tcpharness-agent` */
 	bool allow_default_route;   /* lab: the link may carry the harness host's default route */
-	const char *vm_image;       /* vm: the directory scripts/vm-image.sh wrote (vmlinuz, initrd.img) */
+	const char *vm_image;       /* vm: the directory scripts/vm-image.sh wrote (vmlinux or vmlinuz, initrd.img) */
+	const char *vm_kernel;      /* vm: a kernel file (bzImage or vmlinux) to make an image of instead */
+	const char *vm_modules;     /* vm: its modules, a directory or the kernel's .deb (may be NULL) */
 	/* lab: what keeps a shared network safe (docs/lab.md, "Safety on a shared network"). */
 	const struct case_file *cases;  /* the run's cases: their peer addresses are probed, flushed after */
 	int case_count;
@@ -55,6 +57,7 @@ struct target_case {
 	enum address_family family;     /* the family this case runs in */
 	bool shared_link;               /* other hosts may listen: the wire sends only to target_ip */
 	bool same_clock;                /* the agent's CLOCK_REALTIME is the harness's (local) */
+	int ts_hz;                      /* how fast the stack's TSvals tick (1000 since Linux 4.13) */
 	struct agent *agent;
 	const struct case_file *c;
 	struct sandbox sandbox;         /* local, gvisor */
@@ -81,6 +84,11 @@ const char *target_label(const struct target *t);
 /* The implementation under test, for per-stack lines in case files: "linux" (local, vm), "gvisor",
  * "lwip", or a lab host's system name in lower case ("linux", "freebsd"). */
 const char *target_stack(const struct target *t);
+
+/* The stack's kernel release as release_code() ("Linux 6.1.0-57-cloud-amd64" from the agent's hello,
+ * uname locally), for `{linux<4.13}` lines; 0 for a stack that is no kernel (gvisor, lwip) or an
+ * unreadable one. */
+uint32_t target_release(const struct target *t);
 
 /* How many cases may run on it at once: the kinds with a sandbox per case any number, lab and vm one
  * (one host, one set of sysctls). */

@@ -11,6 +11,8 @@ struct target {
 	char label[160];
 	char stack[32];                        /* target_stack() */
 	char greeting[128];                    /* gvisor: runsc's version; lwip: the agent's hello */
+	int ts_hz;                             /* the stack's TCP timestamp clock (ts_clock.h) */
+	uint32_t release;                      /* target_release() */
 	/* gvisor, lwip: what each case's sandbox runs. */
 	char launcher[4096];                   /* gvisor-run-agent.sh */
 	char agent_binary[4096];

@@ -7,11 +7,39 @@
 # against packetdrill one by one. Needs root, python3-scapy and hping3; builds first into BUILD_DIR
 # (default build/). RUNS (default 200); ROUNDS of the segment rate comparison (default 7), each sender
 # flooding for 1 s per round, and of each storm size.
+# `scripts/bench.sh vm [ROUNDS]`: only the vm target's catalogue wall time, -j 1 against -j 2 (one VM
+# per worker), ROUNDS (default 3) interleaved, on the image in TCPHARNESS_VM_IMAGE (default build/vm).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+build=${BUILD_DIR:-build}
+if [ "${1:-}" = vm ]; then
+	vm_image=${TCPHARNESS_VM_IMAGE:-build/vm}
+	[ -f "$vm_image/stamp" ] || { echo "bench: no VM image in $vm_image (scripts/vm-image.sh)" >&2; exit 2; }
+	scripts/build.sh >/dev/null
+	echo "== vm target: the catalogue, -j 1 against -j 2, ${2:-3} rounds interleaved (boots included)"
+	declare -A walls=()
+	for _ in $(seq "${2:-3}"); do
+		for jobs in 1 2; do
+			start=$(date +%s%N)
+			"$build/tcpharness" run -j "$jobs" --family 4 --target vm --vm-image "$vm_image" --captures /tmp/tcpharness-bench \
+				cases/ >/tmp/tcpharness-bench.out 2>&1 || true
+			wall=$(echo "scale=1; ($(date +%s%N) - $start) / 1000000000" | bc)
+			walls[$jobs]+=" $wall"
+			printf 'vm -j %s wall time %6.1f s   (%s; load %s)\n' "$jobs" "$wall" "$(tail -n 1 /tmp/tcpharness-bench.out)" \
+				"$(cut -d' ' -f1 /proc/loadavg)"
+			rm -rf /tmp/tcpharness-bench
+		done
+	done
+	for jobs in 1 2; do
+		read -r -a rounds_of_jobs <<<"${walls[$jobs]}"
+		mapfile -t sorted < <(printf '%s\n' "${rounds_of_jobs[@]}" | sort -n)
+		echo "vm -j $jobs median ${sorted[$((${#sorted[@]} / 2))]} s"
+	done
+	rm -f /tmp/tcpharness-bench.out
+	exit 0
+fi
 runs=${1:-200}
 rounds=${ROUNDS:-7}
-build=${BUILD_DIR:-build}
 # Debian's interpreter, which python3-scapy installs into (a pyenv python3 on PATH lacks it).
 scapy_python=/usr/bin/python3
 if ! command -v hping3 >/dev/null || ! "$scapy_python" -c 'import scapy' 2>/dev/null; then

@@ -3,7 +3,8 @@
 # compares them (exit 1 and a diff when the page says otherwise):
 #   stacks       `tcpharness matrix --markdown --family 4 --targets local,gvisor,lwip cases/` (gVisor and
 #                lwIP run the ipv4 family only so far)
-#   differences  every case that declares per-stack lines ({gvisor}, {!lwip}...), those lines, and the
+#   differences  every case that declares per-stack lines ({gvisor}, {!lwip}...; not the per-kernel
+#                {linux<5.4}), those lines, and the
 #                pcap of each side, copied to captures/stacks/<target>/ (not in --check mode)
 # The table's header names each stack by its major.minor (`local: Linux 6.18`, `gvisor: runsc 0.0`,
 # `lwip: lwIP 2.1`), and the comparison ignores the rest of the release (scripts/doc-block.sh).
@@ -41,7 +42,7 @@ while IFS= read -r file; do
 	name=${name%.tc}
 	{
 		printf '### %s\n\n```\n' "$name"
-		grep -E '^[[:space:]]*(\[[^]]*\][[:space:]]*)?\{' "$file"
+		grep -E '^[[:space:]]*(\[[^]]*\][[:space:]]*)?\{[^}<>=]*\}' "$file"
 		printf '```\n\n'
 	} >>"$work/differences"
 	for pcap in "$work/captures/local/$name".pcap "$work/captures/local/$name"@*.pcap; do
@@ -60,7 +61,7 @@ while IFS= read -r file; do
 		printf -- '- `%s`: %s\n' "${run%.pcap}" "$(IFS='|'; echo "${links[*]}" | sed 's/|/ · /g')" >>"$work/differences"
 	done
 	echo >>"$work/differences"
-done < <(grep -lE '^[[:space:]]*(\[[^]]*\][[:space:]]*)?\{' $(find cases -name '*.tc' | sort) || true)
+done < <(grep -lE '^[[:space:]]*(\[[^]]*\][[:space:]]*)?\{[^}<>=]*\}' $(find cases -name '*.tc' | sort) || true)
 
 # Both blocks' markers are checked before either block is written.
 for b in stacks differences; do

@@ -135,7 +135,7 @@ for run in $(seq "$runs"); do
 	setpriv --pdeathsig KILL qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot \
 		-accel tcg "${machine_opts[@]}" -cpu "$cpu" -smp 1 -m 1024 \
 		-kernel "$kernel" -initrd "$vmdir/initrd.img" \
-		-append "console=ttyS0 quiet panic=-1 tcpharness.ip=$guest_ip/24" \
+		-append "console=ttyS0 quiet panic=-1 no_timer_check tcpharness.ip=$guest_ip/24" \
 		-chardev "file,id=con,path=$console" -serial chardev:con \
 		-netdev "tap,id=net0,ifname=$tap,script=no,downscript=no,vnet_hdr=off" \
 		-device "$net_dev,netdev=net0,mac=$guest_mac" \
@@ -166,12 +166,12 @@ for run in $(seq "$runs"); do
 	times+=("$ms")
 	echo "run $run: ready after $ms ms: $(grep '^TCPHARNESS-READY' "$console")"
 
-	# hello must come from the guest's 6.1; socket s and the sysctl prove the next connection's agent
+	# hello must come from the guest's kernel (any Linux release); socket s and the sysctl prove the next connection's agent
 	# is a fresh one (its handle table is empty and the first agent restored the sysctl at EOF).
 	first=$(printf '%s\n' '1 hello -' '2 socket s' '3 sysctl-set - key=net.ipv4.tcp_rfc1337 value=1' | exchange)
 	indent <<<"$first"
 	hello=$(sed -n 1p <<<"$first")
-	[[ "$hello" =~ ^1\ [0-9]+\ -\ [0-9]+\.[0-9]{9}\ Linux\ 6\.1\. ]] || { echo "vm-boot: bad hello reply" >&2; exit 1; }
+	[[ "$hello" =~ ^1\ [0-9]+\ -\ [0-9]+\.[0-9]{9}\ Linux\ [0-9]+\.[0-9]+ ]] || { echo "vm-boot: bad hello reply" >&2; exit 1; }
 	second=$(printf '%s\n' '1 socket s' '2 sysctl-get - key=net.ipv4.tcp_rfc1337' | exchange)
 	indent <<<"$second"
 	if ! [[ "$(sed -n 1p <<<"$second")" =~ ^1\ [0-9]+\ -\  ]] || ! [[ "$(sed -n 2p <<<"$second")" =~ \ 0$ ]]; then

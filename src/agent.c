@@ -21,6 +21,8 @@
 
 /* Beyond a call's own timeout: the agent's poll, the syscall and the stream's latency. */
 #define REPLY_MARGIN_MS 2000
+/* tsclock samples the clock 200 ms apart. */
+#define TS_CLOCK_REPLY_MS (REPLY_MARGIN_MS + 200)
 
 /* Exit codes the child uses before it can speak the protocol. */
 #define CHILD_EXIT_BROKEN_STREAM 1
@@ -187,7 +189,7 @@ static int handshake(struct agent *agent, char **why)
 	if (reply.ret != AGENT_PROTOCOL_VERSION)
 		return error_set(why, "agent speaks protocol %lld, want %d", (long long)reply.ret,
 				 AGENT_PROTOCOL_VERSION);
-	snprintf(agent->stack, sizeof agent->stack, "%s", reply.text);
+	snprintf(agent->stack, sizeof agent->stack, "%.127s", reply.text);
 	return 0;
 }
 
@@ -441,7 +443,22 @@ int agent_reset(struct agent *agent, char **error)
 {
 	struct agent_request req = { .op = AGENT_OP_RESET };
 	struct agent_reply reply;
-	return stack_request(agent, &req, REPLY_MARGIN_MS, &reply, error);
+	if (stack_request(agent, &req, REPLY_MARGIN_MS, &reply, error) < 0)
+		return -1;
+	agent->fresh_netns = strcmp(reply.text, "fresh-netns") == 0;
+	return 0;
+}
+
+int agent_ts_clock_hz(struct agent *agent, int *hz, char **error)
+{
+	struct agent_request req = { .op = AGENT_OP_TSCLOCK, .id = take_id(agent) };
+	struct agent_reply reply;
+	if (exchange(agent, &req, TS_CLOCK_REPLY_MS, &reply, error) < 0)
+		return -1;
+	if (reply.err || reply.ret <= 0)
+		return 0;
+	*hz = (int)reply.ret;
+	return 1;
 }
 
 int agent_accept_close(struct agent *agent, const char *listener, uint32_t count, int timeout_ms, int64_t *closed,

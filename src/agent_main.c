@@ -6,11 +6,12 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "agent_netns.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: tcpharness-agent [--help | --version]\n"
+		"usage: tcpharness-agent [--netns-per-case IFACE] | --help | --version\n"
 		"\n"
 		"Performs socket calls for tcpharness: reads one request line per call on stdin and writes\n"
 		"one reply line on stdout, until end of input. Run it in the network namespace or on the\n"
@@ -18,7 +19,13 @@ static void usage(FILE *out)
 		"\n"
 		"  request: <id> <op> <handle> [key=value ...]\n"
 		"  reply:   <id> <ret> <errno-name or -> <sec>.<nsec> [text]\n"
-		"  try:     echo '1 hello -' | tcpharness-agent\n");
+		"  try:     echo '1 hello -' | tcpharness-agent\n"
+		"\n"
+		"  --netns-per-case IFACE  every reset (the harness sends one before each case) starts a new\n"
+		"      network namespace and moves IFACE into it with IFACE's IPv4 address and ARP flag; IFACE\n"
+		"      returns at the next reset and at end of input. No socket outlives its case, on any\n"
+		"      kernel, and purge (sock_diag SOCK_DESTROY) is refused. IFACE carries nothing else\n"
+		"      meanwhile: never name the interface the harness's SSH session runs over.\n");
 }
 
 int main(int argc, char **argv)
@@ -31,7 +38,13 @@ int main(int argc, char **argv)
 		printf("tcpharness-agent, protocol version %d\n", AGENT_PROTOCOL_VERSION);
 		return 0;
 	}
-	if (argc != 1) {
+	if (argc == 3 && strcmp(argv[1], "--netns-per-case") == 0) {
+		char *error = NULL;
+		if (agent_netns_setup(argv[2], &error) < 0) {
+			fprintf(stderr, "tcpharness-agent: %s\n", error);
+			return 2;
+		}
+	} else if (argc != 1) {
 		usage(stderr);
 		return 2;
 	}

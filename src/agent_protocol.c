@@ -26,6 +26,7 @@ static const char *const op_names[] = {
 	[AGENT_OP_HELLO] = "hello",           [AGENT_OP_STATE] = "state",
 	[AGENT_OP_COUNTER] = "counter",       [AGENT_OP_PURGE] = "purge",
 	[AGENT_OP_RESET] = "reset",           [AGENT_OP_ACCEPT_CLOSE] = "accept-close",
+	[AGENT_OP_TSCLOCK] = "tsclock",
 	[AGENT_OP_NEIGH_FLUSH] = "neigh-flush",
 	[AGENT_OP_TCP_INFO] = "tcp-info",
 };
@@ -79,6 +80,7 @@ static const struct {
 	[AGENT_OP_PURGE] = { K(KEY_IP), K(KEY_IP) },
 	[AGENT_OP_RESET] = { 0, 0 },
 	[AGENT_OP_ACCEPT_CLOSE] = { K(KEY_CONNECTIONS) | K(KEY_TIMEOUT), K(KEY_CONNECTIONS) | K(KEY_TIMEOUT) },
+	[AGENT_OP_TSCLOCK] = { 0, 0 },
 	[AGENT_OP_NEIGH_FLUSH] = { K(KEY_IP), K(KEY_IP) },
 	[AGENT_OP_TCP_INFO] = { K(KEY_FIELD), K(KEY_FIELD) },
 };
@@ -94,6 +96,7 @@ static bool op_has_handle(enum agent_op op)
 	case AGENT_OP_COUNTER:
 	case AGENT_OP_PURGE:
 	case AGENT_OP_RESET:
+	case AGENT_OP_TSCLOCK:
 	case AGENT_OP_NEIGH_FLUSH:
 		return false;
 	default:

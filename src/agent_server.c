@@ -20,6 +20,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "agent_netns.h"
 #include "agent_protocol.h"
 #include "error_text.h"
 #include "neighbour.h"
@@ -27,6 +28,7 @@
 #include "symbols.h"
 #include "tcp_info_fields.h"
 #include "sysctl_file.h"
+#include "ts_clock.h"
 
 #define HANDLE_MAX 64
 #define SAVED_SYSCTL_MAX 64
@@ -484,12 +486,21 @@ static void close_handles(struct server *s)
 		}
 }
 
-/* Between cases on a long-lived target: the next case starts with no socket and the host's settings. */
+/* Between cases on a long-lived target: the next case starts with no socket and the host's settings;
+ * with --netns-per-case in a namespace of its own (text "fresh-netns"), so nothing of the previous
+ * case can answer its segments and no purge is needed. */
 static void op_reset(struct server *s, struct agent_reply *r)
 {
 	close_handles(s);
 	int err = restore_sysctls(s);
-	done(r, err ? -1 : 0, err);
+	char *why = NULL;
+	if (!err && agent_netns_enabled()) {
+		if (agent_netns_fresh(&why) < 0)
+			err = errno ? errno : EIO;
+		else
+			snprintf(r->text, sizeof r->text, "fresh-netns");
+	}
+	done_why(r, 0, err, why);
 }
 
 /* Text: the state's name and the pending timer in ms (-1: none), e.g. "TIME_WAIT 59873". */
@@ -519,6 +530,10 @@ static void op_counter(struct server *s, const struct agent_request *q, struct a
 /* ret: how many sockets to that peer were destroyed. */
 static void op_purge(struct server *s, const struct agent_request *q, struct agent_reply *r)
 {
+	if (agent_netns_enabled()) {
+		refuse(r, EPERM, "purge refused: --netns-per-case gives each case a fresh namespace, no SOCK_DESTROY");
+		return;
+	}
 	int destroyed = 0;
 	char *why = NULL;
 	int err = s->stack->purge(&q->ip, &destroyed, &why);
@@ -573,6 +588,19 @@ static void op_accept_close(struct server *s, const struct agent_request *q, str
 	done(r, closed, 0);
 }
 
+/* ret: the TS clock's rate in Hz; ENOENT when the stack cannot tell. */
+static void op_tsclock(struct server *s, struct agent_reply *r)
+{
+	if (!s->stack->ts_clock_hz) {
+		refuse(r, ENOENT, "this stack cannot tell its TS clock rate");
+		return;
+	}
+	int hz = 0;
+	char *why = NULL;
+	int err = s->stack->ts_clock_hz(&hz, &why);
+	done_why(r, hz, err, why);
+}
+
 /* The text names the stack, so a lab report can say which one answered. */
 static void op_hello(struct server *s, struct agent_reply *r)
 {
@@ -603,6 +631,7 @@ static void perform(struct server *s, const struct agent_request *q, struct agen
 	case AGENT_OP_PURGE: op_purge(s, q, r); break;
 	case AGENT_OP_RESET: op_reset(s, r); break;
 	case AGENT_OP_ACCEPT_CLOSE: op_accept_close(s, q, r); break;
+	case AGENT_OP_TSCLOCK: op_tsclock(s, r); break;
 	case AGENT_OP_NEIGH_FLUSH: op_neigh_flush(s, q, r); break;
 	case AGENT_OP_TCP_INFO: op_tcp_info(s, q, r); break;
 	}
@@ -710,6 +739,12 @@ int agent_serve_stack(int in_fd, int out_fd, const struct agent_stack *stack)
 	}
 	close_handles(&s);
 	restore_sysctls(&s);
+	char *error = NULL;
+	if (agent_netns_home(&error) < 0) {
+		fprintf(stderr, "tcpharness-agent: %s\n", error);
+		status = -1;
+	}
+	free(error);
 	return status;
 }
 
@@ -744,7 +779,7 @@ static int linux_connected(int fd, int timeout_ms)
  * as a case writes them. 0, or an errno (EMSGSIZE: longer than size - 1). */
 static int linux_sysctl_read(const char *key, char *value, size_t size)
 {
-	int fd = sysctl_file_open(key, O_RDONLY);
+	int fd = agent_netns_sysctl_open(key, O_RDONLY);
 	if (fd < 0)
 		return errno;
 	char raw[2 * SYSCTL_VALUE_MAX + 128];
@@ -772,7 +807,7 @@ static int linux_sysctl_read(const char *key, char *value, size_t size)
 
 static int linux_sysctl_write(const char *key, const char *value)
 {
-	return sysctl_file_write(key, value) < 0 ? errno : 0;
+	return sysctl_file_write_fd(agent_netns_sysctl_open(key, O_WRONLY), value) < 0 ? errno : 0;
 }
 
 /* A sock_diag socket per call, so the agent holds nothing between requests. */
@@ -814,6 +849,14 @@ static int linux_counter(const char *name, int64_t *value, char **why)
 	return err;
 }
 
+static int linux_ts_clock_hz(int *hz, char **why)
+{
+	int err = ts_clock_hz(hz);
+	if (err)
+		error_set(why, "TCP_TIMESTAMP: %s", strerror(err));
+	return err;
+}
+
 static void linux_hello(char *text, size_t size)
 {
 	struct utsname u;
@@ -842,6 +885,7 @@ const struct agent_stack agent_stack_linux = {
 	.state = linux_state,
 	.counter = linux_counter,
 	.purge = linux_purge,
+	.ts_clock_hz = linux_ts_clock_hz,
 	.neigh_flush = neighbour_forget,
 	.hello = linux_hello,
 };

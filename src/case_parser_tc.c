@@ -561,6 +561,32 @@ static bool is_stack_name_char(char ch)
 	return char_is_lower(ch) || char_is_digit(ch) || ch == '_' || ch == '-';
 }
 
+/* `<4.13`, `>=5.4`, `=6.1.0` after a stack name: the releases a per-kernel line is about. */
+static int parse_release_bound(struct parser *p, struct token bound, struct release_bound *out)
+{
+	static const struct {
+		const char *text;
+		enum release_op op;
+	} ops[] = { { "<=", RELEASE_LE }, { ">=", RELEASE_GE }, { "<", RELEASE_LT }, { ">", RELEASE_GT }, { "=", RELEASE_EQ } };
+	size_t op_len = 0;
+	for (size_t i = 0; i < sizeof ops / sizeof ops[0] && !op_len; i++)
+		if (bound.len >= strlen(ops[i].text) && strncmp(bound.s, ops[i].text, strlen(ops[i].text)) == 0) {
+			out->op = ops[i].op;
+			op_len = strlen(ops[i].text);
+		}
+	struct token release = { bound.s + op_len, bound.len - op_len, bound.col + (int)op_len };
+	size_t used = release_scan(release.s, release.len, &out->release);
+	if (used == 0 || used != release.len)
+		return lex_fail(p->lx, release.col, "expected a kernel release (MAJOR.MINOR[.PATCH], e.g. 4.13), got " TOKEN_FMT,
+				TOKEN_ARG(release));
+	return 0;
+}
+
+static bool same_bound(const struct release_bound *a, const struct release_bound *b)
+{
+	return a->op == b->op && a->release == b->release;
+}
+
 /* A stack list whose names are all address families (`{ipv6}`, `{!mapped}`) selects families instead:
  * the step's skipped_families, and no stacks. One naming both is refused. */
 static int stacks_to_families(struct parser *p, struct step *s, int col)
@@ -569,6 +595,8 @@ static int stacks_to_families(struct parser *p, struct step *s, int col)
 	int families = 0;
 	for (int i = 0; i < s->stack_count; i++) {
 		int f = strcmp(s->stacks[i], "4") && strcmp(s->stacks[i], "6") ? family_from_name(s->stacks[i]) : -1;
+		if (f >= 0 && s->stack_bounds[i].op != RELEASE_ANY)
+			return lex_fail(p->lx, col, "an address family has no release bound");
 		if (f >= 0) {
 			named |= 1u << f;
 			families++;
@@ -584,7 +612,8 @@ static int stacks_to_families(struct parser *p, struct step *s, int col)
 	return 0;
 }
 
-/* `{name,...}` or `{!name,...}` with the cursor on '{'. */
+/* `{name,...}` or `{!name,...}` with the cursor on '{'; a stack name may carry a release bound
+ * (`{linux<4.13}`). */
 static int parse_stack_prefix(struct parser *p, struct step *s)
 {
 	int col = lex_cursor_col(p->lx);
@@ -597,6 +626,15 @@ static int parse_stack_prefix(struct parser *p, struct step *s)
 		struct token name;
 		if (!lex_next_word(p->lx, ",}", &name))
 			return lex_fail(p->lx, name.col, "expected a stack name");
+		struct token bound = { name.s + name.len, 0, name.col + (int)name.len };
+		for (size_t i = 0; i < name.len; i++)
+			if (strchr("<>=", name.s[i])) {
+				bound = (struct token){ name.s + i, name.len - i, name.col + (int)i };
+				name.len = i;
+				break;
+			}
+		if (name.len == 0)
+			return lex_fail(p->lx, name.col, "expected a stack name before the release bound");
 		for (size_t i = 0; i < name.len; i++)
 			if (!is_stack_name_char(name.s[i]))
 				return lex_fail(p->lx, name.col + (int)i, "invalid character '%c' in stack name (expected [a-z0-9_-])",
@@ -605,8 +643,12 @@ static int parse_stack_prefix(struct parser *p, struct step *s)
 			return lex_fail(p->lx, name.col, "stack name too long (max %d bytes)", CASE_STACK_NAME_MAX - 1);
 		if (s->stack_count == CASE_MAX_STACKS)
 			return lex_fail(p->lx, name.col, "too many stacks (max %d)", CASE_MAX_STACKS);
+		struct release_bound *b = &s->stack_bounds[s->stack_count];
+		*b = (struct release_bound){ RELEASE_ANY, 0 };
+		if (bound.len && parse_release_bound(p, bound, b) < 0)
+			return -1;
 		for (int i = 0; i < s->stack_count; i++)
-			if (token_is(name, s->stacks[i]))
+			if (token_is(name, s->stacks[i]) && same_bound(b, &s->stack_bounds[i]))
 				return lex_fail(p->lx, name.col, "duplicate stack " TOKEN_FMT, TOKEN_ARG(name));
 		token_copy(s->stacks[s->stack_count++], name);
 		char next = lex_peek_char(p->lx);

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,18 +109,25 @@ static const char usage_text[] =
 	"    --allow-storm  let `storm` lines run on the lab host, paced at --max-pps\n"
 	"    --dry-run      run: probe the addresses, resolve the target and print every frame the run\n"
 	"                   would send, in the case notation and as hex; send no segment\n"
-	"  --target vm [--vm-image DIR]\n"
-	"                   Debian's Linux 6.1 under QEMU (TCG), booted once for the run, on a TAP in a\n"
-	"                   namespace of the harness's own; DIR (default $TCPHARNESS_VM_IMAGE, else\n"
-	"                   build/vm) comes from scripts/vm-image.sh DIR build/tcpharness-agent-static\n"
+	"  --target vm [--vm-image DIR | --kernel FILE [--modules DIR|PACKAGE.deb]]\n"
+	"                   a Linux kernel under QEMU (TCG), booted once for the run, on a TAP in a\n"
+	"                   namespace of the harness's own; every case gets a fresh network namespace in\n"
+	"                   the guest. DIR (default $TCPHARNESS_VM_IMAGE, else build/vm) comes from\n"
+	"                   scripts/vm-image.sh DIR build/tcpharness-agent-static (Debian's Linux 6.1).\n"
+	"                   --kernel: any x86-64 kernel, a bzImage or a PVH vmlinux; drivers built as\n"
+	"                   modules come from --modules (INSTALL_MOD_PATH or the kernel's .deb). What the\n"
+	"                   kernel lacks (virtio, initramfs, devtmpfs, network namespaces, inet_diag) is\n"
+	"                   named before it boots; the image is cached under ~/.cache/tcpharness\n"
 	"  --target gvisor  gVisor's netstack: the agent runs under runsc (scripts/gvisor-run-agent.sh) in a\n"
 	"                   fresh pair of namespaces per case; runsc must be installed\n"
 	"  --target lwip    lwIP 2.1.3 (tcpharness-agent-lwip, built from Debian's source with TCP options on) on a TAP\n"
 	"                   in a fresh namespace per case\n"
 	"                   Lines prefixed {STACK} or {!STACK} in case files run only on (or everywhere but)\n"
-	"                   linux, gvisor or lwip: per-stack expectations\n"
+	"                   linux, gvisor or lwip: per-stack expectations; {linux<4.13}: per kernel release\n"
 	"  --targets T1,T2  matrix: run everything on each target in turn and print one table, a column\n"
-	"                   per target (e.g. local,gvisor,lwip); pcaps go to DIR/<target>/\n"
+	"                   per target (e.g. local,gvisor,lwip); pcaps go to DIR/<target>/. vm=PATH is a\n"
+	"                   VM of its own, PATH an image directory or a kernel file, so several kernels\n"
+	"                   make one table: local,vm,vm=/boot/vmlinuz-4.9.337\n"
 	"  --report FORMAT[=PATH]\n"
 	"                   run, matrix: also write a report (repeatable); `--report FORMAT PATH` works\n"
 	"                   too, except for tap, whose FILE is only ever given as tap=FILE:\n"
@@ -340,6 +348,7 @@ struct command_line {
 	bool markdown;
 	struct target_options target;      /* the lab's settings; kind is kinds[0] */
 	enum target_kind kinds[MATRIX_MAX_TARGETS];
+	const char *vm_paths[MATRIX_MAX_TARGETS]; /* `vm=PATH`: an image directory or a kernel file */
 	int target_count;
 	bool target_given, lab_option_given, vm_option_given;
 	struct report_request reports[MAX_REPORTS];
@@ -372,40 +381,153 @@ static int write_reports(const struct command_line *cl, const struct run_set *se
 	return rc;
 }
 
+/* Targets opened at once (VMs booting in parallel). A VM's QEMU dies with the thread that forked it
+ * (PR_SET_PDEATHSIG follows the parent thread), so each extra target's thread lives, waiting, until
+ * it is told to close the target it opened. */
+struct target_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	int opened;        /* openers done opening (well or not) */
+	bool release;      /* the run is over: close and end */
+	pthread_t threads[SCHEDULE_MAX_JOBS];
+	bool threaded[SCHEDULE_MAX_JOBS];
+	struct target_opening {
+		struct target_pool *pool;
+		const struct target_options *options;
+		struct target *target;
+		char *error;
+		int rc;
+	} openings[SCHEDULE_MAX_JOBS];
+	int count;
+};
+
+static void *open_and_hold_target(void *arg)
+{
+	struct target_opening *o = arg;
+	struct target_pool *pool = o->pool;
+	o->rc = target_open(o->options, &o->target, &o->error);
+	pthread_mutex_lock(&pool->lock);
+	pool->opened++;
+	pthread_cond_broadcast(&pool->changed);
+	while (!pool->release)
+		pthread_cond_wait(&pool->changed, &pool->lock);
+	pthread_mutex_unlock(&pool->lock);
+	target_close(o->target);
+	return NULL;
+}
+
+/* Closes every target of the pool (each on the thread that opened it) and frees it. */
+static void close_targets(struct target_pool *pool)
+{
+	pthread_mutex_lock(&pool->lock);
+	pool->release = true;
+	pthread_cond_broadcast(&pool->changed);
+	pthread_mutex_unlock(&pool->lock);
+	for (int i = 1; i < pool->count; i++)
+		if (pool->threaded[i])
+			pthread_join(pool->threads[i], NULL);
+	target_close(pool->openings[0].target);
+	for (int i = 0; i < pool->count; i++)
+		free(pool->openings[i].error);
+	pthread_cond_destroy(&pool->changed);
+	pthread_mutex_destroy(&pool->lock);
+	free(pool);
+}
+
+/* Opens count targets alike at once: the pool with targets in openings[0..count), or NULL with
+ * *error (the first failure's) and nothing left open. */
+static struct target_pool *open_targets(const struct target_options *options, int count, char **error)
+{
+	struct target_pool *pool = calloc(1, sizeof *pool);
+	if (!pool) {
+		*error = strdup("out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&pool->lock, NULL);
+	pthread_cond_init(&pool->changed, NULL);
+	pool->count = count;
+	for (int i = 0; i < count; i++)
+		pool->openings[i] = (struct target_opening){ pool, options, NULL, NULL, -1 };
+	for (int i = 1; i < count; i++) {
+		pool->threaded[i] = pthread_create(&pool->threads[i], NULL, open_and_hold_target, &pool->openings[i]) == 0;
+		if (!pool->threaded[i]) {
+			pool->openings[i].error = strdup("cannot start a thread to boot another VM");
+			pool->opened++;
+		}
+	}
+	/* The first on this thread, which outlives the run. */
+	struct target_opening *first = &pool->openings[0];
+	first->rc = target_open(options, &first->target, &first->error);
+	pthread_mutex_lock(&pool->lock);
+	while (pool->opened < count - 1)
+		pthread_cond_wait(&pool->changed, &pool->lock);
+	pthread_mutex_unlock(&pool->lock);
+	for (int i = 0; i < count; i++)
+		if (pool->openings[i].rc < 0) {
+			*error = pool->openings[i].error;
+			pool->openings[i].error = NULL;
+			close_targets(pool);
+			return NULL;
+		}
+	return pool;
+}
+
 /* Runs set on the t-th target of the command line; *label gets its malloc'd label. With several
  * targets, each one's pcaps go to a directory of its own. Returns the exit status. */
 static int run_on_target(const struct command_line *cl, int t, struct run_set *set, FILE *console, char **label)
 {
 	struct target_options options_of_target = cl->target;
 	options_of_target.kind = cl->kinds[t];
-	struct target *target;
+	struct stat st;
+	if (cl->vm_paths[t] && stat(cl->vm_paths[t], &st) == 0 && S_ISDIR(st.st_mode)) {
+		options_of_target.vm_image = cl->vm_paths[t];
+		options_of_target.vm_kernel = options_of_target.vm_modules = NULL;
+	} else if (cl->vm_paths[t]) {
+		options_of_target.vm_kernel = cl->vm_paths[t];
+		options_of_target.vm_modules = NULL;
+	}
+	/* A VM runs one case at a time: -j N boots N of them, at once, one per worker. */
+	int copies = options_of_target.kind == TARGET_VM ? (cl->jobs < set->count ? cl->jobs : set->count) : 1;
+	if (copies < 1)
+		copies = 1;
 	char *error = NULL;
-	if (target_open(&options_of_target, &target, &error) < 0) {
+	struct target_pool *pool = open_targets(&options_of_target, copies, &error);
+	if (!pool) {
 		fprintf(stderr, "tcpharness: target %s: %s\n", target_kind_name(options_of_target.kind),
 			error ? error : "out of memory");
 		free(error);
 		*label = strdup(target_kind_name(options_of_target.kind));
 		return EXIT_USAGE;
 	}
+	struct target *target = pool->openings[0].target;
 	*label = strdup(target_label(target));
 	if (cl->target_count > 1)
 		fprintf(console, "== %s ==\n", target_label(target));
 	int jobs = cl->jobs;
-	if (!target_runs_cases_in_parallel(target)) {
-		if (cl->jobs_given && cl->jobs > 1)
+	if (!target_runs_cases_in_parallel(target) && copies == 1) {
+		if (cl->jobs_given && cl->jobs > 1 && options_of_target.kind != TARGET_VM)
 			fprintf(stderr, "tcpharness: %s runs one case at a time; -j %d ignored\n", target_label(target),
 				cl->jobs);
 		jobs = 1;
 	}
 	char *dir = cl->captures_dir ? strdup(cl->captures_dir) : default_captures_dir();
 	if (dir && cl->target_count > 1) {
+		/* local, lab, vm, then vm-2, vm-3 for more targets of a kind. */
+		int same_kind_before = 0;
+		for (int i = 0; i < t; i++)
+			same_kind_before += cl->kinds[i] == cl->kinds[t];
 		char *per_target = NULL;
-		if (asprintf(&per_target, "%s/%s", dir, target_kind_name(options_of_target.kind)) < 0)
+		if ((same_kind_before ? asprintf(&per_target, "%s/%s-%d", dir, target_kind_name(options_of_target.kind),
+						 same_kind_before + 1)
+				      : asprintf(&per_target, "%s/%s", dir, target_kind_name(options_of_target.kind))) < 0)
 			per_target = NULL;
 		free(dir);
 		dir = per_target;
 	}
-	struct run_options options = { target, dir, cl->tolerance_ns, report_names_families(set), cl->capture_format };
+	struct run_options options[SCHEDULE_MAX_JOBS];
+	for (int i = 0; i < copies; i++)
+		options[i] = (struct run_options){ pool->openings[i].target, dir, cl->tolerance_ns, report_names_families(set),
+						   cl->capture_format };
 	int status;
 	if (cl->target.dry_run) {
 		status = dry_run_print(target, set, stdout, &error) < 0 ? EXIT_USAGE : 0;
@@ -413,7 +535,7 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 			fprintf(stderr, "tcpharness: dry run: %s\n", error ? error : "out of memory");
 		free(error);
 	} else {
-		struct schedule_options schedule = { &options, jobs, cl->retries, cl->rerun_failures };
+		struct schedule_options schedule = { options, copies, jobs, cl->retries, cl->rerun_failures };
 		status = schedule_run(set, &schedule, console) < 0 ? EXIT_USAGE : EXIT_PASSED;
 	}
 	if (target_refusal(target)) {
@@ -421,7 +543,7 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 			target_refusal(target));
 		status = EXIT_USAGE;
 	}
-	target_close(target);
+	close_targets(pool);
 	free(dir);
 	return status;
 }
@@ -510,15 +632,35 @@ static int command_run(const struct loaded_cases *loaded, const struct command_l
 		else
 			matrix_print(stdout, &sets[0], cl->markdown);
 	}
-	set = sets[0];
-	for (int t = 1; t < ran; t++)
-		run_set_free(&sets[t]);
-	for (int t = 0; t < ran; t++)
-		free(labels[t]);
-	if (status != EXIT_USAGE && write_reports(cl, &set) < 0 &&
+	/* Several targets: one report of every target's runs, each labelled with its target. The
+	 * records are borrowed from the per-target sets, which own them. */
+	struct run_set reported = sets[0];
+	if (cl->target_count > 1) {
+		reported = (struct run_set){ NULL, 0, sets[0].families };
+		for (int t = 0; t < ran; t++)
+			reported.count += sets[t].count;
+		reported.runs = calloc(reported.count ? (size_t)reported.count : 1, sizeof *reported.runs);
+		if (!reported.runs) {
+			fprintf(stderr, "tcpharness: out of memory\n");
+			reported.count = 0;
+			status = EXIT_USAGE;
+		}
+		for (int t = 0, at = 0; reported.runs && t < ran; t++)
+			for (int i = 0; i < sets[t].count; i++, at++) {
+				reported.runs[at] = sets[t].runs[i];
+				reported.runs[at].target = labels[t];
+			}
+	}
+	if (status != EXIT_USAGE && write_reports(cl, &reported) < 0 &&
 	    (status == EXIT_PASSED || status == EXIT_NOTHING_RAN))
 		status = EXIT_REPORT_UNWRITTEN;
-	run_set_free(&set);
+	if (cl->target_count > 1)
+		free(reported.runs);
+	/* sets[0] is the caller's set, there even when no target ran. */
+	for (int t = 0; t < (ran ? ran : 1); t++) {
+		run_set_free(&sets[t]);
+		free(labels[t]);
+	}
 	return status;
 }
 
@@ -580,8 +722,15 @@ static int parse_targets(const char *arg, bool list, struct command_line *cl)
 	cl->target_count = 0;
 	int rc = copy ? 0 : -1;
 	for (char *name = copy ? strtok_r(copy, ",", &save) : NULL; name && rc == 0; name = strtok_r(NULL, ",", &save)) {
+		char *path = strchr(name, '=');
+		if (path)
+			*path++ = '\0';
 		int kind = target_kind_from_name(name);
-		if (kind < 0) {
+		if (path && (kind != TARGET_VM || !*path)) {
+			fprintf(stderr, kind == TARGET_VM ? "tcpharness: vm= needs a PATH (an image directory or a kernel file)\n"
+							  : "tcpharness: only vm takes =PATH, not '%s'\n", name);
+			rc = -1;
+		} else if (kind < 0) {
 			fprintf(stderr, "tcpharness: unknown target '%s' (local, lab, vm)\n", name);
 			rc = -1;
 		} else if (cl->target_count == (list ? MATRIX_MAX_TARGETS : 1)) {
@@ -590,10 +739,14 @@ static int parse_targets(const char *arg, bool list, struct command_line *cl)
 			rc = -1;
 		} else {
 			for (int i = 0; i < cl->target_count; i++)
-				if (cl->kinds[i] == (enum target_kind)kind) {
-					fprintf(stderr, "tcpharness: target '%s' given twice\n", name);
+				if (cl->kinds[i] == (enum target_kind)kind &&
+				    (cl->vm_paths[i] && path ? strcmp(cl->vm_paths[i], path) == 0 : cl->vm_paths[i] == path)) {
+					fprintf(stderr, "tcpharness: target '%s%s%s' given twice\n", name, path ? "=" : "",
+						path ? path : "");
 					rc = -1;
 				}
+			/* The path points into copy, which goes at the end: keep it in arg instead. */
+			cl->vm_paths[cl->target_count] = path ? arg + (path - copy) : NULL;
 			cl->kinds[cl->target_count++] = (enum target_kind)kind;
 		}
 	}
@@ -666,6 +819,8 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		{ "agent", required_argument, NULL, 'G' },
 		{ "allow-default-route-iface", no_argument, NULL, 'D' },
 		{ "vm-image", required_argument, NULL, 'M' },
+		{ "kernel", required_argument, NULL, 'L' },
+		{ "modules", required_argument, NULL, 'O' },
 		{ "retries", required_argument, NULL, 'R' },
 		{ "rerun-failures", required_argument, NULL, 'F' },
 		{ "allow-skip-only", no_argument, NULL, 'K' },
@@ -750,6 +905,14 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 			break;
 		case 'M':
 			cl->target.vm_image = optarg;
+			cl->vm_option_given = true;
+			break;
+		case 'L':
+			cl->target.vm_kernel = optarg;
+			cl->vm_option_given = true;
+			break;
+		case 'O':
+			cl->target.vm_modules = optarg;
 			cl->vm_option_given = true;
 			break;
 		case 'h':
@@ -839,7 +1002,15 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		return EXIT_USAGE;
 	}
 	if (cl->vm_option_given && !targets_include(cl, TARGET_VM)) {
-		fprintf(stderr, "tcpharness: --vm-image is an option of --target vm\n");
+		fprintf(stderr, "tcpharness: --vm-image, --kernel and --modules are options of --target vm\n");
+		return EXIT_USAGE;
+	}
+	if (cl->target.vm_kernel && cl->target.vm_image) {
+		fprintf(stderr, "tcpharness: --vm-image and --kernel both name the VM's kernel: give one\n");
+		return EXIT_USAGE;
+	}
+	if (cl->target.vm_modules && !cl->target.vm_kernel) {
+		fprintf(stderr, "tcpharness: --modules goes with --kernel\n");
 		return EXIT_USAGE;
 	}
 	if (!cl->target.vm_image)
@@ -860,10 +1031,6 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 	}
 	if (cl->target.dry_run && (strcmp(cl->command, "run") != 0 || cl->target_count > 1 || cl->report_count)) {
 		fprintf(stderr, "tcpharness: --dry-run is an option of `run --target lab`, without --report\n");
-		return EXIT_USAGE;
-	}
-	if (cl->target_count > 1 && cl->report_count) {
-		fprintf(stderr, "tcpharness: --report describes one target's runs; run each target on its own\n");
 		return EXIT_USAGE;
 	}
 	return -1;

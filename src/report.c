@@ -105,7 +105,7 @@ char *report_tries_text(const struct run_record *r)
 int report_case_end(const struct run_set *set, int first)
 {
 	int i = first;
-	while (i < set->count && set->runs[i].c == set->runs[first].c)
+	while (i < set->count && set->runs[i].c == set->runs[first].c && set->runs[i].target == set->runs[first].target)
 		i++;
 	return i;
 }

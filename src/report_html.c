@@ -637,6 +637,11 @@ static void write_run(FILE *out, const struct run_set *set, int index, const cha
 	fprintf(out, "<section class=\"run\" id=\"%s\" data-run=\"", anchor);
 	put_escaped(out, r->name);
 	fprintf(out, "\" data-verdict=\"%s\">\n<h3>", verdict_word(r));
+	if (r->target) {
+		fputs("<span class=\"target\">", out);
+		put_escaped(out, r->target);
+		fputs("</span> ", out);
+	}
 	put_escaped(out, r->name);
 	fprintf(out, "<span class=\"verdict %s\">%s</span></h3>\n", verdict_word(r),
 		r->ran ? verdict_word(r) : "not run");

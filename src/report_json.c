@@ -123,6 +123,8 @@ static void put_run(FILE *out, const struct run_record *r, const char *dir_real)
 	const struct case_result *result = &r->result;
 	fputs("    {\n      \"name\": ", out);
 	put_json_string(out, r->name);
+	fputs(",\n      \"target\": ", out);
+	put_json_string(out, r->target);
 	fputs(",\n      \"case\": ", out);
 	put_json_string(out, c->name);
 	fputs(",\n      \"file\": ", out);

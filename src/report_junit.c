@@ -146,11 +146,22 @@ static void put_testsuite(FILE *out, const struct run_set *set, int first, int e
 		return;
 	const struct case_file *c = set->runs[first].c;
 	const char *case_name = c->name;
-	fputs("  <testsuite", out);
-	put_attribute(out, "name", case_name, strlen(case_name));
+	/* With several targets a case has a suite per target, named after it. */
+	const char *target = set->runs[first].target;
+	fputs("  <testsuite name=\"", out);
+	if (target) {
+		put_xml(out, target, strlen(target), true);
+		fputc(' ', out);
+	}
+	put_xml(out, case_name, strlen(case_name), true);
+	fputc('"', out);
 	put_tally(out, &t);
 	fputs(">\n    <properties>\n      <property name=\"file\"", out);
 	put_attribute(out, "value", c->path, strlen(c->path));
+	if (target) {
+		fputs("/>\n      <property name=\"target\"", out);
+		put_attribute(out, "value", target, strlen(target));
+	}
 	fputs("/>\n      <property name=\"kernel\"", out);
 	put_attribute(out, "value", kernel, strlen(kernel));
 	fputs("/>\n    </properties>\n", out);

@@ -674,6 +674,15 @@ static void describe_app_expectation(const struct app_call *call, char *buf, siz
 	}
 }
 
+/* True when a storm of this case takes its connections from the listener handle. */
+static bool storms_from(const struct case_file *c, const char *handle)
+{
+	for (int i = 0; i < c->step_count; i++)
+		if (c->steps[i].kind == STEP_STORM && strcmp(c->steps[i].u.storm.listener, handle) == 0)
+			return true;
+	return false;
+}
+
 /* Calls that wait for the stack (a connection, data, a handshake's end) return when it acts; the others
  * return at once, so their effect lies anywhere between the request and the return. */
 static bool app_call_waits(enum app_op op)
@@ -687,6 +696,13 @@ static int do_app(struct run_state *rs, const struct step *step, const struct st
 	struct agent_reply reply;
 	char *error = NULL;
 	struct app_call call = step->u.app;
+	/* A storm's listener must get the backlog the case asks for, which somaxconn would cap. */
+	if (call.op == APP_LISTEN && call.backlog > 0 && storms_from(rs->c, call.handle) &&
+	    storm_raise_limits(rs->agent, (uint32_t)call.backlog, &error) < 0) {
+		harness_error(rs, step, NULL, "storm listener: %s", error ? error : "?");
+		free(error);
+		return -1;
+	}
 	/* A target with an address of its own: the case's address in a call means the target's. */
 	if (call.ip && call.ip == rs->c->target_ip)
 		call.ip = rs->target.target_ip;
@@ -965,9 +981,10 @@ static int do_expect_counter(struct run_state *rs, const struct step *step, cons
 	return judge_watch(rs, step, w, result, &r, late_ns, what, broke);
 }
 
-/* Same clock: B's TSval is A's plus the milliseconds between the two segments (Linux's TS clock
- * ticks in ms), within a few ticks; otherwise the stack put an offset between them. */
-#define SAME_CLOCK_SLACK_TICKS 20
+/* Same clock: B's TSval is A's plus the ticks between the two segments, within 20 ms of them;
+ * otherwise the stack put an offset between them. The target measured its tick (target.ts_hz): ms
+ * since Linux 4.13 (tcp_time_stamp_raw), jiffies before (HZ 100..1000). */
+#define SAME_CLOCK_SLACK_MS 20
 
 /* Compares TSvals already captured, so the line's time is only its place on the timeline, at_ns. */
 static int do_expect_clock(struct run_state *rs, const struct step *step, int64_t at_ns)
@@ -978,21 +995,23 @@ static int do_expect_clock(struct run_state *rs, const struct step *step, int64_
 		if (!rs->peers[p].kernel_tsval_known)
 			return step_failed(rs, step, NULL, "the stack has sent %s no TSval yet", rs->c->peers[p].name);
 	}
-	int64_t elapsed_ms = (rs->kernel_tsval_at_ns[b] - rs->kernel_tsval_at_ns[a]) / 1000000;
-	int64_t offset = (int64_t)(int32_t)(rs->peers[b].kernel_tsval - rs->peers[a].kernel_tsval) - elapsed_ms;
-	bool same = offset >= -SAME_CLOCK_SLACK_TICKS && offset <= SAME_CLOCK_SLACK_TICKS;
+	int hz = rs->target.ts_hz;
+	int64_t elapsed = (rs->kernel_tsval_at_ns[b] - rs->kernel_tsval_at_ns[a]) * hz / 1000000000;
+	int64_t offset = (int64_t)(int32_t)(rs->peers[b].kernel_tsval - rs->peers[a].kernel_tsval) - elapsed;
+	int64_t slack = SAME_CLOCK_SLACK_MS * hz / 1000 + 1;
+	bool same = offset >= -slack && offset <= slack;
 	const char *an = rs->c->peers[a].name, *bn = rs->c->peers[b].name;
 	struct run_event *e = add_event(rs, RUN_EVENT_CLOCK, step, a, wire_now_ns());
 	e->broke = same != step->u.clock.same;
 	snprintf(e->expected, sizeof e->expected, "%s and %s: %s", an, bn,
 		 step->u.clock.same ? "one TS clock" : "TS clocks offset");
-	snprintf(e->observed, sizeof e->observed, "%s's TSval = %s's %+lld ms elapsed %+lld", bn, an,
-		 (long long)elapsed_ms, (long long)offset);
+	snprintf(e->observed, sizeof e->observed, "%s's TSval = %s's %+lld ticks elapsed (%d Hz) %+lld", bn, an,
+		 (long long)elapsed, hz, (long long)offset);
 	snprintf(e->outcome, sizeof e->outcome, "%s", same ? "SAME-CLOCK" : "OFFSET");
 	if (e->broke)
-		return step_failed(rs, step, NULL, "the stack's TSvals to %s and %s are %s: %s's is %s's %+lld ms elapsed %+lld", an,
-				   bn, same ? "one clock" : "offset from each other", bn, an, (long long)elapsed_ms,
-				   (long long)offset);
+		return step_failed(rs, step, NULL, "the stack's TSvals to %s and %s are %s: %s's is %s's %+lld ticks "
+				   "elapsed (%d Hz) %+lld", an, bn, same ? "one clock" : "offset from each other", bn, an,
+				   (long long)elapsed, hz, (long long)offset);
 	rs->previous_ns = at_ns;
 	rs->previous_uncertainty_ns = 0;
 	return 0;
@@ -1490,9 +1509,10 @@ void run_case(const struct case_file *c, int variant, enum address_family family
 
 		uint32_t bit = variant >= 0 ? 1u << variant : ~0u;
 		const char *stack = target_stack(options->target);
+		uint32_t release = target_release(options->target);
 		int failed = 0;
 		for (int i = 0; i < c->step_count && !failed; i++) {
-			if (!(c->steps[i].variant_mask & bit) || !step_runs_on(&c->steps[i], stack) ||
+			if (!(c->steps[i].variant_mask & bit) || !step_runs_on(&c->steps[i], stack, release) ||
 			    !step_runs_in_family(&c->steps[i], (int)family))
 				continue;
 			if (run_interrupted) {

@@ -37,6 +37,11 @@ struct work_queue {
 	int workers_running;
 };
 
+struct worker {
+	struct work_queue *queue;
+	const struct run_options *run;
+};
+
 /* Whether a try with this verdict is tried again: an ERROR proves nothing about the stack, so it is
  * (up to --retries times); a FAIL only when asked (--rerun-failures). Never after a signal. */
 static bool try_again(const struct run_record *r, const struct schedule_options *o, int errors, int failures)
@@ -50,10 +55,10 @@ static bool try_again(const struct run_record *r, const struct schedule_options 
 
 /* Runs one record until a try settles it; each try has a fresh sandbox (run_case makes one), and every
  * try but the last is kept with its verdict and message. */
-static void run_record_tries(struct run_record *r, const struct schedule_options *o)
+static void run_record_tries(struct run_record *r, const struct schedule_options *o, const struct run_options *run)
 {
 	int errors = 0, failures = 0;
-	run_case(r->c, r->variant, r->family, o->run, &r->result);
+	run_case(r->c, r->variant, r->family, run, &r->result);
 	while (try_again(r, o, errors, failures)) {
 		errors += r->result.verdict == VERDICT_ERROR;
 		failures += r->result.verdict == VERDICT_FAIL;
@@ -63,19 +68,20 @@ static void run_record_tries(struct run_record *r, const struct schedule_options
 		earlier->duration_ns = r->result.duration_ns;
 		r->result.message = NULL;
 		case_result_free(&r->result);
-		run_case(r->c, r->variant, r->family, o->run, &r->result);
+		run_case(r->c, r->variant, r->family, run, &r->result);
 	}
 }
 
 static void *run_worker(void *arg)
 {
-	struct work_queue *q = arg;
+	const struct worker *w = arg;
+	struct work_queue *q = w->queue;
 	pthread_mutex_lock(&q->lock);
 	while (q->next < q->set->count && !run_interrupted) {
 		struct run_record *r = &q->set->runs[q->next++];
 		pthread_mutex_unlock(&q->lock);
 		struct run_record done = *r;
-		run_record_tries(&done, q->options);
+		run_record_tries(&done, q->options, w->run);
 		pthread_mutex_lock(&q->lock);
 		*r = done;
 		r->ran = true;
@@ -108,9 +114,11 @@ int schedule_run(struct run_set *set, const struct schedule_options *options, FI
 	pthread_cond_init(&q.changed, &monotonic);
 	pthread_condattr_destroy(&monotonic);
 	pthread_t workers[SCHEDULE_MAX_JOBS];
+	struct worker roles[SCHEDULE_MAX_JOBS];
 	int started = 0;
 	for (; started < options->jobs && started < set->count; started++) {
-		if (pthread_create(&workers[started], NULL, run_worker, &q) != 0)
+		roles[started] = (struct worker){ &q, &options->run[started % options->run_count] };
+		if (pthread_create(&workers[started], NULL, run_worker, &roles[started]) != 0)
 			break;
 		q.workers_running++;
 	}

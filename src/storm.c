@@ -440,13 +440,21 @@ static int raise_sysctl(struct agent *agent, const char *key, uint32_t at_least,
 	return agent_sysctl_set(agent, key, wanted, error);
 }
 
+int storm_raise_limits(struct agent *agent, uint32_t count, char **error)
+{
+	/* somaxconn caps the accept queue (128 before Linux 5.4, 4096 since); tcp_max_syn_backlog drops
+	 * SYNs early when syncookies are off. */
+	if (raise_sysctl(agent, "net.core.somaxconn", count, error) < 0 ||
+	    raise_sysctl(agent, "net.ipv4.tcp_max_syn_backlog", count, error) < 0)
+		return -1;
+	return 0;
+}
+
 int storm_listen(struct agent *agent, const char *handle, uint16_t port, uint32_t count, char **error)
 {
 	if (count > INT32_MAX)
 		return error_set(error, "storm: a backlog of %u does not fit listen()", count);
-	/* somaxconn caps the accept queue; tcp_max_syn_backlog drops SYNs early when syncookies are off. */
-	if (raise_sysctl(agent, "net.core.somaxconn", count, error) < 0 ||
-	    raise_sysctl(agent, "net.ipv4.tcp_max_syn_backlog", count, error) < 0)
+	if (storm_raise_limits(agent, count, error) < 0)
 		return -1;
 	struct app_call call = { .op = APP_LISTEN, .port = port, .backlog = (int)count };
 	if (strlen(handle) >= sizeof call.handle)

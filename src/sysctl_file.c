@@ -32,7 +32,11 @@ int sysctl_file_open(const char *key, int flags)
 
 int sysctl_file_write(const char *key, const char *value)
 {
-	int fd = sysctl_file_open(key, O_WRONLY);
+	return sysctl_file_write_fd(sysctl_file_open(key, O_WRONLY), value);
+}
+
+int sysctl_file_write_fd(int fd, const char *value)
+{
 	if (fd < 0)
 		return -1;
 	size_t len = strlen(value);

@@ -20,6 +20,7 @@
 
 #include "companion.h"
 #include "error_text.h"
+#include "ts_clock.h"
 
 /* Where gvisor-run-agent.sh keeps each run's bundle; it sweeps what a killed run left there. */
 #define GVISOR_WORKDIR "/tmp/tcpharness-gvisor"
@@ -375,6 +376,20 @@ static void runsc_version(char *out, size_t size)
 	pclose(p);
 }
 
+/* `expect clock` compares TSvals in the stack's ticks: 1 kHz since Linux 4.13, jiffies before. A
+ * stack that cannot tell (lwIP, gVisor without TCP_TIMESTAMP), or has no agent running (a lab dry
+ * run), ticks in ms. agent NULL: the harness's own kernel. */
+static int learn_ts_clock(struct target *t, struct agent *agent, char **error)
+{
+	int hz = TS_CLOCK_DEFAULT_HZ;
+	if (agent && agent->fd >= 0 && agent_ts_clock_hz(agent, &hz, error) < 0)
+		return -1;
+	if (!agent && ts_clock_hz(&hz) != 0)
+		hz = TS_CLOCK_DEFAULT_HZ;
+	t->ts_hz = hz;
+	return 0;
+}
+
 /* One throwaway case's sandbox and agent, so a missing part fails here, before any case runs, and
  * the agent's greeting can label the target. */
 static int preflight(struct target *t, char **error)
@@ -383,6 +398,8 @@ static int preflight(struct target *t, char **error)
 	probe.peers[0].ip = PREFLIGHT_PEER_IP;
 	struct target_case tc;
 	int rc = target_case_begin(t, &probe, FAMILY_IPV4, &tc, error);
+	if (rc == 0)
+		rc = learn_ts_clock(t, &tc.own_agent, error);
 	if (rc == 0) {
 		if (t->kind == TARGET_GVISOR)
 			runsc_version(t->greeting, sizeof t->greeting);
@@ -421,6 +438,9 @@ int target_open(const struct target_options *options, struct target **out, char 
 	default:
 		rc = error_set(error, "unknown target kind %d", (int)options->kind);
 	}
+	/* local: the harness's own kernel; lab and vm: through their agent; the others did in preflight. */
+	if (rc == 0 && !t->ts_hz)
+		rc = learn_ts_clock(t, t->kind == TARGET_LOCAL ? NULL : &t->agent, error);
 	if (rc < 0) {
 		target_close(t);
 		return -1;
@@ -445,6 +465,13 @@ int target_open(const struct target_options *options, struct target **out, char 
 		snprintf(t->stack, sizeof t->stack, "%s", t->kind == TARGET_GVISOR ? "gvisor" :
 							  t->kind == TARGET_LWIP ? "lwip" : "linux");
 	}
+	/* The kernel's release: uname here, the agent's hello ("Linux 6.1.0-57-cloud-amd64") on a lab
+	 * host or VM; gVisor's fixed uname and lwIP say nothing about a kernel. */
+	const char *space = strchr(t->agent.stack, ' ');
+	if (t->kind == TARGET_LOCAL && uname(&u) == 0)
+		release_scan(u.release, strlen(u.release), &t->release);
+	else if ((t->kind == TARGET_LAB || t->kind == TARGET_VM) && space)
+		release_scan(space + 1, strlen(space + 1), &t->release);
 	*out = t;
 	return 0;
 }
@@ -459,15 +486,23 @@ const char *target_stack(const struct target *t)
 	return t->stack;
 }
 
+uint32_t target_release(const struct target *t)
+{
+	return t->release;
+}
+
 bool target_runs_cases_in_parallel(const struct target *t)
 {
 	return fresh_per_case(t);
 }
 
 /* The previous case's connections (TIME_WAIT, orphans retransmitting a FIN) must not answer this
- * one's segments. */
+ * one's segments. An agent that gave the case a fresh namespace left none; otherwise SOCK_DESTROY
+ * removes them, where the kernel allows it (4.9's tcp_abort refuses TIME_WAIT and skips orphans). */
 static int purge_peers(struct target *t, const struct case_file *c, char **error)
 {
+	if (t->agent.fresh_netns)
+		return 0;
 	for (int i = 0; i < c->peer_count; i++) {
 		int destroyed;
 		struct ip_address peer = ip_address_from_ipv4(c->peers[i].ip);
@@ -512,6 +547,7 @@ int target_case_begin(struct target *t, const struct case_file *c, enum address_
 		      struct target_case *tc, char **error)
 {
 	memset(tc, 0, sizeof *tc);
+	tc->ts_hz = t->ts_hz ? t->ts_hz : TS_CLOCK_DEFAULT_HZ;
 	tc->harness_netns_fd = -1;
 	tc->own_agent = (struct agent){ .pid = -1, .fd = -1 };
 	tc->sandbox.harness_netns_fd = tc->sandbox.target_netns_fd = -1;

@@ -46,7 +46,11 @@ lab ip link set thlab-t up
 # (/sys/class/net shows the namespace sysfs was mounted in, not ours.)
 harness_mac=$(ip -o link show thlab-h | sed -n 's|.*link/ether \([0-9a-f:]*\).*|\1|p')
 
+# The refusals run the plain agent (cleanup by SOCK_DESTROY, as 6.18 allows); the table runs it as the
+# docs recommend, a fresh namespace per case with thlab-t moved in, where purge is refused.
 lab_args=(--target lab --iface thlab-h --target-ip 192.0.2.1 --agent "exec nsenter --net=/proc/$lab_pid/ns/net $agent")
+lab_netns_args=(--target lab --iface thlab-h --target-ip 192.0.2.1
+	--agent "exec nsenter --net=/proc/$lab_pid/ns/net $agent --netns-per-case thlab-t")
 one_case=$cases/handshake/accept.tc
 [ -f "$one_case" ] || one_case=$(find "$cases" -name '*.tc' | sort | head -n 1)
 
@@ -84,7 +88,7 @@ until grep -q "Capturing on" "$scratch/tshark.log" 2>/dev/null; do sleep 0.05; d
 
 status=0
 # The catalogue's storms run paced at the default send budget (check_lab_safety.sh checks the pace).
-"$harness" matrix --family 4 --targets local,lab "${lab_args[@]:2}" --allow-storm --captures "$scratch/runs" "$cases" >"$scratch/table" \
+"$harness" matrix --family 4 --targets local,lab "${lab_netns_args[@]:2}" --allow-storm --captures "$scratch/runs" "$cases" >"$scratch/table" \
 	2>"$scratch/log" || status=$?
 kill "$capture_pid"
 wait "$capture_pid" 2>/dev/null || true
@@ -103,6 +107,7 @@ grep -E "passed|failed" "$scratch/log" | sed 's/^/  /'
 
 lab_sysctls >"$scratch/sysctls.after"
 diff -u "$scratch/sysctls.before" "$scratch/sysctls.after" || fail "the lab host's sysctls changed"
+lab ip -o -4 addr show thlab-t | grep -q 192.0.2.1/24 || fail "thlab-t did not come back home with its address"
 leftover=$(lab ss -tanH | grep -vc LISTEN || true)
 [ "$leftover" -eq 0 ] || { fail "$leftover sockets left on the lab host:"; lab ss -tan; }
 

@@ -67,7 +67,7 @@ def check(condition, what):
 check(report["schema"] == "tcpharness-report/1", "schema")
 for key in ("tcpharness_version", "kernel", "written"):
     check(isinstance(report[key], str) and report[key], key)
-run_fields = {"name", "case", "file", "variant", "family", "verdict", "message", "outcome", "unchecked",
+run_fields = {"name", "target", "case", "file", "variant", "family", "verdict", "message", "outcome", "unchecked",
               "unchecked_reason", "failed_step", "duration_ns", "pcap", "tries", "events"}
 check(set(report["summary"]) == {"passed", "failed", "skipped", "flaky", "errors", "not_run"},
       f"summary fields {sorted(report['summary'])}")
@@ -124,6 +124,13 @@ if expect == "all":
               events[0]["expected"] == expected and events[0]["observed"].startswith(observed) and
               events[0]["source"].startswith(f"[{variant}]"),
               f"{variant}: the broken event {events}")
+elif expect == "targets":
+    # matrix --targets local,gvisor: every run twice, labelled with its target, one target after the other.
+    targets = [run["target"] for run in report["runs"]]
+    check(len(set(targets)) == 2 and all(targets), f"targets {set(targets)}")
+    check(targets[0].startswith("local: ") and targets[-1].startswith("gvisor: "), f"target order {targets}")
+    names = [run["name"] for run in report["runs"]]
+    check(names[: len(names) // 2] == names[len(names) // 2 :], f"each target runs every case: {names}")
 elif expect == "error":
     check(verdicts == {"verdicts/late_injection": "error", "handshake/accept": "pass"}, f"verdicts {verdicts}")
     run = report["runs"][0]
@@ -207,6 +214,19 @@ check_run() {
 	xmllint --noout --schema "$source_dir/tests/reports/junit.xsd" report.xml || fail "the JUnit report is not valid"
 	check_junit_content report.xml || failures=$((failures + 1))
 	check_json report.json all || failures=$((failures + 1))
+
+	# Several targets make one report, each run labelled with its target (gVisor: when runsc is here).
+	if command -v runsc >/dev/null; then
+		"$harness" matrix --family 4 --targets local,gvisor --captures captures --report json=targets.json \
+			--report junit=targets.xml --report html=targets-html "$accept" >targets.txt 2>&1 ||
+			fail "matrix --targets local,gvisor with reports: exit $?"
+		check_json targets.json targets || failures=$((failures + 1))
+		xmllint --noout --schema "$source_dir/tests/reports/junit.xsd" targets.xml || fail "several targets: invalid JUnit"
+		[ "$(grep -c '<testsuite name="\(local\|gvisor\): ' targets.xml)" -eq 2 ] ||
+			fail "several targets: a JUnit suite per target and case"
+		[ "$(grep -c '<span class="target">' targets-html/index.html)" -eq 2 ] ||
+			fail "several targets: the HTML does not label each run with its target"
+	fi
 
 	# TAP on stdout: stdout is TAP alone, the console goes to stderr.
 	"$harness" run --family 4 --captures captures --report tap "$skip" >stdout.tap 2>stderr.txt

@@ -279,6 +279,12 @@ static void test_round_trip_stack_ops(void **state)
 	len = agent_format_request(&req, line, sizeof line, &error);
 	assert_string_equal(line, "6 reset -\n");
 
+	req = (struct agent_request){ .id = 8, .op = AGENT_OP_TSCLOCK };
+	len = agent_format_request(&req, line, sizeof line, &error);
+	assert_string_equal(line, "8 tsclock -\n");
+	assert_int_equal(agent_parse_request(line, (size_t)len - 1, &got, &error), 0);
+	assert_int_equal(got.op, AGENT_OP_TSCLOCK);
+
 	req = (struct agent_request){ .id = 7, .op = AGENT_OP_ACCEPT_CLOSE, .count = 2000, .timeout_ms = 500 };
 	snprintf(req.handle, sizeof req.handle, "srv");
 	len = agent_format_request(&req, line, sizeof line, &error);
@@ -545,8 +551,8 @@ static void test_reply_malformed(void **state)
 	assert_reply_refused("1 0 - 1.000000000 caf\xc3\xa9", "byte 0xc3");
 
 	char line[AGENT_LINE_MAX + 1];
-	snprintf(line, sizeof line, "1 0 - 1.000000000 %0200d", 0);
-	assert_reply_refused(line, "reply text is 200 bytes");
+	snprintf(line, sizeof line, "1 0 - 1.000000000 %0400d", 0);
+	assert_reply_refused(line, "reply text is 400 bytes");
 	memset(line, '1', AGENT_LINE_MAX);
 	line[AGENT_LINE_MAX] = '\0';
 	assert_reply_refused(line, "longer than 511");

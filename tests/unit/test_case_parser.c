@@ -817,9 +817,9 @@ static void test_stack_prefixes(void **state)
 	};
 	for (int i = 0; i < 6; i++)
 		for (int j = 0; j < 5; j++)
-			if (step_runs_on(&s[i], stacks[j]) != runs[i][j])
+			if (step_runs_on(&s[i], stacks[j], 0) != runs[i][j])
 				fail_msg("step %d on '%s': expected %s", i, stacks[j], runs[i][j] ? "run" : "skipped");
-	assert_true(step_runs_on(&s[4], "freebsd-14_x"));
+	assert_true(step_runs_on(&s[4], "freebsd-14_x", 0));
 	assert_int_equal(s[4].variant_mask, 1u);
 	assert_int_equal(s[0].where.col, 10);
 	case_free(&c);
@@ -839,6 +839,56 @@ static void test_stack_prefixes(void **state)
 	assert_error_starts("{lwip} {gvisor} 0 wait", "t.tc:1:8: invalid time '{gvisor}'");
 }
 
+/* `{linux<4.13}`: a stack name with a release bound, for behaviour that changed between kernels. */
+static void test_release_prefixes(void **state)
+{
+	(void)state;
+	struct case_file c;
+	parse_ok("{linux<4.13} 0 wait\n{linux>=4.13} 0 wait\n{!linux<=4.9.337} 0 wait\n{linux=6.1,lwip} 0 wait\n"
+		 "{linux>5.4,linux<4.10} 0 wait\n{linux} 0 wait\n",
+		 &c);
+	assert_true(c.per_stack);
+	const struct step *s = c.steps;
+	assert_int_equal(s[0].stack_bounds[0].op, RELEASE_LT);
+	assert_int_equal(s[0].stack_bounds[0].release, release_code(4, 13, 0));
+	assert_string_equal(s[0].stacks[0], "linux");
+	assert_int_equal(s[2].stack_bounds[0].release, release_code(4, 9, 337));
+	assert_int_equal(s[5].stack_bounds[0].op, RELEASE_ANY);
+	/* Columns: Linux 4.9.337, 4.13.0, 6.1.0, 6.18.44, lwIP (no release), Linux of unknown release. */
+	static const char *const stacks[] = { "linux", "linux", "linux", "linux", "lwip", "linux" };
+	const uint32_t releases[] = { release_code(4, 9, 337), release_code(4, 13, 0), release_code(6, 1, 0),
+				      release_code(6, 18, 44), 0, 0 };
+	static const bool runs[6][6] = {
+		{ true, false, false, false, false, false }, { false, true, true, true, false, false },
+		{ false, true, true, true, true, true },     { false, false, true, false, true, false },
+		{ true, false, true, true, false, false },   { true, true, true, true, false, true },
+	};
+	for (int i = 0; i < 6; i++)
+		for (int j = 0; j < 6; j++)
+			if (step_runs_on(&s[i], stacks[j], releases[j]) != runs[i][j])
+				fail_msg("step %d on %s %u: expected %s", i, stacks[j], releases[j], runs[i][j] ? "run" : "skipped");
+	case_free(&c);
+
+	uint32_t code = 0;
+	assert_int_equal(release_scan("6.1.0-57-cloud-amd64", 20, &code), 5);
+	assert_int_equal(code, release_code(6, 1, 0));
+	assert_int_equal(release_scan("4.9.337", 7, &code), 7);
+	assert_int_equal(release_scan("6.18.44-fc-v669", 15, &code), 7);
+	assert_int_equal(code, release_code(6, 18, 44));
+	assert_int_equal(release_scan("6", 1, &code), 0);
+	assert_int_equal(release_scan("6.", 2, &code), 0);
+	assert_int_equal(release_scan("6.1234", 6, &code), 0);
+
+	assert_error_starts("{linux<} 0 wait", "t.tc:1:8: expected a kernel release (MAJOR.MINOR[.PATCH], e.g. 4.13), got ''");
+	assert_error_starts("{linux<4} 0 wait", "t.tc:1:8: expected a kernel release (MAJOR.MINOR[.PATCH], e.g. 4.13), got '4'");
+	assert_error_starts("{linux<4.13x} 0 wait", "t.tc:1:8: expected a kernel release (MAJOR.MINOR[.PATCH], e.g. 4.13), got '4.13x'");
+	assert_error_starts("{linux<4.13.1.2} 0 wait", "t.tc:1:8: expected a kernel release (MAJOR.MINOR[.PATCH], e.g. 4.13), got '4.13.1.2'");
+	assert_error_starts("{linux=<4.13} 0 wait", "t.tc:1:8: expected a kernel release (MAJOR.MINOR[.PATCH], e.g. 4.13), got '<4.13'");
+	assert_error_starts("{<4.13} 0 wait", "t.tc:1:2: expected a stack name before the release bound");
+	assert_error_starts("{linux<4.13,linux<4.13} 0 wait", "t.tc:1:13: duplicate stack 'linux'");
+	assert_error_starts("{li!nux<4.13} 0 wait", "t.tc:1:4: invalid character '!' in stack name (expected [a-z0-9_-])");
+}
+
 /* The same braces naming address families: which families a line runs in; no stack is named, so the
  * case declares no per-stack expectation. */
 static void test_family_prefixes(void **state)
@@ -856,13 +906,14 @@ static void test_family_prefixes(void **state)
 				fail_msg("step %d in %s: expected %s", i, family_name((enum address_family)f),
 					 runs[i][f] ? "run" : "skipped");
 	assert_int_equal(s[0].stack_count, 0);
-	assert_true(step_runs_on(&s[0], "lwip"));
-	assert_false(step_runs_on(&s[3], "linux"));
+	assert_true(step_runs_on(&s[0], "lwip", 0));
+	assert_false(step_runs_on(&s[3], "linux", 0));
 	case_free(&c);
 	parse_ok("{ipv6} 0 wait\n", &c);
 	assert_false(c.per_stack);
 	case_free(&c);
 	assert_error_starts("{ipv6,lwip} 0 wait", "t.tc:1:1: a prefix names stacks or address families, not both");
+	assert_error_starts("{ipv6>4.13} 0 wait", "t.tc:1:1: an address family has no release bound");
 }
 
 /* `require option NAME`: what the stack's SYN-ACK must carry; the probe needs a peer to send from. */
@@ -1262,6 +1313,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_step_rules),
 		cmocka_unit_test(test_outcome_marks),
 		cmocka_unit_test(test_stack_prefixes),
+		cmocka_unit_test(test_release_prefixes),
 		cmocka_unit_test(test_require_option),
 		cmocka_unit_test(test_state_timer),
 		cmocka_unit_test(test_hold),

@@ -284,6 +284,7 @@ static void test_json(void **state)
 	assert_non_null(strstr(json, "\"summary\": {\"passed\": 1, \"failed\": 1, \"skipped\": 1, \"flaky\": 0, \"errors\": 0, \"not_run\": 0},\n"));
 	assert_non_null(strstr(json, "    {\n"
 				     "      \"name\": \"handshake/accept\",\n"
+				     "      \"target\": null,\n"
 				     "      \"case\": \"handshake/accept\",\n"
 				     "      \"file\": \"cases/handshake/accept.tc\",\n"
 				     "      \"variant\": null,\n"
@@ -300,6 +301,7 @@ static void test_json(void **state)
 				     "      \"events\": []\n"
 				     "    },\n"));
 	assert_non_null(strstr(json, "      \"name\": \"time_wait/lost_final_ack@tw-kept\",\n"
+				     "      \"target\": null,\n"
 				     "      \"case\": \"time_wait/lost_final_ack\",\n"
 				     "      \"file\": \"cases/time_wait/lost_final_ack.tc\",\n"
 				     "      \"variant\": \"tw-kept\",\n"

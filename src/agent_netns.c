@@ -1,0 +1,229 @@
+/* agent_netns.c - see agent_netns.h. Addresses and flags over ioctl and the one move over a bare
+ * rtnetlink message: the agent links libc only, so that it runs static in a VM's initramfs. */
+#include "agent_netns.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "error_text.h"
+#include "netns.h"
+#include "sysctl_file.h"
+
+static struct {
+	bool enabled;
+	bool in_case;            /* the thread is in a case namespace, the interface with it */
+	int home_fd;
+	char ifname[IF_NAMESIZE];
+	struct sockaddr_in address, netmask;
+	bool noarp;
+} home = { .home_fd = -1 };
+
+bool agent_netns_enabled(void)
+{
+	return home.enabled;
+}
+
+static int interface_ioctl(unsigned long request, struct ifreq *ifr, const char *ifname)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	snprintf(ifr->ifr_name, sizeof ifr->ifr_name, "%s", ifname);
+	int rc = ioctl(fd, request, ifr);
+	int err = errno;
+	close(fd);
+	errno = err;
+	return rc;
+}
+
+/* The agent is single-threaded: strerror's buffer is its own. */
+static int fail_errno(char **error, const char *what)
+{
+	return error_set(error, "netns-per-case: %s: %s", what, strerror(errno));
+}
+
+int agent_netns_setup(const char *ifname, char **error)
+{
+	struct ifreq ifr = { 0 };
+	if (strlen(ifname) >= sizeof home.ifname)
+		return error_set(error, "netns-per-case: interface name %s is too long", ifname);
+	snprintf(home.ifname, sizeof home.ifname, "%s", ifname);
+	if (interface_ioctl(SIOCGIFFLAGS, &ifr, ifname) < 0)
+		return fail_errno(error, ifname);
+	home.noarp = ifr.ifr_flags & IFF_NOARP;
+	if (interface_ioctl(SIOCGIFADDR, &ifr, ifname) < 0)
+		return errno == EADDRNOTAVAIL ? error_set(error, "netns-per-case: %s has no IPv4 address", ifname)
+					      : fail_errno(error, ifname);
+	memcpy(&home.address, &ifr.ifr_addr, sizeof home.address);
+	if (interface_ioctl(SIOCGIFNETMASK, &ifr, ifname) < 0)
+		return fail_errno(error, ifname);
+	memcpy(&home.netmask, &ifr.ifr_netmask, sizeof home.netmask);
+	home.home_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home.home_fd < 0)
+		return fail_errno(error, "/proc/thread-self/ns/net");
+	home.enabled = true;
+	return 0;
+}
+
+/* RTM_NEWLINK with IFLA_NET_NS_FD, sent from the namespace the interface is in now. */
+static int move_interface(int to_netns_fd, char **error)
+{
+	unsigned index = if_nametoindex(home.ifname);
+	if (index == 0)
+		return fail_errno(error, home.ifname);
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return fail_errno(error, "rtnetlink socket");
+	union {
+		char bytes[NLMSG_SPACE(sizeof(struct ifinfomsg)) + RTA_SPACE(sizeof(uint32_t))];
+		struct nlmsghdr align;
+	} request = { 0 };
+	struct nlmsghdr *n = &request.align;
+	n->nlmsg_len = sizeof request.bytes;
+	n->nlmsg_type = RTM_NEWLINK;
+	n->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	n->nlmsg_seq = 1;
+	struct ifinfomsg *info = NLMSG_DATA(n);
+	info->ifi_family = AF_UNSPEC;
+	info->ifi_index = (int)index;
+	struct rtattr *attr = (struct rtattr *)(request.bytes + NLMSG_SPACE(sizeof *info));
+	attr->rta_type = IFLA_NET_NS_FD;
+	attr->rta_len = RTA_LENGTH(sizeof(uint32_t));
+	uint32_t ns_fd = (uint32_t)to_netns_fd;
+	memcpy(RTA_DATA(attr), &ns_fd, sizeof ns_fd);
+	union {
+		char bytes[1024];
+		struct nlmsghdr align;
+	} answer;
+	int err = 0;
+	ssize_t got = -1;
+	if (send(fd, request.bytes, sizeof request.bytes, 0) != (ssize_t)sizeof request.bytes)
+		err = errno;
+	else if ((got = recv(fd, answer.bytes, sizeof answer.bytes, 0)) < 0)
+		err = errno;
+	else if (!NLMSG_OK(&answer.align, (size_t)got) || answer.align.nlmsg_type != NLMSG_ERROR ||
+		 answer.align.nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
+		err = EPROTO;
+	else
+		err = -((struct nlmsgerr *)NLMSG_DATA(&answer.align))->error;
+	close(fd);
+	if (err) {
+		errno = err;
+		return fail_errno(error, "moving the interface to another namespace");
+	}
+	return 0;
+}
+
+static int set_up(const char *ifname, bool noarp)
+{
+	struct ifreq ifr = { 0 };
+	if (interface_ioctl(SIOCGIFFLAGS, &ifr, ifname) < 0)
+		return -1;
+	ifr.ifr_flags = (short)((ifr.ifr_flags & ~IFF_NOARP) | (noarp ? IFF_NOARP : 0) | IFF_UP);
+	return interface_ioctl(SIOCSIFFLAGS, &ifr, ifname);
+}
+
+/* A moved interface arrives down and without addresses. */
+static int configure_interface(char **error)
+{
+	struct ifreq ifr = { 0 };
+	memcpy(&ifr.ifr_addr, &home.address, sizeof home.address);
+	if (interface_ioctl(SIOCSIFADDR, &ifr, home.ifname) < 0)
+		return fail_errno(error, "address");
+	memcpy(&ifr.ifr_netmask, &home.netmask, sizeof home.netmask);
+	if (interface_ioctl(SIOCSIFNETMASK, &ifr, home.ifname) < 0)
+		return fail_errno(error, "netmask");
+	if (set_up(home.ifname, home.noarp) < 0)
+		return fail_errno(error, "interface up");
+	return 0;
+}
+
+/* With IPv6 on, the interface would announce itself (DAD, MLD, router solicitation) on the wire the
+ * case captures. A kernel without IPv6 has no such keys. */
+static int ipv6_off(char **error)
+{
+	static const char *const keys[] = { "net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.default.disable_ipv6" };
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (sysctl_file_write(keys[i], "1") < 0 && errno != ENOENT)
+			return fail_errno(error, keys[i]);
+	return 0;
+}
+
+int agent_netns_home(char **error)
+{
+	if (!home.enabled || !home.in_case)
+		return 0;
+	/* A fresh namespace that never got the interface (its move failed) has nothing to give back. */
+	if (if_nametoindex(home.ifname) != 0 && move_interface(home.home_fd, error) < 0)
+		return -1;
+	/* The case namespace goes with the thread's last reference to it. */
+	if (setns(home.home_fd, CLONE_NEWNET) < 0)
+		return fail_errno(error, "back to the home namespace");
+	home.in_case = false;
+	return configure_interface(error);
+}
+
+int agent_netns_fresh(char **error)
+{
+	if (!home.enabled)
+		return error_set(error, "netns-per-case: not set up");
+	if (agent_netns_home(error) < 0)
+		return -1;
+	/* The interface moves from home, so the request goes out on a socket opened there. */
+	int home_rtnl_fd = -1, case_fd = -1;
+	if (unshare(CLONE_NEWNET) < 0)
+		return fail_errno(error, "unshare(CLONE_NEWNET)");
+	home.in_case = true;
+	case_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (case_fd < 0)
+		return fail_errno(error, "/proc/thread-self/ns/net");
+	int rc = ipv6_off(error);
+	struct ifreq lo = { 0 };
+	if (rc == 0 && interface_ioctl(SIOCGIFFLAGS, &lo, "lo") == 0) {
+		lo.ifr_flags |= IFF_UP;
+		rc = interface_ioctl(SIOCSIFFLAGS, &lo, "lo") < 0 ? fail_errno(error, "lo up") : 0;
+	}
+	if (rc == 0) {
+		rc = netns_enter(home.home_fd, &home_rtnl_fd);
+		if (rc < 0) {
+			rc = fail_errno(error, "entering the home namespace");
+		} else {
+			rc = move_interface(case_fd, error);
+			if (netns_leave(home_rtnl_fd) < 0 && rc == 0)
+				rc = fail_errno(error, "back to the case namespace");
+		}
+	}
+	close(case_fd);
+	return rc < 0 ? -1 : configure_interface(error);
+}
+
+int agent_netns_sysctl_open(const char *key, int flags)
+{
+	int fd = sysctl_file_open(key, flags);
+	if (fd >= 0 || errno != ENOENT || !home.in_case)
+		return fd;
+	int saved;
+	if (netns_enter(home.home_fd, &saved) < 0)
+		return -1;
+	fd = sysctl_file_open(key, flags);
+	int err = errno;
+	if (netns_leave(saved) < 0 && fd >= 0) {
+		err = errno;
+		close(fd);
+		fd = -1;
+	}
+	errno = err;
+	return fd;
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# tcpharness-agent --netns-per-case (issue 17): what a case leaves behind (a TIME_WAIT holding its
+# port, a sysctl) is gone after the next reset without SOCK_DESTROY, which the agent then refuses;
+# the interface comes home with its address at the end. The "host" is a namespace of this script's
+# own with a veth pair; nothing outside it is touched.
+# usage: check_netns_per_case.sh AGENT
+set -euo pipefail
+if [ $# -ne 1 ]; then
+	echo "usage: check_netns_per_case.sh AGENT" >&2
+	exit 2
+fi
+if [ -z "${TCPHARNESS_NETNS_INSIDE:-}" ]; then
+	exec env TCPHARNESS_NETNS_INSIDE=1 unshare --net -- "$0" "$@"
+fi
+agent=$1
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+ip link set lo up
+ip link add thnpc0 type veth peer name thnpc1
+ip link set thnpc1 up
+ip addr add 192.0.2.1/24 dev thnpc0
+ip link set thnpc0 up
+
+coproc AGENT { exec "$agent" --netns-per-case thnpc0; }
+# ask REQUEST: prints the reply line. One request at a time, so every request can carry id 1.
+ask() {
+	printf '1 %s\n' "$1" >&"${AGENT[1]}"
+	local reply
+	read -r -t 10 reply <&"${AGENT[0]}" || { echo "no reply to '$1'" >&2; exit 1; }
+	printf '%s\n' "$reply"
+}
+# expect REQUEST RET ERRNO [TEXT]: the reply's return value (* for any), errno name and text (a prefix).
+expect() {
+	local reply ret err text
+	reply=$(ask "$1")
+	read -r _ ret err _ text <<<"$reply"
+	if ! { [ "$2" = "*" ] || [ "$ret" = "$2" ]; } || [ "$err" != "$3" ] || [[ "$text" != "${4:-}"* ]]; then
+		fail "'$1' -> '$reply', want $2 $3 ${4:-}"
+	fi
+}
+
+expect "reset -" 0 - fresh-netns
+# A case that closes first from port 8080 leaves a TIME_WAIT there, which keeps a new listener off it.
+expect "socket lsn" "*" -
+expect "listen lsn port=8080" 0 -
+expect "socket cli" "*" -
+expect "connect cli ip=192.0.2.1 port=8080" -1 EINPROGRESS
+expect "connected cli timeout_ms=1000" 0 -
+expect "accept-close lsn count=1 timeout_ms=1000" 1 -
+expect "close cli" 0 -
+expect "close lsn" 0 -
+expect "sysctl-set - key=net.ipv4.tcp_rfc1337 value=1" 0 -
+expect "socket again" "*" -
+expect "listen again port=8080" -1 EADDRINUSE
+expect "purge - ip=192.0.2.1" -1 EPERM "purge refused"
+
+# The next case: nothing of the previous one, per-namespace sysctls at their defaults.
+expect "reset -" 0 - fresh-netns
+expect "socket lsn" "*" -
+expect "listen lsn port=8080" 0 -
+expect "sysctl-get - key=net.ipv4.tcp_rfc1337" 0 - 0
+# The case's namespace has the interface, up, with its address and nothing else.
+expect "socket cli" "*" -
+expect "connect cli ip=192.0.2.1 port=8080" -1 EINPROGRESS
+expect "connected cli timeout_ms=1000" 0 -
+[ -z "$(ip -o link show thnpc0 2>/dev/null)" ] || fail "thnpc0 stayed home during a case"
+reply=$(ask "tsclock -")
+read -r _ hz _ <<<"$reply"
+[ "$hz" = 1000 ] || fail "tsclock on $(uname -r): $reply, want 1000 Hz (tcp_time_stamp_raw)"
+
+# End of input: the agent ends, and takes the interface home.
+agent_in=${AGENT[1]}
+exec {agent_in}>&-
+wait "$AGENT_PID" || fail "the agent exited $?"
+ip -o -4 addr show thnpc0 | grep -q "192.0.2.1/24" || fail "thnpc0 came home without its address"
+ip -o link show thnpc0 | grep -q "UP" || fail "thnpc0 came home down"
+[ "$(ss -tanH | wc -l)" -eq 0 ] || { fail "sockets left at home:"; ss -tan; }
+
+[ "$failures" -eq 0 ] || exit 1
+echo "netns-per-case: the next case inherits nothing, purge refused, the interface home as it was"
