@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "capture_file.h"
 #include "case.h"
 #include "ip_address.h"
 #include "outcome.h"
@@ -14,9 +15,11 @@ struct target;
 
 struct run_options {
 	struct target *target;    /* where the stack under test runs (target.h) */
-	const char *captures_dir; /* pcap files go to <captures_dir>/<case name>[@variant].pcap; NULL: none */
+	const char *captures_dir; /* captures go to <captures_dir>/<case name>[@variant][/family].pcapng (or
+				   * .pcap, capture_format); NULL: none */
 	int64_t tolerance_ns;     /* timing slack around expectations without an explicit window */
 	bool name_families;       /* several families run: names and pcap paths carry the family */
+	enum capture_format capture_format;
 };
 
 #define RUN_DEFAULT_TOLERANCE_NS (50 * 1000000LL)
@@ -49,6 +52,7 @@ struct run_event {
 	bool broke;                      /* this event broke its line's expectation (or was unexpected) */
 	bool unchecked;                  /* the stack cannot show this evidence: observed "unobservable",
 					  * outcome OUTCOME_UNSEEN, never judged */
+	int frame;                       /* its frame's index in the case's capture; -1: none */
 	char expected[RUN_EVENT_TEXT];   /* the line's expectation; "" for injections */
 	char observed[RUN_EVENT_TEXT];   /* `S. 0:0(0) ack 1 win 65160 <...>`, `-1 ETIMEDOUT`, `TIME_WAIT` */
 	char outcome[OUTCOME_MAX];       /* the matrix word: ACCEPT, RST, DROP, EADDRNOTAVAIL, ... */
@@ -57,7 +61,7 @@ struct run_event {
 struct case_result {
 	enum verdict verdict;
 	char *message;      /* FAIL, ERROR: the diagnostic (multi-line); SKIP: the reason; malloc'd or NULL */
-	char *pcap_path;    /* malloc'd or NULL */
+	char *pcap_path;    /* the capture file (pcapng or pcap); malloc'd or NULL */
 	int64_t duration_ns;
 	int steps_run;
 	int failed_step;    /* index of the step that failed; -1 when none (or the failure was no step's) */

@@ -1,12 +1,11 @@
 /* wire.h - the harness end of the link: libnet injects crafted Ethernet/IPv4 or IPv6/TCP frames, libpcap
- * captures both directions (immediate mode, BPF "tcp or icmp6", nanosecond stamps) into a pcap file. */
+ * captures both directions (immediate mode, BPF "tcp or icmp6", nanosecond stamps) and records them. */
 #ifndef TCPHARNESS_WIRE_H
 #define TCPHARNESS_WIRE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "segment.h"
 
@@ -20,14 +19,21 @@ struct wire_frame {
 	bool icmpv6;               /* not decoded, but an ICMPv6 message of this type and code */
 	uint8_t icmpv6_type, icmpv6_code;
 	struct segment segment;
+	int recorded;              /* its index in the wire's recording; -1 when the wire records none */
+};
+
+/* A frame of the recording: its bytes from the Ethernet header on. */
+struct wire_recorded_frame {
+	int64_t at_ns;
+	const uint8_t *bytes;
+	uint32_t len;
 };
 
 /* Opens injection and capture on ifname inside harness_netns_fd's namespace (the sockets stay bound to
- * it) and writes a nanosecond pcap into pcap_file (NULL: none; output_file.h makes it), which the wire
- * then owns. Frames go from src_mac to dst_mac. Returns a wire, or NULL with *error malloc'd and
- * pcap_file still the caller's. */
+ * it); with record, it keeps every frame it captures for wire_recording. Frames go from src_mac to
+ * dst_mac. Returns a wire, or NULL with *error malloc'd. */
 struct wire *wire_open(int harness_netns_fd, const char *ifname, const uint8_t src_mac[6],
-		       const uint8_t dst_mac[6], FILE *pcap_file, char **error);
+		       const uint8_t dst_mac[6], bool record, char **error);
 
 /* On a link the harness shares with other hosts (lab mode): captures only target's TCP and ICMPv6,
  * and refuses to build any segment addressed elsewhere. 0, or -1 with *error malloc'd. */
@@ -49,16 +55,23 @@ int wire_inject_batch(struct wire *w, const struct segment *segments, size_t cou
 int wire_build_frame(struct wire *w, const struct segment *segment, uint8_t *frame, size_t size, char **error);
 
 /* Next captured frame in either direction, waiting until deadline_ns (CLOCK_REALTIME) at most; each
- * frame is also written to the pcap file. Returns 1 with *frame filled, 0 at the deadline, -1 with
- * *error malloc'd. */
+ * frame is also recorded. Returns 1 with *frame filled, 0 at the deadline, -1 with *error malloc'd. */
 int wire_next(struct wire *w, int64_t deadline_ns, struct wire_frame *frame, char **error);
 
 /* How many frames the capture lost so far because its ring was full (the harness read too slowly), or
  * -1 when libpcap cannot say. */
 int64_t wire_capture_dropped(struct wire *w);
 
-/* Drains what is still captured into the pcap file and closes it; the sockets are released in the
- * background (see wire_wait_released). NULL is fine. */
+/* How many frames the wire has recorded so far (0 when it records none). */
+int wire_recorded_count(const struct wire *w);
+
+/* Every frame captured until now, in capture order, those not yet read by wire_next included: sets
+ * *frames (malloc'd array, the caller frees it; its bytes stay the wire's until wire_close) and *count.
+ * 0, or -1 with *error malloc'd. */
+int wire_recording(struct wire *w, struct wire_recorded_frame **frames, int *count, char **error);
+
+/* Closes the wire and frees its recording; the sockets are released in the background (see
+ * wire_wait_released). NULL is fine. */
 void wire_close(struct wire *w);
 
 /* Waits until every closed wire's sockets are released: call before the process exits. */

@@ -16,8 +16,8 @@ gvisor=(runsc iproute2 ethtool)                                            # run
 lwip=(dpkg-dev)                                                            # lwIP's Debian source package, unpacked (lwip-source.sh)
 test=(
 	libcmocka-dev iproute2 man-db                          # unit tests, namespaces by hand, man -l of the man pages
-	tshark valgrind bc                                     # pcap and leak checks, bench
-	perl libxml2-utils python3 chromium                    # report checks: prove (TAP), xmllint (JUnit), JSON, HTML DOM
+	tshark valgrind bc                                     # pcapng (frame comments, capinfos) and leak checks, bench
+	perl libxml2-utils python3 chromium                    # report checks: prove (TAP), xmllint (JUnit), JSON, HTML DOM, ladder layout
 	clang stress-ng                                        # fuzzers (libFuzzer), soak under load
 	python3-scapy hping3                                   # the benchmark's comparison senders
 	"${vm[@]}" "${gvisor[@]}" "${lwip[@]}"                 # the tests run every target

@@ -24,7 +24,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 status=0
-"$harness" matrix --markdown --family 4 --targets "$(IFS=,; echo "${targets[*]}")" --captures "$work/captures" cases/ \
+# Classic pcap: the tracked captures and the page's links stay what they were (pcapng would rename them all).
+"$harness" matrix --markdown --family 4 --targets "$(IFS=,; echo "${targets[*]}")" --captures "$work/captures" \
+	--capture-format pcap cases/ \
 	>"$work/stacks" 2>"$work/console" || status=$?
 if [ "$status" -ne 0 ]; then
 	cat "$work/console" >&2

@@ -370,7 +370,7 @@ static int explore_target(struct exploration *x, const struct explore_options *o
 	char *dir = captures_dir(o, t);
 	/* The recipes' lines are all `+0`: under load, late is the harness's, never the stack's. */
 	/* Cells run in IPv4 (--family inet): names and pcaps carry no family. */
-	struct run_options run_options = { target, dir, EXPLORE_TOLERANCE_NS, false };
+	struct run_options run_options = { target, dir, EXPLORE_TOLERANCE_NS, false, CAPTURE_FORMAT_PCAPNG };
 	int jobs = target_runs_cases_in_parallel(target) ? o->jobs : 1;
 	fprintf(stderr, "explore: %d state rows x %d events = %d cells on %s, %d at a time\n", table->row_count,
 		table->event_count, cells, table->labels[t], jobs);

@@ -48,9 +48,9 @@
 #define DEFAULT_PPS_TEXT NUMBER_TEXT(SEND_BUDGET_DEFAULT_PPS)
 
 static const char usage_text[] =
-	"usage: tcpharness run [-j N] [--variant NAME] [--family F] [--captures DIR] [--tolerance MS]\n"
-	"                      [--report FORMAT[=PATH]]... [--retries N] [--rerun-failures N] [--allow-skip-only]\n"
-	"                      [--shard K/N] [TARGET] PATH...\n"
+	"usage: tcpharness run [-j N] [--variant NAME] [--family F] [--captures DIR] [--capture-format F]\n"
+	"                      [--tolerance MS] [--report FORMAT[=PATH]]... [--retries N] [--rerun-failures N]\n"
+	"                      [--allow-skip-only] [--shard K/N] [TARGET] PATH...\n"
 	"       tcpharness matrix [--markdown] [--targets T1,T2...] [run options] PATH...\n"
 	"       tcpharness check PATH...\n"
 	"       tcpharness list [--variant NAME] [--family F] [--shard K/N] PATH...\n"
@@ -63,7 +63,7 @@ static const char usage_text[] =
 	"PATH is a .tc or packetdrill .pkt file, or a directory searched recursively for them.\n"
 	"\n"
 	"commands:\n"
-	"  run     run every case under every variant (or only --variant NAME); one pcap per run under\n"
+	"  run     run every case under every variant (or only --variant NAME); one capture per run under\n"
 	"          --captures DIR (default: captures/<date>-<time>-<pid>)\n"
 	"  matrix  run like `run`, then print the outcome table: a row per case, a column per variant,\n"
 	"          each cell what the stack did at the case's `outcome` lines (ACCEPT, ACK, RST, DROP,\n"
@@ -83,8 +83,12 @@ static const char usage_text[] =
 	"                   IPv6, each case address mapped into 2001:db8::/96; IPv4 on the wire to an\n"
 	"                   AF_INET6 application); a case's `family` line narrows it. With several, a run's\n"
 	"                   name ends in /ipv4, /ipv6 or /mapped and the matrix has a column per family\n"
-	"  --captures DIR   where pcap files go: DIR/<case name>[@variant].pcap, always a new file, never\n"
+	"  --captures DIR   where captures go: DIR/<case name>[@variant].pcapng, always a new file, never\n"
 	"                   through a symlink under DIR\n"
+	"  --capture-format pcapng|pcap\n"
+	"                   pcapng (default, what Wireshark writes): every frame carries a comment naming\n"
+	"                   the case line that injected or read it, the verdict on the frame that broke\n"
+	"                   the case; pcap: classic format for tools that read nothing else, no comments\n"
 	"  -j, --jobs N     run N case@variants at once, each in its own sandbox (default: the number of\n"
 	"                   CPUs); results still print in case order\n"
 	"  --tolerance MS   timing slack for lines without an explicit window (default 50)\n"
@@ -394,6 +398,7 @@ struct command_line {
 	const char *variant_filter;
 	unsigned families;                 /* --family: bit 1 << family */
 	const char *captures_dir;
+	enum capture_format capture_format;
 	int64_t tolerance_ns;
 	int jobs;
 	bool jobs_given;
@@ -624,7 +629,8 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 	}
 	struct run_options options[SCHEDULE_MAX_JOBS];
 	for (int i = 0; i < copies; i++)
-		options[i] = (struct run_options){ pool->openings[i].target, dir, cl->tolerance_ns, report_names_families(set) };
+		options[i] = (struct run_options){ pool->openings[i].target, dir, cl->tolerance_ns, report_names_families(set),
+						   cl->capture_format };
 	int status;
 	if (cl->target.dry_run) {
 		status = dry_run_print(target, set, stdout, &error) < 0 ? EXIT_USAGE : 0;
@@ -1017,6 +1023,7 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		{ "version", no_argument, NULL, 'V' },
 		{ "variant", required_argument, NULL, 'v' },
 		{ "captures", required_argument, NULL, 'c' },
+		{ "capture-format", required_argument, NULL, 'C' },
 		{ "tolerance", required_argument, NULL, 't' },
 		{ "markdown", no_argument, NULL, 'm' },
 		{ "jobs", required_argument, NULL, 'j' },
@@ -1176,6 +1183,15 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 				free(error);
 				return EXIT_USAGE;
 			}
+			break;
+		}
+		case 'C': {
+			int format = capture_format_from_name(optarg);
+			if (format < 0) {
+				fprintf(stderr, "tcpharness: --capture-format takes pcapng or pcap, not '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			cl->capture_format = (enum capture_format)format;
 			break;
 		}
 		case 'm':

@@ -6,7 +6,8 @@
  *       one per record of the set, in order. ANCHOR is NAME with every byte outside [A-Za-z0-9_-]
  *       turned into '.', and "-N" added to the N-th repeat; the matrix cells link to it.
  *   <a class="pcap" href="...">
- *       the run's pcap; relative to DIR when the pcap path was relative, the path itself otherwise.
+ *       the run's capture, relative to DIR: the capture's own path when it lies under DIR, else its hard
+ *       link or copy under DIR/captures/ (report_captures.h), so that DIR can be moved whole.
  *   <svg class="ladder" data-run="NAME" data-segments="K">
  *       one per record that ran and was not skipped; K = its RUN_EVENT_INJECTED + RUN_EVENT_SEGMENT
  *       events.
@@ -19,7 +20,7 @@
  *       <g class="note" data-kind="app|state|counter">: never "arrow"; class "note unchecked" when the
  *       stack could not show that evidence.
  * The page fetches nothing: inline CSS and SVG, no script, and a Content-Security-Policy that says so.
- * Its only links are the pcap files. */
+ * Its only links are the capture files and anchors within the page. */
 #include "report_html.h"
 
 #include <arpa/inet.h>
@@ -34,21 +35,29 @@
 
 #include "error_text.h"
 #include "output_file.h"
+#include "report_captures.h"
 #include "report_matrix.h"
 
 #define ANCHOR_MAX 256
 #define CELL_MAX (4 * OUTCOME_MAX + 2)
 #define LABEL_MAX 512
 
-/* Ladder geometry in pixels. Text is 12 px monospace, about 7.25 px a character: the columns are set
- * apart by the longest label so that every label fits between the two lines its arrow joins. */
+/* Ladder geometry in pixels. Text is 12 px monospace, about 7.25 px a character. A ladder fits a page
+ * 1280 px wide (the body's margins take 32 px each side) for up to 4 peers: the columns share what the
+ * notes beside the stack leave them, and a label longer than its arrow wraps onto more lines, at most
+ * LABEL_LINES, the last shortened with an ellipsis and the whole text on hover. */
 #define CHAR_WIDTH_X4 29
-#define TIME_GUTTER 124  /* left of the first column: the +S.mmm s labels */
-#define HEAD_HEIGHT 46   /* the column titles */
-#define MIN_COLUMN_GAP 280
-#define EXCHANGE_ROW 30  /* a segment, or a silence, between a peer and the stack */
-#define NOTE_ROW 22      /* an app call, state or counter beside the stack */
-#define EXPECTED_LINE 15 /* under a broken event: what its line expected */
+#define LADDER_MAX_WIDTH 1216
+#define TIME_GUTTER 100    /* left of the first column: the +S.mmm s labels, half the column's title */
+#define WANTED_GAP 220     /* between columns, when the labels need no more and the page has room */
+#define NOTES_MIN 110      /* right of the stack: its address, short notes */
+#define NOTES_SHARE 330    /* what the notes keep when the columns must squeeze */
+#define HEAD_HEIGHT 46     /* the column titles */
+#define LINE 14            /* one more line of a label */
+#define LABEL_LINES 3
+#define EXCHANGE_ROW 30    /* a segment, or a silence, between a peer and the stack */
+#define NOTE_ROW 22        /* an app call, state or counter beside the stack */
+#define EXPECTED_LINE 15   /* under a broken event: what its line expected */
 
 static const char page_head[] =
 	"<!DOCTYPE html>\n"
@@ -72,7 +81,8 @@ static const char page_head[] =
 	".run{border-top:1px solid #e2e8f0;padding:14px 0}\n"
 	".verdict{text-transform:uppercase;font-size:13px;margin-left:8px}.facts{margin:0 0 6px;color:#4a5568}\n"
 	"pre.diagnostic{background:#fff5f5;border-left:3px solid #c53030;padding:8px 12px;overflow-x:auto}\n"
-	".ladder-box{overflow-x:auto}\n"
+	/* Wide tables, ladders and texts scroll in their own box: the page itself never scrolls sideways. */
+	".ladder-box,.matrix-box,pre.tries{overflow-x:auto}\n"
 	"svg.ladder text{font:12px monospace;fill:#1a202c}\n"
 	/* A white halo keeps a label readable where it crosses another peer's line. */
 	"svg.ladder .label,svg.ladder .expected{paint-order:stroke;stroke:#fff;stroke-width:4px;stroke-linejoin:round}"
@@ -137,31 +147,13 @@ static void put_url_path(FILE *out, const char *path)
 	}
 }
 
-/* The link to a run's pcap from DIR/index.html. A relative pcap path stays relative, so that the report
- * and its captures can be moved together; it is computed between canonical paths because DIR and the
- * pcap path are both relative to the working directory, not to each other. A pcap that no longer
- * resolves is linked as given. */
-static void put_pcap_link(FILE *out, const char *dir_real, const char *pcap)
+/* The link to a run's capture: link is relative to DIR (report_captures.h); the text says which file. */
+static void put_capture_link(FILE *out, const char *link, const char *capture)
 {
-	char pcap_real[PATH_MAX];
 	fputs("<a class=\"pcap\" href=\"", out);
-	if (pcap[0] == '/' || !realpath(pcap, pcap_real)) {
-		put_url_path(out, pcap);
-	} else {
-		/* common: the last '/' of the directories both paths share. */
-		size_t i = 0, common = 0;
-		for (; dir_real[i] && dir_real[i] == pcap_real[i]; i++)
-			if (dir_real[i] == '/')
-				common = i;
-		if (!dir_real[i] && pcap_real[i] == '/')
-			common = i;
-		for (const char *p = dir_real + common; *p; p++)
-			if (*p == '/' && p[1])
-				fputs("../", out);
-		put_url_path(out, pcap_real + common + 1);
-	}
+	put_url_path(out, link);
 	fputs("\">", out);
-	put_escaped(out, pcap);
+	put_escaped(out, capture);
 	fputs("</a>", out);
 }
 
@@ -226,7 +218,7 @@ static void write_matrix(FILE *out, const struct run_set *set)
 		if (i - first + 1 > widest)
 			widest = i - first + 1;
 	}
-	fprintf(out, "<h2>Matrix</h2>\n<table class=\"matrix\">\n"
+	fprintf(out, "<h2>Matrix</h2>\n<div class=\"matrix-box\"><table class=\"matrix\">\n"
 		     "<tr><th>case</th><th colspan=\"%d\">what the stack did, per variant</th></tr>\n", widest);
 	for (int i = 0; i < set->count;) {
 		const struct case_file *c = set->runs[i].c;
@@ -252,7 +244,7 @@ static void write_matrix(FILE *out, const struct run_set *set)
 		}
 		fputs("</tr>\n", out);
 	}
-	fputs("</table>\n<p class=\"legend\">A cell is what the stack did at the case's <code>outcome</code> lines; "
+	fputs("</table></div>\n<p class=\"legend\">A cell is what the stack did at the case's <code>outcome</code> lines; "
 	      "<code>!</code>: the case failed; <code>ERR</code>: the harness could not perform a line (an error, "
 	      "not the stack's); <code>~</code>: it passed on a retry (flaky); <code>?</code>: it passed, but the stack could not show the evidence "
 	      "of some lines (<code>" OUTCOME_UNSEEN "</code> where that was the outcome); "
@@ -267,6 +259,7 @@ struct ladder {
 	int other_x;                /* 0: no column for undeclared addresses */
 	int stack_x;
 	int width, height;
+	int head_height;            /* the titles: two rows of addresses when the columns are too close */
 };
 
 static bool is_segment(const struct run_event *e)
@@ -280,14 +273,28 @@ static bool is_exchange(const struct run_event *e)
 	return is_segment(e) || e->kind == RUN_EVENT_SILENCE;
 }
 
-static int row_height(const struct run_event *e)
-{
-	return (is_exchange(e) ? EXCHANGE_ROW : NOTE_ROW) + (e->broke ? EXPECTED_LINE : 0);
-}
-
 static int text_width(size_t chars)
 {
 	return (int)(chars * CHAR_WIDTH_X4 / 4);
+}
+
+/* Characters, not bytes: a label may hold UTF-8 (the app call's arrow, a case's comment). */
+static size_t utf8_chars(const char *text)
+{
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		n += (*p & 0xc0) != 0x80;
+	return n;
+}
+
+/* The byte offset after `chars` characters of text (or its end). */
+static size_t utf8_offset(const char *text, size_t chars)
+{
+	size_t i = 0;
+	for (; text[i] && chars > 0; chars--)
+		for (i++; ((unsigned char)text[i] & 0xc0) == 0x80; i++)
+			;
+	return i;
 }
 
 static int column_x(const struct ladder *l, int peer)
@@ -341,22 +348,91 @@ static void expected_label(const struct run_event *e, char *buf, size_t size)
 	snprintf(buf, size, "expected: %s", e->expected[0] ? e->expected : "no segment");
 }
 
-/* Columns for the peers the events name, in declaration order, then "(other)", then the stack; the
- * gap between columns fits the longest label, the width the longest note beside the stack. */
-static void lay_out(const struct case_file *c, const struct case_result *result, struct ladder *l)
+/* A label broken into lines of at most `chars` characters, after a blank or a comma where it can; what
+ * does not fit in LABEL_LINES ends the last line with an ellipsis (shortened). */
+struct wrapped {
+	int count;
+	bool shortened;
+	char line[LABEL_LINES][LABEL_MAX];
+};
+
+static void wrap(const char *text, int chars, struct wrapped *w)
+{
+	if (chars < 8)
+		chars = 8;
+	w->count = 0;
+	w->shortened = false;
+	while (w->count < LABEL_LINES) {
+		char *line = w->line[w->count++];
+		size_t len = strlen(text);
+		if (utf8_chars(text) <= (size_t)chars) {
+			snprintf(line, LABEL_MAX, "%s", text);
+			return;
+		}
+		if (w->count == LABEL_LINES) {
+			snprintf(line, LABEL_MAX, "%.*s\u2026", (int)utf8_offset(text, (size_t)chars - 1), text);
+			w->shortened = true;
+			return;
+		}
+		size_t limit = utf8_offset(text, (size_t)chars), cut = limit;
+		while (cut > 0 && text[cut] != ' ' && text[cut - 1] != ',')
+			cut--;
+		if (cut == 0)
+			cut = limit;
+		snprintf(line, LABEL_MAX, "%.*s", (int)(cut < len ? cut : len), text);
+		text += cut;
+		text += strspn(text, " ");
+	}
+}
+
+/* How many characters a line of the event's texts may hold: an exchange's lie between its two columns,
+ * a note's right of the stack. */
+static int line_chars(const struct ladder *l, const struct run_event *e)
+{
+	int room = is_exchange(e) ? abs(l->stack_x - column_x(l, e->peer)) - 16 : l->width - l->stack_x - 16;
+	return room * 4 / CHAR_WIDTH_X4;
+}
+
+/* The event's label and, when it broke, its expectation, wrapped to fit. */
+static void event_texts(const struct case_file *c, const struct run_event *e, const struct ladder *l,
+			struct wrapped *label, struct wrapped *expected)
+{
+	char text[LABEL_MAX];
+	event_label(c, e, text, sizeof text);
+	wrap(text, line_chars(l, e), label);
+	expected->count = 0;
+	expected->shortened = false;
+	if (e->broke) {
+		expected_label(e, text, sizeof text);
+		wrap(text, line_chars(l, e), expected);
+	}
+}
+
+static int row_height(const struct case_file *c, const struct run_event *e, const struct ladder *l)
+{
+	struct wrapped label, expected;
+	event_texts(c, e, l, &label, &expected);
+	return (is_exchange(e) ? EXCHANGE_ROW : NOTE_ROW) + (label.count - 1) * LINE +
+	       (expected.count ? EXPECTED_LINE + (expected.count - 1) * LINE : 0);
+}
+
+/* Columns for the peers the events name, in declaration order, then "(other)", then the stack. The gap
+ * between columns fits the longest label where the page has room; else the columns share what the
+ * notes leave, and labels wrap. The width fits the longest note, within the page. */
+static void lay_out(const struct case_file *c, const struct case_result *result, struct ladder *l,
+		    size_t address_chars)
 {
 	bool used[CASE_MAX_PEERS] = { false }, other = false;
 	size_t exchange_chars = 0, note_chars = 0;
 	memset(l, 0, sizeof *l);
-	l->height = HEAD_HEIGHT + 10;
 	for (int i = 0; i < result->event_count; i++) {
 		const struct run_event *e = &result->events[i];
 		char label[LABEL_MAX], expected[LABEL_MAX];
 		event_label(c, e, label, sizeof label);
 		expected_label(e, expected, sizeof expected);
-		size_t chars = strlen(label);
-		if (e->broke && strlen(expected) > chars)
-			chars = strlen(expected);
+		size_t chars = utf8_chars(label);
+		if (e->broke && utf8_chars(expected) > chars)
+			chars = utf8_chars(expected);
 		if (!is_exchange(e)) {
 			note_chars = chars > note_chars ? chars : note_chars;
 		} else {
@@ -366,10 +442,16 @@ static void lay_out(const struct case_file *c, const struct case_result *result,
 			else
 				other = true;
 		}
-		l->height += row_height(e);
 	}
+	int columns = other;
+	for (int p = 0; p < c->peer_count; p++)
+		columns += used[p];
+	int notes = text_width(note_chars) + 24;
+	notes = notes < NOTES_MIN ? NOTES_MIN : notes;
 	int gap = text_width(exchange_chars) + 40;
-	gap = gap > MIN_COLUMN_GAP ? gap : MIN_COLUMN_GAP;
+	gap = gap > WANTED_GAP ? gap : WANTED_GAP;
+	if (columns && TIME_GUTTER + columns * gap + (notes < NOTES_SHARE ? notes : NOTES_SHARE) > LADDER_MAX_WIDTH)
+		gap = (LADDER_MAX_WIDTH - TIME_GUTTER - (notes < NOTES_SHARE ? notes : NOTES_SHARE)) / columns;
 	int x = TIME_GUTTER;
 	for (int p = 0; p < c->peer_count; p++)
 		if (used[p]) {
@@ -381,8 +463,12 @@ static void lay_out(const struct case_file *c, const struct case_result *result,
 		x += gap;
 	}
 	l->stack_x = x;
-	int notes = text_width(note_chars) + 30;
-	l->width = x + (notes > 80 ? notes : 80);
+	l->width = x + notes < LADDER_MAX_WIDTH ? x + notes : LADDER_MAX_WIDTH;
+	/* Neighbouring titles whose addresses would touch take turns on two rows. */
+	l->head_height = HEAD_HEIGHT + (columns && gap < text_width(address_chars) + 16 ? LINE : 0);
+	l->height = l->head_height + 10;
+	for (int i = 0; i < result->event_count; i++)
+		l->height += row_height(c, &result->events[i], l);
 }
 
 static void put_text(FILE *out, const char *class, int x, int y, const char *anchor, const char *text)
@@ -392,8 +478,16 @@ static void put_text(FILE *out, const char *class, int x, int y, const char *anc
 	fputs("</text>", out);
 }
 
-/* The source line behind an event, as the tooltip of its arrow or note. */
-static void put_tooltip(FILE *out, const struct case_file *c, const struct run_event *e)
+/* Each line of a wrapped text, LINE apart from y down. */
+static void put_lines(FILE *out, const char *class, int x, int y, const char *anchor, const struct wrapped *w)
+{
+	for (int i = 0; i < w->count; i++)
+		put_text(out, class, x, y + i * LINE, anchor, w->line[i]);
+}
+
+/* The source line behind an event as the tooltip of its arrow or note, and the whole of a label that had
+ * to be shortened. */
+static void put_tooltip(FILE *out, const struct case_file *c, const struct run_event *e, bool shortened)
 {
 	fputs("<title>", out);
 	if (e->step < 0) {
@@ -405,16 +499,28 @@ static void put_tooltip(FILE *out, const struct case_file *c, const struct run_e
 		fprintf(out, "line %d: ", s->where.line);
 		put_escaped_n(out, code, (size_t)len);
 	}
+	if (shortened) {
+		char text[LABEL_MAX];
+		event_label(c, e, text, sizeof text);
+		fputc('\n', out);
+		put_escaped(out, text);
+		if (e->broke) {
+			expected_label(e, text, sizeof text);
+			fputc('\n', out);
+			put_escaped(out, text);
+		}
+	}
 	fputs("</title>", out);
 }
 
-static void draw_column(FILE *out, const char *name, const char *address, int x, int height)
+static void draw_column(FILE *out, const char *name, const char *address, int x, int address_row,
+			const struct ladder *l)
 {
 	fputs("<g class=\"column\" data-column=\"", out);
 	put_escaped(out, name);
-	fprintf(out, "\"><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>", x, HEAD_HEIGHT - 6, x, height - 6);
+	fprintf(out, "\"><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>", x, l->head_height - 6, x, l->height - 6);
 	put_text(out, "name", x, 16, "middle", name);
-	put_text(out, "address", x, 32, "middle", address);
+	put_text(out, "address", x, 32 + (l->head_height > HEAD_HEIGHT ? address_row % 2 * LINE : 0), "middle", address);
 	fputs("</g>\n", out);
 }
 
@@ -423,12 +529,14 @@ static void draw_column(FILE *out, const char *name, const char *address, int x,
 static void draw_exchange(FILE *out, const struct case_file *c, const struct run_event *e, const struct ladder *l,
 			  int top)
 {
-	int peer_x = column_x(l, e->peer), mid = (peer_x + l->stack_x) / 2, y = top + 22, text_x = mid;
+	struct wrapped label, expected;
+	event_texts(c, e, l, &label, &expected);
+	int peer_x = column_x(l, e->peer), mid = (peer_x + l->stack_x) / 2, y = top + 22 + (label.count - 1) * LINE;
 	const char *broke = e->broke ? " broke" : "";
+	bool shortened = label.shortened || expected.shortened;
 	if (e->kind == RUN_EVENT_SILENCE) {
-		text_x = (mid + l->stack_x) / 2;
 		fprintf(out, "<g class=\"silence%s\">", broke);
-		put_tooltip(out, c, e);
+		put_tooltip(out, c, e, shortened);
 		fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/><path d=\"M%d %dl8 8m0 -8l-8 8\"/>",
 			l->stack_x, y, mid, y, mid - 4, y - 4);
 	} else {
@@ -436,17 +544,12 @@ static void draw_exchange(FILE *out, const struct case_file *c, const struct run
 		int from = injected ? peer_x : l->stack_x, to = injected ? l->stack_x : peer_x;
 		int back = to > from ? -10 : 10; /* the arrowhead's base, behind its tip */
 		fprintf(out, "<g class=\"arrow%s\" data-kind=\"%s\">", broke, injected ? "injected" : "segment");
-		put_tooltip(out, c, e);
+		put_tooltip(out, c, e, shortened);
 		fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/><polygon points=\"%d,%d %d,%d %d,%d\"/>",
 			from, y, to + back, y, to, y, to + back, y - 4, to + back, y + 4);
 	}
-	char text[LABEL_MAX];
-	event_label(c, e, text, sizeof text);
-	put_text(out, "label", text_x, top + 14, "middle", text);
-	if (e->broke) {
-		expected_label(e, text, sizeof text);
-		put_text(out, "expected", text_x, y + EXPECTED_LINE + 1, "middle", text);
-	}
+	put_lines(out, "label", mid, top + 14, "middle", &label);
+	put_lines(out, "expected", mid, y + EXPECTED_LINE + 1, "middle", &expected);
 	fputs("</g>\n", out);
 }
 
@@ -458,17 +561,14 @@ static void draw_note(FILE *out, const struct case_file *c, const struct run_eve
 		[RUN_EVENT_APP] = "app", [RUN_EVENT_STATE] = "state", [RUN_EVENT_COUNTER] = "counter",
 		[RUN_EVENT_CLOCK] = "clock", [RUN_EVENT_STORM] = "storm"
 	};
+	struct wrapped label, expected;
+	event_texts(c, e, l, &label, &expected);
 	fprintf(out, "<g class=\"note%s%s\" data-kind=\"%s\">", e->broke ? " broke" : "",
 		e->unchecked ? " unchecked" : "", kinds[e->kind]);
-	put_tooltip(out, c, e);
+	put_tooltip(out, c, e, label.shortened || expected.shortened);
 	fprintf(out, "<circle cx=\"%d\" cy=\"%d\" r=\"4\"/>", l->stack_x, top + 10);
-	char text[LABEL_MAX];
-	event_label(c, e, text, sizeof text);
-	put_text(out, "label", l->stack_x + 12, top + 14, "start", text);
-	if (e->broke) {
-		expected_label(e, text, sizeof text);
-		put_text(out, "expected", l->stack_x + 12, top + 14 + EXPECTED_LINE, "start", text);
-	}
+	put_lines(out, "label", l->stack_x + 12, top + 14, "start", &label);
+	put_lines(out, "expected", l->stack_x + 12, top + 14 + label.count * LINE + 1, "start", &expected);
 	fputs("</g>\n", out);
 }
 
@@ -477,8 +577,21 @@ static void write_ladder(FILE *out, const struct run_record *r)
 {
 	const struct case_file *c = r->c;
 	const struct case_result *result = &r->result;
+	/* The addresses the run used: the case's, mapped for its family. */
+	char addresses[CASE_MAX_PEERS][IP_ADDRESS_TEXT_MAX + 8], stack_address[IP_ADDRESS_TEXT_MAX];
+	size_t address_chars = 0;
+	for (int p = 0; p < c->peer_count; p++) {
+		struct ip_address ip = family_address(r->family, c->peers[p].ip);
+		ip_address_format(&ip, addresses[p]);
+		snprintf(addresses[p] + strlen(addresses[p]), 8, ":%u", c->peers[p].port);
+		address_chars = strlen(addresses[p]) > address_chars ? strlen(addresses[p]) : address_chars;
+	}
+	struct ip_address target = family_address(r->family, c->target_ip);
+	ip_address_format(&target, stack_address);
+	address_chars = strlen(stack_address) > address_chars ? strlen(stack_address) : address_chars;
+
 	struct ladder l;
-	lay_out(c, result, &l);
+	lay_out(c, result, &l, address_chars);
 	int segments = 0;
 	for (int i = 0; i < result->event_count; i++)
 		segments += is_segment(&result->events[i]);
@@ -487,39 +600,35 @@ static void write_ladder(FILE *out, const struct run_record *r)
 	fprintf(out, "\" data-segments=\"%d\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n", segments, l.width,
 		l.height, l.width, l.height);
 
-	/* The addresses the run used: the case's, mapped for its family. */
-	char address[IP_ADDRESS_TEXT_MAX + 8];
-	for (int p = 0; p < c->peer_count; p++) {
-		if (!l.peer_x[p])
-			continue;
-		struct ip_address ip = family_address(r->family, c->peers[p].ip);
-		ip_address_format(&ip, address);
-		snprintf(address + strlen(address), 8, ":%u", c->peers[p].port);
-		draw_column(out, c->peers[p].name, address, l.peer_x[p], l.height);
-	}
+	int column = 0;
+	for (int p = 0; p < c->peer_count; p++)
+		if (l.peer_x[p])
+			draw_column(out, c->peers[p].name, addresses[p], l.peer_x[p], column++, &l);
 	if (l.other_x)
-		draw_column(out, "(other)", "undeclared", l.other_x, l.height);
-	struct ip_address target = family_address(r->family, c->target_ip);
-	draw_column(out, "stack", ip_address_format(&target, address), l.stack_x, l.height);
+		draw_column(out, "(other)", "undeclared", l.other_x, column++, &l);
+	draw_column(out, "stack", stack_address, l.stack_x, column, &l);
 
-	int top = HEAD_HEIGHT;
+	int top = l.head_height;
 	for (int i = 0; i < result->event_count; i++) {
 		const struct run_event *e = &result->events[i];
 		char at[32];
 		snprintf(at, sizeof at, "+%.3f s", (double)e->at_ns / 1e9);
-		put_text(out, "time", 8, top + (is_exchange(e) ? 26 : 14), "start", at);
+		struct wrapped label, expected;
+		event_texts(c, e, &l, &label, &expected);
+		/* Level with the arrow, under its label's lines; a note's first line. */
+		put_text(out, "time", 8, top + (is_exchange(e) ? 26 + (label.count - 1) * LINE : 14), "start", at);
 		if (is_exchange(e))
 			draw_exchange(out, c, e, &l, top);
 		else
 			draw_note(out, c, e, &l, top);
-		top += row_height(e);
+		top += row_height(c, e, &l);
 	}
 	fputs("</svg></div>\n", out);
 }
 
 /* ---- runs ---- */
 
-static void write_run(FILE *out, const struct run_set *set, int index, const char *dir_real)
+static void write_run(FILE *out, const struct run_set *set, int index, const char *capture_link)
 {
 	const struct run_record *r = &set->runs[index];
 	const struct case_result *result = &r->result;
@@ -554,9 +663,9 @@ static void write_run(FILE *out, const struct run_set *set, int index, const cha
 		put_escaped(out, result->unchecked_reason ? result->unchecked_reason : "?");
 		fputs("</span>", out);
 	}
-	if (result->pcap_path) {
-		fputs(" &middot; pcap ", out);
-		put_pcap_link(out, dir_real, result->pcap_path);
+	if (result->pcap_path && capture_link) {
+		fputs(" &middot; capture ", out);
+		put_capture_link(out, capture_link, result->pcap_path);
 	}
 	fputs("</p>\n", out);
 	char *tries = report_tries_text(r);
@@ -582,11 +691,22 @@ int report_html_write(const char *dir, const struct run_set *set, char **error)
 		return -1;
 	if (!realpath(dir, dir_real))
 		return error_set(error, "%s: %s", dir, strerror(errno));
-	char *path;
-	if (asprintf(&path, "%s/index.html", dir) < 0)
+	char **links = calloc((size_t)set->count + 1, sizeof *links);
+	if (!links)
 		return error_set(error, "out of memory");
+	char *path = NULL;
 	struct output_file file;
-	if (output_file_begin(&file, path, error) < 0) {
+	int rc = report_captures_gather(dir_real, set, links, error);
+	if (rc == 0 && asprintf(&path, "%s/index.html", dir) < 0) {
+		path = NULL;
+		rc = error_set(error, "out of memory");
+	}
+	if (rc == 0)
+		rc = output_file_begin(&file, path, error);
+	if (rc < 0) {
+		for (int i = 0; i < set->count; i++)
+			free(links[i]);
+		free(links);
 		free(path);
 		return -1;
 	}
@@ -596,9 +716,12 @@ int report_html_write(const char *dir, const struct run_set *set, char **error)
 	write_matrix(out, set);
 	fputs("<h2>Runs</h2>\n", out);
 	for (int i = 0; i < set->count; i++)
-		write_run(out, set, i, dir_real);
+		write_run(out, set, i, links[i]);
 	fputs("</body>\n</html>\n", out);
-	int rc = output_file_commit(&file, true, error);
+	rc = output_file_commit(&file, true, error);
+	for (int i = 0; i < set->count; i++)
+		free(links[i]);
+	free(links);
 	free(path);
 	return rc;
 }

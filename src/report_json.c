@@ -3,6 +3,7 @@
 #include "report_json.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +13,8 @@
 
 #include "error_text.h"
 #include "shard.h"
+#include "output_file.h"
+#include "relative_path.h"
 
 
 /* A JSON string (RFC 8259), or null for NULL. Control characters are escaped (\n, \t, \r by name,
@@ -109,7 +112,16 @@ static void put_tries(FILE *out, const struct run_record *r)
 	fputc(']', out);
 }
 
-static void put_run(FILE *out, const struct run_record *r)
+/* A path relative to the report's directory (dir_real), so that the report moved with its captures and
+ * cases still finds them. */
+static void put_json_path(FILE *out, const char *dir_real, const char *path)
+{
+	char *relative = path ? relative_path(dir_real, path) : NULL;
+	put_json_string(out, relative ? relative : path);
+	free(relative);
+}
+
+static void put_run(FILE *out, const struct run_record *r, const char *dir_real)
 {
 	const struct case_file *c = r->c;
 	const struct case_result *result = &r->result;
@@ -122,7 +134,7 @@ static void put_run(FILE *out, const struct run_record *r)
 	fputs(",\n      \"case\": ", out);
 	put_json_string(out, c->name);
 	fputs(",\n      \"file\": ", out);
-	put_json_string(out, c->path);
+	put_json_path(out, dir_real, c->path);
 	fputs(",\n      \"variant\": ", out);
 	put_json_string(out, or_null(report_variant_name(r)));
 	fputs(",\n      \"family\": ", out);
@@ -141,7 +153,7 @@ static void put_run(FILE *out, const struct run_record *r)
 	else
 		fputs("null", out);
 	fprintf(out, ",\n      \"duration_ns\": %lld,\n      \"pcap\": ", (long long)result->duration_ns);
-	put_json_string(out, result->pcap_path);
+	put_json_path(out, dir_real, result->pcap_path);
 	fputs(",\n      \"tries\": ", out);
 	put_tries(out, r);
 	fputs(",\n      \"events\": [", out);
@@ -176,9 +188,8 @@ static void put_selection(FILE *out, const struct run_set *set)
 		selection->shard_index, selection->shard_count, (long long)set->wall_ns);
 }
 
-static int put_report(FILE *out, const struct run_set *set, char **error)
+static void put_report(FILE *out, const struct run_set *set, const char *dir_real)
 {
-	(void)error; /* nothing here fails: report_write_file checks the writes */
 	int counts[SHOWN_VERDICT_COUNT];
 	report_count(set, counts);
 	char written_at[32], started_at[32];
@@ -204,13 +215,19 @@ static int put_report(FILE *out, const struct run_set *set, char **error)
 		if (!set->runs[i].ran)
 			continue;
 		fputs(written_runs++ ? ",\n" : "\n", out);
-		put_run(out, &set->runs[i]);
+		put_run(out, &set->runs[i], dir_real);
 	}
 	fputs(written_runs ? "\n  ]\n}\n" : "]\n}\n", out);
-	return 0;
 }
 
 int report_json_write(const char *path, const struct run_set *set, char **error)
 {
-	return report_write_file(path, put_report, set, error);
+	char dir_real[PATH_MAX];
+	if (relative_path_report_dir(path, dir_real) < 0)
+		return error_set(error, "%s: %s", path, strerror(errno));
+	struct output_file file;
+	if (output_file_begin(&file, path, error) < 0)
+		return -1;
+	put_report(file.out, set, dir_real);
+	return output_file_commit(&file, true, error);
 }

@@ -12,6 +12,7 @@
 
 #include "agent.h"
 #include "capability.h"
+#include "capture_story.h"
 #include "cpu_wait.h"
 #include "judge.h"
 #include "output_file.h"
@@ -32,7 +33,17 @@ volatile int run_interrupted;
 struct pending_segment {
 	int64_t at_ns;
 	int peer; /* -1: addressed to no declared peer */
+	int frame; /* in the wire's recording; -1: none */
 	struct segment segment;
+};
+
+/* A segment the harness sent whose frame the capture has not shown yet: frames come back in the order
+ * they were sent, so the first that matches is the one. */
+struct injection_awaiting_frame {
+	uint16_t src_port, dst_port;
+	uint32_t seq;
+	uint8_t flags;
+	int event;
 };
 
 #define CASE_MAX_COUNTERS 32
@@ -74,6 +85,10 @@ struct run_state {
 	struct cpu_wait_snapshot last_injected_wait[CASE_MAX_PEERS];
 	struct pending_segment pending[MAX_PENDING];
 	int pending_count;
+	struct injection_awaiting_frame awaiting[MAX_PENDING];
+	int awaiting_count;
+	FILE *capture;     /* the case's capture file, written once the case is over; NULL: none */
+	int *first_frame;  /* per step: the recording's length when it began; -1: it never ran */
 	int64_t start_ns;
 	int64_t previous_ns; /* when the previous line happened on the timeline: the base of relative times */
 	/* How far before previous_ns the previous line's effect may lie: an application call happened
@@ -88,6 +103,10 @@ struct run_state {
 	/* When it is: how long deferred work may have held that segment back (cpu_wait.h), -1 unknown. */
 	int64_t previous_capture_deferred_ns;
 	int64_t own_captured_ns; /* when the capture last saw a frame of ours */
+	/* A frame of ours the capture saw before its injection's event existed (the injection drains the
+	 * capture to learn when it left): its identity, and its recording index in .event. */
+	struct injection_awaiting_frame own_unclaimed;
+	bool own_unclaimed_valid;
 	char *failure;       /* first failure's diagnostic */
 	bool harness_fault;  /* the failure is the harness's or its environment's (ERROR), not the stack's */
 	int failed_step;
@@ -169,6 +188,7 @@ static struct run_event *add_event(struct run_state *rs, enum run_event_kind kin
 	e->at_ns = at_ns - rs->start_ns;
 	e->step = step ? (int)(step - rs->c->steps) : -1;
 	e->peer = peer;
+	e->frame = -1;
 	return e;
 }
 
@@ -227,8 +247,31 @@ static int owning_peer(const struct run_state *rs, const struct segment *s)
 	return -1;
 }
 
+static bool frame_is(const struct injection_awaiting_frame *a, const struct segment *s)
+{
+	return a->src_port == s->src_port && a->dst_port == s->dst_port && a->seq == s->seq && a->flags == s->flags;
+}
+
+/* Gives the injection event waiting for this frame (the first whose segment it is) its frame; one no
+ * event waits for yet is kept for the injection being made. */
+static void match_injected_frame(struct run_state *rs, const struct wire_frame *frame)
+{
+	const struct segment *s = &frame->segment;
+	for (int i = 0; i < rs->awaiting_count; i++) {
+		if (!frame_is(&rs->awaiting[i], s))
+			continue;
+		rs->events[rs->awaiting[i].event].frame = frame->recorded;
+		rs->awaiting_count--;
+		memmove(&rs->awaiting[i], &rs->awaiting[i + 1], (size_t)(rs->awaiting_count - i) * sizeof rs->awaiting[0]);
+		return;
+	}
+	rs->own_unclaimed = (struct injection_awaiting_frame){ s->src_port, s->dst_port, s->seq, s->flags,
+								frame->recorded };
+	rs->own_unclaimed_valid = true;
+}
+
 /* Reads captured frames until deadline_ns; the stack's segments join the pending queue, our own
- * injected ones only go to the pcap file. Returns after the first new pending segment, or at the
+ * injected ones are matched to their lines' events. Returns after the first new pending segment, or at the
  * deadline. -1 on a capture error. */
 static int pump(struct run_state *rs, int64_t deadline_ns, bool *got_one)
 {
@@ -250,12 +293,14 @@ static int pump(struct run_state *rs, int64_t deadline_ns, bool *got_one)
 			struct run_event *e = add_event(rs, RUN_EVENT_SEGMENT, NULL, -1, frame.at_ns);
 			snprintf(e->observed, sizeof e->observed, "ICMPv6 type %u code %u", frame.icmpv6_type,
 				 frame.icmpv6_code);
+			e->frame = frame.recorded;
 			continue;
 		}
 		if (!frame.decoded)
 			continue;
 		if (!ip_address_equal(&frame.segment.src_ip, &rs->target_address)) {
 			rs->own_captured_ns = frame.at_ns;
+			match_injected_frame(rs, &frame);
 			continue;
 		}
 		if (rs->pending_count == MAX_PENDING) {
@@ -266,6 +311,7 @@ static int pump(struct run_state *rs, int64_t deadline_ns, bool *got_one)
 		p->at_ns = frame.at_ns;
 		p->segment = frame.segment;
 		p->peer = owning_peer(rs, &frame.segment);
+		p->frame = frame.recorded;
 		*got_one = true;
 		return 0;
 	}
@@ -317,6 +363,7 @@ static char *describe_unexpected(struct run_state *rs, const struct step *step, 
 	}
 	struct run_event *e = add_event(rs, RUN_EVENT_SEGMENT, step, p->peer, p->at_ns);
 	e->broke = true;
+	e->frame = p->frame;
 	snprintf(e->observed, sizeof e->observed, "%s", text);
 	snprintf(e->outcome, sizeof e->outcome, "%s", outcome_of_segment(p->segment.flags));
 	if (step && step->kind == STEP_EXPECT_NONE)
@@ -481,6 +528,7 @@ static int do_inject(struct run_state *rs, const struct step *step, const struct
 	char *error = NULL;
 	int64_t sent_ns;
 	rs->own_captured_ns = 0;
+	rs->own_unclaimed_valid = false;
 	if (wire_inject(rs->wire, &segment, &sent_ns, &error) < 0) {
 		harness_error(rs, step, NULL, "injection failed: %s", error ? error : "?");
 		free(error);
@@ -500,6 +548,12 @@ static int do_inject(struct run_state *rs, const struct step *step, const struct
 	peer_injected_view(peer, &segment, &view);
 	struct run_event *e = add_event(rs, RUN_EVENT_INJECTED, step, step->peer, sent_ns);
 	segment_format_spec(&view, e->observed, sizeof e->observed, NULL);
+	if (rs->capture && rs->own_unclaimed_valid && frame_is(&rs->own_unclaimed, &segment))
+		e->frame = rs->own_unclaimed.event;
+	else if (rs->capture && rs->awaiting_count < MAX_PENDING && rs->event_count > 0 &&
+		 e == &rs->events[rs->event_count - 1])
+		rs->awaiting[rs->awaiting_count++] = (struct injection_awaiting_frame){
+			segment.src_port, segment.dst_port, segment.seq, segment.flags, rs->event_count - 1 };
 	/* Sent outside its window, the segment tests another moment than the line's: whatever the stack
 	 * answers proves nothing about the case. */
 	if (sent_ns > w->close_ns) {
@@ -628,6 +682,7 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 	peer_resolve_expected(peer, &step->u.segment, &expected);
 	struct segment_verdict verdict = judge_segment(&expected, &observed);
 	struct run_event *e = add_event(rs, RUN_EVENT_SEGMENT, step, step->peer, got.at_ns);
+	e->frame = got.frame;
 	segment_format_spec(&expected, e->expected, sizeof e->expected, NULL);
 	segment_format_spec(&observed, e->observed, sizeof e->observed, NULL);
 	snprintf(e->outcome, sizeof e->outcome, "%s", outcome_of_segment(got.segment.flags));
@@ -705,6 +760,7 @@ static int take_or_refuse_pending(struct run_state *rs, const struct step *step,
 		struct segment_spec view;
 		peer_relative_view(peer, &got.segment, &view);
 		struct run_event *e = add_event(rs, RUN_EVENT_SEGMENT, step, step->peer, got.at_ns);
+		e->frame = got.frame;
 		segment_format_spec(&view, e->observed, sizeof e->observed, NULL);
 		snprintf(e->outcome, sizeof e->outcome, "%s", outcome_of_segment(got.segment.flags));
 		observed++;
@@ -1438,11 +1494,11 @@ static int run_step(struct run_state *rs, const struct step *step)
 	return 0;
 }
 
-/* A new pcap file for this case, variant and family (family < 0: the run's name carries none) under
- * dir, as <case>[@variant][/family].pcap (output_file.h: never through a symlink, never over an
- * existing file); *path says where. NULL with *error. */
-static FILE *create_pcap(const struct case_file *c, int variant, int family, const char *dir, char **path,
-			 char **error)
+/* A new capture file for this case, variant and family (family < 0: the run's name carries none)
+ * under dir, as <case>[@variant][/family].pcapng or .pcap (output_file.h: never through a symlink,
+ * never over an existing file); *path says where. NULL with *error. */
+static FILE *create_capture(const struct case_file *c, int variant, int family, const char *dir,
+			    enum capture_format format, char **path, char **error)
 {
 	char *name = message("%s%s%s%s%s", c->name, variant >= 0 ? "@" : "", variant >= 0 ? c->variants[variant].name : "",
 			     family >= 0 ? "/" : "", family >= 0 ? family_name((enum address_family)family) : "");
@@ -1450,9 +1506,9 @@ static FILE *create_pcap(const struct case_file *c, int variant, int family, con
 		error_set(error, "out of memory");
 		return NULL;
 	}
-	FILE *pcap = output_file_create(dir, name, ".pcap", path, error);
+	FILE *capture = output_file_create(dir, name, capture_format_suffix(format), path, error);
 	free(name);
-	return pcap;
+	return capture;
 }
 
 /* The sysctls a variant runs with: the case's own, then the variant's. */
@@ -1714,23 +1770,23 @@ static int setup(struct run_state *rs, struct case_result *result)
 	}
 	if (apply_sysctls(rs, result) < 0)
 		return -1;
-	FILE *pcap = NULL;
 	if (rs->options->captures_dir) {
-		pcap = create_pcap(c, rs->variant, rs->options->name_families ? (int)rs->family : -1,
-				   rs->options->captures_dir, &result->pcap_path, &error);
-		if (!pcap) {
+		rs->capture = create_capture(c, rs->variant, rs->options->name_families ? (int)rs->family : -1,
+					     rs->options->captures_dir, rs->options->capture_format,
+					     &result->pcap_path, &error);
+		rs->first_frame = malloc((size_t)(c->step_count + 1) * sizeof *rs->first_frame);
+		if (!rs->capture || !rs->first_frame) {
 			result->message = message("no capture: %s", error ? error : "out of memory");
 			free(error);
 			return -1;
 		}
+		for (int i = 0; i < c->step_count; i++)
+			rs->first_frame[i] = -1;
 	}
 	rs->wire = wire_open(rs->target.harness_netns_fd, rs->target.ifname, rs->target.harness_mac,
-			     rs->target.target_mac, pcap, &error);
-	if (!rs->wire) {
-		if (pcap)
-			fclose(pcap);
+			     rs->target.target_mac, rs->capture != NULL, &error);
+	if (!rs->wire)
 		goto failed;
-	}
 	if (rs->target.shared_link && wire_restrict(rs->wire, &rs->target_address, &error) < 0)
 		goto failed;
 	if (read_baselines(rs, &error) < 0)
@@ -1747,8 +1803,37 @@ failed:
 	return -1;
 }
 
+/* Writes the case's capture now that the case is over: every frame the wire recorded, with the story
+ * the run knows (capture_story.h). A capture that could not be written makes a PASS an ERROR. */
+static void write_capture(struct run_state *rs, struct case_result *result)
+{
+	if (!rs->capture)
+		return;
+	FILE *out = rs->capture;
+	rs->capture = NULL;
+	struct wire_recorded_frame *frames = NULL;
+	int count = 0;
+	char *error = NULL;
+	if (rs->wire && wire_recording(rs->wire, &frames, &count, &error) < 0) {
+		fclose(out);
+	} else {
+		struct capture_story story = { rs->c, rs->variant, rs->family, target_label(rs->options->target),
+					       result, rs->events, rs->event_count, rs->first_frame };
+		capture_story_write(out, rs->options->capture_format, &story, frames, count, &error);
+	}
+	if (error && result->verdict == VERDICT_PASS) {
+		result->verdict = VERDICT_ERROR;
+		result->message = message("harness error: the capture %s was not written: %s", result->pcap_path, error);
+	}
+	free(error);
+	free(frames);
+}
+
 static void teardown(struct run_state *rs)
 {
+	if (rs->capture)
+		fclose(rs->capture);
+	free(rs->first_frame);
 	wire_close(rs->wire);
 	if (rs->target_begun)
 		target_case_end(rs->options->target, &rs->target);
@@ -1820,6 +1905,8 @@ void run_case(const struct case_file *c, int variant, enum address_family family
 			rs->line_dropped = wire_capture_dropped(rs->wire);
 			int64_t previous_ns = rs->previous_ns;
 			bool expects_segment = c->steps[i].kind == STEP_EXPECT_SEGMENT;
+			if (rs->first_frame)
+				rs->first_frame[i] = wire_recorded_count(rs->wire);
 			failed = run_step(rs, &c->steps[i]) < 0;
 			if (!expects_segment && rs->previous_ns != previous_ns)
 				rs->previous_captured = false;
@@ -1850,6 +1937,7 @@ void run_case(const struct case_file *c, int variant, enum address_family family
 		result->unchecked = rs->unchecked;
 		result->unchecked_reason = rs->unchecked_reason;
 	}
+	write_capture(rs, result);
 	teardown(rs);
 	result->events = rs->events;
 	result->event_count = rs->event_count;

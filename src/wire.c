@@ -37,10 +37,20 @@ struct libnet_blocks {
 	libnet_ptag_t options, tcp, ip, ethernet;
 };
 
+/* The frames captured so far: bytes back to back in one buffer, so a flood costs no allocation per frame. */
+struct recording {
+	bool enabled;
+	uint8_t *bytes;
+	size_t used, capacity;
+	struct recorded { int64_t at_ns; size_t offset; uint32_t len; } *frames;
+	int count, frame_capacity;
+	bool out_of_memory;
+};
+
 struct wire {
 	libnet_t *net;
 	pcap_t *capture;
-	pcap_dumper_t *dump;
+	struct recording recording;
 	int capture_fd;
 	int ifindex; /* of the injecting end, in the harness namespace */
 	uint8_t src_mac[6], dst_mac[6];
@@ -116,20 +126,8 @@ int wire_restrict(struct wire *w, const struct ip_address *target, char **error)
 	return 0;
 }
 
-/* The dumper owns pcap_file once this succeeds. */
-static int open_dump(struct wire *w, FILE *pcap_file, char **error)
-{
-	pcap_t *dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, WIRE_SNAPLEN, PCAP_TSTAMP_PRECISION_NANO);
-	if (!dead)
-		return error_set(error, "pcap_open_dead failed");
-	w->dump = pcap_dump_fopen(dead, pcap_file);
-	int rc = w->dump ? 0 : error_set(error, "the pcap file: %s", pcap_geterr(dead));
-	pcap_close(dead);
-	return rc;
-}
-
 struct wire *wire_open(int harness_netns_fd, const char *ifname, const uint8_t src_mac[6],
-		       const uint8_t dst_mac[6], FILE *pcap_file, char **error)
+		       const uint8_t dst_mac[6], bool record, char **error)
 {
 	struct wire *w = calloc(1, sizeof *w);
 	if (!w) {
@@ -137,6 +135,7 @@ struct wire *wire_open(int harness_netns_fd, const char *ifname, const uint8_t s
 		return NULL;
 	}
 	w->capture_fd = -1;
+	w->recording.enabled = record;
 	memcpy(w->src_mac, src_mac, 6);
 	memcpy(w->dst_mac, dst_mac, 6);
 
@@ -149,8 +148,6 @@ struct wire *wire_open(int harness_netns_fd, const char *ifname, const uint8_t s
 	int rc = open_in_namespace(w, ifname, error);
 	if (netns_leave(saved) < 0 && rc == 0)
 		rc = error_set(error, "leaving the harness namespace: %s", strerror(errno));
-	if (rc == 0 && pcap_file)
-		rc = open_dump(w, pcap_file, error);
 	if (rc != 0) {
 		wire_close(w);
 		return NULL;
@@ -320,14 +317,46 @@ struct frame_context {
 	struct wire_frame *frame;
 };
 
+/* Keeps a frame; out of memory, the recording stops there and wire_recording says so. Returns its
+ * index, or -1. */
+static int record_frame(struct recording *r, int64_t at_ns, const u_char *bytes, uint32_t len)
+{
+	if (!r->enabled || r->out_of_memory)
+		return -1;
+	if (r->used + len > r->capacity) {
+		size_t capacity = r->capacity ? r->capacity : 64 * 1024;
+		while (capacity < r->used + len)
+			capacity *= 2;
+		uint8_t *grown = realloc(r->bytes, capacity);
+		if (!grown)
+			goto out_of_memory;
+		r->bytes = grown;
+		r->capacity = capacity;
+	}
+	if (r->count == r->frame_capacity) {
+		int capacity = r->frame_capacity ? 2 * r->frame_capacity : 256;
+		struct recorded *grown = realloc(r->frames, (size_t)capacity * sizeof *grown);
+		if (!grown)
+			goto out_of_memory;
+		r->frames = grown;
+		r->frame_capacity = capacity;
+	}
+	memcpy(r->bytes + r->used, bytes, len);
+	r->frames[r->count] = (struct recorded){ at_ns, r->used, len };
+	r->used += len;
+	return r->count++;
+out_of_memory:
+	r->out_of_memory = true;
+	return -1;
+}
+
 static void take_frame(u_char *user, const struct pcap_pkthdr *header, const u_char *bytes)
 {
 	struct frame_context *ctx = (struct frame_context *)user;
 	struct wire_frame *frame = ctx->frame;
-	if (ctx->wire->dump)
-		pcap_dump((u_char *)ctx->wire->dump, header, bytes);
 	/* With nanosecond precision, tv_usec holds nanoseconds. */
 	frame->at_ns = (int64_t)header->ts.tv_sec * 1000000000 + header->ts.tv_usec;
+	frame->recorded = record_frame(&ctx->wire->recording, frame->at_ns, bytes, header->caplen);
 	frame->decode_error = NULL;
 	frame->decoded = segment_decode_ethernet(bytes, header->caplen, &frame->segment, &frame->decode_error) == 0;
 	frame->icmpv6 = !frame->decoded &&
@@ -365,6 +394,32 @@ static pthread_mutex_t releases_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t releases_done = PTHREAD_COND_INITIALIZER;
 static int releases_running;
 
+int wire_recorded_count(const struct wire *w)
+{
+	return w->recording.count;
+}
+
+int wire_recording(struct wire *w, struct wire_recorded_frame **frames, int *count, char **error)
+{
+	struct recording *r = &w->recording;
+	if (w->capture) {
+		struct wire_frame scratch;
+		struct frame_context ctx = { w, &scratch };
+		while (pcap_dispatch(w->capture, -1, take_frame, (u_char *)&ctx) > 0)
+			;
+	}
+	if (r->out_of_memory)
+		return error_set(error, "out of memory after %d frames", r->count);
+	*frames = calloc((size_t)r->count + 1, sizeof **frames);
+	if (!*frames)
+		return error_set(error, "out of memory");
+	for (int i = 0; i < r->count; i++)
+		(*frames)[i] = (struct wire_recorded_frame){ r->frames[i].at_ns, r->bytes + r->frames[i].offset,
+							     r->frames[i].len };
+	*count = r->count;
+	return 0;
+}
+
 static void release_sockets(struct wire *w)
 {
 	if (w->capture)
@@ -388,15 +443,9 @@ void wire_close(struct wire *w)
 {
 	if (!w)
 		return;
-	if (w->capture && w->dump) {
-		struct wire_frame scratch;
-		struct frame_context ctx = { w, &scratch };
-		while (pcap_dispatch(w->capture, -1, take_frame, (u_char *)&ctx) > 0)
-			;
-	}
-	if (w->dump)
-		pcap_dump_close(w->dump);
-	w->dump = NULL;
+	free(w->recording.bytes);
+	free(w->recording.frames);
+	w->recording = (struct recording){ 0 };
 
 	pthread_attr_t attr;
 	pthread_t thread;

@@ -22,7 +22,7 @@ done
 ln -s ../../real "$tree/a/b/linked"
 captures=$scratch/captures
 mkdir -p "$captures/t1/time_wait"
-ln -s "$scratch/outside/planted-target" "$captures/t1/time_wait/z.pcap"
+ln -s "$scratch/outside/planted-target" "$captures/t1/time_wait/z.pcapng"
 
 # Every file and directory outside the captures directory, with its size and modification time.
 listing() { find "$scratch" -path "$captures" -prune -o -printf '%p %y %s %T@ %l\n' | sort; }
@@ -39,11 +39,14 @@ for name in a/x tree/x deep/w real/y t1/time_wait/z t2/time_wait/z; do
 done
 grep -q '\.\./\|^PASS /' "$log" && fail "a name with .. or a leading /: $(cat "$log")"
 # The pcaps, all inside, one per case; the planted symlink's target never created.
-pcaps=$(cd "$captures" && find . -name '*.pcap' -type f | sort | tr '\n' ' ')
-want="./a/x.pcap ./deep/w.pcap ./real/y.pcap ./t1/time_wait/z~2.pcap ./t2/time_wait/z.pcap ./tree/x.pcap "
+pcaps=$(cd "$captures" && find . -path ./html -prune -o -name '*.pcapng' -type f -print | sort | tr '\n' ' ')
+want="./a/x.pcapng ./deep/w.pcapng ./real/y.pcapng ./t1/time_wait/z~2.pcapng ./t2/time_wait/z.pcapng ./tree/x.pcapng "
 [ "$pcaps" = "$want" ] || fail "pcaps under --captures: '$pcaps', expected '$want'"
+# The HTML report's directory holds its own links to them, under the path they share.
+linked=$(cd "$captures/html/captures" && find . -name '*.pcapng' -type f -links 2 | sort | tr '\n' ' ')
+[ "$linked" = "$want" ] || fail "captures linked under the HTML report: '$linked', expected '$want'"
 [ ! -e "$scratch/outside/planted-target" ] || fail "the planted symlink was written through"
-[ -L "$captures/t1/time_wait/z.pcap" ] || fail "the planted symlink was removed or replaced"
+[ -L "$captures/t1/time_wait/z.pcapng" ] || fail "the planted symlink was removed or replaced"
 for report in results.xml results.json html/index.html; do
 	[ -f "$captures/$report" ] || fail "no report $report"
 	# Case names only: a "file" field is the path as given, ../x.tc included.

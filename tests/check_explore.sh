@@ -30,8 +30,8 @@ events=$((events - 1)) # the first column is the state
 [ "$clients" -ge 9 ] || fail "only $clients client rows"
 [ "$events" -ge 15 ] || fail "only $events events"
 # One pcap per cell; a cell tried again (an ERROR retried, a recipe run once more) keeps each try's,
-# the later ones as NAME~N.pcap, so cells are counted by name.
-pcaps=$(find "$work/captures1" -name '*.pcap' | sed -E 's/~[0-9]+\.pcap$/.pcap/' | sort -u | wc -l)
+# the later ones as NAME~N.pcapng, so cells are counted by name.
+pcaps=$(find "$work/captures1" -name '*.pcapng' | sed -E 's/~[0-9]+\.pcapng$/.pcapng/' | sort -u | wc -l)
 [ "$pcaps" -eq "$(grep -c '^  {"name"' "$work/run1.json")" ] || fail "$pcaps pcaps for $(grep -c '^  {"name"' "$work/run1.json") cells"
 echo "check_explore: $states states ($clients client rows) x $events events, identical twice"
 

@@ -24,8 +24,8 @@ cd "$scratch" || exit 1
 
 . "$source_dir/tests/late_harness.sh"
 
-# Relative --captures and report directories: the pcap links must be relative to the report.
-"$harness" run --captures captures --report html=out/report "$source_dir/cases/handshake/accept.tc" \
+# Relative --captures and report directories: the capture links must be relative to the report.
+"$harness" run --captures captures --report html=out/report --report json=out/report.json "$source_dir/cases/handshake/accept.tc" \
 	"$source_dir/tests/wrong/time_wait/lost_final_ack.tc" "$source_dir/cases/time_wait/rst_assassination.tc" \
 	>console.txt 2>&1
 status=$?
@@ -47,6 +47,33 @@ check_report() {
 	python3 "$source_dir/tests/check_html_dom.py" dom.html "$scratch/$1" "$2" report.png
 }
 check_report out/report console.txt || exit 1
+
+# The report directory copied elsewhere, the captures it came from gone: every link still resolves
+# (each capture was brought under it), and the JSON report's paths resolve from its own directory.
+mkdir -p elsewhere
+cp -r out/report elsewhere/report
+mv captures captures.away
+python3 - elsewhere/report/index.html out/report.json <<'PY' || { mv captures.away captures; exit 1; }
+import json, os, re, sys, urllib.parse
+page, report = sys.argv[1], sys.argv[2]
+hrefs = re.findall(r'href="([^"]*)"', open(page, encoding="utf-8").read())
+files = [h for h in hrefs if not h.startswith("#")]
+broken = [h for h in files if h.startswith("/") or ":" in h.split("/")[0]
+          or not os.path.isfile(os.path.join(os.path.dirname(page), urllib.parse.unquote(h)))]
+print(f"moved report: {len(files)} file links, {len(broken)} broken")
+runs = json.load(open(report, encoding="utf-8"))["runs"]
+base = os.path.dirname(report)
+# The captures are away: a pcap path must point into them, relative to the report's directory.
+unresolved = [r["file"] for r in runs if not os.path.isfile(os.path.join(base, r["file"]))]
+misplaced = [r["pcap"] for r in runs if r["pcap"] and (r["pcap"].startswith("/")
+             or not os.path.isfile(os.path.join(base, r["pcap"]).replace("/captures/", "/captures.away/", 1)))]
+for what, bad in (("broken links", broken), ("case files not found from the JSON report", unresolved),
+                  ("pcaps not relative to the JSON report", misplaced)):
+    if bad:
+        print(f"FAIL: {what}: {bad}")
+sys.exit(1 if broken or unresolved or misplaced or not files else 0)
+PY
+mv captures.away captures
 
 # An ERROR (-j 1: the stopped case runs first) beside a pass, then a FLAKY.
 run_stopped "$harness" run -j 1 --retries 0 --captures captures --report html=out/error \

@@ -47,7 +47,7 @@ status=0
 # setsid forks (and --wait waits) when it is a group leader; either way the shell it starts leads the
 # session.
 setsid --wait sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$scratch/session" \
-	"$harness" run --captures "$scratch/captures" "$cases" >"$scratch/out" 2>&1 &
+	"$harness" run --captures "$scratch/captures" --capture-format pcap "$cases" >"$scratch/out" 2>&1 &
 wait $! || status=$?
 session=$(cat "$scratch/session")
 tail -n 1 "$scratch/out"

@@ -117,7 +117,7 @@ for run in report["runs"]:
         check(run["events"] == [] and run["message"].startswith("requires sysctl"), f"{run['name']}: skip")
     else:
         check(len(run["events"]) > 0, f"{run['name']}: no events")
-        check(run["pcap"] and run["pcap"].endswith(".pcap"), f"{run['name']}: pcap")
+        check(run["pcap"] and run["pcap"].endswith(".pcapng"), f"{run['name']}: pcap")
     if run["verdict"] in ("fail", "error"):
         check(run["message"] and (run["failed_step"] is None or
                                   f":{run['failed_step']}:" in run["message"].splitlines()[0]),
@@ -199,7 +199,7 @@ if cases["time_wait/lost_final_ack@tw-kept"].get("classname") != "time_wait":
     problems.append("classname")
 if cases["reports/needs_tw_recycle"].find("skipped") is None:
     problems.append("the skip")
-if ".pcap" not in cases["handshake/accept"].find("system-out").text:
+if ".pcapng" not in cases["handshake/accept"].find("system-out").text:
     problems.append("the pcap path")
 for problem in problems:
     print(f"FAIL: JUnit report: {problem}")

@@ -72,8 +72,8 @@ for target in gvisor lwip; do
 		captures=$scratch/captures-$target-$signal
 		"$harness" run --family 4 --target "$target" --captures "$captures" "$long_case" >"$scratch/out" 2>&1 &
 		pid=$!
-		for _ in $(seq 600); do [ -e "$captures/good/stacks_signal.pcap" ] && break; sleep 0.1; done
-		[ -e "$captures/good/stacks_signal.pcap" ] || fail "$target $signal: the case did not start within 60 s: $(tail -n 3 "$scratch/out")"
+		for _ in $(seq 600); do [ -e "$captures/good/stacks_signal.pcapng" ] && break; sleep 0.1; done
+		[ -e "$captures/good/stacks_signal.pcapng" ] || fail "$target $signal: the case did not start within 60 s: $(tail -n 3 "$scratch/out")"
 		sleep 0.5
 		kill -0 "$pid" 2>/dev/null || fail "$target $signal: the run ended before the signal: $(tail -n 3 "$scratch/out")"
 		kill -"$signal" "$pid" 2>/dev/null

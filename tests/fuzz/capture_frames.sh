@@ -9,7 +9,7 @@ shift
 cases=("${@:-$here/../../cases/}")
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-"$harness" run --captures "$scratch" "${cases[@]}" >/dev/null ||
+"$harness" run --captures "$scratch" --capture-format pcap "${cases[@]}" >/dev/null ||
 	{ echo "capture_frames: the catalogue did not pass; its frames would not be the usual ones" >&2; exit 1; }
 mapfile -t pcaps < <(find "$scratch" -name '*.pcap' | sort)
 python3 "$here/extract_frames.py" "$here/seeds/segment_decode" "${pcaps[@]}"

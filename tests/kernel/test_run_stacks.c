@@ -76,7 +76,7 @@ static void run_text(const char *text, int variant, struct case_file *c, struct 
 	char *error = NULL;
 	if (case_parse_text("t.tc", text, strlen(text), c, &error) < 0)
 		fail_msg("%s", error);
-	struct run_options options = { target, NULL, RUN_DEFAULT_TOLERANCE_NS, false };
+	struct run_options options = { target, NULL, RUN_DEFAULT_TOLERANCE_NS, false, CAPTURE_FORMAT_PCAPNG };
 	run_case(c, variant, FAMILY_IPV4, &options, result);
 }
 

@@ -295,8 +295,9 @@ static void test_unchecked(void **state)
 	free_records(&r, 1);
 }
 
-/* Relative pcap paths are linked relative to the report's directory, absolute ones as they are; two runs
- * of the same name get distinct anchors; the directory and its parents are created. */
+/* A capture outside the report's directory is hard-linked under DIR/captures/ and linked there, so the
+ * directory can be moved whole; one that no longer exists is linked as given; two runs of the same name
+ * get distinct anchors; the directory and its parents are created. */
 static void test_links_and_directory(void **state)
 {
 	(void)state;
@@ -310,8 +311,12 @@ static void test_links_and_directory(void **state)
 	runs[0].result.pcap_path = "captures/t/x #1.pcap";
 	runs[1].result.pcap_path = "/var/captures/t/x.pcap";
 	char *html = write_report("out/html/report", runs, 2);
-	assert_non_null(strstr(html, "<a class=\"pcap\" href=\"../../../captures/t/x%20%231.pcap\">"
+	assert_non_null(strstr(html, "<a class=\"pcap\" href=\"captures/x%20%231.pcap\">"
 				     "captures/t/x #1.pcap</a>"));
+	struct stat original, linked;
+	assert_int_equal(stat("captures/t/x #1.pcap", &original), 0);
+	assert_int_equal(stat("out/html/report/captures/x #1.pcap", &linked), 0);
+	assert_true(original.st_ino == linked.st_ino && original.st_dev == linked.st_dev);
 	assert_non_null(strstr(html, "<a class=\"pcap\" href=\"/var/captures/t/x.pcap\">"));
 	assert_non_null(strstr(html, "id=\"t.x\""));
 	assert_non_null(strstr(html, "id=\"t.x-2\""));
@@ -328,12 +333,46 @@ static void test_links_and_directory(void **state)
 	free_records(runs, 2);
 }
 
+/* A capture on another file system than the report (tmpfs /dev/shm here) is copied, byte for byte; a
+ * second report into the same directory replaces the copy. */
+static void test_capture_copied_across_file_systems(void **state)
+{
+	(void)state;
+	char elsewhere[] = "/dev/shm/test_report_html.XXXXXX", capture[64];
+	struct stat shm, here;
+	if (stat("/dev/shm", &shm) < 0 || stat(".", &here) < 0 || shm.st_dev == here.st_dev || !mkdtemp(elsewhere))
+		skip();
+	snprintf(capture, sizeof capture, "%s/x.pcapng", elsewhere);
+	FILE *f = fopen(capture, "w");
+	assert_non_null(f);
+	fputs("frames", f);
+	fclose(f);
+	struct case_file c = make_case("cases/t/x.tc", 0);
+	struct run_record r = make_record(&c, -1, VERDICT_PASS);
+	r.result.pcap_path = capture;
+	for (int round = 0; round < 2; round++) {
+		char *html = write_report("report", &r, 1);
+		assert_non_null(strstr(html, "<a class=\"pcap\" href=\"captures/x.pcapng\">"));
+		free(html);
+		char *copy = read_whole("report/captures/x.pcapng");
+		assert_string_equal(copy, "frames");
+		free(copy);
+		struct stat copied;
+		assert_int_equal(stat("report/captures/x.pcapng", &copied), 0);
+		assert_int_equal(copied.st_nlink, 1);
+	}
+	unlink(capture);
+	rmdir(elsewhere);
+	free_records(&r, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ladder, enter_scratch, leave_scratch),
 		cmocka_unit_test_setup_teardown(test_skip_and_summary, enter_scratch, leave_scratch),
 		cmocka_unit_test_setup_teardown(test_links_and_directory, enter_scratch, leave_scratch),
+		cmocka_unit_test_setup_teardown(test_capture_copied_across_file_systems, enter_scratch, leave_scratch),
 		cmocka_unit_test_setup_teardown(test_unchecked, enter_scratch, leave_scratch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
