@@ -439,9 +439,17 @@ int agent_neigh_flush(struct agent *agent, uint32_t ip, int *flushed, char **err
 	return 0;
 }
 
-int agent_reset(struct agent *agent, char **error)
+int agent_neigh_add(struct agent *agent, const struct ip_address *ip, const uint8_t mac[6], char **error)
 {
-	struct agent_request req = { .op = AGENT_OP_RESET };
+	struct agent_request req = { .op = AGENT_OP_NEIGH_ADD, .ip = *ip };
+	memcpy(req.lladdr, mac, 6);
+	struct agent_reply reply;
+	return stack_request(agent, &req, REPLY_MARGIN_MS, &reply, error) < 0 ? -1 : 0;
+}
+
+int agent_reset(struct agent *agent, enum address_family family, char **error)
+{
+	struct agent_request req = { .op = AGENT_OP_RESET, .inet6 = family == FAMILY_IPV6 };
 	struct agent_reply reply;
 	if (stack_request(agent, &req, REPLY_MARGIN_MS, &reply, error) < 0)
 		return -1;
