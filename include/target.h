@@ -95,7 +95,7 @@ uint32_t target_release(const struct target *t);
 bool target_runs_cases_in_parallel(const struct target *t);
 
 /* Whether case runs in family can run on t: each kind answers for itself (local and vm every family;
- * lab, gvisor and lwip ipv4 so far). */
+ * lab ipv4 and mapped, gvisor and lwip ipv4 so far). */
 bool target_runs_family(const struct target *t, enum address_family family);
 
 /* Readies the target for case c in address family, one target_runs_family allows (its agent's calls

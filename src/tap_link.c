@@ -15,6 +15,9 @@
 #include "netns.h"
 #include "netns_ipv6.h"
 
+/* Far above a storm's burst (600 connections' segments of one phase at once). */
+#define TAP_QUEUE_FRAMES 4096
+
 /* Runs inside the new namespace: the TAP, its MAC, up. */
 static int make_tap(struct tap_link *link, bool persist, int *tap_fd, char **error)
 {
@@ -40,6 +43,12 @@ static int make_tap(struct tap_link *link, bool persist, int *tap_fd, char **err
 	ifr.ifr_mtu = NETNS_IPV6_LINK_MTU;
 	if (rc == 0 && ioctl(sock, SIOCSIFMTU, &ifr) < 0)
 		rc = error_set(error, "tap: %s mtu %d: %s", link->ifname, NETNS_IPV6_LINK_MTU, strerror(errno));
+	/* A storm writes hundreds of frames at once; a TAP's ring holds tx_queue_len of them (500 by
+	 * default, tun_attach) and drops the rest while the reader (a descheduled QEMU) lags: segments
+	 * the stack never saw, read as its silence. */
+	ifr.ifr_qlen = TAP_QUEUE_FRAMES;
+	if (rc == 0 && ioctl(sock, SIOCSIFTXQLEN, &ifr) < 0)
+		rc = error_set(error, "tap: %s txqueuelen %d: %s", link->ifname, TAP_QUEUE_FRAMES, strerror(errno));
 	if (rc == 0 && (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0 ||
 			(ifr.ifr_flags |= IFF_UP, ioctl(sock, SIOCSIFFLAGS, &ifr)) < 0))
 		rc = error_set(error, "tap: %s up: %s", link->ifname, strerror(errno));

@@ -197,11 +197,13 @@ static int probe_addresses(struct target *t, const uint32_t *ips, int count, cha
 	return 0;
 }
 
-/* A lab host is reached over IPv4 alone so far: IPv6 there needs its neighbour discovery answered
- * for the peers (the ARP proxy's part for IPv4) and the address-in-use probes done by DAD. */
+/* A lab host is reached over IPv4 on the wire so far, which the mapped family is too (its AF_INET6
+ * sockets talk to ::ffff:a.b.c.d; purge finds them under AF_INET6). ipv6 there needs the host's
+ * neighbour discovery answered for the peers (the ARP proxy's part for IPv4) and the address-in-use
+ * probes done the RFC 4862 way. */
 static bool lab_runs_family(enum address_family family)
 {
-	return family == FAMILY_IPV4;
+	return family == FAMILY_IPV4 || family == FAMILY_MAPPED;
 }
 
 /* Lab mode's refusals come first: nothing is sent before every one of them has passed, and no peer
