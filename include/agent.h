@@ -17,10 +17,12 @@
  *   request: <id> <op> <handle> [key=value ...]\n
  *            op: socket bind listen accept connect connected send recv shutdown close
  *                setsockopt getsockopt sysctl-get sysctl-set hello
- *                state counter purge reset accept-close neigh-flush (the stack's own evidence and upkeep)
+ *                state counter purge reset accept-close neigh-flush neigh-add (the stack's own evidence
+ *                and upkeep)
  *            keys: ip=ADDRESS port=N backlog=N from=HANDLE how=rd|wr|rdwr opt=NAME v=N v=N len=N
  *                  timeout_ms=N key=SYSCTL value=TEXT rip=ADDRESS rport=N name=COUNTER count=N
- *                  family=inet6 (the socket a handle gets is AF_INET6)
+ *                  family=inet6 (the socket a handle gets is AF_INET6; on reset, the case's namespace
+ *                  runs IPv6) lladdr=xx:xx:xx:xx:xx:xx (neigh-add: a permanent neighbour entry)
  *            ADDRESS: A.B.C.D or an IPv6 address
  *   reply:   <id> <ret> <errno-name or -> <sec>.<nsec 9 digits> [text]\n
  *            ret is the call's return value (-1 with an errno name on failure); the timestamp is
@@ -112,8 +114,13 @@ int agent_purge(struct agent *agent, const struct ip_address *remote_ip, int *de
 /* Makes the host forget its neighbour (ARP) entries for ip on every interface, so that after a lab run
  * it no longer sends a peer address's traffic to the harness's MAC. 0 with *flushed, or -1. */
 int agent_neigh_flush(struct agent *agent, uint32_t ip, int *flushed, char **error);
-/* Closes every socket the agent holds and restores the sysctls it changed. 0, or -1 with *error. */
-int agent_reset(struct agent *agent, char **error);
+/* Closes every socket the agent holds and restores the sysctls it changed; an agent that runs
+ * --netns-per-case moves the stack into a fresh namespace, which runs IPv6 when family is ipv6
+ * (agent_netns_fresh). 0, or -1 with *error. */
+int agent_reset(struct agent *agent, enum address_family family, char **error);
+/* A permanent neighbour entry for ip at mac in the case namespace of a --netns-per-case agent. 0, or
+ * -1 with *error (EPERM from an agent without one). */
+int agent_neigh_add(struct agent *agent, const struct ip_address *ip, const uint8_t mac[6], char **error);
 
 /* The stack's TCP timestamp clock rate (tsclock, ~200 ms). 1 with *hz, 0 when the stack cannot tell,
  * -1 with *error malloc'd when the agent broke. */

@@ -11,6 +11,9 @@
 #define TCPHARNESS_AGENT_NETNS_H
 
 #include <stdbool.h>
+#include <stdint.h>
+
+#include "ip_address.h"
 
 /* Records ifname's IPv4 address, prefix and ARP flag in the calling thread's namespace (the home).
  * Returns 0, or -1 with *error malloc'd (no such interface, no IPv4 address). */
@@ -19,9 +22,15 @@ int agent_netns_setup(const char *ifname, char **error);
 /* True after a successful agent_netns_setup. */
 bool agent_netns_enabled(void);
 
-/* Ends the current case namespace (its interface back home) and enters a new one: IPv6 off, lo up, the
- * interface moved in with its address and ARP flag, up. Returns 0, or -1 with *error malloc'd. */
-int agent_netns_fresh(char **error);
+/* Ends the current case namespace (its interface back home) and enters a new one: lo up, the
+ * interface moved in with its address and ARP flag, up. IPv6 is off in it, or with ipv6 on and quiet
+ * (netns_ipv6_quiet), the interface NOARP and with the IPv6 address family_address maps the IPv4 one
+ * to, in use when this returns. Returns 0, or -1 with *error malloc'd. */
+int agent_netns_fresh(bool ipv6, char **error);
+
+/* A permanent neighbour entry for ip at mac on the interface, in the case namespace only (an IPv6
+ * case's NOARP link asks for none). Returns 0, or -1 with errno and *error malloc'd. */
+int agent_netns_neighbour(const struct ip_address *ip, const uint8_t mac[6], char **error);
 
 /* Back home, the interface as setup found it. Returns 0, or -1 with *error malloc'd. */
 int agent_netns_home(char **error);

@@ -42,6 +42,7 @@ enum agent_op {
 	AGENT_OP_NEIGH_FLUSH,
 	AGENT_OP_TCP_INFO,
 	AGENT_OP_SENDTO,
+	AGENT_OP_NEIGH_ADD,
 };
 
 /* Longest MIB counter name ("TcpExt.TCPTimeWaitOverflow"), with its NUL. */
@@ -53,10 +54,10 @@ enum agent_op {
  *   connected timeout_ms; send len flags?; sendto ip port len flags? family?; recv len timeout_ms;
  *   shutdown how; close -;
  *   setsockopt opt v [v] (as many as the option takes); getsockopt opt; sysctl-get key;
- *   sysctl-set key value; hello -; state ip port rip rport; counter name; purge ip; reset -;
+ *   sysctl-set key value; hello -; state ip port rip rport; counter name; purge ip; reset family?;
  *   accept-close count timeout_ms; neigh-flush ip; tcp-info field (a tcpi_* name, carried in
- *   option; ret is its value); tsclock -.
- * sysctl-get/set, hello, state, counter, purge, reset, neigh-flush and tsclock carry the handle `-`
+ *   option; ret is its value); tsclock -; neigh-add ip lladdr.
+ * sysctl-get/set, hello, state, counter, purge, reset, neigh-flush, neigh-add and tsclock carry the handle `-`
  * (handle[0] == '\0' here); every other op names one.
  * value= comes last and runs to the end of the line, so it may hold spaces ("32768 60999"). */
 struct agent_request {
@@ -82,7 +83,9 @@ struct agent_request {
 	char counter[AGENT_COUNTER_NAME_MAX]; /* [A-Za-z0-9.] */
 	uint32_t count;                  /* accept-close: how many connections, 1..AGENT_COUNT_MAX */
 	bool inet6;                      /* family=inet6: the handle's socket, when this op makes it, is
-					  * AF_INET6 with IPV6_V6ONLY off (an IPv4 address is then v4-mapped) */
+					  * AF_INET6 with IPV6_V6ONLY off (an IPv4 address is then v4-mapped);
+					  * on reset, the case's namespace runs IPv6 */
+	uint8_t lladdr[6];               /* neigh-add: the neighbour's Ethernet address */
 };
 
 /* Most connections one accept-close may take. */

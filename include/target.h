@@ -95,8 +95,8 @@ uint32_t target_release(const struct target *t);
  * (one host, one set of sysctls). */
 bool target_runs_cases_in_parallel(const struct target *t);
 
-/* Whether case runs in family can run on t: every family on local, ipv4 alone on the others so far
- * (IPv6 there needs neighbour discovery answered for the peers, as the ARP proxy does for IPv4). */
+/* Whether case runs in family can run on t: each kind answers for itself (local and vm every family;
+ * lab ipv4 and mapped, gvisor and lwip ipv4 so far). */
 bool target_runs_family(const struct target *t, enum address_family family);
 
 /* Readies the target for case c in address family, one target_runs_family allows (its agent's calls

@@ -24,7 +24,7 @@ struct target {
 	uint32_t target_ip;
 	struct agent agent;
 	struct arp_proxy *arp;
-	uint8_t target_mac[6];                 /* lab dry run: resolved by a probe */
+	uint8_t target_mac[6];                 /* lab dry run: resolved by a probe; vm: the guest's NIC */
 	/* lab: the addresses the run claims, when they were last probed, and why it stopped claiming. */
 	uint32_t claimed[ARP_PROBE_MAX];
 	int claimed_count;
@@ -43,5 +43,9 @@ int target_attach_link(struct target *t, char **error);
 /* Boots the VM (target_vm.c) and fills t's link and agent. 0, or -1 with *error malloc'd; what was
  * started is left in t for target_close. */
 int target_vm_start(const struct target_options *options, struct target *t, char **error);
+
+/* Whether the VM's guest runs cases in family: its agent gives every case a namespace of its own,
+ * IPv6 in it on request (agent_netns_fresh). */
+bool target_vm_runs_family(enum address_family family);
 
 #endif

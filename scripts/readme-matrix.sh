@@ -2,7 +2,7 @@
 # Regenerates one of README.md's outcome blocks from the running kernel, or with --check only compares
 # it (exit 1 and a diff when the README says otherwise). Without --kernels: the catalogue's tables in
 # every address family (`tcpharness matrix --markdown cases/`); with --kernels VMDIR: the two-kernel
-# table in ipv4 (`matrix --markdown --family 4 --targets local,vm --vm-image VMDIR cases/`, VMDIR from
+# table in every family (`matrix --markdown --targets local,vm --vm-image VMDIR cases/`, VMDIR from
 # scripts/vm-image.sh).
 # The README names each kernel by its major.minor and the comparison ignores the rest of the release
 # (scripts/doc-block.sh): another build of 6.18 or another Debian 6.1 revision keeps the table true.
@@ -22,8 +22,7 @@ done
 harness=${1:-build/tcpharness}
 if [ -n "$vm_image" ]; then
 	block=kernels
-	# The vm target runs the ipv4 family only so far.
-	command=(matrix --markdown --family 4 --targets local,vm --vm-image "$vm_image")
+	command=(matrix --markdown --targets local,vm --vm-image "$vm_image")
 else
 	block=matrix
 	command=(matrix --markdown)

@@ -21,6 +21,9 @@
 
 /* Beyond a call's own timeout: the agent's poll, the syscall and the stream's latency. */
 #define REPLY_MARGIN_MS 2000
+/* A reset may move an interface between namespaces and wait for an IPv6 address to come into use
+ * (agent_netns_fresh, 2 s at most), on a machine that may be loaded. */
+#define RESET_REPLY_MS (REPLY_MARGIN_MS + 8000)
 /* tsclock samples the clock 200 ms apart. */
 #define TS_CLOCK_REPLY_MS (REPLY_MARGIN_MS + 200)
 
@@ -155,24 +158,29 @@ static int receive_reply(struct agent *agent, const struct agent_pending *pendin
 		deadline.tv_sec++;
 		deadline.tv_nsec -= 1000000000;
 	}
-	size_t line_len = 0;
-	if (read_line(agent, &deadline, wait_ms, request, &line_len, error) < 0)
-		return -1;
-
-	unsigned id;
-	char *why = NULL;
-	int rc = agent_parse_reply(agent->inbuf, line_len, &id, reply, &why);
-	if (rc < 0)
-		error_set(error, "agent: bad reply to '%s': %s", request, why ? why : "out of memory");
-	else if (id != pending->id)
-		rc = error_set(error, "agent: reply id %u to '%s' (want %u)%s%s", id, request, pending->id,
-			  reply->text[0] ? ": " : "", reply->text);
-	else
-		agent->last_err = reply->err;
-	free(why);
-	agent->inlen -= line_len + 1;
-	memmove(agent->inbuf, agent->inbuf + line_len + 1, agent->inlen);
-	return rc;
+	/* A reply older than req's answers a request that timed out before it came: it is dropped, so
+	 * one slow call does not leave every later one reading its predecessor's reply. */
+	for (;;) {
+		size_t line_len = 0;
+		if (read_line(agent, &deadline, wait_ms, request, &line_len, error) < 0)
+			return -1;
+		unsigned id;
+		char *why = NULL;
+		int rc = agent_parse_reply(agent->inbuf, line_len, &id, reply, &why);
+		bool stale = rc == 0 && id < pending->id;
+		if (rc < 0)
+			error_set(error, "agent: bad reply to '%s': %s", request, why ? why : "out of memory");
+		else if (id != pending->id && !stale)
+			rc = error_set(error, "agent: reply id %u to '%s' (want %u)%s%s", id, request, pending->id,
+				       reply->text[0] ? ": " : "", reply->text);
+		else if (!stale)
+			agent->last_err = reply->err;
+		free(why);
+		agent->inlen -= line_len + 1;
+		memmove(agent->inbuf, agent->inbuf + line_len + 1, agent->inlen);
+		if (!stale)
+			return rc;
+	}
 }
 
 static int exchange(struct agent *agent, const struct agent_request *req, int64_t wait_ms,
@@ -470,11 +478,19 @@ int agent_neigh_flush(struct agent *agent, uint32_t ip, int *flushed, char **err
 	return 0;
 }
 
-int agent_reset(struct agent *agent, char **error)
+int agent_neigh_add(struct agent *agent, const struct ip_address *ip, const uint8_t mac[6], char **error)
 {
-	struct agent_request req = { .op = AGENT_OP_RESET };
+	struct agent_request req = { .op = AGENT_OP_NEIGH_ADD, .ip = *ip };
+	memcpy(req.lladdr, mac, 6);
 	struct agent_reply reply;
-	if (stack_request(agent, &req, REPLY_MARGIN_MS, &reply, error) < 0)
+	return stack_request(agent, &req, REPLY_MARGIN_MS, &reply, error) < 0 ? -1 : 0;
+}
+
+int agent_reset(struct agent *agent, enum address_family family, char **error)
+{
+	struct agent_request req = { .op = AGENT_OP_RESET, .inet6 = family == FAMILY_IPV6 };
+	struct agent_reply reply;
+	if (stack_request(agent, &req, RESET_REPLY_MS, &reply, error) < 0)
 		return -1;
 	agent->fresh_netns = strcmp(reply.text, "fresh-netns") == 0;
 	return 0;

@@ -15,11 +15,18 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "error_text.h"
+#include "ip_address.h"
+#include "neighbour.h"
 #include "netns.h"
+#include "netns_ipv6.h"
 #include "sysctl_file.h"
+
+/* Long enough for a loaded TCG guest's addrconf work to run. */
+#define IPV6_USABLE_TIMEOUT_MS 2000
 
 static struct {
 	bool enabled;
@@ -28,6 +35,8 @@ static struct {
 	char ifname[IF_NAMESIZE];
 	struct sockaddr_in address, netmask;
 	bool noarp;
+	int mtu;
+	bool ipv6;               /* the case namespace runs IPv6: the address family_address maps */
 } home = { .home_fd = -1 };
 
 bool agent_netns_enabled(void)
@@ -63,6 +72,9 @@ int agent_netns_setup(const char *ifname, char **error)
 	if (interface_ioctl(SIOCGIFFLAGS, &ifr, ifname) < 0)
 		return fail_errno(error, ifname);
 	home.noarp = ifr.ifr_flags & IFF_NOARP;
+	if (interface_ioctl(SIOCGIFMTU, &ifr, ifname) < 0)
+		return fail_errno(error, ifname);
+	home.mtu = ifr.ifr_mtu;
 	if (interface_ioctl(SIOCGIFADDR, &ifr, ifname) < 0)
 		return errno == EADDRNOTAVAIL ? error_set(error, "netns-per-case: %s has no IPv4 address", ifname)
 					      : fail_errno(error, ifname);
@@ -135,7 +147,56 @@ static int set_up(const char *ifname, bool noarp)
 	return interface_ioctl(SIOCSIFFLAGS, &ifr, ifname);
 }
 
-/* A moved interface arrives down and without addresses. */
+/* The IPv6 address the home IPv4 address stands for (family_address), on its /64, through the
+ * ioctl that takes an in6_ifreq. */
+static int add_ipv6_address(char **error)
+{
+	struct in6_ifreq {
+		struct in6_addr addr;
+		uint32_t prefixlen;
+		int ifindex;
+	} req = { .prefixlen = 64, .ifindex = (int)if_nametoindex(home.ifname) };
+	struct ip_address a = family_address(FAMILY_IPV6, ntohl(home.address.sin_addr.s_addr));
+	memcpy(&req.addr, a.bytes, 16);
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fail_errno(error, "IPv6 socket");
+	int rc = ioctl(fd, SIOCSIFADDR, &req);
+	int err = errno;
+	close(fd);
+	errno = err;
+	return rc < 0 ? fail_errno(error, "IPv6 address") : 0;
+}
+
+/* addrconf puts an address in use on a workqueue after the link came up, even without DAD (see
+ * sandbox.c's wait_address_local): until then a bind to it fails with EADDRNOTAVAIL. */
+static int wait_ipv6_usable(char **error)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6 };
+	struct ip_address mapped = family_address(FAMILY_IPV6, ntohl(home.address.sin_addr.s_addr));
+	memcpy(&a.sin6_addr, mapped.bytes, 16);
+	const struct timespec pause = { 0, 1000000 };
+	for (int waited_ms = 0; waited_ms < IPV6_USABLE_TIMEOUT_MS; waited_ms++) {
+		int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return fail_errno(error, "IPv6 socket");
+		int rc = bind(fd, (struct sockaddr *)&a, sizeof a);
+		int err = errno;
+		close(fd);
+		if (rc == 0)
+			return 0;
+		if (err != EADDRNOTAVAIL) {
+			errno = err;
+			return fail_errno(error, "binding the IPv6 address");
+		}
+		nanosleep(&pause, NULL);
+	}
+	errno = ETIMEDOUT;
+	return fail_errno(error, "the IPv6 address did not come into use");
+}
+
+/* A moved interface arrives down and without addresses. In an IPv6 case it is NOARP as well (no
+ * neighbour discovery: agent_netns_neighbour pins every peer), its MTU an IPv6 link's. */
 static int configure_interface(char **error)
 {
 	struct ifreq ifr = { 0 };
@@ -145,20 +206,15 @@ static int configure_interface(char **error)
 	memcpy(&ifr.ifr_netmask, &home.netmask, sizeof home.netmask);
 	if (interface_ioctl(SIOCSIFNETMASK, &ifr, home.ifname) < 0)
 		return fail_errno(error, "netmask");
-	if (set_up(home.ifname, home.noarp) < 0)
+	bool ipv6 = home.in_case && home.ipv6;
+	ifr.ifr_mtu = ipv6 ? NETNS_IPV6_LINK_MTU : home.mtu;
+	if (interface_ioctl(SIOCSIFMTU, &ifr, home.ifname) < 0)
+		return fail_errno(error, "mtu");
+	if (ipv6 && add_ipv6_address(error) < 0)
+		return -1;
+	if (set_up(home.ifname, home.noarp || ipv6) < 0)
 		return fail_errno(error, "interface up");
-	return 0;
-}
-
-/* With IPv6 on, the interface would announce itself (DAD, MLD, router solicitation) on the wire the
- * case captures. A kernel without IPv6 has no such keys. */
-static int ipv6_off(char **error)
-{
-	static const char *const keys[] = { "net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.default.disable_ipv6" };
-	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-		if (sysctl_file_write(keys[i], "1") < 0 && errno != ENOENT)
-			return fail_errno(error, keys[i]);
-	return 0;
+	return ipv6 ? wait_ipv6_usable(error) : 0;
 }
 
 int agent_netns_home(char **error)
@@ -175,7 +231,7 @@ int agent_netns_home(char **error)
 	return configure_interface(error);
 }
 
-int agent_netns_fresh(char **error)
+int agent_netns_fresh(bool ipv6, char **error)
 {
 	if (!home.enabled)
 		return error_set(error, "netns-per-case: not set up");
@@ -186,10 +242,12 @@ int agent_netns_fresh(char **error)
 	if (unshare(CLONE_NEWNET) < 0)
 		return fail_errno(error, "unshare(CLONE_NEWNET)");
 	home.in_case = true;
+	home.ipv6 = ipv6;
 	case_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (case_fd < 0)
 		return fail_errno(error, "/proc/thread-self/ns/net");
-	int rc = ipv6_off(error);
+	const char *key;
+	int rc = netns_ipv6_quiet(ipv6, &key) < 0 ? fail_errno(error, key) : 0;
 	struct ifreq lo = { 0 };
 	if (rc == 0 && interface_ioctl(SIOCGIFFLAGS, &lo, "lo") == 0) {
 		lo.ifr_flags |= IFF_UP;
@@ -226,4 +284,15 @@ int agent_netns_sysctl_open(const char *key, int flags)
 	}
 	errno = err;
 	return fd;
+}
+
+int agent_netns_neighbour(const struct ip_address *ip, const uint8_t mac[6], char **error)
+{
+	if (!home.in_case) {
+		errno = EPERM;
+		return error_set(error, "neigh-add: only in a case namespace of --netns-per-case");
+	}
+	int err = neighbour_set_permanent(home.ifname, ip, mac, error);
+	errno = err;
+	return err ? -1 : 0;
 }

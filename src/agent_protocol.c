@@ -29,6 +29,7 @@ static const char *const op_names[] = {
 	[AGENT_OP_TSCLOCK] = "tsclock",
 	[AGENT_OP_NEIGH_FLUSH] = "neigh-flush",
 	[AGENT_OP_TCP_INFO] = "tcp-info",     [AGENT_OP_SENDTO] = "sendto",
+	[AGENT_OP_NEIGH_ADD] = "neigh-add",
 };
 #define OP_COUNT (int)(sizeof op_names / sizeof op_names[0])
 
@@ -42,14 +43,14 @@ const char *agent_op_name(enum agent_op op)
 enum key {
 	KEY_IP, KEY_PORT, KEY_BACKLOG, KEY_FROM, KEY_HOW, KEY_OPT, KEY_V, KEY_LEN, KEY_TIMEOUT,
 	KEY_SYSCTL, KEY_VALUE, KEY_REMOTE_IP, KEY_REMOTE_PORT, KEY_COUNTER, KEY_CONNECTIONS, KEY_FAMILY, KEY_FIELD,
-	KEY_FLAGS,
+	KEY_FLAGS, KEY_LLADDR,
 };
 static const char *const key_names[] = {
 	[KEY_IP] = "ip", [KEY_PORT] = "port", [KEY_BACKLOG] = "backlog", [KEY_FROM] = "from",
 	[KEY_HOW] = "how", [KEY_OPT] = "opt", [KEY_V] = "v", [KEY_LEN] = "len",
 	[KEY_TIMEOUT] = "timeout_ms", [KEY_SYSCTL] = "key", [KEY_VALUE] = "value", [KEY_REMOTE_IP] = "rip",
 	[KEY_REMOTE_PORT] = "rport", [KEY_COUNTER] = "name", [KEY_CONNECTIONS] = "count", [KEY_FAMILY] = "family",
-	[KEY_FIELD] = "field", [KEY_FLAGS] = "flags",
+	[KEY_FIELD] = "field", [KEY_FLAGS] = "flags", [KEY_LLADDR] = "lladdr",
 };
 #define KEY_COUNT (int)(sizeof key_names / sizeof key_names[0])
 #define K(k) (1u << (k))
@@ -80,11 +81,13 @@ static const struct {
 	[AGENT_OP_STATE] = { STATE_KEYS, STATE_KEYS },
 	[AGENT_OP_COUNTER] = { K(KEY_COUNTER), K(KEY_COUNTER) },
 	[AGENT_OP_PURGE] = { K(KEY_IP), K(KEY_IP) },
-	[AGENT_OP_RESET] = { 0, 0 },
+	/* family=inet6: the fresh namespace of --netns-per-case runs IPv6. */
+	[AGENT_OP_RESET] = { K(KEY_FAMILY), 0 },
 	[AGENT_OP_ACCEPT_CLOSE] = { K(KEY_CONNECTIONS) | K(KEY_TIMEOUT), K(KEY_CONNECTIONS) | K(KEY_TIMEOUT) },
 	[AGENT_OP_TSCLOCK] = { 0, 0 },
 	[AGENT_OP_NEIGH_FLUSH] = { K(KEY_IP), K(KEY_IP) },
 	[AGENT_OP_TCP_INFO] = { K(KEY_FIELD), K(KEY_FIELD) },
+	[AGENT_OP_NEIGH_ADD] = { K(KEY_IP) | K(KEY_LLADDR), K(KEY_IP) | K(KEY_LLADDR) },
 };
 
 /* Ops about the stack as a whole rather than one of the case's sockets. */
@@ -100,6 +103,7 @@ static bool op_has_handle(enum agent_op op)
 	case AGENT_OP_RESET:
 	case AGENT_OP_TSCLOCK:
 	case AGENT_OP_NEIGH_FLUSH:
+	case AGENT_OP_NEIGH_ADD:
 		return false;
 	default:
 		return true;
@@ -216,6 +220,28 @@ static bool parse_signed(const char *text, size_t len, int64_t min, int64_t max,
 	return true;
 }
 
+/* Six two-digit hex bytes separated by colons: an Ethernet address. */
+static bool parse_lladdr(const char *text, size_t len, uint8_t out[6])
+{
+	if (len != 17)
+		return false;
+	for (int i = 0; i < 6; i++) {
+		unsigned value = 0;
+		for (int j = 0; j < 2; j++) {
+			char c = text[3 * i + j];
+			int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+				  : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+			if (digit < 0)
+				return false;
+			value = value * 16 + (unsigned)digit;
+		}
+		if (i < 5 && text[3 * i + 2] != ':')
+			return false;
+		out[i] = (uint8_t)value;
+	}
+	return true;
+}
+
 /* A field is the bytes up to the next space. A line ending in a space ends in an empty field, so
  * doubled or trailing spaces surface as empty fields rather than vanishing. */
 struct cursor {
@@ -284,6 +310,10 @@ static int parse_key_value(struct cursor *c, const char *field, size_t field_len
 		if (len != 5 || memcmp(text, "inet6", 5) != 0)
 			return error_set(error, "bad family '%.*s' (want inet6)", (int)len, text);
 		out->inet6 = true;
+		break;
+	case KEY_LLADDR:
+		if (!parse_lladdr(text, len, out->lladdr))
+			return error_set(error, "bad lladdr '%.*s' (want xx:xx:xx:xx:xx:xx)", (int)len, text);
 		break;
 	case KEY_PORT:
 	case KEY_REMOTE_PORT:
@@ -479,6 +509,9 @@ int agent_format_request(const struct agent_request *req, char *line, size_t siz
 		put(&w, " rip=%s rport=%u", ip_address_format(&req->remote_ip, text), (unsigned)req->remote_port);
 	if ((keys & K(KEY_FAMILY)) && req->inet6)
 		put(&w, " family=inet6");
+	if (keys & K(KEY_LLADDR))
+		put(&w, " lladdr=%02x:%02x:%02x:%02x:%02x:%02x", req->lladdr[0], req->lladdr[1], req->lladdr[2],
+		    req->lladdr[3], req->lladdr[4], req->lladdr[5]);
 	if (keys & K(KEY_COUNTER)) {
 		if (!valid_counter_name(req->counter, strlen(req->counter)))
 			return error_set(error, "%s: bad counter name '%s'", op, req->counter);

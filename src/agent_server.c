@@ -506,19 +506,27 @@ static void close_handles(struct server *s)
 
 /* Between cases on a long-lived target: the next case starts with no socket and the host's settings;
  * with --netns-per-case in a namespace of its own (text "fresh-netns"), so nothing of the previous
- * case can answer its segments and no purge is needed. */
-static void op_reset(struct server *s, struct agent_reply *r)
+ * case can answer its segments and no purge is needed; family=inet6 makes that namespace run IPv6. */
+static void op_reset(struct server *s, const struct agent_request *q, struct agent_reply *r)
 {
 	close_handles(s);
 	int err = restore_sysctls(s);
 	char *why = NULL;
 	if (!err && agent_netns_enabled()) {
-		if (agent_netns_fresh(&why) < 0)
+		if (agent_netns_fresh(q->inet6, &why) < 0)
 			err = errno ? errno : EIO;
 		else
 			snprintf(r->text, sizeof r->text, "fresh-netns");
 	}
 	done_why(r, 0, err, why);
+}
+
+/* An IPv6 case's peers on its NOARP link: pinned in the case namespace, never asked for. */
+static void op_neigh_add(const struct agent_request *q, struct agent_reply *r)
+{
+	char *why = NULL;
+	int err = agent_netns_neighbour(&q->ip, q->lladdr, &why) < 0 ? errno : 0;
+	done_why(r, 0, err ? err : 0, why);
 }
 
 /* Text: the state's name and the pending timer in ms (-1: none), e.g. "TIME_WAIT 59873". */
@@ -648,11 +656,12 @@ static void perform(struct server *s, const struct agent_request *q, struct agen
 	case AGENT_OP_STATE: op_state(s, q, r); break;
 	case AGENT_OP_COUNTER: op_counter(s, q, r); break;
 	case AGENT_OP_PURGE: op_purge(s, q, r); break;
-	case AGENT_OP_RESET: op_reset(s, r); break;
+	case AGENT_OP_RESET: op_reset(s, q, r); break;
 	case AGENT_OP_ACCEPT_CLOSE: op_accept_close(s, q, r); break;
 	case AGENT_OP_TSCLOCK: op_tsclock(s, r); break;
 	case AGENT_OP_NEIGH_FLUSH: op_neigh_flush(s, q, r); break;
 	case AGENT_OP_TCP_INFO: op_tcp_info(s, q, r); break;
+	case AGENT_OP_NEIGH_ADD: op_neigh_add(q, r); break;
 	}
 }
 

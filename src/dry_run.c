@@ -148,7 +148,7 @@ int dry_run_print(struct target *t, const struct run_set *set, FILE *out, char *
 		return -1;
 	struct ip_address target = ip_address_from_ipv4(t->target_ip);
 	int rc = wire_restrict(w, &target, error);
-	/* A lab host runs the ipv4 family alone (target_runs_family): the others would be SKIPs. */
+	/* A lab host runs some families only (target_runs_family): the others would be SKIPs. */
 	for (int i = 0; i < set->count && rc == 0; i++)
 		if (target_runs_family(t, set->runs[i].family))
 			rc = print_run(t, w, &set->runs[i], out, error);

@@ -8,11 +8,13 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "error_text.h"
+#include "ip_address.h"
 
 struct delneigh_request {
 	struct nlmsghdr header;
@@ -87,5 +89,51 @@ int neighbour_forget(uint32_t ip, int *flushed, char **why)
 	if (fd >= 0)
 		close(fd);
 	if_freenameindex(interfaces);
+	return err;
+}
+
+/* Appends one attribute to the message in buf (room for it checked by the caller's sizing). */
+static void put_attr(struct nlmsghdr *h, unsigned short type, const void *data, size_t len)
+{
+	struct rtattr *attr = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
+	attr->rta_type = type;
+	attr->rta_len = (unsigned short)RTA_LENGTH(len);
+	memcpy(RTA_DATA(attr), data, len);
+	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(attr->rta_len);
+}
+
+int neighbour_set_permanent(const char *ifname, const struct ip_address *ip, const uint8_t mac[6], char **why)
+{
+	unsigned index = if_nametoindex(ifname);
+	if (index == 0) {
+		int err = errno;
+		error_set(why, "%s: %s", ifname, strerror(err));
+		return err;
+	}
+	bool ipv4 = ip_address_is_ipv4(ip);
+	union {
+		struct nlmsghdr header;
+		char bytes[NLMSG_SPACE(sizeof(struct ndmsg)) + RTA_SPACE(16) + RTA_SPACE(6)];
+	} q = { .header = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct ndmsg)), .nlmsg_type = RTM_NEWNEIGH,
+			    .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE, .nlmsg_seq = 1 } };
+	*(struct ndmsg *)NLMSG_DATA(&q.header) = (struct ndmsg){
+		.ndm_family = ipv4 ? AF_INET : AF_INET6, .ndm_ifindex = (int)index, .ndm_state = NUD_PERMANENT };
+	put_attr(&q.header, NDA_DST, ipv4 ? ip->bytes + 12 : ip->bytes, ipv4 ? 4 : 16);
+	put_attr(&q.header, NDA_LLADDR, mac, 6);
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0) {
+		int err = errno;
+		error_set(why, "rtnetlink: %s", strerror(err));
+		return err;
+	}
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	int err = 0;
+	if (sendto(fd, &q, q.header.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0)
+		err = errno;
+	else if ((err = read_ack(fd, 1)) < 0)
+		err = EPROTO;
+	close(fd);
+	if (err)
+		error_set(why, "RTM_NEWNEIGH on %s: %s", ifname, strerror(err));
 	return err;
 }

@@ -1738,7 +1738,7 @@ static int setup(struct run_state *rs, struct case_result *result)
 	}
 	if (!target_runs_family(rs->options->target, rs->family)) {
 		result->verdict = VERDICT_SKIP;
-		result->message = message("%s runs the ipv4 family only so far, not %s",
+		result->message = message("%s does not run the %s family so far",
 					  target_label(rs->options->target), family_name(rs->family));
 		return -1;
 	}

@@ -27,6 +27,7 @@
 
 #include "error_text.h"
 #include "netns.h"
+#include "netns_ipv6.h"
 #include "rtnl.h"
 #include "sysctl_file.h"
 
@@ -83,35 +84,13 @@ static int open_current_netns(void)
 	return fd;
 }
 
-/* Before any link exists, so that no router solicitation, MLD report or DAD probe ever reaches the
- * wire: IPv6 off, or (for an IPv6 target) on without a link-local address (addr_gen_mode 1: no
- * DAD, hence no router solicitation from addrconf_dad_completed), without DAD or router
- * solicitations, and without RAs taken. The solicited-node group, the one MLD would report, is
- * never joined on the NOARP target end (addrconf_join_solict). */
-static const struct sysctl_setting ipv6_off[] = {
-	{ .key = "net.ipv6.conf.all.disable_ipv6", .value = "1" },
-	{ .key = "net.ipv6.conf.default.disable_ipv6", .value = "1" },
-};
-static const struct sysctl_setting ipv6_quiet[] = {
-	{ .key = "net.ipv6.conf.default.addr_gen_mode", .value = "1" },
-	{ .key = "net.ipv6.conf.all.accept_dad", .value = "0" },
-	{ .key = "net.ipv6.conf.default.accept_dad", .value = "0" },
-	{ .key = "net.ipv6.conf.all.router_solicitations", .value = "0" },
-	{ .key = "net.ipv6.conf.default.router_solicitations", .value = "0" },
-	{ .key = "net.ipv6.conf.all.accept_ra", .value = "0" },
-	{ .key = "net.ipv6.conf.default.accept_ra", .value = "0" },
-};
-
 /* Moves the calling thread into a new, empty network namespace and opens what must be opened from
  * inside it: the fd that holds it, an rtnetlink socket (and, when links is not NULL, one subscribed
- * to link notifications), and IPv6 off or quiet (ipv6_quiet) before any link exists. *moved says
+ * to link notifications), and IPv6 off or quiet (netns_ipv6_quiet) before any link exists. *moved says
  * whether the thread left the namespace it was in, whatever else failed. */
 static int enter_fresh_netns(const char *role, bool ipv6, int *netns_fd, struct rtnl *rtnl, struct rtnl *links,
 			     bool *moved, char **error)
 {
-	const struct sysctl_setting *settings = ipv6 ? ipv6_quiet : ipv6_off;
-	size_t count = ipv6 ? sizeof ipv6_quiet / sizeof ipv6_quiet[0] : sizeof ipv6_off / sizeof ipv6_off[0];
-
 	if (unshare(CLONE_NEWNET) < 0)
 		return error_set(error, "%s namespace: unshare(CLONE_NEWNET)%s: %s", role,
 				 errno == EPERM ? " needs CAP_SYS_ADMIN" : "", strerror(errno));
@@ -121,12 +100,11 @@ static int enter_fresh_netns(const char *role, bool ipv6, int *netns_fd, struct 
 		return error_set(error, "%s namespace: open: %s", role, strerror(errno));
 	if (rtnl_open(rtnl, 0, error) < 0 || (links && rtnl_open(links, RTMGRP_LINK, error) < 0))
 		return -1;
-	for (size_t i = 0; i < count; i++)
-		/* ENOENT: a kernel booted without IPv6 is already quiet (and an IPv6 target fails later,
-		 * at its address). */
-		if (sysctl_file_write(settings[i].key, settings[i].value) < 0 && errno != ENOENT)
-			return error_set(error, "%s namespace: sysctl %s=%s: %s", role, settings[i].key,
-					 settings[i].value, strerror(errno));
+	/* Before any link exists, so that no router solicitation, MLD report or DAD probe ever reaches
+	 * the wire (an IPv6 target fails later, at its address, on a kernel without IPv6). */
+	const char *key;
+	if (netns_ipv6_quiet(ipv6, &key) < 0)
+		return error_set(error, "%s namespace: sysctl %s: %s", role, key, strerror(errno));
 	return 0;
 }
 
@@ -189,10 +167,6 @@ static int make_namespaces(const struct sandbox_config *config, struct sandbox *
 	}
 	return rc;
 }
-
-/* An IPv6 link's MTU: 20 bytes above Ethernet's, so that the stack's MSS is 1460 in both families
- * (1520 - 40 - 20), as the kernel's own packetdrill runs give IPv6 (selftests/net/packetdrill). */
-#define IPV6_LINK_MTU 1520
 
 /* mtu 0: the kernel's default. */
 static int create_veth(struct rtnl *rtnl, const struct sandbox *sb, unsigned mtu, char **error)
@@ -515,7 +489,7 @@ static int build_sandbox(const struct sandbox_config *config, struct sandbox *sb
 	if (name_links(sb, error) < 0 || make_namespaces(config, sb, build, error) < 0 ||
 	    set_link_up(&build->harness, LOOPBACK_IFINDEX, IFF_UP, "harness lo up", error) < 0 ||
 	    set_link_up(&build->target, LOOPBACK_IFINDEX, IFF_UP, "target lo up", error) < 0 ||
-	    create_veth(&build->harness, sb, ip_address_is_ipv4(&config->target) ? 0 : IPV6_LINK_MTU, error) < 0 ||
+	    create_veth(&build->harness, sb, ip_address_is_ipv4(&config->target) ? 0 : NETNS_IPV6_LINK_MTU, error) < 0 ||
 	    read_link(&build->harness, sb->harness_ifname, &sb->harness_ifindex, sb->harness_mac,
 		      error) < 0 ||
 	    read_link(&build->target, sb->target_ifname, &sb->target_ifindex, sb->target_mac,

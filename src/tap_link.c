@@ -13,14 +13,17 @@
 
 #include "error_text.h"
 #include "netns.h"
-#include "sysctl_file.h"
+#include "netns_ipv6.h"
+
+/* Far above a storm's burst (600 connections' segments of one phase at once). */
+#define TAP_QUEUE_FRAMES 4096
 
 /* Runs inside the new namespace: the TAP, its MAC, up. */
 static int make_tap(struct tap_link *link, bool persist, int *tap_fd, char **error)
 {
-	if ((sysctl_file_write("net.ipv6.conf.all.disable_ipv6", "1") < 0 ||
-	     sysctl_file_write("net.ipv6.conf.default.disable_ipv6", "1") < 0) && errno != ENOENT)
-		return error_set(error, "tap: IPv6 off: %s", strerror(errno));
+	const char *key;
+	if (netns_ipv6_quiet(false, &key) < 0)
+		return error_set(error, "tap: %s: %s", key, strerror(errno));
 	if ((*tap_fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC)) < 0)
 		return error_set(error, "tap: /dev/net/tun: %s", strerror(errno));
 	struct ifreq ifr = { 0 };
@@ -36,6 +39,16 @@ static int make_tap(struct tap_link *link, bool persist, int *tap_fd, char **err
 		rc = error_set(error, "tap: %s's address: %s", link->ifname, strerror(errno));
 	if (rc == 0)
 		memcpy(link->mac, ifr.ifr_hwaddr.sa_data, 6);
+	/* The stack's own MTU bounds what it sends; the harness may send up to an IPv6 case's. */
+	ifr.ifr_mtu = NETNS_IPV6_LINK_MTU;
+	if (rc == 0 && ioctl(sock, SIOCSIFMTU, &ifr) < 0)
+		rc = error_set(error, "tap: %s mtu %d: %s", link->ifname, NETNS_IPV6_LINK_MTU, strerror(errno));
+	/* A storm writes hundreds of frames at once; a TAP's ring holds tx_queue_len of them (500 by
+	 * default, tun_attach) and drops the rest while the reader (a descheduled QEMU) lags: segments
+	 * the stack never saw, read as its silence. */
+	ifr.ifr_qlen = TAP_QUEUE_FRAMES;
+	if (rc == 0 && ioctl(sock, SIOCSIFTXQLEN, &ifr) < 0)
+		rc = error_set(error, "tap: %s txqueuelen %d: %s", link->ifname, TAP_QUEUE_FRAMES, strerror(errno));
 	if (rc == 0 && (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0 ||
 			(ifr.ifr_flags |= IFF_UP, ioctl(sock, SIOCSIFFLAGS, &ifr)) < 0))
 		rc = error_set(error, "tap: %s up: %s", link->ifname, strerror(errno));

@@ -197,6 +197,15 @@ static int probe_addresses(struct target *t, const uint32_t *ips, int count, cha
 	return 0;
 }
 
+/* A lab host is reached over IPv4 on the wire so far, which the mapped family is too (its AF_INET6
+ * sockets talk to ::ffff:a.b.c.d; purge finds them under AF_INET6). ipv6 there needs the host's
+ * neighbour discovery answered for the peers (the ARP proxy's part for IPv4) and the address-in-use
+ * probes done the RFC 4862 way. */
+static bool lab_runs_family(enum address_family family)
+{
+	return family == FAMILY_IPV4 || family == FAMILY_MAPPED;
+}
+
 /* Lab mode's refusals come first: nothing is sent before every one of them has passed, and no peer
  * address is claimed before a probe found it free. A dry run stops after the probe, which also
  * resolves the target (it answers a probe for its own address), without starting the agent. */
@@ -243,6 +252,12 @@ static int lab_start(const struct target_options *o, struct target *t, char **er
 		return 0;
 	}
 	return agent_spawn_command(o->agent_command, &t->agent, error);
+}
+
+/* gVisor's and lwIP's IPv6 paths are their own, not yet driven here. */
+static bool gvisor_runs_family(enum address_family family)
+{
+	return family == FAMILY_IPV4;
 }
 
 /* gVisor runs the Linux agent inside runsc: statically linked when that build exists, since the
@@ -330,6 +345,11 @@ static int sandbox_begin(struct target *t, const struct case_file *c, enum addre
 	if (t->kind == TARGET_GVISOR)
 		return gvisor_spawn(t, tc, c->target_ip, error) < 0 ? -1 : start_arp_proxy(c, tc, error);
 	return agent_spawn_local(tc->sandbox.target_netns_fd, &tc->own_agent, error);
+}
+
+static bool lwip_runs_family(enum address_family family)
+{
+	return family == FAMILY_IPV4;
 }
 
 /* lwIP on a TAP in a namespace of its own: it answers ARP itself and asks for the peers', which the
@@ -512,7 +532,20 @@ static int purge_peers(struct target *t, const struct case_file *c, char **error
 	return 0;
 }
 
-static int remote_begin(struct target *t, const struct case_file *c, struct target_case *tc, char **error)
+/* An IPv6 case's peers: the agent's case namespace runs IPv6 on a NOARP link (no neighbour
+ * discovery on the wire) and pins each peer at the harness's MAC, as the sandbox does locally. */
+static int pin_peers(struct target *t, const struct case_file *c, char **error)
+{
+	for (int i = 0; i < c->peer_count; i++) {
+		struct ip_address peer = family_address(FAMILY_IPV6, c->peers[i].ip);
+		if (agent_neigh_add(&t->agent, &peer, t->harness_mac, error) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int remote_begin(struct target *t, const struct case_file *c, enum address_family family,
+			struct target_case *tc, char **error)
 {
 	uint32_t peer_ips[CASE_MAX_PEERS];
 	for (int i = 0; i < c->peer_count; i++)
@@ -525,9 +558,15 @@ static int remote_begin(struct target *t, const struct case_file *c, struct targ
 			return error_set(error, "%s", t->refusal);
 	}
 	arp_proxy_set_peers(t->arp, peer_ips, c->peer_count);
-	if (agent_reset(&t->agent, error) < 0 || purge_peers(t, c, error) < 0 ||
-	    arp_proxy_announce(t->arp, tc->target_mac, ANNOUNCE_TIMEOUT_MS, error) < 0)
+	if (agent_reset(&t->agent, family, error) < 0 || purge_peers(t, c, error) < 0)
 		return -1;
+	if (family == FAMILY_IPV6) {
+		if (pin_peers(t, c, error) < 0)
+			return -1;
+		memcpy(tc->target_mac, t->target_mac, 6);
+	} else if (arp_proxy_announce(t->arp, tc->target_mac, ANNOUNCE_TIMEOUT_MS, error) < 0) {
+		return -1;
+	}
 	tc->harness_netns_fd = t->harness_netns_fd;
 	snprintf(tc->ifname, sizeof tc->ifname, "%s", t->ifname);
 	memcpy(tc->harness_mac, t->harness_mac, 6);
@@ -538,9 +577,23 @@ static int remote_begin(struct target *t, const struct case_file *c, struct targ
 	return 0;
 }
 
+/* Each kind's own answer, next to its code: gvisor_runs_family, lwip_runs_family, lab_runs_family,
+ * target_vm_runs_family. */
 bool target_runs_family(const struct target *t, enum address_family family)
 {
-	return family == FAMILY_IPV4 || t->kind == TARGET_LOCAL;
+	switch (t->kind) {
+	case TARGET_LOCAL:
+		return true;
+	case TARGET_LAB:
+		return lab_runs_family(family);
+	case TARGET_VM:
+		return target_vm_runs_family(family);
+	case TARGET_GVISOR:
+		return gvisor_runs_family(family);
+	case TARGET_LWIP:
+		return lwip_runs_family(family);
+	}
+	return false;
 }
 
 int target_case_begin(struct target *t, const struct case_file *c, enum address_family family,
@@ -554,7 +607,7 @@ int target_case_begin(struct target *t, const struct case_file *c, enum address_
 	tc->tap.netns_fd = -1;
 	if (t->kind == TARGET_LWIP)
 		return lwip_begin(t, c, tc, error);
-	int rc = fresh_per_case(t) ? sandbox_begin(t, c, family, tc, error) : remote_begin(t, c, tc, error);
+	int rc = fresh_per_case(t) ? sandbox_begin(t, c, family, tc, error) : remote_begin(t, c, family, tc, error);
 	if (rc == 0)
 		tc->family = tc->agent->family = family;
 	return rc;
@@ -573,7 +626,7 @@ void target_case_end(struct target *t, struct target_case *tc)
 		return;
 	}
 	char *error = NULL;
-	if (tc->c && (agent_reset(&t->agent, &error) < 0 || purge_peers(t, tc->c, &error) < 0)) {
+	if (tc->c && (agent_reset(&t->agent, FAMILY_IPV4, &error) < 0 || purge_peers(t, tc->c, &error) < 0)) {
 		fprintf(stderr, "tcpharness: %s: %s\n", t->label, error ? error : "reset failed");
 		free(error);
 	}

@@ -27,6 +27,7 @@
 #define VM_GUEST_IP 0xc0000201u
 #define VM_GUEST_CIDR "192.0.2.1/24"
 #define VM_GUEST_MAC "52:54:00:00:02:01"
+static const uint8_t vm_guest_mac[6] = { 0x52, 0x54, 0x00, 0x00, 0x02, 0x01 };
 /* TCG boots the cloud kernel in a few seconds; a loaded CI machine may take several times that. */
 #define VM_BOOT_TIMEOUT_MS 180000
 /* A kernel that prints nothing this long after QEMU started has no console we can read (no
@@ -273,7 +274,14 @@ int target_vm_start(const struct target_options *options, struct target *t, char
 	if (vm->qemu < 0)
 		return error_set(error, "vm: fork: %s", strerror(err));
 	t->target_ip = VM_GUEST_IP;
+	memcpy(t->target_mac, vm_guest_mac, 6);
 	if (wait_ready(vm, error) < 0 || connect_agent(vm, t, error) < 0)
 		return -1;
 	return target_attach_link(t, error);
+}
+
+bool target_vm_runs_family(enum address_family family)
+{
+	(void)family;
+	return true;
 }

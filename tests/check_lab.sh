@@ -2,8 +2,8 @@
 # Lab mode without a lab: the "lab host" is a network namespace with its own address behind a veth,
 # its agent started with nsenter, the harness in a namespace of its own (nothing on the host touched).
 # Checks: the refusals (missing options, the default route's link, addresses this host owns, an agent
-# without the privilege to set a case's sysctl); the
-# catalogue's outcome table in lab mode equals local mode's; the lab's sysctls end as they began and
+# without the privilege to set a case's sysctl); the catalogue's outcome table in lab mode equals local
+# mode's (ipv4 and mapped); the lab's sysctls end as they began and
 # no socket is left there; every frame the harness sent was for the target (or an address probe).
 # usage: check_lab.sh HARNESS AGENT CASES_DIR
 set -euo pipefail
@@ -70,7 +70,7 @@ expect_refusal 2 "are options of --target lab" --iface thlab-h "$one_case"
 expect_refusal 2 "no such interface" --target lab --iface thlab-nope --target-ip 192.0.2.1 --agent true "$one_case"
 ip route add default dev thlab-h
 expect_refusal 2 "carries this host's default route" "${lab_args[@]}" "$one_case"
-expect_refusal 0 "1 passed" "${lab_args[@]}" --allow-default-route-iface "$one_case"
+expect_refusal 0 "2 passed, 0 failed, 1 skipped" "${lab_args[@]}" --allow-default-route-iface "$one_case"
 ip route del default dev thlab-h
 ip addr add 192.0.2.99/32 dev thlab-h
 expect_refusal 2 "is this host's own address" --target lab --iface thlab-h --target-ip 192.0.2.99 \
@@ -95,8 +95,14 @@ until grep -q "Capturing on" "$scratch/tshark.log" 2>/dev/null; do sleep 0.05; d
 
 status=0
 # The catalogue's storms run paced at the default send budget (check_lab_safety.sh checks the pace).
-"$harness" matrix --family 4 --targets local,lab "${lab_netns_args[@]:2}" --allow-storm --captures "$scratch/runs" "$cases" >"$scratch/table" \
-	2>"$scratch/log" || status=$?
+# In both families a lab host runs: ipv4 and mapped (AF_INET6 sockets, IPv4 on the wire).
+for family in 4 mapped; do
+	"$harness" matrix --family "$family" --targets local,lab "${lab_netns_args[@]:2}" --allow-storm \
+		--captures "$scratch/runs" "$cases" >>"$scratch/table" 2>>"$scratch/log" || {
+		family_status=$?
+		[ "$family_status" -le "$status" ] || status=$family_status
+	}
+done
 kill "$capture_pid"
 wait "$capture_pid" 2>/dev/null || true
 capture_pid=
@@ -104,8 +110,9 @@ capture_pid=
 # Columns: case, local, lab. Every row must say the same in both; a pass on a retry (FLAKY, `~`) is a pass.
 sed -i 's/~//g' "$scratch/table"
 head -n 1 "$scratch/table"
-rows=$(awk 'NR > 2 && NF == 3' "$scratch/table" | wc -l)
-differing=$(awk 'NR > 2 && NF == 3 && $2 != $3' "$scratch/table")
+# Each family's table has its own header and rule.
+rows=$(awk '!/^(case |-)/ && NF == 3' "$scratch/table" | wc -l)
+differing=$(awk '!/^(case |-)/ && NF == 3 && $2 != $3' "$scratch/table")
 [ "$rows" -gt 0 ] || { cat "$scratch/table" "$scratch/log"; fail "no rows in the two-target table"; }
 [ -z "$differing" ] || { fail "lab and local differ:"; echo "$differing"; grep -E "^(FAIL|    )" "$scratch/log" | head -n 40; }
 echo "$rows case@variants, the same outcome on both targets: $((rows - $(echo -n "$differing" | grep -c '^' || true)))"

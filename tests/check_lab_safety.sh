@@ -125,7 +125,7 @@ harness 0 "${lab_args[@]}" --dry-run --allow-address-in-use 192.0.2.10 "$accept"
 in_ns "$other_pid" ip addr flush dev thsafe-o
 in_ns "$other_pid" ip addr add 192.0.2.20/24 dev thsafe-o
 if harness 0 "${lab_args[@]}" "$accept"; then
-	grep -q "1 passed" "$scratch/out" || fail "the free-address run did not pass: $(cat "$scratch/out")"
+	grep -q "2 passed, 0 failed" "$scratch/out" || fail "the free-address run (ipv4 and mapped) did not pass: $(cat "$scratch/out")"
 	grep -qE "192.0.2.1 forgot its neighbour entries for the 1 peer address \([1-9][0-9]* flushed\)" "$scratch/err" ||
 		fail "the harness did not say the lab host forgot the peer: $(cat "$scratch/err")"
 fi
@@ -158,7 +158,7 @@ max_pps=600
 start_capture
 harness 0 "${lab_args[@]}" --allow-storm --max-pps "$max_pps" --variant tw300 "$storm" || true
 stop_capture
-grep -q "1 passed" "$scratch/out" || fail "the paced storm did not pass: $(cat "$scratch/out")"
+grep -q "2 passed, 0 failed" "$scratch/out" || fail "the paced storm (ipv4 and mapped) did not pass: $(cat "$scratch/out")"
 tshark -r "$scratch/link.pcapng" -Y "eth.src == $harness_mac && tcp" -T fields -e frame.time_epoch 2>/dev/null |
 	sort -n >"$scratch/times"
 sent=$(wc -l <"$scratch/times")

@@ -70,6 +70,33 @@ reply=$(ask "tsclock -")
 read -r _ hz _ <<<"$reply"
 [ "$hz" = 1000 ] || fail "tsclock on $(uname -r): $reply, want 1000 Hz (tcp_time_stamp_raw)"
 
+# An IPv6 case (issue 15): IPv6 on in the case namespace, but quiet (no DAD, router solicitation or
+# MLD report reaches the wire), the interface NOARP with the address 192.0.2.1 maps to
+# (2001:db8::c000:201) and an IPv6 link's MTU, in use at once; a peer pinned by neigh-add.
+rx_packets() { awk '$1 == "thnpc1:" { print $3 }' /proc/net/dev; }
+rx_before=$(rx_packets)
+expect "reset - family=inet6" 0 - fresh-netns
+in_case() { nsenter --net="/proc/$AGENT_PID/ns/net" "$@"; }
+in_case ip -o -6 addr show thnpc0 | grep -q "2001:db8::c000:201/64" || fail "no 2001:db8::c000:201/64: $(in_case ip -o addr)"
+in_case ip -o -6 addr show thnpc0 | grep -q "fe80::" && fail "a link-local address, which would solicit routers"
+in_case ip -o link show thnpc0 | grep -q "NOARP.*mtu 1520" || fail "thnpc0 not NOARP with mtu 1520: $(in_case ip -o link show thnpc0)"
+expect "sysctl-get - key=net.ipv6.conf.thnpc0.accept_dad" 0 - 0
+expect "socket lsn6 family=inet6" "*" -
+expect "listen lsn6 port=8080 family=inet6" 0 -
+expect "socket cli6 family=inet6" "*" -
+expect "connect cli6 ip=2001:db8::c000:201 port=8080 family=inet6" -1 EINPROGRESS
+expect "connected cli6 timeout_ms=1000" 0 -
+expect "neigh-add - ip=2001:db8::c000:20a lladdr=02:00:00:00:02:0a" 0 -
+in_case ip -6 neigh show dev thnpc0 | grep -q "2001:db8::c000:20a lladdr 02:00:00:00:02:0a PERMANENT" ||
+	fail "no permanent neighbour: $(in_case ip -6 neigh show)"
+expect "neigh-add - ip=2001:db8::c000:20a lladdr=02:00:00:00:02" -1 EINVAL "bad lladdr"
+sleep 1.5 # MLD reports and router solicitations would have gone out by now (RFC 4861 6.3.7: up to 1 s)
+rx_after=$(rx_packets)
+[ "$rx_after" = "$rx_before" ] || fail "the IPv6 case namespace sent $((rx_after - rx_before)) frame(s) on its own"
+expect "reset -" 0 - fresh-netns
+in_case ip -o link show thnpc0 | grep -q "mtu 1500" || fail "an IPv4 case after an IPv6 one: $(in_case ip -o link show thnpc0)"
+in_case ip -o link show thnpc0 | grep -q "NOARP" && fail "an IPv4 case after an IPv6 one is NOARP"
+
 # End of input: the agent ends, and takes the interface home.
 agent_in=${AGENT[1]}
 exec {agent_in}>&-
@@ -79,4 +106,4 @@ ip -o link show thnpc0 | grep -q "UP" || fail "thnpc0 came home down"
 [ "$(ss -tanH | wc -l)" -eq 0 ] || { fail "sockets left at home:"; ss -tan; }
 
 [ "$failures" -eq 0 ] || exit 1
-echo "netns-per-case: the next case inherits nothing, purge refused, the interface home as it was"
+echo "netns-per-case: the next case inherits nothing, purge refused, an IPv6 case quiet and pinned, the interface home as it was"

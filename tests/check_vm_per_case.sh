@@ -18,7 +18,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$source_dir"
 
-# The README's vm column: "| case | local | vm |" rows between the kernels markers.
+# The README's vm column: "| case/family | local | vm |" rows between the kernels markers.
 awk '/<!-- kernels:begin/{inside=1; next} /<!-- kernels:end/{inside=0} inside && /^\| [a-z]/ && !/^\| case/' README.md |
 	awk -F' [|] ' '{ gsub(/^\| /, "", $1); gsub(/ \|$/, "", $3); print $1, $3 }' | sort >"$work/want"
 [ -s "$work/want" ] || { echo "FAIL: no kernels table in README.md"; exit 1; }
@@ -26,7 +26,7 @@ awk '/<!-- kernels:begin/{inside=1; next} /<!-- kernels:end/{inside=0} inside &&
 failures=0
 for file in $(find cases -name '*.tc' | sort); do
 	status=0
-	"$harness" matrix -j 1 --markdown --family 4 --allow-skip-only --targets vm,local --vm-image "$vm_image" --captures "$work/captures" "$file" \
+	"$harness" matrix -j 1 --markdown --allow-skip-only --targets vm,local --vm-image "$vm_image" --captures "$work/captures" "$file" \
 		>"$work/table" 2>"$work/console" || status=$?
 	if [ "$status" -gt 1 ]; then
 		echo "FAIL: $file: exit $status"

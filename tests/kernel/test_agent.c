@@ -380,7 +380,7 @@ static void test_sysctls_restored(void **state)
 	assert_int_equal(agent_sysctl_set(&agent, "net.ipv4.tcp_fin_timeout", "9", &error), 0);
 	assert_int_equal(agent_sysctl_set(&agent, "net.ipv4.ip_local_port_range", "40000 40000", &error), 0);
 	assert_sysctl(&agent, "net.ipv4.tcp_fin_timeout", "9");
-	assert_int_equal(agent_reset(&agent, &error), 0);
+	assert_int_equal(agent_reset(&agent, FAMILY_IPV4, &error), 0);
 	assert_sysctl(&agent, "net.ipv4.tcp_fin_timeout", "60");
 	assert_sysctl(&agent, "net.ipv4.ip_local_port_range", "32768 60999");
 
@@ -388,7 +388,7 @@ static void test_sysctls_restored(void **state)
 	assert_int_equal(agent_sysctl_set(&agent, "net.core.rmem_max", "4096", &error), -1);
 	free(error);
 	error = NULL;
-	assert_int_equal(agent_reset(&agent, &error), 0);
+	assert_int_equal(agent_reset(&agent, FAMILY_IPV4, &error), 0);
 
 	assert_int_equal(agent_sysctl_set(&agent, "net.ipv4.tcp_fin_timeout", "5", &error), 0);
 	agent_stop(&agent);

@@ -338,7 +338,7 @@ static void test_departures_from_linux(void **state)
 	assert_reply(call(&agent, sockopt_call(APP_GETSOCKOPT, "idle", "SO_REUSEADDR", 0)), 1, 0);
 	assert_reply(call(&agent, sockopt_call(APP_SETSOCKOPT, "idle", "SO_KEEPALIVE", 1)), 0, 0);
 	assert_reply(call(&agent, sockopt_call(APP_GETSOCKOPT, "idle", "SO_KEEPALIVE", 0)), 1, 0);
-	assert_int_equal(agent_reset(&agent, &error), 0);
+	assert_int_equal(agent_reset(&agent, FAMILY_IPV4, &error), 0);
 	assert_reply(call(&agent, app(APP_CLOSE, "b")), -1, EINVAL);
 	assert_null(error);
 	agent_stop(&agent);

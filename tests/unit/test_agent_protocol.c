@@ -278,6 +278,20 @@ static void test_round_trip_stack_ops(void **state)
 	req = (struct agent_request){ .id = 6, .op = AGENT_OP_RESET };
 	len = agent_format_request(&req, line, sizeof line, &error);
 	assert_string_equal(line, "6 reset -\n");
+	req.inet6 = true;
+	len = agent_format_request(&req, line, sizeof line, &error);
+	assert_string_equal(line, "6 reset - family=inet6\n");
+	assert_int_equal(agent_parse_request(line, (size_t)len - 1, &got, &error), 0);
+	assert_true(got.inet6);
+
+	req = (struct agent_request){ .id = 9, .op = AGENT_OP_NEIGH_ADD, .ip = family_address(FAMILY_IPV6, 0xc000020a),
+				      .lladdr = { 0x02, 0x00, 0xab, 0xCD, 0x02, 0x0a } };
+	len = agent_format_request(&req, line, sizeof line, &error);
+	assert_string_equal(line, "9 neigh-add - ip=2001:db8::c000:20a lladdr=02:00:ab:cd:02:0a\n");
+	assert_int_equal(agent_parse_request(line, (size_t)len - 1, &got, &error), 0);
+	assert_int_equal(got.op, AGENT_OP_NEIGH_ADD);
+	assert_true(ip_address_equal(&got.ip, &req.ip));
+	assert_memory_equal(got.lladdr, req.lladdr, 6);
 
 	req = (struct agent_request){ .id = 8, .op = AGENT_OP_TSCLOCK };
 	len = agent_format_request(&req, line, sizeof line, &error);
@@ -390,6 +404,13 @@ static void test_request_refused_stack_ops(void **state)
 	REFUSED("1 neigh-flush -", "neigh-flush needs ip=");
 	REFUSED("1 neigh-flush h ip=192.0.2.10", "neigh-flush takes the handle '-'");
 	REFUSED("1 reset - ip=192.0.2.1", "does not apply to reset");
+	REFUSED("1 reset - family=inet4", "bad family");
+	REFUSED("1 neigh-add - ip=2001:db8::c000:20a", "neigh-add needs lladdr=");
+	REFUSED("1 neigh-add - lladdr=02:00:00:00:02:0a", "neigh-add needs ip=");
+	REFUSED("1 neigh-add - ip=2001:db8::1 lladdr=02:00:00:00:02", "bad lladdr");
+	REFUSED("1 neigh-add - ip=2001:db8::1 lladdr=02:00:00:00:02:0g", "bad lladdr");
+	REFUSED("1 neigh-add - ip=2001:db8::1 lladdr=02-00-00-00-02-0a", "bad lladdr");
+	REFUSED("1 neigh-add - ip=2001:db8::1 lladdr=02:00:00:00:02:0a0", "bad lladdr");
 	REFUSED("1 accept-close srv count=0 timeout_ms=1", "bad count");
 	REFUSED("1 accept-close srv count=65537 timeout_ms=1", "bad count");
 	REFUSED("1 accept-close - count=1 timeout_ms=1", "bad handle");
