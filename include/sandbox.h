@@ -13,6 +13,11 @@
 /* Interface names: SANDBOX_IFNAME_PREFIX, the owner PID, a per-process counter, and h/t for the end. */
 #define SANDBOX_IFNAME_PREFIX "th"
 
+/* An IPv6 link's MTU: 20 bytes above Ethernet's, so that the stack's MSS is 1460 in both families
+ * (1520 - 40 - 20), as the kernel's own packetdrill runs give IPv6 (selftests/net/packetdrill). The
+ * lwip target's TAP gets it too. */
+#define SANDBOX_IPV6_LINK_MTU 1520
+
 struct sandbox_config {
 	struct ip_address target;   /* the target end gets target/24 (IPv4) or target/64 (IPv6) */
 	const struct ip_address *peers; /* a permanent neighbour entry (-> harness MAC) for each */

@@ -15,6 +15,7 @@
 #include "tap_link.h"
 
 struct arp_proxy;
+struct nd_proxy;
 
 enum target_kind {
 	TARGET_LOCAL,  /* the running kernel, in a fresh sandbox per case */
@@ -63,7 +64,8 @@ struct target_case {
 	struct sandbox sandbox;         /* local, gvisor */
 	bool sandbox_made;
 	struct tap_link tap;            /* lwip */
-	struct arp_proxy *arp;          /* lwip: the peers' presence on the TAP */
+	struct arp_proxy *arp;          /* gvisor, lwip: the peers' presence on the link (IPv4 on the wire) */
+	struct nd_proxy *nd;            /* gvisor, lwip: the same in the ipv6 family */
 	struct agent own_agent;         /* local, gvisor, lwip: a fresh agent per case */
 };
 
@@ -94,9 +96,11 @@ uint32_t target_release(const struct target *t);
  * (one host, one set of sysctls). */
 bool target_runs_cases_in_parallel(const struct target *t);
 
-/* Whether case runs in family can run on t: every family on local, ipv4 alone on the others so far
- * (IPv6 there needs neighbour discovery answered for the peers, as the ARP proxy does for IPv4). */
+/* Whether a case in family can run on t: a capability each target's code answers (local, gvisor and
+ * lwip every family; the others ipv4 unless their code says more). */
 bool target_runs_family(const struct target *t, enum address_family family);
+/* Why t does not run family ("lwIP 2.1.3 ..."), for the SKIP; NULL when it does. */
+const char *target_family_refusal(const struct target *t, enum address_family family);
 
 /* Readies the target for case c in address family, one target_runs_family allows (its agent's calls
  * run in it): a fresh sandbox and

@@ -13,6 +13,9 @@ struct target {
 	char greeting[128];                    /* gvisor: runsc's version; lwip: the agent's hello */
 	int ts_hz;                             /* the stack's TCP timestamp clock (ts_clock.h) */
 	uint32_t release;                      /* target_release() */
+	/* Why each family cannot run here, NULL where it can: each target's own start code says
+	 * (target_family_refusal); target_open starts every one but ipv4 at "not so far". */
+	const char *family_refusal[FAMILY_COUNT];
 	/* gvisor, lwip: what each case's sandbox runs. */
 	char launcher[4096];                   /* gvisor-run-agent.sh */
 	char agent_binary[4096];

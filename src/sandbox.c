@@ -190,10 +190,6 @@ static int make_namespaces(const struct sandbox_config *config, struct sandbox *
 	return rc;
 }
 
-/* An IPv6 link's MTU: 20 bytes above Ethernet's, so that the stack's MSS is 1460 in both families
- * (1520 - 40 - 20), as the kernel's own packetdrill runs give IPv6 (selftests/net/packetdrill). */
-#define IPV6_LINK_MTU 1520
-
 /* mtu 0: the kernel's default. */
 static int create_veth(struct rtnl *rtnl, const struct sandbox *sb, unsigned mtu, char **error)
 {
@@ -515,7 +511,7 @@ static int build_sandbox(const struct sandbox_config *config, struct sandbox *sb
 	if (name_links(sb, error) < 0 || make_namespaces(config, sb, build, error) < 0 ||
 	    set_link_up(&build->harness, LOOPBACK_IFINDEX, IFF_UP, "harness lo up", error) < 0 ||
 	    set_link_up(&build->target, LOOPBACK_IFINDEX, IFF_UP, "target lo up", error) < 0 ||
-	    create_veth(&build->harness, sb, ip_address_is_ipv4(&config->target) ? 0 : IPV6_LINK_MTU, error) < 0 ||
+	    create_veth(&build->harness, sb, ip_address_is_ipv4(&config->target) ? 0 : SANDBOX_IPV6_LINK_MTU, error) < 0 ||
 	    read_link(&build->harness, sb->harness_ifname, &sb->harness_ifindex, sb->harness_mac,
 		      error) < 0 ||
 	    read_link(&build->target, sb->target_ifname, &sb->target_ifindex, sb->target_mac,
