@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Regenerates docs/stacks.md's generated blocks from the stacks themselves, or with --check only
 # compares them (exit 1 and a diff when the page says otherwise):
-#   stacks       `tcpharness matrix --markdown --family 4 --targets local,gvisor,lwip cases/` (gVisor and
-#                lwIP run the ipv4 family only so far)
-#   differences  every case that declares per-stack lines ({gvisor}, {!lwip}...; not the per-kernel
-#                {linux<5.4}), those lines, and the
-#                pcap of each side, copied to captures/stacks/<target>/ (not in --check mode)
+#   stacks       `tcpharness matrix --markdown --family all --targets local,gvisor,lwip cases/`: a column
+#                per target and family (ipv4, ipv6, mapped)
+#   differences  every case that declares per-stack or per-family lines ({gvisor}, {!lwip}, {ipv6}...;
+#                not the per-kernel {linux<5.4}), those lines, and the pcap of each side in each
+#                family, copied to captures/stacks/<target>/ (not in --check mode)
 # The table's header names each stack by its major.minor (`local: Linux 6.18`, `gvisor: runsc 0.0`,
 # `lwip: lwIP 2.1`), and the comparison ignores the rest of the release (scripts/doc-block.sh).
 # The catalogue must pass on every stack: a difference is a finding only where a case declares it.
@@ -24,7 +24,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 status=0
-"$harness" matrix --markdown --family 4 --targets "$(IFS=,; echo "${targets[*]}")" --captures "$work/captures" cases/ \
+"$harness" matrix --markdown --family all --targets "$(IFS=,; echo "${targets[*]}")" --captures "$work/captures" cases/ \
 	>"$work/stacks" 2>"$work/console" || status=$?
 if [ "$status" -ne 0 ]; then
 	cat "$work/console" >&2
@@ -43,7 +43,8 @@ while IFS= read -r file; do
 		grep -E '^[[:space:]]*(\[[^]]*\][[:space:]]*)?\{[^}<>=]*\}' "$file"
 		printf '```\n\n'
 	} >>"$work/differences"
-	for pcap in "$work/captures/local/$name".pcap "$work/captures/local/$name"@*.pcap; do
+	# One directory per case@variant, a pcap per family in it (NAME[@VARIANT]/ipv4.pcap).
+	for pcap in "$work/captures/local/$name"/*.pcap "$work/captures/local/$name"@*/*.pcap; do
 		[ -e "$pcap" ] || continue
 		run=${pcap#"$work/captures/local/"}
 		links=()
