@@ -40,6 +40,10 @@ struct target {
 	void (*backend_stop)(void *backend);   /* after the agent and the proxy are gone */
 };
 
+/* Lets t run every family (target_runs_family): a backend whose stack and link carry IPv6 says so
+ * from its start; a target runs ipv4 alone until it does. */
+void target_runs_every_family(struct target *t);
+
 /* Starts the ARP proxy on t's link (harness_netns_fd, ifname, harness_mac, target_ip set). 0 or -1. */
 int target_attach_link(struct target *t, char **error);
 

@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "companion.h"
-#include "nd_proxy.h"
 #include "error_text.h"
+#include "nd_proxy.h"
 #include "ts_clock.h"
 
 /* Where gvisor-run-agent.sh keeps each run's bundle; it sweeps what a killed run left there. */
@@ -344,8 +344,8 @@ static int sandbox_begin(struct target *t, const struct case_file *c, enum addre
 	return agent_spawn_local(tc->sandbox.target_netns_fd, &tc->own_agent, error);
 }
 
-/* lwIP on a TAP in a namespace of its own: it answers ARP itself and asks for the peers', which the
- * proxy answers. */
+/* lwIP on a TAP in a namespace of its own: it answers ARP and neighbour solicitations itself and
+ * asks for the peers', which the proxy answers. Its IPv4 address stays in the ipv6 family, unused. */
 static int lwip_begin(struct target *t, const struct case_file *c, enum address_family family,
 		      struct target_case *tc, char **error)
 {
@@ -358,15 +358,14 @@ static int lwip_begin(struct target *t, const struct case_file *c, enum address_
 	memcpy(tc->harness_mac, tc->tap.mac, 6);
 	tc->target_ip = c->target_ip;
 	tc->agent = &tc->own_agent;
-	char command[2 * 4096], addr[INET_ADDRSTRLEN], addr6[IP_ADDRESS_TEXT_MAX + 32] = "";
+	char command[2 * 4096], addr[INET_ADDRSTRLEN], ip6_text[IP_ADDRESS_TEXT_MAX], ipv6[IP_ADDRESS_TEXT_MAX + 32] = "";
 	if (shell_safe(t->agent_binary, error) < 0)
 		return -1;
 	struct ip_address ip6 = family_address(FAMILY_IPV6, c->target_ip);
 	if (family == FAMILY_IPV6)
-		snprintf(addr6, sizeof addr6, " --ip6 %s --mtu %d", ip_address_format(&ip6, (char[IP_ADDRESS_TEXT_MAX]){ 0 }),
-			 SANDBOX_IPV6_LINK_MTU);
+		snprintf(ipv6, sizeof ipv6, " --ip6 %s --mtu %d", ip_address_format(&ip6, ip6_text), SANDBOX_IPV6_LINK_MTU);
 	snprintf(command, sizeof command, "exec nsenter --net=/proc/%d/fd/%d '%s' --tap %s --ip %s/24%s", (int)getpid(),
-		 tc->tap.netns_fd, t->agent_binary, LWIP_TAP_NAME, ip_text(c->target_ip, addr), addr6);
+		 tc->tap.netns_fd, t->agent_binary, LWIP_TAP_NAME, ip_text(c->target_ip, addr), ipv6);
 	if (agent_spawn_command(command, &tc->own_agent, error) < 0)
 		return -1;
 	return start_link_proxy(c, family, tc, error);
@@ -407,8 +406,7 @@ static int learn_ts_clock(struct target *t, struct agent *agent, char **error)
 	return 0;
 }
 
-/* Every family a target runs, by its own start code. */
-static void runs_every_family(struct target *t)
+void target_runs_every_family(struct target *t)
 {
 	for (int f = 0; f < FAMILY_COUNT; f++)
 		t->family_refusal[f] = NULL;
@@ -447,7 +445,7 @@ int target_open(const struct target_options *options, struct target **out, char 
 	int rc = 0;
 	switch (options->kind) {
 	case TARGET_LOCAL:
-		runs_every_family(t);
+		target_runs_every_family(t);
 		break;
 	case TARGET_LAB:
 		rc = lab_start(options, t, error);
@@ -456,11 +454,11 @@ int target_open(const struct target_options *options, struct target **out, char 
 		rc = target_vm_start(options, t, error);
 		break;
 	case TARGET_GVISOR:
-		runs_every_family(t);
+		target_runs_every_family(t);
 		rc = gvisor_parts(t, error) < 0 ? -1 : preflight(t, error);
 		break;
 	case TARGET_LWIP:
-		runs_every_family(t);
+		target_runs_every_family(t);
 		rc = lwip_parts(t, error) < 0 ? -1 : preflight(t, error);
 		break;
 	default:
