@@ -96,11 +96,9 @@ uint32_t target_release(const struct target *t);
  * (one host, one set of sysctls). */
 bool target_runs_cases_in_parallel(const struct target *t);
 
-/* Whether a case in family can run on t: a capability each target's code answers (local, gvisor and
- * lwip every family; the others ipv4 unless their code says more). */
+/* Whether case runs in family can run on t: each kind answers for itself (local, gvisor and lwip
+ * every family; lab and vm ipv4 so far). */
 bool target_runs_family(const struct target *t, enum address_family family);
-/* Why t does not run family ("lwIP 2.1.3 ..."), for the SKIP; NULL when it does. */
-const char *target_family_refusal(const struct target *t, enum address_family family);
 
 /* Readies the target for case c in address family, one target_runs_family allows (its agent's calls
  * run in it): a fresh sandbox and

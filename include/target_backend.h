@@ -13,9 +13,6 @@ struct target {
 	char greeting[128];                    /* gvisor: runsc's version; lwip: the agent's hello */
 	int ts_hz;                             /* the stack's TCP timestamp clock (ts_clock.h) */
 	uint32_t release;                      /* target_release() */
-	/* Why each family cannot run here, NULL where it can: each target's own start code says
-	 * (target_family_refusal); target_open starts every one but ipv4 at "not so far". */
-	const char *family_refusal[FAMILY_COUNT];
 	/* gvisor, lwip: what each case's sandbox runs. */
 	char launcher[4096];                   /* gvisor-run-agent.sh */
 	char agent_binary[4096];
@@ -39,10 +36,6 @@ struct target {
 	void *backend;                         /* the VM's QEMU */
 	void (*backend_stop)(void *backend);   /* after the agent and the proxy are gone */
 };
-
-/* Lets t run every family (target_runs_family): a backend whose stack and link carry IPv6 says so
- * from its start; a target runs ipv4 alone until it does. */
-void target_runs_every_family(struct target *t);
 
 /* Starts the ARP proxy on t's link (harness_netns_fd, ifname, harness_mac, target_ip set). 0 or -1. */
 int target_attach_link(struct target *t, char **error);

@@ -1326,8 +1326,8 @@ static int setup(struct run_state *rs, struct case_result *result)
 	}
 	if (!target_runs_family(rs->options->target, rs->family)) {
 		result->verdict = VERDICT_SKIP;
-		result->message = message("%s: %s: %s", target_label(rs->options->target), family_name(rs->family),
-					  target_family_refusal(rs->options->target, rs->family));
+		result->message = message("%s runs the ipv4 family only so far, not %s",
+					  target_label(rs->options->target), family_name(rs->family));
 		return -1;
 	}
 	if (target_case_begin(rs->options->target, c, rs->family, &rs->target, &error) < 0) {

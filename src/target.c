@@ -198,6 +198,13 @@ static int probe_addresses(struct target *t, const uint32_t *ips, int count, cha
 	return 0;
 }
 
+/* A lab host is reached over IPv4 alone so far: IPv6 there needs its neighbour discovery answered
+ * for the peers (the ARP proxy's part for IPv4) and the address-in-use probes done by DAD. */
+static bool lab_runs_family(enum address_family family)
+{
+	return family == FAMILY_IPV4;
+}
+
 /* Lab mode's refusals come first: nothing is sent before every one of them has passed, and no peer
  * address is claimed before a probe found it free. A dry run stops after the probe, which also
  * resolves the target (it answers a probe for its own address), without starting the agent. */
@@ -244,6 +251,14 @@ static int lab_start(const struct target_options *o, struct target *t, char **er
 		return 0;
 	}
 	return agent_spawn_command(o->agent_command, &t->agent, error);
+}
+
+/* Every family: gVisor's netstack takes an IPv6 address from the veth (gvisor-run-agent.sh), and the
+ * Linux agent's AF_INET6 sockets there accept v4-mapped peers as Linux's do. */
+static bool gvisor_runs_family(enum address_family family)
+{
+	(void)family;
+	return true;
 }
 
 /* gVisor runs the Linux agent inside runsc: statically linked when that build exists, since the
@@ -344,6 +359,14 @@ static int sandbox_begin(struct target *t, const struct case_file *c, enum addre
 	return agent_spawn_local(tc->sandbox.target_netns_fd, &tc->own_agent, error);
 }
 
+/* Every family: lwIP 2.1.3 is built with IPv6 (lwipopts.h), and its AF_INET6 sockets are dual stack
+ * (agent_lwip.c), which is the mapped family. */
+static bool lwip_runs_family(enum address_family family)
+{
+	(void)family;
+	return true;
+}
+
 /* lwIP on a TAP in a namespace of its own: it answers ARP and neighbour solicitations itself and
  * asks for the peers', which the proxy answers. Its IPv4 address stays in the ipv6 family, unused. */
 static int lwip_begin(struct target *t, const struct case_file *c, enum address_family family,
@@ -406,12 +429,6 @@ static int learn_ts_clock(struct target *t, struct agent *agent, char **error)
 	return 0;
 }
 
-void target_runs_every_family(struct target *t)
-{
-	for (int f = 0; f < FAMILY_COUNT; f++)
-		t->family_refusal[f] = NULL;
-}
-
 /* One throwaway case's sandbox and agent, so a missing part fails here, before any case runs, and
  * the agent's greeting can label the target. */
 static int preflight(struct target *t, char **error)
@@ -441,11 +458,9 @@ int target_open(const struct target_options *options, struct target **out, char 
 	t->kind = options->kind;
 	t->harness_netns_fd = -1;
 	t->agent = (struct agent){ .pid = -1, .fd = -1 };
-	t->family_refusal[FAMILY_IPV6] = t->family_refusal[FAMILY_MAPPED] = "runs the ipv4 family only so far";
 	int rc = 0;
 	switch (options->kind) {
 	case TARGET_LOCAL:
-		target_runs_every_family(t);
 		break;
 	case TARGET_LAB:
 		rc = lab_start(options, t, error);
@@ -454,11 +469,9 @@ int target_open(const struct target_options *options, struct target **out, char 
 		rc = target_vm_start(options, t, error);
 		break;
 	case TARGET_GVISOR:
-		target_runs_every_family(t);
 		rc = gvisor_parts(t, error) < 0 ? -1 : preflight(t, error);
 		break;
 	case TARGET_LWIP:
-		target_runs_every_family(t);
 		rc = lwip_parts(t, error) < 0 ? -1 : preflight(t, error);
 		break;
 	default:
@@ -564,14 +577,22 @@ static int remote_begin(struct target *t, const struct case_file *c, struct targ
 	return 0;
 }
 
+/* Each kind's own answer, next to its code: gvisor_runs_family, lwip_runs_family, lab_runs_family. */
 bool target_runs_family(const struct target *t, enum address_family family)
 {
-	return target_family_refusal(t, family) == NULL;
-}
-
-const char *target_family_refusal(const struct target *t, enum address_family family)
-{
-	return (int)family >= 0 && (int)family < FAMILY_COUNT ? t->family_refusal[family] : "no such family";
+	switch (t->kind) {
+	case TARGET_LOCAL:
+		return true;
+	case TARGET_LAB:
+		return lab_runs_family(family);
+	case TARGET_VM:
+		return family == FAMILY_IPV4;
+	case TARGET_GVISOR:
+		return gvisor_runs_family(family);
+	case TARGET_LWIP:
+		return lwip_runs_family(family);
+	}
+	return false;
 }
 
 int target_case_begin(struct target *t, const struct case_file *c, enum address_family family,
