@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates docs/stacks.md's generated blocks from the stacks themselves, or with --check only
 # compares them (exit 1 and a diff when the page says otherwise):
-#   stacks       `tcpharness matrix --markdown --family all --targets local,gvisor,lwip cases/`: a column
-#                per target and family (ipv4, ipv6, mapped)
+#   stacks       `tcpharness matrix --markdown --family all --targets local,gvisor,lwip cases/`: a row
+#                per case and family (ipv4, ipv6, mapped), a column per target
 #   differences  every case that declares per-stack or per-family lines ({gvisor}, {!lwip}, {ipv6}...;
 #                not the per-kernel {linux<5.4}), those lines, and the pcap of each side in each
 #                family, copied to captures/stacks/<target>/ (not in --check mode)
