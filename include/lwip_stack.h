@@ -13,6 +13,8 @@ struct lwip_stack_config {
 	uint32_t ip;          /* lwIP's IPv4 address, host byte order */
 	unsigned prefix_len;  /* 0..32 */
 	uint32_t gateway;     /* host byte order; 0: none (on-link peers only) */
+	const uint8_t *ip6;   /* lwIP's IPv6 address (16 bytes, network order, its /64 on-link), or NULL */
+	unsigned mtu;         /* the TAP's and lwIP's MTU; 0: tapif's 1500 */
 };
 
 struct lwip_stack_info {

@@ -15,6 +15,7 @@
 #include "tap_link.h"
 
 struct arp_proxy;
+struct nd_proxy;
 
 enum target_kind {
 	TARGET_LOCAL,  /* the running kernel, in a fresh sandbox per case */
@@ -64,7 +65,8 @@ struct target_case {
 	struct sandbox sandbox;         /* local, gvisor */
 	bool sandbox_made;
 	struct tap_link tap;            /* lwip */
-	struct arp_proxy *arp;          /* lwip: the peers' presence on the TAP */
+	struct arp_proxy *arp;          /* gvisor, lwip: the peers' presence on the link (IPv4 on the wire) */
+	struct nd_proxy *nd;            /* gvisor, lwip: the same in the ipv6 family */
 	struct agent own_agent;         /* local, gvisor, lwip: a fresh agent per case */
 };
 
@@ -95,8 +97,8 @@ uint32_t target_release(const struct target *t);
  * (one host, one set of sysctls). */
 bool target_runs_cases_in_parallel(const struct target *t);
 
-/* Whether case runs in family can run on t: each kind answers for itself (local and vm every family;
- * lab ipv4 and mapped, gvisor and lwip ipv4 so far). */
+/* Whether case runs in family can run on t: each kind answers for itself (local, vm, gvisor and lwip
+ * every family; lab ipv4 and mapped so far). */
 bool target_runs_family(const struct target *t, enum address_family family);
 
 /* Readies the target for case c in address family, one target_runs_family allows (its agent's calls

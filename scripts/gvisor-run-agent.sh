@@ -8,7 +8,8 @@ usage() {
 usage: gvisor-run-agent.sh [options] NETNS IP/PREFIX WORKDIR
 
   NETNS      target network namespace: a path (/proc/PID/ns/net, /run/netns/NAME) or a name in /run/netns
-  IP/PREFIX  the address gVisor takes, e.g. 192.0.2.1/24 (set on the veth before every start)
+  IP/PREFIX  the address gVisor takes, e.g. 192.0.2.1/24 or 2001:db8::c000:201/64 (set on the veth
+             before every start)
   WORKDIR    directory for the per-run bundle and runsc state (created; each run uses its own subdirectory)
 
 options:
@@ -44,7 +45,14 @@ while [ $# -gt 0 ]; do
 done
 [ $# -eq 3 ] || usage
 netns=$1 addr=$2 workdir=$3
-[[ $addr =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$ ]] || { echo "gvisor-run-agent: bad IP/PREFIX '$addr'" >&2; usage; }
+if [[ $addr =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$ ]]; then
+	family=4
+elif [[ $addr =~ ^[0-9a-fA-F:.]*:[0-9a-fA-F:.]*/[0-9]{1,3}$ ]]; then
+	family=6
+else
+	echo "gvisor-run-agent: bad IP/PREFIX '$addr'" >&2
+	usage
+fi
 case $netns in
 */*) ;;
 *) netns=/run/netns/$netns ;;
@@ -180,12 +188,20 @@ if attached; then
 	exit 1
 fi
 
-# runsc copies the veth's IPv4 address and routes at start and then deletes them from the veth,
-# so the address is put back before every start. IPv6 stays off on the veth: runsc ignores link-local
-# addresses, and the kernel would otherwise send its own DAD/RS/MLD frames from the veth's MAC.
-[ ! -e /proc/sys/net/ipv6 ] || in_ns sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
-in_ns ip -4 addr flush dev "$dev"
-in_ns ip addr add "$addr" dev "$dev"
+# runsc copies the veth's addresses and routes at start and then deletes them from the veth, so the
+# address is put back before every start. For an IPv4 address IPv6 stays off on the veth: runsc
+# ignores link-local addresses, and the kernel would otherwise send its own DAD/RS/MLD frames from the
+# veth's MAC. An IPv6 address goes on without DAD (nodad) into a namespace that sends no router
+# solicitation and makes no link-local address (tcpharness's sandbox sets that up); the NOARP veth
+# joins no solicited-node group, so no MLD report either. gVisor itself then resolves its peers.
+if [ "$family" = 4 ]; then
+	[ ! -e /proc/sys/net/ipv6 ] || in_ns sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
+	in_ns ip -4 addr flush dev "$dev"
+	in_ns ip addr add "$addr" dev "$dev"
+else
+	in_ns ip -6 addr flush dev "$dev" scope global
+	in_ns ip addr add "$addr" dev "$dev" nodad
+fi
 in_ns ip link set "$dev" up
 in_ns ip link set lo up
 

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "lwip/init.h"
 #include "lwip/priv/tcp_priv.h"
@@ -28,14 +29,16 @@ static int nonblocking_or_closed(int fd)
 	return -1;
 }
 
-/* IPv4 only so far: the lwip target runs the ipv4 family alone (target.c). */
+/* lwIP 2.1.3 is dual stack (LWIP_IPV4 and LWIP_IPV6): an AF_INET6 socket takes IPv4 peers as
+ * ::ffff:a.b.c.d unless IPV6_V6ONLY is set (sockets.c lwip_bind/lwip_connect unmap them, api_msg.c
+ * lwip_netconn_do_listen listens with IPADDR_TYPE_ANY), which is the mapped family. */
 static int socket_nonblocking(int domain)
 {
-	if (domain != AF_INET) {
+	if (domain != AF_INET && domain != AF_INET6) {
 		errno = EAFNOSUPPORT;
 		return -1;
 	}
-	return nonblocking_or_closed(lwip_socket(AF_INET, SOCK_STREAM, 0));
+	return nonblocking_or_closed(lwip_socket(domain, SOCK_STREAM, 0));
 }
 
 /* lwIP has no accept4, and the accepted socket is blocking whatever the listener is. */
@@ -49,9 +52,11 @@ static int accept_nonblocking(int fd)
  * gone (after an RST) has no name and goes on to lwip_bind, which answers for itself. */
 static int bind_once(int fd, const struct sockaddr *address, socklen_t length)
 {
-	struct sockaddr_in name;
+	struct sockaddr_storage name;
 	socklen_t name_length = sizeof name;
-	if (lwip_getsockname(fd, (struct sockaddr *)&name, &name_length) == 0 && name.sin_port != 0) {
+	/* sin_port and sin6_port sit at the same offset. */
+	if (lwip_getsockname(fd, (struct sockaddr *)&name, &name_length) == 0 &&
+	    ((struct sockaddr_in *)&name)->sin_port != 0) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -62,7 +67,7 @@ static int bind_once(int fd, const struct sockaddr *address, socklen_t length)
  * out the whole timeout; it is the one without a peer name (lwIP names the peer from SYN_SENT on). */
 static int connected_within(int fd, int timeout_ms)
 {
-	struct sockaddr_in peer;
+	struct sockaddr_storage peer;
 	socklen_t peer_length = sizeof peer;
 	if (lwip_getpeername(fd, (struct sockaddr *)&peer, &peer_length) < 0)
 		return agent_stack_connect_outcome(&agent_stack_lwip, fd);
@@ -88,10 +93,15 @@ static const char *const linux_state_names[] = {
 	[LAST_ACK] = "LAST_ACK",      [TIME_WAIT] = "TIME_WAIT",
 };
 
-static bool is_ipv4(const ip_addr_t *address, const struct ip_address *want)
+/* A PCB's address as the harness writes it: IPv4 ones as ::ffff:a.b.c.d. A dual-stack listener's
+ * address has IPADDR_TYPE_ANY (api_msg.c lwip_netconn_do_listen): the unspecified address of both. */
+static bool same_address(const ip_addr_t *address, const struct ip_address *want)
 {
-	return IP_IS_V4(address) && ip_address_is_ipv4(want) &&
-	       ntohl(ip4_addr_get_u32(ip_2_ip4(address))) == ip_address_ipv4(want);
+	if (IP_IS_ANY_TYPE_VAL(*address))
+		return ip_addr_isany(address) && ip_address_is_unspecified(want);
+	if (IP_IS_V4(address))
+		return ip_address_is_ipv4(want) && ntohl(ip4_addr_get_u32(ip_2_ip4(address))) == ip_address_ipv4(want);
+	return !ip_address_is_ipv4(want) && memcmp(ip_2_ip6(address)->addr, want->bytes, 16) == 0;
 }
 
 /* TIME_WAIT ends at the first slow-timer tick that finds it older than 2 MSL (tcp_slowtmr), so the
@@ -113,14 +123,14 @@ static int state_of(const struct ip_address *local_ip, uint16_t local_port, cons
 	LOCK_TCPIP_CORE();
 	/* A listener has no remote end: the shorter tcp_pcb_listen holds no remote_port to read. */
 	for (struct tcp_pcb_listen *l = tcp_listen_pcbs.listen_pcbs; l; l = l->next)
-		if (is_ipv4(&l->local_ip, local_ip) && l->local_port == local_port && ip_address_is_unspecified(remote_ip) &&
+		if (same_address(&l->local_ip, local_ip) && l->local_port == local_port && ip_address_is_unspecified(remote_ip) &&
 		    remote_port == 0)
 			out->state = tcp_state_from_name(linux_state_names[l->state]);
 	struct tcp_pcb *lists[] = { tcp_active_pcbs, tcp_tw_pcbs };
 	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
 		for (struct tcp_pcb *pcb = lists[i]; pcb; pcb = pcb->next)
-			if (is_ipv4(&pcb->local_ip, local_ip) && pcb->local_port == local_port &&
-			    is_ipv4(&pcb->remote_ip, remote_ip) && pcb->remote_port == remote_port) {
+			if (same_address(&pcb->local_ip, local_ip) && pcb->local_port == local_port &&
+			    same_address(&pcb->remote_ip, remote_ip) && pcb->remote_port == remote_port) {
 				out->state = tcp_state_from_name(linux_state_names[pcb->state]);
 				out->timer_ms = timer_ms(pcb);
 			}
@@ -140,7 +150,7 @@ static int purge_remote(const struct ip_address *remote_ip, int *destroyed, char
 	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
 		for (struct tcp_pcb *pcb = *lists[i], *next; pcb; pcb = next) {
 			next = pcb->next;
-			if (is_ipv4(&pcb->remote_ip, remote_ip)) {
+			if (same_address(&pcb->remote_ip, remote_ip)) {
 				tcp_abort(pcb);
 				++*destroyed;
 			}

@@ -16,11 +16,12 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: tcpharness-agent-lwip --tap IFNAME --ip A.B.C.D/LEN\n"
+		"usage: tcpharness-agent-lwip --tap IFNAME --ip A.B.C.D/LEN [--ip6 IPV6ADDR] [--mtu N]\n"
 		"       tcpharness-agent-lwip --help | --version\n"
 		"\n"
 		"Starts lwIP on the TAP device IFNAME (it must exist, be up and have no other user) with\n"
-		"the address A.B.C.D/LEN, then performs socket calls for tcpharness with lwIP's sockets:\n"
+		"the address A.B.C.D/LEN (and IPV6ADDR, its /64 on-link; the TAP's and lwIP's MTU N),\n"
+		"then performs socket calls for tcpharness with lwIP's sockets:\n"
 		"one request line per call on stdin, one reply line on stdout, until end of input.\n"
 		"The kernel side of the TAP is where the harness injects and captures; give it no IPv4\n"
 		"address. lwIP has no sysctls and no counters: those requests answer ENOENT.\n"
@@ -53,17 +54,22 @@ int main(int argc, char **argv)
 	static const struct option options[] = {
 		{ "tap", required_argument, NULL, 't' },
 		{ "ip", required_argument, NULL, 'i' },
+		{ "ip6", required_argument, NULL, '6' },
+		{ "mtu", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	struct lwip_stack_config config = { 0 };
-	const char *prefix = NULL;
+	const char *prefix = NULL, *ip6_text = NULL, *mtu_text = NULL;
+	struct in6_addr ip6;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		switch (opt) {
 		case 't': config.tap_name = optarg; break;
 		case 'i': prefix = optarg; break;
+		case '6': ip6_text = optarg; break;
+		case 'm': mtu_text = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V':
 			printf("tcpharness-agent-lwip, protocol version %d\n", AGENT_PROTOCOL_VERSION);
@@ -79,6 +85,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tcpharness-agent-lwip: --ip wants A.B.C.D/LEN, not '%s'\n", prefix);
 		return 2;
 	}
+
+	if (ip6_text && inet_pton(AF_INET6, ip6_text, &ip6) != 1) {
+		fprintf(stderr, "tcpharness-agent-lwip: --ip6 wants an IPv6 address, not '%s'\n", ip6_text);
+		return 2;
+	}
+	config.ip6 = ip6_text ? ip6.s6_addr : NULL;
+	char *end = NULL;
+	unsigned long mtu = mtu_text ? strtoul(mtu_text, &end, 10) : 0;
+	if (mtu_text && (*end != '\0' || mtu < 1280 || mtu > 65535)) {
+		fprintf(stderr, "tcpharness-agent-lwip: --mtu wants 1280 to 65535, not '%s'\n", mtu_text);
+		return 2;
+	}
+	config.mtu = (unsigned)mtu;
 
 	/* lwIP prints its assertions (and tapif its complaints) on stdout: they must land on stderr, not
 	 * in the middle of the protocol. */

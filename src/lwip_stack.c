@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lwip/ip4_addr.h"
+#include "lwip/ip6_addr.h"
 #include "lwip/netif.h"
 #include "lwip/sys.h"
 #include "lwip/tcpip.h"
@@ -49,6 +50,22 @@ static int check_up(const char *name, char **error)
 		return error_set(error, "TAP '%s' is down: bring it up before lwIP attaches", name);
 	}
 	return 0;
+}
+
+/* The kernel's end must take frames as large as lwIP's: the harness injects through it. */
+static int set_mtu(const char *name, unsigned mtu, char **error)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof ifr);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+	ifr.ifr_mtu = (int)mtu;
+	int rc = fd < 0 ? -1 : ioctl(fd, SIOCSIFMTU, &ifr);
+	int err = errno;
+	if (fd >= 0)
+		close(fd);
+	errno = err;
+	return rc < 0 ? error_set(error, "cannot set the MTU of '%s' to %u: %s", name, mtu, strerror(err)) : 0;
 }
 
 /* tapif_init calls exit(1) when it cannot attach; the same attach done here first, on a descriptor
@@ -116,7 +133,7 @@ int lwip_stack_start(const struct lwip_stack_config *config, struct lwip_stack_i
 		errno = EALREADY;
 		return error_set(error, "lwIP is already running in this process");
 	}
-	if (check_tap(config->tap_name, error) < 0)
+	if (check_tap(config->tap_name, error) < 0 || (config->mtu && set_mtu(config->tap_name, config->mtu, error) < 0))
 		goto not_started;
 	if (setenv(LWIP_STACK_TAP_ENV, config->tap_name, 1) < 0) {
 		error_set(error, "cannot set %s: %s", LWIP_STACK_TAP_ENV, strerror(errno));
@@ -133,6 +150,21 @@ int lwip_stack_start(const struct lwip_stack_config *config, struct lwip_stack_i
 	struct netif *netif = netif_add(&tap_netif, &ip, &mask, &gw, NULL, tapif_init, tcpip_input);
 	if (netif) {
 		netif_set_default(netif);
+		if (config->mtu) {
+			netif->mtu = (u16_t)config->mtu;
+#if LWIP_IPV6 && LWIP_ND6_ALLOW_RA_UPDATES
+			netif->mtu6 = (u16_t)config->mtu;
+#endif
+		}
+		/* Preferred at once: the build does no DAD (lwipopts.h); lwIP takes the address's /64 as
+		 * on-link (nd6_is_prefix_in_netif), so the peers there are resolved directly. */
+		if (config->ip6) {
+			ip6_addr_t ip6;
+			memcpy(&ip6.addr, config->ip6, 16);
+			ip6_addr_clear_zone(&ip6);
+			netif_ip6_addr_set(netif, 0, &ip6);
+			netif_ip6_addr_set_state(netif, 0, IP6_ADDR_PREFERRED);
+		}
 		netif_set_up(netif);
 		memcpy(info->mac, netif->hwaddr, sizeof info->mac);
 		info->mtu = netif->mtu;

@@ -20,6 +20,8 @@
 
 #include "companion.h"
 #include "error_text.h"
+#include "nd_proxy.h"
+#include "netns_ipv6.h"
 #include "ts_clock.h"
 
 /* Where gvisor-run-agent.sh keeps each run's bundle; it sweeps what a killed run left there. */
@@ -254,10 +256,12 @@ static int lab_start(const struct target_options *o, struct target *t, char **er
 	return agent_spawn_command(o->agent_command, &t->agent, error);
 }
 
-/* gVisor's and lwIP's IPv6 paths are their own, not yet driven here. */
+/* Every family: gVisor's netstack takes an IPv6 address from the veth (gvisor-run-agent.sh), and the
+ * Linux agent's AF_INET6 sockets there accept v4-mapped peers as Linux's do. */
 static bool gvisor_runs_family(enum address_family family)
 {
-	return family == FAMILY_IPV4;
+	(void)family;
+	return true;
 }
 
 /* gVisor runs the Linux agent inside runsc: statically linked when that build exists, since the
@@ -293,9 +297,19 @@ static int lwip_parts(struct target *t, char **error)
 }
 
 /* For stacks that resolve the peers themselves (gVisor and lwIP ignore the sandbox's permanent
- * neighbours): the proxy answers for the case's peers and learns the stack's MAC. */
-static int start_arp_proxy(const struct case_file *c, struct target_case *tc, char **error)
+ * neighbours): a proxy answers ARP (IPv4 on the wire: ipv4, mapped) or neighbour solicitations
+ * (ipv6) for the case's peers and learns the stack's MAC. */
+static int start_link_proxy(const struct case_file *c, enum address_family family, struct target_case *tc,
+			    char **error)
 {
+	if (family == FAMILY_IPV6) {
+		struct ip_address peers[CASE_MAX_PEERS], target = family_address(family, c->target_ip);
+		for (int i = 0; i < c->peer_count; i++)
+			peers[i] = family_address(family, c->peers[i].ip);
+		tc->nd = nd_proxy_start(tc->harness_netns_fd, tc->ifname, tc->harness_mac, &target, peers, c->peer_count,
+					error);
+		return tc->nd ? nd_proxy_announce(tc->nd, tc->target_mac, ANNOUNCE_TIMEOUT_MS, error) : -1;
+	}
 	uint32_t peer_ips[CASE_MAX_PEERS];
 	for (int i = 0; i < c->peer_count; i++)
 		peer_ips[i] = c->peers[i].ip;
@@ -313,14 +327,15 @@ static int shell_safe(const char *path, char **error)
 }
 
 /* The agent under runsc on the sandbox's target veth; the script sets the address itself (runsc
- * takes it off the veth on every start). */
-static int gvisor_spawn(const struct target *t, struct target_case *tc, uint32_t ip, char **error)
+ * takes it off the veth on every start), with the sandbox's prefix. */
+static int gvisor_spawn(const struct target *t, struct target_case *tc, const struct ip_address *ip, char **error)
 {
-	char command[3 * 4096], addr[INET_ADDRSTRLEN];
+	char command[3 * 4096], addr[IP_ADDRESS_TEXT_MAX];
 	if (shell_safe(t->launcher, error) < 0 || shell_safe(t->agent_binary, error) < 0)
 		return -1;
-	snprintf(command, sizeof command, "exec '%s' --agent '%s' /proc/%d/fd/%d %s/24 %s", t->launcher,
-		 t->agent_binary, (int)getpid(), tc->sandbox.target_netns_fd, ip_text(ip, addr), t->workdir);
+	snprintf(command, sizeof command, "exec '%s' --agent '%s' /proc/%d/fd/%d %s/%d %s", t->launcher,
+		 t->agent_binary, (int)getpid(), tc->sandbox.target_netns_fd, ip_address_format(ip, addr),
+		 ip_address_is_ipv4(ip) ? 24 : 64, t->workdir);
 	return agent_spawn_command(command, &tc->own_agent, error);
 }
 
@@ -343,18 +358,22 @@ static int sandbox_begin(struct target *t, const struct case_file *c, enum addre
 	/* gVisor keeps its own clock: its replies are timed when they arrive. */
 	tc->same_clock = t->kind == TARGET_LOCAL;
 	if (t->kind == TARGET_GVISOR)
-		return gvisor_spawn(t, tc, c->target_ip, error) < 0 ? -1 : start_arp_proxy(c, tc, error);
+		return gvisor_spawn(t, tc, &config.target, error) < 0 ? -1 : start_link_proxy(c, family, tc, error);
 	return agent_spawn_local(tc->sandbox.target_netns_fd, &tc->own_agent, error);
 }
 
+/* Every family: lwIP 2.1.3 is built with IPv6 (lwipopts.h), and its AF_INET6 sockets are dual stack
+ * (agent_lwip.c), which is the mapped family. */
 static bool lwip_runs_family(enum address_family family)
 {
-	return family == FAMILY_IPV4;
+	(void)family;
+	return true;
 }
 
-/* lwIP on a TAP in a namespace of its own: it answers ARP itself and asks for the peers', which the
- * proxy answers. */
-static int lwip_begin(struct target *t, const struct case_file *c, struct target_case *tc, char **error)
+/* lwIP on a TAP in a namespace of its own: it answers ARP and neighbour solicitations itself and
+ * asks for the peers', which the proxy answers. Its IPv4 address stays in the ipv6 family, unused. */
+static int lwip_begin(struct target *t, const struct case_file *c, enum address_family family,
+		      struct target_case *tc, char **error)
 {
 	int tap_fd;
 	if (tap_link_create(LWIP_TAP_NAME, true, &tc->tap, &tap_fd, error) < 0)
@@ -365,14 +384,17 @@ static int lwip_begin(struct target *t, const struct case_file *c, struct target
 	memcpy(tc->harness_mac, tc->tap.mac, 6);
 	tc->target_ip = c->target_ip;
 	tc->agent = &tc->own_agent;
-	char command[2 * 4096], addr[INET_ADDRSTRLEN];
+	char command[2 * 4096], addr[INET_ADDRSTRLEN], ip6_text[IP_ADDRESS_TEXT_MAX], ipv6[IP_ADDRESS_TEXT_MAX + 32] = "";
 	if (shell_safe(t->agent_binary, error) < 0)
 		return -1;
-	snprintf(command, sizeof command, "exec nsenter --net=/proc/%d/fd/%d '%s' --tap %s --ip %s/24", (int)getpid(),
-		 tc->tap.netns_fd, t->agent_binary, LWIP_TAP_NAME, ip_text(c->target_ip, addr));
+	struct ip_address ip6 = family_address(FAMILY_IPV6, c->target_ip);
+	if (family == FAMILY_IPV6)
+		snprintf(ipv6, sizeof ipv6, " --ip6 %s --mtu %d", ip_address_format(&ip6, ip6_text), NETNS_IPV6_LINK_MTU);
+	snprintf(command, sizeof command, "exec nsenter --net=/proc/%d/fd/%d '%s' --tap %s --ip %s/24%s", (int)getpid(),
+		 tc->tap.netns_fd, t->agent_binary, LWIP_TAP_NAME, ip_text(c->target_ip, addr), ipv6);
 	if (agent_spawn_command(command, &tc->own_agent, error) < 0)
 		return -1;
-	return start_arp_proxy(c, tc, error);
+	return start_link_proxy(c, family, tc, error);
 }
 
 static bool fresh_per_case(const struct target *t)
@@ -605,9 +627,9 @@ int target_case_begin(struct target *t, const struct case_file *c, enum address_
 	tc->own_agent = (struct agent){ .pid = -1, .fd = -1 };
 	tc->sandbox.harness_netns_fd = tc->sandbox.target_netns_fd = -1;
 	tc->tap.netns_fd = -1;
-	if (t->kind == TARGET_LWIP)
-		return lwip_begin(t, c, tc, error);
-	int rc = fresh_per_case(t) ? sandbox_begin(t, c, family, tc, error) : remote_begin(t, c, family, tc, error);
+	int rc = t->kind == TARGET_LWIP      ? lwip_begin(t, c, family, tc, error)
+		 : fresh_per_case(t) ? sandbox_begin(t, c, family, tc, error)
+				     : remote_begin(t, c, family, tc, error);
 	if (rc == 0)
 		tc->family = tc->agent->family = family;
 	return rc;
@@ -619,6 +641,8 @@ void target_case_end(struct target *t, struct target_case *tc)
 		agent_stop(&tc->own_agent);
 		arp_proxy_stop(tc->arp);
 		tc->arp = NULL;
+		nd_proxy_stop(tc->nd);
+		tc->nd = NULL;
 		tap_link_destroy(&tc->tap);
 		if (tc->sandbox_made)
 			sandbox_destroy(&tc->sandbox);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The gvisor and lwip targets (issue 6): docs/stacks.md's table and differences must be what the
-# three stacks do (scripts/stack-table.sh --check), and both targets must stop cleanly: after a clean
+# The gvisor and lwip targets (issues 6, 15): docs/stacks.md's table and differences must be what the
+# three stacks do in every family (scripts/stack-table.sh --check), and both targets must stop cleanly: after a clean
 # run, SIGINT, SIGTERM and SIGKILL no runsc or lwIP agent of ours runs, no TAP or veth appeared here,
 # and no gVisor bundle is left (a SIGKILLed run's bundle is swept by the next run). Other engineers'
 # runs of both stacks may come and go meanwhile: only this script's runs are judged.
@@ -51,15 +51,31 @@ leftovers() {
 leftovers "after the matrix"
 [ -z "$(workdir_left)" ] || fail "after the matrix: left in $workdir: $(workdir_left)"
 
-# Per-stack lines are judged like any other: the wrong twin fails on gVisor and lwIP with the diff.
+# Per-stack lines are judged like any other: the wrong twin fails on gVisor and lwIP with the diff, in
+# every family.
 for target in gvisor lwip; do
 	status=0
-	"$harness" run --family 4 --target "$target" --captures "$scratch/captures" "$source_dir/tests/wrong/stacks/time_wait_rst.tc" \
-		>"$scratch/out" 2>&1 || status=$?
+	"$harness" run --family all --target "$target" --captures "$scratch/captures-wrong-$target" \
+		"$source_dir/tests/wrong/stacks/time_wait_rst.tc" >"$scratch/out" 2>&1 || status=$?
 	[ "$status" -eq 1 ] || fail "$target: the wrong per-stack line exited $status, expected 1"
-	for want in "FAIL stacks/time_wait_rst" "expected: R 2:2(0) win 0" "observed: . 2:2(0) ack 2"; do
-		grep -qF "$want" "$scratch/out" || fail "$target: the wrong per-stack line's output lacks '$want': $(cat "$scratch/out")"
+	for family in ipv4 ipv6 mapped; do
+		grep -qF "FAIL stacks/time_wait_rst/$family" "$scratch/out" || fail "$target: the wrong twin did not FAIL in $family: $(cat "$scratch/out")"
 	done
+	for want in "expected: R 2:2(0) win 0" "observed: . 2:2(0) ack 2"; do
+		[ "$(grep -cF "$want" "$scratch/out")" -eq 3 ] || fail "$target: the wrong per-stack line's output lacks '$want' in each family: $(cat "$scratch/out")"
+	done
+	# The ipv6 run is IPv6 alone between the case's addresses (mapped by README's rule), with good
+	# TCP checksums, and its only ICMPv6 is neighbour discovery between them: no DAD, router
+	# solicitation or MLD report from the stack, whose peers the harness answers for.
+	pcap=$scratch/captures-wrong-$target/stacks/time_wait_rst/ipv6.pcap
+	[ -s "$pcap" ] || { fail "$target: no ipv6 pcap at $pcap"; continue; }
+	[ "$(tshark -r "$pcap" -Y tcp 2>/dev/null | grep -c .)" -ge 8 ] || fail "$target ipv6: fewer than 8 TCP frames in $pcap"
+	strangers=$(tshark -r "$pcap" -Y '!(ipv6.src in {2001:db8::c000:201 2001:db8::c000:20a} && ipv6.dst in {2001:db8::c000:201 2001:db8::c000:20a ff02::1:ff00:201 ff02::1:ff00:20a})' 2>/dev/null | grep -c .)
+	[ "$strangers" -eq 0 ] || fail "$target ipv6: $strangers frames from or to other addresses: $(tshark -r "$pcap" 2>/dev/null)"
+	noise=$(tshark -r "$pcap" -Y 'icmpv6 && !(icmpv6.type in {135 136})' 2>/dev/null | grep -c .)
+	[ "$noise" -eq 0 ] || fail "$target ipv6: ICMPv6 other than neighbour discovery: $(tshark -r "$pcap" -Y icmpv6 2>/dev/null)"
+	bad=$(tshark -r "$pcap" -o tcp.check_checksum:TRUE -Y 'tcp && tcp.checksum.status != 1' 2>/dev/null | grep -c .)
+	[ "$bad" -eq 0 ] || fail "$target ipv6: $bad TCP frames with a checksum tshark does not call good"
 done
 
 # A case long enough (60 s of silence) to be signalled mid-run on both stacks however slowly its

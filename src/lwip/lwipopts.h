@@ -1,6 +1,6 @@
 /* lwipopts.h - lwIP's compile-time options for the lwip target: Debian 12's own (the file its
  * liblwip0 was built with) plus the TCP options Debian leaves off, so the catalogue's cases that need
- * timestamps, window scaling or SACK run on lwIP instead of being SKIPs.
+ * timestamps, window scaling or SACK run on lwIP instead of being SKIPs, and IPv6 kept quiet.
  *
  * lwIP's opt.h includes "lwipopts.h"; this directory comes first on the include path, so this file is
  * the one it finds. TCPHARNESS_LWIP_DEBIAN_OPTS is the path of Debian's (cmake, from the source
@@ -21,5 +21,20 @@
 /* Debian sets window scaling on already (wscale 1); restated because the catalogue relies on it. */
 #undef LWIP_WND_SCALE
 #define LWIP_WND_SCALE 1
+
+/* IPv6 (Debian builds it in) on a silent link: the sandbox's address is static and unique, so no
+ * duplicate address detection (netif.c netif_ip6_addr_set_state), no router solicitation
+ * (nd6_tmr), no SLAAC, no forwarding, and no MLD reports (mld6.c); without MLD, ip6_input accepts
+ * the solicited-node groups of the netif's own addresses, which is all neighbour discovery needs. */
+#undef LWIP_IPV6_DUP_DETECT_ATTEMPTS
+#define LWIP_IPV6_DUP_DETECT_ATTEMPTS 0
+#undef LWIP_IPV6_SEND_ROUTER_SOLICIT
+#define LWIP_IPV6_SEND_ROUTER_SOLICIT 0
+#undef LWIP_IPV6_AUTOCONFIG
+#define LWIP_IPV6_AUTOCONFIG 0
+#undef LWIP_IPV6_FORWARD
+#define LWIP_IPV6_FORWARD 0
+#undef LWIP_IPV6_MLD
+#define LWIP_IPV6_MLD 0
 
 #endif
