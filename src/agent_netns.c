@@ -138,13 +138,19 @@ static int move_interface(int to_netns_fd, char **error)
 	return 0;
 }
 
-static int set_up(const char *ifname, bool noarp)
+/* The link's flags but NOARP as given, with wanted added. */
+static int set_flags(const char *ifname, short wanted)
 {
 	struct ifreq ifr = { 0 };
 	if (interface_ioctl(SIOCGIFFLAGS, &ifr, ifname) < 0)
 		return -1;
-	ifr.ifr_flags = (short)((ifr.ifr_flags & ~IFF_NOARP) | (noarp ? IFF_NOARP : 0) | IFF_UP);
+	ifr.ifr_flags = (short)((ifr.ifr_flags & ~IFF_NOARP) | wanted);
 	return interface_ioctl(SIOCSIFFLAGS, &ifr, ifname);
+}
+
+static int set_up(const char *ifname, bool noarp)
+{
+	return set_flags(ifname, (short)((noarp ? IFF_NOARP : 0) | IFF_UP));
 }
 
 /* The IPv6 address the home IPv4 address stands for (family_address), on its /64, through the
@@ -207,6 +213,11 @@ static int configure_interface(char **error)
 	if (interface_ioctl(SIOCSIFNETMASK, &ifr, home.ifname) < 0)
 		return fail_errno(error, "netmask");
 	bool ipv6 = home.in_case && home.ipv6;
+	/* NOARP before the IPv6 address exists: an address added to a link without it joins its
+	 * solicited-node group (addrconf_join_solict), and the link then reports that group (MLD) when it
+	 * comes up. */
+	if (ipv6 && set_flags(home.ifname, IFF_NOARP) < 0)
+		return fail_errno(error, "noarp");
 	ifr.ifr_mtu = ipv6 ? NETNS_IPV6_LINK_MTU : home.mtu;
 	if (interface_ioctl(SIOCSIFMTU, &ifr, home.ifname) < 0)
 		return fail_errno(error, "mtu");
