@@ -67,7 +67,7 @@ for target in gvisor lwip; do
 	# The ipv6 run is IPv6 alone between the case's addresses (mapped by README's rule), with good
 	# TCP checksums, and its only ICMPv6 is neighbour discovery between them: no DAD, router
 	# solicitation or MLD report from the stack, whose peers the harness answers for.
-	pcap=$scratch/captures-wrong-$target/stacks/time_wait_rst/ipv6.pcap
+	pcap=$scratch/captures-wrong-$target/stacks/time_wait_rst/ipv6.pcapng
 	[ -s "$pcap" ] || { fail "$target: no ipv6 pcap at $pcap"; continue; }
 	[ "$(tshark -r "$pcap" -Y tcp 2>/dev/null | grep -c .)" -ge 8 ] || fail "$target ipv6: fewer than 8 TCP frames in $pcap"
 	strangers=$(tshark -r "$pcap" -Y '!(ipv6.src in {2001:db8::c000:201 2001:db8::c000:20a} && ipv6.dst in {2001:db8::c000:201 2001:db8::c000:20a ff02::1:ff00:201 ff02::1:ff00:20a})' 2>/dev/null | grep -c .)
