@@ -138,4 +138,8 @@ void agent_stop(struct agent *agent);
  * ends the loop instead of the process. */
 int agent_serve(int in_fd, int out_fd);
 
+/* From now on agent_serve sends no SOCK_DESTROY: a purge fails with EOPNOTSUPP as on a kernel that
+ * cannot destroy the socket (4.9's tcp_abort and TIME_WAIT), so a run shows it needs none. */
+void agent_refuse_sock_destroy(void);
+
 #endif

@@ -13,6 +13,9 @@
 struct observer {
 	int diag_fd;            /* NETLINK_SOCK_DIAG socket bound to the target namespace */
 	uint32_t seq;
+	/* No SOCK_DESTROY is sent: each fails with EOPNOTSUPP, as a kernel without
+	 * CONFIG_INET_DIAG_DESTROY answers and 4.9's tcp_abort does for TIME_WAIT (observe_open: false). */
+	bool refuse_destroy;
 };
 
 /* Opens a sock_diag socket inside netns_fd's namespace (-1: the calling thread's own, as in the agent).

@@ -11,7 +11,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: tcpharness-agent [--netns-per-case IFACE] | --help | --version\n"
+		"usage: tcpharness-agent [--netns-per-case IFACE] [--refuse-sock-destroy] | --help | --version\n"
 		"\n"
 		"Performs socket calls for tcpharness: reads one request line per call on stdin and writes\n"
 		"one reply line on stdout, until end of input. Run it in the network namespace or on the\n"
@@ -25,7 +25,10 @@ static void usage(FILE *out)
 		"      network namespace and moves IFACE into it with IFACE's IPv4 address and ARP flag; IFACE\n"
 		"      returns at the next reset and at end of input. No socket outlives its case, on any\n"
 		"      kernel, and purge (sock_diag SOCK_DESTROY) is refused. IFACE carries nothing else\n"
-		"      meanwhile: never name the interface the harness's SSH session runs over.\n");
+		"      meanwhile: never name the interface the harness's SSH session runs over.\n"
+		"  --refuse-sock-destroy  send no SOCK_DESTROY: a purge fails with EOPNOTSUPP, as on a kernel\n"
+		"      that cannot destroy the socket (4.9's tcp_abort refuses TIME_WAIT). A run against such\n"
+		"      an agent shows that its cases need no SOCK_DESTROY.\n");
 }
 
 int main(int argc, char **argv)
@@ -38,15 +41,19 @@ int main(int argc, char **argv)
 		printf("tcpharness-agent, protocol version %d\n", AGENT_PROTOCOL_VERSION);
 		return 0;
 	}
-	if (argc == 3 && strcmp(argv[1], "--netns-per-case") == 0) {
-		char *error = NULL;
-		if (agent_netns_setup(argv[2], &error) < 0) {
-			fprintf(stderr, "tcpharness-agent: %s\n", error);
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--refuse-sock-destroy") == 0) {
+			agent_refuse_sock_destroy();
+		} else if (strcmp(argv[i], "--netns-per-case") == 0 && i + 1 < argc && !agent_netns_enabled()) {
+			char *error = NULL;
+			if (agent_netns_setup(argv[++i], &error) < 0) {
+				fprintf(stderr, "tcpharness-agent: %s\n", error);
+				return 2;
+			}
+		} else {
+			usage(stderr);
 			return 2;
 		}
-	} else if (argc != 1) {
-		usage(stderr);
-		return 2;
 	}
 	/* A harness that went away must end the loop through EPIPE, not kill the agent mid-call. */
 	signal(SIGPIPE, SIG_IGN);

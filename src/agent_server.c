@@ -864,11 +864,20 @@ static int linux_state(const struct ip_address *local_ip, uint16_t local_port, c
 	return rc < 0 ? EIO : 0;
 }
 
+/* Per process, like the agent's namespace (agent_netns.h): the agent is single-threaded. */
+static bool sock_destroy_refused;
+
+void agent_refuse_sock_destroy(void)
+{
+	sock_destroy_refused = true;
+}
+
 static int linux_purge(const struct ip_address *remote_ip, int *destroyed, char **why)
 {
 	struct observer o;
 	if (observe_open(-1, &o, why) < 0)
 		return EOPNOTSUPP;
+	o.refuse_destroy = sock_destroy_refused;
 	int rc = observe_destroy_to_remote(&o, remote_ip, destroyed, why);
 	observe_close(&o);
 	return rc < 0 ? EOPNOTSUPP : 0;

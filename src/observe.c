@@ -69,6 +69,7 @@ int observe_open(int netns_fd, struct observer *out, char **error)
 
 	out->diag_fd = -1;
 	out->seq = 0;
+	out->refuse_destroy = false;
 	if (netns_fd >= 0 && netns_enter(netns_fd, &saved) < 0) {
 		err = errno;
 		return error_set(error, "observe: cannot enter the target namespace: %s", strerror(err));
@@ -242,6 +243,23 @@ int observe_tcp_socket(struct observer *o, const struct ip_address *local_ip, ui
 	return 0;
 }
 
+/* The one place a SOCK_DESTROY leaves: 0, or -1 with errno (the kernel's, or EOPNOTSUPP refused here). */
+static int destroy_socket(struct observer *o, const struct tuple *t, const uint32_t cookie[2])
+{
+	if (o->refuse_destroy) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	return diag_exchange(o, SOCK_DESTROY, NLM_F_ACK, t, cookie, NULL);
+}
+
+/* Who refused a SOCK_DESTROY with EOPNOTSUPP. */
+static const char *destroy_refused_by(const struct observer *o)
+{
+	return o->refuse_destroy ? "the agent refuses it (--refuse-sock-destroy), as 4.9's tcp_abort does for TIME_WAIT"
+				 : "the kernel refuses (no CONFIG_INET_DIAG_DESTROY, or its tcp_abort declines this state)";
+}
+
 int observe_destroy_tcp(struct observer *o, const struct ip_address *local_ip, uint16_t local_port,
 			const struct ip_address *remote_ip, uint16_t remote_port, char **error)
 {
@@ -256,15 +274,14 @@ int observe_destroy_tcp(struct observer *o, const struct ip_address *local_ip, u
 		return 1;
 	/* The cookie pins the socket just found: without it, a connection that vanished meanwhile
 	 * would let the kernel's listener fallback destroy the listener instead (ESTALE then). */
-	if (diag_exchange(o, SOCK_DESTROY, NLM_F_ACK, &t, found.cookie, NULL) == 0)
+	if (destroy_socket(o, &t, found.cookie) == 0)
 		return 0;
 	err = errno;
 	if (err == ENOENT || err == ESTALE)
 		return 1;
 	if (err == EOPNOTSUPP)
-		return error_set(error, "SOCK_DESTROY %s: %s: the target's kernel was built without "
-			    "CONFIG_INET_DIAG_DESTROY", tuple_text(&t, tbuf, sizeof tbuf),
-			    errno_text(err, ebuf, sizeof ebuf));
+		return error_set(error, "SOCK_DESTROY %s: %s: %s", tuple_text(&t, tbuf, sizeof tbuf),
+			    errno_text(err, ebuf, sizeof ebuf), destroy_refused_by(o));
 	if (err == EPERM)
 		return error_set(error, "SOCK_DESTROY %s: %s: needs CAP_NET_ADMIN over the target namespace",
 			    tuple_text(&t, tbuf, sizeof tbuf), errno_text(err, ebuf, sizeof ebuf));
@@ -347,14 +364,13 @@ int observe_destroy_to_remote(struct observer *o, const struct ip_address *remot
 	int rc = count < 0 ? error_set(error, "sock_diag dump: %s", errno_text(errno, ebuf, sizeof ebuf)) : 0;
 	for (int i = 0; i < count && rc == 0; i++) {
 		/* A socket that closed since the dump is gone already (ENOENT), or replaced (ESTALE). */
-		if (diag_exchange(o, SOCK_DESTROY, NLM_F_ACK, &tuples[i], kept[i].cookie, NULL) == 0)
+		if (destroy_socket(o, &tuples[i], kept[i].cookie) == 0)
 			++*destroyed;
 		else if (errno != ENOENT && errno != ESTALE) {
 			int err = errno;
-			rc = error_set(error, "SOCK_DESTROY %s: %s%s; " PURGE_ADVICE,
+			rc = error_set(error, "SOCK_DESTROY %s: %s%s%s; " PURGE_ADVICE,
 				       tuple_text(&tuples[i], tbuf, sizeof tbuf), errno_text(err, ebuf, sizeof ebuf),
-				       err == EOPNOTSUPP ? ": the kernel refuses (no CONFIG_INET_DIAG_DESTROY, or its "
-							   "tcp_abort declines this state)" : "");
+				       err == EOPNOTSUPP ? ": " : "", err == EOPNOTSUPP ? destroy_refused_by(o) : "");
 		}
 	}
 	/* Older kernels' tcp_abort skips orphans without an error: only a second look shows them. */

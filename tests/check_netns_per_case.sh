@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tcpharness-agent --netns-per-case (issue 17): what a case leaves behind (a TIME_WAIT holding its
 # port, a sysctl) is gone after the next reset without SOCK_DESTROY, which the agent then refuses;
-# the interface comes home with its address at the end. The "host" is a namespace of this script's
+# the interface comes home with its address at the end. --refuse-sock-destroy (what the VM guest's
+# agent runs with) leaves a TIME_WAIT in place and says why, as 4.9's tcp_abort would. The "host" is a namespace of this script's
 # own with a veth pair; nothing outside it is touched.
 # usage: check_netns_per_case.sh AGENT
 set -euo pipefail
@@ -22,8 +23,11 @@ ip link add thnpc0 type veth peer name thnpc1
 ip link set thnpc1 up
 ip addr add 192.0.2.1/24 dev thnpc0
 ip link set thnpc0 up
+# An interface that stays home: its conf keys exist only in the home namespace, as tcp_tw_recycle and
+# many tcp_* keys exist only in the first namespace of a 4.x kernel.
+ip link add thnpc8 type veth peer name thnpc9
 
-coproc AGENT { exec "$agent" --netns-per-case thnpc0; }
+coproc AGENT { exec "$agent" --netns-per-case thnpc0 --refuse-sock-destroy; }
 # ask REQUEST: prints the reply line. One request at a time, so every request can carry id 1.
 ask() {
 	printf '1 %s\n' "$1" >&"${AGENT[1]}"
@@ -55,12 +59,17 @@ expect "sysctl-set - key=net.ipv4.tcp_rfc1337 value=1" 0 -
 expect "socket again" "*" -
 expect "listen again port=8080" -1 EADDRINUSE
 expect "purge - ip=192.0.2.1" -1 EPERM "purge refused"
+# A key the case namespace lacks is written where it lives, and put back at the next reset.
+expect "sysctl-set - key=net.ipv4.conf.thnpc9.accept_local value=1" 0 -
+expect "sysctl-get - key=net.ipv4.conf.thnpc9.accept_local" 0 - 1
+[ "$(sysctl -n net.ipv4.conf.thnpc9.accept_local)" = 1 ] || fail "a home-only key was not written at home"
 
 # The next case: nothing of the previous one, per-namespace sysctls at their defaults.
 expect "reset -" 0 - fresh-netns
 expect "socket lsn" "*" -
 expect "listen lsn port=8080" 0 -
 expect "sysctl-get - key=net.ipv4.tcp_rfc1337" 0 - 0
+[ "$(sysctl -n net.ipv4.conf.thnpc9.accept_local)" = 0 ] || fail "a home-only key was not restored at the reset"
 # The case's namespace has the interface, up, with its address and nothing else.
 expect "socket cli" "*" -
 expect "connect cli ip=192.0.2.1 port=8080" -1 EINPROGRESS
@@ -105,5 +114,25 @@ ip -o -4 addr show thnpc0 | grep -q "192.0.2.1/24" || fail "thnpc0 came home wit
 ip -o link show thnpc0 | grep -q "UP" || fail "thnpc0 came home down"
 [ "$(ss -tanH | wc -l)" -eq 0 ] || { fail "sockets left at home:"; ss -tan; }
 
+# Without a namespace per case the agent purges with SOCK_DESTROY; --refuse-sock-destroy sends none,
+# and the purge fails naming the refusal, with the TIME_WAIT still there.
+coproc AGENT { exec "$agent" --refuse-sock-destroy; }
+expect "socket lsn" "*" -
+expect "listen lsn port=8080" 0 -
+expect "socket cli" "*" -
+expect "connect cli ip=192.0.2.1 port=8080" -1 EINPROGRESS
+expect "connected cli timeout_ms=1000" 0 -
+expect "accept-close lsn count=1 timeout_ms=1000" 1 -
+expect "close cli" 0 -
+expect "close lsn" 0 -
+reply=$(ask "purge - ip=192.0.2.1")
+read -r _ ret err _ text <<<"$reply"
+[ "$ret $err" = "-1 EOPNOTSUPP" ] && [[ "$text" == *"SOCK_DESTROY"*"refuses it (--refuse-sock-destroy)"*"--netns-per-case"* ]] ||
+	fail "purge under --refuse-sock-destroy: '$reply'"
+ss -tanH state time-wait | grep -q "192.0.2.1:8080" || fail "the TIME_WAIT on :8080 is gone: $(ss -tan)"
+agent_in=${AGENT[1]}
+exec {agent_in}>&-
+wait "$AGENT_PID" || fail "the agent exited $?"
+
 [ "$failures" -eq 0 ] || exit 1
-echo "netns-per-case: the next case inherits nothing, purge refused, an IPv6 case quiet and pinned, the interface home as it was"
+echo "netns-per-case: the next case inherits nothing, purge refused, an IPv6 case quiet and pinned, the interface home as it was; --refuse-sock-destroy sends no SOCK_DESTROY"
