@@ -19,6 +19,10 @@ struct schedule_options {
 	int jobs;            /* records run at once, 1..SCHEDULE_MAX_JOBS */
 	int retries;         /* extra tries for a run that ERRORed (--retries) */
 	int rerun_failures;  /* extra tries for a run that FAILed (--rerun-failures) */
+	/* NULL, or called by worker i on its own thread before it takes a record: 0 once run[i % run_count]
+	 * is usable (its VM booted while the other workers ran cases), else the worker takes none. */
+	int (*await_run)(void *arg, int worker);
+	void *await_arg;
 };
 
 /* SIGINT and SIGTERM set run_interrupted (running cases stop at their next step and remove what they

@@ -376,7 +376,7 @@ static int explore_target(struct exploration *x, const struct explore_options *o
 		table->event_count, cells, table->labels[t], jobs);
 	int64_t began = wire_now_ns();
 	/* A cell that ERRORed (the harness late, a sandbox not built) is tried again like any run's. */
-	struct schedule_options schedule = { &run_options, 1, jobs, SCHEDULE_DEFAULT_RETRIES, 0 };
+	struct schedule_options schedule = { &run_options, 1, jobs, SCHEDULE_DEFAULT_RETRIES, 0, NULL, NULL };
 	bool started = schedule_run(set, &schedule, NULL) == 0;
 	if (started && !run_interrupted)
 		rerun_unobserved(set, &schedule);

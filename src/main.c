@@ -455,12 +455,13 @@ static int write_reports(const struct command_line *cl, const struct run_set *se
 }
 
 /* Targets opened at once (VMs booting in parallel, lab hosts probed in parallel). A VM's QEMU dies with the thread that forked it
- * (PR_SET_PDEATHSIG follows the parent thread), so each extra target's thread lives, waiting, until
- * it is told to close the target it opened. */
+ * (PR_SET_PDEATHSIG follows the parent thread), so each target opened on a thread of the pool's
+ * keeps that thread, waiting, until it is told to close the target it opened. */
 struct target_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
-	int opened;        /* openers done opening (well or not) */
+	int opened;        /* openings done (well or not) */
+	int first;         /* the opening whose target names the run: the first to open */
 	bool release;      /* the run is over: close and end */
 	pthread_t threads[SCHEDULE_MAX_JOBS];
 	bool threaded[SCHEDULE_MAX_JOBS];
@@ -470,18 +471,28 @@ struct target_pool {
 		struct target *target;
 		char *error;
 		int rc;
+		bool done;               /* rc, target and error are final */
+		struct run_options *run; /* the worker's, whose target await_opening fills in; NULL: none */
 	} openings[SCHEDULE_MAX_JOBS];
 	int count;
 };
+
+static void opening_done(struct target_opening *o)
+{
+	pthread_mutex_lock(&o->pool->lock);
+	o->pool->opened++;
+	o->done = true;
+	pthread_cond_broadcast(&o->pool->changed);
+	pthread_mutex_unlock(&o->pool->lock);
+}
 
 static void *open_and_hold_target(void *arg)
 {
 	struct target_opening *o = arg;
 	struct target_pool *pool = o->pool;
 	o->rc = target_open(o->options, &o->target, &o->error);
+	opening_done(o);
 	pthread_mutex_lock(&pool->lock);
-	pool->opened++;
-	pthread_cond_broadcast(&pool->changed);
 	while (!pool->release)
 		pthread_cond_wait(&pool->changed, &pool->lock);
 	pthread_mutex_unlock(&pool->lock);
@@ -496,10 +507,11 @@ static void close_targets(struct target_pool *pool)
 	pool->release = true;
 	pthread_cond_broadcast(&pool->changed);
 	pthread_mutex_unlock(&pool->lock);
-	for (int i = 1; i < pool->count; i++)
+	for (int i = 0; i < pool->count; i++)
 		if (pool->threaded[i])
 			pthread_join(pool->threads[i], NULL);
-	target_close(pool->openings[0].target);
+	if (!pool->threaded[0])
+		target_close(pool->openings[0].target);
 	for (int i = 0; i < pool->count; i++)
 		free(pool->openings[i].error);
 	pthread_cond_destroy(&pool->changed);
@@ -507,9 +519,66 @@ static void close_targets(struct target_pool *pool)
 	free(pool);
 }
 
+/* Blocks until every opening is done, so that each target is final (opened or not). */
+static void await_all_openings(struct target_pool *pool)
+{
+	pthread_mutex_lock(&pool->lock);
+	while (pool->opened < pool->count)
+		pthread_cond_wait(&pool->changed, &pool->lock);
+	pthread_mutex_unlock(&pool->lock);
+}
+
+/* The first opening to succeed, or -1 once every one failed. */
+static int await_first_opened(struct target_pool *pool)
+{
+	int first = -1;
+	pthread_mutex_lock(&pool->lock);
+	for (;;) {
+		for (int i = 0; i < pool->count && first < 0; i++)
+			if (pool->openings[i].done && pool->openings[i].rc == 0)
+				first = i;
+		if (first >= 0 || pool->opened == pool->count)
+			break;
+		pthread_cond_wait(&pool->changed, &pool->lock);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return first;
+}
+
+/* schedule_options.await_run: worker i's target once it is open (its VM booted while the first one's
+ * worker ran cases). A target that did not open leaves its worker idle, said on stderr; the others
+ * take its cases. A signal ends the wait within 50 ms. */
+static int await_opening(void *arg, int worker)
+{
+	struct target_pool *pool = arg;
+	struct target_opening *o = &pool->openings[worker % pool->count];
+	pthread_mutex_lock(&pool->lock);
+	while (!o->done && !run_interrupted) {
+		struct timespec tick;
+		clock_gettime(CLOCK_REALTIME, &tick);
+		tick.tv_nsec += 50000000;
+		if (tick.tv_nsec >= 1000000000) {
+			tick.tv_sec++;
+			tick.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&pool->changed, &pool->lock, &tick);
+	}
+	int rc = o->done && o->rc == 0 ? 0 : -1;
+	if (rc == 0 && o->run)
+		o->run->target = o->target;
+	pthread_mutex_unlock(&pool->lock);
+	if (rc < 0 && o->done)
+		fprintf(stderr, "tcpharness: target %d of %d did not open (%s); the others run its cases\n", worker + 1,
+			pool->count, o->error ? o->error : "out of memory");
+	return rc;
+}
+
 /* Opens count targets at once, the i-th with options[i]: the pool with targets in openings[0..count), or
- * NULL with *error (the first failure's) and nothing left open. */
-static struct target_pool *open_targets(const struct target_options *options, int count, char **error)
+ * NULL with *error (a failure's) and nothing left open. With any_first (VMs), it returns once any
+ * target is open, as pool->first; the others go on opening on threads of their own, and
+ * await_opening waits for each. Otherwise every target must open, and the first names the run. */
+static struct target_pool *open_targets(const struct target_options *options, int count, bool any_first,
+					char **error)
 {
 	struct target_pool *pool = calloc(1, sizeof *pool);
 	if (!pool) {
@@ -520,22 +589,25 @@ static struct target_pool *open_targets(const struct target_options *options, in
 	pthread_cond_init(&pool->changed, NULL);
 	pool->count = count;
 	for (int i = 0; i < count; i++)
-		pool->openings[i] = (struct target_opening){ pool, &options[i], NULL, NULL, -1 };
-	for (int i = 1; i < count; i++) {
+		pool->openings[i] = (struct target_opening){ pool, &options[i], NULL, NULL, -1, false, NULL };
+	/* Without any_first, the first target opens on this thread, which outlives the run. */
+	for (int i = any_first ? 0 : 1; i < count; i++) {
 		pool->threaded[i] = pthread_create(&pool->threads[i], NULL, open_and_hold_target, &pool->openings[i]) == 0;
 		if (!pool->threaded[i]) {
 			pool->openings[i].error = strdup("cannot start a thread to open another target");
-			pool->opened++;
+			opening_done(&pool->openings[i]);
 		}
 	}
-	/* The first on this thread, which outlives the run. */
-	struct target_opening *first = &pool->openings[0];
-	first->rc = target_open(&options[0], &first->target, &first->error);
-	pthread_mutex_lock(&pool->lock);
-	while (pool->opened < count - 1)
-		pthread_cond_wait(&pool->changed, &pool->lock);
-	pthread_mutex_unlock(&pool->lock);
-	for (int i = 0; i < count; i++)
+	if (!any_first) {
+		struct target_opening *first = &pool->openings[0];
+		first->rc = target_open(&options[0], &first->target, &first->error);
+		opening_done(first);
+	}
+	pool->first = any_first ? await_first_opened(pool) : 0;
+	bool all_needed = !any_first || pool->first < 0;
+	if (all_needed)
+		await_all_openings(pool);
+	for (int i = 0; i < count && all_needed; i++)
 		if (pool->openings[i].rc < 0) {
 			*error = pool->openings[i].error;
 			pool->openings[i].error = NULL;
@@ -579,7 +651,9 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 	}
 	char *error = NULL;
 	clock_gettime(CLOCK_REALTIME, &set->started);
-	struct target_pool *pool = open_targets(per_copy, copies, &error);
+	/* VMs: the first worker starts on the first VM while the others boot. Lab hosts: all at once,
+	 * since they must greet alike before any case runs. */
+	struct target_pool *pool = open_targets(per_copy, copies, options_of_target.kind == TARGET_VM, &error);
 	for (int i = 1; pool && i < copies && options_of_target.kind == TARGET_LAB; i++)
 		if (strcmp(target_label(pool->openings[i].target), target_label(pool->openings[0].target)) != 0) {
 			/* A case's verdict must not depend on which host took it. */
@@ -596,7 +670,7 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 		*label = strdup(target_kind_name(options_of_target.kind));
 		return EXIT_USAGE;
 	}
-	struct target *target = pool->openings[0].target;
+	struct target *target = pool->openings[pool->first].target;
 	*label = strdup(target_label(target));
 	set->kernel = *label;
 	if (cl->target_count > 1)
@@ -628,9 +702,14 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 		dir = per_target;
 	}
 	struct run_options options[SCHEDULE_MAX_JOBS];
-	for (int i = 0; i < copies; i++)
-		options[i] = (struct run_options){ pool->openings[i].target, dir, cl->tolerance_ns, report_names_families(set),
-						   cl->capture_format };
+	pthread_mutex_lock(&pool->lock);
+	for (int i = 0; i < copies; i++) {
+		struct target_opening *o = &pool->openings[i];
+		options[i] = (struct run_options){ o->done ? o->target : NULL, dir, cl->tolerance_ns,
+						   report_names_families(set), cl->capture_format };
+		pool->openings[i].run = &options[i];
+	}
+	pthread_mutex_unlock(&pool->lock);
 	int status;
 	if (cl->target.dry_run) {
 		status = dry_run_print(target, set, stdout, &error) < 0 ? EXIT_USAGE : 0;
@@ -638,11 +717,13 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 			fprintf(stderr, "tcpharness: dry run: %s\n", error ? error : "out of memory");
 		free(error);
 	} else {
-		struct schedule_options schedule = { options, copies, jobs, cl->retries, cl->rerun_failures };
+		struct schedule_options schedule = { options, copies, jobs, cl->retries, cl->rerun_failures,
+						     await_opening, pool };
 		status = schedule_run(set, &schedule, console) < 0 ? EXIT_USAGE : EXIT_PASSED;
 	}
+	await_all_openings(pool);
 	for (int i = 0; i < copies; i++)
-		if (target_refusal(pool->openings[i].target)) {
+		if (pool->openings[i].rc == 0 && target_refusal(pool->openings[i].target)) {
 			fprintf(stderr, "tcpharness: %s: stopped claiming the peers' addresses: %s\n",
 				target_label(pool->openings[i].target), target_refusal(pool->openings[i].target));
 			status = EXIT_USAGE;

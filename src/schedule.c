@@ -40,6 +40,7 @@ struct work_queue {
 struct worker {
 	struct work_queue *queue;
 	const struct run_options *run;
+	int index;
 };
 
 /* Whether a try with this verdict is tried again: an ERROR proves nothing about the stack, so it is
@@ -76,8 +77,9 @@ static void *run_worker(void *arg)
 {
 	const struct worker *w = arg;
 	struct work_queue *q = w->queue;
+	bool usable = !q->options->await_run || q->options->await_run(q->options->await_arg, w->index) == 0;
 	pthread_mutex_lock(&q->lock);
-	while (q->next < q->set->count && !run_interrupted) {
+	while (usable && q->next < q->set->count && !run_interrupted) {
 		struct run_record *r = &q->set->runs[q->next++];
 		pthread_mutex_unlock(&q->lock);
 		struct run_record done = *r;
@@ -117,7 +119,7 @@ int schedule_run(struct run_set *set, const struct schedule_options *options, FI
 	struct worker roles[SCHEDULE_MAX_JOBS];
 	int started = 0;
 	for (; started < options->jobs && started < set->count; started++) {
-		roles[started] = (struct worker){ &q, &options->run[started % options->run_count] };
+		roles[started] = (struct worker){ &q, &options->run[started % options->run_count], started };
 		if (pthread_create(&workers[started], NULL, run_worker, &roles[started]) != 0)
 			break;
 		q.workers_running++;
