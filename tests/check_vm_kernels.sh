@@ -5,7 +5,8 @@
 # README.md's vm column (which kernel:vm checks for the cloud image's vmlinux): a pass, or a SKIP with
 # its reason, in every cell. The generic package (70 MB) is the cloud one's ABI revision, cached in
 # KERNELS_DIR/cache and downloaded there by apt when missing (never installed); SKIP when it can be
-# neither found nor downloaded.
+# neither found nor downloaded. First, without booting: a kernel whose configuration lacks what the
+# guest needs is refused with each lack named.
 # usage: check_vm_kernels.sh HARNESS SOURCE_DIR VMDIR KERNELS_DIR
 set -euo pipefail
 if [ $# -ne 4 ]; then
@@ -26,6 +27,26 @@ version=${version%_amd64.deb}
 generic_pkg=${cloud_pkg/-cloud-amd64/-amd64}
 cloud_release=${cloud_pkg#linux-image-}
 generic_release=${generic_pkg#linux-image-}
+work=$(mktemp -d /tmp/tcpharness-vm-kernels-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+failures=0
+
+# What a kernel lacks is said before anything boots: the cloud bzImage next to a config-RELEASE
+# without network namespaces, and without --modules for its module-built drivers.
+mkdir "$work/lacking"
+cp "$vm_image/vmlinuz" "$work/lacking/vmlinuz"
+sed 's/^CONFIG_NET_NS=y$/# CONFIG_NET_NS is not set/' "$vm_image/config" >"$work/lacking/config-$cloud_release"
+status=0
+XDG_CACHE_HOME=$work/lacking "$harness" run -j 1 --target vm --kernel "$work/lacking/vmlinuz" "$source_dir/cases/handshake/accept.tc" \
+	>"$work/lacking/out" 2>&1 || status=$?
+if [ "$status" -ne 2 ] || ! grep -q "^  CONFIG_NET_NS is not set$" "$work/lacking/out" ||
+	! grep -q "^  CONFIG_VIRTIO_NET=m: give its module virtio_net.ko with --modules DIR or the kernel's .deb$" "$work/lacking/out" ||
+	grep -q "TCPHARNESS\|PASS\|FAIL" "$work/lacking/out"; then
+	echo "FAIL: a kernel lacking network namespaces and its modules (exit $status, want 2 and each lack named):"
+	sed 's/^/    /' "$work/lacking/out"
+	failures=$((failures + 1))
+fi
+
 mkdir -p "$kernels_dir/cache"
 generic_deb=$kernels_dir/cache/${generic_pkg}_${version//:/%3a}_amd64.deb
 if ! [ -f "$generic_deb" ]; then
@@ -34,11 +55,10 @@ if ! [ -f "$generic_deb" ]; then
 	[ "$(id -u)" -ne 0 ] || sandbox=(-o APT::Sandbox::User=root)
 	if ! (cd "$kernels_dir/cache" && apt-get download -q "${sandbox[@]}" "$generic_pkg=$version" >/dev/null 2>&1); then
 		echo "SKIP: Debian's generic $generic_pkg $version is not in $kernels_dir/cache and apt cannot download it"
+		[ "$failures" -eq 0 ] || exit 1
 		exit 77
 	fi
 fi
-work=$(mktemp -d /tmp/tcpharness-vm-kernels-XXXXXX)
-trap 'rm -rf "$work"' EXIT
 for which in cloud generic; do
 	deb_var=${which}_deb release_var=${which}_release
 	dpkg-deb --fsys-tarfile "${!deb_var}" | tar -x -C "$work" "./boot/vmlinuz-${!release_var}"
@@ -70,7 +90,6 @@ cells_of_tables() {
 		/^$/ { n = 0 }' "$1" | sort
 }
 
-failures=0
 for which in cloud generic; do
 	deb_var=${which}_deb release_var=${which}_release
 	status=0
