@@ -81,6 +81,12 @@ int target_kind_from_name(const char *name);
  * malloc'd; *out is then NULL. */
 int target_open(const struct target_options *options, struct target **out, char **error);
 
+/* Makes, once, what every target opened with options would otherwise make for itself: a VM's image of
+ * a kernel file (scripts/vm-image.sh, which says on stderr what the kernel lacks), which options then
+ * name instead, its path kept in image (size bytes). Several VMs of one run then boot one image
+ * without each checking or building it in turn. 0, or -1 with *error malloc'd. */
+int target_prepare(struct target_options *options, char *image, size_t size, char **error);
+
 /* Label for reports: the kind and the stack the agent greeted with ("lab: Linux 6.1.0-28-cloud-amd64"). */
 const char *target_label(const struct target *t);
 

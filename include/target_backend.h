@@ -44,6 +44,10 @@ int target_attach_link(struct target *t, char **error);
  * started is left in t for target_close. */
 int target_vm_start(const struct target_options *options, struct target *t, char **error);
 
+/* The image of options->vm_kernel (and vm_modules), built or found up to date in the user's cache;
+ * its directory in image. 0, or -1 with *error malloc'd. */
+int target_vm_image_of_kernel(const struct target_options *options, char *image, size_t size, char **error);
+
 /* Whether the VM's guest runs cases in family: its agent gives every case a namespace of its own,
  * IPv6 in it on request (agent_netns_fresh). */
 bool target_vm_runs_family(enum address_family family);

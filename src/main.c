@@ -640,26 +640,31 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 							  : 1;
 	if (copies < 1)
 		copies = 1;
-	struct target_options per_copy[SCHEDULE_MAX_JOBS];
-	for (int i = 0; i < copies; i++) {
-		per_copy[i] = options_of_target;
-		if (options_of_target.kind == TARGET_LAB) {
-			per_copy[i].iface = cl->lab_hosts[i].iface;
-			per_copy[i].target_ip = cl->lab_hosts[i].target_ip;
-			per_copy[i].agent_command = cl->lab_hosts[i].agent_command;
-		}
-	}
 	char *error = NULL;
 	clock_gettime(CLOCK_REALTIME, &set->started);
-	/* VMs: the first worker starts on the first VM while the others boot. Lab hosts: all at once,
-	 * since they must greet alike before any case runs. */
-	struct target_pool *pool = open_targets(per_copy, copies, options_of_target.kind == TARGET_VM, &error);
+	char prepared_image[4096];
+	struct target_pool *pool = NULL;
+	/* Read by the opening threads until the targets close. */
+	struct target_options per_copy[SCHEDULE_MAX_JOBS];
+	if (target_prepare(&options_of_target, prepared_image, sizeof prepared_image, &error) == 0) {
+		for (int i = 0; i < copies; i++) {
+			per_copy[i] = options_of_target;
+			if (options_of_target.kind == TARGET_LAB) {
+				per_copy[i].iface = cl->lab_hosts[i].iface;
+				per_copy[i].target_ip = cl->lab_hosts[i].target_ip;
+				per_copy[i].agent_command = cl->lab_hosts[i].agent_command;
+			}
+		}
+		/* VMs: the first worker starts on the first VM while the others boot. Lab hosts: all at
+		 * once, since they must greet alike before any case runs. */
+		pool = open_targets(per_copy, copies, options_of_target.kind == TARGET_VM, &error);
+	}
 	for (int i = 1; pool && i < copies && options_of_target.kind == TARGET_LAB; i++)
 		if (strcmp(target_label(pool->openings[i].target), target_label(pool->openings[0].target)) != 0) {
 			/* A case's verdict must not depend on which host took it. */
 			error_set(&error, "the lab hosts differ: %s on %s, %s on %s; the hosts of one run must run the "
-					  "same stack", target_label(pool->openings[0].target), per_copy[0].iface,
-				  target_label(pool->openings[i].target), per_copy[i].iface);
+					  "same stack", target_label(pool->openings[0].target), cl->lab_hosts[0].iface,
+				  target_label(pool->openings[i].target), cl->lab_hosts[i].iface);
 			close_targets(pool);
 			pool = NULL;
 		}

@@ -518,6 +518,17 @@ int target_open(const struct target_options *options, struct target **out, char 
 	return 0;
 }
 
+int target_prepare(struct target_options *options, char *image, size_t size, char **error)
+{
+	if (options->kind != TARGET_VM || !options->vm_kernel)
+		return 0;
+	if (target_vm_image_of_kernel(options, image, size, error) < 0)
+		return -1;
+	options->vm_image = image;
+	options->vm_kernel = options->vm_modules = NULL;
+	return 0;
+}
+
 const char *target_label(const struct target *t)
 {
 	return t->label;

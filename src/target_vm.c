@@ -196,7 +196,7 @@ static int image_cache_dir(const struct target_options *o, char *out, size_t siz
 }
 
 /* scripts/vm-image.sh --kernel: its output (what the kernel lacks, say) goes to the user's stderr. */
-static int image_of_kernel(const struct target_options *o, char *image, size_t size, char **error)
+int target_vm_image_of_kernel(const struct target_options *o, char *image, size_t size, char **error)
 {
 	char script[4096], agent[4096];
 	char *missing = NULL;
@@ -231,7 +231,7 @@ int target_vm_start(const struct target_options *options, struct target *t, char
 	char built[4096];
 	const char *image = options->vm_image;
 	if (options->vm_kernel) {
-		if (image_of_kernel(options, built, sizeof built, error) < 0)
+		if (target_vm_image_of_kernel(options, built, sizeof built, error) < 0)
 			return -1;
 		image = built;
 	}
