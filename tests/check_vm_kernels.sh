@@ -59,11 +59,12 @@ if ! [ -f "$generic_deb" ]; then
 		exit 77
 	fi
 fi
+# Each vmlinuz where it stays between runs: the image cache is keyed by the kernel file's path.
 for which in cloud generic; do
 	deb_var=${which}_deb release_var=${which}_release
-	dpkg-deb --fsys-tarfile "${!deb_var}" | tar -x -C "$work" "./boot/vmlinuz-${!release_var}"
-	file -b "$work/boot/vmlinuz-${!release_var}" | grep -q "bzImage" ||
-		{ echo "FAIL: $which: boot/vmlinuz-${!release_var} is not a bzImage: $(file -b "$work/boot/vmlinuz-${!release_var}")"; exit 1; }
+	vmlinuz=$kernels_dir/boot/vmlinuz-${!release_var}
+	[ -f "$vmlinuz" ] || dpkg-deb --fsys-tarfile "${!deb_var}" | tar -x -C "$kernels_dir" "./boot/vmlinuz-${!release_var}"
+	file -b "$vmlinuz" | grep -q "bzImage" || { echo "FAIL: $which: $vmlinuz is not a bzImage: $(file -b "$vmlinuz")"; exit 1; }
 done
 cd "$source_dir"
 
@@ -95,7 +96,7 @@ for which in cloud generic; do
 	status=0
 	# The images of kernel files live in KERNELS_DIR between runs, not in the user's cache.
 	XDG_CACHE_HOME=$kernels_dir "$harness" matrix -j 2 --markdown --allow-skip-only --targets vm \
-		--kernel "$work/boot/vmlinuz-${!release_var}" --modules "${!deb_var}" --captures "$work/captures" cases/ \
+		--kernel "$kernels_dir/boot/vmlinuz-${!release_var}" --modules "${!deb_var}" --captures "$work/captures" cases/ \
 		>"$work/$which.tables" 2>"$work/$which.console" || status=$?
 	if [ "$status" -gt 1 ]; then
 		echo "FAIL: $which (--kernel vmlinuz-${!release_var}): exit $status"
@@ -116,5 +117,8 @@ for which in cloud generic; do
 	unexplained=$(awk '/^SKIP / { skip = $2; next } skip && !/^    [a-z]/ { print skip } { skip = "" }
 		END { if (skip) print skip }' "$work/$which.console")
 	[ -z "$unexplained" ] || { echo "FAIL: $which: a SKIP without a reason: $unexplained"; failures=$((failures + 1)); }
+	echo "$which: the reasons of its SKIPs (count, reason):"
+	awk '/^SKIP / { skip = 1; next } skip { sub(/^ +/, ""); print } { skip = 0 }' "$work/$which.console" |
+		sed 's/ (vm: Linux [^)]*)//' | sort | uniq -c | sort -rn | sed 's/^/    /'
 done
 [ "$failures" -eq 0 ] || exit 1
