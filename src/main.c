@@ -564,7 +564,8 @@ static int await_opening(void *arg, int worker)
 		pthread_cond_timedwait(&pool->changed, &pool->lock, &tick);
 	}
 	int rc = o->done && o->rc == 0 ? 0 : -1;
-	if (rc == 0 && o->run)
+	/* Only a worker whose target opened late finds it unset; workers sharing one target only read it. */
+	if (rc == 0 && o->run && o->run->target != o->target)
 		o->run->target = o->target;
 	pthread_mutex_unlock(&pool->lock);
 	if (rc < 0 && o->done)
