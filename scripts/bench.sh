@@ -18,16 +18,19 @@ if [ "${1:-}" = vm ]; then
 	scripts/build.sh >/dev/null
 	echo "== vm target: the catalogue, -j 1 against -j 2, ${2:-3} rounds interleaved (boots included)"
 	declare -A walls=()
+	# Files of this run's own: another user's bench on the machine would write and remove fixed names.
+	bench_dir=$(mktemp -d /tmp/tcpharness-bench-vm-XXXXXX)
+	trap 'rm -rf "$bench_dir"' EXIT
 	for _ in $(seq "${2:-3}"); do
 		for jobs in 1 2; do
 			start=$(date +%s%N)
-			"$build/tcpharness" run -j "$jobs" --family 4 --target vm --vm-image "$vm_image" --captures /tmp/tcpharness-bench \
-				cases/ >/tmp/tcpharness-bench.out 2>&1 || true
+			"$build/tcpharness" run -j "$jobs" --family 4 --target vm --vm-image "$vm_image" --captures "$bench_dir/captures" \
+				cases/ >"$bench_dir/out" 2>&1 || true
 			wall=$(echo "scale=1; ($(date +%s%N) - $start) / 1000000000" | bc)
 			walls[$jobs]+=" $wall"
-			printf 'vm -j %s wall time %6.1f s   (%s; load %s)\n' "$jobs" "$wall" "$(tail -n 1 /tmp/tcpharness-bench.out)" \
+			printf 'vm -j %s wall time %6.1f s   (%s; load %s)\n' "$jobs" "$wall" "$(tail -n 1 "$bench_dir/out")" \
 				"$(cut -d' ' -f1 /proc/loadavg)"
-			rm -rf /tmp/tcpharness-bench
+			rm -rf "$bench_dir/captures"
 		done
 	done
 	for jobs in 1 2; do
@@ -35,7 +38,6 @@ if [ "${1:-}" = vm ]; then
 		mapfile -t sorted < <(printf '%s\n' "${rounds_of_jobs[@]}" | sort -n)
 		echo "vm -j $jobs median ${sorted[$((${#sorted[@]} / 2))]} s"
 	done
-	rm -f /tmp/tcpharness-bench.out
 	exit 0
 fi
 runs=${1:-200}
