@@ -850,6 +850,16 @@ static void describe_app_expectation(const struct app_call *call, char *buf, siz
 	}
 }
 
+/* The capture ring the case's largest storm needs (storm_ring_frames); 0, the wire's default, without one. */
+static uint32_t ring_frames_for(const struct case_file *c)
+{
+	uint32_t frames = 0;
+	for (int i = 0; i < c->step_count; i++)
+		if (c->steps[i].kind == STEP_STORM && storm_ring_frames(c->steps[i].u.storm.count) > frames)
+			frames = storm_ring_frames(c->steps[i].u.storm.count);
+	return frames;
+}
+
 /* True when a storm of this case takes its connections from the listener handle. */
 static bool storms_from(const struct case_file *c, const char *handle)
 {
@@ -1784,7 +1794,7 @@ static int setup(struct run_state *rs, struct case_result *result)
 			rs->first_frame[i] = -1;
 	}
 	rs->wire = wire_open(rs->target.harness_netns_fd, rs->target.ifname, rs->target.harness_mac,
-			     rs->target.target_mac, rs->capture != NULL, &error);
+			     rs->target.target_mac, rs->capture != NULL, ring_frames_for(c), &error);
 	if (!rs->wire)
 		goto failed;
 	if (rs->target.shared_link && wire_restrict(rs->wire, &rs->target_address, &error) < 0)
