@@ -350,17 +350,23 @@ static int take_pending(struct run_state *rs, int peer, struct pending_segment *
 
 /* A segment the stack sent that no line expected, in the case's relative terms; recorded as an event
  * that broke `step` (NULL: no line's). */
+/* A segment from the stack in its peer's relative numbers (absolute ones for no declared peer). */
+static void stack_segment_text(struct run_state *rs, const struct segment *segment, int peer, char *text, size_t size)
+{
+	if (peer >= 0) {
+		struct segment_spec view;
+		peer_learn(&rs->peers[peer], segment);
+		peer_relative_view(&rs->peers[peer], segment, &view);
+		segment_format_spec(&view, text, size, NULL);
+	} else {
+		segment_format_absolute(segment, text, size);
+	}
+}
+
 static char *describe_unexpected(struct run_state *rs, const struct step *step, const struct pending_segment *p)
 {
 	char text[RUN_EVENT_TEXT];
-	if (p->peer >= 0) {
-		struct segment_spec view;
-		peer_learn(&rs->peers[p->peer], &p->segment);
-		peer_relative_view(&rs->peers[p->peer], &p->segment, &view);
-		segment_format_spec(&view, text, sizeof text, NULL);
-	} else {
-		segment_format_absolute(&p->segment, text, sizeof text);
-	}
+	stack_segment_text(rs, &p->segment, p->peer, text, sizeof text);
 	struct run_event *e = add_event(rs, RUN_EVENT_SEGMENT, step, p->peer, p->at_ns);
 	e->broke = true;
 	e->frame = p->frame;
@@ -1839,6 +1845,69 @@ static void write_capture(struct run_state *rs, struct case_result *result)
 	free(frames);
 }
 
+/* How long the teardown listens for what closing the application's sockets makes the stack send: until
+ * this long passes without a frame, and no longer than TEARDOWN_MAX_NS. A sandbox's stack sends within
+ * close() itself; a VM's comes a little later. */
+#define TEARDOWN_QUIET_NS (5 * 1000000LL)
+#define TEARDOWN_MAX_NS (50 * 1000000LL)
+
+/* Closes every socket the case's app lines may have opened, oldest first. Returns how many were still
+ * open; a handle the case closed itself, or never opened in this variant, is refused and not counted. */
+static int close_app_sockets(struct run_state *rs)
+{
+	int closed = 0;
+	for (int i = 0; i < rs->c->step_count; i++) {
+		const struct step *step = &rs->c->steps[i];
+		bool first = step->kind == STEP_APP && step->u.app.handle[0];
+		for (int j = 0; first && j < i; j++)
+			first = rs->c->steps[j].kind != STEP_APP || strcmp(rs->c->steps[j].u.app.handle, step->u.app.handle);
+		if (!first)
+			continue;
+		struct app_call close = { .op = APP_CLOSE };
+		snprintf(close.handle, sizeof close.handle, "%s", step->u.app.handle);
+		struct agent_reply reply;
+		char *error = NULL;
+		if (agent_call(rs->agent, &close, &reply, &error) < 0) {
+			free(error);
+			return closed;
+		}
+		closed += reply.err == 0;
+	}
+	return closed;
+}
+
+/* After the last line, while the wire still records: the application's sockets are closed, and every
+ * segment the stack sends then (the FIN of a connection left open, the RST of one the listener never
+ * handed out) becomes a RUN_EVENT_TEARDOWN, never judged. Frames captured before the closing are not
+ * the teardown's. Best effort: a capture or agent error here only ends the listening. */
+static void record_teardown(struct run_state *rs)
+{
+	int64_t closing_ns = wire_now_ns();
+	if (close_app_sockets(rs) == 0)
+		return;
+	int64_t give_up = wire_now_ns() + TEARDOWN_MAX_NS, quiet_until = wire_now_ns() + TEARDOWN_QUIET_NS;
+	for (;;) {
+		struct wire_frame frame;
+		char *error = NULL;
+		int rc = wire_next(rs->wire, quiet_until < give_up ? quiet_until : give_up, &frame, &error);
+		free(error);
+		if (rc <= 0)
+			return;
+		quiet_until = wire_now_ns() + TEARDOWN_QUIET_NS;
+		bool from_stack = frame.decoded && ip_address_equal(&frame.segment.src_ip, &rs->target_address);
+		if (frame.at_ns < closing_ns || !(from_stack || frame.icmpv6))
+			continue;
+		int peer = frame.icmpv6 ? -1 : owning_peer(rs, &frame.segment);
+		struct run_event *e = add_event(rs, RUN_EVENT_TEARDOWN, NULL, peer, frame.at_ns);
+		e->frame = frame.recorded;
+		if (frame.icmpv6)
+			snprintf(e->observed, sizeof e->observed, "ICMPv6 type %u code %u", frame.icmpv6_type,
+				 frame.icmpv6_code);
+		else
+			stack_segment_text(rs, &frame.segment, peer, e->observed, sizeof e->observed);
+	}
+}
+
 static void teardown(struct run_state *rs)
 {
 	if (rs->capture)
@@ -1946,6 +2015,8 @@ void run_case(const struct case_file *c, int variant, enum address_family family
 		result->failed_step = rs->failed_step;
 		result->unchecked = rs->unchecked;
 		result->unchecked_reason = rs->unchecked_reason;
+		if (!run_interrupted)
+			record_teardown(rs);
 	}
 	write_capture(rs, result);
 	teardown(rs);
