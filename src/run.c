@@ -1856,18 +1856,18 @@ static void write_capture(struct run_state *rs, struct case_result *result)
 static int close_app_sockets(struct run_state *rs)
 {
 	int closed = 0;
+	const struct step *steps = rs->c->steps;
 	for (int i = 0; i < rs->c->step_count; i++) {
-		const struct step *step = &rs->c->steps[i];
-		bool first = step->kind == STEP_APP && step->u.app.handle[0];
+		bool first = steps[i].kind == STEP_APP && steps[i].u.app.handle[0];
 		for (int j = 0; first && j < i; j++)
-			first = rs->c->steps[j].kind != STEP_APP || strcmp(rs->c->steps[j].u.app.handle, step->u.app.handle);
+			first = steps[j].kind != STEP_APP || strcmp(steps[j].u.app.handle, steps[i].u.app.handle);
 		if (!first)
 			continue;
-		struct app_call close = { .op = APP_CLOSE };
-		snprintf(close.handle, sizeof close.handle, "%s", step->u.app.handle);
+		struct app_call closing = { .op = APP_CLOSE };
+		snprintf(closing.handle, sizeof closing.handle, "%s", steps[i].u.app.handle);
 		struct agent_reply reply;
 		char *error = NULL;
-		if (agent_call(rs->agent, &close, &reply, &error) < 0) {
+		if (agent_call(rs->agent, &closing, &reply, &error) < 0) {
 			free(error);
 			return closed;
 		}
@@ -2015,7 +2015,8 @@ void run_case(const struct case_file *c, int variant, enum address_family family
 		result->failed_step = rs->failed_step;
 		result->unchecked = rs->unchecked;
 		result->unchecked_reason = rs->unchecked_reason;
-		if (!run_interrupted)
+		/* After a harness error the agent or the capture may be what broke: nothing more is asked of them. */
+		if (!run_interrupted && !rs->harness_fault)
 			record_teardown(rs);
 	}
 	write_capture(rs, result);
