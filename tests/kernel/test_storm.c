@@ -122,7 +122,8 @@ static void test_storm_fills_the_time_wait_buckets(void **state)
 	struct storm_result result;
 	int rc = storm_run(bed->wire, &bed->agent, &plan, &result, &error);
 	if (rc != 0)
-		fail_msg("storm_run returned %d: %s%s", rc, rc < 0 ? error : "", result.mismatch);
+		fail_msg("storm_run returned %d: %s%s(the capture lost %lld frames meanwhile)", rc, rc < 0 ? error : "",
+			 result.mismatch, (long long)(wire_capture_dropped(bed->wire) - dropped_before));
 	assert_true(dropped_before >= 0);
 	assert_int_equal(wire_capture_dropped(bed->wire) - dropped_before, 0);
 	assert_int_equal(result.established, CONNECTIONS);
