@@ -6,6 +6,7 @@
 #include "case_parser.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,7 @@ struct pkt_parser {
 	uint32_t user_mss;          /* setsockopt(TCP_MAXSEG): the stack's own MSS cap; 0 when not set */
 	uint32_t remote_isn;        /* the seq of the script's latest SYN: its later seqs count from it */
 	uint64_t opened_fds;        /* bit N: descriptor N connected (connect, sendto MSG_FASTOPEN) */
+	uint64_t nonblocking_fds;   /* bit N: the script made descriptor N O_NONBLOCK (fcntl F_SETFL) */
 	/* The addresses the script was written for (--local_ip, --remote_ip, else packetdrill's defaults
 	 * for its --ip_version): a server cookie it spells out was made for them. */
 	struct ip_address script_local, script_remote;
@@ -165,6 +167,24 @@ static int parse_arguments(struct pkt_parser *p, struct pkt_call *call)
 			       (int)call->name.len, call->name.s);
 }
 
+/* The digits after `0x`: at most 8 of them, an int's worth. */
+static int hex_value(struct case_lexer *lx, struct token digits, int64_t *out)
+{
+	uint64_t value = 0;
+	if (digits.len == 0 || digits.len > 8)
+		return lex_fail(lx, digits.col, "expected 1 to 8 hex digits, got " TOKEN_FMT, TOKEN_ARG(digits));
+	for (size_t i = 0; i < digits.len; i++) {
+		char ch = digits.s[i];
+		int digit = char_is_digit(ch) ? ch - '0' : (ch >= 'a' && ch <= 'f') ? ch - 'a' + 10
+			  : (ch >= 'A' && ch <= 'F') ? ch - 'A' + 10 : -1;
+		if (digit < 0)
+			return lex_fail(lx, digits.col, "expected hex digits, got " TOKEN_FMT, TOKEN_ARG(digits));
+		value = value * 16 + (uint64_t)digit;
+	}
+	*out = (int64_t)value;
+	return 0;
+}
+
 /* `= 3`, `= -1 EINPROGRESS (Operation now in progress)`. */
 static int parse_result(struct pkt_parser *p, struct pkt_call *call)
 {
@@ -178,14 +198,26 @@ static int parse_result(struct pkt_parser *p, struct pkt_call *call)
 		return -1;
 	int value;
 	struct token r = call->result;
-	bool decimal = r.len > 0 && (char_is_digit(r.s[0]) || (r.s[0] == '-' && r.len > 1)) &&
-		       !(r.len > 1 && r.s[1] == 'x');
-	if (!decimal)
+	bool hex = r.len > 2 && r.s[0] == '0' && (r.s[1] == 'x' || r.s[1] == 'X');
+	bool decimal = r.len > 0 && (char_is_digit(r.s[0]) || (r.s[0] == '-' && r.len > 1)) && !hex;
+	if (hex) {
+		/* `= 0x2 (flags O_RDWR)`: packetdrill's grammar takes a hex result as any number. */
+		if (hex_value(lx, sub_token(r, 2, r.len - 2), &call->value) < 0)
+			return -1;
+		value = (int)call->value;
+	} else if (!decimal) {
 		return lex_unsupported(lx, r.col, "a result other than a number: " TOKEN_FMT, TOKEN_ARG(r));
-	if (lex_int(lx, r, &value) < 0)
-		return -1;
-	call->value = value;
+	} else {
+		if (lex_int(lx, r, &value) < 0)
+			return -1;
+		call->value = value;
+	}
 	struct token errno_word;
+	if (lex_peek_char(lx) == '(') {
+		/* `= 0x2 (flags O_RDWR)`: a note for the reader. */
+		lx->pos = lx->code_len;
+		return 0;
+	}
 	if (!lex_next_token(lx, &errno_word)) {
 		/* `= -1` alone: the call fails, whatever the errno (packetdrill checks none then). */
 		if (value == -1)
@@ -219,6 +251,13 @@ static int fd_handle(struct pkt_parser *p, struct token t, char handle[CASE_NAME
 		return lex_fail(p->lx, t.col, "negative file descriptor " TOKEN_FMT, TOKEN_ARG(t));
 	snprintf(handle, CASE_NAME_MAX, "fd%d", fd);
 	return 0;
+}
+
+/* Bit N of a descriptor set, 0 for a descriptor past 63 (none is tracked there). */
+static uint64_t fd_bit(const char handle[CASE_NAME_MAX])
+{
+	long fd = strtol(handle + strlen("fd"), NULL, 10); /* fd_handle's name */
+	return fd >= 0 && fd < 64 ? 1ull << fd : 0;
 }
 
 /* The result a successful or failing call must give. */
@@ -267,10 +306,10 @@ static int lower_socket(struct pkt_parser *p, const struct pkt_call *call, struc
 	if (call->err || call->value < 0)
 		return lex_unsupported(p->lx, call->result.col, "a socket() expected to fail");
 	app->op = APP_SOCKET;
-	if (call->value < 64)
-		p->opened_fds &= ~(1ull << call->value);
 	/* The agent's descriptor differs from the script's; the script's names the handle. */
 	snprintf(app->handle, sizeof app->handle, "fd%lld", (long long)call->value);
+	p->opened_fds &= ~fd_bit(app->handle);
+	p->nonblocking_fds &= ~fd_bit(app->handle);
 	app->expect = APP_EXPECT_SUCCESS;
 	memcpy(p->socket_under_test, app->handle, sizeof app->handle);
 	return 0;
@@ -313,6 +352,7 @@ static int lower_accept(struct pkt_parser *p, const struct pkt_call *call, struc
 		snprintf(app->handle, sizeof app->handle, "fd%lld", (long long)call->value);
 		app->expect = APP_EXPECT_SUCCESS;
 		memcpy(p->socket_under_test, app->handle, sizeof app->handle);
+		p->nonblocking_fds &= ~fd_bit(app->handle);
 	}
 	return 0;
 }
@@ -323,8 +363,7 @@ static int lower_accept(struct pkt_parser *p, const struct pkt_call *call, struc
  * does (run_packet.c: packets that do not match the test socket). */
 static void mark_active_open(struct pkt_parser *p, struct app_call *app)
 {
-	long fd = strtol(app->handle + strlen("fd"), NULL, 10); /* fd_handle's name */
-	uint64_t bit = fd < 64 ? 1ull << fd : 0;
+	uint64_t bit = fd_bit(app->handle);
 	app->active_open = !bit || !(p->opened_fds & bit);
 	p->opened_fds |= bit;
 }
@@ -367,22 +406,53 @@ static void connected_half(struct pkt_parser *p, const struct pkt_call *call, st
 	s->when = (struct time_spec){ .relative = true, .tolerance_ns = s->when.tolerance_ns, .clock_at_call = true };
 }
 
-/* The flags of send/recv/sendto/recvfrom: 0, or for a send MSG_EOR (tcp_sendmsg keeps the next
- * write out of this skb, so records are not coalesced), or for a sendto MSG_FASTOPEN (RFC 7413: the
- * call connects and its data rides in the SYN; tcp_sendmsg_fastopen). */
+/* The words of `A|B|C` one by one: true with *word set while there is one; *rest moves past it. */
+static bool next_flag_word(struct token *rest, struct token *word)
+{
+	if (rest->len == 0)
+		return false;
+	size_t bar = token_find(*rest, '|');
+	*word = trimmed(sub_token(*rest, 0, bar));
+	*rest = bar < rest->len ? sub_token(*rest, bar + 1, rest->len - bar - 1) : sub_token(*rest, rest->len, 0);
+	return true;
+}
+
+/* The flags of send/recv/sendto/recvfrom, `A|B` by name or as a number: for a send MSG_EOR
+ * (tcp_sendmsg keeps the next write out of this skb, so records are not coalesced), for a sendto
+ * MSG_FASTOPEN (RFC 7413: the call connects and its data rides in the SYN; tcp_sendmsg_fastopen),
+ * and MSG_DONTWAIT, which the agent's calls are already (they never block past their line). */
 static int io_flags(struct pkt_parser *p, const struct pkt_call *call, int index, struct app_call *app)
 {
-	if (index >= call->arg_count || token_is(call->args[index], "0"))
+	static const struct {
+		const char *name;
+		int value;
+	} known[] = { { "MSG_EOR", MSG_EOR }, { "MSG_FASTOPEN", MSG_FASTOPEN }, { "MSG_DONTWAIT", MSG_DONTWAIT } };
+	if (index >= call->arg_count)
 		return 0;
-	if (app && token_is(call->args[index], "MSG_EOR")) {
-		app->end_of_record = true;
-		return 0;
+	struct token rest = call->args[index], word;
+	int flags = 0;
+	while (next_flag_word(&rest, &word)) {
+		int64_t value = -1;
+		for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+			if (token_is(word, known[i].name))
+				value = known[i].value;
+		if (value < 0 && word.len > 2 && word.s[0] == '0' && word.s[1] == 'x' &&
+		    hex_value(p->lx, sub_token(word, 2, word.len - 2), &value) < 0)
+			return -1;
+		if (value < 0 && token_is(word, "0"))
+			value = 0;
+		if (value < 0)
+			return lex_unsupported(p->lx, word.col, "flag " TOKEN_FMT, TOKEN_ARG(word));
+		flags |= (int)value;
 	}
-	if (app && token_is(call->name, "sendto") && token_is(call->args[index], "MSG_FASTOPEN")) {
-		app->fast_open = true;
-		return 0;
+	int allowed = MSG_DONTWAIT | (app ? MSG_EOR : 0) | (app && token_is(call->name, "sendto") ? MSG_FASTOPEN : 0);
+	if (flags & ~allowed)
+		return lex_unsupported(p->lx, call->args[index].col, "flags " TOKEN_FMT, TOKEN_ARG(call->args[index]));
+	if (app) {
+		app->end_of_record = flags & MSG_EOR;
+		app->fast_open = flags & MSG_FASTOPEN;
 	}
-	return lex_unsupported(p->lx, call->args[index].col, "flags " TOKEN_FMT, TOKEN_ARG(call->args[index]));
+	return 0;
 }
 
 static int io_length(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
@@ -547,18 +617,40 @@ static int lower_getsockopt(struct pkt_parser *p, const struct pkt_call *call, s
 	return 0;
 }
 
-/* fcntl(FD, F_SETFL, O_RDWR|O_NONBLOCK) = 0: the agent drives every socket without blocking already
- * (each call waits only as long as its line allows), so the line has nothing to do. */
+/* fcntl(FD, F_SETFL, O_RDWR|O_NONBLOCK) = 0 and fcntl(FD, F_GETFL) = 0x2: a descriptor's file status
+ * flags are the process's, not the stack's (sock_alloc_file opens a socket O_RDWR; accept4 without
+ * SOCK_NONBLOCK gives a blocking one). The agent drives every socket without blocking already (each
+ * call waits only as long as its line allows, a blocking one its span), so F_SETFL only records what
+ * the script asked for and F_GETFL must give that back: an expectation the script's own F_SETFL lines
+ * contradict is an error in the script, not the stack's answer. */
 static int lower_fcntl(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
 {
-	(void)app;
-	if (call->arg_count != 3 || !token_is(call->args[1], "F_SETFL"))
-		return lex_unsupported(p->lx, call->name.col, "fcntl other than F_SETFL");
-	struct token flags = call->args[2];
-	if (!token_is(flags, "O_NONBLOCK") && !token_is(flags, "O_RDWR|O_NONBLOCK"))
-		return lex_unsupported(p->lx, flags.col, "fcntl flags " TOKEN_FMT, TOKEN_ARG(flags));
-	if (call->err || call->value != 0)
+	if (call->err || (call->value < 0))
 		return lex_unsupported(p->lx, call->result.col, "an fcntl() expected to fail");
+	if (fd_handle(p, call->args[0], app->handle) < 0)
+		return -1;
+	uint64_t bit = fd_bit(app->handle);
+	if (call->arg_count == 2 && token_is(call->args[1], "F_GETFL")) {
+		int64_t flags = O_RDWR | ((p->nonblocking_fds & bit) ? O_NONBLOCK : 0);
+		if (call->value != flags)
+			return lex_fail(p->lx, call->result.col, "fcntl(F_GETFL) gives 0x%llx here (O_RDWR%s, as the "
+					"script's F_SETFL lines left it), not 0x%llx", (long long)flags,
+					flags & O_NONBLOCK ? "|O_NONBLOCK" : "", (long long)call->value);
+		return 1;
+	}
+	if (call->arg_count != 3 || !token_is(call->args[1], "F_SETFL"))
+		return lex_unsupported(p->lx, call->name.col, "fcntl other than F_SETFL and F_GETFL");
+	bool nonblocking = false;
+	struct token rest = call->args[2], word;
+	while (next_flag_word(&rest, &word)) {
+		if (token_is(word, "O_NONBLOCK"))
+			nonblocking = true;
+		else if (!token_is(word, "O_RDWR"))
+			return lex_unsupported(p->lx, word.col, "fcntl flag " TOKEN_FMT, TOKEN_ARG(word));
+	}
+	if (call->value != 0)
+		return lex_fail(p->lx, call->result.col, "fcntl(F_SETFL) returns 0 or -1");
+	p->nonblocking_fds = nonblocking ? p->nonblocking_fds | bit : p->nonblocking_fds & ~bit;
 	return 1;
 }
 
