@@ -137,6 +137,7 @@ enum step_kind {
 	STEP_TSCLOCK_JUMP,    /* c tsclock ±N              c's timestamp clock jumps */
 	STEP_STORM,           /* c storm N [from L]        N whole connection lifecycles (storm.h) */
 	STEP_EXPECT_TCP_INFO, /* (a .pkt's %{ assert ... }%) conditions on the socket's TCP_INFO */
+	STEP_SYSCTL,          /* (a .pkt's `sysctl -q K=V` while it runs) the stack's sysctl set at that time */
 };
 
 /* The conditions of one %{ }% block, lowered by pkt_code.h: one per line. */
@@ -173,6 +174,9 @@ struct step {
 	 * STEP_EXPECT_NONE takes every segment to the peer within its window as an event, STEP_EXPECT_STATE
 	 * the socket's state, STEP_EXPECT_COUNTER the counter's delta. Never breaks, never fails. */
 	bool observe;
+	/* STEP_INJECT: a SYN to a listener the script listened on again: it comes from the peer's next
+	 * port, a connection of its own (peer_new_passive_open). */
+	bool new_passive_open;
 	union {
 		struct segment_spec segment;       /* STEP_INJECT, STEP_EXPECT_SEGMENT */
 		int64_t none_window_ns;            /* STEP_EXPECT_NONE */
@@ -204,6 +208,7 @@ struct step {
 			char handle[CASE_NAME_MAX]; /* the socket the script's last socket() or accept() gave */
 			char conditions[CASE_TCP_INFO_CONDITIONS_MAX];
 		} tcp_info;                        /* STEP_EXPECT_TCP_INFO */
+		struct sysctl_setting sysctl;      /* STEP_SYSCTL: per namespace, as the case's own */
 	} u;
 };
 

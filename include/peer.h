@@ -20,6 +20,7 @@ struct peer_state {
 	bool kernel_isn_known;      /* until the stack's SYN is seen, its ISN counts as 0 */
 	uint32_t kernel_isn;
 	uint16_t target_port;       /* 0 until declared or learned */
+	uint16_t port;              /* its own: decl->port, the next one after each peer_new_passive_open */
 	bool kernel_tsval_known;
 	uint32_t kernel_tsval;      /* last TSval the stack sent this peer: `ecr auto` when injecting */
 	bool own_tsval_known;
@@ -33,6 +34,10 @@ struct peer_state {
 	 * `ecr auto from PEER` reads (NULL, as peer_init leaves it: no other peer to read). */
 	const struct peer_state *all;
 };
+
+/* A new connection to the stack's listener from the peer's next port (a .pkt's SYN after the script
+ * listened again: packetdrill gives each its own ephemeral port, run_packet.c), nothing sent on it yet. */
+void peer_new_passive_open(struct peer_state *p);
 
 /* A peer before anything was sent, at its address in family. */
 void peer_init(struct peer_state *p, const struct peer_decl *decl, enum address_family family);

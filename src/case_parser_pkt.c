@@ -72,6 +72,15 @@ struct pkt_parser {
 	uint32_t remote_isn;        /* the seq of the script's latest SYN: its later seqs count from it */
 	uint64_t opened_fds;        /* bit N: descriptor N connected (connect, sendto MSG_FASTOPEN) */
 	uint64_t nonblocking_fds;   /* bit N: the script made descriptor N O_NONBLOCK (fcntl F_SETFL) */
+	/* packetdrill's socket under test is a listener (listen() made it so; socket() and the SYN that
+	 * makes its child end that), and how many SYNs reached one: each after the first comes from a new
+	 * ephemeral port (run_packet.c, create_socket_for_inbound_syn: next_ephemeral_port). */
+	bool listener_under_test;
+	/* A socket() or accept() may give a number the script never closed (packetdrill maps each script
+	 * descriptor onto its newest live one): each such reuse is a new agent handle, `fd4_1`. */
+	uint64_t open_fds;
+	uint8_t fd_generation[64];
+	int passive_opens;
 	/* The addresses the script was written for (--local_ip, --remote_ip, else packetdrill's defaults
 	 * for its --ip_version): a server cookie it spells out was made for them. */
 	struct ip_address script_local, script_remote;
@@ -241,6 +250,15 @@ static bool is_ellipsis(struct token t)
 	return token_is(t, "...");
 }
 
+/* The handle of descriptor fd's newest socket. */
+static void handle_of(const struct pkt_parser *p, long long fd, char handle[CASE_NAME_MAX])
+{
+	if (fd >= 0 && fd < 64 && p->fd_generation[fd] > 0)
+		snprintf(handle, CASE_NAME_MAX, "fd%lld_%d", fd, p->fd_generation[fd]);
+	else
+		snprintf(handle, CASE_NAME_MAX, "fd%lld", fd);
+}
+
 /* `3` -> the app handle "fd3": packetdrill's descriptor numbers name the agent's sockets. */
 static int fd_handle(struct pkt_parser *p, struct token t, char handle[CASE_NAME_MAX])
 {
@@ -249,7 +267,23 @@ static int fd_handle(struct pkt_parser *p, struct token t, char handle[CASE_NAME
 		return -1;
 	if (fd < 0)
 		return lex_fail(p->lx, t.col, "negative file descriptor " TOKEN_FMT, TOKEN_ARG(t));
-	snprintf(handle, CASE_NAME_MAX, "fd%d", fd);
+	handle_of(p, fd, handle);
+	return 0;
+}
+
+/* A socket() or accept() gives descriptor fd: a new handle when the script's earlier one is open. */
+static int new_fd_handle(struct pkt_parser *p, const struct pkt_call *call, char handle[CASE_NAME_MAX])
+{
+	long long fd = (long long)call->value;
+	if (fd >= 0 && fd < 64) {
+		if (p->open_fds & (1ull << fd)) {
+			if (p->fd_generation[fd] == UINT8_MAX)
+				return lex_unsupported(p->lx, call->result.col, "descriptor %lld opened %d times", fd, UINT8_MAX);
+			p->fd_generation[fd]++;
+		}
+		p->open_fds |= 1ull << fd;
+	}
+	handle_of(p, fd, handle);
 	return 0;
 }
 
@@ -307,9 +341,11 @@ static int lower_socket(struct pkt_parser *p, const struct pkt_call *call, struc
 		return lex_unsupported(p->lx, call->result.col, "a socket() expected to fail");
 	app->op = APP_SOCKET;
 	/* The agent's descriptor differs from the script's; the script's names the handle. */
-	snprintf(app->handle, sizeof app->handle, "fd%lld", (long long)call->value);
+	if (new_fd_handle(p, call, app->handle) < 0)
+		return -1;
 	p->opened_fds &= ~fd_bit(app->handle);
 	p->nonblocking_fds &= ~fd_bit(app->handle);
+	p->listener_under_test = false;
 	app->expect = APP_EXPECT_SUCCESS;
 	memcpy(p->socket_under_test, app->handle, sizeof app->handle);
 	return 0;
@@ -333,6 +369,7 @@ static int lower_listen(struct pkt_parser *p, const struct pkt_call *call, struc
 		return -1;
 	app->op = APP_LISTEN;
 	app->port = PKT_PORT;
+	p->listener_under_test = true;
 	p->c->peers[0].target_port = PKT_PORT;
 	expect_result(call, app);
 	return 0;
@@ -349,7 +386,8 @@ static int lower_accept(struct pkt_parser *p, const struct pkt_call *call, struc
 		strcpy(app->handle, "failed_accept");
 		expect_result(call, app);
 	} else {
-		snprintf(app->handle, sizeof app->handle, "fd%lld", (long long)call->value);
+		if (new_fd_handle(p, call, app->handle) < 0)
+			return -1;
 		app->expect = APP_EXPECT_SUCCESS;
 		memcpy(p->socket_under_test, app->handle, sizeof app->handle);
 		p->nonblocking_fds &= ~fd_bit(app->handle);
@@ -502,6 +540,7 @@ static int lower_close(struct pkt_parser *p, const struct pkt_call *call, struct
 	if (fd_handle(p, call->args[0], app->handle) < 0)
 		return -1;
 	app->op = APP_CLOSE;
+	p->open_fds &= ~fd_bit(app->handle);
 	expect_result(call, app);
 	return 0;
 }
@@ -750,6 +789,13 @@ static void remote_sequence_space(struct pkt_parser *p, bool injected, struct se
 		p->remote_isn = (uint32_t)spec->seq.value;
 		return;
 	}
+	if (syn && !injected && spec->seq.kind == SPEC_VALUE) {
+		/* The stack's SYN or SYN-ACK: its seq is the stack's ISN whatever the script wrote (socket.h,
+		 * local_seq_script_to_live_offset maps the script's onto it), and the stack's later seqs count
+		 * from the stack's ISN, not from the script's. */
+		spec->seq = (struct spec_value){ SPEC_ANY, 0 };
+		return;
+	}
 	if (syn)
 		return;
 	if (injected) {
@@ -799,6 +845,10 @@ static int parse_packet(struct pkt_parser *p, struct token direction, struct ste
 		return -1;
 	if (injected && spec->win.kind == SPEC_UNSET)
 		return lex_fail(p->lx, direction.col, "window must be specified for inbound packets");
+	if (injected && (spec->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN && p->listener_under_test) {
+		s->new_passive_open = p->passive_opens++ > 0;
+		p->listener_under_test = false;
+	}
 	if (injected && (spec->flags & TCP_FLAG_SYN)) {
 		p->peer_mss = PKT_DEFAULT_MSS;
 		p->peer_timestamps = false;
@@ -939,7 +989,7 @@ static int parse_code_block(struct pkt_parser *p, const struct step *s)
 	size_t start = lx->pos + 2;
 	return add_code_text(p, lx->line + start, lx->line_len - start);
 }
-static int parse_command(struct pkt_parser *p, bool timed);
+static int parse_command(struct pkt_parser *p, const struct step *at);
 
 /* A line's slack at delta_ns from the previous event: --tolerance_usecs, or --tolerance_percent of the
  * distance when that is more. */
@@ -1019,7 +1069,9 @@ static int parse_event(struct pkt_parser *p)
 			return -1;
 		return append_packet(p, &s);
 	} else if (next == '`') {
-		return parse_command(p, true);
+		if (dots)
+			return lex_fail(lx, t.col, "a command has no '...' span");
+		return parse_command(p, &s);
 	} else if (next == '%' && lx->pos + 1 < lx->code_len && lx->line[lx->pos + 1] == '{') {
 		return parse_code_block(p, &s);
 	} else if (next == '\0') {
@@ -1110,14 +1162,61 @@ static int parse_command_text(struct pkt_parser *p)
 	return run_shell_line(p, text, "");
 }
 
-/* A backtick command: before the first event it prepares the case (sysctls); timed or later it
- * would change the stack while the script runs. */
-static int parse_command(struct pkt_parser *p, bool timed)
+/* The case needs the key a sysctl step sets: a stack without it SKIPs the case before it starts. */
+static void require_sysctl(struct case_file *c, const char *key)
+{
+	for (int i = 0; i < c->require_count; i++)
+		if (c->requires[i].kind == REQUIRE_SYSCTL && !strcmp(c->requires[i].name, key))
+			return;
+	if (c->require_count == CASE_MAX_REQUIRES)
+		return;
+	struct requirement *r = &c->requires[c->require_count++];
+	r->kind = REQUIRE_SYSCTL;
+	snprintf(r->name, sizeof r->name, "%s", key);
+}
+
+/* A one-line command at a time in the script (`+0 `sysctl -q net.ipv4.tcp_fastopen=0x402``): packetdrill
+ * runs it then (run_command.c), so its sysctls become steps at that time, in the case's namespace.
+ * Other commands, and one over several lines, would change the stack in ways the agent cannot. */
+static int timed_command(struct pkt_parser *p, const struct step *at, struct token text, int col)
+{
+	struct case_lexer *lx = p->lx;
+	if (pkt_shell_is_cleanup(text.s, text.len))
+		return 0;
+	struct pkt_shell_effect effect;
+	char *why = NULL;
+	int rc = at && p->block == BLOCK_NONE ? pkt_shell_line(text.s, text.len, p->dir, false, &effect, &why)
+					      : PKT_SHELL_UNSUPPORTED;
+	bool only_sysctls = rc == PKT_SHELL_DONE && effect.file_line_count == 0 && effect.sysctl_count > 0;
+	for (int i = 0; only_sysctls && i < effect.sysctl_count; i++)
+		/* The run makes the stack's Fast Open cookies from the key it holds at the start. */
+		only_sysctls = strcmp(effect.sysctls[i].key, "net.ipv4.tcp_fastopen_key") != 0;
+	if (rc == PKT_SHELL_DONE)
+		pkt_shell_effect_free(&effect);
+	free(why);
+	if (!only_sysctls)
+		return lex_unsupported(lx, col, "a shell command while the script runs: '%.*s'", (int)text.len, text.s);
+	struct step s = *at;
+	s.kind = STEP_SYSCTL;
+	for (int i = 0; i < effect.sysctl_count; i++) {
+		s.u.sysctl = effect.sysctls[i];
+		require_sysctl(p->c, s.u.sysctl.key);
+		if (case_append_step(lx, p->c, &s) < 0)
+			return -1;
+		/* The rest of the line's sysctls at once after the first. */
+		s.when = (struct time_spec){ .relative = true, .tolerance_ns = at->when.tolerance_ns, .clock_at_call = true };
+	}
+	return 0;
+}
+
+/* A backtick command: before the first event it prepares the case (sysctls); timed (at) or later it
+ * changes the stack while the script runs. */
+static int parse_command(struct pkt_parser *p, const struct step *at)
 {
 	struct case_lexer *lx = p->lx;
 	int col = lex_cursor_col(lx);
 	lx->pos++;
-	if (timed || p->seen_event) {
+	if (at || p->seen_event) {
 		const char *close = memchr(lx->line + lx->pos, '`', lx->line_len - lx->pos);
 		struct token text = trimmed((struct token){ lx->line + lx->pos,
 							    close ? (size_t)(close - lx->line) - lx->pos : lx->code_len - lx->pos,
@@ -1125,9 +1224,7 @@ static int parse_command(struct pkt_parser *p, bool timed)
 		p->block = close ? BLOCK_NONE : BLOCK_COMMAND_SKIPPED;
 		p->block_where = (struct source_location){ lx->line_no, col };
 		lx->pos = lx->code_len;
-		if (pkt_shell_is_cleanup(text.s, text.len))
-			return 0;
-		return lex_unsupported(lx, col, "a shell command while the script runs: '%.*s'", (int)text.len, text.s);
+		return timed_command(p, at, text, col);
 	}
 	p->block_where = (struct source_location){ lx->line_no, col };
 	return parse_command_text(p);
@@ -1290,7 +1387,7 @@ static int parse_statement(struct pkt_parser *p)
 	if (next == '-' && lx->pos + 1 < lx->code_len && lx->line[lx->pos + 1] == '-')
 		return parse_option(p);
 	if (next == '`')
-		return parse_command(p, false);
+		return parse_command(p, NULL);
 	return parse_event(p);
 }
 

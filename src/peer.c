@@ -15,6 +15,17 @@ void peer_init(struct peer_state *p, const struct peer_decl *decl, enum address_
 	p->isn = decl->isn;
 	p->snd_nxt = decl->isn;
 	p->target_port = decl->target_port;
+	p->port = decl->port;
+}
+
+void peer_new_passive_open(struct peer_state *p)
+{
+	p->port = (uint16_t)(p->port == UINT16_MAX ? p->decl->port : p->port + 1);
+	p->snd_nxt = p->isn;
+	p->sent_anything = false;
+	p->own_tsval_known = false;
+	p->kernel_isn_known = false;
+	p->kernel_tsval_known = false;
 }
 
 uint32_t peer_tsval(const struct peer_state *p, int64_t since_start_ns)
@@ -101,7 +112,7 @@ int peer_build_segment(struct peer_state *p, const struct segment_spec *spec, co
 	memset(out, 0, sizeof *out);
 	out->src_ip = p->address;
 	out->dst_ip = *target;
-	out->src_port = p->decl->port;
+	out->src_port = p->port;
 	out->dst_port = p->target_port;
 	out->flags = spec->flags;
 	out->seq = p->isn + (uint32_t)spec->seq.value;
@@ -133,7 +144,7 @@ static bool is_active_open(const struct segment *s)
 
 bool peer_owns(const struct peer_state *p, const struct segment *s)
 {
-	if (!ip_address_equal(&s->dst_ip, &p->address) || s->dst_port != p->decl->port)
+	if (!ip_address_equal(&s->dst_ip, &p->address) || s->dst_port != p->port)
 		return false;
 	/* The new connection's SYN, not a retransmission of the last one's. */
 	if (p->awaiting_active_open)

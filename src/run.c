@@ -520,6 +520,8 @@ static int do_inject(struct run_state *rs, const struct step *step, const struct
 	if (check_nothing_unexpected(rs, step, "before this injection") < 0)
 		return -1;
 	struct peer_state *peer = &rs->peers[step->peer];
+	if (step->new_passive_open)
+		peer_new_passive_open(peer);
 	struct segment segment;
 	const char *build_error = NULL;
 	if (peer_build_segment(peer, &step->u.segment, &rs->target_address, wire_now_ns() - rs->start_ns, &segment,
@@ -1029,7 +1031,7 @@ static int read_socket(struct run_state *rs, const struct step *step, struct rea
 	const struct peer_state *peer = &rs->peers[step->peer];
 	char *error = NULL;
 	r->asked_ns = wire_now_ns();
-	int rc = agent_socket_state(rs->agent, &rs->target_address, peer->target_port, &peer->address, peer->decl->port,
+	int rc = agent_socket_state(rs->agent, &rs->target_address, peer->target_port, &peer->address, peer->port,
 				    &r->socket, &error);
 	r->answered_ns = wire_now_ns();
 	if (rc < 0) {
@@ -1385,6 +1387,38 @@ static int do_expect_tcp_info(struct run_state *rs, const struct step *step, con
 	return 0;
 }
 
+/* A sysctl the script sets while it runs (packetdrill runs a backtick command at its line's time,
+ * run_command.c), in the case's namespace as its own sysctls are. A stack without the key never gets
+ * here (the case requires it); one that refuses the value fails the line, as the script's `sysctl`
+ * command would fail it under packetdrill. */
+static int do_sysctl(struct run_state *rs, const struct step *step, const struct step_window *w)
+{
+	sleep_until(w->earliest_ns);
+	const struct sysctl_setting *setting = &step->u.sysctl;
+	int64_t called_ns = wire_now_ns();
+	char *why = NULL;
+	int rc = agent_sysctl_set(rs->agent, setting->key, setting->value, &why);
+	int err = rs->agent->last_err;
+	rs->previous_ns = called_ns;
+	rs->previous_uncertainty_ns = 0;
+	struct run_event *e = add_event(rs, RUN_EVENT_APP, step, -1, called_ns);
+	e->broke = rc != 0;
+	snprintf(e->expected, sizeof e->expected, "sysctl %s=%s", setting->key, setting->value);
+	snprintf(e->observed, sizeof e->observed, "%s", rc == 0 ? "set" : err ? errno_name(err) : "agent error");
+	if (rc != 0 && !err) {
+		harness_error(rs, step, NULL, "agent: %s", why ? why : "?");
+		free(why);
+		return -1;
+	}
+	if (rc != 0) {
+		step_failed(rs, step, NULL, "sysctl %s=%s: the stack refused it (%s)", setting->key, setting->value,
+			    why ? why : errno_name(err));
+		free(why);
+		return -1;
+	}
+	return 0;
+}
+
 /* Whole lifecycles from the peer's address on consecutive ports; storm.c checks every segment, so the
  * line breaks on the first one the stack gets wrong. */
 static int do_storm(struct run_state *rs, const struct step *step, const struct step_window *w)
@@ -1449,7 +1483,7 @@ static int do_storm(struct run_state *rs, const struct step *step, const struct 
 static bool step_asks_agent(const struct step *step)
 {
 	return step->kind == STEP_APP || step->kind == STEP_EXPECT_STATE || step->kind == STEP_EXPECT_COUNTER ||
-	       step->kind == STEP_EXPECT_TCP_INFO || step->kind == STEP_STORM;
+	       step->kind == STEP_EXPECT_TCP_INFO || step->kind == STEP_STORM || step->kind == STEP_SYSCTL;
 }
 
 static int run_step(struct run_state *rs, const struct step *step)
@@ -1477,6 +1511,8 @@ static int run_step(struct run_state *rs, const struct step *step)
 		return do_storm(rs, step, &w);
 	case STEP_EXPECT_TCP_INFO:
 		return do_expect_tcp_info(rs, step, &w);
+	case STEP_SYSCTL:
+		return do_sysctl(rs, step, &w);
 	case STEP_WAIT:
 	case STEP_INCARNATION:
 	case STEP_TSCLOCK_JUMP:
