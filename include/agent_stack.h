@@ -37,6 +37,11 @@ struct agent_stack {
 	 * Fast Open client; the op then answers EOPNOTSUPP. */
 	ssize_t (*sendto)(int fd, const void *data, size_t length, int flags, const struct sockaddr *address,
 			  socklen_t address_length);
+	/* A send (sendto when address is not NULL) as on a blocking socket: the stack's own waits for a
+	 * Fast Open handshake and for room in the buffer, for at most timeout_ms (then a partial count,
+	 * or -1 EAGAIN). NULL where the stack's agent has none; the op then answers EOPNOTSUPP. */
+	ssize_t (*send_blocking)(int fd, const void *data, size_t length, int flags, const struct sockaddr *address,
+				 socklen_t address_length, int timeout_ms);
 	ssize_t (*recv)(int fd, void *data, size_t length, int flags);
 	int (*shutdown)(int fd, int how);
 	int (*close)(int fd);

@@ -66,8 +66,9 @@ static const struct {
 	[AGENT_OP_ACCEPT] = { K(KEY_FROM) | K(KEY_TIMEOUT), K(KEY_FROM) | K(KEY_TIMEOUT) },
 	[AGENT_OP_CONNECT] = { K(KEY_IP) | K(KEY_PORT) | K(KEY_FAMILY), K(KEY_IP) | K(KEY_PORT) },
 	[AGENT_OP_CONNECTED] = { K(KEY_TIMEOUT), K(KEY_TIMEOUT) },
-	[AGENT_OP_SEND] = { K(KEY_LEN) | K(KEY_FLAGS), K(KEY_LEN) },
-	[AGENT_OP_SENDTO] = { K(KEY_IP) | K(KEY_PORT) | K(KEY_LEN) | K(KEY_FLAGS) | K(KEY_FAMILY),
+	/* timeout_ms > 0: a blocking send, which waits that long for the connection and the buffer. */
+	[AGENT_OP_SEND] = { K(KEY_LEN) | K(KEY_FLAGS) | K(KEY_TIMEOUT), K(KEY_LEN) },
+	[AGENT_OP_SENDTO] = { K(KEY_IP) | K(KEY_PORT) | K(KEY_LEN) | K(KEY_FLAGS) | K(KEY_FAMILY) | K(KEY_TIMEOUT),
 			      K(KEY_IP) | K(KEY_PORT) | K(KEY_LEN) },
 	[AGENT_OP_RECV] = { K(KEY_LEN) | K(KEY_TIMEOUT), K(KEY_LEN) | K(KEY_TIMEOUT) },
 	[AGENT_OP_SHUTDOWN] = { K(KEY_HOW), K(KEY_HOW) },

@@ -308,11 +308,16 @@ static char *handle_and_buffer(struct server *s, const struct agent_request *q, 
 }
 
 /* One send of the pattern 'a'..'z'; a partial count or EAGAIN is the stack's answer, not retried.
- * sendto gives the peer's address: with MSG_FASTOPEN it connects, the data in the SYN. */
+ * sendto gives the peer's address: with MSG_FASTOPEN it connects, the data in the SYN. timeout_ms > 0:
+ * a blocking send (a .pkt's `+0...0.3 write(...)`), made by the stack's own blocking call. */
 static void op_send(struct server *s, const struct agent_request *q, struct agent_reply *r)
 {
 	if (q->op == AGENT_OP_SENDTO && !s->stack->sendto) {
 		refuse(r, EOPNOTSUPP, "this stack has no sendto with MSG_FASTOPEN");
+		return;
+	}
+	if (q->timeout_ms > 0 && !s->stack->send_blocking) {
+		refuse(r, EOPNOTSUPP, "this stack's agent makes no blocking send");
 		return;
 	}
 	struct handle *h;
@@ -323,13 +328,16 @@ static void op_send(struct server *s, const struct agent_request *q, struct agen
 		data[i] = (char)('a' + i % 26);
 	int flags = MSG_DONTWAIT | MSG_NOSIGNAL | (q->end_of_record ? MSG_EOR : 0) | (q->fast_open ? MSG_FASTOPEN : 0);
 	ssize_t n;
-	if (q->op == AGENT_OP_SENDTO) {
-		struct sockaddr_storage address;
-		socklen_t length = socket_address(q->inet6, &q->ip, q->port, &address);
+	struct sockaddr_storage address;
+	socklen_t length = socket_address(q->inet6, &q->ip, q->port, &address);
+	if (q->timeout_ms > 0)
+		n = s->stack->send_blocking(h->fd, data, q->length, flags & ~MSG_DONTWAIT,
+					    q->op == AGENT_OP_SENDTO ? (struct sockaddr *)&address : NULL, length,
+					    q->timeout_ms);
+	else if (q->op == AGENT_OP_SENDTO)
 		n = s->stack->sendto(h->fd, data, q->length, flags, (struct sockaddr *)&address, length);
-	} else {
+	else
 		n = s->stack->send(h->fd, data, q->length, flags);
-	}
 	done(r, n, errno);
 	free(data);
 }
@@ -899,6 +907,26 @@ static int linux_ts_clock_hz(int *hz, char **why)
 	return err;
 }
 
+/* The socket blocking for this one call, with SO_SNDTIMEO for its limit, so the kernel's own waits run:
+ * a Fast Open connect's (inet_wait_for_connect, whose sk_write_pending lets the handshake's ACK wait
+ * for the data, tcp_rcv_synsent_state_process) and the buffer's (sk_stream_wait_memory, which wakes
+ * on any room where POLLOUT wants a third of the buffer free). */
+static ssize_t linux_send_blocking(int fd, const void *data, size_t length, int flags, const struct sockaddr *address,
+				   socklen_t address_length, int timeout_ms)
+{
+	int status = fcntl(fd, F_GETFL);
+	struct timeval limit = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 }, none = { 0, 0 };
+	if (status < 0 || setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit) < 0 ||
+	    fcntl(fd, F_SETFL, status & ~O_NONBLOCK) < 0)
+		return -1;
+	ssize_t n = address ? sendto(fd, data, length, flags, address, address_length) : send(fd, data, length, flags);
+	int err = errno;
+	fcntl(fd, F_SETFL, status);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none);
+	errno = err;
+	return n;
+}
+
 static void linux_hello(char *text, size_t size)
 {
 	struct utsname u;
@@ -917,6 +945,7 @@ const struct agent_stack agent_stack_linux = {
 	.connected = linux_connected,
 	.send = send,
 	.sendto = sendto,
+	.send_blocking = linux_send_blocking,
 	.recv = recv,
 	.shutdown = shutdown,
 	.close = close,

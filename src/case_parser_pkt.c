@@ -318,11 +318,11 @@ static int require_ellipsis(struct pkt_parser *p, struct token t, const char *wh
 /* How long a call that waits for the peer (accept, read) may take: the line's tolerance, packetdrill's
  * check that a call without `...` returns "now" (the segment it needs may still be on its way from
  * the injection); nothing when the script says it would block (EAGAIN), so the line's clock stays.
- * A call with a span waits that long and the slack after it. */
+ * A call with a span waits that long and the slack of its end after it. */
 static int64_t wait_of(const struct pkt_parser *p, const struct pkt_call *call)
 {
 	if (call->span_ns > 0)
-		return call->span_ns + (p->tolerance_ns < NS_PER_MS ? NS_PER_MS : p->tolerance_ns);
+		return call->span_ns + (p->span_slack_ns < NS_PER_MS ? NS_PER_MS : p->span_slack_ns);
 	if (call->err == EAGAIN)
 		return 0;
 	return p->tolerance_ns < NS_PER_MS ? NS_PER_MS : p->tolerance_ns;
@@ -408,14 +408,15 @@ static void mark_active_open(struct pkt_parser *p, struct app_call *app)
 
 /* connect(FD, ..., ...) = -1 EINPROGRESS: the agent's connect never blocks, like packetdrill's on a
  * socket made O_NONBLOCK. A blocking connect that returns 0 after its span (`+0...0.1 connect(...)
- * = 0`) is that connect and then the wait for its end (parse_syscall); without a span it would
- * have to return at once. */
+ * = 0`) is that connect and then the wait for its end (parse_syscall). Without a span it returns 0
+ * at once, which a non-blocking connect does too where the stack completes it without waiting: a
+ * connect TCP_FASTOPEN_CONNECT defers to the first write (tcp_fastopen_defer_connect); where the
+ * stack would block, the agent's connect says EINPROGRESS and the line fails, as under packetdrill
+ * it would return late. */
 static int lower_connect(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
 {
 	if (require_ellipsis(p, call->args[1], "an address") < 0 || fd_handle(p, call->args[0], app->handle) < 0)
 		return -1;
-	if (!call->err && call->span_ns <= 0)
-		return lex_unsupported(p->lx, call->result.col, "a blocking connect() without its span ('...')");
 	if (!call->err && call->value != 0)
 		return lex_fail(p->lx, call->result.col, "connect() returns 0 or -1");
 	app->op = APP_CONNECT;
@@ -423,7 +424,7 @@ static int lower_connect(struct pkt_parser *p, const struct pkt_call *call, stru
 	app->ip = p->c->peers[0].ip;
 	app->port = PKT_PORT;
 	expect_result(call, app);
-	if (!call->err) {
+	if (!call->err && call->span_ns > 0) {
 		app->expect = APP_EXPECT_ERRNO;
 		app->expect_errno = EINPROGRESS;
 	}
@@ -523,6 +524,8 @@ static int lower_send(struct pkt_parser *p, const struct pkt_call *call, struct 
 	if (io_flags(p, call, 3, app) < 0 || io_length(p, call, app) < 0)
 		return -1;
 	app->op = APP_SEND;
+	if (call->span_ns > 0)
+		app->timeout_ns = wait_of(p, call);
 	if (app->fast_open) {
 		if (require_ellipsis(p, call->args[4], "an address") < 0)
 			return -1;
@@ -729,10 +732,10 @@ static int parse_syscall(struct pkt_parser *p, struct step *s, int64_t span_ns)
 	if (row->arg_count >= 0 && call.arg_count != row->arg_count)
 		return lex_fail(lx, call.name.col, "%s takes %d arguments, not %d", row->name, row->arg_count,
 				call.arg_count);
-	/* The call blocks while later lines inject what it waits for: the agent's calls that wait for the
-	 * peer (accept, a read, a connect's end) can; a write's or sendto's block on the stack's buffers
-	 * or its cookie logic, which the agent's non-blocking calls do not. */
-	bool waits = row->lower == lower_recv || row->lower == lower_accept || row->lower == lower_connect;
+	/* The call blocks while later lines inject what it waits for: accept, a read, a connect's end, and
+	 * a write or sendto, which waits for its connection and for room in the buffer (send_blocking). */
+	bool waits = row->lower == lower_recv || row->lower == lower_accept || row->lower == lower_connect ||
+		     row->lower == lower_send;
 	if (span_ns > 0 && !waits)
 		return lex_unsupported(lx, s->where.col, "a blocking call's span ('...') on %s", row->name);
 	struct app_call *app = &s->u.app;
