@@ -43,6 +43,7 @@ enum agent_op {
 	AGENT_OP_TCP_INFO,
 	AGENT_OP_SENDTO,
 	AGENT_OP_NEIGH_ADD,
+	AGENT_OP_POLL,
 };
 
 /* Longest MIB counter name ("TcpExt.TCPTimeWaitOverflow"), with its NUL. */
@@ -56,7 +57,8 @@ enum agent_op {
  *   setsockopt opt v [v] (as many as the option takes); getsockopt opt; sysctl-get key;
  *   sysctl-set key value; hello -; state ip port rip rport; counter name; purge ip; reset family?;
  *   accept-close count timeout_ms; neigh-flush ip; tcp-info field (a tcpi_* name, carried in
- *   option; ret is its value); tsclock -; neigh-add ip lladdr.
+ *   option; ret is its value); tsclock -; neigh-add ip lladdr; poll events timeout_ms (the handle's
+ *   socket polled for glibc's POLL* bits; ret is its revents, 0 when the wait ran out).
  * sysctl-get/set, hello, state, counter, purge, reset, neigh-flush, neigh-add and tsclock carry the handle `-`
  * (handle[0] == '\0' here); every other op names one.
  * value= comes last and runs to the end of the line, so it may hold spaces ("32768 60999"). */
@@ -86,6 +88,7 @@ struct agent_request {
 					  * AF_INET6 with IPV6_V6ONLY off (an IPv4 address is then v4-mapped);
 					  * on reset, the case's namespace runs IPv6 */
 	uint8_t lladdr[6];               /* neigh-add: the neighbour's Ethernet address */
+	int poll_events;                 /* poll: POLLIN|POLLOUT|... as glibc numbers them */
 };
 
 /* Most connections one accept-close may take. */

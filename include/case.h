@@ -93,6 +93,7 @@ enum app_op {
 	APP_GETSOCKOPT, /* app getsockopt [H] NAME            (SO_ERROR: result is the pending errno) */
 	APP_TCP_INFO,   /* (a .pkt's %{ }%) one tcpi_* field of H's TCP_INFO, named in option */
 	APP_SENDTO,     /* (a .pkt's sendto(..., MSG_FASTOPEN, ...)) send N bytes to IP:PORT, connecting */
+	APP_POLL,       /* (a .pkt's poll) wait for poll_events on H; the result is its revents, 0 at the timeout */
 };
 
 /* What a line expects back: `= 0`, `= 5`, `= EADDRNOTAVAIL`, `= *`; no `=` means "succeeds". */
@@ -114,6 +115,7 @@ struct app_call {
 	bool end_of_record;              /* send with MSG_EOR (a .pkt's send flags) */
 	bool fast_open;                  /* sendto with MSG_FASTOPEN: the SYN carries the data (RFC 7413) */
 	bool active_open;                /* a .pkt's connect: peers that follow active opens await its SYN */
+	int poll_events;                 /* APP_POLL: POLLIN|POLLOUT|... (glibc's bits) */
 	/* > 0: the call blocks that long while the next lines run, and must return then, within the
 	 * line's slack (a .pkt's `+0...0.1 read(...)`) */
 	int64_t span_ns;

@@ -29,7 +29,7 @@ static const char *const op_names[] = {
 	[AGENT_OP_TSCLOCK] = "tsclock",
 	[AGENT_OP_NEIGH_FLUSH] = "neigh-flush",
 	[AGENT_OP_TCP_INFO] = "tcp-info",     [AGENT_OP_SENDTO] = "sendto",
-	[AGENT_OP_NEIGH_ADD] = "neigh-add",
+	[AGENT_OP_NEIGH_ADD] = "neigh-add",    [AGENT_OP_POLL] = "poll",
 };
 #define OP_COUNT (int)(sizeof op_names / sizeof op_names[0])
 
@@ -43,7 +43,7 @@ const char *agent_op_name(enum agent_op op)
 enum key {
 	KEY_IP, KEY_PORT, KEY_BACKLOG, KEY_FROM, KEY_HOW, KEY_OPT, KEY_V, KEY_LEN, KEY_TIMEOUT,
 	KEY_SYSCTL, KEY_VALUE, KEY_REMOTE_IP, KEY_REMOTE_PORT, KEY_COUNTER, KEY_CONNECTIONS, KEY_FAMILY, KEY_FIELD,
-	KEY_FLAGS, KEY_LLADDR,
+	KEY_FLAGS, KEY_LLADDR, KEY_EVENTS,
 };
 static const char *const key_names[] = {
 	[KEY_IP] = "ip", [KEY_PORT] = "port", [KEY_BACKLOG] = "backlog", [KEY_FROM] = "from",
@@ -51,6 +51,7 @@ static const char *const key_names[] = {
 	[KEY_TIMEOUT] = "timeout_ms", [KEY_SYSCTL] = "key", [KEY_VALUE] = "value", [KEY_REMOTE_IP] = "rip",
 	[KEY_REMOTE_PORT] = "rport", [KEY_COUNTER] = "name", [KEY_CONNECTIONS] = "count", [KEY_FAMILY] = "family",
 	[KEY_FIELD] = "field", [KEY_FLAGS] = "flags", [KEY_LLADDR] = "lladdr",
+	[KEY_EVENTS] = "events",
 };
 #define KEY_COUNT (int)(sizeof key_names / sizeof key_names[0])
 #define K(k) (1u << (k))
@@ -89,6 +90,7 @@ static const struct {
 	[AGENT_OP_NEIGH_FLUSH] = { K(KEY_IP), K(KEY_IP) },
 	[AGENT_OP_TCP_INFO] = { K(KEY_FIELD), K(KEY_FIELD) },
 	[AGENT_OP_NEIGH_ADD] = { K(KEY_IP) | K(KEY_LLADDR), K(KEY_IP) | K(KEY_LLADDR) },
+	[AGENT_OP_POLL] = { K(KEY_EVENTS) | K(KEY_TIMEOUT), K(KEY_EVENTS) | K(KEY_TIMEOUT) },
 };
 
 /* Ops about the stack as a whole rather than one of the case's sockets. */
@@ -383,6 +385,11 @@ static int parse_key_value(struct cursor *c, const char *field, size_t field_len
 			return error_set(error, "bad value '%.*s' in v= (want an int)", (int)len, text);
 		out->values[out->value_count++] = (int)signed_number;
 		break;
+	case KEY_EVENTS:
+		if (!parse_unsigned(text, len, UINT16_MAX, &number))
+			return error_set(error, "bad events '%.*s' (want poll's bits, 0..%u)", (int)len, text, UINT16_MAX);
+		out->poll_events = (int)number;
+		break;
 	case KEY_LEN:
 		if (!parse_unsigned(text, len, AGENT_IO_MAX, &number))
 			return error_set(error, "bad len '%.*s' (want 0..%u)", (int)len, text, AGENT_IO_MAX);
@@ -536,6 +543,11 @@ int agent_format_request(const struct agent_request *req, char *line, size_t siz
 			return error_set(error, "%s: bad shutdown direction %d", op, req->shutdown_how);
 		put(&w, " how=%s", how);
 	}
+	if (keys & K(KEY_EVENTS)) {
+		if (req->poll_events < 0 || req->poll_events > UINT16_MAX)
+			return error_set(error, "%s: events %d are outside 0..%u", op, req->poll_events, UINT16_MAX);
+		put(&w, " events=%d", req->poll_events);
+	}
 	if (keys & K(KEY_FIELD)) {
 		if (!tcp_info_has_field(req->option))
 			return error_set(error, "%s: unknown tcp_info field '%s'", op, req->option);
@@ -600,6 +612,7 @@ int agent_request_from_call(unsigned id, const struct app_call *call, enum addre
 		[APP_SHUTDOWN] = AGENT_OP_SHUTDOWN,     [APP_CLOSE] = AGENT_OP_CLOSE,
 		[APP_SETSOCKOPT] = AGENT_OP_SETSOCKOPT, [APP_GETSOCKOPT] = AGENT_OP_GETSOCKOPT,
 		[APP_TCP_INFO] = AGENT_OP_TCP_INFO,     [APP_SENDTO] = AGENT_OP_SENDTO,
+		[APP_POLL] = AGENT_OP_POLL,
 	};
 	memset(out, 0, sizeof *out);
 	if ((int)call->op < 0 || (size_t)call->op >= sizeof op_of_app / sizeof op_of_app[0])
@@ -631,6 +644,7 @@ int agent_request_from_call(unsigned id, const struct app_call *call, enum addre
 	out->length = call->length;
 	out->end_of_record = call->end_of_record;
 	out->fast_open = call->fast_open;
+	out->poll_events = call->poll_events;
 	out->timeout_ms = (int)timeout_ms;
 
 	/* Formatting validates every field the op uses; fail here rather than at send time. */

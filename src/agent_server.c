@@ -355,6 +355,21 @@ static void op_recv(struct server *s, const struct agent_request *q, struct agen
 	free(data);
 }
 
+/* One poll of the handle's socket: its revents (POLLERR and POLLHUP come unasked), 0 when the wait ran
+ * out first. */
+static void op_poll(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	struct handle *h = existing(s, q->handle, r);
+	if (!h)
+		return;
+	struct pollfd pfd = { h->fd, (short)q->poll_events, 0 };
+	int n;
+	do
+		n = s->stack->poll(&pfd, 1, q->timeout_ms);
+	while (n < 0 && errno == EINTR);
+	done(r, n < 0 ? -1 : n == 0 ? 0 : pfd.revents, errno);
+}
+
 static void op_shutdown(struct server *s, const struct agent_request *q, struct agent_reply *r)
 {
 	struct handle *h = existing(s, q->handle, r);
@@ -670,6 +685,7 @@ static void perform(struct server *s, const struct agent_request *q, struct agen
 	case AGENT_OP_NEIGH_FLUSH: op_neigh_flush(s, q, r); break;
 	case AGENT_OP_TCP_INFO: op_tcp_info(s, q, r); break;
 	case AGENT_OP_NEIGH_ADD: op_neigh_add(q, r); break;
+	case AGENT_OP_POLL: op_poll(s, q, r); break;
 	}
 }
 

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +41,8 @@
 #define PKT_MIN_MSS 88
 #define TCPOLEN_TIMESTAMP_ALIGNED 12
 
-/* BLOCK_COMMAND_SKIPPED: a multi-line command already recorded as unsupported; BLOCK_CALL: the rest
- * of a system call written over several lines (sendmsg, poll, epoll_ctl), likewise. */
+/* BLOCK_COMMAND_SKIPPED: a multi-line command already recorded as unsupported; BLOCK_CALL: a system
+ * call written over several lines (poll, sendmsg, epoll_ctl), gathered until its brackets close. */
 enum pkt_block { BLOCK_NONE, BLOCK_COMMENT, BLOCK_CODE, BLOCK_COMMAND, BLOCK_COMMAND_SKIPPED, BLOCK_CALL };
 
 struct pkt_parser {
@@ -56,7 +57,14 @@ struct pkt_parser {
 	bool seen_event;
 	enum pkt_block block;       /* a construct that started on an earlier line and is still open */
 	struct source_location block_where; /* where the open block started */
-	int call_depth;             /* BLOCK_CALL: brackets still open */
+	/* BLOCK_CALL: brackets still open, the event's step and span, and the call's text so far (its
+	 * first line whole, so columns on it stay right), where the call starts in it, and its line. */
+	int call_depth;
+	struct step call_step;
+	int64_t call_span_ns;
+	char call_text[2 * LINE_MAX_BYTES];
+	size_t call_len, call_pos;
+	int call_line_no;
 	/* %{ }%: the socket its tcpi_* fields are read from (packetdrill's socket under test: the last
 	 * socket() or accept()), the script's variables, and an open block's step and text so far. */
 	char socket_under_test[CASE_NAME_MAX];
@@ -168,12 +176,7 @@ static int parse_arguments(struct pkt_parser *p, struct pkt_call *call)
 			}
 		}
 	}
-	/* The call goes on on the next lines: the arguments that need that are all unsupported ones. */
-	p->block = BLOCK_CALL;
-	p->block_where = (struct source_location){ lx->line_no, open_col };
-	p->call_depth = depth + 1;
-	return lex_unsupported(lx, open_col - (int)call->name.len, "a system call written over several lines ('%.*s')",
-			       (int)call->name.len, call->name.s);
+	return lex_fail(lx, open_col, "unbalanced '(' in a system call");
 }
 
 /* The digits after `0x`: at most 8 of them, an int's worth. */
@@ -697,6 +700,84 @@ static int lower_fcntl(struct pkt_parser *p, const struct pkt_call *call, struct
 	return 1;
 }
 
+/* The value of `name=` in `{fd=4, events=POLLOUT, revents=POLLOUT}`, up to the next ',' or '}'. */
+static bool struct_field(struct token t, const char *name, struct token *value)
+{
+	size_t name_len = strlen(name);
+	for (size_t i = 0; i + name_len < t.len; i++) {
+		bool starts = i == 0 || t.s[i - 1] == '{' || t.s[i - 1] == ',' || char_is_blank(t.s[i - 1]);
+		if (!starts || memcmp(t.s + i, name, name_len) != 0)
+			continue;
+		size_t at = i + name_len;
+		while (at < t.len && char_is_blank(t.s[at]))
+			at++;
+		if (at == t.len || t.s[at] != '=')
+			continue;
+		size_t end = ++at;
+		while (end < t.len && t.s[end] != ',' && t.s[end] != '}')
+			end++;
+		*value = trimmed(sub_token(t, at, end - at));
+		return true;
+	}
+	return false;
+}
+
+/* POLLIN|POLLOUT as glibc numbers them. */
+static int poll_bits(struct pkt_parser *p, struct token t, int *bits)
+{
+	static const struct {
+		const char *name;
+		int bit;
+	} names[] = { { "POLLIN", POLLIN }, { "POLLPRI", POLLPRI }, { "POLLOUT", POLLOUT }, { "POLLERR", POLLERR },
+		      { "POLLHUP", POLLHUP }, { "POLLRDNORM", POLLRDNORM }, { "POLLWRNORM", POLLWRNORM },
+		      { "POLLRDHUP", POLLRDHUP } };
+	*bits = 0;
+	struct token rest = t, word;
+	while (next_flag_word(&rest, &word)) {
+		int bit = token_is(word, "0") ? 0 : -1;
+		for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+			if (token_is(word, names[i].name))
+				bit = names[i].bit;
+		if (bit < 0)
+			return lex_unsupported(p->lx, word.col, "poll event " TOKEN_FMT, TOKEN_ARG(word));
+		*bits |= bit;
+	}
+	return 0;
+}
+
+/* poll([{fd=FD, events=E, revents=R}], 1, TIMEOUT_MS) = N: one socket, polled by the agent for at
+ * most the script's timeout and no longer than the line allows (its span, else its slack). The
+ * line's result and revents become one expected value, the revents the agent sees (0 for N = 0). */
+static int lower_poll(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	struct token fds = call->args[0], fd, events, revents;
+	int count, timeout_ms, expected_revents;
+	if (lex_int(p->lx, call->args[1], &count) < 0 || lex_int(p->lx, call->args[2], &timeout_ms) < 0)
+		return -1;
+	int structs = 0;
+	for (size_t i = 0; i < fds.len; i++)
+		structs += fds.s[i] == '{';
+	if (count != 1 || structs != 1)
+		return lex_unsupported(p->lx, fds.col, "a poll() of other than one descriptor");
+	if (!struct_field(fds, "fd", &fd) || !struct_field(fds, "events", &events) ||
+	    !struct_field(fds, "revents", &revents))
+		return lex_fail(p->lx, fds.col, "expected [{fd=N, events=..., revents=...}]");
+	if (fd_handle(p, fd, app->handle) < 0 || poll_bits(p, events, &app->poll_events) < 0 ||
+	    poll_bits(p, revents, &expected_revents) < 0)
+		return -1;
+	if (call->err)
+		return lex_unsupported(p->lx, call->result.col, "a poll() expected to fail");
+	if (call->value != 0 && call->value != 1)
+		return lex_fail(p->lx, call->result.col, "a poll() of one descriptor returns 0 or 1");
+	app->op = APP_POLL;
+	int64_t line_wait_ns = wait_of(p, call);
+	app->timeout_ns = timeout_ms < 0 || (int64_t)timeout_ms * NS_PER_MS > line_wait_ns ? line_wait_ns
+											 : (int64_t)timeout_ms * NS_PER_MS;
+	app->expect = APP_EXPECT_VALUE;
+	app->expect_value = call->value ? expected_revents : 0;
+	return 0;
+}
+
 /* One row per call: its argument count and how it becomes an app call. A lowering returns 0 (an app
  * step), 1 (the line only marks time), or -1. */
 static const struct pkt_syscall {
@@ -712,7 +793,75 @@ static const struct pkt_syscall {
 	{ "sendto", 6, lower_send },		{ "close", 1, lower_close },
 	{ "shutdown", 2, lower_shutdown },	{ "setsockopt", 5, lower_setsockopt },
 	{ "getsockopt", 5, lower_getsockopt }, { "fcntl", -1, lower_fcntl },
+	{ "poll", 3, lower_poll },
 };
+
+/* depth plus the brackets text[len] opens and less those it closes, outside quotes. */
+static int bracket_depth(const char *text, size_t len, int depth)
+{
+	bool quoted = false;
+	for (size_t i = 0; i < len; i++) {
+		char ch = text[i];
+		if (quoted || ch == '"')
+			quoted = ch == '"' ? !quoted : quoted;
+		else
+			depth += (ch == '(' || ch == '[' || ch == '{') - (ch == ')' || ch == ']' || ch == '}');
+	}
+	return depth;
+}
+
+/* Adds text[len] to the gathered call, after a blank. */
+static int add_call_text(struct pkt_parser *p, const char *text, size_t len)
+{
+	if (p->call_len + len + 2 > sizeof p->call_text)
+		return lex_fail_at(p->lx, p->block_where, "a system call longer than %zu bytes", sizeof p->call_text - 2);
+	if (p->call_len > 0)
+		p->call_text[p->call_len++] = ' ';
+	memcpy(p->call_text + p->call_len, text, len);
+	p->call_len += len;
+	p->call_text[p->call_len] = '\0';
+	return 0;
+}
+
+static int parse_syscall(struct pkt_parser *p, struct step *s, int64_t span_ns);
+
+/* The call's brackets closed: it is parsed as if written on its first line. */
+static int finish_call(struct pkt_parser *p)
+{
+	struct case_lexer *lx = p->lx;
+	struct case_lexer saved = *lx;
+	lx->line = p->call_text;
+	lx->line_len = lx->code_len = p->call_len;
+	lx->pos = p->call_pos;
+	lx->line_no = p->call_line_no;
+	int rc = parse_syscall(p, &p->call_step, p->call_span_ns);
+	if (rc == 0)
+		rc = case_append_step(lx, p->c, &p->call_step);
+	rc = settle(p, rc);
+	lx->line = saved.line;
+	lx->line_len = saved.line_len;
+	lx->code_len = saved.code_len;
+	lx->pos = saved.code_len;
+	lx->line_no = saved.line_no;
+	return rc;
+}
+
+/* A call whose brackets stay open at the line's end: gathered until they close (BLOCK_CALL). */
+static int start_call(struct pkt_parser *p, const struct step *s, int64_t span_ns, int depth)
+{
+	struct case_lexer *lx = p->lx;
+	p->block = BLOCK_CALL;
+	p->block_where = s->where;
+	p->call_depth = depth;
+	p->call_step = *s;
+	p->call_span_ns = span_ns;
+	p->call_len = 0;
+	p->call_pos = lx->pos;
+	p->call_line_no = lx->line_no;
+	int rc = add_call_text(p, lx->line, lx->code_len);
+	lx->pos = lx->code_len;
+	return rc;
+}
 
 static int parse_syscall(struct pkt_parser *p, struct step *s, int64_t span_ns)
 {
@@ -736,7 +885,7 @@ static int parse_syscall(struct pkt_parser *p, struct step *s, int64_t span_ns)
 	/* The call blocks while later lines inject what it waits for: accept, a read, a connect's end, and
 	 * a write or sendto, which waits for its connection and for room in the buffer (send_blocking). */
 	bool waits = row->lower == lower_recv || row->lower == lower_accept || row->lower == lower_connect ||
-		     row->lower == lower_send;
+		     row->lower == lower_send || row->lower == lower_poll;
 	if (span_ns > 0 && !waits)
 		return lex_unsupported(lx, s->where.col, "a blocking call's span ('...') on %s", row->name);
 	struct app_call *app = &s->u.app;
@@ -1081,6 +1230,9 @@ static int parse_event(struct pkt_parser *p)
 	} else if (next == '\0') {
 		return lex_fail(lx, s.where.col, "expected an action after the time");
 	} else {
+		int depth = bracket_depth(lx->line + lx->pos, lx->code_len - lx->pos, 0);
+		if (depth > 0)
+			return start_call(p, &s, span_ns, depth);
 		rc = parse_syscall(p, &s, span_ns);
 	}
 	if (rc < 0)
@@ -1365,13 +1517,14 @@ static int parse_statement(struct pkt_parser *p)
 	case BLOCK_COMMAND:
 		return parse_command_text(p);
 	case BLOCK_CALL:
-		for (size_t i = 0; i < lx->code_len && p->call_depth > 0; i++) {
-			char ch = lx->line[i];
-			p->call_depth += (ch == '(' || ch == '[' || ch == '{') - (ch == ')' || ch == ']' || ch == '}');
-		}
-		if (p->call_depth <= 0)
-			p->block = BLOCK_NONE;
-		return 0;
+		if (add_call_text(p, lx->line, lx->code_len) < 0)
+			return -1;
+		lx->pos = lx->code_len;
+		p->call_depth = bracket_depth(lx->line, lx->code_len, p->call_depth);
+		if (p->call_depth > 0)
+			return 0;
+		p->block = BLOCK_NONE;
+		return finish_call(p);
 	case BLOCK_COMMAND_SKIPPED:
 		if (memchr(lx->line, '`', lx->line_len))
 			p->block = BLOCK_NONE;

@@ -865,7 +865,7 @@ static bool storms_from(const struct case_file *c, const char *handle)
  * return at once, so their effect lies anywhere between the request and the return. */
 static bool app_call_waits(enum app_op op)
 {
-	return op == APP_ACCEPT || op == APP_RECV || op == APP_CONNECTED;
+	return op == APP_ACCEPT || op == APP_RECV || op == APP_CONNECTED || op == APP_POLL;
 }
 
 /* When the agent says the call returned: its own stamp; a remote stack's clock is not ours, so there
