@@ -577,7 +577,9 @@ int agent_format_request(const struct agent_request *req, char *line, size_t siz
 		put(&w, " flags=eor");
 	if ((keys & K(KEY_FLAGS)) && req->fast_open)
 		put(&w, " flags=fastopen");
-	if (keys & K(KEY_TIMEOUT)) {
+	/* A send carries timeout_ms only when it blocks (> 0). */
+	bool timeout_travels = (req->op != AGENT_OP_SEND && req->op != AGENT_OP_SENDTO) || req->timeout_ms > 0;
+	if ((keys & K(KEY_TIMEOUT)) && timeout_travels) {
 		if (req->timeout_ms < 0 || req->timeout_ms > AGENT_TIMEOUT_MAX_MS)
 			return error_set(error, "%s: timeout %d ms is outside 0..%d", op, req->timeout_ms,
 				    AGENT_TIMEOUT_MAX_MS);
@@ -645,7 +647,9 @@ int agent_request_from_call(unsigned id, const struct app_call *call, enum addre
 	out->end_of_record = call->end_of_record;
 	out->fast_open = call->fast_open;
 	out->poll_events = call->poll_events;
-	out->timeout_ms = (int)timeout_ms;
+	/* A send blocks only for a .pkt's span; every other call waits as long as its line allows. */
+	bool send = call->op == APP_SEND || call->op == APP_SENDTO;
+	out->timeout_ms = send && call->span_ns <= 0 ? 0 : (int)timeout_ms;
 
 	/* Formatting validates every field the op uses; fail here rather than at send time. */
 	char line[AGENT_LINE_MAX];

@@ -851,7 +851,8 @@ static int start_call(struct pkt_parser *p, const struct step *s, int64_t span_n
 {
 	struct case_lexer *lx = p->lx;
 	p->block = BLOCK_CALL;
-	p->block_where = s->where;
+	const char *open = memchr(lx->line + lx->pos, '(', lx->code_len - lx->pos);
+	p->block_where = (struct source_location){ lx->line_no, open ? (int)(open - lx->line) + 1 : s->where.col };
 	p->call_depth = depth;
 	p->call_step = *s;
 	p->call_span_ns = span_ns;
@@ -942,10 +943,11 @@ static void remote_sequence_space(struct pkt_parser *p, bool injected, struct se
 		p->remote_isn = (uint32_t)spec->seq.value;
 		return;
 	}
-	if (syn && !injected && spec->seq.kind == SPEC_VALUE) {
+	if (syn && !injected && spec->seq.kind == SPEC_VALUE && spec->seq.value != 0) {
 		/* The stack's SYN or SYN-ACK: its seq is the stack's ISN whatever the script wrote (socket.h,
-		 * local_seq_script_to_live_offset maps the script's onto it), and the stack's later seqs count
-		 * from the stack's ISN, not from the script's. */
+		 * local_seq_script_to_live_offset maps the script's onto it; 0, the stack's ISN counted from
+		 * itself, says so already), and the stack's later seqs count from the stack's ISN, not from
+		 * the script's. */
 		spec->seq = (struct spec_value){ SPEC_ANY, 0 };
 		return;
 	}

@@ -1488,9 +1488,16 @@ static bool step_asks_agent(const struct step *step)
 
 static int run_step(struct run_state *rs, const struct step *step)
 {
-	if (step_asks_agent(step) && finish_blocking_call(rs) < 0)
-		return -1;
 	struct step_window w = window_of(rs, step);
+	/* A blocking call that would be over before this line (its span's end and slack passed) has its
+	 * verdict first: a call that gave up there must not be judged by what the stack did after. */
+	bool blocking_over = rs->blocking_step && w.earliest_ns > rs->blocking_requested_ns +
+								   rs->blocking_step->u.app.span_ns +
+								   rs->blocking_step->u.app.span_slack_ns;
+	if ((step_asks_agent(step) || blocking_over) && finish_blocking_call(rs) < 0)
+		return -1;
+	if (blocking_over)
+		w = window_of(rs, step);
 	switch (step->kind) {
 	case STEP_INJECT:
 		return do_inject(rs, step, &w);

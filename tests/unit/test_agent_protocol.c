@@ -1,6 +1,7 @@
 /* test_agent_protocol.c - request and reply lines: round trips for every op, and hostile lines refused
  * with a message that names the problem. */
 #include <errno.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -154,11 +155,20 @@ static void test_round_trip_send_recv(void **state)
 	struct app_call call = call_of(APP_SEND, "conn");
 	call.length = 5;
 	assert_int_equal(round_trip_call(&call, "42 send conn len=5\n").length, 5);
+	/* A .pkt's span makes it a blocking send, which waits that long. */
+	call.span_ns = 300000000;
+	call.timeout_ns = 340000000;
+	assert_int_equal(round_trip_call(&call, "42 send conn len=5 timeout_ms=340\n").timeout_ms, 340);
+	call.span_ns = 0;
 	call.end_of_record = true;
 	assert_true(round_trip_call(&call, "42 send conn len=5 flags=eor\n").end_of_record);
 	call = call_of(APP_TCP_INFO, "fd4");
 	snprintf(call.option, sizeof call.option, "tcpi_snd_cwnd");
 	assert_string_equal(round_trip_call(&call, "42 tcp-info fd4 field=tcpi_snd_cwnd\n").option, "tcpi_snd_cwnd");
+	call = call_of(APP_POLL, "fd4");
+	call.poll_events = POLLIN | POLLOUT;
+	call.timeout_ns = 100000000;
+	assert_int_equal(round_trip_call(&call, "42 poll fd4 events=5 timeout_ms=100\n").poll_events, POLLIN | POLLOUT);
 	call = call_of(APP_RECV, "conn");
 	call.length = AGENT_IO_MAX;
 	call.timeout_ns = 0;
