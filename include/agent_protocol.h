@@ -44,6 +44,7 @@ enum agent_op {
 	AGENT_OP_SENDTO,
 	AGENT_OP_NEIGH_ADD,
 	AGENT_OP_POLL,
+	AGENT_OP_ERRQUEUE,
 };
 
 /* Longest MIB counter name ("TcpExt.TCPTimeWaitOverflow"), with its NUL. */
@@ -58,7 +59,10 @@ enum agent_op {
  *   sysctl-set key value; hello -; state ip port rip rport; counter name; purge ip; reset family?;
  *   accept-close count timeout_ms; neigh-flush ip; tcp-info field (a tcpi_* name, carried in
  *   option; ret is its value); tsclock -; neigh-add ip lladdr; poll events timeout_ms (the handle's
- *   socket polled for glibc's POLL* bits; ret is its revents, 0 when the wait ran out).
+ *   socket polled for glibc's POLL* bits; ret is its revents, 0 when the wait ran out); errqueue
+ *   timeout_ms (one notification of the socket's error queue, waited for up to timeout_ms: ret is
+ *   recvmsg's, text its sock_extended_err as `ee_errno=E ee_origin=O ee_type=T ee_code=C ee_info=I
+ *   ee_data=D`, empty without one).
  * sysctl-get/set, hello, state, counter, purge, reset, neigh-flush, neigh-add and tsclock carry the handle `-`
  * (handle[0] == '\0' here); every other op names one.
  * value= comes last and runs to the end of the line, so it may hold spaces ("32768 60999"). */
@@ -77,6 +81,7 @@ struct agent_request {
 	uint32_t length;                 /* <= AGENT_IO_MAX */
 	bool end_of_record;              /* send: flags=eor, MSG_EOR */
 	bool fast_open;                  /* sendto: flags=fastopen, MSG_FASTOPEN */
+	bool zerocopy;                   /* send: flags=zerocopy, MSG_ZEROCOPY */
 	int timeout_ms;                  /* 0..AGENT_TIMEOUT_MAX_MS */
 	char key[SYSCTL_KEY_MAX];        /* "net." prefix, [a-z0-9_.-], no ".." */
 	char value[SYSCTL_VALUE_MAX];    /* printable ASCII */

@@ -4,6 +4,7 @@
 #define TCPHARNESS_AGENT_STACK_H
 
 #include <poll.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -18,6 +19,8 @@
  * another table. Stack-wide ops return 0 or an errno, with *why malloc'd (or left NULL) to say more;
  * the caller frees it. Ports are in host order.
  */
+struct sock_extended_err; /* linux/errqueue.h */
+
 struct agent_stack {
 	/* A non-blocking TCP socket of domain AF_INET, or AF_INET6 with IPV6_V6ONLY off (EAFNOSUPPORT
 	 * where the stack has no such sockets). */
@@ -43,6 +46,10 @@ struct agent_stack {
 	ssize_t (*send_blocking)(int fd, const void *data, size_t length, int flags, const struct sockaddr *address,
 				 socklen_t address_length, int timeout_ms);
 	ssize_t (*recv)(int fd, void *data, size_t length, int flags);
+	/* recvmsg with MSG_ERRQUEUE (MSG_ZEROCOPY's notifications): one from fd's error queue, its
+	 * sock_extended_err in *out and *found true when it carried one; 0, or -1 with errno (EAGAIN:
+	 * none queued). NULL where the stack has no error queue; the op then answers EOPNOTSUPP. */
+	int (*read_error_queue)(int fd, struct sock_extended_err *out, bool *found);
 	int (*shutdown)(int fd, int how);
 	int (*close)(int fd);
 	int (*setsockopt)(int fd, int level, int name, const void *value, socklen_t length);

@@ -94,6 +94,7 @@ enum app_op {
 	APP_TCP_INFO,   /* (a .pkt's %{ }%) one tcpi_* field of H's TCP_INFO, named in option */
 	APP_SENDTO,     /* (a .pkt's sendto(..., MSG_FASTOPEN, ...)) send N bytes to IP:PORT, connecting */
 	APP_POLL,       /* (a .pkt's poll) wait for poll_events on H; the result is its revents, 0 at the timeout */
+	APP_ERRQUEUE,   /* (a .pkt's recvmsg(..., MSG_ERRQUEUE)) one notification of H's error queue, in expect_text */
 };
 
 /* What a line expects back: `= 0`, `= 5`, `= EADDRNOTAVAIL`, `= *`; no `=` means "succeeds". */
@@ -114,6 +115,7 @@ struct app_call {
 	uint32_t length;                 /* send/recv byte count */
 	bool end_of_record;              /* send with MSG_EOR (a .pkt's send flags) */
 	bool fast_open;                  /* sendto with MSG_FASTOPEN: the SYN carries the data (RFC 7413) */
+	bool zerocopy;                   /* send with MSG_ZEROCOPY: the stack notifies on the error queue */
 	bool active_open;                /* a .pkt's connect: peers that follow active opens await its SYN */
 	int poll_events;                 /* APP_POLL: POLLIN|POLLOUT|... (glibc's bits) */
 	/* > 0: the call blocks that long while the next lines run, and must return then, within the
@@ -124,6 +126,9 @@ struct app_call {
 	enum app_expect_kind expect;
 	int64_t expect_value;            /* APP_EXPECT_VALUE */
 	int expect_errno;                /* APP_EXPECT_ERRNO */
+	/* Not empty: the reply's text must be this too (APP_ERRQUEUE: the notification's fields, as
+	 * agent_protocol.h words them). */
+	char expect_text[96];
 };
 
 enum step_kind {

@@ -30,6 +30,7 @@ static const char *const op_names[] = {
 	[AGENT_OP_NEIGH_FLUSH] = "neigh-flush",
 	[AGENT_OP_TCP_INFO] = "tcp-info",     [AGENT_OP_SENDTO] = "sendto",
 	[AGENT_OP_NEIGH_ADD] = "neigh-add",    [AGENT_OP_POLL] = "poll",
+	[AGENT_OP_ERRQUEUE] = "errqueue",
 };
 #define OP_COUNT (int)(sizeof op_names / sizeof op_names[0])
 
@@ -91,6 +92,7 @@ static const struct {
 	[AGENT_OP_TCP_INFO] = { K(KEY_FIELD), K(KEY_FIELD) },
 	[AGENT_OP_NEIGH_ADD] = { K(KEY_IP) | K(KEY_LLADDR), K(KEY_IP) | K(KEY_LLADDR) },
 	[AGENT_OP_POLL] = { K(KEY_EVENTS) | K(KEY_TIMEOUT), K(KEY_EVENTS) | K(KEY_TIMEOUT) },
+	[AGENT_OP_ERRQUEUE] = { K(KEY_TIMEOUT), K(KEY_TIMEOUT) },
 };
 
 /* Ops about the stack as a whole rather than one of the case's sockets. */
@@ -356,13 +358,15 @@ static int parse_key_value(struct cursor *c, const char *field, size_t field_len
 			return error_set(error, "bad how '%.*s' (want rd, wr or rdwr)", (int)len, text);
 		break;
 	case KEY_FLAGS:
-		/* Names travel, not numbers: MSG_EOR and MSG_FASTOPEN are the ones a case asks for. */
+		/* Names travel, not numbers: MSG_EOR, MSG_FASTOPEN and MSG_ZEROCOPY are the ones a case asks for. */
 		if (len == 3 && memcmp(text, "eor", 3) == 0)
 			out->end_of_record = true;
 		else if (len == 8 && memcmp(text, "fastopen", 8) == 0)
 			out->fast_open = true;
+		else if (len == 8 && memcmp(text, "zerocopy", 8) == 0)
+			out->zerocopy = true;
 		else
-			return error_set(error, "unknown send flags '%.*s' (want eor or fastopen)", (int)len, text);
+			return error_set(error, "unknown send flags '%.*s' (want eor, fastopen or zerocopy)", (int)len, text);
 		break;
 	case KEY_FIELD:
 		if (len >= sizeof out->option)
@@ -571,12 +575,14 @@ int agent_format_request(const struct agent_request *req, char *line, size_t siz
 			return error_set(error, "%s: length %" PRIu32 " is above %u", op, req->length, AGENT_IO_MAX);
 		put(&w, " len=%" PRIu32, req->length);
 	}
-	if ((keys & K(KEY_FLAGS)) && req->end_of_record && req->fast_open)
-		return error_set(error, "%s: one flag at a time (eor or fastopen)", op);
+	if ((keys & K(KEY_FLAGS)) && req->end_of_record + req->fast_open + req->zerocopy > 1)
+		return error_set(error, "%s: one flag at a time (eor, fastopen or zerocopy)", op);
 	if ((keys & K(KEY_FLAGS)) && req->end_of_record)
 		put(&w, " flags=eor");
 	if ((keys & K(KEY_FLAGS)) && req->fast_open)
 		put(&w, " flags=fastopen");
+	if ((keys & K(KEY_FLAGS)) && req->zerocopy)
+		put(&w, " flags=zerocopy");
 	/* A send carries timeout_ms only when it blocks (> 0). */
 	bool timeout_travels = (req->op != AGENT_OP_SEND && req->op != AGENT_OP_SENDTO) || req->timeout_ms > 0;
 	if ((keys & K(KEY_TIMEOUT)) && timeout_travels) {
@@ -614,7 +620,7 @@ int agent_request_from_call(unsigned id, const struct app_call *call, enum addre
 		[APP_SHUTDOWN] = AGENT_OP_SHUTDOWN,     [APP_CLOSE] = AGENT_OP_CLOSE,
 		[APP_SETSOCKOPT] = AGENT_OP_SETSOCKOPT, [APP_GETSOCKOPT] = AGENT_OP_GETSOCKOPT,
 		[APP_TCP_INFO] = AGENT_OP_TCP_INFO,     [APP_SENDTO] = AGENT_OP_SENDTO,
-		[APP_POLL] = AGENT_OP_POLL,
+		[APP_POLL] = AGENT_OP_POLL,             [APP_ERRQUEUE] = AGENT_OP_ERRQUEUE,
 	};
 	memset(out, 0, sizeof *out);
 	if ((int)call->op < 0 || (size_t)call->op >= sizeof op_of_app / sizeof op_of_app[0])
@@ -646,6 +652,7 @@ int agent_request_from_call(unsigned id, const struct app_call *call, enum addre
 	out->length = call->length;
 	out->end_of_record = call->end_of_record;
 	out->fast_open = call->fast_open;
+	out->zerocopy = call->zerocopy;
 	out->poll_events = call->poll_events;
 	/* A send blocks only for a .pkt's span; every other call waits as long as its line allows. */
 	bool send = call->op == APP_SEND || call->op == APP_SENDTO;

@@ -6,6 +6,8 @@
 #include "agent_stack.h"
 
 #include <arpa/inet.h>
+#include <time.h>
+#include <linux/errqueue.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -326,7 +328,8 @@ static void op_send(struct server *s, const struct agent_request *q, struct agen
 		return;
 	for (uint32_t i = 0; i < q->length; i++)
 		data[i] = (char)('a' + i % 26);
-	int flags = MSG_DONTWAIT | MSG_NOSIGNAL | (q->end_of_record ? MSG_EOR : 0) | (q->fast_open ? MSG_FASTOPEN : 0);
+	int flags = MSG_DONTWAIT | MSG_NOSIGNAL | (q->end_of_record ? MSG_EOR : 0) | (q->fast_open ? MSG_FASTOPEN : 0) |
+		    (q->zerocopy ? MSG_ZEROCOPY : 0);
 	ssize_t n;
 	struct sockaddr_storage address;
 	socklen_t length = socket_address(q->inet6, &q->ip, q->port, &address);
@@ -368,6 +371,31 @@ static void op_poll(struct server *s, const struct agent_request *q, struct agen
 		n = s->stack->poll(&pfd, 1, q->timeout_ms);
 	while (n < 0 && errno == EINTR);
 	done(r, n < 0 ? -1 : n == 0 ? 0 : pfd.revents, errno);
+}
+
+/* One notification of the socket's error queue, once one is there (it polls as POLLERR) or the wait
+ * ran out; its fields in the reply's text, as agent_protocol.h words them. */
+static void op_errqueue(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	if (!s->stack->read_error_queue) {
+		refuse(r, EOPNOTSUPP, "this stack has no error queue (MSG_ZEROCOPY notifications)");
+		return;
+	}
+	struct handle *h = existing(s, q->handle, r);
+	if (!h)
+		return;
+	int err = agent_stack_wait(s->stack, h->fd, 0, q->timeout_ms);
+	if (err && err != EAGAIN) {
+		done(r, -1, err);
+		return;
+	}
+	struct sock_extended_err ee;
+	bool found = false;
+	int rc = s->stack->read_error_queue(h->fd, &ee, &found);
+	done(r, rc, errno);
+	if (rc == 0 && found)
+		snprintf(r->text, sizeof r->text, "ee_errno=%u ee_origin=%u ee_type=%u ee_code=%u ee_info=%u ee_data=%u",
+			 ee.ee_errno, ee.ee_origin, ee.ee_type, ee.ee_code, ee.ee_info, ee.ee_data);
 }
 
 static void op_shutdown(struct server *s, const struct agent_request *q, struct agent_reply *r)
@@ -686,6 +714,7 @@ static void perform(struct server *s, const struct agent_request *q, struct agen
 	case AGENT_OP_TCP_INFO: op_tcp_info(s, q, r); break;
 	case AGENT_OP_NEIGH_ADD: op_neigh_add(q, r); break;
 	case AGENT_OP_POLL: op_poll(s, q, r); break;
+	case AGENT_OP_ERRQUEUE: op_errqueue(s, q, r); break;
 	}
 }
 
@@ -943,6 +972,25 @@ static ssize_t linux_send_blocking(int fd, const void *data, size_t length, int 
 	return n;
 }
 
+/* The error queue's next message, without data: its IP_RECVERR or IPV6_RECVERR control message. */
+static int linux_read_error_queue(int fd, struct sock_extended_err *out, bool *found)
+{
+	char control[256];
+	struct msghdr msg = { .msg_control = control, .msg_controllen = sizeof control };
+	if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+		return -1;
+	*found = false;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		bool recverr = (c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+			       (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR);
+		if (recverr && c->cmsg_len >= CMSG_LEN(sizeof *out)) {
+			memcpy(out, CMSG_DATA(c), sizeof *out);
+			*found = true;
+		}
+	}
+	return 0;
+}
+
 static void linux_hello(char *text, size_t size)
 {
 	struct utsname u;
@@ -963,6 +1011,7 @@ const struct agent_stack agent_stack_linux = {
 	.sendto = sendto,
 	.send_blocking = linux_send_blocking,
 	.recv = recv,
+	.read_error_queue = linux_read_error_queue,
 	.shutdown = shutdown,
 	.close = close,
 	.setsockopt = setsockopt,

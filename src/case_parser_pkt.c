@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <time.h>
+#include <linux/errqueue.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -468,7 +470,8 @@ static int io_flags(struct pkt_parser *p, const struct pkt_call *call, int index
 	static const struct {
 		const char *name;
 		int value;
-	} known[] = { { "MSG_EOR", MSG_EOR }, { "MSG_FASTOPEN", MSG_FASTOPEN }, { "MSG_DONTWAIT", MSG_DONTWAIT } };
+	} known[] = { { "MSG_EOR", MSG_EOR }, { "MSG_FASTOPEN", MSG_FASTOPEN }, { "MSG_DONTWAIT", MSG_DONTWAIT },
+		      { "MSG_ZEROCOPY", MSG_ZEROCOPY } };
 	if (index >= call->arg_count)
 		return 0;
 	struct token rest = call->args[index], word;
@@ -487,12 +490,15 @@ static int io_flags(struct pkt_parser *p, const struct pkt_call *call, int index
 			return lex_unsupported(p->lx, word.col, "flag " TOKEN_FMT, TOKEN_ARG(word));
 		flags |= (int)value;
 	}
-	int allowed = MSG_DONTWAIT | (app ? MSG_EOR : 0) | (app && token_is(call->name, "sendto") ? MSG_FASTOPEN : 0);
-	if (flags & ~allowed)
+	int allowed = MSG_DONTWAIT | (app ? MSG_EOR | MSG_ZEROCOPY : 0) |
+		      (app && token_is(call->name, "sendto") ? MSG_FASTOPEN : 0);
+	int one_of = flags & (MSG_EOR | MSG_FASTOPEN | MSG_ZEROCOPY);
+	if ((flags & ~allowed) || (one_of & (one_of - 1)))
 		return lex_unsupported(p->lx, call->args[index].col, "flags " TOKEN_FMT, TOKEN_ARG(call->args[index]));
 	if (app) {
 		app->end_of_record = flags & MSG_EOR;
 		app->fast_open = flags & MSG_FASTOPEN;
+		app->zerocopy = flags & MSG_ZEROCOPY;
 	}
 	return 0;
 }
@@ -778,6 +784,59 @@ static int lower_poll(struct pkt_parser *p, const struct pkt_call *call, struct 
 	return 0;
 }
 
+/* A number, or one of the names a sock_extended_err's fields are written with. */
+static int errqueue_field(struct pkt_parser *p, struct token t, unsigned *value)
+{
+	static const struct {
+		const char *name;
+		unsigned value;
+	} names[] = { { "SO_EE_ORIGIN_ZEROCOPY", SO_EE_ORIGIN_ZEROCOPY },
+		      { "SO_EE_CODE_ZEROCOPY_COPIED", SO_EE_CODE_ZEROCOPY_COPIED } };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (token_is(t, names[i].name)) {
+			*value = names[i].value;
+			return 0;
+		}
+	uint64_t number;
+	if (t.len == 0 || !char_is_digit(t.s[0]))
+		return lex_unsupported(p->lx, t.col, "error queue value " TOKEN_FMT, TOKEN_ARG(t));
+	if (lex_uint(p->lx, t, 0, UINT32_MAX, &number) < 0)
+		return -1;
+	*value = (unsigned)number;
+	return 0;
+}
+
+/* recvmsg(FD, {..., msg_flags=MSG_ERRQUEUE, msg_control=[{cmsg_level=.., cmsg_type=.., cmsg_data={ee_errno=..,
+ * ee_origin=.., ee_type=.., ee_code=.., ee_info=.., ee_data=..}}]}, MSG_ERRQUEUE) = 0: one MSG_ZEROCOPY
+ * notification (Documentation/networking/msg_zerocopy.rst), read from the error queue by the agent and
+ * compared field by field; `msg_control=[]` with `= -1 EAGAIN`: none queued. Any other recvmsg is a
+ * SKIP. */
+static int lower_recvmsg(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	struct token msg = call->args[1], field;
+	if (!token_is(call->args[2], "MSG_ERRQUEUE"))
+		return lex_unsupported(p->lx, call->args[2].col, "recvmsg other than MSG_ERRQUEUE");
+	if (fd_handle(p, call->args[0], app->handle) < 0)
+		return -1;
+	app->op = APP_ERRQUEUE;
+	app->timeout_ns = wait_of(p, call);
+	expect_result(call, app);
+	if (call->err)
+		return 0;
+	static const char *const fields[] = { "ee_errno", "ee_origin", "ee_type", "ee_code", "ee_info", "ee_data" };
+	size_t used = 0;
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		unsigned value = 0;
+		if (!struct_field(msg, fields[i], &field))
+			return lex_unsupported(p->lx, msg.col, "recvmsg(MSG_ERRQUEUE) without %s", fields[i]);
+		if (errqueue_field(p, field, &value) < 0)
+			return -1;
+		used += (size_t)snprintf(app->expect_text + used, sizeof app->expect_text - used, "%s%s=%u",
+					 i ? " " : "", fields[i], value);
+	}
+	return 0;
+}
+
 /* One row per call: its argument count and how it becomes an app call. A lowering returns 0 (an app
  * step), 1 (the line only marks time), or -1. */
 static const struct pkt_syscall {
@@ -793,7 +852,7 @@ static const struct pkt_syscall {
 	{ "sendto", 6, lower_send },		{ "close", 1, lower_close },
 	{ "shutdown", 2, lower_shutdown },	{ "setsockopt", 5, lower_setsockopt },
 	{ "getsockopt", 5, lower_getsockopt }, { "fcntl", -1, lower_fcntl },
-	{ "poll", 3, lower_poll },
+	{ "poll", 3, lower_poll },		{ "recvmsg", 3, lower_recvmsg },
 };
 
 /* depth plus the brackets text[len] opens and less those it closes, outside quotes. */
@@ -1201,6 +1260,10 @@ static int parse_event(struct pkt_parser *p)
 		span_ns -= s.when.earliest_ns;
 		if (span_ns < 0)
 			return lex_fail(lx, t.col, "a span ends before it starts");
+		/* `+0...0 connect(...)`: it blocks still (the next lines run meanwhile), and returns at once;
+		 * a span of 1 ns is that, within the line's slack. */
+		if (span_ns == 0)
+			span_ns = 1;
 	}
 	/* A system call's line happened when it was made, however long the agent took to answer
 	 * (`+0 > P.` after three writes is due with the first one). */

@@ -818,6 +818,8 @@ static int do_expect_none(struct run_state *rs, const struct step *step, const s
 
 static bool app_result_matches(const struct app_call *call, const struct agent_reply *reply)
 {
+	if (call->expect_text[0] && !reply->err && strcmp(reply->text, call->expect_text) != 0)
+		return false;
 	switch (call->expect) {
 	case APP_EXPECT_ANY:
 		return true;
@@ -849,6 +851,10 @@ static void describe_app_expectation(const struct app_call *call, char *buf, siz
 	default:
 		snprintf(buf, size, "success");
 		break;
+	}
+	if (call->expect_text[0] && call->expect != APP_EXPECT_ERRNO && call->expect != APP_EXPECT_FAILURE) {
+		size_t len = strlen(buf);
+		snprintf(buf + len, size - len, " {%s}", call->expect_text);
 	}
 }
 
@@ -966,13 +972,15 @@ static int check_app_reply(struct run_state *rs, const struct step *step, const 
 {
 	const struct app_call call = step->u.app;
 	struct agent_reply reply = *reply_in;
-	char expected[64];
+	char expected[160];
 	describe_app_expectation(&step->u.app, expected, sizeof expected);
 	struct run_event *e = add_event(rs, RUN_EVENT_APP, step, -1, rs->previous_ns);
 	e->broke = !app_result_matches(&step->u.app, &reply);
 	snprintf(e->expected, sizeof e->expected, "%s", expected);
 	if (reply.err)
 		snprintf(e->observed, sizeof e->observed, "-1 %s", errno_name(reply.err));
+	else if (call.expect_text[0])
+		snprintf(e->observed, sizeof e->observed, "%lld {%.200s}", (long long)reply.ret, reply.text);
 	else
 		snprintf(e->observed, sizeof e->observed, "%lld", (long long)reply.ret);
 	outcome_of_app(step->u.app.op, reply.err, reply.ret, e->outcome);
@@ -992,8 +1000,7 @@ static int check_app_reply(struct run_state *rs, const struct step *step, const 
 			step_failed(rs, step, wire, "application call returned -1 %s, expected %s", errno_name(reply.err),
 				    expected);
 		else
-			step_failed(rs, step, wire, "application call returned %lld, expected %s", (long long)reply.ret,
-				    expected);
+			step_failed(rs, step, wire, "application call returned %s, expected %s", e->observed, expected);
 		free(wire);
 		return -1;
 	}
