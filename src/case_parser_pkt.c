@@ -53,6 +53,7 @@ struct pkt_parser {
 	char *dir;                  /* the script's directory: `../common/defaults.sh` is relative to it */
 	int64_t tolerance_ns;
 	int64_t tolerance_per_mille;
+	uint32_t ts_tick_usecs;     /* --tcp_ts_tick_usecs: 0, the stack's TS vals are not checked */
 	int64_t script_ns;          /* the script's time of its latest event, for the next one's tolerance */
 	int64_t span_slack_ns;      /* the slack of the current line's span end */
 	const struct pkt_command_line *command_line; /* packetdrill's, or NULL */
@@ -1043,6 +1044,14 @@ static void find_stack_cookies(struct pkt_parser *p, struct segment_spec *spec)
 	}
 }
 
+/* A line's slack at delta_ns from the previous event: --tolerance_usecs, or --tolerance_percent of the
+ * distance when that is more. */
+static int64_t slack_of(const struct pkt_parser *p, int64_t delta_ns)
+{
+	int64_t proportional_ns = delta_ns * p->tolerance_per_mille / 1000;
+	return proportional_ns > p->tolerance_ns ? proportional_ns : p->tolerance_ns;
+}
+
 static int parse_packet(struct pkt_parser *p, struct token direction, struct step *s)
 {
 	bool injected = token_is(direction, "<");
@@ -1078,10 +1087,17 @@ static int parse_packet(struct pkt_parser *p, struct token direction, struct ste
 		struct option_spec *o = &spec->options[i];
 		if (o->kind != TCP_OPTION_TIMESTAMP)
 			continue;
-		/* packetdrill checks no outbound TS val unless --tcp_ts_tick_usecs (config.c: 0), and maps an
-		 * inbound TS ecr onto the stack's TS clock (run_packet.c); `auto` echoes the stack's latest. */
-		if (!injected)
+		/* packetdrill checks no outbound TS val unless --tcp_ts_tick_usecs (config.c: 0), and then
+		 * within --tolerance_usecs or --tolerance_percent of the time since the script started
+		 * (verify_outbound_tcp_option); it maps an inbound TS ecr onto the stack's TS clock
+		 * (run_packet.c); `auto` echoes the stack's latest. */
+		if (!injected && p->ts_tick_usecs && o->v[0].kind == SPEC_VALUE) {
+			int64_t tolerance_ns = slack_of(p, p->script_ns);
+			o->ts_tick_usecs = p->ts_tick_usecs;
+			o->ts_tolerance_usecs = (uint32_t)(tolerance_ns / 1000);
+		} else if (!injected) {
 			o->v[0] = (struct spec_value){ SPEC_ANY, 0 };
+		}
 		else if (spec->flags & TCP_FLAG_ACK)
 			o->v[1] = (struct spec_value){ SPEC_AUTO, 0 };
 	}
@@ -1205,13 +1221,6 @@ static int parse_code_block(struct pkt_parser *p, const struct step *s)
 }
 static int parse_command(struct pkt_parser *p, const struct step *at);
 
-/* A line's slack at delta_ns from the previous event: --tolerance_usecs, or --tolerance_percent of the
- * distance when that is more. */
-static int64_t slack_of(const struct pkt_parser *p, int64_t delta_ns)
-{
-	int64_t proportional_ns = delta_ns * p->tolerance_per_mille / 1000;
-	return proportional_ns > p->tolerance_ns ? proportional_ns : p->tolerance_ns;
-}
 
 /* packetdrill's command line, applied at the first event (commands and options, below). */
 static int apply_command_line(struct pkt_parser *p);
@@ -1515,6 +1524,12 @@ static int apply_option(struct pkt_parser *p, struct token t)
 		p->c->families = 1u << family;
 		if (family == FAMILY_IPV6)
 			set_default_script_addresses(p, true);
+	} else if (token_is(name, "tcp_ts_tick_usecs")) {
+		/* packetdrill's check of the stack's TS vals (config.c: 0..1000000, 0 disables it). */
+		uint64_t usecs;
+		if (lex_uint(lx, value, 0, 1000000, &usecs) < 0)
+			return -1;
+		p->ts_tick_usecs = (uint32_t)usecs;
 	} else if (token_is(name, "mss")) {
 		/* packetdrill's gso_size for the super-segments it injects through its tun device; an
 		 * injected segment here is never longer than the link's MTU (append_packet). */

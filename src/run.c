@@ -682,6 +682,7 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 	rs->last_taken[step->peer] = got.segment;
 	rs->last_taken_ns[step->peer] = got.at_ns;
 	peer_resolve_expected(peer, &step->u.segment, &expected);
+	peer_map_ts_ticks(peer, &expected, &observed);
 	struct segment_verdict verdict = judge_segment(&expected, &observed);
 	struct run_event *e = add_event(rs, RUN_EVENT_SEGMENT, step, step->peer, got.at_ns);
 	e->frame = got.frame;
