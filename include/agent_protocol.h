@@ -45,6 +45,9 @@ enum agent_op {
 	AGENT_OP_NEIGH_ADD,
 	AGENT_OP_POLL,
 	AGENT_OP_ERRQUEUE,
+	AGENT_OP_EPOLL_CREATE,
+	AGENT_OP_EPOLL_CTL,
+	AGENT_OP_EPOLL_WAIT,
 };
 
 /* Longest MIB counter name ("TcpExt.TCPTimeWaitOverflow"), with its NUL. */
@@ -62,7 +65,9 @@ enum agent_op {
  *   socket polled for glibc's POLL* bits; ret is its revents, 0 when the wait ran out); errqueue
  *   timeout_ms (one notification of the socket's error queue, waited for up to timeout_ms: ret is
  *   recvmsg's, text its sock_extended_err as `ee_errno=E ee_origin=O ee_type=T ee_code=C ee_info=I
- *   ee_data=D`, empty without one).
+ *   ee_data=D`, empty without one); epoll-create - (an epoll instance under the handle); epoll-ctl
+ *   from ctl events (ctl add|mod|del of from's socket, events as epoll numbers them); epoll-wait
+ *   timeout_ms (one ready event: ret its events, text its socket's handle; 0 and no text when none).
  * sysctl-get/set, hello, state, counter, purge, reset, neigh-flush, neigh-add and tsclock carry the handle `-`
  * (handle[0] == '\0' here); every other op names one.
  * value= comes last and runs to the end of the line, so it may hold spaces ("32768 60999"). */
@@ -93,7 +98,8 @@ struct agent_request {
 					  * AF_INET6 with IPV6_V6ONLY off (an IPv4 address is then v4-mapped);
 					  * on reset, the case's namespace runs IPv6 */
 	uint8_t lladdr[6];               /* neigh-add: the neighbour's Ethernet address */
-	int poll_events;                 /* poll: POLLIN|POLLOUT|... as glibc numbers them */
+	uint32_t poll_events;            /* poll: POLLIN|POLLOUT|... as glibc numbers them; epoll-ctl: EPOLL* */
+	int epoll_ctl_op;                /* epoll-ctl: EPOLL_CTL_ADD, _MOD or _DEL */
 };
 
 /* Most connections one accept-close may take. */

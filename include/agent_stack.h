@@ -50,6 +50,12 @@ struct agent_stack {
 	 * sock_extended_err in *out and *found true when it carried one; 0, or -1 with errno (EAGAIN:
 	 * none queued). NULL where the stack has no error queue; the op then answers EOPNOTSUPP. */
 	int (*read_error_queue)(int fd, struct sock_extended_err *out, bool *found);
+	/* epoll (a .pkt's epoll_create/ctl/wait): an instance; epoll_ctl with data carried back by
+	 * epoll_wait, which waits up to timeout_ms for one event (1, *events and *data set; 0 at the
+	 * timeout). NULL, all three, where the stack has none; the ops then answer EOPNOTSUPP. */
+	int (*epoll_create)(void);
+	int (*epoll_ctl)(int epfd, int op, int fd, uint32_t events, uint32_t data);
+	int (*epoll_wait)(int epfd, uint32_t *events, uint32_t *data, int timeout_ms);
 	int (*shutdown)(int fd, int how);
 	int (*close)(int fd);
 	int (*setsockopt)(int fd, int level, int name, const void *value, socklen_t length);

@@ -95,6 +95,9 @@ enum app_op {
 	APP_SENDTO,     /* (a .pkt's sendto(..., MSG_FASTOPEN, ...)) send N bytes to IP:PORT, connecting */
 	APP_POLL,       /* (a .pkt's poll) wait for poll_events on H; the result is its revents, 0 at the timeout */
 	APP_ERRQUEUE,   /* (a .pkt's recvmsg(..., MSG_ERRQUEUE)) one notification of H's error queue, in expect_text */
+	APP_EPOLL_CREATE, /* (a .pkt's epoll_create) an epoll instance named H */
+	APP_EPOLL_CTL,  /* (a .pkt's epoll_ctl) epoll_ctl_op on H for from_handle's socket, poll_events */
+	APP_EPOLL_WAIT, /* (a .pkt's epoll_wait) one ready event of H: its events, its socket in expect_text */
 };
 
 /* What a line expects back: `= 0`, `= 5`, `= EADDRNOTAVAIL`, `= *`; no `=` means "succeeds". */
@@ -117,7 +120,8 @@ struct app_call {
 	bool fast_open;                  /* sendto with MSG_FASTOPEN: the SYN carries the data (RFC 7413) */
 	bool zerocopy;                   /* send with MSG_ZEROCOPY: the stack notifies on the error queue */
 	bool active_open;                /* a .pkt's connect: peers that follow active opens await its SYN */
-	int poll_events;                 /* APP_POLL: POLLIN|POLLOUT|... (glibc's bits) */
+	uint32_t poll_events;            /* APP_POLL: POLLIN|POLLOUT|... (glibc's bits); APP_EPOLL_CTL: EPOLL* */
+	int epoll_ctl_op;                /* APP_EPOLL_CTL: EPOLL_CTL_ADD, _MOD or _DEL */
 	/* > 0: the call blocks that long while the next lines run, and must return then, within the
 	 * line's slack (a .pkt's `+0...0.1 read(...)`) */
 	int64_t span_ns;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "error_text.h"
@@ -30,7 +31,8 @@ static const char *const op_names[] = {
 	[AGENT_OP_NEIGH_FLUSH] = "neigh-flush",
 	[AGENT_OP_TCP_INFO] = "tcp-info",     [AGENT_OP_SENDTO] = "sendto",
 	[AGENT_OP_NEIGH_ADD] = "neigh-add",    [AGENT_OP_POLL] = "poll",
-	[AGENT_OP_ERRQUEUE] = "errqueue",
+	[AGENT_OP_ERRQUEUE] = "errqueue",     [AGENT_OP_EPOLL_CREATE] = "epoll-create",
+	[AGENT_OP_EPOLL_CTL] = "epoll-ctl",   [AGENT_OP_EPOLL_WAIT] = "epoll-wait",
 };
 #define OP_COUNT (int)(sizeof op_names / sizeof op_names[0])
 
@@ -44,7 +46,7 @@ const char *agent_op_name(enum agent_op op)
 enum key {
 	KEY_IP, KEY_PORT, KEY_BACKLOG, KEY_FROM, KEY_HOW, KEY_OPT, KEY_V, KEY_LEN, KEY_TIMEOUT,
 	KEY_SYSCTL, KEY_VALUE, KEY_REMOTE_IP, KEY_REMOTE_PORT, KEY_COUNTER, KEY_CONNECTIONS, KEY_FAMILY, KEY_FIELD,
-	KEY_FLAGS, KEY_LLADDR, KEY_EVENTS,
+	KEY_FLAGS, KEY_LLADDR, KEY_EVENTS, KEY_CTL,
 };
 static const char *const key_names[] = {
 	[KEY_IP] = "ip", [KEY_PORT] = "port", [KEY_BACKLOG] = "backlog", [KEY_FROM] = "from",
@@ -52,7 +54,7 @@ static const char *const key_names[] = {
 	[KEY_TIMEOUT] = "timeout_ms", [KEY_SYSCTL] = "key", [KEY_VALUE] = "value", [KEY_REMOTE_IP] = "rip",
 	[KEY_REMOTE_PORT] = "rport", [KEY_COUNTER] = "name", [KEY_CONNECTIONS] = "count", [KEY_FAMILY] = "family",
 	[KEY_FIELD] = "field", [KEY_FLAGS] = "flags", [KEY_LLADDR] = "lladdr",
-	[KEY_EVENTS] = "events",
+	[KEY_EVENTS] = "events", [KEY_CTL] = "ctl",
 };
 #define KEY_COUNT (int)(sizeof key_names / sizeof key_names[0])
 #define K(k) (1u << (k))
@@ -93,6 +95,9 @@ static const struct {
 	[AGENT_OP_NEIGH_ADD] = { K(KEY_IP) | K(KEY_LLADDR), K(KEY_IP) | K(KEY_LLADDR) },
 	[AGENT_OP_POLL] = { K(KEY_EVENTS) | K(KEY_TIMEOUT), K(KEY_EVENTS) | K(KEY_TIMEOUT) },
 	[AGENT_OP_ERRQUEUE] = { K(KEY_TIMEOUT), K(KEY_TIMEOUT) },
+	[AGENT_OP_EPOLL_CREATE] = { 0, 0 },
+	[AGENT_OP_EPOLL_CTL] = { K(KEY_FROM) | K(KEY_CTL) | K(KEY_EVENTS), K(KEY_FROM) | K(KEY_CTL) | K(KEY_EVENTS) },
+	[AGENT_OP_EPOLL_WAIT] = { K(KEY_TIMEOUT), K(KEY_TIMEOUT) },
 };
 
 /* Ops about the stack as a whole rather than one of the case's sockets. */
@@ -132,6 +137,11 @@ static const struct {
 	const char *name;
 	int how;
 } shutdown_names[] = { { "rd", SHUT_RD }, { "wr", SHUT_WR }, { "rdwr", SHUT_RDWR } };
+
+static const struct {
+	const char *name;
+	int op;
+} epoll_ctl_names[] = { { "add", EPOLL_CTL_ADD }, { "mod", EPOLL_CTL_MOD }, { "del", EPOLL_CTL_DEL } };
 
 static const char *shutdown_name(int how)
 {
@@ -390,9 +400,18 @@ static int parse_key_value(struct cursor *c, const char *field, size_t field_len
 		out->values[out->value_count++] = (int)signed_number;
 		break;
 	case KEY_EVENTS:
-		if (!parse_unsigned(text, len, UINT16_MAX, &number))
-			return error_set(error, "bad events '%.*s' (want poll's bits, 0..%u)", (int)len, text, UINT16_MAX);
-		out->poll_events = (int)number;
+		if (!parse_unsigned(text, len, UINT32_MAX, &number))
+			return error_set(error, "bad events '%.*s' (want poll's or epoll's bits, 0..%u)", (int)len, text,
+					 UINT32_MAX);
+		out->poll_events = (uint32_t)number;
+		break;
+	case KEY_CTL:
+		out->epoll_ctl_op = -1;
+		for (size_t i = 0; i < sizeof epoll_ctl_names / sizeof epoll_ctl_names[0]; i++)
+			if (strlen(epoll_ctl_names[i].name) == len && memcmp(epoll_ctl_names[i].name, text, len) == 0)
+				out->epoll_ctl_op = epoll_ctl_names[i].op;
+		if (out->epoll_ctl_op < 0)
+			return error_set(error, "bad ctl '%.*s' (want add, mod or del)", (int)len, text);
 		break;
 	case KEY_LEN:
 		if (!parse_unsigned(text, len, AGENT_IO_MAX, &number))
@@ -547,11 +566,17 @@ int agent_format_request(const struct agent_request *req, char *line, size_t siz
 			return error_set(error, "%s: bad shutdown direction %d", op, req->shutdown_how);
 		put(&w, " how=%s", how);
 	}
-	if (keys & K(KEY_EVENTS)) {
-		if (req->poll_events < 0 || req->poll_events > UINT16_MAX)
-			return error_set(error, "%s: events %d are outside 0..%u", op, req->poll_events, UINT16_MAX);
-		put(&w, " events=%d", req->poll_events);
+	if (keys & K(KEY_CTL)) {
+		const char *ctl = NULL;
+		for (size_t i = 0; i < sizeof epoll_ctl_names / sizeof epoll_ctl_names[0]; i++)
+			if (epoll_ctl_names[i].op == req->epoll_ctl_op)
+				ctl = epoll_ctl_names[i].name;
+		if (!ctl)
+			return error_set(error, "%s: bad epoll_ctl op %d", op, req->epoll_ctl_op);
+		put(&w, " ctl=%s", ctl);
 	}
+	if (keys & K(KEY_EVENTS))
+		put(&w, " events=%" PRIu32, req->poll_events);
 	if (keys & K(KEY_FIELD)) {
 		if (!tcp_info_has_field(req->option))
 			return error_set(error, "%s: unknown tcp_info field '%s'", op, req->option);
@@ -621,6 +646,8 @@ int agent_request_from_call(unsigned id, const struct app_call *call, enum addre
 		[APP_SETSOCKOPT] = AGENT_OP_SETSOCKOPT, [APP_GETSOCKOPT] = AGENT_OP_GETSOCKOPT,
 		[APP_TCP_INFO] = AGENT_OP_TCP_INFO,     [APP_SENDTO] = AGENT_OP_SENDTO,
 		[APP_POLL] = AGENT_OP_POLL,             [APP_ERRQUEUE] = AGENT_OP_ERRQUEUE,
+		[APP_EPOLL_CREATE] = AGENT_OP_EPOLL_CREATE, [APP_EPOLL_CTL] = AGENT_OP_EPOLL_CTL,
+		[APP_EPOLL_WAIT] = AGENT_OP_EPOLL_WAIT,
 	};
 	memset(out, 0, sizeof *out);
 	if ((int)call->op < 0 || (size_t)call->op >= sizeof op_of_app / sizeof op_of_app[0])
@@ -654,6 +681,7 @@ int agent_request_from_call(unsigned id, const struct app_call *call, enum addre
 	out->fast_open = call->fast_open;
 	out->zerocopy = call->zerocopy;
 	out->poll_events = call->poll_events;
+	out->epoll_ctl_op = call->epoll_ctl_op;
 	/* A send blocks only for a .pkt's span; every other call waits as long as its line allows. */
 	bool send = call->op == APP_SEND || call->op == APP_SENDTO;
 	out->timeout_ms = send && call->span_ns <= 0 ? 0 : (int)timeout_ms;

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -398,6 +399,59 @@ static void op_errqueue(struct server *s, const struct agent_request *q, struct 
 			 ee.ee_errno, ee.ee_origin, ee.ee_type, ee.ee_code, ee.ee_info, ee.ee_data);
 }
 
+static bool has_epoll(const struct server *s, struct agent_reply *r)
+{
+	if (!s->stack->epoll_create)
+		refuse(r, EOPNOTSUPP, "this stack has no epoll");
+	return s->stack->epoll_create != NULL;
+}
+
+static void op_epoll_create(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	if (!has_epoll(s, r))
+		return;
+	if (find(s, q->handle)) {
+		refuse(r, EBUSY, "'%s' already names a socket", q->handle);
+		return;
+	}
+	struct handle *slot = free_slot(s);
+	if (!slot) {
+		refuse(r, ENOSPC, "handle table full (%d sockets)", HANDLE_MAX);
+		return;
+	}
+	int fd = s->stack->epoll_create();
+	done(r, fd, errno);
+	if (fd >= 0)
+		store(slot, q->handle, fd);
+}
+
+/* The event's data is the socket's slot, so a wait can name its handle. */
+static void op_epoll_ctl(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	if (!has_epoll(s, r))
+		return;
+	struct handle *instance = existing(s, q->handle, r), *socket = instance ? existing(s, q->from_handle, r) : NULL;
+	if (!socket)
+		return;
+	int rc = s->stack->epoll_ctl(instance->fd, q->epoll_ctl_op, socket->fd, q->poll_events,
+				     (uint32_t)(socket - s->handles));
+	done(r, rc, errno);
+}
+
+static void op_epoll_wait(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	if (!has_epoll(s, r))
+		return;
+	struct handle *instance = existing(s, q->handle, r);
+	if (!instance)
+		return;
+	uint32_t events = 0, data = 0;
+	int n = s->stack->epoll_wait(instance->fd, &events, &data, q->timeout_ms);
+	done(r, n <= 0 ? n : (int64_t)events, errno);
+	if (n > 0 && data < HANDLE_MAX)
+		snprintf(r->text, sizeof r->text, "%s", s->handles[data].name);
+}
+
 static void op_shutdown(struct server *s, const struct agent_request *q, struct agent_reply *r)
 {
 	struct handle *h = existing(s, q->handle, r);
@@ -715,6 +769,9 @@ static void perform(struct server *s, const struct agent_request *q, struct agen
 	case AGENT_OP_NEIGH_ADD: op_neigh_add(q, r); break;
 	case AGENT_OP_POLL: op_poll(s, q, r); break;
 	case AGENT_OP_ERRQUEUE: op_errqueue(s, q, r); break;
+	case AGENT_OP_EPOLL_CREATE: op_epoll_create(s, q, r); break;
+	case AGENT_OP_EPOLL_CTL: op_epoll_ctl(s, q, r); break;
+	case AGENT_OP_EPOLL_WAIT: op_epoll_wait(s, q, r); break;
 	}
 }
 
@@ -991,6 +1048,31 @@ static int linux_read_error_queue(int fd, struct sock_extended_err *out, bool *f
 	return 0;
 }
 
+static int linux_epoll_create(void)
+{
+	return epoll_create1(EPOLL_CLOEXEC);
+}
+
+static int linux_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint32_t data)
+{
+	struct epoll_event event = { .events = events, .data.u32 = data };
+	return epoll_ctl(epfd, op, fd, &event);
+}
+
+static int linux_epoll_wait(int epfd, uint32_t *events, uint32_t *data, int timeout_ms)
+{
+	struct epoll_event event;
+	int n;
+	do
+		n = epoll_wait(epfd, &event, 1, timeout_ms);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		*events = event.events;
+		*data = event.data.u32;
+	}
+	return n;
+}
+
 static void linux_hello(char *text, size_t size)
 {
 	struct utsname u;
@@ -1012,6 +1094,9 @@ const struct agent_stack agent_stack_linux = {
 	.send_blocking = linux_send_blocking,
 	.recv = recv,
 	.read_error_queue = linux_read_error_queue,
+	.epoll_create = linux_epoll_create,
+	.epoll_ctl = linux_epoll_ctl,
+	.epoll_wait = linux_epoll_wait,
 	.shutdown = shutdown,
 	.close = close,
 	.setsockopt = setsockopt,

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <time.h>
 #include <linux/errqueue.h>
 #include <stdarg.h>
@@ -593,10 +594,17 @@ static int sockopt_of(struct pkt_parser *p, const struct pkt_call *call, struct 
 	return fd_handle(p, call->args[0], app->handle);
 }
 
-/* `[1]` -> 1. */
+/* `[1]` -> 1; `[0xffffffff]` -> the int with those bits (an unsigned option's all ones). */
 static int bracketed_int(struct pkt_parser *p, struct token t, int *value)
 {
 	struct token inside = t.len >= 3 ? trimmed(sub_token(t, 1, t.len - 2)) : t;
+	int64_t hex;
+	if (t.s[0] == '[' && t.s[t.len - 1] == ']' && inside.len > 2 && inside.s[0] == '0' && inside.s[1] == 'x') {
+		if (hex_value(p->lx, sub_token(inside, 2, inside.len - 2), &hex) < 0)
+			return -1;
+		*value = (int)(uint32_t)hex;
+		return 0;
+	}
 	bool number = inside.len > 0 && (char_is_digit(inside.s[0]) || inside.s[0] == '-');
 	for (size_t i = 1; number && i < inside.len; i++)
 		number = char_is_digit(inside.s[i]);
@@ -729,25 +737,35 @@ static bool struct_field(struct token t, const char *name, struct token *value)
 	return false;
 }
 
-/* POLLIN|POLLOUT as glibc numbers them. */
-static int poll_bits(struct pkt_parser *p, struct token t, int *bits)
+struct event_name {
+	const char *name;
+	uint32_t bit;
+};
+static const struct event_name poll_names[] = {
+	{ "POLLIN", POLLIN },	{ "POLLPRI", POLLPRI },	      { "POLLOUT", POLLOUT },	    { "POLLERR", POLLERR },
+	{ "POLLHUP", POLLHUP }, { "POLLRDNORM", POLLRDNORM }, { "POLLWRNORM", POLLWRNORM }, { "POLLRDHUP", POLLRDHUP },
+	{ NULL, 0 },
+};
+static const struct event_name epoll_names[] = {
+	{ "EPOLLIN", EPOLLIN },		  { "EPOLLPRI", EPOLLPRI },	    { "EPOLLOUT", EPOLLOUT },
+	{ "EPOLLERR", EPOLLERR },	  { "EPOLLHUP", EPOLLHUP },	    { "EPOLLRDHUP", EPOLLRDHUP },
+	{ "EPOLLET", EPOLLET },		  { "EPOLLONESHOT", EPOLLONESHOT }, { "EPOLLEXCLUSIVE", EPOLLEXCLUSIVE },
+	{ NULL, 0 },
+};
+
+/* POLLIN|POLLOUT (or EPOLLIN|EPOLLET) as glibc numbers them. */
+static int poll_bits(struct pkt_parser *p, struct token t, const struct event_name *names, uint32_t *bits)
 {
-	static const struct {
-		const char *name;
-		int bit;
-	} names[] = { { "POLLIN", POLLIN }, { "POLLPRI", POLLPRI }, { "POLLOUT", POLLOUT }, { "POLLERR", POLLERR },
-		      { "POLLHUP", POLLHUP }, { "POLLRDNORM", POLLRDNORM }, { "POLLWRNORM", POLLWRNORM },
-		      { "POLLRDHUP", POLLRDHUP } };
 	*bits = 0;
 	struct token rest = t, word;
 	while (next_flag_word(&rest, &word)) {
-		int bit = token_is(word, "0") ? 0 : -1;
-		for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		int64_t bit = token_is(word, "0") ? 0 : -1;
+		for (size_t i = 0; names[i].name; i++)
 			if (token_is(word, names[i].name))
 				bit = names[i].bit;
 		if (bit < 0)
 			return lex_unsupported(p->lx, word.col, "poll event " TOKEN_FMT, TOKEN_ARG(word));
-		*bits |= bit;
+		*bits |= (uint32_t)bit;
 	}
 	return 0;
 }
@@ -758,7 +776,8 @@ static int poll_bits(struct pkt_parser *p, struct token t, int *bits)
 static int lower_poll(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
 {
 	struct token fds = call->args[0], fd, events, revents;
-	int count, timeout_ms, expected_revents;
+	int count, timeout_ms;
+	uint32_t expected_revents;
 	if (lex_int(p->lx, call->args[1], &count) < 0 || lex_int(p->lx, call->args[2], &timeout_ms) < 0)
 		return -1;
 	int structs = 0;
@@ -769,8 +788,8 @@ static int lower_poll(struct pkt_parser *p, const struct pkt_call *call, struct 
 	if (!struct_field(fds, "fd", &fd) || !struct_field(fds, "events", &events) ||
 	    !struct_field(fds, "revents", &revents))
 		return lex_fail(p->lx, fds.col, "expected [{fd=N, events=..., revents=...}]");
-	if (fd_handle(p, fd, app->handle) < 0 || poll_bits(p, events, &app->poll_events) < 0 ||
-	    poll_bits(p, revents, &expected_revents) < 0)
+	if (fd_handle(p, fd, app->handle) < 0 || poll_bits(p, events, poll_names, &app->poll_events) < 0 ||
+	    poll_bits(p, revents, poll_names, &expected_revents) < 0)
 		return -1;
 	if (call->err)
 		return lex_unsupported(p->lx, call->result.col, "a poll() expected to fail");
@@ -782,6 +801,75 @@ static int lower_poll(struct pkt_parser *p, const struct pkt_call *call, struct 
 											 : (int64_t)timeout_ms * NS_PER_MS;
 	app->expect = APP_EXPECT_VALUE;
 	app->expect_value = call->value ? expected_revents : 0;
+	return 0;
+}
+
+/* epoll_create(SIZE) = FD: an epoll instance of the agent's (a stack without epoll answers EOPNOTSUPP). */
+static int lower_epoll_create(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	if (call->err || call->value < 0)
+		return lex_unsupported(p->lx, call->result.col, "an epoll_create() expected to fail");
+	app->op = APP_EPOLL_CREATE;
+	app->expect = APP_EXPECT_SUCCESS;
+	return new_fd_handle(p, call, app->handle);
+}
+
+/* epoll_ctl(EPFD, EPOLL_CTL_ADD|MOD|DEL, FD, {events=E, fd=FD}) = 0 */
+static int lower_epoll_ctl(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	static const struct {
+		const char *name;
+		int op;
+	} ops[] = { { "EPOLL_CTL_ADD", EPOLL_CTL_ADD }, { "EPOLL_CTL_MOD", EPOLL_CTL_MOD }, { "EPOLL_CTL_DEL", EPOLL_CTL_DEL } };
+	struct token event = call->args[3], events, fd;
+	app->epoll_ctl_op = -1;
+	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+		if (token_is(call->args[1], ops[i].name))
+			app->epoll_ctl_op = ops[i].op;
+	if (app->epoll_ctl_op < 0)
+		return lex_unsupported(p->lx, call->args[1].col, "epoll_ctl op " TOKEN_FMT, TOKEN_ARG(call->args[1]));
+	if (fd_handle(p, call->args[0], app->handle) < 0 || fd_handle(p, call->args[2], app->from_handle) < 0)
+		return -1;
+	if (!struct_field(event, "events", &events) || !struct_field(event, "fd", &fd) ||
+	    fd.len != call->args[2].len || memcmp(fd.s, call->args[2].s, fd.len) != 0)
+		return lex_unsupported(p->lx, event.col, "an epoll event other than {events=..., fd=FD}");
+	if (poll_bits(p, events, epoll_names, &app->poll_events) < 0)
+		return -1;
+	app->op = APP_EPOLL_CTL;
+	expect_result(call, app);
+	return 0;
+}
+
+/* epoll_wait(EPFD, {events=E, fd=FD}, MAX, TIMEOUT_MS) = 1, or `{events=0, ptr=0}` with = 0: one
+ * ready event at most, waited for no longer than the script's timeout and the line allow. */
+static int lower_epoll_wait(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	struct token event = call->args[1], events, fd;
+	int max_events, timeout_ms;
+	if (fd_handle(p, call->args[0], app->handle) < 0 || lex_int(p->lx, call->args[2], &max_events) < 0 ||
+	    lex_int(p->lx, call->args[3], &timeout_ms) < 0)
+		return -1;
+	if (call->err)
+		return lex_unsupported(p->lx, call->result.col, "an epoll_wait() expected to fail");
+	if (call->value > 1 || max_events < 1)
+		return lex_unsupported(p->lx, call->result.col, "an epoll_wait() of more than one event");
+	if (!struct_field(event, "events", &events))
+		return lex_unsupported(p->lx, event.col, "an epoll event other than {events=..., fd=FD}");
+	uint32_t expected_events;
+	if (poll_bits(p, events, epoll_names, &expected_events) < 0)
+		return -1;
+	app->op = APP_EPOLL_WAIT;
+	int64_t line_wait_ns = wait_of(p, call);
+	app->timeout_ns = timeout_ms < 0 || (int64_t)timeout_ms * NS_PER_MS > line_wait_ns ? line_wait_ns
+											 : (int64_t)timeout_ms * NS_PER_MS;
+	app->expect = APP_EXPECT_VALUE;
+	app->expect_value = call->value ? expected_events : 0;
+	if (call->value == 1) {
+		if (!struct_field(event, "fd", &fd))
+			return lex_unsupported(p->lx, event.col, "an epoll event other than {events=..., fd=FD}");
+		if (fd_handle(p, fd, app->expect_text) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -854,6 +942,8 @@ static const struct pkt_syscall {
 	{ "shutdown", 2, lower_shutdown },	{ "setsockopt", 5, lower_setsockopt },
 	{ "getsockopt", 5, lower_getsockopt }, { "fcntl", -1, lower_fcntl },
 	{ "poll", 3, lower_poll },		{ "recvmsg", 3, lower_recvmsg },
+	{ "epoll_create", 1, lower_epoll_create }, { "epoll_ctl", 4, lower_epoll_ctl },
+	{ "epoll_wait", 4, lower_epoll_wait },
 };
 
 /* depth plus the brackets text[len] opens and less those it closes, outside quotes. */
@@ -946,7 +1036,7 @@ static int parse_syscall(struct pkt_parser *p, struct step *s, int64_t span_ns)
 	/* The call blocks while later lines inject what it waits for: accept, a read, a connect's end, and
 	 * a write or sendto, which waits for its connection and for room in the buffer (send_blocking). */
 	bool waits = row->lower == lower_recv || row->lower == lower_accept || row->lower == lower_connect ||
-		     row->lower == lower_send || row->lower == lower_poll;
+		     row->lower == lower_send || row->lower == lower_poll || row->lower == lower_epoll_wait;
 	if (span_ns > 0 && !waits)
 		return lex_unsupported(lx, s->where.col, "a blocking call's span ('...') on %s", row->name);
 	struct app_call *app = &s->u.app;
