@@ -980,7 +980,7 @@ static int check_app_reply(struct run_state *rs, const struct step *step, const 
 	snprintf(e->expected, sizeof e->expected, "%s", expected);
 	if (reply.err)
 		snprintf(e->observed, sizeof e->observed, "-1 %s", errno_name(reply.err));
-	else if (call.expect_text[0])
+	else if (call.expect_text[0] && reply.text[0])
 		snprintf(e->observed, sizeof e->observed, "%lld {%.200s}", (long long)reply.ret, reply.text);
 	else
 		snprintf(e->observed, sizeof e->observed, "%lld", (long long)reply.ret);

@@ -2,6 +2,7 @@
  * with a message that names the problem. */
 #include <errno.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -153,6 +154,7 @@ static void test_round_trip_send_recv(void **state)
 {
 	(void)state;
 	struct app_call call = call_of(APP_SEND, "conn");
+	struct agent_request got;
 	call.length = 5;
 	assert_int_equal(round_trip_call(&call, "42 send conn len=5\n").length, 5);
 	/* A .pkt's span makes it a blocking send, which waits that long. */
@@ -169,10 +171,17 @@ static void test_round_trip_send_recv(void **state)
 	call.poll_events = POLLIN | POLLOUT;
 	call.timeout_ns = 100000000;
 	assert_int_equal(round_trip_call(&call, "42 poll fd4 events=5 timeout_ms=100\n").poll_events, POLLIN | POLLOUT);
+	call = call_of(APP_EPOLL_CTL, "fd5");
+	snprintf(call.from_handle, sizeof call.from_handle, "fd4");
+	call.epoll_ctl_op = EPOLL_CTL_MOD;
+	call.poll_events = EPOLLIN | EPOLLET;
+	got = round_trip_call(&call, "42 epoll-ctl fd5 from=fd4 ctl=mod events=2147483649\n");
+	assert_int_equal(got.epoll_ctl_op, EPOLL_CTL_MOD);
+	assert_int_equal(got.poll_events, EPOLLIN | EPOLLET);
 	call = call_of(APP_RECV, "conn");
 	call.length = AGENT_IO_MAX;
 	call.timeout_ns = 0;
-	struct agent_request got = round_trip_call(&call, "42 recv conn len=1048576 timeout_ms=0\n");
+	got = round_trip_call(&call, "42 recv conn len=1048576 timeout_ms=0\n");
 	assert_int_equal(got.length, AGENT_IO_MAX);
 	assert_int_equal(got.timeout_ms, 0);
 }
