@@ -368,15 +368,24 @@ static int parse_key_value(struct cursor *c, const char *field, size_t field_len
 			return error_set(error, "bad how '%.*s' (want rd, wr or rdwr)", (int)len, text);
 		break;
 	case KEY_FLAGS:
-		/* Names travel, not numbers: MSG_EOR, MSG_FASTOPEN and MSG_ZEROCOPY are the ones a case asks for. */
-		if (len == 3 && memcmp(text, "eor", 3) == 0)
-			out->end_of_record = true;
-		else if (len == 8 && memcmp(text, "fastopen", 8) == 0)
-			out->fast_open = true;
-		else if (len == 8 && memcmp(text, "zerocopy", 8) == 0)
-			out->zerocopy = true;
-		else
-			return error_set(error, "unknown send flags '%.*s' (want eor, fastopen or zerocopy)", (int)len, text);
+		/* Names travel, not numbers: MSG_EOR, MSG_FASTOPEN and MSG_ZEROCOPY are the ones a case asks
+		 * for, one or more joined by ',' (`fastopen,zerocopy`). */
+		for (size_t at = 0; at <= len;) {
+			size_t word = at;
+			while (word < len && text[word] != ',')
+				word++;
+			size_t n = word - at;
+			if (n == 3 && memcmp(text + at, "eor", 3) == 0)
+				out->end_of_record = true;
+			else if (n == 8 && memcmp(text + at, "fastopen", 8) == 0)
+				out->fast_open = true;
+			else if (n == 8 && memcmp(text + at, "zerocopy", 8) == 0)
+				out->zerocopy = true;
+			else
+				return error_set(error, "unknown send flags '%.*s' (want eor, fastopen or zerocopy, joined by ',')",
+						 (int)len, text);
+			at = word + 1;
+		}
 		break;
 	case KEY_FIELD:
 		if (len >= sizeof out->option)
@@ -600,14 +609,10 @@ int agent_format_request(const struct agent_request *req, char *line, size_t siz
 			return error_set(error, "%s: length %" PRIu32 " is above %u", op, req->length, AGENT_IO_MAX);
 		put(&w, " len=%" PRIu32, req->length);
 	}
-	if ((keys & K(KEY_FLAGS)) && req->end_of_record + req->fast_open + req->zerocopy > 1)
-		return error_set(error, "%s: one flag at a time (eor, fastopen or zerocopy)", op);
-	if ((keys & K(KEY_FLAGS)) && req->end_of_record)
-		put(&w, " flags=eor");
-	if ((keys & K(KEY_FLAGS)) && req->fast_open)
-		put(&w, " flags=fastopen");
-	if ((keys & K(KEY_FLAGS)) && req->zerocopy)
-		put(&w, " flags=zerocopy");
+	if ((keys & K(KEY_FLAGS)) && (req->end_of_record || req->fast_open || req->zerocopy))
+		put(&w, " flags=%s%s%s%s%s", req->end_of_record ? "eor" : "",
+		    req->end_of_record && (req->fast_open || req->zerocopy) ? "," : "", req->fast_open ? "fastopen" : "",
+		    req->fast_open && req->zerocopy ? "," : "", req->zerocopy ? "zerocopy" : "");
 	/* A send carries timeout_ms only when it blocks (> 0). */
 	bool timeout_travels = (req->op != AGENT_OP_SEND && req->op != AGENT_OP_SENDTO) || req->timeout_ms > 0;
 	if ((keys & K(KEY_TIMEOUT)) && timeout_travels) {

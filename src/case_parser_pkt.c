@@ -494,8 +494,7 @@ static int io_flags(struct pkt_parser *p, const struct pkt_call *call, int index
 	}
 	int allowed = MSG_DONTWAIT | (app ? MSG_EOR | MSG_ZEROCOPY : 0) |
 		      (app && token_is(call->name, "sendto") ? MSG_FASTOPEN : 0);
-	int one_of = flags & (MSG_EOR | MSG_FASTOPEN | MSG_ZEROCOPY);
-	if ((flags & ~allowed) || (one_of & (one_of - 1)))
+	if (flags & ~allowed)
 		return lex_unsupported(p->lx, call->args[index].col, "flags " TOKEN_FMT, TOKEN_ARG(call->args[index]));
 	if (app) {
 		app->end_of_record = flags & MSG_EOR;

@@ -164,6 +164,14 @@ static void test_round_trip_send_recv(void **state)
 	call.span_ns = 0;
 	call.end_of_record = true;
 	assert_true(round_trip_call(&call, "42 send conn len=5 flags=eor\n").end_of_record);
+	/* Flags together: MSG_FASTOPEN|MSG_ZEROCOPY. */
+	call.end_of_record = false;
+	call.zerocopy = true;
+	assert_true(round_trip_call(&call, "42 send conn len=5 flags=zerocopy\n").zerocopy);
+	call.end_of_record = true;
+	got = round_trip_call(&call, "42 send conn len=5 flags=eor,zerocopy\n");
+	assert_true(got.end_of_record && got.zerocopy);
+	call.zerocopy = false;
 	call = call_of(APP_TCP_INFO, "fd4");
 	snprintf(call.option, sizeof call.option, "tcpi_snd_cwnd");
 	assert_string_equal(round_trip_call(&call, "42 tcp-info fd4 field=tcpi_snd_cwnd\n").option, "tcpi_snd_cwnd");
