@@ -473,7 +473,7 @@ static int io_flags(struct pkt_parser *p, const struct pkt_call *call, int index
 		const char *name;
 		int value;
 	} known[] = { { "MSG_EOR", MSG_EOR }, { "MSG_FASTOPEN", MSG_FASTOPEN }, { "MSG_DONTWAIT", MSG_DONTWAIT },
-		      { "MSG_ZEROCOPY", MSG_ZEROCOPY } };
+		      { "MSG_ZEROCOPY", MSG_ZEROCOPY }, { "MSG_NOSIGNAL", MSG_NOSIGNAL } };
 	if (index >= call->arg_count)
 		return 0;
 	struct token rest = call->args[index], word;
@@ -492,8 +492,8 @@ static int io_flags(struct pkt_parser *p, const struct pkt_call *call, int index
 			return lex_unsupported(p->lx, word.col, "flag " TOKEN_FMT, TOKEN_ARG(word));
 		flags |= (int)value;
 	}
-	int allowed = MSG_DONTWAIT | (app ? MSG_EOR | MSG_ZEROCOPY : 0) |
-		      (app && token_is(call->name, "sendto") ? MSG_FASTOPEN : 0);
+	int allowed = MSG_DONTWAIT | MSG_NOSIGNAL | (app ? MSG_EOR | MSG_ZEROCOPY : 0) |
+		      (app && (token_is(call->name, "sendto") || token_is(call->name, "sendmsg")) ? MSG_FASTOPEN : 0);
 	if (flags & ~allowed)
 		return lex_unsupported(p->lx, call->args[index].col, "flags " TOKEN_FMT, TOKEN_ARG(call->args[index]));
 	if (app) {
@@ -530,15 +530,17 @@ static int lower_recv(struct pkt_parser *p, const struct pkt_call *call, struct 
 }
 
 /* write / send / sendto (FD, ..., N[, 0[, ..., ...]]) = BYTES */
-static int lower_send(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+static bool struct_field(struct token t, const char *name, struct token *value);
+
+/* What a send of app->length bytes with its flags becomes: a sendto where MSG_FASTOPEN connects (its
+ * address, the argument `address`, must be `...`), a blocking one under a span. */
+static int lower_any_send(struct pkt_parser *p, const struct pkt_call *call, struct token address, struct app_call *app)
 {
-	if (io_flags(p, call, 3, app) < 0 || io_length(p, call, app) < 0)
-		return -1;
 	app->op = APP_SEND;
 	if (call->span_ns > 0)
 		app->timeout_ns = wait_of(p, call);
 	if (app->fast_open) {
-		if (require_ellipsis(p, call->args[4], "an address") < 0)
+		if (require_ellipsis(p, address, "an address") < 0)
 			return -1;
 		app->op = APP_SENDTO;
 		mark_active_open(p, app);
@@ -547,6 +549,54 @@ static int lower_send(struct pkt_parser *p, const struct pkt_call *call, struct 
 	}
 	expect_result(call, app);
 	return 0;
+}
+
+static int lower_send(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	if (io_flags(p, call, 3, app) < 0 || io_length(p, call, app) < 0)
+		return -1;
+	return lower_any_send(p, call, call->args[4], app);
+}
+
+/* sendmsg(FD, {msg_name(...)=..., msg_iov(N)=[{..., L1}, ...], msg_flags=0}, FLAGS) = BYTES: for TCP a
+ * send of L1 + ... bytes (tcp_sendmsg copies the iovecs into one stream), except with MSG_ZEROCOPY,
+ * whose pages follow the iovecs (a SKIP over more than one). */
+static int lower_sendmsg(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	struct token msg = call->args[1];
+	if (io_flags(p, call, 2, app) < 0 || fd_handle(p, call->args[0], app->handle) < 0)
+		return -1;
+	const char *at = memmem(msg.s, msg.len, "msg_iov(", strlen("msg_iov("));
+	const char *open = at ? memchr(at, '[', msg.len - (size_t)(at - msg.s)) : NULL;
+	const char *close = open ? memchr(open, ']', msg.len - (size_t)(open - msg.s)) : NULL;
+	if (!close)
+		return lex_unsupported(p->lx, msg.col, "a sendmsg() without msg_iov(N)=[...]");
+	struct token list = { open + 1, (size_t)(close - open - 1), msg.col + (int)(open + 1 - msg.s) };
+	uint64_t total = 0;
+	int vectors = 0;
+	for (const char *brace = memchr(list.s, '{', list.len); brace;
+	     brace = memchr(brace + 1, '{', list.len - (size_t)(brace + 1 - list.s))) {
+		const char *end = memchr(brace, '}', list.len - (size_t)(brace - list.s));
+		const char *comma = end ? memchr(brace, ',', (size_t)(end - brace)) : NULL;
+		if (!comma)
+			return lex_unsupported(p->lx, list.col, "an iovec other than {..., LENGTH}");
+		struct token length = trimmed((struct token){ comma + 1, (size_t)(end - comma - 1),
+							      list.col + (int)(comma + 1 - list.s) });
+		uint64_t n;
+		if (lex_uint(p->lx, length, 0, AGENT_IO_MAX, &n) < 0)
+			return -1;
+		total += n;
+		vectors++;
+	}
+	if (total > AGENT_IO_MAX)
+		return lex_unsupported(p->lx, list.col, "a sendmsg() of more than %u bytes", AGENT_IO_MAX);
+	if (app->zerocopy && vectors > 1)
+		return lex_unsupported(p->lx, list.col, "a MSG_ZEROCOPY sendmsg() of several iovecs");
+	app->length = (uint32_t)total;
+	struct token name;
+	if (app->fast_open && !struct_field(msg, "msg_name(...)", &name))
+		return lex_unsupported(p->lx, msg.col, "a sendmsg(MSG_FASTOPEN) without msg_name");
+	return lower_any_send(p, call, app->fast_open ? name : call->args[0], app);
 }
 
 static int lower_close(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
@@ -903,7 +953,7 @@ static int lower_recvmsg(struct pkt_parser *p, const struct pkt_call *call, stru
 {
 	struct token msg = call->args[1], field;
 	if (!token_is(call->args[2], "MSG_ERRQUEUE"))
-		return lex_unsupported(p->lx, call->args[2].col, "recvmsg other than MSG_ERRQUEUE");
+		return lex_unsupported(p->lx, call->name.col, "recvmsg other than MSG_ERRQUEUE");
 	if (fd_handle(p, call->args[0], app->handle) < 0)
 		return -1;
 	app->op = APP_ERRQUEUE;
@@ -942,7 +992,7 @@ static const struct pkt_syscall {
 	{ "getsockopt", 5, lower_getsockopt }, { "fcntl", -1, lower_fcntl },
 	{ "poll", 3, lower_poll },		{ "recvmsg", 3, lower_recvmsg },
 	{ "epoll_create", 1, lower_epoll_create }, { "epoll_ctl", 4, lower_epoll_ctl },
-	{ "epoll_wait", 4, lower_epoll_wait },
+	{ "epoll_wait", 4, lower_epoll_wait },	{ "sendmsg", 3, lower_sendmsg },
 };
 
 /* depth plus the brackets text[len] opens and less those it closes, outside quotes. */
@@ -1035,7 +1085,8 @@ static int parse_syscall(struct pkt_parser *p, struct step *s, int64_t span_ns)
 	/* The call blocks while later lines inject what it waits for: accept, a read, a connect's end, and
 	 * a write or sendto, which waits for its connection and for room in the buffer (send_blocking). */
 	bool waits = row->lower == lower_recv || row->lower == lower_accept || row->lower == lower_connect ||
-		     row->lower == lower_send || row->lower == lower_poll || row->lower == lower_epoll_wait;
+		     row->lower == lower_send || row->lower == lower_poll || row->lower == lower_epoll_wait ||
+		     row->lower == lower_sendmsg;
 	if (span_ns > 0 && !waits)
 		return lex_unsupported(lx, s->where.col, "a blocking call's span ('...') on %s", row->name);
 	struct app_call *app = &s->u.app;

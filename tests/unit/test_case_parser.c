@@ -1238,7 +1238,9 @@ static void test_pkt_lowering_calls(void **state)
 			   "+0 < . 1:1(0) ack 1 win 100\n"
 			   "+0 accept(3, ..., ...) = 4\n"
 			   "+0...0.3 write(4, ..., 10) = 10\n"
-			   "+0 write(4, ..., 10) = 10\n";
+			   "+0 write(4, ..., 10) = 10\n"
+			   "+0 sendmsg(4, {msg_name(...)=..., msg_iov(3)=[{..., 5}, {...,6},{..., 7}],\n"
+			   "              msg_flags=0}, MSG_NOSIGNAL|MSG_EOR) = 18\n";
 	struct case_file c;
 	char *error = NULL;
 	if (case_parse_text("u.pkt", text, strlen(text), &c, &error) != 0)
@@ -1277,6 +1279,9 @@ static void test_pkt_lowering_calls(void **state)
 	assert_true(c.steps[17].u.app.timeout_ns > 300 * MS);
 	assert_string_equal(c.steps[17].u.app.handle, "fd4_1");
 	assert_int_equal(c.steps[18].u.app.span_ns, 0);
+	assert_int_equal(c.steps[19].u.app.op, APP_SEND);
+	assert_int_equal(c.steps[19].u.app.length, 18);
+	assert_true(c.steps[19].u.app.end_of_record);
 	case_free(&c);
 }
 
@@ -1291,7 +1296,7 @@ static void test_pkt_unsupported(void **state)
 			   "}%\n"
 			   "+0 < S 0:0(0) win 100 <mss 1000,md5 abcd,nop,nop>\n"
 			   "+0 ioctl(3, SIOCINQ, [0]) = 0\n"
-			   "+0 sendmsg(3, {msg_name(...)=...,\n"
+			   "+0 recvmsg(3, {msg_name(...)=...,\n"
 			   "   msg_iov(1)=[{..., 10}], msg_flags=0}, 0) = 10\n"
 			   "+0 `nstat -n`\n"
 			   "+0 %{ assert tcpi_snd_cwnd // 2 == 5 }%\n"
@@ -1308,7 +1313,7 @@ static void test_pkt_unsupported(void **state)
 		{ 3, 4, "%{ }%: the name 'tcpi_no_such_field'" },
 		{ 6, 33, "TCP option 'md5'" },
 		{ 7, 4, "system call 'ioctl'" },
-		{ 8, 4, "system call 'sendmsg'" },
+		{ 8, 4, "recvmsg other than MSG_ERRQUEUE" },
 		{ 10, 4, "a shell command while the script runs: 'nstat -n'" },
 	};
 	assert_int_equal(c.unsupported_count, 6);
