@@ -35,6 +35,8 @@
 /* The script's remote end: a documentation address next to the target's 192.0.2.1. */
 #define PKT_REMOTE_IP 0xc0000202u /* 192.0.2.2 */
 #define PKT_MAX_ARGUMENTS 8
+/* How long the harness waits for a packet the script expects at any time (`*`). */
+#define PKT_ANY_TIME_NS (10 * 1000 * NS_PER_MS)
 /* pkt_call.err of `= -1` without an errno name: any errno. */
 #define PKT_ANY_ERRNO (-1)
 /* The MSS a SYN without the option implies (RFC 9293 3.7.1), the most the sandbox's 1500-byte link
@@ -1380,8 +1382,19 @@ static int parse_event(struct pkt_parser *p)
 	if (!p->seen_event && apply_command_line(p) < 0)
 		return -1;
 	p->seen_event = true;
-	if (token_is(t, "*"))
-		return lex_unsupported(lx, t.col, "an event at any time ('*')");
+	if (token_is(t, "*")) {
+		/* `* > F. ...`: the stack's segment at any time (run.c, verify_time: ANY_TIME is not checked),
+		 * counted from the previous event; the harness waits for it up to PKT_ANY_TIME_NS. */
+		if (lex_peek_char(lx) != '>')
+			return lex_unsupported(lx, t.col, "an event at any time ('*') other than an expected packet");
+		s.when = (struct time_spec){ .relative = true, .has_window = true, .latest_ns = PKT_ANY_TIME_NS };
+		s.where.col = lex_cursor_col(lx);
+		struct token direction;
+		lex_next_word(lx, "", &direction);
+		if (parse_packet(p, direction, &s) < 0)
+			return -1;
+		return append_packet(p, &s);
+	}
 	/* `+0...0.100`: the call may block 100 ms (syntax.md, opt_end_time). */
 	struct token time = t;
 	int64_t span_ns = 0;

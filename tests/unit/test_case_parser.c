@@ -1240,7 +1240,8 @@ static void test_pkt_lowering_calls(void **state)
 			   "+0...0.3 write(4, ..., 10) = 10\n"
 			   "+0 write(4, ..., 10) = 10\n"
 			   "+0 sendmsg(4, {msg_name(...)=..., msg_iov(3)=[{..., 5}, {...,6},{..., 7}],\n"
-			   "              msg_flags=0}, MSG_NOSIGNAL|MSG_EOR) = 18\n";
+			   "              msg_flags=0}, MSG_NOSIGNAL|MSG_EOR) = 18\n"
+			   "* > P. 1:19(18) ack 1\n";
 	struct case_file c;
 	char *error = NULL;
 	if (case_parse_text("u.pkt", text, strlen(text), &c, &error) != 0)
@@ -1282,6 +1283,11 @@ static void test_pkt_lowering_calls(void **state)
 	assert_int_equal(c.steps[19].u.app.op, APP_SEND);
 	assert_int_equal(c.steps[19].u.app.length, 18);
 	assert_true(c.steps[19].u.app.end_of_record);
+	/* `*`: any time from the previous event on, waited for up to 10 s. */
+	assert_int_equal(c.steps[20].kind, STEP_EXPECT_SEGMENT);
+	assert_true(c.steps[20].when.relative && c.steps[20].when.has_window);
+	assert_int_equal(c.steps[20].when.earliest_ns, 0);
+	assert_int_equal(c.steps[20].when.latest_ns, 10000 * MS);
 	case_free(&c);
 }
 
