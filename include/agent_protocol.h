@@ -48,6 +48,7 @@ enum agent_op {
 	AGENT_OP_EPOLL_CREATE,
 	AGENT_OP_EPOLL_CTL,
 	AGENT_OP_EPOLL_WAIT,
+	AGENT_OP_IOCTL,
 };
 
 /* Longest MIB counter name ("TcpExt.TCPTimeWaitOverflow"), with its NUL. */
@@ -67,7 +68,8 @@ enum agent_op {
  *   recvmsg's, text its sock_extended_err as `ee_errno=E ee_origin=O ee_type=T ee_code=C ee_info=I
  *   ee_data=D`, empty without one); epoll-create - (an epoll instance under the handle); epoll-ctl
  *   from ctl events (ctl add|mod|del of from's socket, events as epoll numbers them); epoll-wait
- *   timeout_ms (one ready event: ret its events, text its socket's handle; 0 and no text when none).
+ *   timeout_ms (one ready event: ret its events, text its socket's handle; 0 and no text when none);
+ *   ioctl request (siocinq or siocoutq: ret the bytes the socket counts).
  * sysctl-get/set, hello, state, counter, purge, reset, neigh-flush, neigh-add and tsclock carry the handle `-`
  * (handle[0] == '\0' here); every other op names one.
  * value= comes last and runs to the end of the line, so it may hold spaces ("32768 60999"). */
@@ -100,6 +102,7 @@ struct agent_request {
 	uint8_t lladdr[6];               /* neigh-add: the neighbour's Ethernet address */
 	uint32_t poll_events;            /* poll: POLLIN|POLLOUT|... as glibc numbers them; epoll-ctl: EPOLL* */
 	int epoll_ctl_op;                /* epoll-ctl: EPOLL_CTL_ADD, _MOD or _DEL */
+	unsigned long ioctl_request;     /* ioctl: SIOCINQ or SIOCOUTQ */
 };
 
 /* Most connections one accept-close may take. */

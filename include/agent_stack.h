@@ -53,6 +53,9 @@ struct agent_stack {
 	/* epoll (a .pkt's epoll_create/ctl/wait): an instance; epoll_ctl with data carried back by
 	 * epoll_wait, which waits up to timeout_ms for one event (1, *events and *data set; 0 at the
 	 * timeout). NULL, all three, where the stack has none; the ops then answer EOPNOTSUPP. */
+	/* The bytes a socket counts for SIOCINQ (unread) or SIOCOUTQ (unsent and unacked): 0, or -1 with
+	 * errno. NULL where the stack has no such ioctl; the op then answers EOPNOTSUPP. */
+	int (*queued_bytes)(int fd, unsigned long request, int *bytes);
 	int (*epoll_create)(void);
 	int (*epoll_ctl)(int epfd, int op, int fd, uint32_t events, uint32_t data);
 	int (*epoll_wait)(int epfd, uint32_t *events, uint32_t *data, int timeout_ms);

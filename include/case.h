@@ -98,6 +98,7 @@ enum app_op {
 	APP_EPOLL_CREATE, /* (a .pkt's epoll_create) an epoll instance named H */
 	APP_EPOLL_CTL,  /* (a .pkt's epoll_ctl) epoll_ctl_op on H for from_handle's socket, poll_events */
 	APP_EPOLL_WAIT, /* (a .pkt's epoll_wait) one ready event of H: its events, its socket in expect_text */
+	APP_IOCTL,      /* (a .pkt's ioctl) SIOCINQ or SIOCOUTQ (ioctl_request) of H: the bytes it counts */
 };
 
 /* What a line expects back: `= 0`, `= 5`, `= EADDRNOTAVAIL`, `= *`; no `=` means "succeeds". */
@@ -122,6 +123,7 @@ struct app_call {
 	bool active_open;                /* a .pkt's connect: peers that follow active opens await its SYN */
 	uint32_t poll_events;            /* APP_POLL: POLLIN|POLLOUT|... (glibc's bits); APP_EPOLL_CTL: EPOLL* */
 	int epoll_ctl_op;                /* APP_EPOLL_CTL: EPOLL_CTL_ADD, _MOD or _DEL */
+	unsigned long ioctl_request;     /* APP_IOCTL: SIOCINQ or SIOCOUTQ */
 	/* > 0: the call blocks that long while the next lines run, and must return then, within the
 	 * line's slack (a .pkt's `+0...0.1 read(...)`) */
 	int64_t span_ns;

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <sys/socket.h>
 
 #include "error_text.h"
@@ -33,6 +35,7 @@ static const char *const op_names[] = {
 	[AGENT_OP_NEIGH_ADD] = "neigh-add",    [AGENT_OP_POLL] = "poll",
 	[AGENT_OP_ERRQUEUE] = "errqueue",     [AGENT_OP_EPOLL_CREATE] = "epoll-create",
 	[AGENT_OP_EPOLL_CTL] = "epoll-ctl",   [AGENT_OP_EPOLL_WAIT] = "epoll-wait",
+	[AGENT_OP_IOCTL] = "ioctl",
 };
 #define OP_COUNT (int)(sizeof op_names / sizeof op_names[0])
 
@@ -46,7 +49,7 @@ const char *agent_op_name(enum agent_op op)
 enum key {
 	KEY_IP, KEY_PORT, KEY_BACKLOG, KEY_FROM, KEY_HOW, KEY_OPT, KEY_V, KEY_LEN, KEY_TIMEOUT,
 	KEY_SYSCTL, KEY_VALUE, KEY_REMOTE_IP, KEY_REMOTE_PORT, KEY_COUNTER, KEY_CONNECTIONS, KEY_FAMILY, KEY_FIELD,
-	KEY_FLAGS, KEY_LLADDR, KEY_EVENTS, KEY_CTL,
+	KEY_FLAGS, KEY_LLADDR, KEY_EVENTS, KEY_CTL, KEY_REQUEST,
 };
 static const char *const key_names[] = {
 	[KEY_IP] = "ip", [KEY_PORT] = "port", [KEY_BACKLOG] = "backlog", [KEY_FROM] = "from",
@@ -54,7 +57,7 @@ static const char *const key_names[] = {
 	[KEY_TIMEOUT] = "timeout_ms", [KEY_SYSCTL] = "key", [KEY_VALUE] = "value", [KEY_REMOTE_IP] = "rip",
 	[KEY_REMOTE_PORT] = "rport", [KEY_COUNTER] = "name", [KEY_CONNECTIONS] = "count", [KEY_FAMILY] = "family",
 	[KEY_FIELD] = "field", [KEY_FLAGS] = "flags", [KEY_LLADDR] = "lladdr",
-	[KEY_EVENTS] = "events", [KEY_CTL] = "ctl",
+	[KEY_EVENTS] = "events", [KEY_CTL] = "ctl", [KEY_REQUEST] = "request",
 };
 #define KEY_COUNT (int)(sizeof key_names / sizeof key_names[0])
 #define K(k) (1u << (k))
@@ -98,6 +101,7 @@ static const struct {
 	[AGENT_OP_EPOLL_CREATE] = { 0, 0 },
 	[AGENT_OP_EPOLL_CTL] = { K(KEY_FROM) | K(KEY_CTL) | K(KEY_EVENTS), K(KEY_FROM) | K(KEY_CTL) | K(KEY_EVENTS) },
 	[AGENT_OP_EPOLL_WAIT] = { K(KEY_TIMEOUT), K(KEY_TIMEOUT) },
+	[AGENT_OP_IOCTL] = { K(KEY_REQUEST), K(KEY_REQUEST) },
 };
 
 /* Ops about the stack as a whole rather than one of the case's sockets. */
@@ -142,6 +146,11 @@ static const struct {
 	const char *name;
 	int op;
 } epoll_ctl_names[] = { { "add", EPOLL_CTL_ADD }, { "mod", EPOLL_CTL_MOD }, { "del", EPOLL_CTL_DEL } };
+
+static const struct {
+	const char *name;
+	unsigned long request;
+} ioctl_names[] = { { "siocinq", SIOCINQ }, { "siocoutq", SIOCOUTQ } };
 
 static const char *shutdown_name(int how)
 {
@@ -414,6 +423,14 @@ static int parse_key_value(struct cursor *c, const char *field, size_t field_len
 					 UINT32_MAX);
 		out->poll_events = (uint32_t)number;
 		break;
+	case KEY_REQUEST:
+		out->ioctl_request = 0;
+		for (size_t i = 0; i < sizeof ioctl_names / sizeof ioctl_names[0]; i++)
+			if (strlen(ioctl_names[i].name) == len && memcmp(ioctl_names[i].name, text, len) == 0)
+				out->ioctl_request = ioctl_names[i].request;
+		if (!out->ioctl_request)
+			return error_set(error, "bad request '%.*s' (want siocinq or siocoutq)", (int)len, text);
+		break;
 	case KEY_CTL:
 		out->epoll_ctl_op = -1;
 		for (size_t i = 0; i < sizeof epoll_ctl_names / sizeof epoll_ctl_names[0]; i++)
@@ -575,6 +592,15 @@ int agent_format_request(const struct agent_request *req, char *line, size_t siz
 			return error_set(error, "%s: bad shutdown direction %d", op, req->shutdown_how);
 		put(&w, " how=%s", how);
 	}
+	if (keys & K(KEY_REQUEST)) {
+		const char *request = NULL;
+		for (size_t i = 0; i < sizeof ioctl_names / sizeof ioctl_names[0]; i++)
+			if (ioctl_names[i].request == req->ioctl_request)
+				request = ioctl_names[i].name;
+		if (!request)
+			return error_set(error, "%s: bad ioctl request %lu", op, req->ioctl_request);
+		put(&w, " request=%s", request);
+	}
 	if (keys & K(KEY_CTL)) {
 		const char *ctl = NULL;
 		for (size_t i = 0; i < sizeof epoll_ctl_names / sizeof epoll_ctl_names[0]; i++)
@@ -652,7 +678,7 @@ int agent_request_from_call(unsigned id, const struct app_call *call, enum addre
 		[APP_TCP_INFO] = AGENT_OP_TCP_INFO,     [APP_SENDTO] = AGENT_OP_SENDTO,
 		[APP_POLL] = AGENT_OP_POLL,             [APP_ERRQUEUE] = AGENT_OP_ERRQUEUE,
 		[APP_EPOLL_CREATE] = AGENT_OP_EPOLL_CREATE, [APP_EPOLL_CTL] = AGENT_OP_EPOLL_CTL,
-		[APP_EPOLL_WAIT] = AGENT_OP_EPOLL_WAIT,
+		[APP_EPOLL_WAIT] = AGENT_OP_EPOLL_WAIT, [APP_IOCTL] = AGENT_OP_IOCTL,
 	};
 	memset(out, 0, sizeof *out);
 	if ((int)call->op < 0 || (size_t)call->op >= sizeof op_of_app / sizeof op_of_app[0])
@@ -687,6 +713,7 @@ int agent_request_from_call(unsigned id, const struct app_call *call, enum addre
 	out->zerocopy = call->zerocopy;
 	out->poll_events = call->poll_events;
 	out->epoll_ctl_op = call->epoll_ctl_op;
+	out->ioctl_request = call->ioctl_request;
 	/* A send blocks only for a .pkt's span; every other call waits as long as its line allows. */
 	bool send = call->op == APP_SEND || call->op == APP_SENDTO;
 	out->timeout_ms = send && call->span_ns <= 0 ? 0 : (int)timeout_ms;

@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -399,6 +401,20 @@ static void op_errqueue(struct server *s, const struct agent_request *q, struct 
 			 ee.ee_errno, ee.ee_origin, ee.ee_type, ee.ee_code, ee.ee_info, ee.ee_data);
 }
 
+static void op_ioctl(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	if (!s->stack->queued_bytes) {
+		refuse(r, EOPNOTSUPP, "this stack has no SIOCINQ/SIOCOUTQ");
+		return;
+	}
+	struct handle *h = existing(s, q->handle, r);
+	if (!h)
+		return;
+	int bytes = 0;
+	int rc = s->stack->queued_bytes(h->fd, q->ioctl_request, &bytes);
+	done(r, rc < 0 ? -1 : bytes, errno);
+}
+
 static bool has_epoll(const struct server *s, struct agent_reply *r)
 {
 	if (!s->stack->epoll_create)
@@ -772,6 +788,7 @@ static void perform(struct server *s, const struct agent_request *q, struct agen
 	case AGENT_OP_EPOLL_CREATE: op_epoll_create(s, q, r); break;
 	case AGENT_OP_EPOLL_CTL: op_epoll_ctl(s, q, r); break;
 	case AGENT_OP_EPOLL_WAIT: op_epoll_wait(s, q, r); break;
+	case AGENT_OP_IOCTL: op_ioctl(s, q, r); break;
 	}
 }
 
@@ -1048,6 +1065,11 @@ static int linux_read_error_queue(int fd, struct sock_extended_err *out, bool *f
 	return 0;
 }
 
+static int linux_queued_bytes(int fd, unsigned long request, int *bytes)
+{
+	return ioctl(fd, request, bytes);
+}
+
 static int linux_epoll_create(void)
 {
 	return epoll_create1(EPOLL_CLOEXEC);
@@ -1094,6 +1116,7 @@ const struct agent_stack agent_stack_linux = {
 	.send_blocking = linux_send_blocking,
 	.recv = recv,
 	.read_error_queue = linux_read_error_queue,
+	.queued_bytes = linux_queued_bytes,
 	.epoll_create = linux_epoll_create,
 	.epoll_ctl = linux_epoll_ctl,
 	.epoll_wait = linux_epoll_wait,

@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <time.h>
 #include <linux/errqueue.h>
 #include <stdarg.h>
@@ -924,6 +926,31 @@ static int lower_epoll_wait(struct pkt_parser *p, const struct pkt_call *call, s
 	return 0;
 }
 
+/* ioctl(FD, SIOCINQ|SIOCOUTQ, [N]) = 0: the bytes the socket counts (unread; unsent and unacked),
+ * through the agent's ioctl op. */
+static int lower_ioctl(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	int expected;
+	if (token_is(call->args[1], "SIOCINQ"))
+		app->ioctl_request = SIOCINQ;
+	else if (token_is(call->args[1], "SIOCOUTQ"))
+		app->ioctl_request = SIOCOUTQ;
+	else
+		return lex_unsupported(p->lx, call->args[1].col, "ioctl " TOKEN_FMT, TOKEN_ARG(call->args[1]));
+	if (fd_handle(p, call->args[0], app->handle) < 0)
+		return -1;
+	app->op = APP_IOCTL;
+	if (call->err || call->value != 0) {
+		expect_result(call, app);
+		return 0;
+	}
+	if (bracketed_int(p, call->args[2], &expected) < 0)
+		return -1;
+	app->expect = APP_EXPECT_VALUE;
+	app->expect_value = expected;
+	return 0;
+}
+
 /* A number, or one of the names a sock_extended_err's fields are written with. */
 static int errqueue_field(struct pkt_parser *p, struct token t, unsigned *value)
 {
@@ -995,6 +1022,7 @@ static const struct pkt_syscall {
 	{ "poll", 3, lower_poll },		{ "recvmsg", 3, lower_recvmsg },
 	{ "epoll_create", 1, lower_epoll_create }, { "epoll_ctl", 4, lower_epoll_ctl },
 	{ "epoll_wait", 4, lower_epoll_wait },	{ "sendmsg", 3, lower_sendmsg },
+	{ "ioctl", 3, lower_ioctl },
 };
 
 /* depth plus the brackets text[len] opens and less those it closes, outside quotes. */

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -186,6 +188,9 @@ static void test_round_trip_send_recv(void **state)
 	got = round_trip_call(&call, "42 epoll-ctl fd5 from=fd4 ctl=mod events=2147483649\n");
 	assert_int_equal(got.epoll_ctl_op, EPOLL_CTL_MOD);
 	assert_int_equal(got.poll_events, EPOLLIN | EPOLLET);
+	call = call_of(APP_IOCTL, "fd4");
+	call.ioctl_request = SIOCOUTQ;
+	assert_int_equal(round_trip_call(&call, "42 ioctl fd4 request=siocoutq\n").ioctl_request, SIOCOUTQ);
 	call = call_of(APP_RECV, "conn");
 	call.length = AGENT_IO_MAX;
 	call.timeout_ns = 0;

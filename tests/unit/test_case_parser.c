@@ -1301,7 +1301,7 @@ static void test_pkt_unsupported(void **state)
 			   "assert tcpi_no_such_field == 0\n"
 			   "}%\n"
 			   "+0 < S 0:0(0) win 100 <mss 1000,md5 abcd,nop,nop>\n"
-			   "+0 ioctl(3, SIOCINQ, [0]) = 0\n"
+			   "+0 ioctl(3, FIONBIO, [0]) = 0\n"
 			   "+0 recvmsg(3, {msg_name(...)=...,\n"
 			   "   msg_iov(1)=[{..., 10}], msg_flags=0}, 0) = 10\n"
 			   "+0 `nstat -n`\n"
@@ -1318,7 +1318,7 @@ static void test_pkt_unsupported(void **state)
 		{ 2, 4, "%{ }%: the statement 'import os'" },
 		{ 3, 4, "%{ }%: the name 'tcpi_no_such_field'" },
 		{ 6, 33, "TCP option 'md5'" },
-		{ 7, 4, "system call 'ioctl'" },
+		{ 7, 13, "ioctl 'FIONBIO'" },
 		{ 8, 4, "recvmsg other than MSG_ERRQUEUE" },
 		{ 10, 4, "a shell command while the script runs: 'nstat -n'" },
 	};
