@@ -1317,7 +1317,10 @@ static int append_packet(struct pkt_parser *p, const struct step *s)
 		mss = PKT_MIN_MSS;
 	if (p->peer_timestamps)
 		mss -= TCPOLEN_TIMESTAMP_ALIGNED;
-	if (s->kind != STEP_EXPECT_SEGMENT || whole->payload_len <= mss || whole->seq.kind != SPEC_VALUE)
+	/* A SYN with data (Fast Open) is one segment: GSO never splits one, and its data is sized by the
+	 * MSS the stack cached, not by the peer's SYN. */
+	if (s->kind != STEP_EXPECT_SEGMENT || whole->payload_len <= mss || whole->seq.kind != SPEC_VALUE ||
+	    (whole->flags & TCP_FLAG_SYN))
 		return case_append_step(p->lx, p->c, s);
 	struct step piece = *s;
 	for (uint32_t done = 0; done < whole->payload_len; done += piece.u.segment.payload_len) {

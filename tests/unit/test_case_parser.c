@@ -1241,7 +1241,8 @@ static void test_pkt_lowering_calls(void **state)
 			   "+0 write(4, ..., 10) = 10\n"
 			   "+0 sendmsg(4, {msg_name(...)=..., msg_iov(3)=[{..., 5}, {...,6},{..., 7}],\n"
 			   "              msg_flags=0}, MSG_NOSIGNAL|MSG_EOR) = 18\n"
-			   "* > P. 1:19(18) ack 1\n";
+			   "* > P. 1:19(18) ack 1\n"
+			   "+0 > S 0:1000(1000) <mss 1460>\n";
 	struct case_file c;
 	char *error = NULL;
 	if (case_parse_text("u.pkt", text, strlen(text), &c, &error) != 0)
@@ -1288,6 +1289,9 @@ static void test_pkt_lowering_calls(void **state)
 	assert_true(c.steps[20].when.relative && c.steps[20].when.has_window);
 	assert_int_equal(c.steps[20].when.earliest_ns, 0);
 	assert_int_equal(c.steps[20].when.latest_ns, 10000 * MS);
+	/* A SYN with data past the peer's MSS (536 here) is one segment still: GSO never splits a SYN. */
+	assert_int_equal(c.step_count, 22);
+	assert_int_equal(c.steps[21].u.segment.payload_len, 1000);
 	case_free(&c);
 }
 
