@@ -527,6 +527,8 @@ static int do_inject(struct run_state *rs, const struct step *step, const struct
 	if (check_nothing_unexpected(rs, step, "before this injection") < 0)
 		return -1;
 	struct peer_state *peer = &rs->peers[step->peer];
+	if (step->new_passive_open)
+		peer_new_passive_open(peer);
 	struct segment segment;
 	const char *build_error = NULL;
 	if (peer_build_segment(peer, &step->u.segment, &rs->target_address, wire_now_ns() - rs->start_ns, &segment,
@@ -687,6 +689,7 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 	rs->last_taken[step->peer] = got.segment;
 	rs->last_taken_ns[step->peer] = got.at_ns;
 	peer_resolve_expected(peer, &step->u.segment, &expected);
+	peer_map_ts_ticks(peer, &expected, &observed);
 	struct segment_verdict verdict = judge_segment(&expected, &observed);
 	struct run_event *e = add_event(rs, RUN_EVENT_SEGMENT, step, step->peer, got.at_ns);
 	e->frame = got.frame;
@@ -823,6 +826,8 @@ static int do_expect_none(struct run_state *rs, const struct step *step, const s
 
 static bool app_result_matches(const struct app_call *call, const struct agent_reply *reply)
 {
+	if (call->expect_text[0] && !reply->err && strcmp(reply->text, call->expect_text) != 0)
+		return false;
 	switch (call->expect) {
 	case APP_EXPECT_ANY:
 		return true;
@@ -855,6 +860,10 @@ static void describe_app_expectation(const struct app_call *call, char *buf, siz
 		snprintf(buf, size, "success");
 		break;
 	}
+	if (call->expect_text[0] && call->expect != APP_EXPECT_ERRNO && call->expect != APP_EXPECT_FAILURE) {
+		size_t len = strlen(buf);
+		snprintf(buf + len, size - len, " {%s}", call->expect_text);
+	}
 }
 
 /* The capture ring the case's largest storm needs (storm_ring_frames); 0, the wire's default, without one. */
@@ -880,7 +889,7 @@ static bool storms_from(const struct case_file *c, const char *handle)
  * return at once, so their effect lies anywhere between the request and the return. */
 static bool app_call_waits(enum app_op op)
 {
-	return op == APP_ACCEPT || op == APP_RECV || op == APP_CONNECTED;
+	return op == APP_ACCEPT || op == APP_RECV || op == APP_CONNECTED || op == APP_POLL;
 }
 
 /* When the agent says the call returned: its own stamp; a remote stack's clock is not ours, so there
@@ -986,13 +995,15 @@ static int check_app_reply(struct run_state *rs, const struct step *step, const 
 {
 	const struct app_call call = step->u.app;
 	struct agent_reply reply = *reply_in;
-	char expected[64];
+	char expected[160];
 	describe_app_expectation(&step->u.app, expected, sizeof expected);
 	struct run_event *e = add_event(rs, RUN_EVENT_APP, step, -1, rs->previous_ns);
 	e->broke = !app_result_matches(&step->u.app, &reply);
 	snprintf(e->expected, sizeof e->expected, "%s", expected);
 	if (reply.err)
 		snprintf(e->observed, sizeof e->observed, "-1 %s", errno_name(reply.err));
+	else if (call.expect_text[0] && reply.text[0])
+		snprintf(e->observed, sizeof e->observed, "%lld {%.200s}", (long long)reply.ret, reply.text);
 	else
 		snprintf(e->observed, sizeof e->observed, "%lld", (long long)reply.ret);
 	outcome_of_app(step->u.app.op, reply.err, reply.ret, e->outcome);
@@ -1012,8 +1023,7 @@ static int check_app_reply(struct run_state *rs, const struct step *step, const 
 			step_failed(rs, step, wire, "application call returned -1 %s, expected %s", errno_name(reply.err),
 				    expected);
 		else
-			step_failed(rs, step, wire, "application call returned %lld, expected %s", (long long)reply.ret,
-				    expected);
+			step_failed(rs, step, wire, "application call returned %s, expected %s", e->observed, expected);
 		free(wire);
 		return -1;
 	}
@@ -1051,7 +1061,7 @@ static int read_socket(struct run_state *rs, const struct step *step, struct rea
 	const struct peer_state *peer = &rs->peers[step->peer];
 	char *error = NULL;
 	r->asked_ns = wire_now_ns();
-	int rc = agent_socket_state(rs->agent, &rs->target_address, peer->target_port, &peer->address, peer->decl->port,
+	int rc = agent_socket_state(rs->agent, &rs->target_address, peer->target_port, &peer->address, peer->port,
 				    &r->socket, &error);
 	r->answered_ns = wire_now_ns();
 	if (rc < 0) {
@@ -1406,6 +1416,38 @@ static int do_expect_tcp_info(struct run_state *rs, const struct step *step, con
 	return 0;
 }
 
+/* A sysctl the script sets while it runs (packetdrill runs a backtick command at its line's time,
+ * run_command.c), in the case's namespace as its own sysctls are. A stack without the key never gets
+ * here (the case requires it); one that refuses the value fails the line, as the script's `sysctl`
+ * command would fail it under packetdrill. */
+static int do_sysctl(struct run_state *rs, const struct step *step, const struct step_window *w)
+{
+	sleep_until(w->earliest_ns);
+	const struct sysctl_setting *setting = &step->u.sysctl;
+	int64_t called_ns = wire_now_ns();
+	char *why = NULL;
+	int rc = agent_sysctl_set(rs->agent, setting->key, setting->value, &why);
+	int err = rs->agent->last_err;
+	rs->previous_ns = called_ns;
+	rs->previous_uncertainty_ns = 0;
+	struct run_event *e = add_event(rs, RUN_EVENT_APP, step, -1, called_ns);
+	e->broke = rc != 0;
+	snprintf(e->expected, sizeof e->expected, "sysctl %s=%s", setting->key, setting->value);
+	snprintf(e->observed, sizeof e->observed, "%s", rc == 0 ? "set" : err ? errno_name(err) : "agent error");
+	if (rc != 0 && !err) {
+		harness_error(rs, step, NULL, "agent: %s", why ? why : "?");
+		free(why);
+		return -1;
+	}
+	if (rc != 0) {
+		step_failed(rs, step, NULL, "sysctl %s=%s: the stack refused it (%s)", setting->key, setting->value,
+			    why ? why : errno_name(err));
+		free(why);
+		return -1;
+	}
+	return 0;
+}
+
 /* Whole lifecycles from the peer's address on consecutive ports; storm.c checks every segment, so the
  * line breaks on the first one the stack gets wrong. */
 static int do_storm(struct run_state *rs, const struct step *step, const struct step_window *w)
@@ -1470,14 +1512,21 @@ static int do_storm(struct run_state *rs, const struct step *step, const struct 
 static bool step_asks_agent(const struct step *step)
 {
 	return step->kind == STEP_APP || step->kind == STEP_EXPECT_STATE || step->kind == STEP_EXPECT_COUNTER ||
-	       step->kind == STEP_EXPECT_TCP_INFO || step->kind == STEP_STORM;
+	       step->kind == STEP_EXPECT_TCP_INFO || step->kind == STEP_STORM || step->kind == STEP_SYSCTL;
 }
 
 static int run_step(struct run_state *rs, const struct step *step)
 {
-	if (step_asks_agent(step) && finish_blocking_call(rs) < 0)
-		return -1;
 	struct step_window w = window_of(rs, step);
+	/* A blocking call that would be over before this line (its span's end and slack passed) has its
+	 * verdict first: a call that gave up there must not be judged by what the stack did after. */
+	bool blocking_over = rs->blocking_step && w.earliest_ns > rs->blocking_requested_ns +
+								   rs->blocking_step->u.app.span_ns +
+								   rs->blocking_step->u.app.span_slack_ns;
+	if ((step_asks_agent(step) || blocking_over) && finish_blocking_call(rs) < 0)
+		return -1;
+	if (blocking_over)
+		w = window_of(rs, step);
 	switch (step->kind) {
 	case STEP_INJECT:
 		return do_inject(rs, step, &w);
@@ -1498,6 +1547,8 @@ static int run_step(struct run_state *rs, const struct step *step)
 		return do_storm(rs, step, &w);
 	case STEP_EXPECT_TCP_INFO:
 		return do_expect_tcp_info(rs, step, &w);
+	case STEP_SYSCTL:
+		return do_sysctl(rs, step, &w);
 	case STEP_WAIT:
 	case STEP_INCARNATION:
 	case STEP_TSCLOCK_JUMP:
