@@ -28,6 +28,7 @@ ip link set thnpc0 up
 ip link add thnpc8 type veth peer name thnpc9
 
 coproc AGENT { exec "$agent" --netns-per-case thnpc0 --refuse-sock-destroy; }
+agent_pid=$AGENT_PID
 # ask REQUEST: prints the reply line. One request at a time, so every request can carry id 1.
 ask() {
 	printf '1 %s\n' "$1" >&"${AGENT[1]}"
@@ -109,7 +110,7 @@ in_case ip -o link show thnpc0 | grep -q "NOARP" && fail "an IPv4 case after an 
 # End of input: the agent ends, and takes the interface home.
 agent_in=${AGENT[1]}
 exec {agent_in}>&-
-wait "$AGENT_PID" || fail "the agent exited $?"
+wait "$agent_pid" || fail "the agent exited $?"
 ip -o -4 addr show thnpc0 | grep -q "192.0.2.1/24" || fail "thnpc0 came home without its address"
 ip -o link show thnpc0 | grep -q "UP" || fail "thnpc0 came home down"
 [ "$(ss -tanH | wc -l)" -eq 0 ] || { fail "sockets left at home:"; ss -tan; }
@@ -117,6 +118,8 @@ ip -o link show thnpc0 | grep -q "UP" || fail "thnpc0 came home down"
 # Without a namespace per case the agent purges with SOCK_DESTROY; --refuse-sock-destroy sends none,
 # and the purge fails naming the refusal, with the TIME_WAIT still there.
 coproc AGENT { exec "$agent" --refuse-sock-destroy; }
+# Bash forgets AGENT_PID once the coprocess has exited, which it may before the wait below.
+agent_pid=$AGENT_PID
 expect "socket lsn" "*" -
 expect "listen lsn port=8080" 0 -
 expect "socket cli" "*" -
@@ -132,7 +135,7 @@ read -r _ ret err _ text <<<"$reply"
 ss -tanH state time-wait | grep -q "192.0.2.1:8080" || fail "the TIME_WAIT on :8080 is gone: $(ss -tan)"
 agent_in=${AGENT[1]}
 exec {agent_in}>&-
-wait "$AGENT_PID" || fail "the agent exited $?"
+wait "$agent_pid" || fail "the agent exited $?"
 
 [ "$failures" -eq 0 ] || exit 1
 echo "netns-per-case: the next case inherits nothing, purge refused, an IPv6 case quiet and pinned, the interface home as it was; --refuse-sock-destroy sends no SOCK_DESTROY"
