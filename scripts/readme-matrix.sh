@@ -39,8 +39,7 @@ if [ "$status" -ne 0 ]; then
 fi
 # What the kernel does, not how punctual the harness was: a pass on a retry (FLAKY, `~` after its cell
 # and a note under the table) is a pass here. The note goes with the blank line before it.
-awk '{ gsub(/~ \|/, " |") } /^`~`: / { if (blank) blank = 0; next }
-	blank { print ""; blank = 0 } /^$/ { blank = 1; next } { print } END { if (blank) print "" }' \
+awk -f "$(dirname "$0")/matrix-steady.awk" \
 	"$work/tables" >"$work/tables.steady"
 mv "$work/tables.steady" "$work/tables"
 if $check; then

@@ -36,8 +36,7 @@ fi
 
 # What the stacks do, not how punctual the harness was: a pass on a retry (FLAKY, `~` after its cell
 # and a note under the table) is a pass here, as in readme-matrix.sh.
-awk '{ gsub(/~ \|/, " |") } /^`~`: / { if (blank) blank = 0; next }
-	blank { print ""; blank = 0 } /^$/ { blank = 1; next } { print } END { if (blank) print "" }' \
+awk -f "$(dirname "$0")/matrix-steady.awk" \
 	"$work/stacks" >"$work/stacks.steady"
 mv "$work/stacks.steady" "$work/stacks"
 
