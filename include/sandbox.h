@@ -4,6 +4,7 @@
 #define TCPHARNESS_SANDBOX_H
 
 #include <net/if.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,8 +22,23 @@ struct sandbox_config {
 	int sysctl_count;
 };
 
+/* A harness end that outlives its cases: a namespace of its own and a veth pair whose target end each
+ * sandbox made on it borrows (moved into the case's fresh target namespace, given back at its end), so
+ * that a capture opened once on the harness end serves every case. Its target end gets a new MAC per
+ * sandbox, so that a frame of an earlier case can always be told from one of the current case. */
+struct sandbox_link {
+	int harness_netns_fd;
+	char harness_ifname[IF_NAMESIZE], target_ifname[IF_NAMESIZE];
+	int harness_ifindex, target_ifindex;
+	uint8_t harness_mac[6];
+	unsigned mtu;               /* both ends' MTU now; 0: the kernel's default */
+	bool lent;                  /* the target end is in a sandbox's namespace */
+	bool broken;                /* a sandbox could not give the target end back: only closing is left */
+};
+
 struct sandbox {
-	int harness_netns_fd;       /* namespace of the injecting/capturing end */
+	struct sandbox_link *link;  /* the link the sandbox borrows, or NULL: the pair is its own */
+	int harness_netns_fd;       /* namespace of the injecting/capturing end (the link's, when borrowed) */
 	int target_netns_fd;        /* namespace of the stack under test */
 	char harness_ifname[IF_NAMESIZE];
 	char target_ifname[IF_NAMESIZE];
@@ -42,8 +58,24 @@ struct sandbox {
  * had made; out's fds are then -1. */
 int sandbox_create(const struct sandbox_config *config, struct sandbox *out, char **error);
 
-/* Removes what sandbox_create made (closing the namespace fds destroys them). Safe on a zeroed or
- * already destroyed sandbox. */
+/* Makes a link: its namespace (IPv6 off, lo up) and the veth pair, both ends there, the target end
+ * down. Every case made on it pays only for its target namespace. Returns 0, or -1 with *error
+ * malloc'd and nothing left. */
+int sandbox_link_open(struct sandbox_link *link, char **error);
+
+/* Closes the link (its namespace goes, the pair with it). No sandbox may still borrow it. Safe on a
+ * closed or zeroed link. */
+void sandbox_link_close(struct sandbox_link *link);
+
+/* As sandbox_create, with link's harness end instead of a new namespace and pair: the target end gets
+ * the case's MTU and a new random MAC, moves into the fresh target namespace and is set up there as
+ * sandbox_create sets up its own. The link must not be lent. out->link is link. */
+int sandbox_create_on(struct sandbox_link *link, const struct sandbox_config *config, struct sandbox *out,
+		      char **error);
+
+/* Removes what sandbox_create made (closing the namespace fds destroys them); a borrowed link's
+ * target end goes back to the link first (the link is marked broken when it cannot). Safe on a
+ * zeroed or already destroyed sandbox. */
 void sandbox_destroy(struct sandbox *sandbox);
 
 /* 1 when /proc/sys/<key as path> exists inside netns_fd's namespace, 0 when it does not, -1 on error. */

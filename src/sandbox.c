@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -51,6 +52,7 @@ struct build {
 	struct rtnl harness_links; /* link notifications, to see the harness end's carrier come up */
 	struct rtnl target;
 	int target_ioctl_fd;
+	int harness_ioctl_fd;      /* on a borrowed link only: to see its harness end down first */
 };
 
 /* Linkwatch runs at once for a veth, so this only guards against a wedged kernel. */
@@ -127,6 +129,23 @@ static int sysctl_write_failed(const struct sysctl_setting *s, char **error)
 	return error_set(error, "sysctl %s=%s: %s", s->key, s->value, strerror(err));
 }
 
+/* Takes the thread back to home_fd's namespace (and closes it) after fresh namespaces were entered;
+ * returns rc, or -1 when the way back failed (with rc's message appended). Without CAP_SYS_ADMIN the
+ * first unshare fails and setns back would fail the same way; a thread that never moved has nothing
+ * to undo, and its error is the one worth reading. */
+static int return_home(int home_fd, bool moved, int rc, char **error)
+{
+	if (!moved) {
+		close(home_fd);
+	} else if (netns_leave(home_fd) < 0) {
+		char *inner = rc < 0 && error ? *error : NULL;
+		rc = error_set(error, "return to own network namespace: %s%s%s", strerror(errno),
+			       inner ? "; after: " : "", inner ? inner : "");
+		free(inner);
+	}
+	return rc;
+}
+
 /* The case's sysctls go in before the links exist, so that net.*.default.* settings apply to the
  * veth exactly as they would to a device on a freshly booted host. */
 static int make_namespaces(const struct sandbox_config *config, struct sandbox *sb,
@@ -134,13 +153,15 @@ static int make_namespaces(const struct sandbox_config *config, struct sandbox *
 {
 	int home_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	bool moved = false;
-	int rc;
+	int rc = 0;
 
 	if (home_fd < 0)
 		return error_set(error, "open own network namespace: %s", strerror(errno));
-	/* The harness end stays without IPv6 in every family: address-less and silent. */
-	rc = enter_fresh_netns("harness", false, &sb->harness_netns_fd, &build->harness,
-			       &build->harness_links, &moved, error);
+	/* The harness end stays without IPv6 in every family: address-less and silent. A borrowed link's
+	 * namespace was made so once, when the link was. */
+	if (!sb->link)
+		rc = enter_fresh_netns("harness", false, &sb->harness_netns_fd, &build->harness,
+				       &build->harness_links, &moved, error);
 	if (rc == 0)
 		rc = enter_fresh_netns("target", !ip_address_is_ipv4(&config->target), &sb->target_netns_fd,
 				       &build->target, NULL, &moved, error);
@@ -155,21 +176,12 @@ static int make_namespaces(const struct sandbox_config *config, struct sandbox *
 		if (sysctl_file_write(s->key, s->value) < 0)
 			rc = sysctl_write_failed(s, error);
 	}
-	/* Without CAP_SYS_ADMIN the first unshare fails and setns back would fail the same way; a
-	 * thread that never moved has nothing to undo, and its error is the one worth reading. */
-	if (!moved) {
-		close(home_fd);
-	} else if (netns_leave(home_fd) < 0) {
-		char *inner = rc < 0 && error ? *error : NULL;
-		rc = error_set(error, "return to own network namespace: %s%s%s", strerror(errno),
-			       inner ? "; after: " : "", inner ? inner : "");
-		free(inner);
-	}
-	return rc;
+	return return_home(home_fd, moved, rc, error);
 }
 
-/* mtu 0: the kernel's default. */
-static int create_veth(struct rtnl *rtnl, const struct sandbox *sb, unsigned mtu, char **error)
+/* mtu 0: the kernel's default. target_netns_fd -1: both ends in rtnl's namespace. */
+static int create_veth(struct rtnl *rtnl, const char *harness_ifname, const char *target_ifname,
+		       int target_netns_fd, unsigned mtu, char **error)
 {
 	char buf[RTNL_REQUEST_SIZE], what[64];
 	struct nlmsghdr *nlh = rtnl_request(rtnl, buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
@@ -180,7 +192,7 @@ static int create_veth(struct rtnl *rtnl, const struct sandbox *sb, unsigned mtu
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = HARNESS_END_IFINDEX;
 	ifi->ifi_flags = ifi->ifi_change = IFF_UP;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, sb->harness_ifname);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, harness_ifname);
 	if (mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
@@ -192,21 +204,23 @@ static int create_veth(struct rtnl *rtnl, const struct sandbox *sb, unsigned mtu
 	 * fails with ENOTCONN. The target end goes up once it exists. */
 	peer_ifi->ifi_family = AF_UNSPEC;
 	peer_ifi->ifi_index = TARGET_END_IFINDEX;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, sb->target_ifname);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, target_ifname);
 	if (mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	/* Created straight into the target namespace: the peer never exists anywhere else. */
-	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)sb->target_netns_fd);
+	if (target_netns_fd >= 0)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)target_netns_fd);
 	mnl_attr_nest_end(nlh, peer);
 	mnl_attr_nest_end(nlh, info_data);
 	mnl_attr_nest_end(nlh, linkinfo);
-	snprintf(what, sizeof what, "create veth %s/%s", sb->harness_ifname, sb->target_ifname);
+	snprintf(what, sizeof what, "create veth %s/%s", harness_ifname, target_ifname);
 	return rtnl_talk(rtnl, nlh, NULL, NULL, what, error);
 }
 
-/* flags: IFF_UP, with IFF_NOARP for an IPv6 target end (no neighbour discovery: every peer has a
- * permanent entry). */
-static int set_link_up(struct rtnl *rtnl, int ifindex, unsigned flags, const char *what, char **error)
+/* Sets the flags in change to those of flags: IFF_UP, with IFF_NOARP for an IPv6 target end (no
+ * neighbour discovery: every peer has a permanent entry). */
+static int set_link_flags(struct rtnl *rtnl, int ifindex, unsigned flags, unsigned change, const char *what,
+			  char **error)
 {
 	char buf[RTNL_REQUEST_SIZE];
 	struct nlmsghdr *nlh = rtnl_request(rtnl, buf, RTM_NEWLINK, 0);
@@ -214,8 +228,14 @@ static int set_link_up(struct rtnl *rtnl, int ifindex, unsigned flags, const cha
 
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
-	ifi->ifi_flags = ifi->ifi_change = flags;
+	ifi->ifi_flags = flags;
+	ifi->ifi_change = change;
 	return rtnl_talk(rtnl, nlh, NULL, NULL, what, error);
+}
+
+static int set_link_up(struct rtnl *rtnl, int ifindex, unsigned flags, const char *what, char **error)
+{
+	return set_link_flags(rtnl, ifindex, flags, flags, what, error);
 }
 
 struct link_reply {
@@ -369,23 +389,30 @@ static int wait_harness_carrier(struct build *build, struct sandbox *sb, char **
 			       CARRIER_TIMEOUT_MS, what, error);
 }
 
-/* The target end's replies meet the same noop qdisc until linkwatch activates it, and linkwatch may
- * handle it after the harness end under load: wait for IFF_RUNNING there too. */
-static int wait_target_running(struct build *build, struct sandbox *sb, char **error)
+/* Polls ifname (in ioctl_fd's namespace) until IFF_RUNNING is set (running) or clear. */
+static int wait_running(int ioctl_fd, const char *ifname, bool running, char **error)
 {
 	struct ifreq ifr = { 0 };
 	const struct timespec pause = { 0, 100000 };
 
-	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", sb->target_ifname);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
 	for (int waited_us = 0; waited_us < CARRIER_TIMEOUT_MS * 1000; waited_us += 100) {
-		if (ioctl(build->target_ioctl_fd, SIOCGIFFLAGS, &ifr) < 0)
-			return error_set(error, "%s: reading flags: %s", sb->target_ifname, strerror(errno));
-		if (ifr.ifr_flags & IFF_RUNNING)
+		if (ioctl(ioctl_fd, SIOCGIFFLAGS, &ifr) < 0)
+			return error_set(error, "%s: reading flags: %s", ifname, strerror(errno));
+		if (!(ifr.ifr_flags & IFF_RUNNING) == !running)
 			return 0;
 		nanosleep(&pause, NULL);
 	}
 	errno = ETIMEDOUT;
-	return error_set(error, "%s carrier: not running after %d ms", sb->target_ifname, CARRIER_TIMEOUT_MS);
+	return error_set(error, "%s carrier: %s after %d ms", ifname, running ? "not running" : "still running",
+			 CARRIER_TIMEOUT_MS);
+}
+
+/* The target end's replies meet the same noop qdisc until linkwatch activates it, and linkwatch may
+ * handle it after the harness end under load: wait for IFF_RUNNING there too. */
+static int wait_target_running(struct build *build, struct sandbox *sb, char **error)
+{
+	return wait_running(build->target_ioctl_fd, sb->target_ifname, true, error);
 }
 
 /* Whether peer is on the target's on-link prefix (and not the target itself). */
@@ -466,36 +493,31 @@ static int check_config(const struct sandbox_config *config, char **error)
 	return 0;
 }
 
-static int name_links(struct sandbox *sb, char **error)
+static int name_links(char harness_ifname[IF_NAMESIZE], char target_ifname[IF_NAMESIZE], char **error)
 {
 	unsigned int counter = atomic_fetch_add(&sandboxes_made, 1) % SANDBOX_COUNTER_MODULUS;
 	int pid = (int)getpid();
-	int h = snprintf(sb->harness_ifname, sizeof sb->harness_ifname, SANDBOX_IFNAME_PREFIX "%dx%uh",
-			 pid, counter);
-	int t = snprintf(sb->target_ifname, sizeof sb->target_ifname, SANDBOX_IFNAME_PREFIX "%dx%ut",
-			 pid, counter);
+	int h = snprintf(harness_ifname, IF_NAMESIZE, SANDBOX_IFNAME_PREFIX "%dx%uh", pid, counter);
+	int t = snprintf(target_ifname, IF_NAMESIZE, SANDBOX_IFNAME_PREFIX "%dx%ut", pid, counter);
 
-	if (h < 0 || t < 0 || (size_t)h >= sizeof sb->harness_ifname ||
-	    (size_t)t >= sizeof sb->target_ifname) {
+	if (h < 0 || t < 0 || h >= IF_NAMESIZE || t >= IF_NAMESIZE) {
 		errno = ENAMETOOLONG;
 		return error_set(error, "sandbox: interface name for pid %d does not fit IFNAMSIZ", pid);
 	}
 	return 0;
 }
 
-static int build_sandbox(const struct sandbox_config *config, struct sandbox *sb,
-			 struct build *build, char **error)
+/* The target end, in the target namespace already, made the case's: up, offloads off, the address and
+ * the neighbours; then both ends running. */
+static int set_up_target_end(const struct sandbox_config *config, struct sandbox *sb, struct build *build,
+			     char **error)
 {
-	if (name_links(sb, error) < 0 || make_namespaces(config, sb, build, error) < 0 ||
-	    set_link_up(&build->harness, LOOPBACK_IFINDEX, IFF_UP, "harness lo up", error) < 0 ||
-	    set_link_up(&build->target, LOOPBACK_IFINDEX, IFF_UP, "target lo up", error) < 0 ||
-	    create_veth(&build->harness, sb, ip_address_is_ipv4(&config->target) ? 0 : NETNS_IPV6_LINK_MTU, error) < 0 ||
-	    read_link(&build->harness, sb->harness_ifname, &sb->harness_ifindex, sb->harness_mac,
+	if (read_link(&build->target, sb->target_ifname, &sb->target_ifindex, sb->target_mac,
 		      error) < 0 ||
-	    read_link(&build->target, sb->target_ifname, &sb->target_ifindex, sb->target_mac,
-		      error) < 0 ||
-	    set_link_up(&build->target, sb->target_ifindex,
-			ip_address_is_ipv4(&config->target) ? IFF_UP : IFF_UP | IFF_NOARP, "target end up", error) < 0 ||
+	    /* NOARP always set or cleared: a borrowed target end keeps the flags its previous case gave it. */
+	    set_link_flags(&build->target, sb->target_ifindex,
+			   ip_address_is_ipv4(&config->target) ? IFF_UP : IFF_UP | IFF_NOARP, IFF_UP | IFF_NOARP,
+			   "target end up", error) < 0 ||
 	    offloads_off(build->target_ioctl_fd, sb->target_ifname, error) < 0 ||
 	    add_address(&build->target, sb, &config->target, error) < 0)
 		return -1;
@@ -507,21 +529,205 @@ static int build_sandbox(const struct sandbox_config *config, struct sandbox *sb
 	return ip_address_is_ipv4(&config->target) ? 0 : wait_address_local(build, sb, &config->target, error);
 }
 
+static int build_sandbox(const struct sandbox_config *config, struct sandbox *sb,
+			 struct build *build, char **error)
+{
+	if (name_links(sb->harness_ifname, sb->target_ifname, error) < 0 || make_namespaces(config, sb, build, error) < 0 ||
+	    set_link_up(&build->harness, LOOPBACK_IFINDEX, IFF_UP, "harness lo up", error) < 0 ||
+	    set_link_up(&build->target, LOOPBACK_IFINDEX, IFF_UP, "target lo up", error) < 0 ||
+	    create_veth(&build->harness, sb->harness_ifname, sb->target_ifname, sb->target_netns_fd,
+			ip_address_is_ipv4(&config->target) ? 0 : NETNS_IPV6_LINK_MTU, error) < 0 ||
+	    read_link(&build->harness, sb->harness_ifname, &sb->harness_ifindex, sb->harness_mac,
+		      error) < 0)
+		return -1;
+	return set_up_target_end(config, sb, build, error);
+}
+
+/* Opens in link's namespace what a sandbox made on it talks to it with: an rtnetlink socket and an
+ * ioctl socket, and once its harness end is seen down (its carrier went with the previous case's
+ * target end, and linkwatch has handled that), one for link notifications: every notification that
+ * socket then reads with IFF_RUNNING was sent after the new target end came up. */
+static int open_in_link(const struct sandbox_link *link, struct build *build, char **error)
+{
+	int saved;
+	if (netns_enter(link->harness_netns_fd, &saved) < 0)
+		return error_set(error, "entering the harness namespace: %s", strerror(errno));
+	int rc = rtnl_open(&build->harness, 0, error);
+	if (rc == 0) {
+		build->harness_ioctl_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (build->harness_ioctl_fd < 0)
+			rc = error_set(error, "harness namespace: socket: %s", strerror(errno));
+	}
+	if (rc == 0)
+		rc = wait_running(build->harness_ioctl_fd, link->harness_ifname, false, error);
+	if (rc == 0)
+		rc = rtnl_open(&build->harness_links, RTMGRP_LINK, error);
+	if (netns_leave(saved) < 0 && rc == 0)
+		rc = error_set(error, "leaving the harness namespace: %s", strerror(errno));
+	return rc;
+}
+
+/* A locally administered unicast address, as the kernel's eth_random_addr makes one. */
+static int random_mac(uint8_t mac[ETH_ALEN], char **error)
+{
+	if (getrandom(mac, ETH_ALEN, 0) != ETH_ALEN)
+		return error_set(error, "getrandom: %s", strerror(errno));
+	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);
+	return 0;
+}
+
+/* One RTM_NEWLINK for ifindex in rtnl's namespace: its MTU (0: unchanged), its MAC (NULL: unchanged),
+ * and with netns_fd >= 0 its move into that namespace, done before the rest (do_setlink). */
+static int change_link(struct rtnl *rtnl, int ifindex, unsigned mtu, const uint8_t *mac, int netns_fd,
+		       const char *what, char **error)
+{
+	char buf[RTNL_REQUEST_SIZE];
+	struct nlmsghdr *nlh = rtnl_request(rtnl, buf, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	if (mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	if (mac)
+		mnl_attr_put(nlh, IFLA_ADDRESS, ETH_ALEN, mac);
+	if (netns_fd >= 0)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)netns_fd);
+	return rtnl_talk(rtnl, nlh, NULL, NULL, what, error);
+}
+
+/* The link's target end, down in the link's namespace, gets the case's MTU (both ends do) and a new
+ * MAC there, so that it enters the target namespace as a device made for the case would, and moves
+ * in; then it is set up as a new one is. */
+static int borrow_link(const struct sandbox_config *config, struct sandbox *sb, struct build *build, char **error)
+{
+	struct sandbox_link *link = sb->link;
+	unsigned mtu = ip_address_is_ipv4(&config->target) ? ETH_DATA_LEN : NETNS_IPV6_LINK_MTU;
+	uint8_t mac[ETH_ALEN];
+
+	if (make_namespaces(config, sb, build, error) < 0 ||
+	    set_link_up(&build->target, LOOPBACK_IFINDEX, IFF_UP, "target lo up", error) < 0 ||
+	    open_in_link(link, build, error) < 0 || random_mac(mac, error) < 0)
+		return -1;
+	if (mtu != link->mtu) {
+		link->mtu = 0; /* unknown until both ends are changed */
+		if (change_link(&build->harness, link->harness_ifindex, mtu, NULL, -1, "harness end mtu", error) < 0)
+			return -1;
+	}
+	if (change_link(&build->harness, link->target_ifindex, mtu, mac, -1, "target end mtu and address", error) < 0)
+		return -1;
+	link->mtu = mtu;
+	if (change_link(&build->harness, link->target_ifindex, 0, NULL, sb->target_netns_fd,
+			"target end into the target namespace", error) < 0)
+		return -1;
+	link->lent = true;
+	return set_up_target_end(config, sb, build, error);
+}
+
+/* Back into the link's namespace, before the target namespace goes and would take the pair with it. */
+static int give_back(struct sandbox *sb)
+{
+	struct rtnl rtnl = { 0 };
+	int saved;
+	if (netns_enter(sb->target_netns_fd, &saved) < 0)
+		return -1;
+	int rc = rtnl_open(&rtnl, 0, NULL);
+	if (netns_leave(saved) < 0)
+		rc = -1;
+	if (rc == 0)
+		rc = change_link(&rtnl, sb->target_ifindex, 0, NULL, sb->link->harness_netns_fd,
+				 "target end back", NULL);
+	rtnl_close(&rtnl);
+	return rc;
+}
+
+static void close_build(struct build *build)
+{
+	rtnl_close(&build->harness);
+	rtnl_close(&build->harness_links);
+	rtnl_close(&build->target);
+	if (build->target_ioctl_fd >= 0)
+		close(build->target_ioctl_fd);
+	if (build->harness_ioctl_fd >= 0)
+		close(build->harness_ioctl_fd);
+}
+
+int sandbox_link_open(struct sandbox_link *link, char **error)
+{
+	struct rtnl rtnl = { 0 };
+	uint8_t target_mac[ETH_ALEN];
+	bool moved = false;
+
+	*link = (struct sandbox_link){ .harness_netns_fd = -1, .mtu = ETH_DATA_LEN };
+	int home_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home_fd < 0)
+		return error_set(error, "open own network namespace: %s", strerror(errno));
+	int rc = enter_fresh_netns("harness", false, &link->harness_netns_fd, &rtnl, NULL, &moved, error);
+	rc = return_home(home_fd, moved, rc, error);
+	if (rc == 0 &&
+	    (name_links(link->harness_ifname, link->target_ifname, error) < 0 ||
+	     set_link_up(&rtnl, LOOPBACK_IFINDEX, IFF_UP, "harness lo up", error) < 0 ||
+	     create_veth(&rtnl, link->harness_ifname, link->target_ifname, -1, 0, error) < 0 ||
+	     read_link(&rtnl, link->harness_ifname, &link->harness_ifindex, link->harness_mac, error) < 0 ||
+	     read_link(&rtnl, link->target_ifname, &link->target_ifindex, target_mac, error) < 0))
+		rc = -1;
+	rtnl_close(&rtnl);
+	if (rc < 0) {
+		int err = errno;
+		sandbox_link_close(link);
+		errno = err;
+	}
+	return rc;
+}
+
+void sandbox_link_close(struct sandbox_link *link)
+{
+	if (link->harness_netns_fd > 0)
+		close(link->harness_netns_fd);
+	link->harness_netns_fd = -1;
+}
+
+int sandbox_create_on(struct sandbox_link *link, const struct sandbox_config *config, struct sandbox *out,
+		      char **error)
+{
+	struct sandbox sb = { .link = link, .harness_netns_fd = link->harness_netns_fd, .target_netns_fd = -1,
+			      .harness_ifindex = link->harness_ifindex };
+	struct build build = { .target_ioctl_fd = -1, .harness_ioctl_fd = -1 };
+
+	*out = (struct sandbox){ .harness_netns_fd = -1, .target_netns_fd = -1 };
+	if (link->lent || link->broken || link->harness_netns_fd < 0) {
+		errno = EBUSY;
+		return error_set(error, "sandbox: the link %s is %s", link->harness_ifname,
+				 link->lent ? "lent already" : "broken");
+	}
+	if (check_config(config, error) < 0)
+		return -1;
+	memcpy(sb.harness_ifname, link->harness_ifname, sizeof sb.harness_ifname);
+	memcpy(sb.target_ifname, link->target_ifname, sizeof sb.target_ifname);
+	memcpy(sb.harness_mac, link->harness_mac, sizeof sb.harness_mac);
+	int rc = borrow_link(config, &sb, &build, error);
+	close_build(&build);
+	if (rc < 0) {
+		int err = errno;
+		sandbox_destroy(&sb);
+		errno = err;
+		return -1;
+	}
+	*out = sb;
+	return 0;
+}
+
 int sandbox_create(const struct sandbox_config *config, struct sandbox *out, char **error)
 {
 	struct sandbox sb = { .harness_netns_fd = -1, .target_netns_fd = -1 };
-	struct build build = { .target_ioctl_fd = -1 };
+	struct build build = { .target_ioctl_fd = -1, .harness_ioctl_fd = -1 };
 	int rc;
 
-	out->harness_netns_fd = out->target_netns_fd = -1;
+	*out = (struct sandbox){ .harness_netns_fd = -1, .target_netns_fd = -1 };
 	if (check_config(config, error) < 0)
 		return -1;
 	rc = build_sandbox(config, &sb, &build, error);
-	rtnl_close(&build.harness);
-	rtnl_close(&build.harness_links);
-	rtnl_close(&build.target);
-	if (build.target_ioctl_fd >= 0)
-		close(build.target_ioctl_fd);
+	close_build(&build);
 	if (rc < 0) {
 		int err = errno;
 		sandbox_destroy(&sb);
@@ -535,8 +741,14 @@ int sandbox_create(const struct sandbox_config *config, struct sandbox *out, cha
 void sandbox_destroy(struct sandbox *sandbox)
 {
 	/* fd 0 is never a namespace fd (open_current_netns), so a zeroed sandbox closes nothing. */
-	if (sandbox->harness_netns_fd > 0)
+	if (sandbox->link) {
+		if (sandbox->link->lent && (sandbox->target_netns_fd <= 0 || give_back(sandbox) < 0))
+			sandbox->link->broken = true;
+		sandbox->link->lent = false;
+		sandbox->link = NULL;
+	} else if (sandbox->harness_netns_fd > 0) {
 		close(sandbox->harness_netns_fd);
+	}
 	if (sandbox->target_netns_fd > 0)
 		close(sandbox->target_netns_fd);
 	sandbox->harness_netns_fd = sandbox->target_netns_fd = -1;
