@@ -9,6 +9,7 @@
 
 #include "report_console.h"
 #include "wire.h"
+#include "worker_link.h"
 
 static void on_signal(int sig)
 {
@@ -90,6 +91,7 @@ static void *run_worker(void *arg)
 	q->workers_running--;
 	pthread_cond_broadcast(&q->changed);
 	pthread_mutex_unlock(&q->lock);
+	worker_link_release();
 	return NULL;
 }
 

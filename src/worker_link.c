@@ -1,0 +1,47 @@
+/* worker_link.c - see worker_link.h. Why once per worker: setting up libpcap's PACKET_RX_RING waits for
+ * an RCU grace period (packet_set_ring -> synchronize_net, about 10 ms), and so does releasing each
+ * packet socket (packet_release); a case borrows the link's target end instead, for two moves between
+ * namespaces, each a grace period the kernel expedites under the rtnl lock. */
+#include "worker_link.h"
+
+#include <stdlib.h>
+
+#include "error_text.h"
+
+static _Thread_local struct worker_link *current;
+
+struct worker_link *worker_link_get(char **error)
+{
+	if (current)
+		return current;
+	struct worker_link *wl = calloc(1, sizeof *wl);
+	if (!wl) {
+		error_set(error, "out of memory");
+		return NULL;
+	}
+	/* The target end's MAC is each case's (wire_begin_case). */
+	static const uint8_t unknown_mac[6];
+	if (sandbox_link_open(&wl->link, error) < 0) {
+		free(wl);
+		return NULL;
+	}
+	wl->wire = wire_open(wl->link.harness_netns_fd, wl->link.harness_ifname, wl->link.harness_mac, unknown_mac,
+			     false, error);
+	if (!wl->wire) {
+		sandbox_link_close(&wl->link);
+		free(wl);
+		return NULL;
+	}
+	current = wl;
+	return wl;
+}
+
+void worker_link_release(void)
+{
+	if (!current)
+		return;
+	wire_close(current->wire);
+	sandbox_link_close(&current->link);
+	free(current);
+	current = NULL;
+}
