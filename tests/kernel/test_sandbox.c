@@ -575,6 +575,94 @@ static void test_destroy_is_safe_on_zeroed_and_destroyed(void **state)
 	assert_int_equal(count_open_fds(), fds);
 }
 
+static int link_mtu_here(const char *ifname)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+	assert_int_equal(ioctl(fd, SIOCGIFMTU, &ifr), 0);
+	close(fd);
+	return ifr.ifr_mtu;
+}
+
+static void create_on_or_fail(struct sandbox_link *link, struct sandbox_config config, struct sandbox *sb)
+{
+	char *error = NULL;
+
+	if (sandbox_create_on(link, &config, sb, &error) < 0)
+		fail_msg("sandbox_create_on: %s", error ? error : "(no message)");
+	assert_null(error);
+}
+
+/* One link, three cases: each gets a fresh target namespace (a sysctl the first wrote is gone), the target
+ * end in it as sandbox_create makes one (up, running, its own MAC, the family's MTU and NOARP), and the
+ * link's namespace back with the target end down in it, no other link added, when it ends. */
+static void test_link_lends_its_target_end_to_each_case(void **state)
+{
+	static const struct sysctl_setting rfc1337 = { .key = "net.ipv4.tcp_rfc1337", .value = "1" };
+	static const enum address_family families[] = { FAMILY_IPV4, FAMILY_IPV6, FAMILY_IPV4 };
+	struct sandbox_link link;
+	char *error = NULL, value[16];
+	uint8_t previous_mac[ETH_ALEN] = { 0 };
+	ino_t previous_ns = 0;
+	int saved;
+	(void)state;
+
+	if (sandbox_link_open(&link, &error) < 0)
+		fail_msg("sandbox_link_open: %s", error ? error : "(no message)");
+	enter(link.harness_netns_fd, &saved);
+	int links_in_link = count_links_here();
+	assert_false(link_flags_here(link.target_ifname) & IFF_UP);
+	leave(saved);
+	for (int i = 0; i < 3; i++) {
+		struct sandbox sb;
+		struct stat target_ns;
+		bool ipv4 = families[i] == FAMILY_IPV4;
+		create_on_or_fail(&link, config_in(families[i], i == 0 ? &rfc1337 : NULL, i == 0), &sb);
+		assert_ptr_equal(sb.link, &link);
+		assert_true(link.lent);
+		assert_int_equal(sb.harness_netns_fd, link.harness_netns_fd);
+		assert_memory_equal(sb.harness_mac, link.harness_mac, ETH_ALEN);
+		assert_memory_not_equal(sb.target_mac, previous_mac, ETH_ALEN);
+		assert_false(sb.target_mac[0] & 1);
+		memcpy(previous_mac, sb.target_mac, ETH_ALEN);
+		assert_int_equal(fstat(sb.target_netns_fd, &target_ns), 0);
+		assert_int_not_equal(target_ns.st_ino, previous_ns);
+		previous_ns = target_ns.st_ino;
+		assert_int_equal(sandbox_sysctl_read(sb.target_netns_fd, "net.ipv4.tcp_rfc1337", value, sizeof value), 0);
+		assert_string_equal(value, i == 0 ? "1" : "0");
+
+		enter(sb.harness_netns_fd, &saved);
+		assert_end_here(sb.harness_ifname, sb.harness_ifindex, sb.harness_mac, sb.target_ifname);
+		assert_int_equal(link_mtu_here(sb.harness_ifname), ipv4 ? 1500 : 1520);
+		leave(saved);
+		enter(sb.target_netns_fd, &saved);
+		assert_end_here(sb.target_ifname, sb.target_ifindex, sb.target_mac, sb.harness_ifname);
+		assert_int_equal(link_mtu_here(sb.target_ifname), ipv4 ? 1500 : 1520);
+		assert_int_equal(!!(link_flags_here(sb.target_ifname) & IFF_NOARP), !ipv4);
+		leave(saved);
+		struct sandbox_config again = config_in(families[i], NULL, 0);
+		struct sandbox refused;
+		assert_int_equal(sandbox_create_on(&link, &again, &refused, &error), -1);
+		assert_non_null(strstr(error, "lent already"));
+		free(error);
+		error = NULL;
+
+		sandbox_destroy(&sb);
+		assert_false(link.lent);
+		assert_false(link.broken);
+		enter(link.harness_netns_fd, &saved);
+		assert_int_equal(count_links_here(), links_in_link);
+		assert_int_equal(if_nametoindex(link.target_ifname), link.target_ifindex);
+		assert_false(link_flags_here(link.target_ifname) & IFF_UP);
+		leave(saved);
+	}
+	sandbox_link_close(&link);
+	sandbox_link_close(&link);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -589,6 +677,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_target_is_reachable_and_silent),
 		cmocka_unit_test(test_two_sandboxes_coexist),
 		cmocka_unit_test(test_destroy_is_safe_on_zeroed_and_destroyed),
+		cmocka_unit_test(test_link_lends_its_target_end_to_each_case),
 	};
 
 	if (geteuid() != 0) {
