@@ -12,11 +12,11 @@ struct worker_link {
 };
 
 /* The calling thread's link and wire, opened on its first call (and again after a release). Each
- * thread has its own: a link is lent to one sandbox at a time. NULL with *error malloc'd. */
+ * thread has its own: a wire serves one case at a time. NULL with *error malloc'd. */
 struct worker_link *worker_link_get(char **error);
 
-/* Closes the calling thread's link and wire, if it has them: at the thread's end, or when the link
- * broke. The wire's sockets are released in the background (wire_wait_released). */
+/* Closes the calling thread's link and wire, if it has them: at the thread's end. The wire's sockets
+ * are released in the background (wire_wait_released). */
 void worker_link_release(void);
 
 #endif

@@ -52,7 +52,6 @@ struct build {
 	struct rtnl harness_links; /* link notifications, to see the harness end's carrier come up */
 	struct rtnl target;
 	int target_ioctl_fd;
-	int harness_ioctl_fd;      /* on a borrowed link only: to see its harness end down first */
 };
 
 /* Linkwatch runs at once for a veth, so this only guards against a wedged kernel. */
@@ -179,9 +178,10 @@ static int make_namespaces(const struct sandbox_config *config, struct sandbox *
 	return return_home(home_fd, moved, rc, error);
 }
 
-/* mtu 0: the kernel's default. target_netns_fd -1: both ends in rtnl's namespace. */
-static int create_veth(struct rtnl *rtnl, const char *harness_ifname, const char *target_ifname,
-		       int target_netns_fd, unsigned mtu, char **error)
+/* mtu 0: the kernel's default. target_netns_fd -1: both ends in rtnl's namespace. harness_ifindex and
+ * target_ifindex 0: the kernel's choice. master_ifindex: the bridge the harness end joins, or 0. */
+static int create_veth(struct rtnl *rtnl, const char *harness_ifname, int harness_ifindex, const char *target_ifname,
+		       int target_ifindex, int target_netns_fd, unsigned mtu, int master_ifindex, char **error)
 {
 	char buf[RTNL_REQUEST_SIZE], what[64];
 	struct nlmsghdr *nlh = rtnl_request(rtnl, buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
@@ -190,11 +190,13 @@ static int create_veth(struct rtnl *rtnl, const char *harness_ifname, const char
 	struct ifinfomsg *peer_ifi;
 
 	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = HARNESS_END_IFINDEX;
+	ifi->ifi_index = harness_ifindex;
 	ifi->ifi_flags = ifi->ifi_change = IFF_UP;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, harness_ifname);
 	if (mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	if (master_ifindex)
+		mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master_ifindex);
 	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 	info_data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
@@ -203,7 +205,7 @@ static int create_veth(struct rtnl *rtnl, const char *harness_ifname, const char
 	/* No IFF_UP here: veth configures the peer before pairing it, and opening an unpaired veth
 	 * fails with ENOTCONN. The target end goes up once it exists. */
 	peer_ifi->ifi_family = AF_UNSPEC;
-	peer_ifi->ifi_index = TARGET_END_IFINDEX;
+	peer_ifi->ifi_index = target_ifindex;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, target_ifname);
 	if (mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
@@ -493,14 +495,19 @@ static int check_config(const struct sandbox_config *config, char **error)
 	return 0;
 }
 
-static int name_links(char harness_ifname[IF_NAMESIZE], char target_ifname[IF_NAMESIZE], char **error)
+/* Names the links made together (the harness and target ends; a link's bridge and keeper pair) one
+ * counter value apart from every other's, each with its own letter from suffixes. */
+static int name_links(const char *suffixes, char (*names)[IF_NAMESIZE], char **error)
 {
 	unsigned int counter = atomic_fetch_add(&sandboxes_made, 1) % SANDBOX_COUNTER_MODULUS;
 	int pid = (int)getpid();
-	int h = snprintf(harness_ifname, IF_NAMESIZE, SANDBOX_IFNAME_PREFIX "%dx%uh", pid, counter);
-	int t = snprintf(target_ifname, IF_NAMESIZE, SANDBOX_IFNAME_PREFIX "%dx%ut", pid, counter);
+	bool fits = true;
 
-	if (h < 0 || t < 0 || h >= IF_NAMESIZE || t >= IF_NAMESIZE) {
+	for (int i = 0; suffixes[i]; i++) {
+		int n = snprintf(names[i], IF_NAMESIZE, SANDBOX_IFNAME_PREFIX "%dx%u%c", pid, counter, suffixes[i]);
+		fits = fits && n > 0 && n < IF_NAMESIZE;
+	}
+	if (!fits) {
 		errno = ENAMETOOLONG;
 		return error_set(error, "sandbox: interface name for pid %d does not fit IFNAMSIZ", pid);
 	}
@@ -532,34 +539,30 @@ static int set_up_target_end(const struct sandbox_config *config, struct sandbox
 static int build_sandbox(const struct sandbox_config *config, struct sandbox *sb,
 			 struct build *build, char **error)
 {
-	if (name_links(sb->harness_ifname, sb->target_ifname, error) < 0 || make_namespaces(config, sb, build, error) < 0 ||
+	char names[2][IF_NAMESIZE];
+	if (name_links("ht", names, error) < 0)
+		return -1;
+	memcpy(sb->harness_ifname, names[0], IF_NAMESIZE);
+	memcpy(sb->target_ifname, names[1], IF_NAMESIZE);
+	if (make_namespaces(config, sb, build, error) < 0 ||
 	    set_link_up(&build->harness, LOOPBACK_IFINDEX, IFF_UP, "harness lo up", error) < 0 ||
 	    set_link_up(&build->target, LOOPBACK_IFINDEX, IFF_UP, "target lo up", error) < 0 ||
-	    create_veth(&build->harness, sb->harness_ifname, sb->target_ifname, sb->target_netns_fd,
-			ip_address_is_ipv4(&config->target) ? 0 : NETNS_IPV6_LINK_MTU, error) < 0 ||
+	    create_veth(&build->harness, sb->harness_ifname, HARNESS_END_IFINDEX, sb->target_ifname, TARGET_END_IFINDEX,
+			sb->target_netns_fd, ip_address_is_ipv4(&config->target) ? 0 : NETNS_IPV6_LINK_MTU, 0, error) < 0 ||
 	    read_link(&build->harness, sb->harness_ifname, &sb->harness_ifindex, sb->harness_mac,
 		      error) < 0)
 		return -1;
 	return set_up_target_end(config, sb, build, error);
 }
 
-/* Opens in link's namespace what a sandbox made on it talks to it with: an rtnetlink socket and an
- * ioctl socket, and once its harness end is seen down (its carrier went with the previous case's
- * target end, and linkwatch has handled that), one for link notifications: every notification that
- * socket then reads with IFF_RUNNING was sent after the new target end came up. */
+/* Opens in link's namespace what a sandbox made on it talks to it with: an rtnetlink socket, and one
+ * for link notifications, opened before the harness end exists, to see it come up. */
 static int open_in_link(const struct sandbox_link *link, struct build *build, char **error)
 {
 	int saved;
 	if (netns_enter(link->harness_netns_fd, &saved) < 0)
 		return error_set(error, "entering the harness namespace: %s", strerror(errno));
 	int rc = rtnl_open(&build->harness, 0, error);
-	if (rc == 0) {
-		build->harness_ioctl_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (build->harness_ioctl_fd < 0)
-			rc = error_set(error, "harness namespace: socket: %s", strerror(errno));
-	}
-	if (rc == 0)
-		rc = wait_running(build->harness_ioctl_fd, link->harness_ifname, false, error);
 	if (rc == 0)
 		rc = rtnl_open(&build->harness_links, RTMGRP_LINK, error);
 	if (netns_leave(saved) < 0 && rc == 0)
@@ -576,10 +579,10 @@ static int random_mac(uint8_t mac[ETH_ALEN], char **error)
 	return 0;
 }
 
-/* One RTM_NEWLINK for ifindex in rtnl's namespace: its MTU (0: unchanged), its MAC (NULL: unchanged),
- * and with netns_fd >= 0 its move into that namespace, done before the rest (do_setlink). */
-static int change_link(struct rtnl *rtnl, int ifindex, unsigned mtu, const uint8_t *mac, int netns_fd,
-		       const char *what, char **error)
+/* One RTM_NEWLINK for ifindex: its MTU (0: unchanged), its MAC (NULL: unchanged), its bridge
+ * (master_ifindex, 0: unchanged) and flags (change 0: unchanged). */
+static int change_link(struct rtnl *rtnl, int ifindex, unsigned mtu, const uint8_t *mac, int master_ifindex,
+		       unsigned flags, unsigned change, const char *what, char **error)
 {
 	char buf[RTNL_REQUEST_SIZE];
 	struct nlmsghdr *nlh = rtnl_request(rtnl, buf, RTM_NEWLINK, 0);
@@ -587,58 +590,50 @@ static int change_link(struct rtnl *rtnl, int ifindex, unsigned mtu, const uint8
 
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
+	ifi->ifi_flags = flags;
+	ifi->ifi_change = change;
 	if (mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	if (mac)
 		mnl_attr_put(nlh, IFLA_ADDRESS, ETH_ALEN, mac);
-	if (netns_fd >= 0)
-		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)netns_fd);
+	if (master_ifindex)
+		mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master_ifindex);
 	return rtnl_talk(rtnl, nlh, NULL, NULL, what, error);
 }
 
-/* The link's target end, down in the link's namespace, gets the case's MTU (both ends do) and a new
- * MAC there, so that it enters the target namespace as a device made for the case would, and moves
- * in; then it is set up as a new one is. */
-static int borrow_link(const struct sandbox_config *config, struct sandbox *sb, struct build *build, char **error)
+/* The case's harness end joins the link's bridge as it is made, its target end made straight in the
+ * fresh target namespace: a sandbox as sandbox_create makes one, whose harness end's frames reach the
+ * link's wire through the bridge unchanged. The bridge takes the case's MTU, so that the wire sends
+ * what the harness end would take and no more. */
+static int build_on_link(const struct sandbox_config *config, struct sandbox *sb, struct build *build, char **error)
 {
 	struct sandbox_link *link = sb->link;
-	unsigned mtu = ip_address_is_ipv4(&config->target) ? ETH_DATA_LEN : NETNS_IPV6_LINK_MTU;
-	uint8_t mac[ETH_ALEN];
+	bool ipv4 = ip_address_is_ipv4(&config->target);
+	unsigned mtu = ipv4 ? ETH_DATA_LEN : NETNS_IPV6_LINK_MTU;
+	char names[2][IF_NAMESIZE];
+	uint8_t harness_end_mac[ETH_ALEN];
 
+	if (name_links("ht", names, error) < 0)
+		return -1;
+	memcpy(sb->harness_ifname, names[0], IF_NAMESIZE);
+	memcpy(sb->target_ifname, names[1], IF_NAMESIZE);
 	if (make_namespaces(config, sb, build, error) < 0 ||
 	    set_link_up(&build->target, LOOPBACK_IFINDEX, IFF_UP, "target lo up", error) < 0 ||
-	    open_in_link(link, build, error) < 0 || random_mac(mac, error) < 0)
+	    open_in_link(link, build, error) < 0)
 		return -1;
 	if (mtu != link->mtu) {
-		link->mtu = 0; /* unknown until both ends are changed */
-		if (change_link(&build->harness, link->harness_ifindex, mtu, NULL, -1, "harness end mtu", error) < 0)
+		link->mtu = 0; /* unknown until the change is made */
+		if (change_link(&build->harness, link->bridge_ifindex, mtu, NULL, 0, 0, 0, "bridge mtu", error) < 0)
 			return -1;
+		link->mtu = mtu;
 	}
-	if (change_link(&build->harness, link->target_ifindex, mtu, mac, -1, "target end mtu and address", error) < 0)
+	/* The harness end's index is the kernel's next in the link's namespace, never TARGET_END_IFINDEX
+	 * (the bridge and the keeper pair hold the lower ones): the two ends' indexes must differ. */
+	if (create_veth(&build->harness, sb->harness_ifname, 0, sb->target_ifname, TARGET_END_IFINDEX,
+			sb->target_netns_fd, ipv4 ? 0 : NETNS_IPV6_LINK_MTU, link->bridge_ifindex, error) < 0 ||
+	    read_link(&build->harness, sb->harness_ifname, &sb->harness_ifindex, harness_end_mac, error) < 0)
 		return -1;
-	link->mtu = mtu;
-	if (change_link(&build->harness, link->target_ifindex, 0, NULL, sb->target_netns_fd,
-			"target end into the target namespace", error) < 0)
-		return -1;
-	link->lent = true;
 	return set_up_target_end(config, sb, build, error);
-}
-
-/* Back into the link's namespace, before the target namespace goes and would take the pair with it. */
-static int give_back(struct sandbox *sb)
-{
-	struct rtnl rtnl = { 0 };
-	int saved;
-	if (netns_enter(sb->target_netns_fd, &saved) < 0)
-		return -1;
-	int rc = rtnl_open(&rtnl, 0, NULL);
-	if (netns_leave(saved) < 0)
-		rc = -1;
-	if (rc == 0)
-		rc = change_link(&rtnl, sb->target_ifindex, 0, NULL, sb->link->harness_netns_fd,
-				 "target end back", NULL);
-	rtnl_close(&rtnl);
-	return rc;
 }
 
 static void close_build(struct build *build)
@@ -648,14 +643,47 @@ static void close_build(struct build *build)
 	rtnl_close(&build->target);
 	if (build->target_ioctl_fd >= 0)
 		close(build->target_ioctl_fd);
-	if (build->harness_ioctl_fd >= 0)
-		close(build->harness_ioctl_fd);
+}
+
+/* The bridge forwards nothing until it has carrier, which it has while one port has: the keeper pair's
+ * end is that port, so the bridge never loses carrier between one case's harness end and the next's
+ * (linkwatch would take its transmit queue away and give it back). STP off: a port forwards as soon as
+ * it joins; multicast snooping off: the bridge never sends a query of its own. */
+static int make_bridge(struct rtnl *rtnl, struct sandbox_link *link, const char *keeper, const char *keeper_peer,
+		       char **error)
+{
+	char buf[RTNL_REQUEST_SIZE];
+	struct nlmsghdr *nlh = rtnl_request(rtnl, buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, link->bridge_ifname);
+	struct nlattr *linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+	struct nlattr *info_data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	mnl_attr_put_u32(nlh, IFLA_BR_STP_STATE, 0);
+	mnl_attr_put_u8(nlh, IFLA_BR_MCAST_SNOOPING, 0);
+	mnl_attr_nest_end(nlh, info_data);
+	mnl_attr_nest_end(nlh, linkinfo);
+	uint8_t mac[ETH_ALEN], keeper_mac[ETH_ALEN];
+	int keeper_peer_ifindex;
+	/* Its MAC set afterwards, as an address the user chose (dev_set_mac_address): a bridge would
+	 * otherwise take the lowest of its ports' MACs, and each case's harness end is a new port. */
+	if (rtnl_talk(rtnl, nlh, NULL, NULL, "create bridge", error) < 0 ||
+	    read_link(rtnl, link->bridge_ifname, &link->bridge_ifindex, link->bridge_mac, error) < 0 ||
+	    random_mac(mac, error) < 0 ||
+	    change_link(rtnl, link->bridge_ifindex, 0, mac, 0, IFF_UP, IFF_UP, "bridge address and up", error) < 0 ||
+	    create_veth(rtnl, keeper, 0, keeper_peer, 0, -1, 0, link->bridge_ifindex, error) < 0 ||
+	    read_link(rtnl, keeper_peer, &keeper_peer_ifindex, keeper_mac, error) < 0 ||
+	    set_link_up(rtnl, keeper_peer_ifindex, IFF_UP, "keeper up", error) < 0 ||
+	    read_link(rtnl, link->bridge_ifname, &link->bridge_ifindex, link->bridge_mac, error) < 0)
+		return -1;
+	return 0;
 }
 
 int sandbox_link_open(struct sandbox_link *link, char **error)
 {
 	struct rtnl rtnl = { 0 };
-	uint8_t target_mac[ETH_ALEN];
+	char names[3][IF_NAMESIZE];
 	bool moved = false;
 
 	*link = (struct sandbox_link){ .harness_netns_fd = -1, .mtu = ETH_DATA_LEN };
@@ -663,15 +691,23 @@ int sandbox_link_open(struct sandbox_link *link, char **error)
 	if (home_fd < 0)
 		return error_set(error, "open own network namespace: %s", strerror(errno));
 	int rc = enter_fresh_netns("harness", false, &link->harness_netns_fd, &rtnl, NULL, &moved, error);
+	int ioctl_fd = rc == 0 ? socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) : -1;
+	if (rc == 0 && ioctl_fd < 0)
+		rc = error_set(error, "harness namespace: socket: %s", strerror(errno));
 	rc = return_home(home_fd, moved, rc, error);
-	if (rc == 0 &&
-	    (name_links(link->harness_ifname, link->target_ifname, error) < 0 ||
-	     set_link_up(&rtnl, LOOPBACK_IFINDEX, IFF_UP, "harness lo up", error) < 0 ||
-	     create_veth(&rtnl, link->harness_ifname, link->target_ifname, -1, 0, error) < 0 ||
-	     read_link(&rtnl, link->harness_ifname, &link->harness_ifindex, link->harness_mac, error) < 0 ||
-	     read_link(&rtnl, link->target_ifname, &link->target_ifindex, target_mac, error) < 0))
+	if (rc == 0 && name_links("bkq", names, error) == 0) {
+		memcpy(link->bridge_ifname, names[0], IF_NAMESIZE);
+		rc = set_link_up(&rtnl, LOOPBACK_IFINDEX, IFF_UP, "harness lo up", error) < 0 ||
+				     make_bridge(&rtnl, link, names[1], names[2], error) < 0 ||
+				     wait_running(ioctl_fd, link->bridge_ifname, true, error) < 0
+			     ? -1
+			     : 0;
+	} else {
 		rc = -1;
+	}
 	rtnl_close(&rtnl);
+	if (ioctl_fd >= 0)
+		close(ioctl_fd);
 	if (rc < 0) {
 		int err = errno;
 		sandbox_link_close(link);
@@ -690,22 +726,16 @@ void sandbox_link_close(struct sandbox_link *link)
 int sandbox_create_on(struct sandbox_link *link, const struct sandbox_config *config, struct sandbox *out,
 		      char **error)
 {
-	struct sandbox sb = { .link = link, .harness_netns_fd = link->harness_netns_fd, .target_netns_fd = -1,
-			      .harness_ifindex = link->harness_ifindex };
-	struct build build = { .target_ioctl_fd = -1, .harness_ioctl_fd = -1 };
+	struct sandbox sb = { .link = link, .harness_netns_fd = link->harness_netns_fd, .target_netns_fd = -1 };
+	struct build build = { .target_ioctl_fd = -1 };
 
 	*out = (struct sandbox){ .harness_netns_fd = -1, .target_netns_fd = -1 };
-	if (link->lent || link->broken || link->harness_netns_fd < 0) {
-		errno = EBUSY;
-		return error_set(error, "sandbox: the link %s is %s", link->harness_ifname,
-				 link->lent ? "lent already" : "broken");
-	}
 	if (check_config(config, error) < 0)
 		return -1;
-	memcpy(sb.harness_ifname, link->harness_ifname, sizeof sb.harness_ifname);
-	memcpy(sb.target_ifname, link->target_ifname, sizeof sb.target_ifname);
-	memcpy(sb.harness_mac, link->harness_mac, sizeof sb.harness_mac);
-	int rc = borrow_link(config, &sb, &build, error);
+	/* The target's neighbours are the bridge's address: the wire sends from it, and the bridge hands
+	 * frames to it up to the wire. */
+	memcpy(sb.harness_mac, link->bridge_mac, sizeof sb.harness_mac);
+	int rc = build_on_link(config, &sb, &build, error);
 	close_build(&build);
 	if (rc < 0) {
 		int err = errno;
@@ -720,7 +750,7 @@ int sandbox_create_on(struct sandbox_link *link, const struct sandbox_config *co
 int sandbox_create(const struct sandbox_config *config, struct sandbox *out, char **error)
 {
 	struct sandbox sb = { .harness_netns_fd = -1, .target_netns_fd = -1 };
-	struct build build = { .target_ioctl_fd = -1, .harness_ioctl_fd = -1 };
+	struct build build = { .target_ioctl_fd = -1 };
 	int rc;
 
 	*out = (struct sandbox){ .harness_netns_fd = -1, .target_netns_fd = -1 };
@@ -741,14 +771,10 @@ int sandbox_create(const struct sandbox_config *config, struct sandbox *out, cha
 void sandbox_destroy(struct sandbox *sandbox)
 {
 	/* fd 0 is never a namespace fd (open_current_netns), so a zeroed sandbox closes nothing. */
-	if (sandbox->link) {
-		if (sandbox->link->lent && (sandbox->target_netns_fd <= 0 || give_back(sandbox) < 0))
-			sandbox->link->broken = true;
-		sandbox->link->lent = false;
-		sandbox->link = NULL;
-	} else if (sandbox->harness_netns_fd > 0) {
+	if (sandbox->link)
+		sandbox->link = NULL; /* the link's namespace stays; the pair goes with the target namespace */
+	else if (sandbox->harness_netns_fd > 0)
 		close(sandbox->harness_netns_fd);
-	}
 	if (sandbox->target_netns_fd > 0)
 		close(sandbox->target_netns_fd);
 	sandbox->harness_netns_fd = sandbox->target_netns_fd = -1;

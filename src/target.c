@@ -348,15 +348,12 @@ static int sandbox_begin(struct target *t, const struct case_file *c, enum addre
 		peers[i] = family_address(family, c->peers[i].ip);
 	struct sandbox_config config = { family_address(family, c->target_ip), peers, c->peer_count, NULL, 0 };
 	if (t->kind == TARGET_LOCAL) {
-		/* runsc takes the veth it is given over (its address, its state): gVisor keeps a pair of its own. */
+		/* gVisor keeps namespaces of its own: runsc's sandbox was only ever tried on them. */
 		struct worker_link *wl = worker_link_get(error);
 		if (!wl)
 			return -1;
-		if (sandbox_create_on(&wl->link, &config, &tc->sandbox, error) < 0) {
-			if (wl->link.broken)
-				worker_link_release();
+		if (sandbox_create_on(&wl->link, &config, &tc->sandbox, error) < 0)
 			return -1;
-		}
 		tc->wire = wl->wire;
 	} else if (sandbox_create(&config, &tc->sandbox, error) < 0) {
 		return -1;
@@ -657,13 +654,10 @@ void target_case_end(struct target *t, struct target_case *tc)
 		nd_proxy_stop(tc->nd);
 		tc->nd = NULL;
 		tap_link_destroy(&tc->tap);
-		struct sandbox_link *link = tc->sandbox.link;
 		if (tc->sandbox_made)
 			sandbox_destroy(&tc->sandbox);
 		tc->sandbox_made = false;
 		tc->wire = NULL;
-		if (link && link->broken)
-			worker_link_release();
 		return;
 	}
 	char *error = NULL;

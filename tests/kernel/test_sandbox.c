@@ -596,10 +596,11 @@ static void create_on_or_fail(struct sandbox_link *link, struct sandbox_config c
 	assert_null(error);
 }
 
-/* One link, three cases: each gets a fresh target namespace (a sysctl the first wrote is gone), the target
- * end in it as sandbox_create makes one (up, running, its own MAC, the family's MTU and NOARP), and the
- * link's namespace back with the target end down in it, no other link added, when it ends. */
-static void test_link_lends_its_target_end_to_each_case(void **state)
+/* One link, three cases: each gets a fresh target namespace (a sysctl the first wrote is gone), its
+ * target end as sandbox_create makes one (up, running, the family's MTU and NOARP, a MAC of its own),
+ * its harness end up and running in the link's namespace, the bridge on the case's MTU, and the
+ * bridge's address for the target's neighbours; two cases at once on one link each keep their own. */
+static void test_cases_on_a_link_are_sandboxes_of_their_own(void **state)
 {
 	static const struct sysctl_setting rfc1337 = { .key = "net.ipv4.tcp_rfc1337", .value = "1" };
 	static const enum address_family families[] = { FAMILY_IPV4, FAMILY_IPV6, FAMILY_IPV4 };
@@ -612,21 +613,15 @@ static void test_link_lends_its_target_end_to_each_case(void **state)
 
 	if (sandbox_link_open(&link, &error) < 0)
 		fail_msg("sandbox_link_open: %s", error ? error : "(no message)");
-	enter(link.harness_netns_fd, &saved);
-	int links_in_link = count_links_here();
-	assert_false(link_flags_here(link.target_ifname) & IFF_UP);
-	leave(saved);
 	for (int i = 0; i < 3; i++) {
-		struct sandbox sb;
+		struct sandbox sb, beside;
 		struct stat target_ns;
 		bool ipv4 = families[i] == FAMILY_IPV4;
 		create_on_or_fail(&link, config_in(families[i], i == 0 ? &rfc1337 : NULL, i == 0), &sb);
 		assert_ptr_equal(sb.link, &link);
-		assert_true(link.lent);
 		assert_int_equal(sb.harness_netns_fd, link.harness_netns_fd);
-		assert_memory_equal(sb.harness_mac, link.harness_mac, ETH_ALEN);
+		assert_memory_equal(sb.harness_mac, link.bridge_mac, ETH_ALEN);
 		assert_memory_not_equal(sb.target_mac, previous_mac, ETH_ALEN);
-		assert_false(sb.target_mac[0] & 1);
 		memcpy(previous_mac, sb.target_mac, ETH_ALEN);
 		assert_int_equal(fstat(sb.target_netns_fd, &target_ns), 0);
 		assert_int_not_equal(target_ns.st_ino, previous_ns);
@@ -635,29 +630,28 @@ static void test_link_lends_its_target_end_to_each_case(void **state)
 		assert_string_equal(value, i == 0 ? "1" : "0");
 
 		enter(sb.harness_netns_fd, &saved);
-		assert_end_here(sb.harness_ifname, sb.harness_ifindex, sb.harness_mac, sb.target_ifname);
+		assert_int_equal(if_nametoindex(sb.harness_ifname), sb.harness_ifindex);
+		assert_int_equal(if_nametoindex(sb.target_ifname), 0);
+		assert_true(link_flags_here(sb.harness_ifname) & IFF_RUNNING);
+		assert_true(link_flags_here(link.bridge_ifname) & IFF_RUNNING);
 		assert_int_equal(link_mtu_here(sb.harness_ifname), ipv4 ? 1500 : 1520);
+		assert_int_equal(link_mtu_here(link.bridge_ifname), ipv4 ? 1500 : 1520);
 		leave(saved);
 		enter(sb.target_netns_fd, &saved);
 		assert_end_here(sb.target_ifname, sb.target_ifindex, sb.target_mac, sb.harness_ifname);
 		assert_int_equal(link_mtu_here(sb.target_ifname), ipv4 ? 1500 : 1520);
 		assert_int_equal(!!(link_flags_here(sb.target_ifname) & IFF_NOARP), !ipv4);
 		leave(saved);
-		struct sandbox_config again = config_in(families[i], NULL, 0);
-		struct sandbox refused;
-		assert_int_equal(sandbox_create_on(&link, &again, &refused, &error), -1);
-		assert_non_null(strstr(error, "lent already"));
-		free(error);
-		error = NULL;
 
-		sandbox_destroy(&sb);
-		assert_false(link.lent);
-		assert_false(link.broken);
-		enter(link.harness_netns_fd, &saved);
-		assert_int_equal(count_links_here(), links_in_link);
-		assert_int_equal(if_nametoindex(link.target_ifname), link.target_ifindex);
-		assert_false(link_flags_here(link.target_ifname) & IFF_UP);
+		create_on_or_fail(&link, config_in(families[i], NULL, 0), &beside);
+		assert_string_not_equal(beside.harness_ifname, sb.harness_ifname);
+		assert_memory_not_equal(beside.target_mac, sb.target_mac, ETH_ALEN);
+		enter(beside.target_netns_fd, &saved);
+		assert_end_here(beside.target_ifname, beside.target_ifindex, beside.target_mac, sb.harness_ifname);
 		leave(saved);
+		sandbox_destroy(&beside);
+		sandbox_destroy(&sb);
+		assert_null(sb.link);
 	}
 	sandbox_link_close(&link);
 	sandbox_link_close(&link);
@@ -677,7 +671,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_target_is_reachable_and_silent),
 		cmocka_unit_test(test_two_sandboxes_coexist),
 		cmocka_unit_test(test_destroy_is_safe_on_zeroed_and_destroyed),
-		cmocka_unit_test(test_link_lends_its_target_end_to_each_case),
+		cmocka_unit_test(test_cases_on_a_link_are_sandboxes_of_their_own),
 	};
 
 	if (geteuid() != 0) {
