@@ -12,7 +12,8 @@ struct worker_link {
 };
 
 /* The calling thread's link and wire, opened on its first call (and again after a release). Each
- * thread has its own: a wire serves one case at a time. NULL with *error malloc'd. */
+ * thread has its own: a wire serves one case at a time. NULL with *error malloc'd (error may be NULL);
+ * a thread that could not open one does not try again until it is released. */
 struct worker_link *worker_link_get(char **error);
 
 /* Closes the calling thread's link and wire, if it has them: at the thread's end. The wire's sockets

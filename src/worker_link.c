@@ -5,16 +5,23 @@
  * rcu_barrier, 20-40 ms per move on this machine). */
 #include "worker_link.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "error_text.h"
 
 static _Thread_local struct worker_link *current;
+static _Thread_local bool unavailable;
 
 struct worker_link *worker_link_get(char **error)
 {
 	if (current)
 		return current;
+	if (unavailable) {
+		error_set(error, "no worker link on this thread (opening one failed)");
+		return NULL;
+	}
+	unavailable = true;
 	struct worker_link *wl = calloc(1, sizeof *wl);
 	if (!wl) {
 		error_set(error, "out of memory");
@@ -34,11 +41,13 @@ struct worker_link *worker_link_get(char **error)
 		return NULL;
 	}
 	current = wl;
+	unavailable = false;
 	return wl;
 }
 
 void worker_link_release(void)
 {
+	unavailable = false;
 	if (!current)
 		return;
 	wire_close(current->wire);
