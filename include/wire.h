@@ -77,11 +77,13 @@ int wire_recorded_count(const struct wire *w);
  * 0, or -1 with *error malloc'd. */
 int wire_recording(struct wire *w, struct wire_recorded_frame **frames, int *count, char **error);
 
-/* Closes the wire and frees its recording; the sockets are released in the background (see
- * wire_wait_released). NULL is fine. */
+/* Closes the wire and frees its recording; the sockets are released in the background, each on a
+ * thread of its own (see wire_wait_released). NULL is fine. */
 void wire_close(struct wire *w);
 
-/* Waits until every closed wire's sockets are released: call before the process exits. */
+/* Waits until every closed wire's sockets are released, for callers that must see them gone. A process
+ * need not call it before it exits: the kernel ends the releases under way before the exit completes,
+ * and nothing of them outlives the process. */
 void wire_wait_released(void);
 
 /* CLOCK_REALTIME now in nanoseconds: the clock pcap stamps frames with. */

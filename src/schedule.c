@@ -8,7 +8,6 @@
 #include <time.h>
 
 #include "report_console.h"
-#include "wire.h"
 #include "worker_link.h"
 
 static void on_signal(int sig)
@@ -152,7 +151,6 @@ int schedule_run(struct run_set *set, const struct schedule_options *options, FI
 		pthread_join(workers[i], NULL);
 	pthread_cond_destroy(&q.changed);
 	pthread_mutex_destroy(&q.lock);
-	wire_wait_released();
 	console_report_summary(&report);
 	if (started == 0 && set->count > 0) {
 		fprintf(stderr, "tcpharness: cannot start a worker thread\n");

@@ -447,7 +447,8 @@ int64_t wire_capture_dropped(struct wire *w)
 }
 
 /* Closing a packet socket waits for an RCU grace period (packet_release -> synchronize_net): 15-30 ms
- * each. The sockets are released on a thread of their own so the next case need not wait for it. */
+ * each. Each socket is released on a thread of its own, so that nothing waits for it but the process's
+ * exit (which cannot end before the kernel has released its descriptors). */
 static pthread_mutex_t releases_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t releases_done = PTHREAD_COND_INITIALIZER;
 static int releases_running;
@@ -478,25 +479,49 @@ int wire_recording(struct wire *w, struct wire_recorded_frame **frames, int *cou
 	return 0;
 }
 
-static void release_sockets(struct wire *w)
+static void release_done(void)
 {
-	if (w->capture)
-		pcap_close(w->capture);
-	if (w->inject_fd >= 0)
-		close(w->inject_fd);
-	if (w->net)
-		libnet_destroy(w->net);
-	free(w);
-}
-
-static void *release_thread(void *arg)
-{
-	release_sockets(arg);
 	pthread_mutex_lock(&releases_lock);
 	releases_running--;
 	pthread_cond_broadcast(&releases_done);
 	pthread_mutex_unlock(&releases_lock);
+}
+
+/* The capture's socket waits for two grace periods in a row (its ring's teardown, then its release). */
+static void *release_capture(void *arg)
+{
+	struct wire *w = arg;
+	if (w->capture)
+		pcap_close(w->capture);
+	if (w->net)
+		libnet_destroy(w->net);
+	free(w);
+	release_done();
 	return NULL;
+}
+
+/* The descriptor travels in the argument itself: nothing to free. */
+static void *release_fd(void *arg)
+{
+	close((int)(intptr_t)arg);
+	release_done();
+	return NULL;
+}
+
+/* Runs release on a detached thread of its own, so that every release under way waits for its grace
+ * periods at the same time as the others (the kernel lets concurrent waiters share one). */
+static void release_in_background(void *(*release)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	pthread_t thread;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_mutex_lock(&releases_lock);
+	releases_running++;
+	pthread_mutex_unlock(&releases_lock);
+	if (pthread_create(&thread, &attr, release, arg) != 0)
+		release(arg); /* no thread to spare: pay the wait here */
+	pthread_attr_destroy(&attr);
 }
 
 void wire_close(struct wire *w)
@@ -506,17 +531,9 @@ void wire_close(struct wire *w)
 	free(w->recording.bytes);
 	free(w->recording.frames);
 	w->recording = (struct recording){ 0 };
-
-	pthread_attr_t attr;
-	pthread_t thread;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_mutex_lock(&releases_lock);
-	releases_running++;
-	pthread_mutex_unlock(&releases_lock);
-	if (pthread_create(&thread, &attr, release_thread, w) != 0)
-		release_thread(w); /* no thread to spare: pay the wait here */
-	pthread_attr_destroy(&attr);
+	if (w->inject_fd >= 0)
+		release_in_background(release_fd, (void *)(intptr_t)w->inject_fd);
+	release_in_background(release_capture, w);
 }
 
 void wire_wait_released(void)
