@@ -219,10 +219,9 @@ static int create_veth(struct rtnl *rtnl, const char *harness_ifname, int harnes
 	return rtnl_talk(rtnl, nlh, NULL, NULL, what, error);
 }
 
-/* Sets the flags in change to those of flags: IFF_UP, with IFF_NOARP for an IPv6 target end (no
- * neighbour discovery: every peer has a permanent entry). */
-static int set_link_flags(struct rtnl *rtnl, int ifindex, unsigned flags, unsigned change, const char *what,
-			  char **error)
+/* flags: IFF_UP, with IFF_NOARP for an IPv6 target end (no neighbour discovery: every peer has a
+ * permanent entry). */
+static int set_link_up(struct rtnl *rtnl, int ifindex, unsigned flags, const char *what, char **error)
 {
 	char buf[RTNL_REQUEST_SIZE];
 	struct nlmsghdr *nlh = rtnl_request(rtnl, buf, RTM_NEWLINK, 0);
@@ -230,14 +229,8 @@ static int set_link_flags(struct rtnl *rtnl, int ifindex, unsigned flags, unsign
 
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
-	ifi->ifi_flags = flags;
-	ifi->ifi_change = change;
+	ifi->ifi_flags = ifi->ifi_change = flags;
 	return rtnl_talk(rtnl, nlh, NULL, NULL, what, error);
-}
-
-static int set_link_up(struct rtnl *rtnl, int ifindex, unsigned flags, const char *what, char **error)
-{
-	return set_link_flags(rtnl, ifindex, flags, flags, what, error);
 }
 
 struct link_reply {
@@ -391,8 +384,8 @@ static int wait_harness_carrier(struct build *build, struct sandbox *sb, char **
 			       CARRIER_TIMEOUT_MS, what, error);
 }
 
-/* Polls ifname (in ioctl_fd's namespace) until IFF_RUNNING is set (running) or clear. */
-static int wait_running(int ioctl_fd, const char *ifname, bool running, char **error)
+/* Polls ifname (in ioctl_fd's namespace) until IFF_RUNNING is set. */
+static int wait_running(int ioctl_fd, const char *ifname, char **error)
 {
 	struct ifreq ifr = { 0 };
 	const struct timespec pause = { 0, 100000 };
@@ -401,20 +394,19 @@ static int wait_running(int ioctl_fd, const char *ifname, bool running, char **e
 	for (int waited_us = 0; waited_us < CARRIER_TIMEOUT_MS * 1000; waited_us += 100) {
 		if (ioctl(ioctl_fd, SIOCGIFFLAGS, &ifr) < 0)
 			return error_set(error, "%s: reading flags: %s", ifname, strerror(errno));
-		if (!(ifr.ifr_flags & IFF_RUNNING) == !running)
+		if (ifr.ifr_flags & IFF_RUNNING)
 			return 0;
 		nanosleep(&pause, NULL);
 	}
 	errno = ETIMEDOUT;
-	return error_set(error, "%s carrier: %s after %d ms", ifname, running ? "not running" : "still running",
-			 CARRIER_TIMEOUT_MS);
+	return error_set(error, "%s carrier: not running after %d ms", ifname, CARRIER_TIMEOUT_MS);
 }
 
 /* The target end's replies meet the same noop qdisc until linkwatch activates it, and linkwatch may
  * handle it after the harness end under load: wait for IFF_RUNNING there too. */
 static int wait_target_running(struct build *build, struct sandbox *sb, char **error)
 {
-	return wait_running(build->target_ioctl_fd, sb->target_ifname, true, error);
+	return wait_running(build->target_ioctl_fd, sb->target_ifname, error);
 }
 
 /* Whether peer is on the target's on-link prefix (and not the target itself). */
@@ -521,10 +513,8 @@ static int set_up_target_end(const struct sandbox_config *config, struct sandbox
 {
 	if (read_link(&build->target, sb->target_ifname, &sb->target_ifindex, sb->target_mac,
 		      error) < 0 ||
-	    /* NOARP always set or cleared: a borrowed target end keeps the flags its previous case gave it. */
-	    set_link_flags(&build->target, sb->target_ifindex,
-			   ip_address_is_ipv4(&config->target) ? IFF_UP : IFF_UP | IFF_NOARP, IFF_UP | IFF_NOARP,
-			   "target end up", error) < 0 ||
+	    set_link_up(&build->target, sb->target_ifindex,
+			ip_address_is_ipv4(&config->target) ? IFF_UP : IFF_UP | IFF_NOARP, "target end up", error) < 0 ||
 	    offloads_off(build->target_ioctl_fd, sb->target_ifname, error) < 0 ||
 	    add_address(&build->target, sb, &config->target, error) < 0)
 		return -1;
@@ -579,10 +569,10 @@ static int random_mac(uint8_t mac[ETH_ALEN], char **error)
 	return 0;
 }
 
-/* One RTM_NEWLINK for ifindex: its MTU (0: unchanged), its MAC (NULL: unchanged), its bridge
- * (master_ifindex, 0: unchanged) and flags (change 0: unchanged). */
-static int change_link(struct rtnl *rtnl, int ifindex, unsigned mtu, const uint8_t *mac, int master_ifindex,
-		       unsigned flags, unsigned change, const char *what, char **error)
+/* One RTM_NEWLINK for ifindex: its MTU (0: unchanged), its MAC (NULL: unchanged) and flags (change 0:
+ * unchanged). */
+static int change_link(struct rtnl *rtnl, int ifindex, unsigned mtu, const uint8_t *mac, unsigned flags,
+		       unsigned change, const char *what, char **error)
 {
 	char buf[RTNL_REQUEST_SIZE];
 	struct nlmsghdr *nlh = rtnl_request(rtnl, buf, RTM_NEWLINK, 0);
@@ -596,8 +586,6 @@ static int change_link(struct rtnl *rtnl, int ifindex, unsigned mtu, const uint8
 		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	if (mac)
 		mnl_attr_put(nlh, IFLA_ADDRESS, ETH_ALEN, mac);
-	if (master_ifindex)
-		mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master_ifindex);
 	return rtnl_talk(rtnl, nlh, NULL, NULL, what, error);
 }
 
@@ -623,7 +611,7 @@ static int build_on_link(const struct sandbox_config *config, struct sandbox *sb
 		return -1;
 	if (mtu != link->mtu) {
 		link->mtu = 0; /* unknown until the change is made */
-		if (change_link(&build->harness, link->bridge_ifindex, mtu, NULL, 0, 0, 0, "bridge mtu", error) < 0)
+		if (change_link(&build->harness, link->bridge_ifindex, mtu, NULL, 0, 0, "bridge mtu", error) < 0)
 			return -1;
 		link->mtu = mtu;
 	}
@@ -671,7 +659,7 @@ static int make_bridge(struct rtnl *rtnl, struct sandbox_link *link, const char 
 	if (rtnl_talk(rtnl, nlh, NULL, NULL, "create bridge", error) < 0 ||
 	    read_link(rtnl, link->bridge_ifname, &link->bridge_ifindex, link->bridge_mac, error) < 0 ||
 	    random_mac(mac, error) < 0 ||
-	    change_link(rtnl, link->bridge_ifindex, 0, mac, 0, IFF_UP, IFF_UP, "bridge address and up", error) < 0 ||
+	    change_link(rtnl, link->bridge_ifindex, 0, mac, IFF_UP, IFF_UP, "bridge address and up", error) < 0 ||
 	    create_veth(rtnl, keeper, 0, keeper_peer, 0, -1, 0, link->bridge_ifindex, error) < 0 ||
 	    read_link(rtnl, keeper_peer, &keeper_peer_ifindex, keeper_mac, error) < 0 ||
 	    set_link_up(rtnl, keeper_peer_ifindex, IFF_UP, "keeper up", error) < 0 ||
@@ -695,15 +683,14 @@ int sandbox_link_open(struct sandbox_link *link, char **error)
 	if (rc == 0 && ioctl_fd < 0)
 		rc = error_set(error, "harness namespace: socket: %s", strerror(errno));
 	rc = return_home(home_fd, moved, rc, error);
-	if (rc == 0 && name_links("bkq", names, error) == 0) {
+	if (rc == 0)
+		rc = name_links("bkq", names, error);
+	if (rc == 0) {
 		memcpy(link->bridge_ifname, names[0], IF_NAMESIZE);
-		rc = set_link_up(&rtnl, LOOPBACK_IFINDEX, IFF_UP, "harness lo up", error) < 0 ||
-				     make_bridge(&rtnl, link, names[1], names[2], error) < 0 ||
-				     wait_running(ioctl_fd, link->bridge_ifname, true, error) < 0
-			     ? -1
-			     : 0;
-	} else {
-		rc = -1;
+		if (set_link_up(&rtnl, LOOPBACK_IFINDEX, IFF_UP, "harness lo up", error) < 0 ||
+		    make_bridge(&rtnl, link, names[1], names[2], error) < 0 ||
+		    wait_running(ioctl_fd, link->bridge_ifname, error) < 0)
+			rc = -1;
 	}
 	rtnl_close(&rtnl);
 	if (ioctl_fd >= 0)
