@@ -32,6 +32,7 @@ struct sandbox_link {
 	int bridge_ifindex;
 	uint8_t bridge_mac[6];
 	unsigned mtu;               /* the bridge's MTU now: the last case's */
+	int next_ifindex;           /* the next case's harness end's: never one used before in the namespace */
 };
 
 struct sandbox {

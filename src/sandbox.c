@@ -546,8 +546,9 @@ static int build_sandbox(const struct sandbox_config *config, struct sandbox *sb
 }
 
 /* Opens in link's namespace what a sandbox made on it talks to it with: an rtnetlink socket, and one
- * for link notifications, opened before the harness end exists, to see it come up. */
-static int open_in_link(const struct sandbox_link *link, struct build *build, char **error)
+ * for the notifications about its harness end (harness_ifindex), opened before the end exists, to see
+ * it come up. */
+static int open_in_link(const struct sandbox_link *link, int harness_ifindex, struct build *build, char **error)
 {
 	int saved;
 	if (netns_enter(link->harness_netns_fd, &saved) < 0)
@@ -555,6 +556,8 @@ static int open_in_link(const struct sandbox_link *link, struct build *build, ch
 	int rc = rtnl_open(&build->harness, 0, error);
 	if (rc == 0)
 		rc = rtnl_open(&build->harness_links, RTMGRP_LINK, error);
+	if (rc == 0)
+		rc = rtnl_only_link(&build->harness_links, harness_ifindex, error);
 	if (netns_leave(saved) < 0 && rc == 0)
 		rc = error_set(error, "leaving the harness namespace: %s", strerror(errno));
 	return rc;
@@ -605,9 +608,13 @@ static int build_on_link(const struct sandbox_config *config, struct sandbox *sb
 		return -1;
 	memcpy(sb->harness_ifname, names[0], IF_NAMESIZE);
 	memcpy(sb->target_ifname, names[1], IF_NAMESIZE);
+	/* Chosen, not the kernel's, so that its notifications can be told from the others' (the earlier
+	 * cases' harness ends leave the bridge meanwhile) before it exists; never TARGET_END_IFINDEX (the
+	 * bridge and the keeper pair hold the lowest indexes): the two ends' indexes must differ. */
+	int harness_ifindex = link->next_ifindex++;
 	if (make_namespaces(config, sb, build, error) < 0 ||
 	    set_link_up(&build->target, LOOPBACK_IFINDEX, IFF_UP, "target lo up", error) < 0 ||
-	    open_in_link(link, build, error) < 0)
+	    open_in_link(link, harness_ifindex, build, error) < 0)
 		return -1;
 	if (mtu != link->mtu) {
 		link->mtu = 0; /* unknown until the change is made */
@@ -615,9 +622,7 @@ static int build_on_link(const struct sandbox_config *config, struct sandbox *sb
 			return -1;
 		link->mtu = mtu;
 	}
-	/* The harness end's index is the kernel's next in the link's namespace, never TARGET_END_IFINDEX
-	 * (the bridge and the keeper pair hold the lower ones): the two ends' indexes must differ. */
-	if (create_veth(&build->harness, sb->harness_ifname, 0, sb->target_ifname, TARGET_END_IFINDEX,
+	if (create_veth(&build->harness, sb->harness_ifname, harness_ifindex, sb->target_ifname, TARGET_END_IFINDEX,
 			sb->target_netns_fd, ipv4 ? 0 : NETNS_IPV6_LINK_MTU, link->bridge_ifindex, error) < 0 ||
 	    read_link(&build->harness, sb->harness_ifname, &sb->harness_ifindex, harness_end_mac, error) < 0)
 		return -1;
@@ -653,7 +658,7 @@ static int make_bridge(struct rtnl *rtnl, struct sandbox_link *link, const char 
 	mnl_attr_nest_end(nlh, info_data);
 	mnl_attr_nest_end(nlh, linkinfo);
 	uint8_t mac[ETH_ALEN], keeper_mac[ETH_ALEN];
-	int keeper_peer_ifindex;
+	int keeper_ifindex, keeper_peer_ifindex;
 	/* Its MAC set afterwards, as an address the user chose (dev_set_mac_address): a bridge would
 	 * otherwise take the lowest of its ports' MACs, and each case's harness end is a new port. */
 	if (rtnl_talk(rtnl, nlh, NULL, NULL, "create bridge", error) < 0 ||
@@ -661,10 +666,16 @@ static int make_bridge(struct rtnl *rtnl, struct sandbox_link *link, const char 
 	    random_mac(mac, error) < 0 ||
 	    change_link(rtnl, link->bridge_ifindex, 0, mac, IFF_UP, IFF_UP, "bridge address and up", error) < 0 ||
 	    create_veth(rtnl, keeper, 0, keeper_peer, 0, -1, 0, link->bridge_ifindex, error) < 0 ||
+	    read_link(rtnl, keeper, &keeper_ifindex, keeper_mac, error) < 0 ||
 	    read_link(rtnl, keeper_peer, &keeper_peer_ifindex, keeper_mac, error) < 0 ||
 	    set_link_up(rtnl, keeper_peer_ifindex, IFF_UP, "keeper up", error) < 0 ||
 	    read_link(rtnl, link->bridge_ifname, &link->bridge_ifindex, link->bridge_mac, error) < 0)
 		return -1;
+	int highest = TARGET_END_IFINDEX;
+	const int made[] = { link->bridge_ifindex, keeper_ifindex, keeper_peer_ifindex };
+	for (size_t i = 0; i < sizeof made / sizeof made[0]; i++)
+		highest = made[i] > highest ? made[i] : highest;
+	link->next_ifindex = highest + 1;
 	return 0;
 }
 
