@@ -18,13 +18,15 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # The harness's own cost per case (issue 18), RUNS samples each, with the load average next to each figure.
 overhead() {
-	local runs=$1
+	local runs=$1 scratch
+	# Its own scratch directory: other runs of this script on the machine use /tmp/tcpharness-bench.
+	scratch=$(mktemp -d /tmp/tcpharness-bench-overhead.XXXXXX)
 	echo "== the harness's own cost (load average before: $(load))"
 	"$build/tests/bench_core" "$runs" | grep -E 'sandbox|setup'
 	echo "   (target: case setup+teardown <= 2 ms; load average after: $(load))"
 	# One short case per process, in one family: exec, sandbox, the case's segments, teardown, exit.
 	# lost_final_ack with every step at +0 (its one +0.2 wait made +0), the variant that keeps TIME_WAIT.
-	local zero=/tmp/tcpharness-bench-zero
+	local zero=$scratch/zero
 	mkdir -p "$zero/time_wait"
 	sed 's/^+0\.2 /+0   /' cases/time_wait/lost_final_ack.tc >"$zero/time_wait/lost_final_ack.tc"
 	local what
@@ -33,7 +35,7 @@ overhead() {
 		for _ in $(seq "$runs"); do
 			start=$(date +%s%N)
 			# shellcheck disable=SC2086 # what holds the file and its options
-			"$build/tcpharness" run --family 4 --captures /tmp/tcpharness-bench $what >/dev/null ||
+			"$build/tcpharness" run --family 4 --captures "$scratch/captures" $what >/dev/null ||
 				{ echo "bench: $what did not pass" >&2; exit 1; }
 			times+=($(( ($(date +%s%N) - start) / 1000 )))
 		done
@@ -41,17 +43,16 @@ overhead() {
 			awk '{ v[NR - 1] = $1 } END { print v[int(NR / 2)] / 1000, v[int(NR * 9 / 10)] / 1000 }')
 		printf 'whole process, %-48s median %6.1f ms   p90 %6.1f ms   (n=%d; target <= 10 ms; load %s)\n' \
 			"${what#"$zero/"}" "$median" "$p90" "$runs" "$(load)"
-		rm -rf /tmp/tcpharness-bench
+		rm -rf "$scratch/captures"
 	done
-	rm -rf "$zero"
 	# Each case's own time at -j 1 is its timer chain (its declared waits and the stack's timers) plus its
 	# share of the harness's cost; the longest bounds -j 16, the sum over the workers bounds the default.
-	local jobs out=/tmp/tcpharness-bench.out durations sum longest
+	local jobs out=$scratch/out durations sum longest
 	for jobs in 1 "$(nproc)" 16; do
 		start=$(date +%s%N)
-		"$build/tcpharness" run -j "$jobs" --captures /tmp/tcpharness-bench cases/ >"$out" || true
+		"$build/tcpharness" run -j "$jobs" --captures "$scratch/captures" cases/ >"$out" || true
 		wall=$(echo "($(date +%s%N) - $start) / 1000000000" | bc -l)
-		rm -rf /tmp/tcpharness-bench
+		rm -rf "$scratch/captures"
 		if [ "$jobs" = 1 ]; then
 			durations=$(grep -oE '\(([0-9]+) ms\)$' "$out" | tr -dc '0-9\n')
 			sum=$(echo "($(paste -sd+ <<<"$durations")) / 1000" | bc -l)
@@ -66,7 +67,7 @@ overhead() {
 				"$jobs" "$wall" "$(echo "$wall / ($sum / $jobs)" | bc -l)" "$jobs" "$(tail -n 1 "$out")" "$(load)"
 		fi
 	done
-	rm -f "$out"
+	rm -rf "$scratch"
 }
 
 if [ "${1:-}" = overhead ]; then
