@@ -105,7 +105,7 @@ int capability_probe(const struct target_case *tc, const struct peer_decl *from,
 	 * way: the case's recording starts after it). */
 	struct wire *w = tc->wire;
 	if (w ? wire_begin_case(w, tc->target_mac, false, error) < 0
-	      : !(w = wire_open(tc->harness_netns_fd, tc->ifname, tc->harness_mac, tc->target_mac, false, error)))
+	      : !(w = wire_open(tc->harness_netns_fd, tc->ifname, tc->harness_mac, tc->target_mac, false, 0, error)))
 		return -1;
 	int rc = tc->shared_link ? wire_restrict(w, &target, error) : 0;
 	bool listen_tried = rc == 0;

@@ -34,7 +34,7 @@ struct worker_link *worker_link_get(char **error)
 		return NULL;
 	}
 	wl->wire = wire_open(wl->link.harness_netns_fd, wl->link.bridge_ifname, wl->link.bridge_mac, unknown_mac,
-			     false, error);
+			     false, 0, error);
 	if (!wl->wire) {
 		sandbox_link_close(&wl->link);
 		free(wl);
