@@ -24,8 +24,8 @@ struct capability_report {
 
 /* Sends the probe from `from`'s address (source port CAPABILITY_PROBE_SOURCE_PORT) to a listener the
  * agent opens on CAPABILITY_PROBE_PORT, waits up to 3 s for the SYN-ACK, then resets the half-open
- * connection and closes the listener, so the case starts with neither. Uses a wire of its own without
- * a pcap file. Returns 0 with *out, or -1 with *error malloc'd (no SYN-ACK: the target is broken, not
+ * connection and closes the listener, so the case starts with neither. Uses tc's wire (readied for the
+ * probe, recording nothing), or one of its own where tc has none; no pcap file either way. Returns 0 with *out, or -1 with *error malloc'd (no SYN-ACK: the target is broken, not
  * lacking an option). */
 int capability_probe(const struct target_case *tc, const struct peer_decl *from, struct capability_report *out,
 		     char **error);

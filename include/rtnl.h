@@ -21,6 +21,11 @@ struct rtnl {
  * *error a malloc'd message. */
 int rtnl_open(struct rtnl *rtnl, unsigned int groups, char **error);
 
+/* Lets only notifications about the link ifindex reach a socket opened with RTMGRP_LINK: in a namespace
+ * where other links come and go, the others' notifications could fill its buffer (ENOBUFS) before the
+ * one awaited arrives. 0, or -1 with *error malloc'd. */
+int rtnl_only_link(struct rtnl *rtnl, int ifindex, char **error);
+
 /* Closes the socket (dropping its hold on the namespace). Safe on a closed or zeroed rtnl. */
 void rtnl_close(struct rtnl *rtnl);
 

@@ -21,8 +21,23 @@ struct sandbox_config {
 	int sysctl_count;
 };
 
+/* A harness end that outlives its cases: a namespace of its own with a bridge in it, whose address is
+ * the harness's; the harness end of each sandbox made on it joins the bridge, so that one capture on
+ * the bridge, opened once, serves every case with the frames as they are on the case's link. Each
+ * case's target end has a MAC of its own (the kernel's random one), which tells its frames from those
+ * of earlier cases (whose links go with their namespaces, a moment later). */
+struct sandbox_link {
+	int harness_netns_fd;
+	char bridge_ifname[IF_NAMESIZE];
+	int bridge_ifindex;
+	uint8_t bridge_mac[6];
+	unsigned mtu;               /* the bridge's MTU now: the last case's */
+	int next_ifindex;           /* the next case's harness end's: never one used before in the namespace */
+};
+
 struct sandbox {
-	int harness_netns_fd;       /* namespace of the injecting/capturing end */
+	struct sandbox_link *link;  /* the link the sandbox is made on, or NULL: the namespaces are its own */
+	int harness_netns_fd;       /* namespace of the injecting/capturing end (the link's, on a link) */
 	int target_netns_fd;        /* namespace of the stack under test */
 	char harness_ifname[IF_NAMESIZE];
 	char target_ifname[IF_NAMESIZE];
@@ -42,8 +57,24 @@ struct sandbox {
  * had made; out's fds are then -1. */
 int sandbox_create(const struct sandbox_config *config, struct sandbox *out, char **error);
 
-/* Removes what sandbox_create made (closing the namespace fds destroys them). Safe on a zeroed or
- * already destroyed sandbox. */
+/* Makes a link: its namespace (IPv6 off, lo up) and the bridge, up and running. Every case made on it
+ * pays only for its target namespace and its pair. Returns 0, or -1 with *error malloc'd and nothing
+ * left. */
+int sandbox_link_open(struct sandbox_link *link, char **error);
+
+/* Closes the link (its namespace goes, the pair with it). No sandbox may still borrow it. Safe on a
+ * closed or zeroed link. */
+void sandbox_link_close(struct sandbox_link *link);
+
+/* As sandbox_create, with link's namespace instead of a new harness namespace: the harness end joins the
+ * link's bridge (which takes the case's MTU), and harness_mac, what the target's neighbour entries
+ * name, is the bridge's. out->link is link. Any number of sandboxes may share a link. */
+int sandbox_create_on(struct sandbox_link *link, const struct sandbox_config *config, struct sandbox *out,
+		      char **error);
+
+/* Removes what sandbox_create made (closing the namespace fds destroys them; a link's namespace stays,
+ * and the pair leaves its bridge when the target namespace is gone). Safe on a zeroed or already
+ * destroyed sandbox. */
 void sandbox_destroy(struct sandbox *sandbox);
 
 /* 1 when /proc/sys/<key as path> exists inside netns_fd's namespace, 0 when it does not, -1 on error. */

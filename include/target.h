@@ -13,6 +13,7 @@
 #include "sandbox.h"
 #include "send_budget.h"
 #include "tap_link.h"
+#include "wire.h"
 
 struct arp_proxy;
 struct nd_proxy;
@@ -62,7 +63,9 @@ struct target_case {
 	int ts_hz;                      /* how fast the stack's TSvals tick (1000 since Linux 4.13) */
 	struct agent *agent;
 	const struct case_file *c;
-	struct sandbox sandbox;         /* local, gvisor */
+	struct sandbox sandbox;         /* local (on the worker's link), gvisor */
+	struct wire *wire;              /* local: the worker's wire, on the link's harness end; the case readies
+					 * it (wire_begin_case) and never closes it. NULL: the case opens its own */
 	bool sandbox_made;
 	struct tap_link tap;            /* lwip */
 	struct arp_proxy *arp;          /* gvisor, lwip: the peers' presence on the link (IPv4 on the wire) */

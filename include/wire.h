@@ -1,5 +1,6 @@
-/* wire.h - the harness end of the link: libnet injects crafted Ethernet/IPv4 or IPv6/TCP frames, libpcap
- * captures both directions (immediate mode, BPF "tcp or icmp6", nanosecond stamps) and records them. */
+/* wire.h - the harness end of the link: libnet builds crafted Ethernet/IPv4 or IPv6/TCP frames, sent on a
+ * packet socket; libpcap captures both directions (immediate mode, BPF "tcp or icmp6", nanosecond
+ * stamps) and records them. */
 #ifndef TCPHARNESS_WIRE_H
 #define TCPHARNESS_WIRE_H
 
@@ -41,6 +42,12 @@ struct wire_recorded_frame {
 struct wire *wire_open(int harness_netns_fd, const char *ifname, const uint8_t src_mac[6],
 		       const uint8_t dst_mac[6], bool record, uint32_t ring_frames, char **error);
 
+/* Readies a wire that outlives its cases (on a sandbox_link) for the next one: frames go to dst_mac (the
+ * case's target end), only frames to or from it are captured from now on (none of an earlier case is
+ * ever read, even one still on its way), the recording starts empty (kept with record) and IP IDs start
+ * again as on a new wire. 0, or -1 with *error malloc'd. */
+int wire_begin_case(struct wire *w, const uint8_t dst_mac[6], bool record, char **error);
+
 /* On a link the harness shares with other hosts (lab mode): captures only target's TCP and ICMPv6,
  * and refuses to build any segment addressed elsewhere. 0, or -1 with *error malloc'd. */
 int wire_restrict(struct wire *w, const struct ip_address *target, char **error);
@@ -79,11 +86,13 @@ int wire_recorded_count(const struct wire *w);
  * 0, or -1 with *error malloc'd. */
 int wire_recording(struct wire *w, struct wire_recorded_frame **frames, int *count, char **error);
 
-/* Closes the wire and frees its recording; the sockets are released in the background (see
- * wire_wait_released). NULL is fine. */
+/* Closes the wire and frees its recording; the sockets are released in the background, each on a
+ * thread of its own (see wire_wait_released). NULL is fine. */
 void wire_close(struct wire *w);
 
-/* Waits until every closed wire's sockets are released: call before the process exits. */
+/* Waits until every closed wire's sockets are released, for callers that must see them gone. A process
+ * need not call it before it exits: the kernel ends the releases under way before the exit completes,
+ * and nothing of them outlives the process. */
 void wire_wait_released(void);
 
 /* CLOCK_REALTIME now in nanoseconds: the clock pcap stamps frames with. */

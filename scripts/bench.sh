@@ -9,9 +9,72 @@
 # flooding for 1 s per round, and of each storm size.
 # `scripts/bench.sh vm [ROUNDS]`: only the vm target's catalogue wall time, -j 1 against -j 2 (one VM
 # per worker), ROUNDS (default 3) interleaved, on the image in TCPHARNESS_VM_IMAGE (default build/vm).
+# `scripts/bench.sh overhead [RUNS]`: only the harness's own cost (issue 18): a case's setup+teardown,
+# the whole process for one short case, and the catalogue's wall time against its timer chains.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# The harness's own cost per case (issue 18), RUNS samples each, with the load average next to each figure.
+overhead() {
+	local runs=$1 scratch
+	# Its own scratch directory: other runs of this script on the machine use /tmp/tcpharness-bench.
+	scratch=$(mktemp -d /tmp/tcpharness-bench-overhead.XXXXXX)
+	echo "== the harness's own cost (load average before: $(load))"
+	"$build/tests/bench_core" "$runs" | grep -E 'sandbox|setup'
+	echo "   (target: case setup+teardown <= 2 ms; load average after: $(load))"
+	# One short case per process, in one family: exec, sandbox, the case's segments, teardown, exit.
+	# lost_final_ack with every step at +0 (its one +0.2 wait made +0), the variant that keeps TIME_WAIT.
+	local zero=$scratch/zero
+	mkdir -p "$zero/time_wait"
+	sed 's/^+0\.2 /+0   /' cases/time_wait/lost_final_ack.tc >"$zero/time_wait/lost_final_ack.tc"
+	local what
+	for what in "cases/handshake/syn_closed_port.tc" "$zero/time_wait/lost_final_ack.tc --variant tw-kept"; do
+		local times=() start median p90
+		for _ in $(seq "$runs"); do
+			start=$(date +%s%N)
+			# shellcheck disable=SC2086 # what holds the file and its options
+			"$build/tcpharness" run --family 4 --captures "$scratch/captures" $what >/dev/null ||
+				{ echo "bench: $what did not pass" >&2; exit 1; }
+			times+=($(( ($(date +%s%N) - start) / 1000 )))
+		done
+		read -r median p90 < <(printf '%s\n' "${times[@]}" | sort -n |
+			awk '{ v[NR - 1] = $1 } END { print v[int(NR / 2)] / 1000, v[int(NR * 9 / 10)] / 1000 }')
+		printf 'whole process, %-48s median %6.1f ms   p90 %6.1f ms   (n=%d; target <= 10 ms; load %s)\n' \
+			"${what#"$zero/"}" "$median" "$p90" "$runs" "$(load)"
+		rm -rf "$scratch/captures"
+	done
+	# Each case's own time at -j 1 is its timer chain (its declared waits and the stack's timers) plus its
+	# share of the harness's cost; the longest bounds -j 16, the sum over the workers bounds the default.
+	local jobs out=$scratch/out durations sum longest
+	for jobs in 1 "$(nproc)" 16; do
+		start=$(date +%s%N)
+		"$build/tcpharness" run -j "$jobs" --captures "$scratch/captures" cases/ >"$out" || true
+		wall=$(echo "($(date +%s%N) - $start) / 1000000000" | bc -l)
+		rm -rf "$scratch/captures"
+		if [ "$jobs" = 1 ]; then
+			durations=$(grep -oE '\(([0-9]+) ms\)$' "$out" | tr -dc '0-9\n')
+			sum=$(echo "($(paste -sd+ <<<"$durations")) / 1000" | bc -l)
+			longest=$(echo "$(sort -n <<<"$durations" | tail -n 1) / 1000" | bc -l)
+			printf 'catalogue -j 1  wall %6.2f s; its cases'"'"' chains: sum %.2f s, longest %.2f s   (%s; load %s)\n' \
+				"$wall" "$sum" "$longest" "$(tail -n 1 "$out")" "$(load)"
+		elif [ "$jobs" = 16 ]; then
+			printf 'catalogue -j 16 wall %6.2f s = %.2f x the longest chain (target <= 1.10)   (%s; load %s)\n' \
+				"$wall" "$(echo "$wall / $longest" | bc -l)" "$(tail -n 1 "$out")" "$(load)"
+		else
+			printf 'catalogue -j %-2s wall %6.2f s = %.2f x sum of chains / %s (target <= 1.10)   (%s; load %s)\n' \
+				"$jobs" "$wall" "$(echo "$wall / ($sum / $jobs)" | bc -l)" "$jobs" "$(tail -n 1 "$out")" "$(load)"
+		fi
+	done
+	rm -rf "$scratch"
+}
+
+if [ "${1:-}" = overhead ]; then
+	scripts/build.sh >/dev/null
+	overhead "${2:-20}"
+	exit 0
+fi
 if [ "${1:-}" = vm ]; then
 	vm_image=${TCPHARNESS_VM_IMAGE:-build/vm}
 	[ -f "$vm_image/stamp" ] || { echo "bench: no VM image in $vm_image (scripts/vm-image.sh)" >&2; exit 2; }
@@ -222,6 +285,8 @@ rm -rf /tmp/tcpharness-bench /tmp/tcpharness-bench-shard?.json
 
 echo "== two namespace lab hosts against one (issue 22), the catalogue in ipv4"
 scripts/lab-hosts-bench.sh "$build/tcpharness" "$build/tcpharness-agent" cases/ || true
+
+overhead 20
 
 echo "== explore: the whole state x event table at -j 16 (issue 20: under 30 s)"
 # CPU time is the figure that survives other load on the machine: wall time on an idle 2-core machine is

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -385,6 +387,37 @@ int agent_sysctl_set(struct agent *agent, const char *key, const char *value, ch
 	return sysctl_request(agent, AGENT_OP_SYSCTL_SET, key, value, &reply, error);
 }
 
+/* Whether pid (our child) exits within ms. Waiting on its pidfd wakes at the exit itself; a kernel
+ * without pidfd_open (before 5.3) is polled every millisecond instead. */
+static bool exits_within(pid_t pid, int ms)
+{
+	int fd = pidfd_open(pid, 0);
+	if (fd < 0) {
+		for (int waited_ms = 0; waited_ms < ms; waited_ms++) {
+			if (waitpid(pid, NULL, WNOHANG) != 0)
+				return true;
+			usleep(1000);
+		}
+		return false;
+	}
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	int64_t end_ns = (int64_t)deadline.tv_sec * 1000000000 + deadline.tv_nsec + (int64_t)ms * 1000000;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int rc;
+	for (;;) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		int64_t left_ns = end_ns - ((int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
+		struct timespec left = { left_ns > 0 ? left_ns / 1000000000 : 0, left_ns > 0 ? left_ns % 1000000000 : 0 };
+		rc = ppoll(&pfd, 1, &left, NULL);
+		if (rc >= 0 || errno != EINTR)
+			break;
+	}
+	close(fd);
+	return rc > 0;
+}
+
 /* EOF first: the agent restores what it changed and exits; only one that hangs is killed. */
 void agent_stop(struct agent *agent)
 {
@@ -393,17 +426,10 @@ void agent_stop(struct agent *agent)
 	agent->fd = -1;
 	agent->inlen = 0;
 	if (agent->pid > 0) {
-		int waited_ms = 0;
-		while (waitpid(agent->pid, NULL, WNOHANG) == 0) {
-			if (waited_ms >= AGENT_STOP_MS) {
-				kill(agent->pid, SIGKILL);
-				while (waitpid(agent->pid, NULL, 0) < 0 && errno == EINTR)
-					;
-				break;
-			}
-			usleep(1000);
-			waited_ms++;
-		}
+		if (!exits_within(agent->pid, AGENT_STOP_MS))
+			kill(agent->pid, SIGKILL);
+		while (waitpid(agent->pid, NULL, 0) < 0 && errno == EINTR)
+			;
 	}
 	agent->pid = -1;
 }

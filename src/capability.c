@@ -101,8 +101,11 @@ int capability_probe(const struct target_case *tc, const struct peer_decl *from,
 	peer_init(&peer, &probe, tc->family);
 	struct ip_address target = family_address(tc->family, tc->target_ip);
 
-	struct wire *w = wire_open(tc->harness_netns_fd, tc->ifname, tc->harness_mac, tc->target_mac, false, 0, error);
-	if (!w)
+	/* The worker's wire where the target has one (what the probe sends is in no case's capture either
+	 * way: the case's recording starts after it). */
+	struct wire *w = tc->wire;
+	if (w ? wire_begin_case(w, tc->target_mac, false, error) < 0
+	      : !(w = wire_open(tc->harness_netns_fd, tc->ifname, tc->harness_mac, tc->target_mac, false, 0, error)))
 		return -1;
 	int rc = tc->shared_link ? wire_restrict(w, &target, error) : 0;
 	bool listen_tried = rc == 0;
@@ -123,7 +126,8 @@ int capability_probe(const struct target_case *tc, const struct peer_decl *from,
 			rc = -1;
 		free(close_error);
 	}
-	wire_close(w);
+	if (w != tc->wire)
+		wire_close(w);
 	if (rc < 0)
 		return -1;
 	segment_format_options(probe_syn.options, probe_syn.option_count, out->offered, sizeof out->offered);

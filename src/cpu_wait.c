@@ -46,13 +46,18 @@ int cpu_wait_parse_steal(const char *text, long user_hz, int64_t *steal, int max
 static pid_t softirq_threads[CPU_WAIT_MAX_CPUS];
 static pthread_once_t softirq_threads_found = PTHREAD_ONCE_INIT;
 
+/* /proc lists pids in ascending order and the ksoftirqd threads are among the first the kernel starts:
+ * the scan stops once every CPU's is found, after a few dozen entries instead of every process on the
+ * host (a process's first snapshot paid for them all, 1-2 ms with a hundred processes). */
 static void find_softirq_threads(void)
 {
 	DIR *proc = opendir("/proc");
 	if (!proc)
 		return;
+	long cpus = sysconf(_SC_NPROCESSORS_CONF);
+	long found = 0;
 	struct dirent *d;
-	while ((d = readdir(proc))) {
+	while ((cpus <= 0 || found < cpus) && (d = readdir(proc))) {
 		char *end;
 		long pid = strtol(d->d_name, &end, 10);
 		if (*end || pid <= 0)
@@ -64,8 +69,10 @@ static void find_softirq_threads(void)
 			continue;
 		int cpu;
 		if (fgets(comm, sizeof comm, f) && sscanf(comm, "ksoftirqd/%d", &cpu) == 1 && cpu >= 0 &&
-		    cpu < CPU_WAIT_MAX_CPUS)
+		    cpu < CPU_WAIT_MAX_CPUS && !softirq_threads[cpu]) {
 			softirq_threads[cpu] = (pid_t)pid;
+			found++;
+		}
 		fclose(f);
 	}
 	closedir(proc);

@@ -1,9 +1,12 @@
 /* rtnl.c - see rtnl.h. */
 #include "rtnl.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +37,21 @@ static int fail(char **error, const char *what, int err, const char *text)
 	}
 	errno = err;
 	return -1;
+}
+
+int rtnl_only_link(struct rtnl *rtnl, int ifindex, char **error)
+{
+	/* A link notification's ifinfomsg follows its header; classic BPF loads words in network order. */
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NLMSG_HDRLEN + offsetof(struct ifinfomsg, ifi_index)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ntohl((uint32_t)ifindex), 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffffu),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog program = { (unsigned short)(sizeof code / sizeof code[0]), code };
+	if (setsockopt(mnl_socket_get_fd(rtnl->socket), SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) < 0)
+		return fail(error, "rtnetlink filter", errno, "");
+	return 0;
 }
 
 int rtnl_open(struct rtnl *rtnl, unsigned int groups, char **error)

@@ -73,6 +73,7 @@ struct run_state {
 	struct cpu_wait_snapshot blocking_called; /* the CPU waits when it was made, for its excuse */
 	struct agent_pending blocking;
 	struct wire *wire;
+	struct wire *own_wire;                /* the wire the case opened itself (not the worker link's), closed at its end */
 	struct counter_baseline baselines[CASE_MAX_COUNTERS];
 	int baseline_count;
 	struct peer_state peers[CASE_MAX_PEERS];
@@ -1854,10 +1855,19 @@ static int setup(struct run_state *rs, struct case_result *result)
 		for (int i = 0; i < c->step_count; i++)
 			rs->first_frame[i] = -1;
 	}
-	rs->wire = wire_open(rs->target.harness_netns_fd, rs->target.ifname, rs->target.harness_mac,
-			     rs->target.target_mac, rs->capture != NULL, ring_frames_for(c), &error);
-	if (!rs->wire)
-		goto failed;
+	/* The worker's wire, unless a storm of the case needs a bigger ring than it has: then a wire of the
+	 * case's own, on its harness end. */
+	uint32_t ring_frames = ring_frames_for(c);
+	if (rs->target.wire && wire_ring_frames(rs->target.wire) >= ring_frames) {
+		rs->wire = rs->target.wire;
+		if (wire_begin_case(rs->wire, rs->target.target_mac, rs->capture != NULL, &error) < 0)
+			goto failed;
+	} else {
+		rs->wire = rs->own_wire = wire_open(rs->target.harness_netns_fd, rs->target.ifname, rs->target.harness_mac,
+						    rs->target.target_mac, rs->capture != NULL, ring_frames, &error);
+		if (!rs->wire)
+			goto failed;
+	}
 	if (rs->target.shared_link && wire_restrict(rs->wire, &rs->target_address, &error) < 0)
 		goto failed;
 	if (read_baselines(rs, &error) < 0)
@@ -1968,7 +1978,7 @@ static void teardown(struct run_state *rs)
 	if (rs->capture)
 		fclose(rs->capture);
 	free(rs->first_frame);
-	wire_close(rs->wire);
+	wire_close(rs->own_wire);
 	if (rs->target_begun)
 		target_case_end(rs->options->target, &rs->target);
 }

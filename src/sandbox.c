@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -127,6 +128,23 @@ static int sysctl_write_failed(const struct sysctl_setting *s, char **error)
 	return error_set(error, "sysctl %s=%s: %s", s->key, s->value, strerror(err));
 }
 
+/* Takes the thread back to home_fd's namespace (and closes it) after fresh namespaces were entered;
+ * returns rc, or -1 when the way back failed (with rc's message appended). Without CAP_SYS_ADMIN the
+ * first unshare fails and setns back would fail the same way; a thread that never moved has nothing
+ * to undo, and its error is the one worth reading. */
+static int return_home(int home_fd, bool moved, int rc, char **error)
+{
+	if (!moved) {
+		close(home_fd);
+	} else if (netns_leave(home_fd) < 0) {
+		char *inner = rc < 0 && error ? *error : NULL;
+		rc = error_set(error, "return to own network namespace: %s%s%s", strerror(errno),
+			       inner ? "; after: " : "", inner ? inner : "");
+		free(inner);
+	}
+	return rc;
+}
+
 /* The case's sysctls go in before the links exist, so that net.*.default.* settings apply to the
  * veth exactly as they would to a device on a freshly booted host. */
 static int make_namespaces(const struct sandbox_config *config, struct sandbox *sb,
@@ -134,13 +152,15 @@ static int make_namespaces(const struct sandbox_config *config, struct sandbox *
 {
 	int home_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	bool moved = false;
-	int rc;
+	int rc = 0;
 
 	if (home_fd < 0)
 		return error_set(error, "open own network namespace: %s", strerror(errno));
-	/* The harness end stays without IPv6 in every family: address-less and silent. */
-	rc = enter_fresh_netns("harness", false, &sb->harness_netns_fd, &build->harness,
-			       &build->harness_links, &moved, error);
+	/* The harness end stays without IPv6 in every family: address-less and silent. A borrowed link's
+	 * namespace was made so once, when the link was. */
+	if (!sb->link)
+		rc = enter_fresh_netns("harness", false, &sb->harness_netns_fd, &build->harness,
+				       &build->harness_links, &moved, error);
 	if (rc == 0)
 		rc = enter_fresh_netns("target", !ip_address_is_ipv4(&config->target), &sb->target_netns_fd,
 				       &build->target, NULL, &moved, error);
@@ -155,21 +175,13 @@ static int make_namespaces(const struct sandbox_config *config, struct sandbox *
 		if (sysctl_file_write(s->key, s->value) < 0)
 			rc = sysctl_write_failed(s, error);
 	}
-	/* Without CAP_SYS_ADMIN the first unshare fails and setns back would fail the same way; a
-	 * thread that never moved has nothing to undo, and its error is the one worth reading. */
-	if (!moved) {
-		close(home_fd);
-	} else if (netns_leave(home_fd) < 0) {
-		char *inner = rc < 0 && error ? *error : NULL;
-		rc = error_set(error, "return to own network namespace: %s%s%s", strerror(errno),
-			       inner ? "; after: " : "", inner ? inner : "");
-		free(inner);
-	}
-	return rc;
+	return return_home(home_fd, moved, rc, error);
 }
 
-/* mtu 0: the kernel's default. */
-static int create_veth(struct rtnl *rtnl, const struct sandbox *sb, unsigned mtu, char **error)
+/* mtu 0: the kernel's default. target_netns_fd -1: both ends in rtnl's namespace. harness_ifindex and
+ * target_ifindex 0: the kernel's choice. master_ifindex: the bridge the harness end joins, or 0. */
+static int create_veth(struct rtnl *rtnl, const char *harness_ifname, int harness_ifindex, const char *target_ifname,
+		       int target_ifindex, int target_netns_fd, unsigned mtu, int master_ifindex, char **error)
 {
 	char buf[RTNL_REQUEST_SIZE], what[64];
 	struct nlmsghdr *nlh = rtnl_request(rtnl, buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
@@ -178,11 +190,13 @@ static int create_veth(struct rtnl *rtnl, const struct sandbox *sb, unsigned mtu
 	struct ifinfomsg *peer_ifi;
 
 	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = HARNESS_END_IFINDEX;
+	ifi->ifi_index = harness_ifindex;
 	ifi->ifi_flags = ifi->ifi_change = IFF_UP;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, sb->harness_ifname);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, harness_ifname);
 	if (mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	if (master_ifindex)
+		mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master_ifindex);
 	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 	info_data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
@@ -191,16 +205,17 @@ static int create_veth(struct rtnl *rtnl, const struct sandbox *sb, unsigned mtu
 	/* No IFF_UP here: veth configures the peer before pairing it, and opening an unpaired veth
 	 * fails with ENOTCONN. The target end goes up once it exists. */
 	peer_ifi->ifi_family = AF_UNSPEC;
-	peer_ifi->ifi_index = TARGET_END_IFINDEX;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, sb->target_ifname);
+	peer_ifi->ifi_index = target_ifindex;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, target_ifname);
 	if (mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	/* Created straight into the target namespace: the peer never exists anywhere else. */
-	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)sb->target_netns_fd);
+	if (target_netns_fd >= 0)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)target_netns_fd);
 	mnl_attr_nest_end(nlh, peer);
 	mnl_attr_nest_end(nlh, info_data);
 	mnl_attr_nest_end(nlh, linkinfo);
-	snprintf(what, sizeof what, "create veth %s/%s", sb->harness_ifname, sb->target_ifname);
+	snprintf(what, sizeof what, "create veth %s/%s", harness_ifname, target_ifname);
 	return rtnl_talk(rtnl, nlh, NULL, NULL, what, error);
 }
 
@@ -369,23 +384,29 @@ static int wait_harness_carrier(struct build *build, struct sandbox *sb, char **
 			       CARRIER_TIMEOUT_MS, what, error);
 }
 
-/* The target end's replies meet the same noop qdisc until linkwatch activates it, and linkwatch may
- * handle it after the harness end under load: wait for IFF_RUNNING there too. */
-static int wait_target_running(struct build *build, struct sandbox *sb, char **error)
+/* Polls ifname (in ioctl_fd's namespace) until IFF_RUNNING is set. */
+static int wait_running(int ioctl_fd, const char *ifname, char **error)
 {
 	struct ifreq ifr = { 0 };
 	const struct timespec pause = { 0, 100000 };
 
-	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", sb->target_ifname);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
 	for (int waited_us = 0; waited_us < CARRIER_TIMEOUT_MS * 1000; waited_us += 100) {
-		if (ioctl(build->target_ioctl_fd, SIOCGIFFLAGS, &ifr) < 0)
-			return error_set(error, "%s: reading flags: %s", sb->target_ifname, strerror(errno));
+		if (ioctl(ioctl_fd, SIOCGIFFLAGS, &ifr) < 0)
+			return error_set(error, "%s: reading flags: %s", ifname, strerror(errno));
 		if (ifr.ifr_flags & IFF_RUNNING)
 			return 0;
 		nanosleep(&pause, NULL);
 	}
 	errno = ETIMEDOUT;
-	return error_set(error, "%s carrier: not running after %d ms", sb->target_ifname, CARRIER_TIMEOUT_MS);
+	return error_set(error, "%s carrier: not running after %d ms", ifname, CARRIER_TIMEOUT_MS);
+}
+
+/* The target end's replies meet the same noop qdisc until linkwatch activates it, and linkwatch may
+ * handle it after the harness end under load: wait for IFF_RUNNING there too. */
+static int wait_target_running(struct build *build, struct sandbox *sb, char **error)
+{
+	return wait_running(build->target_ioctl_fd, sb->target_ifname, error);
 }
 
 /* Whether peer is on the target's on-link prefix (and not the target itself). */
@@ -466,33 +487,31 @@ static int check_config(const struct sandbox_config *config, char **error)
 	return 0;
 }
 
-static int name_links(struct sandbox *sb, char **error)
+/* Names the links made together (the harness and target ends; a link's bridge and keeper pair) one
+ * counter value apart from every other's, each with its own letter from suffixes. */
+static int name_links(const char *suffixes, char (*names)[IF_NAMESIZE], char **error)
 {
 	unsigned int counter = atomic_fetch_add(&sandboxes_made, 1) % SANDBOX_COUNTER_MODULUS;
 	int pid = (int)getpid();
-	int h = snprintf(sb->harness_ifname, sizeof sb->harness_ifname, SANDBOX_IFNAME_PREFIX "%dx%uh",
-			 pid, counter);
-	int t = snprintf(sb->target_ifname, sizeof sb->target_ifname, SANDBOX_IFNAME_PREFIX "%dx%ut",
-			 pid, counter);
+	bool fits = true;
 
-	if (h < 0 || t < 0 || (size_t)h >= sizeof sb->harness_ifname ||
-	    (size_t)t >= sizeof sb->target_ifname) {
+	for (int i = 0; suffixes[i]; i++) {
+		int n = snprintf(names[i], IF_NAMESIZE, SANDBOX_IFNAME_PREFIX "%dx%u%c", pid, counter, suffixes[i]);
+		fits = fits && n > 0 && n < IF_NAMESIZE;
+	}
+	if (!fits) {
 		errno = ENAMETOOLONG;
 		return error_set(error, "sandbox: interface name for pid %d does not fit IFNAMSIZ", pid);
 	}
 	return 0;
 }
 
-static int build_sandbox(const struct sandbox_config *config, struct sandbox *sb,
-			 struct build *build, char **error)
+/* The target end, in the target namespace already, made the case's: up, offloads off, the address and
+ * the neighbours; then both ends running. */
+static int set_up_target_end(const struct sandbox_config *config, struct sandbox *sb, struct build *build,
+			     char **error)
 {
-	if (name_links(sb, error) < 0 || make_namespaces(config, sb, build, error) < 0 ||
-	    set_link_up(&build->harness, LOOPBACK_IFINDEX, IFF_UP, "harness lo up", error) < 0 ||
-	    set_link_up(&build->target, LOOPBACK_IFINDEX, IFF_UP, "target lo up", error) < 0 ||
-	    create_veth(&build->harness, sb, ip_address_is_ipv4(&config->target) ? 0 : NETNS_IPV6_LINK_MTU, error) < 0 ||
-	    read_link(&build->harness, sb->harness_ifname, &sb->harness_ifindex, sb->harness_mac,
-		      error) < 0 ||
-	    read_link(&build->target, sb->target_ifname, &sb->target_ifindex, sb->target_mac,
+	if (read_link(&build->target, sb->target_ifname, &sb->target_ifindex, sb->target_mac,
 		      error) < 0 ||
 	    set_link_up(&build->target, sb->target_ifindex,
 			ip_address_is_ipv4(&config->target) ? IFF_UP : IFF_UP | IFF_NOARP, "target end up", error) < 0 ||
@@ -507,21 +526,236 @@ static int build_sandbox(const struct sandbox_config *config, struct sandbox *sb
 	return ip_address_is_ipv4(&config->target) ? 0 : wait_address_local(build, sb, &config->target, error);
 }
 
+static int build_sandbox(const struct sandbox_config *config, struct sandbox *sb,
+			 struct build *build, char **error)
+{
+	char names[2][IF_NAMESIZE];
+	if (name_links("ht", names, error) < 0)
+		return -1;
+	memcpy(sb->harness_ifname, names[0], IF_NAMESIZE);
+	memcpy(sb->target_ifname, names[1], IF_NAMESIZE);
+	if (make_namespaces(config, sb, build, error) < 0 ||
+	    set_link_up(&build->harness, LOOPBACK_IFINDEX, IFF_UP, "harness lo up", error) < 0 ||
+	    set_link_up(&build->target, LOOPBACK_IFINDEX, IFF_UP, "target lo up", error) < 0 ||
+	    create_veth(&build->harness, sb->harness_ifname, HARNESS_END_IFINDEX, sb->target_ifname, TARGET_END_IFINDEX,
+			sb->target_netns_fd, ip_address_is_ipv4(&config->target) ? 0 : NETNS_IPV6_LINK_MTU, 0, error) < 0 ||
+	    read_link(&build->harness, sb->harness_ifname, &sb->harness_ifindex, sb->harness_mac,
+		      error) < 0)
+		return -1;
+	return set_up_target_end(config, sb, build, error);
+}
+
+/* Opens in link's namespace what a sandbox made on it talks to it with: an rtnetlink socket, and one
+ * for the notifications about its harness end (harness_ifindex), opened before the end exists, to see
+ * it come up. */
+static int open_in_link(const struct sandbox_link *link, int harness_ifindex, struct build *build, char **error)
+{
+	int saved;
+	if (netns_enter(link->harness_netns_fd, &saved) < 0)
+		return error_set(error, "entering the harness namespace: %s", strerror(errno));
+	int rc = rtnl_open(&build->harness, 0, error);
+	if (rc == 0)
+		rc = rtnl_open(&build->harness_links, RTMGRP_LINK, error);
+	if (rc == 0)
+		rc = rtnl_only_link(&build->harness_links, harness_ifindex, error);
+	if (netns_leave(saved) < 0 && rc == 0)
+		rc = error_set(error, "leaving the harness namespace: %s", strerror(errno));
+	return rc;
+}
+
+/* A locally administered unicast address, as the kernel's eth_random_addr makes one. */
+static int random_mac(uint8_t mac[ETH_ALEN], char **error)
+{
+	if (getrandom(mac, ETH_ALEN, 0) != ETH_ALEN)
+		return error_set(error, "getrandom: %s", strerror(errno));
+	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);
+	return 0;
+}
+
+/* One RTM_NEWLINK for ifindex: its MTU (0: unchanged), its MAC (NULL: unchanged) and flags (change 0:
+ * unchanged). */
+static int change_link(struct rtnl *rtnl, int ifindex, unsigned mtu, const uint8_t *mac, unsigned flags,
+		       unsigned change, const char *what, char **error)
+{
+	char buf[RTNL_REQUEST_SIZE];
+	struct nlmsghdr *nlh = rtnl_request(rtnl, buf, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	ifi->ifi_flags = flags;
+	ifi->ifi_change = change;
+	if (mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	if (mac)
+		mnl_attr_put(nlh, IFLA_ADDRESS, ETH_ALEN, mac);
+	return rtnl_talk(rtnl, nlh, NULL, NULL, what, error);
+}
+
+/* The case's harness end joins the link's bridge as it is made, its target end made straight in the
+ * fresh target namespace: a sandbox as sandbox_create makes one, whose harness end's frames reach the
+ * link's wire through the bridge unchanged. The bridge takes the case's MTU, so that the wire sends
+ * what the harness end would take and no more. */
+static int build_on_link(const struct sandbox_config *config, struct sandbox *sb, struct build *build, char **error)
+{
+	struct sandbox_link *link = sb->link;
+	bool ipv4 = ip_address_is_ipv4(&config->target);
+	unsigned mtu = ipv4 ? ETH_DATA_LEN : NETNS_IPV6_LINK_MTU;
+	char names[2][IF_NAMESIZE];
+	uint8_t harness_end_mac[ETH_ALEN];
+
+	if (name_links("ht", names, error) < 0)
+		return -1;
+	memcpy(sb->harness_ifname, names[0], IF_NAMESIZE);
+	memcpy(sb->target_ifname, names[1], IF_NAMESIZE);
+	/* Chosen, not the kernel's, so that its notifications can be told from the others' (the earlier
+	 * cases' harness ends leave the bridge meanwhile) before it exists; never TARGET_END_IFINDEX (the
+	 * bridge and the keeper pair hold the lowest indexes): the two ends' indexes must differ. */
+	int harness_ifindex = link->next_ifindex++;
+	if (make_namespaces(config, sb, build, error) < 0 ||
+	    set_link_up(&build->target, LOOPBACK_IFINDEX, IFF_UP, "target lo up", error) < 0 ||
+	    open_in_link(link, harness_ifindex, build, error) < 0)
+		return -1;
+	if (mtu != link->mtu) {
+		link->mtu = 0; /* unknown until the change is made */
+		if (change_link(&build->harness, link->bridge_ifindex, mtu, NULL, 0, 0, "bridge mtu", error) < 0)
+			return -1;
+		link->mtu = mtu;
+	}
+	if (create_veth(&build->harness, sb->harness_ifname, harness_ifindex, sb->target_ifname, TARGET_END_IFINDEX,
+			sb->target_netns_fd, ipv4 ? 0 : NETNS_IPV6_LINK_MTU, link->bridge_ifindex, error) < 0 ||
+	    read_link(&build->harness, sb->harness_ifname, &sb->harness_ifindex, harness_end_mac, error) < 0)
+		return -1;
+	return set_up_target_end(config, sb, build, error);
+}
+
+static void close_build(struct build *build)
+{
+	rtnl_close(&build->harness);
+	rtnl_close(&build->harness_links);
+	rtnl_close(&build->target);
+	if (build->target_ioctl_fd >= 0)
+		close(build->target_ioctl_fd);
+}
+
+/* The bridge forwards nothing until it has carrier, which it has while one port has: the keeper pair's
+ * end is that port, so the bridge never loses carrier between one case's harness end and the next's
+ * (linkwatch would take its transmit queue away and give it back). STP off: a port forwards as soon as
+ * it joins; multicast snooping off: the bridge never sends a query of its own. */
+static int make_bridge(struct rtnl *rtnl, struct sandbox_link *link, const char *keeper, const char *keeper_peer,
+		       char **error)
+{
+	char buf[RTNL_REQUEST_SIZE];
+	struct nlmsghdr *nlh = rtnl_request(rtnl, buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, link->bridge_ifname);
+	struct nlattr *linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+	struct nlattr *info_data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	mnl_attr_put_u32(nlh, IFLA_BR_STP_STATE, 0);
+	mnl_attr_put_u8(nlh, IFLA_BR_MCAST_SNOOPING, 0);
+	mnl_attr_nest_end(nlh, info_data);
+	mnl_attr_nest_end(nlh, linkinfo);
+	uint8_t mac[ETH_ALEN], keeper_mac[ETH_ALEN];
+	int keeper_ifindex, keeper_peer_ifindex;
+	/* Its MAC set afterwards, as an address the user chose (dev_set_mac_address): a bridge would
+	 * otherwise take the lowest of its ports' MACs, and each case's harness end is a new port. */
+	if (rtnl_talk(rtnl, nlh, NULL, NULL, "create bridge", error) < 0 ||
+	    read_link(rtnl, link->bridge_ifname, &link->bridge_ifindex, link->bridge_mac, error) < 0 ||
+	    random_mac(mac, error) < 0 ||
+	    change_link(rtnl, link->bridge_ifindex, 0, mac, IFF_UP, IFF_UP, "bridge address and up", error) < 0 ||
+	    create_veth(rtnl, keeper, 0, keeper_peer, 0, -1, 0, link->bridge_ifindex, error) < 0 ||
+	    read_link(rtnl, keeper, &keeper_ifindex, keeper_mac, error) < 0 ||
+	    read_link(rtnl, keeper_peer, &keeper_peer_ifindex, keeper_mac, error) < 0 ||
+	    set_link_up(rtnl, keeper_peer_ifindex, IFF_UP, "keeper up", error) < 0 ||
+	    read_link(rtnl, link->bridge_ifname, &link->bridge_ifindex, link->bridge_mac, error) < 0)
+		return -1;
+	int highest = TARGET_END_IFINDEX;
+	const int made[] = { link->bridge_ifindex, keeper_ifindex, keeper_peer_ifindex };
+	for (size_t i = 0; i < sizeof made / sizeof made[0]; i++)
+		highest = made[i] > highest ? made[i] : highest;
+	link->next_ifindex = highest + 1;
+	return 0;
+}
+
+int sandbox_link_open(struct sandbox_link *link, char **error)
+{
+	struct rtnl rtnl = { 0 };
+	char names[3][IF_NAMESIZE];
+	bool moved = false;
+
+	*link = (struct sandbox_link){ .harness_netns_fd = -1, .mtu = ETH_DATA_LEN };
+	int home_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home_fd < 0)
+		return error_set(error, "open own network namespace: %s", strerror(errno));
+	int rc = enter_fresh_netns("harness", false, &link->harness_netns_fd, &rtnl, NULL, &moved, error);
+	int ioctl_fd = rc == 0 ? socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) : -1;
+	if (rc == 0 && ioctl_fd < 0)
+		rc = error_set(error, "harness namespace: socket: %s", strerror(errno));
+	rc = return_home(home_fd, moved, rc, error);
+	if (rc == 0)
+		rc = name_links("bkq", names, error);
+	if (rc == 0) {
+		memcpy(link->bridge_ifname, names[0], IF_NAMESIZE);
+		if (set_link_up(&rtnl, LOOPBACK_IFINDEX, IFF_UP, "harness lo up", error) < 0 ||
+		    make_bridge(&rtnl, link, names[1], names[2], error) < 0 ||
+		    wait_running(ioctl_fd, link->bridge_ifname, error) < 0)
+			rc = -1;
+	}
+	rtnl_close(&rtnl);
+	if (ioctl_fd >= 0)
+		close(ioctl_fd);
+	if (rc < 0) {
+		int err = errno;
+		sandbox_link_close(link);
+		errno = err;
+	}
+	return rc;
+}
+
+void sandbox_link_close(struct sandbox_link *link)
+{
+	if (link->harness_netns_fd > 0)
+		close(link->harness_netns_fd);
+	link->harness_netns_fd = -1;
+}
+
+int sandbox_create_on(struct sandbox_link *link, const struct sandbox_config *config, struct sandbox *out,
+		      char **error)
+{
+	struct sandbox sb = { .link = link, .harness_netns_fd = link->harness_netns_fd, .target_netns_fd = -1 };
+	struct build build = { .target_ioctl_fd = -1 };
+
+	*out = (struct sandbox){ .harness_netns_fd = -1, .target_netns_fd = -1 };
+	if (check_config(config, error) < 0)
+		return -1;
+	/* The target's neighbours are the bridge's address: the wire sends from it, and the bridge hands
+	 * frames to it up to the wire. */
+	memcpy(sb.harness_mac, link->bridge_mac, sizeof sb.harness_mac);
+	int rc = build_on_link(config, &sb, &build, error);
+	close_build(&build);
+	if (rc < 0) {
+		int err = errno;
+		sandbox_destroy(&sb);
+		errno = err;
+		return -1;
+	}
+	*out = sb;
+	return 0;
+}
+
 int sandbox_create(const struct sandbox_config *config, struct sandbox *out, char **error)
 {
 	struct sandbox sb = { .harness_netns_fd = -1, .target_netns_fd = -1 };
 	struct build build = { .target_ioctl_fd = -1 };
 	int rc;
 
-	out->harness_netns_fd = out->target_netns_fd = -1;
+	*out = (struct sandbox){ .harness_netns_fd = -1, .target_netns_fd = -1 };
 	if (check_config(config, error) < 0)
 		return -1;
 	rc = build_sandbox(config, &sb, &build, error);
-	rtnl_close(&build.harness);
-	rtnl_close(&build.harness_links);
-	rtnl_close(&build.target);
-	if (build.target_ioctl_fd >= 0)
-		close(build.target_ioctl_fd);
+	close_build(&build);
 	if (rc < 0) {
 		int err = errno;
 		sandbox_destroy(&sb);
@@ -535,7 +769,9 @@ int sandbox_create(const struct sandbox_config *config, struct sandbox *out, cha
 void sandbox_destroy(struct sandbox *sandbox)
 {
 	/* fd 0 is never a namespace fd (open_current_netns), so a zeroed sandbox closes nothing. */
-	if (sandbox->harness_netns_fd > 0)
+	if (sandbox->link)
+		sandbox->link = NULL; /* the link's namespace stays; the pair goes with the target namespace */
+	else if (sandbox->harness_netns_fd > 0)
 		close(sandbox->harness_netns_fd);
 	if (sandbox->target_netns_fd > 0)
 		close(sandbox->target_netns_fd);

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "report_console.h"
-#include "wire.h"
+#include "worker_link.h"
 
 static void on_signal(int sig)
 {
@@ -92,6 +92,7 @@ static void *run_worker(void *arg)
 	q->workers_running--;
 	pthread_cond_broadcast(&q->changed);
 	pthread_mutex_unlock(&q->lock);
+	worker_link_release();
 	return NULL;
 }
 
@@ -152,7 +153,6 @@ int schedule_run(struct run_set *set, const struct schedule_options *options, FI
 		pthread_join(workers[i], NULL);
 	pthread_cond_destroy(&q.changed);
 	pthread_mutex_destroy(&q.lock);
-	wire_wait_released();
 	console_report_summary(&report);
 	if (started == 0 && set->count > 0) {
 		fprintf(stderr, "tcpharness: cannot start a worker thread\n");

@@ -23,6 +23,7 @@
 #include "nd_proxy.h"
 #include "netns_ipv6.h"
 #include "ts_clock.h"
+#include "worker_link.h"
 
 /* Where gvisor-run-agent.sh keeps each run's bundle; it sweeps what a killed run left there. */
 #define GVISOR_WORKDIR "/tmp/tcpharness-gvisor"
@@ -346,8 +347,16 @@ static int sandbox_begin(struct target *t, const struct case_file *c, enum addre
 	for (int i = 0; i < c->peer_count; i++)
 		peers[i] = family_address(family, c->peers[i].ip);
 	struct sandbox_config config = { family_address(family, c->target_ip), peers, c->peer_count, NULL, 0 };
-	if (sandbox_create(&config, &tc->sandbox, error) < 0)
+	/* gVisor keeps namespaces of its own: runsc's sandbox was only ever tried on them. Where no worker
+	 * link can be made (a kernel without bridges), a case makes its namespaces and wire as before. */
+	struct worker_link *wl = t->kind == TARGET_LOCAL ? worker_link_get(NULL) : NULL;
+	if (wl) {
+		if (sandbox_create_on(&wl->link, &config, &tc->sandbox, error) < 0)
+			return -1;
+		tc->wire = wl->wire;
+	} else if (sandbox_create(&config, &tc->sandbox, error) < 0) {
 		return -1;
+	}
 	tc->sandbox_made = true;
 	tc->harness_netns_fd = tc->sandbox.harness_netns_fd;
 	snprintf(tc->ifname, sizeof tc->ifname, "%s", tc->sandbox.harness_ifname);
@@ -658,6 +667,7 @@ void target_case_end(struct target *t, struct target_case *tc)
 		if (tc->sandbox_made)
 			sandbox_destroy(&tc->sandbox);
 		tc->sandbox_made = false;
+		tc->wire = NULL;
 		return;
 	}
 	char *error = NULL;

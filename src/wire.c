@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "error_text.h"
 #include "netns.h"
@@ -50,8 +51,13 @@ struct recording {
 	bool out_of_memory;
 };
 
+/* libnet only builds frames here (its own link socket is opened for ETH_P_ALL, so every frame on the
+ * link would also be queued to it and never read, and libnet_write asks for the interface index before
+ * every frame); they go out on a packet socket of the wire's own, for protocol 0: it is bound to no
+ * protocol hook, so nothing is ever queued to it. */
 struct wire {
 	libnet_t *net;
+	int inject_fd;
 	pcap_t *capture;
 	struct recording recording;
 	int capture_fd;
@@ -86,16 +92,16 @@ static int set_filter(struct wire *w, const char *expression, char **error)
 /* Both sockets must be created inside the harness namespace; they stay bound to it afterwards. */
 static int open_in_namespace(struct wire *w, const char *ifname, char **error)
 {
-	char errbuf[PCAP_ERRBUF_SIZE > LIBNET_ERRBUF_SIZE ? PCAP_ERRBUF_SIZE : LIBNET_ERRBUF_SIZE] = "";
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
 
-	/* Advanced mode sends as LIBNET_LINK does and also hands out built frames (wire_inject_batch). */
-	w->net = libnet_init(LIBNET_LINK_ADV, ifname, errbuf);
-	if (!w->net)
-		return error_set(error, "libnet_init on %s: %s", ifname, errbuf);
-	/* As libnet_write_link finds it before every frame; the batch path asks once. */
+	w->inject_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (w->inject_fd < 0)
+		return error_set(error, "packet socket%s: %s", errno == EPERM ? " needs CAP_NET_RAW" : "",
+				 strerror(errno));
+	/* Once, where libnet_write_link would ask before every frame. */
 	struct ifreq ifr = { 0 };
 	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
-	if (ioctl(libnet_getfd(w->net), SIOCGIFINDEX, &ifr) < 0)
+	if (ioctl(w->inject_fd, SIOCGIFINDEX, &ifr) < 0)
 		return error_set(error, "%s: interface index: %s", ifname, strerror(errno));
 	w->ifindex = ifr.ifr_ifindex;
 	w->capture = pcap_create(ifname, errbuf);
@@ -130,6 +136,36 @@ int wire_restrict(struct wire *w, const struct ip_address *target, char **error)
 	return 0;
 }
 
+/* Reads and forgets every frame the capture holds now. */
+static void drain(struct wire *w)
+{
+	struct pcap_pkthdr *header;
+	const u_char *bytes;
+	while (pcap_next_ex(w->capture, &header, &bytes) == 1)
+		;
+}
+
+int wire_begin_case(struct wire *w, const uint8_t dst_mac[6], bool record, char **error)
+{
+	char expression[128];
+	snprintf(expression, sizeof expression, "(%s) and ether host %02x:%02x:%02x:%02x:%02x:%02x", WIRE_FILTER,
+		 dst_mac[0], dst_mac[1], dst_mac[2], dst_mac[3], dst_mac[4], dst_mac[5]);
+	/* libpcap filters what its ring held before in user space (blocks_to_filter_in_userland), and the
+	 * kernel what comes after: a frame of an earlier case, however late, is never read. */
+	if (set_filter(w, expression, error) < 0)
+		return -1;
+	drain(w);
+	memcpy(w->dst_mac, dst_mac, 6);
+	w->next_ip_id = 0;
+	w->blocks.valid = false;
+	struct recording *r = &w->recording;
+	r->enabled = record;
+	r->used = 0;
+	r->count = 0;
+	r->out_of_memory = false;
+	return 0;
+}
+
 struct wire *wire_open(int harness_netns_fd, const char *ifname, const uint8_t src_mac[6],
 		       const uint8_t dst_mac[6], bool record, uint32_t ring_frames, char **error)
 {
@@ -144,15 +180,26 @@ struct wire *wire_open(int harness_netns_fd, const char *ifname, const uint8_t s
 		return NULL;
 	}
 	w->ring_frames = ring_frames ? ring_frames : WIRE_RING_FRAMES_DEFAULT;
-	w->capture_fd = -1;
+	w->inject_fd = w->capture_fd = -1;
 	w->recording.enabled = record;
 	memcpy(w->src_mac, src_mac, 6);
 	memcpy(w->dst_mac, dst_mac, 6);
+	char errbuf[LIBNET_ERRBUF_SIZE] = "";
+	/* No socket, no interface lookup. libnet hands built frames out (libnet_adv_cull_packet) only in an
+	 * advanced mode, and its advanced link mode would open the ETH_P_ALL socket: the mode is a public
+	 * field of libnet_t (libnet-structures.h), and with no socket nothing but culling reads it. */
+	w->net = libnet_init(LIBNET_NONE, NULL, errbuf);
+	if (!w->net) {
+		error_set(error, "libnet_init: %s", errbuf);
+		free(w);
+		return NULL;
+	}
+	w->net->injection_type = LIBNET_LINK_ADV;
 
 	int saved;
 	if (netns_enter(harness_netns_fd, &saved) < 0) {
 		error_set(error, "entering the harness namespace: %s", strerror(errno));
-		free(w);
+		wire_close(w);
 		return NULL;
 	}
 	int rc = open_in_namespace(w, ifname, error);
@@ -242,13 +289,26 @@ static int cull_frame(struct wire *w, uint8_t **frame, uint32_t *len, char **err
 	return 0;
 }
 
+/* Where every frame goes: out of the harness end, as libnet_write_link addressed it. */
+static struct sockaddr_ll harness_end(const struct wire *w)
+{
+	return (struct sockaddr_ll){ .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+				     .sll_ifindex = w->ifindex };
+}
+
 int wire_inject(struct wire *w, const struct segment *s, int64_t *sent_ns, char **error)
 {
-	if (build_segment(w, s, false, error) < 0)
+	uint8_t *built;
+	uint32_t len;
+	if (build_segment(w, s, false, error) < 0 || cull_frame(w, &built, &len, error) < 0)
 		return -1;
+	struct sockaddr_ll to = harness_end(w);
 	*sent_ns = wire_now_ns();
-	if (libnet_write(w->net) == -1)
-		return error_set(error, "libnet: %s", libnet_geterror(w->net));
+	ssize_t n = sendto(w->inject_fd, built, len, 0, (struct sockaddr *)&to, sizeof to);
+	int err = errno;
+	libnet_adv_free_packet(w->net, built);
+	if (n != (ssize_t)len)
+		return error_set(error, "sending on the harness end: %s", n < 0 ? strerror(err) : "short write");
 	return 0;
 }
 
@@ -272,7 +332,7 @@ static unsigned send_frames(struct wire *w, struct mmsghdr *messages, unsigned c
 {
 	unsigned sent = 0;
 	while (sent < count) {
-		int n = sendmmsg(libnet_getfd(w->net), messages + sent, count - sent, 0);
+		int n = sendmmsg(w->inject_fd, messages + sent, count - sent, 0);
 		if (n < 0 && errno != EINTR)
 			break;
 		if (n > 0)
@@ -284,9 +344,7 @@ static unsigned send_frames(struct wire *w, struct mmsghdr *messages, unsigned c
 int wire_inject_batch(struct wire *w, const struct segment *segments, size_t count, int64_t *sent_ns,
 		      char **error)
 {
-	/* The address libnet_write_link gives every frame. */
-	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
-				  .sll_ifindex = w->ifindex };
+	struct sockaddr_ll to = harness_end(w);
 	struct mmsghdr messages[WIRE_BATCH_CHUNK];
 	struct iovec frames[WIRE_BATCH_CHUNK];
 
@@ -404,7 +462,8 @@ int64_t wire_capture_dropped(struct wire *w)
 }
 
 /* Closing a packet socket waits for an RCU grace period (packet_release -> synchronize_net): 15-30 ms
- * each. The sockets are released on a thread of their own so the next case need not wait for it. */
+ * each. Each socket is released on a thread of its own, so that nothing waits for it but the process's
+ * exit (which cannot end before the kernel has released its descriptors). */
 static pthread_mutex_t releases_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t releases_done = PTHREAD_COND_INITIALIZER;
 static int releases_running;
@@ -435,23 +494,49 @@ int wire_recording(struct wire *w, struct wire_recorded_frame **frames, int *cou
 	return 0;
 }
 
-static void release_sockets(struct wire *w)
+static void release_done(void)
 {
+	pthread_mutex_lock(&releases_lock);
+	releases_running--;
+	pthread_cond_broadcast(&releases_done);
+	pthread_mutex_unlock(&releases_lock);
+}
+
+/* The capture's socket waits for two grace periods in a row (its ring's teardown, then its release). */
+static void *release_capture(void *arg)
+{
+	struct wire *w = arg;
 	if (w->capture)
 		pcap_close(w->capture);
 	if (w->net)
 		libnet_destroy(w->net);
 	free(w);
+	release_done();
+	return NULL;
 }
 
-static void *release_thread(void *arg)
+/* The descriptor travels in the argument itself: nothing to free. */
+static void *release_fd(void *arg)
 {
-	release_sockets(arg);
-	pthread_mutex_lock(&releases_lock);
-	releases_running--;
-	pthread_cond_broadcast(&releases_done);
-	pthread_mutex_unlock(&releases_lock);
+	close((int)(intptr_t)arg);
+	release_done();
 	return NULL;
+}
+
+/* Runs release on a detached thread of its own, so that every release under way waits for its grace
+ * periods at the same time as the others (the kernel lets concurrent waiters share one). */
+static void release_in_background(void *(*release)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	pthread_t thread;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_mutex_lock(&releases_lock);
+	releases_running++;
+	pthread_mutex_unlock(&releases_lock);
+	if (pthread_create(&thread, &attr, release, arg) != 0)
+		release(arg); /* no thread to spare: pay the wait here */
+	pthread_attr_destroy(&attr);
 }
 
 void wire_close(struct wire *w)
@@ -461,17 +546,9 @@ void wire_close(struct wire *w)
 	free(w->recording.bytes);
 	free(w->recording.frames);
 	w->recording = (struct recording){ 0 };
-
-	pthread_attr_t attr;
-	pthread_t thread;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_mutex_lock(&releases_lock);
-	releases_running++;
-	pthread_mutex_unlock(&releases_lock);
-	if (pthread_create(&thread, &attr, release_thread, w) != 0)
-		release_thread(w); /* no thread to spare: pay the wait here */
-	pthread_attr_destroy(&attr);
+	if (w->inject_fd >= 0)
+		release_in_background(release_fd, (void *)(intptr_t)w->inject_fd);
+	release_in_background(release_capture, w);
 }
 
 void wire_wait_released(void)

@@ -575,6 +575,88 @@ static void test_destroy_is_safe_on_zeroed_and_destroyed(void **state)
 	assert_int_equal(count_open_fds(), fds);
 }
 
+static int link_mtu_here(const char *ifname)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+	assert_int_equal(ioctl(fd, SIOCGIFMTU, &ifr), 0);
+	close(fd);
+	return ifr.ifr_mtu;
+}
+
+static void create_on_or_fail(struct sandbox_link *link, struct sandbox_config config, struct sandbox *sb)
+{
+	char *error = NULL;
+
+	if (sandbox_create_on(link, &config, sb, &error) < 0)
+		fail_msg("sandbox_create_on: %s", error ? error : "(no message)");
+	assert_null(error);
+}
+
+/* One link, three cases: each gets a fresh target namespace (a sysctl the first wrote is gone), its
+ * target end as sandbox_create makes one (up, running, the family's MTU and NOARP, a MAC of its own),
+ * its harness end up and running in the link's namespace, the bridge on the case's MTU, and the
+ * bridge's address for the target's neighbours; two cases at once on one link each keep their own. */
+static void test_cases_on_a_link_are_sandboxes_of_their_own(void **state)
+{
+	static const struct sysctl_setting rfc1337 = { .key = "net.ipv4.tcp_rfc1337", .value = "1" };
+	static const enum address_family families[] = { FAMILY_IPV4, FAMILY_IPV6, FAMILY_IPV4 };
+	struct sandbox_link link;
+	char *error = NULL, value[16];
+	uint8_t previous_mac[ETH_ALEN] = { 0 };
+	ino_t previous_ns = 0;
+	int saved;
+	(void)state;
+
+	if (sandbox_link_open(&link, &error) < 0)
+		fail_msg("sandbox_link_open: %s", error ? error : "(no message)");
+	for (int i = 0; i < 3; i++) {
+		struct sandbox sb, beside;
+		struct stat target_ns;
+		bool ipv4 = families[i] == FAMILY_IPV4;
+		create_on_or_fail(&link, config_in(families[i], i == 0 ? &rfc1337 : NULL, i == 0), &sb);
+		assert_ptr_equal(sb.link, &link);
+		assert_int_equal(sb.harness_netns_fd, link.harness_netns_fd);
+		assert_memory_equal(sb.harness_mac, link.bridge_mac, ETH_ALEN);
+		assert_memory_not_equal(sb.target_mac, previous_mac, ETH_ALEN);
+		memcpy(previous_mac, sb.target_mac, ETH_ALEN);
+		assert_int_equal(fstat(sb.target_netns_fd, &target_ns), 0);
+		assert_int_not_equal(target_ns.st_ino, previous_ns);
+		previous_ns = target_ns.st_ino;
+		assert_int_equal(sandbox_sysctl_read(sb.target_netns_fd, "net.ipv4.tcp_rfc1337", value, sizeof value), 0);
+		assert_string_equal(value, i == 0 ? "1" : "0");
+
+		enter(sb.harness_netns_fd, &saved);
+		assert_int_equal(if_nametoindex(sb.harness_ifname), sb.harness_ifindex);
+		assert_int_equal(if_nametoindex(sb.target_ifname), 0);
+		assert_true(link_flags_here(sb.harness_ifname) & IFF_RUNNING);
+		assert_true(link_flags_here(link.bridge_ifname) & IFF_RUNNING);
+		assert_int_equal(link_mtu_here(sb.harness_ifname), ipv4 ? 1500 : 1520);
+		assert_int_equal(link_mtu_here(link.bridge_ifname), ipv4 ? 1500 : 1520);
+		leave(saved);
+		enter(sb.target_netns_fd, &saved);
+		assert_end_here(sb.target_ifname, sb.target_ifindex, sb.target_mac, sb.harness_ifname);
+		assert_int_equal(link_mtu_here(sb.target_ifname), ipv4 ? 1500 : 1520);
+		assert_int_equal(!!(link_flags_here(sb.target_ifname) & IFF_NOARP), !ipv4);
+		leave(saved);
+
+		create_on_or_fail(&link, config_in(families[i], NULL, 0), &beside);
+		assert_string_not_equal(beside.harness_ifname, sb.harness_ifname);
+		assert_memory_not_equal(beside.target_mac, sb.target_mac, ETH_ALEN);
+		enter(beside.target_netns_fd, &saved);
+		assert_end_here(beside.target_ifname, beside.target_ifindex, beside.target_mac, sb.harness_ifname);
+		leave(saved);
+		sandbox_destroy(&beside);
+		sandbox_destroy(&sb);
+		assert_null(sb.link);
+	}
+	sandbox_link_close(&link);
+	sandbox_link_close(&link);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -589,6 +671,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_target_is_reachable_and_silent),
 		cmocka_unit_test(test_two_sandboxes_coexist),
 		cmocka_unit_test(test_destroy_is_safe_on_zeroed_and_destroyed),
+		cmocka_unit_test(test_cases_on_a_link_are_sandboxes_of_their_own),
 	};
 
 	if (geteuid() != 0) {
