@@ -76,7 +76,8 @@ extern const char *const explore_counters[];
 extern const int explore_counter_count;
 
 /* How long a cell listens for the stack's answers to its event. Short of the 200 ms minimum RTO, so
- * that no retransmission of the recipe's own segments lands in it. */
+ * that no retransmission of the recipe's own segments lands in it. A stack that ACKs later (lwIP's
+ * delayed ACK) listens longer: explore.c's explore_slow_stacks, as `{stack}` lines in the cell. */
 #define EXPLORE_WINDOW_NS (100 * 1000000LL)
 
 /* Parses an observing cell text; the lines marked `# observe` record instead of judging (step.observe).
