@@ -77,7 +77,8 @@ static void test_every_cell_parses(void **state)
 					assert_true(i > last_inject);
 				}
 			}
-			assert_int_equal(observers, 2 + explore_counter_count);
+			/* listening: a `{lwip}` line and a `{!lwip}` line; the state; the counters */
+			assert_int_equal(observers, 3 + explore_counter_count);
 			assert_int_equal(c.steps[last_inject].line_index, c.steps[last_inject + 1].line_index - 1);
 			case_free(&c);
 			free(text);
