@@ -357,7 +357,11 @@ void explore_observe(const struct case_file *c, const struct case_result *result
 			event_step = i;
 	if (result->verdict == VERDICT_SKIP || (result->verdict == VERDICT_FAIL && result->failed_step >= 0) ||
 	    result->steps_run < c->step_count) {
-		out->status = result->verdict == VERDICT_SKIP ? EXPLORE_SKIPPED : EXPLORE_RECIPE_FAILED;
+		bool recipe_answered_otherwise = result->verdict == VERDICT_FAIL && result->failed_step >= 0 &&
+						 result->failed_step < event_step;
+		out->status = result->verdict == VERDICT_SKIP ? EXPLORE_SKIPPED
+			      : recipe_answered_otherwise     ? EXPLORE_UNREACHED
+							      : EXPLORE_RECIPE_FAILED;
 		const char *message = result->message ? result->message : "?";
 		snprintf(out->why, sizeof out->why, "%.*s", (int)strcspn(message, "\n"), message);
 		return;

@@ -207,13 +207,21 @@ static void test_observation_and_emitted_case(void **state)
 	case_free(&emitted_case);
 	free(unknown_seq);
 
-	/* A recipe that broke is no observation. */
+	/* A recipe line the stack answered otherwise: the state is not reachable there, no observation. */
 	result.verdict = VERDICT_FAIL;
 	result.failed_step = 2;
 	result.message = "x.tc:3:1: socket state of c is NONE, expected ESTABLISHED\n  more";
 	explore_observe(&c, &result, &o);
-	assert_int_equal(o.status, EXPLORE_RECIPE_FAILED);
+	assert_int_equal(o.status, EXPLORE_UNREACHED);
 	assert_string_equal(o.why, "x.tc:3:1: socket state of c is NONE, expected ESTABLISHED");
+
+	/* A recipe the harness could not run (an ERROR) is no observation either. */
+	result.verdict = VERDICT_ERROR;
+	result.failed_step = -1;
+	result.steps_run = 2;
+	result.message = "x.tc:3:1: harness error: late";
+	explore_observe(&c, &result, &o);
+	assert_int_equal(o.status, EXPLORE_RECIPE_FAILED);
 
 	free(emitted);
 	case_free(&c);
