@@ -45,8 +45,9 @@ static const char explore_usage[] =
 	"                   ordinary case expecting what the first target did, with a citation slot\n"
 	"  --list           print the states and events, run nothing\n"
 	"\n"
-	"exit status: 0 every cell observed (or skipped with a reason), 1 a recipe failed to reach its\n"
-	"state somewhere (ERROR cells), 2 usage error\n";
+	"exit status: 0 every cell observed (or skipped with a reason: a stack that lacks a feature, or\n"
+	"cannot be driven into the state), 1 the harness could not run a recipe somewhere (ERROR cells),\n"
+	"2 usage error\n";
 
 struct explore_options {
 	int jobs;
