@@ -18,16 +18,18 @@ build=${BUILD_DIR:-build}
 # about CPU / 2, since every cell's own waits (a 100 ms window, a 250 ms handshake) overlap at -j 16.
 bench_explore() {
 	echo "== explore: the whole state x event table at -j 16 (issue 20: under 30 s)"
-	local load start wall user sys
+	# A directory of its own: another bench.sh running beside this one must not mix its files in.
+	local load start wall user sys dir
+	dir=$(mktemp -d /tmp/tcpharness-bench-explore.XXXXXX)
 	load=$(cut -d' ' -f1-3 /proc/loadavg)
 	start=$(date +%s%N)
-	/usr/bin/time -f '%U %S' -o /tmp/tcpharness-bench.cpu \
-		"$build/tcpharness" explore -j 16 --captures /tmp/tcpharness-bench >/dev/null 2>/tmp/tcpharness-bench.out
+	/usr/bin/time -f '%U %S' -o "$dir/cpu" \
+		"$build/tcpharness" explore -j 16 --captures "$dir/captures" >/dev/null 2>"$dir/out"
 	wall=$(echo "($(date +%s%N) - $start) / 1000000000" | bc -l)
-	read -r user sys </tmp/tcpharness-bench.cpu
+	read -r user sys <"$dir/cpu"
 	printf 'explore -j 16 wall time %6.2f s, CPU %.2f s user + %.2f s sys, load average before %s   (%s)\n' "$wall" \
-		"$user" "$sys" "$load" "$(tail -n 1 /tmp/tcpharness-bench.out)"
-	rm -rf /tmp/tcpharness-bench /tmp/tcpharness-bench.out /tmp/tcpharness-bench.cpu
+		"$user" "$sys" "$load" "$(tail -n 1 "$dir/out")"
+	rm -rf "$dir"
 }
 # `scripts/bench.sh explore [ROUNDS]`: only explore's table, ROUNDS times (default 3).
 if [ "${1:-}" = explore ]; then
