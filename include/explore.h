@@ -76,7 +76,8 @@ extern const char *const explore_counters[];
 extern const int explore_counter_count;
 
 /* How long a cell listens for the stack's answers to its event. Short of the 200 ms minimum RTO, so
- * that no retransmission of the recipe's own segments lands in it. */
+ * that no retransmission of the recipe's own segments lands in it. A stack that ACKs later (lwIP's
+ * delayed ACK) listens longer: explore.c's explore_slow_stacks, as `{stack}` lines in the cell. */
 #define EXPLORE_WINDOW_NS (100 * 1000000LL)
 
 /* Parses an observing cell text; the lines marked `# observe` record instead of judging (step.observe).
@@ -89,7 +90,10 @@ int explore_cell_case(const char *path, const char *text, struct case_file *out,
 /* What one cell showed, in terms that do not change from run to run: the stack's TSvals and windows
  * are left out of the replies. */
 struct explore_observation {
-	enum { EXPLORE_OBSERVED, EXPLORE_RECIPE_FAILED, EXPLORE_SKIPPED } status;
+	/* UNREACHED: the stack answered a recipe line otherwise (a FAIL before the event, twice), so this
+	 * target cannot be driven into the state that way (lwIP has no simultaneous open); shown as SKIP.
+	 * RECIPE_FAILED: the harness could not run the recipe (an ERROR); shown as ERROR. */
+	enum { EXPLORE_OBSERVED, EXPLORE_RECIPE_FAILED, EXPLORE_SKIPPED, EXPLORE_UNREACHED } status;
 	char replies[EXPLORE_MAX_REPLIES][RUN_EVENT_TEXT]; /* `R 2:2(0)`, `. 1:1(0) ack 2 <nop,nop,TS val * ecr 100000>` */
 	int reply_count;
 	char reply[64];       /* the outcome words of the replies joined by '+' (`ACK`, `RST`), or DROP */
@@ -99,7 +103,7 @@ struct explore_observation {
 		int64_t delta;    /* since the case started: moved by the event, as no recipe moves one */
 	} moved[EXPLORE_MAX_MOVED];
 	int moved_count;
-	char why[RUN_EVENT_TEXT]; /* recipe failed or skipped: the first line of the reason */
+	char why[RUN_EVENT_TEXT]; /* recipe failed, unreached or skipped: the first line of the reason */
 };
 
 /* Reads a cell's observation from the result of running explore_cell_case's case. */

@@ -65,7 +65,7 @@ struct case_result {
 	char *message;      /* FAIL, ERROR: the diagnostic (multi-line); SKIP: the reason; malloc'd or NULL */
 	char *pcap_path;    /* the capture file (pcapng or pcap); malloc'd or NULL */
 	int64_t duration_ns;
-	int steps_run;
+	int steps_run;      /* steps the run got past, those not for its variant, stack or family included */
 	int failed_step;    /* index of the step that failed; -1 when none (or the failure was no step's) */
 	struct run_event *events; /* in the order they happened; malloc'd */
 	int event_count;

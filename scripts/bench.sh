@@ -7,6 +7,7 @@
 # against packetdrill one by one. Needs root, python3-scapy and hping3; builds first into BUILD_DIR
 # (default build/). RUNS (default 200); ROUNDS of the segment rate comparison (default 7), each sender
 # flooding for 1 s per round, and of each storm size.
+# `scripts/bench.sh explore [ROUNDS]`: only explore's table (below).
 # `scripts/bench.sh vm [ROUNDS]`: only the vm target's catalogue wall time, -j 1 against -j 2 (one VM
 # per worker), ROUNDS (default 3) interleaved, on the image in TCPHARNESS_VM_IMAGE (default build/vm).
 # `scripts/bench.sh overhead [RUNS]`: only the harness's own cost (issue 18): a case's setup+teardown,
@@ -73,6 +74,32 @@ overhead() {
 if [ "${1:-}" = overhead ]; then
 	scripts/build.sh >/dev/null
 	overhead "${2:-20}"
+	exit 0
+fi
+# explore's whole state x event table at -j 16 (issue 20: under 30 s), with the load average before it.
+# CPU time is the figure that survives other load on the machine: wall time on an idle 2-core machine is
+# about CPU / 2, since every cell's own waits (a 100 ms window, a 250 ms handshake) overlap at -j 16.
+bench_explore() {
+	echo "== explore: the whole state x event table at -j 16 (issue 20: under 30 s)"
+	# A directory of its own: another bench.sh running beside this one must not mix its files in.
+	local load start wall user sys dir
+	dir=$(mktemp -d /tmp/tcpharness-bench-explore.XXXXXX)
+	load=$(cut -d' ' -f1-3 /proc/loadavg)
+	start=$(date +%s%N)
+	/usr/bin/time -f '%U %S' -o "$dir/cpu" \
+		"$build/tcpharness" explore -j 16 --captures "$dir/captures" >/dev/null 2>"$dir/out"
+	wall=$(echo "($(date +%s%N) - $start) / 1000000000" | bc -l)
+	read -r user sys <"$dir/cpu"
+	printf 'explore -j 16 wall time %6.2f s, CPU %.2f s user + %.2f s sys, load average before %s   (%s)\n' "$wall" \
+		"$user" "$sys" "$load" "$(tail -n 1 "$dir/out")"
+	rm -rf "$dir"
+}
+# `scripts/bench.sh explore [ROUNDS]`: only explore's table, ROUNDS times (default 3).
+if [ "${1:-}" = explore ]; then
+	scripts/build.sh >/dev/null
+	for _ in $(seq "${2:-3}"); do
+		bench_explore
+	done
 	exit 0
 fi
 if [ "${1:-}" = vm ]; then
@@ -288,17 +315,7 @@ scripts/lab-hosts-bench.sh "$build/tcpharness" "$build/tcpharness-agent" cases/ 
 
 overhead 20
 
-echo "== explore: the whole state x event table at -j 16 (issue 20: under 30 s)"
-# CPU time is the figure that survives other load on the machine: wall time on an idle 2-core machine is
-# about CPU / 2, since every cell's own waits (a 100 ms window, a 250 ms handshake) overlap at -j 16.
-start=$(date +%s%N)
-/usr/bin/time -f '%U %S' -o /tmp/tcpharness-bench.cpu \
-	"$build/tcpharness" explore -j 16 --captures /tmp/tcpharness-bench >/dev/null 2>/tmp/tcpharness-bench.out
-wall=$(echo "($(date +%s%N) - $start) / 1000000000" | bc -l)
-read -r user sys </tmp/tcpharness-bench.cpu
-printf 'explore -j 16 wall time %6.2f s, CPU %.2f s user + %.2f s sys, load average before %s   (%s)\n' "$wall" \
-	"$user" "$sys" "$(cut -d' ' -f1 /proc/loadavg)" "$(tail -n 1 /tmp/tcpharness-bench.out)"
-rm -rf /tmp/tcpharness-bench /tmp/tcpharness-bench.out /tmp/tcpharness-bench.cpu
+bench_explore
 
 # packetdrill suites (docs/packetdrill.md): tcpharness -j against packetdrill one script after another,
 # over the scripts tcpharness runs. PACKETDRILL names a packetdrill you built; PACKETDRILL_SUITE the

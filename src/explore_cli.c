@@ -45,8 +45,9 @@ static const char explore_usage[] =
 	"                   ordinary case expecting what the first target did, with a citation slot\n"
 	"  --list           print the states and events, run nothing\n"
 	"\n"
-	"exit status: 0 every cell observed (or skipped with a reason), 1 a recipe failed to reach its\n"
-	"state somewhere (ERROR cells), 2 usage error\n";
+	"exit status: 0 every cell observed (or skipped with a reason: a stack that lacks a feature, or\n"
+	"cannot be driven into the state), 1 the harness could not run a recipe somewhere (ERROR cells),\n"
+	"2 usage error\n";
 
 struct explore_options {
 	int jobs;
@@ -322,7 +323,7 @@ static void rerun_unobserved(struct run_set *set, const struct schedule_options 
 		if (!r->ran)
 			continue;
 		explore_observe(r->c, &r->result, &seen);
-		if (seen.status != EXPLORE_RECIPE_FAILED)
+		if (seen.status != EXPLORE_RECIPE_FAILED && seen.status != EXPLORE_UNREACHED)
 			continue;
 		fprintf(stderr, "explore: %s again: %.*s\n", r->name, (int)strcspn(r->result.message ? r->result.message : "?", "\n"),
 			r->result.message ? r->result.message : "?");
@@ -383,7 +384,7 @@ static int explore_target(struct exploration *x, const struct explore_options *o
 	wire_wait_released();
 	target_close(target);
 	int status = !started && cells > 0 ? EXIT_USAGE : 0;
-	int errors = 0;
+	int errors = 0, unreached = 0;
 	for (int c = 0; c < set->count; c++) {
 		struct explore_cell *cell = &table->cells[c];
 		if (!set->runs[c].ran)
@@ -394,10 +395,13 @@ static int explore_target(struct exploration *x, const struct explore_options *o
 		if (cell->seen[t].status == EXPLORE_RECIPE_FAILED) {
 			errors++;
 			fprintf(stderr, "ERROR %s: %s\n", cell->name, cell->seen[t].why);
+		} else if (cell->seen[t].status == EXPLORE_UNREACHED) {
+			unreached++;
+			fprintf(stderr, "SKIP %s: the stack does not follow the recipe there: %s\n", cell->name, cell->seen[t].why);
 		}
 	}
-	fprintf(stderr, "explore: %d cells in %.1f s, %d ERROR; pcaps under %s\n", set->count,
-		(double)(wire_now_ns() - began) / 1e9, errors, dir ? dir : "?");
+	fprintf(stderr, "explore: %d cells in %.1f s, %d ERROR, %d not reachable on this stack; pcaps under %s\n",
+		set->count, (double)(wire_now_ns() - began) / 1e9, errors, unreached, dir ? dir : "?");
 	free(dir);
 	x->targets_run = t + 1;
 	table->target_count = t + 1;

@@ -35,7 +35,7 @@ void explore_cell_short(const struct explore_table *t, const struct explore_cell
 {
 	const struct explore_observation *o = &cell->seen[target];
 	if (o->status != EXPLORE_OBSERVED) {
-		snprintf(buf, size, "%s", o->status == EXPLORE_SKIPPED ? "SKIP" : "ERROR");
+		snprintf(buf, size, "%s", o->status == EXPLORE_RECIPE_FAILED ? "ERROR" : "SKIP");
 		return;
 	}
 	if (!strcmp(o->state_after, "UNSEEN") || same_state(o->state_after, state_before(row_of(t, cell))))
@@ -156,7 +156,16 @@ static void put_string(FILE *out, const char *s)
 
 static const char *status_word(const struct explore_observation *o)
 {
-	return o->status == EXPLORE_OBSERVED ? "observed" : o->status == EXPLORE_SKIPPED ? "skipped" : "recipe-failed";
+	switch (o->status) {
+	case EXPLORE_OBSERVED:
+		return "observed";
+	case EXPLORE_SKIPPED:
+		return "skipped";
+	case EXPLORE_UNREACHED:
+		return "unreached";
+	default:
+		return "recipe-failed";
+	}
 }
 
 static void put_observation(FILE *out, const struct explore_table *t, const struct explore_cell *cell, int i)

@@ -77,7 +77,8 @@ static void test_every_cell_parses(void **state)
 					assert_true(i > last_inject);
 				}
 			}
-			assert_int_equal(observers, 2 + explore_counter_count);
+			/* listening: a `{lwip}` line and a `{!lwip}` line; the state; the counters */
+			assert_int_equal(observers, 3 + explore_counter_count);
 			assert_int_equal(c.steps[last_inject].line_index, c.steps[last_inject + 1].line_index - 1);
 			case_free(&c);
 			free(text);
@@ -206,13 +207,21 @@ static void test_observation_and_emitted_case(void **state)
 	case_free(&emitted_case);
 	free(unknown_seq);
 
-	/* A recipe that broke is no observation. */
+	/* A recipe line the stack answered otherwise: the state is not reachable there, no observation. */
 	result.verdict = VERDICT_FAIL;
 	result.failed_step = 2;
 	result.message = "x.tc:3:1: socket state of c is NONE, expected ESTABLISHED\n  more";
 	explore_observe(&c, &result, &o);
-	assert_int_equal(o.status, EXPLORE_RECIPE_FAILED);
+	assert_int_equal(o.status, EXPLORE_UNREACHED);
 	assert_string_equal(o.why, "x.tc:3:1: socket state of c is NONE, expected ESTABLISHED");
+
+	/* A recipe the harness could not run (an ERROR) is no observation either. */
+	result.verdict = VERDICT_ERROR;
+	result.failed_step = -1;
+	result.steps_run = 2;
+	result.message = "x.tc:3:1: harness error: late";
+	explore_observe(&c, &result, &o);
+	assert_int_equal(o.status, EXPLORE_RECIPE_FAILED);
 
 	free(emitted);
 	case_free(&c);
