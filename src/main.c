@@ -1300,6 +1300,13 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 			cl->lab_agent_count);
 		return EXIT_USAGE;
 	}
+	/* A case's families must not depend on which host takes it. */
+	for (int i = 1; i < cl->lab_ip_count; i++)
+		if (cl->lab_hosts[i].target_ipv6 != cl->lab_hosts[0].target_ipv6) {
+			fprintf(stderr, "tcpharness: the lab hosts' --target-ip are of one family: all IPv4 (ipv4 and "
+					"mapped) or all IPv6 (ipv6)\n");
+			return EXIT_USAGE;
+		}
 	if (cl->target.dry_run && cl->lab_host_count > 1) {
 		fprintf(stderr, "tcpharness: --dry-run shows one lab host's frames; name one host\n");
 		return EXIT_USAGE;
