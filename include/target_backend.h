@@ -40,6 +40,9 @@ struct target {
 	void (*backend_stop)(void *backend);   /* after the agent and the proxy are gone */
 };
 
+/* The family on a lab host's wire: IPv6 at an IPv6 --target-ip, else IPv4 (ipv4 and mapped). */
+enum address_family target_wire_family(const struct target *t);
+
 /* Starts the ARP proxy on t's link (harness_netns_fd, ifname, harness_mac, target_ip set). 0 or -1. */
 int target_attach_link(struct target *t, char **error);
 

@@ -26,15 +26,9 @@ static void print_hex(FILE *out, const uint8_t *frame, int len)
 	fprintf(out, "  (%d bytes)\n", len);
 }
 
-/* The family on the lab's wire: IPv6 when the target is an IPv6 address (t->nd), else IPv4. */
-static enum address_family wire_family(const struct target *t)
-{
-	return t->nd ? FAMILY_IPV6 : FAMILY_IPV4;
-}
-
 static const char *ip_text(const struct target *t, uint32_t case_ip, char buf[IP_ADDRESS_TEXT_MAX])
 {
-	struct ip_address a = family_address(wire_family(t), case_ip);
+	struct ip_address a = family_address(target_wire_family(t), case_ip);
 	return ip_address_format(&a, buf);
 }
 
@@ -48,7 +42,7 @@ static int print_probes(struct target *t, FILE *out, char **error)
 		t->claimed_count, t->claimed_count == 1 ? "" : "es");
 	for (int i = 0; i <= t->claimed_count; i++) {
 		uint32_t asked = i < t->claimed_count ? t->claimed[i] : t->target_ip;
-		struct ip_address on_wire = family_address(wire_family(t), asked);
+		struct ip_address on_wire = family_address(target_wire_family(t), asked);
 		int len = t->nd ? nd_proxy_probe_frame(t->nd, &on_wire, frame, sizeof frame, error)
 				: arp_proxy_probe_frame(t->arp, asked, frame, sizeof frame, error);
 		if (len < 0)
@@ -97,7 +91,7 @@ static int print_run(struct target *t, struct wire *w, const struct run_record *
 	fprintf(out, "== %s ==\n", r->name);
 	uint8_t frame[FRAME_MAX];
 	char ip[IP_ADDRESS_TEXT_MAX], target[IP_ADDRESS_TEXT_MAX];
-	enum address_family family = wire_family(t);
+	enum address_family family = target_wire_family(t);
 	for (int i = 0; i < c.peer_count; i++) {
 		struct ip_address peer = family_address(family, c.peers[i].ip);
 		int len = t->nd ? nd_proxy_announce_frame(t->nd, &peer, frame, sizeof frame, error)
@@ -113,9 +107,11 @@ static int print_run(struct target *t, struct wire *w, const struct run_record *
 		t->nd ? "a neighbour advertisement" : "an ARP reply", t->ifname);
 	for (int i = 0; i < c.require_count; i++)
 		if (c.requires[i].kind == REQUIRE_OPTION) {
-			fprintf(out, "  before the case: a SYN from %s:%d to port %d offering every option, and its RST "
+			/* An IPv6 address and its port as RFC 3986 writes them: [2001:db8::c000:20a]:1. */
+			fprintf(out, "  before the case: a SYN from %s%s%s:%d to port %d offering every option, and its RST "
 				     "(capability.h: what `require option` decides by)\n",
-				ip_text(t, c.peers[0].ip, ip), CAPABILITY_PROBE_SOURCE_PORT, CAPABILITY_PROBE_PORT);
+				t->nd ? "[" : "", ip_text(t, c.peers[0].ip, ip), t->nd ? "]" : "", CAPABILITY_PROBE_SOURCE_PORT,
+				CAPABILITY_PROBE_PORT);
 			break;
 		}
 	int64_t *at_ns = malloc((size_t)(c.step_count ? c.step_count : 1) * sizeof *at_ns);
@@ -163,7 +159,7 @@ int dry_run_print(struct target *t, const struct run_set *set, FILE *out, char *
 	struct wire *w = wire_open(t->harness_netns_fd, t->ifname, t->harness_mac, t->target_mac, false, error);
 	if (!w)
 		return -1;
-	struct ip_address target = family_address(wire_family(t), t->target_ip);
+	struct ip_address target = family_address(target_wire_family(t), t->target_ip);
 	int rc = wire_restrict(w, &target, error);
 	/* A lab host runs some families only (target_runs_family): the others would be SKIPs. */
 	for (int i = 0; i < set->count && rc == 0; i++)

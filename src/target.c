@@ -142,8 +142,7 @@ static int check_budget(const struct target_options *o, char **error)
 	return 0;
 }
 
-/* The family a lab host's link speaks: IPv6 at an IPv6 --target-ip, else IPv4 (ipv4 and mapped). */
-static enum address_family wire_family(const struct target *t)
+enum address_family target_wire_family(const struct target *t)
 {
 	return t->ipv6 ? FAMILY_IPV6 : FAMILY_IPV4;
 }
@@ -162,7 +161,7 @@ static int collect_claimed(const struct target_options *o, struct target *t, cha
 				continue;
 			if (t->claimed_count == ARP_PROBE_MAX)
 				return error_set(error, "the cases use more than %d peer addresses", ARP_PROBE_MAX);
-			struct ip_address on_wire = family_address(wire_family(t), peer);
+			struct ip_address on_wire = family_address(target_wire_family(t), peer);
 			if (is_local_address(&on_wire) == 1)
 				return error_set(error, "peer %s is this host's own address: its kernel would answer the "
 							"target's segments", ip_address_format(&on_wire, ip));
@@ -192,7 +191,7 @@ static int probe_addresses(struct target *t, const uint32_t *ips, int count, cha
 	struct address_conflict conflicts[ARP_PROBE_MAX];
 	struct ip_address on_wire[ARP_PROBE_MAX];
 	for (int i = 0; i < count && i < ARP_PROBE_MAX; i++)
-		on_wire[i] = family_address(wire_family(t), ips[i]);
+		on_wire[i] = family_address(target_wire_family(t), ips[i]);
 	int held = t->nd ? nd_proxy_probe(t->nd, on_wire, count, conflicts, error)
 			 : arp_proxy_probe(t->arp, ips, count, conflicts, error);
 	if (held < 0)
@@ -257,7 +256,7 @@ static int lab_start(const struct target_options *o, struct target *t, char **er
 					"could reach other hosts; pass --allow-default-route-iface if that link is a lab "
 					"network", o->iface);
 	t->ipv6 = o->target_ipv6;
-	struct ip_address target = family_address(wire_family(t), o->target_ip);
+	struct ip_address target = family_address(target_wire_family(t), o->target_ip);
 	if (is_local_address(&target) == 1)
 		return error_set(error, "--target-ip %s is this host's own address", ip_address_format(&target, ip));
 	if (check_budget(o, error) < 0 || collect_claimed(o, t, error) < 0)
@@ -720,7 +719,7 @@ static void forget_peers(struct target *t)
 	for (int i = 0; i < t->claimed_count; i++) {
 		int flushed = 0;
 		char *error = NULL;
-		struct ip_address peer = family_address(wire_family(t), t->claimed[i]);
+		struct ip_address peer = family_address(target_wire_family(t), t->claimed[i]);
 		if (agent_neigh_flush(&t->agent, &peer, &flushed, &error) < 0) {
 			fprintf(stderr, "tcpharness: lab: the lab host could not forget its neighbour entries for the peers: "
 					"%s\n", error ? error : "?");
@@ -730,7 +729,7 @@ static void forget_peers(struct target *t)
 		total += flushed;
 	}
 	char ip[IP_ADDRESS_TEXT_MAX];
-	struct ip_address target = family_address(wire_family(t), t->target_ip);
+	struct ip_address target = family_address(target_wire_family(t), t->target_ip);
 	fprintf(stderr, "tcpharness: lab: %s forgot its neighbour entries for the %d peer address%s (%d flushed)\n",
 		ip_address_format(&target, ip), t->claimed_count, t->claimed_count == 1 ? "" : "es", total);
 }
