@@ -118,7 +118,7 @@ static const char usage_text[] =
 	"                   sysctls are restored after every case.\n"
 	"                   Cases run one at a time. Several hosts: give --iface, --target-ip and --agent\n"
 	"                   once per host, in the same order; cases spread over them, one case per host at\n"
-	"                   a time (the hosts must run the same stack, all As one family). IF may not\n"
+	"                   a time (the same stack on every host, every A in one family). IF may not\n"
 	"                   carry this host's default route unless --allow-default-route-iface says the\n"
 	"                   link is a lab network. On a shared network (docs/lab.md, safety):\n"
 	"    --allow-address-in-use ADDR  claim peer address ADDR although a host answered the RFC 5227\n"
