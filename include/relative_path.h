@@ -13,4 +13,10 @@ char *relative_path(const char *dir_real, const char *path);
  * buf[PATH_MAX]. 0, or -1 with errno. */
 int relative_path_report_dir(const char *path, char *buf);
 
+/* The working directory's view of path as a report file at report_path names it (relative to that
+ * report's directory): "shards/../captures/x.pcapng" for "../captures/x.pcapng" in
+ * "shards/1.json". An absolute path, or a report in the working directory, gives path as it is.
+ * Malloc'd; NULL out of memory. */
+char *relative_path_from_report(const char *report_path, const char *path);
+
 #endif

@@ -42,3 +42,17 @@ int relative_path_report_dir(const char *path, char *buf)
 	free(copy);
 	return rc;
 }
+
+char *relative_path_from_report(const char *report_path, const char *path)
+{
+	const char *slash = strrchr(report_path, '/');
+	if (path[0] == '/' || !slash)
+		return strdup(path);
+	size_t dir_length = (size_t)(slash - report_path) + 1;
+	char *joined = malloc(dir_length + strlen(path) + 1);
+	if (!joined)
+		return NULL;
+	memcpy(joined, report_path, dir_length);
+	strcpy(joined + dir_length, path);
+	return joined;
+}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "error_text.h"
+#include "relative_path.h"
 #include "report_json.h"
 
 struct merge_reports {
@@ -256,7 +257,10 @@ static int fill_record(const char *file, const json_t *run, struct run_record *r
 	struct case_result *result = &record->result;
 	record->ran = true;
 	result->message = dup_or_null(json_object_get(run, "message"));
-	result->pcap_path = dup_or_null(json_object_get(run, "pcap"));
+	/* A shard's report names its captures from its own directory; the merged one is written elsewhere. */
+	const json_t *pcap = json_object_get(run, "pcap");
+	if (json_is_string(pcap) && !(result->pcap_path = relative_path_from_report(file, json_string_value(pcap))))
+		return error_set(error, "out of memory");
 	result->unchecked_reason = dup_or_null(json_object_get(run, "unchecked_reason"));
 	result->unchecked = (int)json_integer_value(json_object_get(run, "unchecked"));
 	result->duration_ns = json_integer_value(json_object_get(run, "duration_ns"));

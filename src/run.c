@@ -91,8 +91,9 @@ struct run_state {
 	int *first_frame;  /* per step: the recording's length when it began; -1: it never ran */
 	int64_t start_ns;
 	int64_t previous_ns; /* when the previous line happened on the timeline: the base of relative times */
-	/* How far before previous_ns the previous line's effect may lie: an application call happened
-	 * somewhere between the harness's request and the agent's stamp of its return. */
+	/* How far before previous_ns the stack may have seen the previous line: an application call happens
+	 * somewhere between its due time and the agent's stamp of its return, and over lines not placed by
+	 * the wire (calls, reads, waits) the harness's lateness adds up until a segment resets it. */
 	int64_t previous_uncertainty_ns;
 	int line_first_event;          /* the first event of the line running now */
 	int previous_line_first_event; /* the previous line's: what the wire showed since it begins there */
@@ -701,11 +702,12 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 		double by_ms = (double)(early_ns > 0 ? early_ns : late_ns) / 1e6;
 		snprintf(detail, sizeof detail, "    expected: %s at %s\n    observed: %s at +%.3f s (%.1f ms %s)\n",
 			 e->expected, window, e->observed, (double)(got.at_ns - rs->start_ns) / 1e9, by_ms, how);
-		/* The line before was an application call known only to lie between the request and the
-		 * agent's stamp of its return: an early segment within that span may well be in time. */
+		/* The lines since the last segment were placed late by the harness (a call due earlier, or slow
+		 * to answer): an early segment within that lateness may well be in time. */
 		if (early_ns > 0 && early_ns <= rs->previous_uncertainty_ns)
-			return harness_error(rs, step, detail, "segment arrived %.1f ms early, but the call it follows "
-					     "took %.1f ms to answer: the harness cannot place it", by_ms,
+			return harness_error(rs, step, detail, "segment arrived %.1f ms early, but the lines since the "
+					     "last segment ran up to %.1f ms behind their times (calls made late or slow to "
+					     "answer): the harness cannot place it", by_ms,
 					     (double)rs->previous_uncertainty_ns / 1e6);
 		/* The stack's deferred work (ksoftirqd) held back by load delays a segment: this one since its
 		 * window closed, or the previous one whose capture time the window is measured from. */
@@ -804,7 +806,6 @@ static int do_expect_none(struct run_state *rs, const struct step *step, const s
 	if (taken < 0)
 		return -1;
 	rs->previous_ns = quiet_until;
-	rs->previous_uncertainty_ns = 0;
 	if (observed + taken > 0)
 		return 0;
 	struct run_event *e = add_event(rs, RUN_EVENT_SILENCE, step, step->peer, quiet_until);
@@ -952,9 +953,14 @@ static int do_app(struct run_state *rs, const struct step *step, const struct st
 		free(error);
 		return -1;
 	}
-	rs->previous_ns = step->when.clock_at_call ? requested_ns : returned_ns(rs, &reply);
-	rs->previous_uncertainty_ns = app_call_waits(call.op) || rs->previous_ns < requested_ns
-					      ? 0 : rs->previous_ns - requested_ns;
+	/* A call that waits for the stack returns when the stack acted: that return is its place. Any other
+	 * call acted somewhere between its due time and its return, and a timer it or an earlier call of the
+	 * chain started keeps that doubt: the harness's lateness since the last wire event adds up. */
+	int64_t reference_ns = step->when.clock_at_call ? requested_ns : returned_ns(rs, &reply);
+	rs->previous_uncertainty_ns = app_call_waits(call.op)	    ? 0
+				      : reference_ns <= w->earliest_ns ? rs->previous_uncertainty_ns
+								       : rs->previous_uncertainty_ns + (reference_ns - w->earliest_ns);
+	rs->previous_ns = reference_ns;
 	return check_app_reply(rs, step, &reply, &called);
 }
 
@@ -1177,7 +1183,6 @@ static enum watch_result watch(struct run_state *rs, const struct step *step, co
 static void checked_at_its_time(struct run_state *rs, const struct step *step, const struct step_window *w)
 {
 	rs->previous_ns = w->earliest_ns + step->hold_ns;
-	rs->previous_uncertainty_ns = 0;
 }
 
 /* The end of an `expect state|counter` line after watch(), its event recorded: the verdict. broke says
@@ -1483,7 +1488,6 @@ static int run_step(struct run_state *rs, const struct step *step)
 		/* Every line's time is honoured, so `+0.1 c incarnation` happens 100 ms later. */
 		sleep_until(w.earliest_ns);
 		rs->previous_ns = w.earliest_ns;
-		rs->previous_uncertainty_ns = 0;
 		break;
 	}
 	if (step->kind == STEP_INCARNATION)

@@ -36,7 +36,8 @@ for k in 1 2 3 4; do
 	status=$?
 	[ "$status" -eq 0 ] || { fail "shard $k/4 exited $status"; tail -20 "$work/shard$k.console"; }
 done
-"$harness" merge --markdown --report json="$work/merged.json" --report junit="$work/merged.xml" \
+mkdir "$work/merged"
+"$harness" merge --markdown --report json="$work/merged/merged.json" --report junit="$work/merged.xml" \
 	--report tap="$work/merged.tap" --report html="$work/html" "$work"/shard{1,2,3,4}.json \
 	>"$work/merged.table" 2>"$work/merged.console"
 status=$?
@@ -57,7 +58,7 @@ def counts(report):
     s = dict(report["summary"])
     s["passed"] += s.pop("flaky")
     return s
-whole, merged = load("all"), load("merged")
+whole, merged = load("all"), load("merged/merged")
 shards = [load(f"shard{k}") for k in range(1, 5)]
 ok = True
 def check(condition, message):
@@ -68,6 +69,12 @@ def check(condition, message):
 check(verdicts(whole) == verdicts(merged), "the merged verdicts differ from the unsharded run's")
 check([r["name"] for r in whole["runs"]] == [r["name"] for r in merged["runs"]], "the merged runs are in another order")
 check(counts(whole) == counts(merged), f"counts differ: {counts(whole)} unsharded, {counts(merged)} merged")
+# The merged report lives in a directory of its own: its pcap paths must still lead to the shards' captures.
+import os
+pcaps = [r["pcap"] for r in merged["runs"] if r.get("pcap")]
+check(pcaps, "the merged report names no capture")
+missing = [p for p in pcaps if not os.path.isfile(os.path.join(work, "merged", p))]
+check(not missing, f"{len(missing)} of {len(pcaps)} capture paths of the merged report lead nowhere, e.g. {missing[:1]}")
 check(merged["selection"] == whole["selection"], "the merged report names another selection")
 check(merged["shard"] == {"index": 1, "count": 1}, "the merged report is not the whole selection")
 check(sorted(s["shard"]["index"] for s in shards) == [1, 2, 3, 4], "the shards are not 1..4")

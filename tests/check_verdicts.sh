@@ -11,6 +11,7 @@ harness=$1 source_dir=$2
 . "$source_dir/tests/late_harness.sh"
 late=$source_dir/tests/verdicts/late_injection.tc
 late_read=$source_dir/tests/verdicts/late_read.tc
+late_chain=$source_dir/tests/verdicts/late_call_chain.tc
 stopped_segment=$source_dir/tests/verdicts/stopped_across_segment.tc
 wrong_twin=$source_dir/tests/wrong/time_wait/lost_final_ack.tc
 skip=$source_dir/tests/reports/needs_tw_recycle.tc
@@ -50,13 +51,20 @@ expect $? 3 "$scratch/read.out" "ERROR verdicts/late_read" "harness error: socke
 	"ms late (at +" "the harness was descheduled or stopped: " "the harness thread waited" "it proves nothing"
 grep -q '^FAIL ' "$scratch/read.out" && fail "the late read was blamed on the stack"
 
+echo "== a call made late inside its window, then a timer segment due before the late call's window: ERROR, exit 3"
+run_stopped "$harness" run --family 4 --retries 0 --captures "$scratch/c" "$late_chain" >"$scratch/chain.out" 2>&1
+expect $? 3 "$scratch/chain.out" "ERROR verdicts/late_call_chain" "harness error: segment arrived" \
+	"ms early, but the lines since the last segment ran up to" "the harness cannot place it"
+grep -q '^FAIL ' "$scratch/chain.out" && fail "the segment the late calls made look early was blamed on the stack"
+
 echo "== a segment the stack sent while the harness was stopped: the capture's stamp proves it in time"
 run_stopped "$harness" run --family 4 --retries 0 --captures "$scratch/c" "$stopped_segment" >"$scratch/seen.out" 2>&1
 expect $? 0 "$scratch/seen.out" "PASS verdicts/stopped_across_segment" "1 passed, 0 failed, 0 skipped, 0 flaky, 0 errors"
 
 echo "== its wrong twins, stopped the same way, still FAIL: a harness late to look excuses nothing"
 for twin in stopped_late_segment:"ms too late (from the window's end on: " \
-	stopped_silence:"no segment from the stack to c within 550 ms (nor in the "; do
+	stopped_silence:"no segment from the stack to c within 550 ms (nor in the " \
+	stopped_early_segment:"ms too early"; do
 	name=${twin%%:*}
 	run_stopped "$harness" run --family 4 --retries 0 --captures "$scratch/c" \
 		"$source_dir/tests/wrong/timing/$name.tc" >"$scratch/$name.out" 2>&1

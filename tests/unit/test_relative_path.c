@@ -58,10 +58,30 @@ static void test_relative(void **state)
 	assert_int_equal(system(command), 0);
 }
 
+/* A path read from a report (merge reads shards' reports) names a file from that report's directory. */
+static void test_from_report(void **state)
+{
+	(void)state;
+	const char *cases[][3] = {
+		{ "shards/1.json", "../captures/x.pcapng", "shards/../captures/x.pcapng" },
+		{ "/ci/out/shard-2.json", "c/y.pcapng", "/ci/out/c/y.pcapng" },
+		{ "shard-3.json", "captures/z.pcapng", "captures/z.pcapng" },
+		{ "shards/4.json", "/abs/w.pcapng", "/abs/w.pcapng" },
+		{ "/shard.json", "v.pcapng", "/v.pcapng" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *path = relative_path_from_report(cases[i][0], cases[i][1]);
+		assert_non_null(path);
+		assert_string_equal(path, cases[i][2]);
+		free(path);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_relative),
+		cmocka_unit_test(test_from_report),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
