@@ -61,7 +61,8 @@ one_run() {
 		--captures "$scratch/$1" "$cases" >"$scratch/$1.table" 2>"$scratch/$1.log" || true
 	echo "($(date +%s%N) - $start) / 1000000000" | bc -l >"$scratch/$1.wall"
 	# A pass on a retry (FLAKY: `~` in a cell, and a note under the table) is a pass.
-	sed -i -e '/^~: /d' -e 's/~//g' -e '/^$/d' "$scratch/$1.table"
+	# (and the column widths a `~` widened, with the rules under the headers)
+	sed -i -e '/^~: /d' -e 's/~//g' -e '/^$/d' -e '/^-[- ]*$/d' -e 's/  */ /g' "$scratch/$1.table"
 }
 # Frames the harness sent on host H's link (/proc/net/dev: this namespace's view).
 sent_to() { sed -n "s/^ *thlh$1-h://p" /proc/net/dev | awk '{ print $10 }'; }
