@@ -43,6 +43,12 @@ enum agent_op {
 	AGENT_OP_TCP_INFO,
 	AGENT_OP_SENDTO,
 	AGENT_OP_NEIGH_ADD,
+	AGENT_OP_POLL,
+	AGENT_OP_ERRQUEUE,
+	AGENT_OP_EPOLL_CREATE,
+	AGENT_OP_EPOLL_CTL,
+	AGENT_OP_EPOLL_WAIT,
+	AGENT_OP_IOCTL,
 };
 
 /* Longest MIB counter name ("TcpExt.TCPTimeWaitOverflow"), with its NUL. */
@@ -56,7 +62,14 @@ enum agent_op {
  *   setsockopt opt v [v] (as many as the option takes); getsockopt opt; sysctl-get key;
  *   sysctl-set key value; hello -; state ip port rip rport; counter name; purge ip; reset family?;
  *   accept-close count timeout_ms; neigh-flush ip; tcp-info field (a tcpi_* name, carried in
- *   option; ret is its value); tsclock -; neigh-add ip lladdr.
+ *   option; ret is its value); tsclock -; neigh-add ip lladdr; poll events timeout_ms (the handle's
+ *   socket polled for glibc's POLL* bits; ret is its revents, 0 when the wait ran out); errqueue
+ *   timeout_ms (one notification of the socket's error queue, waited for up to timeout_ms: ret is
+ *   recvmsg's, text its sock_extended_err as `ee_errno=E ee_origin=O ee_type=T ee_code=C ee_info=I
+ *   ee_data=D`, empty without one); epoll-create - (an epoll instance under the handle); epoll-ctl
+ *   from ctl events (ctl add|mod|del of from's socket, events as epoll numbers them); epoll-wait
+ *   timeout_ms (one ready event: ret its events, text its socket's handle; 0 and no text when none);
+ *   ioctl request (siocinq or siocoutq: ret the bytes the socket counts).
  * sysctl-get/set, hello, state, counter, purge, reset, neigh-flush, neigh-add and tsclock carry the handle `-`
  * (handle[0] == '\0' here); every other op names one.
  * value= comes last and runs to the end of the line, so it may hold spaces ("32768 60999"). */
@@ -75,6 +88,7 @@ struct agent_request {
 	uint32_t length;                 /* <= AGENT_IO_MAX */
 	bool end_of_record;              /* send: flags=eor, MSG_EOR */
 	bool fast_open;                  /* sendto: flags=fastopen, MSG_FASTOPEN */
+	bool zerocopy;                   /* send: flags=zerocopy, MSG_ZEROCOPY */
 	int timeout_ms;                  /* 0..AGENT_TIMEOUT_MAX_MS */
 	char key[SYSCTL_KEY_MAX];        /* "net." prefix, [a-z0-9_.-], no ".." */
 	char value[SYSCTL_VALUE_MAX];    /* printable ASCII */
@@ -86,6 +100,9 @@ struct agent_request {
 					  * AF_INET6 with IPV6_V6ONLY off (an IPv4 address is then v4-mapped);
 					  * on reset, the case's namespace runs IPv6 */
 	uint8_t lladdr[6];               /* neigh-add: the neighbour's Ethernet address */
+	uint32_t poll_events;            /* poll: POLLIN|POLLOUT|... as glibc numbers them; epoll-ctl: EPOLL* */
+	int epoll_ctl_op;                /* epoll-ctl: EPOLL_CTL_ADD, _MOD or _DEL */
+	unsigned long ioctl_request;     /* ioctl: SIOCINQ or SIOCOUTQ */
 };
 
 /* Most connections one accept-close may take. */

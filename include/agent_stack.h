@@ -4,6 +4,7 @@
 #define TCPHARNESS_AGENT_STACK_H
 
 #include <poll.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -18,6 +19,8 @@
  * another table. Stack-wide ops return 0 or an errno, with *why malloc'd (or left NULL) to say more;
  * the caller frees it. Ports are in host order.
  */
+struct sock_extended_err; /* linux/errqueue.h */
+
 struct agent_stack {
 	/* A non-blocking TCP socket of domain AF_INET, or AF_INET6 with IPV6_V6ONLY off (EAFNOSUPPORT
 	 * where the stack has no such sockets). */
@@ -37,7 +40,25 @@ struct agent_stack {
 	 * Fast Open client; the op then answers EOPNOTSUPP. */
 	ssize_t (*sendto)(int fd, const void *data, size_t length, int flags, const struct sockaddr *address,
 			  socklen_t address_length);
+	/* A send (sendto when address is not NULL) as on a blocking socket: the stack's own waits for a
+	 * Fast Open handshake and for room in the buffer, for at most timeout_ms (then a partial count,
+	 * or -1 EAGAIN). NULL where the stack's agent has none; the op then answers EOPNOTSUPP. */
+	ssize_t (*send_blocking)(int fd, const void *data, size_t length, int flags, const struct sockaddr *address,
+				 socklen_t address_length, int timeout_ms);
 	ssize_t (*recv)(int fd, void *data, size_t length, int flags);
+	/* recvmsg with MSG_ERRQUEUE (MSG_ZEROCOPY's notifications): one from fd's error queue, its
+	 * sock_extended_err in *out and *found true when it carried one; 0, or -1 with errno (EAGAIN:
+	 * none queued). NULL where the stack has no error queue; the op then answers EOPNOTSUPP. */
+	int (*read_error_queue)(int fd, struct sock_extended_err *out, bool *found);
+	/* epoll (a .pkt's epoll_create/ctl/wait): an instance; epoll_ctl with data carried back by
+	 * epoll_wait, which waits up to timeout_ms for one event (1, *events and *data set; 0 at the
+	 * timeout). NULL, all three, where the stack has none; the ops then answer EOPNOTSUPP. */
+	/* The bytes a socket counts for SIOCINQ (unread) or SIOCOUTQ (unsent and unacked): 0, or -1 with
+	 * errno. NULL where the stack has no such ioctl; the op then answers EOPNOTSUPP. */
+	int (*queued_bytes)(int fd, unsigned long request, int *bytes);
+	int (*epoll_create)(void);
+	int (*epoll_ctl)(int epfd, int op, int fd, uint32_t events, uint32_t data);
+	int (*epoll_wait)(int epfd, uint32_t *events, uint32_t *data, int timeout_ms);
 	int (*shutdown)(int fd, int how);
 	int (*close)(int fd);
 	int (*setsockopt)(int fd, int level, int name, const void *value, socklen_t length);

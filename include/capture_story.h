@@ -24,8 +24,8 @@ struct capture_story {
 };
 
 /* Writes frames[0..count) to out in format with the story's comments (capture_file.h), and closes out.
- * A frame no event holds (a storm's, the teardown's) is named by the line that ran when it was
- * captured. 0, or -1 with *error malloc'd. */
+ * A teardown event's frame says so; a frame no event holds (a storm's) is named by the line that ran
+ * when it was captured. 0, or -1 with *error malloc'd. */
 int capture_story_write(FILE *out, enum capture_format format, const struct capture_story *story,
 			const struct wire_recorded_frame *frames, int count, char **error);
 

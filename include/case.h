@@ -93,6 +93,12 @@ enum app_op {
 	APP_GETSOCKOPT, /* app getsockopt [H] NAME            (SO_ERROR: result is the pending errno) */
 	APP_TCP_INFO,   /* (a .pkt's %{ }%) one tcpi_* field of H's TCP_INFO, named in option */
 	APP_SENDTO,     /* (a .pkt's sendto(..., MSG_FASTOPEN, ...)) send N bytes to IP:PORT, connecting */
+	APP_POLL,       /* (a .pkt's poll) wait for poll_events on H; the result is its revents, 0 at the timeout */
+	APP_ERRQUEUE,   /* (a .pkt's recvmsg(..., MSG_ERRQUEUE)) one notification of H's error queue, in expect_text */
+	APP_EPOLL_CREATE, /* (a .pkt's epoll_create) an epoll instance named H */
+	APP_EPOLL_CTL,  /* (a .pkt's epoll_ctl) epoll_ctl_op on H for from_handle's socket, poll_events */
+	APP_EPOLL_WAIT, /* (a .pkt's epoll_wait) one ready event of H: its events, its socket in expect_text */
+	APP_IOCTL,      /* (a .pkt's ioctl) SIOCINQ or SIOCOUTQ (ioctl_request) of H: the bytes it counts */
 };
 
 /* What a line expects back: `= 0`, `= 5`, `= EADDRNOTAVAIL`, `= *`; no `=` means "succeeds". */
@@ -113,7 +119,11 @@ struct app_call {
 	uint32_t length;                 /* send/recv byte count */
 	bool end_of_record;              /* send with MSG_EOR (a .pkt's send flags) */
 	bool fast_open;                  /* sendto with MSG_FASTOPEN: the SYN carries the data (RFC 7413) */
+	bool zerocopy;                   /* send with MSG_ZEROCOPY: the stack notifies on the error queue */
 	bool active_open;                /* a .pkt's connect: peers that follow active opens await its SYN */
+	uint32_t poll_events;            /* APP_POLL: POLLIN|POLLOUT|... (glibc's bits); APP_EPOLL_CTL: EPOLL* */
+	int epoll_ctl_op;                /* APP_EPOLL_CTL: EPOLL_CTL_ADD, _MOD or _DEL */
+	unsigned long ioctl_request;     /* APP_IOCTL: SIOCINQ or SIOCOUTQ */
 	/* > 0: the call blocks that long while the next lines run, and must return then, within the
 	 * line's slack (a .pkt's `+0...0.1 read(...)`) */
 	int64_t span_ns;
@@ -122,6 +132,9 @@ struct app_call {
 	enum app_expect_kind expect;
 	int64_t expect_value;            /* APP_EXPECT_VALUE */
 	int expect_errno;                /* APP_EXPECT_ERRNO */
+	/* Not empty: the reply's text must be this too (APP_ERRQUEUE: the notification's fields, as
+	 * agent_protocol.h words them). */
+	char expect_text[96];
 };
 
 enum step_kind {
@@ -137,6 +150,7 @@ enum step_kind {
 	STEP_TSCLOCK_JUMP,    /* c tsclock ±N              c's timestamp clock jumps */
 	STEP_STORM,           /* c storm N [from L]        N whole connection lifecycles (storm.h) */
 	STEP_EXPECT_TCP_INFO, /* (a .pkt's %{ assert ... }%) conditions on the socket's TCP_INFO */
+	STEP_SYSCTL,          /* (a .pkt's `sysctl -q K=V` while it runs) the stack's sysctl set at that time */
 };
 
 /* The conditions of one %{ }% block, lowered by pkt_code.h: one per line. */
@@ -173,6 +187,9 @@ struct step {
 	 * STEP_EXPECT_NONE takes every segment to the peer within its window as an event, STEP_EXPECT_STATE
 	 * the socket's state, STEP_EXPECT_COUNTER the counter's delta. Never breaks, never fails. */
 	bool observe;
+	/* STEP_INJECT: a SYN to a listener the script listened on again: it comes from the peer's next
+	 * port, a connection of its own (peer_new_passive_open). */
+	bool new_passive_open;
 	union {
 		struct segment_spec segment;       /* STEP_INJECT, STEP_EXPECT_SEGMENT */
 		int64_t none_window_ns;            /* STEP_EXPECT_NONE */
@@ -204,6 +221,7 @@ struct step {
 			char handle[CASE_NAME_MAX]; /* the socket the script's last socket() or accept() gave */
 			char conditions[CASE_TCP_INFO_CONDITIONS_MAX];
 		} tcp_info;                        /* STEP_EXPECT_TCP_INFO */
+		struct sysctl_setting sysctl;      /* STEP_SYSCTL: per namespace, as the case's own */
 	} u;
 };
 

@@ -20,6 +20,7 @@ struct peer_state {
 	bool kernel_isn_known;      /* until the stack's SYN is seen, its ISN counts as 0 */
 	uint32_t kernel_isn;
 	uint16_t target_port;       /* 0 until declared or learned */
+	uint16_t port;              /* its own: decl->port, the next one after each peer_new_passive_open */
 	bool kernel_tsval_known;
 	uint32_t kernel_tsval;      /* last TSval the stack sent this peer: `ecr auto` when injecting */
 	bool own_tsval_known;
@@ -27,12 +28,26 @@ struct peer_state {
 	int64_t ts_jump;            /* sum of clock jumps */
 	bool stack_cookie_known;    /* the Fast Open cookie the stack gives this peer (option_spec's) */
 	uint8_t stack_cookie[TCP_FASTOPEN_COOKIE_SIZE];
+	/* The connection's first TS val the stack sent, and what the script wrote for it (peer_map_ts_ticks) */
+	bool ts_baseline_known;
+	uint32_t ts_script_first, ts_actual_first;
 	bool awaiting_active_open;  /* decl->follows_active_opens: the app connected; until the stack's
 				     * SYN, segments of earlier connections are not this peer's */
 	/* Every peer of the run, this one included, indexed as the case declares them: what
 	 * `ecr auto from PEER` reads (NULL, as peer_init leaves it: no other peer to read). */
 	const struct peer_state *all;
 };
+
+/* packetdrill's check of the stack's TS val under --tcp_ts_tick_usecs (run_packet.c,
+ * verify_outbound_tcp_option): the connection's first TS val the stack sends stands for the one the
+ * script wrote there; a later one, moved into the script's terms by that offset, must be within
+ * ts_tolerance_usecs of the script's, counted in ticks. Where it is, expected's TS val becomes the
+ * observed one; where it is not, the value the script's stands for, so the diff shows both. */
+void peer_map_ts_ticks(struct peer_state *p, struct segment_spec *expected, const struct segment_spec *observed);
+
+/* A new connection to the stack's listener from the peer's next port (a .pkt's SYN after the script
+ * listened again: packetdrill gives each its own ephemeral port, run_packet.c), nothing sent on it yet. */
+void peer_new_passive_open(struct peer_state *p);
 
 /* A peer before anything was sent, at its address in family. */
 void peer_init(struct peer_state *p, const struct peer_decl *decl, enum address_family family);

@@ -7,7 +7,7 @@
 #include "report.h"
 
 #define REPORT_JSON_SCHEMA "tcpharness-report/1"
-#define REPORT_JSON_EVENT_KINDS (RUN_EVENT_STORM + 1)
+#define REPORT_JSON_EVENT_KINDS (RUN_EVENT_TEARDOWN + 1)
 
 /* An event's `kind` word: "injected", "segment", ... (docs/report-json.md). */
 const char *report_json_event_kind(enum run_event_kind kind);

@@ -41,6 +41,8 @@ enum run_event_kind {
 	RUN_EVENT_COUNTER,  /* a counter delta read */
 	RUN_EVENT_CLOCK,    /* two peers' TSvals from the stack compared */
 	RUN_EVENT_STORM,    /* a storm of connection lifecycles ran (storm.h): counts and time */
+	RUN_EVENT_TEARDOWN, /* a segment the stack sent after the last line, as the harness closed the
+			     * application's sockets: shown, never judged */
 };
 
 /* One thing that happened during a run, in the case's own notation: what reports draw and list. */

@@ -96,6 +96,11 @@ struct option_spec {
 	/* The cookie the stack, as a server, makes for this peer (a .pkt's TFO_COOKIE): its bytes depend
 	 * on the run's addresses, so the run fills them in (peer.h) */
 	bool stack_cookie;
+	/* An expected TS (a .pkt's --tcp_ts_tick_usecs): its val counts in ticks of this many µs from the
+	 * connection's first one the stack sent, within ts_tolerance_usecs (peer_map_ts_ticks); 0: the
+	 * val is compared as v[0] says. */
+	uint32_t ts_tick_usecs;
+	uint32_t ts_tolerance_usecs;
 };
 
 /* A segment in the case language's terms: seq relative to the sender's ISN, ack relative to the

@@ -39,7 +39,16 @@ struct storm_result {
 	bool missing;              /* the mismatch is a segment that never came within the wait */
 };
 
-/* Runs the storm in four phases, each over every connection, in chunks the capture ring holds:
+/* The frames a wire's capture ring must hold (wire_open) for a storm of count connections to go in
+ * chunks of the most connections a storm sends at once (64): three per connection of a chunk. */
+uint32_t storm_ring_frames(uint32_t count);
+
+/* Connections per chunk for a storm of count connections on a wire whose ring holds ring_frames:
+ * as many as the ring has room for, at most count and 64, at least 1. */
+uint32_t storm_chunk(uint32_t count, uint32_t ring_frames);
+
+/* Runs the storm in four phases, each over every connection, in chunks the capture ring holds
+ * (storm_chunk of the wire's ring; wire_open sized by storm_ring_frames makes them 64 connections):
  *   1. our SYN <mss 1460>             -> the stack's S. 0:0(0) ack 1 (its ISN is learned here)
  *   2. our ACK completing the handshake  (the stack stays silent)
  *   3. the agent accepts and closes   -> the stack's F. 1:1(0) ack 1

@@ -29,11 +29,17 @@ struct wire_recorded_frame {
 	uint32_t len;
 };
 
+/* The frames a capture ring holds unless told otherwise (1 MiB of buffer), and at most (64 MiB). */
+#define WIRE_RING_FRAMES_DEFAULT 16
+#define WIRE_RING_FRAMES_MAX 1024
+
 /* Opens injection and capture on ifname inside harness_netns_fd's namespace (the sockets stay bound to
  * it); with record, it keeps every frame it captures for wire_recording. Frames go from src_mac to
- * dst_mac. Returns a wire, or NULL with *error malloc'd. */
+ * dst_mac. The capture's ring holds ring_frames frames of any size captured but not yet read (0:
+ * WIRE_RING_FRAMES_DEFAULT; at most WIRE_RING_FRAMES_MAX), its memory growing with them: a flood sizes
+ * it to what it sends between reads (storm_ring_frames). Returns a wire, or NULL with *error malloc'd. */
 struct wire *wire_open(int harness_netns_fd, const char *ifname, const uint8_t src_mac[6],
-		       const uint8_t dst_mac[6], bool record, char **error);
+		       const uint8_t dst_mac[6], bool record, uint32_t ring_frames, char **error);
 
 /* On a link the harness shares with other hosts (lab mode): captures only target's TCP and ICMPv6,
  * and refuses to build any segment addressed elsewhere. 0, or -1 with *error malloc'd. */
@@ -57,6 +63,9 @@ int wire_build_frame(struct wire *w, const struct segment *segment, uint8_t *fra
 /* Next captured frame in either direction, waiting until deadline_ns (CLOCK_REALTIME) at most; each
  * frame is also recorded. Returns 1 with *frame filled, 0 at the deadline, -1 with *error malloc'd. */
 int wire_next(struct wire *w, int64_t deadline_ns, struct wire_frame *frame, char **error);
+
+/* How many frames captured but not yet read the capture's ring holds at least (wire_open's ring_frames). */
+uint32_t wire_ring_frames(const struct wire *w);
 
 /* How many frames the capture lost so far because its ring was full (the harness read too slowly), or
  * -1 when libpcap cannot say. */

@@ -9,6 +9,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <sys/socket.h>
 
 #include "error_text.h"
@@ -29,7 +32,10 @@ static const char *const op_names[] = {
 	[AGENT_OP_TSCLOCK] = "tsclock",
 	[AGENT_OP_NEIGH_FLUSH] = "neigh-flush",
 	[AGENT_OP_TCP_INFO] = "tcp-info",     [AGENT_OP_SENDTO] = "sendto",
-	[AGENT_OP_NEIGH_ADD] = "neigh-add",
+	[AGENT_OP_NEIGH_ADD] = "neigh-add",    [AGENT_OP_POLL] = "poll",
+	[AGENT_OP_ERRQUEUE] = "errqueue",     [AGENT_OP_EPOLL_CREATE] = "epoll-create",
+	[AGENT_OP_EPOLL_CTL] = "epoll-ctl",   [AGENT_OP_EPOLL_WAIT] = "epoll-wait",
+	[AGENT_OP_IOCTL] = "ioctl",
 };
 #define OP_COUNT (int)(sizeof op_names / sizeof op_names[0])
 
@@ -43,7 +49,7 @@ const char *agent_op_name(enum agent_op op)
 enum key {
 	KEY_IP, KEY_PORT, KEY_BACKLOG, KEY_FROM, KEY_HOW, KEY_OPT, KEY_V, KEY_LEN, KEY_TIMEOUT,
 	KEY_SYSCTL, KEY_VALUE, KEY_REMOTE_IP, KEY_REMOTE_PORT, KEY_COUNTER, KEY_CONNECTIONS, KEY_FAMILY, KEY_FIELD,
-	KEY_FLAGS, KEY_LLADDR,
+	KEY_FLAGS, KEY_LLADDR, KEY_EVENTS, KEY_CTL, KEY_REQUEST,
 };
 static const char *const key_names[] = {
 	[KEY_IP] = "ip", [KEY_PORT] = "port", [KEY_BACKLOG] = "backlog", [KEY_FROM] = "from",
@@ -51,6 +57,7 @@ static const char *const key_names[] = {
 	[KEY_TIMEOUT] = "timeout_ms", [KEY_SYSCTL] = "key", [KEY_VALUE] = "value", [KEY_REMOTE_IP] = "rip",
 	[KEY_REMOTE_PORT] = "rport", [KEY_COUNTER] = "name", [KEY_CONNECTIONS] = "count", [KEY_FAMILY] = "family",
 	[KEY_FIELD] = "field", [KEY_FLAGS] = "flags", [KEY_LLADDR] = "lladdr",
+	[KEY_EVENTS] = "events", [KEY_CTL] = "ctl", [KEY_REQUEST] = "request",
 };
 #define KEY_COUNT (int)(sizeof key_names / sizeof key_names[0])
 #define K(k) (1u << (k))
@@ -66,8 +73,9 @@ static const struct {
 	[AGENT_OP_ACCEPT] = { K(KEY_FROM) | K(KEY_TIMEOUT), K(KEY_FROM) | K(KEY_TIMEOUT) },
 	[AGENT_OP_CONNECT] = { K(KEY_IP) | K(KEY_PORT) | K(KEY_FAMILY), K(KEY_IP) | K(KEY_PORT) },
 	[AGENT_OP_CONNECTED] = { K(KEY_TIMEOUT), K(KEY_TIMEOUT) },
-	[AGENT_OP_SEND] = { K(KEY_LEN) | K(KEY_FLAGS), K(KEY_LEN) },
-	[AGENT_OP_SENDTO] = { K(KEY_IP) | K(KEY_PORT) | K(KEY_LEN) | K(KEY_FLAGS) | K(KEY_FAMILY),
+	/* timeout_ms > 0: a blocking send, which waits that long for the connection and the buffer. */
+	[AGENT_OP_SEND] = { K(KEY_LEN) | K(KEY_FLAGS) | K(KEY_TIMEOUT), K(KEY_LEN) },
+	[AGENT_OP_SENDTO] = { K(KEY_IP) | K(KEY_PORT) | K(KEY_LEN) | K(KEY_FLAGS) | K(KEY_FAMILY) | K(KEY_TIMEOUT),
 			      K(KEY_IP) | K(KEY_PORT) | K(KEY_LEN) },
 	[AGENT_OP_RECV] = { K(KEY_LEN) | K(KEY_TIMEOUT), K(KEY_LEN) | K(KEY_TIMEOUT) },
 	[AGENT_OP_SHUTDOWN] = { K(KEY_HOW), K(KEY_HOW) },
@@ -88,6 +96,12 @@ static const struct {
 	[AGENT_OP_NEIGH_FLUSH] = { K(KEY_IP), K(KEY_IP) },
 	[AGENT_OP_TCP_INFO] = { K(KEY_FIELD), K(KEY_FIELD) },
 	[AGENT_OP_NEIGH_ADD] = { K(KEY_IP) | K(KEY_LLADDR), K(KEY_IP) | K(KEY_LLADDR) },
+	[AGENT_OP_POLL] = { K(KEY_EVENTS) | K(KEY_TIMEOUT), K(KEY_EVENTS) | K(KEY_TIMEOUT) },
+	[AGENT_OP_ERRQUEUE] = { K(KEY_TIMEOUT), K(KEY_TIMEOUT) },
+	[AGENT_OP_EPOLL_CREATE] = { 0, 0 },
+	[AGENT_OP_EPOLL_CTL] = { K(KEY_FROM) | K(KEY_CTL) | K(KEY_EVENTS), K(KEY_FROM) | K(KEY_CTL) | K(KEY_EVENTS) },
+	[AGENT_OP_EPOLL_WAIT] = { K(KEY_TIMEOUT), K(KEY_TIMEOUT) },
+	[AGENT_OP_IOCTL] = { K(KEY_REQUEST), K(KEY_REQUEST) },
 };
 
 /* Ops about the stack as a whole rather than one of the case's sockets. */
@@ -127,6 +141,16 @@ static const struct {
 	const char *name;
 	int how;
 } shutdown_names[] = { { "rd", SHUT_RD }, { "wr", SHUT_WR }, { "rdwr", SHUT_RDWR } };
+
+static const struct {
+	const char *name;
+	int op;
+} epoll_ctl_names[] = { { "add", EPOLL_CTL_ADD }, { "mod", EPOLL_CTL_MOD }, { "del", EPOLL_CTL_DEL } };
+
+static const struct {
+	const char *name;
+	unsigned long request;
+} ioctl_names[] = { { "siocinq", SIOCINQ }, { "siocoutq", SIOCOUTQ } };
 
 static const char *shutdown_name(int how)
 {
@@ -353,13 +377,24 @@ static int parse_key_value(struct cursor *c, const char *field, size_t field_len
 			return error_set(error, "bad how '%.*s' (want rd, wr or rdwr)", (int)len, text);
 		break;
 	case KEY_FLAGS:
-		/* Names travel, not numbers: MSG_EOR and MSG_FASTOPEN are the ones a case asks for. */
-		if (len == 3 && memcmp(text, "eor", 3) == 0)
-			out->end_of_record = true;
-		else if (len == 8 && memcmp(text, "fastopen", 8) == 0)
-			out->fast_open = true;
-		else
-			return error_set(error, "unknown send flags '%.*s' (want eor or fastopen)", (int)len, text);
+		/* Names travel, not numbers: MSG_EOR, MSG_FASTOPEN and MSG_ZEROCOPY are the ones a case asks
+		 * for, one or more joined by ',' (`fastopen,zerocopy`). */
+		for (size_t at = 0; at <= len;) {
+			size_t word = at;
+			while (word < len && text[word] != ',')
+				word++;
+			size_t n = word - at;
+			if (n == 3 && memcmp(text + at, "eor", 3) == 0)
+				out->end_of_record = true;
+			else if (n == 8 && memcmp(text + at, "fastopen", 8) == 0)
+				out->fast_open = true;
+			else if (n == 8 && memcmp(text + at, "zerocopy", 8) == 0)
+				out->zerocopy = true;
+			else
+				return error_set(error, "unknown send flags '%.*s' (want eor, fastopen or zerocopy, joined by ',')",
+						 (int)len, text);
+			at = word + 1;
+		}
 		break;
 	case KEY_FIELD:
 		if (len >= sizeof out->option)
@@ -381,6 +416,28 @@ static int parse_key_value(struct cursor *c, const char *field, size_t field_len
 		if (!parse_signed(text, len, INT_MIN, INT_MAX, &signed_number))
 			return error_set(error, "bad value '%.*s' in v= (want an int)", (int)len, text);
 		out->values[out->value_count++] = (int)signed_number;
+		break;
+	case KEY_EVENTS:
+		if (!parse_unsigned(text, len, UINT32_MAX, &number))
+			return error_set(error, "bad events '%.*s' (want poll's or epoll's bits, 0..%u)", (int)len, text,
+					 UINT32_MAX);
+		out->poll_events = (uint32_t)number;
+		break;
+	case KEY_REQUEST:
+		out->ioctl_request = 0;
+		for (size_t i = 0; i < sizeof ioctl_names / sizeof ioctl_names[0]; i++)
+			if (strlen(ioctl_names[i].name) == len && memcmp(ioctl_names[i].name, text, len) == 0)
+				out->ioctl_request = ioctl_names[i].request;
+		if (!out->ioctl_request)
+			return error_set(error, "bad request '%.*s' (want siocinq or siocoutq)", (int)len, text);
+		break;
+	case KEY_CTL:
+		out->epoll_ctl_op = -1;
+		for (size_t i = 0; i < sizeof epoll_ctl_names / sizeof epoll_ctl_names[0]; i++)
+			if (strlen(epoll_ctl_names[i].name) == len && memcmp(epoll_ctl_names[i].name, text, len) == 0)
+				out->epoll_ctl_op = epoll_ctl_names[i].op;
+		if (out->epoll_ctl_op < 0)
+			return error_set(error, "bad ctl '%.*s' (want add, mod or del)", (int)len, text);
 		break;
 	case KEY_LEN:
 		if (!parse_unsigned(text, len, AGENT_IO_MAX, &number))
@@ -535,6 +592,26 @@ int agent_format_request(const struct agent_request *req, char *line, size_t siz
 			return error_set(error, "%s: bad shutdown direction %d", op, req->shutdown_how);
 		put(&w, " how=%s", how);
 	}
+	if (keys & K(KEY_REQUEST)) {
+		const char *request = NULL;
+		for (size_t i = 0; i < sizeof ioctl_names / sizeof ioctl_names[0]; i++)
+			if (ioctl_names[i].request == req->ioctl_request)
+				request = ioctl_names[i].name;
+		if (!request)
+			return error_set(error, "%s: bad ioctl request %lu", op, req->ioctl_request);
+		put(&w, " request=%s", request);
+	}
+	if (keys & K(KEY_CTL)) {
+		const char *ctl = NULL;
+		for (size_t i = 0; i < sizeof epoll_ctl_names / sizeof epoll_ctl_names[0]; i++)
+			if (epoll_ctl_names[i].op == req->epoll_ctl_op)
+				ctl = epoll_ctl_names[i].name;
+		if (!ctl)
+			return error_set(error, "%s: bad epoll_ctl op %d", op, req->epoll_ctl_op);
+		put(&w, " ctl=%s", ctl);
+	}
+	if (keys & K(KEY_EVENTS))
+		put(&w, " events=%" PRIu32, req->poll_events);
 	if (keys & K(KEY_FIELD)) {
 		if (!tcp_info_has_field(req->option))
 			return error_set(error, "%s: unknown tcp_info field '%s'", op, req->option);
@@ -558,13 +635,13 @@ int agent_format_request(const struct agent_request *req, char *line, size_t siz
 			return error_set(error, "%s: length %" PRIu32 " is above %u", op, req->length, AGENT_IO_MAX);
 		put(&w, " len=%" PRIu32, req->length);
 	}
-	if ((keys & K(KEY_FLAGS)) && req->end_of_record && req->fast_open)
-		return error_set(error, "%s: one flag at a time (eor or fastopen)", op);
-	if ((keys & K(KEY_FLAGS)) && req->end_of_record)
-		put(&w, " flags=eor");
-	if ((keys & K(KEY_FLAGS)) && req->fast_open)
-		put(&w, " flags=fastopen");
-	if (keys & K(KEY_TIMEOUT)) {
+	if ((keys & K(KEY_FLAGS)) && (req->end_of_record || req->fast_open || req->zerocopy))
+		put(&w, " flags=%s%s%s%s%s", req->end_of_record ? "eor" : "",
+		    req->end_of_record && (req->fast_open || req->zerocopy) ? "," : "", req->fast_open ? "fastopen" : "",
+		    req->fast_open && req->zerocopy ? "," : "", req->zerocopy ? "zerocopy" : "");
+	/* A send carries timeout_ms only when it blocks (> 0). */
+	bool timeout_travels = (req->op != AGENT_OP_SEND && req->op != AGENT_OP_SENDTO) || req->timeout_ms > 0;
+	if ((keys & K(KEY_TIMEOUT)) && timeout_travels) {
 		if (req->timeout_ms < 0 || req->timeout_ms > AGENT_TIMEOUT_MAX_MS)
 			return error_set(error, "%s: timeout %d ms is outside 0..%d", op, req->timeout_ms,
 				    AGENT_TIMEOUT_MAX_MS);
@@ -599,6 +676,9 @@ int agent_request_from_call(unsigned id, const struct app_call *call, enum addre
 		[APP_SHUTDOWN] = AGENT_OP_SHUTDOWN,     [APP_CLOSE] = AGENT_OP_CLOSE,
 		[APP_SETSOCKOPT] = AGENT_OP_SETSOCKOPT, [APP_GETSOCKOPT] = AGENT_OP_GETSOCKOPT,
 		[APP_TCP_INFO] = AGENT_OP_TCP_INFO,     [APP_SENDTO] = AGENT_OP_SENDTO,
+		[APP_POLL] = AGENT_OP_POLL,             [APP_ERRQUEUE] = AGENT_OP_ERRQUEUE,
+		[APP_EPOLL_CREATE] = AGENT_OP_EPOLL_CREATE, [APP_EPOLL_CTL] = AGENT_OP_EPOLL_CTL,
+		[APP_EPOLL_WAIT] = AGENT_OP_EPOLL_WAIT, [APP_IOCTL] = AGENT_OP_IOCTL,
 	};
 	memset(out, 0, sizeof *out);
 	if ((int)call->op < 0 || (size_t)call->op >= sizeof op_of_app / sizeof op_of_app[0])
@@ -630,7 +710,13 @@ int agent_request_from_call(unsigned id, const struct app_call *call, enum addre
 	out->length = call->length;
 	out->end_of_record = call->end_of_record;
 	out->fast_open = call->fast_open;
-	out->timeout_ms = (int)timeout_ms;
+	out->zerocopy = call->zerocopy;
+	out->poll_events = call->poll_events;
+	out->epoll_ctl_op = call->epoll_ctl_op;
+	out->ioctl_request = call->ioctl_request;
+	/* A send blocks only for a .pkt's span; every other call waits as long as its line allows. */
+	bool send = call->op == APP_SEND || call->op == APP_SENDTO;
+	out->timeout_ms = send && call->span_ns <= 0 ? 0 : (int)timeout_ms;
 
 	/* Formatting validates every field the op uses; fail here rather than at send time. */
 	char line[AGENT_LINE_MAX];

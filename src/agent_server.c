@@ -6,6 +6,8 @@
 #include "agent_stack.h"
 
 #include <arpa/inet.h>
+#include <time.h>
+#include <linux/errqueue.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -16,6 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -308,11 +313,16 @@ static char *handle_and_buffer(struct server *s, const struct agent_request *q, 
 }
 
 /* One send of the pattern 'a'..'z'; a partial count or EAGAIN is the stack's answer, not retried.
- * sendto gives the peer's address: with MSG_FASTOPEN it connects, the data in the SYN. */
+ * sendto gives the peer's address: with MSG_FASTOPEN it connects, the data in the SYN. timeout_ms > 0:
+ * a blocking send (a .pkt's `+0...0.3 write(...)`), made by the stack's own blocking call. */
 static void op_send(struct server *s, const struct agent_request *q, struct agent_reply *r)
 {
 	if (q->op == AGENT_OP_SENDTO && !s->stack->sendto) {
 		refuse(r, EOPNOTSUPP, "this stack has no sendto with MSG_FASTOPEN");
+		return;
+	}
+	if (q->timeout_ms > 0 && !s->stack->send_blocking) {
+		refuse(r, EOPNOTSUPP, "this stack's agent makes no blocking send");
 		return;
 	}
 	struct handle *h;
@@ -321,15 +331,19 @@ static void op_send(struct server *s, const struct agent_request *q, struct agen
 		return;
 	for (uint32_t i = 0; i < q->length; i++)
 		data[i] = (char)('a' + i % 26);
-	int flags = MSG_DONTWAIT | MSG_NOSIGNAL | (q->end_of_record ? MSG_EOR : 0) | (q->fast_open ? MSG_FASTOPEN : 0);
+	int flags = MSG_DONTWAIT | MSG_NOSIGNAL | (q->end_of_record ? MSG_EOR : 0) | (q->fast_open ? MSG_FASTOPEN : 0) |
+		    (q->zerocopy ? MSG_ZEROCOPY : 0);
 	ssize_t n;
-	if (q->op == AGENT_OP_SENDTO) {
-		struct sockaddr_storage address;
-		socklen_t length = socket_address(q->inet6, &q->ip, q->port, &address);
+	struct sockaddr_storage address;
+	socklen_t length = socket_address(q->inet6, &q->ip, q->port, &address);
+	if (q->timeout_ms > 0)
+		n = s->stack->send_blocking(h->fd, data, q->length, flags & ~MSG_DONTWAIT,
+					    q->op == AGENT_OP_SENDTO ? (struct sockaddr *)&address : NULL, length,
+					    q->timeout_ms);
+	else if (q->op == AGENT_OP_SENDTO)
 		n = s->stack->sendto(h->fd, data, q->length, flags, (struct sockaddr *)&address, length);
-	} else {
+	else
 		n = s->stack->send(h->fd, data, q->length, flags);
-	}
 	done(r, n, errno);
 	free(data);
 }
@@ -345,6 +359,113 @@ static void op_recv(struct server *s, const struct agent_request *q, struct agen
 		done(r, n, errno);
 	}
 	free(data);
+}
+
+/* One poll of the handle's socket: its revents (POLLERR and POLLHUP come unasked), 0 when the wait ran
+ * out first. */
+static void op_poll(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	struct handle *h = existing(s, q->handle, r);
+	if (!h)
+		return;
+	struct pollfd pfd = { h->fd, (short)q->poll_events, 0 };
+	int n;
+	do
+		n = s->stack->poll(&pfd, 1, q->timeout_ms);
+	while (n < 0 && errno == EINTR);
+	done(r, n < 0 ? -1 : n == 0 ? 0 : pfd.revents, errno);
+}
+
+/* One notification of the socket's error queue, once one is there (it polls as POLLERR) or the wait
+ * ran out; its fields in the reply's text, as agent_protocol.h words them. */
+static void op_errqueue(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	if (!s->stack->read_error_queue) {
+		refuse(r, EOPNOTSUPP, "this stack has no error queue (MSG_ZEROCOPY notifications)");
+		return;
+	}
+	struct handle *h = existing(s, q->handle, r);
+	if (!h)
+		return;
+	int err = agent_stack_wait(s->stack, h->fd, 0, q->timeout_ms);
+	if (err && err != EAGAIN) {
+		done(r, -1, err);
+		return;
+	}
+	struct sock_extended_err ee;
+	bool found = false;
+	int rc = s->stack->read_error_queue(h->fd, &ee, &found);
+	done(r, rc, errno);
+	if (rc == 0 && found)
+		snprintf(r->text, sizeof r->text, "ee_errno=%u ee_origin=%u ee_type=%u ee_code=%u ee_info=%u ee_data=%u",
+			 ee.ee_errno, ee.ee_origin, ee.ee_type, ee.ee_code, ee.ee_info, ee.ee_data);
+}
+
+static void op_ioctl(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	if (!s->stack->queued_bytes) {
+		refuse(r, EOPNOTSUPP, "this stack has no SIOCINQ/SIOCOUTQ");
+		return;
+	}
+	struct handle *h = existing(s, q->handle, r);
+	if (!h)
+		return;
+	int bytes = 0;
+	int rc = s->stack->queued_bytes(h->fd, q->ioctl_request, &bytes);
+	done(r, rc < 0 ? -1 : bytes, errno);
+}
+
+static bool has_epoll(const struct server *s, struct agent_reply *r)
+{
+	if (!s->stack->epoll_create)
+		refuse(r, EOPNOTSUPP, "this stack has no epoll");
+	return s->stack->epoll_create != NULL;
+}
+
+static void op_epoll_create(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	if (!has_epoll(s, r))
+		return;
+	if (find(s, q->handle)) {
+		refuse(r, EBUSY, "'%s' already names a socket", q->handle);
+		return;
+	}
+	struct handle *slot = free_slot(s);
+	if (!slot) {
+		refuse(r, ENOSPC, "handle table full (%d sockets)", HANDLE_MAX);
+		return;
+	}
+	int fd = s->stack->epoll_create();
+	done(r, fd, errno);
+	if (fd >= 0)
+		store(slot, q->handle, fd);
+}
+
+/* The event's data is the socket's slot, so a wait can name its handle. */
+static void op_epoll_ctl(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	if (!has_epoll(s, r))
+		return;
+	struct handle *instance = existing(s, q->handle, r), *socket = instance ? existing(s, q->from_handle, r) : NULL;
+	if (!socket)
+		return;
+	int rc = s->stack->epoll_ctl(instance->fd, q->epoll_ctl_op, socket->fd, q->poll_events,
+				     (uint32_t)(socket - s->handles));
+	done(r, rc, errno);
+}
+
+static void op_epoll_wait(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	if (!has_epoll(s, r))
+		return;
+	struct handle *instance = existing(s, q->handle, r);
+	if (!instance)
+		return;
+	uint32_t events = 0, data = 0;
+	int n = s->stack->epoll_wait(instance->fd, &events, &data, q->timeout_ms);
+	done(r, n <= 0 ? n : (int64_t)events, errno);
+	if (n > 0 && data < HANDLE_MAX)
+		snprintf(r->text, sizeof r->text, "%s", s->handles[data].name);
 }
 
 static void op_shutdown(struct server *s, const struct agent_request *q, struct agent_reply *r)
@@ -657,6 +778,12 @@ static void perform(struct server *s, const struct agent_request *q, struct agen
 	case AGENT_OP_NEIGH_FLUSH: op_neigh_flush(s, q, r); break;
 	case AGENT_OP_TCP_INFO: op_tcp_info(s, q, r); break;
 	case AGENT_OP_NEIGH_ADD: op_neigh_add(q, r); break;
+	case AGENT_OP_POLL: op_poll(s, q, r); break;
+	case AGENT_OP_ERRQUEUE: op_errqueue(s, q, r); break;
+	case AGENT_OP_EPOLL_CREATE: op_epoll_create(s, q, r); break;
+	case AGENT_OP_EPOLL_CTL: op_epoll_ctl(s, q, r); break;
+	case AGENT_OP_EPOLL_WAIT: op_epoll_wait(s, q, r); break;
+	case AGENT_OP_IOCTL: op_ioctl(s, q, r); break;
 	}
 }
 
@@ -894,6 +1021,75 @@ static int linux_ts_clock_hz(int *hz, char **why)
 	return err;
 }
 
+/* The socket blocking for this one call, with SO_SNDTIMEO for its limit, so the kernel's own waits run:
+ * a Fast Open connect's (inet_wait_for_connect, whose sk_write_pending lets the handshake's ACK wait
+ * for the data, tcp_rcv_synsent_state_process) and the buffer's (sk_stream_wait_memory, which wakes
+ * on any room where POLLOUT wants a third of the buffer free). */
+static ssize_t linux_send_blocking(int fd, const void *data, size_t length, int flags, const struct sockaddr *address,
+				   socklen_t address_length, int timeout_ms)
+{
+	int status = fcntl(fd, F_GETFL);
+	struct timeval limit = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 }, none = { 0, 0 };
+	if (status < 0 || setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit) < 0 ||
+	    fcntl(fd, F_SETFL, status & ~O_NONBLOCK) < 0)
+		return -1;
+	ssize_t n = address ? sendto(fd, data, length, flags, address, address_length) : send(fd, data, length, flags);
+	int err = errno;
+	fcntl(fd, F_SETFL, status);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none);
+	errno = err;
+	return n;
+}
+
+/* The error queue's next message, without data: its IP_RECVERR or IPV6_RECVERR control message. */
+static int linux_read_error_queue(int fd, struct sock_extended_err *out, bool *found)
+{
+	char control[256];
+	struct msghdr msg = { .msg_control = control, .msg_controllen = sizeof control };
+	if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+		return -1;
+	*found = false;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		bool recverr = (c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+			       (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR);
+		if (recverr && c->cmsg_len >= CMSG_LEN(sizeof *out)) {
+			memcpy(out, CMSG_DATA(c), sizeof *out);
+			*found = true;
+		}
+	}
+	return 0;
+}
+
+static int linux_queued_bytes(int fd, unsigned long request, int *bytes)
+{
+	return ioctl(fd, request, bytes);
+}
+
+static int linux_epoll_create(void)
+{
+	return epoll_create1(EPOLL_CLOEXEC);
+}
+
+static int linux_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint32_t data)
+{
+	struct epoll_event event = { .events = events, .data.u32 = data };
+	return epoll_ctl(epfd, op, fd, &event);
+}
+
+static int linux_epoll_wait(int epfd, uint32_t *events, uint32_t *data, int timeout_ms)
+{
+	struct epoll_event event;
+	int n;
+	do
+		n = epoll_wait(epfd, &event, 1, timeout_ms);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		*events = event.events;
+		*data = event.data.u32;
+	}
+	return n;
+}
+
 static void linux_hello(char *text, size_t size)
 {
 	struct utsname u;
@@ -912,7 +1108,13 @@ const struct agent_stack agent_stack_linux = {
 	.connected = linux_connected,
 	.send = send,
 	.sendto = sendto,
+	.send_blocking = linux_send_blocking,
 	.recv = recv,
+	.read_error_queue = linux_read_error_queue,
+	.queued_bytes = linux_queued_bytes,
+	.epoll_create = linux_epoll_create,
+	.epoll_ctl = linux_epoll_ctl,
+	.epoll_wait = linux_epoll_wait,
 	.shutdown = shutdown,
 	.close = close,
 	.setsockopt = setsockopt,

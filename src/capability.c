@@ -101,7 +101,7 @@ int capability_probe(const struct target_case *tc, const struct peer_decl *from,
 	peer_init(&peer, &probe, tc->family);
 	struct ip_address target = family_address(tc->family, tc->target_ip);
 
-	struct wire *w = wire_open(tc->harness_netns_fd, tc->ifname, tc->harness_mac, tc->target_mac, false, error);
+	struct wire *w = wire_open(tc->harness_netns_fd, tc->ifname, tc->harness_mac, tc->target_mac, false, 0, error);
 	if (!w)
 		return -1;
 	int rc = tc->shared_link ? wire_restrict(w, &target, error) : 0;

@@ -37,6 +37,9 @@ static char *line_label(const struct case_file *c, int step)
 /* The comment on an event's frame: the line that sent or read it, and what that line said. */
 static char *event_comment(const struct case_file *c, const struct run_event *e)
 {
+	if (e->kind == RUN_EVENT_TEARDOWN)
+		return message("teardown: the stack sent %s as the harness closed the application's sockets, after "
+			       "the last line (not judged)", e->observed);
 	if (e->step < 0)
 		return message("no line expected this frame (%s)", e->observed);
 	char *label = line_label(c, e->step);

@@ -6,6 +6,13 @@
 #include "case_parser.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
+#include <time.h>
+#include <linux/errqueue.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +37,8 @@
 /* The script's remote end: a documentation address next to the target's 192.0.2.1. */
 #define PKT_REMOTE_IP 0xc0000202u /* 192.0.2.2 */
 #define PKT_MAX_ARGUMENTS 8
+/* How long the harness waits for a packet the script expects at any time (`*`). */
+#define PKT_ANY_TIME_NS (10 * 1000 * NS_PER_MS)
 /* pkt_call.err of `= -1` without an errno name: any errno. */
 #define PKT_ANY_ERRNO (-1)
 /* The MSS a SYN without the option implies (RFC 9293 3.7.1), the most the sandbox's 1500-byte link
@@ -39,8 +48,8 @@
 #define PKT_MIN_MSS 88
 #define TCPOLEN_TIMESTAMP_ALIGNED 12
 
-/* BLOCK_COMMAND_SKIPPED: a multi-line command already recorded as unsupported; BLOCK_CALL: the rest
- * of a system call written over several lines (sendmsg, poll, epoll_ctl), likewise. */
+/* BLOCK_COMMAND_SKIPPED: a multi-line command already recorded as unsupported; BLOCK_CALL: a system
+ * call written over several lines (poll, sendmsg, epoll_ctl), gathered until its brackets close. */
 enum pkt_block { BLOCK_NONE, BLOCK_COMMENT, BLOCK_CODE, BLOCK_COMMAND, BLOCK_COMMAND_SKIPPED, BLOCK_CALL };
 
 struct pkt_parser {
@@ -49,13 +58,21 @@ struct pkt_parser {
 	char *dir;                  /* the script's directory: `../common/defaults.sh` is relative to it */
 	int64_t tolerance_ns;
 	int64_t tolerance_per_mille;
+	uint32_t ts_tick_usecs;     /* --tcp_ts_tick_usecs: 0, the stack's TS vals are not checked */
 	int64_t script_ns;          /* the script's time of its latest event, for the next one's tolerance */
 	int64_t span_slack_ns;      /* the slack of the current line's span end */
 	const struct pkt_command_line *command_line; /* packetdrill's, or NULL */
 	bool seen_event;
 	enum pkt_block block;       /* a construct that started on an earlier line and is still open */
 	struct source_location block_where; /* where the open block started */
-	int call_depth;             /* BLOCK_CALL: brackets still open */
+	/* BLOCK_CALL: brackets still open, the event's step and span, and the call's text so far (its
+	 * first line whole, so columns on it stay right), where the call starts in it, and its line. */
+	int call_depth;
+	struct step call_step;
+	int64_t call_span_ns;
+	char call_text[2 * LINE_MAX_BYTES];
+	size_t call_len, call_pos;
+	int call_line_no;
 	/* %{ }%: the socket its tcpi_* fields are read from (packetdrill's socket under test: the last
 	 * socket() or accept()), the script's variables, and an open block's step and text so far. */
 	char socket_under_test[CASE_NAME_MAX];
@@ -70,6 +87,16 @@ struct pkt_parser {
 	uint32_t user_mss;          /* setsockopt(TCP_MAXSEG): the stack's own MSS cap; 0 when not set */
 	uint32_t remote_isn;        /* the seq of the script's latest SYN: its later seqs count from it */
 	uint64_t opened_fds;        /* bit N: descriptor N connected (connect, sendto MSG_FASTOPEN) */
+	uint64_t nonblocking_fds;   /* bit N: the script made descriptor N O_NONBLOCK (fcntl F_SETFL) */
+	/* packetdrill's socket under test is a listener (listen() made it so; socket() and the SYN that
+	 * makes its child end that), and how many SYNs reached one: each after the first comes from a new
+	 * ephemeral port (run_packet.c, create_socket_for_inbound_syn: next_ephemeral_port). */
+	bool listener_under_test;
+	/* A socket() or accept() may give a number the script never closed (packetdrill maps each script
+	 * descriptor onto its newest live one): each such reuse is a new agent handle, `fd4_1`. */
+	uint64_t open_fds;
+	uint8_t fd_generation[64];
+	int passive_opens;
 	/* The addresses the script was written for (--local_ip, --remote_ip, else packetdrill's defaults
 	 * for its --ip_version): a server cookie it spells out was made for them. */
 	struct ip_address script_local, script_remote;
@@ -157,12 +184,25 @@ static int parse_arguments(struct pkt_parser *p, struct pkt_call *call)
 			}
 		}
 	}
-	/* The call goes on on the next lines: the arguments that need that are all unsupported ones. */
-	p->block = BLOCK_CALL;
-	p->block_where = (struct source_location){ lx->line_no, open_col };
-	p->call_depth = depth + 1;
-	return lex_unsupported(lx, open_col - (int)call->name.len, "a system call written over several lines ('%.*s')",
-			       (int)call->name.len, call->name.s);
+	return lex_fail(lx, open_col, "unbalanced '(' in a system call");
+}
+
+/* The digits after `0x`: at most 8 of them, an int's worth. */
+static int hex_value(struct case_lexer *lx, struct token digits, int64_t *out)
+{
+	uint64_t value = 0;
+	if (digits.len == 0 || digits.len > 8)
+		return lex_fail(lx, digits.col, "expected 1 to 8 hex digits, got " TOKEN_FMT, TOKEN_ARG(digits));
+	for (size_t i = 0; i < digits.len; i++) {
+		char ch = digits.s[i];
+		int digit = char_is_digit(ch) ? ch - '0' : (ch >= 'a' && ch <= 'f') ? ch - 'a' + 10
+			  : (ch >= 'A' && ch <= 'F') ? ch - 'A' + 10 : -1;
+		if (digit < 0)
+			return lex_fail(lx, digits.col, "expected hex digits, got " TOKEN_FMT, TOKEN_ARG(digits));
+		value = value * 16 + (uint64_t)digit;
+	}
+	*out = (int64_t)value;
+	return 0;
 }
 
 /* `= 3`, `= -1 EINPROGRESS (Operation now in progress)`. */
@@ -178,14 +218,26 @@ static int parse_result(struct pkt_parser *p, struct pkt_call *call)
 		return -1;
 	int value;
 	struct token r = call->result;
-	bool decimal = r.len > 0 && (char_is_digit(r.s[0]) || (r.s[0] == '-' && r.len > 1)) &&
-		       !(r.len > 1 && r.s[1] == 'x');
-	if (!decimal)
+	bool hex = r.len > 2 && r.s[0] == '0' && (r.s[1] == 'x' || r.s[1] == 'X');
+	bool decimal = r.len > 0 && (char_is_digit(r.s[0]) || (r.s[0] == '-' && r.len > 1)) && !hex;
+	if (hex) {
+		/* `= 0x2 (flags O_RDWR)`: packetdrill's grammar takes a hex result as any number. */
+		if (hex_value(lx, sub_token(r, 2, r.len - 2), &call->value) < 0)
+			return -1;
+		value = (int)call->value;
+	} else if (!decimal) {
 		return lex_unsupported(lx, r.col, "a result other than a number: " TOKEN_FMT, TOKEN_ARG(r));
-	if (lex_int(lx, r, &value) < 0)
-		return -1;
-	call->value = value;
+	} else {
+		if (lex_int(lx, r, &value) < 0)
+			return -1;
+		call->value = value;
+	}
 	struct token errno_word;
+	if (lex_peek_char(lx) == '(') {
+		/* `= 0x2 (flags O_RDWR)`: a note for the reader. */
+		lx->pos = lx->code_len;
+		return 0;
+	}
 	if (!lex_next_token(lx, &errno_word)) {
 		/* `= -1` alone: the call fails, whatever the errno (packetdrill checks none then). */
 		if (value == -1)
@@ -209,6 +261,15 @@ static bool is_ellipsis(struct token t)
 	return token_is(t, "...");
 }
 
+/* The handle of descriptor fd's newest socket. */
+static void handle_of(const struct pkt_parser *p, long long fd, char handle[CASE_NAME_MAX])
+{
+	if (fd >= 0 && fd < 64 && p->fd_generation[fd] > 0)
+		snprintf(handle, CASE_NAME_MAX, "fd%lld_%d", fd, p->fd_generation[fd]);
+	else
+		snprintf(handle, CASE_NAME_MAX, "fd%lld", fd);
+}
+
 /* `3` -> the app handle "fd3": packetdrill's descriptor numbers name the agent's sockets. */
 static int fd_handle(struct pkt_parser *p, struct token t, char handle[CASE_NAME_MAX])
 {
@@ -217,8 +278,31 @@ static int fd_handle(struct pkt_parser *p, struct token t, char handle[CASE_NAME
 		return -1;
 	if (fd < 0)
 		return lex_fail(p->lx, t.col, "negative file descriptor " TOKEN_FMT, TOKEN_ARG(t));
-	snprintf(handle, CASE_NAME_MAX, "fd%d", fd);
+	handle_of(p, fd, handle);
 	return 0;
+}
+
+/* A socket() or accept() gives descriptor fd: a new handle when the script's earlier one is open. */
+static int new_fd_handle(struct pkt_parser *p, const struct pkt_call *call, char handle[CASE_NAME_MAX])
+{
+	long long fd = (long long)call->value;
+	if (fd >= 0 && fd < 64) {
+		if (p->open_fds & (1ull << fd)) {
+			if (p->fd_generation[fd] == UINT8_MAX)
+				return lex_unsupported(p->lx, call->result.col, "descriptor %lld opened %d times", fd, UINT8_MAX);
+			p->fd_generation[fd]++;
+		}
+		p->open_fds |= 1ull << fd;
+	}
+	handle_of(p, fd, handle);
+	return 0;
+}
+
+/* Bit N of a descriptor set, 0 for a descriptor past 63 (none is tracked there). */
+static uint64_t fd_bit(const char handle[CASE_NAME_MAX])
+{
+	long fd = strtol(handle + strlen("fd"), NULL, 10); /* fd_handle's name */
+	return fd >= 0 && fd < 64 ? 1ull << fd : 0;
 }
 
 /* The result a successful or failing call must give. */
@@ -245,11 +329,11 @@ static int require_ellipsis(struct pkt_parser *p, struct token t, const char *wh
 /* How long a call that waits for the peer (accept, read) may take: the line's tolerance, packetdrill's
  * check that a call without `...` returns "now" (the segment it needs may still be on its way from
  * the injection); nothing when the script says it would block (EAGAIN), so the line's clock stays.
- * A call with a span waits that long and the slack after it. */
+ * A call with a span waits that long and the slack of its end after it. */
 static int64_t wait_of(const struct pkt_parser *p, const struct pkt_call *call)
 {
 	if (call->span_ns > 0)
-		return call->span_ns + (p->tolerance_ns < NS_PER_MS ? NS_PER_MS : p->tolerance_ns);
+		return call->span_ns + (p->span_slack_ns < NS_PER_MS ? NS_PER_MS : p->span_slack_ns);
 	if (call->err == EAGAIN)
 		return 0;
 	return p->tolerance_ns < NS_PER_MS ? NS_PER_MS : p->tolerance_ns;
@@ -267,10 +351,12 @@ static int lower_socket(struct pkt_parser *p, const struct pkt_call *call, struc
 	if (call->err || call->value < 0)
 		return lex_unsupported(p->lx, call->result.col, "a socket() expected to fail");
 	app->op = APP_SOCKET;
-	if (call->value < 64)
-		p->opened_fds &= ~(1ull << call->value);
 	/* The agent's descriptor differs from the script's; the script's names the handle. */
-	snprintf(app->handle, sizeof app->handle, "fd%lld", (long long)call->value);
+	if (new_fd_handle(p, call, app->handle) < 0)
+		return -1;
+	p->opened_fds &= ~fd_bit(app->handle);
+	p->nonblocking_fds &= ~fd_bit(app->handle);
+	p->listener_under_test = false;
 	app->expect = APP_EXPECT_SUCCESS;
 	memcpy(p->socket_under_test, app->handle, sizeof app->handle);
 	return 0;
@@ -294,6 +380,7 @@ static int lower_listen(struct pkt_parser *p, const struct pkt_call *call, struc
 		return -1;
 	app->op = APP_LISTEN;
 	app->port = PKT_PORT;
+	p->listener_under_test = true;
 	p->c->peers[0].target_port = PKT_PORT;
 	expect_result(call, app);
 	return 0;
@@ -310,9 +397,11 @@ static int lower_accept(struct pkt_parser *p, const struct pkt_call *call, struc
 		strcpy(app->handle, "failed_accept");
 		expect_result(call, app);
 	} else {
-		snprintf(app->handle, sizeof app->handle, "fd%lld", (long long)call->value);
+		if (new_fd_handle(p, call, app->handle) < 0)
+			return -1;
 		app->expect = APP_EXPECT_SUCCESS;
 		memcpy(p->socket_under_test, app->handle, sizeof app->handle);
+		p->nonblocking_fds &= ~fd_bit(app->handle);
 	}
 	return 0;
 }
@@ -323,22 +412,22 @@ static int lower_accept(struct pkt_parser *p, const struct pkt_call *call, struc
  * does (run_packet.c: packets that do not match the test socket). */
 static void mark_active_open(struct pkt_parser *p, struct app_call *app)
 {
-	long fd = strtol(app->handle + strlen("fd"), NULL, 10); /* fd_handle's name */
-	uint64_t bit = fd < 64 ? 1ull << fd : 0;
+	uint64_t bit = fd_bit(app->handle);
 	app->active_open = !bit || !(p->opened_fds & bit);
 	p->opened_fds |= bit;
 }
 
 /* connect(FD, ..., ...) = -1 EINPROGRESS: the agent's connect never blocks, like packetdrill's on a
  * socket made O_NONBLOCK. A blocking connect that returns 0 after its span (`+0...0.1 connect(...)
- * = 0`) is that connect and then the wait for its end (parse_syscall); without a span it would
- * have to return at once. */
+ * = 0`) is that connect and then the wait for its end (parse_syscall). Without a span it returns 0
+ * at once, which a non-blocking connect does too where the stack completes it without waiting: a
+ * connect TCP_FASTOPEN_CONNECT defers to the first write (tcp_fastopen_defer_connect); where the
+ * stack would block, the agent's connect says EINPROGRESS and the line fails, as under packetdrill
+ * it would return late. */
 static int lower_connect(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
 {
 	if (require_ellipsis(p, call->args[1], "an address") < 0 || fd_handle(p, call->args[0], app->handle) < 0)
 		return -1;
-	if (!call->err && call->span_ns <= 0)
-		return lex_unsupported(p->lx, call->result.col, "a blocking connect() without its span ('...')");
 	if (!call->err && call->value != 0)
 		return lex_fail(p->lx, call->result.col, "connect() returns 0 or -1");
 	app->op = APP_CONNECT;
@@ -346,7 +435,7 @@ static int lower_connect(struct pkt_parser *p, const struct pkt_call *call, stru
 	app->ip = p->c->peers[0].ip;
 	app->port = PKT_PORT;
 	expect_result(call, app);
-	if (!call->err) {
+	if (!call->err && call->span_ns > 0) {
 		app->expect = APP_EXPECT_ERRNO;
 		app->expect_errno = EINPROGRESS;
 	}
@@ -367,22 +456,56 @@ static void connected_half(struct pkt_parser *p, const struct pkt_call *call, st
 	s->when = (struct time_spec){ .relative = true, .tolerance_ns = s->when.tolerance_ns, .clock_at_call = true };
 }
 
-/* The flags of send/recv/sendto/recvfrom: 0, or for a send MSG_EOR (tcp_sendmsg keeps the next
- * write out of this skb, so records are not coalesced), or for a sendto MSG_FASTOPEN (RFC 7413: the
- * call connects and its data rides in the SYN; tcp_sendmsg_fastopen). */
+/* The words of `A|B|C` one by one: true with *word set while there is one; *rest moves past it. */
+static bool next_flag_word(struct token *rest, struct token *word)
+{
+	if (rest->len == 0)
+		return false;
+	size_t bar = token_find(*rest, '|');
+	*word = trimmed(sub_token(*rest, 0, bar));
+	*rest = bar < rest->len ? sub_token(*rest, bar + 1, rest->len - bar - 1) : sub_token(*rest, rest->len, 0);
+	return true;
+}
+
+/* The flags of send/recv/sendto/recvfrom, `A|B` by name or as a number: for a send MSG_EOR
+ * (tcp_sendmsg keeps the next write out of this skb, so records are not coalesced), for a sendto
+ * MSG_FASTOPEN (RFC 7413: the call connects and its data rides in the SYN; tcp_sendmsg_fastopen),
+ * and MSG_DONTWAIT, which the agent's calls are already (they never block past their line). */
 static int io_flags(struct pkt_parser *p, const struct pkt_call *call, int index, struct app_call *app)
 {
-	if (index >= call->arg_count || token_is(call->args[index], "0"))
+	static const struct {
+		const char *name;
+		int value;
+	} known[] = { { "MSG_EOR", MSG_EOR }, { "MSG_FASTOPEN", MSG_FASTOPEN }, { "MSG_DONTWAIT", MSG_DONTWAIT },
+		      { "MSG_ZEROCOPY", MSG_ZEROCOPY }, { "MSG_NOSIGNAL", MSG_NOSIGNAL } };
+	if (index >= call->arg_count)
 		return 0;
-	if (app && token_is(call->args[index], "MSG_EOR")) {
-		app->end_of_record = true;
-		return 0;
+	struct token rest = call->args[index], word;
+	int flags = 0;
+	while (next_flag_word(&rest, &word)) {
+		int64_t value = -1;
+		for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+			if (token_is(word, known[i].name))
+				value = known[i].value;
+		if (value < 0 && word.len > 2 && word.s[0] == '0' && word.s[1] == 'x' &&
+		    hex_value(p->lx, sub_token(word, 2, word.len - 2), &value) < 0)
+			return -1;
+		if (value < 0 && token_is(word, "0"))
+			value = 0;
+		if (value < 0)
+			return lex_unsupported(p->lx, word.col, "flag " TOKEN_FMT, TOKEN_ARG(word));
+		flags |= (int)value;
 	}
-	if (app && token_is(call->name, "sendto") && token_is(call->args[index], "MSG_FASTOPEN")) {
-		app->fast_open = true;
-		return 0;
+	int allowed = MSG_DONTWAIT | MSG_NOSIGNAL | (app ? MSG_EOR | MSG_ZEROCOPY : 0) |
+		      (app && (token_is(call->name, "sendto") || token_is(call->name, "sendmsg")) ? MSG_FASTOPEN : 0);
+	if (flags & ~allowed)
+		return lex_unsupported(p->lx, call->args[index].col, "flags " TOKEN_FMT, TOKEN_ARG(call->args[index]));
+	if (app) {
+		app->end_of_record = flags & MSG_EOR;
+		app->fast_open = flags & MSG_FASTOPEN;
+		app->zerocopy = flags & MSG_ZEROCOPY;
 	}
-	return lex_unsupported(p->lx, call->args[index].col, "flags " TOKEN_FMT, TOKEN_ARG(call->args[index]));
+	return 0;
 }
 
 static int io_length(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
@@ -391,8 +514,9 @@ static int io_length(struct pkt_parser *p, const struct pkt_call *call, struct a
 	if (require_ellipsis(p, call->args[1], "a buffer") < 0 ||
 	    lex_uint(p->lx, call->args[2], 0, AGENT_IO_MAX, &length) < 0)
 		return -1;
-	/* sendto(..., 0, MSG_FASTOPEN, ...) asks for a cookie: a SYN without data. */
-	if (length == 0 && !app->fast_open)
+	/* A zero-length send is a call of its own (sendto(..., 0, MSG_FASTOPEN, ...) asks for a cookie, a
+	 * SYN without data); a zero-length read would not wait for data as the agent's does. */
+	if (length == 0 && token_is(call->name, "read") | token_is(call->name, "recv") | token_is(call->name, "recvfrom"))
 		return lex_unsupported(p->lx, call->args[2].col, "a zero-length %.*s", (int)call->name.len, call->name.s);
 	app->length = (uint32_t)length;
 	return fd_handle(p, call->args[0], app->handle);
@@ -410,13 +534,17 @@ static int lower_recv(struct pkt_parser *p, const struct pkt_call *call, struct 
 }
 
 /* write / send / sendto (FD, ..., N[, 0[, ..., ...]]) = BYTES */
-static int lower_send(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+static bool struct_field(struct token t, const char *name, struct token *value);
+
+/* What a send of app->length bytes with its flags becomes: a sendto where MSG_FASTOPEN connects (its
+ * address, the argument `address`, must be `...`), a blocking one under a span. */
+static int lower_any_send(struct pkt_parser *p, const struct pkt_call *call, struct token address, struct app_call *app)
 {
-	if (io_flags(p, call, 3, app) < 0 || io_length(p, call, app) < 0)
-		return -1;
 	app->op = APP_SEND;
+	if (call->span_ns > 0)
+		app->timeout_ns = wait_of(p, call);
 	if (app->fast_open) {
-		if (require_ellipsis(p, call->args[4], "an address") < 0)
+		if (require_ellipsis(p, address, "an address") < 0)
 			return -1;
 		app->op = APP_SENDTO;
 		mark_active_open(p, app);
@@ -427,11 +555,60 @@ static int lower_send(struct pkt_parser *p, const struct pkt_call *call, struct 
 	return 0;
 }
 
+static int lower_send(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	if (io_flags(p, call, 3, app) < 0 || io_length(p, call, app) < 0)
+		return -1;
+	return lower_any_send(p, call, call->args[4], app);
+}
+
+/* sendmsg(FD, {msg_name(...)=..., msg_iov(N)=[{..., L1}, ...], msg_flags=0}, FLAGS) = BYTES: for TCP a
+ * send of L1 + ... bytes (tcp_sendmsg copies the iovecs into one stream), except with MSG_ZEROCOPY,
+ * whose pages follow the iovecs (a SKIP over more than one). */
+static int lower_sendmsg(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	struct token msg = call->args[1];
+	if (io_flags(p, call, 2, app) < 0 || fd_handle(p, call->args[0], app->handle) < 0)
+		return -1;
+	const char *at = memmem(msg.s, msg.len, "msg_iov(", strlen("msg_iov("));
+	const char *open = at ? memchr(at, '[', msg.len - (size_t)(at - msg.s)) : NULL;
+	const char *close = open ? memchr(open, ']', msg.len - (size_t)(open - msg.s)) : NULL;
+	if (!close)
+		return lex_unsupported(p->lx, msg.col, "a sendmsg() without msg_iov(N)=[...]");
+	struct token list = { open + 1, (size_t)(close - open - 1), msg.col + (int)(open + 1 - msg.s) };
+	uint64_t total = 0;
+	int vectors = 0;
+	for (const char *brace = memchr(list.s, '{', list.len); brace;
+	     brace = memchr(brace + 1, '{', list.len - (size_t)(brace + 1 - list.s))) {
+		const char *end = memchr(brace, '}', list.len - (size_t)(brace - list.s));
+		const char *comma = end ? memchr(brace, ',', (size_t)(end - brace)) : NULL;
+		if (!comma)
+			return lex_unsupported(p->lx, list.col, "an iovec other than {..., LENGTH}");
+		struct token length = trimmed((struct token){ comma + 1, (size_t)(end - comma - 1),
+							      list.col + (int)(comma + 1 - list.s) });
+		uint64_t n;
+		if (lex_uint(p->lx, length, 0, AGENT_IO_MAX, &n) < 0)
+			return -1;
+		total += n;
+		vectors++;
+	}
+	if (total > AGENT_IO_MAX)
+		return lex_unsupported(p->lx, list.col, "a sendmsg() of more than %u bytes", AGENT_IO_MAX);
+	if (app->zerocopy && vectors > 1)
+		return lex_unsupported(p->lx, list.col, "a MSG_ZEROCOPY sendmsg() of several iovecs");
+	app->length = (uint32_t)total;
+	struct token name;
+	if (app->fast_open && !struct_field(msg, "msg_name(...)", &name))
+		return lex_unsupported(p->lx, msg.col, "a sendmsg(MSG_FASTOPEN) without msg_name");
+	return lower_any_send(p, call, app->fast_open ? name : call->args[0], app);
+}
+
 static int lower_close(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
 {
 	if (fd_handle(p, call->args[0], app->handle) < 0)
 		return -1;
 	app->op = APP_CLOSE;
+	p->open_fds &= ~fd_bit(app->handle);
 	expect_result(call, app);
 	return 0;
 }
@@ -470,10 +647,17 @@ static int sockopt_of(struct pkt_parser *p, const struct pkt_call *call, struct 
 	return fd_handle(p, call->args[0], app->handle);
 }
 
-/* `[1]` -> 1. */
+/* `[1]` -> 1; `[0xffffffff]` -> the int with those bits (an unsigned option's all ones). */
 static int bracketed_int(struct pkt_parser *p, struct token t, int *value)
 {
 	struct token inside = t.len >= 3 ? trimmed(sub_token(t, 1, t.len - 2)) : t;
+	int64_t hex;
+	if (t.s[0] == '[' && t.s[t.len - 1] == ']' && inside.len > 2 && inside.s[0] == '0' && inside.s[1] == 'x') {
+		if (hex_value(p->lx, sub_token(inside, 2, inside.len - 2), &hex) < 0)
+			return -1;
+		*value = (int)(uint32_t)hex;
+		return 0;
+	}
 	bool number = inside.len > 0 && (char_is_digit(inside.s[0]) || inside.s[0] == '-');
 	for (size_t i = 1; number && i < inside.len; i++)
 		number = char_is_digit(inside.s[i]);
@@ -547,19 +731,277 @@ static int lower_getsockopt(struct pkt_parser *p, const struct pkt_call *call, s
 	return 0;
 }
 
-/* fcntl(FD, F_SETFL, O_RDWR|O_NONBLOCK) = 0: the agent drives every socket without blocking already
- * (each call waits only as long as its line allows), so the line has nothing to do. */
+/* fcntl(FD, F_SETFL, O_RDWR|O_NONBLOCK) = 0 and fcntl(FD, F_GETFL) = 0x2: a descriptor's file status
+ * flags are the process's, not the stack's (sock_alloc_file opens a socket O_RDWR; accept4 without
+ * SOCK_NONBLOCK gives a blocking one). The agent drives every socket without blocking already (each
+ * call waits only as long as its line allows, a blocking one its span), so F_SETFL only records what
+ * the script asked for and F_GETFL must give that back: an expectation the script's own F_SETFL lines
+ * contradict is an error in the script, not the stack's answer. */
 static int lower_fcntl(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
 {
-	(void)app;
-	if (call->arg_count != 3 || !token_is(call->args[1], "F_SETFL"))
-		return lex_unsupported(p->lx, call->name.col, "fcntl other than F_SETFL");
-	struct token flags = call->args[2];
-	if (!token_is(flags, "O_NONBLOCK") && !token_is(flags, "O_RDWR|O_NONBLOCK"))
-		return lex_unsupported(p->lx, flags.col, "fcntl flags " TOKEN_FMT, TOKEN_ARG(flags));
-	if (call->err || call->value != 0)
+	if (call->err || (call->value < 0))
 		return lex_unsupported(p->lx, call->result.col, "an fcntl() expected to fail");
+	if (fd_handle(p, call->args[0], app->handle) < 0)
+		return -1;
+	uint64_t bit = fd_bit(app->handle);
+	if (call->arg_count == 2 && token_is(call->args[1], "F_GETFL")) {
+		int64_t flags = O_RDWR | ((p->nonblocking_fds & bit) ? O_NONBLOCK : 0);
+		if (call->value != flags)
+			return lex_fail(p->lx, call->result.col, "fcntl(F_GETFL) gives 0x%llx here (O_RDWR%s, as the "
+					"script's F_SETFL lines left it), not 0x%llx", (long long)flags,
+					flags & O_NONBLOCK ? "|O_NONBLOCK" : "", (long long)call->value);
+		return 1;
+	}
+	if (call->arg_count != 3 || !token_is(call->args[1], "F_SETFL"))
+		return lex_unsupported(p->lx, call->name.col, "fcntl other than F_SETFL and F_GETFL");
+	bool nonblocking = false;
+	struct token rest = call->args[2], word;
+	while (next_flag_word(&rest, &word)) {
+		if (token_is(word, "O_NONBLOCK"))
+			nonblocking = true;
+		else if (!token_is(word, "O_RDWR"))
+			return lex_unsupported(p->lx, word.col, "fcntl flag " TOKEN_FMT, TOKEN_ARG(word));
+	}
+	if (call->value != 0)
+		return lex_fail(p->lx, call->result.col, "fcntl(F_SETFL) returns 0 or -1");
+	p->nonblocking_fds = nonblocking ? p->nonblocking_fds | bit : p->nonblocking_fds & ~bit;
 	return 1;
+}
+
+/* The value of `name=` in `{fd=4, events=POLLOUT, revents=POLLOUT}`, up to the next ',' or '}'. */
+static bool struct_field(struct token t, const char *name, struct token *value)
+{
+	size_t name_len = strlen(name);
+	for (size_t i = 0; i + name_len < t.len; i++) {
+		bool starts = i == 0 || t.s[i - 1] == '{' || t.s[i - 1] == ',' || char_is_blank(t.s[i - 1]);
+		if (!starts || memcmp(t.s + i, name, name_len) != 0)
+			continue;
+		size_t at = i + name_len;
+		while (at < t.len && char_is_blank(t.s[at]))
+			at++;
+		if (at == t.len || t.s[at] != '=')
+			continue;
+		size_t end = ++at;
+		while (end < t.len && t.s[end] != ',' && t.s[end] != '}')
+			end++;
+		*value = trimmed(sub_token(t, at, end - at));
+		return true;
+	}
+	return false;
+}
+
+struct event_name {
+	const char *name;
+	uint32_t bit;
+};
+static const struct event_name poll_names[] = {
+	{ "POLLIN", POLLIN },	{ "POLLPRI", POLLPRI },	      { "POLLOUT", POLLOUT },	    { "POLLERR", POLLERR },
+	{ "POLLHUP", POLLHUP }, { "POLLRDNORM", POLLRDNORM }, { "POLLWRNORM", POLLWRNORM }, { "POLLRDHUP", POLLRDHUP },
+	{ NULL, 0 },
+};
+static const struct event_name epoll_names[] = {
+	{ "EPOLLIN", EPOLLIN },		  { "EPOLLPRI", EPOLLPRI },	    { "EPOLLOUT", EPOLLOUT },
+	{ "EPOLLERR", EPOLLERR },	  { "EPOLLHUP", EPOLLHUP },	    { "EPOLLRDHUP", EPOLLRDHUP },
+	{ "EPOLLET", EPOLLET },		  { "EPOLLONESHOT", EPOLLONESHOT }, { "EPOLLEXCLUSIVE", EPOLLEXCLUSIVE },
+	{ NULL, 0 },
+};
+
+/* POLLIN|POLLOUT (or EPOLLIN|EPOLLET) as glibc numbers them. */
+static int poll_bits(struct pkt_parser *p, struct token t, const struct event_name *names, uint32_t *bits)
+{
+	*bits = 0;
+	struct token rest = t, word;
+	while (next_flag_word(&rest, &word)) {
+		int64_t bit = token_is(word, "0") ? 0 : -1;
+		for (size_t i = 0; names[i].name; i++)
+			if (token_is(word, names[i].name))
+				bit = names[i].bit;
+		if (bit < 0)
+			return lex_unsupported(p->lx, word.col, "poll event " TOKEN_FMT, TOKEN_ARG(word));
+		*bits |= (uint32_t)bit;
+	}
+	return 0;
+}
+
+/* poll([{fd=FD, events=E, revents=R}], 1, TIMEOUT_MS) = N: one socket, polled by the agent for at
+ * most the script's timeout and no longer than the line allows (its span, else its slack). The
+ * line's result and revents become one expected value, the revents the agent sees (0 for N = 0). */
+static int lower_poll(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	struct token fds = call->args[0], fd, events, revents;
+	int count, timeout_ms;
+	uint32_t expected_revents;
+	if (lex_int(p->lx, call->args[1], &count) < 0 || lex_int(p->lx, call->args[2], &timeout_ms) < 0)
+		return -1;
+	int structs = 0;
+	for (size_t i = 0; i < fds.len; i++)
+		structs += fds.s[i] == '{';
+	if (count != 1 || structs != 1)
+		return lex_unsupported(p->lx, fds.col, "a poll() of other than one descriptor");
+	if (!struct_field(fds, "fd", &fd) || !struct_field(fds, "events", &events) ||
+	    !struct_field(fds, "revents", &revents))
+		return lex_fail(p->lx, fds.col, "expected [{fd=N, events=..., revents=...}]");
+	if (fd_handle(p, fd, app->handle) < 0 || poll_bits(p, events, poll_names, &app->poll_events) < 0 ||
+	    poll_bits(p, revents, poll_names, &expected_revents) < 0)
+		return -1;
+	if (call->err)
+		return lex_unsupported(p->lx, call->result.col, "a poll() expected to fail");
+	if (call->value != 0 && call->value != 1)
+		return lex_fail(p->lx, call->result.col, "a poll() of one descriptor returns 0 or 1");
+	app->op = APP_POLL;
+	int64_t line_wait_ns = wait_of(p, call);
+	app->timeout_ns = timeout_ms < 0 || (int64_t)timeout_ms * NS_PER_MS > line_wait_ns ? line_wait_ns
+											 : (int64_t)timeout_ms * NS_PER_MS;
+	app->expect = APP_EXPECT_VALUE;
+	app->expect_value = call->value ? expected_revents : 0;
+	return 0;
+}
+
+/* epoll_create(SIZE) = FD: an epoll instance of the agent's (a stack without epoll answers EOPNOTSUPP). */
+static int lower_epoll_create(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	if (call->err || call->value < 0)
+		return lex_unsupported(p->lx, call->result.col, "an epoll_create() expected to fail");
+	app->op = APP_EPOLL_CREATE;
+	app->expect = APP_EXPECT_SUCCESS;
+	return new_fd_handle(p, call, app->handle);
+}
+
+/* epoll_ctl(EPFD, EPOLL_CTL_ADD|MOD|DEL, FD, {events=E, fd=FD}) = 0 */
+static int lower_epoll_ctl(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	static const struct {
+		const char *name;
+		int op;
+	} ops[] = { { "EPOLL_CTL_ADD", EPOLL_CTL_ADD }, { "EPOLL_CTL_MOD", EPOLL_CTL_MOD }, { "EPOLL_CTL_DEL", EPOLL_CTL_DEL } };
+	struct token event = call->args[3], events, fd;
+	app->epoll_ctl_op = -1;
+	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+		if (token_is(call->args[1], ops[i].name))
+			app->epoll_ctl_op = ops[i].op;
+	if (app->epoll_ctl_op < 0)
+		return lex_unsupported(p->lx, call->args[1].col, "epoll_ctl op " TOKEN_FMT, TOKEN_ARG(call->args[1]));
+	if (fd_handle(p, call->args[0], app->handle) < 0 || fd_handle(p, call->args[2], app->from_handle) < 0)
+		return -1;
+	if (!struct_field(event, "events", &events) || !struct_field(event, "fd", &fd) ||
+	    fd.len != call->args[2].len || memcmp(fd.s, call->args[2].s, fd.len) != 0)
+		return lex_unsupported(p->lx, event.col, "an epoll event other than {events=..., fd=FD}");
+	if (poll_bits(p, events, epoll_names, &app->poll_events) < 0)
+		return -1;
+	app->op = APP_EPOLL_CTL;
+	expect_result(call, app);
+	return 0;
+}
+
+/* epoll_wait(EPFD, {events=E, fd=FD}, MAX, TIMEOUT_MS) = 1, or `{events=0, ptr=0}` with = 0: one
+ * ready event at most, waited for no longer than the script's timeout and the line allow. */
+static int lower_epoll_wait(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	struct token event = call->args[1], events, fd;
+	int max_events, timeout_ms;
+	if (fd_handle(p, call->args[0], app->handle) < 0 || lex_int(p->lx, call->args[2], &max_events) < 0 ||
+	    lex_int(p->lx, call->args[3], &timeout_ms) < 0)
+		return -1;
+	if (call->err)
+		return lex_unsupported(p->lx, call->result.col, "an epoll_wait() expected to fail");
+	if (call->value > 1 || max_events < 1)
+		return lex_unsupported(p->lx, call->result.col, "an epoll_wait() of more than one event");
+	if (!struct_field(event, "events", &events))
+		return lex_unsupported(p->lx, event.col, "an epoll event other than {events=..., fd=FD}");
+	uint32_t expected_events;
+	if (poll_bits(p, events, epoll_names, &expected_events) < 0)
+		return -1;
+	app->op = APP_EPOLL_WAIT;
+	int64_t line_wait_ns = wait_of(p, call);
+	app->timeout_ns = timeout_ms < 0 || (int64_t)timeout_ms * NS_PER_MS > line_wait_ns ? line_wait_ns
+											 : (int64_t)timeout_ms * NS_PER_MS;
+	app->expect = APP_EXPECT_VALUE;
+	app->expect_value = call->value ? expected_events : 0;
+	if (call->value == 1) {
+		if (!struct_field(event, "fd", &fd))
+			return lex_unsupported(p->lx, event.col, "an epoll event other than {events=..., fd=FD}");
+		if (fd_handle(p, fd, app->expect_text) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ioctl(FD, SIOCINQ|SIOCOUTQ, [N]) = 0: the bytes the socket counts (unread; unsent and unacked),
+ * through the agent's ioctl op. */
+static int lower_ioctl(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	int expected;
+	if (token_is(call->args[1], "SIOCINQ"))
+		app->ioctl_request = SIOCINQ;
+	else if (token_is(call->args[1], "SIOCOUTQ"))
+		app->ioctl_request = SIOCOUTQ;
+	else
+		return lex_unsupported(p->lx, call->args[1].col, "ioctl " TOKEN_FMT, TOKEN_ARG(call->args[1]));
+	if (fd_handle(p, call->args[0], app->handle) < 0)
+		return -1;
+	app->op = APP_IOCTL;
+	if (call->err || call->value != 0) {
+		expect_result(call, app);
+		return 0;
+	}
+	if (bracketed_int(p, call->args[2], &expected) < 0)
+		return -1;
+	app->expect = APP_EXPECT_VALUE;
+	app->expect_value = expected;
+	return 0;
+}
+
+/* A number, or one of the names a sock_extended_err's fields are written with. */
+static int errqueue_field(struct pkt_parser *p, struct token t, unsigned *value)
+{
+	static const struct {
+		const char *name;
+		unsigned value;
+	} names[] = { { "SO_EE_ORIGIN_ZEROCOPY", SO_EE_ORIGIN_ZEROCOPY },
+		      { "SO_EE_CODE_ZEROCOPY_COPIED", SO_EE_CODE_ZEROCOPY_COPIED } };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (token_is(t, names[i].name)) {
+			*value = names[i].value;
+			return 0;
+		}
+	uint64_t number;
+	if (t.len == 0 || !char_is_digit(t.s[0]))
+		return lex_unsupported(p->lx, t.col, "error queue value " TOKEN_FMT, TOKEN_ARG(t));
+	if (lex_uint(p->lx, t, 0, UINT32_MAX, &number) < 0)
+		return -1;
+	*value = (unsigned)number;
+	return 0;
+}
+
+/* recvmsg(FD, {..., msg_flags=MSG_ERRQUEUE, msg_control=[{cmsg_level=.., cmsg_type=.., cmsg_data={ee_errno=..,
+ * ee_origin=.., ee_type=.., ee_code=.., ee_info=.., ee_data=..}}]}, MSG_ERRQUEUE) = 0: one MSG_ZEROCOPY
+ * notification (Documentation/networking/msg_zerocopy.rst), read from the error queue by the agent and
+ * compared field by field; `msg_control=[]` with `= -1 EAGAIN`: none queued. Any other recvmsg is a
+ * SKIP. */
+static int lower_recvmsg(struct pkt_parser *p, const struct pkt_call *call, struct app_call *app)
+{
+	struct token msg = call->args[1], field;
+	if (!token_is(call->args[2], "MSG_ERRQUEUE"))
+		return lex_unsupported(p->lx, call->name.col, "recvmsg other than MSG_ERRQUEUE");
+	if (fd_handle(p, call->args[0], app->handle) < 0)
+		return -1;
+	app->op = APP_ERRQUEUE;
+	app->timeout_ns = wait_of(p, call);
+	expect_result(call, app);
+	if (call->err)
+		return 0;
+	static const char *const fields[] = { "ee_errno", "ee_origin", "ee_type", "ee_code", "ee_info", "ee_data" };
+	size_t used = 0;
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		unsigned value = 0;
+		if (!struct_field(msg, fields[i], &field))
+			return lex_unsupported(p->lx, msg.col, "recvmsg(MSG_ERRQUEUE) without %s", fields[i]);
+		if (errqueue_field(p, field, &value) < 0)
+			return -1;
+		used += (size_t)snprintf(app->expect_text + used, sizeof app->expect_text - used, "%s%s=%u",
+					 i ? " " : "", fields[i], value);
+	}
+	return 0;
 }
 
 /* One row per call: its argument count and how it becomes an app call. A lowering returns 0 (an app
@@ -577,7 +1019,79 @@ static const struct pkt_syscall {
 	{ "sendto", 6, lower_send },		{ "close", 1, lower_close },
 	{ "shutdown", 2, lower_shutdown },	{ "setsockopt", 5, lower_setsockopt },
 	{ "getsockopt", 5, lower_getsockopt }, { "fcntl", -1, lower_fcntl },
+	{ "poll", 3, lower_poll },		{ "recvmsg", 3, lower_recvmsg },
+	{ "epoll_create", 1, lower_epoll_create }, { "epoll_ctl", 4, lower_epoll_ctl },
+	{ "epoll_wait", 4, lower_epoll_wait },	{ "sendmsg", 3, lower_sendmsg },
+	{ "ioctl", 3, lower_ioctl },
 };
+
+/* depth plus the brackets text[len] opens and less those it closes, outside quotes. */
+static int bracket_depth(const char *text, size_t len, int depth)
+{
+	bool quoted = false;
+	for (size_t i = 0; i < len; i++) {
+		char ch = text[i];
+		if (quoted || ch == '"')
+			quoted = ch == '"' ? !quoted : quoted;
+		else
+			depth += (ch == '(' || ch == '[' || ch == '{') - (ch == ')' || ch == ']' || ch == '}');
+	}
+	return depth;
+}
+
+/* Adds text[len] to the gathered call, after a blank. */
+static int add_call_text(struct pkt_parser *p, const char *text, size_t len)
+{
+	if (p->call_len + len + 2 > sizeof p->call_text)
+		return lex_fail_at(p->lx, p->block_where, "a system call longer than %zu bytes", sizeof p->call_text - 2);
+	if (p->call_len > 0)
+		p->call_text[p->call_len++] = ' ';
+	memcpy(p->call_text + p->call_len, text, len);
+	p->call_len += len;
+	p->call_text[p->call_len] = '\0';
+	return 0;
+}
+
+static int parse_syscall(struct pkt_parser *p, struct step *s, int64_t span_ns);
+
+/* The call's brackets closed: it is parsed as if written on its first line. */
+static int finish_call(struct pkt_parser *p)
+{
+	struct case_lexer *lx = p->lx;
+	struct case_lexer saved = *lx;
+	lx->line = p->call_text;
+	lx->line_len = lx->code_len = p->call_len;
+	lx->pos = p->call_pos;
+	lx->line_no = p->call_line_no;
+	int rc = parse_syscall(p, &p->call_step, p->call_span_ns);
+	if (rc == 0)
+		rc = case_append_step(lx, p->c, &p->call_step);
+	rc = settle(p, rc);
+	lx->line = saved.line;
+	lx->line_len = saved.line_len;
+	lx->code_len = saved.code_len;
+	lx->pos = saved.code_len;
+	lx->line_no = saved.line_no;
+	return rc;
+}
+
+/* A call whose brackets stay open at the line's end: gathered until they close (BLOCK_CALL). */
+static int start_call(struct pkt_parser *p, const struct step *s, int64_t span_ns, int depth)
+{
+	struct case_lexer *lx = p->lx;
+	p->block = BLOCK_CALL;
+	const char *open = memchr(lx->line + lx->pos, '(', lx->code_len - lx->pos);
+	p->block_where = (struct source_location){ lx->line_no, open ? (int)(open - lx->line) + 1 : s->where.col };
+	p->call_depth = depth;
+	p->call_step = *s;
+	p->call_span_ns = span_ns;
+	p->call_len = 0;
+	p->call_pos = lx->pos;
+	p->call_line_no = lx->line_no;
+	int rc = add_call_text(p, lx->line, lx->code_len);
+	lx->pos = lx->code_len;
+	return rc;
+}
 
 static int parse_syscall(struct pkt_parser *p, struct step *s, int64_t span_ns)
 {
@@ -598,10 +1112,11 @@ static int parse_syscall(struct pkt_parser *p, struct step *s, int64_t span_ns)
 	if (row->arg_count >= 0 && call.arg_count != row->arg_count)
 		return lex_fail(lx, call.name.col, "%s takes %d arguments, not %d", row->name, row->arg_count,
 				call.arg_count);
-	/* The call blocks while later lines inject what it waits for: the agent's calls that wait for the
-	 * peer (accept, a read, a connect's end) can; a write's or sendto's block on the stack's buffers
-	 * or its cookie logic, which the agent's non-blocking calls do not. */
-	bool waits = row->lower == lower_recv || row->lower == lower_accept || row->lower == lower_connect;
+	/* The call blocks while later lines inject what it waits for: accept, a read, a connect's end, and
+	 * a write or sendto, which waits for its connection and for room in the buffer (send_blocking). */
+	bool waits = row->lower == lower_recv || row->lower == lower_accept || row->lower == lower_connect ||
+		     row->lower == lower_send || row->lower == lower_poll || row->lower == lower_epoll_wait ||
+		     row->lower == lower_sendmsg;
 	if (span_ns > 0 && !waits)
 		return lex_unsupported(lx, s->where.col, "a blocking call's span ('...') on %s", row->name);
 	struct app_call *app = &s->u.app;
@@ -658,6 +1173,14 @@ static void remote_sequence_space(struct pkt_parser *p, bool injected, struct se
 		p->remote_isn = (uint32_t)spec->seq.value;
 		return;
 	}
+	if (syn && !injected && spec->seq.kind == SPEC_VALUE && spec->seq.value != 0) {
+		/* The stack's SYN or SYN-ACK: its seq is the stack's ISN whatever the script wrote (socket.h,
+		 * local_seq_script_to_live_offset maps the script's onto it; 0, the stack's ISN counted from
+		 * itself, says so already), and the stack's later seqs count from the stack's ISN, not from
+		 * the script's. */
+		spec->seq = (struct spec_value){ SPEC_ANY, 0 };
+		return;
+	}
 	if (syn)
 		return;
 	if (injected) {
@@ -691,6 +1214,14 @@ static void find_stack_cookies(struct pkt_parser *p, struct segment_spec *spec)
 	}
 }
 
+/* A line's slack at delta_ns from the previous event: --tolerance_usecs, or --tolerance_percent of the
+ * distance when that is more. */
+static int64_t slack_of(const struct pkt_parser *p, int64_t delta_ns)
+{
+	int64_t proportional_ns = delta_ns * p->tolerance_per_mille / 1000;
+	return proportional_ns > p->tolerance_ns ? proportional_ns : p->tolerance_ns;
+}
+
 static int parse_packet(struct pkt_parser *p, struct token direction, struct step *s)
 {
 	bool injected = token_is(direction, "<");
@@ -707,6 +1238,10 @@ static int parse_packet(struct pkt_parser *p, struct token direction, struct ste
 		return -1;
 	if (injected && spec->win.kind == SPEC_UNSET)
 		return lex_fail(p->lx, direction.col, "window must be specified for inbound packets");
+	if (injected && (spec->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN && p->listener_under_test) {
+		s->new_passive_open = p->passive_opens++ > 0;
+		p->listener_under_test = false;
+	}
 	if (injected && (spec->flags & TCP_FLAG_SYN)) {
 		p->peer_mss = PKT_DEFAULT_MSS;
 		p->peer_timestamps = false;
@@ -722,10 +1257,17 @@ static int parse_packet(struct pkt_parser *p, struct token direction, struct ste
 		struct option_spec *o = &spec->options[i];
 		if (o->kind != TCP_OPTION_TIMESTAMP)
 			continue;
-		/* packetdrill checks no outbound TS val unless --tcp_ts_tick_usecs (config.c: 0), and maps an
-		 * inbound TS ecr onto the stack's TS clock (run_packet.c); `auto` echoes the stack's latest. */
-		if (!injected)
+		/* packetdrill checks no outbound TS val unless --tcp_ts_tick_usecs (config.c: 0), and then
+		 * within --tolerance_usecs or --tolerance_percent of the time since the script started
+		 * (verify_outbound_tcp_option); it maps an inbound TS ecr onto the stack's TS clock
+		 * (run_packet.c); `auto` echoes the stack's latest. */
+		if (!injected && p->ts_tick_usecs && o->v[0].kind == SPEC_VALUE) {
+			int64_t tolerance_ns = slack_of(p, p->script_ns);
+			o->ts_tick_usecs = p->ts_tick_usecs;
+			o->ts_tolerance_usecs = (uint32_t)(tolerance_ns / 1000);
+		} else if (!injected) {
 			o->v[0] = (struct spec_value){ SPEC_ANY, 0 };
+		}
 		else if (spec->flags & TCP_FLAG_ACK)
 			o->v[1] = (struct spec_value){ SPEC_AUTO, 0 };
 	}
@@ -775,7 +1317,10 @@ static int append_packet(struct pkt_parser *p, const struct step *s)
 		mss = PKT_MIN_MSS;
 	if (p->peer_timestamps)
 		mss -= TCPOLEN_TIMESTAMP_ALIGNED;
-	if (s->kind != STEP_EXPECT_SEGMENT || whole->payload_len <= mss || whole->seq.kind != SPEC_VALUE)
+	/* A SYN with data (Fast Open) is one segment: GSO never splits one, and its data is sized by the
+	 * MSS the stack cached, not by the peer's SYN. */
+	if (s->kind != STEP_EXPECT_SEGMENT || whole->payload_len <= mss || whole->seq.kind != SPEC_VALUE ||
+	    (whole->flags & TCP_FLAG_SYN))
 		return case_append_step(p->lx, p->c, s);
 	struct step piece = *s;
 	for (uint32_t done = 0; done < whole->payload_len; done += piece.u.segment.payload_len) {
@@ -847,15 +1392,8 @@ static int parse_code_block(struct pkt_parser *p, const struct step *s)
 	size_t start = lx->pos + 2;
 	return add_code_text(p, lx->line + start, lx->line_len - start);
 }
-static int parse_command(struct pkt_parser *p, bool timed);
+static int parse_command(struct pkt_parser *p, const struct step *at);
 
-/* A line's slack at delta_ns from the previous event: --tolerance_usecs, or --tolerance_percent of the
- * distance when that is more. */
-static int64_t slack_of(const struct pkt_parser *p, int64_t delta_ns)
-{
-	int64_t proportional_ns = delta_ns * p->tolerance_per_mille / 1000;
-	return proportional_ns > p->tolerance_ns ? proportional_ns : p->tolerance_ns;
-}
 
 /* packetdrill's command line, applied at the first event (commands and options, below). */
 static int apply_command_line(struct pkt_parser *p);
@@ -875,8 +1413,19 @@ static int parse_event(struct pkt_parser *p)
 	if (!p->seen_event && apply_command_line(p) < 0)
 		return -1;
 	p->seen_event = true;
-	if (token_is(t, "*"))
-		return lex_unsupported(lx, t.col, "an event at any time ('*')");
+	if (token_is(t, "*")) {
+		/* `* > F. ...`: the stack's segment at any time (run.c, verify_time: ANY_TIME is not checked),
+		 * counted from the previous event; the harness waits for it up to PKT_ANY_TIME_NS. */
+		if (lex_peek_char(lx) != '>')
+			return lex_unsupported(lx, t.col, "an event at any time ('*') other than an expected packet");
+		s.when = (struct time_spec){ .relative = true, .has_window = true, .latest_ns = PKT_ANY_TIME_NS };
+		s.where.col = lex_cursor_col(lx);
+		struct token direction;
+		lex_next_word(lx, "", &direction);
+		if (parse_packet(p, direction, &s) < 0)
+			return -1;
+		return append_packet(p, &s);
+	}
 	/* `+0...0.100`: the call may block 100 ms (syntax.md, opt_end_time). */
 	struct token time = t;
 	int64_t span_ns = 0;
@@ -904,6 +1453,10 @@ static int parse_event(struct pkt_parser *p)
 		span_ns -= s.when.earliest_ns;
 		if (span_ns < 0)
 			return lex_fail(lx, t.col, "a span ends before it starts");
+		/* `+0...0 connect(...)`: it blocks still (the next lines run meanwhile), and returns at once;
+		 * a span of 1 ns is that, within the line's slack. */
+		if (span_ns == 0)
+			span_ns = 1;
 	}
 	/* A system call's line happened when it was made, however long the agent took to answer
 	 * (`+0 > P.` after three writes is due with the first one). */
@@ -927,12 +1480,17 @@ static int parse_event(struct pkt_parser *p)
 			return -1;
 		return append_packet(p, &s);
 	} else if (next == '`') {
-		return parse_command(p, true);
+		if (dots)
+			return lex_fail(lx, t.col, "a command has no '...' span");
+		return parse_command(p, &s);
 	} else if (next == '%' && lx->pos + 1 < lx->code_len && lx->line[lx->pos + 1] == '{') {
 		return parse_code_block(p, &s);
 	} else if (next == '\0') {
 		return lex_fail(lx, s.where.col, "expected an action after the time");
 	} else {
+		int depth = bracket_depth(lx->line + lx->pos, lx->code_len - lx->pos, 0);
+		if (depth > 0)
+			return start_call(p, &s, span_ns, depth);
 		rc = parse_syscall(p, &s, span_ns);
 	}
 	if (rc < 0)
@@ -1018,14 +1576,61 @@ static int parse_command_text(struct pkt_parser *p)
 	return run_shell_line(p, text, "");
 }
 
-/* A backtick command: before the first event it prepares the case (sysctls); timed or later it
- * would change the stack while the script runs. */
-static int parse_command(struct pkt_parser *p, bool timed)
+/* The case needs the key a sysctl step sets: a stack without it SKIPs the case before it starts. */
+static void require_sysctl(struct case_file *c, const char *key)
+{
+	for (int i = 0; i < c->require_count; i++)
+		if (c->requires[i].kind == REQUIRE_SYSCTL && !strcmp(c->requires[i].name, key))
+			return;
+	if (c->require_count == CASE_MAX_REQUIRES)
+		return;
+	struct requirement *r = &c->requires[c->require_count++];
+	r->kind = REQUIRE_SYSCTL;
+	snprintf(r->name, sizeof r->name, "%s", key);
+}
+
+/* A one-line command at a time in the script (`+0 `sysctl -q net.ipv4.tcp_fastopen=0x402``): packetdrill
+ * runs it then (run_command.c), so its sysctls become steps at that time, in the case's namespace.
+ * Other commands, and one over several lines, would change the stack in ways the agent cannot. */
+static int timed_command(struct pkt_parser *p, const struct step *at, struct token text, int col)
+{
+	struct case_lexer *lx = p->lx;
+	if (pkt_shell_is_cleanup(text.s, text.len))
+		return 0;
+	struct pkt_shell_effect effect;
+	char *why = NULL;
+	int rc = at && p->block == BLOCK_NONE ? pkt_shell_line(text.s, text.len, p->dir, false, &effect, &why)
+					      : PKT_SHELL_UNSUPPORTED;
+	bool only_sysctls = rc == PKT_SHELL_DONE && effect.file_line_count == 0 && effect.sysctl_count > 0;
+	for (int i = 0; only_sysctls && i < effect.sysctl_count; i++)
+		/* The run makes the stack's Fast Open cookies from the key it holds at the start. */
+		only_sysctls = strcmp(effect.sysctls[i].key, "net.ipv4.tcp_fastopen_key") != 0;
+	if (rc == PKT_SHELL_DONE)
+		pkt_shell_effect_free(&effect);
+	free(why);
+	if (!only_sysctls)
+		return lex_unsupported(lx, col, "a shell command while the script runs: '%.*s'", (int)text.len, text.s);
+	struct step s = *at;
+	s.kind = STEP_SYSCTL;
+	for (int i = 0; i < effect.sysctl_count; i++) {
+		s.u.sysctl = effect.sysctls[i];
+		require_sysctl(p->c, s.u.sysctl.key);
+		if (case_append_step(lx, p->c, &s) < 0)
+			return -1;
+		/* The rest of the line's sysctls at once after the first. */
+		s.when = (struct time_spec){ .relative = true, .tolerance_ns = at->when.tolerance_ns, .clock_at_call = true };
+	}
+	return 0;
+}
+
+/* A backtick command: before the first event it prepares the case (sysctls); timed (at) or later it
+ * changes the stack while the script runs. */
+static int parse_command(struct pkt_parser *p, const struct step *at)
 {
 	struct case_lexer *lx = p->lx;
 	int col = lex_cursor_col(lx);
 	lx->pos++;
-	if (timed || p->seen_event) {
+	if (at || p->seen_event) {
 		const char *close = memchr(lx->line + lx->pos, '`', lx->line_len - lx->pos);
 		struct token text = trimmed((struct token){ lx->line + lx->pos,
 							    close ? (size_t)(close - lx->line) - lx->pos : lx->code_len - lx->pos,
@@ -1033,9 +1638,7 @@ static int parse_command(struct pkt_parser *p, bool timed)
 		p->block = close ? BLOCK_NONE : BLOCK_COMMAND_SKIPPED;
 		p->block_where = (struct source_location){ lx->line_no, col };
 		lx->pos = lx->code_len;
-		if (pkt_shell_is_cleanup(text.s, text.len))
-			return 0;
-		return lex_unsupported(lx, col, "a shell command while the script runs: '%.*s'", (int)text.len, text.s);
+		return timed_command(p, at, text, col);
 	}
 	p->block_where = (struct source_location){ lx->line_no, col };
 	return parse_command_text(p);
@@ -1105,6 +1708,12 @@ static int apply_option(struct pkt_parser *p, struct token t)
 		p->c->families = 1u << family;
 		if (family == FAMILY_IPV6)
 			set_default_script_addresses(p, true);
+	} else if (token_is(name, "tcp_ts_tick_usecs")) {
+		/* packetdrill's check of the stack's TS vals (config.c: 0..1000000, 0 disables it). */
+		uint64_t usecs;
+		if (lex_uint(lx, value, 0, 1000000, &usecs) < 0)
+			return -1;
+		p->ts_tick_usecs = (uint32_t)usecs;
 	} else if (token_is(name, "mss")) {
 		/* packetdrill's gso_size for the super-segments it injects through its tun device; an
 		 * injected segment here is never longer than the link's MTU (append_packet). */
@@ -1172,13 +1781,14 @@ static int parse_statement(struct pkt_parser *p)
 	case BLOCK_COMMAND:
 		return parse_command_text(p);
 	case BLOCK_CALL:
-		for (size_t i = 0; i < lx->code_len && p->call_depth > 0; i++) {
-			char ch = lx->line[i];
-			p->call_depth += (ch == '(' || ch == '[' || ch == '{') - (ch == ')' || ch == ']' || ch == '}');
-		}
-		if (p->call_depth <= 0)
-			p->block = BLOCK_NONE;
-		return 0;
+		if (add_call_text(p, lx->line, lx->code_len) < 0)
+			return -1;
+		lx->pos = lx->code_len;
+		p->call_depth = bracket_depth(lx->line, lx->code_len, p->call_depth);
+		if (p->call_depth > 0)
+			return 0;
+		p->block = BLOCK_NONE;
+		return finish_call(p);
 	case BLOCK_COMMAND_SKIPPED:
 		if (memchr(lx->line, '`', lx->line_len))
 			p->block = BLOCK_NONE;
@@ -1198,7 +1808,7 @@ static int parse_statement(struct pkt_parser *p)
 	if (next == '-' && lx->pos + 1 < lx->code_len && lx->line[lx->pos + 1] == '-')
 		return parse_option(p);
 	if (next == '`')
-		return parse_command(p, false);
+		return parse_command(p, NULL);
 	return parse_event(p);
 }
 

@@ -156,7 +156,7 @@ int dry_run_print(struct target *t, const struct run_set *set, FILE *out, char *
 		     "is sent\n", t->ifname, ip_text(t, t->target_ip, ip), mac);
 	if (print_probes(t, out, error) < 0)
 		return -1;
-	struct wire *w = wire_open(t->harness_netns_fd, t->ifname, t->harness_mac, t->target_mac, false, error);
+	struct wire *w = wire_open(t->harness_netns_fd, t->ifname, t->harness_mac, t->target_mac, false, 0, error);
 	if (!w)
 		return -1;
 	struct ip_address target = family_address(target_wire_family(t), t->target_ip);

@@ -104,7 +104,7 @@ static const char usage_text[] =
 	"                   timer chain as written), the same on every machine; the JSON report records the\n"
 	"                   selection and K/N for merge (docs/ci.md)\n"
 		"  --ip_version V, --local_ip A, --remote_ip A, --tolerance_usecs N, --tolerance_percent P,\n"
-	"  --mss N, -D NAME=VALUE\n"
+	"  --mss N, --tcp_ts_tick_usecs N, -D NAME=VALUE\n"
 	"                   packetdrill's command line, for .pkt scripts (docs/packetdrill.md): options\n"
 	"                   that win over the scripts' own, defines replacing whole words\n"
 	"\n"
@@ -1058,6 +1058,7 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 		{ "tolerance_usecs", required_argument, NULL, PKT_OPTION },
 		{ "tolerance_percent", required_argument, NULL, PKT_OPTION },
 		{ "mss", required_argument, NULL, PKT_OPTION },
+		{ "tcp_ts_tick_usecs", required_argument, NULL, PKT_OPTION },
 		{ NULL, 0, NULL, 0 },
 	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);

@@ -15,6 +15,18 @@ void peer_init(struct peer_state *p, const struct peer_decl *decl, enum address_
 	p->isn = decl->isn;
 	p->snd_nxt = decl->isn;
 	p->target_port = decl->target_port;
+	p->port = decl->port;
+}
+
+void peer_new_passive_open(struct peer_state *p)
+{
+	p->port = (uint16_t)(p->port == UINT16_MAX ? p->decl->port : p->port + 1);
+	p->snd_nxt = p->isn;
+	p->sent_anything = false;
+	p->own_tsval_known = false;
+	p->kernel_isn_known = false;
+	p->kernel_tsval_known = false;
+	p->ts_baseline_known = false;
 }
 
 uint32_t peer_tsval(const struct peer_state *p, int64_t since_start_ns)
@@ -101,7 +113,7 @@ int peer_build_segment(struct peer_state *p, const struct segment_spec *spec, co
 	memset(out, 0, sizeof *out);
 	out->src_ip = p->address;
 	out->dst_ip = *target;
-	out->src_port = p->decl->port;
+	out->src_port = p->port;
 	out->dst_port = p->target_port;
 	out->flags = spec->flags;
 	out->seq = p->isn + (uint32_t)spec->seq.value;
@@ -133,7 +145,7 @@ static bool is_active_open(const struct segment *s)
 
 bool peer_owns(const struct peer_state *p, const struct segment *s)
 {
-	if (!ip_address_equal(&s->dst_ip, &p->address) || s->dst_port != p->decl->port)
+	if (!ip_address_equal(&s->dst_ip, &p->address) || s->dst_port != p->port)
 		return false;
 	/* The new connection's SYN, not a retransmission of the last one's. */
 	if (p->awaiting_active_open)
@@ -147,6 +159,9 @@ void peer_learn(struct peer_state *p, const struct segment *s)
 		p->target_port = s->src_port;
 	p->awaiting_active_open = false;
 	if (s->flags & TCP_FLAG_SYN) {
+		/* A new connection's SYN (not a retransmission): its TS vals start a baseline of their own. */
+		if (!p->kernel_isn_known || p->kernel_isn != s->seq)
+			p->ts_baseline_known = false;
 		p->kernel_isn = s->seq;
 		p->kernel_isn_known = true;
 	}
@@ -205,6 +220,28 @@ void peer_resolve_expected(const struct peer_state *p, const struct segment_spec
 		const struct peer_state *sender = o->v[1].value == 0 ? p : p->all ? &p->all[o->v[1].value - 1] : NULL;
 		o->v[1] = sender && sender->own_tsval_known ? (struct spec_value){ SPEC_VALUE, sender->own_tsval }
 							    : (struct spec_value){ SPEC_VALUE, 0 };
+	}
+}
+
+void peer_map_ts_ticks(struct peer_state *p, struct segment_spec *expected, const struct segment_spec *observed)
+{
+	const struct option_spec *seen = NULL;
+	for (size_t i = 0; i < observed->option_count; i++)
+		if (observed->options[i].kind == TCP_OPTION_TIMESTAMP)
+			seen = &observed->options[i];
+	for (size_t i = 0; seen && i < expected->option_count; i++) {
+		struct option_spec *o = &expected->options[i];
+		if (o->kind != TCP_OPTION_TIMESTAMP || !o->ts_tick_usecs || o->v[0].kind != SPEC_VALUE)
+			continue;
+		uint32_t script = (uint32_t)o->v[0].value, actual = (uint32_t)seen->v[0].value;
+		if (!p->ts_baseline_known) {
+			p->ts_baseline_known = true;
+			p->ts_script_first = script;
+			p->ts_actual_first = actual;
+		}
+		int32_t off_ticks = (int32_t)(p->ts_script_first + (actual - p->ts_actual_first) - script);
+		uint64_t off_usecs = (uint64_t)(off_ticks < 0 ? -(int64_t)off_ticks : off_ticks) * o->ts_tick_usecs;
+		o->v[0].value = off_usecs <= o->ts_tolerance_usecs ? actual : p->ts_actual_first + (script - p->ts_script_first);
 	}
 }
 

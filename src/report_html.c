@@ -8,14 +8,18 @@
  *   <a class="pcap" href="...">
  *       the run's capture, relative to DIR: the capture's own path when it lies under DIR, else its hard
  *       link or copy under DIR/captures/ (report_captures.h), so that DIR can be moved whole.
- *   <svg class="ladder" data-run="NAME" data-segments="K">
+ *   <svg class="ladder" data-run="NAME" data-segments="K" data-teardown="T">
  *       one per record that ran and was not skipped; K = its RUN_EVENT_INJECTED + RUN_EVENT_SEGMENT
- *       events.
+ *       events, T = its RUN_EVENT_TEARDOWN events.
  *   <g class="column" data-column="PEER|(other)|stack">
  *       one per vertical line of a ladder: the peers the run's events name, "(other)" for segments to
  *       an undeclared address, the stack under test.
  *   <g class="arrow" data-kind="injected|segment">
  *       one per INJECTED or SEGMENT event, class "arrow broke" when it broke its line's expectation.
+ *   <g class="arrow teardown" data-kind="teardown">
+ *       one per TEARDOWN event (what the stack sent as the harness closed the application's sockets,
+ *       after the last line), below the <g class="teardown-divider"> that opens the teardown, after
+ *       every other event; its label begins "teardown: ". Never "broke": teardown is not judged.
  *       Silences are <g class="silence">, app calls, states and counters
  *       <g class="note" data-kind="app|state|counter">: never "arrow"; class "note unchecked" when the
  *       stack could not show that evidence.
@@ -58,6 +62,7 @@
 #define EXCHANGE_ROW 30    /* a segment, or a silence, between a peer and the stack */
 #define NOTE_ROW 22        /* an app call, state or counter beside the stack */
 #define EXPECTED_LINE 15   /* under a broken event: what its line expected */
+#define DIVIDER_ROW 24     /* the line across the ladder where the teardown begins */
 
 static const char page_head[] =
 	"<!DOCTYPE html>\n"
@@ -101,6 +106,9 @@ static const char page_head[] =
 	".unchecked{color:#975a16}.matrix td.unchecked{background:#fffbeb}\n"
 	".note.unchecked circle{fill:#fff;stroke:#975a16;stroke-width:1.5}"
 	"svg.ladder .note.unchecked text{fill:#975a16;font-style:italic}\n"
+	/* The teardown is the harness's, after the case: grey and dashed, apart from every line's colours. */
+	".arrow.teardown line,.teardown-divider line{stroke:#a0aec0;stroke-dasharray:3 3}"
+	".arrow.teardown polygon{fill:#a0aec0}svg.ladder .teardown text{fill:#718096;font-style:italic}\n"
 	"</style>\n</head>\n<body>\n<h1>tcpharness report</h1>\n";
 
 /* ---- text ---- */
@@ -267,10 +275,21 @@ static bool is_segment(const struct run_event *e)
 	return e->kind == RUN_EVENT_INJECTED || e->kind == RUN_EVENT_SEGMENT;
 }
 
-/* Segments and silences run between a peer's line and the stack's; the rest sits beside the stack. */
+/* Segments (the teardown's too) and silences run between a peer's line and the stack's; the rest sits
+ * beside the stack. */
 static bool is_exchange(const struct run_event *e)
 {
-	return is_segment(e) || e->kind == RUN_EVENT_SILENCE;
+	return is_segment(e) || e->kind == RUN_EVENT_SILENCE || e->kind == RUN_EVENT_TEARDOWN;
+}
+
+/* The teardown's events come last (run.c records them after every line): the first one's index, or
+ * result->event_count when there is none. */
+static int first_teardown(const struct case_result *result)
+{
+	int i = 0;
+	while (i < result->event_count && result->events[i].kind != RUN_EVENT_TEARDOWN)
+		i++;
+	return i;
 }
 
 static int text_width(size_t chars)
@@ -336,6 +355,9 @@ static void event_label(const struct case_file *c, const struct run_event *e, ch
 	}
 	case RUN_EVENT_STATE:
 		snprintf(buf, size, "state %s", e->observed);
+		break;
+	case RUN_EVENT_TEARDOWN:
+		snprintf(buf, size, "teardown: %s", e->observed);
 		break;
 	default:
 		snprintf(buf, size, "%s", e->observed);
@@ -466,7 +488,7 @@ static void lay_out(const struct case_file *c, const struct case_result *result,
 	l->width = x + notes < LADDER_MAX_WIDTH ? x + notes : LADDER_MAX_WIDTH;
 	/* Neighbouring titles whose addresses would touch take turns on two rows. */
 	l->head_height = HEAD_HEIGHT + (columns && gap < text_width(address_chars) + 16 ? LINE : 0);
-	l->height = l->head_height + 10;
+	l->height = l->head_height + 10 + (first_teardown(result) < result->event_count ? DIVIDER_ROW : 0);
 	for (int i = 0; i < result->event_count; i++)
 		l->height += row_height(c, &result->events[i], l);
 }
@@ -490,7 +512,10 @@ static void put_lines(FILE *out, const char *class, int x, int y, const char *an
 static void put_tooltip(FILE *out, const struct case_file *c, const struct run_event *e, bool shortened)
 {
 	fputs("<title>", out);
-	if (e->step < 0) {
+	if (e->kind == RUN_EVENT_TEARDOWN) {
+		fputs("teardown: the stack sent this as the harness closed the application's sockets, after the last "
+		      "line; not judged", out);
+	} else if (e->step < 0) {
 		fputs("no line expected this segment", out);
 	} else {
 		const struct step *s = &c->steps[e->step];
@@ -540,10 +565,11 @@ static void draw_exchange(FILE *out, const struct case_file *c, const struct run
 		fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/><path d=\"M%d %dl8 8m0 -8l-8 8\"/>",
 			l->stack_x, y, mid, y, mid - 4, y - 4);
 	} else {
-		bool injected = e->kind == RUN_EVENT_INJECTED;
+		bool injected = e->kind == RUN_EVENT_INJECTED, teardown = e->kind == RUN_EVENT_TEARDOWN;
 		int from = injected ? peer_x : l->stack_x, to = injected ? l->stack_x : peer_x;
 		int back = to > from ? -10 : 10; /* the arrowhead's base, behind its tip */
-		fprintf(out, "<g class=\"arrow%s\" data-kind=\"%s\">", broke, injected ? "injected" : "segment");
+		fprintf(out, "<g class=\"arrow%s%s\" data-kind=\"%s\">", broke, teardown ? " teardown" : "",
+			injected ? "injected" : teardown ? "teardown" : "segment");
 		put_tooltip(out, c, e, shortened);
 		fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/><polygon points=\"%d,%d %d,%d %d,%d\"/>",
 			from, y, to + back, y, to, y, to + back, y - 4, to + back, y + 4);
@@ -572,6 +598,17 @@ static void draw_note(FILE *out, const struct case_file *c, const struct run_eve
 	fputs("</g>\n", out);
 }
 
+/* A dashed line across the ladder where the case's lines end and the harness's teardown begins. */
+static void draw_teardown_divider(FILE *out, const struct ladder *l, int top)
+{
+	fprintf(out, "<g class=\"teardown-divider teardown\"><line x1=\"8\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>", top + 6,
+		l->width - 8, top + 6);
+	fputs("<title>the harness closed the application's sockets after the last line; what the stack sent then is "
+	      "shown, never judged</title>", out);
+	put_text(out, "label", 8, top + 20, "start", "teardown (not judged)");
+	fputs("</g>\n", out);
+}
+
 /* Time runs down, one row per event in the order they happened (not to scale). */
 static void write_ladder(FILE *out, const struct run_record *r)
 {
@@ -592,13 +629,13 @@ static void write_ladder(FILE *out, const struct run_record *r)
 
 	struct ladder l;
 	lay_out(c, result, &l, address_chars);
-	int segments = 0;
+	int segments = 0, teardown = first_teardown(result);
 	for (int i = 0; i < result->event_count; i++)
 		segments += is_segment(&result->events[i]);
 	fputs("<div class=\"ladder-box\"><svg class=\"ladder\" data-run=\"", out);
 	put_escaped(out, r->name);
-	fprintf(out, "\" data-segments=\"%d\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n", segments, l.width,
-		l.height, l.width, l.height);
+	fprintf(out, "\" data-segments=\"%d\" data-teardown=\"%d\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n",
+		segments, result->event_count - teardown, l.width, l.height, l.width, l.height);
 
 	int column = 0;
 	for (int p = 0; p < c->peer_count; p++)
@@ -611,6 +648,10 @@ static void write_ladder(FILE *out, const struct run_record *r)
 	int top = l.head_height;
 	for (int i = 0; i < result->event_count; i++) {
 		const struct run_event *e = &result->events[i];
+		if (i == teardown) {
+			draw_teardown_divider(out, &l, top);
+			top += DIVIDER_ROW;
+		}
 		char at[32];
 		snprintf(at, sizeof at, "+%.3f s", (double)e->at_ns / 1e9);
 		struct wrapped label, expected;

@@ -65,7 +65,7 @@ const char *report_json_event_kind(enum run_event_kind kind)
 	static const char *const kinds[] = {
 		[RUN_EVENT_INJECTED] = "injected", [RUN_EVENT_SEGMENT] = "segment", [RUN_EVENT_SILENCE] = "silence",
 		[RUN_EVENT_APP] = "app",           [RUN_EVENT_STATE] = "state",     [RUN_EVENT_COUNTER] = "counter",
-		[RUN_EVENT_CLOCK] = "clock",       [RUN_EVENT_STORM] = "storm",
+		[RUN_EVENT_CLOCK] = "clock",       [RUN_EVENT_STORM] = "storm",     [RUN_EVENT_TEARDOWN] = "teardown",
 	};
 	return kinds[kind];
 }

@@ -351,17 +351,23 @@ static int take_pending(struct run_state *rs, int peer, struct pending_segment *
 
 /* A segment the stack sent that no line expected, in the case's relative terms; recorded as an event
  * that broke `step` (NULL: no line's). */
+/* A segment from the stack in its peer's relative numbers (absolute ones for no declared peer). */
+static void stack_segment_text(struct run_state *rs, const struct segment *segment, int peer, char *text, size_t size)
+{
+	if (peer >= 0) {
+		struct segment_spec view;
+		peer_learn(&rs->peers[peer], segment);
+		peer_relative_view(&rs->peers[peer], segment, &view);
+		segment_format_spec(&view, text, size, NULL);
+	} else {
+		segment_format_absolute(segment, text, size);
+	}
+}
+
 static char *describe_unexpected(struct run_state *rs, const struct step *step, const struct pending_segment *p)
 {
 	char text[RUN_EVENT_TEXT];
-	if (p->peer >= 0) {
-		struct segment_spec view;
-		peer_learn(&rs->peers[p->peer], &p->segment);
-		peer_relative_view(&rs->peers[p->peer], &p->segment, &view);
-		segment_format_spec(&view, text, sizeof text, NULL);
-	} else {
-		segment_format_absolute(&p->segment, text, sizeof text);
-	}
+	stack_segment_text(rs, &p->segment, p->peer, text, sizeof text);
 	struct run_event *e = add_event(rs, RUN_EVENT_SEGMENT, step, p->peer, p->at_ns);
 	e->broke = true;
 	e->frame = p->frame;
@@ -521,6 +527,8 @@ static int do_inject(struct run_state *rs, const struct step *step, const struct
 	if (check_nothing_unexpected(rs, step, "before this injection") < 0)
 		return -1;
 	struct peer_state *peer = &rs->peers[step->peer];
+	if (step->new_passive_open)
+		peer_new_passive_open(peer);
 	struct segment segment;
 	const char *build_error = NULL;
 	if (peer_build_segment(peer, &step->u.segment, &rs->target_address, wire_now_ns() - rs->start_ns, &segment,
@@ -681,6 +689,7 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 	rs->last_taken[step->peer] = got.segment;
 	rs->last_taken_ns[step->peer] = got.at_ns;
 	peer_resolve_expected(peer, &step->u.segment, &expected);
+	peer_map_ts_ticks(peer, &expected, &observed);
 	struct segment_verdict verdict = judge_segment(&expected, &observed);
 	struct run_event *e = add_event(rs, RUN_EVENT_SEGMENT, step, step->peer, got.at_ns);
 	e->frame = got.frame;
@@ -817,6 +826,8 @@ static int do_expect_none(struct run_state *rs, const struct step *step, const s
 
 static bool app_result_matches(const struct app_call *call, const struct agent_reply *reply)
 {
+	if (call->expect_text[0] && !reply->err && strcmp(reply->text, call->expect_text) != 0)
+		return false;
 	switch (call->expect) {
 	case APP_EXPECT_ANY:
 		return true;
@@ -849,6 +860,20 @@ static void describe_app_expectation(const struct app_call *call, char *buf, siz
 		snprintf(buf, size, "success");
 		break;
 	}
+	if (call->expect_text[0] && call->expect != APP_EXPECT_ERRNO && call->expect != APP_EXPECT_FAILURE) {
+		size_t len = strlen(buf);
+		snprintf(buf + len, size - len, " {%s}", call->expect_text);
+	}
+}
+
+/* The capture ring the case's largest storm needs (storm_ring_frames); 0, the wire's default, without one. */
+static uint32_t ring_frames_for(const struct case_file *c)
+{
+	uint32_t frames = 0;
+	for (int i = 0; i < c->step_count; i++)
+		if (c->steps[i].kind == STEP_STORM && storm_ring_frames(c->steps[i].u.storm.count) > frames)
+			frames = storm_ring_frames(c->steps[i].u.storm.count);
+	return frames;
 }
 
 /* True when a storm of this case takes its connections from the listener handle. */
@@ -864,7 +889,7 @@ static bool storms_from(const struct case_file *c, const char *handle)
  * return at once, so their effect lies anywhere between the request and the return. */
 static bool app_call_waits(enum app_op op)
 {
-	return op == APP_ACCEPT || op == APP_RECV || op == APP_CONNECTED;
+	return op == APP_ACCEPT || op == APP_RECV || op == APP_CONNECTED || op == APP_POLL;
 }
 
 /* When the agent says the call returned: its own stamp; a remote stack's clock is not ours, so there
@@ -970,13 +995,15 @@ static int check_app_reply(struct run_state *rs, const struct step *step, const 
 {
 	const struct app_call call = step->u.app;
 	struct agent_reply reply = *reply_in;
-	char expected[64];
+	char expected[160];
 	describe_app_expectation(&step->u.app, expected, sizeof expected);
 	struct run_event *e = add_event(rs, RUN_EVENT_APP, step, -1, rs->previous_ns);
 	e->broke = !app_result_matches(&step->u.app, &reply);
 	snprintf(e->expected, sizeof e->expected, "%s", expected);
 	if (reply.err)
 		snprintf(e->observed, sizeof e->observed, "-1 %s", errno_name(reply.err));
+	else if (call.expect_text[0] && reply.text[0])
+		snprintf(e->observed, sizeof e->observed, "%lld {%.200s}", (long long)reply.ret, reply.text);
 	else
 		snprintf(e->observed, sizeof e->observed, "%lld", (long long)reply.ret);
 	outcome_of_app(step->u.app.op, reply.err, reply.ret, e->outcome);
@@ -996,8 +1023,7 @@ static int check_app_reply(struct run_state *rs, const struct step *step, const 
 			step_failed(rs, step, wire, "application call returned -1 %s, expected %s", errno_name(reply.err),
 				    expected);
 		else
-			step_failed(rs, step, wire, "application call returned %lld, expected %s", (long long)reply.ret,
-				    expected);
+			step_failed(rs, step, wire, "application call returned %s, expected %s", e->observed, expected);
 		free(wire);
 		return -1;
 	}
@@ -1035,7 +1061,7 @@ static int read_socket(struct run_state *rs, const struct step *step, struct rea
 	const struct peer_state *peer = &rs->peers[step->peer];
 	char *error = NULL;
 	r->asked_ns = wire_now_ns();
-	int rc = agent_socket_state(rs->agent, &rs->target_address, peer->target_port, &peer->address, peer->decl->port,
+	int rc = agent_socket_state(rs->agent, &rs->target_address, peer->target_port, &peer->address, peer->port,
 				    &r->socket, &error);
 	r->answered_ns = wire_now_ns();
 	if (rc < 0) {
@@ -1390,6 +1416,38 @@ static int do_expect_tcp_info(struct run_state *rs, const struct step *step, con
 	return 0;
 }
 
+/* A sysctl the script sets while it runs (packetdrill runs a backtick command at its line's time,
+ * run_command.c), in the case's namespace as its own sysctls are. A stack without the key never gets
+ * here (the case requires it); one that refuses the value fails the line, as the script's `sysctl`
+ * command would fail it under packetdrill. */
+static int do_sysctl(struct run_state *rs, const struct step *step, const struct step_window *w)
+{
+	sleep_until(w->earliest_ns);
+	const struct sysctl_setting *setting = &step->u.sysctl;
+	int64_t called_ns = wire_now_ns();
+	char *why = NULL;
+	int rc = agent_sysctl_set(rs->agent, setting->key, setting->value, &why);
+	int err = rs->agent->last_err;
+	rs->previous_ns = called_ns;
+	rs->previous_uncertainty_ns = 0;
+	struct run_event *e = add_event(rs, RUN_EVENT_APP, step, -1, called_ns);
+	e->broke = rc != 0;
+	snprintf(e->expected, sizeof e->expected, "sysctl %s=%s", setting->key, setting->value);
+	snprintf(e->observed, sizeof e->observed, "%s", rc == 0 ? "set" : err ? errno_name(err) : "agent error");
+	if (rc != 0 && !err) {
+		harness_error(rs, step, NULL, "agent: %s", why ? why : "?");
+		free(why);
+		return -1;
+	}
+	if (rc != 0) {
+		step_failed(rs, step, NULL, "sysctl %s=%s: the stack refused it (%s)", setting->key, setting->value,
+			    why ? why : errno_name(err));
+		free(why);
+		return -1;
+	}
+	return 0;
+}
+
 /* Whole lifecycles from the peer's address on consecutive ports; storm.c checks every segment, so the
  * line breaks on the first one the stack gets wrong. */
 static int do_storm(struct run_state *rs, const struct step *step, const struct step_window *w)
@@ -1454,14 +1512,21 @@ static int do_storm(struct run_state *rs, const struct step *step, const struct 
 static bool step_asks_agent(const struct step *step)
 {
 	return step->kind == STEP_APP || step->kind == STEP_EXPECT_STATE || step->kind == STEP_EXPECT_COUNTER ||
-	       step->kind == STEP_EXPECT_TCP_INFO || step->kind == STEP_STORM;
+	       step->kind == STEP_EXPECT_TCP_INFO || step->kind == STEP_STORM || step->kind == STEP_SYSCTL;
 }
 
 static int run_step(struct run_state *rs, const struct step *step)
 {
-	if (step_asks_agent(step) && finish_blocking_call(rs) < 0)
-		return -1;
 	struct step_window w = window_of(rs, step);
+	/* A blocking call that would be over before this line (its span's end and slack passed) has its
+	 * verdict first: a call that gave up there must not be judged by what the stack did after. */
+	bool blocking_over = rs->blocking_step && w.earliest_ns > rs->blocking_requested_ns +
+								   rs->blocking_step->u.app.span_ns +
+								   rs->blocking_step->u.app.span_slack_ns;
+	if ((step_asks_agent(step) || blocking_over) && finish_blocking_call(rs) < 0)
+		return -1;
+	if (blocking_over)
+		w = window_of(rs, step);
 	switch (step->kind) {
 	case STEP_INJECT:
 		return do_inject(rs, step, &w);
@@ -1482,6 +1547,8 @@ static int run_step(struct run_state *rs, const struct step *step)
 		return do_storm(rs, step, &w);
 	case STEP_EXPECT_TCP_INFO:
 		return do_expect_tcp_info(rs, step, &w);
+	case STEP_SYSCTL:
+		return do_sysctl(rs, step, &w);
 	case STEP_WAIT:
 	case STEP_INCARNATION:
 	case STEP_TSCLOCK_JUMP:
@@ -1789,7 +1856,7 @@ static int setup(struct run_state *rs, struct case_result *result)
 			rs->first_frame[i] = -1;
 	}
 	rs->wire = wire_open(rs->target.harness_netns_fd, rs->target.ifname, rs->target.harness_mac,
-			     rs->target.target_mac, rs->capture != NULL, &error);
+			     rs->target.target_mac, rs->capture != NULL, ring_frames_for(c), &error);
 	if (!rs->wire)
 		goto failed;
 	if (rs->target.shared_link && wire_restrict(rs->wire, &rs->target_address, &error) < 0)
@@ -1832,6 +1899,69 @@ static void write_capture(struct run_state *rs, struct case_result *result)
 	}
 	free(error);
 	free(frames);
+}
+
+/* How long the teardown listens for what closing the application's sockets makes the stack send: until
+ * this long passes without a frame, and no longer than TEARDOWN_MAX_NS. A sandbox's stack sends within
+ * close() itself; a VM's comes a little later. */
+#define TEARDOWN_QUIET_NS (5 * 1000000LL)
+#define TEARDOWN_MAX_NS (50 * 1000000LL)
+
+/* Closes every socket the case's app lines may have opened, oldest first. Returns how many were still
+ * open; a handle the case closed itself, or never opened in this variant, is refused and not counted. */
+static int close_app_sockets(struct run_state *rs)
+{
+	int closed = 0;
+	const struct step *steps = rs->c->steps;
+	for (int i = 0; i < rs->c->step_count; i++) {
+		bool first = steps[i].kind == STEP_APP && steps[i].u.app.handle[0];
+		for (int j = 0; first && j < i; j++)
+			first = steps[j].kind != STEP_APP || strcmp(steps[j].u.app.handle, steps[i].u.app.handle);
+		if (!first)
+			continue;
+		struct app_call closing = { .op = APP_CLOSE };
+		snprintf(closing.handle, sizeof closing.handle, "%s", steps[i].u.app.handle);
+		struct agent_reply reply;
+		char *error = NULL;
+		if (agent_call(rs->agent, &closing, &reply, &error) < 0) {
+			free(error);
+			return closed;
+		}
+		closed += reply.err == 0;
+	}
+	return closed;
+}
+
+/* After the last line, while the wire still records: the application's sockets are closed, and every
+ * segment the stack sends then (the FIN of a connection left open, the RST of one the listener never
+ * handed out) becomes a RUN_EVENT_TEARDOWN, never judged. Frames captured before the closing are not
+ * the teardown's. Best effort: a capture or agent error here only ends the listening. */
+static void record_teardown(struct run_state *rs)
+{
+	int64_t closing_ns = wire_now_ns();
+	if (close_app_sockets(rs) == 0)
+		return;
+	int64_t give_up = wire_now_ns() + TEARDOWN_MAX_NS, quiet_until = wire_now_ns() + TEARDOWN_QUIET_NS;
+	for (;;) {
+		struct wire_frame frame;
+		char *error = NULL;
+		int rc = wire_next(rs->wire, quiet_until < give_up ? quiet_until : give_up, &frame, &error);
+		free(error);
+		if (rc <= 0)
+			return;
+		quiet_until = wire_now_ns() + TEARDOWN_QUIET_NS;
+		bool from_stack = frame.decoded && ip_address_equal(&frame.segment.src_ip, &rs->target_address);
+		if (frame.at_ns < closing_ns || !(from_stack || frame.icmpv6))
+			continue;
+		int peer = frame.icmpv6 ? -1 : owning_peer(rs, &frame.segment);
+		struct run_event *e = add_event(rs, RUN_EVENT_TEARDOWN, NULL, peer, frame.at_ns);
+		e->frame = frame.recorded;
+		if (frame.icmpv6)
+			snprintf(e->observed, sizeof e->observed, "ICMPv6 type %u code %u", frame.icmpv6_type,
+				 frame.icmpv6_code);
+		else
+			stack_segment_text(rs, &frame.segment, peer, e->observed, sizeof e->observed);
+	}
 }
 
 static void teardown(struct run_state *rs)
@@ -1941,6 +2071,9 @@ void run_case(const struct case_file *c, int variant, enum address_family family
 		result->failed_step = rs->failed_step;
 		result->unchecked = rs->unchecked;
 		result->unchecked_reason = rs->unchecked_reason;
+		/* After a harness error the agent or the capture may be what broke: nothing more is asked of them. */
+		if (!run_interrupted && !rs->harness_fault)
+			record_teardown(rs);
 	}
 	write_capture(rs, result);
 	teardown(rs);

@@ -13,15 +13,13 @@
 #include "segment_format.h"
 #include "symbols.h"
 
-/* The wire's capture ring (wire.c) is WIRE_BUFFER_BYTES, 1 MiB, which libpcap cuts into slots for the
- * largest frame the harness end may see: with TSO/GSO on there (the sandbox turns offloads off on the
- * target end only) a slot takes 64 KiB, so the ring holds 16 frames. A frame that finds it full is
- * lost. The whole receive path runs inside our sendmmsg (and the agent's close), so every frame a
- * chunk causes is in the ring before we read any of them. */
-#define CAPTURE_RING_FRAMES 16
-/* A chunk puts at most two frames per connection in the ring (ours and the stack's answer); a
- * quarter of the ring stays free for retransmissions landing meanwhile. */
-#define CHUNK (CAPTURE_RING_FRAMES * 3 / 8)
+/* The whole receive path on a sandbox's veth runs inside our sendmmsg (and the agent's close), so every
+ * frame a chunk causes is in the wire's capture ring before we read any of them: a chunk puts at most
+ * two frames per connection there (ours and the stack's answer), and half as many again stay free for
+ * retransmissions landing meanwhile (a VM's answers come late, beside its retransmissions). A chunk
+ * is at most what one sendmmsg of the wire's sends (WIRE_BATCH_CHUNK). */
+#define STORM_CHUNK_MAX 64
+#define RING_FRAMES_PER_CONNECTION 3
 /* How long a chunk waits for the stack's answers (and the agent for connections to accept). */
 #define STORM_WAIT_MS (int)(STORM_WAIT_NS / 1000000)
 /* Phase 3 asks the agent for connections this long at a time, reading the capture in between. */
@@ -77,6 +75,7 @@ struct storm {
 	int64_t start_ns;      /* our first SYN */
 	uint32_t awaited;      /* the stack's segments the running chunk still waits for */
 	uint32_t own_awaited;  /* our frames of the running chunk not yet read back from the ring */
+	uint32_t chunk;        /* connections per chunk (storm_chunk) */
 	int64_t last_burst_ns; /* paced storms: when our previous batch went */
 	char **error;
 };
@@ -304,9 +303,9 @@ static uint32_t batch_size(const struct storm *s)
 {
 	uint32_t max_pps = s->plan->max_pps;
 	if (max_pps == 0)
-		return CHUNK;
+		return s->chunk;
 	uint32_t n = max_pps / 12;
-	return n < 1 ? 1 : n > CHUNK ? CHUNK : n;
+	return n < 1 ? 1 : n > s->chunk ? s->chunk : n;
 }
 
 static void pace(struct storm *s, uint32_t n)
@@ -342,7 +341,7 @@ static int run_injecting_phase(struct storm *s)
 	static const enum conn_step after[PHASE_COUNT] = { [PHASE_SYN] = CONN_SYN_SENT,
 							   [PHASE_ACK] = CONN_ESTABLISHED,
 							   [PHASE_FIN] = CONN_FIN_SENT };
-	struct segment batch[CHUNK];
+	struct segment batch[STORM_CHUNK_MAX];
 	uint32_t count = s->plan->count;
 	uint32_t most = batch_size(s);
 	for (uint32_t from = 0; from < count;) {
@@ -378,7 +377,7 @@ static int run_close_phase(struct storm *s)
 	for (uint32_t i = 0; i < p->count; i++)
 		s->conns[i].step = CONN_CLOSING;
 	for (uint32_t done = 0; done < p->count;) {
-		uint32_t n = p->count - done < CHUNK ? p->count - done : CHUNK;
+		uint32_t n = p->count - done < s->chunk ? p->count - done : s->chunk;
 		int64_t closed = 0;
 		/* In slices, reading the capture between them: a connection whose ACK was lost completes
 		 * only when the SYN-ACK sent again gets its ACK again (check_stack_segment). */
@@ -440,6 +439,19 @@ static int run_phases(struct storm *s)
 	return rc == 0 ? check_quiet(s) : rc;
 }
 
+uint32_t storm_ring_frames(uint32_t count)
+{
+	return (count < STORM_CHUNK_MAX ? count : STORM_CHUNK_MAX) * RING_FRAMES_PER_CONNECTION;
+}
+
+uint32_t storm_chunk(uint32_t count, uint32_t ring_frames)
+{
+	uint32_t n = ring_frames / RING_FRAMES_PER_CONNECTION;
+	n = n < count ? n : count;
+	n = n < STORM_CHUNK_MAX ? n : STORM_CHUNK_MAX;
+	return n < 1 ? 1 : n;
+}
+
 int storm_run(struct wire *w, struct agent *agent, const struct storm_plan *plan, struct storm_result *out,
 	      char **error)
 {
@@ -450,8 +462,9 @@ int storm_run(struct wire *w, struct agent *agent, const struct storm_plan *plan
 	if (!plan->listener)
 		return error_set(error, "storm: no listener handle to accept from");
 	struct storm_plan wave = *plan;
-	struct storm s = { .wire = w, .agent = agent, .plan = &wave, .out = out, .error = error };
 	uint32_t most = wave_size(plan);
+	struct storm s = { .wire = w, .agent = agent, .plan = &wave, .out = out, .error = error,
+			   .chunk = storm_chunk(most, wire_ring_frames(w)) };
 	s.conns = calloc(most, sizeof *s.conns);
 	if (!s.conns)
 		return error_set(error, "storm: no memory for %u connections", most);

@@ -75,6 +75,8 @@ static const struct sockopt_symbol sockopt_symbols[] = {
 	SOCKOPT_SYMBOL(IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1),
 	SOCKOPT_SYMBOL(IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE, 1),
 	SOCKOPT_SYMBOL(SOL_SOCKET, SO_RCVLOWAT, 1),
+	/* MSG_ZEROCOPY's permission (Documentation/networking/msg_zerocopy.rst). */
+	SOCKOPT_SYMBOL(SOL_SOCKET, SO_ZEROCOPY, 1),
 	SOCKOPT_SYMBOL(IPPROTO_IP, IP_FREEBIND, 1),
 };
 

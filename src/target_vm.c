@@ -94,7 +94,10 @@ static void __attribute__((noreturn)) exec_qemu(const struct vm *vm, const char 
 	snprintf(console_dev, sizeof console_dev, "file,id=con,path=%s", console);
 	snprintf(agent_dev, sizeof agent_dev, "socket,id=agent,path=%s,server=on,wait=off", agent);
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || dup2(tap_fd, 3) < 0)
+	/* dup2 onto itself keeps close-on-exec: a TAP that already is fd 3 must lose it by hand, or QEMU
+	 * finds whatever it opens first at fd 3 ("Unable to query TUNGETIFF on FD 3"). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
+	    (tap_fd == 3 ? fcntl(tap_fd, F_SETFD, 0) : dup2(tap_fd, 3)) < 0)
 		_exit(126);
 	int null_fd = open("/dev/null", O_RDWR);
 	int err_fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

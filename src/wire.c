@@ -23,7 +23,10 @@
 
 #define WIRE_SNAPLEN 65535
 #define WIRE_FILTER "tcp or icmp6"
-#define WIRE_BUFFER_BYTES (1024 * 1024)
+/* libpcap's ring (TPACKET_V2 in immediate mode) cuts its buffer into slots for the largest frame the
+ * harness end may see: with TSO/GSO on there (the sandbox turns offloads off on the target end only)
+ * that is a whole snaplen, plus the slot's header. A frame that finds every slot full is lost. */
+#define WIRE_SLOT_BYTES (WIRE_SNAPLEN + 1 + 256)
 /* Frames per sendmmsg in wire_inject_batch: enough to make the system call's own cost vanish. */
 #define WIRE_BATCH_CHUNK 64
 
@@ -52,6 +55,7 @@ struct wire {
 	pcap_t *capture;
 	struct recording recording;
 	int capture_fd;
+	uint32_t ring_frames; /* the capture ring holds this many frames of any size */
 	int ifindex; /* of the injecting end, in the harness namespace */
 	uint8_t src_mac[6], dst_mac[6];
 	uint16_t next_ip_id;
@@ -99,7 +103,7 @@ static int open_in_namespace(struct wire *w, const char *ifname, char **error)
 		return error_set(error, "pcap_create on %s: %s", ifname, errbuf);
 	/* Immediate mode: a reply is handed to us as it arrives, not when a buffer block fills. */
 	if (pcap_set_immediate_mode(w->capture, 1) != 0 || pcap_set_snaplen(w->capture, WIRE_SNAPLEN) != 0 ||
-	    pcap_set_buffer_size(w->capture, WIRE_BUFFER_BYTES) != 0 ||
+	    pcap_set_buffer_size(w->capture, (int)(w->ring_frames * WIRE_SLOT_BYTES)) != 0 ||
 	    pcap_set_tstamp_precision(w->capture, PCAP_TSTAMP_PRECISION_NANO) != 0)
 		return error_set(error, "pcap settings on %s: %s", ifname, pcap_geterr(w->capture));
 	if (pcap_activate(w->capture) < 0)
@@ -127,13 +131,19 @@ int wire_restrict(struct wire *w, const struct ip_address *target, char **error)
 }
 
 struct wire *wire_open(int harness_netns_fd, const char *ifname, const uint8_t src_mac[6],
-		       const uint8_t dst_mac[6], bool record, char **error)
+		       const uint8_t dst_mac[6], bool record, uint32_t ring_frames, char **error)
 {
+	if (ring_frames > WIRE_RING_FRAMES_MAX) {
+		error_set(error, "a capture ring of %u frames is more than the wire allows (%u)", ring_frames,
+			  WIRE_RING_FRAMES_MAX);
+		return NULL;
+	}
 	struct wire *w = calloc(1, sizeof *w);
 	if (!w) {
 		error_set(error, "out of memory");
 		return NULL;
 	}
+	w->ring_frames = ring_frames ? ring_frames : WIRE_RING_FRAMES_DEFAULT;
 	w->capture_fd = -1;
 	w->recording.enabled = record;
 	memcpy(w->src_mac, src_mac, 6);
@@ -380,6 +390,11 @@ int wire_next(struct wire *w, int64_t deadline_ns, struct wire_frame *frame, cha
 		if (ppoll(&pfd, 1, &timeout, NULL) < 0 && errno != EINTR)
 			return error_set(error, "poll on capture: %s", strerror(errno));
 	}
+}
+
+uint32_t wire_ring_frames(const struct wire *w)
+{
+	return w->ring_frames;
 }
 
 int64_t wire_capture_dropped(struct wire *w)

@@ -2,7 +2,8 @@
 # The HTML report of real runs, as a browser sees it: a passing case, a wrong twin that fails in both
 # variants, and a case with silences and states go through `--report html=DIR`; headless Chromium,
 # shut in an empty network namespace so the page could fetch nothing even if it tried, renders it and
-# dumps its DOM; tests/check_html_dom.py holds the DOM against the console and every run's pcap. Then
+# dumps its DOM; tests/check_html_dom.py holds the DOM against the console and every run's pcap, and
+# requires the teardown's FIN of the connection handshake/accept leaves open, drawn as teardown. Then
 # the same for a harness ERROR and a FLAKY run (the harness stopped past a line's window).
 # Exit 77 (skipped) until the harness has --report, or without the root needed for namespaces.
 set -u
@@ -38,15 +39,17 @@ browse() {
 		--no-first-run --disable-background-networking --disable-component-update --disable-sync \
 		"$@" 2>>chromium.log
 }
-# check_report DIR CONSOLE: renders DIR/index.html and holds its DOM against CONSOLE and the pcaps.
+# check_report DIR CONSOLE [TEARDOWN_RUNS]: renders DIR/index.html and holds its DOM against CONSOLE and
+# the pcaps; the runs named by TEARDOWN_RUNS' prefixes must draw what their teardown made the stack send.
 check_report() {
 	browse --screenshot="$scratch/report.png" --window-size=1400,2400 "file://$scratch/$1/index.html" >/dev/null ||
 		{ echo "FAIL: chromium could not take the screenshot:"; tail -5 chromium.log; return 1; }
 	browse --dump-dom "file://$scratch/$1/index.html" >dom.html ||
 		{ echo "FAIL: chromium could not dump the DOM:"; tail -5 chromium.log; return 1; }
-	python3 "$source_dir/tests/check_html_dom.py" dom.html "$scratch/$1" "$2" report.png
+	python3 "$source_dir/tests/check_html_dom.py" dom.html "$scratch/$1" "$2" report.png "${3:-}"
 }
-check_report out/report console.txt || exit 1
+# handshake/accept leaves its accepted connection open: closing it at teardown makes the stack send its FIN.
+check_report out/report console.txt handshake/accept || exit 1
 
 # The report directory copied elsewhere, the captures it came from gone: every link still resolves
 # (each capture was brought under it), and the JSON report's paths resolve from its own directory.

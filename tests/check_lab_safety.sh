@@ -160,12 +160,12 @@ cp "$scratch/out" /tmp/i23-dry.txt; echo "dry run: $(grep -c ' < ' "$scratch/out
 harness 2 "${lab_args[@]}" --max-pps 1 "$accept" &&
 	{ grep -q "accept.tc:.*2 segments within one second from this line on, over the lab send budget (--max-pps 1)" \
 		"$scratch/err" || fail "the budget refusal does not say which line: $(cat "$scratch/err")"; }
-harness 2 "${lab_args[@]}" --variant tw300 "$storm" &&
+harness 2 "${lab_args[@]}" --variant tw1000 "$storm" &&
 	{ grep -q "tw_bucket_storm.tc:.*needs --allow-storm" "$scratch/err" ||
 		fail "the storm refusal does not say why: $(cat "$scratch/err")"; }
-max_pps=600
+max_pps=2000
 start_capture
-harness 0 "${lab_args[@]}" --allow-storm --max-pps "$max_pps" --variant tw300 "$storm" || true
+harness 0 "${lab_args[@]}" --allow-storm --max-pps "$max_pps" --variant tw1000 "$storm" || true
 stop_capture
 grep -q "2 passed, 0 failed" "$scratch/out" || fail "the paced storm (ipv4 and mapped) did not pass: $(cat "$scratch/out")"
 tshark -r "$scratch/link.pcapng" -Y "eth.src == $harness_mac && tcp" -T fields -e frame.time_epoch 2>/dev/null |
@@ -175,7 +175,7 @@ busiest=$(awk '{ t[NR] = $1 } END { j = 1; best = 0
 	for (i = 1; i <= NR; i++) { while (t[i] - t[j] >= 1) j++; if (i - j + 1 > best) best = i - j + 1 }
 	print best }' "$scratch/times")
 echo "paced storm: $sent TCP segments from the harness, at most $busiest in any one second (budget $max_pps)"
-[ "$sent" -ge 1800 ] || fail "the storm sent $sent segments, want at least 1800"
+[ "$sent" -ge 6000 ] || fail "the storm sent $sent segments, want at least 6000"
 [ "$busiest" -le "$max_pps" ] || fail "$busiest segments within one second, over --max-pps $max_pps"
 [ "$busiest" -ge $((max_pps / 2)) ] || fail "only $busiest segments in the busiest second: is the storm paced far below the budget?"
 

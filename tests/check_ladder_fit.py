@@ -4,7 +4,8 @@
 usage: check_ladder_fit.py REPORT_DIR [MIN_PEERS]
 For every ladder with at least MIN_PEERS (default 2) peer columns: every column (the peers', the
 stack's) lies inside the window, the page does not scroll sideways, each arrow's label and expectation
-stay between the two columns the arrow joins, and the notes beside the stack (app calls, states,
+stay between the two columns the arrow joins (a teardown arrow's too, and the teardown's title stays
+inside its ladder), and the notes beside the stack (app calls, states,
 counters) start right of the stack's line and end inside the window. Chromium is driven over its
 DevTools pipe (--remote-debugging-pipe: no port, no network), which lays the page out as it shows it
 and answers with measured positions; the page itself runs no script. Exit 0 when every check holds,
@@ -33,7 +34,9 @@ MEASURE = """JSON.stringify({
       left: box(g.querySelector('line')).left, right: box(g.querySelector('line')).right,
       texts: [...g.querySelectorAll('text')].map(t => [box(t).left, box(t).right, t.textContent])}));
     const notes = [...svg.querySelectorAll('g.note text')].map(t => [box(t).left, box(t).right, t.textContent]);
-    return {run: svg.dataset.run, columns, arrows, notes};
+    const dividers = [...svg.querySelectorAll('g.teardown-divider text')].map(t => [box(t).left, box(t).right,
+      t.textContent]);
+    return {run: svg.dataset.run, left: box(svg).left, right: box(svg).right, columns, arrows, notes, dividers};
   })
 })"""
 
@@ -130,6 +133,10 @@ def check(page, min_peers):
             if stack is None or left < stack or right > page["width"] + SLACK:
                 problems.append(f"{name}: the note '{text}' spans {left:.0f}-{right:.0f} px, not between the "
                                 f"stack ({stack}) and the window's edge")
+        for left, right, text in ladder["dividers"]:
+            if left < ladder["left"] or right > ladder["right"] + SLACK:
+                problems.append(f"{name}: the teardown's '{text}' spans {left:.0f}-{right:.0f} px, outside its "
+                                f"ladder's {ladder['left']:.0f}-{ladder['right']:.0f}")
         print(f"{name}: columns " + ", ".join(f"{c} {x:.0f}" for c, x in columns.items()) +
               f"; {len(ladder['arrows'])} arrows, {len(ladder['notes'])} note lines")
     return checked, problems

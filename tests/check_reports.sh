@@ -93,7 +93,7 @@ check(set(report["summary"]) == {"passed", "failed", "skipped", "flaky", "errors
       f"summary fields {sorted(report['summary'])}")
 event_fields = {"kind", "at_ns", "line", "source", "peer", "broke", "unchecked", "expected", "observed",
                 "outcome"}
-kinds = {"injected", "segment", "silence", "app", "state", "counter"}
+kinds = {"injected", "segment", "silence", "app", "state", "counter", "teardown"}
 for run in report["runs"]:
     check(set(run) == run_fields, f"{run.get('name')}: fields {sorted(set(run) ^ run_fields)}")
     check(run["verdict"] in ("pass", "fail", "skip", "error", "flaky"), f"{run['name']}: verdict {run['verdict']}")
@@ -113,6 +113,11 @@ for run in report["runs"]:
         check(set(event) == event_fields, f"{run['name']}: event fields {sorted(set(event) ^ event_fields)}")
         check(event["kind"] in kinds, f"{run['name']}: event kind {event['kind']}")
         check((event["line"] is None) == (event["source"] is None), f"{run['name']}: line without source")
+    # The teardown's segments come after every line's events, belong to no line and are never judged.
+    teardown = [i for i, e in enumerate(run["events"]) if e["kind"] == "teardown"]
+    check(teardown == list(range(len(run["events"]) - len(teardown), len(run["events"]))) and
+          all(run["events"][i]["line"] is None and not run["events"][i]["broke"] for i in teardown),
+          f"{run['name']}: teardown events {teardown}")
     if run["verdict"] == "skip":
         check(run["events"] == [] and run["message"].startswith("requires sysctl"), f"{run['name']}: skip")
     else:
@@ -132,6 +137,10 @@ if expect == "all":
     check(verdicts == {"handshake/accept": "pass", "time_wait/lost_final_ack@tw-kept": "fail",
                        "time_wait/lost_final_ack@no-tw-bucket": "fail", "reports/needs_tw_recycle": "skip"},
           f"verdicts {verdicts}")
+    # handshake/accept leaves its connection open: the teardown closes it and the stack sends its FIN.
+    accept = [r for r in report["runs"] if r["name"] == "handshake/accept"]
+    closing = [e["observed"].split(" ")[0] for e in accept[0]["events"] if e["kind"] == "teardown"] if accept else []
+    check(closing == ["F."], f"handshake/accept: the teardown's segments {closing}, expected the stack's FIN")
     # The broken expectation of each failing variant, as tests/wrong/time_wait/lost_final_ack.tc's
     # header announces it.
     broke = {run["variant"]: [e for e in run["events"] if e["broke"]] for run in report["runs"]

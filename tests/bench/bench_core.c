@@ -45,8 +45,9 @@ static int die(const char *what, char *error)
 	return 1;
 }
 
-/* A sandbox with a wire on its harness end, as run_case builds them. NULL after reporting why. */
-static struct wire *open_bed(struct sandbox *sandbox)
+/* A sandbox with a wire on its harness end, as run_case builds them, its ring holding ring_frames (0: the
+ * default). NULL after reporting why. */
+static struct wire *open_bed(struct sandbox *sandbox, uint32_t ring_frames)
 {
 	char *error = NULL;
 	if (sandbox_create(&config, sandbox, &error) < 0) {
@@ -54,7 +55,7 @@ static struct wire *open_bed(struct sandbox *sandbox)
 		return NULL;
 	}
 	struct wire *wire = wire_open(sandbox->harness_netns_fd, sandbox->harness_ifname, sandbox->harness_mac,
-				      sandbox->target_mac, NULL, &error);
+				      sandbox->target_mac, false, ring_frames, &error);
 	if (!wire)
 		die("wire", error);
 	return wire;
@@ -83,7 +84,7 @@ static int bench_case_setup(int runs, int64_t *samples)
 		struct agent agent = { .pid = -1, .fd = -1 };
 		char *error = NULL;
 		int64_t start = wire_now_ns();
-		struct wire *wire = open_bed(&sandbox);
+		struct wire *wire = open_bed(&sandbox, 0);
 		if (!wire)
 			return 1;
 		if (agent_spawn_local(sandbox.target_netns_fd, &agent, &error) < 0)
@@ -103,7 +104,7 @@ static int bench_inject_reply(int runs, int64_t *samples)
 {
 	struct sandbox sandbox;
 	char *error = NULL;
-	struct wire *wire = open_bed(&sandbox);
+	struct wire *wire = open_bed(&sandbox, 0);
 	if (!wire)
 		return 1;
 	struct segment syn = { .src_ip = PEER_IP, .dst_ip = TARGET_IP, .dst_port = 9, .flags = TCP_FLAG_SYN,
@@ -235,7 +236,7 @@ static int serve_rates(double seconds)
 	static struct flood flood;
 	struct sandbox sandbox;
 	char *error = NULL;
-	struct wire *wire = open_bed(&sandbox);
+	struct wire *wire = open_bed(&sandbox, 0);
 	if (!wire)
 		return 1;
 	flood.wire = wire;
@@ -287,7 +288,7 @@ static int storm_round(uint32_t count, int64_t *elapsed_ns)
 	struct sandbox sandbox;
 	struct agent agent = { .pid = -1, .fd = -1 };
 	char *error = NULL;
-	struct wire *wire = open_bed(&sandbox);
+	struct wire *wire = open_bed(&sandbox, storm_ring_frames(count));
 	if (!wire)
 		return 1;
 	const struct storm_plan plan = { .target_ip = TARGET_IP, .target_port = STORM_PORT, .peer_ip = PEER_IP,

@@ -124,7 +124,7 @@ static struct link open_link(void)
 	arp_proxy_set_peers(link.proxy, peers, 1);
 	if (arp_proxy_announce(link.proxy, lwip_mac, 2000, &error) < 0)
 		fail_msg("%s", error);
-	link.wire = wire_open(own_netns, TAP_NAME, peer_mac, lwip_mac, NULL, &error);
+	link.wire = wire_open(own_netns, TAP_NAME, peer_mac, lwip_mac, false, 0, &error);
 	if (!link.wire)
 		fail_msg("%s", error);
 	return link;

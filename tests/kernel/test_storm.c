@@ -46,7 +46,7 @@ static int setup(void **state)
 	if (!bed || sandbox_create(&config, &bed->sandbox, &error) < 0)
 		fail_msg("sandbox: %s", error ? error : "out of memory");
 	bed->wire = wire_open(bed->sandbox.harness_netns_fd, bed->sandbox.harness_ifname, bed->sandbox.harness_mac,
-			      bed->sandbox.target_mac, NULL, &error);
+			      bed->sandbox.target_mac, false, storm_ring_frames(CONNECTIONS), &error);
 	if (!bed->wire)
 		fail_msg("wire_open: %s", error);
 	if (agent_spawn_local(bed->sandbox.target_netns_fd, &bed->agent, &error) < 0)
@@ -114,11 +114,18 @@ static void test_storm_fills_the_time_wait_buckets(void **state)
 	    storm_listen(&bed->agent, "lsn", LISTEN_PORT, CONNECTIONS, &error) < 0)
 		fail_msg("%s", error);
 	int64_t overflow_before = counter(&bed->agent, "TcpExt.TCPTimeWaitOverflow");
+	/* The wire's ring was sized for this storm (storm_ring_frames): its chunks are 64 connections, not
+	 * the 5 a default ring of 16 frames would allow, and the ring must really hold them. */
+	assert_int_equal(storm_chunk(CONNECTIONS, wire_ring_frames(bed->wire)), 64);
+	int64_t dropped_before = wire_capture_dropped(bed->wire);
 
 	struct storm_result result;
 	int rc = storm_run(bed->wire, &bed->agent, &plan, &result, &error);
 	if (rc != 0)
-		fail_msg("storm_run returned %d: %s%s", rc, rc < 0 ? error : "", result.mismatch);
+		fail_msg("storm_run returned %d: %s%s(the capture lost %lld frames meanwhile)", rc, rc < 0 ? error : "",
+			 result.mismatch, (long long)(wire_capture_dropped(bed->wire) - dropped_before));
+	assert_true(dropped_before >= 0);
+	assert_int_equal(wire_capture_dropped(bed->wire) - dropped_before, 0);
 	assert_int_equal(result.established, CONNECTIONS);
 	assert_int_equal(result.closed_by_stack, CONNECTIONS);
 	assert_int_equal(result.time_wait_acked, CONNECTIONS);

@@ -79,7 +79,7 @@ static struct wire *open_wire(struct bed *bed)
 {
 	char *error = NULL;
 	struct wire *w = wire_open(bed->sandbox.harness_netns_fd, bed->sandbox.harness_ifname,
-				   bed->sandbox.harness_mac, bed->sandbox.target_mac, NULL, &error);
+				   bed->sandbox.harness_mac, bed->sandbox.target_mac, false, 0, &error);
 	if (!w)
 		fail_msg("wire_open: %s", error);
 	return w;

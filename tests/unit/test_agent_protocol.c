@@ -1,6 +1,10 @@
 /* test_agent_protocol.c - request and reply lines: round trips for every op, and hostile lines refused
  * with a message that names the problem. */
 #include <errno.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -152,17 +156,45 @@ static void test_round_trip_send_recv(void **state)
 {
 	(void)state;
 	struct app_call call = call_of(APP_SEND, "conn");
+	struct agent_request got;
 	call.length = 5;
 	assert_int_equal(round_trip_call(&call, "42 send conn len=5\n").length, 5);
+	/* A .pkt's span makes it a blocking send, which waits that long. */
+	call.span_ns = 300000000;
+	call.timeout_ns = 340000000;
+	assert_int_equal(round_trip_call(&call, "42 send conn len=5 timeout_ms=340\n").timeout_ms, 340);
+	call.span_ns = 0;
 	call.end_of_record = true;
 	assert_true(round_trip_call(&call, "42 send conn len=5 flags=eor\n").end_of_record);
+	/* Flags together: MSG_FASTOPEN|MSG_ZEROCOPY. */
+	call.end_of_record = false;
+	call.zerocopy = true;
+	assert_true(round_trip_call(&call, "42 send conn len=5 flags=zerocopy\n").zerocopy);
+	call.end_of_record = true;
+	got = round_trip_call(&call, "42 send conn len=5 flags=eor,zerocopy\n");
+	assert_true(got.end_of_record && got.zerocopy);
+	call.zerocopy = false;
 	call = call_of(APP_TCP_INFO, "fd4");
 	snprintf(call.option, sizeof call.option, "tcpi_snd_cwnd");
 	assert_string_equal(round_trip_call(&call, "42 tcp-info fd4 field=tcpi_snd_cwnd\n").option, "tcpi_snd_cwnd");
+	call = call_of(APP_POLL, "fd4");
+	call.poll_events = POLLIN | POLLOUT;
+	call.timeout_ns = 100000000;
+	assert_int_equal(round_trip_call(&call, "42 poll fd4 events=5 timeout_ms=100\n").poll_events, POLLIN | POLLOUT);
+	call = call_of(APP_EPOLL_CTL, "fd5");
+	snprintf(call.from_handle, sizeof call.from_handle, "fd4");
+	call.epoll_ctl_op = EPOLL_CTL_MOD;
+	call.poll_events = EPOLLIN | EPOLLET;
+	got = round_trip_call(&call, "42 epoll-ctl fd5 from=fd4 ctl=mod events=2147483649\n");
+	assert_int_equal(got.epoll_ctl_op, EPOLL_CTL_MOD);
+	assert_int_equal(got.poll_events, EPOLLIN | EPOLLET);
+	call = call_of(APP_IOCTL, "fd4");
+	call.ioctl_request = SIOCOUTQ;
+	assert_int_equal(round_trip_call(&call, "42 ioctl fd4 request=siocoutq\n").ioctl_request, SIOCOUTQ);
 	call = call_of(APP_RECV, "conn");
 	call.length = AGENT_IO_MAX;
 	call.timeout_ns = 0;
-	struct agent_request got = round_trip_call(&call, "42 recv conn len=1048576 timeout_ms=0\n");
+	got = round_trip_call(&call, "42 recv conn len=1048576 timeout_ms=0\n");
 	assert_int_equal(got.length, AGENT_IO_MAX);
 	assert_int_equal(got.timeout_ms, 0);
 }

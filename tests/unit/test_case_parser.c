@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1213,6 +1214,87 @@ static void test_pkt_lowering(void **state)
 	free(path);
 }
 
+/* fcntl's flags as the script left them, a poll() over several lines, a sysctl at its time, a second
+ * SYN to a listener from a new port, a descriptor number given again while open, blocking sends. */
+static void test_pkt_lowering_calls(void **state)
+{
+	(void)state;
+	const char *text = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+			   "+0 fcntl(3, F_GETFL) = 0x2 (flags O_RDWR)\n"
+			   "+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+			   "+0 fcntl(3, F_GETFL) = 0x802\n"
+			   "+0 listen(3, 1) = 0\n"
+			   "+0 < S 0:0(0) win 100\n"
+			   "+0 > S. 0:0(0) ack 1\n"
+			   "+0 < . 1:1(0) ack 1 win 100\n"
+			   "+0 accept(3, ..., ...) = 4\n"
+			   "+0...0.2 poll([{fd=4,\n"
+			   "               events=POLLIN|POLLOUT, // a comment\n"
+			   "               revents=POLLOUT}], 1, 100) = 1\n"
+			   "+.1 `sysctl -q net.ipv4.tcp_sack=0 net.ipv4.tcp_ecn=1`\n"
+			   "+0 listen(3, 1) = 0\n"
+			   "+0 < S 0:0(0) win 100\n"
+			   "+0 > S. 1234:1234(0) ack 1\n"
+			   "+0 < . 1:1(0) ack 1 win 100\n"
+			   "+0 accept(3, ..., ...) = 4\n"
+			   "+0...0.3 write(4, ..., 10) = 10\n"
+			   "+0 write(4, ..., 10) = 10\n"
+			   "+0 sendmsg(4, {msg_name(...)=..., msg_iov(3)=[{..., 5}, {...,6},{..., 7}],\n"
+			   "              msg_flags=0}, MSG_NOSIGNAL|MSG_EOR) = 18\n"
+			   "* > P. 1:19(18) ack 1\n"
+			   "+0 > S 0:1000(1000) <mss 1460>\n";
+	struct case_file c;
+	char *error = NULL;
+	if (case_parse_text("u.pkt", text, strlen(text), &c, &error) != 0)
+		fail_msg("%s", error);
+	assert_int_equal(c.unsupported_count, 0);
+	/* The fcntl lines only mark time. */
+	assert_int_equal(c.steps[1].kind, STEP_WAIT);
+	assert_int_equal(c.steps[3].kind, STEP_WAIT);
+	const struct step *poll_step = &c.steps[9];
+	assert_int_equal(poll_step->u.app.op, APP_POLL);
+	assert_string_equal(poll_step->u.app.handle, "fd4");
+	assert_int_equal(poll_step->u.app.poll_events, POLLIN | POLLOUT);
+	assert_int_equal(poll_step->u.app.expect_value, POLLOUT);
+	assert_int_equal(poll_step->u.app.span_ns, 200 * MS);
+	assert_int_equal(poll_step->u.app.timeout_ns, 100 * MS); /* the script's own timeout is shorter */
+	assert_int_equal(poll_step->where.line, 10);
+	assert_int_equal(c.steps[10].kind, STEP_SYSCTL);
+	assert_string_equal(c.steps[10].u.sysctl.key, "net.ipv4.tcp_sack");
+	assert_string_equal(c.steps[10].u.sysctl.value, "0");
+	assert_int_equal(c.steps[10].when.earliest_ns, 100 * MS);
+	assert_int_equal(c.steps[11].kind, STEP_SYSCTL);
+	assert_string_equal(c.steps[11].u.sysctl.key, "net.ipv4.tcp_ecn");
+	assert_int_equal(c.steps[11].when.earliest_ns, 0);
+	bool required = false;
+	for (int i = 0; i < c.require_count; i++)
+		required |= c.requires[i].kind == REQUIRE_SYSCTL && !strcmp(c.requires[i].name, "net.ipv4.tcp_ecn");
+	assert_true(required);
+	/* The first SYN comes from the peer's own port, the second from the next one. */
+	assert_false(c.steps[5].new_passive_open);
+	assert_true(c.steps[13].new_passive_open);
+	/* The stack's SYN-ACK seq is its ISN whatever the script wrote. */
+	assert_int_equal(c.steps[14].u.segment.seq.kind, SPEC_ANY);
+	assert_string_equal(c.steps[16].u.app.handle, "fd4_1");
+	assert_int_equal(c.steps[17].u.app.op, APP_SEND);
+	assert_int_equal(c.steps[17].u.app.span_ns, 300 * MS);
+	assert_true(c.steps[17].u.app.timeout_ns > 300 * MS);
+	assert_string_equal(c.steps[17].u.app.handle, "fd4_1");
+	assert_int_equal(c.steps[18].u.app.span_ns, 0);
+	assert_int_equal(c.steps[19].u.app.op, APP_SEND);
+	assert_int_equal(c.steps[19].u.app.length, 18);
+	assert_true(c.steps[19].u.app.end_of_record);
+	/* `*`: any time from the previous event on, waited for up to 10 s. */
+	assert_int_equal(c.steps[20].kind, STEP_EXPECT_SEGMENT);
+	assert_true(c.steps[20].when.relative && c.steps[20].when.has_window);
+	assert_int_equal(c.steps[20].when.earliest_ns, 0);
+	assert_int_equal(c.steps[20].when.latest_ns, 10000 * MS);
+	/* A SYN with data past the peer's MSS (536 here) is one segment still: GSO never splits a SYN. */
+	assert_int_equal(c.step_count, 22);
+	assert_int_equal(c.steps[21].u.segment.payload_len, 1000);
+	case_free(&c);
+}
+
 /* What packetdrill has and tcpharness cannot run: each recorded at its construct, parsing goes on. */
 static void test_pkt_unsupported(void **state)
 {
@@ -1223,8 +1305,8 @@ static void test_pkt_unsupported(void **state)
 			   "assert tcpi_no_such_field == 0\n"
 			   "}%\n"
 			   "+0 < S 0:0(0) win 100 <mss 1000,md5 abcd,nop,nop>\n"
-			   "+0...0.1 write(3, ..., 10) = 10\n"
-			   "+0 sendmsg(3, {msg_name(...)=...,\n"
+			   "+0 ioctl(3, FIONBIO, [0]) = 0\n"
+			   "+0 recvmsg(3, {msg_name(...)=...,\n"
 			   "   msg_iov(1)=[{..., 10}], msg_flags=0}, 0) = 10\n"
 			   "+0 `nstat -n`\n"
 			   "+0 %{ assert tcpi_snd_cwnd // 2 == 5 }%\n"
@@ -1240,8 +1322,8 @@ static void test_pkt_unsupported(void **state)
 		{ 2, 4, "%{ }%: the statement 'import os'" },
 		{ 3, 4, "%{ }%: the name 'tcpi_no_such_field'" },
 		{ 6, 33, "TCP option 'md5'" },
-		{ 7, 10, "a blocking call's span ('...') on write" },
-		{ 8, 4, "a system call written over several lines ('sendmsg')" },
+		{ 7, 13, "ioctl 'FIONBIO'" },
+		{ 8, 4, "recvmsg other than MSG_ERRQUEUE" },
 		{ 10, 4, "a shell command while the script runs: 'nstat -n'" },
 	};
 	assert_int_equal(c.unsupported_count, 6);
@@ -1348,6 +1430,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_truncations_and_mutations),
 		cmocka_unit_test(test_parse_file_errors),
 		cmocka_unit_test(test_pkt_lowering),
+		cmocka_unit_test(test_pkt_lowering_calls),
 		cmocka_unit_test(test_pkt_unsupported),
 		cmocka_unit_test(test_pkt_code),
 		cmocka_unit_test(test_old_numbers_and_ecr_from),

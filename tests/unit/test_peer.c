@@ -177,6 +177,46 @@ static void test_ipv6_family_maps_the_peer_address(void **state)
 
 /* `ecr auto from Q`: injected, the last TSval the stack sent Q; expected, the last one Q sent. Q is
  * index + 1 in the ecr's value (0: the line's own peer); without the run's peers it is unknown. */
+/* A TS option in a spec: the script's val, and the tick and tolerance of --tcp_ts_tick_usecs. */
+static struct segment_spec with_ts(uint32_t val)
+{
+	struct segment_spec s = spec(TCP_FLAG_ACK, 1, 0);
+	s.option_count = 1;
+	s.options[0] = (struct option_spec){ .kind = TCP_OPTION_TIMESTAMP,
+					     .v = { { SPEC_VALUE, val }, { SPEC_ANY, 0 } },
+					     .ts_tick_usecs = 1000,
+					     .ts_tolerance_usecs = 4000 };
+	return s;
+}
+
+static void test_ts_ticks_count_from_the_first_ts_val(void **state)
+{
+	(void)state;
+	struct peer_decl d = decl();
+	struct peer_state p;
+	peer_init(&p, &d, FAMILY_IPV4);
+	/* The first TS val the stack sends (5000) stands for the script's 100. */
+	struct segment_spec expected = with_ts(100), observed = with_ts(5000);
+	peer_map_ts_ticks(&p, &expected, &observed);
+	assert_int_equal(expected.options[0].v[0].value, 5000);
+	/* 300 ticks later the script says 400: within 4 ticks of 5303 it matches. */
+	expected = with_ts(400);
+	observed = with_ts(5303);
+	peer_map_ts_ticks(&p, &expected, &observed);
+	assert_int_equal(expected.options[0].v[0].value, 5303);
+	/* 5 ticks off is 5 ms, beyond the 4 ms: the expected val is what 400 stands for, 5300. */
+	observed = with_ts(5305);
+	expected = with_ts(400);
+	peer_map_ts_ticks(&p, &expected, &observed);
+	assert_int_equal(expected.options[0].v[0].value, 5300);
+	/* A new connection's SYN starts a baseline of its own. */
+	peer_learn(&p, &(struct segment){ .flags = TCP_FLAG_SYN | TCP_FLAG_ACK, .seq = 77 });
+	expected = with_ts(100);
+	observed = with_ts(9000);
+	peer_map_ts_ticks(&p, &expected, &observed);
+	assert_int_equal(expected.options[0].v[0].value, 9000);
+}
+
 static void test_ecr_auto_from_another_peer(void **state)
 {
 	(void)state;
@@ -230,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_owns_by_address_port_and_learned_target_port),
 		cmocka_unit_test(test_ipv6_family_maps_the_peer_address),
 		cmocka_unit_test(test_ecr_auto_from_another_peer),
+		cmocka_unit_test(test_ts_ticks_count_from_the_first_ts_val),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -295,6 +295,51 @@ static void test_unchecked(void **state)
 	free_records(&r, 1);
 }
 
+/* What the stack sent as the harness closed the application's sockets: below the teardown's divider,
+ * after every line's event, grey arrows marked as the teardown's and never counted among the case's
+ * segments. */
+static void test_teardown(void **state)
+{
+	(void)state;
+	struct case_file c = make_case("cases/t/open.tc", 0);
+	struct run_record r = make_record(&c, -1, VERDICT_PASS);
+	struct run_event run[] = { events[1], events[2], event(RUN_EVENT_TEARDOWN, -1, 0, false, "F. 1:1(0) ack 1 win 64",
+									 ""),
+				   event(RUN_EVENT_TEARDOWN, -1, 1, false, "R 1:1(0) win 0", "") };
+	run[2].at_ns = 3000000;
+	run[3].at_ns = 3100000;
+	r.result.events = run;
+	r.result.event_count = 4;
+	char *html = write_report("report", &r, 1);
+	char *ladder = ladder_of(html, "t/open");
+	assert_non_null(ladder);
+	assert_non_null(strstr(ladder, "data-segments=\"2\" data-teardown=\"2\""));
+	assert_int_equal(count(ladder, "<g class=\"arrow"), 4);
+	assert_int_equal(count(ladder, "<g class=\"arrow teardown\" data-kind=\"teardown\">"), 2);
+	assert_non_null(strstr(ladder, ">teardown: F. 1:1(0) ack 1 win 64</text>"));
+	assert_non_null(strstr(ladder, ">teardown: R 1:1(0) win 0</text>"));
+	assert_non_null(strstr(ladder, "<title>teardown: the stack sent this as the harness closed the application's "
+					"sockets, after the last line; not judged</title>"));
+	/* One divider, after the case's last segment and before the teardown's first. */
+	assert_int_equal(count(ladder, "<g class=\"teardown-divider teardown\">"), 1);
+	const char *divider = strstr(ladder, "teardown-divider");
+	assert_true(strstr(ladder, "data-kind=\"segment\"") < divider);
+	assert_true(divider < strstr(ladder, "data-kind=\"teardown\""));
+	assert_non_null(strstr(divider, ">teardown (not judged)</text>"));
+	free(ladder);
+	free(html);
+
+	/* A run whose teardown sent nothing has no divider. */
+	r.result.event_count = 2;
+	html = write_report("report", &r, 1);
+	ladder = ladder_of(html, "t/open");
+	assert_non_null(strstr(ladder, "data-teardown=\"0\""));
+	assert_null(strstr(ladder, "teardown-divider"));
+	free(ladder);
+	free(html);
+	free_records(&r, 1);
+}
+
 /* A capture outside the report's directory is hard-linked under DIR/captures/ and linked there, so the
  * directory can be moved whole; one that no longer exists is linked as given; two runs of the same name
  * get distinct anchors; the directory and its parents are created. */
@@ -374,6 +419,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_links_and_directory, enter_scratch, leave_scratch),
 		cmocka_unit_test_setup_teardown(test_capture_copied_across_file_systems, enter_scratch, leave_scratch),
 		cmocka_unit_test_setup_teardown(test_unchecked, enter_scratch, leave_scratch),
+		cmocka_unit_test_setup_teardown(test_teardown, enter_scratch, leave_scratch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
