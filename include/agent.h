@@ -111,9 +111,9 @@ int agent_socket_state(struct agent *agent, const struct ip_address *local_ip, u
 int agent_counter(struct agent *agent, const char *name, int64_t *value, char **error);
 /* Destroys every socket whose peer is remote_ip (TIME_WAIT included). 0 with *destroyed, or -1. */
 int agent_purge(struct agent *agent, const struct ip_address *remote_ip, int *destroyed, char **error);
-/* Makes the host forget its neighbour (ARP) entries for ip on every interface, so that after a lab run
- * it no longer sends a peer address's traffic to the harness's MAC. 0 with *flushed, or -1. */
-int agent_neigh_flush(struct agent *agent, uint32_t ip, int *flushed, char **error);
+/* Makes the host forget its neighbour (ARP or NDP) entries for ip on every interface, so that after a
+ * lab run it no longer sends a peer address's traffic to the harness's MAC. 0 with *flushed, or -1. */
+int agent_neigh_flush(struct agent *agent, const struct ip_address *ip, int *flushed, char **error);
 /* Closes every socket the agent holds and restores the sysctls it changed; an agent that runs
  * --netns-per-case moves the stack into a fresh namespace, which runs IPv6 when family is ipv6
  * (agent_netns_fresh). 0, or -1 with *error. */

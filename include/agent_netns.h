@@ -15,8 +15,8 @@
 
 #include "ip_address.h"
 
-/* Records ifname's IPv4 address, prefix and ARP flag in the calling thread's namespace (the home).
- * Returns 0, or -1 with *error malloc'd (no such interface, no IPv4 address). */
+/* Records ifname's IPv4 address, prefix, global IPv6 addresses and ARP flag in the calling thread's
+ * namespace (the home). Returns 0, or -1 with *error malloc'd (no such interface, no address). */
 int agent_netns_setup(const char *ifname, char **error);
 
 /* True after a successful agent_netns_setup. */
@@ -24,8 +24,9 @@ bool agent_netns_enabled(void);
 
 /* Ends the current case namespace (its interface back home) and enters a new one: lo up, the
  * interface moved in with its address and ARP flag, up. IPv6 is off in it, or with ipv6 on and quiet
- * (netns_ipv6_quiet), the interface NOARP and with the IPv6 address family_address maps the IPv4 one
- * to, in use when this returns. Returns 0, or -1 with *error malloc'd. */
+ * (netns_ipv6_quiet), and either the interface's own IPv6 addresses from home (a lab host: it resolves
+ * its neighbours) or, when it had none, NOARP and the IPv6 address family_address maps the IPv4 one
+ * to (a VM's guest: peers pinned), in use when this returns. Returns 0, or -1 with *error malloc'd. */
 int agent_netns_fresh(bool ipv6, char **error);
 
 /* A permanent neighbour entry for ip at mac on the interface, in the case namespace only (an IPv6

@@ -81,7 +81,7 @@ struct agent_stack {
 	int (*ts_clock_hz)(int *hz, char **why);
 	/* Deletes the host's neighbour entries for ip; *flushed counts them. NULL for a stack that keeps
 	 * no neighbour table of a host's (the op answers EOPNOTSUPP). */
-	int (*neigh_flush)(uint32_t ip, int *flushed, char **why);
+	int (*neigh_flush)(const struct ip_address *ip, int *flushed, char **why);
 	/* Names the stack and its version for hello ("Linux 6.1.0-28-cloud-amd64"). */
 	void (*hello)(char *text, size_t size);
 };

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ip_address.h"
+
 struct arp_proxy;
 
 /* Starts a thread that, on ifname inside netns_fd's namespace, answers with mac every ARP request
@@ -24,12 +26,21 @@ void arp_proxy_set_peers(struct arp_proxy *proxy, const uint32_t *peer_ips, int 
  * target_mac filled, or -1 with *error malloc'd. */
 int arp_proxy_announce(struct arp_proxy *proxy, uint8_t target_mac[6], int timeout_ms, char **error);
 
-/* Most addresses one arp_proxy_probe call asks about. */
+/* Most addresses one arp_proxy_probe (or nd_proxy_probe) call asks about. */
 #define ARP_PROBE_MAX 64
+
+/* RFC 5227 section 1.1 spaces a host's three probes 1-2 s apart (PROBE_MIN, PROBE_MAX) and listens
+ * ANNOUNCE_WAIT (2 s) after the last, to ride out a host's momentary silence. The harness asks on a
+ * link the user calls a lab network, before the run and again during long ones, so it keeps the
+ * three rounds and the listening but shortens the spacing: about a second in all. IPv6's probes
+ * (nd_proxy_probe) keep the same rounds. */
+#define ARP_PROBE_ROUNDS 3
+#define ARP_PROBE_INTERVAL_MS 250
+#define ARP_PROBE_LISTEN_MS 500
 
 /* An address someone else answered for: the MAC that claimed it. */
 struct address_conflict {
-	uint32_t ip; /* host order */
+	struct ip_address ip;
 	uint8_t mac[6];
 };
 

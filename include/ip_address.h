@@ -45,6 +45,10 @@ int family_from_name(const char *name);
  * 2001:db8::a.b.c.d, the IPv4 address in the low 32 bits of 2001:db8::/96 (192.0.2.10 ->
  * 2001:db8::c000:20a). 0.0.0.0 (any) stays the unspecified address of its family. */
 struct ip_address family_address(enum address_family f, uint32_t case_ipv4);
+/* The case's IPv4 address (host order) a stands for, family_address backwards: a itself when IPv4,
+ * the low 32 bits when a is in 2001:db8::/96; 0 for any other address (a lab host's IPv6 address
+ * outside that block cannot be written in a case). */
+uint32_t ip_address_case_ipv4(const struct ip_address *a);
 /* AF_INET for ipv4, AF_INET6 for ipv6 and mapped: the application's sockets. */
 int family_socket_domain(enum address_family f);
 

@@ -7,10 +7,10 @@
 
 #include "ip_address.h"
 
-/* Deletes the IPv4 neighbour entry for ip (host order) on each interface of the calling thread's
+/* Deletes the neighbour entry for ip (either family) on each interface of the calling thread's
  * namespace (RTM_DELNEIGH); *flushed counts the entries that existed. Returns 0, or an errno with
  * *why malloc'd. */
-int neighbour_forget(uint32_t ip, int *flushed, char **why);
+int neighbour_forget(const struct ip_address *ip, int *flushed, char **why);
 
 /* A permanent neighbour entry for ip (either family) at mac on ifname, replacing any there was
  * (RTM_NEWNEIGH, NUD_PERMANENT): the stack then never asks for it. Returns 0, or an errno with

@@ -34,6 +34,7 @@ struct target_options {
 	enum target_kind kind;
 	const char *iface;          /* lab: the link to the lab host */
 	uint32_t target_ip;         /* lab: the host's address, host order; it replaces the cases' own */
+	bool target_ipv6;           /* lab: the host is reached at family_address(ipv6, target_ip) instead */
 	const char *agent_command;  /* lab: `ssh lab1 tcpharness-agent` */
 	bool allow_default_route;   /* lab: the link may carry the harness host's default route */
 	const char *vm_image;       /* vm: the directory scripts/vm-image.sh wrote (vmlinux or vmlinuz, initrd.img) */
@@ -43,7 +44,7 @@ struct target_options {
 	const struct case_file *cases;  /* the run's cases: their peer addresses are probed, flushed after */
 	int case_count;
 	const char *variant_filter;     /* the variant that runs (NULL: all), for the send budget */
-	uint32_t in_use_allowed[TARGET_MAX_IN_USE_ALLOWED]; /* --allow-address-in-use, host order */
+	uint32_t in_use_allowed[TARGET_MAX_IN_USE_ALLOWED]; /* --allow-address-in-use, as a case writes it */
 	int in_use_allowed_count;
 	struct send_budget budget;      /* --max-pps, --allow-storm */
 	bool dry_run;                   /* probe and resolve, then print the frames instead of sending */
@@ -107,7 +108,7 @@ uint32_t target_release(const struct target *t);
 bool target_runs_cases_in_parallel(const struct target *t);
 
 /* Whether case runs in family can run on t: each kind answers for itself (local, vm, gvisor and lwip
- * every family; lab ipv4 and mapped so far). */
+ * every family; a lab host ipv4 and mapped at an IPv4 --target-ip, ipv6 at an IPv6 one). */
 bool target_runs_family(const struct target *t, enum address_family family);
 
 /* Readies the target for case c in address family, one target_runs_family allows (its agent's calls

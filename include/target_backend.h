@@ -21,11 +21,14 @@ struct target {
 	int harness_netns_fd;
 	char ifname[IF_NAMESIZE];
 	uint8_t harness_mac[6];
-	uint32_t target_ip;
+	uint32_t target_ip;                    /* as a case writes it */
+	bool ipv6;                             /* lab: reached over IPv6, at family_address(ipv6, target_ip) */
 	struct agent agent;
-	struct arp_proxy *arp;
+	struct arp_proxy *arp;                 /* IPv4 on the wire */
+	struct nd_proxy *nd;                   /* lab over IPv6 */
 	uint8_t target_mac[6];                 /* lab dry run: resolved by a probe; vm: the guest's NIC */
-	/* lab: the addresses the run claims, when they were last probed, and why it stopped claiming. */
+	/* lab: the addresses the run claims (as the cases write them), when they were last probed, and
+	 * why it stopped claiming. */
 	uint32_t claimed[ARP_PROBE_MAX];
 	int claimed_count;
 	uint32_t in_use_allowed[TARGET_MAX_IN_USE_ALLOWED];
@@ -36,6 +39,9 @@ struct target {
 	void *backend;                         /* the VM's QEMU */
 	void (*backend_stop)(void *backend);   /* after the agent and the proxy are gone */
 };
+
+/* The family on a lab host's wire: IPv6 at an IPv6 --target-ip, else IPv4 (ipv4 and mapped). */
+enum address_family target_wire_family(const struct target *t);
 
 /* Starts the ARP proxy on t's link (harness_netns_fd, ifname, harness_mac, target_ip set). 0 or -1. */
 int target_attach_link(struct target *t, char **error);

@@ -8,6 +8,8 @@
 # (default build/). RUNS (default 200); ROUNDS of the segment rate comparison (default 7), each sender
 # flooding for 1 s per round, and of each storm size.
 # `scripts/bench.sh explore [ROUNDS]`: only explore's table (below).
+# `scripts/bench.sh families`: only the ipv4/ipv6 figures (a few cases' whole-process times, the lab
+# hosts' catalogue wall times).
 # `scripts/bench.sh vm [ROUNDS]`: only the vm target's catalogue wall time, -j 1 against -j 2 (one VM
 # per worker), ROUNDS (default 3) interleaved, on the image in TCPHARNESS_VM_IMAGE (default build/vm).
 # `scripts/bench.sh overhead [RUNS]`: only the harness's own cost (issue 18): a case's setup+teardown,
@@ -100,6 +102,41 @@ if [ "${1:-}" = explore ]; then
 	for _ in $(seq "${2:-3}"); do
 		bench_explore
 	done
+	exit 0
+fi
+# The whole-process time of a few cases, 20 runs per family, ipv4 and ipv6 side by side (issue 15:
+# unchanged within noise), with the load average before and after.
+families_side_by_side() {
+	echo "== whole process, each first case file, 20 runs per family, ipv4 and ipv6 side by side (load $(cut -d' ' -f1-3 /proc/loadavg))"
+	# One family per process, so the figure is one case's setup, run and teardown in that family.
+	printf '%-40s %-28s %s\n' case ipv4 ipv6
+	for case in cases/handshake/accept.tc cases/handshake/syn_closed_port.tc cases/handshake/ack_to_listener.tc \
+		cases/time_wait/lost_final_ack.tc; do
+		line=$(printf '%-40s' "$case")
+		for family in 4 6; do
+			times=()
+			for _ in $(seq 20); do
+				start=$(date +%s%N)
+				"$build/tcpharness" run --family "$family" --captures /tmp/tcpharness-bench "$case" >/dev/null
+				times+=($(( ($(date +%s%N) - start) / 1000 )))
+			done
+			sorted=($(printf '%s\n' "${times[@]}" | sort -n))
+			line+=$(printf ' median %7.1f p90 %7.1f ms' "$(echo "${sorted[10]} / 1000" | bc -l)" \
+				"$(echo "${sorted[18]} / 1000" | bc -l)")
+		done
+		echo "$line"
+	done
+	echo "(load average after: $(cut -d' ' -f1-3 /proc/loadavg))"
+	rm -rf /tmp/tcpharness-bench
+	echo "== one namespace lab host against two, the catalogue in ipv4 and in ipv6 (issues 22 and 15)"
+	for family in 4 6; do
+		scripts/lab-hosts-bench.sh "$build/tcpharness" "$build/tcpharness-agent" cases/ "$family" || true
+	done
+}
+# `scripts/bench.sh families`: only that.
+if [ "${1:-}" = families ]; then
+	scripts/build.sh >/dev/null
+	families_side_by_side
 	exit 0
 fi
 if [ "${1:-}" = vm ]; then
@@ -252,27 +289,7 @@ echo "== connection lifecycles per second in storm mode ($rounds rounds per size
 # FIN-ACK, its final ACK, every segment from the stack checked; timed from the first SYN to the last ACK.
 "$build/tests/bench_core" storm "$rounds" 2000 10000
 
-echo "== whole process, each first case file, 20 runs per family, ipv4 and ipv6 side by side"
-# One family per process, so the figure is one case's setup, run and teardown in that family.
-printf '%-40s %-28s %s\n' case ipv4 ipv6
-for case in cases/handshake/accept.tc cases/handshake/syn_closed_port.tc cases/handshake/ack_to_listener.tc \
-	cases/time_wait/lost_final_ack.tc; do
-	line=$(printf '%-40s' "$case")
-	for family in 4 6; do
-		times=()
-		for _ in $(seq 20); do
-			start=$(date +%s%N)
-			"$build/tcpharness" run --family "$family" --captures /tmp/tcpharness-bench "$case" >/dev/null
-			times+=($(( ($(date +%s%N) - start) / 1000 )))
-		done
-		sorted=($(printf '%s\n' "${times[@]}" | sort -n))
-		line+=$(printf ' median %7.1f p90 %7.1f ms' "$(echo "${sorted[10]} / 1000" | bc -l)" \
-			"$(echo "${sorted[18]} / 1000" | bc -l)")
-	done
-	echo "$line"
-done
-rm -rf /tmp/tcpharness-bench
-
+families_side_by_side
 echo "== whole catalogue: -j 1 against -j $(nproc) and -j 16"
 # Each case's own time is mostly its kernel timers (keepalive, retransmissions, declared waits); the
 # longest one bounds what parallel runs can reach, and the sum is what a serial run must pay.
@@ -309,9 +326,6 @@ print(f"slowest / fastest shard: wall {max(wall) / min(wall):.2f}, expected {max
 PY
 "$build/tcpharness" merge /tmp/tcpharness-bench-shard{1,2,3,4}.json 2>&1 >/dev/null | tail -n 1
 rm -rf /tmp/tcpharness-bench /tmp/tcpharness-bench-shard?.json
-
-echo "== two namespace lab hosts against one (issue 22), the catalogue in ipv4"
-scripts/lab-hosts-bench.sh "$build/tcpharness" "$build/tcpharness-agent" cases/ || true
 
 overhead 20
 

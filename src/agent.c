@@ -494,9 +494,9 @@ int agent_purge(struct agent *agent, const struct ip_address *remote_ip, int *de
 	return 0;
 }
 
-int agent_neigh_flush(struct agent *agent, uint32_t ip, int *flushed, char **error)
+int agent_neigh_flush(struct agent *agent, const struct ip_address *ip, int *flushed, char **error)
 {
-	struct agent_request req = { .op = AGENT_OP_NEIGH_FLUSH, .ip = ip_address_from_ipv4(ip) };
+	struct agent_request req = { .op = AGENT_OP_NEIGH_FLUSH, .ip = *ip };
 	struct agent_reply reply;
 	if (stack_request(agent, &req, REPLY_MARGIN_MS, &reply, error) < 0)
 		return -1;

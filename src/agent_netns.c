@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -27,16 +28,30 @@
 
 /* Long enough for a loaded TCG guest's addrconf work to run. */
 #define IPV6_USABLE_TIMEOUT_MS 2000
+/* A lab link's global IPv6 addresses kept; more are left behind with a note in the error. */
+#define HOME_IPV6_MAX 4
+
+/* One IPv6 address of the interface at home, with its prefix length. */
+struct ipv6_prefix {
+	struct ip_address address;
+	uint32_t length;
+};
 
 static struct {
 	bool enabled;
 	bool in_case;            /* the thread is in a case namespace, the interface with it */
 	int home_fd;
 	char ifname[IF_NAMESIZE];
+	bool has_ipv4;
 	struct sockaddr_in address, netmask;
+	/* A lab host's own IPv6 addresses (link-local ones aside): an IPv6 case namespace gets them and
+	 * resolves its neighbours (the harness answers for the peers). Without any (a VM's guest), it
+	 * gets the address family_address maps the IPv4 one to, on a NOARP link with pinned peers. */
+	struct ipv6_prefix ipv6_addresses[HOME_IPV6_MAX];
+	int ipv6_count;
 	bool noarp;
 	int mtu;
-	bool ipv6;               /* the case namespace runs IPv6: the address family_address maps */
+	bool ipv6;               /* the case namespace runs IPv6 */
 } home = { .home_fd = -1 };
 
 bool agent_netns_enabled(void)
@@ -63,6 +78,43 @@ static int fail_errno(char **error, const char *what)
 	return error_set(error, "netns-per-case: %s: %s", what, strerror(errno));
 }
 
+/* The number of leading one bits of an IPv6 netmask. */
+static uint32_t prefix_length(const struct sockaddr_in6 *mask)
+{
+	uint32_t bits = 0;
+	for (int i = 0; i < 16; i++)
+		for (int b = 7; b >= 0 && (mask->sin6_addr.s6_addr[i] >> b & 1); b--)
+			bits++;
+	return bits;
+}
+
+/* home.ifname's IPv6 addresses other than link-local ones (fe80::/10), which the kernel makes itself. */
+static int record_ipv6_addresses(char **error)
+{
+	struct ifaddrs *list;
+	if (getifaddrs(&list) < 0)
+		return fail_errno(error, "getifaddrs");
+	home.ipv6_count = 0;
+	int rc = 0;
+	for (struct ifaddrs *a = list; a && rc == 0; a = a->ifa_next) {
+		if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET6 || strcmp(a->ifa_name, home.ifname) != 0)
+			continue;
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)a->ifa_addr;
+		if (IN6_IS_ADDR_LINKLOCAL(&in6->sin6_addr))
+			continue;
+		if (home.ipv6_count == HOME_IPV6_MAX) {
+			rc = error_set(error, "netns-per-case: %s has more than %d IPv6 addresses", home.ifname,
+				       HOME_IPV6_MAX);
+			break;
+		}
+		struct ipv6_prefix *p = &home.ipv6_addresses[home.ipv6_count++];
+		memcpy(p->address.bytes, &in6->sin6_addr, 16);
+		p->length = a->ifa_netmask ? prefix_length((const struct sockaddr_in6 *)a->ifa_netmask) : 128;
+	}
+	freeifaddrs(list);
+	return rc;
+}
+
 int agent_netns_setup(const char *ifname, char **error)
 {
 	struct ifreq ifr = { 0 };
@@ -75,13 +127,20 @@ int agent_netns_setup(const char *ifname, char **error)
 	if (interface_ioctl(SIOCGIFMTU, &ifr, ifname) < 0)
 		return fail_errno(error, ifname);
 	home.mtu = ifr.ifr_mtu;
-	if (interface_ioctl(SIOCGIFADDR, &ifr, ifname) < 0)
-		return errno == EADDRNOTAVAIL ? error_set(error, "netns-per-case: %s has no IPv4 address", ifname)
-					      : fail_errno(error, ifname);
-	memcpy(&home.address, &ifr.ifr_addr, sizeof home.address);
-	if (interface_ioctl(SIOCGIFNETMASK, &ifr, ifname) < 0)
+	int got = interface_ioctl(SIOCGIFADDR, &ifr, ifname);
+	if (got < 0 && errno != EADDRNOTAVAIL)
 		return fail_errno(error, ifname);
-	memcpy(&home.netmask, &ifr.ifr_netmask, sizeof home.netmask);
+	home.has_ipv4 = got == 0;
+	if (home.has_ipv4) {
+		memcpy(&home.address, &ifr.ifr_addr, sizeof home.address);
+		if (interface_ioctl(SIOCGIFNETMASK, &ifr, ifname) < 0)
+			return fail_errno(error, ifname);
+		memcpy(&home.netmask, &ifr.ifr_netmask, sizeof home.netmask);
+	}
+	if (record_ipv6_addresses(error) < 0)
+		return -1;
+	if (!home.has_ipv4 && home.ipv6_count == 0)
+		return error_set(error, "netns-per-case: %s has no IPv4 address and no global IPv6 one", ifname);
 	home.home_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (home.home_fd < 0)
 		return fail_errno(error, "/proc/thread-self/ns/net");
@@ -153,17 +212,22 @@ static int set_up(const char *ifname, bool noarp)
 	return set_flags(ifname, (short)((noarp ? IFF_NOARP : 0) | IFF_UP));
 }
 
-/* The IPv6 address the home IPv4 address stands for (family_address), on its /64, through the
- * ioctl that takes an in6_ifreq. */
-static int add_ipv6_address(char **error)
+/* The address a case's IPv6 namespace has without one of the host's own: the one the home IPv4
+ * address stands for (family_address), on its /64. */
+static struct ipv6_prefix mapped_home_address(void)
+{
+	return (struct ipv6_prefix){ family_address(FAMILY_IPV6, ntohl(home.address.sin_addr.s_addr)), 64 };
+}
+
+/* One IPv6 address on the interface, through the ioctl that takes an in6_ifreq. */
+static int add_ipv6_address(const struct ipv6_prefix *p, char **error)
 {
 	struct in6_ifreq {
 		struct in6_addr addr;
 		uint32_t prefixlen;
 		int ifindex;
-	} req = { .prefixlen = 64, .ifindex = (int)if_nametoindex(home.ifname) };
-	struct ip_address a = family_address(FAMILY_IPV6, ntohl(home.address.sin_addr.s_addr));
-	memcpy(&req.addr, a.bytes, 16);
+	} req = { .prefixlen = p->length, .ifindex = (int)if_nametoindex(home.ifname) };
+	memcpy(&req.addr, p->address.bytes, 16);
 	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return fail_errno(error, "IPv6 socket");
@@ -176,11 +240,10 @@ static int add_ipv6_address(char **error)
 
 /* addrconf puts an address in use on a workqueue after the link came up, even without DAD (see
  * sandbox.c's wait_address_local): until then a bind to it fails with EADDRNOTAVAIL. */
-static int wait_ipv6_usable(char **error)
+static int wait_ipv6_usable(const struct ipv6_prefix *p, char **error)
 {
 	struct sockaddr_in6 a = { .sin6_family = AF_INET6 };
-	struct ip_address mapped = family_address(FAMILY_IPV6, ntohl(home.address.sin_addr.s_addr));
-	memcpy(&a.sin6_addr, mapped.bytes, 16);
+	memcpy(&a.sin6_addr, p->address.bytes, 16);
 	const struct timespec pause = { 0, 1000000 };
 	for (int waited_ms = 0; waited_ms < IPV6_USABLE_TIMEOUT_MS; waited_ms++) {
 		int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -201,31 +264,41 @@ static int wait_ipv6_usable(char **error)
 	return fail_errno(error, "the IPv6 address did not come into use");
 }
 
-/* A moved interface arrives down and without addresses. In an IPv6 case it is NOARP as well (no
- * neighbour discovery: agent_netns_neighbour pins every peer), its MTU an IPv6 link's. */
+/* A moved interface arrives down and without addresses. In an IPv6 case its MTU is an IPv6 link's
+ * (where the link allows it), and either it gets the host's own IPv6 addresses and resolves its
+ * neighbours (a lab host: the harness answers for the peers), or it is NOARP with the mapped address
+ * (a VM's guest: no neighbour discovery, agent_netns_neighbour pins every peer). At home it gets
+ * back what it had. */
 static int configure_interface(char **error)
 {
 	struct ifreq ifr = { 0 };
-	memcpy(&ifr.ifr_addr, &home.address, sizeof home.address);
-	if (interface_ioctl(SIOCSIFADDR, &ifr, home.ifname) < 0)
-		return fail_errno(error, "address");
-	memcpy(&ifr.ifr_netmask, &home.netmask, sizeof home.netmask);
-	if (interface_ioctl(SIOCSIFNETMASK, &ifr, home.ifname) < 0)
-		return fail_errno(error, "netmask");
-	bool ipv6 = home.in_case && home.ipv6;
+	if (home.has_ipv4) {
+		memcpy(&ifr.ifr_addr, &home.address, sizeof home.address);
+		if (interface_ioctl(SIOCSIFADDR, &ifr, home.ifname) < 0)
+			return fail_errno(error, "address");
+		memcpy(&ifr.ifr_netmask, &home.netmask, sizeof home.netmask);
+		if (interface_ioctl(SIOCSIFNETMASK, &ifr, home.ifname) < 0)
+			return fail_errno(error, "netmask");
+	}
+	bool ipv6 = home.in_case && home.ipv6, pinned = ipv6 && home.ipv6_count == 0;
 	/* NOARP before the IPv6 address exists: an address added to a link without it joins its
 	 * solicited-node group (addrconf_join_solict), and the link then reports that group (MLD) when it
 	 * comes up. */
-	if (ipv6 && set_flags(home.ifname, IFF_NOARP) < 0)
+	if (pinned && set_flags(home.ifname, IFF_NOARP) < 0)
 		return fail_errno(error, "noarp");
+	/* A lab NIC may not take the larger MTU: its cases then see the MSS its own MTU gives. */
 	ifr.ifr_mtu = ipv6 ? NETNS_IPV6_LINK_MTU : home.mtu;
-	if (interface_ioctl(SIOCSIFMTU, &ifr, home.ifname) < 0)
+	if (interface_ioctl(SIOCSIFMTU, &ifr, home.ifname) < 0 && !(ipv6 && !pinned && errno == EINVAL))
 		return fail_errno(error, "mtu");
-	if (ipv6 && add_ipv6_address(error) < 0)
-		return -1;
-	if (set_up(home.ifname, home.noarp || ipv6) < 0)
+	struct ipv6_prefix mapped = mapped_home_address();
+	const struct ipv6_prefix *addresses = pinned ? &mapped : home.ipv6_addresses;
+	int count = pinned ? 1 : ipv6 || !home.in_case ? home.ipv6_count : 0;
+	for (int i = 0; i < count; i++)
+		if (add_ipv6_address(&addresses[i], error) < 0)
+			return -1;
+	if (set_up(home.ifname, home.noarp || pinned) < 0)
 		return fail_errno(error, "interface up");
-	return ipv6 ? wait_ipv6_usable(error) : 0;
+	return ipv6 ? wait_ipv6_usable(&addresses[0], error) : 0;
 }
 
 int agent_netns_home(char **error)

@@ -694,14 +694,9 @@ static void op_neigh_flush(struct server *s, const struct agent_request *q, stru
 		refuse(r, EOPNOTSUPP, "this stack keeps no host neighbour table");
 		return;
 	}
-	/* The lab's peers are IPv4 addresses the harness answered ARP for. */
-	if (!ip_address_is_ipv4(&q->ip)) {
-		refuse(r, EAFNOSUPPORT, "neigh-flush takes an IPv4 address");
-		return;
-	}
 	int flushed = 0;
 	char *why = NULL;
-	int err = s->stack->neigh_flush(ip_address_ipv4(&q->ip), &flushed, &why);
+	int err = s->stack->neigh_flush(&q->ip, &flushed, &why);
 	done_why(r, flushed, err, why);
 }
 

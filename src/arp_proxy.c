@@ -20,14 +20,6 @@
 #define ARP_BODY 28
 #define POLL_MS 50
 
-/* RFC 5227 section 1.1 spaces a host's three probes 1-2 s apart (PROBE_MIN, PROBE_MAX) and listens
- * ANNOUNCE_WAIT (2 s) after the last, to ride out a host's momentary silence. The harness asks on a
- * link the user calls a lab network, before the run and again during long ones, so it keeps the
- * three rounds and the listening but shortens the spacing: about a second in all. */
-#define ARP_PROBE_ROUNDS 3
-#define ARP_PROBE_INTERVAL_MS 250
-#define ARP_PROBE_LISTEN_MS 500
-
 /* One address being probed, and who (if anyone) answered for it. */
 struct probed_address {
 	uint32_t ip;
@@ -313,7 +305,7 @@ int arp_proxy_probe(struct arp_proxy *proxy, const uint32_t *ips, int count, str
 	}
 	for (int i = 0; i < count && rc >= 0; i++)
 		if (proxy->probed[i].held) {
-			conflicts[rc].ip = proxy->probed[i].ip;
+			conflicts[rc].ip = ip_address_from_ipv4(proxy->probed[i].ip);
 			memcpy(conflicts[rc].mac, proxy->probed[i].mac, 6);
 			rc++;
 		}

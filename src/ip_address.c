@@ -96,6 +96,16 @@ struct ip_address family_address(enum address_family f, uint32_t case_ipv4)
 	return with_low_ipv4(documentation_prefix, case_ipv4);
 }
 
+uint32_t ip_address_case_ipv4(const struct ip_address *a)
+{
+	if (ip_address_is_ipv4(a))
+		return ip_address_ipv4(a);
+	if (memcmp(a->bytes, documentation_prefix, sizeof documentation_prefix) != 0)
+		return 0;
+	return (uint32_t)a->bytes[12] << 24 | (uint32_t)a->bytes[13] << 16 | (uint32_t)a->bytes[14] << 8 |
+	       a->bytes[15];
+}
+
 int family_socket_domain(enum address_family f)
 {
 	return f == FAMILY_IPV4 ? AF_INET : AF_INET6;

@@ -111,16 +111,18 @@ static const char usage_text[] =
 	"target (default local: the running kernel, one fresh pair of namespaces per case):\n"
 	"  --target lab --iface IF --target-ip A --agent 'COMMAND' [--allow-default-route-iface]\n"
 	"                   a lab host on the link IF: segments go to A only, the harness answers ARP\n"
-	"                   for the peers' addresses (they must be on-link for A and not this host's),\n"
-	"                   and the application runs in `tcpharness-agent` started by COMMAND (e.g.\n"
-	"                   'ssh lab1 tcpharness-agent'); its sysctls are restored after every case.\n"
+	"                   (A an IPv4 address: families ipv4 and mapped) or neighbour solicitations (A\n"
+	"                   an IPv6 address in 2001:db8::/96: family ipv6) for the peers' addresses (they\n"
+	"                   must be on-link for A and not this host's), and the application runs in\n"
+	"                   `tcpharness-agent` started by COMMAND (e.g. 'ssh lab1 tcpharness-agent'); its\n"
+	"                   sysctls are restored after every case.\n"
 	"                   Cases run one at a time. Several hosts: give --iface, --target-ip and --agent\n"
 	"                   once per host, in the same order; cases spread over them, one case per host at\n"
-	"                   a time (the hosts must run the same stack). IF may not carry this host's\n"
-	"                   default route unless --allow-default-route-iface says the link is a lab network.\n"
-	"                   On a shared network (docs/lab.md, safety):\n"
+	"                   a time (the same stack on every host, every A in one family). IF may not\n"
+	"                   carry this host's default route unless --allow-default-route-iface says the\n"
+	"                   link is a lab network. On a shared network (docs/lab.md, safety):\n"
 	"    --allow-address-in-use ADDR  claim peer address ADDR although a host answered the RFC 5227\n"
-	"                   probe for it (otherwise that is refused, exit 2); repeatable\n"
+	"                   (IPv6: RFC 4862) probe for it (otherwise that is refused, exit 2); repeatable\n"
 	"    --max-pps N    send budget: at most N segments a second (default "
 	DEFAULT_PPS_TEXT "); a case whose lines\n"
 	"                   send more is refused before anything runs\n"
@@ -653,6 +655,7 @@ static int run_on_target(const struct command_line *cl, int t, struct run_set *s
 			if (options_of_target.kind == TARGET_LAB) {
 				per_copy[i].iface = cl->lab_hosts[i].iface;
 				per_copy[i].target_ip = cl->lab_hosts[i].target_ip;
+				per_copy[i].target_ipv6 = cl->lab_hosts[i].target_ipv6;
 				per_copy[i].agent_command = cl->lab_hosts[i].agent_command;
 			}
 		}
@@ -1045,16 +1048,18 @@ static int parse_lab_safety(int opt, const char *arg, struct target_options *tar
 		}
 		target->budget.max_pps = (unsigned)pps;
 	} else {
-		struct in_addr a;
-		if (inet_pton(AF_INET, arg, &a) != 1) {
-			fprintf(stderr, "tcpharness: --allow-address-in-use takes an IPv4 address, not '%s'\n", arg);
+		struct ip_address a;
+		uint32_t case_ip = ip_address_parse(arg, &a) == 0 ? ip_address_case_ipv4(&a) : 0;
+		if (!case_ip) {
+			fprintf(stderr, "tcpharness: --allow-address-in-use takes an IPv4 address or an IPv6 one in "
+					"2001:db8::/96, not '%s'\n", arg);
 			return -1;
 		}
 		if (target->in_use_allowed_count == TARGET_MAX_IN_USE_ALLOWED) {
 			fprintf(stderr, "tcpharness: at most %d --allow-address-in-use\n", TARGET_MAX_IN_USE_ALLOWED);
 			return -1;
 		}
-		target->in_use_allowed[target->in_use_allowed_count++] = ntohl(a.s_addr);
+		target->in_use_allowed[target->in_use_allowed_count++] = case_ip;
 	}
 	return 0;
 }
@@ -1187,14 +1192,21 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 			cl->lab_option_given = true;
 			break;
 		case 'A': {
-			struct in_addr a;
-			if (inet_pton(AF_INET, optarg, &a) != 1 || a.s_addr == 0) {
-				fprintf(stderr, "tcpharness: --target-ip takes an IPv4 address, not '%s'\n", optarg);
+			/* An IPv6 host is held as the case address it stands for: the run maps it back. */
+			struct ip_address a;
+			uint32_t case_ip = ip_address_parse(optarg, &a) == 0 ? ip_address_case_ipv4(&a) : 0;
+			if (!case_ip) {
+				fprintf(stderr, "tcpharness: --target-ip takes an IPv4 address or an IPv6 one in "
+						"2001:db8::/96 (where the ipv6 family puts the cases' addresses), not '%s'\n",
+					optarg);
 				return EXIT_USAGE;
 			}
-			cl->target.target_ip = ntohl(a.s_addr);
-			if (cl->lab_ip_count < TARGET_MAX_LAB_HOSTS)
+			cl->target.target_ip = case_ip;
+			cl->target.target_ipv6 = !ip_address_is_ipv4(&a);
+			if (cl->lab_ip_count < TARGET_MAX_LAB_HOSTS) {
+				cl->lab_hosts[cl->lab_ip_count].target_ipv6 = cl->target.target_ipv6;
 				cl->lab_hosts[cl->lab_ip_count++].target_ip = cl->target.target_ip;
+			}
 			cl->lab_option_given = true;
 			break;
 		}
@@ -1376,6 +1388,13 @@ static int parse_command_line(int argc, char **argv, struct command_line *cl)
 			cl->lab_agent_count);
 		return EXIT_USAGE;
 	}
+	/* A case's families must not depend on which host takes it. */
+	for (int i = 1; i < cl->lab_ip_count; i++)
+		if (cl->lab_hosts[i].target_ipv6 != cl->lab_hosts[0].target_ipv6) {
+			fprintf(stderr, "tcpharness: the lab hosts' --target-ip are of one family: all IPv4 (ipv4 and "
+					"mapped) or all IPv6 (ipv6)\n");
+			return EXIT_USAGE;
+		}
 	if (cl->target.dry_run && cl->lab_host_count > 1) {
 		fprintf(stderr, "tcpharness: --dry-run shows one lab host's frames; name one host\n");
 		return EXIT_USAGE;

@@ -16,13 +16,6 @@
 #include "error_text.h"
 #include "ip_address.h"
 
-struct delneigh_request {
-	struct nlmsghdr header;
-	struct ndmsg body;
-	struct rtattr dst_attr;
-	uint32_t dst;
-};
-
 /* The kernel's verdict on request seq: 0 or a positive errno; -1 when the answer was unreadable. */
 static int read_ack(int fd, uint32_t seq)
 {
@@ -49,7 +42,37 @@ static int read_ack(int fd, uint32_t seq)
 	}
 }
 
-int neighbour_forget(uint32_t ip, int *flushed, char **why)
+/* Appends one attribute to the message in buf (room for it checked by the caller's sizing). */
+static void put_attr(struct nlmsghdr *h, unsigned short type, const void *data, size_t len)
+{
+	struct rtattr *attr = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
+	attr->rta_type = type;
+	attr->rta_len = (unsigned short)RTA_LENGTH(len);
+	memcpy(RTA_DATA(attr), data, len);
+	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(attr->rta_len);
+}
+
+/* An RTM_NEWNEIGH or RTM_DELNEIGH for ip on interface index in q, with mac when given. */
+static void neighbour_request(struct nlmsghdr *q, uint16_t type, uint16_t flags, uint32_t seq, int index, uint16_t state,
+			      const struct ip_address *ip, const uint8_t *mac)
+{
+	bool ipv4 = ip_address_is_ipv4(ip);
+	*q = (struct nlmsghdr){ .nlmsg_len = NLMSG_LENGTH(sizeof(struct ndmsg)), .nlmsg_type = type,
+				.nlmsg_flags = (uint16_t)(NLM_F_REQUEST | NLM_F_ACK | flags), .nlmsg_seq = seq };
+	*(struct ndmsg *)NLMSG_DATA(q) = (struct ndmsg){
+		.ndm_family = ipv4 ? AF_INET : AF_INET6, .ndm_ifindex = index, .ndm_state = state };
+	put_attr(q, NDA_DST, ipv4 ? ip->bytes + 12 : ip->bytes, ipv4 ? 4 : 16);
+	if (mac)
+		put_attr(q, NDA_LLADDR, mac, 6);
+}
+
+/* Room for one neighbour_request. */
+union neighbour_message {
+	struct nlmsghdr header;
+	char bytes[NLMSG_SPACE(sizeof(struct ndmsg)) + RTA_SPACE(16) + RTA_SPACE(6)];
+};
+
+int neighbour_forget(const struct ip_address *ip, int *flushed, char **why)
 {
 	*flushed = 0;
 	struct if_nameindex *interfaces = if_nameindex();
@@ -64,15 +87,10 @@ int neighbour_forget(uint32_t ip, int *flushed, char **why)
 		error_set(why, "rtnetlink: %s", strerror(err));
 	for (struct if_nameindex *i = interfaces; fd >= 0 && !err && i->if_index; i++) {
 		uint32_t seq = i->if_index;
-		struct delneigh_request q = {
-			.header = { .nlmsg_len = sizeof q, .nlmsg_type = RTM_DELNEIGH,
-				    .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK, .nlmsg_seq = seq },
-			.body = { .ndm_family = AF_INET, .ndm_ifindex = (int)i->if_index },
-			.dst_attr = { .rta_len = RTA_LENGTH(sizeof q.dst), .rta_type = NDA_DST },
-			.dst = htonl(ip),
-		};
+		union neighbour_message q;
+		neighbour_request(&q.header, RTM_DELNEIGH, 0, seq, (int)i->if_index, 0, ip, NULL);
 		struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-		if (sendto(fd, &q, sizeof q, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
+		if (sendto(fd, &q, q.header.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
 			err = errno;
 			error_set(why, "RTM_DELNEIGH on %s: %s", i->if_name, strerror(err));
 			break;
@@ -92,16 +110,6 @@ int neighbour_forget(uint32_t ip, int *flushed, char **why)
 	return err;
 }
 
-/* Appends one attribute to the message in buf (room for it checked by the caller's sizing). */
-static void put_attr(struct nlmsghdr *h, unsigned short type, const void *data, size_t len)
-{
-	struct rtattr *attr = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
-	attr->rta_type = type;
-	attr->rta_len = (unsigned short)RTA_LENGTH(len);
-	memcpy(RTA_DATA(attr), data, len);
-	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(attr->rta_len);
-}
-
 int neighbour_set_permanent(const char *ifname, const struct ip_address *ip, const uint8_t mac[6], char **why)
 {
 	unsigned index = if_nametoindex(ifname);
@@ -110,16 +118,8 @@ int neighbour_set_permanent(const char *ifname, const struct ip_address *ip, con
 		error_set(why, "%s: %s", ifname, strerror(err));
 		return err;
 	}
-	bool ipv4 = ip_address_is_ipv4(ip);
-	union {
-		struct nlmsghdr header;
-		char bytes[NLMSG_SPACE(sizeof(struct ndmsg)) + RTA_SPACE(16) + RTA_SPACE(6)];
-	} q = { .header = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct ndmsg)), .nlmsg_type = RTM_NEWNEIGH,
-			    .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE, .nlmsg_seq = 1 } };
-	*(struct ndmsg *)NLMSG_DATA(&q.header) = (struct ndmsg){
-		.ndm_family = ipv4 ? AF_INET : AF_INET6, .ndm_ifindex = (int)index, .ndm_state = NUD_PERMANENT };
-	put_attr(&q.header, NDA_DST, ipv4 ? ip->bytes + 12 : ip->bytes, ipv4 ? 4 : 16);
-	put_attr(&q.header, NDA_LLADDR, mac, 6);
+	union neighbour_message q;
+	neighbour_request(&q.header, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, 1, (int)index, NUD_PERMANENT, ip, mac);
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0) {
 		int err = errno;

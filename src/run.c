@@ -1810,7 +1810,8 @@ static int setup(struct run_state *rs, struct case_result *result)
 	}
 	if (!target_runs_family(rs->options->target, rs->family)) {
 		result->verdict = VERDICT_SKIP;
-		result->message = message("%s does not run the %s family so far",
+		result->message = message("%s does not run the %s family (a lab host runs those of its --target-ip: "
+					  "ipv4 and mapped at an IPv4 address, ipv6 at an IPv6 one)",
 					  target_label(rs->options->target), family_name(rs->family));
 		return -1;
 	}

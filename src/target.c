@@ -63,15 +63,24 @@ static const char *ip_text(uint32_t ip, char buf[INET_ADDRSTRLEN])
 }
 
 /* 1 when ip is one of this namespace's own addresses: its kernel would answer the target itself. */
-static int is_local_address(uint32_t ip)
+static int is_local_address(const struct ip_address *ip)
 {
 	struct ifaddrs *list;
 	if (getifaddrs(&list) < 0)
 		return -1;
 	int found = 0;
-	for (struct ifaddrs *a = list; a && !found; a = a->ifa_next)
-		found = a->ifa_addr && a->ifa_addr->sa_family == AF_INET &&
-			ntohl(((struct sockaddr_in *)a->ifa_addr)->sin_addr.s_addr) == ip;
+	for (struct ifaddrs *a = list; a && !found; a = a->ifa_next) {
+		if (!a->ifa_addr)
+			continue;
+		struct ip_address own;
+		if (a->ifa_addr->sa_family == AF_INET)
+			own = ip_address_from_ipv4(ntohl(((struct sockaddr_in *)a->ifa_addr)->sin_addr.s_addr));
+		else if (a->ifa_addr->sa_family == AF_INET6)
+			memcpy(own.bytes, &((struct sockaddr_in6 *)a->ifa_addr)->sin6_addr, 16);
+		else
+			continue;
+		found = ip_address_equal(&own, ip);
+	}
 	freeifaddrs(list);
 	return found;
 }
@@ -134,10 +143,15 @@ static int check_budget(const struct target_options *o, char **error)
 	return 0;
 }
 
+enum address_family target_wire_family(const struct target *t)
+{
+	return t->ipv6 ? FAMILY_IPV6 : FAMILY_IPV4;
+}
+
 /* The distinct peer addresses of the run's cases: what the run will claim on the link. */
 static int collect_claimed(const struct target_options *o, struct target *t, char **error)
 {
-	char ip[INET_ADDRSTRLEN];
+	char ip[IP_ADDRESS_TEXT_MAX];
 	for (int i = 0; i < o->case_count; i++)
 		for (int p = 0; p < o->cases[i].peer_count; p++) {
 			uint32_t peer = o->cases[i].peers[p].ip;
@@ -148,9 +162,10 @@ static int collect_claimed(const struct target_options *o, struct target *t, cha
 				continue;
 			if (t->claimed_count == ARP_PROBE_MAX)
 				return error_set(error, "the cases use more than %d peer addresses", ARP_PROBE_MAX);
-			if (is_local_address(peer) == 1)
+			struct ip_address on_wire = family_address(target_wire_family(t), peer);
+			if (is_local_address(&on_wire) == 1)
 				return error_set(error, "peer %s is this host's own address: its kernel would answer the "
-							"target's segments", ip_text(peer, ip));
+							"target's segments", ip_address_format(&on_wire, ip));
 			t->claimed[t->claimed_count++] = peer;
 		}
 	return 0;
@@ -169,28 +184,34 @@ static void mac_text(const uint8_t mac[6], char out[18])
 	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 }
 
-/* RFC 5227 probes for ips: an address someone answers for is refused (every one named, with the MAC
+/* Address probes for ips (as the cases write them) in the link's family, RFC 5227 ARP probes or RFC
+ * 4862 DAD solicitations: an address someone answers for is refused (every one named, with the MAC
  * that answered) unless --allow-address-in-use names it. 0, or -1 with *error malloc'd. */
 static int probe_addresses(struct target *t, const uint32_t *ips, int count, char **error)
 {
 	struct address_conflict conflicts[ARP_PROBE_MAX];
-	int held = arp_proxy_probe(t->arp, ips, count, conflicts, error);
+	struct ip_address on_wire[ARP_PROBE_MAX];
+	for (int i = 0; i < count && i < ARP_PROBE_MAX; i++)
+		on_wire[i] = family_address(target_wire_family(t), ips[i]);
+	int held = t->nd ? nd_proxy_probe(t->nd, on_wire, count, conflicts, error)
+			 : arp_proxy_probe(t->arp, ips, count, conflicts, error);
 	if (held < 0)
 		return -1;
 	t->probed_at_ns = monotonic_ns();
 	char refused[1024] = "";
 	size_t used = 0;
 	for (int i = 0; i < held; i++) {
-		char ip[INET_ADDRSTRLEN], mac[18];
-		ip_text(conflicts[i].ip, ip);
+		char ip[IP_ADDRESS_TEXT_MAX], mac[18];
+		ip_address_format(&conflicts[i].ip, ip);
 		mac_text(conflicts[i].mac, mac);
-		if (in_use_allowed(t, conflicts[i].ip)) {
+		if (in_use_allowed(t, ip_address_case_ipv4(&conflicts[i].ip))) {
 			fprintf(stderr, "tcpharness: lab: %s is in use by %s; claimed anyway (--allow-address-in-use)\n", ip,
 				mac);
 			continue;
 		}
 		int n = snprintf(refused + used, sizeof refused - used, "%speer address %s is in use on %s: %s answered "
-					 "an ARP probe for it (RFC 5227)", used ? "; " : "", ip, t->ifname, mac);
+					 "%s", used ? "; " : "", ip, t->ifname, mac,
+				 t->nd ? "a duplicate address probe for it (RFC 4862)" : "an ARP probe for it (RFC 5227)");
 		used += n > 0 && (size_t)n < sizeof refused - used ? (size_t)n : 0;
 	}
 	if (used)
@@ -200,13 +221,22 @@ static int probe_addresses(struct target *t, const uint32_t *ips, int count, cha
 	return 0;
 }
 
-/* A lab host is reached over IPv4 on the wire so far, which the mapped family is too (its AF_INET6
- * sockets talk to ::ffff:a.b.c.d; purge finds them under AF_INET6). ipv6 there needs the host's
- * neighbour discovery answered for the peers (the ARP proxy's part for IPv4) and the address-in-use
- * probes done the RFC 4862 way. */
-static bool lab_runs_family(enum address_family family)
+/* A lab host's link speaks the family of its --target-ip: IPv4 carries ipv4 and mapped (whose AF_INET6
+ * sockets talk to ::ffff:a.b.c.d), IPv6 carries ipv6, with the host's neighbour discovery answered
+ * for the peers and the address-in-use probes done the RFC 4862 way. */
+static bool lab_runs_family(const struct target *t, enum address_family family)
 {
-	return family == FAMILY_IPV4 || family == FAMILY_MAPPED;
+	return t->ipv6 ? family == FAMILY_IPV6 : family != FAMILY_IPV6;
+}
+
+/* The link's proxy: ARP for an IPv4 host, neighbour discovery for an IPv6 one. 0 or -1. */
+static int lab_attach_link(struct target *t, char **error)
+{
+	if (!t->ipv6)
+		return target_attach_link(t, error);
+	struct ip_address target = family_address(FAMILY_IPV6, t->target_ip);
+	t->nd = nd_proxy_start(t->harness_netns_fd, t->ifname, t->harness_mac, &target, NULL, 0, error);
+	return t->nd ? 0 : -1;
 }
 
 /* Lab mode's refusals come first: nothing is sent before every one of them has passed, and no peer
@@ -214,7 +244,7 @@ static bool lab_runs_family(enum address_family family)
  * resolves the target (it answers a probe for its own address), without starting the agent. */
 static int lab_start(const struct target_options *o, struct target *t, char **error)
 {
-	char ip[INET_ADDRSTRLEN];
+	char ip[IP_ADDRESS_TEXT_MAX];
 	if (!o->iface || !o->target_ip || !o->agent_command)
 		return error_set(error, "lab mode needs --iface, --target-ip and --agent");
 	if (strlen(o->iface) >= sizeof t->ifname || if_nametoindex(o->iface) == 0)
@@ -226,8 +256,10 @@ static int lab_start(const struct target_options *o, struct target *t, char **er
 		return error_set(error, "refusing --iface %s: it carries this host's default route, so crafted segments "
 					"could reach other hosts; pass --allow-default-route-iface if that link is a lab "
 					"network", o->iface);
-	if (is_local_address(o->target_ip) == 1)
-		return error_set(error, "--target-ip %s is this host's own address", ip_text(o->target_ip, ip));
+	t->ipv6 = o->target_ipv6;
+	struct ip_address target = family_address(target_wire_family(t), o->target_ip);
+	if (is_local_address(&target) == 1)
+		return error_set(error, "--target-ip %s is this host's own address", ip_address_format(&target, ip));
 	if (check_budget(o, error) < 0 || collect_claimed(o, t, error) < 0)
 		return -1;
 	snprintf(t->ifname, sizeof t->ifname, "%s", o->iface);
@@ -240,18 +272,19 @@ static int lab_start(const struct target_options *o, struct target *t, char **er
 	t->harness_netns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (t->harness_netns_fd < 0)
 		return error_set(error, "cannot open this namespace: %s", strerror(errno));
-	if (target_attach_link(t, error) < 0 || probe_addresses(t, t->claimed, t->claimed_count, error) < 0)
+	if (lab_attach_link(t, error) < 0 || probe_addresses(t, t->claimed, t->claimed_count, error) < 0)
 		return -1;
 	if (o->dry_run) {
-		struct address_conflict target;
-		int answered = arp_proxy_probe(t->arp, &t->target_ip, 1, &target, error);
+		struct address_conflict answer;
+		int answered = t->nd ? nd_proxy_probe(t->nd, &target, 1, &answer, error)
+				     : arp_proxy_probe(t->arp, &t->target_ip, 1, &answer, error);
 		if (answered < 0)
 			return -1;
 		if (answered == 0)
-			return error_set(error, "the target %s did not answer an ARP probe on %s", ip_text(t->target_ip, ip),
-					 t->ifname);
-		memcpy(t->target_mac, target.mac, 6);
-		snprintf(t->greeting, sizeof t->greeting, "dry run, %s", ip_text(t->target_ip, ip));
+			return error_set(error, "the target %s did not answer %s on %s", ip, t->nd ? "a duplicate address "
+					 "probe" : "an ARP probe", t->ifname);
+		memcpy(t->target_mac, answer.mac, 6);
+		snprintf(t->greeting, sizeof t->greeting, "dry run, %s", ip);
 		return 0;
 	}
 	return agent_spawn_command(o->agent_command, &t->agent, error);
@@ -561,13 +594,13 @@ bool target_runs_cases_in_parallel(const struct target *t)
 /* The previous case's connections (TIME_WAIT, orphans retransmitting a FIN) must not answer this
  * one's segments. An agent that gave the case a fresh namespace left none; otherwise SOCK_DESTROY
  * removes them, where the kernel allows it (4.9's tcp_abort refuses TIME_WAIT and skips orphans). */
-static int purge_peers(struct target *t, const struct case_file *c, char **error)
+static int purge_peers(struct target *t, const struct case_file *c, enum address_family family, char **error)
 {
 	if (t->agent.fresh_netns)
 		return 0;
 	for (int i = 0; i < c->peer_count; i++) {
 		int destroyed;
-		struct ip_address peer = ip_address_from_ipv4(c->peers[i].ip);
+		struct ip_address peer = family_address(family, c->peers[i].ip);
 		if (agent_purge(&t->agent, &peer, &destroyed, error) < 0)
 			return -1;
 	}
@@ -590,8 +623,11 @@ static int remote_begin(struct target *t, const struct case_file *c, enum addres
 			struct target_case *tc, char **error)
 {
 	uint32_t peer_ips[CASE_MAX_PEERS];
-	for (int i = 0; i < c->peer_count; i++)
+	struct ip_address peers[CASE_MAX_PEERS];
+	for (int i = 0; i < c->peer_count; i++) {
 		peer_ips[i] = c->peers[i].ip;
+		peers[i] = family_address(family, peer_ips[i]);
+	}
 	if (t->kind == TARGET_LAB) {
 		if (!t->refusal && monotonic_ns() - t->probed_at_ns > REPROBE_AFTER_NS &&
 		    probe_addresses(t, peer_ips, c->peer_count, &t->refusal) < 0 && !t->refusal)
@@ -599,10 +635,17 @@ static int remote_begin(struct target *t, const struct case_file *c, enum addres
 		if (t->refusal)
 			return error_set(error, "%s", t->refusal);
 	}
-	arp_proxy_set_peers(t->arp, peer_ips, c->peer_count);
-	if (agent_reset(&t->agent, family, error) < 0 || purge_peers(t, c, error) < 0)
+	if (t->nd)
+		nd_proxy_set_peers(t->nd, peers, c->peer_count);
+	else
+		arp_proxy_set_peers(t->arp, peer_ips, c->peer_count);
+	if (agent_reset(&t->agent, family, error) < 0 || purge_peers(t, c, family, error) < 0)
 		return -1;
-	if (family == FAMILY_IPV6) {
+	/* A lab host resolves the peers itself (the proxy answers); the VM's case namespace has them pinned. */
+	if (t->nd) {
+		if (nd_proxy_announce(t->nd, tc->target_mac, ANNOUNCE_TIMEOUT_MS, error) < 0)
+			return -1;
+	} else if (family == FAMILY_IPV6) {
 		if (pin_peers(t, c, error) < 0)
 			return -1;
 		memcpy(tc->target_mac, t->target_mac, 6);
@@ -627,7 +670,7 @@ bool target_runs_family(const struct target *t, enum address_family family)
 	case TARGET_LOCAL:
 		return true;
 	case TARGET_LAB:
-		return lab_runs_family(family);
+		return lab_runs_family(t, family);
 	case TARGET_VM:
 		return target_vm_runs_family(family);
 	case TARGET_GVISOR:
@@ -671,7 +714,7 @@ void target_case_end(struct target *t, struct target_case *tc)
 		return;
 	}
 	char *error = NULL;
-	if (tc->c && (agent_reset(&t->agent, FAMILY_IPV4, &error) < 0 || purge_peers(t, tc->c, &error) < 0)) {
+	if (tc->c && (agent_reset(&t->agent, FAMILY_IPV4, &error) < 0 || purge_peers(t, tc->c, tc->family, &error) < 0)) {
 		fprintf(stderr, "tcpharness: %s: %s\n", t->label, error ? error : "reset failed");
 		free(error);
 	}
@@ -697,7 +740,8 @@ static void forget_peers(struct target *t)
 	for (int i = 0; i < t->claimed_count; i++) {
 		int flushed = 0;
 		char *error = NULL;
-		if (agent_neigh_flush(&t->agent, t->claimed[i], &flushed, &error) < 0) {
+		struct ip_address peer = family_address(target_wire_family(t), t->claimed[i]);
+		if (agent_neigh_flush(&t->agent, &peer, &flushed, &error) < 0) {
 			fprintf(stderr, "tcpharness: lab: the lab host could not forget its neighbour entries for the peers: "
 					"%s\n", error ? error : "?");
 			free(error);
@@ -705,9 +749,10 @@ static void forget_peers(struct target *t)
 		}
 		total += flushed;
 	}
-	char ip[INET_ADDRSTRLEN];
+	char ip[IP_ADDRESS_TEXT_MAX];
+	struct ip_address target = family_address(target_wire_family(t), t->target_ip);
 	fprintf(stderr, "tcpharness: lab: %s forgot its neighbour entries for the %d peer address%s (%d flushed)\n",
-		ip_text(t->target_ip, ip), t->claimed_count, t->claimed_count == 1 ? "" : "es", total);
+		ip_address_format(&target, ip), t->claimed_count, t->claimed_count == 1 ? "" : "es", total);
 }
 
 void target_close(struct target *t)
@@ -715,6 +760,7 @@ void target_close(struct target *t)
 	if (!t)
 		return;
 	arp_proxy_stop(t->arp);
+	nd_proxy_stop(t->nd);
 	if (t->kind == TARGET_LAB && t->agent.fd >= 0 && t->claimed_count)
 		forget_peers(t);
 	free(t->refusal);

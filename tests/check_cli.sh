@@ -56,6 +56,10 @@ expect_message "not a tcpharness report" "$harness" merge <(echo '{"schema": "ot
 expect_message "1:1: '[' or '{' expected" "$harness" merge "$cases/../README.md"
 expect_message "several lab hosts take --iface, --target-ip and --agent once each, in the same order (2, 1 and 1 given)" \
 	"$harness" run --target lab --iface lo --iface lo --target-ip 192.0.2.1 --agent true "$cases"
+expect_message "the lab hosts' --target-ip are of one family" "$harness" run --target lab --iface lo --iface lo \
+	--target-ip 192.0.2.1 --target-ip 2001:db8::c000:201 --agent true --agent true "$cases"
+expect_message "--target-ip takes an IPv4 address or an IPv6 one in 2001:db8::/96" "$harness" run --target lab \
+	--iface lo --target-ip fe80::1 --agent true "$cases"
 expect_message "--dry-run shows one lab host's frames" "$harness" run --target lab --iface lo --iface lo \
 	--target-ip 192.0.2.1 --target-ip 192.0.2.2 --agent true --agent true --dry-run "$cases"
 # More runners than runs: a runner without any exits 0 and says so (its report still goes to merge).

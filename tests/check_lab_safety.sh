@@ -6,7 +6,10 @@
 #   - with the address free the run passes, and the target's neighbour table keeps no peer entry;
 #   - --dry-run prints the frames and sends no TCP segment (a capture on the link says so);
 #   - a storm is refused without --allow-storm, and with it stays under --max-pps (from the capture);
-#   - a case whose lines exceed --max-pps is refused.
+#   - a case whose lines exceed --max-pps is refused;
+#   - at an IPv6 target the same: the peer address another host holds is refused after RFC 4862
+#     duplicate address probes, a free one passes and the target forgets it (its NDP entry), and the
+#     dry run sends nothing but the probes.
 # usage: check_lab_safety.sh HARNESS AGENT CASES_DIR
 set -euo pipefail
 if [ $# -ne 3 ]; then
@@ -42,28 +45,34 @@ new_host() {
 	echo "$pid"
 }
 in_ns() { local pid=$1; shift; nsenter --net="/proc/$pid/ns/net" "$@"; }
+# A host speaks IPv6 as a configured one does, without a fresh link's chatter (DAD, router
+# solicitations): the settings come before its link, so they apply to it.
 attach() {
-	local pid=$1 name=$2 address=$3
+	local pid=$1 name=$2 address=$3 address6=$4
+	in_ns "$pid" sysctl -qw net.ipv6.conf.default.addr_gen_mode=1 net.ipv6.conf.all.accept_dad=0 \
+		net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.router_solicitations=0 \
+		net.ipv6.conf.default.router_solicitations=0
 	ip link add "$name-b" type veth peer name "$name" netns "$pid"
-	ip link set "$name-b" master thsafe-br up
-	in_ns "$pid" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	ip link set "$name-b" mtu 1520 master thsafe-br up
 	in_ns "$pid" ip link set lo up
 	in_ns "$pid" ip addr add "$address/24" dev "$name"
+	in_ns "$pid" ip addr add "$address6/64" dev "$name" nodad
 	in_ns "$pid" ethtool -K "$name" tx off tso off gso off >/dev/null
 	in_ns "$pid" ip link set "$name" up
 }
 
 sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 ip link set lo up
-ip link add thsafe-br type bridge
+# (no multicast snooping: a solicited-node group reaches its host without MLD, as on a plain switch)
+ip link add thsafe-br type bridge mcast_snooping 0
 ip link set thsafe-br up
 ip link add thsafe-h type veth peer name thsafe-h-b
-ip link set thsafe-h-b master thsafe-br up
-ip link set thsafe-h up
+ip link set thsafe-h-b mtu 1520 master thsafe-br up
+ip link set thsafe-h mtu 1520 up
 target_pid=$(new_host)
 other_pid=$(new_host)
-attach "$target_pid" thsafe-t 192.0.2.1
-attach "$other_pid" thsafe-o 192.0.2.10
+attach "$target_pid" thsafe-t 192.0.2.1 2001:db8::c000:201
+attach "$other_pid" thsafe-o 192.0.2.10 2001:db8::c000:20a
 harness_mac=$(ip -o link show thsafe-h | sed -n 's|.*link/ether \([0-9a-f:]*\).*|\1|p')
 other_mac=$(in_ns "$other_pid" ip -o link show thsafe-o | sed -n 's|.*link/ether \([0-9a-f:]*\).*|\1|p')
 
@@ -122,7 +131,7 @@ harness 0 "${lab_args[@]}" --dry-run --allow-address-in-use 192.0.2.10 "$accept"
 		fail "--allow-address-in-use gave no note: $(cat "$scratch/err")"; }
 
 # 2. The other host moves away: the run passes and the target forgets the peer afterwards.
-in_ns "$other_pid" ip addr flush dev thsafe-o
+in_ns "$other_pid" ip -4 addr flush dev thsafe-o
 in_ns "$other_pid" ip addr add 192.0.2.20/24 dev thsafe-o
 if harness 0 "${lab_args[@]}" "$accept"; then
 	grep -q "2 passed, 0 failed" "$scratch/out" || fail "the free-address run (ipv4 and mapped) did not pass: $(cat "$scratch/out")"
@@ -170,5 +179,51 @@ echo "paced storm: $sent TCP segments from the harness, at most $busiest in any 
 [ "$busiest" -le "$max_pps" ] || fail "$busiest segments within one second, over --max-pps $max_pps"
 [ "$busiest" -ge $((max_pps / 2)) ] || fail "only $busiest segments in the busiest second: is the storm paced far below the budget?"
 
+# 5. An IPv6 target. 2001:db8::c000:20a (the ipv6 family's 192.0.2.10) belongs to the other host:
+# refused after duplicate address probes, named with its MAC, before anything is claimed.
+lab6_args=(--target lab --iface thsafe-h --target-ip 2001:db8::c000:201
+	--agent "touch $scratch/agent-started; exec nsenter --net=/proc/$target_pid/ns/net $agent")
+rm -f "$scratch/agent-started"
+start_capture
+harness 2 "${lab6_args[@]}" "$accept" || true
+stop_capture
+grep -q "peer address 2001:db8::c000:20a is in use on thsafe-h: $other_mac answered a duplicate address probe" \
+	"$scratch/err" || { fail "the IPv6 refusal does not name 2001:db8::c000:20a and $other_mac:"; cat "$scratch/err"; }
+[ ! -e "$scratch/agent-started" ] || fail "the agent was started although the IPv6 address was refused"
+tcp=$(harness_frames "tcp" | wc -l)
+claims=$(harness_frames "(icmpv6 && ipv6.src != ::) || arp" | wc -l)
+probes=$(harness_frames "icmpv6.type == 135 && ipv6.src == :: && icmpv6.nd.ns.target_address == 2001:db8::c000:20a" | wc -l)
+echo "refused IPv6 run: $probes probes for 2001:db8::c000:20a, $tcp TCP segments, $claims frames claiming an address"
+[ "$tcp" -eq 0 ] && [ "$claims" -eq 0 ] || fail "the refused IPv6 run sent $tcp TCP segments and $claims claiming frames"
+[ "$probes" -ge 1 ] || fail "no RFC 4862 probe for 2001:db8::c000:20a on the link"
+in_ns "$target_pid" ip -6 neigh show 2001:db8::c000:20a | grep -q "$harness_mac" &&
+	fail "the target learned the harness's MAC for 2001:db8::c000:20a"
+
+# The other host gives the address up: the run passes (the target's link has an IPv6 link's MTU, for
+# the catalogue's MSS) and the target forgets the peer afterwards.
+in_ns "$other_pid" ip addr del 2001:db8::c000:20a/64 dev thsafe-o
+in_ns "$target_pid" ip link set thsafe-t mtu 1520
+if harness 0 "${lab6_args[@]}" "$accept"; then
+	grep -q "1 passed, 0 failed, 2 skipped" "$scratch/out" || fail "the free-address IPv6 run did not pass: $(cat "$scratch/out")"
+	grep -qE "2001:db8::c000:201 forgot its neighbour entries for the 1 peer address \([1-9][0-9]* flushed\)" \
+		"$scratch/err" || fail "the harness did not say the IPv6 lab host forgot the peer: $(cat "$scratch/err")"
+fi
+left=$(in_ns "$target_pid" ip -6 neigh show 2001:db8::c000:20a)
+[ -z "$left" ] || fail "the target still has a neighbour entry for the IPv6 peer: $left"
+
+# The IPv6 dry run: solicitations and segments printed, nothing sent but the probes.
+rm -f "$scratch/agent-started"
+start_capture
+harness 0 "${lab6_args[@]}" --dry-run "$accept" || true
+stop_capture
+grep -q "neighbour solicitation for 2001:db8::c000:201 from 2001:db8::c000:20a (announces the peer)" "$scratch/out" &&
+	grep -q "c < S 0:0(0) win 64240 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>" "$scratch/out" ||
+	{ fail "the IPv6 dry run does not print the announcement and the SYN:"; cat "$scratch/out"; }
+tcp=$(harness_frames "tcp" | wc -l)
+claims=$(harness_frames "(icmpv6 && ipv6.src != ::) || arp" | wc -l)
+echo "IPv6 dry run: $(grep -c ' < ' "$scratch/out") segments printed; on the link $tcp TCP segments, $claims claiming frames"
+[ "$tcp" -eq 0 ] && [ "$claims" -eq 0 ] || fail "the IPv6 dry run sent $tcp TCP segments and $claims claiming frames"
+[ ! -e "$scratch/agent-started" ] || fail "the IPv6 dry run started the agent"
+
 [ "$failures" -eq 0 ] || exit 1
-echo "lab safety: address probes, refusals, neighbour flush, dry run and send budget all as expected"
+echo "lab safety: address probes, refusals, neighbour flush, dry run and send budget (and the first three at an IPv6 target) all as expected"

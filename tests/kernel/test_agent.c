@@ -464,9 +464,10 @@ static void test_neigh_flush(void **state)
 	struct agent agent = spawn();
 	char *error = NULL;
 	int flushed = -1;
-	assert_int_equal(agent_neigh_flush(&agent, 0xc000020a, &flushed, &error), 0);
+	struct ip_address peer = ip_address_from_ipv4(0xc000020a);
+	assert_int_equal(agent_neigh_flush(&agent, &peer, &flushed, &error), 0);
 	assert_int_equal(flushed, 2);
-	assert_int_equal(agent_neigh_flush(&agent, 0xc000020a, &flushed, &error), 0);
+	assert_int_equal(agent_neigh_flush(&agent, &peer, &flushed, &error), 0);
 	assert_int_equal(flushed, 0);
 	assert_null(error);
 	agent_stop(&agent);

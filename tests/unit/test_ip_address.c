@@ -69,6 +69,23 @@ static void parse_both_notations(void **state)
 	assert_int_equal(ip_address_parse("", &a), -1);
 }
 
+/* A lab's --target-ip and --allow-address-in-use read back to the address a case writes. */
+static void case_address_behind_each_family(void **state)
+{
+	(void)state;
+	struct ip_address a;
+	assert_int_equal(ip_address_parse("2001:db8::c000:201", &a), 0);
+	assert_int_equal(ip_address_case_ipv4(&a), 0xc0000201);
+	a = family_address(FAMILY_MAPPED, 0xc000020a);
+	assert_int_equal(ip_address_case_ipv4(&a), 0xc000020a);
+	assert_int_equal(ip_address_parse("2001:db8::1", &a), 0);
+	assert_int_equal(ip_address_case_ipv4(&a), 1);
+	assert_int_equal(ip_address_parse("2001:db8:0:1::c000:201", &a), 0); /* outside 2001:db8::/96 */
+	assert_int_equal(ip_address_case_ipv4(&a), 0);
+	assert_int_equal(ip_address_parse("fe80::c000:201", &a), 0);
+	assert_int_equal(ip_address_case_ipv4(&a), 0);
+}
+
 static void family_names(void **state)
 {
 	(void)state;
@@ -90,6 +107,7 @@ int main(void)
 		cmocka_unit_test(ipv6_family_maps_into_documentation_prefix),
 		cmocka_unit_test(mapped_family_keeps_ipv4_on_the_wire),
 		cmocka_unit_test(parse_both_notations),
+		cmocka_unit_test(case_address_behind_each_family),
 		cmocka_unit_test(family_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
