@@ -117,7 +117,10 @@ static void test_lines_for_other_stacks_are_skipped(void **state)
 		 "{linux} +0 outcome c > S. 0:0(0) ack 1 <mss 1460>\n",
 		 -1, &c, &result);
 	assert_verdict(&result, VERDICT_PASS);
-	assert_int_equal(result.steps_run, 3);
+	/* Every line got past: the three for Linux ran, the two for other stacks were passed over. */
+	assert_int_equal(result.steps_run, 5);
+	for (int i = 0; i < result.event_count; i++)
+		assert_true(result.events[i].step != 2 && result.events[i].step != 3);
 	assert_string_equal(result.outcome, "ACCEPT");
 	assert_int_equal(result.unchecked, 0);
 	assert_null(result.unchecked_reason);
