@@ -516,7 +516,7 @@ static int io_length(struct pkt_parser *p, const struct pkt_call *call, struct a
 		return -1;
 	/* A zero-length send is a call of its own (sendto(..., 0, MSG_FASTOPEN, ...) asks for a cookie, a
 	 * SYN without data); a zero-length read would not wait for data as the agent's does. */
-	if (length == 0 && token_is(call->name, "read") | token_is(call->name, "recv") | token_is(call->name, "recvfrom"))
+	if (length == 0 && (token_is(call->name, "read") || token_is(call->name, "recv") || token_is(call->name, "recvfrom")))
 		return lex_unsupported(p->lx, call->args[2].col, "a zero-length %.*s", (int)call->name.len, call->name.s);
 	app->length = (uint32_t)length;
 	return fd_handle(p, call->args[0], app->handle);
