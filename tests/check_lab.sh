@@ -193,10 +193,13 @@ done
 find "$scratch/runs6" -name '*.pcapng' -print0 | sort -z >"$scratch/pcaps6"
 pcaps6=$(tr -cd '\0' <"$scratch/pcaps6" | wc -c)
 xargs -0 mergecap -w "$scratch/ipv6.pcapng" <"$scratch/pcaps6" || fail "mergecap could not read the ipv6 pcaps"
+# A sum of zero goes out as 0xffff, the other zero of one's complement (RFC 1624 section 3): Linux's
+# skb_checksum_help (net/core/dev.c) writes CSUM_MANGLED_0 for it, and tshark calls that bad. About one
+# segment in 65536, so a storm meets it now and then: it counts as good here, any other mismatch not.
 tshark -r "$scratch/ipv6.pcapng" -o tcp.check_checksum:TRUE -T fields -e tcp.checksum.status -e ipv6.src -e ipv6.dst \
-	-e ip.src 2>/dev/null >"$scratch/ipv6.fields"
+	-e ip.src -e tcp.checksum -e tcp.checksum_calculated 2>/dev/null >"$scratch/ipv6.fields"
 segments6=$(awk -F'\t' '$1 != ""' "$scratch/ipv6.fields" | wc -l)
-bad=$(awk -F'\t' '$1 != "" && $1 != 1' "$scratch/ipv6.fields" | wc -l)
+bad=$(awk -F'\t' '$1 != "" && $1 != 1 && !($5 == "0xffff" && $6 == "0x0000")' "$scratch/ipv6.fields" | wc -l)
 ipv4=$(awk -F'\t' '$4 != ""' "$scratch/ipv6.fields" | wc -l)
 strangers=$(awk -F'\t' '{ print $2; print $3 }' "$scratch/ipv6.fields" | sort -u |
 	grep -vE '^2001:db8::(c000:2|c633:64|cb00:71)[0-9a-f]{2}$' || true)
