@@ -721,6 +721,19 @@ void sandbox_link_close(struct sandbox_link *link)
 	link->harness_netns_fd = -1;
 }
 
+/* A sandbox built (rc 0) goes to out; a half-built one is taken down, keeping the errno that broke it. */
+static int handed_out(int rc, struct sandbox *sb, struct sandbox *out)
+{
+	if (rc < 0) {
+		int err = errno;
+		sandbox_destroy(sb);
+		errno = err;
+		return -1;
+	}
+	*out = *sb;
+	return 0;
+}
+
 int sandbox_create_on(struct sandbox_link *link, const struct sandbox_config *config, struct sandbox *out,
 		      char **error)
 {
@@ -735,14 +748,7 @@ int sandbox_create_on(struct sandbox_link *link, const struct sandbox_config *co
 	memcpy(sb.harness_mac, link->bridge_mac, sizeof sb.harness_mac);
 	int rc = build_on_link(config, &sb, &build, error);
 	close_build(&build);
-	if (rc < 0) {
-		int err = errno;
-		sandbox_destroy(&sb);
-		errno = err;
-		return -1;
-	}
-	*out = sb;
-	return 0;
+	return handed_out(rc, &sb, out);
 }
 
 int sandbox_create(const struct sandbox_config *config, struct sandbox *out, char **error)
@@ -756,14 +762,7 @@ int sandbox_create(const struct sandbox_config *config, struct sandbox *out, cha
 		return -1;
 	rc = build_sandbox(config, &sb, &build, error);
 	close_build(&build);
-	if (rc < 0) {
-		int err = errno;
-		sandbox_destroy(&sb);
-		errno = err;
-		return -1;
-	}
-	*out = sb;
-	return 0;
+	return handed_out(rc, &sb, out);
 }
 
 void sandbox_destroy(struct sandbox *sandbox)
