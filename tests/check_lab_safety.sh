@@ -12,46 +12,12 @@
 #     dry run sends nothing but the probes.
 # usage: check_lab_safety.sh HARNESS AGENT CASES_DIR
 set -euo pipefail
-if [ $# -ne 3 ]; then
-	echo "usage: check_lab_safety.sh HARNESS AGENT CASES_DIR" >&2
-	exit 2
-fi
-if [ -z "${TCPHARNESS_LAB_INSIDE:-}" ]; then
-	exec env TCPHARNESS_LAB_INSIDE=1 unshare --net -- "$0" "$@"
-fi
-harness=$1
-agent=$2
-cases=$3
-scratch=$(mktemp -d)
-target_pid=
-other_pid=
-capture_pid=
-cleanup() {
-	[ -z "$capture_pid" ] || kill "$capture_pid" 2>/dev/null || true
-	[ -z "$target_pid" ] || kill "$target_pid" 2>/dev/null || true
-	[ -z "$other_pid" ] || kill "$other_pid" 2>/dev/null || true
-	rm -rf "$scratch"
-}
-trap cleanup EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+. "$(dirname "$0")/lab_hosts.sh"
 
-# A lab host: a namespace held by a sleeping process, on the bridge through a veth.
-new_host() {
-	# (its output goes nowhere: $(new_host) waits for whoever holds the pipe)
-	unshare --net sleep infinity >/dev/null 2>&1 &
-	local pid=$!
-	while [ "$(readlink /proc/$pid/ns/net)" = "$(readlink /proc/self/ns/net)" ]; do sleep 0.01; done
-	echo "$pid"
-}
-in_ns() { local pid=$1; shift; nsenter --net="/proc/$pid/ns/net" "$@"; }
-# A host speaks IPv6 as a configured one does, without a fresh link's chatter (DAD, router
-# solicitations): the settings come before its link, so they apply to it.
+# attach PID IF ADDRESS ADDRESS6: the host on the bridge through a veth, its end IF.
 attach() {
 	local pid=$1 name=$2 address=$3 address6=$4
-	in_ns "$pid" sysctl -qw net.ipv6.conf.default.addr_gen_mode=1 net.ipv6.conf.all.accept_dad=0 \
-		net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.router_solicitations=0 \
-		net.ipv6.conf.default.router_solicitations=0
+	quiet_ipv6 "$pid"
 	ip link add "$name-b" type veth peer name "$name" netns "$pid"
 	ip link set "$name-b" mtu 1520 master thsafe-br up
 	in_ns "$pid" ip link set lo up
@@ -69,30 +35,18 @@ ip link set thsafe-br up
 ip link add thsafe-h type veth peer name thsafe-h-b
 ip link set thsafe-h-b mtu 1520 master thsafe-br up
 ip link set thsafe-h mtu 1520 up
-target_pid=$(new_host)
-other_pid=$(new_host)
+new_host target_pid
+new_host other_pid
 attach "$target_pid" thsafe-t 192.0.2.1 2001:db8::c000:201
 attach "$other_pid" thsafe-o 192.0.2.10 2001:db8::c000:20a
-harness_mac=$(ip -o link show thsafe-h | sed -n 's|.*link/ether \([0-9a-f:]*\).*|\1|p')
-other_mac=$(in_ns "$other_pid" ip -o link show thsafe-o | sed -n 's|.*link/ether \([0-9a-f:]*\).*|\1|p')
+harness_mac=$(link_mac thsafe-h)
+other_mac=$(link_mac thsafe-o "$other_pid")
 
 accept=$cases/handshake/accept.tc # peer c 192.0.2.10
 storm=$cases/exhaustion/tw_bucket_storm.tc
 lab_args=(--target lab --iface thsafe-h --target-ip 192.0.2.1
 	--agent "touch $scratch/agent-started; exec nsenter --net=/proc/$target_pid/ns/net $agent")
 
-start_capture() {
-	rm -f "$scratch/link.pcapng"
-	tshark -q -i thsafe-h -w "$scratch/link.pcapng" >"$scratch/tshark.log" 2>&1 &
-	capture_pid=$!
-	until grep -q "Capturing on" "$scratch/tshark.log" 2>/dev/null; do sleep 0.05; done
-}
-stop_capture() {
-	sleep 0.2
-	kill "$capture_pid"
-	wait "$capture_pid" 2>/dev/null || true
-	capture_pid=
-}
 # Frames from the harness matching a display filter, one line each.
 harness_frames() { tshark -r "$scratch/link.pcapng" -Y "eth.src == $harness_mac && ($1)" 2>/dev/null; }
 
@@ -110,7 +64,7 @@ harness() {
 
 # 1. 192.0.2.10 belongs to the other host: refused, named with its MAC, before anything is claimed.
 rm -f "$scratch/agent-started"
-start_capture
+start_capture thsafe-h "$scratch/link.pcapng"
 harness 2 "${lab_args[@]}" "$accept" || true
 stop_capture
 grep -q "peer address 192.0.2.10 is in use on thsafe-h: $other_mac answered" "$scratch/err" ||
@@ -143,7 +97,7 @@ left=$(in_ns "$target_pid" ip -4 neigh show 192.0.2.10)
 
 # 3. --dry-run: the frames printed, no TCP segment sent, nothing claimed.
 rm -f "$scratch/agent-started"
-start_capture
+start_capture thsafe-h "$scratch/link.pcapng"
 harness 0 "${lab_args[@]}" --dry-run "$accept" || true
 stop_capture
 grep -q "c < S 0:0(0) win 64240 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>" "$scratch/out" ||
@@ -164,7 +118,7 @@ harness 2 "${lab_args[@]}" --variant tw1000 "$storm" &&
 	{ grep -q "tw_bucket_storm.tc:.*needs --allow-storm" "$scratch/err" ||
 		fail "the storm refusal does not say why: $(cat "$scratch/err")"; }
 max_pps=2000
-start_capture
+start_capture thsafe-h "$scratch/link.pcapng"
 harness 0 "${lab_args[@]}" --allow-storm --max-pps "$max_pps" --variant tw1000 "$storm" || true
 stop_capture
 grep -q "2 passed, 0 failed" "$scratch/out" || fail "the paced storm (ipv4 and mapped) did not pass: $(cat "$scratch/out")"
@@ -184,7 +138,7 @@ echo "paced storm: $sent TCP segments from the harness, at most $busiest in any 
 lab6_args=(--target lab --iface thsafe-h --target-ip 2001:db8::c000:201
 	--agent "touch $scratch/agent-started; exec nsenter --net=/proc/$target_pid/ns/net $agent")
 rm -f "$scratch/agent-started"
-start_capture
+start_capture thsafe-h "$scratch/link.pcapng"
 harness 2 "${lab6_args[@]}" "$accept" || true
 stop_capture
 grep -q "peer address 2001:db8::c000:20a is in use on thsafe-h: $other_mac answered a duplicate address probe" \
@@ -213,7 +167,7 @@ left=$(in_ns "$target_pid" ip -6 neigh show 2001:db8::c000:20a)
 
 # The IPv6 dry run: solicitations and segments printed, nothing sent but the probes.
 rm -f "$scratch/agent-started"
-start_capture
+start_capture thsafe-h "$scratch/link.pcapng"
 harness 0 "${lab6_args[@]}" --dry-run "$accept" || true
 stop_capture
 grep -q "neighbour solicitation for 2001:db8::c000:201 from 2001:db8::c000:20a (announces the peer)" "$scratch/out" &&
