@@ -275,13 +275,14 @@ static void test_a_plan_outside_the_port_range_is_refused(void **state)
 
 int main(void)
 {
+#define IN_BED(test) cmocka_unit_test_setup_teardown(test, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_storm_fills_the_time_wait_buckets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_a_port_without_listener_fails, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_a_syn_ack_sent_again_counts_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_a_syn_ack_sent_again_after_our_ack_is_acked_again, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_a_small_backlog_fails, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_a_plan_outside_the_port_range_is_refused, setup, teardown),
+		IN_BED(test_storm_fills_the_time_wait_buckets),
+		IN_BED(test_a_port_without_listener_fails),
+		IN_BED(test_a_syn_ack_sent_again_counts_once),
+		IN_BED(test_a_syn_ack_sent_again_after_our_ack_is_acked_again),
+		IN_BED(test_a_small_backlog_fails),
+		IN_BED(test_a_plan_outside_the_port_range_is_refused),
 	};
 
 	if (geteuid() != 0) {
