@@ -137,8 +137,7 @@ static int probe(struct link_proxy *link, const struct ip_address *ip, char **er
 }
 
 static const struct link_proxy_family arp_family = {
-	.name = "arp",
-	.filter = "arp",
+	.name = "arp", .filter = "arp",
 	.open = open_libnet,
 	.on_frame = on_frame,
 	.solicit = solicit,

@@ -152,8 +152,7 @@ static int probe(struct link_proxy *link, const struct ip_address *ip, char **er
 }
 
 static const struct link_proxy_family nd_family = {
-	.name = "nd",
-	.filter = "icmp6",
+	.name = "nd", .filter = "icmp6",
 	.on_frame = on_frame,
 	.solicit = solicit,
 	.probe = probe,
