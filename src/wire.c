@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -461,12 +462,16 @@ int64_t wire_capture_dropped(struct wire *w)
 	return pcap_stats(w->capture, &stats) == 0 ? (int64_t)stats.ps_drop : -1;
 }
 
-/* Closing a packet socket waits for an RCU grace period (packet_release -> synchronize_net): 15-30 ms
- * each. Each socket is released on a thread of its own, so that nothing waits for it but the process's
- * exit (which cannot end before the kernel has released its descriptors). */
-static pthread_mutex_t releases_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t releases_done = PTHREAD_COND_INITIALIZER;
-static int releases_running;
+/* Closing a packet socket waits for RCU grace periods: its ring's teardown and then its release each
+ * call synchronize_net (packet_set_ring, packet_release), 15-30 ms each under load. A process cannot end
+ * before its own descriptors are released, so a socket released by the harness, on any thread, kept
+ * the whole process from exiting. The last references go to a releaser process instead (release_later),
+ * which exits once the kernel has released them; the harness waits for none of it, in a case or at its
+ * exit. Releasers are reaped by wire_wait_released or, once the harness has gone, by init. */
+#define RELEASERS_MAX 64
+static pthread_mutex_t releasers_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t releasers[RELEASERS_MAX];
+static int releaser_count;
 
 int wire_recorded_count(const struct wire *w)
 {
@@ -494,67 +499,76 @@ int wire_recording(struct wire *w, struct wire_recorded_frame **frames, int *cou
 	return 0;
 }
 
-static void release_done(void)
+/* Reaps the releasers that are done (block: all of them). Called with releasers_lock held. */
+static void reap_releasers(bool block)
 {
-	pthread_mutex_lock(&releases_lock);
-	releases_running--;
-	pthread_cond_broadcast(&releases_done);
-	pthread_mutex_unlock(&releases_lock);
+	for (int i = 0; i < releaser_count;) {
+		pid_t rc;
+		while ((rc = waitpid(releasers[i], NULL, block ? 0 : WNOHANG)) < 0 && errno == EINTR)
+			;
+		if (rc == 0) {
+			i++;
+			continue;
+		}
+		releasers[i] = releasers[--releaser_count];
+	}
 }
 
-/* The capture's socket waits for two grace periods in a row (its ring's teardown, then its release). */
-static void *release_capture(void *arg)
+/* Hands the last references to a and b (-1: none) to a child that closes every other descriptor it
+ * inherited and exits: the parent resumes as soon as the child's exit lets go of the shared memory
+ * (vfork), before the exit closes the child's descriptors, and with them a and b, waiting for their
+ * grace periods. Its own session: the harness's ends with the harness. Without a child, the caller
+ * pays the waits. */
+static void release_later(int a, int b)
 {
-	struct wire *w = arg;
-	if (w->capture)
-		pcap_close(w->capture);
-	if (w->net)
-		libnet_destroy(w->net);
-	free(w);
-	release_done();
-	return NULL;
+	if (a < 0 && b < 0)
+		return;
+	pthread_mutex_lock(&releasers_lock);
+	reap_releasers(false);
+	pid_t pid = releaser_count < RELEASERS_MAX ? vfork() : -1;
+	if (pid == 0) {
+		setsid();
+		int low = a < b ? a : b, high = a < b ? b : a;
+		if (low > 0)
+			close_range(0, (unsigned)low - 1, 0);
+		if (high > low + 1)
+			close_range((unsigned)low + 1, (unsigned)high - 1, 0);
+		close_range((unsigned)high + 1, ~0u, 0);
+		_exit(0);
+	}
+	if (pid > 0)
+		releasers[releaser_count++] = pid;
+	pthread_mutex_unlock(&releasers_lock);
+	if (pid < 0) {
+		if (a >= 0)
+			close(a);
+		if (b >= 0)
+			close(b);
+	}
 }
 
-/* The descriptor travels in the argument itself: nothing to free. */
-static void *release_fd(void *arg)
-{
-	close((int)(intptr_t)arg);
-	release_done();
-	return NULL;
-}
-
-/* Runs release on a detached thread of its own, so that every release under way waits for its grace
- * periods at the same time as the others (the kernel lets concurrent waiters share one). */
-static void release_in_background(void *(*release)(void *), void *arg)
-{
-	pthread_attr_t attr;
-	pthread_t thread;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_mutex_lock(&releases_lock);
-	releases_running++;
-	pthread_mutex_unlock(&releases_lock);
-	if (pthread_create(&thread, &attr, release, arg) != 0)
-		release(arg); /* no thread to spare: pay the wait here */
-	pthread_attr_destroy(&attr);
-}
-
+/* pcap_close unmaps the ring and closes its socket; with the releaser holding the socket too, neither
+ * waits for a grace period here (the ring is torn down with the socket's release). */
 void wire_close(struct wire *w)
 {
 	if (!w)
 		return;
+	int capture_fd = w->capture ? pcap_fileno(w->capture) : -1;
+	int inject_fd = w->inject_fd;
+	w->inject_fd = -1;
+	release_later(capture_fd, inject_fd);
+	if (w->capture)
+		pcap_close(w->capture);
+	if (w->net)
+		libnet_destroy(w->net);
 	free(w->recording.bytes);
 	free(w->recording.frames);
-	w->recording = (struct recording){ 0 };
-	if (w->inject_fd >= 0)
-		release_in_background(release_fd, (void *)(intptr_t)w->inject_fd);
-	release_in_background(release_capture, w);
+	free(w);
 }
 
 void wire_wait_released(void)
 {
-	pthread_mutex_lock(&releases_lock);
-	while (releases_running > 0)
-		pthread_cond_wait(&releases_done, &releases_lock);
-	pthread_mutex_unlock(&releases_lock);
+	pthread_mutex_lock(&releasers_lock);
+	reap_releasers(true);
+	pthread_mutex_unlock(&releasers_lock);
 }
