@@ -87,8 +87,8 @@ int wire_recorded_count(const struct wire *w);
 int wire_recording(struct wire *w, struct wire_recorded_frame **frames, int *count, char **error);
 
 /* Closes the wire and frees its recording without waiting for the kernel to release its sockets: a
- * short-lived child process holds their last references and exits when they are released (see
- * wire_wait_released). NULL is fine. */
+ * short-lived child process (sharing this one's memory) holds their last references and exits when
+ * they are released (see wire_wait_released). NULL is fine. */
 void wire_close(struct wire *w);
 
 /* Waits until every closed wire's sockets are released, for callers that must see them gone. A process

@@ -8,6 +8,8 @@
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -469,8 +471,14 @@ int64_t wire_capture_dropped(struct wire *w)
  * which exits once the kernel has released them; the harness waits for none of it, in a case or at its
  * exit. Releasers are reaped by wire_wait_released or, once the harness has gone, by init. */
 #define RELEASERS_MAX 64
+#define RELEASER_STACK_BYTES (64 * 1024)
+struct releaser {
+	pid_t pid;
+	int *stack; /* the child's own block of the harness's memory, freed once the child is reaped: the two
+		     * descriptors it keeps (-1: none) at its start, the child's stack above them */
+};
 static pthread_mutex_t releasers_lock = PTHREAD_MUTEX_INITIALIZER;
-static pid_t releasers[RELEASERS_MAX];
+static struct releaser releasers[RELEASERS_MAX];
 static int releaser_count;
 
 int wire_recorded_count(const struct wire *w)
@@ -504,40 +512,61 @@ static void reap_releasers(bool block)
 {
 	for (int i = 0; i < releaser_count;) {
 		pid_t rc;
-		while ((rc = waitpid(releasers[i], NULL, block ? 0 : WNOHANG)) < 0 && errno == EINTR)
+		while ((rc = waitpid(releasers[i].pid, NULL, __WALL | (block ? 0 : WNOHANG))) < 0 && errno == EINTR)
 			;
 		if (rc == 0) {
 			i++;
 			continue;
 		}
+		free(releasers[i].stack);
 		releasers[i] = releasers[--releaser_count];
 	}
 }
 
-/* Hands the last references to a and b (-1: none) to a child that closes every other descriptor it
- * inherited and exits: the parent resumes as soon as the child's exit lets go of the shared memory
- * (vfork), before the exit closes the child's descriptors, and with them a and b, waiting for their
- * grace periods. Its own session: the harness's ends with the harness. Without a child, the caller
- * pays the waits. */
+/* The releaser child. It shares the harness's memory (CLONE_VM: no page tables copied) but not its
+ * descriptors, keeps the two it was given, and ends, which closes them. Only system calls that cannot
+ * fail here (so errno, the parent thread's, stays untouched), with every signal blocked. */
+static int releaser_main(void *arg)
+{
+	const int *keep = arg;
+	int low = keep[0] < keep[1] ? keep[0] : keep[1];
+	int high = keep[0] < keep[1] ? keep[1] : keep[0];
+	setsid();
+	if (low > 0)
+		close_range(0, (unsigned)low - 1, 0);
+	if (high > low + 1)
+		close_range((unsigned)low + 1, (unsigned)high - 1, 0);
+	close_range((unsigned)high + 1, ~0u, 0);
+	return 0;
+}
+
+/* Hands the last references to a and b (-1: none) to a releaser child that closes every other
+ * descriptor it inherited and exits; its exit closes a and b and waits for their grace periods, while
+ * the harness goes on at once (it does not even wait for the child to be scheduled). Its own session:
+ * the harness's ends with the harness. Without a child, the caller pays the waits. */
 static void release_later(int a, int b)
 {
 	if (a < 0 && b < 0)
 		return;
 	pthread_mutex_lock(&releasers_lock);
 	reap_releasers(false);
-	pid_t pid = releaser_count < RELEASERS_MAX ? vfork() : -1;
-	if (pid == 0) {
-		setsid();
-		int low = a < b ? a : b, high = a < b ? b : a;
-		if (low > 0)
-			close_range(0, (unsigned)low - 1, 0);
-		if (high > low + 1)
-			close_range((unsigned)low + 1, (unsigned)high - 1, 0);
-		close_range((unsigned)high + 1, ~0u, 0);
-		_exit(0);
+	pid_t pid = -1;
+	struct releaser *r = &releasers[releaser_count];
+	if (releaser_count < RELEASERS_MAX && (r->stack = malloc(RELEASER_STACK_BYTES))) {
+		r->stack[0] = a;
+		r->stack[1] = b;
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		pid = clone(releaser_main, (char *)r->stack + RELEASER_STACK_BYTES, CLONE_VM | SIGCHLD, r->stack);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (pid > 0) {
+			r->pid = pid;
+			releaser_count++;
+		} else {
+			free(r->stack);
+		}
 	}
-	if (pid > 0)
-		releasers[releaser_count++] = pid;
 	pthread_mutex_unlock(&releasers_lock);
 	if (pid < 0) {
 		if (a >= 0)
