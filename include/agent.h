@@ -17,8 +17,8 @@
  *   request: <id> <op> <handle> [key=value ...]\n
  *            op: socket bind listen accept connect connected send recv shutdown close
  *                setsockopt getsockopt sysctl-get sysctl-set hello
- *                state counter purge reset accept-close neigh-flush neigh-add (the stack's own evidence
- *                and upkeep)
+ *                state counter purge reset accept-close neigh-flush neigh-add netns (the stack's own
+ *                evidence and upkeep; netns: the next case's namespace, value=/proc/PID/fd/N)
  *            keys: ip=ADDRESS port=N backlog=N from=HANDLE how=rd|wr|rdwr opt=NAME v=N v=N len=N
  *                  timeout_ms=N key=SYSCTL value=TEXT rip=ADDRESS rport=N name=COUNTER count=N
  *                  family=inet6 (the socket a handle gets is AF_INET6; on reset, the case's namespace
@@ -62,6 +62,10 @@ struct agent {
 	bool fresh_netns;
 	/* The family app calls run in (agent_call): set per case; 0 (ipv4) for a fresh agent. */
 	enum address_family family;
+	/* A request went out whose reply has not been read (a call started and never finished, a reply
+	 * that timed out or broke the stream): the next exchange may not be in step, so an agent kept
+	 * for the next case is stopped instead. */
+	bool awaiting;
 };
 
 /* Forks a child that enters target_netns_fd's namespace, dies with its parent (PDEATHSIG) and serves
@@ -118,6 +122,11 @@ int agent_neigh_flush(struct agent *agent, const struct ip_address *ip, int *flu
  * --netns-per-case moves the stack into a fresh namespace, which runs IPv6 when family is ipv6
  * (agent_netns_fresh). 0, or -1 with *error. */
 int agent_reset(struct agent *agent, enum address_family family, char **error);
+/* Readies an agent from agent_spawn_local for the next case: its sockets closed, its saved sysctls
+ * forgotten (they went with the previous case's namespace), the agent in netns_fd's namespace (one of
+ * this process's descriptors). No fork per case: a worker keeps one agent (worker_link.h). 0, or -1
+ * with *error malloc'd. */
+int agent_enter_netns(struct agent *agent, int netns_fd, char **error);
 /* A permanent neighbour entry for ip at mac in the case namespace of a --netns-per-case agent. 0, or
  * -1 with *error (EPERM from an agent without one). */
 int agent_neigh_add(struct agent *agent, const struct ip_address *ip, const uint8_t mac[6], char **error);
@@ -137,6 +146,10 @@ void agent_stop(struct agent *agent);
  * Returns 0 at clean EOF, -1 on a broken stream. The caller ignores SIGPIPE, so a vanished harness
  * ends the loop instead of the process. */
 int agent_serve(int in_fd, int out_fd);
+
+/* From now on agent_serve follows netns requests (agent_enter_netns): for an agent the harness forked,
+ * whose namespaces are the harness's own throwaway ones. */
+void agent_allow_netns(void);
 
 /* From now on agent_serve sends no SOCK_DESTROY: a purge fails with EOPNOTSUPP as on a kernel that
  * cannot destroy the socket (4.9's tcp_abort and TIME_WAIT), so a run shows it needs none. */

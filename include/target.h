@@ -71,7 +71,8 @@ struct target_case {
 	struct tap_link tap;            /* lwip */
 	struct arp_proxy *arp;          /* gvisor, lwip: the peers' presence on the link (IPv4 on the wire) */
 	struct nd_proxy *nd;            /* gvisor, lwip: the same in the ipv6 family */
-	struct agent own_agent;         /* local, gvisor, lwip: a fresh agent per case */
+	struct agent own_agent;         /* gvisor, lwip, local without a worker link: a fresh agent per case
+					 * (a local case on a worker link uses its worker's agent) */
 };
 
 /* "local", "lab", "vm": the name the command line and the matrix use. NULL for an unknown kind. */

@@ -86,13 +86,14 @@ int wire_recorded_count(const struct wire *w);
  * 0, or -1 with *error malloc'd. */
 int wire_recording(struct wire *w, struct wire_recorded_frame **frames, int *count, char **error);
 
-/* Closes the wire and frees its recording; the sockets are released in the background, each on a
- * thread of its own (see wire_wait_released). NULL is fine. */
+/* Closes the wire and frees its recording without waiting for the kernel to release its sockets: a
+ * short-lived child process (sharing this one's memory) holds their last references and exits when
+ * they are released (see wire_wait_released). NULL is fine. */
 void wire_close(struct wire *w);
 
 /* Waits until every closed wire's sockets are released, for callers that must see them gone. A process
- * need not call it before it exits: the kernel ends the releases under way before the exit completes,
- * and nothing of them outlives the process. */
+ * need not call it before it exits, and its exit does not wait for them: the releasing children end on
+ * their own, a grace period or two later, in a session of their own. */
 void wire_wait_released(void);
 
 /* CLOCK_REALTIME now in nanoseconds: the clock pcap stamps frames with. */

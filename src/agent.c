@@ -62,6 +62,7 @@ static void __attribute__((noreturn)) run_child(pid_t parent, int netns_fd, int 
 	/* A harness that went away must read as EPIPE on the next reply, not kill the agent mid-call. */
 	signal(SIGPIPE, SIG_IGN);
 
+	agent_allow_netns();
 	_exit(agent_serve(stream_fd, stream_fd) == 0 ? 0 : CHILD_EXIT_BROKEN_STREAM);
 }
 
@@ -139,6 +140,7 @@ static int send_request(struct agent *agent, const struct agent_request *req, in
 	int len = agent_format_request(req, pending->request, sizeof pending->request, error);
 	if (len < 0)
 		return -1;
+	agent->awaiting = true;
 	if (send_all(agent->fd, pending->request, (size_t)len) < 0)
 		return error_set(error, "agent: sending '%.*s': %s", len - 1, pending->request, strerror(errno));
 	pending->request[len - 1] = '\0';
@@ -165,7 +167,7 @@ static int receive_reply(struct agent *agent, const struct agent_pending *pendin
 	for (;;) {
 		size_t line_len = 0;
 		if (read_line(agent, &deadline, wait_ms, request, &line_len, error) < 0)
-			return -1;
+			return -1; /* still awaiting: the stream is out of step or gone */
 		unsigned id;
 		char *why = NULL;
 		int rc = agent_parse_reply(agent->inbuf, line_len, &id, reply, &why);
@@ -180,8 +182,10 @@ static int receive_reply(struct agent *agent, const struct agent_pending *pendin
 		free(why);
 		agent->inlen -= line_len + 1;
 		memmove(agent->inbuf, agent->inbuf + line_len + 1, agent->inlen);
-		if (!stale)
+		if (!stale) {
+			agent->awaiting = rc < 0;
 			return rc;
+		}
 	}
 }
 
@@ -510,6 +514,14 @@ int agent_neigh_add(struct agent *agent, const struct ip_address *ip, const uint
 	memcpy(req.lladdr, mac, 6);
 	struct agent_reply reply;
 	return stack_request(agent, &req, REPLY_MARGIN_MS, &reply, error) < 0 ? -1 : 0;
+}
+
+int agent_enter_netns(struct agent *agent, int netns_fd, char **error)
+{
+	struct agent_request req = { .op = AGENT_OP_NETNS };
+	snprintf(req.value, sizeof req.value, "/proc/%d/fd/%d", (int)getpid(), netns_fd);
+	struct agent_reply reply;
+	return stack_request(agent, &req, REPLY_MARGIN_MS, &reply, error);
 }
 
 int agent_reset(struct agent *agent, enum address_family family, char **error)

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -642,6 +643,32 @@ static void op_reset(struct server *s, const struct agent_request *q, struct age
 	done_why(r, 0, err, why);
 }
 
+static bool netns_allowed;
+
+void agent_allow_netns(void)
+{
+	netns_allowed = true;
+}
+
+/* The next case of a worker's agent, in the fresh namespace the path names: the previous case's
+ * sockets closed, and its sysctls forgotten rather than put back, since they go with its namespace
+ * (a namespace the harness made and throws away). Only an agent the harness forked may do it: a lab
+ * host's agent or one under gVisor has no business in the harness's namespaces. */
+static void op_netns(struct server *s, const struct agent_request *q, struct agent_reply *r)
+{
+	if (!netns_allowed) {
+		refuse(r, EPERM, "only an agent forked by the harness changes namespaces");
+		return;
+	}
+	close_handles(s);
+	s->saved_count = 0;
+	int fd = open(q->value, O_RDONLY | O_CLOEXEC);
+	int err = fd < 0 || setns(fd, CLONE_NEWNET) < 0 ? errno : 0;
+	if (fd >= 0)
+		close(fd);
+	done(r, err ? -1 : 0, err);
+}
+
 /* An IPv6 case's peers on its NOARP link: pinned in the case namespace, never asked for. */
 static void op_neigh_add(const struct agent_request *q, struct agent_reply *r)
 {
@@ -784,6 +811,7 @@ static void perform(struct server *s, const struct agent_request *q, struct agen
 	case AGENT_OP_EPOLL_CTL: op_epoll_ctl(s, q, r); break;
 	case AGENT_OP_EPOLL_WAIT: op_epoll_wait(s, q, r); break;
 	case AGENT_OP_IOCTL: op_ioctl(s, q, r); break;
+	case AGENT_OP_NETNS: op_netns(s, q, r); break;
 	}
 }
 

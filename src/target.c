@@ -401,6 +401,10 @@ static int sandbox_begin(struct target *t, const struct case_file *c, enum addre
 	tc->same_clock = t->kind == TARGET_LOCAL;
 	if (t->kind == TARGET_GVISOR)
 		return gvisor_spawn(t, tc, &config.target, error) < 0 ? -1 : start_link_proxy(c, family, tc, error);
+	if (wl) {
+		tc->agent = worker_link_agent(wl, tc->sandbox.target_netns_fd, error);
+		return tc->agent ? 0 : -1;
+	}
 	return agent_spawn_local(tc->sandbox.target_netns_fd, &tc->own_agent, error);
 }
 
@@ -483,12 +487,12 @@ static int preflight(struct target *t, char **error)
 	struct target_case tc;
 	int rc = target_case_begin(t, &probe, FAMILY_IPV4, &tc, error);
 	if (rc == 0)
-		rc = learn_ts_clock(t, &tc.own_agent, error);
+		rc = learn_ts_clock(t, tc.agent, error);
 	if (rc == 0) {
 		if (t->kind == TARGET_GVISOR)
 			runsc_version(t->greeting, sizeof t->greeting);
 		else
-			snprintf(t->greeting, sizeof t->greeting, "%s", tc.own_agent.stack);
+			snprintf(t->greeting, sizeof t->greeting, "%s", tc.agent->stack);
 	}
 	target_case_end(t, &tc);
 	return rc;
@@ -701,6 +705,9 @@ int target_case_begin(struct target *t, const struct case_file *c, enum address_
 void target_case_end(struct target *t, struct target_case *tc)
 {
 	if (fresh_per_case(t)) {
+		/* The worker's agent serves its next case, unless this one left it out of step. */
+		if (tc->agent && tc->agent != &tc->own_agent && tc->agent->awaiting)
+			agent_stop(tc->agent);
 		agent_stop(&tc->own_agent);
 		arp_proxy_stop(tc->arp);
 		tc->arp = NULL;

@@ -8,12 +8,15 @@
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -461,12 +464,22 @@ int64_t wire_capture_dropped(struct wire *w)
 	return pcap_stats(w->capture, &stats) == 0 ? (int64_t)stats.ps_drop : -1;
 }
 
-/* Closing a packet socket waits for an RCU grace period (packet_release -> synchronize_net): 15-30 ms
- * each. Each socket is released on a thread of its own, so that nothing waits for it but the process's
- * exit (which cannot end before the kernel has released its descriptors). */
-static pthread_mutex_t releases_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t releases_done = PTHREAD_COND_INITIALIZER;
-static int releases_running;
+/* Closing a packet socket waits for RCU grace periods: its ring's teardown and then its release each
+ * call synchronize_net (packet_set_ring, packet_release), 15-30 ms each under load. A process cannot end
+ * before its own descriptors are released, so a socket released by the harness, on any thread, kept
+ * the whole process from exiting. The last references go to a releaser process instead (release_later),
+ * which exits once the kernel has released them; the harness waits for none of it, in a case or at its
+ * exit. Releasers are reaped by wire_wait_released or, once the harness has gone, by init. */
+#define RELEASERS_MAX 64
+#define RELEASER_STACK_BYTES (64 * 1024)
+struct releaser {
+	pid_t pid;
+	int *stack; /* the child's own block of the harness's memory, freed once the child is reaped: the two
+		     * descriptors it keeps (-1: none) at its start, the child's stack above them */
+};
+static pthread_mutex_t releasers_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct releaser releasers[RELEASERS_MAX];
+static int releaser_count;
 
 int wire_recorded_count(const struct wire *w)
 {
@@ -494,67 +507,97 @@ int wire_recording(struct wire *w, struct wire_recorded_frame **frames, int *cou
 	return 0;
 }
 
-static void release_done(void)
+/* Reaps the releasers that are done (block: all of them). Called with releasers_lock held. */
+static void reap_releasers(bool block)
 {
-	pthread_mutex_lock(&releases_lock);
-	releases_running--;
-	pthread_cond_broadcast(&releases_done);
-	pthread_mutex_unlock(&releases_lock);
+	for (int i = 0; i < releaser_count;) {
+		pid_t rc;
+		while ((rc = waitpid(releasers[i].pid, NULL, __WALL | (block ? 0 : WNOHANG))) < 0 && errno == EINTR)
+			;
+		if (rc == 0) {
+			i++;
+			continue;
+		}
+		free(releasers[i].stack);
+		releasers[i] = releasers[--releaser_count];
+	}
 }
 
-/* The capture's socket waits for two grace periods in a row (its ring's teardown, then its release). */
-static void *release_capture(void *arg)
+/* The releaser child. It shares the harness's memory (CLONE_VM: no page tables copied) but not its
+ * descriptors, keeps the two it was given, and ends, which closes them. Only system calls that cannot
+ * fail here (so errno, the parent thread's, stays untouched), with every signal blocked. */
+static int releaser_main(void *arg)
 {
-	struct wire *w = arg;
-	if (w->capture)
-		pcap_close(w->capture);
-	if (w->net)
-		libnet_destroy(w->net);
-	free(w);
-	release_done();
-	return NULL;
+	const int *keep = arg;
+	int low = keep[0] < keep[1] ? keep[0] : keep[1];
+	int high = keep[0] < keep[1] ? keep[1] : keep[0];
+	setsid();
+	if (low > 0)
+		close_range(0, (unsigned)low - 1, 0);
+	if (high > low + 1)
+		close_range((unsigned)low + 1, (unsigned)high - 1, 0);
+	close_range((unsigned)high + 1, ~0u, 0);
+	return 0;
 }
 
-/* The descriptor travels in the argument itself: nothing to free. */
-static void *release_fd(void *arg)
+/* Hands the last references to a and b (-1: none) to a releaser child that closes every other
+ * descriptor it inherited and exits; its exit closes a and b and waits for their grace periods, while
+ * the harness goes on at once (it does not even wait for the child to be scheduled). Its own session:
+ * the harness's ends with the harness. Without a child, the caller pays the waits. */
+static void release_later(int a, int b)
 {
-	close((int)(intptr_t)arg);
-	release_done();
-	return NULL;
+	if (a < 0 && b < 0)
+		return;
+	pthread_mutex_lock(&releasers_lock);
+	reap_releasers(false);
+	pid_t pid = -1;
+	struct releaser *r = &releasers[releaser_count];
+	if (releaser_count < RELEASERS_MAX && (r->stack = malloc(RELEASER_STACK_BYTES))) {
+		r->stack[0] = a;
+		r->stack[1] = b;
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		pid = clone(releaser_main, (char *)r->stack + RELEASER_STACK_BYTES, CLONE_VM | SIGCHLD, r->stack);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (pid > 0) {
+			r->pid = pid;
+			releaser_count++;
+		} else {
+			free(r->stack);
+		}
+	}
+	pthread_mutex_unlock(&releasers_lock);
+	if (pid < 0) {
+		if (a >= 0)
+			close(a);
+		if (b >= 0)
+			close(b);
+	}
 }
 
-/* Runs release on a detached thread of its own, so that every release under way waits for its grace
- * periods at the same time as the others (the kernel lets concurrent waiters share one). */
-static void release_in_background(void *(*release)(void *), void *arg)
-{
-	pthread_attr_t attr;
-	pthread_t thread;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_mutex_lock(&releases_lock);
-	releases_running++;
-	pthread_mutex_unlock(&releases_lock);
-	if (pthread_create(&thread, &attr, release, arg) != 0)
-		release(arg); /* no thread to spare: pay the wait here */
-	pthread_attr_destroy(&attr);
-}
-
+/* pcap_close unmaps the ring and closes its socket; with the releaser holding the socket too, neither
+ * waits for a grace period here (the ring is torn down with the socket's release). */
 void wire_close(struct wire *w)
 {
 	if (!w)
 		return;
+	int capture_fd = w->capture ? pcap_fileno(w->capture) : -1;
+	int inject_fd = w->inject_fd;
+	w->inject_fd = -1;
+	release_later(capture_fd, inject_fd);
+	if (w->capture)
+		pcap_close(w->capture);
+	if (w->net)
+		libnet_destroy(w->net);
 	free(w->recording.bytes);
 	free(w->recording.frames);
-	w->recording = (struct recording){ 0 };
-	if (w->inject_fd >= 0)
-		release_in_background(release_fd, (void *)(intptr_t)w->inject_fd);
-	release_in_background(release_capture, w);
+	free(w);
 }
 
 void wire_wait_released(void)
 {
-	pthread_mutex_lock(&releases_lock);
-	while (releases_running > 0)
-		pthread_cond_wait(&releases_done, &releases_lock);
-	pthread_mutex_unlock(&releases_lock);
+	pthread_mutex_lock(&releasers_lock);
+	reap_releasers(true);
+	pthread_mutex_unlock(&releasers_lock);
 }

@@ -27,6 +27,7 @@ struct worker_link *worker_link_get(char **error)
 		error_set(error, "out of memory");
 		return NULL;
 	}
+	wl->agent = (struct agent){ .pid = -1, .fd = -1 };
 	/* The target end's MAC is each case's (wire_begin_case). */
 	static const uint8_t unknown_mac[6];
 	if (sandbox_link_open(&wl->link, error) < 0) {
@@ -45,11 +46,28 @@ struct worker_link *worker_link_get(char **error)
 	return wl;
 }
 
+/* A fork per case cost more than the rest of a case's setup together: the copy of a large harness's
+ * page tables, then a copy-on-write fault for every page the harness wrote while the agent lived, and
+ * the agent's exit. A request per case moves the one agent on instead. */
+struct agent *worker_link_agent(struct worker_link *wl, int target_netns_fd, char **error)
+{
+	if (wl->agent.pid > 0) {
+		char *why = NULL;
+		if (agent_enter_netns(&wl->agent, target_netns_fd, &why) == 0)
+			return &wl->agent;
+		/* Whatever broke it, a fresh one is forked into the namespace instead. */
+		free(why);
+		agent_stop(&wl->agent);
+	}
+	return agent_spawn_local(target_netns_fd, &wl->agent, error) == 0 ? &wl->agent : NULL;
+}
+
 void worker_link_release(void)
 {
 	unavailable = false;
 	if (!current)
 		return;
+	agent_stop(&current->agent);
 	wire_close(current->wire);
 	sandbox_link_close(&current->link);
 	free(current);

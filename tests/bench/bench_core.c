@@ -91,9 +91,10 @@ static int bench_sandbox_on_link(int runs, int64_t *samples)
 }
 
 /* What run_case pays before the first step and after the last on the local target: a sandbox on the
- * worker's link, its wire readied for the case, the agent (the link itself is the worker's, opened
- * before its first case). */
-static int bench_case_setup(int runs, int64_t *samples)
+ * worker's link, its wire readied for the case, the worker's agent moved into the case's namespace (the
+ * link itself and the agent's fork are the worker's, paid at its first case); with fork_agent, an agent
+ * forked and stopped per case, as before issue 18's agent per worker. */
+static int bench_case_setup(int runs, int64_t *samples, bool fork_agent)
 {
 	char *error = NULL;
 	struct worker_link *wl = worker_link_get(&error);
@@ -107,13 +108,14 @@ static int bench_case_setup(int runs, int64_t *samples)
 			return die("sandbox", error);
 		if (wire_begin_case(wl->wire, sandbox.target_mac, true, &error) < 0)
 			return die("wire", error);
-		if (agent_spawn_local(sandbox.target_netns_fd, &agent, &error) < 0)
+		if (fork_agent ? agent_spawn_local(sandbox.target_netns_fd, &agent, &error) < 0
+			       : !worker_link_agent(wl, sandbox.target_netns_fd, &error))
 			return die("agent", error);
 		agent_stop(&agent);
 		sandbox_destroy(&sandbox);
 		samples[i] = wire_now_ns() - start;
 	}
-	print_stats("case setup+teardown", samples, runs);
+	print_stats(fork_agent ? "case setup+teardown, agent forked" : "case setup+teardown", samples, runs);
 	return 0;
 }
 
@@ -408,7 +410,8 @@ int main(int argc, char **argv)
 	if (!samples)
 		return 1;
 	int rc = bench_sandbox(NULL, "sandbox create+destroy", runs, samples) || bench_sandbox_on_link(runs, samples) ||
-		 bench_case_setup(runs, samples) || bench_case_setup_own_wire(runs, samples) ||
+		 bench_case_setup(runs, samples, false) || bench_case_setup(runs, samples, true) ||
+		 bench_case_setup_own_wire(runs, samples) ||
 		 bench_inject_reply(runs * 5, samples);
 	worker_link_release();
 	wire_wait_released();

@@ -1,5 +1,6 @@
-/* test_worker_link.c - a worker's link and wire serving one case after another (needs root): each case
- * reads only its own frames, on a fresh target namespace, with IP IDs from 0 as on a new wire. */
+/* test_worker_link.c - a worker's link, wire and agent serving one case after another (needs root): each
+ * case reads only its own frames, on a fresh target namespace, with IP IDs from 0 as on a new wire, and
+ * its agent is the worker's one process, in that case's namespace and without the earlier case's sockets. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,10 +8,15 @@
 
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
+#include "agent.h"
 #include "sandbox.h"
 #include "wire.h"
 #include "worker_link.h"
@@ -113,10 +119,99 @@ static void test_each_case_reads_only_its_own_frames(void **state)
 	wire_wait_released();
 }
 
+/* The inode of the namespace pid runs in equals that of the case's own descriptor. */
+static void assert_in_namespace(pid_t pid, int netns_fd)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
+	struct stat agent_ns, case_ns;
+	assert_int_equal(stat(path, &agent_ns), 0);
+	assert_int_equal(fstat(netns_fd, &case_ns), 0);
+	assert_true(agent_ns.st_ino == case_ns.st_ino && agent_ns.st_dev == case_ns.st_dev);
+}
+
+static int open_descriptors(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+	DIR *dir = opendir(path);
+	assert_non_null(dir);
+	int count = 0;
+	for (struct dirent *entry; (entry = readdir(dir));)
+		count += entry->d_name[0] != '.';
+	closedir(dir);
+	return count;
+}
+
+static void agent_listens(struct agent *agent, uint16_t port)
+{
+	struct app_call call = { .op = APP_LISTEN, .port = port, .timeout_ns = 2000000000 };
+	snprintf(call.handle, sizeof call.handle, "srv");
+	struct agent_reply reply;
+	char *error = NULL;
+	if (agent_call(agent, &call, &reply, &error) < 0)
+		fail_msg("agent_call: %s", error);
+	assert_int_equal(reply.err, 0);
+}
+
+/* One fork for the worker: the second case's agent is the same process, moved into that case's
+ * namespace, with the first case's listening socket closed; an agent left out of step is forked anew. */
+static void test_agent_follows_each_case(void **state)
+{
+	(void)state;
+	char *error = NULL;
+	struct worker_link *wl = worker_link_get(&error);
+	if (!wl)
+		fail_msg("worker_link_get: %s", error);
+
+	struct sandbox first;
+	begin_case(wl, &first);
+	struct agent *agent = worker_link_agent(wl, first.target_netns_fd, &error);
+	if (!agent)
+		fail_msg("worker_link_agent: %s", error);
+	pid_t pid = agent->pid;
+	assert_in_namespace(pid, first.target_netns_fd);
+	int idle = open_descriptors(pid);
+	agent_listens(agent, 8080);
+	assert_int_equal(open_descriptors(pid), idle + 1);
+	sandbox_destroy(&first);
+
+	struct sandbox second;
+	begin_case(wl, &second);
+	assert_ptr_equal(worker_link_agent(wl, second.target_netns_fd, &error), agent);
+	assert_int_equal(agent->pid, pid);
+	assert_in_namespace(pid, second.target_netns_fd);
+	assert_int_equal(open_descriptors(pid), idle);
+	/* The port is free in the fresh namespace. */
+	agent_listens(agent, 8080);
+	sandbox_destroy(&second);
+
+	/* A reply never read: target_case_end stops such an agent (as here), and the next case forks one. */
+	struct app_call call = { .op = APP_LISTEN, .port = 8081, .timeout_ns = 2000000000 };
+	snprintf(call.handle, sizeof call.handle, "late");
+	struct agent_pending pending;
+	assert_int_equal(agent_call_start(agent, &call, &pending, &error), 0);
+	assert_true(agent->awaiting);
+	agent_stop(agent);
+	struct sandbox third;
+	begin_case(wl, &third);
+	assert_ptr_equal(worker_link_agent(wl, third.target_netns_fd, &error), agent);
+	assert_int_not_equal(agent->pid, pid);
+	assert_false(agent->awaiting);
+	assert_in_namespace(agent->pid, third.target_netns_fd);
+	sandbox_destroy(&third);
+
+	pid = agent->pid;
+	worker_link_release();
+	assert_int_equal(kill(pid, 0), -1); /* stopped and reaped with its worker */
+	wire_wait_released();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_each_case_reads_only_its_own_frames),
+		cmocka_unit_test(test_agent_follows_each_case),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -263,6 +263,14 @@ static void test_round_trip_agent_ops(void **state)
 	assert_string_equal(line, "9 hello -\n");
 	assert_int_equal(agent_parse_request(line, (size_t)len - 1, &got, &error), 0);
 	assert_int_equal(got.op, AGENT_OP_HELLO);
+
+	req = (struct agent_request){ .id = 10, .op = AGENT_OP_NETNS };
+	snprintf(req.value, sizeof req.value, "/proc/4242/fd/7");
+	len = agent_format_request(&req, line, sizeof line, &error);
+	assert_string_equal(line, "10 netns - value=/proc/4242/fd/7\n");
+	assert_int_equal(agent_parse_request(line, (size_t)len - 1, &got, &error), 0);
+	assert_int_equal(got.op, AGENT_OP_NETNS);
+	assert_string_equal(got.value, "/proc/4242/fd/7");
 	assert_null(error);
 }
 
@@ -437,6 +445,8 @@ static void test_request_refused_stack_ops(void **state)
 	REFUSED("1 neigh-flush h ip=192.0.2.10", "neigh-flush takes the handle '-'");
 	REFUSED("1 reset - ip=192.0.2.1", "does not apply to reset");
 	REFUSED("1 reset - family=inet4", "bad family");
+	REFUSED("1 netns -", "netns needs value=");
+	REFUSED("1 netns h value=/proc/1/fd/3", "netns takes the handle '-'");
 	REFUSED("1 neigh-add - ip=2001:db8::c000:20a", "neigh-add needs lladdr=");
 	REFUSED("1 neigh-add - lladdr=02:00:00:00:02:0a", "neigh-add needs ip=");
 	REFUSED("1 neigh-add - ip=2001:db8::1 lladdr=02:00:00:00:02", "bad lladdr");
