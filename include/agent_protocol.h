@@ -49,6 +49,7 @@ enum agent_op {
 	AGENT_OP_EPOLL_CTL,
 	AGENT_OP_EPOLL_WAIT,
 	AGENT_OP_IOCTL,
+	AGENT_OP_STALLS,
 };
 
 /* Longest MIB counter name ("TcpExt.TCPTimeWaitOverflow"), with its NUL. */
@@ -69,8 +70,10 @@ enum agent_op {
  *   ee_data=D`, empty without one); epoll-create - (an epoll instance under the handle); epoll-ctl
  *   from ctl events (ctl add|mod|del of from's socket, events as epoll numbers them); epoll-wait
  *   timeout_ms (one ready event: ret its events, text its socket's handle; 0 and no text when none);
- *   ioctl request (siocinq or siocoutq: ret the bytes the socket counts).
- * sysctl-get/set, hello, state, counter, purge, reset, neigh-flush, neigh-add and tsclock carry the handle `-`
+ *   ioctl request (siocinq or siocoutq: ret the bytes the socket counts); stalls - (the machine's
+ *   stalls by the agent's clock watch, clock_watch_recent's text; ret how many, ENOENT without a watch).
+ * sysctl-get/set, hello, state, counter, purge, reset, neigh-flush, neigh-add, tsclock and stalls carry the
+ * handle `-`
  * (handle[0] == '\0' here); every other op names one.
  * value= comes last and runs to the end of the line, so it may hold spaces ("32768 60999"). */
 struct agent_request {

@@ -35,7 +35,7 @@ static const char *const op_names[] = {
 	[AGENT_OP_NEIGH_ADD] = "neigh-add",    [AGENT_OP_POLL] = "poll",
 	[AGENT_OP_ERRQUEUE] = "errqueue",     [AGENT_OP_EPOLL_CREATE] = "epoll-create",
 	[AGENT_OP_EPOLL_CTL] = "epoll-ctl",   [AGENT_OP_EPOLL_WAIT] = "epoll-wait",
-	[AGENT_OP_IOCTL] = "ioctl",
+	[AGENT_OP_IOCTL] = "ioctl",           [AGENT_OP_STALLS] = "stalls",
 };
 #define OP_COUNT (int)(sizeof op_names / sizeof op_names[0])
 
@@ -102,6 +102,7 @@ static const struct {
 	[AGENT_OP_EPOLL_CTL] = { K(KEY_FROM) | K(KEY_CTL) | K(KEY_EVENTS), K(KEY_FROM) | K(KEY_CTL) | K(KEY_EVENTS) },
 	[AGENT_OP_EPOLL_WAIT] = { K(KEY_TIMEOUT), K(KEY_TIMEOUT) },
 	[AGENT_OP_IOCTL] = { K(KEY_REQUEST), K(KEY_REQUEST) },
+	[AGENT_OP_STALLS] = { 0, 0 },
 };
 
 /* Ops about the stack as a whole rather than one of the case's sockets. */
@@ -118,6 +119,7 @@ static bool op_has_handle(enum agent_op op)
 	case AGENT_OP_TSCLOCK:
 	case AGENT_OP_NEIGH_FLUSH:
 	case AGENT_OP_NEIGH_ADD:
+	case AGENT_OP_STALLS:
 		return false;
 	default:
 		return true;

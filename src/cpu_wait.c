@@ -123,9 +123,23 @@ static int64_t delta(int64_t before, int64_t after)
 	return before < 0 || after < before ? -1 : after - before;
 }
 
+struct cpu_wait cpu_wait_unknown(void)
+{
+	return (struct cpu_wait){ .deferred_ns = -1, .cpu = -1, .thread_wait_ns = -1, .stall_ns = -1, .span_ns = -1,
+				  .guest_stall_ns = -1, .guest_longest_ns = -1 };
+}
+
+bool cpu_wait_explains(const struct cpu_wait *w, int64_t overdue_ns)
+{
+	if (w->deferred_ns >= 0 && w->deferred_ns >= overdue_ns)
+		return true;
+	return w->guest_stall_ns > 0 && w->guest_stall_ns + CPU_WAIT_GUEST_CATCH_UP_NS >= overdue_ns &&
+	       2 * w->guest_stall_ns >= overdue_ns;
+}
+
 struct cpu_wait cpu_wait_between(const struct cpu_wait_snapshot *before, const struct cpu_wait_snapshot *after)
 {
-	struct cpu_wait w = { .deferred_ns = -1, .cpu = -1 };
+	struct cpu_wait w = cpu_wait_unknown();
 	int cpus = before->cpus < after->cpus ? before->cpus : after->cpus;
 	for (int i = 0; i < cpus; i++) {
 		int64_t softirq = delta(before->softirq_ns[i], after->softirq_ns[i]);
@@ -175,6 +189,13 @@ int cpu_wait_format(const struct cpu_wait *w, char *buf, size_t size)
 		n = append(buf, size, n, "%ssome task %.1f ms (PSI cpu)", sep, (double)w->stall_ns / 1e6);
 		sep = ", ";
 	}
+	if (w->guest_stall_ns >= 0) {
+		n = append(buf, size, n, "%sthe guest stood still %.1f ms (its vCPU not run; longest %.1f ms, by its "
+			   "agent's clock watch)", sep, (double)w->guest_stall_ns / 1e6, (double)w->guest_longest_ns / 1e6);
+		sep = ", ";
+	}
+	if (w->span_ns < 0)
+		return append(buf, size, n, "%s", *sep ? "" : "nothing known about waiting for a CPU");
 	return append(buf, size, n, "%sover the last %.1f ms", *sep ? " " : "nothing known about waiting for a CPU ",
 		      (double)w->span_ns / 1e6);
 }

@@ -13,6 +13,7 @@
 #include "agent.h"
 #include "capability.h"
 #include "capture_story.h"
+#include "clock_watch.h"
 #include "cpu_wait.h"
 #include "judge.h"
 #include "output_file.h"
@@ -396,6 +397,27 @@ static struct cpu_wait waited_since_previous_line(const struct run_state *rs, ch
 	return waited_since(&rs->previous_line_wait, text, size);
 }
 
+/* Adds to w how long the target's own machine ran nothing within [from_ns, to_ns]: a VM guest whose
+ * vCPU the host did not run, by its agent's clock watch (clock_watch.h); then says it all in text.
+ * Asks the agent, so never while a call of the case is outstanding; an agent that watches no clock
+ * (every target but a VM) leaves w and text as they were. */
+static void add_guest_stalls(struct run_state *rs, int64_t from_ns, int64_t to_ns, struct cpu_wait *w, char *text,
+			     size_t size)
+{
+	char stalls[AGENT_LINE_MAX];
+	char *error = NULL;
+	if (!rs->agent || rs->blocking_step || agent_stalls(rs->agent, stalls, sizeof stalls, &error) != 1) {
+		free(error);
+		return;
+	}
+	w->guest_stall_ns = clock_watch_stalled_between(stalls, wire_now_ns(), from_ns, to_ns, &w->guest_longest_ns);
+	if (w->guest_stall_ns < 0)
+		return;
+	if (w->span_ns < 0)
+		w->span_ns = to_ns - from_ns;
+	cpu_wait_format(w, text, size);
+}
+
 /* Frames the capture lost since the previous line began: what the stack sent then may be among them. */
 static int64_t dropped_since_previous_line(const struct run_state *rs)
 {
@@ -408,7 +430,7 @@ static int64_t dropped_since_previous_line(const struct run_state *rs)
  * work (which delivers our answer) waited at least as long as the answer had been on its way, the
  * answer may just not have been processed yet: the retransmission proves nothing. Fills text with the
  * evidence when so. */
-static bool resent_while_starved(const struct run_state *rs, const struct pending_segment *p, char *text,
+static bool resent_while_starved(struct run_state *rs, const struct pending_segment *p, char *text,
 				 size_t size)
 {
 	/* Our answer is an injection after the segment it answers. */
@@ -419,11 +441,12 @@ static bool resent_while_starved(const struct run_state *rs, const struct pendin
 	if (p->segment.seq != last->seq || p->segment.flags != last->flags ||
 	    p->segment.payload_len != last->payload_len || answer_ns <= 0)
 		return false;
-	char waited_text[256];
+	char waited_text[512];
 	struct cpu_wait waited = waited_since(&rs->last_injected_wait[p->peer], waited_text, sizeof waited_text);
+	add_guest_stalls(rs, rs->last_injected_ns[p->peer], p->at_ns, &waited, waited_text, sizeof waited_text);
 	snprintf(text, size, "the stack resent its segment %.1f ms after our answer left, but %s: our answer may "
 		 "not have been processed yet, it cannot tell", (double)answer_ns / 1e6, waited_text);
-	return waited.deferred_ns >= answer_ns;
+	return cpu_wait_explains(&waited, answer_ns);
 }
 
 /* Strictness, as in packetdrill: a segment from the stack that no line consumed fails the case. */
@@ -434,7 +457,7 @@ static int check_nothing_unexpected(struct run_state *rs, const struct step *ste
 	if (rs->pending_count == 0 || rs->c->expected_segments_only)
 		return 0;
 	char *detail = describe_unexpected(rs, NULL, &rs->pending[0]);
-	char starved[512];
+	char starved[768];
 	if (step && resent_while_starved(rs, &rs->pending[0], starved, sizeof starved))
 		harness_error(rs, step, detail, "the stack sent a segment no line expected (%s); %s", when, starved);
 	else if (step)
@@ -610,20 +633,23 @@ static int segment_missing(struct run_state *rs, const struct step *step, const 
 	free(wire);
 	int64_t overdue_ns = looked_ns - w->close_ns;
 	int64_t dropped = dropped_since_previous_line(rs);
-	char waited_text[256];
-	struct cpu_wait waited = { .deferred_ns = -1, .cpu = -1, .thread_wait_ns = -1, .stall_ns = -1 };
+	char waited_text[512];
+	struct cpu_wait waited = cpu_wait_unknown();
 	if (at_close)
 		waited = waited_since(at_close, waited_text, sizeof waited_text);
 	else
 		snprintf(waited_text, sizeof waited_text, "the harness saw the window's end late: nothing measured");
+	if (!run_interrupted && dropped <= 0)
+		add_guest_stalls(rs, w->close_ns, looked_ns, &waited, waited_text, sizeof waited_text);
 	if (run_interrupted)
 		harness_error(rs, step, detail, "interrupted while waiting for a segment to %s", peer_label(rs, step->peer));
 	else if (dropped > 0)
 		harness_error(rs, step, detail, "no segment from the stack to %s, but the capture lost %lld frames meanwhile "
 			      "(its ring was full): it cannot tell", peer_label(rs, step->peer), (long long)dropped);
-	else if (at_close && waited.deferred_ns >= overdue_ns)
+	else if (cpu_wait_explains(&waited, overdue_ns))
 		harness_error(rs, step, detail, "no segment from the stack to %s by %.1f ms after its window, but %s: "
-			      "the stack's deferred work may not have run yet, it cannot tell", peer_label(rs, step->peer),
+			      "the stack's deferred work (or a guest's timers) may not have run yet, it cannot tell",
+			      peer_label(rs, step->peer),
 			      (double)overdue_ns / 1e6, waited_text);
 	else
 		step_failed(rs, step, detail, "no segment from the stack to %s within %.0f ms (nor in the %.0f ms after "
@@ -721,17 +747,20 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 					     (double)rs->previous_uncertainty_ns / 1e6);
 		/* The stack's deferred work (ksoftirqd) held back by load delays a segment: this one since its
 		 * window closed, or the previous one whose capture time the window is measured from. */
-		char waited_text[256];
-		struct cpu_wait waited = { .deferred_ns = -1, .cpu = -1, .thread_wait_ns = -1, .stall_ns = -1 };
+		char waited_text[512];
+		struct cpu_wait waited = cpu_wait_unknown();
 		if (since_close) {
 			waited = cpu_wait_between(since_close, &taken);
 			cpu_wait_format(&waited, waited_text, sizeof waited_text);
 		} else {
 			snprintf(waited_text, sizeof waited_text, "the harness saw the window's end late: nothing measured");
 		}
-		if (late_ns > 0 && waited.deferred_ns >= late_ns)
+		if (late_ns > 0)
+			add_guest_stalls(rs, w->close_ns, got.at_ns, &waited, waited_text, sizeof waited_text);
+		if (late_ns > 0 && cpu_wait_explains(&waited, late_ns))
 			return harness_error(rs, step, detail, "segment arrived %.1f ms too late, but from the window's "
-					     "end on, %s: the stack's deferred work was starved, its timing proves nothing",
+					     "end on, %s: the stack's deferred work (or a guest's timers) was starved, its "
+					     "timing proves nothing",
 					     by_ms, waited_text);
 		if (early_ns > 0 && rs->previous_captured && rs->previous_capture_deferred_ns >= early_ns)
 			return harness_error(rs, step, detail, "segment arrived %.1f ms too early after the previous "
@@ -780,7 +809,7 @@ static int take_or_refuse_pending(struct run_state *rs, const struct step *step,
 	for (int i = 0; i < rs->pending_count && !step->observe; i++)
 		if (pending_is_for(rs, i, step->peer)) {
 			char *detail = describe_unexpected(rs, step, &rs->pending[i]);
-			char starved[512];
+			char starved[768];
 			if (resent_while_starved(rs, &rs->pending[i], starved, sizeof starved))
 				harness_error(rs, step, detail, "expected silence towards %s, but the stack sent a segment; %s",
 					      peer_label(rs, step->peer), starved);
