@@ -413,8 +413,7 @@ static void add_guest_stalls(struct run_state *rs, int64_t from_ns, int64_t to_n
 	w->guest_stall_ns = clock_watch_stalled_between(stalls, wire_now_ns(), from_ns, to_ns, &w->guest_longest_ns);
 	if (w->guest_stall_ns < 0)
 		return;
-	if (w->span_ns < 0)
-		w->span_ns = to_ns - from_ns;
+	w->guest_span_ns = to_ns - from_ns;
 	cpu_wait_format(w, text, size);
 }
 
@@ -1854,6 +1853,7 @@ static int setup(struct run_state *rs, struct case_result *result)
 	}
 	rs->target_begun = true;
 	rs->agent = rs->target.agent;
+	cpu_wait_watch_vcpu(rs->target.vcpu_schedstat);
 	if (rs->target.target_ip != c->target_ip) {
 		rs->retargeted = *c;
 		rs->retargeted.target_ip = rs->target.target_ip;
@@ -2011,6 +2011,7 @@ static void teardown(struct run_state *rs)
 	wire_close(rs->own_wire);
 	if (rs->target_begun)
 		target_case_end(rs->options->target, &rs->target);
+	cpu_wait_watch_vcpu(NULL);
 }
 
 /* The outcomes of the `outcome` steps that ran, joined by '/', a repeat of the previous word skipped. */

@@ -65,7 +65,8 @@ grep -q 'the guest stood still [0-9]' "$work/starved" ||
 	{ echo "FAIL: the ERROR does not say how long the guest stood still"; exit 1; }
 
 status=0
-"$harness" run --family 4 --retries 0 --target vm --vm-image "$vm_image" --captures "$work/captures" "$case" \
+# Retried as usual: the host's own load may starve the guest at some line (an ERROR), not at every try.
+"$harness" run --family 4 --target vm --vm-image "$vm_image" --captures "$work/captures" "$case" \
 	tests/wrong/keepalive/answered_probe.tc >"$work/free" 2>&1 || status=$?
 cat "$work/free"
 [ "$status" -eq 1 ] || { echo "FAIL: exit status $status without a stop, expected 1 (the twin's FAIL)"; exit 1; }
