@@ -3,9 +3,10 @@
 # due 8 s after the handshake while this script stops QEMU (SIGSTOP) from 4 s to 11 s after the guest
 # came up, so the probe leaves seconds late. The agent's clock watch (tcpharness-agent --clock-watch)
 # saw the guest stand still through it, and the verdict must be an ERROR saying by how much. Without
-# the stop the same case PASSes, and a wrong twin whose probe is late by the stack's own timing
-# (tests/wrong/keepalive/answered_probe.tc) still FAILs: its guest stood still for a few ms at most
-# (a loaded host's scheduling), not for the 400 ms the probe is late.
+# the stop the same case PASSes (on a retry, if the host's own load starved the guest at some line),
+# and a wrong twin whose probe is late by the stack's own timing (tests/wrong/keepalive/answered_probe.tc)
+# still FAILs, saying how long its guest stood still: a few ms (a loaded host's scheduling), not the
+# 400 ms the probe is late.
 # usage: check_vm_starved.sh HARNESS SOURCE_DIR VMDIR
 set -euo pipefail
 if [ $# -ne 3 ]; then
@@ -70,8 +71,10 @@ status=0
 	tests/wrong/keepalive/answered_probe.tc >"$work/free" 2>&1 || status=$?
 cat "$work/free"
 [ "$status" -eq 1 ] || { echo "FAIL: exit status $status without a stop, expected 1 (the twin's FAIL)"; exit 1; }
-grep -q '^PASS starved/keepalive_idle ' "$work/free" || { echo "FAIL: the case does not PASS without a stop"; exit 1; }
+grep -q '^\(PASS\|FLAKY\) starved/keepalive_idle ' "$work/free" ||
+	{ echo "FAIL: the case does not PASS (at some try) without a stop"; exit 1; }
 grep -q '^FAIL keepalive/answered_probe ' "$work/free" || { echo "FAIL: the wrong twin does not FAIL"; exit 1; }
-grep -q 'too late (from the window.s end on: .*the guest stood still [0-9.]* ms' "$work/free" ||
+grep -q '^    tests/wrong/keepalive/answered_probe.tc:.*\(too late\|no segment\).*the guest stood still [0-9.]* ms' \
+	"$work/free" ||
 	{ echo "FAIL: the twin's FAIL does not say how long its guest stood still"; exit 1; }
 echo "vm: the stopped guest's late probe is an ERROR; unstopped, the case PASSes and the wrong twin FAILs"
