@@ -1042,11 +1042,16 @@ static int check_app_reply(struct run_state *rs, const struct step *step, const 
 		char *wire = describe_wire_since_previous_line(rs);
 		/* A call that waited for the stack (a connection, data) and timed out may have waited on the
 		 * stack's deferred work (ksoftirqd) rather than on its TCP: so when that was runnable as long. */
-		char waited_text[256];
+		char waited_text[512];
 		struct cpu_wait waited = waited_since(called, waited_text, sizeof waited_text);
-		if (app_call_waits(call.op) && reply.err == EAGAIN && waited.deferred_ns >= call.timeout_ns)
+		if (app_call_waits(call.op) && reply.err == EAGAIN) {
+			int64_t now = wire_now_ns();
+			add_guest_stalls(rs, now - waited.span_ns, now, &waited, waited_text, sizeof waited_text);
+		}
+		if (app_call_waits(call.op) && reply.err == EAGAIN && cpu_wait_explains(&waited, call.timeout_ns))
 			harness_error(rs, step, wire, "application call returned -1 EAGAIN after waiting %.0f ms, but %s: the "
-				      "stack's deferred work was starved, it proves nothing", (double)call.timeout_ns / 1e6,
+				      "stack's deferred work (or a guest's timers) was starved, it proves nothing",
+				      (double)call.timeout_ns / 1e6,
 				      waited_text);
 		else if (reply.err)
 			step_failed(rs, step, wire, "application call returned -1 %s, expected %s", errno_name(reply.err),
@@ -1183,9 +1188,11 @@ static enum watch_result settle_overdue(struct run_state *rs, const struct step 
 			return WATCH_BROKE;
 	}
 	int64_t overdue_ns = later.asked_ns - w->close_ns;
-	char waited_text[256];
+	char waited_text[512];
 	struct cpu_wait waited = waited_since(&at_close, waited_text, sizeof waited_text);
-	if (run_interrupted || waited.deferred_ns < overdue_ns)
+	if (!run_interrupted)
+		add_guest_stalls(rs, w->close_ns, later.asked_ns, &waited, waited_text, sizeof waited_text);
+	if (run_interrupted || !cpu_wait_explains(&waited, overdue_ns))
 		return WATCH_BROKE;
 	snprintf(why, why_size, "%s %.1f ms after its window, but from the window's end on, %s",
 		 held ? "it held only" : "it still did not hold", (double)overdue_ns / 1e6, waited_text);
@@ -1285,7 +1292,7 @@ static int do_expect_state(struct run_state *rs, const struct step *step, const 
 		snprintf(expected + n, sizeof expected - (size_t)n, " for %.3f s", (double)step->hold_ns / 1e9);
 	struct reading r = { .socket = { -1, -1 } };
 	int64_t late_ns = 0;
-	char why[512] = "";
+	char why[768] = "";
 	enum watch_result result = watch(rs, step, w, read_socket, socket_holds, socket_may_come, &r, &late_ns, why,
 					 sizeof why);
 	if (result == WATCH_UNSEEN) {
@@ -1326,7 +1333,7 @@ static int do_expect_counter(struct run_state *rs, const struct step *step, cons
 		snprintf(expected + n, sizeof expected - (size_t)n, " for %.3f s", (double)step->hold_ns / 1e9);
 	struct reading r = { .delta = 0 };
 	int64_t late_ns = 0;
-	char why[512] = "";
+	char why[768] = "";
 	enum watch_result result = watch(rs, step, w, read_counter, counter_holds, counter_may_come, &r, &late_ns, why,
 					 sizeof why);
 	/* read_baselines read every counter a line names; the stack has those it found. A case that cannot
