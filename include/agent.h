@@ -17,8 +17,8 @@
  *   request: <id> <op> <handle> [key=value ...]\n
  *            op: socket bind listen accept connect connected send recv shutdown close
  *                setsockopt getsockopt sysctl-get sysctl-set hello
- *                state counter purge reset accept-close neigh-flush neigh-add netns (the stack's own
- *                evidence and upkeep; netns: the next case's namespace, value=/proc/PID/fd/N)
+ *                state counter purge reset accept-close neigh-flush neigh-add netns stalls (the stack's
+ *                own evidence and upkeep; netns: the next case's namespace, value=/proc/PID/fd/N)
  *            keys: ip=ADDRESS port=N backlog=N from=HANDLE how=rd|wr|rdwr opt=NAME v=N v=N len=N
  *                  timeout_ms=N key=SYSCTL value=TEXT rip=ADDRESS rport=N name=COUNTER count=N
  *                  family=inet6 (the socket a handle gets is AF_INET6; on reset, the case's namespace
@@ -134,6 +134,9 @@ int agent_neigh_add(struct agent *agent, const struct ip_address *ip, const uint
 /* The stack's TCP timestamp clock rate (tsclock, ~200 ms). 1 with *hz, 0 when the stack cannot tell,
  * -1 with *error malloc'd when the agent broke. */
 int agent_ts_clock_hz(struct agent *agent, int *hz, char **error);
+/* The stalls of the agent's machine by its clock watch (clock_watch_recent's text), read when the reply
+ * comes: 1 with text, 0 when the agent watches no clock (or knows no such op), -1 with *error. */
+int agent_stalls(struct agent *agent, char *text, size_t size, char **error);
 /* Accepts up to count connections on listener, closing each at once (storms). 0 with *closed, or -1. */
 int agent_accept_close(struct agent *agent, const char *listener, uint32_t count, int timeout_ms, int64_t *closed,
 		       char **error);

@@ -50,6 +50,7 @@ enum agent_op {
 	AGENT_OP_EPOLL_WAIT,
 	AGENT_OP_IOCTL,
 	AGENT_OP_NETNS,
+	AGENT_OP_STALLS,
 };
 
 /* Longest MIB counter name ("TcpExt.TCPTimeWaitOverflow"), with its NUL. */
@@ -72,9 +73,11 @@ enum agent_op {
  *   timeout_ms (one ready event: ret its events, text its socket's handle; 0 and no text when none);
  *   ioctl request (siocinq or siocoutq: ret the bytes the socket counts); netns value (the next case: every
  *   socket closed, the saved sysctls forgotten with their namespace, and the agent in the network namespace
- *   the path names, /proc/PID/fd/N; only an agent forked by the harness, agent_spawn_local, does it).
- * sysctl-get/set, hello, state, counter, purge, reset, neigh-flush, neigh-add, tsclock and netns carry the handle `-`
- * (handle[0] == '\0' here); every other op names one.
+ *   the path names, /proc/PID/fd/N; only an agent forked by the harness, agent_spawn_local, does it);
+ *   stalls - (the machine's stalls by the agent's clock watch, clock_watch_recent's text; ret how many,
+ *   ENOENT without a watch).
+ * sysctl-get/set, hello, state, counter, purge, reset, neigh-flush, neigh-add, tsclock, netns and stalls
+ * carry the handle `-` (handle[0] == '\0' here); every other op names one.
  * value= comes last and runs to the end of the line, so it may hold spaces ("32768 60999"). */
 struct agent_request {
 	unsigned id;

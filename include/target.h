@@ -63,6 +63,7 @@ struct target_case {
 	bool same_clock;                /* the agent's CLOCK_REALTIME is the harness's (local) */
 	int ts_hz;                      /* how fast the stack's TSvals tick (1000 since Linux 4.13) */
 	struct agent *agent;
+	const char *vcpu_schedstat;     /* vm: the guest's vCPU thread (cpu_wait_watch_vcpu); NULL otherwise */
 	const struct case_file *c;
 	struct sandbox sandbox;         /* local (on the worker's link), gvisor */
 	struct wire *wire;              /* local: the worker's wire, on the link's harness end; the case readies

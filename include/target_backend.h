@@ -36,6 +36,7 @@ struct target {
 	int64_t probed_at_ns;                  /* CLOCK_MONOTONIC */
 	char *refusal;
 	uint32_t max_pps;
+	char vcpu_schedstat[64];               /* vm: its vCPU thread's /proc/PID/task/TID/schedstat, or "" */
 	void *backend;                         /* the VM's QEMU */
 	void (*backend_stop)(void *backend);   /* after the agent and the proxy are gone */
 };

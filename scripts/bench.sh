@@ -157,6 +157,9 @@ if [ "${1:-}" = vm ]; then
 			walls[$jobs]+=" $wall"
 			printf 'vm -j %s wall time %6.1f s   (%s; load %s)\n' "$jobs" "$wall" "$(tail -n 1 "$bench_dir/out")" \
 				"$(cut -d' ' -f1 /proc/loadavg)"
+			# What did not pass, with its message: a timing figure means little without it.
+			awk '/^(FAIL|ERROR|FLAKY) / { shown = 1; print "    " $0; next } /^    / && shown { print "    " $0; next }
+				{ shown = 0 }' "$bench_dir/out"
 			rm -rf "$bench_dir/captures"
 		done
 	done

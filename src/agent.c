@@ -26,6 +26,9 @@
 /* A reset may move an interface between namespaces and wait for an IPv6 address to come into use
  * (agent_netns_fresh, 2 s at most), on a machine that may be loaded. */
 #define RESET_REPLY_MS (REPLY_MARGIN_MS + 8000)
+/* A guest whose vCPU the host does not run answers once it runs again, and how long it stood still is
+ * the question: worth waiting for. */
+#define STALLS_REPLY_MS (REPLY_MARGIN_MS + 30000)
 /* tsclock samples the clock 200 ms apart. */
 #define TS_CLOCK_REPLY_MS (REPLY_MARGIN_MS + 200)
 
@@ -543,6 +546,18 @@ int agent_ts_clock_hz(struct agent *agent, int *hz, char **error)
 	if (reply.err || reply.ret <= 0)
 		return 0;
 	*hz = (int)reply.ret;
+	return 1;
+}
+
+int agent_stalls(struct agent *agent, char *text, size_t size, char **error)
+{
+	struct agent_request req = { .op = AGENT_OP_STALLS, .id = take_id(agent) };
+	struct agent_reply reply;
+	if (exchange(agent, &req, STALLS_REPLY_MS, &reply, error) < 0)
+		return -1;
+	if (reply.err)
+		return 0;
+	snprintf(text, size, "%s", reply.text);
 	return 1;
 }
 

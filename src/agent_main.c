@@ -7,11 +7,13 @@
 
 #include "agent.h"
 #include "agent_netns.h"
+#include "clock_watch.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: tcpharness-agent [--netns-per-case IFACE] [--refuse-sock-destroy] | --help | --version\n"
+		"usage: tcpharness-agent [--netns-per-case IFACE] [--refuse-sock-destroy] [--clock-watch] | --help |\n"
+		"       --version\n"
 		"\n"
 		"Performs socket calls for tcpharness: reads one request line per call on stdin and writes\n"
 		"one reply line on stdout, until end of input. Run it in the network namespace or on the\n"
@@ -28,7 +30,11 @@ static void usage(FILE *out)
 		"      meanwhile: never name the interface the harness's SSH session runs over.\n"
 		"  --refuse-sock-destroy  send no SOCK_DESTROY: a purge fails with EOPNOTSUPP, as on a kernel\n"
 		"      that cannot destroy the socket (4.9's tcp_abort refuses TIME_WAIT). A run against such\n"
-		"      an agent shows that its cases need no SOCK_DESTROY.\n");
+		"      an agent shows that its cases need no SOCK_DESTROY.\n"
+		"  --clock-watch  a real-time thread wakes every 10 ms and keeps the spans in which its wake\n"
+		"      came late: where the machine ran nothing (a VM guest whose vCPU the host did not run).\n"
+		"      The harness asks for them (op stalls) when a segment came late, and a late segment the\n"
+		"      guest could not have sent in time is an ERROR, not a FAIL.\n");
 }
 
 int main(int argc, char **argv)
@@ -44,6 +50,12 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--refuse-sock-destroy") == 0) {
 			agent_refuse_sock_destroy();
+		} else if (strcmp(argv[i], "--clock-watch") == 0) {
+			int err = clock_watch_start();
+			if (err) {
+				fprintf(stderr, "tcpharness-agent: --clock-watch: %s\n", strerror(err));
+				return 2;
+			}
 		} else if (strcmp(argv[i], "--netns-per-case") == 0 && i + 1 < argc && !agent_netns_enabled()) {
 			char *error = NULL;
 			if (agent_netns_setup(argv[++i], &error) < 0) {

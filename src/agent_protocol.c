@@ -36,6 +36,7 @@ static const char *const op_names[] = {
 	[AGENT_OP_ERRQUEUE] = "errqueue",     [AGENT_OP_EPOLL_CREATE] = "epoll-create",
 	[AGENT_OP_EPOLL_CTL] = "epoll-ctl",   [AGENT_OP_EPOLL_WAIT] = "epoll-wait",
 	[AGENT_OP_IOCTL] = "ioctl",           [AGENT_OP_NETNS] = "netns",
+	[AGENT_OP_STALLS] = "stalls",
 };
 #define OP_COUNT (int)(sizeof op_names / sizeof op_names[0])
 
@@ -104,6 +105,7 @@ static const struct {
 	[AGENT_OP_IOCTL] = { K(KEY_REQUEST), K(KEY_REQUEST) },
 	/* value=/proc/PID/fd/N: the namespace the next case runs in. */
 	[AGENT_OP_NETNS] = { K(KEY_VALUE), K(KEY_VALUE) },
+	[AGENT_OP_STALLS] = { 0, 0 },
 };
 
 /* Ops about the stack as a whole rather than one of the case's sockets. */
@@ -121,6 +123,7 @@ static bool op_has_handle(enum agent_op op)
 	case AGENT_OP_NEIGH_FLUSH:
 	case AGENT_OP_NEIGH_ADD:
 	case AGENT_OP_NETNS:
+	case AGENT_OP_STALLS:
 		return false;
 	default:
 		return true;

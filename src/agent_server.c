@@ -29,6 +29,7 @@
 
 #include "agent_netns.h"
 #include "agent_protocol.h"
+#include "clock_watch.h"
 #include "error_text.h"
 #include "neighbour.h"
 #include "observe.h"
@@ -770,6 +771,17 @@ static void op_tsclock(struct server *s, struct agent_reply *r)
 	done_why(r, hz, err, why);
 }
 
+/* Whether the machine stood still lately (clock_watch.h): the harness asks after a segment came late. */
+static void op_stalls(struct agent_reply *r)
+{
+	if (!clock_watch_running()) {
+		refuse(r, ENOENT, "this agent watches no clock (tcpharness-agent --clock-watch)");
+		return;
+	}
+	int n = clock_watch_recent(r->text, sizeof r->text);
+	done(r, n, 0);
+}
+
 /* The text names the stack, so a lab report can say which one answered. */
 static void op_hello(struct server *s, struct agent_reply *r)
 {
@@ -812,6 +824,7 @@ static void perform(struct server *s, const struct agent_request *q, struct agen
 	case AGENT_OP_EPOLL_WAIT: op_epoll_wait(s, q, r); break;
 	case AGENT_OP_IOCTL: op_ioctl(s, q, r); break;
 	case AGENT_OP_NETNS: op_netns(s, q, r); break;
+	case AGENT_OP_STALLS: op_stalls(r); break;
 	}
 }
 

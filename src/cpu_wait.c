@@ -95,6 +95,14 @@ static int64_t read_schedstat(const char *path, bool run)
 	return read_text(path, text, sizeof text) ? cpu_wait_parse_schedstat(text, run) : -1;
 }
 
+/* Per thread: each worker runs its cases on a VM of its own. */
+static _Thread_local char vcpu_schedstat[64];
+
+void cpu_wait_watch_vcpu(const char *schedstat_path)
+{
+	snprintf(vcpu_schedstat, sizeof vcpu_schedstat, "%s", schedstat_path ? schedstat_path : "");
+}
+
 void cpu_wait_snapshot(struct cpu_wait_snapshot *s)
 {
 	pthread_once(&softirq_threads_found, find_softirq_threads);
@@ -115,6 +123,7 @@ void cpu_wait_snapshot(struct cpu_wait_snapshot *s)
 		s->softirq_ns[i] = read_schedstat(path, true);
 	}
 	s->thread_wait_ns = read_schedstat("/proc/thread-self/schedstat", false);
+	s->vcpu_wait_ns = vcpu_schedstat[0] ? read_schedstat(vcpu_schedstat, false) : -1;
 	s->stall_ns = read_text("/proc/pressure/cpu", text, sizeof text) ? cpu_wait_parse_psi(text) : -1;
 }
 
@@ -123,9 +132,24 @@ static int64_t delta(int64_t before, int64_t after)
 	return before < 0 || after < before ? -1 : after - before;
 }
 
+struct cpu_wait cpu_wait_unknown(void)
+{
+	return (struct cpu_wait){ .deferred_ns = -1, .cpu = -1, .thread_wait_ns = -1, .stall_ns = -1, .span_ns = -1,
+				  .guest_stall_ns = -1, .guest_longest_ns = -1, .guest_span_ns = -1,
+				  .vcpu_wait_ns = -1 };
+}
+
+bool cpu_wait_explains(const struct cpu_wait *w, int64_t overdue_ns)
+{
+	if (w->deferred_ns >= 0 && w->deferred_ns >= overdue_ns)
+		return true;
+	int64_t still = w->guest_stall_ns > w->vcpu_wait_ns ? w->guest_stall_ns : w->vcpu_wait_ns;
+	return still > 0 && still + CPU_WAIT_GUEST_CATCH_UP_NS >= overdue_ns && 2 * still >= overdue_ns;
+}
+
 struct cpu_wait cpu_wait_between(const struct cpu_wait_snapshot *before, const struct cpu_wait_snapshot *after)
 {
-	struct cpu_wait w = { .deferred_ns = -1, .cpu = -1 };
+	struct cpu_wait w = cpu_wait_unknown();
 	int cpus = before->cpus < after->cpus ? before->cpus : after->cpus;
 	for (int i = 0; i < cpus; i++) {
 		int64_t softirq = delta(before->softirq_ns[i], after->softirq_ns[i]);
@@ -139,6 +163,7 @@ struct cpu_wait cpu_wait_between(const struct cpu_wait_snapshot *before, const s
 		}
 	}
 	w.thread_wait_ns = delta(before->thread_wait_ns, after->thread_wait_ns);
+	w.vcpu_wait_ns = delta(before->vcpu_wait_ns, after->vcpu_wait_ns);
 	w.stall_ns = delta(before->stall_ns, after->stall_ns);
 	w.span_ns = after->at_ns - before->at_ns;
 	return w;
@@ -175,6 +200,19 @@ int cpu_wait_format(const struct cpu_wait *w, char *buf, size_t size)
 		n = append(buf, size, n, "%ssome task %.1f ms (PSI cpu)", sep, (double)w->stall_ns / 1e6);
 		sep = ", ";
 	}
+	if (w->vcpu_wait_ns >= 0) {
+		n = append(buf, size, n, "%sthe guest's vCPU thread waited %.1f ms for a host CPU (schedstat)", sep,
+			   (double)w->vcpu_wait_ns / 1e6);
+		sep = ", ";
+	}
+	if (w->guest_stall_ns >= 0) {
+		n = append(buf, size, n, "%sthe guest stood still %.1f ms of %.1f ms (its vCPU not run; longest %.1f ms, "
+			   "by its agent's clock watch)", sep, (double)w->guest_stall_ns / 1e6, (double)w->guest_span_ns / 1e6,
+			   (double)w->guest_longest_ns / 1e6);
+		sep = ", ";
+	}
+	if (w->span_ns < 0)
+		return append(buf, size, n, "%s", *sep ? "" : "nothing known about waiting for a CPU");
 	return append(buf, size, n, "%sover the last %.1f ms", *sep ? " " : "nothing known about waiting for a CPU ",
 		      (double)w->span_ns / 1e6);
 }

@@ -13,6 +13,7 @@
 #include "agent.h"
 #include "capability.h"
 #include "capture_story.h"
+#include "clock_watch.h"
 #include "cpu_wait.h"
 #include "judge.h"
 #include "output_file.h"
@@ -396,6 +397,26 @@ static struct cpu_wait waited_since_previous_line(const struct run_state *rs, ch
 	return waited_since(&rs->previous_line_wait, text, size);
 }
 
+/* Adds to w how long the target's own machine ran nothing within [from_ns, to_ns]: a VM guest whose
+ * vCPU the host did not run, by its agent's clock watch (clock_watch.h); then says it all in text.
+ * Asks the agent, so never while a call of the case is outstanding; an agent that watches no clock
+ * (every target but a VM) leaves w and text as they were. */
+static void add_guest_stalls(struct run_state *rs, int64_t from_ns, int64_t to_ns, struct cpu_wait *w, char *text,
+			     size_t size)
+{
+	char stalls[AGENT_LINE_MAX];
+	char *error = NULL;
+	if (!rs->agent || rs->blocking_step || agent_stalls(rs->agent, stalls, sizeof stalls, &error) != 1) {
+		free(error);
+		return;
+	}
+	w->guest_stall_ns = clock_watch_stalled_between(stalls, wire_now_ns(), from_ns, to_ns, &w->guest_longest_ns);
+	if (w->guest_stall_ns < 0)
+		return;
+	w->guest_span_ns = to_ns - from_ns;
+	cpu_wait_format(w, text, size);
+}
+
 /* Frames the capture lost since the previous line began: what the stack sent then may be among them. */
 static int64_t dropped_since_previous_line(const struct run_state *rs)
 {
@@ -408,7 +429,7 @@ static int64_t dropped_since_previous_line(const struct run_state *rs)
  * work (which delivers our answer) waited at least as long as the answer had been on its way, the
  * answer may just not have been processed yet: the retransmission proves nothing. Fills text with the
  * evidence when so. */
-static bool resent_while_starved(const struct run_state *rs, const struct pending_segment *p, char *text,
+static bool resent_while_starved(struct run_state *rs, const struct pending_segment *p, char *text,
 				 size_t size)
 {
 	/* Our answer is an injection after the segment it answers. */
@@ -419,11 +440,12 @@ static bool resent_while_starved(const struct run_state *rs, const struct pendin
 	if (p->segment.seq != last->seq || p->segment.flags != last->flags ||
 	    p->segment.payload_len != last->payload_len || answer_ns <= 0)
 		return false;
-	char waited_text[256];
+	char waited_text[512];
 	struct cpu_wait waited = waited_since(&rs->last_injected_wait[p->peer], waited_text, sizeof waited_text);
+	add_guest_stalls(rs, rs->last_injected_ns[p->peer], p->at_ns, &waited, waited_text, sizeof waited_text);
 	snprintf(text, size, "the stack resent its segment %.1f ms after our answer left, but %s: our answer may "
 		 "not have been processed yet, it cannot tell", (double)answer_ns / 1e6, waited_text);
-	return waited.deferred_ns >= answer_ns;
+	return cpu_wait_explains(&waited, answer_ns);
 }
 
 /* Strictness, as in packetdrill: a segment from the stack that no line consumed fails the case. */
@@ -434,7 +456,7 @@ static int check_nothing_unexpected(struct run_state *rs, const struct step *ste
 	if (rs->pending_count == 0 || rs->c->expected_segments_only)
 		return 0;
 	char *detail = describe_unexpected(rs, NULL, &rs->pending[0]);
-	char starved[512];
+	char starved[768];
 	if (step && resent_while_starved(rs, &rs->pending[0], starved, sizeof starved))
 		harness_error(rs, step, detail, "the stack sent a segment no line expected (%s); %s", when, starved);
 	else if (step)
@@ -610,20 +632,23 @@ static int segment_missing(struct run_state *rs, const struct step *step, const 
 	free(wire);
 	int64_t overdue_ns = looked_ns - w->close_ns;
 	int64_t dropped = dropped_since_previous_line(rs);
-	char waited_text[256];
-	struct cpu_wait waited = { .deferred_ns = -1, .cpu = -1, .thread_wait_ns = -1, .stall_ns = -1 };
+	char waited_text[512];
+	struct cpu_wait waited = cpu_wait_unknown();
 	if (at_close)
 		waited = waited_since(at_close, waited_text, sizeof waited_text);
 	else
 		snprintf(waited_text, sizeof waited_text, "the harness saw the window's end late: nothing measured");
+	if (!run_interrupted && dropped <= 0)
+		add_guest_stalls(rs, w->close_ns, looked_ns, &waited, waited_text, sizeof waited_text);
 	if (run_interrupted)
 		harness_error(rs, step, detail, "interrupted while waiting for a segment to %s", peer_label(rs, step->peer));
 	else if (dropped > 0)
 		harness_error(rs, step, detail, "no segment from the stack to %s, but the capture lost %lld frames meanwhile "
 			      "(its ring was full): it cannot tell", peer_label(rs, step->peer), (long long)dropped);
-	else if (at_close && waited.deferred_ns >= overdue_ns)
+	else if (cpu_wait_explains(&waited, overdue_ns))
 		harness_error(rs, step, detail, "no segment from the stack to %s by %.1f ms after its window, but %s: "
-			      "the stack's deferred work may not have run yet, it cannot tell", peer_label(rs, step->peer),
+			      "the stack's deferred work (or a guest's timers) may not have run yet, it cannot tell",
+			      peer_label(rs, step->peer),
 			      (double)overdue_ns / 1e6, waited_text);
 	else
 		step_failed(rs, step, detail, "no segment from the stack to %s within %.0f ms (nor in the %.0f ms after "
@@ -728,12 +753,20 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 		const char *span = since_close ? "from the window's end on"
 					       : "from the line's start on, the harness having looked at the window's end late";
 		struct cpu_wait waited = cpu_wait_between(since_close ? since_close : &rs->line_wait, &taken);
-		char waited_text[256];
+		char waited_text[512];
 		cpu_wait_format(&waited, waited_text, sizeof waited_text);
 		bool starved_alike = since_close || waited.thread_wait_ns > rs->options->tolerance_ns;
-		if (late_ns > 0 && waited.deferred_ns >= late_ns && starved_alike)
+		if (late_ns > 0)
+			add_guest_stalls(rs, w->close_ns, got.at_ns, &waited, waited_text, sizeof waited_text);
+		/* The same holds for the guest's vCPU wait; a guest's stalls are stamped, so they are counted
+		 * from the window's end whenever the harness looked. */
+		struct cpu_wait excuse = waited;
+		if (!starved_alike)
+			excuse.deferred_ns = excuse.vcpu_wait_ns = -1;
+		if (late_ns > 0 && cpu_wait_explains(&excuse, late_ns))
 			return harness_error(rs, step, detail, "segment arrived %.1f ms too late, but %s, %s: the stack's "
-					     "deferred work was starved, its timing proves nothing", by_ms, span, waited_text);
+					     "deferred work (or a guest's timers) was starved, its timing proves nothing", by_ms,
+					     span, waited_text);
 		if (early_ns > 0 && rs->previous_captured && rs->previous_capture_deferred_ns >= early_ns)
 			return harness_error(rs, step, detail, "segment arrived %.1f ms too early after the previous "
 					     "segment's capture, but ksoftirqd may have held that one back %.1f ms: its "
@@ -781,7 +814,7 @@ static int take_or_refuse_pending(struct run_state *rs, const struct step *step,
 	for (int i = 0; i < rs->pending_count && !step->observe; i++)
 		if (pending_is_for(rs, i, step->peer)) {
 			char *detail = describe_unexpected(rs, step, &rs->pending[i]);
-			char starved[512];
+			char starved[768];
 			if (resent_while_starved(rs, &rs->pending[i], starved, sizeof starved))
 				harness_error(rs, step, detail, "expected silence towards %s, but the stack sent a segment; %s",
 					      peer_label(rs, step->peer), starved);
@@ -1015,11 +1048,16 @@ static int check_app_reply(struct run_state *rs, const struct step *step, const 
 		char *wire = describe_wire_since_previous_line(rs);
 		/* A call that waited for the stack (a connection, data) and timed out may have waited on the
 		 * stack's deferred work (ksoftirqd) rather than on its TCP: so when that was runnable as long. */
-		char waited_text[256];
+		char waited_text[512];
 		struct cpu_wait waited = waited_since(called, waited_text, sizeof waited_text);
-		if (app_call_waits(call.op) && reply.err == EAGAIN && waited.deferred_ns >= call.timeout_ns)
+		if (app_call_waits(call.op) && reply.err == EAGAIN) {
+			int64_t now = wire_now_ns();
+			add_guest_stalls(rs, now - waited.span_ns, now, &waited, waited_text, sizeof waited_text);
+		}
+		if (app_call_waits(call.op) && reply.err == EAGAIN && cpu_wait_explains(&waited, call.timeout_ns))
 			harness_error(rs, step, wire, "application call returned -1 EAGAIN after waiting %.0f ms, but %s: the "
-				      "stack's deferred work was starved, it proves nothing", (double)call.timeout_ns / 1e6,
+				      "stack's deferred work (or a guest's timers) was starved, it proves nothing",
+				      (double)call.timeout_ns / 1e6,
 				      waited_text);
 		else if (reply.err)
 			step_failed(rs, step, wire, "application call returned -1 %s, expected %s", errno_name(reply.err),
@@ -1156,9 +1194,11 @@ static enum watch_result settle_overdue(struct run_state *rs, const struct step 
 			return WATCH_BROKE;
 	}
 	int64_t overdue_ns = later.asked_ns - w->close_ns;
-	char waited_text[256];
+	char waited_text[512];
 	struct cpu_wait waited = waited_since(&at_close, waited_text, sizeof waited_text);
-	if (run_interrupted || waited.deferred_ns < overdue_ns)
+	if (!run_interrupted)
+		add_guest_stalls(rs, w->close_ns, later.asked_ns, &waited, waited_text, sizeof waited_text);
+	if (run_interrupted || !cpu_wait_explains(&waited, overdue_ns))
 		return WATCH_BROKE;
 	snprintf(why, why_size, "%s %.1f ms after its window, but from the window's end on, %s",
 		 held ? "it held only" : "it still did not hold", (double)overdue_ns / 1e6, waited_text);
@@ -1258,7 +1298,7 @@ static int do_expect_state(struct run_state *rs, const struct step *step, const 
 		snprintf(expected + n, sizeof expected - (size_t)n, " for %.3f s", (double)step->hold_ns / 1e9);
 	struct reading r = { .socket = { -1, -1 } };
 	int64_t late_ns = 0;
-	char why[512] = "";
+	char why[768] = "";
 	enum watch_result result = watch(rs, step, w, read_socket, socket_holds, socket_may_come, &r, &late_ns, why,
 					 sizeof why);
 	if (result == WATCH_UNSEEN) {
@@ -1299,7 +1339,7 @@ static int do_expect_counter(struct run_state *rs, const struct step *step, cons
 		snprintf(expected + n, sizeof expected - (size_t)n, " for %.3f s", (double)step->hold_ns / 1e9);
 	struct reading r = { .delta = 0 };
 	int64_t late_ns = 0;
-	char why[512] = "";
+	char why[768] = "";
 	enum watch_result result = watch(rs, step, w, read_counter, counter_holds, counter_may_come, &r, &late_ns, why,
 					 sizeof why);
 	/* read_baselines read every counter a line names; the stack has those it found. A case that cannot
@@ -1831,6 +1871,7 @@ static int setup(struct run_state *rs, struct case_result *result)
 	}
 	rs->target_begun = true;
 	rs->agent = rs->target.agent;
+	cpu_wait_watch_vcpu(rs->target.vcpu_schedstat);
 	if (rs->target.target_ip != c->target_ip) {
 		rs->retargeted = *c;
 		rs->retargeted.target_ip = rs->target.target_ip;
@@ -1988,6 +2029,7 @@ static void teardown(struct run_state *rs)
 	wire_close(rs->own_wire);
 	if (rs->target_begun)
 		target_case_end(rs->options->target, &rs->target);
+	cpu_wait_watch_vcpu(NULL);
 }
 
 /* The outcomes of the `outcome` steps that ran, joined by '/', a repeat of the previous word skipped. */

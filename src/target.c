@@ -662,6 +662,7 @@ static int remote_begin(struct target *t, const struct case_file *c, enum addres
 	tc->target_ip = t->target_ip;
 	tc->shared_link = t->kind == TARGET_LAB;
 	tc->agent = &t->agent;
+	tc->vcpu_schedstat = t->vcpu_schedstat[0] ? t->vcpu_schedstat : NULL;
 	tc->c = c;
 	return 0;
 }

@@ -3,6 +3,7 @@
  * own, its agent on a virtio-serial port. */
 #include "target_backend.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -79,6 +80,8 @@ static void boot_file(const char *image, char *out, size_t size)
  * itself down (wscale 5, 1024 TIME_WAIT buckets at 256 MiB) and would not be the 6.1 a host runs;
  * vmlinux (the PVH entry), q35 and qemu64 boot fastest under TCG (docs/vm-notes.md). The TAP was
  * made without IFF_VNET_HDR, so QEMU passes whole frames with their checksums filled in.
+ * debug-threads=on names the vCPU thread "CPU 0/TCG", whose run-queue wait the harness reads
+ * (find_vcpu_thread).
  * no_timer_check: on a loaded host a TCG guest's IO-APIC timer check can miss its ticks and panic
  * ("IO-APIC + timer doesn't work!", seen at load average 35 with two guests booting); the check
  * proves nothing about TCP. */
@@ -108,7 +111,7 @@ static void __attribute__((noreturn)) exec_qemu(const struct vm *vm, const char 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execlp("qemu-system-x86_64", "qemu-system-x86_64", "-nodefaults", "-no-user-config", "-display", "none",
-	       "-no-reboot", "-accel", "tcg", "-M", "q35", "-cpu", "qemu64", "-smp", "1", "-m", "1024", "-kernel", kernel,
+	       "-no-reboot", "-name", "tcpharness,debug-threads=on", "-accel", "tcg", "-M", "q35", "-cpu", "qemu64", "-smp", "1", "-m", "1024", "-kernel", kernel,
 	       "-initrd", initrd, "-append", "console=ttyS0 quiet panic=-1 no_timer_check tcpharness.ip=" VM_GUEST_CIDR, "-chardev",
 	       console_dev, "-serial", "chardev:con", "-netdev", "tap,id=net0,fd=3", "-device",
 	       "virtio-net-pci,romfile=,netdev=net0,mac=" VM_GUEST_MAC, "-device", "virtio-serial-pci,id=vser",
@@ -155,6 +158,33 @@ static int wait_ready(struct vm *vm, char **error)
 		usleep(20000);
 	}
 	return error_set(error, "vm: no %s on the console within %d s", VM_READY_MARK, VM_BOOT_TIMEOUT_MS / 1000);
+}
+
+/* The guest runs only while QEMU's vCPU thread does: its /proc schedstat says how long it waited for
+ * a host CPU (cpu_wait.h). Left "" when the thread is not found (a QEMU that names no threads). */
+static void find_vcpu_thread(const struct vm *vm, struct target *t)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task", (int)vm->qemu);
+	DIR *tasks = opendir(path);
+	if (!tasks)
+		return;
+	struct dirent *d;
+	while ((d = readdir(tasks))) {
+		char comm_path[128], comm[32] = "";
+		snprintf(comm_path, sizeof comm_path, "%s/%.20s/comm", path, d->d_name);
+		FILE *f = fopen(comm_path, "re");
+		if (!f)
+			continue;
+		bool vcpu = fgets(comm, sizeof comm, f) && strncmp(comm, "CPU 0/", 6) == 0;
+		fclose(f);
+		if (vcpu) {
+			snprintf(t->vcpu_schedstat, sizeof t->vcpu_schedstat, "/proc/%d/task/%d/schedstat", (int)vm->qemu,
+				 atoi(d->d_name));
+			break;
+		}
+	}
+	closedir(tasks);
 }
 
 static int connect_agent(const struct vm *vm, struct target *t, char **error)
@@ -280,6 +310,7 @@ int target_vm_start(const struct target_options *options, struct target *t, char
 	memcpy(t->target_mac, vm_guest_mac, 6);
 	if (wait_ready(vm, error) < 0 || connect_agent(vm, t, error) < 0)
 		return -1;
+	find_vcpu_thread(vm, t);
 	return target_attach_link(t, error);
 }
 

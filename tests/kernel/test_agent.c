@@ -5,6 +5,7 @@
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,8 +25,10 @@
 #include "agent_test_support.h"
 
 #include "agent.h"
+#include "clock_watch.h"
 #include "netns.h"
 #include "symbols.h"
+#include "wire.h"
 
 static int target_netns = -1;
 /* 127.0.0.1, held v4-mapped as ip_address.h holds IPv4. */
@@ -499,6 +502,45 @@ static void test_command_agent(void **state)
 	free(error);
 }
 
+/* --clock-watch: an agent stopped for 300 ms (as a host stops a guest's vCPU) says it stood still at
+ * least that long less one watch period (and the reply's rounding); an agent without the watch says it
+ * has none. */
+static void test_clock_watch(void **state)
+{
+	(void)state;
+	const char *binary = getenv("TCPHARNESS_AGENT");
+	if (!binary)
+		skip();
+	struct agent agent;
+	char *error = NULL;
+	char stalls[AGENT_LINE_MAX];
+	if (agent_spawn_local(target_netns, &agent, &error) < 0)
+		fail_msg("%s", error);
+	assert_int_equal(agent_stalls(&agent, stalls, sizeof stalls, &error), 0);
+	agent_stop(&agent);
+
+	char command[512];
+	snprintf(command, sizeof command, "exec nsenter --net=/proc/%d/fd/%d %s --clock-watch", (int)getpid(),
+		 target_netns, binary);
+	if (agent_spawn_command(command, &agent, &error) < 0)
+		fail_msg("%s", error);
+	int64_t stopped_at = wire_now_ns();
+	assert_int_equal(kill(agent.pid, SIGSTOP), 0);
+	usleep(300000);
+	assert_int_equal(kill(agent.pid, SIGCONT), 0);
+	int64_t resumed_at = wire_now_ns();
+	assert_int_equal(agent_stalls(&agent, stalls, sizeof stalls, &error), 1);
+	int64_t longest = 0;
+	int64_t stalled = clock_watch_stalled_between(stalls, wire_now_ns(), stopped_at, resumed_at, &longest);
+	/* The stall begins at the first due time after the stop (within one period); the reply's whole
+	 * milliseconds lose up to one on each end. */
+	int64_t least = 300000000LL - CLOCK_WATCH_PERIOD_NS - 2000000LL;
+	if (stalled < least || longest < least)
+		fail_msg("stopped 300 ms, but the watch says '%s': %lld ns, longest %lld", stalls, (long long)stalled,
+			 (long long)longest);
+	agent_stop(&agent);
+}
+
 static void test_spawn_outside_a_namespace_fails(void **state)
 {
 	(void)state;
@@ -527,6 +569,7 @@ int main(void)
 		cmocka_unit_test_setup(test_stack_evidence, needs_root),
 		cmocka_unit_test_setup(test_neigh_flush, needs_root),
 		cmocka_unit_test_setup(test_command_agent, needs_root),
+		cmocka_unit_test_setup(test_clock_watch, needs_root),
 	};
 	return cmocka_run_group_tests(tests, make_namespace, drop_namespace);
 }

@@ -339,6 +339,12 @@ static void test_round_trip_stack_ops(void **state)
 	assert_int_equal(agent_parse_request(line, (size_t)len - 1, &got, &error), 0);
 	assert_int_equal(got.op, AGENT_OP_TSCLOCK);
 
+	req = (struct agent_request){ .id = 10, .op = AGENT_OP_STALLS };
+	len = agent_format_request(&req, line, sizeof line, &error);
+	assert_string_equal(line, "10 stalls -\n");
+	assert_int_equal(agent_parse_request(line, (size_t)len - 1, &got, &error), 0);
+	assert_int_equal(got.op, AGENT_OP_STALLS);
+
 	req = (struct agent_request){ .id = 7, .op = AGENT_OP_ACCEPT_CLOSE, .count = 2000, .timeout_ms = 500 };
 	snprintf(req.handle, sizeof req.handle, "srv");
 	len = agent_format_request(&req, line, sizeof line, &error);

@@ -34,7 +34,7 @@ static void test_parsers(void **state)
 static struct cpu_wait_snapshot snapshot(int64_t at_ms, int64_t softirq0_ms, int64_t softirq1_ms, int64_t steal1_ms)
 {
 	struct cpu_wait_snapshot s = { .cpus = 2, .at_ns = at_ms * 1000000, .thread_wait_ns = at_ms * 1000,
-				       .stall_ns = at_ms * 500000 };
+				       .stall_ns = at_ms * 500000, .vcpu_wait_ns = -1 };
 	s.softirq_ns[0] = softirq0_ms * 1000000;
 	s.softirq_ns[1] = softirq1_ms * 1000000;
 	s.steal_ns[0] = 0;
@@ -80,12 +80,50 @@ static void test_unknown(void **state)
 	assert_string_equal(text, "nothing known about waiting for a CPU over the last 100.0 ms");
 }
 
+/* A guest that stood still: said with its longest stretch; it explains a segment overdue by all of the
+ * stall plus the catch-up, not one overdue twice the stall, and nothing without a stall. */
+static void test_guest(void **state)
+{
+	(void)state;
+	struct cpu_wait w = cpu_wait_unknown();
+	assert_false(cpu_wait_explains(&w, 1));
+	w.guest_stall_ns = 2500000000LL;
+	w.guest_longest_ns = 2400000000LL;
+	w.guest_span_ns = 2600000000LL;
+	char text[256];
+	cpu_wait_format(&w, text, sizeof text);
+	assert_string_equal(text, "the guest stood still 2500.0 ms of 2600.0 ms (its vCPU not run; longest 2400.0 ms, by "
+				  "its agent's clock watch)");
+	assert_true(cpu_wait_explains(&w, 2500000000LL + CPU_WAIT_GUEST_CATCH_UP_NS));
+	assert_false(cpu_wait_explains(&w, 2500000000LL + CPU_WAIT_GUEST_CATCH_UP_NS + 1));
+	w.guest_stall_ns = 15000000LL;
+	assert_true(cpu_wait_explains(&w, 30000000LL));
+	assert_false(cpu_wait_explains(&w, 31000000LL)); /* within the catch-up, but more than twice the stall */
+	w.guest_stall_ns = w.guest_longest_ns = 0;
+	assert_false(cpu_wait_explains(&w, 1000000LL));
+	/* Its vCPU thread waiting for a host CPU is the guest standing still too, whichever says more. */
+	w.vcpu_wait_ns = 300000000LL;
+	assert_true(cpu_wait_explains(&w, 320000000LL));
+	assert_false(cpu_wait_explains(&w, 330000000LL));
+	w.span_ns = 400000000LL;
+	cpu_wait_format(&w, text, sizeof text);
+	assert_string_equal(text, "the guest's vCPU thread waited 300.0 ms for a host CPU (schedstat), the guest stood "
+				  "still 0.0 ms of 2600.0 ms (its vCPU not run; longest 0.0 ms, by its agent's clock watch) "
+				  "over the last 400.0 ms");
+	w.vcpu_wait_ns = -1;
+	/* The host's deferred work still counts on its own. */
+	w.deferred_ns = 40000000LL;
+	assert_true(cpu_wait_explains(&w, 40000000LL));
+	assert_false(cpu_wait_explains(&w, 40000001LL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parsers),
 		cmocka_unit_test(test_between),
 		cmocka_unit_test(test_unknown),
+		cmocka_unit_test(test_guest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
