@@ -258,6 +258,14 @@ struct case_file {
 	 * next `>` line, if one comes (its run_packet.c sniffs only for outbound events), instead of
 	 * failing the case by itself. */
 	bool expected_segments_only;
+	/* A packetdrill script: its sandbox keeps TX checksum, TSO and GSO offloads on the target end, as
+	 * packetdrill's tun device has them (TUNSETOFFLOAD in its netdev.c), so the stack's TSO
+	 * super-segments reach the capture whole, as packetdrill sees them. */
+	bool link_offloads;
+	/* A packetdrill script without --strict_segments: an expected segment longer than the one the
+	 * stack sent is matched by the segments that follow it, as packetdrill aggregates them (run.c,
+	 * coalesce_fragments). */
+	bool coalesce_segments;
 	/* A line carries the stack's own Fast Open cookie (option_spec.stack_cookie): the run reads the
 	 * stack's net.ipv4.tcp_fastopen_key to make it. */
 	bool uses_stack_cookie;

@@ -107,7 +107,6 @@ struct option_spec {
  * receiver's ISN. Used for injected segments, expected segments and relative views of observed ones. */
 struct segment_spec {
 	uint8_t flags;
-	uint8_t flags_any;      /* expected: flags that may be set or not (a piece of a .pkt's TSO segment: PSH) */
 	struct spec_value seq;  /* start of the sequence range (`start:end(len)`) */
 	/* `old START:END(LEN)` (an expected SYN only): seq counts from the ISN the stack had with this peer
 	 * before this SYN, the previous incarnation's, not from the ISN the SYN itself announces. */

@@ -41,12 +41,8 @@
 #define PKT_ANY_TIME_NS (10 * 1000 * NS_PER_MS)
 /* pkt_call.err of `= -1` without an errno name: any errno. */
 #define PKT_ANY_ERRNO (-1)
-/* The MSS a SYN without the option implies (RFC 9293 3.7.1), the most the sandbox's 1500-byte link
- * allows, and the 12 bytes the timestamp option takes from every segment (RFC 7323 3.2). */
-#define PKT_DEFAULT_MSS 536
+/* The most the sandbox's 1500-byte link carries in a segment. */
 #define PKT_LINK_MSS 1460
-#define PKT_MIN_MSS 88
-#define TCPOLEN_TIMESTAMP_ALIGNED 12
 
 /* BLOCK_COMMAND_SKIPPED: a multi-line command already recorded as unsupported; BLOCK_CALL: a system
  * call written over several lines (poll, sendmsg, epoll_ctl), gathered until its brackets close. */
@@ -80,11 +76,6 @@ struct pkt_parser {
 	struct step code_step;
 	char code_text[2 * LINE_MAX_BYTES];
 	size_t code_len;
-	/* What the script's SYN (or SYN-ACK) told the stack: its MSS option and whether it offered
-	 * timestamps, which together size the stack's segments on the wire. */
-	uint32_t peer_mss;
-	bool peer_timestamps;
-	uint32_t user_mss;          /* setsockopt(TCP_MAXSEG): the stack's own MSS cap; 0 when not set */
 	uint32_t remote_isn;        /* the seq of the script's latest SYN: its later seqs count from it */
 	uint64_t opened_fds;        /* bit N: descriptor N connected (connect, sendto MSG_FASTOPEN) */
 	uint64_t nonblocking_fds;   /* bit N: the script made descriptor N O_NONBLOCK (fcntl F_SETFL) */
@@ -693,8 +684,6 @@ static int lower_setsockopt(struct pkt_parser *p, const struct pkt_call *call, s
 	if ((symbol->value_count == 2 ? linger_values(p, call->args[3], app->values)
 				      : bracketed_int(p, call->args[3], &app->values[0])) < 0)
 		return -1;
-	if (!strcmp(symbol->name, "TCP_MAXSEG") && app->values[0] > 0)
-		p->user_mss = (uint32_t)app->values[0];
 	expect_result(call, app);
 	return 0;
 }
@@ -1242,15 +1231,6 @@ static int parse_packet(struct pkt_parser *p, struct token direction, struct ste
 		s->new_passive_open = p->passive_opens++ > 0;
 		p->listener_under_test = false;
 	}
-	if (injected && (spec->flags & TCP_FLAG_SYN)) {
-		p->peer_mss = PKT_DEFAULT_MSS;
-		p->peer_timestamps = false;
-		for (size_t i = 0; i < spec->option_count; i++) {
-			if (spec->options[i].kind == TCP_OPTION_MSS)
-				p->peer_mss = (uint32_t)spec->options[i].v[0].value;
-			p->peer_timestamps |= spec->options[i].kind == TCP_OPTION_TIMESTAMP;
-		}
-	}
 	remote_sequence_space(p, injected, spec);
 	find_stack_cookies(p, spec);
 	for (size_t i = 0; i < spec->option_count; i++) {
@@ -1274,10 +1254,6 @@ static int parse_packet(struct pkt_parser *p, struct token direction, struct ste
 	return 0;
 }
 
-/* packetdrill's tun device takes TSO super-segments, and its scripts expect them (`> P. 1:10001(10000)`);
- * a wire carries MSS-sized segments, and the stack's GSO (tcp_gso_segment) gives PSH and FIN to the
- * last one only. So an expected segment longer than the stack's MSS towards the script becomes that
- * many expected segments, back to back, PSH left open on all but the last. */
 /* The bytes an injected segment's options take on the wire, padded to a word (tcp_options.c). */
 static size_t injected_options_length(const struct segment_spec *spec)
 {
@@ -1307,35 +1283,7 @@ static int append_packet(struct pkt_parser *p, const struct step *s)
 	    40 + injected_options_length(&s->u.segment) + s->u.segment.payload_len > ip_length)
 		return lex_unsupported(p->lx, s->where.col, "an injected segment longer than the link's MTU (%zu bytes)",
 				       ip_length);
-	const struct segment_spec *whole = &s->u.segment;
-	uint32_t mss = p->peer_mss < PKT_LINK_MSS ? p->peer_mss : PKT_LINK_MSS;
-	if (p->user_mss && p->user_mss < mss)
-		mss = p->user_mss;
-	/* The kernel's floor for the MSS it sends with (TCP_MIN_MSS, 88) keeps a hostile `mss 1` from
-	 * splitting a segment into thousands of lines. */
-	if (mss < PKT_MIN_MSS)
-		mss = PKT_MIN_MSS;
-	if (p->peer_timestamps)
-		mss -= TCPOLEN_TIMESTAMP_ALIGNED;
-	/* A SYN with data (Fast Open) is one segment: GSO never splits one, and its data is sized by the
-	 * MSS the stack cached, not by the peer's SYN. */
-	if (s->kind != STEP_EXPECT_SEGMENT || whole->payload_len <= mss || whole->seq.kind != SPEC_VALUE ||
-	    (whole->flags & TCP_FLAG_SYN))
-		return case_append_step(p->lx, p->c, s);
-	struct step piece = *s;
-	for (uint32_t done = 0; done < whole->payload_len; done += piece.u.segment.payload_len) {
-		uint32_t left = whole->payload_len - done;
-		piece.u.segment.seq.value = whole->seq.value + done;
-		piece.u.segment.payload_len = left < mss ? left : mss;
-		bool last = left <= mss;
-		piece.u.segment.flags = last ? whole->flags : whole->flags & ~(TCP_FLAG_PSH | TCP_FLAG_FIN);
-		/* Where the stack's own skbs ended inside the super-segment (tcp_mark_push), PSH shows. */
-		piece.u.segment.flags_any = last ? 0 : TCP_FLAG_PSH;
-		if (case_append_step(p->lx, p->c, &piece) < 0)
-			return -1;
-		piece.when = (struct time_spec){ .relative = true, .tolerance_ns = s->when.tolerance_ns };
-	}
-	return 0;
+	return case_append_step(p->lx, p->c, s);
 }
 
 /* ---- events ---- */
@@ -1714,6 +1662,11 @@ static int apply_option(struct pkt_parser *p, struct token t)
 		if (lex_uint(lx, value, 0, 1000000, &usecs) < 0)
 			return -1;
 		p->ts_tick_usecs = (uint32_t)usecs;
+	} else if (token_is(name, "strict_segments")) {
+		/* The stack's segments one for one, none aggregated (run_packet.c, do_outbound_script_packet). */
+		if (value.len)
+			return lex_fail(lx, value.col, "--strict_segments takes no value");
+		p->c->coalesce_segments = false;
 	} else if (token_is(name, "mss")) {
 		/* packetdrill's gso_size for the super-segments it injects through its tun device; an
 		 * injected segment here is never longer than the link's MTU (append_packet). */
@@ -1886,9 +1839,10 @@ int case_parse_pkt(struct case_lexer *lx, const char *text, size_t len, const st
 	p.command_line = pkt;
 	p.tolerance_ns = PKT_DEFAULT_TOLERANCE_NS;
 	p.tolerance_per_mille = PKT_DEFAULT_TOLERANCE_PER_MILLE;
-	p.peer_mss = PKT_DEFAULT_MSS;
 	set_default_script_addresses(&p, false);
 	c->expected_segments_only = true;
+	c->link_offloads = true;
+	c->coalesce_segments = true;
 	p.dir = directory_of(lx->path);
 	if (!p.dir) {
 		free(substituted);

@@ -633,6 +633,81 @@ static int segment_missing(struct run_state *rs, const struct step *step, const 
 	return -1;
 }
 
+/* The bytes of a segment's options on the wire (what its data offset counts, less the padding). */
+static size_t options_length(const struct segment *s)
+{
+	size_t length = 0;
+	for (size_t i = 0; i < s->option_count && i < SEGMENT_MAX_OPTIONS; i++)
+		length += s->options[i].length;
+	return length;
+}
+
+/* Why fragment next cannot continue whole (its first's seq, the payload so far), or NULL: it must
+ * follow on in sequence with the same ack, window, flags but FIN, PSH and CWR, and options' length
+ * (run_packet.c, verify_packet_fragments and verify_tcp, not strict), and a fragment that leaves
+ * bytes to come must be as long as the one before it. */
+static const char *fragment_mismatch(const struct segment *whole, const struct segment *last,
+				     const struct segment *next, uint32_t expected_len)
+{
+	const uint8_t loose = TCP_FLAG_FIN | TCP_FLAG_PSH | TCP_FLAG_CWR;
+	if (next->seq != whole->seq + whole->payload_len)
+		return "its seq does not follow on";
+	if (next->ack != last->ack || next->window != last->window || (next->flags & ~loose) != (last->flags & ~loose) ||
+	    options_length(next) != options_length(last))
+		return "its header differs from the one before it";
+	if (whole->payload_len + next->payload_len < expected_len && next->payload_len != last->payload_len)
+		return "its length differs from the one before it, with bytes still to come";
+	return NULL;
+}
+
+/* packetdrill without --strict_segments reads the stack's segments until their payloads reach the
+ * length its line expects (run_packet.c, do_outbound_script_packet): the stack's TSO skbs, or a
+ * link's MSS-sized segments, stand for the one the script writes. The whole has the last one's
+ * headers and time, the first one's seq and CWR (packet.c, aggregate_packets); its length is then
+ * judged as any segment's. */
+static int coalesce_fragments(struct run_state *rs, const struct step *step, int64_t deadline_ns,
+			      struct pending_segment *got)
+{
+	uint32_t expected_len = step->u.segment.payload_len;
+	struct segment last = got->segment;
+	int fragments = 1;
+	/* A segment without data is judged as it is: no run of them makes up data. */
+	while (got->segment.payload_len > 0 && got->segment.payload_len < expected_len) {
+		struct pending_segment next;
+		while (!take_pending(rs, step->peer, &next)) {
+			bool new_one;
+			if (wire_now_ns() >= deadline_ns) {
+				if (drain(rs) < 0)
+					return -1;
+				if (take_pending(rs, step->peer, &next))
+					break;
+				return step_failed(rs, step, NULL, "the stack sent %s %u of the %u bytes expected, in %d "
+						   "segment(s), by the window's end", peer_label(rs, step->peer),
+						   got->segment.payload_len, expected_len, fragments);
+			}
+			if (pump(rs, deadline_ns, &new_one) < 0)
+				return -1;
+		}
+		const char *why = fragment_mismatch(&got->segment, &last, &next.segment, expected_len);
+		if (why)
+			return step_failed(rs, step, NULL, "the stack's segment %d towards the %u bytes expected (%u:%u "
+					   "after %u bytes) cannot be one of them: %s", fragments + 1, expected_len,
+					   next.segment.seq, next.segment.seq + next.segment.payload_len,
+					   got->segment.payload_len, why);
+		uint32_t seq = got->segment.seq, payload_len = got->segment.payload_len + next.segment.payload_len;
+		uint8_t cwr = got->segment.flags & TCP_FLAG_CWR;
+		last = next.segment;
+		got->segment = next.segment;
+		got->segment.seq = seq;
+		got->segment.payload_len = payload_len;
+		got->segment.flags = (uint8_t)((last.flags & ~TCP_FLAG_CWR) | cwr);
+		got->at_ns = next.at_ns;
+		got->frame = next.frame;
+		fragments++;
+	}
+	return 0;
+}
+
 static int do_expect_segment(struct run_state *rs, const struct step *step, const struct step_window *w)
 {
 	int64_t deadline_ns = w->close_ns + DELIVERY_GRACE_NS;
@@ -671,6 +746,8 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 		if (pump(rs, !opened_ns ? w->open_ns : !closed_ns ? w->close_ns : deadline_ns, &new_one) < 0)
 			return -1;
 	}
+	if (rs->c->coalesce_segments && coalesce_fragments(rs, step, deadline_ns, &got) < 0)
+		return -1;
 	struct cpu_wait_snapshot taken;
 	cpu_wait_snapshot(&taken);
 	struct peer_state *peer = &rs->peers[step->peer];
