@@ -41,6 +41,8 @@
 #define PKT_ANY_TIME_NS (10 * 1000 * NS_PER_MS)
 /* pkt_call.err of `= -1` without an errno name: any errno. */
 #define PKT_ANY_ERRNO (-1)
+/* How much longer than its span and slack a blocking send may wait in the stack (lower_any_send). */
+#define PKT_SEND_WAIT_MARGIN_NS (500 * NS_PER_MS)
 /* The most the sandbox's 1500-byte link carries in a segment. */
 #define PKT_LINK_MSS 1460
 
@@ -532,8 +534,12 @@ static bool struct_field(struct token t, const char *name, struct token *value);
 static int lower_any_send(struct pkt_parser *p, const struct pkt_call *call, struct token address, struct app_call *app)
 {
 	app->op = APP_SEND;
+	/* The stack's own wait must outlast the span's slack: a writer that gives up there (SO_SNDTIMEO)
+	 * no longer holds sk_write_pending, so a late handshake's ACK goes out alone
+	 * (tcp_rcv_synsent_state_process) where packetdrill's writer still waits and its data carries
+	 * the ACK. The return is judged at the span's end all the same. */
 	if (call->span_ns > 0)
-		app->timeout_ns = wait_of(p, call);
+		app->timeout_ns = wait_of(p, call) + PKT_SEND_WAIT_MARGIN_NS;
 	if (app->fast_open) {
 		if (require_ellipsis(p, address, "an address") < 0)
 			return -1;

@@ -71,6 +71,7 @@ struct run_state {
 	const struct step *blocking_step;
 	int64_t blocking_requested_ns;
 	struct cpu_wait_snapshot blocking_called; /* the CPU waits when it was made, for its excuse */
+	int64_t blocking_injected_late_ns;        /* how late the latest injection while it blocked left */
 	struct agent_pending blocking;
 	struct wire *wire;
 	struct wire *own_wire;                /* the wire the case opened itself (not the worker link's), closed at its end */
@@ -552,6 +553,8 @@ static int do_inject(struct run_state *rs, const struct step *step, const struct
 		sent_ns = rs->own_captured_ns;
 	rs->previous_ns = sent_ns;
 	rs->previous_uncertainty_ns = 0;
+	if (rs->blocking_step)
+		rs->blocking_injected_late_ns = sent_ns > w->earliest_ns ? sent_ns - w->earliest_ns : 0;
 	rs->last_injected_ns[step->peer] = sent_ns;
 	cpu_wait_snapshot(&rs->last_injected_wait[step->peer]);
 	struct segment_spec view;
@@ -1001,6 +1004,13 @@ static int finish_blocking_call(struct run_state *rs)
 	if (reply.err == EAGAIN && !app_result_matches(&step->u.app, &reply))
 		return step_failed(rs, step, NULL, "the blocking call had not returned by +%.3f s (its span's end and "
 				   "slack)", (double)(due_ns + slack_ns - rs->start_ns) / 1e9);
+	/* What it waited for came when the harness sent it: an injection late within its window moves the
+	 * return as much, which says nothing of the stack. */
+	if (at_ns > due_ns + slack_ns && at_ns - (due_ns + slack_ns) <= rs->blocking_injected_late_ns)
+		return harness_error(rs, step, NULL, "the blocking call returned at +%.3f s, %.1f ms after its span's "
+				     "end and slack, but the segment injected while it blocked left %.1f ms late: the "
+				     "harness cannot place its return", (double)(at_ns - rs->start_ns) / 1e9,
+				     (double)(at_ns - due_ns - slack_ns) / 1e6, (double)rs->blocking_injected_late_ns / 1e6);
 	if (at_ns < due_ns - slack_ns || at_ns > due_ns + slack_ns)
 		return step_failed(rs, step, NULL, "the blocking call returned at +%.3f s, expected +%.3f~%.3f s",
 				   (double)(at_ns - rs->start_ns) / 1e9, (double)(due_ns - slack_ns - rs->start_ns) / 1e9,
@@ -1044,6 +1054,7 @@ static int do_app(struct run_state *rs, const struct step *step, const struct st
 		}
 		rs->blocking_step = step;
 		rs->blocking_requested_ns = requested_ns;
+		rs->blocking_injected_late_ns = 0;
 		cpu_wait_snapshot(&rs->blocking_called);
 		rs->previous_ns = requested_ns;
 		rs->previous_uncertainty_ns = 0;
