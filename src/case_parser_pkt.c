@@ -337,7 +337,9 @@ static int lower_socket(struct pkt_parser *p, const struct pkt_call *call, struc
 {
 	if (!is_ellipsis(call->args[0]) && !token_is(call->args[0], "AF_INET"))
 		return lex_unsupported(p->lx, call->args[0].col, "socket family " TOKEN_FMT, TOKEN_ARG(call->args[0]));
-	if (!token_is(call->args[1], "SOCK_STREAM"))
+	/* SOCK_NONBLOCK sets the descriptor's O_NONBLOCK at once (sock_alloc_file), as F_SETFL would. */
+	bool nonblocking = token_is(call->args[1], "SOCK_STREAM|SOCK_NONBLOCK");
+	if (!token_is(call->args[1], "SOCK_STREAM") && !nonblocking)
 		return lex_unsupported(p->lx, call->args[1].col, "socket type " TOKEN_FMT, TOKEN_ARG(call->args[1]));
 	if (!token_is(call->args[2], "IPPROTO_TCP") && !token_is(call->args[2], "0"))
 		return lex_unsupported(p->lx, call->args[2].col, "protocol " TOKEN_FMT, TOKEN_ARG(call->args[2]));
@@ -348,7 +350,7 @@ static int lower_socket(struct pkt_parser *p, const struct pkt_call *call, struc
 	if (new_fd_handle(p, call, app->handle) < 0)
 		return -1;
 	p->opened_fds &= ~fd_bit(app->handle);
-	p->nonblocking_fds &= ~fd_bit(app->handle);
+	p->nonblocking_fds = nonblocking ? p->nonblocking_fds | fd_bit(app->handle) : p->nonblocking_fds & ~fd_bit(app->handle);
 	p->listener_under_test = false;
 	app->expect = APP_EXPECT_SUCCESS;
 	memcpy(p->socket_under_test, app->handle, sizeof app->handle);
@@ -505,12 +507,20 @@ static int io_length(struct pkt_parser *p, const struct pkt_call *call, struct a
 {
 	uint64_t length;
 	if (require_ellipsis(p, call->args[1], "a buffer") < 0 ||
-	    lex_uint(p->lx, call->args[2], 0, AGENT_IO_MAX, &length) < 0)
+	    lex_uint(p->lx, call->args[2], 0, UINT32_MAX, &length) < 0)
 		return -1;
+	bool reads = token_is(call->name, "read") || token_is(call->name, "recv") || token_is(call->name, "recvfrom");
 	/* A zero-length send is a call of its own (sendto(..., 0, MSG_FASTOPEN, ...) asks for a cookie, a
 	 * SYN without data); a zero-length read would not wait for data as the agent's does. */
-	if (length == 0 && (token_is(call->name, "read") || token_is(call->name, "recv") || token_is(call->name, "recvfrom")))
+	if (length == 0 && reads)
 		return lex_unsupported(p->lx, call->args[2].col, "a zero-length %.*s", (int)call->name.len, call->name.s);
+	/* The agent moves at most AGENT_IO_MAX bytes a call. A read that returns fewer bytes than that
+	 * returned all the stack held (tcp_recvmsg), which a read of AGENT_IO_MAX returns as well. */
+	if (length > AGENT_IO_MAX && reads && !call->err && call->value >= 0 && call->value < AGENT_IO_MAX)
+		length = AGENT_IO_MAX;
+	if (length > AGENT_IO_MAX)
+		return lex_unsupported(p->lx, call->args[2].col, "a %.*s of more than %u bytes", (int)call->name.len,
+				       call->name.s, AGENT_IO_MAX);
 	app->length = (uint32_t)length;
 	return fd_handle(p, call->args[0], app->handle);
 }
@@ -1380,12 +1390,29 @@ static int parse_event(struct pkt_parser *p)
 			return -1;
 		return append_packet(p, &s);
 	}
+	/* `+.02 ~ +1.1`: a window written with blanks around its '~' (the kernel's scripts have it). */
+	char range[2 * LINE_MAX_BYTES];
+	struct token part;
+	bool open_range = t.len > 0 && t.s[t.len - 1] == '~';
+	bool spaced_range = open_range || (lex_peek_token(lx, &part) && part.s[0] == '~');
+	if (spaced_range) {
+		size_t used = 0;
+		memcpy(range, t.s, t.len);
+		used = t.len;
+		while (lex_peek_token(lx, &part) && (open_range || part.s[0] == '~') && used + part.len < sizeof range) {
+			lex_next_token(lx, &part);
+			memcpy(range + used, part.s, part.len);
+			used += part.len;
+			open_range = range[used - 1] == '~';
+		}
+		t = (struct token){ range, used, t.col };
+	}
 	/* `+0...0.100`: the call may block 100 ms (syntax.md, opt_end_time). */
 	struct token time = t;
 	int64_t span_ns = 0;
 	const char *dots = memmem(t.s, t.len, "...", 3);
 	struct token spaced;
-	if (!dots && lex_peek_token(lx, &spaced) && spaced.len >= 3 && memcmp(spaced.s, "...", 3) == 0) {
+	if (!dots && !spaced_range && lex_peek_token(lx, &spaced) && spaced.len >= 3 && memcmp(spaced.s, "...", 3) == 0) {
 		/* `+0 ...0.010` and `+.002 ... 0.004`: the same span, written with blanks. */
 		lex_next_token(lx, &spaced);
 		t = (struct token){ t.s, (size_t)(spaced.s + spaced.len - t.s), t.col };
@@ -1483,6 +1510,8 @@ static int run_shell_line(struct pkt_parser *p, struct token line, const char *o
 		if (slot == c->sysctl_count)
 			c->sysctl_count++;
 	}
+	if (effect.offloads_off)
+		p->c->link_offloads = false;
 	for (int i = 0; i < effect.file_line_count; i++) {
 		char origin_here[CASE_UNSUPPORTED_TEXT];
 		snprintf(origin_here, sizeof origin_here, "%.80s:%d: ", effect.file, effect.file_lines[i].number);
@@ -1668,6 +1697,12 @@ static int apply_option(struct pkt_parser *p, struct token t)
 		if (lex_uint(lx, value, 0, 1000000, &usecs) < 0)
 			return -1;
 		p->ts_tick_usecs = (uint32_t)usecs;
+	} else if (token_is(name, "send_omit_free")) {
+		/* packetdrill then keeps each send's buffer, so that a MSG_ZEROCOPY send's pinned pages are not
+		 * rewritten before they leave (run_system_call.c, sendcall_may_free): only the payload's bytes
+		 * could change, which no line compares. */
+		if (value.len)
+			return lex_fail(lx, value.col, "--send_omit_free takes no value");
 	} else if (token_is(name, "strict_segments")) {
 		/* The stack's segments one for one, none aggregated (run_packet.c, do_outbound_script_packet). */
 		if (value.len)

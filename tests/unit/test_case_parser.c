@@ -1310,6 +1310,9 @@ static void test_pkt_unsupported(void **state)
 			   "   msg_iov(1)=[{..., 10}], msg_flags=0}, 0) = 10\n"
 			   "+0 `nstat -n`\n"
 			   "+0 %{ assert tcpi_snd_cwnd // 2 == 5 }%\n"
+			   "+0 < SEWA 0:0(0) win 100\n"
+			   "+0 > [ect0] P.5 1:11(10) ack 1\n"
+			   "+0 read(3, ..., 2000000) = 2000000\n"
 			   "+0 close(3) = 0\n";
 	struct case_file c;
 	char *error = NULL;
@@ -1325,9 +1328,12 @@ static void test_pkt_unsupported(void **state)
 		{ 7, 13, "ioctl 'FIONBIO'" },
 		{ 8, 4, "recvmsg other than MSG_ERRQUEUE" },
 		{ 10, 4, "a shell command while the script runs: 'nstat -n'" },
+		{ 12, 9, "the AE flag ('A', AccECN)" },
+		{ 13, 15, "the ACE field ('5' after the flags, AccECN)" },
+		{ 14, 15, "a read of more than 1048576 bytes" },
 	};
-	assert_int_equal(c.unsupported_count, 6);
-	for (int i = 0; i < 6; i++) {
+	assert_int_equal(c.unsupported_count, 9);
+	for (int i = 0; i < 9; i++) {
 		assert_int_equal(c.unsupported[i].where.line, want[i].line);
 		assert_int_equal(c.unsupported[i].where.col, want[i].col);
 		assert_string_equal(c.unsupported[i].what, want[i].what);
