@@ -11,7 +11,8 @@
 # --local_ip/--remote_ip lines), and one that pins --ip_version runs in that family only, under both.
 # usage: packetdrill-compare.sh HARNESS PACKETDRILL SUITE_DIR [OUT_DIR]
 # FAMILIES (default "4 6 mapped") chooses the address families.
-# PACKETDRILL is a packetdrill binary you built yourself; nothing here builds or fetches it.
+# PACKETDRILL is a packetdrill binary you built yourself; nothing here builds or fetches it. A script
+# tcpharness gives ERROR (it could not place the stack's timing: a busy machine) is counted apart.
 # Exit status: 0 when every script both ran agrees, 1 otherwise, 2 on usage errors.
 set -u
 harness=$(realpath -e "$1") packetdrill=$(realpath -e "$2") suite=${3%/} out=${4:-$(mktemp -d)}
@@ -53,19 +54,22 @@ read -r -a families <<<"${FAMILIES:-4 6 mapped}"
 sed -n 's|^'"$suite"'/\(.*\.pkt\):[0-9]*:[0-9]*: unsupported: .*|./\1|p' "$out/check" | sort -u >"$out/skipped"
 comm -23 "$out/all" "$out/skipped" >"$out/runnable"
 
-declare -A total ran agree
+declare -A total ran judged agree
 harness_seconds=0 packetdrill_seconds=0 disagreements=0 runs=0
 while read -r script; do
 	f=$(family_of "$script")
 	total[$f]=$((${total[$f]:-0} + 1))
 done <"$out/all"
 : >"$out/disagreements"
+: >"$out/errors"
 for fam in "${families[@]}"; do
 	version=$(version_of "$fam")
 	# A script pinning another --ip_version runs in its own family only.
 	: >"$out/runnable.$fam"
 	while read -r script; do
 		pinned=$(sed -n 's/^--ip_version=\([a-z0-9-]*\).*/\1/p' "$suite/$script" | head -n 1)
+		# A script naming its own IPv4 addresses is an IPv4 one (packetdrill cannot set them up in ipv6).
+		[ -z "$pinned" ] && grep -q '^--\(local\|remote\)_ip=[0-9.]*$' "$suite/$script" && [ "$fam" = 6 ] && continue
 		[ -z "$pinned" ] || [ "$pinned" = "$version" ] && echo "$script" >>"$out/runnable.$fam"
 	done <"$out/runnable"
 
@@ -102,7 +106,13 @@ for fam in "${families[@]}"; do
 		# A flat suite's names carry its directory (packetdrill/tcp_x): the last component is enough.
 		verdict=$(awk -v name="$name" '$2 == name || substr($2, length($2) - length(name)) == "/" name { print $1; exit }' \
 			"$out/harness.$fam")
-		# FLAKY passed on a retry after a harness ERROR (a busy machine).
+		# FLAKY passed on a retry after a harness ERROR (a busy machine). An ERROR judged nothing (the
+		# harness could not place the stack's timing): counted apart, neither agreeing nor not.
+		if [ "$verdict" = ERROR ]; then
+			echo "($version) $script" >>"$out/errors"
+			continue
+		fi
+		judged[$f.$fam]=$((${judged[$f.$fam]:-0} + 1))
 		mine=$([ "$verdict" = PASS ] || [ "$verdict" = FLAKY ] && echo 0 || echo 1)
 		want=$([ "$status" -eq 0 ] && echo 0 || echo 1)
 		if [ "$mine" = "$want" ] && [ "$verdict" != SKIP ] && [ -n "$verdict" ]; then
@@ -126,14 +136,15 @@ for f in $(printf '%s\n' "${!total[@]}" | sort); do
 	most=0 row=""
 	for fam in "${families[@]}"; do
 		[ "${ran[$f.$fam]:-0}" -gt "$most" ] && most=${ran[$f.$fam]}
-		row="$row ${agree[$f.$fam]:-0} of ${ran[$f.$fam]:-0} |"
+		row="$row ${agree[$f.$fam]:-0} of ${judged[$f.$fam]:-0} |"
 	done
 	echo "| $f | ${total[$f]} | $most |$row"
 done
 row=""
 for fam in "${families[@]}"; do
 	n=$(wc -l <"$out/runnable.$fam") bad=$(grep -c "^disagree ($(version_of "$fam")):" "$out/disagreements")
-	row="$row $((n - bad)) of $n |"
+	errors=$(grep -c "^($(version_of "$fam")) " "$out/errors")
+	row="$row $((n - errors - bad)) of $((n - errors)) |"
 done
 echo "| all | $all | $runnable |$row"
 echo
@@ -145,5 +156,7 @@ printf 'wall time over the %d runs (%d scripts in %d families): tcpharness %.1f 
 	"$runs" "$runnable" "${#families[@]}" "$harness_seconds" "$packetdrill_seconds" \
 	"$(echo "$packetdrill_seconds / $harness_seconds" | bc -l)"
 cat "$out/disagreements"
+[ -s "$out/errors" ] && echo "harness ERRORs (the harness could not judge; not counted): $(wc -l <"$out/errors")" &&
+	sed 's/^/  /' "$out/errors"
 echo "details: $out"
 [ "$disagreements" -eq 0 ]

@@ -1677,6 +1677,9 @@ static int apply_option(struct pkt_parser *p, struct token t)
 		token_copy(text, value);
 		if (ip_address_parse(text, address) < 0)
 			return lex_fail(lx, value.col, "not an IP address: " TOKEN_FMT, TOKEN_ARG(value));
+		/* packetdrill runs a script in the family of the addresses it names (an IPv4 one in ipv4 or
+		 * ipv4-mapped-ipv6; with --ip_version=ipv6 it fails to set them up, netdev.c). */
+		p->c->families &= ip_address_is_ipv4(address) ? ~(1u << FAMILY_IPV6) : 1u << FAMILY_IPV6;
 	} else if (token_is(name, "ip_version")) {
 		/* packetdrill's names (config.c); the script runs in that family only. */
 		static const char *const versions[] = { [FAMILY_IPV4] = "ipv4", [FAMILY_IPV6] = "ipv6",
