@@ -72,6 +72,9 @@ struct run_state {
 	int64_t blocking_requested_ns;
 	struct cpu_wait_snapshot blocking_called; /* the CPU waits when it was made, for its excuse */
 	int64_t blocking_injected_late_ns;        /* how late the latest injection while it blocked left */
+	/* The latest call that placed its line at the moment it was made (when.clock_at_call), and when the
+	 * agent said it returned: a segment the call itself sent left somewhere in between. */
+	int64_t call_requested_ns, call_returned_ns;
 	struct agent_pending blocking;
 	struct wire *wire;
 	struct wire *own_wire;                /* the wire the case opened itself (not the worker link's), closed at its end */
@@ -813,6 +816,14 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 			return harness_error(rs, step, detail, "segment arrived %.1f ms too late, but from the window's "
 					     "end on, %s: the stack's deferred work was starved, its timing proves nothing",
 					     by_ms, waited_text);
+		/* Measured from a call that took longer to return than the segment is late, and sent before
+		 * it returned: the call sent it, whenever the agent got to run it. */
+		int64_t call_ns = rs->call_returned_ns - rs->call_requested_ns;
+		if (late_ns > 0 && rs->previous_ns == rs->call_requested_ns && got.at_ns <= rs->call_returned_ns &&
+		    call_ns >= late_ns)
+			return harness_error(rs, step, detail, "segment arrived %.1f ms too late, but the call it "
+					     "followed took %.1f ms to return and the stack sent it before then: the "
+					     "harness cannot place it", by_ms, (double)call_ns / 1e6);
 		if (early_ns > 0 && rs->previous_captured && rs->previous_capture_deferred_ns >= early_ns)
 			return harness_error(rs, step, detail, "segment arrived %.1f ms too early after the previous "
 					     "segment's capture, but ksoftirqd may have held that one back %.1f ms: its "
@@ -1071,6 +1082,8 @@ static int do_app(struct run_state *rs, const struct step *step, const struct st
 	 * call acted somewhere between its due time and its return, and a timer it or an earlier call of the
 	 * chain started keeps that doubt: the harness's lateness since the last wire event adds up. */
 	int64_t reference_ns = step->when.clock_at_call ? requested_ns : returned_ns(rs, &reply);
+	rs->call_requested_ns = requested_ns;
+	rs->call_returned_ns = returned_ns(rs, &reply);
 	rs->previous_uncertainty_ns = app_call_waits(call.op)	    ? 0
 				      : reference_ns <= w->earliest_ns ? rs->previous_uncertainty_ns
 								       : rs->previous_uncertainty_ns + (reference_ns - w->earliest_ns);
