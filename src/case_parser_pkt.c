@@ -1142,10 +1142,15 @@ static int parse_syscall(struct pkt_parser *p, struct step *s, int64_t span_ns)
 
 /* ---- packets ---- */
 
-/* `[ect0]`, `(noecn)`...: the IP fields before the flags (syntax.md, opt_ip_info). An injected
- * segment goes out not-ECT already; anything else the harness cannot write or check yet. */
-static int parse_ip_info(struct pkt_parser *p, bool injected)
+/* `[ect0]`, `[noecn]`, `[ect1]`, `[ce]`: the IP ECN field before the flags (syntax.md, opt_ip_info;
+ * parser.y, ip_ecn), checked on an expected segment as packetdrill's TOS_CHECK_ECN checks it and written
+ * on an injected one. The other IP fields (`[ect01]`, `[tos 0x..]`, `(flowlabel ..)`, `(ttl ..)`) are
+ * beyond what tcpharness writes or checks. */
+static int parse_ip_info(struct pkt_parser *p, struct segment_spec *spec)
 {
+	static const struct { const char *name; uint8_t ecn; } codepoints[] = {
+		{ "noecn", IP_ECN_NOT_ECT }, { "ect1", IP_ECN_ECT1 }, { "ect0", IP_ECN_ECT0 }, { "ce", IP_ECN_CE },
+	};
 	struct case_lexer *lx = p->lx;
 	char open = lex_peek_char(lx);
 	if (open != '[' && open != '(')
@@ -1156,8 +1161,12 @@ static int parse_ip_info(struct pkt_parser *p, bool injected)
 		return lex_fail(lx, col, "unterminated IP field %c", open);
 	struct token inside = { lx->line + lx->pos + 1, (size_t)(close - lx->line) - lx->pos - 1, col + 1 };
 	lx->pos = (size_t)(close - lx->line) + 1;
-	if (injected && token_is(trimmed(inside), "noecn"))
-		return 0;
+	for (size_t i = 0; open == '[' && i < sizeof codepoints / sizeof codepoints[0]; i++)
+		if (token_is(trimmed(inside), codepoints[i].name)) {
+			spec->has_ip_ecn = true;
+			spec->ip_ecn = codepoints[i].ecn;
+			return 0;
+		}
 	return lex_unsupported(lx, col, "the IP field %c%.*s%c", open, (int)inside.len, inside.s, open == '[' ? ']' : ')');
 }
 
@@ -1238,9 +1247,12 @@ static int parse_packet(struct pkt_parser *p, struct token direction, struct ste
 	struct segment_spec *spec = &s->u.segment;
 	s->kind = injected ? STEP_INJECT : STEP_EXPECT_SEGMENT;
 	s->peer = 0;
-	if (parse_ip_info(p, injected) < 0 ||
+	struct segment_spec ip_fields = { 0 };
+	if (parse_ip_info(p, &ip_fields) < 0 ||
 	    packet_parse_segment(p->lx, PACKET_NOTATION_PKT, injected, NULL, spec) < 0)
 		return -1;
+	spec->has_ip_ecn = ip_fields.has_ip_ecn;
+	spec->ip_ecn = ip_fields.ip_ecn;
 	if (injected && spec->win.kind == SPEC_UNSET)
 		return lex_fail(p->lx, direction.col, "window must be specified for inbound packets");
 	if (injected && (spec->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN && p->listener_under_test) {

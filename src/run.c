@@ -769,6 +769,7 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 	if (!old_numbers)
 		peer_relative_view(peer, &got.segment, &observed);
 	observed.seq_in_old_numbers = old_numbers;
+	observed.has_ip_ecn = step->u.segment.has_ip_ecn;
 	rs->kernel_tsval_at_ns[step->peer] = got.at_ns;
 	rs->last_taken[step->peer] = got.segment;
 	rs->last_taken_ns[step->peer] = got.at_ns;
