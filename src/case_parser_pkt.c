@@ -81,6 +81,7 @@ struct pkt_parser {
 	uint32_t remote_isn;        /* the seq of the script's latest SYN: its later seqs count from it */
 	uint64_t opened_fds;        /* bit N: descriptor N connected (connect, sendto MSG_FASTOPEN) */
 	uint64_t nonblocking_fds;   /* bit N: the script made descriptor N O_NONBLOCK (fcntl F_SETFL) */
+	bool nstat_restarted;       /* an nstat check without -s restarted its history (nstat_command) */
 	/* packetdrill's socket under test is a listener (listen() made it so; socket() and the SYN that
 	 * makes its child end that), and how many SYNs reached one: each after the first comes from a new
 	 * ephemeral port (run_packet.c, create_socket_for_inbound_syn: next_ephemeral_port). */
@@ -1584,6 +1585,65 @@ static void require_sysctl(struct case_file *c, const char *key)
 	snprintf(r->name, sizeof r->name, "%s", key);
 }
 
+/* Bytes of text past `word` and the blanks after it, or NULL when text (at *at) does not start so. */
+static const char *skip_word(const char *at, const char *end, const char *word)
+{
+	size_t n = strlen(word);
+	if ((size_t)(end - at) < n || memcmp(at, word, n) != 0)
+		return NULL;
+	at += n;
+	while (at < end && (*at == ' ' || *at == '\t'))
+		at++;
+	return at;
+}
+
+/* nstat (iproute2) keeps a history of the namespace's MIB counters and prints what moved since:
+ * `nstat -n` (or `nstat > /dev/null`) as the script's first line only starts that history, as the
+ * case's own counter baseline does; `nstat [-s] | grep NAME | grep -q " N "` then asks that NAME
+ * moved by N since (nstat prints no line for a counter that did not move), an `expect counter`
+ * step. A check without -s restarts the history, after which no check can follow. Returns 1 when
+ * text is none of these. */
+static int nstat_command(struct pkt_parser *p, const struct step *at, struct token text, int col)
+{
+	const char *end = text.s + text.len, *c = skip_word(text.s, end, "nstat");
+	if (!c)
+		return 1;
+	if ((skip_word(c, end, "-n") == end || skip_word(c, end, "> /dev/null") == end ||
+	     (skip_word(c, end, "-n") && skip_word(skip_word(c, end, "-n"), end, "> /dev/null") == end)))
+		return p->c->step_count == 0 ? 0
+					     : lex_unsupported(p->lx, col, "nstat restarting its history after the "
+									"script began");
+	bool keeps_history = skip_word(c, end, "-s") != NULL;
+	if (keeps_history)
+		c = skip_word(c, end, "-s");
+	char name[64];
+	size_t name_len = 0;
+	if (!(c = skip_word(c, end, "| grep")))
+		return 1;
+	while (c < end && *c != ' ' && *c != '|' && name_len + 1 < sizeof name)
+		name[name_len++] = *c++;
+	name[name_len] = '\0';
+	while (c < end && *c == ' ')
+		c++;
+	int delta = 0, used = 0;
+	if (!(c = skip_word(c, end, "| grep -q")) || sscanf(c, "\" %d \"%n", &delta, &used) != 1 || c + used != end ||
+	    delta <= 0 || p->nstat_restarted)
+		return 1;
+	/* nstat's names join the group to the counter: TcpExtBeyondWindow is TcpExt.BeyondWindow. */
+	static const char *const groups[] = { "TcpExt", "IpExt", "Tcp", "Ip", "Icmp" };
+	size_t group = 0;
+	while (group < sizeof groups / sizeof groups[0] && strncmp(name, groups[group], strlen(groups[group])) != 0)
+		group++;
+	if (group == sizeof groups / sizeof groups[0])
+		return 1;
+	struct step s = *at;
+	s.kind = STEP_EXPECT_COUNTER;
+	snprintf(s.u.counter.name, sizeof s.u.counter.name, "%s.%s", groups[group], name + strlen(groups[group]));
+	s.u.counter.delta = delta;
+	p->nstat_restarted = !keeps_history;
+	return case_append_step(p->lx, p->c, &s);
+}
+
 /* A one-line command at a time in the script (`+0 `sysctl -q net.ipv4.tcp_fastopen=0x402``): packetdrill
  * runs it then (run_command.c), so its sysctls become steps at that time, in the case's namespace.
  * Other commands, and one over several lines, would change the stack in ways the agent cannot. */
@@ -1592,6 +1652,9 @@ static int timed_command(struct pkt_parser *p, const struct step *at, struct tok
 	struct case_lexer *lx = p->lx;
 	if (pkt_shell_is_cleanup(text.s, text.len))
 		return 0;
+	int nstat = at && p->block == BLOCK_NONE ? nstat_command(p, at, text, col) : 1;
+	if (nstat <= 0)
+		return nstat;
 	struct pkt_shell_effect effect;
 	char *why = NULL;
 	int rc = at && p->block == BLOCK_NONE ? pkt_shell_line(text.s, text.len, p->dir, false, &effect, &why)
