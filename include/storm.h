@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "agent.h"
+#include "segment.h"
 #include "wire.h"
 
 /* One storm: count connections from peer_ip, source ports first_port .. first_port + count - 1, to a
@@ -25,6 +26,32 @@ struct storm_plan {
 	uint32_t max_pps;         /* our segments per second at most (a lab's send budget); 0: unpaced */
 };
 
+/* Where a connection is in its lifecycle; the stack's next segment to it depends on this alone. */
+enum storm_conn_step {
+	CONN_IDLE,
+	CONN_SYN_SENT,      /* waits for the SYN-ACK */
+	CONN_SYN_ACKED,
+	CONN_ESTABLISHED,   /* our ACK sent */
+	CONN_CLOSING,       /* the application may have closed it: waits for the FIN */
+	CONN_FIN_RECEIVED,
+	CONN_FIN_SENT,      /* our FIN-ACK sent: waits for the final ACK */
+	CONN_DONE,
+};
+
+/* What a segment from the stack is to a connection at a step. */
+enum storm_segment_fit {
+	STORM_SEGMENT_AWAITED,    /* the one the step waits for */
+	STORM_SEGMENT_AGAIN,      /* a SYN-ACK or FIN the stack may send again at this step */
+	STORM_SEGMENT_CROSSED,    /* the FIN again, acking 1, after the final ACK: resent before that ACK, and
+				   * put behind it by the link or by the stack, which cannot be told */
+	STORM_SEGMENT_UNEXPECTED, /* the step waits for nothing */
+	STORM_SEGMENT_DIFFERS,    /* not the one the step waits for (judge.h's diff says how) */
+};
+
+/* Classifies seen, a segment from the stack in the connection's relative numbers (the storm's ISN
+ * 0, the stack's ISN learned from its SYN-ACK). Pure. */
+enum storm_segment_fit storm_segment_fit(enum storm_conn_step step, const struct segment_spec *seen);
+
 struct storm_result {
 	/* How many connections reached each point of their lifecycle. */
 	uint32_t established;      /* SYN-ACK checked and our ACK sent */
@@ -37,6 +64,8 @@ struct storm_result {
 	 * observed segment with carets under the differing fields (judge.h); "" otherwise. */
 	char mismatch[768];
 	bool missing;              /* the mismatch is a segment that never came within the wait */
+	bool crossed;              /* the mismatch is the stack's FIN again, acking 1, after its final ACK:
+				    * a resend the link may have put behind that ACK */
 };
 
 /* The frames a wire's capture ring must hold (wire_open) for a storm of count connections to go in

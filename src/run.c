@@ -1603,6 +1603,11 @@ static int do_storm(struct run_state *rs, const struct step *step, const struct 
 			return harness_error(rs, step, detail, "the storm missed a segment after %u of %u lifecycles, but "
 					     "%s: the stack's deferred work may not have run yet, it cannot tell",
 					     result.time_wait_acked, plan.count, waited_text);
+		if (result.crossed)
+			return harness_error(rs, step, detail, "the storm saw a FIN resent before its final ACK arrive "
+					     "after it, after %u of %u lifecycles: the link's per-CPU queues may have "
+					     "reordered them, it cannot tell (%s)", result.time_wait_acked, plan.count,
+					     waited_text);
 		return step_failed(rs, step, detail, "the storm broke after %u of %u lifecycles (%s)",
 				   result.time_wait_acked, plan.count, waited_text);
 	}

@@ -28,21 +28,9 @@
 #define STORM_WINDOW 64240
 #define STORM_MSS 1460
 
-/* Where a connection is in its lifecycle; the stack's next segment to it depends on this alone. */
-enum conn_step {
-	CONN_IDLE,
-	CONN_SYN_SENT,      /* waits for the SYN-ACK */
-	CONN_SYN_ACKED,
-	CONN_ESTABLISHED,   /* our ACK sent */
-	CONN_CLOSING,       /* the application may have closed it: waits for the FIN */
-	CONN_FIN_RECEIVED,
-	CONN_FIN_SENT,      /* our FIN-ACK sent: waits for the final ACK */
-	CONN_DONE,
-};
-
 struct conn {
 	uint32_t stack_isn; /* known from CONN_SYN_ACKED on */
-	uint8_t step;       /* enum conn_step */
+	uint8_t step;       /* enum storm_conn_step */
 };
 
 /* PHASE_QUIET: after the last final ACK, when nothing more may come. */
@@ -81,7 +69,7 @@ struct storm {
 };
 
 /* The segment a connection at this step waits for; NULL when the stack owes it nothing. */
-static const struct segment_spec *awaited_at(enum conn_step step)
+static const struct segment_spec *awaited_at(enum storm_conn_step step)
 {
 	switch (step) {
 	case CONN_SYN_SENT: return &expect_syn_ack;
@@ -93,13 +81,30 @@ static const struct segment_spec *awaited_at(enum conn_step step)
 
 /* What the stack may send again at this step: its SYN-ACK until the FIN, then its FIN until our
  * FIN-ACK reaches it. Pure ACKs are never retransmitted; once in TIME_WAIT nothing is. */
-static const struct segment_spec *repeatable_at(enum conn_step step)
+static const struct segment_spec *repeatable_at(enum storm_conn_step step)
 {
 	if (step >= CONN_SYN_ACKED && step <= CONN_CLOSING)
 		return &expect_syn_ack;
 	if (step >= CONN_FIN_RECEIVED && step <= CONN_FIN_SENT)
 		return &expect_fin;
 	return NULL;
+}
+
+enum storm_segment_fit storm_segment_fit(enum storm_conn_step step, const struct segment_spec *seen)
+{
+	const struct segment_spec *again = repeatable_at(step);
+	if (again && judge_segment(again, seen).matches)
+		return STORM_SEGMENT_AGAIN;
+	const struct segment_spec *expected = awaited_at(step);
+	if (expected)
+		return judge_segment(expected, seen).matches ? STORM_SEGMENT_AWAITED : STORM_SEGMENT_DIFFERS;
+	/* A FIN still acking 1 was sent before our FIN reached the stack, so before its final ACK; the
+	 * sandbox's veth queues each sender's frames on the sending CPU's backlog (veth_xmit ->
+	 * __netif_rx -> enqueue_to_backlog), so a FIN resent from a timer on one CPU can reach the capture
+	 * after the final ACK sent from the other. */
+	if (step == CONN_DONE && judge_segment(&expect_fin, seen).matches)
+		return STORM_SEGMENT_CROSSED;
+	return STORM_SEGMENT_UNEXPECTED;
 }
 
 /* A segment from the stack in a case line's numbers. Until its SYN-ACK the stack's ISN is unknown;
@@ -184,24 +189,29 @@ static int check_stack_segment(struct storm *s, const struct wire_frame *frame)
 	struct conn *c = &s->conns[index];
 	struct segment_spec seen;
 	view_of(s, c, seg, &seen);
-	const struct segment_spec *again = repeatable_at(c->step);
-	if (again && judge_segment(again, &seen).matches) {
+	char seen_text[256], detail[1024];
+	enum storm_segment_fit fit = storm_segment_fit(c->step, &seen);
+	switch (fit) {
+	case STORM_SEGMENT_AWAITED:
+		break;
+	case STORM_SEGMENT_AGAIN:
 		s->out->retransmissions++;
 		/* A SYN-ACK again after our ACK went: the ACK was lost (a slow guest drops frames), and a real
 		 * peer answers it with the ACK again (RFC 9293 3.10.7.4), or the handshake never completes. */
-		return again == &expect_syn_ack && c->step >= CONN_ESTABLISHED ? ack_again(s, index) : 0;
-	}
-	char seen_text[256], detail[1024];
-	const struct segment_spec *expected = awaited_at(c->step);
-	if (!expected) {
+		return seen.flags & TCP_FLAG_SYN && c->step >= CONN_ESTABLISHED ? ack_again(s, index) : 0;
+	case STORM_SEGMENT_CROSSED:
+	case STORM_SEGMENT_UNEXPECTED:
+		s->out->crossed = fit == STORM_SEGMENT_CROSSED;
 		segment_format_spec(&seen, seen_text, sizeof seen_text, NULL);
 		snprintf(detail, sizeof detail, "    expected: nothing\n    observed: %s\n", seen_text);
-		return mismatch(s, index, seg, detail, "the stack sent a segment no phase expects now");
-	}
-	struct segment_verdict verdict = judge_segment(expected, &seen);
-	if (!verdict.matches) {
+		return mismatch(s, index, seg, detail, "%s", s->out->crossed ? "the stack's FIN came again after its final ACK"
+									   : "the stack sent a segment no phase expects now");
+	case STORM_SEGMENT_DIFFERS: {
+		const struct segment_spec *expected = awaited_at(c->step);
+		struct segment_verdict verdict = judge_segment(expected, &seen);
 		judge_format_diff(expected, &seen, &verdict, "    ", detail, sizeof detail);
 		return mismatch(s, index, seg, detail, "the stack's segment differs from the expected one");
+	}
 	}
 	advance(s, c, seg, frame->at_ns);
 	return 0;
@@ -338,7 +348,7 @@ static int ack_again(struct storm *s, uint32_t index)
 /* Phases 1, 2 and 4: one segment of ours per connection, a chunk per sendmmsg batch. */
 static int run_injecting_phase(struct storm *s)
 {
-	static const enum conn_step after[PHASE_COUNT] = { [PHASE_SYN] = CONN_SYN_SENT,
+	static const enum storm_conn_step after[PHASE_COUNT] = { [PHASE_SYN] = CONN_SYN_SENT,
 							   [PHASE_ACK] = CONN_ESTABLISHED,
 							   [PHASE_FIN] = CONN_FIN_SENT };
 	struct segment batch[STORM_CHUNK_MAX];
