@@ -6,9 +6,11 @@
 # construct, and the wall time of tcpharness running them (-j, default: CPUs) against packetdrill
 # running them one after another, each in its own network namespace (`unshare -n`, as the kernel's
 # ksft_runner.sh does; never the host's). packetdrill gets the flags its own runner gives each address
-# family (run_all.py: the addresses its TFO_COOKIE was made for, and the defines scripts use); a
-# script that names its own addresses keeps them (packetdrill's command line would override its
-# --local_ip/--remote_ip lines), and one that pins --ip_version runs in that family only, under both.
+# family (run_all.py and the kernel's ksft_runner.sh: the addresses its TFO_COOKIE was made for, and
+# the defines scripts use); a script that names its own addresses keeps them (packetdrill's command
+# line would override its --local_ip/--remote_ip lines) and runs in their family only, and one that
+# pins --ip_version runs in that family only, under both. The kernel's runner runs ipv4 and ipv6:
+# FAMILIES="4 6" for its suite.
 # usage: packetdrill-compare.sh HARNESS PACKETDRILL SUITE_DIR [OUT_DIR]
 # FAMILIES (default "4 6 mapped") chooses the address families.
 # PACKETDRILL is a packetdrill binary you built yourself; nothing here builds or fetches it. A script
@@ -40,9 +42,9 @@ family_of() { # ./fast_recovery/x.pkt -> fast_recovery; tcp_fast_recovery_x.pkt 
 # run_all.py's flags for each address family.
 flags_of() {
 	case $1 in
-	4) echo "--ip_version=ipv4 --local_ip=192.168.0.1 --gateway_ip=192.168.0.1 --netmask_ip=255.255.0.0 --remote_ip=192.0.2.1 -D TFO_COOKIE=3021b9d889017eeb -D CODE=host_unreachable -D CMSG_LEVEL_IP=SOL_IP -D CMSG_TYPE_RECVERR=IP_RECVERR" ;;
-	6) echo "--ip_version=ipv6 --mtu=1520 --local_ip=fd3d:0a0b:17d6::1 --gateway_ip=fd3d:0a0b:17d6:8888::1 --remote_ip=fd3d:fa7b:d17d::1 -D TFO_COOKIE=c1d1e9742a47a9bc -D CMSG_LEVEL_IP=SOL_IPV6 -D CMSG_TYPE_RECVERR=IPV6_RECVERR" ;;
-	mapped) echo "--ip_version=ipv4-mapped-ipv6 --local_ip=192.168.0.1 --gateway_ip=192.168.0.1 --netmask_ip=255.255.0.0 --remote_ip=192.0.2.1 -D TFO_COOKIE=3021b9d889017eeb -D CODE=host_unreachable -D CMSG_LEVEL_IP=SOL_IPV6 -D CMSG_TYPE_RECVERR=IPV6_RECVERR" ;;
+	4) echo "--ip_version=ipv4 --local_ip=192.168.0.1 --gateway_ip=192.168.0.1 --netmask_ip=255.255.0.0 --remote_ip=192.0.2.1 -D TFO_COOKIE=3021b9d889017eeb -D TFO_COOKIE_ZERO=b7c12350a90dc8f5 -D CODE=host_unreachable -D CMSG_LEVEL_IP=SOL_IP -D CMSG_TYPE_RECVERR=IP_RECVERR" ;;
+	6) echo "--ip_version=ipv6 --mtu=1520 --local_ip=fd3d:0a0b:17d6::1 --gateway_ip=fd3d:0a0b:17d6:8888::1 --remote_ip=fd3d:fa7b:d17d::1 -D TFO_COOKIE=c1d1e9742a47a9bc -D TFO_COOKIE_ZERO=82af1a8f9a205c34 -D CMSG_LEVEL_IP=SOL_IPV6 -D CMSG_TYPE_RECVERR=IPV6_RECVERR" ;;
+	mapped) echo "--ip_version=ipv4-mapped-ipv6 --local_ip=192.168.0.1 --gateway_ip=192.168.0.1 --netmask_ip=255.255.0.0 --remote_ip=192.0.2.1 -D TFO_COOKIE=3021b9d889017eeb -D TFO_COOKIE_ZERO=b7c12350a90dc8f5 -D CODE=host_unreachable -D CMSG_LEVEL_IP=SOL_IPV6 -D CMSG_TYPE_RECVERR=IPV6_RECVERR" ;;
 	esac
 }
 version_of() { case $1 in 4) echo ipv4 ;; 6) echo ipv6 ;; mapped) echo ipv4-mapped-ipv6 ;; esac; }
