@@ -1490,6 +1490,7 @@ static int do_expect_tcp_info(struct run_state *rs, const struct step *step, con
 	struct tcp_info_lookup lookup = { rs, step, 0, NULL };
 	char *failure = NULL;
 	int rc = pkt_code_check(step->u.tcp_info.conditions, look_up_tcp_info, &lookup, &failure);
+	int64_t answered_ns = wire_now_ns();
 	char expected[RUN_EVENT_TEXT];
 	snprintf(expected, sizeof expected, "%%{ assert %.*s }%%", (int)strcspn(step->u.tcp_info.conditions, "\n"),
 		 step->u.tcp_info.conditions);
@@ -1511,6 +1512,17 @@ static int do_expect_tcp_info(struct run_state *rs, const struct step *step, con
 	e->broke = rc != 0;
 	snprintf(e->expected, sizeof e->expected, "%s", expected);
 	snprintf(e->observed, sizeof e->observed, "%s", rc ? failure : "holds");
+	/* The fields that count time (tcpi_last_data_recv, tcpi_rwnd_limited, tcpi_busy_time...) and the
+	 * state an ACK processed meanwhile changes are of the moment they are read: a harness that read
+	 * them late read another moment than the line's. */
+	int64_t late_ns = answered_ns - w->earliest_ns;
+	if (rc && late_ns > rs->options->tolerance_ns) {
+		harness_error(rs, step, NULL, "%s, but the harness read TCP_INFO %.1f ms after the line's time: it "
+			      "read another moment, which proves nothing", failure ? failure : "an assertion failed",
+			      (double)late_ns / 1e6);
+		free(failure);
+		return -1;
+	}
 	if (rc) {
 		step_failed(rs, step, NULL, "%s", failure ? failure : "an assertion failed");
 		free(failure);
