@@ -117,7 +117,9 @@ for fam in "${families[@]}"; do
 		fi
 		# A SKIP at run time: the stack lacks what the script needs (a sysctl value it refuses).
 		if [ "$verdict" = SKIP ]; then
-			echo "($version) $script $(grep -A1 "^SKIP $name" "$out/harness.$fam" | sed -n '2s/^ *//p')" >>"$out/run_skips"
+			reason=$(awk -v name="$name" '$1 == "SKIP" && ($2 == name || substr($2, length($2) - length(name)) == "/" name) {
+				getline; sub(/^ +/, ""); print; exit }' "$out/harness.$fam")
+			echo "($version) $script: $reason" >>"$out/run_skips"
 			continue
 		fi
 		judged[$f.$fam]=$((${judged[$f.$fam]:-0} + 1))
