@@ -72,7 +72,8 @@ struct time_spec {
 	bool has_window;
 	int64_t earliest_ns;
 	int64_t latest_ns;    /* == earliest_ns when !has_window */
-	int64_t tolerance_ns; /* > 0: this line's slack instead of the run's (a .pkt's --tolerance_usecs) */
+	int64_t tolerance_ns; /* > 0: this line's slack instead of the run's (a .pkt's --tolerance_usecs),
+			       * around its window too when it has one */
 	/* For the next relative line, an app call happened when the harness made it, not when its reply
 	 * came (a .pkt's system calls: packetdrill stamps a call's event when it is invoked). */
 	bool clock_at_call;

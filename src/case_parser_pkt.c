@@ -1458,8 +1458,9 @@ static int parse_event(struct pkt_parser *p)
 	int64_t at_ns = s.when.relative ? p->script_ns + s.when.earliest_ns : s.when.earliest_ns;
 	int64_t delta_ns = at_ns - p->script_ns;
 	p->script_ns = at_ns;
-	if (!s.when.has_window)
-		s.when.tolerance_ns = slack_of(p, delta_ns);
+	/* A window `a~b` has the slack on both sides too (run.c, verify_time: from a - tolerance to
+	 * b + tolerance). */
+	s.when.tolerance_ns = slack_of(p, delta_ns);
 	/* The end of a span is checked the same way, from the same previous event. */
 	p->span_slack_ns = slack_of(p, delta_ns + span_ns);
 	char next = lex_peek_char(lx);

@@ -500,8 +500,8 @@ static struct step_window window_of(const struct run_state *rs, const struct ste
 {
 	int64_t base = step->when.relative ? rs->previous_ns : rs->start_ns;
 	struct step_window w = { base + step->when.earliest_ns, base + step->when.latest_ns, 0, 0 };
-	int64_t slack = step->when.has_window	      ? 0
-			: step->when.tolerance_ns > 0 ? step->when.tolerance_ns
+	int64_t slack = step->when.tolerance_ns > 0 ? step->when.tolerance_ns
+			: step->when.has_window	      ? 0
 						      : rs->options->tolerance_ns;
 	w.open_ns = w.earliest_ns - slack;
 	w.close_ns = w.latest_ns + slack;
