@@ -1,62 +1,34 @@
 /* arp_proxy.c - see arp_proxy.h. libnet builds the ARP frames, libpcap sees everyone's. */
 #include "arp_proxy.h"
 
-#include <errno.h>
 #include <libnet.h>
 #include <pcap/pcap.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "case.h"
 #include "error_text.h"
-#include "netns.h"
+#include "link_proxy.h"
 
 #define ETHER_HEADER 14
 #define ARP_BODY 28
-#define POLL_MS 50
-
-/* One address being probed, and who (if anyone) answered for it. */
-struct probed_address {
-	uint32_t ip;
-	bool held;
-	uint8_t mac[6];
-};
 
 struct arp_proxy {
-	libnet_t *net;
-	pcap_t *capture;
-	uint8_t mac[6];
+	struct link_proxy link; /* first, so that the family's callbacks cast it back */
+	libnet_t *net;          /* under link.lock: the thread answers while callers announce */
 	uint32_t target_ip;
-	pthread_t thread;
-	bool thread_started;
-
-	pthread_mutex_t lock; /* everything below, and net (the thread answers while callers announce) */
-	pthread_cond_t answered;
-	bool stop;
-	uint32_t peers[CASE_MAX_PEERS];
-	int peer_count;
-	bool target_known;
-	uint8_t target_mac[6];
-	struct probed_address probed[ARP_PROBE_MAX]; /* while arp_proxy_probe runs */
-	int probed_count;
 };
+
+static struct arp_proxy *arp_of(struct link_proxy *link)
+{
+	return (struct arp_proxy *)link;
+}
 
 static uint32_t ip_at(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static bool is_peer(const struct arp_proxy *proxy, uint32_t ip)
-{
-	for (int i = 0; i < proxy->peer_count; i++)
-		if (proxy->peers[i] == ip)
-			return true;
-	return false;
 }
 
 /* Builds one ARP frame from mac into the proxy's libnet blocks; the caller holds the lock. */
@@ -68,9 +40,9 @@ static int build_arp(struct arp_proxy *proxy, uint16_t op, const uint8_t eth_dst
 	memcpy(spa, &s, 4);
 	memcpy(tpa, &t, 4);
 	libnet_clear_packet(proxy->net);
-	if (libnet_build_arp(ARPHRD_ETHER, ETHERTYPE_IP, 6, 4, op, proxy->mac, spa, (uint8_t *)target_hw, tpa, NULL,
-			     0, proxy->net, 0) == -1 ||
-	    libnet_build_ethernet(eth_dst, proxy->mac, ETHERTYPE_ARP, NULL, 0, proxy->net, 0) == -1)
+	if (libnet_build_arp(ARPHRD_ETHER, ETHERTYPE_IP, 6, 4, op, proxy->link.mac, spa, (uint8_t *)target_hw, tpa,
+			     NULL, 0, proxy->net, 0) == -1 ||
+	    libnet_build_ethernet(eth_dst, proxy->link.mac, ETHERTYPE_ARP, NULL, 0, proxy->net, 0) == -1)
 		return -1;
 	return 0;
 }
@@ -89,7 +61,7 @@ static int copy_arp(struct arp_proxy *proxy, uint16_t op, const uint8_t eth_dst[
 {
 	uint8_t *built;
 	uint32_t len;
-	pthread_mutex_lock(&proxy->lock);
+	pthread_mutex_lock(&proxy->link.lock);
 	int rc = build_arp(proxy, op, eth_dst, sender_ip, target_hw, target_ip) < 0 ||
 				 libnet_adv_cull_packet(proxy->net, &built, &len) == -1
 			 ? error_set(error, "arp: libnet: %s", libnet_geterror(proxy->net))
@@ -100,34 +72,27 @@ static int copy_arp(struct arp_proxy *proxy, uint16_t op, const uint8_t eth_dst[
 			memcpy(frame, built, len);
 		libnet_adv_free_packet(proxy->net, built);
 	}
-	pthread_mutex_unlock(&proxy->lock);
+	pthread_mutex_unlock(&proxy->link.lock);
 	return rc;
 }
 
 static const uint8_t broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, unknown_mac[6] = { 0 };
 
 /* RFC 5227 section 2.1.1: a frame from another host whose sender address is a probed one, or whose
- * sender address is 0 and target a probed one (that host is probing for it too). The caller holds
- * the lock. */
-static void note_conflict(struct arp_proxy *proxy, uint16_t op, const uint8_t sender_mac[6], uint32_t sender_ip,
+ * sender address is 0 and target a probed one (that host is probing for it too). */
+static void note_conflict(struct link_proxy *link, uint16_t op, const uint8_t sender_mac[6], uint32_t sender_ip,
 			  uint32_t asked_ip)
 {
-	if (memcmp(sender_mac, proxy->mac, 6) == 0)
-		return;
-	for (int i = 0; i < proxy->probed_count; i++) {
-		struct probed_address *p = &proxy->probed[i];
-		bool claims = sender_ip == p->ip || (op == ARPOP_REQUEST && sender_ip == 0 && asked_ip == p->ip);
-		if (claims && !p->held) {
-			p->held = true;
-			memcpy(p->mac, sender_mac, 6);
-		}
-	}
+	struct ip_address sender = ip_address_from_ipv4(sender_ip), asked = ip_address_from_ipv4(asked_ip);
+	link_proxy_note_claim(link, sender_mac, &sender);
+	if (op == ARPOP_REQUEST && sender_ip == 0)
+		link_proxy_note_claim(link, sender_mac, &asked);
 }
 
-static void on_frame(u_char *user, const struct pcap_pkthdr *header, const u_char *frame)
+static void on_frame(struct link_proxy *link, const uint8_t *frame, size_t length)
 {
-	struct arp_proxy *proxy = (struct arp_proxy *)user;
-	if (header->caplen < ETHER_HEADER + ARP_BODY)
+	struct arp_proxy *proxy = arp_of(link);
+	if (length < ETHER_HEADER + ARP_BODY)
 		return;
 	const uint8_t *arp = frame + ETHER_HEADER;
 	/* Ethernet/IPv4 ARP only: hardware 1, protocol 0x0800, lengths 6 and 4. */
@@ -136,58 +101,48 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *header, const u_cha
 	uint16_t op = (uint16_t)(arp[6] << 8 | arp[7]);
 	const uint8_t *sender_mac = arp + 8;
 	uint32_t sender_ip = ip_at(arp + 14), asked_ip = ip_at(arp + 24);
-	pthread_mutex_lock(&proxy->lock);
-	note_conflict(proxy, op, sender_mac, sender_ip, asked_ip);
-	if (sender_ip != proxy->target_ip) {
-		pthread_mutex_unlock(&proxy->lock);
+	note_conflict(link, op, sender_mac, sender_ip, asked_ip);
+	if (sender_ip != proxy->target_ip)
 		return;
-	}
-	if (op == ARPOP_REQUEST && is_peer(proxy, asked_ip)) {
+	struct ip_address asked = ip_address_from_ipv4(asked_ip);
+	if (op == ARPOP_REQUEST && link_proxy_is_peer(link, &asked))
 		send_arp(proxy, ARPOP_REPLY, sender_mac, asked_ip, sender_mac, sender_ip);
-	} else if (op == ARPOP_REPLY) {
-		memcpy(proxy->target_mac, sender_mac, 6);
-		proxy->target_known = true;
-		pthread_cond_broadcast(&proxy->answered);
-	}
-	pthread_mutex_unlock(&proxy->lock);
+	else if (op == ARPOP_REPLY)
+		link_proxy_answered(link, sender_mac);
 }
 
-static void *serve(void *arg)
+static int open_libnet(struct link_proxy *link, const char *ifname, char **error)
 {
-	struct arp_proxy *proxy = arg;
-	struct pollfd p = { .fd = pcap_get_selectable_fd(proxy->capture), .events = POLLIN };
-	for (;;) {
-		pthread_mutex_lock(&proxy->lock);
-		bool stop = proxy->stop;
-		pthread_mutex_unlock(&proxy->lock);
-		if (stop)
-			return NULL;
-		if (poll(&p, 1, POLL_MS) > 0)
-			pcap_dispatch(proxy->capture, -1, on_frame, (u_char *)proxy);
-	}
+	char errbuf[LIBNET_ERRBUF_SIZE] = "";
+	arp_of(link)->net = libnet_init(LIBNET_LINK_ADV, ifname, errbuf);
+	return arp_of(link)->net ? 0 : error_set(error, "arp: libnet_init on %s: %s", ifname, errbuf);
 }
 
-static int open_link(struct arp_proxy *proxy, const char *ifname, char **error)
+static int solicit(struct link_proxy *link, char **error)
 {
-	char errbuf[PCAP_ERRBUF_SIZE > LIBNET_ERRBUF_SIZE ? PCAP_ERRBUF_SIZE : LIBNET_ERRBUF_SIZE] = "";
-	proxy->net = libnet_init(LIBNET_LINK_ADV, ifname, errbuf);
-	if (!proxy->net)
-		return error_set(error, "arp: libnet_init on %s: %s", ifname, errbuf);
-	proxy->capture = pcap_create(ifname, errbuf);
-	if (!proxy->capture)
-		return error_set(error, "arp: pcap_create on %s: %s", ifname, errbuf);
-	if (pcap_set_immediate_mode(proxy->capture, 1) != 0 || pcap_set_snaplen(proxy->capture, 128) != 0 ||
-	    pcap_activate(proxy->capture) < 0)
-		return error_set(error, "arp: capture on %s: %s", ifname, pcap_geterr(proxy->capture));
-	struct bpf_program filter;
-	if (pcap_compile(proxy->capture, &filter, "arp", 1, PCAP_NETMASK_UNKNOWN) != 0)
-		return error_set(error, "arp: pcap_compile: %s", pcap_geterr(proxy->capture));
-	int rc = pcap_setfilter(proxy->capture, &filter);
-	pcap_freecode(&filter);
-	if (rc != 0 || pcap_setnonblock(proxy->capture, 1, errbuf) != 0)
-		return error_set(error, "arp: capture filter on %s: %s", ifname, pcap_geterr(proxy->capture));
+	struct arp_proxy *proxy = arp_of(link);
+	for (int i = 0; i < link->peer_count; i++)
+		if (send_arp(proxy, ARPOP_REQUEST, broadcast, ip_address_ipv4(&link->peers[i]), unknown_mac,
+			     proxy->target_ip) < 0)
+			return error_set(error, "arp: libnet: %s", libnet_geterror(proxy->net));
 	return 0;
 }
+
+static int probe(struct link_proxy *link, const struct ip_address *ip, char **error)
+{
+	struct arp_proxy *proxy = arp_of(link);
+	if (send_arp(proxy, ARPOP_REQUEST, broadcast, 0, unknown_mac, ip_address_ipv4(ip)) < 0)
+		return error_set(error, "arp: libnet: %s", libnet_geterror(proxy->net));
+	return 0;
+}
+
+static const struct link_proxy_family arp_family = {
+	.name = "arp", .filter = "arp",
+	.open = open_libnet,
+	.on_frame = on_frame,
+	.solicit = solicit,
+	.probe = probe,
+};
 
 struct arp_proxy *arp_proxy_start(int netns_fd, const char *ifname, const uint8_t mac[6], uint32_t target_ip,
 				  char **error)
@@ -197,27 +152,8 @@ struct arp_proxy *arp_proxy_start(int netns_fd, const char *ifname, const uint8_
 		error_set(error, "out of memory");
 		return NULL;
 	}
-	memcpy(proxy->mac, mac, 6);
 	proxy->target_ip = target_ip;
-	pthread_mutex_init(&proxy->lock, NULL);
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&proxy->answered, &attr);
-	pthread_condattr_destroy(&attr);
-
-	int saved, rc;
-	if (netns_enter(netns_fd, &saved) < 0) {
-		rc = error_set(error, "arp: entering the harness namespace: %s", strerror(errno));
-	} else {
-		rc = open_link(proxy, ifname, error);
-		if (netns_leave(saved) < 0 && rc == 0)
-			rc = error_set(error, "arp: leaving the harness namespace: %s", strerror(errno));
-	}
-	if (rc == 0 && (errno = pthread_create(&proxy->thread, NULL, serve, proxy)) != 0)
-		rc = error_set(error, "arp: thread: %s", strerror(errno));
-	proxy->thread_started = rc == 0;
-	if (rc < 0) {
+	if (link_proxy_start(&proxy->link, &arp_family, netns_fd, ifname, mac, NULL, 0, error) < 0) {
 		arp_proxy_stop(proxy);
 		return NULL;
 	}
@@ -226,64 +162,22 @@ struct arp_proxy *arp_proxy_start(int netns_fd, const char *ifname, const uint8_
 
 void arp_proxy_set_peers(struct arp_proxy *proxy, const uint32_t *peer_ips, int count)
 {
-	pthread_mutex_lock(&proxy->lock);
-	proxy->peer_count = 0;
-	for (int i = 0; i < count && i < CASE_MAX_PEERS; i++)
-		proxy->peers[proxy->peer_count++] = peer_ips[i];
-	pthread_mutex_unlock(&proxy->lock);
-}
-
-/* A request can be lost while a just-started stack opens its link (gVisor): ask again this often. */
-#define ANNOUNCE_RETRY_MS 250
-
-static struct timespec ms_from_now(int ms)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	t.tv_sec += ms / 1000;
-	t.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (t.tv_nsec >= 1000000000) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000;
-	}
-	return t;
+	struct ip_address peers[CASE_MAX_PEERS];
+	int n = 0;
+	for (; n < count && n < CASE_MAX_PEERS; n++)
+		peers[n] = ip_address_from_ipv4(peer_ips[n]);
+	link_proxy_set_peers(&proxy->link, peers, n);
 }
 
 int arp_proxy_announce(struct arp_proxy *proxy, uint8_t target_mac[6], int timeout_ms, char **error)
 {
-	pthread_mutex_lock(&proxy->lock);
-	proxy->target_known = false;
-	int rc = 0;
-	for (int waited = 0; rc == 0 && !proxy->target_known; waited += ANNOUNCE_RETRY_MS) {
-		if (waited >= timeout_ms) {
-			rc = error_set(error, "arp: the target %u.%u.%u.%u did not answer within %d ms (is it on this "
-					      "link, with the peers' subnet on-link?)",
-				       proxy->target_ip >> 24, (proxy->target_ip >> 16) & 0xff,
-				       (proxy->target_ip >> 8) & 0xff, proxy->target_ip & 0xff, timeout_ms);
-			break;
-		}
-		for (int i = 0; i < proxy->peer_count && rc == 0; i++)
-			if (send_arp(proxy, ARPOP_REQUEST, broadcast, proxy->peers[i], unknown_mac, proxy->target_ip) < 0)
-				rc = error_set(error, "arp: libnet: %s", libnet_geterror(proxy->net));
-		struct timespec slice = ms_from_now(ANNOUNCE_RETRY_MS);
-		while (rc == 0 && !proxy->target_known)
-			if (pthread_cond_timedwait(&proxy->answered, &proxy->lock, &slice) == ETIMEDOUT)
-				break;
-	}
-	if (rc == 0)
-		memcpy(target_mac, proxy->target_mac, 6);
-	pthread_mutex_unlock(&proxy->lock);
+	int rc = link_proxy_announce(&proxy->link, target_mac, timeout_ms, error);
+	if (rc > 0)
+		rc = error_set(error, "arp: the target %u.%u.%u.%u did not answer within %d ms (is it on this "
+				      "link, with the peers' subnet on-link?)",
+			       proxy->target_ip >> 24, (proxy->target_ip >> 16) & 0xff, (proxy->target_ip >> 8) & 0xff,
+			       proxy->target_ip & 0xff, timeout_ms);
 	return rc;
-}
-
-/* Waits on the proxy's condition until ms have passed; the caller holds the lock. */
-static void wait_locked(struct arp_proxy *proxy, int ms)
-{
-	struct timespec until = ms_from_now(ms), now;
-	do {
-		pthread_cond_timedwait(&proxy->answered, &proxy->lock, &until);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-	} while (now.tv_sec < until.tv_sec || (now.tv_sec == until.tv_sec && now.tv_nsec < until.tv_nsec));
 }
 
 int arp_proxy_probe(struct arp_proxy *proxy, const uint32_t *ips, int count, struct address_conflict *conflicts,
@@ -291,27 +185,10 @@ int arp_proxy_probe(struct arp_proxy *proxy, const uint32_t *ips, int count, str
 {
 	if (count > ARP_PROBE_MAX)
 		return error_set(error, "arp: %d addresses to probe, at most %d", count, ARP_PROBE_MAX);
-	pthread_mutex_lock(&proxy->lock);
+	struct ip_address probed[ARP_PROBE_MAX];
 	for (int i = 0; i < count; i++)
-		proxy->probed[i] = (struct probed_address){ .ip = ips[i] };
-	proxy->probed_count = count;
-	int rc = 0;
-	for (int round = 0; round < ARP_PROBE_ROUNDS && rc == 0; round++) {
-		for (int i = 0; i < count && rc == 0; i++)
-			if (send_arp(proxy, ARPOP_REQUEST, broadcast, 0, unknown_mac, ips[i]) < 0)
-				rc = error_set(error, "arp: libnet: %s", libnet_geterror(proxy->net));
-		if (rc == 0)
-			wait_locked(proxy, round + 1 < ARP_PROBE_ROUNDS ? ARP_PROBE_INTERVAL_MS : ARP_PROBE_LISTEN_MS);
-	}
-	for (int i = 0; i < count && rc >= 0; i++)
-		if (proxy->probed[i].held) {
-			conflicts[rc].ip = ip_address_from_ipv4(proxy->probed[i].ip);
-			memcpy(conflicts[rc].mac, proxy->probed[i].mac, 6);
-			rc++;
-		}
-	proxy->probed_count = 0;
-	pthread_mutex_unlock(&proxy->lock);
-	return rc;
+		probed[i] = ip_address_from_ipv4(ips[i]);
+	return link_proxy_probe(&proxy->link, probed, count, conflicts, error);
 }
 
 int arp_proxy_announce_frame(struct arp_proxy *proxy, uint32_t peer_ip, uint8_t *frame, size_t size,
@@ -329,17 +206,8 @@ void arp_proxy_stop(struct arp_proxy *proxy)
 {
 	if (!proxy)
 		return;
-	if (proxy->thread_started) {
-		pthread_mutex_lock(&proxy->lock);
-		proxy->stop = true;
-		pthread_mutex_unlock(&proxy->lock);
-		pthread_join(proxy->thread, NULL);
-	}
-	if (proxy->capture)
-		pcap_close(proxy->capture);
+	link_proxy_stop(&proxy->link);
 	if (proxy->net)
 		libnet_destroy(proxy->net);
-	pthread_cond_destroy(&proxy->answered);
-	pthread_mutex_destroy(&proxy->lock);
 	free(proxy);
 }

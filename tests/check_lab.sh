@@ -8,39 +8,13 @@
 # sent was for the target (or an address probe).
 # usage: check_lab.sh HARNESS AGENT CASES_DIR
 set -euo pipefail
-if [ $# -ne 3 ]; then
-	echo "usage: check_lab.sh HARNESS AGENT CASES_DIR" >&2
-	exit 2
-fi
-if [ -z "${TCPHARNESS_LAB_INSIDE:-}" ]; then
-	exec env TCPHARNESS_LAB_INSIDE=1 unshare --net -- "$0" "$@"
-fi
-harness=$1
-agent=$2
-cases=$3
-scratch=$(mktemp -d)
-lab_pid=
-capture_pid=
-cleanup() {
-	[ -z "$capture_pid" ] || kill "$capture_pid" 2>/dev/null || true
-	[ -z "$lab_pid" ] || kill "$lab_pid" 2>/dev/null || true
-	rm -rf "$scratch"
-}
-trap cleanup EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+. "$(dirname "$0")/lab_hosts.sh"
 
-unshare --net sleep infinity &
-lab_pid=$!
-while [ "$(readlink /proc/$lab_pid/ns/net)" = "$(readlink /proc/self/ns/net)" ]; do sleep 0.01; done
-lab() { nsenter --net="/proc/$lab_pid/ns/net" "$@"; }
+new_host lab_pid
+lab() { in_ns "$lab_pid" "$@"; }
 
 ip link set lo up
-# The lab host speaks IPv6 as a configured host does, without the chatter of a fresh link (DAD, router
-# solicitations): its link is made after these, so they apply to it.
-lab sysctl -qw net.ipv6.conf.default.addr_gen_mode=1 net.ipv6.conf.all.accept_dad=0 \
-	net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.router_solicitations=0 \
-	net.ipv6.conf.default.router_solicitations=0
+quiet_ipv6 "$lab_pid"
 ip link add thlab-h type veth peer name thlab-t netns "$lab_pid"
 sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 # An IPv6 case's link has an MTU of 1520 (MSS 1460 in both families); the agent sets it on the lab
@@ -52,8 +26,7 @@ lab ip addr add 2001:db8::c000:201/64 dev thlab-t nodad
 # A lab NIC fills in checksums before the wire; a veth leaves them to the receiver.
 lab ethtool -K thlab-t tx off tso off gso off >/dev/null
 lab ip link set thlab-t up
-# (/sys/class/net shows the namespace sysfs was mounted in, not ours.)
-harness_mac=$(ip -o link show thlab-h | sed -n 's|.*link/ether \([0-9a-f:]*\).*|\1|p')
+harness_mac=$(link_mac thlab-h)
 
 # The refusals run the plain agent (cleanup by SOCK_DESTROY, as 6.18 allows); the table runs it as the
 # docs recommend, a fresh namespace per case with thlab-t moved in, where purge is refused, and with
@@ -131,9 +104,7 @@ lab ss -K dst 192.0.2.10 >/dev/null 2>&1 || true
 lab_sysctls() { lab sh -c 'find /proc/sys/net/ipv4 /proc/sys/net/ipv6 /proc/sys/net/core -type f -perm -0400 ! -path "*/tcp_fastopen_key" ! -path "*/netdev_rss_key" ! -name stable_secret -print0 | xargs -0 grep -H "" | sort'; }
 lab_sysctls >"$scratch/sysctls.before"
 
-tshark -q -i thlab-h -w "$scratch/all.pcapng" >"$scratch/tshark.log" 2>&1 &
-capture_pid=$!
-until grep -q "Capturing on" "$scratch/tshark.log" 2>/dev/null; do sleep 0.05; done
+start_capture thlab-h "$scratch/all.pcapng"
 
 status=0
 # The catalogue's storms run paced at the default send budget (check_lab_safety.sh checks the pace).
@@ -169,9 +140,7 @@ for twin in "${wrong_twins[@]}"; do
 	done < <(sed -n 's/^# expect-output: //p' "$twin")
 done
 echo "wrong twins in ipv6 on lab: ${#wrong_twins[@]} files, $(grep -c '^FAIL ' "$scratch/wrong.out") runs FAILed"
-kill "$capture_pid"
-wait "$capture_pid" 2>/dev/null || true
-capture_pid=
+stop_capture
 [ "$status" -le 1 ] || { cat "$scratch/log"; fail "matrix --targets local,lab exited $status"; }
 # Columns: case, local, lab. Every row must say the same in both; a pass on a retry (FLAKY, `~`) is a pass.
 sed -i 's/~//g' "$scratch/table"

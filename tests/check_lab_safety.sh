@@ -12,46 +12,12 @@
 #     dry run sends nothing but the probes.
 # usage: check_lab_safety.sh HARNESS AGENT CASES_DIR
 set -euo pipefail
-if [ $# -ne 3 ]; then
-	echo "usage: check_lab_safety.sh HARNESS AGENT CASES_DIR" >&2
-	exit 2
-fi
-if [ -z "${TCPHARNESS_LAB_INSIDE:-}" ]; then
-	exec env TCPHARNESS_LAB_INSIDE=1 unshare --net -- "$0" "$@"
-fi
-harness=$1
-agent=$2
-cases=$3
-scratch=$(mktemp -d)
-target_pid=
-other_pid=
-capture_pid=
-cleanup() {
-	[ -z "$capture_pid" ] || kill "$capture_pid" 2>/dev/null || true
-	[ -z "$target_pid" ] || kill "$target_pid" 2>/dev/null || true
-	[ -z "$other_pid" ] || kill "$other_pid" 2>/dev/null || true
-	rm -rf "$scratch"
-}
-trap cleanup EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+. "$(dirname "$0")/lab_hosts.sh"
 
-# A lab host: a namespace held by a sleeping process, on the bridge through a veth.
-new_host() {
-	# (its output goes nowhere: $(new_host) waits for whoever holds the pipe)
-	unshare --net sleep infinity >/dev/null 2>&1 &
-	local pid=$!
-	while [ "$(readlink /proc/$pid/ns/net)" = "$(readlink /proc/self/ns/net)" ]; do sleep 0.01; done
-	echo "$pid"
-}
-in_ns() { local pid=$1; shift; nsenter --net="/proc/$pid/ns/net" "$@"; }
-# A host speaks IPv6 as a configured one does, without a fresh link's chatter (DAD, router
-# solicitations): the settings come before its link, so they apply to it.
+# attach PID IF ADDRESS ADDRESS6: the host on the bridge through a veth, its end IF.
 attach() {
 	local pid=$1 name=$2 address=$3 address6=$4
-	in_ns "$pid" sysctl -qw net.ipv6.conf.default.addr_gen_mode=1 net.ipv6.conf.all.accept_dad=0 \
-		net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.router_solicitations=0 \
-		net.ipv6.conf.default.router_solicitations=0
+	quiet_ipv6 "$pid"
 	ip link add "$name-b" type veth peer name "$name" netns "$pid"
 	ip link set "$name-b" mtu 1520 master thsafe-br up
 	in_ns "$pid" ip link set lo up
@@ -69,30 +35,18 @@ ip link set thsafe-br up
 ip link add thsafe-h type veth peer name thsafe-h-b
 ip link set thsafe-h-b mtu 1520 master thsafe-br up
 ip link set thsafe-h mtu 1520 up
-target_pid=$(new_host)
-other_pid=$(new_host)
+new_host target_pid
+new_host other_pid
 attach "$target_pid" thsafe-t 192.0.2.1 2001:db8::c000:201
 attach "$other_pid" thsafe-o 192.0.2.10 2001:db8::c000:20a
-harness_mac=$(ip -o link show thsafe-h | sed -n 's|.*link/ether \([0-9a-f:]*\).*|\1|p')
-other_mac=$(in_ns "$other_pid" ip -o link show thsafe-o | sed -n 's|.*link/ether \([0-9a-f:]*\).*|\1|p')
+harness_mac=$(link_mac thsafe-h)
+other_mac=$(link_mac thsafe-o "$other_pid")
 
 accept=$cases/handshake/accept.tc # peer c 192.0.2.10
 storm=$cases/exhaustion/tw_bucket_storm.tc
 lab_args=(--target lab --iface thsafe-h --target-ip 192.0.2.1
 	--agent "touch $scratch/agent-started; exec nsenter --net=/proc/$target_pid/ns/net $agent")
 
-start_capture() {
-	rm -f "$scratch/link.pcapng"
-	tshark -q -i thsafe-h -w "$scratch/link.pcapng" >"$scratch/tshark.log" 2>&1 &
-	capture_pid=$!
-	until grep -q "Capturing on" "$scratch/tshark.log" 2>/dev/null; do sleep 0.05; done
-}
-stop_capture() {
-	sleep 0.2
-	kill "$capture_pid"
-	wait "$capture_pid" 2>/dev/null || true
-	capture_pid=
-}
 # Frames from the harness matching a display filter, one line each.
 harness_frames() { tshark -r "$scratch/link.pcapng" -Y "eth.src == $harness_mac && ($1)" 2>/dev/null; }
 
@@ -107,23 +61,38 @@ harness() {
 		return 1
 	fi
 }
+# harness_on_link STATUS_WANTED ARGS...: the same with the link captured (harness_frames reads it), from
+# a state where no agent has started.
+harness_on_link() {
+	rm -f "$scratch/agent-started"
+	start_capture thsafe-h "$scratch/link.pcapng"
+	harness "$@" || true
+	stop_capture
+}
+# refused_before_claiming ADDRESS ANSWERED CLAIMING PROBE RFC: after harness_on_link at a peer ADDRESS the
+# other host holds: the refusal names ADDRESS and the other host's MAC, which ANSWERED; no agent was
+# started; the link carried no TCP segment and no frame CLAIMING an address, and at least one of RFC's
+# probes (PROBE: display filters); the target did not learn the harness's MAC for ADDRESS.
+refused_before_claiming() {
+	local address=$1 answered=$2 claiming=$3 probe=$4 rfc=$5 tcp claims probes
+	grep -q "peer address $address is in use on thsafe-h: $other_mac $answered" "$scratch/err" ||
+		{ fail "the refusal does not name $address and $other_mac:"; cat "$scratch/err"; }
+	[ ! -e "$scratch/agent-started" ] || fail "the agent was started although $address was refused"
+	tcp=$(harness_frames "tcp" | wc -l)
+	claims=$(harness_frames "$claiming" | wc -l)
+	probes=$(harness_frames "$probe" | wc -l)
+	echo "refused run: $probes probes for $address, $tcp TCP segments, $claims frames claiming an address"
+	[ "$tcp" -eq 0 ] && [ "$claims" -eq 0 ] || fail "the refused run sent $tcp TCP segments and $claims claiming frames"
+	[ "$probes" -ge 1 ] || fail "no $rfc probe for $address on the link"
+	if in_ns "$target_pid" ip neigh show "$address" | grep -q "$harness_mac"; then
+		fail "the target learned the harness's MAC for $address"
+	fi
+}
 
 # 1. 192.0.2.10 belongs to the other host: refused, named with its MAC, before anything is claimed.
-rm -f "$scratch/agent-started"
-start_capture
-harness 2 "${lab_args[@]}" "$accept" || true
-stop_capture
-grep -q "peer address 192.0.2.10 is in use on thsafe-h: $other_mac answered" "$scratch/err" ||
-	{ fail "the refusal does not name 192.0.2.10 and $other_mac:"; cat "$scratch/err"; }
-[ ! -e "$scratch/agent-started" ] || fail "the agent was started although the address was refused"
-tcp=$(harness_frames "tcp" | wc -l)
-claims=$(harness_frames "arp && arp.src.proto_ipv4 != 0.0.0.0" | wc -l)
-probes=$(harness_frames "arp && arp.src.proto_ipv4 == 0.0.0.0 && arp.dst.proto_ipv4 == 192.0.2.10" | wc -l)
-cp "$scratch/link.pcapng" /tmp/i23-refused.pcapng; echo "refused run: $probes probes for 192.0.2.10, $tcp TCP segments, $claims ARP frames claiming an address"
-[ "$tcp" -eq 0 ] && [ "$claims" -eq 0 ] || fail "the refused run sent $tcp TCP segments and $claims claiming ARP frames"
-[ "$probes" -ge 1 ] || fail "no RFC 5227 probe for 192.0.2.10 on the link"
-in_ns "$target_pid" ip -4 neigh show 192.0.2.10 | grep -q "$harness_mac" &&
-	fail "the target learned the harness's MAC for 192.0.2.10"
+harness_on_link 2 "${lab_args[@]}" "$accept"
+refused_before_claiming 192.0.2.10 answered "arp && arp.src.proto_ipv4 != 0.0.0.0" \
+	"arp && arp.src.proto_ipv4 == 0.0.0.0 && arp.dst.proto_ipv4 == 192.0.2.10" "RFC 5227"
 
 # --allow-address-in-use lets the user claim it anyway (a dry run, so the other host is not disturbed).
 harness 0 "${lab_args[@]}" --dry-run --allow-address-in-use 192.0.2.10 "$accept" &&
@@ -142,17 +111,14 @@ left=$(in_ns "$target_pid" ip -4 neigh show 192.0.2.10)
 [ -z "$left" ] || fail "the target still has a neighbour entry for the peer: $left"
 
 # 3. --dry-run: the frames printed, no TCP segment sent, nothing claimed.
-rm -f "$scratch/agent-started"
-start_capture
-harness 0 "${lab_args[@]}" --dry-run "$accept" || true
-stop_capture
+harness_on_link 0 "${lab_args[@]}" --dry-run "$accept"
 grep -q "c < S 0:0(0) win 64240 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>" "$scratch/out" ||
 	{ fail "the dry run does not print the SYN in the case notation:"; cat "$scratch/out"; }
 hex_lines=$(grep -cE '^ +[0-9a-f]{84,} +\([0-9]+ bytes\)$' "$scratch/out" || true)
 [ "$hex_lines" -ge 3 ] || fail "the dry run printed $hex_lines hex frames, want the probe, the announcement and two segments"
 tcp=$(harness_frames "tcp" | wc -l)
 claims=$(harness_frames "arp && arp.src.proto_ipv4 != 0.0.0.0" | wc -l)
-cp "$scratch/out" /tmp/i23-dry.txt; echo "dry run: $(grep -c ' < ' "$scratch/out") segments printed, $hex_lines hex frames; on the link $tcp TCP segments, $claims claiming ARP frames"
+echo "dry run: $(grep -c ' < ' "$scratch/out") segments printed, $hex_lines hex frames; on the link $tcp TCP segments, $claims claiming ARP frames"
 [ "$tcp" -eq 0 ] && [ "$claims" -eq 0 ] || fail "the dry run sent $tcp TCP segments and $claims claiming ARP frames"
 [ ! -e "$scratch/agent-started" ] || fail "the dry run started the agent"
 
@@ -164,9 +130,7 @@ harness 2 "${lab_args[@]}" --variant tw1000 "$storm" &&
 	{ grep -q "tw_bucket_storm.tc:.*needs --allow-storm" "$scratch/err" ||
 		fail "the storm refusal does not say why: $(cat "$scratch/err")"; }
 max_pps=2000
-start_capture
-harness 0 "${lab_args[@]}" --allow-storm --max-pps "$max_pps" --variant tw1000 "$storm" || true
-stop_capture
+harness_on_link 0 "${lab_args[@]}" --allow-storm --max-pps "$max_pps" --variant tw1000 "$storm"
 grep -q "2 passed, 0 failed" "$scratch/out" || fail "the paced storm (ipv4 and mapped) did not pass: $(cat "$scratch/out")"
 tshark -r "$scratch/link.pcapng" -Y "eth.src == $harness_mac && tcp" -T fields -e frame.time_epoch 2>/dev/null |
 	sort -n >"$scratch/times"
@@ -183,21 +147,9 @@ echo "paced storm: $sent TCP segments from the harness, at most $busiest in any 
 # refused after duplicate address probes, named with its MAC, before anything is claimed.
 lab6_args=(--target lab --iface thsafe-h --target-ip 2001:db8::c000:201
 	--agent "touch $scratch/agent-started; exec nsenter --net=/proc/$target_pid/ns/net $agent")
-rm -f "$scratch/agent-started"
-start_capture
-harness 2 "${lab6_args[@]}" "$accept" || true
-stop_capture
-grep -q "peer address 2001:db8::c000:20a is in use on thsafe-h: $other_mac answered a duplicate address probe" \
-	"$scratch/err" || { fail "the IPv6 refusal does not name 2001:db8::c000:20a and $other_mac:"; cat "$scratch/err"; }
-[ ! -e "$scratch/agent-started" ] || fail "the agent was started although the IPv6 address was refused"
-tcp=$(harness_frames "tcp" | wc -l)
-claims=$(harness_frames "(icmpv6 && ipv6.src != ::) || arp" | wc -l)
-probes=$(harness_frames "icmpv6.type == 135 && ipv6.src == :: && icmpv6.nd.ns.target_address == 2001:db8::c000:20a" | wc -l)
-echo "refused IPv6 run: $probes probes for 2001:db8::c000:20a, $tcp TCP segments, $claims frames claiming an address"
-[ "$tcp" -eq 0 ] && [ "$claims" -eq 0 ] || fail "the refused IPv6 run sent $tcp TCP segments and $claims claiming frames"
-[ "$probes" -ge 1 ] || fail "no RFC 4862 probe for 2001:db8::c000:20a on the link"
-in_ns "$target_pid" ip -6 neigh show 2001:db8::c000:20a | grep -q "$harness_mac" &&
-	fail "the target learned the harness's MAC for 2001:db8::c000:20a"
+harness_on_link 2 "${lab6_args[@]}" "$accept"
+refused_before_claiming 2001:db8::c000:20a "answered a duplicate address probe" "(icmpv6 && ipv6.src != ::) || arp" \
+	"icmpv6.type == 135 && ipv6.src == :: && icmpv6.nd.ns.target_address == 2001:db8::c000:20a" "RFC 4862"
 
 # The other host gives the address up: the run passes (the target's link has an IPv6 link's MTU, for
 # the catalogue's MSS) and the target forgets the peer afterwards.
@@ -212,10 +164,7 @@ left=$(in_ns "$target_pid" ip -6 neigh show 2001:db8::c000:20a)
 [ -z "$left" ] || fail "the target still has a neighbour entry for the IPv6 peer: $left"
 
 # The IPv6 dry run: solicitations and segments printed, nothing sent but the probes.
-rm -f "$scratch/agent-started"
-start_capture
-harness 0 "${lab6_args[@]}" --dry-run "$accept" || true
-stop_capture
+harness_on_link 0 "${lab6_args[@]}" --dry-run "$accept"
 grep -q "neighbour solicitation for 2001:db8::c000:201 from 2001:db8::c000:20a (announces the peer)" "$scratch/out" &&
 	grep -q "c < S 0:0(0) win 64240 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>" "$scratch/out" ||
 	{ fail "the IPv6 dry run does not print the announcement and the SYN:"; cat "$scratch/out"; }

@@ -46,16 +46,27 @@ expect() {
 	fi
 }
 
+# leave_time_wait: a case that closes first from port 8080, which leaves a TIME_WAIT there.
+leave_time_wait() {
+	expect "socket lsn" "*" -
+	expect "listen lsn port=8080" 0 -
+	expect "socket cli" "*" -
+	expect "connect cli ip=192.0.2.1 port=8080" -1 EINPROGRESS
+	expect "connected cli timeout_ms=1000" 0 -
+	expect "accept-close lsn count=1 timeout_ms=1000" 1 -
+	expect "close cli" 0 -
+	expect "close lsn" 0 -
+}
+# end_agent: the agent's input ends, and so must the agent.
+end_agent() {
+	local agent_in=${AGENT[1]}
+	exec {agent_in}>&-
+	wait "$agent_pid" || fail "the agent exited $?"
+}
+
 expect "reset -" 0 - fresh-netns
-# A case that closes first from port 8080 leaves a TIME_WAIT there, which keeps a new listener off it.
-expect "socket lsn" "*" -
-expect "listen lsn port=8080" 0 -
-expect "socket cli" "*" -
-expect "connect cli ip=192.0.2.1 port=8080" -1 EINPROGRESS
-expect "connected cli timeout_ms=1000" 0 -
-expect "accept-close lsn count=1 timeout_ms=1000" 1 -
-expect "close cli" 0 -
-expect "close lsn" 0 -
+# The TIME_WAIT a case leaves keeps a new listener off its port.
+leave_time_wait
 expect "sysctl-set - key=net.ipv4.tcp_rfc1337 value=1" 0 -
 expect "socket again" "*" -
 expect "listen again port=8080" -1 EADDRINUSE
@@ -108,9 +119,7 @@ in_case ip -o link show thnpc0 | grep -q "mtu 1500" || fail "an IPv4 case after 
 in_case ip -o link show thnpc0 | grep -q "NOARP" && fail "an IPv4 case after an IPv6 one is NOARP"
 
 # End of input: the agent ends, and takes the interface home.
-agent_in=${AGENT[1]}
-exec {agent_in}>&-
-wait "$agent_pid" || fail "the agent exited $?"
+end_agent
 ip -o -4 addr show thnpc0 | grep -q "192.0.2.1/24" || fail "thnpc0 came home without its address"
 ip -o link show thnpc0 | grep -q "UP" || fail "thnpc0 came home down"
 [ "$(ss -tanH | wc -l)" -eq 0 ] || { fail "sockets left at home:"; ss -tan; }
@@ -120,22 +129,13 @@ ip -o link show thnpc0 | grep -q "UP" || fail "thnpc0 came home down"
 coproc AGENT { exec "$agent" --refuse-sock-destroy; }
 # Bash forgets AGENT_PID once the coprocess has exited, which it may before the wait below.
 agent_pid=$AGENT_PID
-expect "socket lsn" "*" -
-expect "listen lsn port=8080" 0 -
-expect "socket cli" "*" -
-expect "connect cli ip=192.0.2.1 port=8080" -1 EINPROGRESS
-expect "connected cli timeout_ms=1000" 0 -
-expect "accept-close lsn count=1 timeout_ms=1000" 1 -
-expect "close cli" 0 -
-expect "close lsn" 0 -
+leave_time_wait
 reply=$(ask "purge - ip=192.0.2.1")
 read -r _ ret err _ text <<<"$reply"
 [ "$ret $err" = "-1 EOPNOTSUPP" ] && [[ "$text" == *"SOCK_DESTROY"*"refuses it (--refuse-sock-destroy)"*"--netns-per-case"* ]] ||
 	fail "purge under --refuse-sock-destroy: '$reply'"
 ss -tanH state time-wait | grep -q "192.0.2.1:8080" || fail "the TIME_WAIT on :8080 is gone: $(ss -tan)"
-agent_in=${AGENT[1]}
-exec {agent_in}>&-
-wait "$agent_pid" || fail "the agent exited $?"
+end_agent
 
 [ "$failures" -eq 0 ] || exit 1
 echo "netns-per-case: the next case inherits nothing, purge refused, an IPv6 case quiet and pinned, the interface home as it was; --refuse-sock-destroy sends no SOCK_DESTROY"

@@ -62,7 +62,7 @@ run_stopped "$harness" run --family 4 --retries 0 --captures "$scratch/c" "$stop
 expect $? 0 "$scratch/seen.out" "PASS verdicts/stopped_across_segment" "1 passed, 0 failed, 0 skipped, 0 flaky, 0 errors"
 
 echo "== its wrong twins, stopped the same way, still FAIL: a harness late to look excuses nothing"
-for twin in stopped_late_segment:"ms too late (from the window's end on: " \
+for twin in stopped_late_segment:"ms too late (from the " \
 	stopped_silence:"no segment from the stack to c within 550 ms (nor in the " \
 	stopped_early_segment:"ms too early"; do
 	name=${twin%%:*}

@@ -5,18 +5,7 @@
 # a difference. Slow: a boot per case file.
 # usage: check_vm_per_case.sh HARNESS SOURCE_DIR VMDIR
 set -euo pipefail
-if [ $# -ne 3 ]; then
-	echo "usage: check_vm_per_case.sh HARNESS SOURCE_DIR VMDIR" >&2
-	exit 2
-fi
-harness=$1 source_dir=$2 vm_image=$3
-if ! [ -f "$vm_image/stamp" ]; then
-	echo "SKIP: no VM image in $vm_image (kernel:vm builds it)"
-	exit 77
-fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$source_dir"
+. "$(dirname "$0")/vm_image.sh"
 
 # The README's vm column: "| case/family | local | vm |" rows between the kernels markers.
 awk '/<!-- kernels:begin/{inside=1; next} /<!-- kernels:end/{inside=0} inside && /^\| [a-z]/ && !/^\| case/' README.md |

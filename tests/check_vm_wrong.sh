@@ -6,18 +6,7 @@
 # counter: PAWSTimewait), and the twins named in on_6_1 below. A harness ERROR never is.
 # usage: check_vm_wrong.sh HARNESS SOURCE_DIR VMDIR
 set -euo pipefail
-if [ $# -ne 3 ]; then
-	echo "usage: check_vm_wrong.sh HARNESS SOURCE_DIR VMDIR" >&2
-	exit 2
-fi
-harness=$1 source_dir=$2 vm_image=$3
-if ! [ -f "$vm_image/stamp" ]; then
-	echo "SKIP: no VM image in $vm_image (kernel:vm builds it)"
-	exit 77
-fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$source_dir"
+. "$(dirname "$0")/vm_image.sh"
 
 status=0
 "$harness" run --family all --target vm --vm-image "$vm_image" --captures "$work/captures" tests/wrong/ \

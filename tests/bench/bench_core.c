@@ -62,39 +62,32 @@ static struct wire *open_bed(struct sandbox *sandbox, uint32_t ring_frames)
 	return wire;
 }
 
-static int bench_sandbox(int runs, int64_t *samples)
+/* Sandboxes created and destroyed: each in a harness namespace of its own (link NULL), or on a
+ * worker's link (what a local case's sandbox is: the target namespace, the target end moved in and back). */
+static int bench_sandbox(struct sandbox_link *link, const char *what, int runs, int64_t *samples)
 {
 	for (int i = 0; i < runs; i++) {
 		struct sandbox sandbox;
 		char *error = NULL;
 		int64_t start = wire_now_ns();
-		if (sandbox_create(&config, &sandbox, &error) < 0)
+		int rc = link ? sandbox_create_on(link, &config, &sandbox, &error)
+			      : sandbox_create(&config, &sandbox, &error);
+		if (rc < 0)
 			return die("sandbox", error);
 		sandbox_destroy(&sandbox);
 		samples[i] = wire_now_ns() - start;
 	}
-	print_stats("sandbox create+destroy", samples, runs);
+	print_stats(what, samples, runs);
 	return 0;
 }
 
-/* The same on a worker's link (what a local case's sandbox is): the target namespace, the target end
- * moved in and back. */
 static int bench_sandbox_on_link(int runs, int64_t *samples)
 {
 	char *error = NULL;
 	struct worker_link *wl = worker_link_get(&error);
 	if (!wl)
 		return die("worker link", error);
-	for (int i = 0; i < runs; i++) {
-		struct sandbox sandbox;
-		int64_t start = wire_now_ns();
-		if (sandbox_create_on(&wl->link, &config, &sandbox, &error) < 0)
-			return die("sandbox", error);
-		sandbox_destroy(&sandbox);
-		samples[i] = wire_now_ns() - start;
-	}
-	print_stats("sandbox on a link create+destroy", samples, runs);
-	return 0;
+	return bench_sandbox(&wl->link, "sandbox on a link create+destroy", runs, samples);
 }
 
 /* What run_case pays before the first step and after the last on the local target: a sandbox on the
@@ -414,7 +407,7 @@ int main(int argc, char **argv)
 	int64_t *samples = calloc((size_t)runs * 5, sizeof *samples);
 	if (!samples)
 		return 1;
-	int rc = bench_sandbox(runs, samples) || bench_sandbox_on_link(runs, samples) ||
+	int rc = bench_sandbox(NULL, "sandbox create+destroy", runs, samples) || bench_sandbox_on_link(runs, samples) ||
 		 bench_case_setup(runs, samples) || bench_case_setup_own_wire(runs, samples) ||
 		 bench_inject_reply(runs * 5, samples);
 	worker_link_release();

@@ -232,45 +232,78 @@ static int destroy(struct observer *o, uint16_t local_port, uint16_t remote_port
 	return rc;
 }
 
+/* A loopback connection in the sandbox to SERVER_PORT. A test that closes an end itself does so with
+ * hang_up, so that close_connection closes only what is left. */
+struct connection {
+	int listener, client, server;
+	uint16_t client_port;
+};
+
+/* Listens, connects and accepts; with TCP_DEFER_ACCEPT (defer_accept_seconds above 0) it does not
+ * accept, since the server end stays a request socket until data comes. */
+static struct connection open_connection(struct sandbox *sb, int defer_accept_seconds)
+{
+	struct connection c = { .server = -1 };
+
+	c.listener = listen_on(sb->netns_fd, SERVER_PORT, defer_accept_seconds);
+	c.client = connect_to(sb->netns_fd, SERVER_PORT, &c.client_port);
+	if (defer_accept_seconds == 0) {
+		c.server = accept(c.listener, NULL, NULL);
+		assert_true(c.server >= 0);
+	}
+	return c;
+}
+
+static void hang_up(int *fd)
+{
+	close(*fd);
+	*fd = -1;
+}
+
+static void close_connection(struct connection *c)
+{
+	int *ends[] = { &c->client, &c->server, &c->listener };
+
+	for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++)
+		if (*ends[i] >= 0)
+			hang_up(ends[i]);
+}
+
+/* SOCK_DESTROY takes the socket local_port -> remote_port, and sock_diag finds it no more. */
+static void assert_destroyed(struct observer *o, uint16_t local_port, uint16_t remote_port)
+{
+	assert_int_equal(destroy(o, local_port, remote_port), 0);
+	assert_int_equal(state_of(o, local_port, remote_port), TCP_STATE_NO_SOCKET);
+}
+
 static void established_seen_from_both_ends(void **state)
 {
 	struct sandbox *sb = *state;
-	uint16_t client_port;
-	int listener = listen_on(sb->netns_fd, SERVER_PORT, 0);
-	int client = connect_to(sb->netns_fd, SERVER_PORT, &client_port);
-	int server = accept(listener, NULL, NULL);
+	struct connection c = open_connection(sb, 0);
 
-	assert_true(server >= 0);
-	assert_state(&sb->observer, client_port, SERVER_PORT, TCP_ESTABLISHED);
-	assert_state(&sb->observer, SERVER_PORT, client_port, TCP_ESTABLISHED);
-	close(client);
-	close(server);
-	close(listener);
+	assert_state(&sb->observer, c.client_port, SERVER_PORT, TCP_ESTABLISHED);
+	assert_state(&sb->observer, SERVER_PORT, c.client_port, TCP_ESTABLISHED);
+	close_connection(&c);
 }
 
 static void active_closer_lands_in_time_wait_until_destroyed(void **state)
 {
 	struct sandbox *sb = *state;
-	uint16_t client_port;
-	int listener = listen_on(sb->netns_fd, SERVER_PORT, 0);
-	int client = connect_to(sb->netns_fd, SERVER_PORT, &client_port);
-	int server = accept(listener, NULL, NULL);
+	struct connection c = open_connection(sb, 0);
 
-	assert_true(server >= 0);
-	close(client);
-	assert_state(&sb->observer, SERVER_PORT, client_port, TCP_CLOSE_WAIT);
-	close(server);
-	assert_state(&sb->observer, client_port, SERVER_PORT, TCP_TIME_WAIT);
-	assert_state(&sb->observer, SERVER_PORT, client_port, TCP_STATE_NO_SOCKET);
+	hang_up(&c.client);
+	assert_state(&sb->observer, SERVER_PORT, c.client_port, TCP_CLOSE_WAIT);
+	hang_up(&c.server);
+	assert_state(&sb->observer, c.client_port, SERVER_PORT, TCP_TIME_WAIT);
+	assert_state(&sb->observer, SERVER_PORT, c.client_port, TCP_STATE_NO_SOCKET);
 	/* The TIME_WAIT timer runs TCP_TIMEWAIT_LEN (60 s) from the final ACK; a gone socket has none. */
-	int64_t timer_ms = evidence_of(&sb->observer, client_port, SERVER_PORT).timer_ms;
+	int64_t timer_ms = evidence_of(&sb->observer, c.client_port, SERVER_PORT).timer_ms;
 	assert_in_range(timer_ms, 58000, 60000);
-	assert_int_equal(evidence_of(&sb->observer, SERVER_PORT, client_port).timer_ms, -1);
+	assert_int_equal(evidence_of(&sb->observer, SERVER_PORT, c.client_port).timer_ms, -1);
 
-	assert_int_equal(destroy(&sb->observer, client_port, SERVER_PORT), 0);
-	assert_int_equal(state_of(&sb->observer, client_port, SERVER_PORT), TCP_STATE_NO_SOCKET);
-	assert_int_equal(destroy(&sb->observer, client_port, SERVER_PORT), 1);
-	close(listener);
+	assert_destroyed(&sb->observer, c.client_port, SERVER_PORT);
+	assert_int_equal(destroy(&sb->observer, c.client_port, SERVER_PORT), 1);
+	close_connection(&c);
 }
 
 static void a_tuple_that_never_existed_is_none(void **state)
@@ -286,20 +319,14 @@ static void a_tuple_that_never_existed_is_none(void **state)
 static void passive_side_waits_in_close_wait(void **state)
 {
 	struct sandbox *sb = *state;
-	uint16_t client_port;
-	int listener = listen_on(sb->netns_fd, SERVER_PORT, 0);
-	int client = connect_to(sb->netns_fd, SERVER_PORT, &client_port);
-	int server = accept(listener, NULL, NULL);
+	struct connection c = open_connection(sb, 0);
 
-	assert_true(server >= 0);
-	close(client);
-	assert_state(&sb->observer, SERVER_PORT, client_port, TCP_CLOSE_WAIT);
-	assert_state(&sb->observer, client_port, SERVER_PORT, TCP_FIN_WAIT2);
+	hang_up(&c.client);
+	assert_state(&sb->observer, SERVER_PORT, c.client_port, TCP_CLOSE_WAIT);
+	assert_state(&sb->observer, c.client_port, SERVER_PORT, TCP_FIN_WAIT2);
 
-	assert_int_equal(destroy(&sb->observer, client_port, SERVER_PORT), 0);
-	assert_int_equal(state_of(&sb->observer, client_port, SERVER_PORT), TCP_STATE_NO_SOCKET);
-	close(server);
-	close(listener);
+	assert_destroyed(&sb->observer, c.client_port, SERVER_PORT);
+	close_connection(&c);
 }
 
 /* TCP_DEFER_ACCEPT drops the bare final ACK, so the server side stays a request socket
@@ -307,16 +334,12 @@ static void passive_side_waits_in_close_wait(void **state)
 static void request_socket_reads_as_syn_recv(void **state)
 {
 	struct sandbox *sb = *state;
-	uint16_t client_port;
-	int listener = listen_on(sb->netns_fd, SERVER_PORT, 30);
-	int client = connect_to(sb->netns_fd, SERVER_PORT, &client_port);
+	struct connection c = open_connection(sb, 30);
 
-	assert_state(&sb->observer, client_port, SERVER_PORT, TCP_ESTABLISHED);
-	assert_state(&sb->observer, SERVER_PORT, client_port, TCP_SYN_RECV);
-	assert_int_equal(destroy(&sb->observer, SERVER_PORT, client_port), 0);
-	assert_int_equal(state_of(&sb->observer, SERVER_PORT, client_port), TCP_STATE_NO_SOCKET);
-	close(client);
-	close(listener);
+	assert_state(&sb->observer, c.client_port, SERVER_PORT, TCP_ESTABLISHED);
+	assert_state(&sb->observer, SERVER_PORT, c.client_port, TCP_SYN_RECV);
+	assert_destroyed(&sb->observer, SERVER_PORT, c.client_port);
+	close_connection(&c);
 }
 
 /* The kernel's exact lookup falls back to the listener on the local port; destroying a connection

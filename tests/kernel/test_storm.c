@@ -97,6 +97,45 @@ static void count_states(const struct bed *bed, int counts[STATE_SLOTS])
 	observe_close(&observer);
 }
 
+/* The plan with count connections. */
+static struct storm_plan plan_of(uint32_t count)
+{
+	struct storm_plan p = plan;
+	p.count = count;
+	return p;
+}
+
+static void listen_for(struct bed *bed, uint32_t count)
+{
+	char *error = NULL;
+	if (storm_listen(&bed->agent, "lsn", LISTEN_PORT, count, &error) < 0)
+		fail_msg("storm_listen: %s", error);
+}
+
+static void call_app(struct bed *bed, const struct app_call *call, const char *what)
+{
+	struct agent_reply reply;
+	char *error = NULL;
+	if (agent_call(&bed->agent, call, &reply, &error) < 0 || reply.err)
+		fail_msg("%s: %s", what, error ? error : errno_name(reply.err));
+}
+
+/* Runs the storm p, which must end with want (0: every segment as planned, 1: a mismatch); the test
+ * fails with storm_run's error or mismatch otherwise. */
+static struct storm_result storm_expecting(struct bed *bed, const struct storm_plan *p, int want)
+{
+	struct storm_result result;
+	char *error = NULL;
+	int64_t dropped_before = wire_capture_dropped(bed->wire);
+	int rc = storm_run(bed->wire, &bed->agent, p, &result, &error);
+	if (rc < 0)
+		fail_msg("storm_run: %s", error);
+	if (rc != want)
+		fail_msg("storm_run returned %d, want %d: %s(the capture lost %lld frames meanwhile)", rc, want,
+			 result.mismatch, (long long)(wire_capture_dropped(bed->wire) - dropped_before));
+	return result;
+}
+
 static void print_mismatch(const char *what, const struct storm_result *result)
 {
 	printf("%s fails as it must:\n%s", what, result->mismatch);
@@ -110,20 +149,16 @@ static void test_storm_fills_the_time_wait_buckets(void **state)
 	struct bed *bed = *state;
 	char *error = NULL, buckets[16];
 	snprintf(buckets, sizeof buckets, "%d", TW_BUCKETS);
-	if (agent_sysctl_set(&bed->agent, "net.ipv4.tcp_max_tw_buckets", buckets, &error) < 0 ||
-	    storm_listen(&bed->agent, "lsn", LISTEN_PORT, CONNECTIONS, &error) < 0)
+	if (agent_sysctl_set(&bed->agent, "net.ipv4.tcp_max_tw_buckets", buckets, &error) < 0)
 		fail_msg("%s", error);
+	listen_for(bed, CONNECTIONS);
 	int64_t overflow_before = counter(&bed->agent, "TcpExt.TCPTimeWaitOverflow");
 	/* The wire's ring was sized for this storm (storm_ring_frames): its chunks are 64 connections, not
 	 * the 5 a default ring of 16 frames would allow, and the ring must really hold them. */
 	assert_int_equal(storm_chunk(CONNECTIONS, wire_ring_frames(bed->wire)), 64);
 	int64_t dropped_before = wire_capture_dropped(bed->wire);
 
-	struct storm_result result;
-	int rc = storm_run(bed->wire, &bed->agent, &plan, &result, &error);
-	if (rc != 0)
-		fail_msg("storm_run returned %d: %s%s(the capture lost %lld frames meanwhile)", rc, rc < 0 ? error : "",
-			 result.mismatch, (long long)(wire_capture_dropped(bed->wire) - dropped_before));
+	struct storm_result result = storm_expecting(bed, &plan, 0);
 	assert_true(dropped_before >= 0);
 	assert_int_equal(wire_capture_dropped(bed->wire) - dropped_before, 0);
 	assert_int_equal(result.established, CONNECTIONS);
@@ -144,8 +179,7 @@ static void test_storm_fills_the_time_wait_buckets(void **state)
 
 	/* The same 4-tuples again: the first ports still hold TIME_WAIT entries, which answer a SYN below
 	 * their rcv_nxt with an ACK in the old connection's numbers (tcp_timewait_state_process). */
-	rc = storm_run(bed->wire, &bed->agent, &plan, &result, &error);
-	assert_int_equal(rc, 1);
+	result = storm_expecting(bed, &plan, 1);
 	print_mismatch("the same storm again", &result);
 	assert_non_null(strstr(result.mismatch, "phase 1 (our SYN, the stack's SYN-ACK): connection 0 of 2000 "
 						"(192.0.2.10:40000): the stack's segment differs"));
@@ -161,12 +195,7 @@ static void test_a_port_without_listener_fails(void **state)
 	struct bed *bed = *state;
 	struct storm_plan closed_port = plan;
 	closed_port.target_port = 9;
-	struct storm_result result;
-	char *error = NULL;
-	int rc = storm_run(bed->wire, &bed->agent, &closed_port, &result, &error);
-	if (rc < 0)
-		fail_msg("storm_run: %s", error);
-	assert_int_equal(rc, 1);
+	struct storm_result result = storm_expecting(bed, &closed_port, 1);
 	print_mismatch("a storm at a closed port", &result);
 	assert_non_null(strstr(result.mismatch, "phase 1 (our SYN, the stack's SYN-ACK): connection 0 of 2000"));
 	assert_non_null(strstr(result.mismatch, "    expected: S. 0:0(0) ack 1\n              ^^\n"));
@@ -180,22 +209,17 @@ static void test_a_port_without_listener_fails(void **state)
 static void test_a_syn_ack_sent_again_counts_once(void **state)
 {
 	struct bed *bed = *state;
-	struct storm_plan small = plan;
-	small.count = 100;
-	char *error = NULL;
-	if (storm_listen(&bed->agent, "lsn", LISTEN_PORT, small.count, &error) < 0)
-		fail_msg("%s", error);
+	struct storm_plan small = plan_of(100);
+	listen_for(bed, small.count);
 	struct segment early = { .src_ip = peer_ip, .dst_ip = target_ip, .src_port = FIRST_PORT, .dst_port = LISTEN_PORT,
 				 .seq = small.isn, .flags = TCP_FLAG_SYN, .window = 64240, .option_count = 1,
 				 .options = { { .kind = TCP_OPTION_MSS, .mss = 1460 } } };
 	int64_t sent;
+	char *error = NULL;
 	if (wire_inject(bed->wire, &early, &sent, &error) < 0)
 		fail_msg("wire_inject: %s", error);
 
-	struct storm_result result;
-	int rc = storm_run(bed->wire, &bed->agent, &small, &result, &error);
-	if (rc != 0)
-		fail_msg("storm_run returned %d: %s%s", rc, rc < 0 ? error : "", result.mismatch);
+	struct storm_result result = storm_expecting(bed, &small, 0);
 	assert_int_equal(result.established, small.count);
 	assert_int_equal(result.time_wait_acked, small.count);
 	assert_int_equal(result.retransmissions, 1);
@@ -208,21 +232,13 @@ static void test_a_syn_ack_sent_again_counts_once(void **state)
 static void test_a_syn_ack_sent_again_after_our_ack_is_acked_again(void **state)
 {
 	struct bed *bed = *state;
-	struct storm_plan small = plan;
-	small.count = 4;
-	char *error = NULL;
-	if (storm_listen(&bed->agent, "lsn", LISTEN_PORT, small.count, &error) < 0)
-		fail_msg("%s", error);
+	struct storm_plan small = plan_of(4);
+	listen_for(bed, small.count);
 	struct app_call defer = { .op = APP_SETSOCKOPT, .handle = "lsn", .option = "TCP_DEFER_ACCEPT",
 				  .values = { 1 }, .value_count = 1 };
-	struct agent_reply reply;
-	if (agent_call(&bed->agent, &defer, &reply, &error) < 0 || reply.err)
-		fail_msg("TCP_DEFER_ACCEPT: %s", error ? error : errno_name(reply.err));
+	call_app(bed, &defer, "TCP_DEFER_ACCEPT");
 
-	struct storm_result result;
-	int rc = storm_run(bed->wire, &bed->agent, &small, &result, &error);
-	if (rc != 0)
-		fail_msg("storm_run returned %d: %s%s", rc, rc < 0 ? error : "", result.mismatch);
+	struct storm_result result = storm_expecting(bed, &small, 0);
 	assert_int_equal(result.established, small.count);
 	assert_int_equal(result.time_wait_acked, small.count);
 	assert_true(result.acks_again >= small.count);
@@ -234,18 +250,10 @@ static void test_a_syn_ack_sent_again_after_our_ack_is_acked_again(void **state)
 static void test_a_small_backlog_fails(void **state)
 {
 	struct bed *bed = *state;
-	struct storm_plan small = plan;
-	small.count = 100;
+	struct storm_plan small = plan_of(100);
 	struct app_call listen = { .op = APP_LISTEN, .handle = "lsn", .port = LISTEN_PORT, .backlog = 50 };
-	struct agent_reply reply;
-	char *error = NULL;
-	if (agent_call(&bed->agent, &listen, &reply, &error) < 0 || reply.err)
-		fail_msg("listen: %s", error ? error : errno_name(reply.err));
-	struct storm_result result;
-	int rc = storm_run(bed->wire, &bed->agent, &small, &result, &error);
-	if (rc < 0)
-		fail_msg("storm_run: %s", error);
-	assert_int_equal(rc, 1);
+	call_app(bed, &listen, "listen");
+	struct storm_result result = storm_expecting(bed, &small, 1);
 	print_mismatch("a storm past the backlog", &result);
 	assert_non_null(strstr(result.mismatch, "phase 3 (the application closes, the stack's FIN): connection "));
 	assert_non_null(strstr(result.mismatch, "this one is among those never queued"));
@@ -267,13 +275,14 @@ static void test_a_plan_outside_the_port_range_is_refused(void **state)
 
 int main(void)
 {
+#define IN_BED(test) cmocka_unit_test_setup_teardown(test, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_storm_fills_the_time_wait_buckets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_a_port_without_listener_fails, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_a_syn_ack_sent_again_counts_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_a_syn_ack_sent_again_after_our_ack_is_acked_again, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_a_small_backlog_fails, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_a_plan_outside_the_port_range_is_refused, setup, teardown),
+		IN_BED(test_storm_fills_the_time_wait_buckets),
+		IN_BED(test_a_port_without_listener_fails),
+		IN_BED(test_a_syn_ack_sent_again_counts_once),
+		IN_BED(test_a_syn_ack_sent_again_after_our_ack_is_acked_again),
+		IN_BED(test_a_small_backlog_fails),
+		IN_BED(test_a_plan_outside_the_port_range_is_refused),
 	};
 
 	if (geteuid() != 0) {

@@ -25,6 +25,23 @@ static inline char *fake_case_name(const char *path)
 	return name;
 }
 
+/* A case at path (named as case_names_assign would) of lines[0..line_count) and steps[0..step_count),
+ * with variant_count variants named by the test; no peers. */
+static inline struct case_file fake_case(const char *path, char **lines, int line_count, struct step *steps,
+					 int step_count, int variant_count)
+{
+	struct case_file c;
+	memset(&c, 0, sizeof c);
+	c.path = (char *)path;
+	c.name = fake_case_name(path);
+	c.lines = lines;
+	c.line_count = line_count;
+	c.steps = steps;
+	c.step_count = step_count;
+	c.variant_count = variant_count;
+	return c;
+}
+
 /* A record that ran with this verdict; no name, message or events. */
 static inline struct run_record fake_record(const struct case_file *c, int variant, enum verdict verdict)
 {

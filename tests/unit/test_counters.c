@@ -94,6 +94,15 @@ static int parse(const char *text, struct counter_snapshot *s, const char **erro
 	return counters_parse(text, strlen(text), s, error);
 }
 
+/* name is in s, with the value want. */
+static void assert_counter(const struct counter_snapshot *s, const char *name, int64_t want)
+{
+	int64_t value;
+	if (!counters_get(s, name, &value))
+		fail_msg("no counter %s", name);
+	assert_int_equal(value, want);
+}
+
 static int setup_snapshot(void **state)
 {
 	struct counter_snapshot *s = calloc(1, sizeof *s);
@@ -112,7 +121,6 @@ static void real_text_parses_into_prefixed_names(void **state)
 {
 	struct counter_snapshot *s = *state;
 	const char *error = NULL;
-	int64_t v;
 
 	assert_int_equal(parse(netstat_text, s, &error), 0);
 	assert_int_equal(s->count, 229);
@@ -120,18 +128,12 @@ static void real_text_parses_into_prefixed_names(void **state)
 	assert_int_equal(parse(snmp_text, s, &error), 0);
 	assert_int_equal(s->count, 229 + 83);
 
-	assert_true(counters_get(s, "TcpExt.TW", &v));
-	assert_int_equal(v, 11);
-	assert_true(counters_get(s, "Tcp.ActiveOpens", &v));
-	assert_int_equal(v, 13);
-	assert_true(counters_get(s, "Tcp.MaxConn", &v));
-	assert_int_equal(v, -1);
-	assert_true(counters_get(s, "IpExt.InOctets", &v));
-	assert_int_equal(v, 19313055);
-	assert_true(counters_get(s, "Ip.Forwarding", &v));
-	assert_int_equal(v, 2);
-	assert_true(counters_get(s, "IcmpMsg.InType3", &v));
-	assert_int_equal(v, 1);
+	assert_counter(s, "TcpExt.TW", 11);
+	assert_counter(s, "Tcp.ActiveOpens", 13);
+	assert_counter(s, "Tcp.MaxConn", -1);
+	assert_counter(s, "IpExt.InOctets", 19313055);
+	assert_counter(s, "Ip.Forwarding", 2);
+	assert_counter(s, "IcmpMsg.InType3", 1);
 }
 
 static void bare_names_prefer_tcpext_then_tcp(void **state)
@@ -144,35 +146,27 @@ static void bare_names_prefer_tcpext_then_tcp(void **state)
 			       "Tcp: Both Z OnlyTcp\nTcp: 20 21 22\n"
 			       "TcpExt: Both\nTcpExt: 10\n"
 			       "Udp: Rest\nUdp: 40\n", s, &error), 0);
-	assert_true(counters_get(s, "Both", &v));
-	assert_int_equal(v, 10);
-	assert_true(counters_get(s, "Z", &v));
-	assert_int_equal(v, 21);
-	assert_true(counters_get(s, "Rest", &v));
-	assert_int_equal(v, 40);
-	assert_true(counters_get(s, "Ip.Both", &v));
-	assert_int_equal(v, 30);
+	assert_counter(s, "Both", 10);
+	assert_counter(s, "Z", 21);
+	assert_counter(s, "Rest", 40);
+	assert_counter(s, "Ip.Both", 30);
 	assert_false(counters_get(s, "Missing", &v));
 	assert_false(counters_get(s, "TcpExt.Z", &v));
 	/* "Tcp" must not match the "TcpExt" prefix. */
 	assert_false(counters_get(s, "Tcp.", &v));
-	assert_true(counters_get(s, "OnlyTcp", &v));
-	assert_int_equal(v, 22);
+	assert_counter(s, "OnlyTcp", 22);
 }
 
 static void extremes_and_blank_lines(void **state)
 {
 	struct counter_snapshot *s = *state;
 	const char *error = NULL;
-	int64_t v;
 
 	assert_int_equal(parse("\nA: Max Min Empty\nA: 9223372036854775807 -9223372036854775808 0"
 			       "\nIcmpMsg:\nIcmpMsg:\n", s, &error), 0);
 	assert_int_equal(s->count, 3);
-	assert_true(counters_get(s, "A.Max", &v));
-	assert_true(v == INT64_MAX);
-	assert_true(counters_get(s, "A.Min", &v));
-	assert_true(v == INT64_MIN);
+	assert_counter(s, "A.Max", INT64_MAX);
+	assert_counter(s, "A.Min", INT64_MIN);
 }
 
 static void length_bounds_the_text(void **state)
@@ -180,12 +174,10 @@ static void length_bounds_the_text(void **state)
 	struct counter_snapshot *s = *state;
 	const char *error = NULL;
 	const char text[] = "A: X\nA: 12345";
-	int64_t v;
 
 	/* Only "A: X\nA: 1" is inside len; nothing past it may be read. */
 	assert_int_equal(counters_parse(text, 9, s, &error), 0);
-	assert_true(counters_get(s, "A.X", &v));
-	assert_int_equal(v, 1);
+	assert_counter(s, "A.X", 1);
 }
 
 /* /proc/net/snmp6: a name and a value a line, the group the name's part up to its '6'. */
@@ -198,10 +190,8 @@ static void snmp6_lines_parse_into_groups(void **state)
 	int64_t v;
 	assert_int_equal(counters_parse_snmp6(text, strlen(text), s, &error), 0);
 	assert_int_equal(s->count, 3);
-	assert_true(counters_get(s, "Ip6.InReceives", &v));
-	assert_int_equal(v, 7);
-	assert_true(counters_get(s, "Icmp6.OutType1", &v));
-	assert_int_equal(v, 2);
+	assert_counter(s, "Ip6.InReceives", 7);
+	assert_counter(s, "Icmp6.OutType1", 2);
 	assert_true(counters_get(s, "UdpLite6.InErrors", &v));
 
 	int before = s->count;
@@ -235,8 +225,7 @@ static void header_alone_is_an_empty_group(void **state)
 	assert_int_equal(s->count, 2);
 	int64_t value;
 	assert_false(counters_get(s, "TcpExt.PAWSEstab", &value));
-	assert_true(counters_get(s, "Tcp.OutSegs", &value));
-	assert_int_equal(value, 7);
+	assert_counter(s, "Tcp.OutSegs", 7);
 }
 
 static void malformed_text_is_an_error(void **state)
@@ -266,25 +255,21 @@ static void longest_name_that_fits(void **state)
 {
 	struct counter_snapshot *s = *state;
 	const char *error = NULL;
-	int64_t v;
 
 	assert_int_equal(parse("TcpExt: ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn\nTcpExt: 7\n", s, &error), 0);
 	assert_string_equal(s->names[0], "TcpExt.ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn");
-	assert_true(counters_get(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn", &v));
-	assert_int_equal(v, 7);
+	assert_counter(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn", 7);
 }
 
 static void a_failed_parse_leaves_earlier_counters(void **state)
 {
 	struct counter_snapshot *s = *state;
 	const char *error = NULL;
-	int64_t v;
 
 	assert_int_equal(parse("A: X\nA: 5\n", s, &error), 0);
 	expect_parse_error(s, "B: Y Z\nB: 1 2\nC: W\nC: bad\n", "counter value is not a decimal int64");
 	assert_int_equal(s->count, 1);
-	assert_true(counters_get(s, "A.X", &v));
-	assert_int_equal(v, 5);
+	assert_counter(s, "A.X", 5);
 }
 
 static void more_than_counters_max_is_an_error(void **state)
@@ -326,25 +311,19 @@ static void invalid_snapshot_count_is_an_error(void **state)
 
 int main(void)
 {
+#define WITH_SNAPSHOT(test) cmocka_unit_test_setup_teardown(test, setup_snapshot, teardown_snapshot)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(real_text_parses_into_prefixed_names, setup_snapshot,
-						teardown_snapshot),
-		cmocka_unit_test_setup_teardown(bare_names_prefer_tcpext_then_tcp, setup_snapshot,
-						teardown_snapshot),
-		cmocka_unit_test_setup_teardown(extremes_and_blank_lines, setup_snapshot, teardown_snapshot),
-		cmocka_unit_test_setup_teardown(length_bounds_the_text, setup_snapshot, teardown_snapshot),
-		cmocka_unit_test_setup_teardown(header_alone_is_an_empty_group, setup_snapshot,
-						teardown_snapshot),
-		cmocka_unit_test_setup_teardown(malformed_text_is_an_error, setup_snapshot,
-						teardown_snapshot),
-		cmocka_unit_test_setup_teardown(longest_name_that_fits, setup_snapshot, teardown_snapshot),
-		cmocka_unit_test_setup_teardown(snmp6_lines_parse_into_groups, setup_snapshot, teardown_snapshot),
-		cmocka_unit_test_setup_teardown(a_failed_parse_leaves_earlier_counters, setup_snapshot,
-						teardown_snapshot),
-		cmocka_unit_test_setup_teardown(more_than_counters_max_is_an_error, setup_snapshot,
-						teardown_snapshot),
-		cmocka_unit_test_setup_teardown(invalid_snapshot_count_is_an_error, setup_snapshot,
-						teardown_snapshot),
+		WITH_SNAPSHOT(real_text_parses_into_prefixed_names),
+		WITH_SNAPSHOT(bare_names_prefer_tcpext_then_tcp),
+		WITH_SNAPSHOT(extremes_and_blank_lines),
+		WITH_SNAPSHOT(length_bounds_the_text),
+		WITH_SNAPSHOT(header_alone_is_an_empty_group),
+		WITH_SNAPSHOT(malformed_text_is_an_error),
+		WITH_SNAPSHOT(longest_name_that_fits),
+		WITH_SNAPSHOT(snmp6_lines_parse_into_groups),
+		WITH_SNAPSHOT(a_failed_parse_leaves_earlier_counters),
+		WITH_SNAPSHOT(more_than_counters_max_is_an_error),
+		WITH_SNAPSHOT(invalid_snapshot_count_is_an_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,11 +13,16 @@
 static const struct ip_address target_ipv4 = { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1 } };
 #define TARGET_IP (&target_ipv4)
 
-static struct peer_decl decl(void)
+/* `peer c 192.0.2.10:40000 isn 1000000 tsclock 1000 rate 1000 to 8080`. */
+static const struct peer_decl peer_c = { .name = "c", .ip = 0xc000020a, .port = 40000, .isn = 1000000,
+					 .ts_start = 1000, .ts_rate_hz = 1000, .target_port = 8080 };
+
+/* Peer c as a run in family starts it. */
+static struct peer_state started(enum address_family family)
 {
-	struct peer_decl d = { .name = "c", .ip = 0xc000020a, .port = 40000, .isn = 1000000, .ts_start = 1000,
-			       .ts_rate_hz = 1000, .target_port = 8080 };
-	return d;
+	struct peer_state p;
+	peer_init(&p, &peer_c, family);
+	return p;
 }
 
 static struct segment_spec spec(uint8_t flags, int64_t seq, uint32_t len)
@@ -36,9 +41,7 @@ static struct segment from_stack(uint8_t flags, uint32_t seq, uint32_t ack)
 static void test_injected_numbers_are_relative_to_both_isns(void **state)
 {
 	(void)state;
-	struct peer_decl d = decl();
-	struct peer_state p;
-	peer_init(&p, &d, FAMILY_IPV4);
+	struct peer_state p = started(FAMILY_IPV4);
 	struct segment out;
 	const char *error = NULL;
 	struct segment_spec syn = spec(TCP_FLAG_SYN, 0, 0);
@@ -64,9 +67,7 @@ static void test_injected_numbers_are_relative_to_both_isns(void **state)
 static void test_unknown_stack_isn_counts_as_zero(void **state)
 {
 	(void)state;
-	struct peer_decl d = decl();
-	struct peer_state p;
-	peer_init(&p, &d, FAMILY_IPV4);
+	struct peer_state p = started(FAMILY_IPV4);
 	struct segment rst = from_stack(TCP_FLAG_RST, 1000, 0);
 	peer_learn(&p, &rst);
 	struct segment_spec view;
@@ -78,9 +79,7 @@ static void test_unknown_stack_isn_counts_as_zero(void **state)
 static void test_timestamp_clock_auto_relative_and_ecr(void **state)
 {
 	(void)state;
-	struct peer_decl d = decl();
-	struct peer_state p;
-	peer_init(&p, &d, FAMILY_IPV4);
+	struct peer_state p = started(FAMILY_IPV4);
 	assert_int_equal(peer_tsval(&p, 0), 1000);
 	assert_int_equal(peer_tsval(&p, 250 * 1000000LL), 1250);
 
@@ -115,9 +114,7 @@ static void test_timestamp_clock_auto_relative_and_ecr(void **state)
 static void test_new_incarnation_starts_from_snd_nxt(void **state)
 {
 	(void)state;
-	struct peer_decl d = decl();
-	struct peer_state p;
-	peer_init(&p, &d, FAMILY_IPV4);
+	struct peer_state p = started(FAMILY_IPV4);
 	struct segment out;
 	const char *error = NULL;
 	struct segment_spec syn = spec(TCP_FLAG_SYN, 0, 0);
@@ -135,7 +132,7 @@ static void test_new_incarnation_starts_from_snd_nxt(void **state)
 static void test_owns_by_address_port_and_learned_target_port(void **state)
 {
 	(void)state;
-	struct peer_decl d = decl();
+	struct peer_decl d = peer_c;
 	d.target_port = 0;
 	struct peer_state p;
 	peer_init(&p, &d, FAMILY_IPV4);
@@ -155,9 +152,7 @@ static void test_owns_by_address_port_and_learned_target_port(void **state)
 static void test_ipv6_family_maps_the_peer_address(void **state)
 {
 	(void)state;
-	struct peer_decl d = decl();
-	struct peer_state p;
-	peer_init(&p, &d, FAMILY_IPV6);
+	struct peer_state p = started(FAMILY_IPV6);
 	struct ip_address target = family_address(FAMILY_IPV6, 0xc0000201);
 	struct segment out;
 	const char *error = NULL;
@@ -192,9 +187,7 @@ static struct segment_spec with_ts(uint32_t val)
 static void test_ts_ticks_count_from_the_first_ts_val(void **state)
 {
 	(void)state;
-	struct peer_decl d = decl();
-	struct peer_state p;
-	peer_init(&p, &d, FAMILY_IPV4);
+	struct peer_state p = started(FAMILY_IPV4);
 	/* The first TS val the stack sends (5000) stands for the script's 100. */
 	struct segment_spec expected = with_ts(100), observed = with_ts(5000);
 	peer_map_ts_ticks(&p, &expected, &observed);
@@ -220,7 +213,7 @@ static void test_ts_ticks_count_from_the_first_ts_val(void **state)
 static void test_ecr_auto_from_another_peer(void **state)
 {
 	(void)state;
-	struct peer_decl d = decl(), other_decl = decl();
+	struct peer_decl d = peer_c, other_decl = peer_c;
 	strcpy(other_decl.name, "n");
 	other_decl.ts_start = 500000;
 	struct peer_state peers[2];

@@ -46,12 +46,8 @@ static struct step steps[] = {
 
 static struct case_file make_case(const char *path, int variants)
 {
-	struct case_file c;
-	memset(&c, 0, sizeof c);
-	c.path = (char *)path;
-	c.name = fake_case_name(path);
-	c.lines = lines;
-	c.line_count = (int)(sizeof lines / sizeof lines[0]);
+	struct case_file c = fake_case(path, lines, (int)(sizeof lines / sizeof lines[0]), steps,
+				       (int)(sizeof steps / sizeof steps[0]), variants);
 	c.target_ip = 0xc0000201;
 	c.peer_count = 2;
 	for (int p = 0; p < 2; p++) {
@@ -59,9 +55,6 @@ static struct case_file make_case(const char *path, int variants)
 		c.peers[p].ip = 0xc000020a;
 		c.peers[p].port = (uint16_t)(40000 + p);
 	}
-	c.steps = steps;
-	c.step_count = (int)(sizeof steps / sizeof steps[0]);
-	c.variant_count = variants;
 	for (int v = 0; v < variants; v++)
 		snprintf(c.variants[v].name, CASE_NAME_MAX, "v%d", v);
 	return c;

@@ -46,11 +46,7 @@ static void test_app_outcomes(void **state)
 
 static struct case_file make_case(const char *path, int variants)
 {
-	struct case_file c;
-	memset(&c, 0, sizeof c);
-	c.path = (char *)path;
-	c.name = fake_case_name(path);
-	c.variant_count = variants;
+	struct case_file c = fake_case(path, NULL, 0, NULL, 0, variants);
 	for (int v = 0; v < variants; v++)
 		snprintf(c.variants[v].name, CASE_NAME_MAX, "v%d", v);
 	return c;

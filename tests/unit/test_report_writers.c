@@ -30,14 +30,7 @@ static struct step steps[2];
 
 static struct case_file make_case(const char *path, int variants)
 {
-	struct case_file c;
-	memset(&c, 0, sizeof c);
-	c.path = (char *)path;
-	c.name = fake_case_name(path);
-	c.lines = lines;
-	c.line_count = 2;
-	c.steps = steps;
-	c.step_count = 2;
+	struct case_file c = fake_case(path, lines, 2, steps, 2, variants);
 	for (int i = 0; i < 2; i++) {
 		steps[i].where.line = i + 1;
 		steps[i].line_index = i;
@@ -45,7 +38,6 @@ static struct case_file make_case(const char *path, int variants)
 	snprintf(c.peers[0].name, CASE_NAME_MAX, "c");
 	c.peer_count = 1;
 	static const char *const names[] = { "tw-kept", "no-tw-bucket" };
-	c.variant_count = variants;
 	for (int v = 0; v < variants; v++)
 		snprintf(c.variants[v].name, CASE_NAME_MAX, "%s", names[v]);
 	return c;

@@ -157,6 +157,13 @@ static void encode_rejects_small_output_buffer(void **state)
 	assert_int_equal(tcp_options_encode(odd, 2, out, 7), -1);
 }
 
+/* An option decoded as kind, length bytes long on the wire. */
+static void assert_option(const struct tcp_option *o, uint8_t kind, uint8_t length)
+{
+	assert_int_equal(o->kind, kind);
+	assert_int_equal(o->length, length);
+}
+
 static void decode_syn_ack_options(void **state)
 {
 	(void)state;
@@ -165,19 +172,14 @@ static void decode_syn_ack_options(void **state)
 	assert_int_equal(tcp_options_decode(syn_ack_options, sizeof(syn_ack_options), options,
 					    SEGMENT_MAX_OPTIONS, &error),
 			 5);
-	assert_int_equal(options[0].kind, TCP_OPTION_MSS);
-	assert_int_equal(options[0].length, 4);
+	assert_option(&options[0], TCP_OPTION_MSS, 4);
 	assert_int_equal(options[0].mss, 1460);
-	assert_int_equal(options[1].kind, TCP_OPTION_SACK_PERMITTED);
-	assert_int_equal(options[1].length, 2);
-	assert_int_equal(options[2].kind, TCP_OPTION_TIMESTAMP);
-	assert_int_equal(options[2].length, 10);
+	assert_option(&options[1], TCP_OPTION_SACK_PERMITTED, 2);
+	assert_option(&options[2], TCP_OPTION_TIMESTAMP, 10);
 	assert_int_equal(options[2].ts_val, 123);
 	assert_int_equal(options[2].ts_ecr, 100);
-	assert_int_equal(options[3].kind, TCP_OPTION_NOP);
-	assert_int_equal(options[3].length, 1);
-	assert_int_equal(options[4].kind, TCP_OPTION_WSCALE);
-	assert_int_equal(options[4].length, 3);
+	assert_option(&options[3], TCP_OPTION_NOP, 1);
+	assert_option(&options[4], TCP_OPTION_WSCALE, 3);
 	assert_int_equal(options[4].wscale, 7);
 }
 
@@ -209,8 +211,7 @@ static void round_trip_every_kind(void **state)
 	assert_int_equal(decoded[1].ts_ecr, 1);
 	assert_int_equal(decoded[2].kind, TCP_OPTION_NOP);
 	assert_int_equal(decoded[3].wscale, 255);
-	assert_int_equal(decoded[4].kind, 254);
-	assert_int_equal(decoded[4].length, 4);
+	assert_option(&decoded[4], 254, 4);
 }
 
 static void decode_four_sack_blocks(void **state)
@@ -256,8 +257,7 @@ static void decode_unknown_kind_keeps_kind_and_length(void **state)
 	struct tcp_option options[4];
 	const char *error = NULL;
 	assert_int_equal(tcp_options_decode(bytes, sizeof(bytes), options, 4, &error), 2);
-	assert_int_equal(options[0].kind, 99);
-	assert_int_equal(options[0].length, 3);
+	assert_option(&options[0], 99, 3);
 	assert_int_equal(options[1].kind, TCP_OPTION_NOP);
 }
 
