@@ -72,7 +72,8 @@ struct time_spec {
 	bool has_window;
 	int64_t earliest_ns;
 	int64_t latest_ns;    /* == earliest_ns when !has_window */
-	int64_t tolerance_ns; /* > 0: this line's slack instead of the run's (a .pkt's --tolerance_usecs) */
+	int64_t tolerance_ns; /* > 0: this line's slack instead of the run's (a .pkt's --tolerance_usecs),
+			       * around its window too when it has one */
 	/* For the next relative line, an app call happened when the harness made it, not when its reply
 	 * came (a .pkt's system calls: packetdrill stamps a call's event when it is invoked). */
 	bool clock_at_call;
@@ -258,6 +259,14 @@ struct case_file {
 	 * next `>` line, if one comes (its run_packet.c sniffs only for outbound events), instead of
 	 * failing the case by itself. */
 	bool expected_segments_only;
+	/* A packetdrill script: its sandbox keeps TX checksum, TSO and GSO offloads on the target end, as
+	 * packetdrill's tun device has them (TUNSETOFFLOAD in its netdev.c), so the stack's TSO
+	 * super-segments reach the capture whole, as packetdrill sees them. */
+	bool link_offloads;
+	/* A packetdrill script without --strict_segments: an expected segment longer than the one the
+	 * stack sent is matched by the segments that follow it, as packetdrill aggregates them (run.c,
+	 * coalesce_fragments). */
+	bool coalesce_segments;
 	/* A line carries the stack's own Fast Open cookie (option_spec.stack_cookie): the run reads the
 	 * stack's net.ipv4.tcp_fastopen_key to make it. */
 	bool uses_stack_cookie;

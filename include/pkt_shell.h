@@ -26,6 +26,9 @@ struct pkt_shell_effect {
 	char file[PKT_SHELL_FILE_MAX];             /* the sourced file as written */
 	struct pkt_shell_file_line *file_lines;    /* malloc'd, with their texts */
 	int file_line_count;
+	/* `ethtool -K tun0 tso off [gso off]`: the script's link cuts the stack's TSO segments to the MSS
+	 * (the case's link_offloads off). */
+	bool offloads_off;
 };
 
 /* Reads one shell line (len bytes, any bytes) into *out; dir resolves relative file names; in_file:

@@ -19,6 +19,7 @@ struct sandbox_config {
 	int peer_count;
 	const struct sysctl_setting *sysctls; /* written inside the target namespace only, in order */
 	int sysctl_count;
+	bool offloads;              /* keep TX checksum/TSO/GSO on the target end (a .pkt's link_offloads) */
 };
 
 /* A harness end that outlives its cases: a namespace of its own with a bridge in it, whose address is
@@ -50,7 +51,7 @@ struct sandbox {
  * silent: no link-local address, DAD, router solicitation or MLD report, the target end NOARP, the link's
  * MTU 1520 so that the MSS is 1460 as over IPv4) and the
  * sysctls written before any link exists, lo up in both, veth up, TX checksum/TSO/GSO offload off on
- * the target end, address + on-link route, neighbours; returns once the harness end can transmit.
+ * the target end (unless config->offloads), address + on-link route, neighbours; returns once the harness end can transmit.
  * Every peer must lie in the target's on-link prefix, in its family.
  * The calling thread ends in the namespace it started in. Returns 0, or -1 with *error a malloc'd
  * message (e.g. "sysctl net.ipv4.tcp_foo=1: No such file or directory") after undoing everything it

@@ -58,6 +58,9 @@ struct tcp_option {
 
 /* A segment as captured or injected: every number absolute; an IPv4 segment's addresses are IPv4
  * ones (ip_address_is_ipv4), an IPv6 segment's are not. */
+/* The IP ECN field's codepoints (RFC 3168 5): the low two bits of IPv4's TOS and IPv6's traffic class. */
+enum { IP_ECN_NOT_ECT = 0, IP_ECN_ECT1 = 1, IP_ECN_ECT0 = 2, IP_ECN_CE = 3 };
+
 struct segment {
 	struct ip_address src_ip, dst_ip;
 	uint16_t src_port, dst_port;
@@ -68,6 +71,7 @@ struct segment {
 	size_t option_count;
 	struct tcp_option options[SEGMENT_MAX_OPTIONS];
 	uint32_t payload_len;
+	uint8_t ip_ecn; /* the IP header's ECN field (RFC 3168 5): IP_ECN_NOT_ECT .. IP_ECN_CE */
 	bool ip_checksum_ok, tcp_checksum_ok; /* IPv6 has no header checksum: ip_checksum_ok is true */
 };
 
@@ -107,7 +111,6 @@ struct option_spec {
  * receiver's ISN. Used for injected segments, expected segments and relative views of observed ones. */
 struct segment_spec {
 	uint8_t flags;
-	uint8_t flags_any;      /* expected: flags that may be set or not (a piece of a .pkt's TSO segment: PSH) */
 	struct spec_value seq;  /* start of the sequence range (`start:end(len)`) */
 	/* `old START:END(LEN)` (an expected SYN only): seq counts from the ISN the stack had with this peer
 	 * before this SYN, the previous incarnation's, not from the ISN the SYN itself announces. */
@@ -122,6 +125,11 @@ struct segment_spec {
 	bool options_as_set;
 	size_t option_count;
 	struct option_spec options[SEGMENT_MAX_OPTIONS];
+	/* A .pkt's `[ect0]`: the IP ECN field (IP_ECN_*), checked on an expected segment and written on an
+	 * injected one; without it an expected segment's field is not checked and an injected one is
+	 * Not-ECT. */
+	bool has_ip_ecn;
+	uint8_t ip_ecn;
 };
 
 #endif

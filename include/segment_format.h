@@ -6,6 +6,7 @@
 #include "segment.h"
 
 enum segment_field {
+	SEGMENT_FIELD_IP_ECN, /* `[ect0]`, before the flags */
 	SEGMENT_FIELD_FLAGS,
 	SEGMENT_FIELD_SEQ, /* the whole `start:end(len)` */
 	SEGMENT_FIELD_ACK,

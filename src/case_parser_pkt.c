@@ -41,12 +41,10 @@
 #define PKT_ANY_TIME_NS (10 * 1000 * NS_PER_MS)
 /* pkt_call.err of `= -1` without an errno name: any errno. */
 #define PKT_ANY_ERRNO (-1)
-/* The MSS a SYN without the option implies (RFC 9293 3.7.1), the most the sandbox's 1500-byte link
- * allows, and the 12 bytes the timestamp option takes from every segment (RFC 7323 3.2). */
-#define PKT_DEFAULT_MSS 536
+/* How much longer than its span and slack a blocking send may wait in the stack (lower_any_send). */
+#define PKT_SEND_WAIT_MARGIN_NS (500 * NS_PER_MS)
+/* The most the sandbox's 1500-byte link carries in a segment. */
 #define PKT_LINK_MSS 1460
-#define PKT_MIN_MSS 88
-#define TCPOLEN_TIMESTAMP_ALIGNED 12
 
 /* BLOCK_COMMAND_SKIPPED: a multi-line command already recorded as unsupported; BLOCK_CALL: a system
  * call written over several lines (poll, sendmsg, epoll_ctl), gathered until its brackets close. */
@@ -80,14 +78,10 @@ struct pkt_parser {
 	struct step code_step;
 	char code_text[2 * LINE_MAX_BYTES];
 	size_t code_len;
-	/* What the script's SYN (or SYN-ACK) told the stack: its MSS option and whether it offered
-	 * timestamps, which together size the stack's segments on the wire. */
-	uint32_t peer_mss;
-	bool peer_timestamps;
-	uint32_t user_mss;          /* setsockopt(TCP_MAXSEG): the stack's own MSS cap; 0 when not set */
 	uint32_t remote_isn;        /* the seq of the script's latest SYN: its later seqs count from it */
 	uint64_t opened_fds;        /* bit N: descriptor N connected (connect, sendto MSG_FASTOPEN) */
 	uint64_t nonblocking_fds;   /* bit N: the script made descriptor N O_NONBLOCK (fcntl F_SETFL) */
+	bool nstat_restarted;       /* an nstat check without -s restarted its history (nstat_command) */
 	/* packetdrill's socket under test is a listener (listen() made it so; socket() and the SYN that
 	 * makes its child end that), and how many SYNs reached one: each after the first comes from a new
 	 * ephemeral port (run_packet.c, create_socket_for_inbound_syn: next_ephemeral_port). */
@@ -344,7 +338,9 @@ static int lower_socket(struct pkt_parser *p, const struct pkt_call *call, struc
 {
 	if (!is_ellipsis(call->args[0]) && !token_is(call->args[0], "AF_INET"))
 		return lex_unsupported(p->lx, call->args[0].col, "socket family " TOKEN_FMT, TOKEN_ARG(call->args[0]));
-	if (!token_is(call->args[1], "SOCK_STREAM"))
+	/* SOCK_NONBLOCK sets the descriptor's O_NONBLOCK at once (sock_alloc_file), as F_SETFL would. */
+	bool nonblocking = token_is(call->args[1], "SOCK_STREAM|SOCK_NONBLOCK");
+	if (!token_is(call->args[1], "SOCK_STREAM") && !nonblocking)
 		return lex_unsupported(p->lx, call->args[1].col, "socket type " TOKEN_FMT, TOKEN_ARG(call->args[1]));
 	if (!token_is(call->args[2], "IPPROTO_TCP") && !token_is(call->args[2], "0"))
 		return lex_unsupported(p->lx, call->args[2].col, "protocol " TOKEN_FMT, TOKEN_ARG(call->args[2]));
@@ -355,7 +351,7 @@ static int lower_socket(struct pkt_parser *p, const struct pkt_call *call, struc
 	if (new_fd_handle(p, call, app->handle) < 0)
 		return -1;
 	p->opened_fds &= ~fd_bit(app->handle);
-	p->nonblocking_fds &= ~fd_bit(app->handle);
+	p->nonblocking_fds = nonblocking ? p->nonblocking_fds | fd_bit(app->handle) : p->nonblocking_fds & ~fd_bit(app->handle);
 	p->listener_under_test = false;
 	app->expect = APP_EXPECT_SUCCESS;
 	memcpy(p->socket_under_test, app->handle, sizeof app->handle);
@@ -512,12 +508,20 @@ static int io_length(struct pkt_parser *p, const struct pkt_call *call, struct a
 {
 	uint64_t length;
 	if (require_ellipsis(p, call->args[1], "a buffer") < 0 ||
-	    lex_uint(p->lx, call->args[2], 0, AGENT_IO_MAX, &length) < 0)
+	    lex_uint(p->lx, call->args[2], 0, UINT32_MAX, &length) < 0)
 		return -1;
+	bool reads = token_is(call->name, "read") || token_is(call->name, "recv") || token_is(call->name, "recvfrom");
 	/* A zero-length send is a call of its own (sendto(..., 0, MSG_FASTOPEN, ...) asks for a cookie, a
 	 * SYN without data); a zero-length read would not wait for data as the agent's does. */
-	if (length == 0 && (token_is(call->name, "read") || token_is(call->name, "recv") || token_is(call->name, "recvfrom")))
+	if (length == 0 && reads)
 		return lex_unsupported(p->lx, call->args[2].col, "a zero-length %.*s", (int)call->name.len, call->name.s);
+	/* The agent moves at most AGENT_IO_MAX bytes a call. A read that returns fewer bytes than that
+	 * returned all the stack held (tcp_recvmsg), which a read of AGENT_IO_MAX returns as well. */
+	if (length > AGENT_IO_MAX && reads && !call->err && call->value >= 0 && call->value < AGENT_IO_MAX)
+		length = AGENT_IO_MAX;
+	if (length > AGENT_IO_MAX)
+		return lex_unsupported(p->lx, call->args[2].col, "a %.*s of more than %u bytes", (int)call->name.len,
+				       call->name.s, AGENT_IO_MAX);
 	app->length = (uint32_t)length;
 	return fd_handle(p, call->args[0], app->handle);
 }
@@ -541,8 +545,12 @@ static bool struct_field(struct token t, const char *name, struct token *value);
 static int lower_any_send(struct pkt_parser *p, const struct pkt_call *call, struct token address, struct app_call *app)
 {
 	app->op = APP_SEND;
+	/* The stack's own wait must outlast the span's slack: a writer that gives up there (SO_SNDTIMEO)
+	 * no longer holds sk_write_pending, so a late handshake's ACK goes out alone
+	 * (tcp_rcv_synsent_state_process) where packetdrill's writer still waits and its data carries
+	 * the ACK. The return is judged at the span's end all the same. */
 	if (call->span_ns > 0)
-		app->timeout_ns = wait_of(p, call);
+		app->timeout_ns = wait_of(p, call) + PKT_SEND_WAIT_MARGIN_NS;
 	if (app->fast_open) {
 		if (require_ellipsis(p, address, "an address") < 0)
 			return -1;
@@ -693,8 +701,6 @@ static int lower_setsockopt(struct pkt_parser *p, const struct pkt_call *call, s
 	if ((symbol->value_count == 2 ? linger_values(p, call->args[3], app->values)
 				      : bracketed_int(p, call->args[3], &app->values[0])) < 0)
 		return -1;
-	if (!strcmp(symbol->name, "TCP_MAXSEG") && app->values[0] > 0)
-		p->user_mss = (uint32_t)app->values[0];
 	expect_result(call, app);
 	return 0;
 }
@@ -1137,10 +1143,15 @@ static int parse_syscall(struct pkt_parser *p, struct step *s, int64_t span_ns)
 
 /* ---- packets ---- */
 
-/* `[ect0]`, `(noecn)`...: the IP fields before the flags (syntax.md, opt_ip_info). An injected
- * segment goes out not-ECT already; anything else the harness cannot write or check yet. */
-static int parse_ip_info(struct pkt_parser *p, bool injected)
+/* `[ect0]`, `[noecn]`, `[ect1]`, `[ce]`: the IP ECN field before the flags (syntax.md, opt_ip_info;
+ * parser.y, ip_ecn), checked on an expected segment as packetdrill's TOS_CHECK_ECN checks it and written
+ * on an injected one. The other IP fields (`[ect01]`, `[tos 0x..]`, `(flowlabel ..)`, `(ttl ..)`) are
+ * beyond what tcpharness writes or checks. */
+static int parse_ip_info(struct pkt_parser *p, struct segment_spec *spec)
 {
+	static const struct { const char *name; uint8_t ecn; } codepoints[] = {
+		{ "noecn", IP_ECN_NOT_ECT }, { "ect1", IP_ECN_ECT1 }, { "ect0", IP_ECN_ECT0 }, { "ce", IP_ECN_CE },
+	};
 	struct case_lexer *lx = p->lx;
 	char open = lex_peek_char(lx);
 	if (open != '[' && open != '(')
@@ -1151,8 +1162,12 @@ static int parse_ip_info(struct pkt_parser *p, bool injected)
 		return lex_fail(lx, col, "unterminated IP field %c", open);
 	struct token inside = { lx->line + lx->pos + 1, (size_t)(close - lx->line) - lx->pos - 1, col + 1 };
 	lx->pos = (size_t)(close - lx->line) + 1;
-	if (injected && token_is(trimmed(inside), "noecn"))
-		return 0;
+	for (size_t i = 0; open == '[' && i < sizeof codepoints / sizeof codepoints[0]; i++)
+		if (token_is(trimmed(inside), codepoints[i].name)) {
+			spec->has_ip_ecn = true;
+			spec->ip_ecn = codepoints[i].ecn;
+			return 0;
+		}
 	return lex_unsupported(lx, col, "the IP field %c%.*s%c", open, (int)inside.len, inside.s, open == '[' ? ']' : ')');
 }
 
@@ -1233,23 +1248,17 @@ static int parse_packet(struct pkt_parser *p, struct token direction, struct ste
 	struct segment_spec *spec = &s->u.segment;
 	s->kind = injected ? STEP_INJECT : STEP_EXPECT_SEGMENT;
 	s->peer = 0;
-	if (parse_ip_info(p, injected) < 0 ||
+	struct segment_spec ip_fields = { 0 };
+	if (parse_ip_info(p, &ip_fields) < 0 ||
 	    packet_parse_segment(p->lx, PACKET_NOTATION_PKT, injected, NULL, spec) < 0)
 		return -1;
+	spec->has_ip_ecn = ip_fields.has_ip_ecn;
+	spec->ip_ecn = ip_fields.ip_ecn;
 	if (injected && spec->win.kind == SPEC_UNSET)
 		return lex_fail(p->lx, direction.col, "window must be specified for inbound packets");
 	if (injected && (spec->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN && p->listener_under_test) {
 		s->new_passive_open = p->passive_opens++ > 0;
 		p->listener_under_test = false;
-	}
-	if (injected && (spec->flags & TCP_FLAG_SYN)) {
-		p->peer_mss = PKT_DEFAULT_MSS;
-		p->peer_timestamps = false;
-		for (size_t i = 0; i < spec->option_count; i++) {
-			if (spec->options[i].kind == TCP_OPTION_MSS)
-				p->peer_mss = (uint32_t)spec->options[i].v[0].value;
-			p->peer_timestamps |= spec->options[i].kind == TCP_OPTION_TIMESTAMP;
-		}
 	}
 	remote_sequence_space(p, injected, spec);
 	find_stack_cookies(p, spec);
@@ -1274,10 +1283,6 @@ static int parse_packet(struct pkt_parser *p, struct token direction, struct ste
 	return 0;
 }
 
-/* packetdrill's tun device takes TSO super-segments, and its scripts expect them (`> P. 1:10001(10000)`);
- * a wire carries MSS-sized segments, and the stack's GSO (tcp_gso_segment) gives PSH and FIN to the
- * last one only. So an expected segment longer than the stack's MSS towards the script becomes that
- * many expected segments, back to back, PSH left open on all but the last. */
 /* The bytes an injected segment's options take on the wire, padded to a word (tcp_options.c). */
 static size_t injected_options_length(const struct segment_spec *spec)
 {
@@ -1307,35 +1312,7 @@ static int append_packet(struct pkt_parser *p, const struct step *s)
 	    40 + injected_options_length(&s->u.segment) + s->u.segment.payload_len > ip_length)
 		return lex_unsupported(p->lx, s->where.col, "an injected segment longer than the link's MTU (%zu bytes)",
 				       ip_length);
-	const struct segment_spec *whole = &s->u.segment;
-	uint32_t mss = p->peer_mss < PKT_LINK_MSS ? p->peer_mss : PKT_LINK_MSS;
-	if (p->user_mss && p->user_mss < mss)
-		mss = p->user_mss;
-	/* The kernel's floor for the MSS it sends with (TCP_MIN_MSS, 88) keeps a hostile `mss 1` from
-	 * splitting a segment into thousands of lines. */
-	if (mss < PKT_MIN_MSS)
-		mss = PKT_MIN_MSS;
-	if (p->peer_timestamps)
-		mss -= TCPOLEN_TIMESTAMP_ALIGNED;
-	/* A SYN with data (Fast Open) is one segment: GSO never splits one, and its data is sized by the
-	 * MSS the stack cached, not by the peer's SYN. */
-	if (s->kind != STEP_EXPECT_SEGMENT || whole->payload_len <= mss || whole->seq.kind != SPEC_VALUE ||
-	    (whole->flags & TCP_FLAG_SYN))
-		return case_append_step(p->lx, p->c, s);
-	struct step piece = *s;
-	for (uint32_t done = 0; done < whole->payload_len; done += piece.u.segment.payload_len) {
-		uint32_t left = whole->payload_len - done;
-		piece.u.segment.seq.value = whole->seq.value + done;
-		piece.u.segment.payload_len = left < mss ? left : mss;
-		bool last = left <= mss;
-		piece.u.segment.flags = last ? whole->flags : whole->flags & ~(TCP_FLAG_PSH | TCP_FLAG_FIN);
-		/* Where the stack's own skbs ended inside the super-segment (tcp_mark_push), PSH shows. */
-		piece.u.segment.flags_any = last ? 0 : TCP_FLAG_PSH;
-		if (case_append_step(p->lx, p->c, &piece) < 0)
-			return -1;
-		piece.when = (struct time_spec){ .relative = true, .tolerance_ns = s->when.tolerance_ns };
-	}
-	return 0;
+	return case_append_step(p->lx, p->c, s);
 }
 
 /* ---- events ---- */
@@ -1426,12 +1403,29 @@ static int parse_event(struct pkt_parser *p)
 			return -1;
 		return append_packet(p, &s);
 	}
+	/* `+.02 ~ +1.1`: a window written with blanks around its '~' (the kernel's scripts have it). */
+	char range[2 * LINE_MAX_BYTES];
+	struct token part;
+	bool open_range = t.len > 0 && t.s[t.len - 1] == '~';
+	bool spaced_range = open_range || (lex_peek_token(lx, &part) && part.s[0] == '~');
+	if (spaced_range) {
+		size_t used = 0;
+		memcpy(range, t.s, t.len);
+		used = t.len;
+		while (lex_peek_token(lx, &part) && (open_range || part.s[0] == '~') && used + part.len < sizeof range) {
+			lex_next_token(lx, &part);
+			memcpy(range + used, part.s, part.len);
+			used += part.len;
+			open_range = range[used - 1] == '~';
+		}
+		t = (struct token){ range, used, t.col };
+	}
 	/* `+0...0.100`: the call may block 100 ms (syntax.md, opt_end_time). */
 	struct token time = t;
 	int64_t span_ns = 0;
 	const char *dots = memmem(t.s, t.len, "...", 3);
 	struct token spaced;
-	if (!dots && lex_peek_token(lx, &spaced) && spaced.len >= 3 && memcmp(spaced.s, "...", 3) == 0) {
+	if (!dots && !spaced_range && lex_peek_token(lx, &spaced) && spaced.len >= 3 && memcmp(spaced.s, "...", 3) == 0) {
 		/* `+0 ...0.010` and `+.002 ... 0.004`: the same span, written with blanks. */
 		lex_next_token(lx, &spaced);
 		t = (struct token){ t.s, (size_t)(spaced.s + spaced.len - t.s), t.col };
@@ -1464,8 +1458,9 @@ static int parse_event(struct pkt_parser *p)
 	int64_t at_ns = s.when.relative ? p->script_ns + s.when.earliest_ns : s.when.earliest_ns;
 	int64_t delta_ns = at_ns - p->script_ns;
 	p->script_ns = at_ns;
-	if (!s.when.has_window)
-		s.when.tolerance_ns = slack_of(p, delta_ns);
+	/* A window `a~b` has the slack on both sides too (run.c, verify_time: from a - tolerance to
+	 * b + tolerance). */
+	s.when.tolerance_ns = slack_of(p, delta_ns);
 	/* The end of a span is checked the same way, from the same previous event. */
 	p->span_slack_ns = slack_of(p, delta_ns + span_ns);
 	char next = lex_peek_char(lx);
@@ -1529,6 +1524,8 @@ static int run_shell_line(struct pkt_parser *p, struct token line, const char *o
 		if (slot == c->sysctl_count)
 			c->sysctl_count++;
 	}
+	if (effect.offloads_off)
+		p->c->link_offloads = false;
 	for (int i = 0; i < effect.file_line_count; i++) {
 		char origin_here[CASE_UNSUPPORTED_TEXT];
 		snprintf(origin_here, sizeof origin_here, "%.80s:%d: ", effect.file, effect.file_lines[i].number);
@@ -1589,6 +1586,65 @@ static void require_sysctl(struct case_file *c, const char *key)
 	snprintf(r->name, sizeof r->name, "%s", key);
 }
 
+/* Bytes of text past `word` and the blanks after it, or NULL when text (at *at) does not start so. */
+static const char *skip_word(const char *at, const char *end, const char *word)
+{
+	size_t n = strlen(word);
+	if ((size_t)(end - at) < n || memcmp(at, word, n) != 0)
+		return NULL;
+	at += n;
+	while (at < end && (*at == ' ' || *at == '\t'))
+		at++;
+	return at;
+}
+
+/* nstat (iproute2) keeps a history of the namespace's MIB counters and prints what moved since:
+ * `nstat -n` (or `nstat > /dev/null`) as the script's first line only starts that history, as the
+ * case's own counter baseline does; `nstat [-s] | grep NAME | grep -q " N "` then asks that NAME
+ * moved by N since (nstat prints no line for a counter that did not move), an `expect counter`
+ * step. A check without -s restarts the history, after which no check can follow. Returns 1 when
+ * text is none of these. */
+static int nstat_command(struct pkt_parser *p, const struct step *at, struct token text, int col)
+{
+	const char *end = text.s + text.len, *c = skip_word(text.s, end, "nstat");
+	if (!c)
+		return 1;
+	if ((skip_word(c, end, "-n") == end || skip_word(c, end, "> /dev/null") == end ||
+	     (skip_word(c, end, "-n") && skip_word(skip_word(c, end, "-n"), end, "> /dev/null") == end)))
+		return p->c->step_count == 0 ? 0
+					     : lex_unsupported(p->lx, col, "nstat restarting its history after the "
+									"script began");
+	bool keeps_history = skip_word(c, end, "-s") != NULL;
+	if (keeps_history)
+		c = skip_word(c, end, "-s");
+	char name[64];
+	size_t name_len = 0;
+	if (!(c = skip_word(c, end, "| grep")))
+		return 1;
+	while (c < end && *c != ' ' && *c != '|' && name_len + 1 < sizeof name)
+		name[name_len++] = *c++;
+	name[name_len] = '\0';
+	while (c < end && *c == ' ')
+		c++;
+	int delta = 0, used = 0;
+	if (!(c = skip_word(c, end, "| grep -q")) || sscanf(c, "\" %d \"%n", &delta, &used) != 1 || c + used != end ||
+	    delta <= 0 || p->nstat_restarted)
+		return 1;
+	/* nstat's names join the group to the counter: TcpExtBeyondWindow is TcpExt.BeyondWindow. */
+	static const char *const groups[] = { "TcpExt", "IpExt", "Tcp", "Ip", "Icmp" };
+	size_t group = 0;
+	while (group < sizeof groups / sizeof groups[0] && strncmp(name, groups[group], strlen(groups[group])) != 0)
+		group++;
+	if (group == sizeof groups / sizeof groups[0])
+		return 1;
+	struct step s = *at;
+	s.kind = STEP_EXPECT_COUNTER;
+	snprintf(s.u.counter.name, sizeof s.u.counter.name, "%s.%s", groups[group], name + strlen(groups[group]));
+	s.u.counter.delta = delta;
+	p->nstat_restarted = !keeps_history;
+	return case_append_step(p->lx, p->c, &s);
+}
+
 /* A one-line command at a time in the script (`+0 `sysctl -q net.ipv4.tcp_fastopen=0x402``): packetdrill
  * runs it then (run_command.c), so its sysctls become steps at that time, in the case's namespace.
  * Other commands, and one over several lines, would change the stack in ways the agent cannot. */
@@ -1597,6 +1653,9 @@ static int timed_command(struct pkt_parser *p, const struct step *at, struct tok
 	struct case_lexer *lx = p->lx;
 	if (pkt_shell_is_cleanup(text.s, text.len))
 		return 0;
+	int nstat = at && p->block == BLOCK_NONE ? nstat_command(p, at, text, col) : 1;
+	if (nstat <= 0)
+		return nstat;
 	struct pkt_shell_effect effect;
 	char *why = NULL;
 	int rc = at && p->block == BLOCK_NONE ? pkt_shell_line(text.s, text.len, p->dir, false, &effect, &why)
@@ -1694,6 +1753,9 @@ static int apply_option(struct pkt_parser *p, struct token t)
 		token_copy(text, value);
 		if (ip_address_parse(text, address) < 0)
 			return lex_fail(lx, value.col, "not an IP address: " TOKEN_FMT, TOKEN_ARG(value));
+		/* packetdrill runs a script in the family of the addresses it names (an IPv4 one in ipv4 or
+		 * ipv4-mapped-ipv6; with --ip_version=ipv6 it fails to set them up, netdev.c). */
+		p->c->families &= ip_address_is_ipv4(address) ? ~(1u << FAMILY_IPV6) : 1u << FAMILY_IPV6;
 	} else if (token_is(name, "ip_version")) {
 		/* packetdrill's names (config.c); the script runs in that family only. */
 		static const char *const versions[] = { [FAMILY_IPV4] = "ipv4", [FAMILY_IPV6] = "ipv6",
@@ -1714,6 +1776,17 @@ static int apply_option(struct pkt_parser *p, struct token t)
 		if (lex_uint(lx, value, 0, 1000000, &usecs) < 0)
 			return -1;
 		p->ts_tick_usecs = (uint32_t)usecs;
+	} else if (token_is(name, "send_omit_free")) {
+		/* packetdrill then keeps each send's buffer, so that a MSG_ZEROCOPY send's pinned pages are not
+		 * rewritten before they leave (run_system_call.c, sendcall_may_free): only the payload's bytes
+		 * could change, which no line compares. */
+		if (value.len)
+			return lex_fail(lx, value.col, "--send_omit_free takes no value");
+	} else if (token_is(name, "strict_segments")) {
+		/* The stack's segments one for one, none aggregated (run_packet.c, do_outbound_script_packet). */
+		if (value.len)
+			return lex_fail(lx, value.col, "--strict_segments takes no value");
+		p->c->coalesce_segments = false;
 	} else if (token_is(name, "mss")) {
 		/* packetdrill's gso_size for the super-segments it injects through its tun device; an
 		 * injected segment here is never longer than the link's MTU (append_packet). */
@@ -1886,9 +1959,10 @@ int case_parse_pkt(struct case_lexer *lx, const char *text, size_t len, const st
 	p.command_line = pkt;
 	p.tolerance_ns = PKT_DEFAULT_TOLERANCE_NS;
 	p.tolerance_per_mille = PKT_DEFAULT_TOLERANCE_PER_MILLE;
-	p.peer_mss = PKT_DEFAULT_MSS;
 	set_default_script_addresses(&p, false);
 	c->expected_segments_only = true;
+	c->link_offloads = true;
+	c->coalesce_segments = true;
 	p.dir = directory_of(lx->path);
 	if (!p.dir) {
 		free(substituted);

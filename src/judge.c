@@ -80,7 +80,8 @@ static bool options_match(const struct segment_spec *expected, const struct segm
 struct segment_verdict judge_segment(const struct segment_spec *expected, const struct segment_spec *observed)
 {
 	struct segment_verdict v = { 0 };
-	v.differs[SEGMENT_FIELD_FLAGS] = ((expected->flags ^ observed->flags) & ~expected->flags_any) != 0;
+	v.differs[SEGMENT_FIELD_IP_ECN] = expected->has_ip_ecn && expected->ip_ecn != observed->ip_ecn;
+	v.differs[SEGMENT_FIELD_FLAGS] = expected->flags != observed->flags;
 	v.differs[SEGMENT_FIELD_SEQ] = !value_matches(expected->seq, observed->seq) ||
 				       expected->payload_len != observed->payload_len;
 	/* An expected ack also demands that the segment carries one. */

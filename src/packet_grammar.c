@@ -19,6 +19,12 @@ static int parse_flags(struct case_lexer *lx, enum packet_notation notation, str
 		return 0;
 	for (size_t i = 0; i < t.len; i++) {
 		const char *letter = strchr(tcp_flag_letters, t.s[i]);
+		/* packetdrill's AccECN notation (RFC 9768): 'A' is the AE bit, and a digit after the flags
+		 * (`.5`) the three-bit ACE counter AE|CWR|ECE; segment_spec has no AE bit. */
+		if (!letter && notation == PACKET_NOTATION_PKT && t.s[i] == 'A')
+			return lex_unsupported(lx, t.col + (int)i, "the AE flag ('A', AccECN)");
+		if (!letter && notation == PACKET_NOTATION_PKT && t.s[i] >= '0' && t.s[i] <= '7')
+			return lex_unsupported(lx, t.col + (int)i, "the ACE field ('%c' after the flags, AccECN)", t.s[i]);
 		if (!letter)
 			return lex_fail(lx, t.col + (int)i, "unknown TCP flag '%c'", t.s[i]);
 		uint8_t bit = tcp_flag_bits[letter - tcp_flag_letters];

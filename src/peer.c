@@ -121,6 +121,7 @@ int peer_build_segment(struct peer_state *p, const struct segment_spec *spec, co
 		out->ack = (p->kernel_isn_known ? p->kernel_isn : 0) + (uint32_t)spec->ack.value;
 	out->window = spec->win.kind == SPEC_VALUE ? (uint16_t)spec->win.value : DEFAULT_WINDOW;
 	out->payload_len = spec->payload_len;
+	out->ip_ecn = spec->has_ip_ecn ? spec->ip_ecn : IP_ECN_NOT_ECT;
 	out->option_count = spec->has_options ? spec->option_count : 0;
 	for (size_t i = 0; i < out->option_count; i++)
 		if (build_option(p, &spec->options[i], since_start_ns, &out->options[i], error) < 0)
@@ -182,6 +183,7 @@ static void relative_view(const struct segment *s, uint32_t seq_base, uint32_t a
 	if (s->flags & TCP_FLAG_ACK)
 		out->ack = (struct spec_value){ SPEC_VALUE, (uint32_t)(s->ack - ack_base) };
 	out->win = (struct spec_value){ SPEC_VALUE, s->window };
+	out->ip_ecn = s->ip_ecn;
 	out->has_options = true;
 	out->option_count = s->option_count;
 	segment_options_to_specs(s->options, s->option_count, out->options);
@@ -199,6 +201,7 @@ void peer_relative_view(const struct peer_state *p, const struct segment *s, str
 void peer_injected_view(const struct peer_state *p, const struct segment *s, struct segment_spec *out)
 {
 	relative_view(s, p->isn, p->kernel_isn_known ? p->kernel_isn : 0, out);
+	out->has_ip_ecn = s->ip_ecn != IP_ECN_NOT_ECT;
 }
 
 void peer_resolve_expected(const struct peer_state *p, const struct segment_spec *expected, struct segment_spec *out)

@@ -320,6 +320,20 @@ static int source_file(struct pkt_shell_effect *out, const char *name, const cha
 	return rc;
 }
 
+/* `ethtool -K DEV tso off [gso off]`: scripts that want the stack's segments as a wire carries them
+ * turn their tun device's segmentation offloads off; any other feature, or turning one on, is more
+ * than the sandbox's link setting says. */
+static int run_ethtool(struct pkt_shell_effect *out, const struct words *w, char **why)
+{
+	if (w->count < 5 || w->count % 2 == 0 || strcmp(w->word[1], "-K"))
+		return say(why, PKT_SHELL_UNSUPPORTED, "ethtool other than 'ethtool -K DEV tso off'");
+	for (int i = 3; i < w->count; i += 2)
+		if ((strcmp(w->word[i], "tso") && strcmp(w->word[i], "gso")) || strcmp(w->word[i + 1], "off"))
+			return say(why, PKT_SHELL_UNSUPPORTED, "ethtool -K %.20s %.20s", w->word[i], w->word[i + 1]);
+	out->offloads_off = true;
+	return PKT_SHELL_DONE;
+}
+
 /* ---- lines ---- */
 
 bool pkt_shell_is_cleanup(const char *text, size_t len)
@@ -358,6 +372,8 @@ int pkt_shell_line(const char *text, size_t len, const char *dir, bool in_file, 
 		   !strcmp(w->word[5], "root") && !strcmp(w->word[6], "pfifo")) {
 		/* Scripts ask for pfifo so that no fq paces them; the sandbox's veth has no qdisc at all. */
 		rc = PKT_SHELL_DONE;
+	} else if (!strcmp(command, "ethtool")) {
+		rc = run_ethtool(out, w, why);
 	} else if (ends_with(command, ".sh") && w->count == 1 && !pkt_shell_is_cleanup(text, len)) {
 		rc = in_file ? say(why, PKT_SHELL_UNSUPPORTED, "%s sourced from a sourced file", command)
 			     : source_file(out, command, dir, why);

@@ -72,6 +72,10 @@ struct run_state {
 	const struct step *blocking_step;
 	int64_t blocking_requested_ns;
 	struct cpu_wait_snapshot blocking_called; /* the CPU waits when it was made, for its excuse */
+	int64_t blocking_injected_late_ns;        /* how late the latest injection while it blocked left */
+	/* The latest call that placed its line at the moment it was made (when.clock_at_call), and when the
+	 * agent said it returned: a segment the call itself sent left somewhere in between. */
+	int64_t call_requested_ns, call_returned_ns;
 	struct agent_pending blocking;
 	struct wire *wire;
 	struct wire *own_wire;                /* the wire the case opened itself (not the worker link's), closed at its end */
@@ -518,8 +522,8 @@ static struct step_window window_of(const struct run_state *rs, const struct ste
 {
 	int64_t base = step->when.relative ? rs->previous_ns : rs->start_ns;
 	struct step_window w = { base + step->when.earliest_ns, base + step->when.latest_ns, 0, 0 };
-	int64_t slack = step->when.has_window	      ? 0
-			: step->when.tolerance_ns > 0 ? step->when.tolerance_ns
+	int64_t slack = step->when.tolerance_ns > 0 ? step->when.tolerance_ns
+			: step->when.has_window	      ? 0
 						      : rs->options->tolerance_ns;
 	w.open_ns = w.earliest_ns - slack;
 	w.close_ns = w.latest_ns + slack;
@@ -574,6 +578,8 @@ static int do_inject(struct run_state *rs, const struct step *step, const struct
 		sent_ns = rs->own_captured_ns;
 	rs->previous_ns = sent_ns;
 	rs->previous_uncertainty_ns = 0;
+	if (rs->blocking_step)
+		rs->blocking_injected_late_ns = sent_ns > w->earliest_ns ? sent_ns - w->earliest_ns : 0;
 	rs->last_injected_ns[step->peer] = sent_ns;
 	cpu_wait_snapshot(&rs->last_injected_wait[step->peer]);
 	struct segment_spec view;
@@ -658,6 +664,81 @@ static int segment_missing(struct run_state *rs, const struct step *step, const 
 	return -1;
 }
 
+/* The bytes of a segment's options on the wire (what its data offset counts, less the padding). */
+static size_t options_length(const struct segment *s)
+{
+	size_t length = 0;
+	for (size_t i = 0; i < s->option_count && i < SEGMENT_MAX_OPTIONS; i++)
+		length += s->options[i].length;
+	return length;
+}
+
+/* Why fragment next cannot continue whole (its first's seq, the payload so far), or NULL: it must
+ * follow on in sequence with the same ack, window, flags but FIN, PSH and CWR, and options' length
+ * (run_packet.c, verify_packet_fragments and verify_tcp, not strict), and a fragment that leaves
+ * bytes to come must be as long as the one before it. */
+static const char *fragment_mismatch(const struct segment *whole, const struct segment *last,
+				     const struct segment *next, uint32_t expected_len)
+{
+	const uint8_t loose = TCP_FLAG_FIN | TCP_FLAG_PSH | TCP_FLAG_CWR;
+	if (next->seq != whole->seq + whole->payload_len)
+		return "its seq does not follow on";
+	if (next->ack != last->ack || next->window != last->window || (next->flags & ~loose) != (last->flags & ~loose) ||
+	    options_length(next) != options_length(last))
+		return "its header differs from the one before it";
+	if (whole->payload_len + next->payload_len < expected_len && next->payload_len != last->payload_len)
+		return "its length differs from the one before it, with bytes still to come";
+	return NULL;
+}
+
+/* packetdrill without --strict_segments reads the stack's segments until their payloads reach the
+ * length its line expects (run_packet.c, do_outbound_script_packet): the stack's TSO skbs, or a
+ * link's MSS-sized segments, stand for the one the script writes. The whole has the last one's
+ * headers and time, the first one's seq and CWR (packet.c, aggregate_packets); its length is then
+ * judged as any segment's. */
+static int coalesce_fragments(struct run_state *rs, const struct step *step, int64_t deadline_ns,
+			      struct pending_segment *got)
+{
+	uint32_t expected_len = step->u.segment.payload_len;
+	struct segment last = got->segment;
+	int fragments = 1;
+	/* A segment without data is judged as it is: no run of them makes up data. */
+	while (got->segment.payload_len > 0 && got->segment.payload_len < expected_len) {
+		struct pending_segment next;
+		while (!take_pending(rs, step->peer, &next)) {
+			bool new_one;
+			if (wire_now_ns() >= deadline_ns) {
+				if (drain(rs) < 0)
+					return -1;
+				if (take_pending(rs, step->peer, &next))
+					break;
+				return step_failed(rs, step, NULL, "the stack sent %s %u of the %u bytes expected, in %d "
+						   "segment(s), by the window's end", peer_label(rs, step->peer),
+						   got->segment.payload_len, expected_len, fragments);
+			}
+			if (pump(rs, deadline_ns, &new_one) < 0)
+				return -1;
+		}
+		const char *why = fragment_mismatch(&got->segment, &last, &next.segment, expected_len);
+		if (why)
+			return step_failed(rs, step, NULL, "the stack's segment %d towards the %u bytes expected (%u:%u "
+					   "after %u bytes) cannot be one of them: %s", fragments + 1, expected_len,
+					   next.segment.seq, next.segment.seq + next.segment.payload_len,
+					   got->segment.payload_len, why);
+		uint32_t seq = got->segment.seq, payload_len = got->segment.payload_len + next.segment.payload_len;
+		uint8_t cwr = got->segment.flags & TCP_FLAG_CWR;
+		last = next.segment;
+		got->segment = next.segment;
+		got->segment.seq = seq;
+		got->segment.payload_len = payload_len;
+		got->segment.flags = (uint8_t)((last.flags & ~TCP_FLAG_CWR) | cwr);
+		got->at_ns = next.at_ns;
+		got->frame = next.frame;
+		fragments++;
+	}
+	return 0;
+}
+
 static int do_expect_segment(struct run_state *rs, const struct step *step, const struct step_window *w)
 {
 	int64_t deadline_ns = w->close_ns + DELIVERY_GRACE_NS;
@@ -696,6 +777,8 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 		if (pump(rs, !opened_ns ? w->open_ns : !closed_ns ? w->close_ns : deadline_ns, &new_one) < 0)
 			return -1;
 	}
+	if (rs->c->coalesce_segments && coalesce_fragments(rs, step, deadline_ns, &got) < 0)
+		return -1;
 	struct cpu_wait_snapshot taken;
 	cpu_wait_snapshot(&taken);
 	struct peer_state *peer = &rs->peers[step->peer];
@@ -711,6 +794,7 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 	if (!old_numbers)
 		peer_relative_view(peer, &got.segment, &observed);
 	observed.seq_in_old_numbers = old_numbers;
+	observed.has_ip_ecn = step->u.segment.has_ip_ecn;
 	rs->kernel_tsval_at_ns[step->peer] = got.at_ns;
 	rs->last_taken[step->peer] = got.segment;
 	rs->last_taken_ns[step->peer] = got.at_ns;
@@ -767,6 +851,14 @@ static int do_expect_segment(struct run_state *rs, const struct step *step, cons
 			return harness_error(rs, step, detail, "segment arrived %.1f ms too late, but %s, %s: the stack's "
 					     "deferred work (or a guest's timers) was starved, its timing proves nothing", by_ms,
 					     span, waited_text);
+		/* Measured from a call that took longer to return than the segment is late, and sent before
+		 * it returned: the call sent it, whenever the agent got to run it. */
+		int64_t call_ns = rs->call_returned_ns - rs->call_requested_ns;
+		if (late_ns > 0 && rs->previous_ns == rs->call_requested_ns && got.at_ns <= rs->call_returned_ns &&
+		    call_ns >= late_ns)
+			return harness_error(rs, step, detail, "segment arrived %.1f ms too late, but the call it "
+					     "followed took %.1f ms to return and the stack sent it before then: the "
+					     "harness cannot place it", by_ms, (double)call_ns / 1e6);
 		if (early_ns > 0 && rs->previous_captured && rs->previous_capture_deferred_ns >= early_ns)
 			return harness_error(rs, step, detail, "segment arrived %.1f ms too early after the previous "
 					     "segment's capture, but ksoftirqd may have held that one back %.1f ms: its "
@@ -958,6 +1050,13 @@ static int finish_blocking_call(struct run_state *rs)
 	if (reply.err == EAGAIN && !app_result_matches(&step->u.app, &reply))
 		return step_failed(rs, step, NULL, "the blocking call had not returned by +%.3f s (its span's end and "
 				   "slack)", (double)(due_ns + slack_ns - rs->start_ns) / 1e9);
+	/* What it waited for came when the harness sent it: an injection late within its window moves the
+	 * return as much, which says nothing of the stack. */
+	if (at_ns > due_ns + slack_ns && at_ns - (due_ns + slack_ns) <= rs->blocking_injected_late_ns)
+		return harness_error(rs, step, NULL, "the blocking call returned at +%.3f s, %.1f ms after its span's "
+				     "end and slack, but the segment injected while it blocked left %.1f ms late: the "
+				     "harness cannot place its return", (double)(at_ns - rs->start_ns) / 1e9,
+				     (double)(at_ns - due_ns - slack_ns) / 1e6, (double)rs->blocking_injected_late_ns / 1e6);
 	if (at_ns < due_ns - slack_ns || at_ns > due_ns + slack_ns)
 		return step_failed(rs, step, NULL, "the blocking call returned at +%.3f s, expected +%.3f~%.3f s",
 				   (double)(at_ns - rs->start_ns) / 1e9, (double)(due_ns - slack_ns - rs->start_ns) / 1e9,
@@ -1001,6 +1100,7 @@ static int do_app(struct run_state *rs, const struct step *step, const struct st
 		}
 		rs->blocking_step = step;
 		rs->blocking_requested_ns = requested_ns;
+		rs->blocking_injected_late_ns = 0;
 		cpu_wait_snapshot(&rs->blocking_called);
 		rs->previous_ns = requested_ns;
 		rs->previous_uncertainty_ns = 0;
@@ -1017,6 +1117,8 @@ static int do_app(struct run_state *rs, const struct step *step, const struct st
 	 * call acted somewhere between its due time and its return, and a timer it or an earlier call of the
 	 * chain started keeps that doubt: the harness's lateness since the last wire event adds up. */
 	int64_t reference_ns = step->when.clock_at_call ? requested_ns : returned_ns(rs, &reply);
+	rs->call_requested_ns = requested_ns;
+	rs->call_returned_ns = returned_ns(rs, &reply);
 	rs->previous_uncertainty_ns = app_call_waits(call.op)	    ? 0
 				      : reference_ns <= w->earliest_ns ? rs->previous_uncertainty_ns
 								       : rs->previous_uncertainty_ns + (reference_ns - w->earliest_ns);
@@ -1429,6 +1531,7 @@ static int do_expect_tcp_info(struct run_state *rs, const struct step *step, con
 	struct tcp_info_lookup lookup = { rs, step, 0, NULL };
 	char *failure = NULL;
 	int rc = pkt_code_check(step->u.tcp_info.conditions, look_up_tcp_info, &lookup, &failure);
+	int64_t answered_ns = wire_now_ns();
 	char expected[RUN_EVENT_TEXT];
 	snprintf(expected, sizeof expected, "%%{ assert %.*s }%%", (int)strcspn(step->u.tcp_info.conditions, "\n"),
 		 step->u.tcp_info.conditions);
@@ -1450,6 +1553,17 @@ static int do_expect_tcp_info(struct run_state *rs, const struct step *step, con
 	e->broke = rc != 0;
 	snprintf(e->expected, sizeof e->expected, "%s", expected);
 	snprintf(e->observed, sizeof e->observed, "%s", rc ? failure : "holds");
+	/* The fields that count time (tcpi_last_data_recv, tcpi_rwnd_limited, tcpi_busy_time...) and the
+	 * state an ACK processed meanwhile changes are of the moment they are read: a harness that read
+	 * them late read another moment than the line's. */
+	int64_t late_ns = answered_ns - w->earliest_ns;
+	if (rc && late_ns > rs->options->tolerance_ns) {
+		harness_error(rs, step, NULL, "%s, but the harness read TCP_INFO %.1f ms after the line's time: it "
+			      "read another moment, which proves nothing", failure ? failure : "an assertion failed",
+			      (double)late_ns / 1e6);
+		free(failure);
+		return -1;
+	}
 	if (rc) {
 		step_failed(rs, step, NULL, "%s", failure ? failure : "an assertion failed");
 		free(failure);

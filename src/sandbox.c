@@ -506,7 +506,8 @@ static int name_links(const char *suffixes, char (*names)[IF_NAMESIZE], char **e
 	return 0;
 }
 
-/* The target end, in the target namespace already, made the case's: up, offloads off, the address and
+/* The target end, in the target namespace already, made the case's: up, offloads off (unless the case
+ * keeps them), the address and
  * the neighbours; then both ends running. */
 static int set_up_target_end(const struct sandbox_config *config, struct sandbox *sb, struct build *build,
 			     char **error)
@@ -515,7 +516,7 @@ static int set_up_target_end(const struct sandbox_config *config, struct sandbox
 		      error) < 0 ||
 	    set_link_up(&build->target, sb->target_ifindex,
 			ip_address_is_ipv4(&config->target) ? IFF_UP : IFF_UP | IFF_NOARP, "target end up", error) < 0 ||
-	    offloads_off(build->target_ioctl_fd, sb->target_ifname, error) < 0 ||
+	    (!config->offloads && offloads_off(build->target_ioctl_fd, sb->target_ifname, error) < 0) ||
 	    add_address(&build->target, sb, &config->target, error) < 0)
 		return -1;
 	for (int i = 0; i < config->peer_count; i++)

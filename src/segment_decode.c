@@ -124,6 +124,7 @@ int segment_decode_ipv4(const uint8_t *packet, size_t caplen, struct segment *ou
 	}
 	out->src_ip = ip_address_from_ipv4(get_be32(packet + 12));
 	out->dst_ip = ip_address_from_ipv4(get_be32(packet + 16));
+	out->ip_ecn = packet[1] & 3;
 	out->ip_checksum_ok = inet_checksum(packet, header_len) == 0;
 
 	/* Bytes past total_len are link-layer padding (short Ethernet frames), not TCP. */
@@ -237,6 +238,8 @@ int segment_decode_ipv6(const uint8_t *packet, size_t caplen, struct segment *ou
 	}
 	memcpy(out->src_ip.bytes, packet + 8, 16);
 	memcpy(out->dst_ip.bytes, packet + 24, 16);
+	/* The traffic class spans the first two bytes; its low two bits are the ECN field. */
+	out->ip_ecn = (packet[1] >> 4) & 3;
 	/* A v4-mapped address never travels in an IPv6 header (RFC 4291 2.5.5.2): held as it is, it
 	 * would read as IPv4. */
 	if (ip_address_is_ipv4(&out->src_ip) || ip_address_is_ipv4(&out->dst_ip)) {

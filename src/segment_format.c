@@ -184,6 +184,15 @@ int segment_format_spec(const struct segment_spec *spec, char *buf, size_t size,
 	if (spans)
 		memset(spans, 0, sizeof(*spans));
 
+	/* packetdrill's names for the codepoints (its lexer.l). */
+	static const char *const ecn_names[] = { [IP_ECN_NOT_ECT] = "noecn", [IP_ECN_ECT1] = "ect1",
+						 [IP_ECN_ECT0] = "ect0", [IP_ECN_CE] = "ce" };
+	span_begin(spans, SEGMENT_FIELD_IP_ECN, &text);
+	if (spec->has_ip_ecn)
+		text_printf(&text, "[%s]", ecn_names[spec->ip_ecn & 3]);
+	span_end(spans, SEGMENT_FIELD_IP_ECN, &text);
+	if (spec->has_ip_ecn)
+		text_printf(&text, " ");
 	span_begin(spans, SEGMENT_FIELD_FLAGS, &text);
 	print_flags(&text, spec->flags);
 	span_end(spans, SEGMENT_FIELD_FLAGS, &text);

@@ -379,7 +379,9 @@ static int sandbox_begin(struct target *t, const struct case_file *c, enum addre
 	struct ip_address peers[CASE_MAX_PEERS];
 	for (int i = 0; i < c->peer_count; i++)
 		peers[i] = family_address(family, c->peers[i].ip);
-	struct sandbox_config config = { family_address(family, c->target_ip), peers, c->peer_count, NULL, 0 };
+	/* gVisor reads its veth frame by frame: only the local kernel's sandbox keeps the offloads a .pkt asks for. */
+	struct sandbox_config config = { family_address(family, c->target_ip), peers, c->peer_count, NULL, 0,
+					 c->link_offloads && t->kind == TARGET_LOCAL };
 	/* gVisor keeps namespaces of its own: runsc's sandbox was only ever tried on them. Where no worker
 	 * link can be made (a kernel without bridges), a case makes its namespaces and wire as before. */
 	struct worker_link *wl = t->kind == TARGET_LOCAL ? worker_link_get(NULL) : NULL;

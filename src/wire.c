@@ -265,10 +265,10 @@ static int build_segment(struct wire *w, const struct segment *s, bool reuse, ch
 		struct libnet_in6_addr src, dst;
 		memcpy(&src, s->src_ip.bytes, 16);
 		memcpy(&dst, s->dst_ip.bytes, 16);
-		b->ip = libnet_build_ipv6(0, 0, (uint16_t)tcp_len, IPPROTO_TCP, 64, src, dst, NULL, 0, w->net, b->ip);
+		b->ip = libnet_build_ipv6(s->ip_ecn, 0, (uint16_t)tcp_len, IPPROTO_TCP, 64, src, dst, NULL, 0, w->net, b->ip);
 	} else {
 		/* DF and TTL 64 as a Linux peer would send; the ID only has to differ between segments. */
-		b->ip = libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + tcp_len), 0, w->next_ip_id++, IP_DF, 64,
+		b->ip = libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + tcp_len), s->ip_ecn, w->next_ip_id++, IP_DF, 64,
 					  IPPROTO_TCP, 0, htonl(ip_address_ipv4(&s->src_ip)),
 					  htonl(ip_address_ipv4(&s->dst_ip)), NULL, 0, w->net, b->ip);
 	}

@@ -48,7 +48,7 @@ grep -qF "d.pkt:3:41: unsupported: an option value other than [N]: '[BUFFER]'" "
 	fail "a bad --tolerance_usecs: $(cat "$scratch/out")"
 
 "$harness" check "$tests/pkt" >"$scratch/out" 2>&1 || fail "check tests/pkt: exit status $?"
-grep -qx "15 case files OK" "$scratch/out" || fail "check tests/pkt: $(cat "$scratch/out")"
+grep -qx "21 case files OK" "$scratch/out" || fail "check tests/pkt: $(cat "$scratch/out")"
 
 cat "$scratch/out"
 echo "check_pkt: $failures failures"

@@ -37,7 +37,7 @@ static void print_stats(const char *what, int64_t *samples_ns, int n)
 }
 
 static const struct ip_address peer_ips[] = { PEER_IP };
-static const struct sandbox_config config = { TARGET_IP, peer_ips, 1, NULL, 0 };
+static const struct sandbox_config config = { TARGET_IP, peer_ips, 1, NULL, 0, false };
 
 static int die(const char *what, char *error)
 {

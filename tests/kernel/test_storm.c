@@ -31,7 +31,7 @@ static const struct ip_address target_ip = TARGET_IP, peer_ip = PEER_IP;
 #define STATE_SLOTS 16
 
 static const struct ip_address peer_ips[] = { PEER_IP };
-static const struct sandbox_config config = { TARGET_IP, peer_ips, 1, NULL, 0 };
+static const struct sandbox_config config = { TARGET_IP, peer_ips, 1, NULL, 0, false };
 
 struct bed {
 	struct sandbox sandbox;

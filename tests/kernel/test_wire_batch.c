@@ -26,7 +26,7 @@ static const struct ip_address target_ip = TARGET_IP, peer_ip = PEER_IP;
 #define FRAME_MAX 1514
 
 static const struct ip_address peer_ips[] = { PEER_IP };
-static const struct sandbox_config config = { TARGET_IP, peer_ips, 1, NULL, 0 };
+static const struct sandbox_config config = { TARGET_IP, peer_ips, 1, NULL, 0, false };
 
 struct frame {
 	uint32_t len;

@@ -26,7 +26,7 @@
 #define PEER_IP { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 10 } }
 static const struct ip_address target_ip = TARGET_IP, peer_ip = PEER_IP;
 static const struct ip_address peer_ips[] = { PEER_IP };
-static const struct sandbox_config config = { TARGET_IP, peer_ips, 1, NULL, 0 };
+static const struct sandbox_config config = { TARGET_IP, peer_ips, 1, NULL, 0, false };
 
 #define WAIT_NS 2000000000LL
 
