@@ -461,6 +461,21 @@ static int check_nothing_unexpected(struct run_state *rs, const struct step *ste
 		return 0;
 	char *detail = describe_unexpected(rs, NULL, &rs->pending[0]);
 	char starved[768];
+	/* After a last line that took a segment, an on-time harness looks for more at once, the moment
+	 * that segment was captured; one that came to it late also sees what the stack sent since. */
+	bool after_segment = rs->event_count > 0 && rs->events[rs->event_count - 1].kind == RUN_EVENT_SEGMENT;
+	int64_t looked_late_ns = after_segment ? wire_now_ns() - rs->previous_ns : 0;
+	if (!step && looked_late_ns > rs->options->tolerance_ns &&
+	    rs->pending[0].at_ns > rs->previous_ns + rs->options->tolerance_ns) {
+		rs->failure = message("%s: harness error: the stack sent a segment no line expected %.1f ms after the "
+				      "last line's segment, but the harness came to the end of the case %.1f ms after that "
+				      "segment (descheduled or stopped): an on-time harness would have ended the case "
+				      "before it\n%s", rs->c->path, (double)(rs->pending[0].at_ns - rs->previous_ns) / 1e6,
+				      (double)looked_late_ns / 1e6, detail ? detail : "");
+		rs->harness_fault = true;
+		free(detail);
+		return -1;
+	}
 	if (step && resent_while_starved(rs, &rs->pending[0], starved, sizeof starved))
 		harness_error(rs, step, detail, "the stack sent a segment no line expected (%s); %s", when, starved);
 	else if (step)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ERROR, FLAKY and the exit statuses on real runs (issue 14): a harness stopped past a line's window
-# gives an ERROR that says how late it was (never a FAIL) and exit 3; the same with retries gives a
+# gives an ERROR that says how late it was (never a FAIL) and exit 3, as does a segment seen after the
+# case's due end only because the harness came to that end late; the same with retries gives a
 # FLAKY that shows both tries and exit 0; a FAIL outweighs an ERROR (exit 1); --rerun-failures shows a
 # wrong twin's every try and still FAILs; a run in which every case was skipped exits 4, or 0 with
 # --allow-skip-only; --help documents all of it. Others' work on the machine may add ERRORs and retries
@@ -13,6 +14,7 @@ late=$source_dir/tests/verdicts/late_injection.tc
 late_read=$source_dir/tests/verdicts/late_read.tc
 late_chain=$source_dir/tests/verdicts/late_call_chain.tc
 stopped_segment=$source_dir/tests/verdicts/stopped_across_segment.tc
+late_end=$source_dir/tests/verdicts/late_case_end.tc
 wrong_twin=$source_dir/tests/wrong/time_wait/lost_final_ack.tc
 skip=$source_dir/tests/reports/needs_tw_recycle.tc
 scratch=$(mktemp -d)
@@ -60,6 +62,12 @@ grep -q '^FAIL ' "$scratch/chain.out" && fail "the segment the late calls made l
 echo "== a segment the stack sent while the harness was stopped: the capture's stamp proves it in time"
 run_stopped "$harness" run --family 4 --retries 0 --captures "$scratch/c" "$stopped_segment" >"$scratch/seen.out" 2>&1
 expect $? 0 "$scratch/seen.out" "PASS verdicts/stopped_across_segment" "1 passed, 0 failed, 0 skipped, 0 flaky, 0 errors"
+
+echo "== a segment the stack sent after the case's last line was due, seen only by a harness stopped past it: ERROR, exit 3"
+run_stopped "$harness" run --family 4 --retries 0 --captures "$scratch/c" "$late_end" >"$scratch/end.out" 2>&1
+expect $? 3 "$scratch/end.out" "ERROR verdicts/late_case_end" "harness error: the stack sent a segment no line expected" \
+	"an on-time harness would have ended the case before it"
+grep -q '^FAIL ' "$scratch/end.out" && fail "the segment after the case's due end was blamed on the stack"
 
 echo "== its wrong twins, stopped the same way, still FAIL: a harness late to look excuses nothing"
 for twin in stopped_late_segment:"ms too late (from the " \
