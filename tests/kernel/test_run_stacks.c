@@ -2,7 +2,8 @@
  * for other stacks skipped, unchecked lines (a counter the stack lacks; states from a stack without
  * sock_diag, as gVisor is), sysctls the stack lacks or will not set, and the `require option` probe.
  * The local agent is a fork of this program, so the socket() and listen() here stand in for a stack
- * that lacks sock_diag and for a probe listener that never listens. */
+ * that lacks sock_diag and for a probe listener that never listens; a worker forks its agent once and
+ * keeps it, so a test that changes them lets the worker's link go (with_fresh_agent) for a new fork. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +30,7 @@
 #include "run.h"
 #include "symbols.h"
 #include "target.h"
+#include "worker_link.h"
 
 static struct target *target;
 static bool stack_without_sock_diag; /* socket(AF_NETLINK, ..., NETLINK_SOCK_DIAG) fails as in gVisor */
@@ -68,6 +70,14 @@ static int close_target(void **state)
 	(void)state;
 	target_close(target);
 	return 0;
+}
+
+/* Sets *flag, the fake socket() or listen() above, for the agents forked from now on: the worker's
+ * link, and with it the agent it forked, goes before and after, so no other test meets such an agent. */
+static void with_fresh_agent(bool *flag, bool value)
+{
+	worker_link_release();
+	*flag = value;
 }
 
 /* Parses text as a case file and runs it under variant (-1: none) on the local target. */
@@ -158,7 +168,7 @@ static void test_states_without_sock_diag_are_unchecked(void **state)
 	(void)state;
 	struct case_file c;
 	struct case_result result;
-	stack_without_sock_diag = true;
+	with_fresh_agent(&stack_without_sock_diag, true);
 	run_text("peer c 192.0.2.10:40000\n"
 		 "0 app listen 8080\n"
 		 "+0 c < S 0:0(0) win 64240 <mss 1460>\n"
@@ -168,7 +178,7 @@ static void test_states_without_sock_diag_are_unchecked(void **state)
 		 "+0 outcome expect state ESTABLISHED\n"
 		 "+0 expect state CLOSE_WAIT timer 1~2\n",
 		 -1, &c, &result);
-	stack_without_sock_diag = false;
+	with_fresh_agent(&stack_without_sock_diag, false);
 	assert_verdict(&result, VERDICT_PASS);
 	assert_int_equal(result.unchecked, 2);
 	assert_string_equal(result.unchecked_reason,
@@ -290,9 +300,9 @@ static void test_probe_without_syn_ack_fails(void **state)
 	(void)state;
 	struct case_file c;
 	struct case_result result;
-	probe_listener_deaf = true;
+	with_fresh_agent(&probe_listener_deaf, true);
 	run_text("require option sack\npeer c 192.0.2.10:40000\n0 app listen 8080\n", -1, &c, &result);
-	probe_listener_deaf = false;
+	with_fresh_agent(&probe_listener_deaf, false);
 	assert_verdict(&result, VERDICT_ERROR);
 	assert_int_equal(result.steps_run, 0);
 	if (!strstr(result.message, "the stack answered the capability probe's SYN with ") ||
